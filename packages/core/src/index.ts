@@ -1,1 +1,19 @@
-export const VERSION = '0.1.0';
+// Public surface of @osprofiler/core. Named exports only; internals stay unexported.
+
+// --- wire types
+export type { Notification, NotificationInfo } from './notification';
+export type { Report, ReportNode, ReportNodeInfo, ReportStats } from './report-types';
+export type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from './driver';
+
+// --- failures (contained and counted)
+export { failureCounts, resetFailureCounts } from './failures';
+
+// --- Python-compatible JSON
+export { pyDumps } from './pyjson';
+export type { PyDumpsOptions } from './pyjson';
+
+// --- signing (helper: signing)
+
+// --- drivers, registry, report builder (helper: drivers)
+
+// --- profiler, context, tracing, config (main)
