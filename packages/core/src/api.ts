@@ -1,0 +1,59 @@
+import { newProfiler, type Profiler } from './profiler';
+import { runtime, storage } from './runtime';
+
+export interface TraceOptions {
+  /** The HMAC key this trace signs its outgoing calls with. */
+  hmacKey: string;
+  /** Continue this trace; a new uuid4 when absent or empty (as Python). */
+  baseId?: string | null;
+  /** Parent of the first point; defaults to `baseId`. */
+  parentId?: string | null;
+}
+
+/** Runs `fn` inside a trace: every point made in it (and its async continuations) joins the trace. */
+export function run<R>(options: TraceOptions, fn: () => R): R {
+  return storage.run(newProfiler(options.hmacKey, options.baseId, options.parentId), fn);
+}
+
+/**
+ * Python-style `profiler.init()`: puts a profiler into the current async context and
+ * returns it; if one is there already, returns that one and ignores the arguments.
+ *
+ * Caveat: without a callback this must use `AsyncLocalStorage.enterWith`, which also
+ * leaks the trace into work started later from the same context (timers, pools). Prefer
+ * `run()`, and call `clean()` when the traced work is over.
+ */
+export function init(options: TraceOptions): Profiler {
+  const existing = storage.getStore();
+  if (existing !== undefined) return existing;
+  const p = newProfiler(options.hmacKey, options.baseId, options.parentId);
+  storage.enterWith(p);
+  return p;
+}
+
+/** The profiler of the current async context, or undefined when this work is not traced. */
+export function get(): Profiler | undefined {
+  return storage.getStore();
+}
+
+/** Python-style `profiler.clean()`: removes the profiler from the current async context. */
+export function clean(): void {
+  if (storage.getStore() !== undefined) storage.enterWith(undefined as unknown as Profiler);
+}
+
+/** Starts a point in the current trace; a no-op (one lookup, one branch) when not traced. */
+export function start(name: string, info?: object): void {
+  const p = storage.getStore();
+  if (p !== undefined) p.start(name, info);
+}
+
+/** Stops the innermost point started with `start`; unmatched calls are ignored and counted. */
+export function stop(info?: object): void {
+  const p = storage.getStore();
+  if (p !== undefined) p.stop(info);
+}
+
+/** How many `stop()` calls had no matching `start()` (ignored, never thrown). */
+export function unmatchedStopCount(): number {
+  return runtime.unmatchedStops;
+}

@@ -1,0 +1,39 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Wall time = one anchor + monotonic offset: a trace point reads only `performance.now()`
+ * (cheap, monotonic) and formatting happens later, in batches. The anchor is refreshed
+ * from time to time so that long uptimes do not drift from the system clock.
+ */
+const REANCHOR_MS = 60_000;
+let anchorWall = Date.now();
+let anchorPerf = performance.now();
+
+/** Milliseconds since the epoch, with sub-millisecond precision. */
+export function nowMs(): number {
+  return anchorWall + (performance.now() - anchorPerf);
+}
+
+/** Re-reads the system clock if the anchor is older than a minute (called off the hot path). */
+export function maybeReanchor(): void {
+  const p = performance.now();
+  if (p - anchorPerf >= REANCHOR_MS) {
+    anchorWall = Date.now();
+    anchorPerf = performance.now();
+  }
+}
+
+let cachedSecond = -1;
+let cachedPrefix = '';
+
+/** `%Y-%m-%dT%H:%M:%S.%f` in UTC with exactly six fractional digits, as Python writes it. */
+export function formatTimestamp(ms: number): string {
+  const micros = Math.floor(ms * 1000);
+  const second = Math.floor(micros / 1_000_000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  const frac = micros - second * 1_000_000;
+  return cachedPrefix + '.' + String(frac).padStart(6, '0');
+}

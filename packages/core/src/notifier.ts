@@ -1,0 +1,170 @@
+import { storage, type PointSink } from './runtime';
+import { formatTimestamp, maybeReanchor, nowMs } from './clock';
+import type { Driver } from './driver';
+import { recordFailure } from './failures';
+import type { Notification, NotificationInfo } from './notification';
+import { toPrimitive } from './primitive';
+
+export interface NotifierOptions {
+  project: string | null;
+  service: string | null;
+  host: string;
+  /** How long points wait in the buffer before a batch goes to the driver. */
+  flushIntervalMs: number;
+  /** Points held at most; past this, new points are dropped and counted. */
+  maxBufferPoints: number;
+}
+
+export interface NotifierStats {
+  /** Points accepted into the buffer. */
+  points: number;
+  /** Points dropped because the buffer was full. */
+  dropped: number;
+  /** Points handed to the driver in batches that then failed. */
+  lost: number;
+  /** Batches the driver accepted. */
+  batches: number;
+}
+
+const FIELDS = 7; // phase, name, baseId, traceId, parentId, timeMs, info
+
+/**
+ * The sink behind every trace point. The request path only appends ids, a time and the
+ * caller's info object to a flat array; formatting timestamps, building notification
+ * dicts and handing batches to the driver all happen later, off the request path.
+ */
+export class BatchNotifier implements PointSink {
+  private buf: unknown[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  readonly stats: NotifierStats = { points: 0, dropped: 0, lost: 0, batches: 0 };
+  private readonly maxSlots: number;
+
+  constructor(
+    private readonly driver: Driver | Promise<Driver>,
+    private readonly options: NotifierOptions,
+  ) {
+    this.maxSlots = options.maxBufferPoints * FIELDS;
+  }
+
+  point(phase: 0 | 1, name: string, baseId: string, traceId: string, parentId: string, info: object | undefined): void {
+    const buf = this.buf;
+    if (buf.length >= this.maxSlots || this.closed) {
+      this.stats.dropped++;
+      return;
+    }
+    buf.push(phase, name, baseId, traceId, parentId, nowMs(), info);
+    if (this.timer === undefined) this.schedule();
+  }
+
+  private schedule(): void {
+    // Created outside any trace: a timer made inside a request would keep its context.
+    this.timer = storage.exit(() => setTimeout(() => void this.flushBuffer(), this.options.flushIntervalMs));
+    this.timer.unref();
+  }
+
+  /** Formats everything buffered so far and hands it to the driver (in order, one batch at a time). */
+  private flushBuffer(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const buf = this.buf;
+    if (buf.length === 0) return this.chain;
+    this.buf = [];
+    this.chain = this.chain.then(() => this.send(buf));
+    return this.chain;
+  }
+
+  private async send(buf: unknown[]): Promise<void> {
+    let batch: Notification[];
+    try {
+      maybeReanchor();
+      batch = this.format(buf);
+    } catch (err) {
+      this.stats.lost += buf.length / FIELDS;
+      recordFailure('notifier.format', err);
+      return;
+    }
+    this.stats.points += batch.length;
+    try {
+      const driver = await this.driver;
+      await driver.notify(batch);
+      this.stats.batches++;
+    } catch (err) {
+      this.stats.lost += batch.length;
+      recordFailure('driver.notify', err);
+    }
+  }
+
+  private format(buf: unknown[]): Notification[] {
+    const { project, service, host } = this.options;
+    const out: Notification[] = new Array(buf.length / FIELDS);
+    for (let i = 0, j = 0; i < buf.length; i += FIELDS, j++) {
+      const raw = buf[i + 6];
+      const info = (raw === undefined ? {} : (toPrimitive(raw) as Record<string, unknown>)) as NotificationInfo;
+      if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new TypeError('trace info must be an object');
+      // host goes last, as Python adds it
+      delete (info as { host?: string }).host;
+      info.host = host;
+      out[j] = {
+        name: (buf[i + 1] as string) + (buf[i] === 0 ? '-start' : '-stop'),
+        base_id: buf[i + 2] as string,
+        trace_id: buf[i + 3] as string,
+        parent_id: buf[i + 4] as string,
+        timestamp: formatTimestamp(buf[i + 5] as number),
+        info,
+        project,
+        service,
+      };
+    }
+    return out;
+  }
+
+  /** Sends what is buffered and waits until the driver has stored it, or `timeoutMs` passed. */
+  async flush(timeoutMs = 5000): Promise<void> {
+    await withTimeout(
+      (async () => {
+        await this.flushBuffer();
+        const driver = await this.driver;
+        await driver.flush(timeoutMs);
+      })(),
+      timeoutMs,
+    ).catch((err) => recordFailure('notifier.flush', err));
+  }
+
+  /** Flushes, then closes the driver; later points are dropped and counted. */
+  async close(timeoutMs = 5000): Promise<void> {
+    await this.flush(timeoutMs);
+    this.closed = true;
+    try {
+      const driver = await this.driver;
+      await withTimeout(driver.close(), timeoutMs);
+    } catch (err) {
+      recordFailure('driver.close', err);
+    }
+  }
+
+  /** Points waiting in the buffer. */
+  get pending(): number {
+    return this.buf.length / FIELDS;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise<T | undefined>((resolve, reject) => {
+    const t = setTimeout(() => resolve(undefined), ms);
+    t.unref();
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { errorInfo } from './errors-info';
+import { Profiler } from './profiler';
+import { runtime, storage } from './runtime';
+
+/**
+ * A point opened by `openPoint`: independent of the profiler's stack, so it can be
+ * stopped from any callback (an HTTP response's `finish`, a child's `exit`) and run
+ * concurrently with sibling points without either popping the other.
+ */
+export class Point {
+  /** Profiler for work inside this point: points made there get this point as parent. */
+  readonly profiler: Profiler;
+  private stopped = false;
+
+  constructor(
+    readonly name: string,
+    readonly traceId: string,
+    readonly parentId: string,
+    parent: Profiler,
+  ) {
+    this.profiler = new Profiler(parent.hmacKey, parent.baseId, parentId, traceId);
+  }
+
+  /** Runs `fn` with this point as the current one (its async continuations too). */
+  run<R>(fn: () => R): R {
+    return storage.run(this.profiler, fn);
+  }
+
+  /** Emits `<name>-stop`; later calls are ignored, so a point stops exactly once. */
+  stop(info?: object): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    runtime.sink.point(1, this.name, this.profiler.baseId, this.traceId, this.parentId, info);
+  }
+
+  /** Stops with Python's error info (`etype`, `message`) merged into `info`. */
+  fail(err: unknown, info?: object): void {
+    this.stop(info === undefined ? errorInfo(err) : { ...info, ...errorInfo(err) });
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+}
+
+/**
+ * Emits `<name>-start` under the current point and returns its handle, or undefined (at
+ * the cost of one lookup) when the current async context is not traced.
+ */
+export function openPoint(name: string, info?: object, parent: Profiler | undefined = storage.getStore()): Point | undefined {
+  if (parent === undefined) return undefined;
+  const traceId = randomUUID();
+  const parentId = parent.currentId;
+  runtime.sink.point(0, name, parent.baseId, traceId, parentId, info);
+  return new Point(name, traceId, parentId, parent);
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
+export type StopInfoFn<R> = (result: R) => object | undefined;
+
+/**
+ * Runs a sync or async `fn` inside a point. A throw or rejection records `etype`/`message`
+ * on the stop and is rethrown untouched; `stopInfo` may add info from the result.
+ */
+export function traced<R>(name: string, fn: () => R): R;
+export function traced<R>(name: string, info: object | undefined, fn: () => R, stopInfo?: StopInfoFn<Awaited<R>>): R;
+export function traced<R>(name: string, a: object | undefined | (() => R), b?: () => R, stopInfo?: StopInfoFn<Awaited<R>>): R {
+  const fn = (typeof a === 'function' ? a : b) as () => R;
+  const info = typeof a === 'function' ? undefined : a;
+  const point = openPoint(name, info);
+  if (point === undefined) return fn();
+  let result: R;
+  try {
+    result = point.run(fn);
+  } catch (err) {
+    point.fail(err);
+    throw err;
+  }
+  if (isThenable(result)) {
+    return (result as PromiseLike<Awaited<R>>).then(
+      (value) => {
+        point.stop(safeStopInfo(stopInfo, value));
+        return value;
+      },
+      (err: unknown) => {
+        point.fail(err);
+        throw err;
+      },
+    ) as R;
+  }
+  point.stop(safeStopInfo(stopInfo, result as Awaited<R>));
+  return result;
+}
+
+function safeStopInfo<R>(fn: StopInfoFn<R> | undefined, value: R): object | undefined {
+  if (fn === undefined) return undefined;
+  try {
+    return fn(value);
+  } catch {
+    return undefined;
+  }
+}
