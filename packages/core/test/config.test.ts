@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { hostname } from 'node:os';
+import { ConfigError, DEFAULT_CONFIG, ENV_NAMES, resolveConfig } from '../src/index';
+
+describe('config', () => {
+  it('defaults: disabled, no keys, file:// store, trace_requests on, trace_db off', () => {
+    const c = resolveConfig({}, {});
+    expect(c).toMatchObject({ ...DEFAULT_CONFIG, host: hostname() });
+    expect(c.hmacKeys).toEqual([]);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads every OSPROFILER_* variable', () => {
+    const env = {
+      OSPROFILER_ENABLED: 'true',
+      OSPROFILER_HMAC_KEYS: ' new , old ,,',
+      OSPROFILER_CONNECTION_STRING: 'memory://x',
+      OSPROFILER_TRACE_DB: '1',
+      OSPROFILER_TRACE_REQUESTS: 'no',
+      OSPROFILER_FILTER_ERROR_TRACE: 'yes',
+      OSPROFILER_PROJECT: 'p',
+      OSPROFILER_SERVICE: 's',
+      OSPROFILER_HOST: 'h',
+      OSPROFILER_SAMPLING: '1/10',
+      OSPROFILER_FLUSH_INTERVAL_MS: '250',
+      OSPROFILER_MAX_BUFFER_POINTS: '1000',
+    };
+    expect(Object.keys(env).sort()).toEqual(Object.values(ENV_NAMES).sort());
+    expect(resolveConfig({}, env)).toEqual({
+      enabled: true,
+      hmacKeys: ['new', 'old'],
+      connectionString: 'memory://x',
+      traceDb: true,
+      traceRequests: false,
+      filterErrorTrace: true,
+      project: 'p',
+      service: 's',
+      host: 'h',
+      sampling: { everyNth: 10 },
+      flushIntervalMs: 250,
+      maxBufferPoints: 1000,
+    });
+  });
+
+  it('explicit options override the environment', () => {
+    const c = resolveConfig({ enabled: false, hmacKeys: ['a'], sampling: { rate: 0.5 } }, { OSPROFILER_ENABLED: 'true', OSPROFILER_HMAC_KEYS: 'b' });
+    expect(c.enabled).toBe(false);
+    expect(c.hmacKeys).toEqual(['a']);
+    expect(c.sampling).toEqual({ rate: 0.5 });
+  });
+
+  it.each([
+    [{ OSPROFILER_ENABLED: 'maybe' }, 'enabled (OSPROFILER_ENABLED)'],
+    [{ OSPROFILER_TRACE_DB: '2' }, 'traceDb (OSPROFILER_TRACE_DB)'],
+    [{ OSPROFILER_FLUSH_INTERVAL_MS: '-5' }, 'flushIntervalMs (OSPROFILER_FLUSH_INTERVAL_MS)'],
+    [{ OSPROFILER_MAX_BUFFER_POINTS: '1e3' }, 'maxBufferPoints (OSPROFILER_MAX_BUFFER_POINTS)'],
+    [{ OSPROFILER_SAMPLING: '1/10' }, 'sampling (OSPROFILER_SAMPLING): sampling needs hmacKeys'],
+    [{ OSPROFILER_SAMPLING: '2.5', OSPROFILER_HMAC_KEYS: 'k' }, 'sampling (OSPROFILER_SAMPLING)'],
+    [{ OSPROFILER_CONNECTION_STRING: 'nonsense' }, 'connectionString (OSPROFILER_CONNECTION_STRING)'],
+  ])('bad value %j fails naming the field', (env, field) => {
+    expect(() => resolveConfig({}, env)).toThrow(ConfigError);
+    expect(() => resolveConfig({}, env)).toThrow(field);
+  });
+
+  it('never echoes a connection string that may hold a password', () => {
+    try {
+      resolveConfig({}, { OSPROFILER_CONNECTION_STRING: 'redis:/:hunter2@host' });
+      expect.unreachable();
+    } catch (e) {
+      expect(String(e)).not.toContain('hunter2');
+    }
+  });
+
+  it('rejects non-string keys in an array', () => {
+    expect(() => resolveConfig({ hmacKeys: ['ok', ''] }, {})).toThrow('hmacKeys');
+  });
+});
