@@ -9,22 +9,19 @@ export interface PyDumpsOptions {
   separators?: [string, string];
 }
 
-// Python escapes everything outside printable ASCII (space..~) with ensure_ascii=True.
-const NEEDS_ESCAPE = /[\\"\u0000-\u001f\u007f-\uffff]/;
-const ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+// JSON.stringify already escapes `"`, `\\` and control characters exactly as Python does
+// (lower-case \u00xx, short forms for \b \f \n \r \t, lone surrogates as \udxxx);
+// Python's ensure_ascii additionally escapes DEL and everything above ASCII.
+const NON_ASCII = /[\u007f-\uffff]/g;
+const HAS_NON_ASCII = /[\u007f-\uffff]/;
+
+function escapeNonAscii(ch: string): string {
+  return '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0');
+}
 
 export function pyString(s: string): string {
-  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    const code = s.charCodeAt(i);
-    const esc = ESCAPES[ch];
-    if (esc !== undefined) out += esc;
-    else if (code < 0x20 || code > 0x7e) out += '\\u' + code.toString(16).padStart(4, '0');
-    else out += ch;
-  }
-  return out + '"';
+  const json = JSON.stringify(s);
+  return HAS_NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeNonAscii) : json;
 }
 
 function pyNumber(n: number): string {
