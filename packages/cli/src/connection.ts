@@ -1,0 +1,105 @@
+/**
+ * Connection strings: choose one (flag, then OSPROFILER_CONNECTION_STRING, then `file://`),
+ * open the driver, and report failures without ever printing a password.
+ */
+import { createRequire } from 'node:module';
+import { createDriver as coreCreateDriver, driverSchemes } from '@osprofiler/core';
+import type { Driver } from '@osprofiler/core';
+import { CliError, CONNECTION_ENV, DEFAULT_CONNECTION_STRING } from './io';
+import type { CliIO } from './io';
+
+/** The flag if given, else the environment variable if set and non-empty (as Python), else `file://`. */
+export function resolveConnectionString(flag: string | undefined, env: CliIO['env']): string {
+  if (flag !== undefined) return flag;
+  const fromEnv = env[CONNECTION_ENV];
+  return fromEnv ? fromEnv : DEFAULT_CONNECTION_STRING;
+}
+
+function secretsOf(cs: string): string[] {
+  const secrets: string[] = [];
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@]*)@/i.exec(cs);
+  if (m) {
+    const userinfo = m[1];
+    const colon = userinfo.indexOf(':');
+    if (colon >= 0 && colon < userinfo.length - 1) {
+      const raw = userinfo.slice(colon + 1);
+      secrets.push(raw);
+      try {
+        const decoded = decodeURIComponent(raw);
+        if (decoded !== raw) secrets.push(decoded);
+      } catch {
+        // not percent-encoded
+      }
+    }
+  }
+  for (const m2 of cs.matchAll(/[?&](?:password|passwd|pass|pwd|token|secret|api_key|apikey)=([^&#]+)/gi)) {
+    secrets.push(m2[1]);
+  }
+  return secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+}
+
+/** Replace every secret of the connection string found in `text` with `***`. */
+export function scrub(text: string, cs: string): string {
+  let out = text;
+  for (const secret of secretsOf(cs)) out = out.split(secret).join('***');
+  return out;
+}
+
+/** The connection string with its password (and password-like query values) replaced by `***`. */
+export function redact(cs: string): string {
+  return scrub(cs, cs);
+}
+
+/**
+ * Backends outside core (redis, postgresql, …) register their schemes with core's registry
+ * when `@osprofiler/drivers` is loaded. It is optional: load it only for a scheme core
+ * does not know, and say nothing if it is not installed.
+ */
+function loadOptionalDrivers(cs: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(cs)?.[1]?.toLowerCase() ?? cs.trim().toLowerCase();
+  if (driverSchemes().includes(scheme)) return;
+  try {
+    createRequire(__filename)('@osprofiler/drivers');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'MODULE_NOT_FOUND' || !e.message.includes('@osprofiler/drivers')) throw err;
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Open the driver for `cs`; a bad connection string is a usage error (exit 2). */
+export async function openDriver(cs: string, io: CliIO): Promise<Driver> {
+  if (cs.trim() === '') {
+    throw new CliError(
+      `the connection string is empty; pass --connection-string or set ${CONNECTION_ENV} (default: ${DEFAULT_CONNECTION_STRING})`,
+      2,
+    );
+  }
+  const create = io.createDriver ?? coreCreateDriver;
+  try {
+    if (io.createDriver === undefined) loadOptionalDrivers(cs);
+    return await create(cs);
+  } catch (err) {
+    throw new CliError(`cannot use connection string '${redact(cs)}': ${scrub(messageOf(err), cs)}`, 2);
+  }
+}
+
+/** Run `fn` with an open driver and always close it (so the process can exit on its own). */
+export async function withDriver<T>(cs: string, io: CliIO, fn: (driver: Driver) => Promise<T>): Promise<T> {
+  const driver = await openDriver(cs, io);
+  try {
+    return await fn(driver);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`reading from '${redact(cs)}' failed: ${scrub(messageOf(err), cs)}`, 1);
+  } finally {
+    try {
+      await driver.close();
+    } catch {
+      // closing is best effort
+    }
+  }
+}
