@@ -13,7 +13,10 @@ export { pyDumps } from './pyjson';
 export type { PyDumpsOptions } from './pyjson';
 
 // --- signing (helper: signing)
+export { signedPack, signedUnpack, parseHmacKeys } from './signing';
+export type { TraceData, SignedTraceData, UnpackedTraceData } from './signing';
 
 // --- drivers, registry, report builder (helper: drivers)
+
 
 // --- profiler, context, tracing, config (main)

@@ -1,0 +1,117 @@
+/**
+ * `memory://` driver, for tests and demos. It stores each notification as the JSON text
+ * Python would store (like a Redis list element), so a report read back is built from
+ * parsed copies in Redis order (newest first) and matches Python's output.
+ *
+ * `memory://` gives a private store; `memory://<name>` shares one store per name within
+ * the process, so a test's writer and reader can be created separately.
+ */
+import type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from '../driver';
+import type { Notification } from '../notification';
+import { pyDumps } from '../pyjson';
+import { buildReport } from '../report';
+import type { Report } from '../report-types';
+import { recordFailure } from '../failures';
+import { parseStoredEvent } from './stored-event';
+
+interface MemoryStore {
+  /** Per base_id, the stored JSON lines in write order (oldest first). */
+  events: Map<string, string[]>;
+  /** Per base_id, the first event's timestamp: what listTraces shows. */
+  firstSeen: Map<string, string>;
+  /** Per base_id, the latest error event's timestamp (Python SETs, so the last one wins). */
+  errors: Map<string, string>;
+}
+
+const namedStores = new Map<string, MemoryStore>();
+
+function newStore(): MemoryStore {
+  return { events: new Map(), firstSeen: new Map(), errors: new Map() };
+}
+
+export class MemoryDriver implements Driver {
+  readonly scheme = 'memory';
+  private readonly store: MemoryStore;
+  private readonly filterErrorTrace: boolean;
+
+  constructor(options: Partial<DriverOptions> = {}, storeName?: string) {
+    this.filterErrorTrace = options.filterErrorTrace === true;
+    if (storeName === undefined || storeName === '') this.store = newStore();
+    else {
+      let s = namedStores.get(storeName);
+      if (s === undefined) namedStores.set(storeName, (s = newStore()));
+      this.store = s;
+    }
+  }
+
+  notify(batch: readonly Notification[]): void {
+    for (const n of batch) {
+      try {
+        const line = pyDumps(n);
+        const { events, firstSeen, errors } = this.store;
+        let list = events.get(n.base_id);
+        if (list === undefined) {
+          events.set(n.base_id, (list = []));
+          firstSeen.set(n.base_id, n.timestamp);
+        }
+        list.push(line);
+        // Python: filter_error_trace and data.get("info", {}).get("etype") is not None.
+        if (this.filterErrorTrace && n.info?.etype != null) errors.set(n.base_id, n.timestamp);
+      } catch (err) {
+        recordFailure('driver.memory.notify', err);
+      }
+    }
+  }
+
+  async getReport(baseId: string): Promise<Report> {
+    const lines = this.store.events.get(baseId) ?? [];
+    // Redis LRANGE order: newest first.
+    const events: Record<string, unknown>[] = [];
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const ev = parseStoredEvent(lines[i]);
+      if (ev !== undefined) events.push(ev);
+    }
+    return buildReport(events);
+  }
+
+  async listTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
+    return newestFirst(this.store.firstSeen, options.limit);
+  }
+
+  async listErrorTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
+    return newestFirst(this.store.errors, options.limit);
+  }
+
+  /** The stored JSON lines of one trace, oldest first (what Python would have LPUSHed). */
+  rawEvents(baseId: string): string[] {
+    return [...(this.store.events.get(baseId) ?? [])];
+  }
+
+  /** Forgets everything in this driver's store (shared by all users of a named store). */
+  clear(): void {
+    this.store.events.clear();
+    this.store.firstSeen.clear();
+    this.store.errors.clear();
+  }
+
+  async flush(_timeoutMs?: number): Promise<void> {
+    // Everything is stored synchronously in notify.
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release; a named store lives on for other users in the process.
+  }
+}
+
+function newestFirst(index: Map<string, string>, limit?: number): TraceSummary[] {
+  const all = [...index].map(([base_id, timestamp]) => ({ base_id, timestamp }));
+  all.sort((a, b) => (a.timestamp < b.timestamp ? 1 : a.timestamp > b.timestamp ? -1 : 0));
+  return limit === undefined ? all : all.slice(0, Math.max(0, limit));
+}
+
+export const memoryDriverFactory: DriverFactory = (url: URL, options: DriverOptions) => {
+  if (url.pathname !== '' && url.pathname !== '/') {
+    throw new Error(`memory:// connection string: unexpected path "${url.pathname}"; use memory:// or memory://<store-name>`);
+  }
+  return new MemoryDriver(options, url.hostname);
+};

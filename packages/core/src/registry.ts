@@ -1,0 +1,78 @@
+/**
+ * Connection string → driver. Backends outside core (packages/drivers, the agent client)
+ * register their schemes here; `memory://` and `file://` are built in.
+ */
+import { hostname } from 'node:os';
+import type { Driver, DriverFactory, DriverOptions } from './driver';
+import { fileDriverFactory } from './drivers/file';
+import { memoryDriverFactory } from './drivers/memory';
+
+const factories = new Map<string, DriverFactory>();
+
+function normaliseScheme(scheme: string): string {
+  return scheme.replace(/:(\/\/)?$/, '').toLowerCase();
+}
+
+/** Makes `scheme://…` connection strings use `factory`; a later registration replaces it. */
+export function registerDriver(scheme: string, factory: DriverFactory): void {
+  const s = normaliseScheme(scheme);
+  if (!/^[a-z][a-z0-9+.-]*$/.test(s)) throw new Error(`registerDriver: "${scheme}" is not a valid URL scheme`);
+  factories.set(s, factory);
+}
+
+/** Registered schemes, sorted. */
+export function driverSchemes(): string[] {
+  return [...factories.keys()].sort();
+}
+
+/** The connection string with any password replaced, for messages and logs. */
+export function redactConnectionString(cs: string): string {
+  return cs.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*?:)[^/?#@]*@/i, '$1***@');
+}
+
+/**
+ * Opens the driver a connection string names. Like Python's `get_driver`, a bare scheme
+ * ("file", "memory") means "<scheme>://". Errors name the scheme and the known schemes,
+ * and never contain a password.
+ */
+export async function createDriver(connectionString: string, options: Partial<DriverOptions> = {}): Promise<Driver> {
+  const cs = connectionString.includes('://') ? connectionString : connectionString + '://';
+  let url: URL;
+  try {
+    url = new URL(cs);
+  } catch {
+    throw new Error(`invalid connection string "${redactConnectionString(cs)}": expected <scheme>://…`);
+  }
+  const scheme = url.protocol.slice(0, -1).toLowerCase();
+  const factory = factories.get(scheme);
+  if (factory === undefined) {
+    throw new Error(`no storage driver for scheme "${scheme}" (known schemes: ${driverSchemes().join(', ')})`);
+  }
+  const full: DriverOptions = {
+    ...options,
+    project: options.project ?? null,
+    service: options.service ?? null,
+    host: options.host ?? hostname(),
+    filterErrorTrace: options.filterErrorTrace ?? false,
+  };
+  try {
+    return await factory(url, full);
+  } catch (err) {
+    // Factories may echo the URL; whatever they say, the password must not get out.
+    if (err instanceof Error && url.password !== '') {
+      for (const secret of new Set([url.password, safeDecode(url.password)])) err.message = err.message.split(secret).join('***');
+    }
+    throw err;
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+registerDriver('memory', memoryDriverFactory);
+registerDriver('file', fileDriverFactory);

@@ -1,0 +1,262 @@
+import * as crypto from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// Wrap timingSafeEqual in a spy (calling the real one) to prove the compare goes through it.
+vi.mock('node:crypto', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:crypto')>();
+  const timingSafeEqual = vi.fn(actual.timingSafeEqual);
+  return { ...actual, default: { ...actual, timingSafeEqual }, timingSafeEqual };
+});
+
+import { parseHmacKeys, signedPack, signedUnpack } from '../src/signing';
+import {
+  adversarialCases,
+  b64u,
+  expectedFromFixture,
+  FIXTURE_BASE,
+  FIXTURE_KEY,
+  FIXTURE_PARENT,
+  grayCases,
+  hmacHex,
+  loadFixtures,
+  VALID_HMAC,
+  VALID_INFO,
+} from './signing-cases';
+
+const fixtures = loadFixtures();
+const tse = vi.mocked(crypto.timingSafeEqual);
+
+describe('signedPack: byte-identical to Python signed_pack (fixtures header_vectors)', () => {
+  it('has header vectors to check', () => {
+    expect(fixtures.header_vectors.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it.each(fixtures.header_vectors.map((v) => [`${v.hmac_key} / ${v.base_id}`, v] as const))('%s', (_name, v) => {
+    const packed = signedPack({ base_id: v.base_id, parent_id: v.parent_id_given ?? v.base_id }, v.hmac_key);
+    expect(packed.info).toBe(v['X-Trace-Info']);
+    expect(packed.hmac).toBe(v['X-Trace-HMAC']);
+    expect(Buffer.from(packed.info, 'base64').toString('utf8')).toBe(v.json);
+  });
+
+  it('keeps the "=" padding and the URL-safe alphabet', () => {
+    for (let i = 0; i < 200; i++) {
+      const { info, hmac } = signedPack({ base_id: randomUUID(), parent_id: randomUUID() }, 'k');
+      expect(info).toHaveLength(140); // 104 JSON bytes -> 35 quads, the last one padded
+      expect(info.endsWith('=') && !info.endsWith('==')).toBe(true);
+      expect(info).toMatch(/^[A-Za-z0-9_-]+=$/);
+      expect(hmac).toMatch(/^[0-9a-f]{40}$/);
+    }
+    const odd = signedPack({ base_id: 'not-a-uuid', parent_id: 'x?y>z' }, 'k');
+    expect(odd.info).toContain('_');
+  });
+
+  it('serialises like json.dumps (ensure_ascii, escapes) and signs the base64 text', () => {
+    const { info, hmac } = signedPack({ base_id: 'é"\\\n☃😀', parent_id: '\u007f' }, 'another-key-é');
+    expect(Buffer.from(info, 'base64').toString('latin1')).toBe(
+      '{"base_id": "\\u00e9\\"\\\\\\n\\u2603\\ud83d\\ude00", "parent_id": "\\u007f"}',
+    );
+    expect(hmac).toBe(crypto.createHmac('sha1', Buffer.from('another-key-é', 'utf8')).update(info).digest('hex'));
+  });
+
+  it('refuses an empty key or one that is not UTF-8 encodable', () => {
+    expect(() => signedPack({ base_id: 'a', parent_id: 'a' }, '')).toThrow(TypeError);
+    expect(() => signedPack({ base_id: 'a', parent_id: 'a' }, 'k\ud800')).toThrow(TypeError);
+  });
+
+  it('round-trips through signedUnpack', () => {
+    for (const key of ['SECRET_KEY', 'another-key-é', 'k', '☃ key with spaces']) {
+      const base = randomUUID();
+      const parent = randomUUID();
+      const { info, hmac } = signedPack({ base_id: base, parent_id: parent }, key);
+      expect(signedUnpack(info, hmac, ['other', key])).toEqual({ base_id: base, parent_id: parent, hmac_key: key });
+    }
+  });
+});
+
+describe('signedUnpack: verdicts and results of Python 3.4.3 (fixtures unpack_cases)', () => {
+  it('has unpack cases to check', () => {
+    expect(fixtures.unpack_cases.length).toBeGreaterThanOrEqual(17);
+  });
+
+  it.each(fixtures.unpack_cases.map((c) => [c.case, c] as const))('%s', (_name, c) => {
+    const got = signedUnpack(c['X-Trace-Info'], c['X-Trace-HMAC'], c.server_keys);
+    expect(got !== null).toBe(c.middleware_accepts);
+    expect(got).toEqual(expectedFromFixture(c));
+  });
+});
+
+describe('signedUnpack: generated adversarial cases (expectations checked against Python in the interop test)', () => {
+  it.each([...adversarialCases(), ...grayCases()].map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const got = signedUnpack(c.info, c.hmac, c.keys);
+    expect(got !== null).toBe(c.accept);
+    if (got !== null && c.expect) expect(got).toMatchObject(c.expect);
+    if (got !== null) {
+      expect(typeof got.base_id).toBe('string');
+      expect(typeof got.parent_id).toBe('string');
+      expect(got.parent_id === '').toBe(got.base_id === '' && got.parent_id === got.base_id);
+    }
+  });
+});
+
+describe('signedUnpack: limits and robustness', () => {
+  const K = FIXTURE_KEY;
+
+  it('rejects info longer than 8 KiB even when correctly signed (Python has no limit)', () => {
+    const mk = (n: number) => b64u(`{"base_id": "${'b'.repeat(n)}"}`);
+    const under = mk(6000);
+    const over = mk(6200);
+    expect(under.length).toBeLessThanOrEqual(8192);
+    expect(over.length).toBeGreaterThan(8192);
+    expect(signedUnpack(under, hmacHex(under, K), [K])?.base_id).toBe('b'.repeat(6000));
+    expect(signedUnpack(over, hmacHex(over, K), [K])).toBeNull();
+    // Exactly at the limit is still fine (extra '=' after the padding are ignored by Python).
+    const at = under + '='.repeat(8192 - under.length);
+    expect(signedUnpack(at, hmacHex(at, K), [K])).not.toBeNull();
+    const atPlus = at + '=';
+    expect(signedUnpack(atPlus, hmacHex(atPlus, K), [K])).toBeNull();
+  });
+
+  it('rejects an hmac header longer than 8 KiB, even if it is only whitespace around a valid one', () => {
+    expect(signedUnpack(VALID_INFO, ' '.repeat(100) + VALID_HMAC, [K])).not.toBeNull();
+    expect(signedUnpack(VALID_INFO, ' '.repeat(8152) + VALID_HMAC, [K])).not.toBeNull();
+    expect(signedUnpack(VALID_INFO, ' '.repeat(8153) + VALID_HMAC, [K])).toBeNull();
+  });
+
+  it('never throws on garbage', () => {
+    const samples: unknown[] = [
+      undefined,
+      null,
+      0,
+      1,
+      NaN,
+      true,
+      {},
+      [],
+      ['a'],
+      Symbol('s'),
+      () => 'x',
+      Buffer.from('abc'),
+      new Uint8Array(3),
+      { toString: () => { throw new Error('boom'); } },
+      Object.create(null),
+      'x'.repeat(100_000),
+      VALID_INFO,
+      VALID_HMAC,
+      '\ud800',
+    ];
+    const keySamples: unknown[] = [
+      undefined,
+      null,
+      'SECRET_KEY',
+      [],
+      [K],
+      [1, null, {}, K],
+      [Symbol('k')],
+      new Proxy([K], { get: () => { throw new Error('trap'); } }),
+      { length: 1, 0: K },
+    ];
+    for (const info of samples)
+      for (const hmac of samples)
+        for (const keys of keySamples)
+          expect(() => signedUnpack(info as string, hmac as string, keys as string[])).not.toThrow();
+
+    for (let i = 0; i < 3000; i++) {
+      const len = Math.floor(Math.random() * 300);
+      const bytes = randomBytes(len);
+      const infos = [bytes.toString('latin1'), bytes.toString('utf8'), bytes.toString('base64'), b64u(bytes)];
+      const s = String.fromCharCode(...Array.from({ length: len >> 1 }, () => Math.floor(Math.random() * 0x10000)));
+      infos.push(s);
+      for (const info of infos) {
+        // Correctly signed garbage exercises the decoder and the JSON parser, too.
+        expect(() => signedUnpack(info, hmacHex(info, K), [K])).not.toThrow();
+        expect(() => signedUnpack(info, info.slice(0, 40), [K, 'x'])).not.toThrow();
+      }
+    }
+    // Garbage that is valid base64 of garbage JSON-ish text.
+    const alphabet = '{}[]":,0123456789.eE+-ntrufalsNIy \\u';
+    for (let i = 0; i < 3000; i++) {
+      let text = '{"base_id": ';
+      const n = Math.floor(Math.random() * 40);
+      for (let j = 0; j < n; j++) text += alphabet[Math.floor(Math.random() * alphabet.length)];
+      const info = b64u(text);
+      let got: unknown;
+      expect(() => (got = signedUnpack(info, hmacHex(info, K), [K]))).not.toThrow();
+      if (got !== null) expect(typeof (got as { base_id: unknown }).base_id).toBe('string');
+    }
+  });
+
+  it('tries the keys in order and reports the one that matched', () => {
+    const got = signedUnpack(VALID_INFO, VALID_HMAC, ['a', 'b', K, 'c']);
+    expect(got).toEqual({ base_id: FIXTURE_BASE, parent_id: FIXTURE_PARENT, hmac_key: K });
+    expect(signedUnpack(VALID_INFO, VALID_HMAC, ['a', 'b'])).toBeNull();
+  });
+});
+
+describe('signedUnpack: constant-time comparison', () => {
+  // Braces matter: a hook that returns a function (mockClear returns the mock) gets called as a teardown.
+  beforeEach(() => {
+    tse.mockClear();
+  });
+  afterEach(() => {
+    tse.mockClear();
+  });
+
+  it('compares with crypto.timingSafeEqual on equal-length buffers, once per key tried', () => {
+    expect(signedUnpack(VALID_INFO, VALID_HMAC, ['k1', 'k2', FIXTURE_KEY])).not.toBeNull();
+    expect(tse).toHaveBeenCalledTimes(3);
+    for (const [a, b] of tse.mock.calls) {
+      expect(Buffer.isBuffer(a) && Buffer.isBuffer(b)).toBe(true);
+      expect((a as Buffer).length).toBe(40);
+      expect((b as Buffer).length).toBe(40);
+    }
+    expect(tse.mock.results.map((r) => r.value)).toEqual([false, false, true]);
+  });
+
+  it('a wrong hmac of the right length is still compared in constant time against every key', () => {
+    const wrong = 'f'.repeat(40);
+    expect(signedUnpack(VALID_INFO, wrong, ['a', 'b'])).toBeNull();
+    expect(tse).toHaveBeenCalledTimes(2);
+  });
+
+  it('an hmac of another length is no match, without calling timingSafeEqual (which would throw)', () => {
+    expect(signedUnpack(VALID_INFO, VALID_HMAC + 'ab', [FIXTURE_KEY])).toBeNull();
+    expect(signedUnpack(VALID_INFO, VALID_HMAC.slice(1), [FIXTURE_KEY])).toBeNull();
+    expect(tse).not.toHaveBeenCalled();
+  });
+
+  it('after a match, an undecodable info returns null without trying the other keys', () => {
+    const info = b64u('not json');
+    expect(signedUnpack(info, hmacHex(info, FIXTURE_KEY), [FIXTURE_KEY, FIXTURE_KEY, FIXTURE_KEY])).toBeNull();
+    expect(tse).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('parseHmacKeys: osprofiler._utils.split', () => {
+  it.each([
+    ['SECRET_KEY', ['SECRET_KEY']],
+    ['a,b', ['a', 'b']],
+    [' a , b ,, c ,', ['a', 'b', 'c']],
+    ['', []],
+    [' , ,', []],
+    ['another-key-é, k', ['another-key-é', 'k']],
+    ['\x1ca\x85,\xa0b\u3000', ['a', 'b']], // Python's str.strip whitespace
+    ['\ufeffa', ['\ufeffa']], // ...which does not include the BOM (String#trim would strip it)
+    ['a b', ['a b']],
+  ] as const)('%j', (input, want) => {
+    expect(parseHmacKeys(input)).toEqual(want);
+  });
+
+  it('strips and filters arrays without splitting their items', () => {
+    expect(parseHmacKeys([' a ', '', 'b,c', '  '])).toEqual(['a', 'b,c']);
+    expect(parseHmacKeys(['a', 1, null] as unknown as string[])).toEqual(['a']);
+  });
+
+  it('is exported from the package index', async () => {
+    // Imported here so that a broken module elsewhere in the index fails only this test.
+    const index = await import('../src/index.js');
+    expect(index.parseHmacKeys).toBe(parseHmacKeys);
+    expect(index.signedPack).toBe(signedPack);
+    expect(index.signedUnpack).toBe(signedUnpack);
+  });
+});
