@@ -17,6 +17,12 @@ export { signedPack, signedUnpack, parseHmacKeys } from './signing';
 export type { TraceData, SignedTraceData, UnpackedTraceData } from './signing';
 
 // --- drivers, registry, report builder (helper: drivers)
-
+export { buildReport, formatReportJson, parseTimestamp } from './report';
+export type { ReportEvent } from './report';
+export { registerDriver, createDriver, driverSchemes, redactConnectionString } from './registry';
+export { MemoryDriver, memoryDriverFactory } from './drivers/memory';
+export { FileDriver, createFileDriver, fileDriverFactory } from './drivers/file';
+export type { FileDriverCounters, FileDriverSettings, PruneResult } from './drivers/file';
+export { defaultStateDir } from './state-dir';
 
 // --- profiler, context, tracing, config (main)
