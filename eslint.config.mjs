@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/test/fixtures/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
   ...tseslint.configs.recommended,
   {
     rules: {

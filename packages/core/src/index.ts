@@ -26,3 +26,21 @@ export type { FileDriverCounters, FileDriverSettings, PruneResult } from './driv
 export { defaultStateDir } from './state-dir';
 
 // --- profiler, context, tracing, config (main)
+export { Profiler } from './profiler';
+export { run, init, get, clean, start, stop, unmatchedStopCount } from './api';
+export type { TraceOptions } from './api';
+export { Point, openPoint, traced } from './point';
+export type { StopInfoFn } from './point';
+export { trace, traceClass } from './decorators';
+export type { TraceFunctionOptions, TraceClassOptions } from './decorators';
+export { errorInfo } from './errors-info';
+export { inject, extract, traceHeaders, TRACE_INFO_HEADER, TRACE_HMAC_HEADER } from './propagation';
+export type { Carrier, TraceHeaders } from './propagation';
+export { resolveConfig, ConfigError, DEFAULT_CONFIG, ENV_NAMES } from './config';
+export type { ProfilerConfig, ConfigInput, Sampling } from './config';
+export { createSampler } from './sampling';
+export type { Sampler } from './sampling';
+export { configure, getConfig, flush, shutdown, notifierStats, incomingTrace, continueFrom } from './setup';
+export type { ConfigureOptions } from './setup';
+export type { NotifierStats } from './notifier';
+export { formatTimestamp } from './clock';
