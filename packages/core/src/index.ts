@@ -1,4 +1,27 @@
 // Public surface of @osprofiler/core. Named exports only; internals stay unexported.
+//
+// Functions are re-exported as plain `const` data properties, not `export { x } from`:
+// TypeScript compiles the latter to getters, and a CommonJS exports object full of getters
+// falls into dictionary mode, which made every `core.start()` call ~10x slower (measured
+// in tools/bench/core-points.cjs). Classes are a `const` plus a `type` of the same name.
+import * as failures_ from './failures';
+import * as pyjson_ from './pyjson';
+import * as signing_ from './signing';
+import * as report_ from './report';
+import * as registry_ from './registry';
+import * as drivers_memory_ from './drivers/memory';
+import * as drivers_file_ from './drivers/file';
+import * as state_dir_ from './state-dir';
+import * as api_ from './api';
+import * as profiler_ from './profiler';
+import * as point_ from './point';
+import * as decorators_ from './decorators';
+import * as errors_info_ from './errors-info';
+import * as propagation_ from './propagation';
+import * as config_ from './config';
+import * as sampling_ from './sampling';
+import * as setup_ from './setup';
+import * as clock_ from './clock';
 
 // --- wire types
 export type { Notification, NotificationInfo } from './notification';
@@ -6,41 +29,79 @@ export type { Report, ReportNode, ReportNodeInfo, ReportStats } from './report-t
 export type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from './driver';
 
 // --- failures (contained and counted)
-export { failureCounts, resetFailureCounts } from './failures';
+export const failureCounts = failures_.failureCounts;
+export const resetFailureCounts = failures_.resetFailureCounts;
 
 // --- Python-compatible JSON
-export { pyDumps } from './pyjson';
+export const pyDumps = pyjson_.pyDumps;
 export type { PyDumpsOptions } from './pyjson';
 
-// --- signing (helper: signing)
-export { signedPack, signedUnpack, parseHmacKeys } from './signing';
+// --- signing
+export const signedPack = signing_.signedPack;
+export const signedUnpack = signing_.signedUnpack;
+export const parseHmacKeys = signing_.parseHmacKeys;
 export type { TraceData, SignedTraceData, UnpackedTraceData } from './signing';
 
-// --- drivers, registry, report builder (helper: drivers)
-export { buildReport, formatReportJson, parseTimestamp } from './report';
+// --- drivers, registry, report builder
+export const buildReport = report_.buildReport;
+export const formatReportJson = report_.formatReportJson;
+export const parseTimestamp = report_.parseTimestamp;
 export type { ReportEvent } from './report';
-export { registerDriver, createDriver, driverSchemes, redactConnectionString } from './registry';
-export { MemoryDriver, memoryDriverFactory } from './drivers/memory';
-export { FileDriver, createFileDriver, fileDriverFactory } from './drivers/file';
+export const registerDriver = registry_.registerDriver;
+export const createDriver = registry_.createDriver;
+export const driverSchemes = registry_.driverSchemes;
+export const redactConnectionString = registry_.redactConnectionString;
+export const MemoryDriver = drivers_memory_.MemoryDriver;
+export type MemoryDriver = drivers_memory_.MemoryDriver;
+export const memoryDriverFactory = drivers_memory_.memoryDriverFactory;
+export const FileDriver = drivers_file_.FileDriver;
+export type FileDriver = drivers_file_.FileDriver;
+export const createFileDriver = drivers_file_.createFileDriver;
+export const fileDriverFactory = drivers_file_.fileDriverFactory;
 export type { FileDriverCounters, FileDriverSettings, PruneResult } from './drivers/file';
-export { defaultStateDir } from './state-dir';
+export const defaultStateDir = state_dir_.defaultStateDir;
 
-// --- profiler, context, tracing, config (main)
-export { Profiler } from './profiler';
-export { run, init, get, clean, start, stop, unmatchedStopCount } from './api';
+// --- profiler, context, tracing, config
+export const Profiler = profiler_.Profiler;
+export type Profiler = profiler_.Profiler;
+export const run = api_.run;
+export const init = api_.init;
+export const get = api_.get;
+export const clean = api_.clean;
+export const start = api_.start;
+export const stop = api_.stop;
+export const unmatchedStopCount = api_.unmatchedStopCount;
 export type { TraceOptions } from './api';
-export { Point, openPoint, traced } from './point';
+export const Point = point_.Point;
+export type Point = point_.Point;
+export const openPoint = point_.openPoint;
+export const traced = point_.traced;
 export type { StopInfoFn } from './point';
-export { trace, traceClass } from './decorators';
+export const trace = decorators_.trace;
+export const traceClass = decorators_.traceClass;
 export type { TraceFunctionOptions, TraceClassOptions } from './decorators';
-export { errorInfo } from './errors-info';
-export { inject, extract, traceHeaders, TRACE_INFO_HEADER, TRACE_HMAC_HEADER } from './propagation';
+export const errorInfo = errors_info_.errorInfo;
+export const inject = propagation_.inject;
+export const extract = propagation_.extract;
+export const traceHeaders = propagation_.traceHeaders;
+export const TRACE_INFO_HEADER = propagation_.TRACE_INFO_HEADER;
+export const TRACE_HMAC_HEADER = propagation_.TRACE_HMAC_HEADER;
 export type { Carrier, TraceHeaders } from './propagation';
-export { resolveConfig, ConfigError, DEFAULT_CONFIG, ENV_NAMES } from './config';
+export const ConfigError = config_.ConfigError;
+export type ConfigError = config_.ConfigError;
+export const resolveConfig = config_.resolveConfig;
+export const DEFAULT_CONFIG = config_.DEFAULT_CONFIG;
+export const ENV_NAMES = config_.ENV_NAMES;
 export type { ProfilerConfig, ConfigInput, Sampling } from './config';
-export { createSampler } from './sampling';
+export const createSampler = sampling_.createSampler;
 export type { Sampler } from './sampling';
-export { configure, getConfig, flush, shutdown, notifierStats, incomingTrace, continueFrom } from './setup';
+export const configure = setup_.configure;
+export const getConfig = setup_.getConfig;
+export const flush = setup_.flush;
+export const shutdown = setup_.shutdown;
+export const notifierStats = setup_.notifierStats;
+export const incomingTrace = setup_.incomingTrace;
+export const continueFrom = setup_.continueFrom;
 export type { ConfigureOptions } from './setup';
 export type { NotifierStats } from './notifier';
-export { formatTimestamp } from './clock';
+export const formatTimestamp = clock_.formatTimestamp;
