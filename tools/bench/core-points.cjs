@@ -86,13 +86,22 @@ async function main() {
     flushCost.push(ns / (50 * CHUNK));
   }
 
+  // Reference for the deferred cost: native JSON.stringify of one typical notification.
+  const sample = {
+    name: 'wsgi-start', base_id: '0b5d4f1e-4c1a-4f3e-9a57-9e4f3c2b1a00', trace_id: '5f0e9d2c-3b1a-4e8f-8d7c-6b5a4f3e2d1c',
+    parent_id: '0b5d4f1e-4c1a-4f3e-9a57-9e4f3c2b1a00', timestamp: '2026-11-23T02:40:49.450322',
+    info: { request: { method: 'GET', path: '/x', query: '', scheme: 'http' }, host: 'bench' }, project: null, service: 'svc',
+  };
+  const stringify = measure((n) => { for (let i = 0; i < n; i++) sink += JSON.stringify(sample).length; }, 200_000);
+
   rows.push(['empty loop iteration (baseline)', empty, '']);
   rows.push(['ALS lookup, no trace ever in process', lookupCold, '']);
   rows.push(['untraced start+stop, no trace ever in process', untracedCold, `goal <= 25 ns`]);
   rows.push(['ALS lookup after traced work', lookupWarm, '']);
   rows.push(['untraced start+stop after traced work', untracedWarm, `${(untracedWarm / lookupWarm).toFixed(2)}x lookup (goal <= 2x)`]);
   rows.push(['traced start+stop, request path', tracedPath, `goal <= 1000 ns`]);
-  rows.push(['deferred format+write per point (file://)', median(flushCost), 'CPU ns, off the request path']);
+  rows.push(['deferred format+write per point (file://)', median(flushCost), `CPU ns, off the request path; ${(median(flushCost) / stringify).toFixed(1)}x one JSON.stringify`]);
+  rows.push(['JSON.stringify of one notification (reference)', stringify, '']);
   console.log(`core trace points — node ${process.version}, N=${N}, rounds=${ROUNDS}, median ns per iteration`);
   for (const [name, ns, note] of rows) console.log(`  ${name.padEnd(48)} ${ns.toFixed(1).padStart(8)} ns  ${note}`);
   const verdict = {
