@@ -189,6 +189,139 @@ def cmd_verify_batch(args):
     return 0
 
 
+# --- emit / report / list: Python OSProfiler's own storage driver (redis:// by default)
+
+DEFAULT_CONNECTION = "redis://127.0.0.1:6379"
+
+
+def _driver(connection, project=None, service=None, filter_error_trace=False):
+    import socket
+    import types
+    from osprofiler.drivers import base
+    # What oslo.config's [profiler] group gives the base driver (it reads filter_error_trace).
+    conf = {"profiler": types.SimpleNamespace(filter_error_trace=filter_error_trace)}
+    return base.get_driver(connection, project=project, service=service, host=socket.gethostname(), conf=conf)
+
+
+@profiler.trace("peer_leaf", info={"peer": "leaf"}, hide_args=False)
+def emit_leaf(fail):
+    if fail:
+        raise ValueError("peer_leaf failed on purpose")
+    with profiler.Trace("db", info={"db": {"statement": "SELECT * FROM peer WHERE id = %(id)s",
+                                           "params": {"id": 7}}}):
+        pass
+    return "leaf"
+
+
+@profiler.trace("peer_inner", info={"peer": "inner"})
+def emit_inner(fail):
+    result = emit_leaf(False)
+    if fail:
+        try:
+            emit_leaf(True)
+        except ValueError:
+            pass
+    return result
+
+
+@profiler.trace("peer_outer", info={"peer": "outer"})
+def emit_outer(fail):
+    return emit_inner(fail)
+
+
+def cmd_emit(args):
+    """peer_emit > peer_outer > peer_inner > peer_leaf > db (+ a failing peer_leaf with --error)."""
+    from osprofiler import notifier
+    drv = _driver(args.connection, args.project, args.service, filter_error_trace=True)
+    previous = notifier.get()
+    notifier.set(drv.notify)
+    profiler.clean()
+    try:
+        profiler.init(args.key, base_id=args.base_id, parent_id=args.parent_id)
+        base_id = profiler.get().get_base_id()
+        with profiler.Trace("peer_emit", info={"peer": "emit"}):
+            emit_outer(args.error)
+    finally:
+        profiler.clean()
+        notifier.set(previous)
+    print(base_id)
+    return 0
+
+
+def cmd_report(args):
+    """Exactly what `osprofiler trace show --json <base_id>` prints."""
+    trace = _driver(args.connection).get_report(args.base_id)
+    if not trace or not trace.get("children"):
+        if not args.allow_empty:
+            print("Trace with UUID %s not found." % args.base_id, file=sys.stderr)
+            return 1
+
+    def datetime_json_serialize(obj):
+        return obj.isoformat() if hasattr(obj, "isoformat") else obj
+
+    print(json.dumps(trace, default=datetime_json_serialize, separators=(",", ": "), indent=2))
+    return 0
+
+
+def cmd_list(args):
+    """list_traces (or list_error_traces) as JSON: [{"base_id", "timestamp"}, ...] in the driver's order."""
+    drv = _driver(args.connection)
+    traces = drv.list_error_traces() if args.error_trace else drv.list_traces(("base_id", "timestamp"))
+    print(json.dumps([{"base_id": t["base_id"], "timestamp": t["timestamp"]} for t in traces]))
+    return 0
+
+
+# --- serve: a wsgiref app behind the real WsgiMiddleware (our outgoing headers must pass it)
+
+def cmd_serve(args):
+    """Prints "LISTENING <port>"; every request answers JSON {"traced", "base_id",
+    "wsgi_trace_id", "wsgi_parent_id", "result"}; /error answers 500. Exits on stdin EOF."""
+    import os
+    import threading
+    from socketserver import ThreadingMixIn
+    from wsgiref import simple_server
+
+    def app(environ, start_response):
+        p = profiler.get()
+        body = {"traced": p is not None, "base_id": None, "wsgi_trace_id": None,
+                "wsgi_parent_id": None, "result": "ok"}
+        if p is not None:
+            # Inside the middleware's wsgi point: the top of the stack is that point's id,
+            # the entry below it the parent_id the caller sent.
+            body["base_id"] = p.get_base_id()
+            body["wsgi_trace_id"] = p.get_id()
+            body["wsgi_parent_id"] = p.get_parent_id()
+        status = "200 OK"
+        if environ.get("PATH_INFO") == "/error":
+            status, body["result"] = "500 Internal Server Error", "error"
+        data = json.dumps(body).encode("utf-8")
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    class Server(ThreadingMixIn, simple_server.WSGIServer):
+        daemon_threads = True
+
+    class Quiet(simple_server.WSGIRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    mw = web.WsgiMiddleware(app, hmac_keys=args.key, enabled=True)
+    httpd = simple_server.make_server("127.0.0.1", args.port, mw, server_class=Server, handler_class=Quiet)
+
+    def watch_stdin():
+        # The test holds our stdin open; when it closes (or the test dies) we go too.
+        try:
+            while sys.stdin.read(4096):
+                pass
+        finally:
+            os._exit(0)
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    print("LISTENING %d" % httpd.server_port, flush=True)
+    httpd.serve_forever()
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="pyosprofiler_peer.py", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -214,6 +347,32 @@ def main(argv=None):
 
     p = sub.add_parser("verify-batch", help="verify each JSON line on stdin")
     p.set_defaults(func=cmd_verify_batch)
+
+    p = sub.add_parser("serve", help="wsgiref app behind the real WsgiMiddleware; prints LISTENING <port>")
+    p.add_argument("--key", required=True, help="comma-separated server keys")
+    p.add_argument("--port", type=int, default=0, help="0: any free port")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("emit", help="store a trace with Python's driver; prints its base_id")
+    p.add_argument("--key", required=True)
+    p.add_argument("--connection", default=DEFAULT_CONNECTION)
+    p.add_argument("--error", action="store_true", help="also run a failing peer_leaf")
+    p.add_argument("--base-id")
+    p.add_argument("--parent-id")
+    p.add_argument("--project")
+    p.add_argument("--service")
+    p.set_defaults(func=cmd_emit)
+
+    p = sub.add_parser("report", help="the report JSON, as `osprofiler trace show --json`")
+    p.add_argument("--base-id", required=True)
+    p.add_argument("--connection", default=DEFAULT_CONNECTION)
+    p.add_argument("--allow-empty", action="store_true", help="print an empty report instead of failing")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("list", help="stored traces as JSON")
+    p.add_argument("--connection", default=DEFAULT_CONNECTION)
+    p.add_argument("--error-trace", action="store_true")
+    p.set_defaults(func=cmd_list)
 
     args = ap.parse_args(argv)
     return args.func(args)

@@ -1,0 +1,258 @@
+/**
+ * `redis://` driver: Python OSProfiler's Redis layout and payloads (wire spec §4), so
+ * Python's `osprofiler trace show/list` read what Node wrote and the other way round.
+ *
+ * Writes are batched: each notify() batch becomes, per trace, ONE `LPUSH
+ * osprofiler_opt:<base_id> e1 e2 …` (the same list as one LPUSH per event, oldest pushed
+ * first), plus the error index SETs, all sent as one pipeline.
+ */
+import type { Redis as RedisClient } from 'ioredis';
+import { buildReport, pyDumps } from '@osprofiler/core';
+import type { Driver, DriverFactory, DriverOptions, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import { connectError } from '../errors';
+import { InFlight, newCounters, type DriverCounters } from '../inflight';
+import { requirePeer } from '../optional';
+import { parseStoredEvent } from '../stored-event';
+import { NAMESPACE_ERROR, NAMESPACE_LEGACY, NAMESPACE_OPT, globEscape } from './keys';
+import { redisSettings, type RedisSettings } from './options';
+
+type IORedis = typeof import('ioredis');
+
+const SCAN_COUNT = 1000;
+/** Keys read per pipeline round trip when listing. */
+const READ_CHUNK = 500;
+
+export class RedisDriver implements Driver {
+  readonly scheme = 'redis';
+  private readonly inflight = new InFlight();
+  private closed = false;
+
+  /** Use `createRedisDriver` (it connects and checks the server first). */
+  constructor(
+    readonly settings: Readonly<RedisSettings>,
+    private readonly client: RedisClient,
+    readonly counters: DriverCounters = newCounters(),
+  ) {}
+
+  /** The store's endpoint, for messages: `host:port/db` (never the password). */
+  get endpoint(): string {
+    return `${this.settings.host}:${this.settings.port}/${this.settings.db}`;
+  }
+
+  notify(batch: readonly Notification[]): Promise<void> {
+    if (this.closed) throw new Error(`redis:// driver for ${this.endpoint} is closed`);
+    if (batch.length === 0) return Promise.resolve();
+    const { ttlSeconds, filterErrorTrace } = this.settings;
+    // Serialise now: the caller may reuse its objects once we return.
+    const lists = new Map<string, string[]>();
+    const errors: [string, string][] = [];
+    for (const n of batch) {
+      const baseId = String(n.base_id);
+      let list = lists.get(baseId);
+      if (list === undefined) lists.set(baseId, (list = []));
+      list.push(pyDumps(n));
+      // Python: filter_error_trace and data.get("info", {}).get("etype") is not None.
+      if (filterErrorTrace && n.info?.etype != null) {
+        errors.push([NAMESPACE_ERROR + baseId, pyDumps({ base_id: n.base_id, timestamp: n.timestamp })]);
+      }
+    }
+    const p = this.client.pipeline();
+    for (const [baseId, values] of lists) {
+      const key = NAMESPACE_OPT + baseId;
+      p.lpush(key, ...values);
+      if (ttlSeconds > 0) p.expire(key, ttlSeconds);
+    }
+    // In batch order, so the last error of a trace wins, as with Python's SET per event.
+    for (const [key, value] of errors) {
+      if (ttlSeconds > 0) p.set(key, value, 'EX', ttlSeconds);
+      else p.set(key, value);
+    }
+    return this.inflight.track(this.exec(p, batch.length));
+  }
+
+  private async exec(p: ReturnType<RedisClient['pipeline']>, points: number): Promise<void> {
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await p.exec();
+    } catch (err) {
+      this.counters.failed += points;
+      throw err;
+    }
+    const failed = results?.find(([err]) => err !== null)?.[0];
+    if (results === null || failed) {
+      // Some lists may have been written; we cannot tell which events were lost.
+      this.counters.failed += points;
+      throw failed ?? new Error(`redis:// pipeline to ${this.endpoint} was discarded`);
+    }
+    this.counters.written += points;
+    this.counters.batches++;
+  }
+
+  async getReport(baseId: string): Promise<Report> {
+    const events: Record<string, unknown>[] = [];
+    const add = (text: string | null): void => {
+      const ev = text === null ? undefined : parseStoredEvent(text);
+      if (ev !== undefined) events.push(ev);
+    };
+    // As Python: legacy per-event keys first (SCAN order), then the list, newest first.
+    const legacy = await this.scanAll(NAMESPACE_LEGACY + globEscape(baseId) + '*');
+    for (let i = 0; i < legacy.length; i += READ_CHUNK) {
+      const values = await this.client.mget(legacy.slice(i, i + READ_CHUNK));
+      values.forEach(add);
+    }
+    (await this.client.lrange(NAMESPACE_OPT + baseId, 0, -1)).forEach(add);
+    return buildReport(events);
+  }
+
+  /**
+   * Every trace, newest first. As Python: a legacy trace shows its earliest event; a list
+   * shows its SECOND-newest event (`LINDEX key 1`), and a list with one event is skipped
+   * (as Python 4.x; 3.4.3 crashes on it).
+   */
+  async listTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
+    const out = await this.listLegacy();
+    const keys = await this.scanAll(NAMESPACE_OPT + '*');
+    for (let i = 0; i < keys.length; i += READ_CHUNK) {
+      const p = this.client.pipeline();
+      for (const key of keys.slice(i, i + READ_CHUNK)) p.lindex(key, 1);
+      for (const [err, value] of (await p.exec()) ?? []) {
+        if (err !== null) throw err;
+        const s = summaryOf(typeof value === 'string' ? parseStoredEvent(value) : undefined);
+        if (s !== undefined) out.push(s);
+      }
+    }
+    return newestFirst(out, options.limit);
+  }
+
+  private async listLegacy(): Promise<TraceSummary[]> {
+    const keys = await this.scanAll(NAMESPACE_LEGACY + '*');
+    const earliest = new Map<string, TraceSummary>();
+    for (let i = 0; i < keys.length; i += READ_CHUNK) {
+      for (const text of await this.client.mget(keys.slice(i, i + READ_CHUNK))) {
+        const s = summaryOf(text === null ? undefined : parseStoredEvent(text));
+        if (s === undefined) continue;
+        const seen = earliest.get(s.base_id);
+        if (seen === undefined || s.timestamp < seen.timestamp) earliest.set(s.base_id, s);
+      }
+    }
+    return [...earliest.values()];
+  }
+
+  /** Traces indexed with an error (written only while filterErrorTrace is on), newest first. */
+  async listErrorTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
+    const keys = await this.scanAll(NAMESPACE_ERROR + '*');
+    const byId = new Map<string, TraceSummary>();
+    for (let i = 0; i < keys.length; i += READ_CHUNK) {
+      for (const text of await this.client.mget(keys.slice(i, i + READ_CHUNK))) {
+        const s = summaryOf(text === null ? undefined : parseStoredEvent(text));
+        if (s === undefined) continue;
+        // Python sorts by timestamp and keeps the first of each base_id.
+        const seen = byId.get(s.base_id);
+        if (seen === undefined || s.timestamp < seen.timestamp) byId.set(s.base_id, s);
+      }
+    }
+    return newestFirst([...byId.values()], options.limit);
+  }
+
+  private async scanAll(match: string): Promise<string[]> {
+    const keys = new Set<string>(); // SCAN may return a key twice
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.client.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
+      for (const k of batch) keys.add(k);
+      cursor = next;
+    } while (cursor !== '0');
+    return [...keys];
+  }
+
+  /** Resolves once every batch handed to notify() so far was written (or failed), or after `timeoutMs`. */
+  flush(timeoutMs = 5000): Promise<void> {
+    return this.inflight.settle(timeoutMs);
+  }
+
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return;
+    await this.flush(timeoutMs);
+    this.closed = true;
+    try {
+      await Promise.race([
+        this.client.quit(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('quit timed out')), timeoutMs).unref()),
+      ]);
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}
+
+function summaryOf(ev: Record<string, unknown> | undefined): TraceSummary | undefined {
+  if (ev === undefined || typeof ev.base_id !== 'string' || typeof ev.timestamp !== 'string') return undefined;
+  return { base_id: ev.base_id, timestamp: ev.timestamp };
+}
+
+function newestFirst(all: TraceSummary[], limit?: number): TraceSummary[] {
+  all.sort((a, b) => (a.timestamp < b.timestamp ? 1 : a.timestamp > b.timestamp ? -1 : 0));
+  return limit === undefined ? all : all.slice(0, Math.max(0, limit));
+}
+
+/**
+ * Connects (bounded by `connect_timeout`) and checks the server answers, so a wrong host,
+ * port, password or db fails at start-up with a message naming scheme and host.
+ */
+export async function createRedisDriver(url: URL, options: Partial<DriverOptions> = {}): Promise<RedisDriver> {
+  const settings = redisSettings(url, options);
+  const endpoint = `${settings.host}:${settings.port}`;
+  const { Redis } = requirePeer<IORedis>('ioredis', 'redis');
+  let started = false;
+  const counters = newCounters();
+  const client = new Redis({
+    host: settings.host,
+    port: settings.port,
+    db: settings.db,
+    username: settings.username,
+    password: settings.password,
+    lazyConnect: true,
+    connectTimeout: settings.connectTimeoutMs,
+    commandTimeout: settings.commandTimeoutMs,
+    // After start-up: reconnect by itself, and let a command wait for at most one retry,
+    // so a write to a down server fails (and is counted) instead of queueing forever.
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => (started ? Math.min(times * 200, 2000) : null),
+    enableReadyCheck: true,
+  });
+  // Without a listener ioredis prints every connection error; count them instead.
+  let firstError: unknown;
+  client.on('error', (err: unknown) => {
+    firstError ??= err;
+    counters.connectionErrors++;
+  });
+  try {
+    await withDeadline(client.connect(), settings.connectTimeoutMs + 1000, `no answer within ${settings.connectTimeoutMs} ms`);
+    await withDeadline(client.ping(), settings.connectTimeoutMs, `no answer to PING within ${settings.connectTimeoutMs} ms`);
+  } catch (err) {
+    client.disconnect();
+    // ioredis rejects connect() with "Connection is closed."; the socket error says why.
+    throw connectError('redis', `${endpoint}/${settings.db}`, firstError ?? err);
+  }
+  started = true;
+  return new RedisDriver(settings, client, counters);
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(message)), ms);
+    t.unref();
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+export const redisDriverFactory: DriverFactory = (url, options) => createRedisDriver(url, options);

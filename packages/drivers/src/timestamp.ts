@@ -1,0 +1,38 @@
+/** OSProfiler timestamps (`%Y-%m-%dT%H:%M:%S.%f`, UTC) as integer microseconds and back. */
+import { parseTimestamp } from '@osprofiler/core';
+
+export { parseTimestamp as timestampToMicros };
+
+const US_PER_DAY = 86_400_000_000n;
+
+/** Python's `datetime.strftime("%Y-%m-%dT%H:%M:%S.%f")` of microseconds since 1970. */
+export function microsToTimestamp(us: bigint): string {
+  let days = us / US_PER_DAY;
+  let rest = us % US_PER_DAY;
+  if (rest < 0n) {
+    rest += US_PER_DAY;
+    days -= 1n;
+  }
+  const { y, m, d } = civilFromDays(Number(days));
+  const secOfDay = Number(rest / 1_000_000n);
+  const frac = Number(rest % 1_000_000n);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `${String(y).padStart(4, '0')}-${two(m)}-${two(d)}T` +
+    `${two(Math.floor(secOfDay / 3600))}:${two(Math.floor(secOfDay / 60) % 60)}:${two(secOfDay % 60)}` +
+    `.${String(frac).padStart(6, '0')}`
+  );
+}
+
+// H. Hinnant's civil_from_days (proleptic Gregorian), the inverse of core's daysFromCivil.
+function civilFromDays(z0: number): { y: number; m: number; d: number } {
+  const z = z0 + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
+}

@@ -1,0 +1,237 @@
+/**
+ * redis:// against the real Redis on 127.0.0.1:6379 (database 13): Python's layout and
+ * payloads, batching, the error index, legacy keys, listing, TTL, failures.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { configure, createDriver, flush, formatReportJson, MemoryDriver, notifierStats, pyDumps, shutdown } from '@osprofiler/core';
+import type { Driver, Notification } from '@osprofiler/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisDriver } from '../src/index';
+import { RedisFixture, redisUrl } from './support/redis';
+import { inTrace, threeLevels } from './support/trace';
+
+const DB = 13;
+const redis = new RedisFixture(DB);
+let driver: RedisDriver;
+
+beforeAll(async () => {
+  await redis.client.connect();
+  driver = (await createDriver(redisUrl(DB), { project: 'p', service: 's', filterErrorTrace: true })) as RedisDriver;
+});
+afterEach(() => redis.cleanup());
+afterAll(async () => {
+  await driver.close();
+  await redis.close();
+});
+
+function note(baseId: string, name: string, i: number, info: Record<string, unknown> = {}, traceId = `t-${i}`): Notification {
+  return {
+    name,
+    base_id: baseId,
+    trace_id: traceId,
+    parent_id: baseId,
+    timestamp: `2026-11-23T04:00:00.${String(100000 + i).padStart(6, '0')}`,
+    info: { ...info, host: 'h' },
+    project: 'p',
+    service: 's',
+  };
+}
+
+describe('redis:// write layout (wire spec §4)', () => {
+  it('is registered with core by importing the package', async () => {
+    expect(driver).toBeInstanceOf(RedisDriver);
+    expect(driver.scheme).toBe('redis');
+  });
+
+  it('LPUSHes pyDumps(notification) onto osprofiler_opt:<base_id>, newest first', async () => {
+    const b = redis.track(randomUUID());
+    const batch = [note(b, 'a-start', 1, { é: 'ü', n: [1, 2.5, null] }), note(b, 'a-stop', 2)];
+    await driver.notify(batch);
+    const stored = await redis.client.lrange(`osprofiler_opt:${b}`, 0, -1);
+    expect(stored).toEqual([pyDumps(batch[1]), pyDumps(batch[0])]);
+    expect(stored[1]).toContain('"info": {"\\u00e9": "\\u00fc", "n": [1, 2.5, null], "host": "h"}, "project": "p", "service": "s"}');
+    expect(await redis.client.type(`osprofiler_opt:${b}`)).toBe('list');
+    expect(await redis.client.ttl(`osprofiler_opt:${b}`)).toBe(-1); // Python never expires
+  });
+
+  it('sends one LPUSH per trace per batch, all in one pipeline', async () => {
+    const ids = [redis.track(randomUUID()), redis.track(randomUUID()), redis.track(randomUUID())];
+    const batch = ids.flatMap((b) => Array.from({ length: 50 }, (_, i) => note(b, `p${i}-start`, i)));
+    const monitor = await redis.client.duplicate().monitor();
+    const lpushes: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
+      if (Number(database) === DB && args[0].toLowerCase() === 'lpush' && ids.some((b) => args[1] === `osprofiler_opt:${b}`)) lpushes.push(args);
+    });
+    await driver.notify(batch);
+    await new Promise((r) => setTimeout(r, 200));
+    await monitor.disconnect();
+    expect(lpushes.map((a) => [a[1], a.length - 2])).toEqual(ids.map((b) => [`osprofiler_opt:${b}`, 50]));
+    for (const b of ids) expect(await redis.client.llen(`osprofiler_opt:${b}`)).toBe(50);
+  });
+
+  it('SETs osprofiler_error:<base_id> for events whose info.etype is not null; the last error wins', async () => {
+    const b = redis.track(randomUUID());
+    const e1 = note(b, 'x-stop', 1, { etype: 'ValueError', message: 'm' });
+    const e2 = note(b, 'y-stop', 2, { etype: 'TypeError', message: 'm' });
+    await driver.notify([note(b, 'x-start', 0), e1, note(b, 'z-stop', 3, { etype: null }), e2]);
+    expect(await redis.client.get(`osprofiler_error:${b}`)).toBe(pyDumps({ base_id: b, timestamp: e2.timestamp }));
+    expect(await driver.listErrorTraces()).toContainEqual({ base_id: b, timestamp: e2.timestamp });
+
+    const quiet = (await createDriver(redisUrl(DB), { filterErrorTrace: false })) as RedisDriver;
+    const b2 = redis.track(randomUUID());
+    await quiet.notify([note(b2, 'x-stop', 1, { etype: 'ValueError' })]);
+    expect(await redis.client.exists(`osprofiler_error:${b2}`)).toBe(0);
+    await quiet.close();
+  });
+
+  it('expires lists and error keys with ?ttl=', async () => {
+    const ttlDriver = (await createDriver(redisUrl(DB, '?ttl=7d'), { filterErrorTrace: true })) as RedisDriver;
+    const b = redis.track(randomUUID());
+    await ttlDriver.notify([note(b, 'x-stop', 1, { etype: 'E' })]);
+    for (const key of [`osprofiler_opt:${b}`, `osprofiler_error:${b}`]) {
+      const ttl = await redis.client.ttl(key);
+      expect(ttl).toBeGreaterThan(7 * 86400 - 60);
+      expect(ttl).toBeLessThanOrEqual(7 * 86400);
+    }
+    await ttlDriver.close();
+  });
+});
+
+describe('redis:// reading', () => {
+  it('builds the report from legacy keys (SCAN order) then the list (newest first), as Python', async () => {
+    const b = redis.track(randomUUID());
+    const legacy = note(b, 'old-start', 0, {}, 'old');
+    redis.trackKey(`osprofiler:${b}_old_${legacy.timestamp}`);
+    await redis.client.set(`osprofiler:${b}_old_${legacy.timestamp}`, pyDumps(legacy));
+    const events = [note(b, 'old-stop', 5, {}, 'old'), note(b, 'new-start', 6, {}, 'new'), note(b, 'new-stop', 9, { etype: 'E' }, 'new')];
+    await driver.notify(events);
+    const memory = new MemoryDriver();
+    memory.notify([legacy, ...events]);
+    // Python's order: [legacy, newest…oldest]; the memory driver's: [newest…oldest].
+    const report = await driver.getReport(b);
+    expect(report.children.map((c) => c.info.name)).toEqual(['old', 'new']);
+    expect(Object.keys(report.children[0].info)).toEqual([
+      'name', 'project', 'service', 'host', 'meta.raw_payload.old-start', 'started', 'meta.raw_payload.old-stop', 'finished', 'exception',
+    ]);
+    expect(report.stats).toEqual((await memory.getReport(b)).stats);
+  });
+
+  it('an unknown trace gives the empty report', async () => {
+    const report = await driver.getReport(randomUUID());
+    expect(report).toEqual({ info: { name: 'total', started: 0, finished: null, last_trace_started: null }, children: [], stats: {} });
+  });
+
+  it('listTraces shows LINDEX 1 (the second-newest event) and skips one-event lists, newest first', async () => {
+    const b1 = redis.track(randomUUID());
+    const b2 = redis.track(randomUUID());
+    const b3 = redis.track(randomUUID());
+    await driver.notify([note(b1, 'a-start', 1), note(b1, 'a-stop', 2), note(b1, 'b-start', 3)]);
+    await driver.notify([note(b2, 'a-start', 7), note(b2, 'a-stop', 8)]);
+    await driver.notify([note(b3, 'a-start', 9)]);
+    const listed = (await driver.listTraces()).filter((t) => [b1, b2, b3].includes(t.base_id));
+    expect(listed).toEqual([
+      { base_id: b2, timestamp: note(b2, '', 7).timestamp },
+      { base_id: b1, timestamp: note(b1, '', 2).timestamp },
+    ]);
+    expect((await driver.listTraces({ limit: 1 })).length).toBe(1);
+  });
+});
+
+describe('redis:// round trip through core (3-level trace)', () => {
+  afterEach(() => shutdown());
+
+  it('reads back the same report the memory driver builds from the same points', async () => {
+    const memory = new MemoryDriver();
+    const tee: Driver = {
+      scheme: 'tee',
+      async notify(batch) {
+        memory.notify(batch);
+        await driver.notify(batch);
+      },
+      getReport: (id) => driver.getReport(id),
+      listTraces: (o) => driver.listTraces(o),
+      listErrorTraces: (o) => driver.listErrorTraces(o),
+      flush: (t) => driver.flush(t),
+      close: async () => undefined,
+    };
+    configure({ driver: tee, project: 'shop', service: 'orders', hmacKeys: ['SECRET_KEY'], flushIntervalMs: 5 });
+    const b = redis.track(await inTrace(threeLevels));
+    await flush();
+    const ours = await driver.getReport(b);
+    expect(ours.children[0].info.name).toBe('wsgi');
+    expect(ours.children[0].children[0].children[0].info.name).toBe('db');
+    expect(formatReportJson(ours)).toBe(formatReportJson(await memory.getReport(b)));
+  });
+
+  it('configure({ connectionString: "redis://…" }) stores through this driver', async () => {
+    configure({ connectionString: redisUrl(DB), service: 'orders', flushIntervalMs: 5 });
+    const b = redis.track(await inTrace(threeLevels));
+    await flush();
+    expect(await redis.client.llen(`osprofiler_opt:${b}`)).toBe(6);
+  });
+});
+
+describe('redis:// failures', () => {
+  it('start-up failure names the scheme and host, never the password', async () => {
+    const port = await closedPort();
+    const err = await createDriver(`redis://:s3cr%40t-pw@127.0.0.1:${port}/2`).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    const message = (err as Error).message;
+    expect(message).toContain(`redis:// storage at 127.0.0.1:${port}/2`);
+    expect(message).toMatch(/ECONNREFUSED/);
+    expect(message).not.toMatch(/s3cr/);
+    expect((err as { code?: string }).code).toBe('OSP_DRIVER_CONNECT');
+  });
+
+  it('rejects unknown options and bad durations at start-up', async () => {
+    await expect(createDriver(redisUrl(DB, '?tll=7d'))).rejects.toThrow(/unknown option "tll"/);
+    await expect(createDriver(redisUrl(DB, '?ttl=soon'))).rejects.toThrow(/ttl="soon" is not a duration/);
+  });
+
+  it('a server lost after start-up: writes fail, are counted by the driver and contained by core', async () => {
+    const server = await startRedisServer();
+    try {
+      configure({ connectionString: `redis://127.0.0.1:${server.port}/0?command_timeout=2s`, flushIntervalMs: 5 });
+      await inTrace(threeLevels);
+      await flush();
+      expect(notifierStats()!.lost).toBe(0);
+      server.proc.kill('SIGKILL');
+      await new Promise((r) => server.proc.once('exit', r));
+      const before = notifierStats()!.lost;
+      await expect(inTrace(threeLevels)).resolves.toMatch(/-/); // the traced code is unaffected
+      await flush(8000);
+      expect(notifierStats()!.lost).toBe(before + 6);
+    } finally {
+      if (server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
+      await shutdown(1000);
+    }
+  }, 30_000);
+});
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function startRedisServer(): Promise<{ proc: ChildProcess; port: number }> {
+  const port = await closedPort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('Ready to accept connections')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    proc.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
+  });
+  return { proc, port };
+}
