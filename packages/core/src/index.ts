@@ -22,6 +22,7 @@ import * as config_ from './config';
 import * as sampling_ from './sampling';
 import * as setup_ from './setup';
 import * as clock_ from './clock';
+import * as storedEvent_ from './drivers/stored-event';
 
 // --- wire types
 export type { Notification, NotificationInfo } from './notification';
@@ -31,6 +32,8 @@ export type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } 
 // --- failures (contained and counted)
 export const failureCounts = failures_.failureCounts;
 export const resetFailureCounts = failures_.resetFailureCounts;
+/** For adapters and drivers: count a contained failure (warned once per place). */
+export const recordFailure = failures_.recordFailure;
 
 // --- Python-compatible JSON
 export const pyDumps = pyjson_.pyDumps;
@@ -60,6 +63,8 @@ export const createFileDriver = drivers_file_.createFileDriver;
 export const fileDriverFactory = drivers_file_.fileDriverFactory;
 export type { FileDriverCounters, FileDriverSettings, PruneResult } from './drivers/file';
 export const defaultStateDir = state_dir_.defaultStateDir;
+/** For drivers: parse one stored notification (JSON that may hold Python's bare NaN/Infinity). */
+export const parseStoredEvent = storedEvent_.parseStoredEvent;
 
 // --- profiler, context, tracing, config
 export const Profiler = profiler_.Profiler;

@@ -36,8 +36,11 @@ function pyNumber(n: number): string {
   return String(n);
 }
 
-/** Python's default `json.dumps(value)`: separators `", "` and `": "`, no indent. Hot: every stored point. */
-function compact(v: unknown): string | undefined {
+// What `scalar` returns for an object or array, which the callers lay out themselves.
+const COMPOUND = 1;
+
+/** JSON text for a primitive (undefined for values JSON leaves out), or COMPOUND. */
+function scalar(v: unknown): string | undefined | typeof COMPOUND {
   switch (typeof v) {
     case 'string':
       return pyString(v);
@@ -52,7 +55,13 @@ function compact(v: unknown): string | undefined {
     case 'symbol':
       return undefined;
   }
-  if (v === null) return 'null';
+  return v === null ? 'null' : COMPOUND;
+}
+
+/** Python's default `json.dumps(value)`: separators `", "` and `": "`, no indent. Hot: every stored point. */
+function compact(v: unknown): string | undefined {
+  const text = scalar(v);
+  if (text !== COMPOUND) return text;
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return compact((v as { toJSON: () => unknown }).toJSON());
   if (Array.isArray(v)) {
     let out = '[';
@@ -76,21 +85,8 @@ export function pyDumps(value: unknown, options?: PyDumpsOptions): string {
   const indent = options.indent;
   const [itemSep, keySep] = options.separators ?? (indent === undefined ? [', ', ': '] : [',', ': ']);
   const write = (v: unknown, depth: number): string | undefined => {
-    if (v === null) return 'null';
-    switch (typeof v) {
-      case 'string':
-        return pyString(v);
-      case 'number':
-        return pyNumber(v);
-      case 'boolean':
-        return v ? 'true' : 'false';
-      case 'bigint':
-        return v.toString();
-      case 'undefined':
-      case 'function':
-      case 'symbol':
-        return undefined;
-    }
+    const text = scalar(v);
+    if (text !== COMPOUND) return text;
     const obj = v as { toJSON?: () => unknown };
     if (typeof obj.toJSON === 'function') return write(obj.toJSON(), depth);
     const pad = indent === undefined ? '' : '\n' + ' '.repeat(indent * (depth + 1));
