@@ -11,7 +11,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { get, openPoint, traceHeaders, type Point } from '@osprofiler/core';
 import { contained } from './contained';
-import { defaultPort, RPC_POINT, rpcStartInfo, rpcStopInfo } from './points';
+import { defaultPort, RPC_POINT, rpcErrorInfo, rpcStartInfo, rpcStopInfo } from './points';
 import { state } from './state';
 import { traceRequestsOn } from './trace-requests';
 
@@ -108,7 +108,7 @@ function onError(message: unknown): void {
   try {
     const m = message as { request: UndiciRequest; error?: unknown };
     const st = m.request[RPC];
-    if (st !== undefined) st.point.fail(m.error, rpcStopInfo(st.status));
+    if (st !== undefined) st.point.stop(rpcErrorInfo(m.error, st.status));
   } catch (err) {
     contained('fetch.error', err);
   }

@@ -17,7 +17,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { get, openPoint, traceHeaders, type Point, type Profiler } from '@osprofiler/core';
 import { contained } from './contained';
 import { argsWithHeaders, describeHttpArgs } from './http-args';
-import { RPC_POINT, rpcStartInfo, rpcStopInfo } from './points';
+import { RPC_POINT, rpcErrorInfo, rpcStartInfo, rpcStopInfo } from './points';
 import { state } from './state';
 import { traceRequestsOn } from './trace-requests';
 
@@ -59,7 +59,7 @@ function tracedCall(orig: AnyFn, self: unknown, args: ArrayLike<unknown>, profil
   try {
     req = Reflect.apply(orig, self, callArgs);
   } catch (err) {
-    point?.fail(err);
+    point?.stop(rpcErrorInfo(err, undefined));
     throw err;
   } finally {
     state.depth--;
@@ -87,7 +87,7 @@ function tracedEmit(this: TracedRequest, event: string | symbol, arg?: unknown):
   if (st === undefined) return Reflect.apply(EventEmitter.prototype.emit, this, arguments) as boolean;
   try {
     if (event === 'response') onResponse(st, arg as IncomingMessage);
-    else if (event === 'error') st.point.fail(arg, rpcStopInfo(st.status));
+    else if (event === 'error') st.point.stop(rpcErrorInfo(arg, st.status));
     else if (event === 'close' && !st.responded) {
       // Closed with neither a response nor an error (an error is reported first).
       st.point.stop({ etype: 'Error', message: 'request closed before a response' });

@@ -1,4 +1,5 @@
 /** What an outgoing call records: the `rpc` point's start and stop info. */
+import { errorInfo } from '@osprofiler/core';
 
 export const RPC_POINT = 'rpc';
 
@@ -40,4 +41,14 @@ export function rpcStopInfo(statusCode: number | undefined): object | undefined 
 
 export function defaultPort(protocol: string): number {
   return protocol === 'https:' ? 443 : 80;
+}
+
+/**
+ * Stop info for a failed call: core's `etype`/`message`, except that a DOMException
+ * (fetch's AbortError/TimeoutError) is named by its `name`, as http's own AbortError is.
+ */
+export function rpcErrorInfo(err: unknown, statusCode: number | undefined): object {
+  const e = errorInfo(err);
+  if (e.etype === 'DOMException' && err instanceof Error && err.name) e.etype = err.name;
+  return statusCode === undefined ? e : { response: { status_code: statusCode }, ...e };
 }
