@@ -1,0 +1,57 @@
+/**
+ * Patches `express` as it loads. Express is CommonJS: `require('express')` and an ESM
+ * `import express from 'express'` both go through `Module._load` (Node 20 loads a CJS
+ * module imported from ESM with `Module._load(filename)`, and express's own
+ * `require('./lib/express')` goes through it too), before the ESM namespace is built.
+ * The hook recognises the factory by its shape (`application.handle`, `Router`), so any
+ * copy or version of Express is found, wherever it is installed.
+ */
+import Module from 'node:module';
+import { resolveConfig } from '@osprofiler/core';
+import { contained } from './contained';
+import { instrumentExpress } from './hook';
+
+const REGISTERED = Symbol.for('osprofiler.express.registered');
+
+function looksLikeExpress(exports: unknown): boolean {
+  if (typeof exports !== 'function') return false;
+  const e = exports as { application?: { handle?: unknown }; Router?: unknown };
+  return typeof e.Router === 'function' && e.application !== undefined && typeof e.application?.handle === 'function';
+}
+
+/**
+ * Installs the load hook (once per process) when OSPROFILER_ENABLED is true; also
+ * instruments copies of Express that are already loaded. Returns whether it is installed.
+ * A bad OSPROFILER_* value is reported as a warning, never thrown into the app.
+ */
+export function registerExpress(env: NodeJS.ProcessEnv = process.env): boolean {
+  const g = globalThis as unknown as Record<symbol, unknown>;
+  if (g[REGISTERED] === true) return true;
+  try {
+    if (!resolveConfig({}, env).enabled) return false;
+  } catch (err) {
+    contained('register.config', err);
+    return false;
+  }
+  g[REGISTERED] = true;
+  const M = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown; _cache: Record<string, { exports?: unknown }> };
+  const load = M._load;
+  M._load = function osprofilerLoad(this: unknown, _request: string, _parent: unknown, _isMain: boolean) {
+    // eslint-disable-next-line prefer-rest-params
+    const exports = load.apply(this, arguments as unknown as [string, unknown, boolean]);
+    if (looksLikeExpress(exports)) {
+      try {
+        instrumentExpress(exports);
+      } catch (err) {
+        contained('register.instrument', err);
+      }
+    }
+    return exports;
+  };
+  try {
+    for (const m of Object.values(M._cache)) if (m !== undefined && looksLikeExpress(m.exports)) instrumentExpress(m.exports);
+  } catch (err) {
+    contained('register.cache', err);
+  }
+  return true;
+}
