@@ -1,0 +1,164 @@
+/**
+ * Interop with Debian's python3-osprofiler through the real Redis (127.0.0.1:6379,
+ * database 12): traces Node wrote are read by Python's driver and CLI, traces Python
+ * wrote are read by ours, and one trace written by both is one tree for both CLIs.
+ * Fails (never skips) without Python OSProfiler.
+ */
+import { configure, flush, formatReportJson, get, run, shutdown, traced } from '@osprofiler/core';
+import type { Report, ReportNode } from '@osprofiler/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisDriver, type RedisDriver } from '../src/index';
+import { RedisFixture, redisUrl } from './support/redis';
+import { nodeCli, peer, pythonCli, requirePythonOsprofiler } from './support/python';
+import { everyKind, HMAC_KEY, inTrace } from './support/trace';
+
+const DB = 12;
+const CS = redisUrl(DB);
+const redis = new RedisFixture(DB);
+let driver: RedisDriver;
+
+beforeAll(async () => {
+  requirePythonOsprofiler();
+  await redis.client.connect();
+  driver = await createRedisDriver(new URL(CS), { filterErrorTrace: true });
+  configure({ connectionString: CS, project: 'shop', service: 'orders', filterErrorTrace: true, hmacKeys: [HMAC_KEY], flushIntervalMs: 5 });
+});
+afterAll(async () => {
+  await shutdown();
+  await driver.close();
+  await redis.close();
+});
+
+/** `osprofiler trace show --json` as our driver + core print it (print() adds the newline). */
+async function ourJson(baseId: string): Promise<string> {
+  return formatReportJson(await driver.getReport(baseId)) + '\n';
+}
+
+function pyReport(baseId: string): string {
+  return peer(['report', '--base-id', baseId, '--connection', CS]);
+}
+
+/** The tree as point names; siblings sorted (points started in the same ms have no set order). */
+function names(nodes: readonly ReportNode[]): unknown[] {
+  const key = (v: unknown) => JSON.stringify(v);
+  return nodes
+    .map((n) => (n.children.length === 0 ? n.info.name : { [n.info.name]: names(n.children) }))
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+function find(report: Report, name: string): ReportNode {
+  const stack = [...report.children];
+  while (stack.length > 0) {
+    const n = stack.shift()!;
+    if (n.info.name === name) return n;
+    stack.push(...n.children);
+  }
+  throw new Error(`no ${name} point`);
+}
+
+// peer `emit`'s tree; with --error a second, failing peer_leaf follows the first.
+const PYTHON_TREE = { peer_emit: [{ peer_outer: [{ peer_inner: [{ peer_leaf: ['db'] }] }] }] };
+// support/trace.ts everyKind()'s wsgi point's children, sorted as names() sorts them.
+const NODE_WSGI = ['driver', 'exec', 'thread', { rpc: [{ driver: [{ db: ['sql'] }] }] }];
+const PYTHON_TREE_WITH_ERROR = { peer_emit: [{ peer_outer: [{ peer_inner: ['peer_leaf', { peer_leaf: ['db'] }] }] }] };
+
+describe('Node writes, Python reads', () => {
+  let baseId: string;
+  beforeAll(async () => {
+    baseId = redis.track(await inTrace(everyKind));
+    await flush();
+  });
+
+  it("Python's driver builds the byte-identical report", async () => {
+    const ours = await ourJson(baseId);
+    expect(names(JSON.parse(ours).children)).toEqual([{ wsgi: NODE_WSGI }]);
+    expect(pyReport(baseId)).toBe(ours);
+  });
+
+  it('the real `osprofiler trace show --json` prints the same bytes, and `--dot` succeeds', async () => {
+    const json = pythonCli(['trace', 'show', '--json', baseId, '--connection-string', CS]);
+    expect(json.stderr).toBe('');
+    expect(json.stdout).toBe(await ourJson(baseId));
+    const dot = pythonCli(['trace', 'show', '--dot', baseId, '--connection-string', CS]);
+    expect(dot.status, dot.stderr).toBe(0);
+    expect(dot.stdout).toContain('orders:wsgi - ');
+    expect(dot.stdout).toContain('\\nGET /orders/42..');
+    expect(dot.stdout).toMatch(/orders:driver - \d+ ms\\nload"/); // driver: the last .-part of function.name
+    expect(nodeCli(['trace', 'show', '--dot', baseId, '--connection-string', CS]).stdout).toBe(dot.stdout);
+  });
+
+  it('the real `osprofiler trace list` (and --error-trace) list it', async () => {
+    const listed = pythonCli(['trace', 'list', '--connection-string', CS]);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(baseId);
+    const errors = pythonCli(['trace', 'list', '--error-trace', '1', '--connection-string', CS]);
+    expect(errors.status, errors.stderr).toBe(0);
+    expect(errors.stdout).toContain(baseId);
+    // Python's and our listings agree on the timestamp shown.
+    const py = JSON.parse(peer(['list', '--connection', CS])) as { base_id: string; timestamp: string }[];
+    expect((await driver.listTraces()).find((t) => t.base_id === baseId)).toEqual(py.find((t) => t.base_id === baseId));
+    const pyErrors = JSON.parse(peer(['list', '--error-trace', '--connection', CS])) as { base_id: string }[];
+    expect((await driver.listErrorTraces()).find((t) => t.base_id === baseId)).toEqual(pyErrors.find((t) => t.base_id === baseId));
+  });
+});
+
+describe('Python writes, Node reads', () => {
+  it('our driver builds the same report bytes as Python, and our CLI prints them', async () => {
+    const baseId = redis.track(peer(['emit', '--key', HMAC_KEY, '--connection', CS, '--error', '--project', 'py', '--service', 'pysvc']).trim());
+    const py = pyReport(baseId);
+    expect(await ourJson(baseId)).toBe(py);
+    expect(names((await driver.getReport(baseId)).children)).toEqual([PYTHON_TREE_WITH_ERROR]);
+    expect(find(await driver.getReport(baseId), 'peer_leaf').info.exception).toBe('None');
+    const cli = nodeCli(['trace', 'show', baseId, '--json', '--connection-string', CS]);
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout).toBe(py);
+    expect((await driver.listErrorTraces()).map((t) => t.base_id)).toContain(baseId);
+  });
+});
+
+describe('one trace, both languages', () => {
+  it('begun in Python, continued by Node: one report, the same tree from both CLIs', async () => {
+    const baseId = redis.track(peer(['emit', '--key', HMAC_KEY, '--connection', CS, '--service', 'pysvc']).trim());
+    const inner = find(await driver.getReport(baseId), 'peer_inner');
+    // As a Node service called from inside Python's peer_inner would (X-Trace-Info parent_id).
+    await inTrace(everyKind, { baseId, parentId: inner.trace_id });
+    await flush();
+
+    const report = await driver.getReport(baseId);
+    expect(find(report, 'wsgi').parent_id).toBe(inner.trace_id);
+    expect(names(report.children)).toEqual([
+      { peer_emit: [{ peer_outer: [{ peer_inner: [{ peer_leaf: ['db'] }, { wsgi: NODE_WSGI }] }] }] },
+    ]);
+    const py = pythonCli(['trace', 'show', '--json', baseId, '--connection-string', CS]);
+    const ours = nodeCli(['trace', 'show', baseId, '--json', '--connection-string', CS]);
+    expect(py.stderr).toBe('');
+    expect(ours.stdout).toBe(py.stdout);
+    expect(ours.stdout).toBe(await ourJson(baseId));
+    const dot = pythonCli(['trace', 'show', '--dot', baseId, '--connection-string', CS]);
+    expect(dot.status, dot.stderr).toBe(0);
+    expect(nodeCli(['trace', 'show', '--dot', baseId, '--connection-string', CS]).stdout).toBe(dot.stdout);
+  });
+
+  it('begun in Node, continued by Python: one report, the same tree from both CLIs', async () => {
+    let wsgiId = '';
+    const baseId = redis.track(
+      await run({ hmacKey: HMAC_KEY }, () =>
+        traced('wsgi', { request: { method: 'GET', path: '/mixed', query: '', scheme: 'http' } }, async () => {
+          const p = get()!;
+          wsgiId = p.currentId;
+          // Python continues the trace under our wsgi point, as behind an outgoing HTTP call.
+          peer(['emit', '--key', HMAC_KEY, '--connection', CS, '--base-id', p.baseId, '--parent-id', p.currentId, '--service', 'pysvc']);
+          return p.baseId;
+        }),
+      ),
+    );
+    await flush();
+    const report = await driver.getReport(baseId);
+    expect(names(report.children)).toEqual([{ wsgi: [PYTHON_TREE] }]);
+    expect(find(report, 'peer_emit').parent_id).toBe(wsgiId);
+    const py = pythonCli(['trace', 'show', '--json', baseId, '--connection-string', CS]);
+    expect(py.stderr).toBe('');
+    expect(nodeCli(['trace', 'show', baseId, '--json', '--connection-string', CS]).stdout).toBe(py.stdout);
+    expect(pyReport(baseId)).toBe(await ourJson(baseId));
+  });
+});
