@@ -24,8 +24,12 @@ Subcommands (see shared/interop/osprofiler-wire.md section 11):
              "middleware": {"traced": bool, "base_id": .., "parent_id": .., "status": ..}}
         "middleware" runs the real WsgiMiddleware (webob) with the headers; only when the
         keys contain no ',' (it takes a comma-separated string) and webob is importable.
+    serve --key K[,K2] [--port N]
+        a wsgiref app behind the real WsgiMiddleware; prints "LISTENING <port>", answers
+        JSON {"traced", "base_id", "wsgi_trace_id", "wsgi_parent_id", "result"} (/error: 500);
+        exits when its stdin closes.
 
-Later: serve, emit, report, list.
+Later: emit, report, list (see below).
 """
 
 import argparse

@@ -64,7 +64,7 @@ describe('100 concurrent traces with interleaved outgoing calls', () => {
         const rpc = starts.get(a.trace!.parentId)!;
         expect(rpc.base_id).toBe(t.baseId);
         // The rpc point is the one for this very URL, under this trace's branch point.
-        expect((rpc.info as { request: { url: string } }).request.url).toBe(`${srv.url}${a.url}`);
+        expect((rpc.info as unknown as { request: { url: string } }).request.url).toBe(`${srv.url}${a.url}`);
         const branch = branchIds.get(rpc.parent_id)!;
         expect(branch.base_id).toBe(t.baseId);
         expect(branch.name).toBe(`branch_${a.url.split('/')[2]}-start`);

@@ -57,7 +57,7 @@ describe('global fetch in a trace (undici diagnostics channels, real server on 1
       });
       expect(t.result).toEqual([404, 204]);
       await rec.settle();
-      const stops = rec.named('rpc-stop', t.baseId).map((e) => (e.info as { response: { status_code: number } }).response.status_code);
+      const stops = rec.named('rpc-stop', t.baseId).map((e) => (e.info as unknown as { response: { status_code: number } }).response.status_code);
       expect(stops).toEqual([404, 204]);
     } finally {
       await notFound.close();
@@ -93,7 +93,7 @@ describe('global fetch in a trace (undici diagnostics channels, real server on 1
     await rec.settle();
     const starts = rec.named('rpc-start', t.baseId);
     expect(starts).toHaveLength(10);
-    const byPath = new Map(starts.map((s) => [(s.info as { request: { url: string } }).request.url.replace(srv.url, ''), s.trace_id]));
+    const byPath = new Map(starts.map((s) => [(s.info as unknown as { request: { url: string } }).request.url.replace(srv.url, ''), s.trace_id]));
     for (const r of t.result) expect(r.trace.parentId).toBe(byPath.get(r.url));
     expect(rec.named('rpc-stop', t.baseId)).toHaveLength(10);
   });

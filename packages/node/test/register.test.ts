@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// Automatic mode, proven in separate Node processes on the BUILT package (as users load it).
+const PKG = join(__dirname, '..');
+const fixture = (f: string) => join(__dirname, 'fixtures', f);
+
+function node(args: string[]) {
+  const r = spawnSync(process.execPath, args, { cwd: PKG, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const expected = { tracedParentsAreRpcPoints: true, rpcPoints: 2, untraced: { get: null, fetch: null }, wrapped: true };
+
+describe('@osprofiler/node/register (separate processes)', () => {
+  it('node --import @osprofiler/node/register: an ESM app (named `import { get } from "node:http"` included)', () => {
+    const r = node(['--import', '@osprofiler/node/register', fixture('esm-app.mjs')]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ kind: 'esm', ...expected });
+  });
+
+  it('node --require @osprofiler/node/register: a CommonJS app', () => {
+    const r = node(['--require', '@osprofiler/node/register', fixture('cjs-app.cjs')]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ kind: 'cjs', ...expected });
+  });
+
+  it('loading it twice (--require and --import) instruments once: one point per call', () => {
+    const r = node(['--require', '@osprofiler/node/register', '--import', '@osprofiler/node/register', fixture('cjs-app.cjs')]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ kind: 'cjs', ...expected });
+  });
+
+  it("a traced request with no 'error' listener crashes the app exactly as an untraced one", () => {
+    const plain = node([fixture('unhandled-error.cjs')]);
+    const traced = node([fixture('unhandled-error.cjs'), 'instrument']);
+    expect(plain.status).toBe(1);
+    expect(traced.status).toBe(plain.status);
+    const firstLines = (s: string) => s.split('\n').filter((l) => /Error|ECONNREFUSED/.test(l) && !l.includes(' at ')).join('\n').replace(/\d{4,5}/g, 'PORT');
+    expect(firstLines(traced.stderr)).toBe(firstLines(plain.stderr));
+    expect(traced.stderr).toContain('ECONNREFUSED');
+  });
+});
