@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { registerProfileCommand } from './commands/profile';
 import { traceList } from './commands/trace-list';
 import type { TraceListOptions } from './commands/trace-list';
 import { traceShow } from './commands/trace-show';
@@ -97,6 +98,8 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .action(async (opts: TraceListOptions) => {
       state.exitCode = await traceList(opts, io);
     });
+
+  registerProfileCommand(program, io, state);
 
   return program;
 }
