@@ -9,3 +9,11 @@ export { parseDurationMs } from './duration';
 export { RedisDriver, createRedisDriver, redisDriverFactory } from './redis/driver';
 export { DEFAULT_REDIS_SETTINGS, redisSettings } from './redis/options';
 export type { RedisSettings } from './redis/options';
+
+// postgresql:// (postgres://) and mysql://
+export { SqlDriver, tableNames } from './sql/base';
+export type { SqlPruneResult, TableNames } from './sql/base';
+export { DEFAULT_SQL_SETTINGS, sqlSettings } from './sql/options';
+export type { SqlSettings } from './sql/options';
+export { PostgresDriver, createPostgresDriver, postgresDriverFactory } from './sql/postgres';
+export { MysqlDriver, createMysqlDriver, mysqlDriverFactory } from './sql/mysql';

@@ -5,13 +5,18 @@
  */
 import { registerDriver } from '@osprofiler/core';
 import { redisDriverFactory } from './redis/driver';
+import { mysqlDriverFactory } from './sql/mysql';
+import { postgresDriverFactory } from './sql/postgres';
 
-/** Scheme → what it stores into. */
-export const DRIVER_SCHEMES = ['redis'] as const;
+/** The schemes this package registers. */
+export const DRIVER_SCHEMES = ['redis', 'postgresql', 'postgres', 'mysql'] as const;
 
 /** Registers every driver of this package with core's registry (idempotent). */
 export function registerDrivers(): void {
   registerDriver('redis', redisDriverFactory);
+  registerDriver('postgresql', postgresDriverFactory);
+  registerDriver('postgres', postgresDriverFactory);
+  registerDriver('mysql', mysqlDriverFactory);
 }
 
 registerDrivers();

@@ -1,0 +1,156 @@
+/**
+ * What the SQL drivers share: batching, the report, listing, retention. Each dialect
+ * (postgres.ts, mysql.ts) supplies the statements.
+ *
+ * Schema (ours; Python's SQL driver schema is not required), created on first use:
+ *   <prefix>osprofiler_points: id (insert order), base_id, trace_id, name, ts (µs since
+ *     1970, UTC), event (the stored notification, the JSON text Python's Redis driver
+ *     stores), project, service, created_at; UNIQUE (trace_id, name) so a point written
+ *     twice is stored once; INDEX (base_id, id) for getReport; INDEX (created_at) for prune.
+ *   <prefix>osprofiler_errors: base_id (primary key), ts of its latest error, created_at.
+ */
+import { buildReport } from '@osprofiler/core';
+import type { Driver, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import { InFlight, newCounters, type DriverCounters } from '../inflight';
+import { parseStoredEvent } from '../stored-event';
+import { microsToTimestamp } from '../timestamp';
+import type { SqlSettings } from './options';
+import { toRows, type PointRow } from './rows';
+
+export interface TableNames {
+  points: string;
+  errors: string;
+}
+
+export function tableNames(prefix: string): TableNames {
+  return { points: `${prefix}osprofiler_points`, errors: `${prefix}osprofiler_errors` };
+}
+
+/** What prune() deleted. */
+export interface SqlPruneResult {
+  points: number;
+  errors: number;
+}
+
+/** Rows deleted per statement while pruning, so no delete holds locks for long. */
+export const PRUNE_CHUNK = 10_000;
+
+export abstract class SqlDriver implements Driver {
+  abstract readonly scheme: string;
+  readonly counters: DriverCounters = newCounters();
+  readonly tables: TableNames;
+  private readonly inflight = new InFlight();
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning: Promise<SqlPruneResult> | undefined;
+  protected closed = false;
+
+  constructor(
+    readonly settings: Readonly<SqlSettings>,
+    /** `host:port/database`, for messages. */
+    readonly endpoint: string,
+  ) {
+    this.tables = tableNames(settings.tablePrefix);
+  }
+
+  protected abstract insertPoints(rows: readonly PointRow[]): Promise<void>;
+  protected abstract upsertErrors(errors: ReadonlyMap<string, bigint>): Promise<void>;
+  /** The stored events of one trace, newest first (the order Redis' LRANGE gives). */
+  protected abstract selectEvents(baseId: string): Promise<string[]>;
+  /** [base_id, earliest ts µs] newest first. */
+  protected abstract selectTraces(limit: number | undefined): Promise<[string, bigint][]>;
+  protected abstract selectErrorTraces(limit: number | undefined): Promise<[string, bigint][]>;
+  /** Deletes up to `chunk` rows of `table` created more than `maxAgeMs` ago (by the server's clock); returns how many. */
+  protected abstract deleteOlder(table: string, maxAgeMs: number, chunk: number): Promise<number>;
+  protected abstract closeClient(): Promise<void>;
+
+  /** Starts background pruning when max_age is set (a first prune runs at once). Factories call it once the tables exist. */
+  startRetention(): void {
+    if (this.pruneTimer !== undefined || this.closed) return;
+    if (this.settings.maxAgeMs <= 0) return;
+    void this.prune().catch(() => undefined);
+    this.pruneTimer = setInterval(() => void this.prune().catch(() => undefined), this.settings.pruneIntervalMs);
+    this.pruneTimer.unref();
+  }
+
+  notify(batch: readonly Notification[]): Promise<void> {
+    if (this.closed) throw new Error(`${this.scheme}:// driver for ${this.endpoint} is closed`);
+    const { points, errors, rejected } = toRows(batch, this.settings.filterErrorTrace);
+    this.counters.failed += rejected;
+    if (points.length === 0) return Promise.resolve();
+    return this.inflight.track(this.write(points, errors));
+  }
+
+  private async write(points: PointRow[], errors: Map<string, bigint>): Promise<void> {
+    try {
+      await this.insertPoints(points);
+      if (errors.size > 0) await this.upsertErrors(errors);
+    } catch (err) {
+      this.counters.failed += points.length;
+      throw err;
+    }
+    this.counters.written += points.length;
+    this.counters.batches++;
+  }
+
+  async getReport(baseId: string): Promise<Report> {
+    const events: Record<string, unknown>[] = [];
+    for (const text of await this.selectEvents(baseId)) {
+      const ev = parseStoredEvent(text);
+      if (ev !== undefined) events.push(ev);
+    }
+    return buildReport(events);
+  }
+
+  /** Every trace with its earliest event's timestamp, newest first. */
+  async listTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
+    return summaries(await this.selectTraces(limitOf(options)));
+  }
+
+  /** Traces indexed with an error (only while filterErrorTrace is on), with that error's time, newest first. */
+  async listErrorTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
+    return summaries(await this.selectErrorTraces(limitOf(options)));
+  }
+
+  /** Deletes points (and error entries) stored more than max_age ago. Without max_age it does nothing. */
+  prune(maxAgeMs = this.settings.maxAgeMs): Promise<SqlPruneResult> {
+    if (maxAgeMs <= 0) return Promise.resolve({ points: 0, errors: 0 });
+    this.pruning ??= (async () => {
+      try {
+        const deleteAll = async (table: string): Promise<number> => {
+          let total = 0;
+          let n: number;
+          do {
+            n = await this.deleteOlder(table, maxAgeMs, PRUNE_CHUNK);
+            total += n;
+          } while (n === PRUNE_CHUNK && !this.closed);
+          return total;
+        };
+        return { points: await deleteAll(this.tables.points), errors: await deleteAll(this.tables.errors) };
+      } finally {
+        this.pruning = undefined;
+      }
+    })();
+    return this.pruning;
+  }
+
+  flush(timeoutMs = 5000): Promise<void> {
+    return this.inflight.settle(timeoutMs);
+  }
+
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return;
+    await this.flush(timeoutMs);
+    this.closed = true;
+    if (this.pruneTimer !== undefined) clearInterval(this.pruneTimer);
+    await this.pruning?.catch(() => undefined);
+    await this.closeClient();
+  }
+}
+
+function limitOf(options: ListOptions): number | undefined {
+  return options.limit === undefined ? undefined : Math.max(0, Math.floor(options.limit));
+}
+
+function summaries(rows: [string, bigint][]): TraceSummary[] {
+  return rows.map(([base_id, ts]) => ({ base_id, timestamp: microsToTimestamp(ts) }));
+}

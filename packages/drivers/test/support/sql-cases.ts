@@ -1,0 +1,185 @@
+/** The behaviour every SQL driver must have, run against each real server. */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { configure, createDriver, flush, formatReportJson, MemoryDriver, pyDumps, shutdown } from '@osprofiler/core';
+import type { Driver, Notification } from '@osprofiler/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SqlDriver } from '../../src/index';
+import { uniquePrefix, type SqlAccess } from './sql';
+import { everyKind, inTrace, threeLevels } from './trace';
+
+function note(baseId: string, name: string, traceId: string, us: number, info: Record<string, unknown> = {}): Notification {
+  return {
+    name,
+    base_id: baseId,
+    trace_id: traceId,
+    parent_id: baseId,
+    timestamp: `2026-11-23T05:00:00.${String(us).padStart(6, '0')}`,
+    info: { ...info, host: 'h' },
+    project: 'p',
+    service: 's',
+  };
+}
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+export function sqlDriverCases(label: string, access: () => SqlAccess): void {
+  const prefix = uniquePrefix();
+  let sql: SqlAccess;
+  let driver: SqlDriver;
+  const cs = (query = ''): string => `${sql.url}?table_prefix=${prefix}${query}`;
+
+  beforeAll(async () => {
+    sql = access();
+    driver = (await createDriver(cs(), { filterErrorTrace: true })) as SqlDriver;
+  });
+  afterAll(async () => {
+    await driver?.close();
+    await sql.dropTables(prefix);
+    expect(await sql.tables(prefix)).toEqual([]);
+    await sql.close();
+  });
+
+  describe(`${label}: schema and writes`, () => {
+    it('creates its tables on first use, and a second driver (or process) reuses them', async () => {
+      expect(driver).toBeInstanceOf(SqlDriver);
+      expect(await sql.tables(prefix)).toEqual([`${prefix}osprofiler_errors`, `${prefix}osprofiler_points`]);
+      const [a, b] = await Promise.all([createDriver(cs()), createDriver(cs())]);
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('stores each notification as the JSON text Python would store, read back newest first', async () => {
+      const b = randomUUID();
+      const batch = [note(b, 'x-start', 'tx', 1, { é: 'ü\t\\n' }), note(b, 'x-stop', 'tx', 2)];
+      await driver.notify(batch);
+      const rows = await sql.query<{ event: string; ts: string; name: string }>(
+        `SELECT event, ts, name FROM ${prefix}osprofiler_points WHERE base_id = ${sql.dialect === 'mysql' ? '?' : '$1'} ORDER BY id`,
+        [b],
+      );
+      expect(rows.map((r) => r.event)).toEqual(batch.map((n) => pyDumps(n)));
+      expect(rows.map((r) => String(r.ts))).toEqual([String(Date.UTC(2026, 10, 23, 5) * 1000 + 1), String(Date.UTC(2026, 10, 23, 5) * 1000 + 2)]);
+      const memory = new MemoryDriver();
+      memory.notify(batch);
+      expect(formatReportJson(await driver.getReport(b))).toBe(formatReportJson(await memory.getReport(b)));
+    });
+
+    it('ignores a point written twice (unique trace_id + name)', async () => {
+      const b = randomUUID();
+      const batch = [note(b, 'x-start', 'td', 1), note(b, 'x-stop', 'td', 2)];
+      await driver.notify(batch);
+      await driver.notify([...batch, note(b, 'y-start', 'te', 3), note(b, 'y-start', 'te', 3)]);
+      const rows = await sql.query<{ n: string }>(
+        `SELECT COUNT(*) AS n FROM ${prefix}osprofiler_points WHERE base_id = ${sql.dialect === 'mysql' ? '?' : '$1'}`,
+        [b],
+      );
+      expect(Number(rows[0].n)).toBe(3);
+      expect(driver.counters.failed).toBe(0);
+    });
+
+    it('indexes error traces (latest error wins) and lists traces newest first', async () => {
+      const b1 = randomUUID();
+      const b2 = randomUUID();
+      await driver.notify([note(b1, 'x-start', 'a1', 10), note(b1, 'x-stop', 'a1', 20, { etype: 'ValueError' })]);
+      await driver.notify([note(b1, 'y-stop', 'a2', 30, { etype: 'TypeError' }), note(b2, 'x-start', 'a3', 40), note(b2, 'x-stop', 'a3', 50, { etype: null })]);
+      const errors = await driver.listErrorTraces();
+      expect(errors.find((t) => t.base_id === b1)).toEqual({ base_id: b1, timestamp: '2026-11-23T05:00:00.000030' });
+      expect(errors.some((t) => t.base_id === b2)).toBe(false);
+      const traces = (await driver.listTraces()).filter((t) => t.base_id === b1 || t.base_id === b2);
+      expect(traces).toEqual([
+        { base_id: b2, timestamp: '2026-11-23T05:00:00.000040' },
+        { base_id: b1, timestamp: '2026-11-23T05:00:00.000010' },
+      ]);
+      expect(await driver.listTraces({ limit: 1 })).toHaveLength(1);
+    });
+  });
+
+  describe(`${label}: round trip through core`, () => {
+    afterEach(() => shutdown());
+
+    it.each([
+      ['a 3-level trace', threeLevels],
+      ['a trace with every kind and an error', everyKind],
+    ])('%s reads back as the memory driver reports it', async (_name, body) => {
+      const memory = new MemoryDriver();
+      const tee: Driver = {
+        scheme: 'tee',
+        async notify(batch) {
+          memory.notify(batch);
+          await driver.notify(batch);
+        },
+        getReport: (id) => driver.getReport(id),
+        listTraces: (o) => driver.listTraces(o),
+        listErrorTraces: (o) => driver.listErrorTraces(o),
+        flush: (t) => driver.flush(t),
+        close: async () => undefined,
+      };
+      configure({ driver: tee, project: 'shop', service: 'orders', flushIntervalMs: 5 });
+      const b = await inTrace(body);
+      await flush();
+      const report = await driver.getReport(b);
+      expect(report.children[0].info.name).toBe('wsgi');
+      expect(formatReportJson(report)).toBe(formatReportJson(await memory.getReport(b)));
+    });
+
+    it('configure({ connectionString }) stores through it', async () => {
+      configure({ connectionString: cs(), service: 'orders', flushIntervalMs: 5 });
+      const b = await inTrace(threeLevels);
+      await flush();
+      expect((await driver.getReport(b)).stats).toEqual({
+        wsgi: { count: 1, duration: expect.any(Number) },
+        driver: { count: 1, duration: expect.any(Number) },
+        db: { count: 1, duration: expect.any(Number) },
+      });
+    });
+  });
+
+  describe(`${label}: retention`, () => {
+    it('?max_age= prunes points and error entries stored longer ago than that', async () => {
+      const aging = (await createDriver(cs('&max_age=7d&prune_interval=1h'), { filterErrorTrace: true })) as SqlDriver;
+      try {
+        expect(aging.settings.maxAgeMs).toBe(7 * 86_400_000);
+        const old = randomUUID();
+        const young = randomUUID();
+        await aging.notify([note(old, 'x-start', randomUUID(), 1), note(old, 'x-stop', 'o2' + old, 2, { etype: 'E' })]);
+        await aging.notify([note(young, 'x-start', randomUUID(), 3)]);
+        const p = sql.dialect === 'mysql' ? '?' : '$1';
+        const ago = sql.dialect === 'mysql' ? 'NOW(6) - INTERVAL 8 DAY' : "now() - interval '8 days'";
+        await sql.query(`UPDATE ${prefix}osprofiler_points SET created_at = ${ago} WHERE base_id = ${p}`, [old]);
+        await sql.query(`UPDATE ${prefix}osprofiler_errors SET created_at = ${ago} WHERE base_id = ${p}`, [old]);
+        const pruned = await aging.prune();
+        expect(pruned.points).toBeGreaterThanOrEqual(2);
+        expect(pruned.errors).toBeGreaterThanOrEqual(1);
+        expect((await aging.getReport(old)).children).toEqual([]);
+        expect((await aging.getReport(young)).children).toHaveLength(1);
+        expect((await aging.listErrorTraces()).some((t) => t.base_id === old)).toBe(false);
+      } finally {
+        await aging.close();
+      }
+    });
+  });
+
+  describe(`${label}: failures`, () => {
+    it('start-up failure names the scheme and host, never the password', async () => {
+      const port = await closedPort();
+      const url = new URL(sql.url);
+      const bad = `${url.protocol}//${url.username}:s3cr%40t-pw@127.0.0.1:${port}${url.pathname}`;
+      const err = (await createDriver(bad).catch((e: Error) => e)) as Error & { code?: string };
+      expect(err).toBeInstanceOf(Error);
+      expect(err.code).toBe('OSP_DRIVER_CONNECT');
+      expect(err.message).toContain(`${url.protocol}// storage at 127.0.0.1:${port}${url.pathname}`);
+      expect(err.message).toMatch(/ECONNREFUSED/);
+      expect(err.message).not.toMatch(/s3cr/);
+    });
+
+    it('rejects a bad table prefix and bad durations', async () => {
+      await expect(createDriver(`${sql.url}?table_prefix=a-b`)).rejects.toThrow(/table_prefix="a-b"/);
+      await expect(createDriver(`${sql.url}?max_age=old`)).rejects.toThrow(/max_age="old" is not a duration/);
+    });
+  });
+}
