@@ -1,0 +1,94 @@
+/**
+ * The agent's store: a core driver opened from a connection string, with the writes made
+ * verifiable. Core drivers contain their own failures (the file driver counts a failed
+ * append and returns), so a write here is notify + flush, then a check that the driver's
+ * failure counters did not move; any failure or timeout throws, and the caller spools.
+ */
+import { createRequire } from 'node:module';
+import { createDriver, driverSchemes } from '@osprofiler/core';
+import type { Driver, DriverOptions, Notification } from '@osprofiler/core';
+
+/** Backends outside core register when @osprofiler/drivers loads; it is optional. */
+export function loadOptionalDrivers(cs: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(cs)?.[1]?.toLowerCase() ?? cs.trim().toLowerCase();
+  if (driverSchemes().includes(scheme)) return;
+  try {
+    createRequire(__filename)('@osprofiler/drivers');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'MODULE_NOT_FOUND' || !e.message.includes('@osprofiler/drivers')) throw err;
+  }
+}
+
+function failures(d: Driver): number {
+  const c = (d as { counters?: { dropped?: unknown; failed?: unknown } }).counters;
+  if (c === undefined) return 0;
+  return (typeof c.dropped === 'number' ? c.dropped : 0) + (typeof c.failed === 'number' ? c.failed : 0);
+}
+
+export class Backend {
+  private driver: Driver | undefined;
+  private opening: Promise<Driver> | undefined;
+
+  constructor(
+    readonly connectionString: string,
+    private readonly driverOptions: Partial<DriverOptions>,
+    private readonly timeoutMs: number,
+  ) {
+    loadOptionalDrivers(connectionString);
+  }
+
+  /** The driver, opened on first use (and again after an open failed). */
+  open(): Promise<Driver> {
+    if (this.driver !== undefined) return Promise.resolve(this.driver);
+    this.opening ??= createDriver(this.connectionString, this.driverOptions).then(
+      (d) => {
+        this.driver = d;
+        this.opening = undefined;
+        return d;
+      },
+      (err: unknown) => {
+        this.opening = undefined;
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+
+  /** Stores the batch or throws. */
+  async write(batch: Notification[]): Promise<void> {
+    const d = await this.open();
+    const before = failures(d);
+    await withTimeout(
+      (async () => {
+        await d.notify(batch);
+        await d.flush(this.timeoutMs);
+      })(),
+      this.timeoutMs,
+    );
+    if (failures(d) !== before) throw new Error(`backend ${d.scheme}:// failed to store ${failures(d) - before} of ${batch.length} points`);
+  }
+
+  async close(): Promise<void> {
+    const d = this.driver;
+    this.driver = undefined;
+    if (d !== undefined) await withTimeout(d.close(), this.timeoutMs).catch(() => undefined);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`backend write not done within ${ms} ms`)), ms);
+    t.unref();
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

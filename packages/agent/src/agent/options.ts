@@ -1,0 +1,50 @@
+/** Options of the agent daemon (`osprofiler agent`, `startAgent`). */
+import type { DriverOptions } from '@osprofiler/core';
+
+export interface AgentOptions {
+  /** Unix socket to listen on (created with mode 0600). */
+  socketPath: string;
+  /** Connection string of the store the agent writes to (any scheme core's registry knows). */
+  backend: string;
+  /** Where batches go (fsynced) while the backend fails; without it, the agent holds them unacknowledged in memory. */
+  spoolDir?: string;
+  /** `127.0.0.1:PORT` (loopback only): serves `/metrics` (Prometheus text) and `/healthz`. */
+  health?: string;
+  /** Largest frame accepted (bytes). */
+  maxFrameBytes: number;
+  /** Largest point count one BATCH frame may declare. */
+  maxBatchPoints: number;
+  /** Points queued in memory at most; above it the agent stops reading from clients (they buffer). */
+  maxQueuePoints: number;
+  /** Points per backend write at most. */
+  writeBatchPoints: number;
+  /** A backend write not done in this time counts as failed (the batch is spooled). */
+  writeTimeoutMs: number;
+  /** Backend retry backoff after a failure: doubles from min to max. */
+  retryMinMs: number;
+  retryMaxMs: number;
+  /** Spool segment size before a new file starts. */
+  spoolSegmentBytes: number;
+  /** Spool size at most; past it new batches are not acknowledged (clients keep them). */
+  maxSpoolBytes: number;
+  /** How long stop()/SIGTERM may take to write or spool what is queued. */
+  drainTimeoutMs: number;
+  /** Options for the backend driver (project, service, host, filterErrorTrace, …). */
+  driverOptions: Partial<DriverOptions>;
+}
+
+export const DEFAULT_AGENT_OPTIONS: Readonly<Omit<AgentOptions, 'socketPath' | 'backend'>> = {
+  maxFrameBytes: 8 * 1024 * 1024,
+  maxBatchPoints: 100_000,
+  maxQueuePoints: 200_000,
+  writeBatchPoints: 20_000,
+  writeTimeoutMs: 15_000,
+  retryMinMs: 100,
+  retryMaxMs: 5_000,
+  spoolSegmentBytes: 16 * 1024 * 1024,
+  maxSpoolBytes: 1024 * 1024 * 1024,
+  drainTimeoutMs: 10_000,
+  driverOptions: {},
+};
+
+export type AgentOptionsInput = Pick<AgentOptions, 'socketPath' | 'backend'> & Partial<AgentOptions>;

@@ -1,0 +1,207 @@
+/**
+ * `startAgent(options)`: the per-node agent. Listens on a Unix socket (mode 0600), checks
+ * every frame, hands batches to the writer (backend, or spool while it fails), answers
+ * reads from its backend, serves metrics on loopback, and drains on stop().
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { recordFailure } from '@osprofiler/core';
+import { AgentError } from '../errors';
+import { BATCH_HEADER_BYTES, FrameReader, FrameType, PROTOCOL_VERSION, encodeAck, encodeFrame, parseJsonObject } from '../protocol';
+import { Backend } from './backend';
+import { bindSocket } from './bind';
+import { startHealthServer, type HealthServer } from './health';
+import { newMetrics, prometheusText, type AgentMetrics, type DropReason } from './metrics';
+import { DEFAULT_AGENT_OPTIONS, type AgentOptions, type AgentOptionsInput } from './options';
+import { Spool } from './spool';
+import { Writer } from './writer';
+
+export interface AgentHandle {
+  readonly socketPath: string;
+  readonly options: Readonly<AgentOptions>;
+  readonly metrics: Readonly<AgentMetrics>;
+  /** `host:port` of the health server, when enabled. */
+  readonly healthAddress: string | undefined;
+  /** The Prometheus text the health server serves. */
+  metricsText(): string;
+  /** Stops accepting, writes (or spools) what is queued within drainTimeoutMs, closes everything. */
+  stop(): Promise<void>;
+  /** Resolves when the agent has stopped. */
+  readonly stopped: Promise<void>;
+}
+
+const CLIENT_HEX = /^[0-9a-f]{32}$/;
+const READ_OPS = new Set(['getReport', 'listTraces', 'listErrorTraces']);
+
+export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle> {
+  const options: AgentOptions = { ...DEFAULT_AGENT_OPTIONS, ...input };
+  if (!options.socketPath) throw new AgentError('OSP_AGENT_BAD_OPTION', 'the agent needs a socket path (--listen /run/osprofiler/agent.sock)');
+  if (!options.backend) throw new AgentError('OSP_AGENT_BAD_OPTION', 'the agent needs a backend connection string (--backend redis://127.0.0.1:6379)');
+
+  const metrics = newMetrics();
+  const conns = new Set<Socket>();
+  let paused = false;
+  const server: Server = createServer({ pauseOnConnect: false });
+  // The socket first: it is the lock; a second agent stops here before touching the spool.
+  await bindSocket(server, options.socketPath);
+
+  let spool: Spool | undefined;
+  let backend: Backend;
+  try {
+    backend = new Backend(options.backend, options.driverOptions, options.writeTimeoutMs);
+    spool = options.spoolDir === undefined ? undefined : await Spool.open(options.spoolDir, options.spoolSegmentBytes);
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const writer = new Writer(backend, spool, metrics, options);
+  // Backpressure: above maxQueuePoints stop reading from every client; they keep their points.
+  const pauseAll = (): void => {
+    if (paused) return;
+    paused = true;
+    for (const c of conns) c.pause();
+  };
+  writer.onDrained = () => {
+    if (paused && writer.queued <= options.maxQueuePoints / 2) {
+      paused = false;
+      for (const c of conns) c.resume();
+    }
+  };
+  // Open the backend now (and replay a spool left by a previous run); failures just spool.
+  backend.open().catch((err: unknown) => recordFailure('agent.backend.open', err));
+  if (spool !== undefined && !spool.empty) writer.kick();
+
+  const drop = (reason: DropReason, n = 1): void => {
+    metrics.dropped[reason] += n;
+  };
+
+  server.on('connection', (socket: Socket) => {
+    conns.add(socket);
+    metrics.connections++;
+    if (paused) socket.pause();
+    const reader = new FrameReader(options.maxFrameBytes);
+    let client: string | undefined;
+    const target = {
+      ack(seq: number): void {
+        if (!socket.destroyed) socket.write(encodeAck(seq));
+      },
+    };
+    const refuse = (code: string, message: string): void => {
+      if (!socket.destroyed) socket.end(encodeFrame(FrameType.ERROR, JSON.stringify({ code, message })));
+      setTimeout(() => socket.destroy(), 1000).unref();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      const frames = reader.push(chunk);
+      for (const f of frames) {
+        metrics.frames++;
+        if (client === undefined) {
+          const hello = f.type === FrameType.HELLO ? parseJsonObject(f.payload) : undefined;
+          if (hello === undefined || typeof hello.client !== 'string' || !CLIENT_HEX.test(hello.client)) {
+            drop('no_handshake');
+            refuse('OSP_AGENT_PROTOCOL', 'the first frame must be HELLO {"v":1,"client":"<32 hex digits>"}');
+            return;
+          }
+          if (hello.v !== PROTOCOL_VERSION) {
+            refuse('OSP_AGENT_PROTOCOL', `protocol version ${String(hello.v)} is not supported (agent speaks ${PROTOCOL_VERSION})`);
+            return;
+          }
+          client = hello.client;
+          socket.write(encodeFrame(FrameType.WELCOME, JSON.stringify({ v: PROTOCOL_VERSION, maxFrameBytes: options.maxFrameBytes })));
+          continue;
+        }
+        if (f.type === FrameType.BATCH) {
+          const p = f.payload;
+          if (p.length < BATCH_HEADER_BYTES + 2) {
+            drop('malformed');
+            continue;
+          }
+          const count = p.readUInt32BE(20);
+          const body = p.subarray(BATCH_HEADER_BYTES);
+          // Checked without parsing: the body is parsed once, when written to the backend.
+          if (count === 0 || count > options.maxBatchPoints || body[0] !== 0x5b || body[body.length - 1] !== 0x5d) {
+            drop('malformed');
+            continue;
+          }
+          writer.submit(p.toString('hex', 0, 16), p.readUInt32BE(16), count, body, target);
+          if (writer.queued > options.maxQueuePoints) pauseAll();
+        } else if (f.type === FrameType.REQUEST) {
+          void answer(socket, f.payload);
+        } else {
+          drop('unknown_type');
+        }
+      }
+      if (reader.failure !== undefined) {
+        // The length prefix cannot be trusted any more: the stream is closed cleanly.
+        drop('oversized');
+        refuse('OSP_AGENT_PROTOCOL', reader.failure);
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      conns.delete(socket);
+      metrics.connections--;
+    });
+  });
+
+  async function answer(socket: Socket, payload: Buffer): Promise<void> {
+    const req = parseJsonObject(payload);
+    const id = req?.id ?? null;
+    let reply: Record<string, unknown>;
+    try {
+      if (req === undefined || typeof req.op !== 'string' || !READ_OPS.has(req.op) || !Array.isArray(req.args)) {
+        throw new Error('bad request: expected {"id":N,"op":"getReport|listTraces|listErrorTraces","args":[…]}');
+      }
+      const d = await backend.open();
+      const args = req.args as unknown[];
+      let result: unknown;
+      if (req.op === 'getReport') result = await d.getReport(String(args[0]));
+      else if (req.op === 'listTraces') result = await d.listTraces((args[0] ?? {}) as object);
+      else result = await d.listErrorTraces((args[0] ?? {}) as object);
+      reply = { id, ok: true, result };
+    } catch (err) {
+      reply = { id, ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    if (!socket.destroyed) socket.write(encodeFrame(FrameType.RESPONSE, JSON.stringify(reply)));
+  }
+
+  const gauges = () => ({ queueDepth: writer.queued, spoolBytes: spool?.bytes ?? 0, backendUp: writer.backendUp });
+  const metricsText = (): string => prometheusText(metrics, gauges());
+  let health: HealthServer | undefined;
+  if (options.health !== undefined) {
+    try {
+      health = await startHealthServer(options.health, metricsText, () => ({ status: 'ok', ...gauges(), metrics }));
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+  }
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      server.close();
+      for (const c of conns) c.pause();
+      await writer.drain(options.drainTimeoutMs);
+      writer.halt();
+      // Acks are written; let them leave before the connections go.
+      await new Promise((r) => setTimeout(r, 20));
+      for (const c of conns) c.end();
+      await spool?.close().catch(() => undefined);
+      await backend.close();
+      await health?.close();
+      // server.close() has removed the socket file (libuv unlinks a pipe it bound).
+      for (const c of conns) c.destroy();
+      resolveStopped();
+    })());
+
+  return {
+    socketPath: options.socketPath,
+    options,
+    metrics,
+    healthAddress: health?.address,
+    metricsText,
+    stop,
+    stopped,
+  };
+}

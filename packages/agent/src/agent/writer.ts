@@ -1,0 +1,277 @@
+/**
+ * The agent's write path: one queue of accepted batches, one loop that writes them to the
+ * backend in order (several batches per write) and acknowledges each batch once written.
+ * When a write fails the batches go to the fsynced spool (and are acknowledged), and so
+ * does everything after them until the spool has been replayed, so order is kept.
+ *
+ * Duplicates: a client resends only batches it saw no ack for, so remembering
+ * (client id, sequence) of recent batches is enough to store each batch once while the
+ * agent lives (see PROTOCOL.md for the crash window).
+ */
+import { recordFailure } from '@osprofiler/core';
+import type { Notification } from '@osprofiler/core';
+import type { Backend } from './backend';
+import type { AgentMetrics } from './metrics';
+import type { Spool, SpoolRecord } from './spool';
+
+export interface AckTarget {
+  ack(seq: number): void;
+}
+
+interface Entry {
+  client: string;
+  seq: number;
+  count: number;
+  body: Buffer;
+  waiters: AckTarget[];
+}
+
+/** Sequences remembered per client. */
+const REMEMBER = 65_536;
+/** Clients remembered at most (the oldest are forgotten). */
+const MAX_CLIENTS = 4_096;
+
+class ClientSeqs {
+  done = new Set<number>();
+  order: number[] = [];
+  pending = new Map<number, Entry>();
+
+  markDone(seq: number): void {
+    this.done.add(seq);
+    this.order.push(seq);
+    if (this.order.length > REMEMBER) this.done.delete(this.order.shift() as number);
+  }
+}
+
+export interface WriterSettings {
+  writeBatchPoints: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  maxSpoolBytes: number;
+}
+
+export class Writer {
+  private queue: Entry[] = [];
+  /** Points queued in memory. */
+  queued = 0;
+  private clients = new Map<string, ClientSeqs>();
+  private wake: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private halted = false;
+  private failures = 0;
+  private retryAt = 0;
+  backendUp = true;
+  /** Called whenever the queue shrinks (the server resumes reading). */
+  onDrained: () => void = () => undefined;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly spool: Spool | undefined,
+    private readonly metrics: AgentMetrics,
+    private readonly settings: WriterSettings,
+  ) {}
+
+  /** Accepts one batch; `to` gets the ack once it is durable. */
+  submit(client: string, seq: number, count: number, body: Buffer, to: AckTarget): void {
+    let c = this.clients.get(client);
+    if (c === undefined) {
+      if (this.clients.size >= MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value as string);
+      this.clients.set(client, (c = new ClientSeqs()));
+    }
+    if (c.done.has(seq)) {
+      this.metrics.duplicates++;
+      to.ack(seq);
+      return;
+    }
+    const p = c.pending.get(seq);
+    if (p !== undefined) {
+      this.metrics.duplicates++;
+      p.waiters.push(to);
+      return;
+    }
+    const e: Entry = { client, seq, count, body, waiters: [to] };
+    c.pending.set(seq, e);
+    this.queue.push(e);
+    this.queued += count;
+    this.metrics.received += count;
+    this.start();
+  }
+
+  /** Runs the loop (e.g. to replay a spool left by a previous run). */
+  kick(): void {
+    this.start();
+  }
+
+  private start(): void {
+    if (this.wake !== undefined) {
+      const w = this.wake;
+      this.wake = undefined;
+      w();
+    }
+    this.running ??= this.loop().finally(() => (this.running = undefined));
+  }
+
+  private done(entries: Entry[]): void {
+    for (const e of entries) {
+      const c = this.clients.get(e.client);
+      if (c !== undefined) {
+        c.pending.delete(e.seq);
+        c.markDone(e.seq);
+      }
+      this.metrics.acknowledged += e.count;
+      for (const w of e.waiters) w.ack(e.seq);
+    }
+  }
+
+  private take(max: number): Entry[] {
+    const out: Entry[] = [];
+    let points = 0;
+    while (this.queue.length > 0 && (out.length === 0 || points + this.queue[0].count <= max)) {
+      const e = this.queue.shift() as Entry;
+      out.push(e);
+      points += e.count;
+    }
+    this.queued -= points;
+    return out;
+  }
+
+  private untake(entries: Entry[]): void {
+    this.queue.unshift(...entries);
+    for (const e of entries) this.queued += e.count;
+  }
+
+  /** Parses the JSON arrays into one batch; batches that do not parse are dropped and counted. */
+  private parse(records: SpoolRecord[]): Notification[] {
+    const out: Notification[] = [];
+    for (const r of records) {
+      let arr: unknown;
+      try {
+        arr = JSON.parse(r.body.toString('utf8'));
+      } catch {
+        arr = undefined;
+      }
+      if (!Array.isArray(arr) || arr.length !== r.count || !arr.every(isNotification)) {
+        this.metrics.dropped.bad_points += r.count;
+        recordFailure('agent.batch', new Error(`dropped a batch of ${r.count} points that is not a JSON array of notifications`));
+        continue;
+      }
+      for (const n of arr as Notification[]) out.push(n);
+    }
+    return out;
+  }
+
+  private async loop(): Promise<void> {
+    const s = this.settings;
+    for (;;) {
+      if (this.halted) return;
+      const spooling = this.spool !== undefined && !this.spool.empty;
+      if (!this.backendUp || spooling) {
+        // New batches go behind the spool (or wait, without a spool) to keep the order.
+        if (this.queue.length > 0 && this.spool !== undefined && this.spool.bytes < s.maxSpoolBytes) {
+          const entries = this.take(Number.MAX_SAFE_INTEGER);
+          try {
+            await this.spool.append(entries);
+            this.metrics.spooled += entries.reduce((a, e) => a + e.count, 0);
+            this.done(entries);
+            this.onDrained();
+          } catch (err) {
+            recordFailure('agent.spool.append', err);
+            this.untake(entries);
+          }
+        }
+        const wait = this.retryAt - Date.now();
+        if (wait > 0) {
+          if (this.stopping && this.queue.length === 0) return;
+          await this.sleep(wait);
+          continue;
+        }
+        if (!(await this.replayOrProbe())) continue;
+        if (this.queue.length === 0 && (this.spool === undefined || this.spool.empty)) return;
+        continue;
+      }
+      if (this.queue.length === 0) return;
+      const entries = this.take(s.writeBatchPoints);
+      const batch = this.parse(entries);
+      try {
+        if (batch.length > 0) await this.backend.write(batch);
+        this.metrics.written += batch.length;
+        this.done(entries);
+        this.onDrained();
+      } catch (err) {
+        this.failed(err);
+        this.untake(entries);
+      }
+    }
+  }
+
+  /** One replay step (spool) or one retry of the queue's head (no spool). True when it worked. */
+  private async replayOrProbe(): Promise<boolean> {
+    if (this.spool !== undefined && !this.spool.empty) {
+      const records = await this.spool.peek(this.settings.writeBatchPoints);
+      if (records.length === 0) return true;
+      const batch = this.parse(records);
+      try {
+        if (batch.length > 0) await this.backend.write(batch);
+        this.metrics.replayed += batch.length;
+        await this.spool.commit(records.length);
+        this.recovered();
+        return true;
+      } catch (err) {
+        this.failed(err);
+        return false;
+      }
+    }
+    // No spool: the queue waits in memory (unacknowledged) and its head is the probe.
+    this.backendUp = true;
+    return true;
+  }
+
+  private failed(err: unknown): void {
+    this.metrics.backendErrors++;
+    recordFailure('agent.backend.write', err);
+    this.backendUp = false;
+    const s = this.settings;
+    this.retryAt = Date.now() + Math.min(s.retryMaxMs, s.retryMinMs * 2 ** Math.min(this.failures++, 16));
+  }
+
+  private recovered(): void {
+    this.backendUp = true;
+    this.failures = 0;
+    this.retryAt = 0;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** Stops the loop for good (after drain). */
+  halt(): void {
+    this.halted = true;
+    this.wake?.();
+  }
+
+  /** Waits (bounded) until everything queued is written or spooled. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && (this.queue.length > 0 || this.running !== undefined)) {
+      if (this.queue.length === 0 && !this.backendUp) break; // only the spool is left: it stays on disk
+      this.start();
+      await Promise.race([this.running, new Promise((r) => setTimeout(r, 50))]);
+    }
+  }
+}
+
+function isNotification(n: unknown): boolean {
+  return n !== null && typeof n === 'object' && typeof (n as Notification).base_id === 'string' && typeof (n as Notification).name === 'string';
+}

@@ -1,0 +1,315 @@
+/**
+ * The `agent://` client driver. Core's notifier already calls `notify` off the request
+ * path, in batches; here `notify` only appends the batch to a bounded queue. Serialising
+ * (one JSON.stringify per frame) and writing happen in a setImmediate, over one Unix
+ * socket connection, with at most `maxInflightPoints` unacknowledged.
+ *
+ * It never throws or blocks: with the agent down the queue keeps up to `maxPoints`
+ * points, drops the OLDEST past that (counted, and marked in their traces), reconnects
+ * with backoff and resends every unacknowledged batch after a reconnect.
+ */
+import { randomBytes } from 'node:crypto';
+import { createConnection, type Socket } from 'node:net';
+import { recordFailure } from '@osprofiler/core';
+import type { Driver, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import { DropLedger } from '../markers';
+import { FrameReader, FrameType, PROTOCOL_VERSION, encodeBatch, encodeFrame, parseJsonObject } from '../protocol';
+import type { AgentClientOptions } from './options';
+import { agentRequest } from './request';
+import { trackDriver, untrackDriver } from './exit';
+
+/** What the client did; `dropped` points are gone for good (and marked in their traces). */
+export interface AgentClientCounters {
+  /** Points handed to notify. */
+  received: number;
+  /** Points the agent acknowledged (stored or spooled). */
+  acknowledged: number;
+  /** Points dropped: queue full (oldest first) or after close. */
+  dropped: number;
+  /** Batches sent again after a reconnect. */
+  resent: number;
+  /** Connections made (handshake completed). */
+  connects: number;
+  /** Connection attempts or connections that failed. */
+  connectErrors: number;
+}
+
+interface Sent {
+  seq: number;
+  count: number;
+  frame: Buffer;
+}
+
+export class AgentClientDriver implements Driver {
+  readonly scheme = 'agent';
+  readonly counters: AgentClientCounters = { received: 0, acknowledged: 0, dropped: 0, resent: 0, connects: 0, connectErrors: 0 };
+  readonly clientId = randomBytes(16);
+
+  /** Batches not sent yet (the oldest first); `head` points skipped in queue[0]. */
+  private queue: (readonly Notification[])[] = [];
+  private head = 0;
+  private queued = 0;
+  /** Sent on the current connection, not acknowledged: seq → frame. */
+  private inflight = new Map<number, Sent>();
+  private inflightPoints = 0;
+  /** Sent on a connection that died before the ack: sent again first. */
+  private resend: Sent[] = [];
+  private readonly ledger = new DropLedger();
+  private seq = 0;
+
+  private socket: Socket | undefined;
+  private ready = false;
+  private connecting = false;
+  private attempts = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pumpScheduled = false;
+  private blocked = false;
+  private closed = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly options: Readonly<AgentClientOptions>) {
+    if (options.exitHooks) trackDriver(this);
+    this.connect();
+  }
+
+  notify(batch: readonly Notification[]): void {
+    const n = batch.length;
+    if (n === 0) return;
+    this.counters.received += n;
+    if (this.closed) {
+      this.counters.dropped += n;
+      return;
+    }
+    this.queue.push(batch);
+    this.queued += n;
+    if (this.queued > this.options.maxPoints) this.dropOldest(this.queued - this.options.maxPoints);
+    this.schedule();
+  }
+
+  /** Points waiting: queued, in flight and to resend. */
+  get pending(): number {
+    let resend = 0;
+    for (const s of this.resend) resend += s.count;
+    return this.queued + this.inflightPoints + resend;
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  private dropOldest(excess: number): void {
+    let left = excess;
+    while (left > 0 && this.queue.length > 0) {
+      const batch = this.queue[0];
+      const avail = batch.length - this.head;
+      const take = Math.min(avail, left);
+      for (let i = this.head; i < this.head + take; i++) this.ledger.add(batch[i]);
+      left -= take;
+      this.queued -= take;
+      this.counters.dropped += take;
+      if (take === avail) {
+        this.queue.shift();
+        this.head = 0;
+      } else this.head += take;
+    }
+    if (this.counters.dropped === excess || this.counters.dropped % 10_000 < excess) {
+      recordFailure('agent.client.dropped', new Error(`agent:// queue full (max_points=${this.options.maxPoints}): dropping the oldest points`));
+    }
+  }
+
+  private schedule(): void {
+    if (this.pumpScheduled || !this.ready || this.blocked) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Resend first, then new batches, while the in-flight window has room. */
+  private pump(): void {
+    const socket = this.socket;
+    if (!this.ready || socket === undefined || this.blocked) return;
+    try {
+      socket.cork();
+      let ok = true;
+      while (ok && this.resend.length > 0) {
+        const s = this.resend.shift() as Sent;
+        this.counters.resent++;
+        ok = this.send(socket, s);
+      }
+      const { maxInflightPoints, maxBatchPoints } = this.options;
+      while (ok && (this.queued > 0 || this.ledger.size > 0) && this.inflightPoints < maxInflightPoints) {
+        const points = this.takeBatch(Math.min(maxBatchPoints, Math.max(1, maxInflightPoints - this.inflightPoints)));
+        const seq = (this.seq = (this.seq + 1) >>> 0 || 1);
+        const frame = encodeBatch(this.clientId, seq, points.length, JSON.stringify(points));
+        ok = this.send(socket, { seq, count: points.length, frame });
+      }
+      socket.uncork();
+      if (!ok) {
+        this.blocked = true;
+        socket.once('drain', () => {
+          this.blocked = false;
+          this.schedule();
+        });
+      }
+    } catch (err) {
+      recordFailure('agent.client.send', err);
+    }
+  }
+
+  private send(socket: Socket, s: Sent): boolean {
+    this.inflight.set(s.seq, s);
+    this.inflightPoints += s.count;
+    return socket.write(s.frame);
+  }
+
+  /** Up to `max` points from the queue, after the drop markers owed. */
+  private takeBatch(max: number): Notification[] {
+    const out: Notification[] = this.ledger.size > 0 ? this.ledger.take('client-buffer') : [];
+    while (out.length < max && this.queue.length > 0) {
+      const batch = this.queue[0];
+      const take = Math.min(batch.length - this.head, max - out.length);
+      if (this.head === 0 && take === batch.length && out.length === 0) out.push(...batch);
+      else for (let i = this.head; i < this.head + take; i++) out.push(batch[i]);
+      this.queued -= take;
+      if (this.head + take === batch.length) {
+        this.queue.shift();
+        this.head = 0;
+      } else this.head += take;
+    }
+    return out;
+  }
+
+  private connect(): void {
+    if (this.closed || this.connecting || this.socket !== undefined) return;
+    this.connecting = true;
+    const socket = createConnection(this.options.socketPath);
+    socket.unref();
+    this.socket = socket;
+    const reader = new FrameReader(1024 * 1024);
+    socket.on('connect', () => {
+      socket.setNoDelay?.(true);
+      socket.write(encodeFrame(FrameType.HELLO, JSON.stringify({ v: PROTOCOL_VERSION, client: this.clientId.toString('hex'), pid: process.pid })));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      for (const f of reader.push(chunk)) this.onFrame(socket, f.type, f.payload);
+      if (reader.failure !== undefined) socket.destroy(new Error(`agent protocol: ${reader.failure}`));
+    });
+    socket.on('error', (err) => {
+      this.counters.connectErrors++;
+      recordFailure('agent.client.connect', err);
+    });
+    socket.on('close', () => this.onClose(socket));
+  }
+
+  private onFrame(socket: Socket, type: number, payload: Buffer): void {
+    if (type === FrameType.ACK && payload.length === 4) {
+      const s = this.inflight.get(payload.readUInt32BE(0));
+      if (s === undefined) return;
+      this.inflight.delete(s.seq);
+      this.inflightPoints -= s.count;
+      this.counters.acknowledged += s.count;
+      this.schedule();
+      this.checkWaiters();
+    } else if (type === FrameType.WELCOME) {
+      const w = parseJsonObject(payload);
+      if (w?.v !== PROTOCOL_VERSION) {
+        socket.destroy(new Error(`agent speaks protocol ${String(w?.v)}, this client ${PROTOCOL_VERSION}`));
+        return;
+      }
+      this.connecting = false;
+      this.ready = true;
+      this.attempts = 0;
+      this.counters.connects++;
+      this.schedule();
+    } else if (type === FrameType.ERROR) {
+      const e = parseJsonObject(payload);
+      socket.destroy(new Error(`agent refused: ${String(e?.message ?? 'unknown error')}`));
+    }
+  }
+
+  private onClose(socket: Socket): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    this.ready = false;
+    this.connecting = false;
+    this.blocked = false;
+    // Everything sent on this connection and not acknowledged goes again, in order.
+    if (this.inflight.size > 0) {
+      this.resend = [...this.resend, ...this.inflight.values()].sort((a, b) => a.seq - b.seq);
+      this.inflight.clear();
+      this.inflightPoints = 0;
+    }
+    if (this.closed) {
+      this.checkWaiters();
+      return;
+    }
+    const { reconnectMinMs, reconnectMaxMs } = this.options;
+    const delay = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(this.attempts++, 16)) * (0.5 + Math.random() / 2);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect();
+    }, delay);
+    this.reconnectTimer.unref();
+    this.checkWaiters();
+  }
+
+  private checkWaiters(): void {
+    if (this.waiters.length === 0) return;
+    if (this.pending === 0 || this.closed) {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  /** Resolves once everything notified so far is acknowledged, or after `timeoutMs`. */
+  flush(timeoutMs = 5000): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    this.socket?.ref();
+    if (this.socket === undefined && this.reconnectTimer !== undefined) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = undefined;
+      this.connect();
+      (this.socket as Socket | undefined)?.ref();
+    }
+    this.schedule();
+    return new Promise<void>((resolve) => {
+      let t: NodeJS.Timeout | undefined = undefined;
+      const done = (): void => {
+        if (t !== undefined) clearTimeout(t);
+        this.socket?.unref();
+        resolve();
+      };
+      t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        done();
+      }, timeoutMs);
+      this.waiters.push(done);
+    });
+  }
+
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return;
+    await this.flush(timeoutMs);
+    this.closed = true;
+    untrackDriver(this);
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.socket?.end();
+    this.socket?.destroy();
+    this.checkWaiters();
+  }
+
+  getReport(baseId: string): Promise<Report> {
+    return agentRequest(this.options.socketPath, 'getReport', [baseId]) as Promise<Report>;
+  }
+
+  listTraces(options?: ListOptions): Promise<TraceSummary[]> {
+    return agentRequest(this.options.socketPath, 'listTraces', [options ?? {}]) as Promise<TraceSummary[]>;
+  }
+
+  listErrorTraces(options?: ListOptions): Promise<TraceSummary[]> {
+    return agentRequest(this.options.socketPath, 'listErrorTraces', [options ?? {}]) as Promise<TraceSummary[]>;
+  }
+}

@@ -1,0 +1,6 @@
+import type { DriverFactory } from '@osprofiler/core';
+import { AgentClientDriver } from './driver';
+import { clientOptionsFromUrl } from './options';
+
+/** `agent://<socket path>?max_points=…` → a client driver (connects in the background). */
+export const agentDriverFactory: DriverFactory = (url) => new AgentClientDriver(clientOptionsFromUrl(url));

@@ -1,0 +1,59 @@
+/**
+ * Opt-in auto-start: `ensureAgent()` makes sure an agent listens on the socket, starting a
+ * detached one if none does. Several processes may call it at once (cluster workers): each
+ * may start a process, but the socket bind is the lock, so exactly one agent stays; the
+ * others exit at once (code 3).
+ */
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentError } from './errors';
+import { isListening } from './agent/bind';
+import { EXIT_ALREADY_RUNNING } from './run';
+
+export interface EnsureAgentOptions {
+  socketPath: string;
+  /** The agent's backend connection string. */
+  backend: string;
+  spoolDir?: string;
+  health?: string;
+  /** How long to wait for the socket to answer. Default 5000. */
+  startTimeoutMs?: number;
+  /** Append the agent's stderr to this file (default: discarded). */
+  logFile?: string;
+}
+
+export interface EnsureAgentResult {
+  /** True when this call started the agent that now listens. */
+  started: boolean;
+  /** PID of the process this call spawned (it may have exited: another agent won). */
+  pid: number | undefined;
+}
+
+export async function ensureAgent(options: EnsureAgentOptions): Promise<EnsureAgentResult> {
+  if (await isListening(options.socketPath)) return { started: false, pid: undefined };
+  const args = [join(__dirname, 'daemon.js'), '--listen', options.socketPath, '--backend', options.backend];
+  if (options.spoolDir !== undefined) args.push('--spool-dir', options.spoolDir);
+  if (options.health !== undefined) args.push('--health', options.health);
+  const log = options.logFile === undefined ? 'ignore' : openSync(options.logFile, 'a', 0o600);
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', log], env: process.env });
+  if (typeof log === 'number') closeSync(log);
+  let exitCode: number | null | undefined;
+  child.on('exit', (code) => (exitCode = code));
+  child.on('error', () => (exitCode = -1));
+  child.unref();
+  const deadline = Date.now() + (options.startTimeoutMs ?? 5000);
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined && exitCode !== EXIT_ALREADY_RUNNING) break;
+    if (await isListening(options.socketPath, 500)) {
+      return { started: exitCode === undefined, pid: child.pid };
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new AgentError(
+    'OSP_AGENT_START_TIMEOUT',
+    exitCode === undefined
+      ? `no agent answered on ${options.socketPath} within ${options.startTimeoutMs ?? 5000} ms`
+      : `the agent exited with code ${exitCode} (run \`osprofiler agent --listen ${options.socketPath} --backend …\` to see why)`,
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * Honest traces: points dropped before storage are accounted per trace and written as one
+ * extra notification per trace, `dropped-stop`, with `info.dropped` = N.
+ *
+ * The name has no `-` before the suffix (Python's report keeps what precedes the first
+ * `-`), its parent is the trace's base id, so Python and `osprofiler trace show` show it
+ * as a top-level point named `dropped`; its own trace_id is fresh. Its timestamp is the
+ * latest dropped point's, so it does not stretch the trace.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Notification } from '@osprofiler/core';
+
+export const DROPPED_POINT_NAME = 'dropped-stop';
+/** Traces remembered at most; drops of further traces are counted but cannot be marked. */
+const MAX_TRACES = 10_000;
+
+interface Entry {
+  dropped: number;
+  timestamp: string;
+  project: string | null;
+  service: string | null;
+  host: string;
+}
+
+export class DropLedger {
+  private byTrace = new Map<string, Entry>();
+  /** Drops that could not be attributed to a remembered trace. */
+  unmarked = 0;
+
+  add(n: Notification): void {
+    const baseId = typeof n?.base_id === 'string' ? n.base_id : undefined;
+    if (baseId === undefined) {
+      this.unmarked++;
+      return;
+    }
+    const e = this.byTrace.get(baseId);
+    if (e !== undefined) {
+      e.dropped++;
+      if (typeof n.timestamp === 'string' && n.timestamp > e.timestamp) e.timestamp = n.timestamp;
+      return;
+    }
+    if (this.byTrace.size >= MAX_TRACES) {
+      this.unmarked++;
+      return;
+    }
+    this.byTrace.set(baseId, {
+      dropped: 1,
+      timestamp: typeof n.timestamp === 'string' ? n.timestamp : '',
+      project: n.project ?? null,
+      service: n.service ?? null,
+      host: typeof n.info?.host === 'string' ? n.info.host : '',
+    });
+  }
+
+  get size(): number {
+    return this.byTrace.size;
+  }
+
+  /** The marker notifications for everything accounted so far; forgets them. */
+  take(reason: string): Notification[] {
+    const out: Notification[] = [];
+    for (const [baseId, e] of this.byTrace) out.push(droppedNotification(baseId, e.dropped, reason, e));
+    this.byTrace.clear();
+    return out;
+  }
+}
+
+export function droppedNotification(
+  baseId: string,
+  dropped: number,
+  reason: string,
+  from: { timestamp: string; project: string | null; service: string | null; host: string },
+): Notification {
+  return {
+    name: DROPPED_POINT_NAME,
+    base_id: baseId,
+    trace_id: randomUUID(),
+    parent_id: baseId,
+    timestamp: from.timestamp,
+    info: { dropped, reason, host: from.host },
+    project: from.project,
+    service: from.service,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The wire protocol between `agent://` clients and the agent (described in PROTOCOL.md).
+ *
+ * Every frame: u32 big-endian length of what follows, u8 type, payload. A length above
+ * the receiver's maximum, an unknown type or a payload that does not parse is a bad frame.
+ */
+
+export const PROTOCOL_VERSION = 1;
+/** Frames larger than this are refused (the agent's limit is announced in WELCOME). */
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+export const FrameType = {
+  /** client → agent, JSON `{"v":1,"client":"<32 hex>","pid":N}` */
+  HELLO: 1,
+  /** agent → client, JSON `{"v":1,"maxFrameBytes":N}` */
+  WELCOME: 2,
+  /** client → agent: 16-byte client id, u32 seq, u32 point count, JSON array of notifications */
+  BATCH: 3,
+  /** agent → client: u32 seq (that batch is written to the backend or an fsynced spool) */
+  ACK: 4,
+  /** either way, JSON `{"code":"…","message":"…"}`; the sender closes after it */
+  ERROR: 5,
+  /** client → agent, JSON `{"id":N,"op":"getReport"|"listTraces"|"listErrorTraces","args":[…]}` */
+  REQUEST: 6,
+  /** agent → client, JSON `{"id":N,"ok":true,"result":…}` or `{"id":N,"ok":false,"error":"…"}` */
+  RESPONSE: 7,
+} as const;
+
+export const BATCH_HEADER_BYTES = 16 + 4 + 4;
+
+/** One whole frame: length prefix, type, payload. */
+export function encodeFrame(type: number, payload: Buffer | string): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out.writeUInt32BE(1 + body.length, 0);
+  out[4] = type;
+  body.copy(out, 5);
+  return out;
+}
+
+/** A BATCH frame; `json` is the JSON text of the notification array. */
+export function encodeBatch(clientId: Buffer, seq: number, count: number, json: string): Buffer {
+  const jsonBytes = Buffer.byteLength(json, 'utf8');
+  const out = Buffer.allocUnsafe(5 + BATCH_HEADER_BYTES + jsonBytes);
+  out.writeUInt32BE(1 + BATCH_HEADER_BYTES + jsonBytes, 0);
+  out[4] = FrameType.BATCH;
+  clientId.copy(out, 5, 0, 16);
+  out.writeUInt32BE(seq >>> 0, 21);
+  out.writeUInt32BE(count >>> 0, 25);
+  out.write(json, 29, 'utf8');
+  return out;
+}
+
+export function encodeAck(seq: number): Buffer {
+  const out = Buffer.allocUnsafe(9);
+  out.writeUInt32BE(5, 0);
+  out[4] = FrameType.ACK;
+  out.writeUInt32BE(seq >>> 0, 5);
+  return out;
+}
+
+export interface Frame {
+  type: number;
+  payload: Buffer;
+}
+
+/**
+ * Splits a byte stream into frames. `push` returns the complete frames; a length of 0 or
+ * above `maxFrameBytes` makes the reader fail for good (the stream is out of sync).
+ */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Set once the stream is out of sync; the connection must be closed. */
+  failure: string | undefined;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  push(chunk: Buffer): Frame[] {
+    if (this.failure !== undefined) return [];
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames: Frame[] = [];
+    if (this.buffered < 4) return frames;
+    let buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+    let off = 0;
+    while (buf.length - off >= 4) {
+      const len = buf.readUInt32BE(off);
+      if (len === 0 || len > this.maxFrameBytes + 1) {
+        this.failure = len === 0 ? 'empty frame' : `frame of ${len} bytes exceeds the maximum of ${this.maxFrameBytes}`;
+        this.chunks = [];
+        this.buffered = 0;
+        return frames;
+      }
+      if (buf.length - off - 4 < len) break;
+      frames.push({ type: buf[off + 4], payload: buf.subarray(off + 5, off + 4 + len) });
+      off += 4 + len;
+    }
+    buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
+    this.chunks = buf.length === 0 ? [] : [buf];
+    this.buffered = buf.length;
+    return frames;
+  }
+
+  /** Bytes received but not yet part of a whole frame. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+}
+
+/** A JSON object payload, or undefined. */
+export function parseJsonObject(payload: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(payload.toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Running the agent as a process (`osprofiler agent`, and the detached process that
+ * `ensureAgent` starts): start, log one line, drain and exit on SIGTERM/SIGINT.
+ */
+import { AgentError } from './errors';
+import { startAgent } from './agent/server';
+import type { AgentOptionsInput } from './agent/options';
+
+/** Exit code when another agent already listens on the socket. */
+export const EXIT_ALREADY_RUNNING = 3;
+
+export interface RunLog {
+  info(line: string): void;
+  error(line: string): void;
+}
+
+const stderrLog: RunLog = {
+  info: (l) => process.stderr.write(l + '\n'),
+  error: (l) => process.stderr.write(l + '\n'),
+};
+
+/** Runs until SIGTERM/SIGINT; resolves with the process exit code. */
+export async function runAgentProcess(options: AgentOptionsInput, log: RunLog = stderrLog): Promise<number> {
+  let agent;
+  try {
+    agent = await startAgent(options);
+  } catch (err) {
+    if (err instanceof AgentError && err.code === 'OSP_AGENT_ALREADY_RUNNING') {
+      log.info(`osprofiler agent: ${err.message}; nothing to do`);
+      return EXIT_ALREADY_RUNNING;
+    }
+    log.error(`osprofiler agent: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  const health = agent.healthAddress === undefined ? '' : `, metrics on http://${agent.healthAddress}/metrics`;
+  log.info(`osprofiler agent ${process.pid}: listening on ${agent.socketPath}${health}`);
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log.info(`osprofiler agent: ${sig}, draining`);
+    void agent.stop();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  await agent.stopped;
+  process.removeListener('SIGTERM', onSignal);
+  process.removeListener('SIGINT', onSignal);
+  const m = agent.metrics;
+  log.info(`osprofiler agent: stopped (received ${m.received}, written ${m.written}, spooled ${m.spooled}, replayed ${m.replayed})`);
+  return 0;
+}
+
+/** `--listen S --backend CS [--spool-dir D] [--health H]` → options (for the detached daemon). */
+export function parseDaemonArgs(argv: string[]): AgentOptionsInput {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i];
+    const value = argv[i + 1];
+    if (!['--listen', '--backend', '--spool-dir', '--health'].includes(key) || value === undefined) {
+      throw new AgentError('OSP_AGENT_BAD_OPTION', `unexpected argument "${key}" (usage: --listen SOCKET --backend CS [--spool-dir DIR] [--health HOST:PORT])`);
+    }
+    out[key] = value;
+  }
+  return {
+    socketPath: out['--listen'],
+    backend: out['--backend'],
+    spoolDir: out['--spool-dir'],
+    health: out['--health'],
+  };
+}
