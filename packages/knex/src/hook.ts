@@ -1,0 +1,275 @@
+/**
+ * How the Knex adapter attaches. Knex has no per-operation hook (its `query` event fires
+ * only once the pool has handed out a connection, and carries no end for streams), so
+ * the operation is timed around `Runner.prototype.run`/`stream`, the pool wait around
+ * `ensureConnection`, and each statement around `Client.prototype.query`/`stream` (the one
+ * place every statement passes, transaction BEGIN/COMMIT included). The patches are on
+ * the shared prototypes, and act only for clients whose config was instrumented (a
+ * transaction's client shares its parent's config) or for all in automatic mode.
+ */
+import { get, openPoint, type Point, type Profiler } from '@osprofiler/core';
+import { resolveOptions, type KnexInstrumentationOptions, type ResolvedKnexOptions } from './options';
+import { outsideTrace } from './outside';
+import { dbInfo, dbStopInfo } from './points';
+import { roundMs, sqlInfo } from './statement';
+import { traceDbOn } from './trace-db';
+
+interface ClientLike {
+  config?: object;
+  positionBindings?: (sql: string) => string;
+  runner?: (builder: unknown) => object;
+}
+interface RunnerLike {
+  client: ClientLike;
+  builder: unknown;
+}
+type AnyFn = (...args: any[]) => any;
+
+interface OpState {
+  point: Point;
+  poolWaitMs: number | undefined;
+  waitReported: boolean;
+}
+
+/** Open `db` points, by the profiler their work runs in (also: "already inside an operation"). */
+const ops = new WeakMap<Profiler, OpState>();
+/** Instrumented clients, by their config object (shared with their transactions' clients). */
+const byConfig = new WeakMap<object, ResolvedKnexOptions>();
+/** Automatic mode: every client. */
+let allClients: ResolvedKnexOptions | undefined;
+
+const ORIGINAL = Symbol.for('osprofiler.knex.original');
+
+function optionsFor(client: ClientLike | undefined): ResolvedKnexOptions | undefined {
+  const cfg = client?.config;
+  return (cfg !== undefined && byConfig.get(cfg)) || allClients;
+}
+
+function isThenable(v: unknown): v is Promise<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Stops `point` when `p` settles, on a side branch: the caller keeps the very promise. */
+function settle(point: Point, p: unknown, stopInfo?: (v: unknown) => object | undefined): void {
+  if (!isThenable(p)) {
+    point.stop(stopInfo?.(p));
+    return;
+  }
+  p.then(
+    (v) => {
+      let info: object | undefined;
+      try {
+        info = stopInfo?.(v);
+      } catch {
+        info = undefined;
+      }
+      point.stop(info);
+    },
+    (err: unknown) => point.fail(err),
+  );
+}
+
+function wrapRun(orig: AnyFn): AnyFn {
+  return function run(this: RunnerLike) {
+    const parent = get();
+    if (parent === undefined || ops.has(parent) || optionsFor(this.client) === undefined) return orig.call(this);
+    let point: Point | undefined;
+    try {
+      point = openPoint('db', dbInfo(this.client, this.builder as object), parent);
+    } catch {
+      point = undefined;
+    }
+    if (point === undefined) return orig.call(this);
+    const state: OpState = { point, poolWaitMs: undefined, waitReported: false };
+    ops.set(point.profiler, state);
+    let p: unknown;
+    try {
+      p = point.run(() => orig.call(this));
+    } catch (err) {
+      point.fail(err);
+      throw err;
+    }
+    settle(point, p, (v) => dbStopInfo(v, state.poolWaitMs));
+    return p;
+  };
+}
+
+function watchStream(point: Point, s: unknown): void {
+  const ee = s as { once?: AnyFn };
+  if (typeof ee?.once !== 'function') {
+    point.stop();
+    return;
+  }
+  ee.once('error', (err: unknown) => point.fail(err));
+  ee.once('end', () => point.stop());
+  ee.once('close', () => point.stop());
+}
+
+function wrapStream(orig: AnyFn): AnyFn {
+  return function stream(this: RunnerLike, ...args: unknown[]) {
+    const parent = get();
+    if (parent === undefined || ops.has(parent) || optionsFor(this.client) === undefined) return orig.apply(this, args);
+    let point: Point | undefined;
+    try {
+      point = openPoint('db', dbInfo(this.client, this.builder as object, true), parent);
+    } catch {
+      point = undefined;
+    }
+    if (point === undefined) return orig.apply(this, args);
+    const pt = point;
+    ops.set(pt.profiler, { point: pt, poolWaitMs: undefined, waitReported: false });
+    // stream(handler) or stream(options, handler): the handler gets the stream.
+    const hi = args.length === 1 && typeof args[0] === 'function' ? 0 : typeof args[1] === 'function' ? 1 : -1;
+    if (hi >= 0) {
+      const handler = args[hi] as AnyFn;
+      args[hi] = function (this: unknown, s: unknown) {
+        watchStream(pt, s);
+        return handler.call(this, s);
+      };
+    }
+    let result: unknown;
+    try {
+      result = pt.run(() => orig.apply(this, args));
+    } catch (err) {
+      pt.fail(err);
+      throw err;
+    }
+    if (hi < 0) watchStream(pt, result);
+    return result;
+  };
+}
+
+function wrapEnsureConnection(orig: AnyFn): AnyFn {
+  return function ensureConnection(this: RunnerLike, cb: AnyFn, params: unknown) {
+    const p = get();
+    const st = p === undefined ? undefined : ops.get(p);
+    if (st === undefined || st.poolWaitMs !== undefined || typeof cb !== 'function') return orig.call(this, cb, params);
+    const t0 = performance.now();
+    return orig.call(
+      this,
+      function (runner: unknown, cbParams: unknown) {
+        st.poolWaitMs = roundMs(performance.now() - t0);
+        return cb(runner, cbParams);
+      },
+      params,
+    );
+  };
+}
+
+function sqlText(client: ClientLike, q: unknown): { sql: string; bindings: unknown } {
+  const o = (typeof q === 'string' ? { sql: q } : (q ?? {})) as { sql?: unknown; bindings?: unknown };
+  let sql = typeof o.sql === 'string' ? o.sql : String(o.sql);
+  // What the driver receives (`$1` for pg): knex positions the bindings inside `query`.
+  if (typeof client.positionBindings === 'function') sql = client.positionBindings(sql);
+  return { sql, bindings: o.bindings };
+}
+
+/** `Client.prototype.query(connection, q)` and `.stream(connection, q, stream, options)`. */
+function wrapStatement(orig: AnyFn): AnyFn {
+  return function statement(this: ClientLike, connection: unknown, q: unknown, ...rest: unknown[]) {
+    const parent = get();
+    if (parent === undefined) return orig.call(this, connection, q, ...rest);
+    const o = optionsFor(this);
+    if (o === undefined || !traceDbOn(o.traceDb)) return orig.call(this, connection, q, ...rest);
+    let point: Point | undefined;
+    try {
+      const { sql, bindings } = sqlText(this, q);
+      const st = ops.get(parent);
+      let wait: number | undefined;
+      if (st !== undefined && !st.waitReported) {
+        st.waitReported = true;
+        wait = st.poolWaitMs;
+      }
+      point = openPoint('sql', sqlInfo(sql, bindings, o.showParams, o.maxStatementLength, wait), parent);
+    } catch {
+      point = undefined;
+    }
+    if (point === undefined) return orig.call(this, connection, q, ...rest);
+    let p: unknown;
+    try {
+      p = orig.call(this, connection, q, ...rest);
+    } catch (err) {
+      point.fail(err);
+      throw err;
+    }
+    settle(point, p);
+    return p;
+  };
+}
+
+/** Pool acquire/release run outside the trace: connections, sockets and pool timers made there outlive the request. */
+function wrapOutside(orig: AnyFn): AnyFn {
+  return function (this: ClientLike, ...args: unknown[]) {
+    if (get() === undefined || optionsFor(this) === undefined) return orig.apply(this, args);
+    return outsideTrace(() => orig.apply(this, args));
+  };
+}
+
+function ownerOf(obj: object | null, name: string): object | undefined {
+  for (let p = obj; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    if (Object.prototype.hasOwnProperty.call(p, name)) return p;
+  }
+  return undefined;
+}
+
+function patch(proto: object | undefined, name: string, wrap: (orig: AnyFn) => AnyFn): void {
+  if (proto === undefined) return;
+  const target = proto as Record<string, unknown>;
+  const orig = target[name];
+  if (typeof orig !== 'function' || (orig as { [ORIGINAL]?: unknown })[ORIGINAL] !== undefined) return;
+  const wrapped = wrap(orig as AnyFn);
+  Object.defineProperty(wrapped, ORIGINAL, { value: orig });
+  Object.defineProperty(wrapped, 'name', { value: (orig as AnyFn).name });
+  target[name] = wrapped;
+}
+
+/** Patches the Runner and Client prototypes behind `clientProto` (once per Knex copy). */
+export function patchPrototypes(clientProto: object): void {
+  const runnerOf = (clientProto as ClientLike).runner;
+  if (typeof runnerOf !== 'function') return;
+  // `runner(builder)` only builds `new Runner(client, builder)`: a safe way to reach the class.
+  const runnerProto = Object.getPrototypeOf(runnerOf.call({}, null)) as object;
+  patch(ownerOf(runnerProto, 'run') ?? undefined, 'run', wrapRun);
+  patch(ownerOf(runnerProto, 'stream'), 'stream', wrapStream);
+  patch(ownerOf(runnerProto, 'ensureConnection'), 'ensureConnection', wrapEnsureConnection);
+  patch(ownerOf(clientProto, 'query'), 'query', wrapStatement);
+  patch(ownerOf(clientProto, 'stream'), 'stream', wrapStatement);
+  patch(ownerOf(clientProto, 'acquireConnection'), 'acquireConnection', wrapOutside);
+  patch(ownerOf(clientProto, 'releaseConnection'), 'releaseConnection', wrapOutside);
+}
+
+interface KnexLike {
+  client?: ClientLike;
+}
+
+/**
+ * Traces a Knex instance: a `db` point per builder/raw/schema operation run inside a
+ * trace, and (with `trace_db`) a `sql` point per statement. Call it once, right after
+ * `knex(config)`; returns the same instance. Calling it again replaces the options.
+ */
+export function instrumentKnex<K>(knex: K, options?: KnexInstrumentationOptions): K {
+  try {
+    const client = (knex as KnexLike | null)?.client;
+    if (client == null || client.config === undefined) return knex;
+    patchPrototypes(Object.getPrototypeOf(client) as object);
+    byConfig.set(client.config, resolveOptions(options));
+  } catch {
+    // Never break the app: an unknown Knex shape is left untraced.
+  }
+  return knex;
+}
+
+/** Stops tracing this instance (the prototype patches stay, inert for it). */
+export function uninstrumentKnex(knex: unknown): void {
+  const cfg = (knex as KnexLike | null)?.client?.config;
+  if (cfg !== undefined) byConfig.delete(cfg);
+}
+
+/** Automatic mode: trace every Knex client of this Knex module copy. */
+export function instrumentKnexModule(knexModule: unknown, options?: KnexInstrumentationOptions): boolean {
+  const Client = (knexModule as { Client?: unknown } | null)?.Client;
+  if (typeof Client !== 'function' || typeof Client.prototype !== 'object') return false;
+  patchPrototypes(Client.prototype as object);
+  allClients = resolveOptions(options);
+  return true;
+}
