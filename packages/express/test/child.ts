@@ -9,8 +9,9 @@ export interface Child {
   stop(): Promise<number | null>;
 }
 
-export function startChild(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<Child> {
-  const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startChild(args: string[], env: NodeJS.ProcessEnv, options: { cwd?: string; timeoutMs?: number } = {}): Promise<Child> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const proc = spawn(process.execPath, args, { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));

@@ -1,0 +1,86 @@
+/**
+ * Automatic mode: turns on every adapter that is installed, when OSPROFILER_ENABLED is
+ * true. Later adapters add themselves to ADAPTERS.
+ */
+import { resolveConfig } from '@osprofiler/core';
+import { registerExpress } from '@osprofiler/express';
+
+export interface AutoStatus {
+  /** OSPROFILER_ENABLED (and the rest of OSPROFILER_*) read as valid and true. */
+  enabled: boolean;
+  /** Adapters that registered their hooks. */
+  adapters: string[];
+  /** Why automatic mode is off or an adapter was skipped (bad config, adapter missing). */
+  notes: string[];
+}
+
+const status: AutoStatus = { enabled: false, adapters: [], notes: [] };
+let done = false;
+
+function isMissing(err: unknown, name: string): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === 'MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.includes(name);
+}
+
+/** Each adapter's own register step; returns false when it chose not to register. */
+const ADAPTERS: ReadonlyArray<{ name: string; register: () => boolean }> = [
+  { name: 'express', register: () => registerExpress() },
+  {
+    // Outgoing http/https/fetch propagation; optional so auto works without it.
+    name: 'node',
+    register: () => {
+      // A plain require: the adapter is optional and loaded only in automatic mode.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('@osprofiler/node/register');
+      return true;
+    },
+  },
+];
+
+/**
+ * Registers every available adapter once per process. Never throws: a bad OSPROFILER_*
+ * value or a failing adapter is reported as a process warning and left out.
+ */
+export function registerAll(env: NodeJS.ProcessEnv = process.env): AutoStatus {
+  if (done) return status;
+  done = true;
+  try {
+    status.enabled = resolveConfig({}, env).enabled;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    status.notes.push(msg);
+    warn(`automatic mode is off: ${msg}`);
+    return status;
+  }
+  if (!status.enabled) {
+    status.notes.push('OSPROFILER_ENABLED is not true');
+    return status;
+  }
+  for (const a of ADAPTERS) {
+    try {
+      if (a.register()) status.adapters.push(a.name);
+      else status.notes.push(`${a.name}: not registered`);
+    } catch (err) {
+      if (isMissing(err, `@osprofiler/${a.name}`)) status.notes.push(`${a.name}: @osprofiler/${a.name} is not installed`);
+      else {
+        const msg = err instanceof Error ? err.message : String(err);
+        status.notes.push(`${a.name}: ${msg}`);
+        warn(`adapter ${a.name} failed to register: ${msg}`);
+      }
+    }
+  }
+  return status;
+}
+
+/** What automatic mode did in this process. */
+export function autoStatus(): Readonly<AutoStatus> {
+  return status;
+}
+
+function warn(msg: string): void {
+  try {
+    process.emitWarning(`osprofiler: ${msg}`, { code: 'OSPROFILER_AUTO' });
+  } catch {
+    // never hurt the host
+  }
+}
