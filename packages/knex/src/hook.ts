@@ -33,16 +33,20 @@ interface OpState {
 
 /** Open `db` points, by the profiler their work runs in (also: "already inside an operation"). */
 const ops = new WeakMap<Profiler, OpState>();
-/** Instrumented clients, by their config object (shared with their transactions' clients). */
-const byConfig = new WeakMap<object, ResolvedKnexOptions>();
+/**
+ * Instrumented clients carry their options on their config object under this symbol:
+ * transaction clients share the config, and clones (`withUserParams`, the migrator) copy
+ * it with `Object.assign`, which copies enumerable symbol keys too.
+ */
+const OPTIONS = Symbol.for('osprofiler.knex.options');
 /** Automatic mode: every client. */
 let allClients: ResolvedKnexOptions | undefined;
 
 const ORIGINAL = Symbol.for('osprofiler.knex.original');
 
 function optionsFor(client: ClientLike | undefined): ResolvedKnexOptions | undefined {
-  const cfg = client?.config;
-  return (cfg !== undefined && byConfig.get(cfg)) || allClients;
+  const cfg = client?.config as { [OPTIONS]?: ResolvedKnexOptions } | undefined;
+  return cfg?.[OPTIONS] ?? allClients;
 }
 
 function isThenable(v: unknown): v is Promise<unknown> {
@@ -252,7 +256,7 @@ export function instrumentKnex<K>(knex: K, options?: KnexInstrumentationOptions)
     const client = (knex as KnexLike | null)?.client;
     if (client == null || client.config === undefined) return knex;
     patchPrototypes(Object.getPrototypeOf(client) as object);
-    byConfig.set(client.config, resolveOptions(options));
+    Object.defineProperty(client.config, OPTIONS, { value: resolveOptions(options), enumerable: true, writable: true, configurable: true });
   } catch {
     // Never break the app: an unknown Knex shape is left untraced.
   }
@@ -261,8 +265,8 @@ export function instrumentKnex<K>(knex: K, options?: KnexInstrumentationOptions)
 
 /** Stops tracing this instance (the prototype patches stay, inert for it). */
 export function uninstrumentKnex(knex: unknown): void {
-  const cfg = (knex as KnexLike | null)?.client?.config;
-  if (cfg !== undefined) byConfig.delete(cfg);
+  const cfg = (knex as KnexLike | null)?.client?.config as { [OPTIONS]?: unknown } | undefined;
+  if (cfg !== undefined) delete cfg[OPTIONS];
 }
 
 /** Automatic mode: trace every Knex client of this Knex module copy. */

@@ -24,7 +24,8 @@ export async function collector(options: { traceDb?: boolean } = {}): Promise<Co
   return {
     async trace(fn) {
       const baseId = randomUUID();
-      const result = await run({ hmacKey: 'k', baseId }, fn);
+      // The await happens inside the trace, as in an app (a builder is a thenable run on `then`).
+      const result = await run({ hmacKey: 'k', baseId }, async () => await fn());
       return { baseId, result };
     },
     async events(baseId) {
