@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerProfileCommand } from './commands/profile';
+import { agentCommand } from './commands/agent';
+import type { AgentCommandOptions } from './commands/agent';
 import { traceList } from './commands/trace-list';
 import type { TraceListOptions } from './commands/trace-list';
 import { traceShow } from './commands/trace-show';
@@ -100,6 +102,17 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     });
 
   registerProfileCommand(program, io, state);
+
+  program
+    .command('agent')
+    .description('Run the per-node agent: receive trace points from agent:// clients and write them to the backend.')
+    .requiredOption('--listen <socket>', 'Unix socket to listen on (mode 0600), e.g. /run/osprofiler/agent.sock')
+    .requiredOption('--backend <cs>', "the store's connection string, e.g. redis://127.0.0.1:6379")
+    .option('--spool-dir <dir>', 'spool batches here (fsynced) while the backend fails, replay them when it returns')
+    .option('--health <host:port>', 'serve /metrics (Prometheus) and /healthz on this loopback address')
+    .action(async (opts: AgentCommandOptions) => {
+      state.exitCode = await agentCommand(opts, io);
+    });
 
   return program;
 }

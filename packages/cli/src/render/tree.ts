@@ -161,6 +161,14 @@ export function renderTree(report: Report, opts: TreeOptions = {}): string {
       emit(`warning: the trace is incomplete: ${oneLine(key)} = ${value} (events were lost before storage)`);
     }
   }
+  // Points dropped before storage (agent:// client buffer, agent) are stored as top-level
+  // `dropped-stop` notifications with info.dropped = N (see packages/agent/PROTOCOL.md).
+  let droppedPoints = 0;
+  for (const node of children) {
+    const n = (node.info as Info).name === 'dropped' ? (payloadInfo(node.info as Info, '-stop') ?? {}).dropped : undefined;
+    if (typeof n === 'number' && n > 0) droppedPoints += n;
+  }
+  if (droppedPoints > 0) emit(`warning: the trace is incomplete: ${plural(droppedPoints, 'point')} dropped before storage`);
   if (children.length === 0) {
     emit('(no trace points)');
     return out.join('');

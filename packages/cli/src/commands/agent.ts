@@ -1,0 +1,21 @@
+/**
+ * `osprofiler agent --listen SOCKET --backend CS [--spool-dir DIR] [--health HOST:PORT]`:
+ * runs the per-node agent (packages/agent) in the foreground until SIGTERM/SIGINT.
+ */
+import { runAgentProcess } from '@osprofiler/agent';
+import type { CliIO } from '../io';
+
+export interface AgentCommandOptions {
+  listen: string;
+  backend: string;
+  spoolDir?: string;
+  health?: string;
+}
+
+/** Resolves with the exit code: 0 after a clean drain, 3 if an agent already listens, 1 on a start-up error. */
+export function agentCommand(opts: AgentCommandOptions, io: CliIO): Promise<number> {
+  return runAgentProcess(
+    { socketPath: opts.listen, backend: opts.backend, spoolDir: opts.spoolDir, health: opts.health },
+    { info: (l) => io.stderr(l + '\n'), error: (l) => io.stderr(`error: ${l}\n`) },
+  );
+}
