@@ -28,6 +28,7 @@ const RPC = Symbol('osprofiler.rpc');
 interface RpcState {
   point: Point;
   emit: EventEmitter['emit'];
+  resEmit: EventEmitter['emit'] | undefined;
   status: number | undefined;
   responded: boolean;
 }
@@ -73,7 +74,7 @@ function watch(req: TracedRequest, point: Point): void {
     // Observe through `emit` rather than listeners: an 'error' listener would swallow
     // errors the app does not handle, and a 'response' listener would stop Node from
     // discarding responses nobody listens to.
-    req[RPC] = { point, emit: req.emit, status: undefined, responded: false };
+    req[RPC] = { point, emit: req.emit, resEmit: undefined, status: undefined, responded: false };
     req.emit = tracedEmit as EventEmitter['emit'];
   } catch (err) {
     contained('http.watch', err);
@@ -86,7 +87,7 @@ function tracedEmit(this: TracedRequest, event: string | symbol, arg?: unknown):
   const st = this[RPC];
   if (st === undefined) return Reflect.apply(EventEmitter.prototype.emit, this, arguments) as boolean;
   try {
-    if (event === 'response') onResponse(st, arg as IncomingMessage);
+    if (event === 'response') onResponse(st, arg as TracedResponse);
     else if (event === 'error') st.point.stop(rpcErrorInfo(arg, st.status));
     else if (event === 'close' && !st.responded) {
       // Closed with neither a response nor an error (an error is reported first).
@@ -98,16 +99,31 @@ function tracedEmit(this: TracedRequest, event: string | symbol, arg?: unknown):
   return Reflect.apply(st.emit, this, arguments) as boolean;
 }
 
-function onResponse(st: RpcState, res: IncomingMessage): void {
+type TracedResponse = IncomingMessage & { [RPC]?: RpcState };
+
+function onResponse(st: RpcState, res: TracedResponse): void {
   st.responded = true;
   st.status = res.statusCode;
-  // 'end' and 'close' listeners do not change how the response flows.
-  res.once('end', () => st.point.stop(rpcStopInfo(st.status)));
-  res.once('close', () => {
-    if (st.point.isStopped) return;
-    if (res.complete) st.point.stop(rpcStopInfo(st.status));
-    else st.point.stop({ response: { status_code: st.status }, etype: 'Error', message: 'aborted' });
-  });
+  // The response is observed through its `emit` too: no listener, no closure per request.
+  res[RPC] = st;
+  st.resEmit = res.emit;
+  res.emit = responseEmit as EventEmitter['emit'];
+}
+
+function responseEmit(this: TracedResponse, event: string | symbol): boolean {
+  const st = this[RPC];
+  if (st === undefined) return Reflect.apply(EventEmitter.prototype.emit, this, arguments) as boolean;
+  if (event === 'end' || event === 'close') {
+    try {
+      if (!st.point.isStopped) {
+        if (event === 'end' || this.complete) st.point.stop(rpcStopInfo(st.status));
+        else st.point.stop({ response: { status_code: st.status }, etype: 'Error', message: 'aborted' });
+      }
+    } catch (err) {
+      contained('http.response', err);
+    }
+  }
+  return Reflect.apply(st.resEmit as EventEmitter['emit'], this, arguments) as boolean;
 }
 
 function wrap(orig: AnyFn, protocol: 'http:' | 'https:'): AnyFn {
