@@ -3,7 +3,7 @@
  * `@osprofiler/auto`). Every Knex module loaded after this (and any already loaded) is
  * traced, all its instances included; loading this twice changes nothing.
  */
-import Module = require('node:module');
+import Module from 'node:module';
 import { instrumentKnexModule } from './hook';
 
 interface LoaderModule {
