@@ -36,3 +36,36 @@ function civilFromDays(z0: number): { y: number; m: number; d: number } {
   const m = mp < 10 ? mp + 3 : mp - 9;
   return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
 }
+
+// The second of the last timestamp seen, and its µs: events of one batch share seconds.
+let cachedSecond = '';
+let cachedSecondMicros = 0;
+
+/**
+ * The timestamp as a decimal string of µs since 1970 (what the SQL `ts` column holds), or
+ * undefined where Python's strptime would fail. The usual 26-character form is parsed
+ * without regex or bigint; everything else goes through core's exact parser.
+ */
+export function timestampMicrosText(s: string): string | undefined {
+  if (s.length === 26 && s.charCodeAt(19) === 46 /* . */) {
+    let frac = 0;
+    for (let i = 20; i < 26; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return slowMicrosText(s);
+      frac = frac * 10 + d;
+    }
+    const second = s.slice(0, 19);
+    if (second !== cachedSecond) {
+      const us = parseTimestamp(second + '.0');
+      if (us === undefined || us > BigInt(Number.MAX_SAFE_INTEGER) - 1_000_000n || us < 0n) return slowMicrosText(s);
+      cachedSecond = second;
+      cachedSecondMicros = Number(us);
+    }
+    return String(cachedSecondMicros + frac);
+  }
+  return slowMicrosText(s);
+}
+
+function slowMicrosText(s: string): string | undefined {
+  return parseTimestamp(s)?.toString();
+}

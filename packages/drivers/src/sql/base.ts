@@ -53,7 +53,7 @@ export abstract class SqlDriver implements Driver {
   }
 
   protected abstract insertPoints(rows: readonly PointRow[]): Promise<void>;
-  protected abstract upsertErrors(errors: ReadonlyMap<string, bigint>): Promise<void>;
+  protected abstract upsertErrors(errors: ReadonlyMap<string, string>): Promise<void>;
   /** The stored events of one trace, newest first (the order Redis' LRANGE gives). */
   protected abstract selectEvents(baseId: string): Promise<string[]>;
   /** [base_id, earliest ts µs] newest first. */
@@ -80,7 +80,7 @@ export abstract class SqlDriver implements Driver {
     return this.inflight.track(this.write(points, errors));
   }
 
-  private async write(points: PointRow[], errors: Map<string, bigint>): Promise<void> {
+  private async write(points: PointRow[], errors: Map<string, string>): Promise<void> {
     try {
       await this.insertPoints(points);
       if (errors.size > 0) await this.upsertErrors(errors);

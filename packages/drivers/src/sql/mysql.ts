@@ -55,7 +55,7 @@ export class MysqlDriver extends SqlDriver {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const values = rows
         .slice(i, i + INSERT_CHUNK)
-        .map((r) => [r.baseId, r.traceId, r.name, r.tsUs.toString(), r.event, r.project, r.service]);
+        .map((r) => [r.baseId, r.traceId, r.name, r.ts, r.event, r.project, r.service]);
       await this.pool.query(
         `INSERT INTO ${this.tables.points} (base_id, trace_id, name, ts, event, project, service) VALUES ? ON DUPLICATE KEY UPDATE id = id`,
         [values],
@@ -63,8 +63,8 @@ export class MysqlDriver extends SqlDriver {
     }
   }
 
-  protected async upsertErrors(errors: ReadonlyMap<string, bigint>): Promise<void> {
-    const values = [...errors].map(([baseId, ts]) => [baseId, ts.toString()]);
+  protected async upsertErrors(errors: ReadonlyMap<string, string>): Promise<void> {
+    const values = [...errors].map(([baseId, ts]) => [baseId, ts]);
     await this.pool.query(
       `INSERT INTO ${this.tables.errors} (base_id, ts) VALUES ? ON DUPLICATE KEY UPDATE ts = VALUES(ts), created_at = CURRENT_TIMESTAMP(6)`,
       [values],

@@ -17,6 +17,12 @@ export interface SqlSettings {
   connectTimeoutMs: number;
   /** Client connections in the pool. */
   poolSize: number;
+  /**
+   * PostgreSQL only: the driver's sessions wait for the WAL flush on commit. Off by default:
+   * a server crash may then lose the last fraction of a second of points (never corrupts),
+   * the trade Redis makes by default too; `synchronous_commit=on` to wait.
+   */
+  synchronousCommit: boolean;
   /** Also index traces that hold an error, as Python's filter_error_trace. */
   filterErrorTrace: boolean;
 }
@@ -27,9 +33,10 @@ export const DEFAULT_SQL_SETTINGS: Readonly<Omit<SqlSettings, 'filterErrorTrace'
   pruneIntervalMs: 3_600_000,
   connectTimeoutMs: 5000,
   poolSize: 4,
+  synchronousCommit: false,
 };
 
-const OURS = ['table_prefix', 'max_age', 'prune_interval', 'connect_timeout', 'pool_size'];
+const OURS = ['table_prefix', 'max_age', 'prune_interval', 'connect_timeout', 'pool_size', 'synchronous_commit'];
 
 export interface ParsedSqlUrl {
   settings: SqlSettings;
@@ -54,6 +61,8 @@ export function sqlSettings(url: URL, options: Partial<DriverOptions> = {}): Par
   }
   const poolSize = Number(q.get('pool_size') ?? d.poolSize);
   if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 64) throw optionError(scheme, `pool_size must be an integer from 1 to 64`);
+  const sync = (q.get('synchronous_commit') ?? (d.synchronousCommit ? 'on' : 'off')).toLowerCase();
+  if (!['on', 'off'].includes(sync)) throw optionError(scheme, `synchronous_commit must be on or off`);
   if (url.pathname.replace(/^\//, '') === '') throw optionError(scheme, `name the database: ${scheme}://user@host:port/<database>`);
   const settings: SqlSettings = {
     tablePrefix,
@@ -61,6 +70,7 @@ export function sqlSettings(url: URL, options: Partial<DriverOptions> = {}): Par
     pruneIntervalMs: duration('prune_interval', d.pruneIntervalMs),
     connectTimeoutMs: duration('connect_timeout', d.connectTimeoutMs),
     poolSize,
+    synchronousCommit: sync === 'on',
     filterErrorTrace: options.filterErrorTrace === true,
   };
   const clientUrl = new URL(url.href);

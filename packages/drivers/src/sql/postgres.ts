@@ -33,7 +33,8 @@ export function postgresSchema(t: TableNames): string[] {
       CONSTRAINT ${t.points}_point UNIQUE (trace_id, name)
     )`,
     `CREATE INDEX IF NOT EXISTS ${t.points}_base ON ${t.points} (base_id, id)`,
-    `CREATE INDEX IF NOT EXISTS ${t.points}_created ON ${t.points} (created_at)`,
+    // created_at only grows: a BRIN index is tiny and nearly free to keep up, and enough for prune.
+    `CREATE INDEX IF NOT EXISTS ${t.points}_created ON ${t.points} USING brin (created_at)`,
     `CREATE TABLE IF NOT EXISTS ${t.errors} (
       base_id text PRIMARY KEY,
       ts bigint NOT NULL,
@@ -52,7 +53,7 @@ function copyText(rows: readonly PointRow[]): string {
   let out = '';
   for (const r of rows) {
     out +=
-      copyField(r.baseId) + '\t' + copyField(r.traceId) + '\t' + copyField(r.name) + '\t' + r.tsUs.toString() + '\t' +
+      copyField(r.baseId) + '\t' + copyField(r.traceId) + '\t' + copyField(r.name) + '\t' + r.ts + '\t' +
       copyField(r.event) + '\t' + copyField(r.project) + '\t' + copyField(r.service) + '\n';
   }
   return out;
@@ -99,7 +100,7 @@ export class PostgresDriver extends SqlDriver {
       const params: unknown[] = [];
       const values = chunk.map((r) => {
         const k = params.length;
-        params.push(r.baseId, r.traceId, r.name, r.tsUs.toString(), r.event, r.project, r.service);
+        params.push(r.baseId, r.traceId, r.name, r.ts, r.event, r.project, r.service);
         return `($${k + 1}, $${k + 2}, $${k + 3}, $${k + 4}, $${k + 5}, $${k + 6}, $${k + 7})`;
       });
       await client.query(
@@ -109,12 +110,12 @@ export class PostgresDriver extends SqlDriver {
     }
   }
 
-  protected async upsertErrors(errors: ReadonlyMap<string, bigint>): Promise<void> {
+  protected async upsertErrors(errors: ReadonlyMap<string, string>): Promise<void> {
     const params: unknown[] = [];
     const values: string[] = [];
     for (const [baseId, ts] of errors) {
       values.push(`($${params.length + 1}, $${params.length + 2})`);
-      params.push(baseId, ts.toString());
+      params.push(baseId, ts);
     }
     await this.pool.query(
       `INSERT INTO ${this.tables.errors} (base_id, ts) VALUES ${values.join(', ')}
@@ -174,6 +175,8 @@ export async function createPostgresDriver(url: URL, options: Partial<DriverOpti
   });
   // An idle client that loses its server emits 'error' on the pool; pg would rethrow it.
   pool.on('error', () => undefined);
+  // Queued before anything else the new connection runs.
+  if (!settings.synchronousCommit) pool.on('connect', (client) => void client.query('SET synchronous_commit = off').catch(() => undefined));
   const driver = new PostgresDriver(settings, endpoint, pool, from);
   try {
     const client = await pool.connect();

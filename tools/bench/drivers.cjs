@@ -1,0 +1,196 @@
+// Storage driver write throughput (`npm run bench drivers`): points/s each driver stores
+// from one process, fed through its own notify() in batches (as core's notifier does),
+// then flush(). Drivers take turns in time slices, round after round, so machine noise
+// hits all alike; afterwards the points are COUNTED IN THE STORE, and points/s = stored
+// points / time spent writing them. Everything it creates (a Redis database's keys it
+// wrote, its own SQL tables, a temp dir) is removed at the end. Bounded: < 90 s.
+//
+// Needs the real servers: Redis 127.0.0.1:6379, PostgreSQL 127.0.0.1:5432 (postgres/test),
+// MariaDB 127.0.0.1:3306 (root/test). BENCH_DRIVERS=redis,file limits the set.
+'use strict';
+const { randomUUID, randomBytes } = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const core = require('@osprofiler/core');
+require('@osprofiler/drivers');
+
+const BATCH = Number(process.env.BENCH_BATCH || 1000); // points per notify()
+const DEPTH = Number(process.env.BENCH_DEPTH || 2); // notify() batches in flight at once
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const SLICE_MS = Number(process.env.BENCH_SLICE_MS || 3000); // per driver per round
+const POINTS_PER_TRACE = 10; // 5 spans, start + stop
+const REDIS_DB = 14;
+const PREFIX = `osp_bench${randomBytes(3).toString('hex')}_`;
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-drivers-'));
+
+const TARGETS = {
+  redis: { cs: `redis://127.0.0.1:6379/${REDIS_DB}`, goal: 100_000 },
+  postgresql: { cs: `postgresql://postgres@127.0.0.1:5432/test?table_prefix=${PREFIX}`, goal: 50_000 },
+  mysql: { cs: `mysql://root@127.0.0.1:3306/test?table_prefix=${PREFIX}` },
+  file: { cs: `file://${dir}` },
+};
+const names = (process.env.BENCH_DRIVERS || Object.keys(TARGETS).join(',')).split(',').filter((n) => TARGETS[n]);
+
+const baseIds = []; // every trace written, to count and clean up
+const host = os.hostname();
+
+/** A batch of realistic notifications: BATCH / 10 traces of 5 nested spans each. */
+function makeBatch() {
+  const out = new Array(BATCH);
+  const t0 = Date.now();
+  for (let i = 0; i < BATCH; i += POINTS_PER_TRACE) {
+    const base = randomUUID();
+    baseIds.push(base);
+    const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const kinds = ['wsgi', 'rpc', 'driver', 'db', 'sql'];
+    for (let s = 0; s < 5; s++) {
+      const parent = s === 0 ? base : ids[s - 1];
+      const info =
+        s === 0 ? { request: { method: 'GET', path: `/orders/${i}`, query: '', scheme: 'http' } }
+        : s === 4 ? { db: { statement: 'select * from "orders" where "id" = ?' } }
+        : { function: { name: `svc.Orders.method${s}` } };
+      const ts = (k) => core.formatTimestamp(t0 + s + k / 1000);
+      out[i + s] = { name: `${kinds[s]}-start`, base_id: base, trace_id: ids[s], parent_id: parent, timestamp: ts(0), info: { ...info, host }, project: 'bench', service: 'orders' };
+      out[i + 9 - s] = { name: `${kinds[s]}-stop`, base_id: base, trace_id: ids[s], parent_id: parent, timestamp: ts(500), info: { host }, project: 'bench', service: 'orders' };
+    }
+  }
+  return out;
+}
+
+/** Feeds the driver batches for `ms`, DEPTH in flight; returns [points handed over, ms incl. flush]. */
+async function slice(driver, ms) {
+  let sent = 0;
+  const t0 = performance.now();
+  const inflight = new Set();
+  while (performance.now() - t0 < ms) {
+    const batch = makeBatch();
+    const p = Promise.resolve(driver.notify(batch)).finally(() => inflight.delete(p));
+    inflight.add(p);
+    sent += batch.length;
+    if (inflight.size >= DEPTH) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  await driver.flush(30_000);
+  return [sent, performance.now() - t0];
+}
+
+async function countStored(name) {
+  if (name === 'redis') {
+    const { Redis } = require('ioredis');
+    const r = new Redis({ host: '127.0.0.1', port: 6379, db: REDIS_DB });
+    let n = 0;
+    for (let i = 0; i < baseIds.length; i += 1000) {
+      const p = r.pipeline();
+      for (const b of baseIds.slice(i, i + 1000)) p.llen(`osprofiler_opt:${b}`);
+      for (const [, v] of await p.exec()) n += Number(v);
+    }
+    await r.quit();
+    return n;
+  }
+  if (name === 'postgresql') {
+    const pg = require('pg');
+    const c = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/test' });
+    await c.connect();
+    const n = Number((await c.query(`SELECT COUNT(*) AS n FROM ${PREFIX}osprofiler_points`)).rows[0].n);
+    await c.end();
+    return n;
+  }
+  if (name === 'mysql') {
+    const mysql = require('mysql2/promise');
+    const c = await mysql.createConnection({ uri: 'mysql://root@127.0.0.1:3306/test' });
+    const [rows] = await c.query(`SELECT COUNT(*) AS n FROM ${PREFIX}osprofiler_points`);
+    await c.end();
+    return Number(rows[0].n);
+  }
+  // file: one line per stored point, in trace files under the store directory
+  let n = 0;
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) { if (!['index', 'errors'].includes(e.name)) walk(p); }
+      else if (e.name.endsWith('.jsonl')) n += fs.readFileSync(p, 'latin1').split('\n').length - 1;
+    }
+  };
+  walk(dir);
+  return n;
+}
+
+async function cleanup() {
+  if (names.includes('redis')) {
+    const { Redis } = require('ioredis');
+    const r = new Redis({ host: '127.0.0.1', port: 6379, db: REDIS_DB });
+    for (let i = 0; i < baseIds.length; i += 1000) await r.del(...baseIds.slice(i, i + 1000).map((b) => `osprofiler_opt:${b}`));
+    await r.quit();
+  }
+  for (const name of ['postgresql', 'mysql']) {
+    if (!names.includes(name)) continue;
+    try {
+      if (name === 'postgresql') {
+        const c = new (require('pg').Client)({ connectionString: 'postgresql://postgres@127.0.0.1:5432/test' });
+        await c.connect();
+        for (const t of ['points', 'errors']) await c.query(`DROP TABLE IF EXISTS ${PREFIX}osprofiler_${t}`);
+        await c.end();
+      } else {
+        const c = await require('mysql2/promise').createConnection({ uri: 'mysql://root@127.0.0.1:3306/test' });
+        for (const t of ['points', 'errors']) await c.query(`DROP TABLE IF EXISTS ${PREFIX}osprofiler_${t}`);
+        await c.end();
+      }
+    } catch (err) {
+      console.error(`cleanup ${name}: ${err.message}`);
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+async function main() {
+  const deadline = setTimeout(() => { console.error('drivers bench: over 90 s, stopping'); cleanup().finally(() => process.exit(1)); }, 88_000);
+  deadline.unref();
+  const drivers = {};
+  const stats = {};
+  for (const name of names) {
+    drivers[name] = await core.createDriver(TARGETS[name].cs, { project: 'bench', service: 'orders', host });
+    stats[name] = { sent: 0, ms: 0, rounds: [], warmSent: 0, warmStored: 0 };
+  }
+  // Warm-up: not timed; what it stored is counted now and subtracted later.
+  for (const name of names) {
+    const [sent] = await slice(drivers[name], 300);
+    stats[name].warmSent = sent;
+    stats[name].warmStored = await countStored(name);
+  }
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+      const [sent, ms] = await slice(drivers[name], SLICE_MS);
+      stats[name].sent += sent;
+      stats[name].ms += ms;
+      stats[name].rounds.push(Math.round((sent / ms) * 1000));
+    }
+  }
+  for (const name of names) await drivers[name].close();
+
+  console.log(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (shared with the servers and anything else running); batches of ${BATCH} points per notify(), ${DEPTH} in flight; ${ROUNDS} rounds of ${SLICE_MS} ms per driver, alternated`);
+  console.log('driver      | points stored (timed) | handed over | write s | points/s stored | per round (handed over/s) | goal');
+  let missed = 0;
+  for (const name of names) {
+    const s = stats[name];
+    const stored = (await countStored(name)) - s.warmStored;
+    const pps = Math.round(stored / (s.ms / 1000));
+    const goal = TARGETS[name].goal;
+    const verdict = goal === undefined ? '-' : pps >= goal ? `>= ${goal} met` : `< ${goal} MISSED`;
+    if (goal !== undefined && pps < goal) missed++;
+    console.log(
+      `${name.padEnd(11)} | ${String(stored).padStart(21)} | ${String(s.sent).padStart(11)} | ${(s.ms / 1000).toFixed(1).padStart(7)} | ${String(pps).padStart(15)} | ${s.rounds.join(' ').padEnd(25)} | ${verdict}`,
+    );
+    if (stored !== s.sent) console.log(`  ${name}: ${s.sent - stored} points handed over were not found in the store`);
+  }
+  await cleanup();
+  clearTimeout(deadline);
+  process.exitCode = missed > 0 && process.env.BENCH_STRICT ? 1 : 0;
+}
+
+main().catch(async (err) => {
+  console.error(err);
+  await cleanup().catch(() => undefined);
+  process.exit(1);
+});
