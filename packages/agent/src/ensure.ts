@@ -5,10 +5,13 @@
  * others exit at once (code 3).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createConnection } from 'node:net';
 import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentError } from './errors';
 import { isListening } from './agent/bind';
+import { FrameReader, FrameType, PROTOCOL_VERSION, encodeFrame, parseJsonObject } from './protocol';
 import { EXIT_ALREADY_RUNNING } from './run';
 
 export interface EnsureAgentOptions {
@@ -45,9 +48,8 @@ export async function ensureAgent(options: EnsureAgentOptions): Promise<EnsureAg
   const deadline = Date.now() + (options.startTimeoutMs ?? 5000);
   while (Date.now() < deadline) {
     if (exitCode !== undefined && exitCode !== EXIT_ALREADY_RUNNING) break;
-    if (await isListening(options.socketPath, 500)) {
-      return { started: exitCode === undefined, pid: child.pid };
-    }
+    const pid = await agentPid(options.socketPath);
+    if (pid !== undefined) return { started: pid === child.pid, pid: child.pid };
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new AgentError(
@@ -56,4 +58,26 @@ export async function ensureAgent(options: EnsureAgentOptions): Promise<EnsureAg
       ? `no agent answered on ${options.socketPath} within ${options.startTimeoutMs ?? 5000} ms`
       : `the agent exited with code ${exitCode} (run \`osprofiler agent --listen ${options.socketPath} --backend …\` to see why)`,
   );
+}
+
+/** The PID of the agent answering on the socket (from its WELCOME), or undefined. */
+export function agentPid(socketPath: string, timeoutMs = 1000): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const s = createConnection(socketPath);
+    const reader = new FrameReader(64 * 1024);
+    const done = (pid: number | undefined): void => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(pid);
+    };
+    const t = setTimeout(() => done(undefined), timeoutMs);
+    s.on('connect', () => s.write(encodeFrame(FrameType.HELLO, JSON.stringify({ v: PROTOCOL_VERSION, client: randomBytes(16).toString('hex') }))));
+    s.on('data', (d: Buffer) => {
+      for (const f of reader.push(d)) {
+        const w = f.type === FrameType.WELCOME ? parseJsonObject(f.payload) : undefined;
+        done(typeof w?.pid === 'number' ? w.pid : undefined);
+      }
+    });
+    s.on('error', () => done(undefined));
+  });
 }

@@ -12,7 +12,7 @@ export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 export const FrameType = {
   /** client → agent, JSON `{"v":1,"client":"<32 hex>","pid":N}` */
   HELLO: 1,
-  /** agent → client, JSON `{"v":1,"maxFrameBytes":N}` */
+  /** agent → client, JSON `{"v":1,"maxFrameBytes":N,"pid":N}` */
   WELCOME: 2,
   /** client → agent: 16-byte client id, u32 seq, u32 point count, JSON array of notifications */
   BATCH: 3,

@@ -29,6 +29,8 @@ export interface AgentOptions {
   maxSpoolBytes: number;
   /** How long stop()/SIGTERM may take to write or spool what is queued. */
   drainTimeoutMs: number;
+  /** A connection that sends no HELLO within this time is closed. */
+  helloTimeoutMs: number;
   /** Options for the backend driver (project, service, host, filterErrorTrace, …). */
   driverOptions: Partial<DriverOptions>;
 }
@@ -44,6 +46,7 @@ export const DEFAULT_AGENT_OPTIONS: Readonly<Omit<AgentOptions, 'socketPath' | '
   spoolSegmentBytes: 16 * 1024 * 1024,
   maxSpoolBytes: 1024 * 1024 * 1024,
   drainTimeoutMs: 10_000,
+  helloTimeoutMs: 2_000,
   driverOptions: {},
 };
 

@@ -89,6 +89,14 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
       if (!socket.destroyed) socket.end(encodeFrame(FrameType.ERROR, JSON.stringify({ code, message })));
       setTimeout(() => socket.destroy(), 1000).unref();
     };
+    // A peer that never completes the handshake is closed (and counted).
+    const helloTimer = setTimeout(() => {
+      if (client === undefined) {
+        drop('no_handshake');
+        refuse('OSP_AGENT_PROTOCOL', `no HELLO within ${options.helloTimeoutMs} ms`);
+      }
+    }, options.helloTimeoutMs);
+    helloTimer.unref();
     socket.on('data', (chunk: Buffer) => {
       const frames = reader.push(chunk);
       for (const f of frames) {
@@ -105,7 +113,8 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
             return;
           }
           client = hello.client;
-          socket.write(encodeFrame(FrameType.WELCOME, JSON.stringify({ v: PROTOCOL_VERSION, maxFrameBytes: options.maxFrameBytes })));
+          clearTimeout(helloTimer);
+          socket.write(encodeFrame(FrameType.WELCOME, JSON.stringify({ v: PROTOCOL_VERSION, maxFrameBytes: options.maxFrameBytes, pid: process.pid })));
           continue;
         }
         if (f.type === FrameType.BATCH) {
@@ -137,6 +146,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
+      clearTimeout(helloTimer);
       conns.delete(socket);
       metrics.connections--;
     });
