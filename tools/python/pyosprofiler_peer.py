@@ -29,7 +29,15 @@ Subcommands (see shared/interop/osprofiler-wire.md section 11):
         JSON {"traced", "base_id", "wsgi_trace_id", "wsgi_parent_id", "result"} (/error: 500);
         exits when its stdin closes.
 
-Later: emit, report, list (see below).
+    emit --key K [--connection redis://127.0.0.1:6379] [--error] [--base-id B --parent-id P]
+            [--project P] [--service S] [--transport-url rabbit://…  (with --connection messaging://)]
+        stores a trace with Python's own driver: peer_emit > peer_outer > peer_inner >
+        peer_leaf > db (+ a failing peer_leaf with --error; error traces are indexed);
+        prints its base_id
+    report --base-id B [--connection ...] [--allow-empty]
+        -> byte-identical to `osprofiler trace show --json B`
+    list [--connection ...] [--error-trace]
+        -> JSON [{"base_id", "timestamp"}, ...] from list_traces / list_error_traces
 """
 
 import argparse
@@ -198,12 +206,19 @@ def cmd_verify_batch(args):
 DEFAULT_CONNECTION = "redis://127.0.0.1:6379"
 
 
-def _driver(connection, project=None, service=None, filter_error_trace=False):
+def _driver(connection, project=None, service=None, filter_error_trace=False, transport_url=None):
     import socket
     import types
     from osprofiler.drivers import base
     # What oslo.config's [profiler] group gives the base driver (it reads filter_error_trace).
     conf = {"profiler": types.SimpleNamespace(filter_error_trace=filter_error_trace)}
+    if transport_url is not None:
+        # messaging://: oslo.messaging needs a real oslo.config object, and a request context.
+        from oslo_config import cfg
+        conf = cfg.ConfigOpts()
+        conf([], project="pyosprofiler_peer")
+        return base.get_driver(connection, project=project, service=service, host=socket.gethostname(),
+                               conf=conf, context={}, transport_url=transport_url)
     return base.get_driver(connection, project=project, service=service, host=socket.gethostname(), conf=conf)
 
 
@@ -236,7 +251,8 @@ def emit_outer(fail):
 def cmd_emit(args):
     """peer_emit > peer_outer > peer_inner > peer_leaf > db (+ a failing peer_leaf with --error)."""
     from osprofiler import notifier
-    drv = _driver(args.connection, args.project, args.service, filter_error_trace=True)
+    drv = _driver(args.connection, args.project, args.service, filter_error_trace=True,
+                  transport_url=args.transport_url)
     previous = notifier.get()
     notifier.set(drv.notify)
     profiler.clean()
@@ -361,6 +377,7 @@ def main(argv=None):
     p.add_argument("--key", required=True)
     p.add_argument("--connection", default=DEFAULT_CONNECTION)
     p.add_argument("--error", action="store_true", help="also run a failing peer_leaf")
+    p.add_argument("--transport-url", help="with --connection messaging://: rabbit://user:pw@host:port/vhost")
     p.add_argument("--base-id")
     p.add_argument("--parent-id")
     p.add_argument("--project")

@@ -17,3 +17,9 @@ export { DEFAULT_SQL_SETTINGS, sqlSettings } from './sql/options';
 export type { SqlSettings } from './sql/options';
 export { PostgresDriver, createPostgresDriver, postgresDriverFactory } from './sql/postgres';
 export { MysqlDriver, createMysqlDriver, mysqlDriverFactory } from './sql/mysql';
+
+// amqp:// (publish as Python's messaging driver does)
+export { AmqpDriver, createAmqpDriver, amqpDriverFactory } from './amqp/driver';
+export { DEFAULT_AMQP_SETTINGS, ROUTING_KEY, amqpSettings } from './amqp/options';
+export type { AmqpSettings } from './amqp/options';
+export { notificationMessage, pythonStrUtcNow } from './amqp/message';

@@ -4,12 +4,13 @@
  * optional peers, loaded only when a connection string uses their scheme.
  */
 import { registerDriver } from '@osprofiler/core';
+import { amqpDriverFactory } from './amqp/driver';
 import { redisDriverFactory } from './redis/driver';
 import { mysqlDriverFactory } from './sql/mysql';
 import { postgresDriverFactory } from './sql/postgres';
 
 /** The schemes this package registers. */
-export const DRIVER_SCHEMES = ['redis', 'postgresql', 'postgres', 'mysql'] as const;
+export const DRIVER_SCHEMES = ['redis', 'postgresql', 'postgres', 'mysql', 'amqp'] as const;
 
 /** Registers every driver of this package with core's registry (idempotent). */
 export function registerDrivers(): void {
@@ -17,6 +18,7 @@ export function registerDrivers(): void {
   registerDriver('postgresql', postgresDriverFactory);
   registerDriver('postgres', postgresDriverFactory);
   registerDriver('mysql', mysqlDriverFactory);
+  registerDriver('amqp', amqpDriverFactory);
 }
 
 registerDrivers();

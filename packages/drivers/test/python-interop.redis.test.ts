@@ -7,6 +7,7 @@
 import { configure, flush, formatReportJson, get, run, shutdown, traced } from '@osprofiler/core';
 import type { Report, ReportNode } from '@osprofiler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../src/register'; // registers redis:// with core
 import { createRedisDriver, type RedisDriver } from '../src/index';
 import { RedisFixture, redisUrl } from './support/redis';
 import { nodeCli, peer, pythonCli, requirePythonOsprofiler } from './support/python';

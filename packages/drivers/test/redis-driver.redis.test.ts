@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { configure, createDriver, flush, formatReportJson, MemoryDriver, notifierStats, pyDumps, shutdown } from '@osprofiler/core';
 import type { Driver, Notification } from '@osprofiler/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import '../src/register'; // registers redis:// with core
 import { RedisDriver } from '../src/index';
 import { RedisFixture, redisUrl } from './support/redis';
 import { inTrace, threeLevels } from './support/trace';

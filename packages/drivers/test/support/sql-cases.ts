@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { configure, createDriver, flush, formatReportJson, MemoryDriver, pyDumps, shutdown } from '@osprofiler/core';
 import type { Driver, Notification } from '@osprofiler/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/register'; // registers the schemes with core
 import { SqlDriver } from '../../src/index';
 import { uniquePrefix, type SqlAccess } from './sql';
 import { everyKind, inTrace, threeLevels } from './trace';
