@@ -201,10 +201,27 @@ function wrapStatement(orig: AnyFn): AnyFn {
   };
 }
 
-/** Pool acquire/release run outside the trace: connections, sockets and pool timers made there outlive the request. */
-function wrapOutside(orig: AnyFn): AnyFn {
-  return function (this: ClientLike, ...args: unknown[]) {
+interface PoolLike {
+  numFree?: () => number;
+  numPendingAcquires?: () => number;
+  numPendingCreates?: () => number;
+}
+
+/**
+ * Pool acquire/release run outside the trace when they may open a connection (or start
+ * the pool's reaping timer): connections, their sockets and pool timers outlive the
+ * request. When tarn has a free connection for an acquire, or nobody waiting on a
+ * release, nothing is created and the call runs as is (the common, cheap case).
+ */
+function wrapOutside(orig: AnyFn, acquire: boolean): AnyFn {
+  return function (this: ClientLike & { pool?: PoolLike }, ...args: unknown[]) {
     if (get() === undefined || optionsFor(this) === undefined) return orig.apply(this, args);
+    const pool = this.pool;
+    try {
+      if (acquire ? (pool?.numFree?.() ?? 0) > 0 : pool?.numPendingAcquires?.() === 0) return orig.apply(this, args);
+    } catch {
+      // unknown pool: go outside
+    }
     return outsideTrace(() => orig.apply(this, args));
   };
 }
@@ -238,8 +255,8 @@ export function patchPrototypes(clientProto: object): void {
   patch(ownerOf(runnerProto, 'ensureConnection'), 'ensureConnection', wrapEnsureConnection);
   patch(ownerOf(clientProto, 'query'), 'query', wrapStatement);
   patch(ownerOf(clientProto, 'stream'), 'stream', wrapStatement);
-  patch(ownerOf(clientProto, 'acquireConnection'), 'acquireConnection', wrapOutside);
-  patch(ownerOf(clientProto, 'releaseConnection'), 'releaseConnection', wrapOutside);
+  patch(ownerOf(clientProto, 'acquireConnection'), 'acquireConnection', (o) => wrapOutside(o, true));
+  patch(ownerOf(clientProto, 'releaseConnection'), 'releaseConnection', (o) => wrapOutside(o, false));
 }
 
 interface KnexLike {

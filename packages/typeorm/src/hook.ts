@@ -160,8 +160,9 @@ function instrumentRunner(qr: RunnerLike, ds: unknown): void {
   if (typeof qr.stream === 'function') qr.stream = statement(qr.stream, true);
   if (typeof qr.connect === 'function') {
     const connect = qr.connect;
-    qr.connect = function (this: RunnerLike, ...args: unknown[]) {
-      if (get() === undefined) return connect.apply(this, args);
+    qr.connect = function (this: RunnerLike & { databaseConnection?: unknown }, ...args: unknown[]) {
+      // Already holding its connection (every query after the first): nothing is created.
+      if (get() === undefined || this.databaseConnection != null) return connect.apply(this, args);
       const t0 = performance.now();
       const r = outsideTrace(() => connect.apply(this, args));
       if (state.waitMs === undefined && isThenable(r)) {
