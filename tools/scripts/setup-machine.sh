@@ -8,6 +8,7 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 /usr/bin/python3 -c 'import graphviz' 2>/dev/null || need_apt+=(python3-graphviz)
 /usr/bin/python3 -c 'import oslo_messaging' 2>/dev/null || need_apt+=(python3-oslo.messaging)
+command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

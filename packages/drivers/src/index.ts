@@ -23,3 +23,10 @@ export { AmqpDriver, createAmqpDriver, amqpDriverFactory } from './amqp/driver';
 export { DEFAULT_AMQP_SETTINGS, ROUTING_KEY, amqpSettings } from './amqp/options';
 export type { AmqpSettings } from './amqp/options';
 export { notificationMessage, pythonStrUtcNow } from './amqp/message';
+
+// otlp:// (spans over OTLP/HTTP protobuf)
+export { OtlpDriver, createOtlpDriver, otlpDriverFactory } from './otlp/driver';
+export type { OtlpCounters } from './otlp/driver';
+export { DEFAULT_OTLP_SETTINGS, otlpSettings } from './otlp/options';
+export type { OtlpSettings } from './otlp/options';
+export { otelSpanId, otelTraceId } from './otlp/ids';

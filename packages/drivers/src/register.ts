@@ -5,12 +5,13 @@
  */
 import { registerDriver } from '@osprofiler/core';
 import { amqpDriverFactory } from './amqp/driver';
+import { otlpDriverFactory } from './otlp/driver';
 import { redisDriverFactory } from './redis/driver';
 import { mysqlDriverFactory } from './sql/mysql';
 import { postgresDriverFactory } from './sql/postgres';
 
 /** The schemes this package registers. */
-export const DRIVER_SCHEMES = ['redis', 'postgresql', 'postgres', 'mysql', 'amqp'] as const;
+export const DRIVER_SCHEMES = ['redis', 'postgresql', 'postgres', 'mysql', 'amqp', 'otlp'] as const;
 
 /** Registers every driver of this package with core's registry (idempotent). */
 export function registerDrivers(): void {
@@ -19,6 +20,7 @@ export function registerDrivers(): void {
   registerDriver('postgres', postgresDriverFactory);
   registerDriver('mysql', mysqlDriverFactory);
   registerDriver('amqp', amqpDriverFactory);
+  registerDriver('otlp', otlpDriverFactory);
 }
 
 registerDrivers();

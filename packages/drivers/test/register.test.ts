@@ -11,7 +11,7 @@ function node(args: string[]): string {
   return r.stdout.trim();
 }
 
-const SCHEMES = ['amqp', 'file', 'memory', 'mysql', 'postgres', 'postgresql', 'redis'];
+const SCHEMES = ['amqp', 'file', 'memory', 'mysql', 'otlp', 'postgres', 'postgresql', 'redis'];
 
 describe('registration', () => {
   it.each([
@@ -25,7 +25,7 @@ describe('registration', () => {
 
   it('core alone knows only its own schemes; backend clients load only when used', () => {
     expect(node(['-e', 'console.log(require("@osprofiler/core").driverSchemes().join())'])).toBe('file,memory');
-    const loaded = node(['-e', 'require("@osprofiler/drivers"); console.log(["ioredis","pg","mysql2","amqplib"].filter((m) => Object.keys(require.cache).some((k) => k.includes("/node_modules/" + m + "/"))).join() || "none")']);
+    const loaded = node(['-e', 'require("@osprofiler/drivers"); console.log(["ioredis","pg","mysql2","amqplib","@opentelemetry/otlp-transformer"].filter((m) => Object.keys(require.cache).some((k) => k.includes("/node_modules/" + m + "/"))).join() || "none")']);
     expect(loaded).toBe('none');
   });
 });
