@@ -149,4 +149,27 @@ describe.each(VERSIONS)('TypeORM %s on SQLite (better-sqlite3)', (_version, t) =
       setTraceDb(false);
     }
   });
+
+  it('a QueryRunner that throws synchronously (stream on SQLite): same error as untraced, points stop once', async () => {
+    setTraceDb(true);
+    try {
+      const fail = () => ds.createQueryBuilder(UserEntity, 'u').stream().then(() => undefined, (e: unknown) => e);
+      const untraced = (await fail()) as Error;
+      const { baseId, result } = await c.trace(fail);
+      const err = result as Error;
+      expect(err.constructor).toBe(untraced.constructor);
+      expect(err.message).toBe(untraced.message);
+      expect(err.message).toMatch(/Stream is not supported/);
+      const ev = await c.events(baseId);
+      assertBalanced(ev);
+      const [d] = starts(ev, 'db');
+      expect(d.info.function.name).toBe('SelectQueryBuilder.stream');
+      expect(stopOf(ev, d)!.info).toMatchObject({ etype: err.constructor.name, message: err.message });
+      const [s] = starts(ev, 'sql');
+      expect(s.parent_id).toBe(d.trace_id);
+      expect(stopOf(ev, s)!.info).toMatchObject({ etype: err.constructor.name, message: err.message });
+    } finally {
+      setTraceDb(false);
+    }
+  });
 });
