@@ -30,3 +30,6 @@ export type { OtlpCounters } from './otlp/driver';
 export { DEFAULT_OTLP_SETTINGS, otlpSettings } from './otlp/options';
 export type { OtlpSettings } from './otlp/options';
 export { otelSpanId, otelTraceId } from './otlp/ids';
+
+// copying a stored trace to another driver (`trace export`)
+export { exportTrace, traceNotifications } from './export';

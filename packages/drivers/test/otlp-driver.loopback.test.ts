@@ -8,7 +8,7 @@ import { configure, createDriver, flush, MemoryDriver, shutdown } from '@osprofi
 import type { Driver, Notification, ReportNode } from '@osprofiler/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register'; // registers otlp:// with core
-import { OtlpDriver, otelSpanId, otelTraceId } from '../src/index';
+import { exportTrace, OtlpDriver, otelSpanId, otelTraceId } from '../src/index';
 import { decodeWithProtobufjs, protocDecode, spansFromProtoc, startReceiver, type DecodedSpan } from './support/otlp';
 import { everyKind, inTrace } from './support/trace';
 
@@ -134,5 +134,29 @@ describe('otlp:// failures', () => {
     } finally {
       await new Promise((r) => bad.server.close(r));
     }
+  });
+});
+
+describe('exportTrace (for `osprofiler trace export <base_id> --to otlp://…`)', () => {
+  afterEach(() => shutdown());
+
+  it('copies a stored trace to the OTLP receiver: one span per point, the same tree', async () => {
+    const memory = new MemoryDriver();
+    configure({ driver: memory, service: 'orders', flushIntervalMs: 5 });
+    const baseId = await inTrace(everyKind);
+    await flush();
+    rx.bodies.length = 0;
+    const otlp = await createDriver(`otlp://127.0.0.1:${rx.port}`);
+    expect(await exportTrace(memory, baseId, otlp)).toBe(16); // 8 points
+    await otlp.close();
+    const spans = rx.bodies.flatMap((b) => decodeWithProtobufjs(b));
+    expect(spans).toHaveLength(8);
+    const report = await memory.getReport(baseId);
+    const wsgi = report.children[0];
+    const root = spans.find((s) => s.spanId === otelSpanId(wsgi.trace_id))!;
+    expect(root.parentSpanId).toBe('');
+    expect(spans.filter((s) => s.parentSpanId === root.spanId).map((s) => s.attributes['osprofiler.point']).sort()).toEqual(
+      wsgi.children.map((c) => c.info.name).sort(),
+    );
   });
 });
