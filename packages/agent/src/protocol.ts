@@ -76,14 +76,19 @@ export class FrameReader {
 
   constructor(private readonly maxFrameBytes: number) {}
 
+  /** Bytes the frame being received needs in all (prefix included); 0 when unknown. */
+  private need = 0;
+
   push(chunk: Buffer): Frame[] {
     if (this.failure !== undefined) return [];
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const frames: Frame[] = [];
-    if (this.buffered < 4) return frames;
+    // A large frame arrives in many chunks: join them once, when it is complete.
+    if (this.buffered < 4 || this.buffered < this.need) return frames;
     let buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
     let off = 0;
+    this.need = 0;
     while (buf.length - off >= 4) {
       const len = buf.readUInt32BE(off);
       if (len === 0 || len > this.maxFrameBytes + 1) {
@@ -92,7 +97,10 @@ export class FrameReader {
         this.buffered = 0;
         return frames;
       }
-      if (buf.length - off - 4 < len) break;
+      if (buf.length - off - 4 < len) {
+        this.need = 4 + len;
+        break;
+      }
       frames.push({ type: buf[off + 4], payload: buf.subarray(off + 5, off + 4 + len) });
       off += 4 + len;
     }

@@ -38,8 +38,8 @@ export interface AgentOptions {
 export const DEFAULT_AGENT_OPTIONS: Readonly<Omit<AgentOptions, 'socketPath' | 'backend'>> = {
   maxFrameBytes: 8 * 1024 * 1024,
   maxBatchPoints: 100_000,
-  maxQueuePoints: 200_000,
-  writeBatchPoints: 20_000,
+  maxQueuePoints: 20_000,
+  writeBatchPoints: 2_000,
   writeTimeoutMs: 15_000,
   retryMinMs: 100,
   retryMaxMs: 5_000,

@@ -1,0 +1,387 @@
+// agent:// against plain and the direct redis:// driver (`node tools/bench/agent.cjs`).
+//
+// Part 1, one run, rounds alternating the variants (rotating the order):
+//   plain   Express with no profiler at all
+//   direct  @osprofiler/express, every request traced, stored with the redis:// driver
+//   agent   the same, stored via agent:// → the agent process → redis://
+// on two routes: /hello (1 point per request) and /six (a handler with 5 nested traced
+// calls: 6 points per request). Each variant is its own server process; the load comes
+// from a separate process (keep-alive HTTP loop). After each window the server flushes
+// (core → driver → agent acks), and the CPU counted is the server's (process.cpuUsage)
+// plus, for `agent`, the agent's (/proc/<pid>/stat utime+stime, 10 ms ticks), both taken
+// after the flush, so deferred serialisation and the agent's writes are included. The
+// points stored are then counted in Redis (LLEN) and deleted.
+//
+// Part 2, agent throughput: client processes send prebuilt notifications through
+// agent:// as fast as the agent acknowledges them, for THROUGHPUT_SECONDS; stored points
+// are counted from Redis (LLEN + DEL every 500 ms), the agent's RSS sampled from /proc.
+// The client's own CPU per point (notify + serialise + socket) is measured there too.
+//
+// Everything runs against the bench's OWN redis-server (temp dir, free port). Bounded: ~100 s.
+'use strict';
+const { fork, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 4);
+const SECONDS = Number(process.env.BENCH_SECONDS || 1.5);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 1);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
+const THROUGHPUT_SECONDS = Number(process.env.BENCH_THROUGHPUT_SECONDS || 12);
+const THROUGHPUT_CLIENTS = Number(process.env.BENCH_THROUGHPUT_CLIENTS || 2);
+const KEY = 'bench-key';
+const VARIANTS = ['plain', 'direct', 'agent'];
+const ROUTES = { hello: '/hello', six: '/six' };
+const DAEMON = path.join(__dirname, '../../packages/agent/dist/daemon.js');
+const CLK_TCK = 100;
+
+// ---------------------------------------------------------------------------- server
+function server(variant, cs) {
+  const express = require('express');
+  const app = express();
+  let core;
+  if (variant !== 'plain') {
+    if (variant === 'agent') require('@osprofiler/agent');
+    else require('@osprofiler/drivers');
+    core = require('@osprofiler/core');
+    core.configure({ enabled: true, hmacKeys: [KEY], connectionString: cs, host: 'bench', service: 'bench' });
+    app.use(require('@osprofiler/express').profiler());
+  }
+  const traced = core ? core.traced : (_n, _i, fn) => fn();
+  const nest = (k) => (k === 0 ? k : traced('fn', { function: { name: `f${k}` } }, () => nest(k - 1)));
+  app.get('/hello', (req, res) => res.send('hello'));
+  app.get('/six', (req, res) => res.send(`six ${nest(5)}`));
+  const srv = app.listen(0, '127.0.0.1', () => process.send({ port: srv.address().port }));
+  srv.keepAliveTimeout = 60_000;
+  process.on('message', (m) => {
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      process.send({ cpu: u.user + u.system });
+    } else if (m === 'flush') {
+      const done = () => process.send({ flushed: true });
+      if (core) core.flush(30_000).then(done, done);
+      else done();
+    } else if (m === 'stop') {
+      srv.closeAllConnections();
+      srv.close(() => process.exit(0));
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------ load
+function load() {
+  process.on('message', ({ port, seconds, headers, route }) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    const end = Date.now() + seconds * 1000;
+    const lat = [];
+    let errors = 0;
+    const one = () =>
+      new Promise((resolve) => {
+        const t0 = process.hrtime.bigint();
+        const req = http.get({ host: '127.0.0.1', port, path: route, agent, headers }, (res) => {
+          res.on('data', () => {});
+          res.on('end', () => {
+            if (res.statusCode === 200) lat.push(Number(process.hrtime.bigint() - t0) / 1000);
+            else errors++;
+            resolve();
+          });
+        });
+        req.on('error', () => {
+          errors++;
+          resolve();
+        });
+      });
+    const loop = async () => {
+      while (Date.now() < end) await one();
+    };
+    Promise.all(Array.from({ length: CONNECTIONS }, loop)).then(() => {
+      agent.destroy();
+      lat.sort((a, b) => a - b);
+      const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
+      process.send({ done: lat.length, errors, p50: q(0.5), p99: q(0.99) });
+    });
+  });
+}
+
+// ------------------------------------------------------------- throughput client
+function blaster(socket, seconds) {
+  const core = require('@osprofiler/core');
+  const { AgentClientDriver, clientOptionsFromUrl } = require('@osprofiler/agent');
+  const { randomUUID } = require('node:crypto');
+  const driver = new AgentClientDriver(clientOptionsFromUrl(new URL(`agent://${socket}?max_points=200000&exit_hooks=0`)));
+  const bases = Array.from({ length: 50 }, () => randomUUID());
+  const batch = [];
+  for (let i = 0; i < 2000; i++) {
+    const b = bases[i % bases.length];
+    batch.push({
+      name: i % 2 ? 'fn-stop' : 'fn-start', base_id: b, trace_id: randomUUID(), parent_id: b,
+      timestamp: core.formatTimestamp(Date.now()), info: { function: { name: 'f' }, host: 'bench' }, project: null, service: 'bench',
+    });
+  }
+  const end = Date.now() + seconds * 1000;
+  const cpu0 = process.cpuUsage();
+  let sent = 0;
+  // Keep about 4 batches waiting: as fast as the agent acknowledges, without dropping.
+  const tick = () => {
+    if (Date.now() >= end) {
+      driver.flush(20_000).then(() => {
+        const c = process.cpuUsage(cpu0);
+        process.send({ sent, acknowledged: driver.counters.acknowledged, dropped: driver.counters.dropped, cpuUs: c.user + c.system, bases });
+        setTimeout(() => process.exit(0), 50);
+      });
+      return;
+    }
+    while (driver.pending < 4 * batch.length + 100_000) {
+      driver.notify(batch);
+      sent += batch.length;
+    }
+    setTimeout(tick, 1);
+  };
+  tick();
+}
+
+// ------------------------------------------------------------------------ orchestrator
+function ask(child, msg, key) {
+  return new Promise((resolve) => {
+    const on = (m) => {
+      if (m && m[key] !== undefined) {
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+    if (msg !== undefined) child.send(msg);
+  });
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function procCpuUs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK; // utime + stime
+}
+
+function procRssMb(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitFor(what, check, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function redisCli(port, db, ...args) {
+  // A tiny RESP client: one command, one reply (integer or bulk/array summed as needed).
+  return new Promise((resolve, reject) => {
+    const s = net.createConnection(port, '127.0.0.1');
+    const enc = (a) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(String(x))}\r\n${x}\r\n`).join('');
+    s.write(enc(['SELECT', db]) + enc(args));
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString();
+      const lines = buf.split('\r\n');
+      if (lines.length >= 3) {
+        s.destroy();
+        resolve(lines[1]);
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
+async function countAndDelete(port, db, keys) {
+  let total = 0;
+  // Atomically: what a writer pushes between LLEN and DEL would otherwise be lost to the count.
+  const script = "local n = redis.call('LLEN', KEYS[1]); redis.call('DEL', KEYS[1]); return n";
+  for (const k of keys) total += Number((await redisCli(port, db, 'EVAL', script, 1, k)).replace(/^:/, ''));
+  return total;
+}
+
+async function startAgent(socket, backend, spool) {
+  const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS || '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, DAEMON, '--listen', socket, '--backend', backend, '--spool-dir', spool], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  await waitFor('agent', () => /listening on/.test(err));
+  return child;
+}
+
+async function main() {
+  const started = Date.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-agent-'));
+  const children = [];
+  const cleanup = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', cleanup);
+  const timer = setTimeout(() => {
+    console.error('agent bench: over 150 s, stopping');
+    process.exit(1);
+  }, 150_000);
+
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(redis);
+  let rout = '';
+  redis.stdout.on('data', (d) => (rout += d));
+  await waitFor('redis', () => /Ready to accept/.test(rout));
+
+  const socket = path.join(dir, 'agent.sock');
+  const agent = await startAgent(socket, `redis://127.0.0.1:${port}/2`, path.join(dir, 'spool'));
+  children.push(agent);
+
+  const { signedPack } = require('@osprofiler/core');
+  const base = require('node:crypto').randomUUID();
+  const { info, hmac } = signedPack({ base_id: base, parent_id: base }, KEY);
+  const traceHeaders = { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac };
+  const cs = { plain: '', direct: `redis://127.0.0.1:${port}/1`, agent: `agent://${socket}` };
+  const db = { direct: 1, agent: 2 };
+
+  const servers = {};
+  for (const v of VARIANTS) {
+    const c = fork(__filename, ['--server', v, cs[v]], { stdio: 'inherit' });
+    children.push(c);
+    servers[v] = { child: c, port: (await ask(c, undefined, 'port')).port };
+  }
+  const loader = fork(__filename, ['--load'], { stdio: 'inherit' });
+  children.push(loader);
+
+  async function window(v, route, seconds) {
+    const s = servers[v];
+    const before = (await ask(s.child, 'cpu', 'cpu')).cpu;
+    const agentBefore = procCpuUs(agent.pid);
+    const t0 = process.hrtime.bigint();
+    const r = await ask(loader, { port: s.port, seconds, headers: v === 'plain' ? {} : traceHeaders, route: ROUTES[route] }, 'done');
+    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+    await ask(s.child, 'flush', 'flushed');
+    const after = (await ask(s.child, 'cpu', 'cpu')).cpu;
+    const agentCpu = v === 'agent' ? procCpuUs(agent.pid) - agentBefore : 0;
+    if (r.errors > 0) throw new Error(`${v}: ${r.errors} failed requests`);
+    const stored = v === 'plain' ? 0 : await countAndDelete(port, db[v], [`osprofiler_opt:${base}`]);
+    return { rps: r.done / elapsed, p50: r.p50, p99: r.p99, done: r.done, cpuPerReq: (after - before) / r.done, agentPerReq: agentCpu / r.done, stored };
+  }
+
+  console.log(
+    `Express ${require('express/package.json').version}, Node ${process.version}, ${os.cpus().length} CPUs (shared with other work), ` +
+      `${ROUNDS} rounds x ${SECONDS} s per variant and route, ${CONNECTIONS} keep-alive connections, load from a separate process`,
+  );
+  for (const route of process.env.BENCH_ONLY === 'throughput' ? [] : Object.keys(ROUTES)) {
+    const pointsPerReq = route === 'hello' ? 1 : 6;
+    for (const v of VARIANTS) await window(v, route, WARMUP_SECONDS);
+    const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
+      for (const v of order) results[v].push(await window(v, route, SECONDS));
+    }
+    const paired = (v, key) => median(results[v].map((x, i) => x[key] / results.plain[i][key]));
+    console.log(`\n${route} (${pointsPerReq} point${pointsPerReq > 1 ? 's' : ''} = ${2 * pointsPerReq} notifications per request)`);
+    console.log('variant     req/s  ratio*   p50 µs   p99 µs  app CPU µs/req  +agent µs/req  stored/expected notifications');
+    for (const v of VARIANTS) {
+      const x = results[v];
+      const stored = x.reduce((a, y) => a + y.stored, 0);
+      const expected = x.reduce((a, y) => a + y.done, 0) * 2 * pointsPerReq;
+      console.log(
+        `${v.padEnd(8)} ${median(x.map((y) => y.rps)).toFixed(0).padStart(7)}  ${paired(v, 'rps').toFixed(3)}  ` +
+          `${median(x.map((y) => y.p50)).toFixed(0).padStart(7)}  ${median(x.map((y) => y.p99)).toFixed(0).padStart(7)}  ` +
+          `${median(x.map((y) => y.cpuPerReq)).toFixed(1).padStart(14)}  ${median(x.map((y) => y.agentPerReq)).toFixed(1).padStart(13)}  ` +
+          (v === 'plain' ? '-' : `${stored}/${expected}`),
+      );
+    }
+    const goal = route === 'hello' ? 0.85 : 0.8;
+    const ratio = paired('agent', 'rps');
+    console.log(`* median of per-round ratios to plain. goal: agent req/s >= ${goal} x plain: ${ratio.toFixed(3)} ${ratio >= goal ? 'met' : 'MISSED'}`);
+  }
+  for (const v of VARIANTS) servers[v].child.send('stop');
+  loader.kill();
+
+  // ----- part 2: agent throughput
+  const tSocket = path.join(dir, 'throughput.sock');
+  const tAgent = await startAgent(tSocket, `redis://127.0.0.1:${port}/3`, path.join(dir, 'spool3'));
+  children.push(tAgent);
+  const cpuA0 = procCpuUs(tAgent.pid);
+  const blasters = Array.from({ length: THROUGHPUT_CLIENTS }, () => {
+    const c = fork(__filename, ['--blast', tSocket, String(THROUGHPUT_SECONDS)], { stdio: 'inherit' });
+    children.push(c);
+    return c;
+  });
+  const results = Promise.all(blasters.map((c) => ask(c, undefined, 'sent')));
+  let stored = 0;
+  let maxRss = 0;
+  let keys;
+  const t0 = Date.now();
+  const first = await Promise.race([results, new Promise((r) => setTimeout(r, 1000))]);
+  void first;
+  // The blasters' base ids are only known at the end: count through SCAN-free LLEN via KEYS.
+  const sweep = async () => {
+    const raw = await new Promise((resolve) => {
+      const s = net.createConnection(port, '127.0.0.1');
+      s.write('*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n');
+      let b = '';
+      s.on('data', (d) => {
+        b += d;
+        const m = /\*(\d+)\r\n/.exec(b.slice(5));
+        if (m && b.split('\r\n').length >= 2 + 1 + 2 * Number(m[1])) {
+          s.destroy();
+          resolve(b);
+        }
+      });
+    });
+    keys = raw.split('\r\n').filter((l) => l.startsWith('osprofiler_opt:'));
+    stored += await countAndDelete(port, 3, keys);
+    maxRss = Math.max(maxRss, procRssMb(tAgent.pid));
+  };
+  let done = false;
+  results.then(() => (done = true));
+  while (!done) {
+    await sweep();
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const tEnd = Date.now();
+  const rs = await results;
+  await sweep();
+  const cpuA = procCpuUs(tAgent.pid) - cpuA0;
+  const sent = rs.reduce((a, r) => a + r.sent, 0);
+  const acked = rs.reduce((a, r) => a + r.acknowledged, 0);
+  const clientCpu = rs.reduce((a, r) => a + r.cpuUs, 0);
+  const secs = (tEnd - t0) / 1000;
+  console.log(`\nagent throughput (${THROUGHPUT_CLIENTS} client processes, ${THROUGHPUT_SECONDS} s, redis:// backend on this machine)`);
+  console.log(`sent ${sent}, acknowledged ${acked}, stored (counted in Redis) ${stored}, dropped ${rs.reduce((a, r) => a + r.dropped, 0)}`);
+  console.log(`stored points/s ${(stored / secs).toFixed(0)} (goal >= 300000: ${stored / secs >= 300_000 ? 'met' : 'MISSED'}), agent RSS max ${maxRss.toFixed(0)} MB (goal <= 150: ${maxRss <= 150 ? 'met' : 'MISSED'})`);
+  console.log(`agent CPU ${(cpuA / stored).toFixed(2)} µs per stored point; client CPU ${(clientCpu / sent).toFixed(2)} µs per point (notify + serialise + socket; goal <= 1: ${clientCpu / sent <= 1 ? 'met' : 'MISSED'})`);
+  console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  clearTimeout(timer);
+  tAgent.kill('SIGTERM');
+  agent.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+if (process.argv[2] === '--server') server(process.argv[3], process.argv[4]);
+else if (process.argv[2] === '--load') load();
+else if (process.argv[2] === '--blast') blaster(process.argv[3], Number(process.argv[4]));
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
