@@ -1,0 +1,183 @@
+// Express "hello" three ways (`npm run bench` or `node tools/bench/express.cjs`):
+//   plain      express() with no profiler at all
+//   no-header  app.use(profiler()) with tracing enabled, requests carry no trace header
+//   auto       no-header through automatic mode's hook instead (instrumentExpress wraps
+//              app.handle: no extra router layer), requests carry no trace header
+//   traced     the middleware app, every request carries a valid signed header (stored in
+//              the embedded file:// backend, in a temporary directory)
+// Each variant is its own server process on 127.0.0.1 (a traced process turns promise hooks
+// on, which must not leak into the others); the load comes from a separate process (a
+// keep-alive HTTP loop). Rounds alternate the variants (rotating the order), and the
+// figure to trust is the server's CPU time per request (process.cpuUsage in the server):
+// req/s depends on whatever else the machine is doing. Bounded: about 80 s by default.
+'use strict';
+const { fork } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 8);
+const SECONDS = Number(process.env.BENCH_SECONDS || 2);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
+const KEY = 'bench-key';
+const VARIANTS = ['plain', 'no-header', 'auto', 'traced'];
+
+// ---------------------------------------------------------------------------- server
+function server(variant, storeDir) {
+  const express = require('express');
+  if (variant !== 'plain') {
+    const core = require('@osprofiler/core');
+    core.configure({ enabled: true, hmacKeys: [KEY], connectionString: `file://${storeDir}`, host: 'bench', service: 'bench' });
+  }
+  if (variant === 'auto') require('@osprofiler/express').instrumentExpress(express);
+  const app = express();
+  if (variant === 'no-header' || variant === 'traced') app.use(require('@osprofiler/express').profiler());
+  app.get('/hello', (req, res) => res.send('hello'));
+  const srv = app.listen(0, '127.0.0.1', () => process.send({ port: srv.address().port }));
+  srv.keepAliveTimeout = 60_000;
+  process.on('message', (m) => {
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      process.send({ cpu: u.user + u.system });
+    } else if (m === 'stop') {
+      const finish = () => srv.close(() => process.exit(0));
+      if (variant === 'plain') finish();
+      else require('@osprofiler/core').flush().then(finish, finish);
+      srv.closeAllConnections();
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------ load
+function load() {
+  process.on('message', ({ port, seconds, headers }) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    const end = Date.now() + seconds * 1000;
+    let done = 0;
+    let errors = 0;
+    const one = () =>
+      new Promise((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/hello', agent, headers }, (res) => {
+          res.on('data', () => {});
+          res.on('end', () => {
+            if (res.statusCode === 200) done++;
+            else errors++;
+            resolve();
+          });
+        });
+        req.on('error', () => {
+          errors++;
+          resolve();
+        });
+      });
+    const loop = async () => {
+      while (Date.now() < end) await one();
+    };
+    Promise.all(Array.from({ length: CONNECTIONS }, loop)).then(() => {
+      agent.destroy();
+      process.send({ done, errors });
+    });
+  });
+}
+
+// ------------------------------------------------------------------------ orchestrator
+function ask(child, msg, key) {
+  return new Promise((resolve) => {
+    const on = (m) => {
+      if (m && m[key] !== undefined) {
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+    if (msg !== undefined) child.send(msg);
+  });
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function main() {
+  const started = Date.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-express-'));
+  const children = [];
+  const cleanup = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', cleanup);
+  const timer = setTimeout(() => {
+    console.error('express bench: over 120 s, stopping');
+    process.exit(1);
+  }, 120_000);
+
+  const { signedPack } = require('@osprofiler/core');
+  const base = require('node:crypto').randomUUID();
+  const { info, hmac } = signedPack({ base_id: base, parent_id: base }, KEY);
+  const headersFor = { plain: {}, 'no-header': {}, auto: {}, traced: { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } };
+
+  const servers = {};
+  for (const v of VARIANTS) {
+    const c = fork(__filename, ['--server', v, path.join(dir, v)], { stdio: 'inherit' });
+    children.push(c);
+    servers[v] = { child: c, port: (await ask(c, undefined, 'port')).port };
+  }
+  const loader = fork(__filename, ['--load'], { stdio: 'inherit' });
+  children.push(loader);
+
+  async function window(v, seconds) {
+    const s = servers[v];
+    const before = (await ask(s.child, 'cpu', 'cpu')).cpu;
+    const t0 = process.hrtime.bigint();
+    const r = await ask(loader, { port: s.port, seconds, headers: headersFor[v] }, 'done');
+    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+    const after = (await ask(s.child, 'cpu', 'cpu')).cpu;
+    if (r.errors > 0) throw new Error(`${v}: ${r.errors} failed requests`);
+    return { rps: r.done / elapsed, cpuPerReq: (after - before) / r.done };
+  }
+
+  for (const v of VARIANTS) await window(v, WARMUP_SECONDS);
+  const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
+    for (const v of order) results[v].push(await window(v, SECONDS));
+  }
+
+  for (const v of VARIANTS) servers[v].child.send('stop');
+  loader.kill();
+
+  const plainCpu = median(results.plain.map((x) => x.cpuPerReq));
+  const plainRps = median(results.plain.map((x) => x.rps));
+  console.log(`Express ${require('express/package.json').version}, Node ${process.version}, ${os.cpus().length} CPUs, ` +
+    `${ROUNDS} rounds x ${SECONDS} s per variant, ${CONNECTIONS} keep-alive connections, load from a separate process`);
+  // Paired ratios: each variant against plain measured in the same round (the machine's
+  // background load drifts between rounds much more than these costs differ).
+  const paired = (v, key) => median(results[v].map((x, i) => x[key] / results.plain[i][key]));
+  console.log('variant      req/s  ratio*  CPU µs/req  ratio*   (CPU µs/req per round)');
+  for (const v of VARIANTS) {
+    const rps = median(results[v].map((x) => x.rps));
+    const cpu = median(results[v].map((x) => x.cpuPerReq));
+    const rounds = results[v].map((x) => x.cpuPerReq.toFixed(0)).join(' ');
+    console.log(
+      `${v.padEnd(10)} ${rps.toFixed(0).padStart(7)}  ${paired(v, 'rps').toFixed(3)}  ${cpu.toFixed(1).padStart(10)}  ${paired(v, 'cpuPerReq').toFixed(3)}   (${rounds})`,
+    );
+  }
+  console.log(`* median of per-round ratios to plain (medians of the columns: req/s ${plainRps.toFixed(0)}, CPU ${plainCpu.toFixed(1)} µs for plain)`);
+  const goal = paired('no-header', 'cpuPerReq');
+  console.log(`goal: no-header CPU per request <= 1.02 x plain: ${goal.toFixed(3)} ${goal <= 1.02 ? 'met' : 'MISSED'}` +
+    ` (auto hook: ${paired('auto', 'cpuPerReq').toFixed(3)})`);
+  console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  clearTimeout(timer);
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+if (process.argv[2] === '--server') server(process.argv[3], process.argv[4]);
+else if (process.argv[2] === '--load') load();
+else main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
