@@ -1,24 +1,14 @@
 /**
- * Failures inside the instrumentation never reach the application: they are counted per
- * place and reported once per place as a process warning (core's own counter is internal).
+ * Failures inside the instrumentation never reach the application: they go to core's
+ * `recordFailure` (counted per place, warned once per place; read with core's
+ * `failureCounts()`), under `node.<place>`.
  */
-const counts = new Map<string, number>();
+import { recordFailure } from '@osprofiler/core';
 
 export function contained(where: string, err: unknown): void {
-  const n = (counts.get(where) ?? 0) + 1;
-  counts.set(where, n);
-  if (n !== 1) return;
   try {
-    const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    process.emitWarning(`osprofiler: node.${where} failed (further failures here are only counted): ${msg}`, {
-      code: 'OSPROFILER_CONTAINED_FAILURE',
-    });
+    recordFailure(`node.${where}`, err);
   } catch {
-    // emitWarning must not hurt the host either.
+    // Counting must not hurt the host either.
   }
-}
-
-/** Contained failures of this package per place, since start-up. */
-export function httpClientFailureCounts(): Record<string, number> {
-  return Object.fromEntries(counts);
 }

@@ -1,8 +1,17 @@
-/** How the client side attaches: explicit `instrumentHttpClient()` / `uninstrumentHttpClient()`. */
+/** How each part attaches: explicit `instrument*()` / `uninstrument*()`. */
+import { installExec, uninstallExec } from './exec-hook';
 import { installFetch, uninstallFetch } from './fetch-hook';
 import { installHttp, uninstallHttp } from './http-hook';
-import { resolveOptions, type HttpClientOptions } from './options';
-import { state } from './state';
+import {
+  resolveChildProcessOptions,
+  resolveOptions,
+  resolveWorkerThreadsOptions,
+  type ChildProcessOptions,
+  type HttpClientOptions,
+  type WorkerThreadsOptions,
+} from './options';
+import { execState, state, threadState } from './state';
+import { installThreads, uninstallThreads } from './thread-hook';
 
 /**
  * Makes outgoing `http`/`https` requests and `fetch` calls made inside a trace carry the
@@ -29,4 +38,43 @@ export function uninstrumentHttpClient(): void {
 /** True while the client instrumentation is active. */
 export function isHttpClientInstrumented(): boolean {
   return state.active;
+}
+
+/**
+ * `child_process` (`spawn`, `exec`, `execFile`, `fork` and the `*Sync` forms, promisified
+ * forms too): inside a trace each call is an `exec` point and the child receives the trace
+ * in `OSPROFILER_TRACE_CONTEXT`. Outside a trace, untouched. Idempotent.
+ */
+export function instrumentChildProcess(options?: ChildProcessOptions): void {
+  execState.options = resolveChildProcessOptions(options);
+  installExec();
+  execState.active = true;
+}
+
+export function uninstrumentChildProcess(): void {
+  execState.active = false;
+  uninstallExec();
+}
+
+export function isChildProcessInstrumented(): boolean {
+  return execState.active;
+}
+
+/**
+ * `worker_threads`: inside a trace `new Worker()` is a `thread` point from construction to
+ * exit, and the worker receives the trace (and this thread's configuration). Idempotent.
+ */
+export function instrumentWorkerThreads(options?: WorkerThreadsOptions): void {
+  threadState.options = resolveWorkerThreadsOptions(options);
+  installThreads();
+  threadState.active = true;
+}
+
+export function uninstrumentWorkerThreads(): void {
+  threadState.active = false;
+  uninstallThreads();
+}
+
+export function isWorkerThreadsInstrumented(): boolean {
+  return threadState.active;
 }
