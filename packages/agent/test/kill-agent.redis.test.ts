@@ -33,6 +33,7 @@ async function killScenario(db: number, maxPoints: number, outageMs: number) {
     agent = await startAgentProc({ socket, backend, spool: join(dir, 'spool') });
     const { sent, failures } = await loadDone;
     const client = await flushApp(app.port);
+    if (client.pending !== 0) console.log('client state after flush', JSON.stringify(client), agent.stderr());
     await stopProc(agent); // drains: everything acknowledged is stored
     const stored = await readStore(redis.port, sent, db);
     const expected = sentPoints(sent);

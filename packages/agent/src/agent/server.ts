@@ -40,7 +40,11 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
   const metrics = newMetrics();
   const conns = new Set<Socket>();
   let paused = false;
-  const server: Server = createServer({ pauseOnConnect: false });
+  // Connections may arrive as soon as the socket is bound, before the handler below is
+  // ready: they wait here instead of being left unread.
+  let onConnection: ((socket: Socket) => void) | undefined;
+  const early: Socket[] = [];
+  const server: Server = createServer((socket) => (onConnection === undefined ? early.push(socket) : onConnection(socket)));
   // The socket first: it is the lock; a second agent stops here before touching the spool.
   await bindSocket(server, options.socketPath);
 
@@ -51,6 +55,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
     spool = options.spoolDir === undefined ? undefined : await Spool.open(options.spoolDir, options.spoolSegmentBytes);
   } catch (err) {
     server.close();
+    for (const socket of early) socket.destroy();
     throw err;
   }
   const writer = new Writer(backend, spool, metrics, options);
@@ -74,7 +79,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
     metrics.dropped[reason] += n;
   };
 
-  server.on('connection', (socket: Socket) => {
+  onConnection = (socket: Socket) => {
     conns.add(socket);
     metrics.connections++;
     if (paused) socket.pause();
@@ -150,7 +155,8 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
       conns.delete(socket);
       metrics.connections--;
     });
-  });
+  };
+  for (const socket of early.splice(0)) onConnection(socket);
 
   async function answer(socket: Socket, payload: Buffer): Promise<void> {
     const req = parseJsonObject(payload);

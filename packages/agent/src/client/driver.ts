@@ -34,6 +34,8 @@ export interface AgentClientCounters {
   connectErrors: number;
 }
 
+const HELLO_TIMEOUT_MS = 5000;
+
 interface Sent {
   seq: number;
   count: number;
@@ -91,6 +93,21 @@ export class AgentClientDriver implements Driver {
     let resend = 0;
     for (const s of this.resend) resend += s.count;
     return this.queued + this.inflightPoints + resend;
+  }
+
+  /** Where the pending points are, and the connection state (for diagnostics). */
+  state(): { queued: number; inflight: number; inflightBatches: number; resend: number; ready: boolean; blocked: boolean; connecting: boolean } {
+    let resend = 0;
+    for (const s of this.resend) resend += s.count;
+    return {
+      queued: this.queued,
+      inflight: this.inflightPoints,
+      inflightBatches: this.inflight.size,
+      resend,
+      ready: this.ready,
+      blocked: this.blocked,
+      connecting: this.connecting,
+    };
   }
 
   get connected(): boolean {
@@ -188,8 +205,12 @@ export class AgentClientDriver implements Driver {
     socket.unref();
     this.socket = socket;
     const reader = new FrameReader(1024 * 1024);
+    // An agent that accepts but never answers the HELLO must not hold the client forever.
+    const helloTimer = setTimeout(() => {
+      if (!this.ready && this.socket === socket) socket.destroy(new Error('agent did not answer the handshake within 5 s'));
+    }, HELLO_TIMEOUT_MS);
+    helloTimer.unref();
     socket.on('connect', () => {
-      socket.setNoDelay?.(true);
       socket.write(encodeFrame(FrameType.HELLO, JSON.stringify({ v: PROTOCOL_VERSION, client: this.clientId.toString('hex'), pid: process.pid })));
     });
     socket.on('data', (chunk: Buffer) => {
@@ -200,7 +221,10 @@ export class AgentClientDriver implements Driver {
       this.counters.connectErrors++;
       recordFailure('agent.client.connect', err);
     });
-    socket.on('close', () => this.onClose(socket));
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      this.onClose(socket);
+    });
   }
 
   private onFrame(socket: Socket, type: number, payload: Buffer): void {
