@@ -18,7 +18,7 @@ require('@osprofiler/drivers');
 const BATCH = Number(process.env.BENCH_BATCH || 1000); // points per notify()
 const DEPTH = Number(process.env.BENCH_DEPTH || 2); // notify() batches in flight at once
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
-const SLICE_MS = Number(process.env.BENCH_SLICE_MS || 3000); // per driver per round
+const SLICE_MS = Number(process.env.BENCH_SLICE_MS || 2500); // per driver per round
 const POINTS_PER_TRACE = 10; // 5 spans, start + stop
 const REDIS_DB = 14;
 const PREFIX = `osp_bench${randomBytes(3).toString('hex')}_`;
@@ -62,6 +62,7 @@ function makeBatch() {
 /** Feeds the driver batches for `ms`, DEPTH in flight; returns [points handed over, ms incl. flush]. */
 async function slice(driver, ms) {
   let sent = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const inflight = new Set();
   while (performance.now() - t0 < ms) {
@@ -73,7 +74,8 @@ async function slice(driver, ms) {
   }
   await Promise.all(inflight);
   await driver.flush(30_000);
-  return [sent, performance.now() - t0];
+  const cpu = process.cpuUsage(cpu0);
+  return [sent, performance.now() - t0, (cpu.user + cpu.system) / 1000];
 }
 
 async function countStored(name) {
@@ -151,7 +153,7 @@ async function main() {
   const stats = {};
   for (const name of names) {
     drivers[name] = await core.createDriver(TARGETS[name].cs, { project: 'bench', service: 'orders', host });
-    stats[name] = { sent: 0, ms: 0, rounds: [], warmSent: 0, warmStored: 0 };
+    stats[name] = { sent: 0, ms: 0, cpuMs: 0, rounds: [], warmSent: 0, warmStored: 0 };
   }
   // Warm-up: not timed; what it stored is counted now and subtracted later.
   for (const name of names) {
@@ -161,16 +163,17 @@ async function main() {
   }
   for (let r = 0; r < ROUNDS; r++) {
     for (const name of r % 2 === 0 ? names : [...names].reverse()) {
-      const [sent, ms] = await slice(drivers[name], SLICE_MS);
+      const [sent, ms, cpuMs] = await slice(drivers[name], SLICE_MS);
       stats[name].sent += sent;
       stats[name].ms += ms;
+      stats[name].cpuMs += cpuMs;
       stats[name].rounds.push(Math.round((sent / ms) * 1000));
     }
   }
   for (const name of names) await drivers[name].close();
 
   console.log(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (shared with the servers and anything else running); batches of ${BATCH} points per notify(), ${DEPTH} in flight; ${ROUNDS} rounds of ${SLICE_MS} ms per driver, alternated`);
-  console.log('driver      | points stored (timed) | handed over | write s | points/s stored | per round (handed over/s) | goal');
+  console.log('driver      | points stored (timed) | handed over | write s | points/s stored | per round (handed over/s) | client CPU µs/point | goal');
   let missed = 0;
   for (const name of names) {
     const s = stats[name];
@@ -180,7 +183,7 @@ async function main() {
     const verdict = goal === undefined ? '-' : pps >= goal ? `>= ${goal} met` : `< ${goal} MISSED`;
     if (goal !== undefined && pps < goal) missed++;
     console.log(
-      `${name.padEnd(11)} | ${String(stored).padStart(21)} | ${String(s.sent).padStart(11)} | ${(s.ms / 1000).toFixed(1).padStart(7)} | ${String(pps).padStart(15)} | ${s.rounds.join(' ').padEnd(25)} | ${verdict}`,
+      `${name.padEnd(11)} | ${String(stored).padStart(21)} | ${String(s.sent).padStart(11)} | ${(s.ms / 1000).toFixed(1).padStart(7)} | ${String(pps).padStart(15)} | ${s.rounds.join(' ').padEnd(25)} | ${((s.cpuMs * 1000) / s.sent).toFixed(2).padStart(19)} | ${verdict}`,
     );
     if (stored !== s.sent) console.log(`  ${name}: ${s.sent - stored} points handed over were not found in the store`);
   }
