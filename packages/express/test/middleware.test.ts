@@ -232,14 +232,17 @@ describe.each(EXPRESS_VERSIONS)('%s', (name) => {
     expect(pair(await events(store, base)).stop.info).toMatchObject({ response: { status_code: 500 }, etype: 'TypeError', message: 'bad input' });
   });
 
-  it.runIf(major >= 5)('an async handler that rejects (Express 5) is recorded', async () => {
-    const { base, parent } = ids();
-    seenErrors.length = 0;
-    const r = await request(`${server.url}/reject`, { headers: signed(KEY, base, parent) });
-    expect([r.status, r.body]).toEqual([500, 'handled SyntaxError']);
-    await waitFor(async () => (await events(store, base)).length === 2);
-    expect(pair(await events(store, base)).stop.info).toMatchObject({ etype: 'SyntaxError', message: 'rejected later', request: { route: '/reject' } });
-  });
+  // Express 4 does not catch rejected promises (they become unhandled rejections), so only 5.
+  if (major >= 5) {
+    it('an async handler that rejects (Express 5) is recorded', async () => {
+      const { base, parent } = ids();
+      seenErrors.length = 0;
+      const r = await request(`${server.url}/reject`, { headers: signed(KEY, base, parent) });
+      expect([r.status, r.body]).toEqual([500, 'handled SyntaxError']);
+      await waitFor(async () => (await events(store, base)).length === 2);
+      expect(pair(await events(store, base)).stop.info).toMatchObject({ etype: 'SyntaxError', message: 'rejected later', request: { route: '/reject' } });
+    });
+  }
 
   async function disconnectMidway(path: string, afterFirstByte: boolean): Promise<StoredEvent> {
     const { base, parent } = ids();
