@@ -118,6 +118,18 @@ describe.each(MATRIX)('node %s @osprofiler/auto %s (%s)', (flag, app, expressMod
   }, 60_000);
 });
 
+describe('express loaded before automatic mode', () => {
+  it('the copy already in the require cache is instrumented', async () => {
+    const store = mkdtempSync(join(tmp, 'store-'));
+    const c = await startChild([join(FIXTURES, 'late-register.cjs')], { ...process.env, ...envFor(store, 'express') }, { cwd: PKG });
+    children.push(c);
+    const base = randomUUID();
+    expect(await get(c.port, '/late/3', signed(base))).toEqual({ status: 200, body: 'late 3' });
+    const rep = await report(store, base, (x) => x.stats.wsgi?.count === 1 && JSON.stringify(x).includes('wsgi-stop'));
+    expect(stop(rep.children[0], 'wsgi').info).toMatchObject({ request: { route: '/late/:n' }, response: { status_code: 200 } });
+  }, 30_000);
+});
+
 describe('automatic mode stays out of the way', () => {
   it('OSPROFILER_ENABLED unset: the app runs and nothing is traced', async () => {
     const store = mkdtempSync(join(tmp, 'store-'));
