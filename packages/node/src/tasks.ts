@@ -6,7 +6,7 @@
  *   worker:  module.exports = runTask(async (payload) => …)  // a `task` point per task
  */
 import workerThreads from 'node:worker_threads';
-import { get, getConfig, run, traced } from '@osprofiler/core';
+import { flush, get, getConfig, run, traced } from '@osprofiler/core';
 import { contained } from './contained';
 import { packContext, unpackContext } from './context-token';
 import { TASK_POINT } from './thread-points';
@@ -54,7 +54,8 @@ export function isWrappedTask(v: unknown): v is WrappedTask<unknown> {
  * Runs `fn(payload)` in the caller's trace, inside a `task` point, when `task` came from
  * `wrapTask` with a valid context (verified with this worker's configured keys); otherwise
  * `fn(payload)` untraced (a forged or expired context is dropped, the payload still
- * unwrapped; an unwrapped value is passed as is). Returns exactly what `fn` returns.
+ * unwrapped; an unwrapped value is passed as is). Returns what `fn` returns; for a traced
+ * async `fn` the promise settles (same value or error) once the task's points are stored.
  */
 export function continueTask<T, R>(task: T | WrappedTask<T>, fn: (payload: T) => R): R {
   if (!isWrappedTask(task)) return fn(task as T);
@@ -70,7 +71,28 @@ export function continueTask<T, R>(task: T | WrappedTask<T>, fn: (payload: T) =>
     function: { name: task.name ?? (fn.name || 'task') },
     thread: { thread_id: workerThreads.threadId },
   };
-  return run(trace, () => traced(TASK_POINT, info, () => fn(payload)));
+  const result = run(trace, () => traced(TASK_POINT, info, () => fn(payload)));
+  if (!isThenable(result)) return result;
+  // Pools park idle workers (piscina's default `atomics: 'sync'` blocks the thread in
+  // Atomics.wait), so a batch left for the notifier's timer could wait for the next task:
+  // a traced async task stores its points before its result is handed back.
+  const stored = (): Promise<void> => flush(TASK_FLUSH_TIMEOUT_MS).catch((err: unknown) => contained('task.flush', err));
+  return Promise.resolve(result).then(
+    async (value) => {
+      await stored();
+      return value;
+    },
+    async (err: unknown) => {
+      await stored();
+      throw err;
+    },
+  ) as R;
+}
+
+const TASK_FLUSH_TIMEOUT_MS = 1000;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** `continueTask` as a worker function: `module.exports = runTask(fn)` for piscina. */

@@ -39,6 +39,8 @@ const THREAD = Symbol('osprofiler.thread');
 
 interface ThreadWatch {
   point: Point;
+  /** Read at construction: `threadId` is -1 once the worker has exited. */
+  threadId: number;
   emit: EventEmitter['emit'];
   error: unknown;
 }
@@ -80,7 +82,7 @@ function tracedConstruct(target: WorkerCtor, args: unknown[], newTarget: unknown
 function watch(worker: TracedWorker, point: Point): void {
   try {
     // Observed through `emit`: an 'error' listener would swallow the worker's uncaught error.
-    worker[THREAD] = { point, emit: worker.emit, error: undefined };
+    worker[THREAD] = { point, threadId: worker.threadId, emit: worker.emit, error: undefined };
     worker.emit = workerEmit as EventEmitter['emit'];
   } catch (err) {
     contained('thread.watch', err);
@@ -94,7 +96,7 @@ function workerEmit(this: TracedWorker, event: string | symbol, a?: unknown): bo
   if (st === undefined) return Reflect.apply(EventEmitter.prototype.emit, this, arguments) as boolean;
   try {
     if (event === 'error' && st.error === undefined) st.error = a;
-    else if (event === 'exit') st.point.stop(threadStopInfo(this.threadId, typeof a === 'number' ? a : null, st.error));
+    else if (event === 'exit') st.point.stop(threadStopInfo(st.threadId, typeof a === 'number' ? a : null, st.error));
   } catch (err) {
     contained('thread.event', err);
   }
