@@ -42,3 +42,36 @@ describe('@osprofiler/node/register (separate processes)', () => {
     expect(traced.stderr).toContain('ECONNREFUSED');
   });
 });
+
+describe('automatic mode: child processes and worker threads (separate processes)', () => {
+  it('--require register (twice): exec points for a command and a fork, a thread point; fork and worker continue the trace', async () => {
+    const { openStore } = await import('./support/store');
+    const store = openStore();
+    try {
+      const r = spawnSync(
+        process.execPath,
+        ['--require', '@osprofiler/node/register', '--import', '@osprofiler/node/register', fixture('auto-parent.cjs')],
+        { cwd: PKG, encoding: 'utf8', timeout: 30_000, env: store.env() },
+      );
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout) as { baseId: string; stdout: string };
+      expect(out.stdout).toBe('hi\n');
+      const ps = await store.waitFor(out.baseId, 12);
+      const names = ps.map((p) => p.name).sort();
+      expect(names).toEqual(
+        ['auto_request', 'child_async', 'child_inner', 'child_work', 'exec', 'exec', 'process', 'thread', 'worker', 'worker_async', 'worker_inner', 'worker_work'].sort(),
+      );
+      const one = (n: string) => ps.filter((p) => p.name === n);
+      const req = one('auto_request')[0];
+      expect(one('exec').every((p) => p.parentId === req.traceId)).toBe(true);
+      expect(one('thread')[0].parentId).toBe(req.traceId);
+      const forkPoint = one('exec').find((p) => (p.start.exec as { fork?: boolean }).fork === true)!;
+      expect(one('process')[0].parentId).toBe(forkPoint.traceId);
+      expect(one('child_work')[0].parentId).toBe(one('process')[0].traceId);
+      expect(one('worker')[0].parentId).toBe(one('thread')[0].traceId);
+      expect(one('worker_work')[0].parentId).toBe(one('worker')[0].traceId);
+    } finally {
+      await store.close();
+    }
+  });
+});
