@@ -10,6 +10,7 @@
 // keep-alive HTTP loop). Rounds alternate the variants (rotating the order), and the
 // figure to trust is the server's CPU time per request (process.cpuUsage in the server):
 // req/s depends on whatever else the machine is doing. Bounded: about 80 s by default.
+// BENCH_CPU_PROF=<dir> writes a --cpu-prof profile of each server process there.
 'use strict';
 const { fork } = require('node:child_process');
 const fs = require('node:fs');
@@ -122,7 +123,8 @@ async function main() {
 
   const servers = {};
   for (const v of VARIANTS) {
-    const c = fork(__filename, ['--server', v, path.join(dir, v)], { stdio: 'inherit' });
+    const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF), '--cpu-prof-name', `express-${v}.cpuprofile`] : [];
+    const c = fork(__filename, ['--server', v, path.join(dir, v)], { stdio: 'inherit', execArgv });
     children.push(c);
     servers[v] = { child: c, port: (await ask(c, undefined, 'port')).port };
   }

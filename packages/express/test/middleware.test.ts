@@ -305,6 +305,34 @@ describe('options', () => {
     }
   }
 
+  it('no header: the request reaches the app untouched (no marker, no listeners, no context)', async () => {
+    const { get } = await import('@osprofiler/core');
+    const probe = (withProfiler: boolean) => {
+      const app = express();
+      if (withProfiler) app.use(profiler());
+      app.get('/probe', (req: any, res: any) =>
+        res.json({
+          symbols: Object.getOwnPropertySymbols(req).map(String),
+          routeIsData: 'value' in (Object.getOwnPropertyDescriptor(req, 'route') ?? { value: 1 }),
+          finish: res.listenerCount('finish'),
+          close: res.listenerCount('close'),
+          traced: get() !== undefined,
+        }),
+      );
+      return listen(app);
+    };
+    const [a, b] = await Promise.all([probe(true), probe(false)]);
+    try {
+      const withMw = JSON.parse((await request(`${a.url}/probe`)).body);
+      const without = JSON.parse((await request(`${b.url}/probe`)).body);
+      expect(withMw).toEqual(without);
+      expect(withMw.traced).toBe(false);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('enabled: false gives a plain pass-through middleware, decided at setup', async () => {
     const mw = profiler({ enabled: false });
     expect(mw.name).toBe('osprofilerDisabled');
