@@ -42,9 +42,9 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
   let paused = false;
   // Connections may arrive as soon as the socket is bound, before the handler below is
   // ready: they wait here instead of being left unread.
-  let onConnection: ((socket: Socket) => void) | undefined;
+  let accepting = false;
   const early: Socket[] = [];
-  const server: Server = createServer((socket) => (onConnection === undefined ? early.push(socket) : onConnection(socket)));
+  const server: Server = createServer((socket) => (accepting ? onConnection(socket) : early.push(socket)));
   // The socket first: it is the lock; a second agent stops here before touching the spool.
   await bindSocket(server, options.socketPath);
 
@@ -79,7 +79,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
     metrics.dropped[reason] += n;
   };
 
-  onConnection = (socket: Socket) => {
+  const onConnection = (socket: Socket): void => {
     conns.add(socket);
     metrics.connections++;
     if (paused) socket.pause();
@@ -156,6 +156,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
       metrics.connections--;
     });
   };
+  accepting = true;
   for (const socket of early.splice(0)) onConnection(socket);
 
   async function answer(socket: Socket, payload: Buffer): Promise<void> {
