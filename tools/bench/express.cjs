@@ -1,5 +1,7 @@
 // Express "hello" three ways (`npm run bench` or `node tools/bench/express.cjs`):
 //   plain      express() with no profiler at all
+//   plain-b    the same again, in another process: an A/A control that shows how far two
+//              identical servers differ on this machine (the noise floor of the ratios)
 //   no-header  app.use(profiler()) with tracing enabled, requests carry no trace header
 //   auto       no-header through automatic mode's hook instead (instrumentExpress wraps
 //              app.handle: no extra router layer), requests carry no trace header
@@ -18,17 +20,17 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 8);
-const SECONDS = Number(process.env.BENCH_SECONDS || 2);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 12);
+const SECONDS = Number(process.env.BENCH_SECONDS || 1.2);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 1.5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
 const KEY = 'bench-key';
-const VARIANTS = ['plain', 'no-header', 'auto', 'traced'];
+const VARIANTS = ['plain', 'plain-b', 'no-header', 'auto', 'traced'];
 
 // ---------------------------------------------------------------------------- server
 function server(variant, storeDir) {
   const express = require('express');
-  if (variant !== 'plain') {
+  if (!variant.startsWith('plain')) {
     const core = require('@osprofiler/core');
     core.configure({ enabled: true, hmacKeys: [KEY], connectionString: `file://${storeDir}`, host: 'bench', service: 'bench' });
   }
@@ -44,7 +46,7 @@ function server(variant, storeDir) {
       process.send({ cpu: u.user + u.system });
     } else if (m === 'stop') {
       const finish = () => srv.close(() => process.exit(0));
-      if (variant === 'plain') finish();
+      if (variant.startsWith('plain')) finish();
       else require('@osprofiler/core').flush().then(finish, finish);
       srv.closeAllConnections();
     }
@@ -119,7 +121,7 @@ async function main() {
   const { signedPack } = require('@osprofiler/core');
   const base = require('node:crypto').randomUUID();
   const { info, hmac } = signedPack({ base_id: base, parent_id: base }, KEY);
-  const headersFor = { plain: {}, 'no-header': {}, auto: {}, traced: { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } };
+  const headersFor = { plain: {}, 'plain-b': {}, 'no-header': {}, auto: {}, traced: { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } };
 
   const servers = {};
   for (const v of VARIANTS) {
@@ -171,7 +173,7 @@ async function main() {
   console.log(`* median of per-round ratios to plain (medians of the columns: req/s ${plainRps.toFixed(0)}, CPU ${plainCpu.toFixed(1)} µs for plain)`);
   const goal = paired('no-header', 'cpuPerReq');
   console.log(`goal: no-header CPU per request <= 1.02 x plain: ${goal.toFixed(3)} ${goal <= 1.02 ? 'met' : 'MISSED'}` +
-    ` (auto hook: ${paired('auto', 'cpuPerReq').toFixed(3)})`);
+    ` (auto hook: ${paired('auto', 'cpuPerReq').toFixed(3)}; A/A control plain-b: ${paired('plain-b', 'cpuPerReq').toFixed(3)})`);
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   clearTimeout(timer);
   await new Promise((r) => setTimeout(r, 300));
