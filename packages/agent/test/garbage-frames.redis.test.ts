@@ -40,17 +40,17 @@ function closed(s: Socket): Promise<void> {
 }
 
 /** One garbage frame of a random kind (all with a valid length prefix). */
-function garbage(i: number): Buffer {
+function garbage(i: number, client: Buffer): Buffer {
   switch (i % 5) {
     case 0:
       return frame(3, randomBytes(i % 23)); // BATCH too short
     case 1: {
       const p = Buffer.concat([randomBytes(16), Buffer.alloc(8), Buffer.from('{"not":"an array"}')]);
       p.writeUInt32BE(1, 20);
-      return frame(3, p); // BATCH body not an array
+      return frame(3, p); // BATCH body not an array (and another client's id)
     }
     case 2: {
-      const p = Buffer.concat([randomBytes(16), Buffer.alloc(8), Buffer.from('[' + randomBytes(40).toString('latin1') + ']')]);
+      const p = Buffer.concat([client, Buffer.alloc(8), Buffer.from('[' + randomBytes(40).toString('latin1') + ']')]);
       p.writeUInt32BE(i, 16);
       p.writeUInt32BE(2, 20);
       return frame(3, p); // BATCH that looks right but does not parse
@@ -96,9 +96,10 @@ describe('garbage frames', () => {
       // Handshaken connection sending 10,000 well-framed garbage frames, interleaved with good batches.
       const g = await open(socket);
       g.on('error', () => undefined);
-      g.write(frame(1, Buffer.from(JSON.stringify({ v: 1, client: randomBytes(16).toString('hex') }))));
+      const gid = randomBytes(16);
+      g.write(frame(1, Buffer.from(JSON.stringify({ v: 1, client: gid.toString('hex') }))));
       for (let i = 0; i < 10_000; i++) {
-        g.write(garbage(i));
+        g.write(garbage(i, gid));
         if (i % 1000 === 0) good.notify(notifications(sent, 200));
       }
       // Unframed random bytes before any handshake, an oversized length, a wrong version.

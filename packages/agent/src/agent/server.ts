@@ -135,7 +135,13 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
             drop('malformed');
             continue;
           }
-          writer.submit(p.toString('hex', 0, 16), p.readUInt32BE(16), count, body, target);
+          // A connection speaks for the client id of its HELLO only.
+          const id = p.toString('hex', 0, 16);
+          if (id !== client) {
+            drop('malformed');
+            continue;
+          }
+          writer.submit(id, p.readUInt32BE(16), count, body, target);
           if (writer.queued > options.maxQueuePoints) pauseAll();
         } else if (f.type === FrameType.REQUEST) {
           void answer(socket, f.payload);

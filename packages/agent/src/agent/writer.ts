@@ -26,10 +26,10 @@ interface Entry {
   waiters: AckTarget[];
 }
 
-/** Sequences remembered per client. */
-const REMEMBER = 65_536;
+/** Sequences remembered per client (a client resends at most max_inflight_points batches). */
+const REMEMBER = 32_768;
 /** Clients remembered at most (the oldest are forgotten). */
-const MAX_CLIENTS = 4_096;
+const MAX_CLIENTS = 1_024;
 
 class ClientSeqs {
   done = new Set<number>();
