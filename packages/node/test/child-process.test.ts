@@ -142,6 +142,16 @@ describe('exec points (child_process, real processes)', () => {
     expect(stored).not.toContain(TRACE_CONTEXT_ENV);
   });
 
+  it("spawn() of a missing command with no 'error' listener crashes the app exactly as untraced (separate processes)", () => {
+    const node = (args: string[]) => spawnSync(process.execPath, args, { cwd: join(__dirname, '..'), encoding: 'utf8', timeout: 30_000 });
+    const plain = node([fixture('spawn-unhandled.cjs')]);
+    const traced = node([fixture('spawn-unhandled.cjs'), 'instrument']);
+    expect(plain.status).toBe(1);
+    expect(traced.status).toBe(plain.status);
+    const firstLine = (s: string) => s.split('\n').find((l) => l.includes('ENOENT'));
+    expect(firstLine(traced.stderr)).toBe(firstLine(plain.stderr));
+  });
+
   it("outside a trace: no point, the child's environment untouched; the caller's env object is never mutated", async () => {
     const env = { ...process.env, A: '1' };
     const before = { ...env };
@@ -190,6 +200,16 @@ describe('the child continues the trace (Node children with the register entry)'
     const ps = await store.waitFor(s.baseId, 6);
     expect(ps.find((p) => p.name === 'exec')!.start.function).toEqual({ name: process.execPath.split('/').pop() });
     expect(ps.find((p) => p.name === 'process')!.parentId).toBe(ps.find((p) => p.name === 'exec')!.traceId);
+  });
+
+  it('a bundled child without a preload: continueFromParent(main) runs main in a process point under exec', async () => {
+    const t = await inTrace(() => run(spawn(process.execPath, [fixture('child-explicit.cjs')], { env: store.env() })));
+    expect(JSON.parse(t.result.out)).toEqual({ baseId: t.baseId });
+    const ps = await store.waitFor(t.baseId, 4);
+    const ex = ps.find((p) => p.name === 'exec')!;
+    const proc = ps.find((p) => p.name === 'process')!;
+    expect(proc.parentId).toBe(ex.traceId);
+    expect(ps.find((p) => p.name === 'explicit_work')!.parentId).toBe(proc.traceId);
   });
 
   it('a forged, expired or wrongly-keyed context: the child runs untraced and stores nothing', async () => {
