@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openStore } from './support/store';
 
 // Automatic mode, proven in separate Node processes on the BUILT package (as users load it).
 const PKG = join(__dirname, '..');
@@ -45,7 +46,6 @@ describe('@osprofiler/node/register (separate processes)', () => {
 
 describe('automatic mode: child processes and worker threads (separate processes)', () => {
   it('--require register (twice): exec points for a command and a fork, a thread point; fork and worker continue the trace', async () => {
-    const { openStore } = await import('./support/store');
     const store = openStore();
     try {
       const r = spawnSync(
