@@ -18,6 +18,8 @@
 // The client's own CPU per point (notify + serialise + socket) is measured there too.
 //
 // Everything runs against the bench's OWN redis-server (temp dir, free port). Bounded: ~100 s.
+// Env: BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_THROUGHPUT_SECONDS,
+// BENCH_THROUGHPUT_CLIENTS, BENCH_ONLY=throughput, BENCH_AGENT_NODE_ARGS (node flags for the agent).
 'use strict';
 const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
