@@ -39,31 +39,23 @@ export function profiler(options: ExpressProfilerOptions = {}): ExpressMiddlewar
 }
 
 const INSTRUMENTED = Symbol.for('osprofiler.express.instrumented');
+const WRAPPED = Symbol.for('osprofiler.express.wrappedHandle');
 
-type Handle = (this: unknown, req: ExpressRequest, res: ServerResponse, callback?: unknown) => unknown;
+type Handle = ((this: unknown, req: ExpressRequest, res: ServerResponse, callback?: unknown) => unknown) & { [WRAPPED]?: true };
 
 /**
- * Automatic mode: makes every app created from this `express` module trace requests as if
- * `profiler(options)` were its first middleware. It wraps `express.application.handle`,
- * the one method both Express 4 and 5 call for every request an app serves (apps copy it
- * from `express.application` when `express()` creates them). Wrapping `handle` rather than
- * inserting a router layer leaves router creation alone: Express 4 builds its router from
- * settings at first use, and an early layer would freeze settings the app sets later.
- * The options are resolved at the first request, so a `configure()` call in the app counts.
- * Returns false when `express` is not an Express module or is already instrumented.
+ * Wraps an Express `handle(req, res, callback)`: the request is traced (or not) before
+ * Express dispatches it, with no router layer of its own. The options are resolved at the
+ * first request, so a `configure()` call made after setup still counts.
  */
-export function instrumentExpress(express: unknown, options: ExpressProfilerOptions = {}): boolean {
-  const proto = (express as { application?: Record<string | symbol, unknown> } | null)?.application;
-  if (typeof express !== 'function' || proto === undefined || proto === null || typeof proto.handle !== 'function') return false;
-  if (proto[INSTRUMENTED] === true) return false;
-  const original = proto.handle as Handle;
+function wrapHandle(original: Handle, options: ExpressProfilerOptions): Handle {
   let tracer: Tracer | null | undefined;
-  proto.handle = function handle(this: unknown, req: ExpressRequest, res: ServerResponse, callback?: unknown) {
+  const handle: Handle = function handle(this: unknown, req: ExpressRequest, res: ServerResponse, callback?: unknown) {
     if (tracer === undefined) {
       try {
         tracer = createTracer(options) ?? null;
       } catch (err) {
-        contained('instrumentExpress.options', err);
+        contained('handle.options', err);
         tracer = null;
       }
     }
@@ -72,7 +64,38 @@ export function instrumentExpress(express: unknown, options: ExpressProfilerOpti
     if (point === undefined) return original.call(this, req, res, callback);
     return point.run(() => original.call(this, req, res, callback));
   };
+  Object.defineProperty(handle, WRAPPED, { value: true, enumerable: false });
+  return handle;
+}
+
+/**
+ * Automatic mode: makes every app created from this `express` module trace requests as if
+ * `profiler(options)` were its first middleware. It wraps `express.application.handle`,
+ * the one method both Express 4 and 5 call for every request an app serves (apps copy it
+ * from `express.application` when `express()` creates them). Wrapping `handle` rather than
+ * inserting a router layer leaves router creation alone: Express 4 builds its router from
+ * settings at first use, and an early layer would freeze settings the app sets later.
+ * Returns false when `express` is not an Express module or is already instrumented.
+ */
+export function instrumentExpress(express: unknown, options: ExpressProfilerOptions = {}): boolean {
+  const proto = (express as { application?: Record<string | symbol, unknown> } | null)?.application;
+  if (typeof express !== 'function' || proto === undefined || proto === null || typeof proto.handle !== 'function') return false;
+  if (proto[INSTRUMENTED] === true || (proto.handle as Handle)[WRAPPED] === true) return false;
+  proto.handle = wrapHandle(proto.handle as Handle, options);
   Object.defineProperty(proto, INSTRUMENTED, { value: true, enumerable: false });
+  return true;
+}
+
+/**
+ * The same for one app, instead of `app.use(profiler())`: wraps this app's `handle`, so the
+ * request is traced before Express dispatches it and untraced requests skip the cost of
+ * one more router layer. Works for bundled apps. Returns false if `app` is not an Express
+ * app or is already instrumented.
+ */
+export function instrumentApp(app: unknown, options: ExpressProfilerOptions = {}): boolean {
+  const a = app as Record<string | symbol, unknown> | null;
+  if (typeof app !== 'function' || a === null || typeof a.handle !== 'function' || (a.handle as Handle)[WRAPPED] === true) return false;
+  a.handle = wrapHandle(a.handle as Handle, options);
   return true;
 }
 

@@ -1,5 +1,5 @@
 // Public surface of @osprofiler/express.
-export { profiler, instrumentExpress, isExpressInstrumented } from './hook';
+export { profiler, instrumentApp, instrumentExpress, isExpressInstrumented } from './hook';
 export type { ExpressMiddleware, Next } from './hook';
 export { registerExpress } from './auto';
 export { DEFAULT_OPTIONS } from './options';
