@@ -74,4 +74,27 @@ describe('automatic mode: child processes and worker threads (separate processes
       await store.close();
     }
   });
+
+  it('--import register, an ESM app with named imports: exec and thread points, the worker continues the trace', async () => {
+    const store = openStore();
+    try {
+      const r = spawnSync(process.execPath, ['--import', '@osprofiler/node/register', fixture('auto-parent-esm.mjs')], {
+        cwd: PKG,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: store.env(),
+      });
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout) as { baseId: string; stdout: string };
+      expect(out.stdout).toBe('esm\n');
+      const ps = await store.waitFor(out.baseId, 7);
+      expect(ps.map((p) => p.name).sort()).toEqual(['esm_request', 'exec', 'thread', 'worker', 'worker_async', 'worker_inner', 'worker_work']);
+      const req = ps.find((p) => p.name === 'esm_request')!;
+      expect(ps.find((p) => p.name === 'exec')!.parentId).toBe(req.traceId);
+      expect(ps.find((p) => p.name === 'thread')!.start).toMatchObject({ function: { name: 'worker-points.cjs' } });
+      expect(ps.find((p) => p.name === 'worker')!.parentId).toBe(ps.find((p) => p.name === 'thread')!.traceId);
+    } finally {
+      await store.close();
+    }
+  });
 });
