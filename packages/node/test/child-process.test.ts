@@ -97,6 +97,23 @@ describe('exec points (child_process, real processes)', () => {
     expect(ps[2].stop).toMatchObject({ etype: 'Error', message: `spawnSync ${cmd} ENOENT` });
   });
 
+  it('a timeout (exec) and an abort (spawn with a signal): the signal recorded, the abort as AbortError', async () => {
+    const t = await inTrace(async () => {
+      const timedOut = await promisify(exec)('sleep 5', { timeout: 50 }).catch((e: unknown) => e as { killed: boolean; signal: string });
+      const ac = new AbortController();
+      const c = spawn('sleep', ['5'], { signal: ac.signal });
+      const aborted = new Promise<Error>((resolve) => c.on('error', resolve));
+      setTimeout(() => ac.abort(), 20);
+      const closed = new Promise((resolve) => c.on('close', resolve));
+      return { timedOut, abortErr: (await aborted).name, closed: await closed };
+    });
+    expect([t.result.timedOut.killed, t.result.timedOut.signal, t.result.abortErr]).toEqual([true, 'SIGTERM', 'AbortError']);
+    const ps = execPoints(await store.points(t.baseId));
+    expect(ps[0].stop).toMatchObject({ exec: { exit_code: null, signal: 'SIGTERM' } });
+    expect(ps[0].stop).not.toHaveProperty('etype');
+    expect(ps[1].stop).toMatchObject({ exec: { exit_code: null, signal: 'SIGTERM' }, etype: 'AbortError' });
+  });
+
   it('sync forms: execSync, execFileSync (exit 3 throws as before), spawnSync', async () => {
     const t = await inTrace(() => {
       const a = execSync('echo hi', { encoding: 'utf8' });
