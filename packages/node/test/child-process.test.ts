@@ -99,7 +99,10 @@ describe('exec points (child_process, real processes)', () => {
 
   it('a timeout (exec) and an abort (spawn with a signal): the signal recorded, the abort as AbortError', async () => {
     const t = await inTrace(async () => {
-      const timedOut = await promisify(exec)('sleep 5', { timeout: 50 }).catch((e: unknown) => e as { killed: boolean; signal: string });
+      const timedOut = await promisify(exec)('sleep 5', { timeout: 50 }).then(
+        () => ({ killed: false, signal: '' }),
+        (e: unknown) => e as { killed: boolean; signal: string },
+      );
       const ac = new AbortController();
       const c = spawn('sleep', ['5'], { signal: ac.signal });
       const aborted = new Promise<Error>((resolve) => c.on('error', resolve));
