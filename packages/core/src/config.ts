@@ -25,6 +25,8 @@ export interface ProfilerConfig {
   sampling: Sampling | null;
   flushIntervalMs: number;
   maxBufferPoints: number;
+  /** How long the exit flush (`beforeExit`) may wait for the driver. */
+  exitFlushTimeoutMs: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<Omit<ProfilerConfig, 'host'>> = Object.freeze({
@@ -39,6 +41,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<ProfilerConfig, 'host'>> = Object.fre
   sampling: null,
   flushIntervalMs: 100,
   maxBufferPoints: 100_000,
+  exitFlushTimeoutMs: 2000,
 });
 
 /** Each field's environment variable (and, in the README table, Python's `[profiler]` name). */
@@ -55,6 +58,7 @@ export const ENV_NAMES: Readonly<Record<keyof ProfilerConfig, string>> = Object.
   sampling: 'OSPROFILER_SAMPLING',
   flushIntervalMs: 'OSPROFILER_FLUSH_INTERVAL_MS',
   maxBufferPoints: 'OSPROFILER_MAX_BUFFER_POINTS',
+  exitFlushTimeoutMs: 'OSPROFILER_EXIT_FLUSH_TIMEOUT_MS',
 });
 
 /** A bad configuration value; the message names the field and its env variable. */
@@ -94,6 +98,7 @@ export function resolveConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv 
     sampling: sampling(pick('sampling')),
     flushIntervalMs: int('flushIntervalMs', pick('flushIntervalMs'), DEFAULT_CONFIG.flushIntervalMs, 1, 60_000),
     maxBufferPoints: int('maxBufferPoints', pick('maxBufferPoints'), DEFAULT_CONFIG.maxBufferPoints, 1, 10_000_000),
+    exitFlushTimeoutMs: int('exitFlushTimeoutMs', pick('exitFlushTimeoutMs'), DEFAULT_CONFIG.exitFlushTimeoutMs, 0, 60_000),
   };
   if (config.sampling !== null && config.hmacKeys.length === 0) {
     throw new ConfigError('sampling', 'sampling needs hmacKeys: sampled traces sign their outgoing calls with the first key');

@@ -111,7 +111,7 @@ function installExitFlush(): void {
   exitHookInstalled = true;
   process.on('beforeExit', () => {
     const s = state;
-    if (s !== undefined && s.notifier.pending > 0) void s.notifier.flush();
+    if (s !== undefined && s.notifier.pending > 0) void s.notifier.flush(s.config.exitFlushTimeoutMs);
   });
 }
 

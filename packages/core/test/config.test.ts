@@ -24,6 +24,7 @@ describe('config', () => {
       OSPROFILER_SAMPLING: '1/10',
       OSPROFILER_FLUSH_INTERVAL_MS: '250',
       OSPROFILER_MAX_BUFFER_POINTS: '1000',
+      OSPROFILER_EXIT_FLUSH_TIMEOUT_MS: '500',
     };
     expect(Object.keys(env).sort()).toEqual(Object.values(ENV_NAMES).sort());
     expect(resolveConfig({}, env)).toEqual({
@@ -39,6 +40,7 @@ describe('config', () => {
       sampling: { everyNth: 10 },
       flushIntervalMs: 250,
       maxBufferPoints: 1000,
+      exitFlushTimeoutMs: 500,
     });
   });
 
