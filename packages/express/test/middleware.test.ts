@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import { configure, MemoryDriver, shutdown, traced } from '@osprofiler/core';
-import { profiler } from '../src/index';
+import { expressFailureCounts, profiler } from '../src/index';
 import { EXPRESS_VERSIONS, events, expressVersion, listen, loadExpress, request, signed, sleep, tsMs, waitFor, type Running, type StoredEvent } from './support';
 
 const KEY = 'SECRET_KEY';
@@ -384,6 +384,7 @@ describe('options', () => {
       expect((await request(`${s.url}/hello`, { headers: signed(KEY, base, parent) })).body).toBe('hi');
       await waitFor(async () => (await events(store, base)).length === 2);
     });
+    expect(expressFailureCounts().addInfo).toBe(1); // contained, counted, one warning
   });
 
   it('maxHeaderBytes: longer trace headers are ignored', async () => {
