@@ -57,3 +57,12 @@ export function stop(info?: object): void {
 export function unmatchedStopCount(): number {
   return runtime.unmatchedStops;
 }
+
+/**
+ * Runs `fn` outside any trace. For work that outlives the request it starts from (pool
+ * connections, sockets, timers): created inside a trace, every callback they ever fire
+ * would run in that request's context.
+ */
+export function untraced<R>(fn: () => R): R {
+  return storage.getStore() === undefined ? fn() : storage.exit(fn);
+}

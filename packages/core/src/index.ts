@@ -23,6 +23,9 @@ import * as sampling_ from './sampling';
 import * as setup_ from './setup';
 import * as clock_ from './clock';
 import * as storedEvent_ from './drivers/stored-event';
+import * as dbSql_ from './db/sql-info';
+import * as dbOptions_ from './db/options';
+import * as dbTraceDb_ from './db/trace-db';
 
 // --- wire types
 export type { Notification, NotificationInfo } from './notification';
@@ -76,6 +79,7 @@ export const clean = api_.clean;
 export const start = api_.start;
 export const stop = api_.stop;
 export const unmatchedStopCount = api_.unmatchedStopCount;
+export const untraced = api_.untraced;
 export type { TraceOptions } from './api';
 export const Point = point_.Point;
 export type Point = point_.Point;
@@ -110,3 +114,17 @@ export const continueFrom = setup_.continueFrom;
 export type { ConfigureOptions } from './setup';
 export type { NotifierStats } from './notifier';
 export const formatTimestamp = clock_.formatTimestamp;
+
+// --- database adapters: `sql` point info, shared options, the run-time trace_db switch
+export const sqlInfo = dbSql_.sqlInfo;
+export const boundStatement = dbSql_.boundStatement;
+export const safeParams = dbSql_.safeParams;
+export const roundMs = dbSql_.roundMs;
+export const CUT_MARKER = dbSql_.CUT_MARKER;
+export const resolveDbOptions = dbOptions_.resolveDbOptions;
+export const DEFAULT_DB_OPTIONS = dbOptions_.DEFAULT_DB_OPTIONS;
+export const ENV_DB_SHOW_PARAMS = dbOptions_.ENV_DB_SHOW_PARAMS;
+export const ENV_DB_MAX_STATEMENT_LENGTH = dbOptions_.ENV_DB_MAX_STATEMENT_LENGTH;
+export type { DbInstrumentationOptions, ResolvedDbOptions } from './db/options';
+export const setTraceDb = dbTraceDb_.setTraceDb;
+export const traceDbOn = dbTraceDb_.traceDbOn;

@@ -7,12 +7,9 @@
  * the shared prototypes, and act only for clients whose config was instrumented (a
  * transaction's client shares its parent's config) or for all in automatic mode.
  */
-import { get, openPoint, type Point, type Profiler } from '@osprofiler/core';
+import { get, openPoint, roundMs, sqlInfo, traceDbOn, untraced, type Point, type Profiler } from '@osprofiler/core';
 import { resolveOptions, type KnexInstrumentationOptions, type ResolvedKnexOptions } from './options';
-import { outsideTrace } from './outside';
 import { dbInfo, dbStopInfo } from './points';
-import { roundMs, sqlInfo } from './statement';
-import { traceDbOn } from './trace-db';
 
 interface ClientLike {
   config?: object;
@@ -222,7 +219,7 @@ function wrapOutside(orig: AnyFn, acquire: boolean): AnyFn {
     } catch {
       // unknown pool: go outside
     }
-    return outsideTrace(() => orig.apply(this, args));
+    return untraced(() => orig.apply(this, args));
   };
 }
 

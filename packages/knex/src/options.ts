@@ -1,52 +1,9 @@
-/** Options of `instrumentKnex(knex, options)`; env variables are the defaults' outer layer. */
-export interface KnexInstrumentationOptions {
-  /**
-   * Record each SQL statement as a `sql` point. Default: `setTraceDb()` if called, else
-   * core's `traceDb` (`OSPROFILER_TRACE_DB`), read at every statement. A function is
-   * called at every statement, so it can switch at run time.
-   */
-  traceDb?: boolean | (() => boolean);
-  /** Put the bindings into `sql` points (`db.params`). Default `OSPROFILER_DB_SHOW_PARAMS` or false. */
-  showParams?: boolean;
-  /** Statements longer than this are cut, with a marker. Default `OSPROFILER_DB_MAX_STATEMENT_LENGTH` or 4096. */
-  maxStatementLength?: number;
-}
+// The options every database adapter shares live in core (one trace_db switch, one set of
+// env variables); this package adds nothing of its own yet.
+import { DEFAULT_DB_OPTIONS, resolveDbOptions, type DbInstrumentationOptions, type ResolvedDbOptions } from '@osprofiler/core';
 
-export interface ResolvedKnexOptions {
-  traceDb: boolean | (() => boolean) | undefined;
-  showParams: boolean;
-  maxStatementLength: number;
-}
-
-export const DEFAULT_OPTIONS: Readonly<ResolvedKnexOptions> = Object.freeze({
-  traceDb: undefined,
-  showParams: false,
-  maxStatementLength: 4096,
-});
-
-export const ENV_SHOW_PARAMS = 'OSPROFILER_DB_SHOW_PARAMS';
-export const ENV_MAX_STATEMENT_LENGTH = 'OSPROFILER_DB_MAX_STATEMENT_LENGTH';
-
-function envBool(name: string): boolean | undefined {
-  const v = process.env[name]?.trim().toLowerCase();
-  if (v === undefined || v === '') return undefined;
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  return undefined; // a bad value is ignored: the adapter never throws into the app
-}
-
-function envInt(name: string): number | undefined {
-  const v = process.env[name]?.trim();
-  if (v === undefined || !/^\d+$/.test(v)) return undefined;
-  return Number(v);
-}
-
-/** Merges explicit options over env over `DEFAULT_OPTIONS`; out-of-range numbers are clamped. */
-export function resolveOptions(options: KnexInstrumentationOptions = {}): ResolvedKnexOptions {
-  const max = options.maxStatementLength ?? envInt(ENV_MAX_STATEMENT_LENGTH) ?? DEFAULT_OPTIONS.maxStatementLength;
-  return {
-    traceDb: options.traceDb ?? DEFAULT_OPTIONS.traceDb,
-    showParams: options.showParams ?? envBool(ENV_SHOW_PARAMS) ?? DEFAULT_OPTIONS.showParams,
-    maxStatementLength: Number.isFinite(max) ? Math.max(16, Math.floor(max)) : DEFAULT_OPTIONS.maxStatementLength,
-  };
-}
+/** Options of the adapter: see `DbInstrumentationOptions` in @osprofiler/core. */
+export type KnexInstrumentationOptions = DbInstrumentationOptions;
+export type ResolvedKnexOptions = ResolvedDbOptions;
+export const DEFAULT_OPTIONS: Readonly<ResolvedDbOptions> = DEFAULT_DB_OPTIONS;
+export const resolveOptions: (options?: DbInstrumentationOptions) => ResolvedDbOptions = resolveDbOptions;

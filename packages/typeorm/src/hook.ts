@@ -12,12 +12,9 @@
  *   statement, BEGIN/COMMIT included, with the real SQL.
  * Options live on the DataSource under a symbol; automatic mode traces every DataSource.
  */
-import { get, openPoint, type Point, type Profiler } from '@osprofiler/core';
+import { get, openPoint, roundMs, sqlInfo, traceDbOn, untraced, type Point, type Profiler } from '@osprofiler/core';
 import { resolveOptions, type ResolvedTypeormOptions, type TypeormInstrumentationOptions } from './options';
-import { outsideTrace } from './outside';
 import { dbInfo, dbStopInfo, type Kind } from './points';
-import { roundMs, sqlInfo } from './statement';
-import { traceDbOn } from './trace-db';
 
 type AnyFn = (...args: any[]) => any;
 
@@ -164,7 +161,7 @@ function instrumentRunner(qr: RunnerLike, ds: unknown): void {
       // Already holding its connection (every query after the first): nothing is created.
       if (get() === undefined || this.databaseConnection != null) return connect.apply(this, args);
       const t0 = performance.now();
-      const r = outsideTrace(() => connect.apply(this, args));
+      const r = untraced(() => connect.apply(this, args));
       if (state.waitMs === undefined && isThenable(r)) {
         r.then(
           () => {
@@ -179,7 +176,7 @@ function instrumentRunner(qr: RunnerLike, ds: unknown): void {
   if (typeof qr.release === 'function') {
     const release = qr.release;
     qr.release = function (this: RunnerLike, ...args: unknown[]) {
-      return get() === undefined ? release.apply(this, args) : outsideTrace(() => release.apply(this, args));
+      return get() === undefined ? release.apply(this, args) : untraced(() => release.apply(this, args));
     };
   }
 }

@@ -1,9 +1,9 @@
-import { getConfig } from '@osprofiler/core';
+import { getConfig } from '../setup';
 
 let override: boolean | undefined;
 
 /**
- * Switches `sql` points on or off at run time for every instrumented Knex instance
+ * Switches `sql` points on or off at run time for every instrumented database adapter (Knex, TypeORM, …)
  * (core's config is frozen, so this is the run-time switch); `undefined` goes back to
  * core's `traceDb` (`OSPROFILER_TRACE_DB`). A per-instance `traceDb` option wins.
  */
