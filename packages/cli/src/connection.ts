@@ -2,8 +2,7 @@
  * Connection strings: choose one (flag, then OSPROFILER_CONNECTION_STRING, then `file://`),
  * open the driver, and report failures without ever printing a password.
  */
-import { createRequire } from 'node:module';
-import { createDriver as coreCreateDriver, driverSchemes } from '@osprofiler/core';
+import { createDriver as coreCreateDriver } from '@osprofiler/core';
 import type { Driver } from '@osprofiler/core';
 import { CliError, CONNECTION_ENV, DEFAULT_CONNECTION_STRING } from './io';
 import type { CliIO } from './io';
@@ -50,22 +49,6 @@ export function redact(cs: string): string {
   return scrub(cs, cs);
 }
 
-/**
- * Backends outside core (redis, postgresql, …) register their schemes with core's registry
- * when `@osprofiler/drivers` is loaded. It is optional: load it only for a scheme core
- * does not know, and say nothing if it is not installed.
- */
-function loadOptionalDrivers(cs: string): void {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(cs)?.[1]?.toLowerCase() ?? cs.trim().toLowerCase();
-  if (driverSchemes().includes(scheme)) return;
-  try {
-    createRequire(__filename)('@osprofiler/drivers');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code !== 'MODULE_NOT_FOUND' || !e.message.includes('@osprofiler/drivers')) throw err;
-  }
-}
-
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -80,7 +63,6 @@ export async function openDriver(cs: string, io: CliIO): Promise<Driver> {
   }
   const create = io.createDriver ?? coreCreateDriver;
   try {
-    if (io.createDriver === undefined) loadOptionalDrivers(cs);
     return await create(cs);
   } catch (err) {
     throw new CliError(`cannot use connection string '${redact(cs)}': ${scrub(messageOf(err), cs)}`, 2);

@@ -2,6 +2,8 @@
  * Connection string → driver. Backends outside core (packages/drivers, the agent client)
  * register their schemes here; `memory://` and `file://` are built in.
  */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { Driver, DriverFactory, DriverOptions } from './driver';
 import { fileDriverFactory } from './drivers/file';
@@ -44,7 +46,7 @@ export async function createDriver(connectionString: string, options: Partial<Dr
     throw new Error(`invalid connection string "${redactConnectionString(cs)}": expected <scheme>://…`);
   }
   const scheme = url.protocol.slice(0, -1).toLowerCase();
-  const factory = factories.get(scheme);
+  const factory = factories.get(scheme) ?? loadOptionalPackage(scheme);
   if (factory === undefined) {
     throw new Error(`no storage driver for scheme "${scheme}" (known schemes: ${driverSchemes().join(', ')})`);
   }
@@ -64,6 +66,31 @@ export async function createDriver(connectionString: string, options: Partial<Dr
     }
     throw err;
   }
+}
+
+/**
+ * Backends outside core register their schemes when their package loads. Those packages
+ * are optional, so a connection string alone is enough: for a scheme core does not know,
+ * load the package that provides it if it is installed (next to core, or to the app).
+ */
+const OPTIONAL_PACKAGES: Readonly<Record<string, string>> = { agent: '@osprofiler/agent' };
+const DEFAULT_OPTIONAL_PACKAGE = '@osprofiler/drivers';
+
+function loadOptionalPackage(scheme: string): DriverFactory | undefined {
+  const pkg = OPTIONAL_PACKAGES[scheme] ?? DEFAULT_OPTIONAL_PACKAGE;
+  const bases = [__filename, require.main?.filename, join(process.cwd(), 'index.js')];
+  for (const base of bases) {
+    if (base === undefined) continue;
+    try {
+      createRequire(base)(pkg);
+      break;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      // Not installed there: try the next place. Anything else is the package's own error.
+      if (e.code !== 'MODULE_NOT_FOUND' || !e.message.includes(pkg)) throw err;
+    }
+  }
+  return factories.get(scheme);
 }
 
 function safeDecode(s: string): string {

@@ -4,21 +4,8 @@
  * append and returns), so a write here is notify + flush, then a check that the driver's
  * failure counters did not move; any failure or timeout throws, and the caller spools.
  */
-import { createRequire } from 'node:module';
-import { createDriver, driverSchemes } from '@osprofiler/core';
+import { createDriver } from '@osprofiler/core';
 import type { Driver, DriverOptions, Notification } from '@osprofiler/core';
-
-/** Backends outside core register when @osprofiler/drivers loads; it is optional. */
-export function loadOptionalDrivers(cs: string): void {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(cs)?.[1]?.toLowerCase() ?? cs.trim().toLowerCase();
-  if (driverSchemes().includes(scheme)) return;
-  try {
-    createRequire(__filename)('@osprofiler/drivers');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code !== 'MODULE_NOT_FOUND' || !e.message.includes('@osprofiler/drivers')) throw err;
-  }
-}
 
 function failures(d: Driver): number {
   const c = (d as { counters?: { dropped?: unknown; failed?: unknown } }).counters;
@@ -35,7 +22,6 @@ export class Backend {
     private readonly driverOptions: Partial<DriverOptions>,
     private readonly timeoutMs: number,
   ) {
-    loadOptionalDrivers(connectionString);
   }
 
   /** The driver, opened on first use (and again after an open failed). */
