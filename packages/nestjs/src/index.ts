@@ -5,3 +5,5 @@ export { ProfilerInterceptor } from './interceptor';
 export { DEFAULT_OPTIONS } from './options';
 export type { NestProfilerOptions, IgnorePath } from './options';
 export { nestFailureCounts } from './contained';
+export { Traced } from './traced';
+export type { TracedOptions } from './traced';
