@@ -26,6 +26,7 @@ import * as storedEvent_ from './drivers/stored-event';
 import * as dbSql_ from './db/sql-info';
 import * as dbOptions_ from './db/options';
 import * as dbTraceDb_ from './db/trace-db';
+import * as moduleHook_ from './module-hook';
 
 // --- wire types
 export type { Notification, NotificationInfo } from './notification';
@@ -128,3 +129,6 @@ export const ENV_DB_MAX_STATEMENT_LENGTH = dbOptions_.ENV_DB_MAX_STATEMENT_LENGT
 export type { DbInstrumentationOptions, ResolvedDbOptions } from './db/options';
 export const setTraceDb = dbTraceDb_.setTraceDb;
 export const traceDbOn = dbTraceDb_.traceDbOn;
+
+// --- automatic mode: one shared Module._load hook for every adapter
+export const onModuleLoad = moduleHook_.onModuleLoad;

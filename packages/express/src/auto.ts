@@ -6,8 +6,7 @@
  * The hook recognises the factory by its shape (`application.handle`, `Router`), so any
  * copy or version of Express is found, wherever it is installed.
  */
-import Module from 'node:module';
-import { resolveConfig } from '@osprofiler/core';
+import { onModuleLoad, resolveConfig } from '@osprofiler/core';
 import { contained } from './contained';
 import { instrumentExpress } from './hook';
 
@@ -34,24 +33,6 @@ export function registerExpress(env: NodeJS.ProcessEnv = process.env): boolean {
     return false;
   }
   g[REGISTERED] = true;
-  const M = Module as unknown as { _load: (request: string, parent: unknown, isMain: boolean) => unknown; _cache: Record<string, { exports?: unknown }> };
-  const load = M._load;
-  M._load = function osprofilerLoad(this: unknown, _request: string, _parent: unknown, _isMain: boolean) {
-    // eslint-disable-next-line prefer-rest-params
-    const exports = load.apply(this, arguments as unknown as [string, unknown, boolean]);
-    if (looksLikeExpress(exports)) {
-      try {
-        instrumentExpress(exports);
-      } catch (err) {
-        contained('register.instrument', err);
-      }
-    }
-    return exports;
-  };
-  try {
-    for (const m of Object.values(M._cache)) if (m !== undefined && looksLikeExpress(m.exports)) instrumentExpress(m.exports);
-  } catch (err) {
-    contained('register.cache', err);
-  }
+  onModuleLoad('express', looksLikeExpress, instrumentExpress);
   return true;
 }

@@ -1,24 +1,18 @@
 /**
- * Failures inside the middleware never reach the application: they are counted per place
- * and reported once per place as a process warning (core's own counter is internal).
+ * Failures inside the middleware never reach the application: they are counted by core
+ * (`failureCounts()`) under `express.<place>` and reported once per place as a warning.
  */
-const counts = new Map<string, number>();
+import { failureCounts, recordFailure } from '@osprofiler/core';
+
+const PREFIX = 'express.';
 
 export function contained(where: string, err: unknown): void {
-  const n = (counts.get(where) ?? 0) + 1;
-  counts.set(where, n);
-  if (n !== 1) return;
-  try {
-    const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    process.emitWarning(`osprofiler: express.${where} failed (further failures here are only counted): ${msg}`, {
-      code: 'OSPROFILER_CONTAINED_FAILURE',
-    });
-  } catch {
-    // emitWarning must not hurt the host either.
-  }
+  recordFailure(PREFIX + where, err);
 }
 
-/** Contained failures of this package per place, since start-up. */
+/** Contained failures of this package per place (core's counts under `express.`). */
 export function expressFailureCounts(): Record<string, number> {
-  return Object.fromEntries(counts);
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(failureCounts())) if (k.startsWith(PREFIX)) out[k.slice(PREFIX.length)] = v;
+  return out;
 }
