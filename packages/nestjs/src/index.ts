@@ -7,3 +7,4 @@ export type { NestProfilerOptions, IgnorePath } from './options';
 export { nestFailureCounts } from './contained';
 export { Traced } from './traced';
 export type { TracedOptions } from './traced';
+export { ProfilerTcpSerializer, ProfilerTcpDeserializer, TCP_FIELD } from './tcp';

@@ -6,6 +6,7 @@ import type { DynamicModule, FactoryProvider, ModuleMetadata, Provider } from '@
 import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
 import { configure } from '@osprofiler/core';
 import { contained } from './contained';
+import { hookClients } from './client-hook';
 import { attachExpress, hookExceptions } from './hook';
 import { ProfilerInterceptor } from './interceptor';
 import { ADAPTER_FIELDS, type NestProfilerOptions } from './options';
@@ -44,6 +45,11 @@ export function setUp(options: NestProfilerOptions, host: HttpAdapterHost | unde
   const tracer = createTracer(options);
   if (tracer === undefined) return { tracer, platform: undefined };
   hookExceptions();
+  try {
+    hookClients();
+  } catch (err) {
+    contained('clients', err);
+  }
   let platform: string | undefined;
   try {
     const adapter = host?.httpAdapter;
@@ -68,7 +74,7 @@ function providers(optionsProvider: Provider): Provider[] {
     {
       provide: APP_INTERCEPTOR,
       // Depends on the set-up so the platform is attached before the app serves.
-      useFactory: (_setup: ProfilerSetup) => new ProfilerInterceptor(),
+      useFactory: (setup: ProfilerSetup) => new ProfilerInterceptor(setup.tracer !== undefined),
       inject: [PROFILER_SETUP],
     },
   ];

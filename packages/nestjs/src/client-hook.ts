@@ -1,0 +1,90 @@
+/**
+ * Outgoing microservice messages. `ClientProxy.send`/`emit` are the one entry every Nest
+ * client transport shares (NATS, RabbitMQ, TCP, Redis, MQTT, Kafka), and Nest has no
+ * client-side interceptor, so both are wrapped on `ClientProxy.prototype` (once per copy of
+ * @nestjs/microservices). Outside a trace the wrapper calls the original after one context
+ * lookup. Inside a trace a call opens an `rpc` point, carries its signed trace info with
+ * the message (see carry.ts) and returns an Observable that subscribes the original inside
+ * the point; the point stops when the reply completes or errors (send), or when the event
+ * is published (emit).
+ */
+import { get, openPoint, traceHeaders, type Point } from '@osprofiler/core';
+import { Observable, type Observer } from 'rxjs';
+import { withTraceInfo, microservices } from './carry';
+import { contained } from './contained';
+import { patternString, rpcInfo, transportOf } from './rpc-points';
+
+const WRAPPED = Symbol.for('osprofiler.nestjs.wrapped');
+
+type Send = ((this: unknown, pattern: unknown, data: unknown) => Observable<unknown>) & { [WRAPPED]?: true };
+
+function open(client: unknown, pattern: unknown, data: unknown): { point: Point; data: unknown } | undefined {
+  try {
+    const transport = transportOf(client);
+    const point = openPoint('rpc', rpcInfo(transport, patternString(pattern)));
+    if (point === undefined) return undefined;
+    const h = traceHeaders(point.profiler);
+    return { point, data: h === undefined ? data : withTraceInfo(transport, data, h) };
+  } catch (err) {
+    contained('client.open', err);
+    return undefined;
+  }
+}
+
+function stopping(point: Point, subscriber?: Observer<unknown>): Partial<Observer<unknown>> {
+  return {
+    next: (v) => subscriber?.next(v),
+    error: (e: unknown) => {
+      point.fail(e);
+      subscriber?.error(e);
+    },
+    complete: () => {
+      point.stop();
+      subscriber?.complete();
+    },
+  };
+}
+
+/** Wraps `ClientProxy.prototype.send` and `emit`. Returns false when @nestjs/microservices is absent. */
+export function hookClients(): boolean {
+  const m = microservices() as { ClientProxy?: { prototype: Record<string, unknown> } } | null;
+  const proto = m?.ClientProxy?.prototype;
+  if (proto === undefined || typeof proto.send !== 'function' || typeof proto.emit !== 'function') return false;
+  if ((proto.send as Send)[WRAPPED] !== true) {
+    const send = proto.send as Send;
+    const wrapped: Send = function send_(this: unknown, pattern, data) {
+      if (get() === undefined) return send.call(this, pattern, data);
+      const o = open(this, pattern, data);
+      if (o === undefined) return send.call(this, pattern, data);
+      const source = o.point.run(() => send.call(this, pattern, o.data));
+      return new Observable<unknown>((subscriber) => {
+        const sub = o.point.run(() => source.subscribe(stopping(o.point, subscriber)));
+        return () => {
+          sub.unsubscribe();
+          o.point.stop();
+        };
+      });
+    };
+    Object.defineProperty(wrapped, WRAPPED, { value: true });
+    proto.send = wrapped;
+  }
+  if ((proto.emit as Send)[WRAPPED] !== true) {
+    const emit = proto.emit as Send;
+    const wrapped: Send = function emit_(this: unknown, pattern, data) {
+      if (get() === undefined) return emit.call(this, pattern, data);
+      const o = open(this, pattern, data);
+      if (o === undefined) return emit.call(this, pattern, data);
+      // Nest publishes an event at once (a connected, hot source); the point ends with it.
+      const source = o.point.run(() => emit.call(this, pattern, o.data));
+      try {
+        source.subscribe(stopping(o.point));
+      } catch (err) {
+        contained('client.emit', err);
+      }
+      return source;
+    };
+    Object.defineProperty(wrapped, WRAPPED, { value: true });
+    proto.emit = wrapped;
+  }
+  return true;
+}
