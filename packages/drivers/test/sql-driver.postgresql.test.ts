@@ -1,5 +1,42 @@
 /** postgresql:// against the real PostgreSQL on 127.0.0.1:5432 (db test), tables of its own. */
+import { randomUUID } from 'node:crypto';
+import { createDriver } from '@osprofiler/core';
+import type { Notification } from '@osprofiler/core';
+import { expect, it } from 'vitest';
+import { PostgresDriver } from '../src/index';
 import { sqlDriverCases } from './support/sql-cases';
-import { postgresAccess } from './support/sql';
+import { postgresAccess, POSTGRES_URL, uniquePrefix } from './support/sql';
 
 sqlDriverCases('postgresql', postgresAccess);
+
+it('postgresql:// the server drops our connections: later writes go through new ones, failures are counted', async () => {
+  const sql = postgresAccess();
+  const prefix = uniquePrefix();
+  const app = `osp_${prefix}`;
+  const driver = (await createDriver(`${POSTGRES_URL}?table_prefix=${prefix}&application_name=${app}`)) as PostgresDriver;
+  try {
+    const baseId = randomUUID();
+    const note = (i: number): Notification => ({
+      name: `p${i}-start`, base_id: baseId, trace_id: `t${i}`, parent_id: baseId,
+      timestamp: `2026-11-23T05:00:00.00000${i}`, info: { host: 'h' }, project: null, service: 's',
+    });
+    await driver.notify([note(1)]);
+    const killed = await sql.query<{ ok: boolean }>(
+      'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [app]);
+    expect(killed.length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 300));
+    const results = await Promise.allSettled([2, 3, 4].map((i) => driver.notify([note(i)])));
+    await driver.notify([note(5)]);
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    expect(driver.counters.written).toBe(2 + ok);
+    expect(driver.counters.failed).toBe(3 - ok);
+    const stored = (await driver.getReport(baseId)).children.map((c) => c.info.name);
+    expect(stored).toContain('p1');
+    expect(stored).toContain('p5');
+    expect(stored).toHaveLength(2 + ok);
+  } finally {
+    await driver.close();
+    await sql.dropTables(prefix);
+    await sql.close();
+  }
+});
