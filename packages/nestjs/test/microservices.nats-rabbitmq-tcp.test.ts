@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { Controller, Module, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   ClientProxyFactory,
@@ -64,7 +64,7 @@ function forged(): { info: string; hmac: string } {
 
 interface Case {
   transport: 'nats' | 'rmq' | 'tcp';
-  server(module: unknown): Promise<INestMicroservice>;
+  server(module: Type<unknown>): Promise<INestMicroservice>;
   client(server: INestMicroservice): ClientProxy;
   /** A client whose messages carry forged trace info (sent outside any trace). */
   forgedSend(server: INestMicroservice, pattern: string, data: unknown): Promise<unknown>;
