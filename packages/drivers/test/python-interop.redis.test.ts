@@ -4,7 +4,7 @@
  * wrote are read by ours, and one trace written by both is one tree for both CLIs.
  * Fails (never skips) without Python OSProfiler.
  */
-import { configure, flush, formatReportJson, get, run, shutdown, traced } from '@osprofiler/core';
+import { configure, continueFrom, flush, formatReportJson, get, run, shutdown, traced, traceHeaders } from '@osprofiler/core';
 import type { Report, ReportNode } from '@osprofiler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register'; // registers redis:// with core
@@ -119,11 +119,18 @@ describe('Python writes, Node reads', () => {
 });
 
 describe('one trace, both languages', () => {
-  it('begun in Python, continued by Node: one report, the same tree from both CLIs', async () => {
+  it('begun in Python, continued by Node through signed headers: one report, the same tree from both CLIs', async () => {
     const baseId = redis.track(peer(['emit', '--key', HMAC_KEY, '--connection', CS, '--service', 'pysvc']).trim());
     const inner = find(await driver.getReport(baseId), 'peer_inner');
-    // As a Node service called from inside Python's peer_inner would (X-Trace-Info parent_id).
-    await inTrace(everyKind, { baseId, parentId: inner.trace_id });
+    // The signed headers Python sends from inside peer_inner (get_trace_id_headers), and a
+    // Node service that verifies them and continues the trace.
+    const headers = JSON.parse(peer(['headers', '--key', HMAC_KEY, '--base-id', baseId, '--parent-id', inner.trace_id])) as Record<string, string>;
+    expect(Object.keys(headers).sort()).toEqual(['X-Trace-HMAC', 'X-Trace-Info']);
+    const continued = await continueFrom({ 'x-trace-info': headers['X-Trace-Info'], 'x-trace-hmac': headers['X-Trace-HMAC'] }, async () => {
+      await everyKind();
+      return get()?.baseId;
+    });
+    expect(continued).toBe(baseId);
     await flush();
 
     const report = await driver.getReport(baseId);
@@ -141,15 +148,19 @@ describe('one trace, both languages', () => {
     expect(nodeCli(['trace', 'show', '--dot', baseId, '--connection-string', CS]).stdout).toBe(dot.stdout);
   });
 
-  it('begun in Node, continued by Python: one report, the same tree from both CLIs', async () => {
+  it('begun in Node, continued by Python from our signed headers: one report, the same tree from both CLIs', async () => {
     let wsgiId = '';
     const baseId = redis.track(
       await run({ hmacKey: HMAC_KEY }, () =>
         traced('wsgi', { request: { method: 'GET', path: '/mixed', query: '', scheme: 'http' } }, async () => {
           const p = get()!;
           wsgiId = p.currentId;
-          // Python continues the trace under our wsgi point, as behind an outgoing HTTP call.
-          peer(['emit', '--key', HMAC_KEY, '--connection', CS, '--base-id', p.baseId, '--parent-id', p.currentId, '--service', 'pysvc']);
+          // The headers an outgoing call from here carries, verified by Python's signed_unpack;
+          // Python then continues the trace with what it unpacked.
+          const h = traceHeaders()!;
+          const unpacked = JSON.parse(peer(['verify', '--key', HMAC_KEY, '--info', h['X-Trace-Info'], '--hmac', h['X-Trace-HMAC']])) as Record<string, string>;
+          expect(unpacked).toEqual({ base_id: p.baseId, parent_id: wsgiId, hmac_key: HMAC_KEY });
+          peer(['emit', '--key', HMAC_KEY, '--connection', CS, '--base-id', unpacked.base_id, '--parent-id', unpacked.parent_id, '--service', 'pysvc']);
           return p.baseId;
         }),
       ),
