@@ -4,7 +4,9 @@
  * HTTP: the `wsgi` point must be open before Nest's middleware, guards and pipes run
  * (guards run before interceptors), so it starts where the platform receives the request:
  * on Express, the app's `handle` is wrapped (what @osprofiler/express's `instrumentApp`
- * does; no extra middleware layer, untraced requests pay one header lookup).
+ * does; no extra middleware layer, untraced requests pay one header lookup). On Fastify,
+ * the HTTP server's `request` listener (Fastify's whole request handling, its `onRequest`
+ * hooks and Nest's middleware included) is wrapped the same way.
  *
  * Exceptions: Nest catches every exception of a route (guards, pipes, interceptors,
  * handler) in its router proxy and passes it to the route's `ExceptionsHandler.next`,
@@ -15,6 +17,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { contained } from './contained';
+import { platformRoute } from './points';
 import { stateOf } from './state';
 import type { Tracer } from './tracer';
 
@@ -38,6 +41,28 @@ export function attachExpress(app: unknown, tracer: Tracer): boolean {
   return true;
 }
 
+type Listener = ((this: unknown, req: IncomingMessage, res: ServerResponse) => unknown) & { [WRAPPED]?: true };
+
+/** Wraps the `request` listeners of a Fastify instance's HTTP server. Returns false when there is none to wrap. */
+export function attachFastify(instance: unknown, tracer: Tracer): boolean {
+  const server = (instance as { server?: { listeners?(e: string): unknown[]; removeListener?(e: string, l: unknown): void; on?(e: string, l: unknown): void } } | null)?.server;
+  if (server === undefined || typeof server.listeners !== 'function' || typeof server.on !== 'function' || typeof server.removeListener !== 'function') return false;
+  const listeners = server.listeners('request') as Listener[];
+  if (listeners.length === 0 || listeners.some((l) => l[WRAPPED] === true)) return false;
+  for (const original of listeners) {
+    const wrapped: Listener = function request(this: unknown, req, res) {
+      if (!tracer.sampling && req.headers['x-trace-hmac'] === undefined) return original.call(this, req, res);
+      const point = tracer.begin(req, res);
+      if (point === undefined) return original.call(this, req, res);
+      return point.run(() => original.call(this, req, res));
+    };
+    Object.defineProperty(wrapped, WRAPPED, { value: true, enumerable: false });
+    server.removeListener('request', original);
+    server.on('request', wrapped);
+  }
+  return true;
+}
+
 interface ArgsHost {
   getArgByIndex?(i: number): unknown;
   getType?(): string;
@@ -53,10 +78,13 @@ export function hookExceptions(): void {
     const original = proto.next as (this: unknown, exception: unknown, host: ArgsHost) => unknown;
     const next = function next(this: unknown, exception: unknown, host: ArgsHost) {
       try {
-        const s = stateOf(host?.getArgByIndex?.(0));
+        const req = host?.getArgByIndex?.(0);
+        const s = stateOf(req);
         if (s !== undefined && !s.hasError) {
           s.hasError = true;
           s.error = exception;
+          // On Fastify the route is known from its request object, not from Node's.
+          if (s.route === undefined) s.route = platformRoute(req);
         }
       } catch (err) {
         contained('exceptions', err);

@@ -7,7 +7,7 @@ import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
 import { configure } from '@osprofiler/core';
 import { contained } from './contained';
 import { hookClients } from './client-hook';
-import { attachExpress, hookExceptions } from './hook';
+import { attachExpress, attachFastify, hookExceptions } from './hook';
 import { ProfilerInterceptor } from './interceptor';
 import { ADAPTER_FIELDS, type NestProfilerOptions } from './options';
 import { createTracer, type Tracer } from './tracer';
@@ -19,7 +19,7 @@ export const PROFILER_SETUP = Symbol.for('osprofiler.nestjs.setup');
 
 export interface ProfilerSetup {
   readonly tracer: Tracer | undefined;
-  /** The HTTP platform the module attached to: 'express', or undefined (none, or not supported). */
+  /** The HTTP platform the module attached to: 'express', 'fastify', or undefined (none, or not supported). */
   readonly platform: string | undefined;
 }
 
@@ -56,6 +56,7 @@ export function setUp(options: NestProfilerOptions, host: HttpAdapterHost | unde
     if (adapter !== undefined && adapter !== null) {
       const type = adapter.getType();
       if (type === 'express' && attachExpress(adapter.getInstance(), tracer)) platform = 'express';
+      else if (type === 'fastify' && attachFastify(adapter.getInstance(), tracer)) platform = 'fastify';
     }
   } catch (err) {
     contained('attach', err);

@@ -24,8 +24,13 @@ export interface RequestState {
 
 export type Marked = Record<symbol, unknown>;
 
+/** The state of a traced request: Node's request (Express) or its `raw` one (a FastifyRequest). */
 export function stateOf(req: unknown): RequestState | undefined {
   if (req === null || typeof req !== 'object') return undefined;
-  const s = (req as Marked)[STATE];
+  let s = (req as Marked)[STATE];
+  if (s === undefined) {
+    const raw = (req as { raw?: unknown }).raw;
+    if (raw !== null && typeof raw === 'object') s = (raw as Marked)[STATE];
+  }
   return s === null ? undefined : (s as RequestState | undefined);
 }

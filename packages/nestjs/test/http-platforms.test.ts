@@ -4,13 +4,14 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Controller, ForbiddenException, Get, Inject, Injectable, Module, NotFoundException, Param, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { INestApplication } from '@nestjs/common';
 import { MemoryDriver, shutdown, traced } from '@osprofiler/core';
-import { ProfilerModule } from '../src/index';
+import { PROFILER_SETUP, ProfilerModule, type ProfilerSetup } from '../src/index';
 import { comparable, events, request, signed, waitFor } from './support';
 
 const KEY = 'SECRET_KEY';
-const STORE = 'nest-http-express';
+const STORE = 'nest-http-platforms';
 const store = new MemoryDriver({}, STORE);
 
 @Injectable()
@@ -49,25 +50,27 @@ class UsersController {
 @Module({ controllers: [UsersController], providers: [UsersService] })
 class UsersModule {}
 
-async function start(traced: boolean): Promise<{ app: INestApplication; url: string }> {
+type Platform = 'express' | 'fastify';
+
+async function start(platform: Platform, traced: boolean): Promise<{ app: INestApplication; url: string }> {
   @Module({
     imports: [UsersModule, ...(traced ? [ProfilerModule.forRoot({ enabled: true, hmacKeys: [KEY], connectionString: `memory://${STORE}`, flushIntervalMs: 5 })] : [])],
   })
   class AppModule {}
-  const app = await NestFactory.create(AppModule, { logger: false });
+  const app = platform === 'express' ? await NestFactory.create(AppModule, { logger: false }) : await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false });
   app.setGlobalPrefix('api');
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}` };
 }
 
-describe('ProfilerModule.forRoot on the Express platform', () => {
+describe.each(['express', 'fastify'] as const)('ProfilerModule.forRoot on the %s platform', (platform) => {
   let plain: { app: INestApplication; url: string };
   let withProfiler: { app: INestApplication; url: string };
 
   beforeAll(async () => {
-    plain = await start(false);
-    withProfiler = await start(true);
+    plain = await start(platform, false);
+    withProfiler = await start(platform, true);
   });
   afterAll(async () => {
     await plain?.app.close();
@@ -76,6 +79,7 @@ describe('ProfilerModule.forRoot on the Express platform', () => {
   });
 
   it('a signed request gets a wsgi point with route template, controller and handler; work inside nests under it', async () => {
+    expect(withProfiler.app.get<ProfilerSetup>(PROFILER_SETUP).platform).toBe(platform);
     const base = randomUUID();
     const r = await request(`${withProfiler.url}/api/users/42?x=1`, { headers: signed(KEY, base, base) });
     expect(r.status).toBe(200);
