@@ -17,6 +17,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { contained } from './contained';
+import { get } from '@osprofiler/core';
+import { internalsEnabled, pointAround } from './internals';
 import { platformRoute } from './points';
 import { stateOf } from './state';
 import type { Tracer } from './tracer';
@@ -89,6 +91,9 @@ export function hookExceptions(): void {
       } catch (err) {
         contained('exceptions', err);
       }
+      if (internalsEnabled() && get() !== undefined) {
+        return pointAround('filter', { function: { name: 'ExceptionsHandler.next' }, nest: { exception: nameOf(exception) } }, () => original.call(this, exception, host));
+      }
       return original.call(this, exception, host);
     };
     Object.defineProperty(next, WRAPPED, { value: true, enumerable: false });
@@ -96,4 +101,8 @@ export function hookExceptions(): void {
   } catch (err) {
     contained('exceptions.hook', err);
   }
+}
+
+function nameOf(err: unknown): string {
+  return (err as { constructor?: { name?: string } } | null)?.constructor?.name ?? typeof err;
 }

@@ -8,6 +8,7 @@ import { configure } from '@osprofiler/core';
 import { contained } from './contained';
 import { hookClients } from './client-hook';
 import { attachExpress, attachFastify, hookExceptions } from './hook';
+import { hookInternals } from './internals';
 import { ProfilerInterceptor } from './interceptor';
 import { ADAPTER_FIELDS, type NestProfilerOptions } from './options';
 import { createTracer, type Tracer } from './tracer';
@@ -45,6 +46,7 @@ export function setUp(options: NestProfilerOptions, host: HttpAdapterHost | unde
   const tracer = createTracer(options);
   if (tracer === undefined) return { tracer, platform: undefined };
   hookExceptions();
+  if (options.traceInternals === true) hookInternals((i) => i instanceof ProfilerInterceptor);
   try {
     hookClients();
   } catch (err) {

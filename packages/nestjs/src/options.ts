@@ -13,14 +13,17 @@ export interface NestProfilerOptions extends ConfigureOptions {
   ignorePaths?: readonly IgnorePath[];
   /** Trace headers longer than this (characters) are ignored. */
   maxHeaderBytes?: number;
+  /** Guards, pipes, interceptors and exception filters each get a nested point. Default false. */
+  traceInternals?: boolean;
 }
 
 /** The fields of `NestProfilerOptions` that belong to this adapter, not to core's configuration. */
-export const ADAPTER_FIELDS = ['ignorePaths', 'maxHeaderBytes'] as const;
+export const ADAPTER_FIELDS = ['ignorePaths', 'maxHeaderBytes', 'traceInternals'] as const;
 
 export const DEFAULT_OPTIONS = Object.freeze({
   ignorePaths: Object.freeze([]) as readonly IgnorePath[],
   maxHeaderBytes: 8192,
+  traceInternals: false,
 });
 
 export type { Sampling };
