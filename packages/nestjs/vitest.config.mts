@@ -6,6 +6,6 @@ export default defineConfig({
     ...sharedTestConfig,
     // Load the built @osprofiler/core with Node itself (as the real binary does), not
     // through vite's transform: the workspace symlink would otherwise make it "source".
-    server: { deps: { external: [/\/packages\/(core|express)\/dist\//] } },
+    server: { deps: { external: [/\/packages\/(core|express|typeorm)\/dist\//] } },
   },
 });
