@@ -12,6 +12,7 @@
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { Driver, DriverFactory, DriverOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
 import { connectError, endpointOf } from '../errors';
+import { IdleUnref, type Unrefable } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
 import { requirePeer } from '../optional';
 import { MESSAGE_PROPERTIES, notificationBody } from './message';
@@ -28,6 +29,7 @@ export class AmqpDriver implements Driver {
   readonly scheme = 'amqp';
   readonly counters: DriverCounters = newCounters();
   private readonly inflight = new InFlight();
+  private readonly keep = new IdleUnref();
   private link: Link | undefined;
   private connecting: Promise<Link> | undefined;
   private closed = false;
@@ -45,6 +47,12 @@ export class AmqpDriver implements Driver {
 
   private adopt(link: Link): void {
     this.link = link;
+    // amqplib internals (no public API): the socket, and the heartbeat timers, which must
+    // not keep the process alive either.
+    const inner = (link.connection as unknown as { connection?: { stream?: Unrefable; heartbeater?: { sendTimer?: NodeJS.Timeout; recvTimer?: NodeJS.Timeout } } }).connection;
+    this.keep.add(inner?.stream);
+    inner?.heartbeater?.sendTimer?.unref?.();
+    inner?.heartbeater?.recvTimer?.unref?.();
     const lost = (): void => {
       if (this.link === link) this.link = undefined;
     };
@@ -69,7 +77,7 @@ export class AmqpDriver implements Driver {
     // Serialise now: the caller may reuse its objects once we return.
     const nowMs = Date.now();
     const bodies = batch.map((n) => notificationBody(n, { publisherId: this.settings.publisherId, nowMs }));
-    return this.inflight.track(this.publish(bodies));
+    return this.inflight.track(this.keep.run(() => this.publish(bodies)));
   }
 
   private async publish(bodies: Buffer[]): Promise<void> {
@@ -121,7 +129,7 @@ export class AmqpDriver implements Driver {
     this.closed = true;
     const link = this.link;
     this.link = undefined;
-    if (link !== undefined) await link.connection.close().catch(() => undefined);
+    if (link !== undefined) await this.keep.run(() => link.connection.close()).catch(() => undefined);
   }
 }
 

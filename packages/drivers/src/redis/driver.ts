@@ -10,6 +10,7 @@ import type { Redis as RedisClient } from 'ioredis';
 import { buildReport, pyDumps } from '@osprofiler/core';
 import type { Driver, DriverFactory, DriverOptions, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
 import { connectError } from '../errors';
+import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
 import { requirePeer } from '../optional';
 import { parseStoredEvent } from '../stored-event';
@@ -32,6 +33,8 @@ export class RedisDriver implements Driver {
     readonly settings: Readonly<RedisSettings>,
     private readonly client: RedisClient,
     readonly counters: DriverCounters = newCounters(),
+    /** Keeps the socket from holding the process open while nothing is in flight. */
+    private readonly keep: IdleUnref = new IdleUnref(),
   ) {}
 
   /** The store's endpoint, for messages: `host:port/db` (never the password). */
@@ -67,7 +70,7 @@ export class RedisDriver implements Driver {
       if (ttlSeconds > 0) p.set(key, value, 'EX', ttlSeconds);
       else p.set(key, value);
     }
-    return this.inflight.track(this.exec(p, batch.length));
+    return this.inflight.track(this.keep.run(() => this.exec(p, batch.length)));
   }
 
   private async exec(p: ReturnType<RedisClient['pipeline']>, points: number): Promise<void> {
@@ -88,7 +91,11 @@ export class RedisDriver implements Driver {
     this.counters.batches++;
   }
 
-  async getReport(baseId: string): Promise<Report> {
+  getReport(baseId: string): Promise<Report> {
+    return this.keep.run(() => this.readReport(baseId));
+  }
+
+  private async readReport(baseId: string): Promise<Report> {
     const events: Record<string, unknown>[] = [];
     const add = (text: string | null): void => {
       const ev = text === null ? undefined : parseStoredEvent(text);
@@ -109,7 +116,11 @@ export class RedisDriver implements Driver {
    * shows its SECOND-newest event (`LINDEX key 1`), and a list with one event is skipped
    * (as Python 4.x; 3.4.3 crashes on it).
    */
-  async listTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
+  listTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
+    return this.keep.run(() => this.readTraces(options));
+  }
+
+  private async readTraces(options: ListOptions): Promise<TraceSummary[]> {
     const out = await this.listLegacy();
     const keys = await this.scanAll(NAMESPACE_OPT + '*');
     for (let i = 0; i < keys.length; i += READ_CHUNK) {
@@ -139,7 +150,11 @@ export class RedisDriver implements Driver {
   }
 
   /** Traces indexed with an error (written only while filterErrorTrace is on), newest first. */
-  async listErrorTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
+  listErrorTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
+    return this.keep.run(() => this.readErrorTraces(options));
+  }
+
+  private async readErrorTraces(options: ListOptions): Promise<TraceSummary[]> {
     const keys = await this.scanAll(NAMESPACE_ERROR + '*');
     const byId = new Map<string, TraceSummary>();
     for (let i = 0; i < keys.length; i += READ_CHUNK) {
@@ -175,10 +190,10 @@ export class RedisDriver implements Driver {
     await this.flush(timeoutMs);
     this.closed = true;
     try {
-      await Promise.race([
+      await this.keep.run(() => Promise.race([
         this.client.quit(),
         new Promise((_, reject) => setTimeout(() => reject(new Error('quit timed out')), timeoutMs).unref()),
-      ]);
+      ]));
     } catch {
       this.client.disconnect();
     }
@@ -235,7 +250,11 @@ export async function createRedisDriver(url: URL, options: Partial<DriverOptions
     throw connectError('redis', `${endpoint}/${settings.db}`, firstError ?? err);
   }
   started = true;
-  return new RedisDriver(settings, client, counters);
+  const keep = new IdleUnref();
+  keep.add(client.stream);
+  // A reconnect makes a new socket.
+  client.on('connect', () => keep.add(client.stream));
+  return new RedisDriver(settings, client, counters, keep);
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

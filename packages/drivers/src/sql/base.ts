@@ -11,6 +11,7 @@
  */
 import { buildReport } from '@osprofiler/core';
 import type { Driver, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
 import { parseStoredEvent } from '../stored-event';
 import { microsToTimestamp } from '../timestamp';
@@ -40,6 +41,8 @@ export abstract class SqlDriver implements Driver {
   readonly counters: DriverCounters = newCounters();
   readonly tables: TableNames;
   private readonly inflight = new InFlight();
+  /** Client sockets a dialect hands over, unref'd while nothing is in flight. */
+  protected readonly keep = new IdleUnref();
   private pruneTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<SqlPruneResult> | undefined;
   protected closed = false;
@@ -77,7 +80,7 @@ export abstract class SqlDriver implements Driver {
     const { points, errors, rejected } = toRows(batch, this.settings.filterErrorTrace);
     this.counters.failed += rejected;
     if (points.length === 0) return Promise.resolve();
-    return this.inflight.track(this.write(points, errors));
+    return this.inflight.track(this.keep.run(() => this.write(points, errors)));
   }
 
   private async write(points: PointRow[], errors: Map<string, string>): Promise<void> {
@@ -94,7 +97,7 @@ export abstract class SqlDriver implements Driver {
 
   async getReport(baseId: string): Promise<Report> {
     const events: Record<string, unknown>[] = [];
-    for (const text of await this.selectEvents(baseId)) {
+    for (const text of await this.keep.run(() => this.selectEvents(baseId))) {
       const ev = parseStoredEvent(text);
       if (ev !== undefined) events.push(ev);
     }
@@ -103,18 +106,18 @@ export abstract class SqlDriver implements Driver {
 
   /** Every trace with its earliest event's timestamp, newest first. */
   async listTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
-    return summaries(await this.selectTraces(limitOf(options)));
+    return summaries(await this.keep.run(() => this.selectTraces(limitOf(options))));
   }
 
   /** Traces indexed with an error (only while filterErrorTrace is on), with that error's time, newest first. */
   async listErrorTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
-    return summaries(await this.selectErrorTraces(limitOf(options)));
+    return summaries(await this.keep.run(() => this.selectErrorTraces(limitOf(options))));
   }
 
   /** Deletes points (and error entries) stored more than max_age ago. Without max_age it does nothing. */
   prune(maxAgeMs = this.settings.maxAgeMs): Promise<SqlPruneResult> {
     if (maxAgeMs <= 0) return Promise.resolve({ points: 0, errors: 0 });
-    this.pruning ??= (async () => {
+    this.pruning ??= this.keep.run(async () => {
       try {
         const deleteAll = async (table: string): Promise<number> => {
           let total = 0;
@@ -129,7 +132,7 @@ export abstract class SqlDriver implements Driver {
       } finally {
         this.pruning = undefined;
       }
-    })();
+    });
     return this.pruning;
   }
 

@@ -7,6 +7,7 @@ import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { DriverFactory, DriverOptions } from '@osprofiler/core';
 import { connectError, endpointOf } from '../errors';
 import { requirePeer } from '../optional';
+import type { Unrefable } from '../idle-unref';
 import { SqlDriver, type TableNames } from './base';
 import { sqlSettings, type SqlSettings } from './options';
 import type { PointRow } from './rows';
@@ -49,6 +50,15 @@ export class MysqlDriver extends SqlDriver {
     private readonly pool: Pool,
   ) {
     super(settings, endpoint);
+    // Each new connection's socket: unref'd while the driver is idle (see IdleUnref).
+    pool.on('connection', (conn) => this.keep.add((conn as unknown as { stream?: Unrefable }).stream));
+  }
+
+  /** Creates the tables if missing (several processes may start at once: MySQL's CREATE TABLE IF NOT EXISTS is atomic). */
+  createSchema(): Promise<void> {
+    return this.keep.run(async () => {
+      for (const ddl of mysqlSchema(this.tables)) await this.pool.query(ddl);
+    });
   }
 
   protected async insertPoints(rows: readonly PointRow[]): Promise<void> {
@@ -124,8 +134,7 @@ export async function createMysqlDriver(url: URL, options: Partial<DriverOptions
   });
   const driver = new MysqlDriver(settings, endpoint, pool);
   try {
-    // Several processes may start at once: MySQL's CREATE TABLE IF NOT EXISTS is atomic.
-    for (const ddl of mysqlSchema(driver.tables)) await pool.query(ddl);
+    await driver.createSchema();
   } catch (err) {
     await driver.close(0).catch(() => undefined);
     throw connectError(scheme, endpoint, err);

@@ -172,6 +172,8 @@ export async function createPostgresDriver(url: URL, options: Partial<DriverOpti
     connectionString: clientUrl.href,
     max: settings.poolSize,
     connectionTimeoutMillis: settings.connectTimeoutMs,
+    // Idle connections do not keep the process alive (active ones do, until answered).
+    allowExitOnIdle: true,
   });
   // An idle client that loses its server emits 'error' on the pool; pg would rethrow it.
   pool.on('error', () => undefined);
