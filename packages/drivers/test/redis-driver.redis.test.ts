@@ -72,6 +72,15 @@ describe('redis:// write layout (wire spec §4)', () => {
     for (const b of ids) expect(await redis.client.llen(`osprofiler_opt:${b}`)).toBe(50);
   });
 
+  it('stores a trace of 25,000 points handed over in one batch, in order', async () => {
+    const b = redis.track(randomUUID());
+    const batch = Array.from({ length: 25_000 }, (_, i) => note(b, `p${i}-start`, i % 900000));
+    await driver.notify(batch);
+    expect(await redis.client.llen(`osprofiler_opt:${b}`)).toBe(25_000);
+    expect(await redis.client.lindex(`osprofiler_opt:${b}`, 0)).toBe(pyDumps(batch[24_999]));
+    expect(await redis.client.lindex(`osprofiler_opt:${b}`, -1)).toBe(pyDumps(batch[0]));
+  });
+
   it('SETs osprofiler_error:<base_id> for events whose info.etype is not null; the last error wins', async () => {
     const b = redis.track(randomUUID());
     const e1 = note(b, 'x-stop', 1, { etype: 'ValueError', message: 'm' });

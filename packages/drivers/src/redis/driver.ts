@@ -22,6 +22,8 @@ type IORedis = typeof import('ioredis');
 const SCAN_COUNT = 1000;
 /** Keys read per pipeline round trip when listing. */
 const READ_CHUNK = 500;
+/** Values per LPUSH (a spread of far more arguments would overflow the call stack). */
+const LPUSH_MAX = 10_000;
 
 export class RedisDriver implements Driver {
   readonly scheme = 'redis';
@@ -62,7 +64,8 @@ export class RedisDriver implements Driver {
     const p = this.client.pipeline();
     for (const [baseId, values] of lists) {
       const key = NAMESPACE_OPT + baseId;
-      p.lpush(key, ...values);
+      // One LPUSH per trace; a huge trace is cut into commands of LPUSH_MAX values.
+      for (let i = 0; i < values.length; i += LPUSH_MAX) p.lpush(key, ...values.slice(i, i + LPUSH_MAX));
       if (ttlSeconds > 0) p.expire(key, ttlSeconds);
     }
     // In batch order, so the last error of a trace wins, as with Python's SET per event.
