@@ -7,13 +7,12 @@
  * first), plus the error index SETs, all sent as one pipeline.
  */
 import type { Redis as RedisClient } from 'ioredis';
-import { buildReport, pyDumps } from '@osprofiler/core';
+import { buildReport, parseStoredEvent, pyDumps } from '@osprofiler/core';
 import type { Driver, DriverFactory, DriverOptions, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
 import { connectError } from '../errors';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
 import { requirePeer } from '../optional';
-import { parseStoredEvent } from '../stored-event';
 import { NAMESPACE_ERROR, NAMESPACE_LEGACY, NAMESPACE_OPT, globEscape } from './keys';
 import { redisSettings, type RedisSettings } from './options';
 

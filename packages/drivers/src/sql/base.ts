@@ -9,11 +9,10 @@
  *     twice is stored once; INDEX (base_id, id) for getReport; INDEX (created_at) for prune.
  *   <prefix>osprofiler_errors: base_id (primary key), ts of its latest error, created_at.
  */
-import { buildReport } from '@osprofiler/core';
+import { buildReport, parseStoredEvent } from '@osprofiler/core';
 import type { Driver, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
-import { parseStoredEvent } from '../stored-event';
 import { microsToTimestamp } from '../timestamp';
 import type { SqlSettings } from './options';
 import { toRows, type PointRow } from './rows';
