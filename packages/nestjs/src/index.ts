@@ -1,7 +1,6 @@
 // Public surface of @osprofiler/nestjs.
 export { ProfilerModule, PROFILER_OPTIONS, PROFILER_SETUP } from './module';
 export type { ProfilerModuleAsyncOptions, ProfilerSetup } from './module';
-export { ProfilerInterceptor } from './interceptor';
 export { DEFAULT_OPTIONS } from './options';
 export type { NestProfilerOptions, IgnorePath } from './options';
 export { nestFailureCounts } from './contained';

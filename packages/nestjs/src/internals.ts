@@ -100,8 +100,8 @@ function wrapProto(modulePath: string, className: string, method: string, make: 
   }
 }
 
-/** Installs the consumer wrappers (once) and turns internal points on. `skip`: interceptors never wrapped (our own). */
-export function hookInternals(skip: (interceptor: unknown) => boolean): void {
+/** Installs the consumer wrappers (once) and turns internal points on. */
+export function hookInternals(): void {
   enabled = true;
   wrapProto('@nestjs/core/guards/guards-consumer', 'GuardsConsumer', 'tryActivate', (original) =>
     function tryActivate(this: unknown, guards: unknown[], ...rest: unknown[]) {
@@ -124,14 +124,10 @@ export function hookInternals(skip: (interceptor: unknown) => boolean): void {
   wrapProto('@nestjs/core/interceptors/interceptors-consumer', 'InterceptorsConsumer', 'intercept', (original) =>
     function intercept(this: unknown, interceptors: unknown[], ...rest: unknown[]) {
       if (!enabled || get() === undefined || !Array.isArray(interceptors) || interceptors.length === 0) return original.call(this, interceptors, ...rest);
-      const standIns = interceptors.map((i) =>
-        skip(i)
-          ? i
-          : {
-              intercept: (ctx: unknown, next: unknown) =>
-                pointAround('interceptor', { function: { name: `${nameOf(i)}.intercept` } }, () => (i as { intercept(c: unknown, n: unknown): unknown }).intercept(ctx, next)),
-            },
-      );
+      const standIns = interceptors.map((i) => ({
+        intercept: (ctx: unknown, next: unknown) =>
+          pointAround('interceptor', { function: { name: `${nameOf(i)}.intercept` } }, () => (i as { intercept(c: unknown, n: unknown): unknown }).intercept(ctx, next)),
+      }));
       return original.call(this, standIns, ...rest);
     },
   );

@@ -3,13 +3,13 @@
  * import gives a Nest app `wsgi` points for its routes. The module is global.
  */
 import type { DynamicModule, FactoryProvider, ModuleMetadata, Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR, HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import { configure } from '@osprofiler/core';
 import { contained } from './contained';
 import { hookClients } from './client-hook';
+import { hookRoutes, hookRpcHandlers } from './context-hooks';
 import { attachExpress, attachFastify, hookExceptions } from './hook';
 import { hookInternals } from './internals';
-import { ProfilerInterceptor } from './interceptor';
 import { ADAPTER_FIELDS, type NestProfilerOptions } from './options';
 import { createTracer, type Tracer } from './tracer';
 
@@ -41,12 +41,18 @@ function applyCoreConfig(options: NestProfilerOptions): void {
   if (any) configure(core);
 }
 
+/** Handlers continue traces once a module with tracing on is set up (the wrappers are per process). */
+let rpcEnabled = false;
+
 export function setUp(options: NestProfilerOptions, host: HttpAdapterHost | undefined): ProfilerSetup {
   applyCoreConfig(options);
   const tracer = createTracer(options);
   if (tracer === undefined) return { tracer, platform: undefined };
   hookExceptions();
-  if (options.traceInternals === true) hookInternals((i) => i instanceof ProfilerInterceptor);
+  if (options.traceInternals === true) hookInternals();
+  rpcEnabled = true;
+  hookRoutes();
+  hookRpcHandlers(() => rpcEnabled);
   try {
     hookClients();
   } catch (err) {
@@ -73,12 +79,6 @@ function providers(optionsProvider: Provider): Provider[] {
       provide: PROFILER_SETUP,
       useFactory: (options: NestProfilerOptions, host: HttpAdapterHost) => setUp(options, host),
       inject: [PROFILER_OPTIONS, HttpAdapterHost],
-    },
-    {
-      provide: APP_INTERCEPTOR,
-      // Depends on the set-up so the platform is attached before the app serves.
-      useFactory: (setup: ProfilerSetup) => new ProfilerInterceptor(setup.tracer !== undefined),
-      inject: [PROFILER_SETUP],
     },
   ];
 }

@@ -119,7 +119,7 @@ describe.each(['express', 'fastify'] as const)('ProfilerModule.forRoot on the %s
     expect(stop.info.response).toEqual({ status_code: 500 });
   });
 
-  it('a guard runs inside the point: its exception is recorded (the interceptor never ran, the route is still known)', async () => {
+  it('a guard runs inside the point: its exception, the route and the controller/handler are recorded', async () => {
     const base = randomUUID();
     const r = await request(`${withProfiler.url}/api/users/1`, { headers: { ...signed(KEY, base, base), 'x-deny': '1' } });
     expect(r.status).toBe(403);
@@ -129,6 +129,7 @@ describe.each(['express', 'fastify'] as const)('ProfilerModule.forRoot on the %s
     expect(stop.info.message).toBe('no entry');
     expect(stop.info.response).toEqual({ status_code: 403 });
     expect(stop.info.request).toEqual({ route: '/api/users/:id' });
+    expect(stop.info.nest).toEqual({ controller: 'UsersController', handler: 'get' });
   });
 
   it('an unknown route is a 404 wsgi point without route or nest details', async () => {

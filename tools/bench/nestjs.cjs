@@ -1,0 +1,234 @@
+// Nest "hello" (Express platform) three ways (`node tools/bench/nestjs.cjs`):
+//   plain      a Nest app with no profiler at all
+//   plain-b    the same again, in another process: an A/A control that shows how far two
+//              identical servers differ on this machine (the noise floor of the ratios)
+//   no-header  the app with ProfilerModule.forRoot() (tracing enabled), requests carry no header
+//   traced     the module app, every request carries a valid signed header (stored in the
+//              embedded file:// backend, in a temporary directory)
+// Then, because separate processes differ by a few % even when identical (see plain-b),
+// the untraced cost is also measured inside ONE server process: two Nest apps on two ports
+// (plain; with ProfilerModule), nothing ever traced there, alternating short windows.
+// Each variant is its own server process on 127.0.0.1; the load comes from a separate
+// process (a keep-alive HTTP loop). Rounds alternate the variants (rotating the order); the
+// figure to trust is the server's CPU time per request (process.cpuUsage in the server).
+// Bounded: about 70 s by default, killed at 90 s. Needs packages/nestjs built.
+'use strict';
+const { fork } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
+const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS || 12);
+const PAIR_SECONDS = Number(process.env.BENCH_PAIR_SECONDS || 0.8);
+const SECONDS = Number(process.env.BENCH_SECONDS || 1.2);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 1.5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
+const KEY = 'bench-key';
+const VARIANTS = ['plain', 'plain-b', 'no-header', 'traced'];
+
+// ---------------------------------------------------------------------------- server
+/** A Nest app module in plain JS (decorators applied by hand), with or without the profiler. */
+function appModule(withProfiler, storeDir) {
+  require('reflect-metadata');
+  const { Controller, Get, Module } = require('@nestjs/common');
+  class HelloController {
+    hello() {
+      return 'hello';
+    }
+  }
+  const proto = HelloController.prototype;
+  Reflect.decorate([Get('hello')], proto, 'hello', Object.getOwnPropertyDescriptor(proto, 'hello'));
+  Controller()(HelloController);
+  class AppModule {}
+  const imports = [];
+  if (withProfiler) {
+    const { ProfilerModule } = require('@osprofiler/nestjs');
+    imports.push(ProfilerModule.forRoot({ enabled: true, hmacKeys: [KEY], connectionString: `file://${storeDir}`, host: 'bench', service: 'bench' }));
+  }
+  Module({ imports, controllers: [HelloController] })(AppModule);
+  return AppModule;
+}
+
+async function listen(AppModule) {
+  const { NestFactory } = require('@nestjs/core');
+  const app = await NestFactory.create(AppModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const srv = app.getHttpServer();
+  srv.keepAliveTimeout = 60_000;
+  return { app, port: srv.address().port };
+}
+
+async function server(variant, storeDir) {
+  const apps = [];
+  if (variant === 'pair') {
+    // Two apps in one process: plain and with the module. Nothing is ever traced here.
+    apps.push(await listen(appModule(false, storeDir)));
+    apps.push(await listen(appModule(true, storeDir)));
+    process.send({ port: apps.map((a) => a.port) });
+  } else {
+    apps.push(await listen(appModule(!variant.startsWith('plain'), storeDir)));
+    process.send({ port: apps[0].port });
+  }
+  process.on('message', (m) => {
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      process.send({ cpu: u.user + u.system });
+    } else if (m === 'stop') {
+      const finish = () => Promise.all(apps.map((a) => a.app.close())).finally(() => process.exit(0));
+      if (variant.startsWith('plain')) finish();
+      else require('@osprofiler/core').flush().then(finish, finish);
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------ load
+function load() {
+  process.on('message', ({ port, seconds, headers }) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    const end = Date.now() + seconds * 1000;
+    let done = 0;
+    let errors = 0;
+    const one = () =>
+      new Promise((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/hello', agent, headers }, (res) => {
+          res.on('data', () => {});
+          res.on('end', () => {
+            if (res.statusCode === 200) done++;
+            else errors++;
+            resolve();
+          });
+        });
+        req.on('error', () => {
+          errors++;
+          resolve();
+        });
+      });
+    const loop = async () => {
+      while (Date.now() < end) await one();
+    };
+    Promise.all(Array.from({ length: CONNECTIONS }, loop)).then(() => {
+      agent.destroy();
+      process.send({ done, errors });
+    });
+  });
+}
+
+// ------------------------------------------------------------------------ orchestrator
+function ask(child, msg, key) {
+  return new Promise((resolve) => {
+    const on = (m) => {
+      if (m && m[key] !== undefined) {
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+    if (msg !== undefined) child.send(msg);
+  });
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function main() {
+  const started = Date.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-nestjs-'));
+  const children = [];
+  const cleanup = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', cleanup);
+  const timer = setTimeout(() => {
+    console.error('nestjs bench: over 90 s, stopping');
+    process.exit(1);
+  }, 90_000);
+
+  const { signedPack } = require('@osprofiler/core');
+  const base = require('node:crypto').randomUUID();
+  const { info, hmac } = signedPack({ base_id: base, parent_id: base }, KEY);
+  const headersFor = { plain: {}, 'plain-b': {}, 'no-header': {}, traced: { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } };
+
+  const servers = {};
+  for (const v of VARIANTS) {
+    const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF), '--cpu-prof-name', `nestjs-${v}.cpuprofile`] : [];
+    const c = fork(__filename, ['--server', v, path.join(dir, v)], { stdio: 'inherit', execArgv });
+    children.push(c);
+    servers[v] = { child: c, port: (await ask(c, undefined, 'port')).port };
+  }
+  const pairChild = fork(__filename, ['--server', 'pair', path.join(dir, 'pair')], { stdio: 'inherit' });
+  children.push(pairChild);
+  const pairPorts = (await ask(pairChild, undefined, 'port')).port;
+  const loader = fork(__filename, ['--load'], { stdio: 'inherit' });
+  children.push(loader);
+
+  async function window(v, seconds, s = servers[v]) {
+    const before = (await ask(s.child, 'cpu', 'cpu')).cpu;
+    const t0 = process.hrtime.bigint();
+    const r = await ask(loader, { port: s.port, seconds, headers: headersFor[v] }, 'done');
+    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+    const after = (await ask(s.child, 'cpu', 'cpu')).cpu;
+    if (r.errors > 0) throw new Error(`${v}: ${r.errors} failed requests`);
+    return { rps: r.done / elapsed, cpuPerReq: (after - before) / r.done };
+  }
+
+  for (const v of VARIANTS) await window(v, WARMUP_SECONDS);
+  const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
+    for (const v of order) results[v].push(await window(v, SECONDS));
+  }
+
+  // Same process, alternating windows: plain app, app with the module.
+  const pair = [[], []];
+  for (const i of [0, 1]) await window('no-header', WARMUP_SECONDS, { child: pairChild, port: pairPorts[i] });
+  for (let r = 0; r < PAIR_ROUNDS; r++) {
+    for (let k = 0; k < 2; k++) {
+      const i = (k + r) % 2;
+      pair[i].push(await window('no-header', PAIR_SECONDS, { child: pairChild, port: pairPorts[i] }));
+    }
+  }
+
+  for (const v of VARIANTS) servers[v].child.send('stop');
+  pairChild.send('stop');
+  loader.kill();
+
+  const plainCpu = median(results.plain.map((x) => x.cpuPerReq));
+  const plainRps = median(results.plain.map((x) => x.rps));
+  console.log(`Nest ${require('@nestjs/core/package.json').version} (Express platform), Node ${process.version}, ${os.cpus().length} CPUs, ` +
+    `${ROUNDS} rounds x ${SECONDS} s per variant, ${CONNECTIONS} keep-alive connections, load from a separate process`);
+  // Paired ratios: each variant against plain measured in the same round (the machine's
+  // background load drifts between rounds much more than these costs differ).
+  const paired = (v, key) => median(results[v].map((x, i) => x[key] / results.plain[i][key]));
+  console.log('variant      req/s  ratio*  CPU µs/req  ratio*   (CPU µs/req per round)');
+  for (const v of VARIANTS) {
+    const rps = median(results[v].map((x) => x.rps));
+    const cpu = median(results[v].map((x) => x.cpuPerReq));
+    const rounds = results[v].map((x) => x.cpuPerReq.toFixed(0)).join(' ');
+    console.log(
+      `${v.padEnd(10)} ${rps.toFixed(0).padStart(7)}  ${paired(v, 'rps').toFixed(3)}  ${cpu.toFixed(1).padStart(10)}  ${paired(v, 'cpuPerReq').toFixed(3)}   (${rounds})`,
+    );
+  }
+  console.log(`* median of per-round ratios to plain (medians of the columns: req/s ${plainRps.toFixed(0)}, CPU ${plainCpu.toFixed(1)} µs for plain)`);
+  const pairCpu = pair.map((xs) => median(xs.map((x) => x.cpuPerReq)));
+  const pairRatio = (i) => median(pair[i].map((x, r) => x.cpuPerReq / pair[0][r].cpuPerReq));
+  console.log(`one process, ${PAIR_ROUNDS} rounds of ${PAIR_SECONDS} s windows, no trace headers: plain ${pairCpu[0].toFixed(1)} µs/req; ` +
+    `ProfilerModule ${pairCpu[1].toFixed(1)} µs/req, ratio ${pairRatio(1).toFixed(3)}`);
+  const goal = pairRatio(1);
+  console.log(`goal: no-header CPU per request <= 1.02 x plain (one-process comparison): ${goal.toFixed(3)} ${goal <= 1.02 ? 'met' : 'MISSED'}` +
+    ` (separate processes: ${paired('no-header', 'cpuPerReq').toFixed(3)}, A/A control plain-b ${paired('plain-b', 'cpuPerReq').toFixed(3)})`);
+  console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  clearTimeout(timer);
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+if (process.argv[2] === '--server') server(process.argv[3], process.argv[4]);
+else if (process.argv[2] === '--load') load();
+else main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
