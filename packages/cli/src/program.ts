@@ -5,6 +5,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerProfileCommand } from './commands/profile';
 import { agentCommand } from './commands/agent';
 import type { AgentCommandOptions } from './commands/agent';
+import { traceExport } from './commands/trace-export';
+import type { TraceExportOptions } from './commands/trace-export';
 import { traceList } from './commands/trace-list';
 import type { TraceListOptions } from './commands/trace-list';
 import { traceShow } from './commands/trace-show';
@@ -99,6 +101,16 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .option('--json', 'print a JSON array of {base_id, timestamp} instead of a table')
     .action(async (opts: TraceListOptions) => {
       state.exitCode = await traceList(opts, io);
+    });
+
+  trace
+    .command('export')
+    .description('Copy a stored trace to another store, e.g. an OpenTelemetry backend (--to otlp://127.0.0.1:4318).')
+    .argument('<base_id>', 'trace base id')
+    .requiredOption('--to <cs>', 'connection string of the target store (otlp://host:port, redis://…, file:///dir, …)')
+    .option('--connection-string <cs>', CS_HELP)
+    .action(async (baseId: string, opts: TraceExportOptions) => {
+      state.exitCode = await traceExport(baseId, opts, io);
     });
 
   registerProfileCommand(program, io, state);

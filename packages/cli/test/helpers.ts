@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 export const PKG_DIR = resolve(__dirname, '..');
 export const BIN = join(PKG_DIR, 'dist', 'bin.js');
 export const PYTHON = '/usr/bin/python3';
-export const FIXTURES = '/work/shared/interop/osprofiler-fixtures.json';
+// The repository is cloned with shared/ beside it.
+export const FIXTURES = resolve(PKG_DIR, '../../../shared/interop/osprofiler-fixtures.json');
 
 interface Fixtures {
   redis_trace: {

@@ -27,6 +27,7 @@ import * as dbSql_ from './db/sql-info';
 import * as dbOptions_ from './db/options';
 import * as dbTraceDb_ from './db/trace-db';
 import * as moduleHook_ from './module-hook';
+import * as export_ from './export';
 
 // --- wire types
 export type { Notification, NotificationInfo } from './notification';
@@ -69,6 +70,9 @@ export type { FileDriverCounters, FileDriverSettings, PruneResult } from './driv
 export const defaultStateDir = state_dir_.defaultStateDir;
 /** For drivers: parse one stored notification (JSON that may hold Python's bare NaN/Infinity). */
 export const parseStoredEvent = storedEvent_.parseStoredEvent;
+/** Copies a stored trace from one driver to another (e.g. to `otlp://`). */
+export const exportTrace = export_.exportTrace;
+export const traceNotifications = export_.traceNotifications;
 
 // --- profiler, context, tracing, config
 export const Profiler = profiler_.Profiler;

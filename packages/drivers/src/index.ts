@@ -32,4 +32,4 @@ export type { OtlpSettings } from './otlp/options';
 export { otelSpanId, otelTraceId } from './otlp/ids';
 
 // copying a stored trace to another driver (`trace export`)
-export { exportTrace, traceNotifications } from './export';
+export { exportTrace, traceNotifications } from '@osprofiler/core';

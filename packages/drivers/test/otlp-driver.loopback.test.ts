@@ -4,6 +4,11 @@
  * trace/span ids and parent links form the same tree as the stored report.
  */
 import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { configure, createDriver, flush, MemoryDriver, shutdown } from '@osprofiler/core';
 import type { Driver, Notification, ReportNode } from '@osprofiler/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -158,5 +163,27 @@ describe('exportTrace (for `osprofiler trace export <base_id> --to otlp://…`)'
     expect(spans.filter((s) => s.parentSpanId === root.spanId).map((s) => s.attributes['osprofiler.point']).sort()).toEqual(
       wsgi.children.map((c) => c.info.name).sort(),
     );
+  });
+  it('`osprofiler trace export <id> --to otlp://…` (the real CLI, from a file:// store)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'osp-export-'));
+    try {
+      configure({ connectionString: `file://${dir}`, service: 'orders', flushIntervalMs: 5 });
+      const baseId = await inTrace(everyKind);
+      await flush();
+      rx.bodies.length = 0;
+      const bin = path.resolve(__dirname, '../../cli/dist/bin.js');
+      // Async: the receiver runs in this process and must keep answering.
+      const r = await promisify(execFile)(process.execPath, [bin, 'trace', 'export', baseId, '--connection-string', `file://${dir}`, '--to', `otlp://127.0.0.1:${rx.port}`], {
+        encoding: 'utf8',
+        timeout: 30000,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`exported 16 notifications of trace ${baseId}\n`);
+      const spans = rx.bodies.flatMap((b) => decodeWithProtobufjs(b));
+      expect(spans).toHaveLength(8);
+      expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([otelTraceId(baseId)]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,9 @@
  * otlp://…`): the notifications are taken from the report's raw payloads, so any readable
  * driver can be the source.
  */
-import type { Driver, Notification, ReportNode } from '@osprofiler/core';
+import type { Driver } from './driver';
+import type { Notification } from './notification';
+import type { ReportNode } from './report-types';
 
 /** The stored notifications of a trace, oldest first (as they were written). */
 export async function traceNotifications(source: Driver, baseId: string): Promise<Notification[]> {
