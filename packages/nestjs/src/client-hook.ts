@@ -8,6 +8,7 @@
  * the point; the point stops when the reply completes or errors (send), or when the event
  * is published (emit).
  */
+import { failPoint } from './errors';
 import { get, openPoint, traceHeaders, type Point } from '@osprofiler/core';
 import { Observable, type Observer } from 'rxjs';
 import { withTraceInfo, microservices } from './carry';
@@ -35,7 +36,7 @@ function stopping(point: Point, subscriber?: Observer<unknown>): Partial<Observe
   return {
     next: (v) => subscriber?.next(v),
     error: (e: unknown) => {
-      point.fail(e);
+      failPoint(point, e);
       subscriber?.error(e);
     },
     complete: () => {

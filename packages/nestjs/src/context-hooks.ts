@@ -16,6 +16,7 @@
  *   deserializer entered) and runs the handler, guards included, inside it; the point ends
  *   when the handler's result completes or errors. Other messages pay the header check.
  */
+import { failPoint } from './errors';
 import { extract, get, getConfig, openPoint, run, type Point } from '@osprofiler/core';
 import { isObservable } from 'rxjs';
 import { incomingCarrier } from './carry';
@@ -117,7 +118,7 @@ export function hookRpcHandlers(isEnabled: () => boolean): boolean {
             return v;
           },
           (e: unknown) => {
-            point.fail(e);
+            failPoint(point, e);
             throw e;
           },
         );

@@ -14,6 +14,7 @@
  * (`DenyGuard.canActivate`, `ParseIntPipe.transform`, …). A guard or interceptor result
  * that is an Observable keeps its point open until it completes or errors.
  */
+import { failPoint } from './errors';
 import { get, openPoint, type Point } from '@osprofiler/core';
 import { isObservable, Observable } from 'rxjs';
 import { contained } from './contained';
@@ -35,7 +36,7 @@ export function observe<T>(point: Point, source: Observable<T>): Observable<T> {
       source.subscribe({
         next: (v) => subscriber.next(v),
         error: (e: unknown) => {
-          point.fail(e);
+          failPoint(point, e);
           subscriber.error(e);
         },
         complete: () => {
@@ -71,7 +72,7 @@ export function pointAround<R>(name: string, info: object, fn: () => R): R {
         return v;
       },
       (e: unknown) => {
-        point.fail(e);
+        failPoint(point, e);
         throw e;
       },
     ) as R;

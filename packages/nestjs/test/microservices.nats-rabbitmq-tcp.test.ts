@@ -15,6 +15,7 @@ import {
   NatsRecordBuilder,
   Payload,
   RmqRecordBuilder,
+  RpcException,
   Transport,
   type ClientProxy,
 } from '@nestjs/microservices';
@@ -34,7 +35,7 @@ interface Seen {
   pattern: string;
 }
 
-function makeServerModule(seen: Seen[], sum: string, note: string) {
+function makeServerModule(seen: Seen[], sum: string, note: string, fail: string) {
   // @Traced wraps the handlers after @MessagePattern stored its metadata on them: they must still be found.
   @Traced({ exclude: ['note'] })
   @Controller()
@@ -43,6 +44,12 @@ function makeServerModule(seen: Seen[], sum: string, note: string) {
     sum(@Payload() data: number[], @Ctx() _ctx: unknown): number {
       seen.push({ baseId: get()?.baseId, pattern: sum });
       return data.reduce((a, b) => a + b, 0);
+    }
+
+    @MessagePattern(fail)
+    async fail(): Promise<never> {
+      await new Promise((r) => setTimeout(r, 1));
+      throw new RpcException('out of stock');
     }
 
     @EventPattern(note)
@@ -137,11 +144,12 @@ describe.each(cases)('Nest microservice over $transport', (c) => {
   const seen: Seen[] = [];
   const sum = `math.sum.${c.transport}.${RUN}`;
   const note = `math.note.${c.transport}.${RUN}`;
+  const fail = `math.fail.${c.transport}.${RUN}`;
   let server: INestMicroservice;
   let client: ClientProxy;
 
   beforeAll(async () => {
-    server = await c.server(makeServerModule(seen, sum, note));
+    server = await c.server(makeServerModule(seen, sum, note, fail));
     await server.listen();
     client = c.client(server);
     await client.connect();
@@ -182,6 +190,16 @@ describe.each(cases)('Nest microservice over $transport', (c) => {
     const handlerStart = ev.find((e) => e.name === 'rpc-start' && e.info.nest !== undefined)!;
     expect(handlerStart.parent_id).toBe(clientStart.trace_id);
     expect(handlerStart.info.nest).toEqual({ controller: 'MathController', handler: 'note' });
+  });
+
+  it('a handler that throws: both rpc points record the error, the client gets it as untraced', async () => {
+    const base = randomUUID();
+    const got = await run({ hmacKey: KEY, baseId: base }, () => lastValueFrom(client.send(fail, 1)).then(() => 'no error', (e: unknown) => e));
+    const untraced = await lastValueFrom(client.send(fail, 1)).then(() => 'no error', (e: unknown) => e);
+    expect(got).toEqual(untraced);
+    await waitFor(async () => (await events(store, base)).filter((e) => e.name === 'rpc-stop').length === 2);
+    const stops = (await events(store, base)).filter((e) => e.name === 'rpc-stop');
+    for (const s of stops) expect(s.info).toMatchObject({ etype: 'RpcException', message: 'out of stock' });
   });
 
   it('a message without trace info, or with forged info, is handled untraced', async () => {
