@@ -33,11 +33,19 @@ export function microservices(): Ms | null {
 let natsHeaders: (() => { set(k: string, v: string): void }) | null | undefined;
 function newNatsHeaders(): { set(k: string, v: string): void } | undefined {
   if (natsHeaders === undefined) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      natsHeaders = (require('nats') as { headers: () => { set(k: string, v: string): void } }).headers;
-    } catch {
-      natsHeaders = null;
+    natsHeaders = null;
+    // Nest 11 uses nats.js 2 (`nats`), Nest 12 nats.js 3 (`@nats-io/transport-node`).
+    for (const name of ['nats', '@nats-io/transport-node']) {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const h = (require(name) as { headers?: () => { set(k: string, v: string): void } }).headers;
+        if (typeof h === 'function') {
+          natsHeaders = h;
+          break;
+        }
+      } catch {
+        // not installed: try the next one
+      }
     }
   }
   return natsHeaders === null ? undefined : natsHeaders();

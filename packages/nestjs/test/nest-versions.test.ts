@@ -18,8 +18,10 @@ const PKG = resolve(__dirname, '..');
 const FIXTURES = join(__dirname, 'fixtures');
 const KEY = 'VERSIONS_KEY';
 
+/** Installs the fixture's dependencies with npm (under the shared lock) unless all are there. */
 function ensureInstalled(dir: string): void {
-  if (existsSync(join(dir, 'node_modules', '@nestjs', 'core'))) return;
+  const deps = Object.keys((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+  if (deps.every((d) => existsSync(join(dir, 'node_modules', d, 'package.json')))) return;
   execFileSync('flock', ['/tmp/osp-npm.lock', 'npm', 'install', '--prefix', dir, '--no-audit', '--no-fund'], { stdio: 'inherit', timeout: 180_000 });
 }
 
@@ -33,12 +35,13 @@ function installSelf(dir: string): void {
   const app = join(dir, 'node_modules', '.osp-app');
   mkdirSync(app, { recursive: true });
   cpSync(join(FIXTURES, 'app.mjs'), join(app, 'app.mjs'));
+  cpSync(join(FIXTURES, 'app-ms.mjs'), join(app, 'app-ms.mjs'));
 }
 
-function startApp(dir: string, storeDir: string): Promise<{ child: ChildProcess; port: number }> {
+function startApp(dir: string, storeDir: string, script = 'app.mjs', env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolveP, reject) => {
-    const child = spawn(process.execPath, [join(dir, 'node_modules', '.osp-app', 'app.mjs')], {
-      env: { ...process.env, KEY, CONNECTION: `file://${storeDir}`, OSPROFILER_ENABLED: '' },
+    const child = spawn(process.execPath, [join(dir, 'node_modules', '.osp-app', script)], {
+      env: { ...process.env, KEY, CONNECTION: `file://${storeDir}`, OSPROFILER_ENABLED: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -108,5 +111,45 @@ describe.each([
     const s2 = n2.info['meta.raw_payload.wsgi-stop'].info;
     expect(s2.etype).toBe('NotFoundException');
     expect(s2.response).toEqual({ status_code: 404 });
+  });
+});
+
+describe('Nest 12.5.1 microservices (nest12, @nestjs/microservices 12.1.1 on nats.js 3) over NATS 127.0.0.1:4222', () => {
+  const dir = join(FIXTURES, 'nest12');
+  const storeDir = mkdtempSync(join(tmpdir(), 'osp-nest12-ms-'));
+  let app: { child: ChildProcess; port: number };
+  let driver: Driver;
+
+  beforeAll(async () => {
+    ensureInstalled(dir);
+    installSelf(dir);
+    app = await startApp(dir, storeDir, 'app-ms.mjs', { SUBJECT: `nest12.double.${randomUUID()}` });
+    driver = await createDriver(`file://${storeDir}`, {});
+  }, 200_000);
+  afterAll(async () => {
+    app?.child.kill();
+    await driver?.close();
+    rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  it('the client rpc point carries the trace in NATS headers; the handler continues under it', async () => {
+    const base = randomUUID();
+    const r = await request(`http://127.0.0.1:${app.port}/ask/21`, { headers: signed(KEY, base, base) });
+    expect(JSON.parse(r.body.toString())).toEqual({ doubled: 42 });
+    const end = Date.now() + 10_000;
+    let wsgi: any;
+    for (;;) {
+      [wsgi] = await report(driver, base, 1);
+      const client = wsgi?.children?.[0];
+      if ((client?.children?.length ?? 0) > 0 || Date.now() > end) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const client = wsgi.children[0];
+    expect(client.info.name).toBe('rpc');
+    expect(client.info['meta.raw_payload.rpc-start'].info.message).toMatchObject({ transport: 'nats' });
+    const handler = client.children[0];
+    expect(handler.info.name).toBe('rpc');
+    expect(handler.parent_id).toBe(client.trace_id);
+    expect(handler.info['meta.raw_payload.rpc-start'].info.nest).toEqual({ controller: 'AskController', handler: 'double' });
   });
 });
