@@ -53,15 +53,19 @@ function wrapMethod(original: AnyFn, pointName: string, functionName: string, op
     let settle!: { ok: (v: unknown) => void; fail: (e: unknown) => void };
     const settled = new Promise<unknown>((ok, fail) => (settle = { ok, fail }));
     slot.observable = new Observable<unknown>((subscriber) => {
+      let last: unknown;
       const sub = inPoint(() =>
         result.subscribe({
-          next: (v) => subscriber.next(v),
+          next: (v) => {
+            last = v;
+            subscriber.next(v);
+          },
           error: (e: unknown) => {
             settle.fail(e);
             subscriber.error(e);
           },
           complete: () => {
-            settle.ok(undefined);
+            settle.ok(last); // `function.result` (hideResult: false) is the last value
             subscriber.complete();
           },
         }),

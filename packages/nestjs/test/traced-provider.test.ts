@@ -6,7 +6,7 @@ import { Controller, Get, Inject, Injectable, Module, Param, type INestApplicati
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
-import { MemoryDriver, shutdown, traced } from '@osprofiler/core';
+import { MemoryDriver, run, shutdown, traced } from '@osprofiler/core';
 import { delay, lastValueFrom, Observable, of, throwError } from 'rxjs';
 import { ProfilerModule, Traced } from '../src/index';
 import { events, request, signed, waitFor } from './support';
@@ -149,6 +149,27 @@ describe('@Traced providers', () => {
     expect(JSON.stringify(Reflect.getMetadata(PATTERN_METADATA, proto.rpcGet))).toContain('users.get');
     expect(Reflect.getMetadata('path', proto.get)).toBe(':id');
     expect(proto.get.name).toBe('get');
+  });
+
+  it('hideResult: false records an Observable method’s last value, and an async method’s result', async () => {
+    @Traced({ name: 'svc', hideResult: false })
+    class Numbers {
+      async one(): Promise<number> {
+        return 1;
+      }
+      many(): Observable<number> {
+        return of(1, 2, 3);
+      }
+    }
+    const n = new Numbers();
+    const base = randomUUID();
+    await run({ hmacKey: KEY, baseId: base }, async () => {
+      expect(await n.one()).toBe(1);
+      expect(await lastValueFrom(n.many())).toBe(3);
+    });
+    await waitFor(async () => (await events(store, base)).length === 4);
+    const stops = (await events(store, base)).filter((e) => e.name === 'svc-stop');
+    expect(stops.map((e) => e.info.function.result)).toEqual(['1', '3']);
   });
 
   it('outside a trace, methods run plainly and record nothing', async () => {
