@@ -3,13 +3,14 @@
  * client transport shares (NATS, RabbitMQ, TCP, Redis, MQTT, Kafka), and Nest has no
  * client-side interceptor, so both are wrapped on `ClientProxy.prototype` (once per copy of
  * @nestjs/microservices). Outside a trace the wrapper calls the original after one context
- * lookup. Inside a trace a call opens an `rpc` point, carries its signed trace info with
- * the message (see carry.ts) and returns an Observable that subscribes the original inside
- * the point; the point stops when the reply completes or errors (send), or when the event
- * is published (emit).
+ * lookup. Inside a trace, each subscription of `send` (cold: one message per subscription)
+ * opens an `rpc` point under the caller, carries its signed trace info with the message
+ * (see carry.ts) and subscribes the original inside the point, which stops when the reply
+ * completes or errors. `emit` publishes at once (hot): its point opens at the call and
+ * stops when the event is published.
  */
 import { failPoint } from './errors';
-import { get, openPoint, traceHeaders, type Point } from '@osprofiler/core';
+import { get, openPoint, traceHeaders, type Point, type Profiler } from '@osprofiler/core';
 import { Observable, type Observer } from 'rxjs';
 import { withTraceInfo, microservices } from './carry';
 import { contained } from './contained';
@@ -19,10 +20,10 @@ const WRAPPED = Symbol.for('osprofiler.nestjs.wrapped');
 
 type Send = ((this: unknown, pattern: unknown, data: unknown) => Observable<unknown>) & { [WRAPPED]?: true };
 
-function open(client: unknown, pattern: unknown, data: unknown): { point: Point; data: unknown } | undefined {
+function open(client: unknown, pattern: unknown, data: unknown, parent?: Profiler): { point: Point; data: unknown } | undefined {
   try {
     const transport = transportOf(client);
-    const point = openPoint('rpc', rpcInfo(transport, patternString(pattern)));
+    const point = openPoint('rpc', rpcInfo(transport, patternString(pattern)), parent ?? get());
     if (point === undefined) return undefined;
     const h = traceHeaders(point.profiler);
     return { point, data: h === undefined ? data : withTraceInfo(transport, data, h) };
@@ -54,12 +55,14 @@ export function hookClients(): boolean {
   if ((proto.send as Send)[WRAPPED] !== true) {
     const send = proto.send as Send;
     const wrapped: Send = function send_(this: unknown, pattern, data) {
-      if (get() === undefined) return send.call(this, pattern, data);
-      const o = open(this, pattern, data);
-      if (o === undefined) return send.call(this, pattern, data);
-      const source = o.point.run(() => send.call(this, pattern, o.data));
+      const parent = get();
+      if (parent === undefined) return send.call(this, pattern, data);
+      // `send` is cold: a message goes out per subscription, so each subscription (a retry
+      // too) is one `rpc` point, opened under the caller's context of the `send()` call.
       return new Observable<unknown>((subscriber) => {
-        const sub = o.point.run(() => source.subscribe(stopping(o.point, subscriber)));
+        const o = open(this, pattern, data, parent);
+        if (o === undefined) return send.call(this, pattern, data).subscribe(subscriber);
+        const sub = o.point.run(() => send.call(this, pattern, o.data).subscribe(stopping(o.point, subscriber)));
         return () => {
           sub.unsubscribe();
           o.point.stop();

@@ -181,6 +181,24 @@ describe.each(cases)('Nest microservice over $transport', (c) => {
     expect(seen.at(-1)).toEqual({ baseId: base, pattern: sum });
   });
 
+  it('send() is cold: never subscribed, no point; each subscription (a retry) is its own rpc point', async () => {
+    const base = randomUUID();
+    await run({ hmacKey: KEY, baseId: base }, async () => {
+      client.send(sum, [1]); // never subscribed: no message, no point
+      const twice = client.send(sum, [1, 1]);
+      expect(await lastValueFrom(twice)).toBe(2);
+      expect(await lastValueFrom(twice)).toBe(2);
+    });
+    await waitFor(async () => (await events(store, base)).filter((e) => e.name === 'rpc-stop').length === 4);
+    const ev = await events(store, base);
+    const clientStarts = ev.filter((e) => e.name === 'rpc-start' && e.info.nest === undefined);
+    expect(clientStarts).toHaveLength(2);
+    for (const c of clientStarts) {
+      expect(c.parent_id).toBe(base);
+      expect(ev.filter((e) => e.name === 'rpc-start' && e.parent_id === c.trace_id)).toHaveLength(1);
+    }
+  });
+
   it('emit() inside a trace: the @EventPattern handler continues the trace', async () => {
     const base = randomUUID();
     await run({ hmacKey: KEY, baseId: base }, () => lastValueFrom(client.emit(note, { text: 'hi' }), { defaultValue: undefined }));
