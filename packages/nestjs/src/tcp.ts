@@ -39,11 +39,27 @@ export class ProfilerTcpSerializer implements Serializer {
   }
 }
 
+/** Nest's own default for servers (maps packets from non-Nest senders), or none when absent. */
+function nestDefaultDeserializer(): Deserializer | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const m = require('@nestjs/microservices/deserializers/incoming-request.deserializer') as { IncomingRequestDeserializer?: new () => Deserializer };
+    return m.IncomingRequestDeserializer !== undefined ? new m.IncomingRequestDeserializer() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class ProfilerTcpDeserializer implements Deserializer {
+  private readonly inner: Deserializer | undefined;
+
+  /** `inner` defaults to Nest's `IncomingRequestDeserializer`, the server's own default. */
   constructor(
-    private readonly inner?: Deserializer,
+    inner?: Deserializer,
     private readonly hmacKeys?: readonly string[],
-  ) {}
+  ) {
+    this.inner = inner ?? nestDefaultDeserializer();
+  }
 
   deserialize(value: any, options?: Record<string, any>): any {
     let packet = value;
