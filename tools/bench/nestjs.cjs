@@ -13,11 +13,8 @@
 // figure to trust is the server's CPU time per request (process.cpuUsage in the server).
 // Bounded: about 70 s by default, killed at 90 s. Needs packages/nestjs built.
 'use strict';
-const { fork } = require('node:child_process');
-const fs = require('node:fs');
-const http = require('node:http');
+const { load, median, startHarness } = require('./lib/http-bench.cjs');
 const os = require('node:os');
-const path = require('node:path');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
 const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS || 12);
@@ -83,98 +80,16 @@ async function server(variant, storeDir) {
   });
 }
 
-// ------------------------------------------------------------------------------ load
-function load() {
-  process.on('message', ({ port, seconds, headers }) => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-    const end = Date.now() + seconds * 1000;
-    let done = 0;
-    let errors = 0;
-    const one = () =>
-      new Promise((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port, path: '/hello', agent, headers }, (res) => {
-          res.on('data', () => {});
-          res.on('end', () => {
-            if (res.statusCode === 200) done++;
-            else errors++;
-            resolve();
-          });
-        });
-        req.on('error', () => {
-          errors++;
-          resolve();
-        });
-      });
-    const loop = async () => {
-      while (Date.now() < end) await one();
-    };
-    Promise.all(Array.from({ length: CONNECTIONS }, loop)).then(() => {
-      agent.destroy();
-      process.send({ done, errors });
-    });
-  });
-}
-
 // ------------------------------------------------------------------------ orchestrator
-function ask(child, msg, key) {
-  return new Promise((resolve) => {
-    const on = (m) => {
-      if (m && m[key] !== undefined) {
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    if (msg !== undefined) child.send(msg);
-  });
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 async function main() {
   const started = Date.now();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-nestjs-'));
-  const children = [];
-  const cleanup = () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  process.on('exit', cleanup);
-  const timer = setTimeout(() => {
-    console.error('nestjs bench: over 90 s, stopping');
-    process.exit(1);
-  }, 90_000);
-
   const { signedPack } = require('@osprofiler/core');
   const base = require('node:crypto').randomUUID();
   const { info, hmac } = signedPack({ base_id: base, parent_id: base }, KEY);
   const headersFor = { plain: {}, 'plain-b': {}, 'no-header': {}, traced: { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } };
-
-  const servers = {};
-  for (const v of VARIANTS) {
-    const execArgv = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(process.env.BENCH_CPU_PROF), '--cpu-prof-name', `nestjs-${v}.cpuprofile`] : [];
-    const c = fork(__filename, ['--server', v, path.join(dir, v)], { stdio: 'inherit', execArgv });
-    children.push(c);
-    servers[v] = { child: c, port: (await ask(c, undefined, 'port')).port };
-  }
-  const pairChild = fork(__filename, ['--server', 'pair', path.join(dir, 'pair')], { stdio: 'inherit' });
-  children.push(pairChild);
-  const pairPorts = (await ask(pairChild, undefined, 'port')).port;
-  const loader = fork(__filename, ['--load'], { stdio: 'inherit' });
-  children.push(loader);
-
-  async function window(v, seconds, s = servers[v]) {
-    const before = (await ask(s.child, 'cpu', 'cpu')).cpu;
-    const t0 = process.hrtime.bigint();
-    const r = await ask(loader, { port: s.port, seconds, headers: headersFor[v] }, 'done');
-    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-    const after = (await ask(s.child, 'cpu', 'cpu')).cpu;
-    if (r.errors > 0) throw new Error(`${v}: ${r.errors} failed requests`);
-    return { rps: r.done / elapsed, cpuPerReq: (after - before) / r.done };
-  }
+  const { servers, pairChild, pairPorts, loader, window, timer } = await startHarness({
+    name: 'nestjs', script: __filename, variants: VARIANTS, headersFor, limitSeconds: 90,
+  });
 
   for (const v of VARIANTS) await window(v, WARMUP_SECONDS);
   const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
@@ -227,7 +142,7 @@ async function main() {
 }
 
 if (process.argv[2] === '--server') server(process.argv[3], process.argv[4]);
-else if (process.argv[2] === '--load') load();
+else if (process.argv[2] === '--load') load(CONNECTIONS);
 else main().catch((err) => {
   console.error(err);
   process.exit(1);
