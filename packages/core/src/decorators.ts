@@ -41,8 +41,12 @@ function wrapFunction<F extends AnyFn>(fn: F, pointName: string, options: TraceF
   return wrapped as unknown as F;
 }
 
-/** Keeps what frameworks read off a method: its name, length, own properties and Reflect metadata. */
-function copyIdentity(from: AnyFn, to: AnyFn): void {
+/**
+ * Keeps what frameworks read off a method: its name, length, own properties and Reflect
+ * metadata; marks `to` as traced (`Symbol.for('osprofiler.traced')`) so it is not wrapped twice.
+ * For adapters that wrap methods themselves.
+ */
+export function copyIdentity(from: AnyFn, to: AnyFn): void {
   Object.defineProperty(to, 'name', { value: from.name, configurable: true });
   Object.defineProperty(to, 'length', { value: from.length, configurable: true });
   for (const key of Reflect.ownKeys(from)) {

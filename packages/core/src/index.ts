@@ -93,6 +93,7 @@ export const traced = point_.traced;
 export type { StopInfoFn } from './point';
 export const trace = decorators_.trace;
 export const traceClass = decorators_.traceClass;
+export const copyIdentity = decorators_.copyIdentity;
 export type { TraceFunctionOptions, TraceClassOptions } from './decorators';
 export const errorInfo = errors_info_.errorInfo;
 export const inject = propagation_.inject;

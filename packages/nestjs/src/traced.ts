@@ -15,7 +15,7 @@
  * metadata (DI) is untouched, the class is modified in place.
  */
 import { AsyncResource } from 'node:async_hooks';
-import { get, trace } from '@osprofiler/core';
+import { copyIdentity, get, trace } from '@osprofiler/core';
 import { isObservable, Observable } from 'rxjs';
 
 export interface TracedOptions {
@@ -98,28 +98,13 @@ function wrapMethod(original: AnyFn, pointName: string, functionName: string, op
     (ret as Promise<unknown>).catch(() => undefined); // the error reaches the subscriber instead
     return slot.observable;
   };
-  copyIdentity(original, wrapped);
+  keepIdentity(original, wrapped);
   return wrapped;
 }
 
-/** Keeps what frameworks read off a method: name, length, own properties and Reflect metadata. */
-function copyIdentity(from: AnyFn, to: AnyFn): void {
-  Object.defineProperty(to, 'name', { value: from.name, configurable: true });
-  Object.defineProperty(to, 'length', { value: from.length, configurable: true });
-  for (const key of Reflect.ownKeys(from)) {
-    if (key === 'name' || key === 'length' || key === 'prototype' || key === 'arguments' || key === 'caller') continue;
-    const d = Object.getOwnPropertyDescriptor(from, key);
-    if (d) Object.defineProperty(to, key, d);
-  }
-  const R = Reflect as unknown as {
-    getOwnMetadataKeys?: (t: object) => unknown[];
-    getOwnMetadata?: (k: unknown, t: object) => unknown;
-    defineMetadata?: (k: unknown, v: unknown, t: object) => void;
-  };
-  if (typeof R.getOwnMetadataKeys === 'function' && R.getOwnMetadata && R.defineMetadata) {
-    for (const k of R.getOwnMetadataKeys(from)) R.defineMetadata(k, R.getOwnMetadata(k, from), to);
-  }
-  Object.defineProperty(to, TRACED, { value: true });
+/** Core's identity copy (name, length, properties, Reflect metadata, traced mark), plus Nest's own mark. */
+function keepIdentity(from: AnyFn, to: AnyFn): void {
+  copyIdentity(from, to);
   Object.defineProperty(to, NEST_TRACED, { value: true });
 }
 
