@@ -24,10 +24,12 @@ Subcommands (see shared/interop/osprofiler-wire.md section 11):
              "middleware": {"traced": bool, "base_id": .., "parent_id": .., "status": ..}}
         "middleware" runs the real WsgiMiddleware (webob) with the headers; only when the
         keys contain no ',' (it takes a comma-separated string) and webob is importable.
-    serve --key K[,K2] [--port N]
+    serve --key K[,K2] [--port N] [--connection redis://…] [--service S] [--forward URL]
         a wsgiref app behind the real WsgiMiddleware; prints "LISTENING <port>", answers
         JSON {"traced", "base_id", "wsgi_trace_id", "wsgi_parent_id", "result"} (/error: 500);
-        exits when its stdin closes.
+        exits when its stdin closes. --connection stores the points with Python's own driver;
+        --forward GETs URL from inside the wsgi point with get_trace_id_headers() and adds
+        "forwarded": {"status", "body"} to the answer.
 
     emit --key K [--connection redis://127.0.0.1:6379] [--error] [--base-id B --parent-id P]
             [--project P] [--service S] [--transport-url rabbit://…  (with --connection messaging://)]
@@ -298,8 +300,24 @@ def cmd_serve(args):
     "wsgi_trace_id", "wsgi_parent_id", "result"}; /error answers 500. Exits on stdin EOF."""
     import os
     import threading
+    import urllib.error
+    import urllib.request
     from socketserver import ThreadingMixIn
     from wsgiref import simple_server
+
+    if args.connection:
+        from osprofiler import notifier
+        notifier.set(_driver(args.connection, service=args.service).notify)
+
+    def forward():
+        # Inside the middleware's wsgi point: the headers carry it as the parent.
+        headers = {k: _text(v) for k, v in web.get_trace_id_headers().items()}
+        req = urllib.request.Request(args.forward, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return {"status": r.status, "body": r.read().decode("utf-8")}
+        except urllib.error.HTTPError as e:
+            return {"status": e.code, "body": e.read().decode("utf-8")}
 
     def app(environ, start_response):
         p = profiler.get()
@@ -311,6 +329,8 @@ def cmd_serve(args):
             body["base_id"] = p.get_base_id()
             body["wsgi_trace_id"] = p.get_id()
             body["wsgi_parent_id"] = p.get_parent_id()
+        if args.forward:
+            body["forwarded"] = forward()
         status = "200 OK"
         if environ.get("PATH_INFO") == "/error":
             status, body["result"] = "500 Internal Server Error", "error"
@@ -371,6 +391,9 @@ def main(argv=None):
     p = sub.add_parser("serve", help="wsgiref app behind the real WsgiMiddleware; prints LISTENING <port>")
     p.add_argument("--key", required=True, help="comma-separated server keys")
     p.add_argument("--port", type=int, default=0, help="0: any free port")
+    p.add_argument("--connection", help="store the points with Python's driver (e.g. redis://127.0.0.1:6379/15)")
+    p.add_argument("--service", help="service name stored with the points (with --connection)")
+    p.add_argument("--forward", help="GET this URL with the trace headers from inside the wsgi point")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("emit", help="store a trace with Python's driver; prints its base_id")
