@@ -163,9 +163,10 @@ describe('begun in Python (its Redis driver), continued by an Express service', 
     expect(payload(nodeWsgi, 'wsgi-start').request).toEqual({ path: '/node/orders/42', query: 'x=1', method: 'GET', scheme: 'http' });
     expect(payload(nodeWsgi, 'wsgi-stop')).toMatchObject({ response: { status_code: 200 }, request: { route: '/node/orders/:id' } });
     expect(payload(pyWsgi, 'wsgi-start').request).toMatchObject({ path: '/v1/start', method: 'GET' });
-    // Express's point lies inside Python's.
+    // Express's point starts inside Python's. (Not compared: the ends. Express stamps
+    // wsgi-stop when the response has been handed to the socket, which can be a ms after
+    // Python has read the Content-Length bytes and closed its own point.)
     expect(nodeWsgi.info.started).toBeGreaterThanOrEqual(pyWsgi.info.started);
-    expect(nodeWsgi.info.finished).toBeLessThanOrEqual(pyWsgi.info.finished);
   });
 });
 
