@@ -10,10 +10,11 @@
  * consumer writes to.
  */
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
-import type { Driver, DriverFactory, DriverOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import type { DriverFactory, DriverOptions, Notification } from '@osprofiler/core';
 import { connectError, endpointOf } from '../errors';
 import { IdleUnref, type Unrefable } from '../idle-unref';
-import { InFlight, newCounters, type DriverCounters } from '../inflight';
+import { newCounters, type DriverCounters } from '../inflight';
+import { WriteOnlyDriver } from '../write-only';
 import { requirePeer } from '../optional';
 import { MESSAGE_PROPERTIES, notificationBody } from './message';
 import { amqpSettings, ROUTING_KEY, type AmqpSettings } from './options';
@@ -25,14 +26,15 @@ interface Link {
   channel: ConfirmChannel;
 }
 
-export class AmqpDriver implements Driver {
+export class AmqpDriver extends WriteOnlyDriver {
+  protected readonly readHint =
+    'amqp:// is write-only: reading the shared profiler.info queue would consume every trace in it. ' +
+    'Read traces from the store a consumer writes them to (or with Python: osprofiler trace show --connection-string messaging:// --transport-url rabbit://…)';
   readonly scheme = 'amqp';
   readonly counters: DriverCounters = newCounters();
-  private readonly inflight = new InFlight();
   private readonly keep = new IdleUnref();
   private link: Link | undefined;
   private connecting: Promise<Link> | undefined;
-  private closed = false;
 
   /** Use `createAmqpDriver` (it connects and declares first). */
   constructor(
@@ -42,6 +44,7 @@ export class AmqpDriver implements Driver {
     private readonly open: () => Promise<Link>,
     link: Link,
   ) {
+    super();
     this.adopt(link);
   }
 
@@ -98,30 +101,6 @@ export class AmqpDriver implements Driver {
     this.counters.batches++;
   }
 
-  private writeOnly(): Promise<never> {
-    return Promise.reject(
-      new Error(
-        'amqp:// is write-only: reading the shared profiler.info queue would consume every trace in it. ' +
-          'Read traces from the store a consumer writes them to (or with Python: osprofiler trace show --connection-string messaging:// --transport-url rabbit://…)',
-      ),
-    );
-  }
-
-  getReport(_baseId: string): Promise<Report> {
-    return this.writeOnly();
-  }
-
-  listTraces(): Promise<TraceSummary[]> {
-    return this.writeOnly();
-  }
-
-  listErrorTraces(): Promise<TraceSummary[]> {
-    return this.writeOnly();
-  }
-
-  flush(timeoutMs = 5000): Promise<void> {
-    return this.inflight.settle(timeoutMs);
-  }
 
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;

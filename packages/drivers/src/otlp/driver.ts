@@ -9,9 +9,10 @@ import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { parseTimestamp } from '@osprofiler/core';
-import type { Driver, DriverFactory, DriverOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import type { DriverFactory, DriverOptions, Notification } from '@osprofiler/core';
 import { connectError } from '../errors';
-import { InFlight, newCounters, type DriverCounters } from '../inflight';
+import { newCounters, type DriverCounters } from '../inflight';
+import { WriteOnlyDriver } from '../write-only';
 import { requirePeer } from '../optional';
 import { otelSpanId, otelTraceId } from './ids';
 import { otlpSettings, type OtlpSettings } from './options';
@@ -48,20 +49,22 @@ function hrDiff(a: HrTime, b: HrTime): HrTime {
   return s < 0 ? [0, 0] : [s, ns];
 }
 
-export class OtlpDriver implements Driver {
+export class OtlpDriver extends WriteOnlyDriver {
+  protected readonly readHint =
+    'otlp:// is write-only: read the trace in your OpenTelemetry backend, or store it with another driver too';
   readonly scheme = 'otlp';
   readonly counters: OtlpCounters = { ...newCounters(), spans: 0, droppedStarts: 0 };
-  private readonly inflight = new InFlight();
   /** Starts waiting for their stop, by trace_id, oldest first. */
   private readonly open = new Map<string, Notification>();
   private readonly resources = new Map<string, Resource>();
-  private closed = false;
 
   constructor(
     readonly settings: Readonly<OtlpSettings>,
     private readonly serialize: SerializeRequest,
     private readonly makeResource: Resources['resourceFromAttributes'],
-  ) {}
+  ) {
+    super();
+  }
 
   notify(batch: readonly Notification[]): Promise<void> {
     if (this.closed) throw new Error(`otlp:// driver for ${this.settings.endpoint.host} is closed`);
@@ -163,25 +166,6 @@ export class OtlpDriver implements Driver {
     return this.open.size;
   }
 
-  private writeOnly(): Promise<never> {
-    return Promise.reject(new Error('otlp:// is write-only: read the trace in your OpenTelemetry backend, or store it with another driver too'));
-  }
-
-  getReport(_baseId: string): Promise<Report> {
-    return this.writeOnly();
-  }
-
-  listTraces(): Promise<TraceSummary[]> {
-    return this.writeOnly();
-  }
-
-  listErrorTraces(): Promise<TraceSummary[]> {
-    return this.writeOnly();
-  }
-
-  flush(timeoutMs = 5000): Promise<void> {
-    return this.inflight.settle(timeoutMs);
-  }
 
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;
