@@ -21,6 +21,7 @@
 // Env: BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_THROUGHPUT_SECONDS,
 // BENCH_THROUGHPUT_CLIENTS, BENCH_ONLY=throughput, BENCH_AGENT_NODE_ARGS (node flags for the agent).
 'use strict';
+const { ask, median } = require('./lib/http-bench.cjs');
 const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -146,24 +147,6 @@ function blaster(socket, seconds) {
 }
 
 // ------------------------------------------------------------------------ orchestrator
-function ask(child, msg, key) {
-  return new Promise((resolve) => {
-    const on = (m) => {
-      if (m && m[key] !== undefined) {
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    if (msg !== undefined) child.send(msg);
-  });
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 function procCpuUs(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
