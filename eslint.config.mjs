@@ -10,8 +10,15 @@ export default tseslint.config(
     },
   },
   {
-    // Module boundaries: core imports no adapter.
+    // Module boundaries: core imports no other package of ours.
     files: ['packages/core/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['@osprofiler/*'] }] },
+  },
+  {
+    // Adapters and drivers build on core only (shared pieces belong in core).
+    files: ['packages/{express,node,knex,typeorm,nestjs,drivers}/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@osprofiler/*', '!@osprofiler/core'], message: 'adapters import only @osprofiler/core' }] }],
+    },
   },
 );

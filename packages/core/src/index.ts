@@ -28,6 +28,7 @@ import * as dbOptions_ from './db/options';
 import * as dbTraceDb_ from './db/trace-db';
 import * as moduleHook_ from './module-hook';
 import * as export_ from './export';
+import * as wsgiInfo_ from './wsgi-info';
 
 // --- wire types
 export type { Notification, NotificationInfo } from './notification';
@@ -137,3 +138,9 @@ export const traceDbOn = dbTraceDb_.traceDbOn;
 
 // --- automatic mode: one shared Module._load hook for every adapter
 export const onModuleLoad = moduleHook_.onModuleLoad;
+
+// --- HTTP server adapters: the `wsgi` point's start info, as Python records it
+export const wsgiRequestInfo = wsgiInfo_.wsgiRequestInfo;
+export const pythonPath = wsgiInfo_.pythonPath;
+export const splitTarget = wsgiInfo_.splitTarget;
+export type { RequestStartInfo } from './wsgi-info';

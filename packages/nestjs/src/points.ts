@@ -4,32 +4,14 @@
  * `request: {route}`, `nest: {controller, handler}`, and `etype`/`message` for an exception.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pythonPath } from '@osprofiler/express';
+import { wsgiRequestInfo, type RequestStartInfo } from '@osprofiler/core';
+
+export { splitTarget } from '@osprofiler/core';
 import type { RequestState } from './state';
-
-export interface RequestStartInfo {
-  path: string;
-  query: string;
-  method: string;
-  scheme: string;
-}
-
-/** Splits a request target into path and raw query (without `?`), absolute-form included. */
-export function splitTarget(url: string): { path: string; query: string } {
-  let target = url;
-  if (target.length > 0 && target.charCodeAt(0) !== 47 /* / */) {
-    const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/.exec(target);
-    if (m !== null) target = target.slice(m[0].length);
-  }
-  const q = target.indexOf('?');
-  return { path: q === -1 ? target : target.slice(0, q), query: q === -1 ? '' : target.slice(q + 1) };
-}
 
 /** Start info, as Python's WSGI middleware records it (path quoted the webob way). */
 export function requestInfo(req: IncomingMessage): RequestStartInfo {
-  const { path, query } = splitTarget(req.url ?? '');
-  const encrypted = (req.socket as { encrypted?: boolean } | null)?.encrypted === true;
-  return { path: pythonPath(path), query, method: req.method ?? '', scheme: encrypted ? 'https' : 'http' };
+  return wsgiRequestInfo(req);
 }
 
 /** The route template the platform matched: Express's `req.route.path`, Fastify's `routeOptions.url`. */
