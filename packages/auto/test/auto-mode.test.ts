@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createFileDriver, signedPack } from '@osprofiler/core';
-import { startChild, type Child } from './child';
+import { startChild, type Child } from '../../../tools/testing/child-process';
 
 // Every case runs the app in its own `node` process, loaded exactly as users do it.
 const PKG = resolve(__dirname, '..');

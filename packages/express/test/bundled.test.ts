@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { createFileDriver } from '@osprofiler/core';
-import { startChild, type Child } from './child';
+import { startChild, type Child } from '../../../tools/testing/child-process';
 import { request, signed } from './support';
 
 const dir = mkdtempSync(join(tmpdir(), 'osp-express-bundle-'));

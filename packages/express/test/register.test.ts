@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createFileDriver } from '@osprofiler/core';
-import { startChild, type Child } from './child';
+import { startChild, type Child } from '../../../tools/testing/child-process';
 import { request, signed } from './support';
 
 // The adapter's own automatic-mode entry, in separate processes (built package).

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import knexFactory, { type Knex } from 'knex';
 import { instrumentKnex } from '@osprofiler/knex';
-import { collector, starts, type Collector } from './support';
+import { collector, starts, type Collector } from '../../../tools/testing/point-collector';
 import { concurrencyAbovePoolSize, sameErrorTracedAndNot, tableName } from './scenarios';
 
 let c: Collector;

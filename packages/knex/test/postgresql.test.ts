@@ -4,7 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { get } from '@osprofiler/core';
 import { instrumentKnex } from '@osprofiler/knex';
-import { collector, starts, stopOf, assertBalanced, type Collector } from './support';
+import { collector, starts, stopOf, assertBalanced, type Collector } from '../../../tools/testing/point-collector';
 import { concurrencyAbovePoolSize, sameErrorTracedAndNot, tableName } from './scenarios';
 
 const connection = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };

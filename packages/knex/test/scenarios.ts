@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Knex } from 'knex';
-import { assertBalanced, starts, stopOf, type Collector, type Event } from './support';
+import { assertBalanced, starts, stopOf, type Collector, type Event } from '../../../tools/testing/point-collector';
 
 export function tableName(prefix: string): string {
   return `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;

@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import knexFactory, { type Knex } from 'knex';
 import { get } from '@osprofiler/core';
 import { instrumentKnex, setTraceDb, CUT_MARKER } from '@osprofiler/knex';
-import { assertBalanced, collector, starts, stopOf, type Collector } from './support';
+import { assertBalanced, collector, starts, stopOf, type Collector } from '../../../tools/testing/point-collector';
 
 let db: Knex;
 let c: Collector;

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { instrumentKnex, setTraceDb } from '@osprofiler/knex';
-import { assertBalanced, collector, starts } from './support';
+import { assertBalanced, collector, starts } from '../../../tools/testing/point-collector';
 
 const require_ = createRequire(__filename);
 const VERSIONS = ['knex-low', 'knex'].map((name) => {

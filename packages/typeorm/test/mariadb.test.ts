@@ -1,7 +1,7 @@
 // Needs MariaDB on 127.0.0.1:3306 (root, no password, db test): fails when it is down.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentDataSource } from '@osprofiler/typeorm';
-import { collector, starts, type Collector } from './support';
+import { collector, starts, type Collector } from '../../../tools/testing/point-collector';
 import { schemas, VERSIONS } from './entities';
 import { concurrencyAbovePoolSize, sameErrorTracedAndNot } from './scenarios';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { get } from '@osprofiler/core';
 import { instrumentDataSource } from '@osprofiler/typeorm';
-import { assertBalanced, collector, starts, stopOf, type Collector } from './support';
+import { assertBalanced, collector, starts, stopOf, type Collector } from '../../../tools/testing/point-collector';
 import { schemas, VERSIONS } from './entities';
 import { concurrencyAbovePoolSize, sameErrorTracedAndNot } from './scenarios';
 

@@ -1,7 +1,7 @@
 /** Scenarios run against each real server with both TypeORM versions. */
 import { expect } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { assertBalanced, starts, stopOf, type Collector } from './support';
+import { assertBalanced, starts, stopOf, type Collector } from '../../../tools/testing/point-collector';
 import type { Post, User } from './entities';
 
 /** 20 concurrent traced requests on a pool of 2: nothing lands in another request's trace. */

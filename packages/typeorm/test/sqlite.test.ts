@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { get } from '@osprofiler/core';
 import { instrumentDataSource, setTraceDb } from '@osprofiler/typeorm';
-import { assertBalanced, collector, starts, stopOf, type Collector } from './support';
+import { assertBalanced, collector, starts, stopOf, type Collector } from '../../../tools/testing/point-collector';
 import { schemas, VERSIONS, type User, type Post } from './entities';
 
 describe.each(VERSIONS)('TypeORM %s on SQLite (better-sqlite3)', (_version, t) => {

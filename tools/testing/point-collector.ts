@@ -1,4 +1,4 @@
-/** Collects the points a test records: core's memory:// driver, one private store per test file. */
+/** Shared by the database adapters' tests (knex, typeorm). Collects the points a test records: core's memory:// driver, one private store per test file. */
 import { randomUUID } from 'node:crypto';
 import { configure, createDriver, flush, run, type MemoryDriver } from '@osprofiler/core';
 
