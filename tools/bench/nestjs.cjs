@@ -13,7 +13,7 @@
 // figure to trust is the server's CPU time per request (process.cpuUsage in the server).
 // Bounded: about 70 s by default, killed at 90 s. Needs packages/nestjs built.
 'use strict';
-const { load, median, startHarness } = require('./lib/http-bench.cjs');
+const { load, median, pairRounds, printVariants, rotatingRounds, startHarness } = require('./lib/http-bench.cjs');
 const os = require('node:os');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
@@ -91,44 +91,16 @@ async function main() {
     name: 'nestjs', script: __filename, variants: VARIANTS, headersFor, limitSeconds: 90,
   });
 
-  for (const v of VARIANTS) await window(v, WARMUP_SECONDS);
-  const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
-    for (const v of order) results[v].push(await window(v, SECONDS));
-  }
-
-  // Same process, alternating windows: plain app, app with the module.
-  const pair = [[], []];
-  for (const i of [0, 1]) await window('no-header', WARMUP_SECONDS, { child: pairChild, port: pairPorts[i] });
-  for (let r = 0; r < PAIR_ROUNDS; r++) {
-    for (let k = 0; k < 2; k++) {
-      const i = (k + r) % 2;
-      pair[i].push(await window('no-header', PAIR_SECONDS, { child: pairChild, port: pairPorts[i] }));
-    }
-  }
+  const results = await rotatingRounds(window, VARIANTS, { rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
+  const pair = await pairRounds(window, pairChild, pairPorts, { rounds: PAIR_ROUNDS, seconds: PAIR_SECONDS, warmupSeconds: WARMUP_SECONDS });
 
   for (const v of VARIANTS) servers[v].child.send('stop');
   pairChild.send('stop');
   loader.kill();
 
-  const plainCpu = median(results.plain.map((x) => x.cpuPerReq));
-  const plainRps = median(results.plain.map((x) => x.rps));
   console.log(`Nest ${require('@nestjs/core/package.json').version} (Express platform), Node ${process.version}, ${os.cpus().length} CPUs, ` +
     `${ROUNDS} rounds x ${SECONDS} s per variant, ${CONNECTIONS} keep-alive connections, load from a separate process`);
-  // Paired ratios: each variant against plain measured in the same round (the machine's
-  // background load drifts between rounds much more than these costs differ).
-  const paired = (v, key) => median(results[v].map((x, i) => x[key] / results.plain[i][key]));
-  console.log('variant      req/s  ratio*  CPU µs/req  ratio*   (CPU µs/req per round)');
-  for (const v of VARIANTS) {
-    const rps = median(results[v].map((x) => x.rps));
-    const cpu = median(results[v].map((x) => x.cpuPerReq));
-    const rounds = results[v].map((x) => x.cpuPerReq.toFixed(0)).join(' ');
-    console.log(
-      `${v.padEnd(10)} ${rps.toFixed(0).padStart(7)}  ${paired(v, 'rps').toFixed(3)}  ${cpu.toFixed(1).padStart(10)}  ${paired(v, 'cpuPerReq').toFixed(3)}   (${rounds})`,
-    );
-  }
-  console.log(`* median of per-round ratios to plain (medians of the columns: req/s ${plainRps.toFixed(0)}, CPU ${plainCpu.toFixed(1)} µs for plain)`);
+  const paired = printVariants(results, VARIANTS);
   const pairCpu = pair.map((xs) => median(xs.map((x) => x.cpuPerReq)));
   const pairRatio = (i) => median(pair[i].map((x, r) => x.cpuPerReq / pair[0][r].cpuPerReq));
   console.log(`one process, ${PAIR_ROUNDS} rounds of ${PAIR_SECONDS} s windows, no trace headers: plain ${pairCpu[0].toFixed(1)} µs/req; ` +

@@ -103,4 +103,51 @@ async function startHarness({ name, script, variants, headersFor, limitSeconds }
   return { servers, pairChild, pairPorts, loader, window, timer };
 }
 
-module.exports = { load, ask, median, startHarness };
+/** Warms each variant up, then `rounds` rounds of one window per variant, rotating the order. */
+async function rotatingRounds(window, variants, { rounds, seconds, warmupSeconds }) {
+  for (const v of variants) await window(v, warmupSeconds);
+  const results = Object.fromEntries(variants.map((v) => [v, []]));
+  for (let r = 0; r < rounds; r++) {
+    const order = variants.map((_, i) => variants[(i + r) % variants.length]);
+    for (const v of order) results[v].push(await window(v, seconds));
+  }
+  return results;
+}
+
+/** The apps of the 'pair' process (one per port), untraced, in rotating short windows. */
+async function pairRounds(window, pairChild, pairPorts, { rounds, seconds, warmupSeconds }) {
+  const n = pairPorts.length;
+  const pair = pairPorts.map(() => []);
+  for (let i = 0; i < n; i++) await window('no-header', warmupSeconds, { child: pairChild, port: pairPorts[i] });
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < n; k++) {
+      const i = (k + r) % n;
+      pair[i].push(await window('no-header', seconds, { child: pairChild, port: pairPorts[i] }));
+    }
+  }
+  return pair;
+}
+
+/**
+ * Prints req/s and CPU µs per request per variant, with the median of per-round ratios to
+ * `plain` (the machine's background load drifts between rounds much more than these costs
+ * differ); returns that paired-ratio function.
+ */
+function printVariants(results, variants) {
+  const plainCpu = median(results.plain.map((x) => x.cpuPerReq));
+  const plainRps = median(results.plain.map((x) => x.rps));
+  const paired = (v, key) => median(results[v].map((x, i) => x[key] / results.plain[i][key]));
+  console.log('variant      req/s  ratio*  CPU µs/req  ratio*   (CPU µs/req per round)');
+  for (const v of variants) {
+    const rps = median(results[v].map((x) => x.rps));
+    const cpu = median(results[v].map((x) => x.cpuPerReq));
+    const rounds = results[v].map((x) => x.cpuPerReq.toFixed(0)).join(' ');
+    console.log(
+      `${v.padEnd(10)} ${rps.toFixed(0).padStart(7)}  ${paired(v, 'rps').toFixed(3)}  ${cpu.toFixed(1).padStart(10)}  ${paired(v, 'cpuPerReq').toFixed(3)}   (${rounds})`,
+    );
+  }
+  console.log(`* median of per-round ratios to plain (medians of the columns: req/s ${plainRps.toFixed(0)}, CPU ${plainCpu.toFixed(1)} µs for plain)`);
+  return paired;
+}
+
+module.exports = { load, ask, median, startHarness, rotatingRounds, pairRounds, printVariants };
