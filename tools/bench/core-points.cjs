@@ -86,6 +86,43 @@ async function main() {
     flushCost.push(ns / (50 * CHUNK));
   }
 
+  // 5. Formatting alone, no I/O: a driver that takes lines (the raw path: memory, file,
+  //    redis, agent) against one that takes notification objects and serialises them
+  //    itself with pyDumps (what every driver did before the raw path).
+  let stored = 0;
+  const nullDriver = (withLines) => () => ({
+    scheme: 'x', flush: async () => {}, close: async () => {},
+    getReport: async () => ({}), listTraces: async () => [], listErrorTraces: async () => [],
+    notify(batch) { for (const n of batch) stored += core.pyDumps(n).length; },
+    ...(withLines ? { notifyLines(b) { stored += b.lines.length; } } : {}),
+  });
+  core.registerDriver('benchlines', nullDriver(true));
+  core.registerDriver('benchobjects', nullDriver(false));
+  const formatCost = async (cs) => {
+    core.configure({ connectionString: cs, host: 'bench', service: 'svc', flushIntervalMs: 1000, maxBufferPoints: 10_000_000 });
+    const out = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      let ns = 0;
+      for (let c = 0; c < 50; c++) {
+        await core.run({ hmacKey: 'k' }, async () => {
+          for (let i = 0; i < CHUNK / 2; i++) {
+            core.start('wsgi', { request: { method: 'GET', path: '/x', query: '', scheme: 'http' } });
+            core.stop();
+          }
+        });
+        const c0 = process.cpuUsage();
+        await core.flush(60_000);
+        const c = process.cpuUsage(c0);
+        ns += (c.user + c.system) * 1000;
+      }
+      out.push(ns / (50 * CHUNK));
+    }
+    return median(out);
+  };
+  const formatObjects = await formatCost('benchobjects://x');
+  const formatLines = await formatCost('benchlines://x');
+  if (stored === 0) throw new Error('the null drivers stored nothing');
+
   // Reference for the deferred cost: native JSON.stringify of one typical notification.
   const sample = {
     name: 'wsgi-start', base_id: '0b5d4f1e-4c1a-4f3e-9a57-9e4f3c2b1a00', trace_id: '5f0e9d2c-3b1a-4e8f-8d7c-6b5a4f3e2d1c',
@@ -101,6 +138,8 @@ async function main() {
   rows.push(['untraced start+stop after traced work', untracedWarm, `${(untracedWarm / lookupWarm).toFixed(2)}x lookup (goal <= 2x)`]);
   rows.push(['traced start+stop, request path', tracedPath, `goal <= 1000 ns`]);
   rows.push(['deferred format+write per point (file://)', median(flushCost), `CPU ns, off the request path; ${(median(flushCost) / stringify).toFixed(1)}x one JSON.stringify`]);
+  rows.push(['deferred format, object path + pyDumps', formatObjects, `CPU ns per point, no I/O`]);
+  rows.push(['deferred format, raw line path', formatLines, `CPU ns per point, no I/O; ${(formatLines / stringify).toFixed(2)}x one JSON.stringify`]);
   rows.push(['JSON.stringify of one notification (reference)', stringify, '']);
   console.log(`core trace points — node ${process.version}, N=${N}, rounds=${ROUNDS}, median ns per iteration`);
   for (const [name, ns, note] of rows) console.log(`  ${name.padEnd(48)} ${ns.toFixed(1).padStart(8)} ns  ${note}`);

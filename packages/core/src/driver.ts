@@ -1,3 +1,4 @@
+import type { LineBatch } from './line';
 import type { Notification } from './notification';
 import type { Report } from './report-types';
 
@@ -20,6 +21,12 @@ export interface ListOptions {
 export interface Driver {
   readonly scheme: string;
   notify(batch: readonly Notification[]): Promise<void> | void;
+  /**
+   * Optional raw path, preferred by core's notifier when present: the same points already
+   * serialised as Python stores them (one `json.dumps` text each). Drivers that store text
+   * (memory, file, redis, agent) take it and skip building and re-serialising objects.
+   */
+  notifyLines?(batch: LineBatch): Promise<void> | void;
   getReport(baseId: string): Promise<Report>;
   listTraces(options?: ListOptions): Promise<TraceSummary[]>;
   listErrorTraces(options?: ListOptions): Promise<TraceSummary[]>;

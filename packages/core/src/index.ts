@@ -34,6 +34,7 @@ import * as wsgiInfo_ from './wsgi-info';
 export type { Notification, NotificationInfo } from './notification';
 export type { Report, ReportNode, ReportNodeInfo, ReportStats } from './report-types';
 export type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from './driver';
+export type { LineBatch } from './line';
 
 // --- failures (contained and counted)
 export const failureCounts = failures_.failureCounts;

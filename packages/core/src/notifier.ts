@@ -2,6 +2,7 @@ import { storage, type PointSink } from './runtime';
 import { formatTimestamp, maybeReanchor, nowMs } from './clock';
 import type { Driver } from './driver';
 import { recordFailure } from './failures';
+import { hasErrorType, lineTail, notificationLine, type LineBatch } from './line';
 import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
 
@@ -78,9 +79,20 @@ export class BatchNotifier implements PointSink {
   }
 
   private async send(buf: unknown[]): Promise<void> {
+    let driver: Driver;
+    try {
+      driver = await this.driver;
+    } catch (err) {
+      this.stats.lost += buf.length / FIELDS;
+      recordFailure('driver.notify', err);
+      return;
+    }
+    maybeReanchor();
+    // Drivers that store text take the lines directly (the raw path): no notification
+    // objects, one serialisation per point, done here.
+    if (typeof driver.notifyLines === 'function') return this.sendLines(driver, buf);
     let batch: Notification[];
     try {
-      maybeReanchor();
       batch = this.format(buf);
     } catch (err) {
       this.stats.lost += buf.length / FIELDS;
@@ -89,13 +101,64 @@ export class BatchNotifier implements PointSink {
     }
     this.stats.points += batch.length;
     try {
-      const driver = await this.driver;
       await driver.notify(batch);
       this.stats.batches++;
     } catch (err) {
       this.stats.lost += batch.length;
       recordFailure('driver.notify', err);
     }
+  }
+
+  private async sendLines(driver: Driver, buf: unknown[]): Promise<void> {
+    const batch = this.formatLines(buf);
+    const n = batch.lines.length;
+    if (n === 0) return;
+    this.stats.points += n;
+    try {
+      await (driver.notifyLines as (b: LineBatch) => Promise<void> | void)(batch);
+      this.stats.batches++;
+    } catch (err) {
+      this.stats.lost += n;
+      recordFailure('driver.notify', err);
+    }
+  }
+
+  private tail: string | undefined;
+
+  /** The lines of a buffer; a point whose info cannot be serialised is lost and counted alone. */
+  private formatLines(buf: unknown[]): LineBatch {
+    const { project, service, host } = this.options;
+    const tail = (this.tail ??= lineTail(host, project, service));
+    const baseIds: string[] = [];
+    const timestamps: string[] = [];
+    const lines: string[] = [];
+    let errors: Uint8Array | null = null;
+    for (let i = 0; i < buf.length; i += FIELDS) {
+      const info = buf[i + 6] as object | undefined;
+      let line: string;
+      const baseId = buf[i + 2] as string;
+      const timestamp = formatTimestamp(buf[i + 5] as number);
+      try {
+        line = notificationLine(
+          (buf[i + 1] as string) + (buf[i] === 0 ? '-start' : '-stop'),
+          baseId,
+          buf[i + 3] as string,
+          buf[i + 4] as string,
+          timestamp,
+          info,
+          tail,
+        );
+      } catch (err) {
+        this.stats.lost++;
+        recordFailure('notifier.format', err);
+        continue;
+      }
+      if (hasErrorType(info)) (errors ??= new Uint8Array(buf.length / FIELDS))[lines.length] = 1;
+      baseIds.push(baseId);
+      timestamps.push(timestamp);
+      lines.push(line);
+    }
+    return { baseIds, timestamps, lines, errors };
   }
 
   private format(buf: unknown[]): Notification[] {

@@ -14,6 +14,7 @@ import type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } 
 import { recordFailure } from '../failures';
 import type { Notification } from '../notification';
 import { pyDumps } from '../pyjson';
+import type { LineBatch } from '../line';
 import { buildReport } from '../report';
 import type { Report } from '../report-types';
 import { mapLimit } from './concurrency';
@@ -85,26 +86,37 @@ export class FileDriver implements Driver {
     for (const n of batch) {
       try {
         // Serialise now: the caller may reuse or mutate its objects after we return.
-        const line = pyDumps(n) + '\n';
-        const baseId = String(n.base_id);
-        let lines = this.pending.get(baseId);
-        if (lines === undefined) this.pending.set(baseId, (lines = []));
-        lines.push(line);
-        if (!this.indexed.has(baseId)) {
-          if (this.indexed.size >= MAX_REMEMBERED) this.indexed.clear();
-          this.indexed.add(baseId);
-          this.pendingIndex.push(indexLine(baseId, String(n.timestamp)));
-        }
-        // Python: filter_error_trace and data.get("info", {}).get("etype") is not None.
-        if (this.settings.filterErrorTrace && n.info?.etype != null) {
-          this.pendingErrors.push(indexLine(baseId, String(n.timestamp)));
-        }
+        this.queueLine(String(n.base_id), String(n.timestamp), pyDumps(n) + '\n', n.info?.etype != null);
       } catch (err) {
         this.counters.dropped++;
         recordFailure('driver.file.notify', err);
       }
     }
     this.draining ??= this.drain().catch((err: unknown) => recordFailure('driver.file.write', err));
+  }
+
+  notifyLines(batch: LineBatch): void {
+    const { baseIds, timestamps, lines, errors } = batch;
+    if (this.closed) {
+      this.counters.dropped += lines.length;
+      recordFailure('driver.file.notify', new Error('notify after close'));
+      return;
+    }
+    for (let i = 0; i < lines.length; i++) this.queueLine(baseIds[i], timestamps[i], lines[i] + '\n', errors !== null && errors[i] === 1);
+    this.draining ??= this.drain().catch((err: unknown) => recordFailure('driver.file.write', err));
+  }
+
+  private queueLine(baseId: string, timestamp: string, line: string, isError: boolean): void {
+    let lines = this.pending.get(baseId);
+    if (lines === undefined) this.pending.set(baseId, (lines = []));
+    lines.push(line);
+    if (!this.indexed.has(baseId)) {
+      if (this.indexed.size >= MAX_REMEMBERED) this.indexed.clear();
+      this.indexed.add(baseId);
+      this.pendingIndex.push(indexLine(baseId, timestamp));
+    }
+    // Python: filter_error_trace and data.get("info", {}).get("etype") is not None.
+    if (isError && this.settings.filterErrorTrace) this.pendingErrors.push(indexLine(baseId, timestamp));
   }
 
   /** Writes whatever is queued, again and again until nothing is left. */

@@ -9,6 +9,7 @@
 import type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from '../driver';
 import type { Notification } from '../notification';
 import { pyDumps } from '../pyjson';
+import type { LineBatch } from '../line';
 import { buildReport } from '../report';
 import type { Report } from '../report-types';
 import { recordFailure } from '../failures';
@@ -60,6 +61,21 @@ export class MemoryDriver implements Driver {
       } catch (err) {
         recordFailure('driver.memory.notify', err);
       }
+    }
+  }
+
+  notifyLines(batch: LineBatch): void {
+    const { events, firstSeen, errors } = this.store;
+    const { baseIds, timestamps, lines } = batch;
+    for (let i = 0; i < lines.length; i++) {
+      const baseId = baseIds[i];
+      let list = events.get(baseId);
+      if (list === undefined) {
+        events.set(baseId, (list = []));
+        firstSeen.set(baseId, timestamps[i]);
+      }
+      list.push(lines[i]);
+      if (this.filterErrorTrace && batch.errors !== null && batch.errors[i] === 1) errors.set(baseId, timestamps[i]);
     }
   }
 

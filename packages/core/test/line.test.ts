@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { hasErrorType, infoFields, lineTail, notificationLine } from '../src/line';
+import { pyDumps } from '../src/pyjson';
+import { toPrimitive } from '../src/primitive';
+
+// What the object path stores: toPrimitive(info), host moved last, then pyDumps of the dict.
+function objectPath(info: object | undefined, host: string, project: string | null, service: string | null): string {
+  const prim = (info === undefined ? {} : toPrimitive(info)) as Record<string, unknown>;
+  delete prim.host;
+  prim.host = host;
+  return pyDumps({
+    name: 'db-start',
+    base_id: 'b-1',
+    trace_id: 't-1',
+    parent_id: 'p-1',
+    timestamp: '2026-11-23T06:30:00.000001',
+    info: prim,
+    project,
+    service,
+  });
+}
+
+function linePath(info: object | undefined, host: string, project: string | null, service: string | null): string {
+  return notificationLine('db-start', 'b-1', 't-1', 'p-1', '2026-11-23T06:30:00.000001', info, lineTail(host, project, service));
+}
+
+// A small deterministic generator of the values trace info can hold.
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function randomValue(r: () => number, depth: number): unknown {
+  const pick = Math.floor(r() * (depth > 4 ? 12 : 17));
+  const str = (): string => ['', 'a', 'é', '"q"', 'line\nbreak', '\u0000\u001f\u007f', '😀', 'tab\t', 'x'.repeat(20), '\ud800'][Math.floor(r() * 10)];
+  switch (pick) {
+    case 0: return str();
+    case 1: return Math.floor(r() * 1000) - 500;
+    case 2: return [NaN, Infinity, -Infinity, 0.1, -0, 1e21, 5e-7][Math.floor(r() * 7)];
+    case 3: return r() < 0.5;
+    case 4: return null;
+    case 5: return undefined;
+    case 6: return BigInt(Math.floor(r() * 1e6));
+    case 7: return new Date(Math.floor(r() * 2e12));
+    case 8: return new Date(NaN);
+    case 9: return Buffer.from(str());
+    case 10: return new TypeError(str());
+    case 11: return function named() {};
+    case 12: return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
+    case 13: return new Set([randomValue(r, depth + 1), str()]);
+    case 14: return new Map<unknown, unknown>([[str(), randomValue(r, depth + 1)], [2, randomValue(r, depth + 1)], ['1', 'one']]);
+    default: {
+      const o: Record<string, unknown> = {};
+      const n = Math.floor(r() * 5);
+      for (let i = 0; i < n; i++) o[[str(), 'k', '10', '2', 'host', 'etype'][Math.floor(r() * 6)] + (r() < 0.3 ? i : '')] = randomValue(r, depth + 1);
+      return o;
+    }
+  }
+}
+
+describe('raw line path (notificationLine) equals pyDumps of the object path', () => {
+  it('for the info shapes the adapters record', () => {
+    const cases: (object | undefined)[] = [
+      undefined,
+      {},
+      { request: { path: '/a', query: 'x=1', method: 'GET', scheme: 'http' } },
+      { db: { statement: 'SELECT 1', params: [] } },
+      { function: { name: 'f', args: ['1'], kwargs: {} } },
+      { host: 'spoofed', etype: 'ValueError', message: 'bad' },
+      { host: undefined, a: undefined, b: 1 },
+      { 'ü': 'ü', '\n': '\n' },
+    ];
+    for (const info of cases) {
+      for (const [host, project, service] of [['h', null, null], ['hé"', 'p', 's\n']] as [string, string | null, string | null][]) {
+        expect(linePath(info, host, project, service)).toBe(objectPath(info, host, project, service));
+      }
+    }
+  });
+
+  it('for 5,000 random nested values (dates, maps, buffers, errors, bigints, NaN, unicode)', () => {
+    const r = rng(42);
+    let checked = 0;
+    for (let i = 0; i < 5000; i++) {
+      const info: Record<string, unknown> = {};
+      const n = 1 + Math.floor(r() * 4);
+      for (let k = 0; k < n; k++) info[`k${k}`] = randomValue(r, 0);
+      expect(linePath(info, 'host', 'proj', null)).toBe(objectPath(info, 'host', 'proj', null));
+      checked++;
+    }
+    expect(checked).toBe(5000);
+  });
+
+  it('cuts deep nesting and cycles exactly as toPrimitive does', () => {
+    const deep: Record<string, unknown> = {};
+    let cur = deep;
+    for (let i = 0; i < 15; i++) cur = (cur.next = { i, list: [i, { d: new Date(0) }] }) as Record<string, unknown>;
+    const cyc: Record<string, unknown> = { a: 1 };
+    cyc.self = cyc;
+    cyc.list = [cyc, { back: cyc }];
+    const shared = { s: 1 };
+    const twice = { x: shared, y: shared, z: [shared, shared] };
+    const withMap = { m: new Map<unknown, unknown>([['k', { nested: new Set([1, 2]) }]]) };
+    class Thing {
+      a = 1;
+      b = 'two';
+    }
+    const inst = { thing: new Thing(), bare: Object.assign(Object.create(null) as object, { q: 1 }) };
+    for (const info of [deep, cyc, twice, withMap, inst, new Thing(), Object.assign(Object.create(null) as object, { z: 2 })]) {
+      expect(linePath(info, 'h', null, null)).toBe(objectPath(info, 'h', null, null));
+    }
+    expect(linePath(cyc, 'h', null, null)).toContain('"<circular>"');
+    expect(linePath(deep, 'h', null, null)).toContain('"?"');
+  });
+
+  it('escapes ids and names that need it (the optimistic build is checked)', () => {
+    const tail = lineTail('h', null, null);
+    const odd = notificationLine('a"b-start', 'é', 'line\nx', 'back\\slash', '2026-11-23T06:30:00.000001', { k: 'ok' }, tail);
+    expect(odd).toBe(
+      pyDumps({ name: 'a"b-start', base_id: 'é', trace_id: 'line\nx', parent_id: 'back\\slash', timestamp: '2026-11-23T06:30:00.000001', info: { k: 'ok', host: 'h' }, project: null, service: null }),
+    );
+    // A clean line after an escaped one is built the fast way again.
+    expect(notificationLine('a-stop', 'b', 't', 'p', '2026-11-23T06:30:00.000001', undefined, tail)).toBe(
+      '{"name": "a-stop", "base_id": "b", "trace_id": "t", "parent_id": "p", "timestamp": "2026-11-23T06:30:00.000001", "info": {"host": "h"}, "project": null, "service": null}',
+    );
+  });
+
+  it('refuses info that is not an object once made primitive, as the object path does', () => {
+    expect(() => infoFields([1, 2])).toThrow(TypeError);
+    expect(() => infoFields(new Date(0))).toThrow(TypeError);
+  });
+
+  it('flags error points as Python does (etype not None)', () => {
+    expect(hasErrorType({ etype: 'E' })).toBe(true);
+    expect(hasErrorType({ etype: '' })).toBe(true);
+    expect(hasErrorType({ etype: null })).toBe(false);
+    expect(hasErrorType({})).toBe(false);
+    expect(hasErrorType(undefined)).toBe(false);
+  });
+});
