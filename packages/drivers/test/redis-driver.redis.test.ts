@@ -96,6 +96,23 @@ describe('redis:// write layout (wire spec §4)', () => {
     await quiet.close();
   });
 
+  it('notifyLines (the raw path) stores the same bytes and the same error index as notify', async () => {
+    const b = redis.track(randomUUID());
+    const other = redis.track(randomUUID());
+    const batch = [note(b, 'x-start', 0), note(other, 'o-start', 1), note(b, 'x-stop', 2, { etype: 'ValueError', message: 'm' }), note(b, 'y-stop', 3)];
+    await driver.notifyLines({
+      baseIds: batch.map((n) => n.base_id),
+      timestamps: batch.map((n) => n.timestamp),
+      lines: batch.map((n) => pyDumps(n)),
+      errors: Uint8Array.from(batch.map((n) => (n.info.etype != null ? 1 : 0))),
+    });
+    expect(await redis.client.lrange(`osprofiler_opt:${b}`, 0, -1)).toEqual([pyDumps(batch[3]), pyDumps(batch[2]), pyDumps(batch[0])]);
+    expect(await redis.client.lrange(`osprofiler_opt:${other}`, 0, -1)).toEqual([pyDumps(batch[1])]);
+    expect(await redis.client.get(`osprofiler_error:${b}`)).toBe(pyDumps({ base_id: b, timestamp: batch[2].timestamp }));
+    expect(await redis.client.exists(`osprofiler_error:${other}`)).toBe(0);
+    expect(await driver.listErrorTraces()).toContainEqual({ base_id: b, timestamp: batch[2].timestamp });
+  });
+
   it('expires lists and error keys with ?ttl=', async () => {
     const ttlDriver = (await createDriver(redisUrl(DB, '?ttl=7d'), { filterErrorTrace: true })) as RedisDriver;
     const b = redis.track(randomUUID());

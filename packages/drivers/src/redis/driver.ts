@@ -8,7 +8,7 @@
  */
 import type { Redis as RedisClient } from 'ioredis';
 import { buildReport, parseStoredEvent, pyDumps } from '@osprofiler/core';
-import type { Driver, DriverFactory, DriverOptions, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import type { Driver, DriverFactory, DriverOptions, LineBatch, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
 import { connectError } from '../errors';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
@@ -46,7 +46,6 @@ export class RedisDriver implements Driver {
   notify(batch: readonly Notification[]): Promise<void> {
     if (this.closed) throw new Error(`redis:// driver for ${this.endpoint} is closed`);
     if (batch.length === 0) return Promise.resolve();
-    const { ttlSeconds, filterErrorTrace } = this.settings;
     // Serialise now: the caller may reuse its objects once we return.
     const lists = new Map<string, string[]>();
     const errors: [string, string][] = [];
@@ -56,23 +55,56 @@ export class RedisDriver implements Driver {
       if (list === undefined) lists.set(baseId, (list = []));
       list.push(pyDumps(n));
       // Python: filter_error_trace and data.get("info", {}).get("etype") is not None.
-      if (filterErrorTrace && n.info?.etype != null) {
-        errors.push([NAMESPACE_ERROR + baseId, pyDumps({ base_id: n.base_id, timestamp: n.timestamp })]);
-      }
+      if (n.info?.etype != null) errors.push([baseId, String(n.timestamp)]);
     }
+    return this.write(lists, errors, batch.length);
+  }
+
+  /** The raw path: lines already in Python's format, pushed as they are. */
+  notifyLines(batch: LineBatch): Promise<void> {
+    if (this.closed) throw new Error(`redis:// driver for ${this.endpoint} is closed`);
+    const { baseIds, lines, timestamps, errors: isError } = batch;
+    if (lines.length === 0) return Promise.resolve();
+    const lists = new Map<string, string[]>();
+    const errors: [string, string][] = [];
+    let lastId = '';
+    let list: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const baseId = baseIds[i];
+      // Points of one trace tend to come together: skip the map lookup for a run.
+      if (baseId !== lastId || i === 0) {
+        let l = lists.get(baseId);
+        if (l === undefined) lists.set(baseId, (l = []));
+        list = l;
+        lastId = baseId;
+      }
+      list.push(lines[i]);
+      if (isError !== null && isError[i] === 1) errors.push([baseId, timestamps[i]]);
+    }
+    return this.write(lists, errors, lines.length);
+  }
+
+  /** One pipeline: per trace ONE LPUSH (oldest first) and its EXPIRE, then the error index. */
+  private write(lists: Map<string, string[]>, errors: [string, string][], points: number): Promise<void> {
+    const { ttlSeconds, filterErrorTrace } = this.settings;
     const p = this.client.pipeline();
     for (const [baseId, values] of lists) {
       const key = NAMESPACE_OPT + baseId;
-      // One LPUSH per trace; a huge trace is cut into commands of LPUSH_MAX values.
-      for (let i = 0; i < values.length; i += LPUSH_MAX) p.lpush(key, ...values.slice(i, i + LPUSH_MAX));
+      // A huge trace is cut into commands of LPUSH_MAX values.
+      if (values.length <= LPUSH_MAX) p.lpush(key, ...values);
+      else for (let i = 0; i < values.length; i += LPUSH_MAX) p.lpush(key, ...values.slice(i, i + LPUSH_MAX));
       if (ttlSeconds > 0) p.expire(key, ttlSeconds);
     }
     // In batch order, so the last error of a trace wins, as with Python's SET per event.
-    for (const [key, value] of errors) {
-      if (ttlSeconds > 0) p.set(key, value, 'EX', ttlSeconds);
-      else p.set(key, value);
+    if (filterErrorTrace) {
+      for (const [baseId, timestamp] of errors) {
+        const key = NAMESPACE_ERROR + baseId;
+        const value = pyDumps({ base_id: baseId, timestamp });
+        if (ttlSeconds > 0) p.set(key, value, 'EX', ttlSeconds);
+        else p.set(key, value);
+      }
     }
-    return this.inflight.track(this.keep.run(() => this.exec(p, batch.length)));
+    return this.inflight.track(this.keep.run(() => this.exec(p, points)));
   }
 
   private async exec(p: ReturnType<RedisClient['pipeline']>, points: number): Promise<void> {
