@@ -14,12 +14,16 @@ export const DROPPED_POINT_NAME = 'dropped-stop';
 /** Traces remembered at most; drops of further traces are counted but cannot be marked. */
 const MAX_TRACES = 10_000;
 
-interface Entry {
-  dropped: number;
-  timestamp: string;
+/** Where points come from (one notifier: one project, service and host). */
+export interface PointOrigin {
   project: string | null;
   service: string | null;
   host: string;
+}
+
+interface Entry extends PointOrigin {
+  dropped: number;
+  timestamp: string;
 }
 
 export class DropLedger {
@@ -27,29 +31,19 @@ export class DropLedger {
   /** Drops that could not be attributed to a remembered trace. */
   unmarked = 0;
 
-  add(n: Notification): void {
-    const baseId = typeof n?.base_id === 'string' ? n.base_id : undefined;
-    if (baseId === undefined) {
-      this.unmarked++;
-      return;
-    }
+  /** One dropped point of trace `baseId`; `from` says what its marker is stamped with. */
+  add(baseId: string, timestamp: string, from: PointOrigin): void {
     const e = this.byTrace.get(baseId);
     if (e !== undefined) {
       e.dropped++;
-      if (typeof n.timestamp === 'string' && n.timestamp > e.timestamp) e.timestamp = n.timestamp;
+      if (timestamp > e.timestamp) e.timestamp = timestamp;
       return;
     }
     if (this.byTrace.size >= MAX_TRACES) {
       this.unmarked++;
       return;
     }
-    this.byTrace.set(baseId, {
-      dropped: 1,
-      timestamp: typeof n.timestamp === 'string' ? n.timestamp : '',
-      project: n.project ?? null,
-      service: n.service ?? null,
-      host: typeof n.info?.host === 'string' ? n.info.host : '',
-    });
+    this.byTrace.set(baseId, { dropped: 1, timestamp, project: from.project, service: from.service, host: from.host });
   }
 
   get size(): number {

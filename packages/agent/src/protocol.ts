@@ -14,7 +14,7 @@ export const FrameType = {
   HELLO: 1,
   /** agent → client, JSON `{"v":1,"maxFrameBytes":N,"pid":N}` */
   WELCOME: 2,
-  /** client → agent: 16-byte client id, u32 seq, u32 point count, JSON array of notifications */
+  /** client → agent: 16-byte client id, u32 seq, u32 point count, the points (line records, or a JSON array) */
   BATCH: 3,
   /** agent → client: u32 seq (that batch is written to the backend or an fsynced spool) */
   ACK: 4,
@@ -38,16 +38,16 @@ export function encodeFrame(type: number, payload: Buffer | string): Buffer {
   return out;
 }
 
-/** A BATCH frame; `json` is the JSON text of the notification array. */
-export function encodeBatch(clientId: Buffer, seq: number, count: number, json: string): Buffer {
-  const jsonBytes = Buffer.byteLength(json, 'utf8');
-  const out = Buffer.allocUnsafe(5 + BATCH_HEADER_BYTES + jsonBytes);
-  out.writeUInt32BE(1 + BATCH_HEADER_BYTES + jsonBytes, 0);
+/** A BATCH frame; `body` is its records (lines.ts) or, in the older format, a JSON array of notifications. */
+export function encodeBatch(clientId: Buffer, seq: number, count: number, body: string): Buffer {
+  const bodyBytes = Buffer.byteLength(body, 'utf8');
+  const out = Buffer.allocUnsafe(5 + BATCH_HEADER_BYTES + bodyBytes);
+  out.writeUInt32BE(1 + BATCH_HEADER_BYTES + bodyBytes, 0);
   out[4] = FrameType.BATCH;
   clientId.copy(out, 5, 0, 16);
   out.writeUInt32BE(seq >>> 0, 21);
   out.writeUInt32BE(count >>> 0, 25);
-  out.write(json, 29, 'utf8');
+  out.write(body, 29, 'utf8');
   return out;
 }
 

@@ -4,8 +4,15 @@
  * append and returns), so a write here is notify + flush, then a check that the driver's
  * failure counters did not move; any failure or timeout throws, and the caller spools.
  */
-import { createDriver } from '@osprofiler/core';
-import type { Driver, DriverOptions, Notification } from '@osprofiler/core';
+import { createDriver, parseStoredEvent } from '@osprofiler/core';
+import type { Driver, DriverOptions, LineBatch, Notification } from '@osprofiler/core';
+
+/** One write: points in line form (the raw path) and, from older clients, as objects. */
+export interface BackendBatch {
+  lines: LineBatch;
+  objects: Notification[];
+  count: number;
+}
 
 function failures(d: Driver): number {
   const c = (d as { counters?: { dropped?: unknown; failed?: unknown } }).counters;
@@ -41,18 +48,30 @@ export class Backend {
     return this.opening;
   }
 
-  /** Stores the batch or throws. */
-  async write(batch: Notification[]): Promise<void> {
+  /** Stores the batch or throws; resolves to the number of lines that did not parse (dropped). */
+  async write(batch: BackendBatch): Promise<number> {
     const d = await this.open();
     const before = failures(d);
+    let bad = 0;
     await withTimeout(
       (async () => {
-        await d.notify(batch);
+        const { lines, objects } = batch;
+        if (lines.lines.length > 0) {
+          // Text-storing drivers take the lines as they came; the others get objects.
+          if (typeof d.notifyLines === 'function') await d.notifyLines(lines);
+          else {
+            const objects = toObjects(lines);
+            bad = lines.lines.length - objects.length;
+            await d.notify(objects);
+          }
+        }
+        if (objects.length > 0) await d.notify(objects);
         await d.flush(this.timeoutMs);
       })(),
       this.timeoutMs,
     );
-    if (failures(d) !== before) throw new Error(`backend ${d.scheme}:// failed to store ${failures(d) - before} of ${batch.length} points`);
+    if (failures(d) !== before) throw new Error(`backend ${d.scheme}:// failed to store ${failures(d) - before} of ${batch.count} points`);
+    return bad;
   }
 
   async close(): Promise<void> {
@@ -60,6 +79,16 @@ export class Backend {
     this.driver = undefined;
     if (d !== undefined) await withTimeout(d.close(), this.timeoutMs).catch(() => undefined);
   }
+}
+
+/** Lines parsed back into notifications (drivers that store columns: pg, mysql, amqp, otlp); lines that do not parse are left out. */
+function toObjects(b: LineBatch): Notification[] {
+  const out: Notification[] = [];
+  for (const line of b.lines) {
+    const n = parseStoredEvent(line);
+    if (n !== undefined) out.push(n as unknown as Notification);
+  }
+  return out;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { recordFailure } from '@osprofiler/core';
 import { AgentError } from '../errors';
+import { isLinesBody } from '../lines';
 import { BATCH_HEADER_BYTES, FrameReader, FrameType, PROTOCOL_VERSION, encodeAck, encodeFrame, parseJsonObject } from '../protocol';
 import { Backend } from './backend';
 import { bindSocket } from './bind';
@@ -130,8 +131,10 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
           }
           const count = p.readUInt32BE(20);
           const body = p.subarray(BATCH_HEADER_BYTES);
-          // Checked without parsing: the body is parsed once, when written to the backend.
-          if (count === 0 || count > options.maxBatchPoints || body[0] !== 0x5b || body[body.length - 1] !== 0x5d) {
+          // Checked without parsing: line records (or, older clients, a JSON array); the
+          // records are split once, when written to the backend.
+          const shaped = isLinesBody(body) || (body[0] === 0x5b && body[body.length - 1] === 0x5d);
+          if (count === 0 || count > options.maxBatchPoints || !shaped) {
             drop('malformed');
             continue;
           }

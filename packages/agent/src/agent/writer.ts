@@ -10,7 +10,8 @@
  */
 import { recordFailure } from '@osprofiler/core';
 import type { Notification } from '@osprofiler/core';
-import type { Backend } from './backend';
+import { decodeLines, isLinesBody } from '../lines';
+import type { Backend, BackendBatch } from './backend';
 import type { AgentMetrics } from './metrics';
 import type { Spool, SpoolRecord } from './spool';
 
@@ -141,24 +142,58 @@ export class Writer {
     for (const e of entries) this.queued += e.count;
   }
 
-  /** Parses the JSON arrays into one batch; batches that do not parse are dropped and counted. */
-  private parse(records: SpoolRecord[]): Notification[] {
-    const out: Notification[] = [];
+  /**
+   * The points of some records, as one write: line records stay text (split, not parsed),
+   * older JSON-array bodies are parsed. Bodies that do not decode are dropped and counted.
+   */
+  private parse(records: SpoolRecord[]): BackendBatch {
+    const baseIds: string[] = [];
+    const timestamps: string[] = [];
+    const lines: string[] = [];
+    let errors: number[] | null = null;
+    const objects: Notification[] = [];
     for (const r of records) {
-      let arr: unknown;
-      try {
-        arr = JSON.parse(r.body.toString('utf8'));
-      } catch {
-        arr = undefined;
+      if (isLinesBody(r.body)) {
+        const b = decodeLines(r.body, r.count);
+        if (b !== undefined) {
+          if (b.errors !== null) {
+            errors ??= [];
+            for (let i = 0; i < b.errors.length; i++) if (b.errors[i] === 1) errors.push(lines.length + i);
+          }
+          for (let i = 0; i < b.lines.length; i++) {
+            baseIds.push(b.baseIds[i]);
+            timestamps.push(b.timestamps[i]);
+            lines.push(b.lines[i]);
+          }
+          continue;
+        }
+      } else {
+        let arr: unknown;
+        try {
+          arr = JSON.parse(r.body.toString('utf8'));
+        } catch {
+          arr = undefined;
+        }
+        if (Array.isArray(arr) && arr.length === r.count && arr.every(isNotification)) {
+          for (const n of arr as Notification[]) objects.push(n);
+          continue;
+        }
       }
-      if (!Array.isArray(arr) || arr.length !== r.count || !arr.every(isNotification)) {
-        this.metrics.dropped.bad_points += r.count;
-        recordFailure('agent.batch', new Error(`dropped a batch of ${r.count} points that is not a JSON array of notifications`));
-        continue;
-      }
-      for (const n of arr as Notification[]) out.push(n);
+      this.metrics.dropped.bad_points += r.count;
+      recordFailure('agent.batch', new Error(`dropped a batch of ${r.count} points that does not decode (line records or a JSON array of notifications)`));
     }
-    return out;
+    let errorFlags: Uint8Array | null = null;
+    if (errors !== null) {
+      errorFlags = new Uint8Array(lines.length);
+      for (const i of errors) errorFlags[i] = 1;
+    }
+    return { lines: { baseIds, timestamps, lines, errors: errorFlags }, objects, count: lines.length + objects.length };
+  }
+
+  private badLines(n: number): void {
+    if (n === 0) return;
+    this.metrics.dropped.bad_points += n;
+    recordFailure('agent.batch', new Error(`dropped ${n} point lines that do not parse as JSON`));
   }
 
   private async loop(): Promise<void> {
@@ -194,8 +229,9 @@ export class Writer {
       const entries = this.take(s.writeBatchPoints);
       const batch = this.parse(entries);
       try {
-        if (batch.length > 0) await this.backend.write(batch);
-        this.metrics.written += batch.length;
+        const bad = batch.count > 0 ? await this.backend.write(batch) : 0;
+        this.badLines(bad);
+        this.metrics.written += batch.count - bad;
         this.done(entries);
         this.onDrained();
       } catch (err) {
@@ -212,8 +248,9 @@ export class Writer {
       if (records.length === 0) return true;
       const batch = this.parse(records);
       try {
-        if (batch.length > 0) await this.backend.write(batch);
-        this.metrics.replayed += batch.length;
+        const bad = batch.count > 0 ? await this.backend.write(batch) : 0;
+        this.badLines(bad);
+        this.metrics.replayed += batch.count - bad;
         await this.spool.commit(records.length);
         this.recovered();
         return true;

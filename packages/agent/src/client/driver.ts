@@ -1,7 +1,8 @@
 /**
- * The `agent://` client driver. Core's notifier already calls `notify` off the request
- * path, in batches; here `notify` only appends the batch to a bounded queue. Serialising
- * (one JSON.stringify per frame) and writing happen in a setImmediate, over one Unix
+ * The `agent://` client driver. Core's notifier already calls it off the request path, in
+ * batches, with the points serialised as Python stores them (`notifyLines`, core's raw
+ * path); here that batch is only appended to a bounded queue. Framing (one string of
+ * records per frame, see lines.ts) and writing happen in a setImmediate, over one Unix
  * socket connection, with at most `maxInflightPoints` unacknowledged.
  *
  * It never throws or blocks: with the agent down the queue keeps up to `maxPoints`
@@ -10,9 +11,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
-import { recordFailure } from '@osprofiler/core';
-import type { Driver, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
-import { DropLedger } from '../markers';
+import { pyDumps, recordFailure } from '@osprofiler/core';
+import type { Driver, DriverOptions, LineBatch, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import { lineRecord } from '../lines';
+import { DropLedger, type PointOrigin } from '../markers';
 import { FrameReader, FrameType, PROTOCOL_VERSION, encodeBatch, encodeFrame, parseJsonObject } from '../protocol';
 import type { AgentClientOptions } from './options';
 import { agentRequest } from './request';
@@ -36,6 +38,11 @@ export interface AgentClientCounters {
 
 const HELLO_TIMEOUT_MS = 5000;
 
+/** A batch as queued: core's LineBatch and where its points come from. */
+interface Chunk extends LineBatch {
+  readonly origin: PointOrigin;
+}
+
 interface Sent {
   seq: number;
   count: number;
@@ -48,7 +55,7 @@ export class AgentClientDriver implements Driver {
   readonly clientId = randomBytes(16);
 
   /** Batches not sent yet (the oldest first); `head` points skipped in queue[0]. */
-  private queue: (readonly Notification[])[] = [];
+  private queue: Chunk[] = [];
   private head = 0;
   private queued = 0;
   /** Sent on the current connection, not acknowledged: seq → frame. */
@@ -69,30 +76,69 @@ export class AgentClientDriver implements Driver {
   private closed = false;
   private waiters: (() => void)[] = [];
 
-  constructor(readonly options: Readonly<AgentClientOptions>) {
+  private readonly origin: PointOrigin;
+
+  constructor(
+    readonly options: Readonly<AgentClientOptions>,
+    driverOptions: Partial<DriverOptions> = {},
+  ) {
+    this.origin = { project: driverOptions.project ?? null, service: driverOptions.service ?? null, host: driverOptions.host ?? '' };
     if (options.exitHooks) trackDriver(this);
     this.connect();
   }
 
+  /** The raw path (what core's notifier calls): lines kept as they are until framed. */
+  notifyLines(batch: LineBatch): void {
+    this.enqueue({ baseIds: batch.baseIds, timestamps: batch.timestamps, lines: batch.lines, errors: batch.errors, origin: this.origin });
+  }
+
+  /** Notification objects (other callers): serialised here, once, as Python would. */
   notify(batch: readonly Notification[]): void {
     const n = batch.length;
+    if (n === 0) return;
+    const baseIds: string[] = [];
+    const timestamps: string[] = [];
+    const lines: string[] = [];
+    let errors: Uint8Array | null = null;
+    for (const p of batch) {
+      let line: string;
+      try {
+        line = pyDumps(p);
+      } catch (err) {
+        this.counters.received++;
+        this.counters.dropped++;
+        recordFailure('agent.client.serialise', err);
+        continue;
+      }
+      if (p.info?.etype != null) (errors ??= new Uint8Array(n))[lines.length] = 1;
+      baseIds.push(String(p.base_id));
+      timestamps.push(String(p.timestamp));
+      lines.push(line);
+    }
+    const first = batch[0];
+    const origin = { project: first.project ?? null, service: first.service ?? null, host: typeof first.info?.host === 'string' ? first.info.host : this.origin.host };
+    this.enqueue({ baseIds, timestamps, lines, errors, origin });
+  }
+
+  private enqueue(chunk: Chunk): void {
+    const n = chunk.lines.length;
     if (n === 0) return;
     this.counters.received += n;
     if (this.closed) {
       this.counters.dropped += n;
       return;
     }
-    this.queue.push(batch);
+    this.queue.push(chunk);
     this.queued += n;
     if (this.queued > this.options.maxPoints) this.dropOldest(this.queued - this.options.maxPoints);
     this.schedule();
   }
 
-  /** Points waiting: queued, in flight and to resend. */
+  /** Points waiting: queued, in flight and to resend, plus the drop markers owed. */
   get pending(): number {
     let resend = 0;
     for (const s of this.resend) resend += s.count;
-    return this.queued + this.inflightPoints + resend;
+    return this.queued + this.inflightPoints + resend + this.ledger.size;
   }
 
   /** Where the pending points are, and the connection state (for diagnostics). */
@@ -118,9 +164,9 @@ export class AgentClientDriver implements Driver {
     let left = excess;
     while (left > 0 && this.queue.length > 0) {
       const batch = this.queue[0];
-      const avail = batch.length - this.head;
+      const avail = batch.lines.length - this.head;
       const take = Math.min(avail, left);
-      for (let i = this.head; i < this.head + take; i++) this.ledger.add(batch[i]);
+      for (let i = this.head; i < this.head + take; i++) this.ledger.add(batch.baseIds[i], batch.timestamps[i], batch.origin);
       left -= take;
       this.queued -= take;
       this.counters.dropped += take;
@@ -157,10 +203,10 @@ export class AgentClientDriver implements Driver {
       }
       const { maxInflightPoints, maxBatchPoints } = this.options;
       while (ok && (this.queued > 0 || this.ledger.size > 0) && this.inflightPoints < maxInflightPoints) {
-        const points = this.takeBatch(Math.min(maxBatchPoints, Math.max(1, maxInflightPoints - this.inflightPoints)));
+        const { body, count } = this.takeBatch(Math.min(maxBatchPoints, Math.max(1, maxInflightPoints - this.inflightPoints)));
         const seq = (this.seq = (this.seq + 1) >>> 0 || 1);
-        const frame = encodeBatch(this.clientId, seq, points.length, JSON.stringify(points));
-        ok = this.send(socket, { seq, count: points.length, frame });
+        const frame = encodeBatch(this.clientId, seq, count, body);
+        ok = this.send(socket, { seq, count, frame });
       }
       socket.uncork();
       if (!ok) {
@@ -181,21 +227,29 @@ export class AgentClientDriver implements Driver {
     return socket.write(s.frame);
   }
 
-  /** Up to `max` points from the queue, after the drop markers owed. */
-  private takeBatch(max: number): Notification[] {
-    const out: Notification[] = this.ledger.size > 0 ? this.ledger.take('client-buffer') : [];
-    while (out.length < max && this.queue.length > 0) {
+  /** The records of up to `max` points from the queue, after the drop markers owed. */
+  private takeBatch(max: number): { body: string; count: number } {
+    let body = '';
+    let count = 0;
+    if (this.ledger.size > 0) {
+      for (const m of this.ledger.take('client-buffer')) {
+        body += lineRecord(m.base_id, m.timestamp, pyDumps(m), false);
+        count++;
+      }
+    }
+    while (count < max && this.queue.length > 0) {
       const batch = this.queue[0];
-      const take = Math.min(batch.length - this.head, max - out.length);
-      if (this.head === 0 && take === batch.length && out.length === 0) out.push(...batch);
-      else for (let i = this.head; i < this.head + take; i++) out.push(batch[i]);
-      this.queued -= take;
-      if (this.head + take === batch.length) {
+      const { baseIds, timestamps, lines, errors } = batch;
+      const end = Math.min(lines.length, this.head + max - count);
+      for (let i = this.head; i < end; i++) body += lineRecord(baseIds[i], timestamps[i], lines[i], errors !== null && errors[i] === 1);
+      count += end - this.head;
+      this.queued -= end - this.head;
+      if (end === lines.length) {
         this.queue.shift();
         this.head = 0;
-      } else this.head += take;
+      } else this.head = end;
     }
-    return out;
+    return { body, count };
   }
 
   private connect(): void {
