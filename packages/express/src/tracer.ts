@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSampler, getConfig, incomingTrace, openPoint, resolveConfig, run, type Point, type ProfilerConfig, type Sampler } from '@osprofiler/core';
 import { contained } from './contained';
 import { DEFAULT_OPTIONS, splitIgnorePaths, type ExpressProfilerOptions, type ResolvedOptions } from './options';
-import { requestInfo, routeTemplate, splitTarget, stopInfo } from './points';
+import { requestInfo, splitTarget, stopInfo } from './points';
 import { ensureRouterHooks } from './router-hooks';
 import { STATE, type RequestState } from './state';
 
@@ -118,7 +118,6 @@ function open(o: ResolvedOptions, trace: Parameters<typeof run>[0], req: Express
   const state: RequestState = { point, route: undefined, error: undefined, hasError: false };
   (req as unknown as Record<symbol, unknown>)[STATE] = state;
   try {
-    captureRoute(req, state);
     ensureRouterHooks(app);
     res.once('finish', () => finish(res, state, false));
     // 'close' without a finished response: the client went away mid-response.
@@ -140,29 +139,4 @@ function finish(res: ServerResponse, state: RequestState, aborted: boolean): voi
     contained('finish', err);
     state.point.stop();
   }
-}
-
-/**
- * The router assigns `req.route` when a route matches, while `req.baseUrl` still holds the
- * mount prefix of the router it belongs to: an accessor on this (traced) request records
- * the full template then. No framework code is patched for this.
- */
-function captureRoute(req: ExpressRequest, state: RequestState): void {
-  let value: unknown = req.route;
-  Object.defineProperty(req, 'route', {
-    configurable: true,
-    enumerable: true,
-    get() {
-      return value;
-    },
-    set(v: unknown) {
-      value = v;
-      try {
-        const p = v !== null && typeof v === 'object' ? (v as { path?: unknown }).path : undefined;
-        if (p !== undefined) state.route = routeTemplate(req.baseUrl, p);
-      } catch (err) {
-        contained('route', err);
-      }
-    },
-  });
 }
