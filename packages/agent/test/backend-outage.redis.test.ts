@@ -1,6 +1,5 @@
-// The backend goes down under load (the test's own redis-server is stopped for 5 s; the
-// issue says 30 s, shortened to keep the test bounded) and comes back on the same port
-// with its data (AOF). The agent spools to disk meanwhile and replays in order: nothing is lost.
+// The backend goes down for 30 s under steady load (the test's own redis-server is
+// stopped, never the machine's) and comes back on the same port with its data (AOF). The agent spools to disk meanwhile and replays in order: nothing is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { OwnRedis, freePort, sleep, startAgentProc, stopProc, tempDir, waitFor } from './support/procs';
@@ -23,7 +22,7 @@ function metric(text: string, name: string): number {
   return m === null ? NaN : Number(m[1]);
 }
 
-describe('backend down for 5 s under load', () => {
+describe('backend down for 30 s under load', () => {
   it('spools, replays in order when the backend returns, and loses nothing', async () => {
     const dir = tempDir('outage');
     const socket = join(dir, 'agent.sock');
@@ -33,10 +32,11 @@ describe('backend down for 5 s under load', () => {
     const app = await startApp(`agent://${socket}`);
     const metrics = async (): Promise<string> => (await fetch(`http://${health}/metrics`)).text();
     try {
-      const loadDone = load(app.port, { concurrency: 8, maxRequests: 30_000, durationMs: 8_000 });
+      // ~1,000 requests/s (4 points each) for 33 s: load before, during and after the outage.
+      const loadDone = load(app.port, { concurrency: 8, maxRequests: 40_000, durationMs: 33_000, ratePerSec: 1000 });
       await sleep(1000);
       await redis.stop();
-      await sleep(5000);
+      await sleep(30_000);
       const during = await metrics();
       await redis.start();
       const { sent, failures } = await loadDone;
@@ -62,7 +62,7 @@ describe('backend down for 5 s under load', () => {
       expect([...stored.points].filter((k) => !expected.has(k))).toEqual([]);
       expect(stored.markedDropped).toBe(0);
       console.log(
-        `backend outage 5 s: ${sent.length} requests, ${expected.size} points sent, ${stored.points.size} stored ` +
+        `backend outage 30 s: ${sent.length} requests, ${expected.size} points sent, ${stored.points.size} stored ` +
           `(${stored.duplicates} twice), spooled ${metric(after, 'spooled_points_total')}, replayed ${metric(after, 'replayed_points_total')}, ` +
           `backend errors ${metric(after, 'backend_errors_total')}`,
       );
@@ -70,5 +70,5 @@ describe('backend down for 5 s under load', () => {
       await stopProc(app);
       await stopProc(agent, 'SIGKILL');
     }
-  }, 90_000);
+  }, 150_000);
 });

@@ -119,9 +119,10 @@ function open(o: ResolvedOptions, trace: Parameters<typeof run>[0], req: Express
   (req as unknown as Record<symbol, unknown>)[STATE] = state;
   try {
     ensureRouterHooks(app);
-    res.once('finish', () => finish(res, state, false));
-    // 'close' without a finished response: the client went away mid-response.
-    res.once('close', () => finish(res, state, !res.writableFinished));
+    // One listener: a ServerResponse always emits 'close' (right after 'finish', or when
+    // the client went away mid-response, then without writableFinished). A second
+    // listener for 'finish' cost ~4 µs a request in the profile.
+    res.on('close', () => finish(res, state, !res.writableFinished));
   } catch (err) {
     contained('open', err);
     finish(res, state, false);

@@ -41,7 +41,7 @@ export function get(port: number, path: string): Promise<{ status: number; body:
 /** Sends requests with `concurrency` until `maxRequests` or `durationMs`; every answer must be 200. */
 export async function load(
   port: number,
-  opts: { concurrency: number; maxRequests: number; durationMs: number; onTick?: (elapsedMs: number) => void },
+  opts: { concurrency: number; maxRequests: number; durationMs: number; ratePerSec?: number; onTick?: (elapsedMs: number) => void },
 ): Promise<{ sent: Sent[]; failures: number }> {
   const sent: Sent[] = [];
   let failures = 0;
@@ -49,6 +49,14 @@ export async function load(
   const t0 = Date.now();
   const worker = async (): Promise<void> => {
     while (issued < opts.maxRequests && Date.now() - t0 < opts.durationMs) {
+      if (opts.ratePerSec !== undefined) {
+        // Paced: steady load for the whole duration instead of a burst.
+        const wait = t0 + (issued / opts.ratePerSec) * 1000 - Date.now();
+        if (wait > 0) {
+          await new Promise((r) => setTimeout(r, wait));
+          continue;
+        }
+      }
       issued++;
       try {
         const r = await get(port, '/hello');
