@@ -27,6 +27,8 @@ export const FrameType = {
 } as const;
 
 export const BATCH_HEADER_BYTES = 16 + 4 + 4;
+/** Where a BATCH frame's body starts: length prefix, type, header. */
+export const BATCH_BODY_OFFSET = 5 + BATCH_HEADER_BYTES;
 
 /** One whole frame: length prefix, type, payload. */
 export function encodeFrame(type: number, payload: Buffer | string): Buffer {
@@ -38,16 +40,21 @@ export function encodeFrame(type: number, payload: Buffer | string): Buffer {
   return out;
 }
 
-/** A BATCH frame; `body` is its records (lines.ts) or, in the older format, a JSON array of notifications. */
-export function encodeBatch(clientId: Buffer, seq: number, count: number, body: string): Buffer {
-  const bodyBytes = Buffer.byteLength(body, 'utf8');
-  const out = Buffer.allocUnsafe(5 + BATCH_HEADER_BYTES + bodyBytes);
+/** A BATCH frame with its header written and `bodyBytes` left for the body, at BATCH_BODY_OFFSET. */
+export function allocBatchFrame(clientId: Buffer, seq: number, count: number, bodyBytes: number): Buffer {
+  const out = Buffer.allocUnsafe(BATCH_BODY_OFFSET + bodyBytes);
   out.writeUInt32BE(1 + BATCH_HEADER_BYTES + bodyBytes, 0);
   out[4] = FrameType.BATCH;
   clientId.copy(out, 5, 0, 16);
   out.writeUInt32BE(seq >>> 0, 21);
   out.writeUInt32BE(count >>> 0, 25);
-  out.write(body, 29, 'utf8');
+  return out;
+}
+
+/** A BATCH frame; `body` is its records (lines.ts) or, in the older format, a JSON array of notifications. */
+export function encodeBatch(clientId: Buffer, seq: number, count: number, body: string): Buffer {
+  const out = allocBatchFrame(clientId, seq, count, Buffer.byteLength(body, 'utf8'));
+  out.write(body, BATCH_BODY_OFFSET, 'utf8');
   return out;
 }
 

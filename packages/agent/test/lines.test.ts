@@ -1,44 +1,92 @@
-// The raw body of BATCH frames (src/lines.ts): round trips, and bodies that must be refused.
+// The raw body of BATCH frames (src/lines.ts): what the client frames, what the agent
+// decodes from it, and bodies that must be refused.
 import { describe, expect, it } from 'vitest';
-import { decodeLines, isLinesBody, lineRecord } from '../src/lines';
+import { pyDumps, type Notification } from '@osprofiler/core';
+import { DecodedLines, encodeLineBatch, isLinesBody, notificationText, type TextPart } from '../src/lines';
+import { FrameReader } from '../src/protocol';
 
-const LINE = '{"name": "a-start", "base_id": "b", "info": {"host": "h"}}';
+function note(baseId: string, i: number, info: Record<string, unknown> = {}): Notification {
+  return {
+    name: `step-${i % 2 ? 'stop' : 'start'}`,
+    base_id: baseId,
+    trace_id: `t-${i}`,
+    parent_id: baseId,
+    timestamp: `2026-11-23T06:30:00.${String(i).padStart(6, '0')}`,
+    info: { ...info, host: 'h' },
+    project: 'p',
+    service: null,
+  };
+}
 
-describe('line records', () => {
-  it('round-trip ids, timestamps, lines and error flags', () => {
-    const recs = [
-      ['0b5d4f1e-4c1a-4f3e-9a57-9e4f3c2b1a00', '2026-11-23T06:30:00.000001', LINE, false],
-      ['tab\there%', 'ts\nnewline é', LINE, true],
-      ['é😀', '', '{}', false],
-    ] as const;
-    const body = Buffer.from(recs.map(([b, t, l, e]) => lineRecord(b, t, l, e)).join(''), 'utf8');
+function frameBody(parts: TextPart[]): { body: Buffer; count: number } {
+  const { frame, count } = encodeLineBatch(Buffer.alloc(16, 7), 9, parts);
+  const [f] = new FrameReader(1 << 20).push(frame);
+  expect(f.type).toBe(3);
+  expect(f.payload.readUInt32BE(16)).toBe(9);
+  expect(f.payload.readUInt32BE(20)).toBe(count);
+  return { body: f.payload.subarray(24), count };
+}
+
+describe('raw line bodies', () => {
+  it('carry whole texts; the agent finds every base_id, timestamp and error point', () => {
+    const a = [note('b1', 0), note('b1', 1, { etype: 'E' }), note('b2', 2)];
+    const odd = [note('q"uo\\te', 3), note('é😀', 4, { etype: 'X' })];
+    const parts: TextPart[] = [
+      { text: a.map((n) => pyDumps(n) + '\n').join(''), count: 3, errors: [1] },
+      { text: odd.map((n) => notificationText(n) + '\n').join(''), count: 2, errors: [1] },
+    ];
+    const { body, count } = frameBody(parts);
+    expect(count).toBe(5);
     expect(isLinesBody(body)).toBe(true);
-    // Encoded fields keep the body ASCII, so the agent can split it as latin1.
-    expect([...body].every((c) => c < 0x80)).toBe(true);
-    const got = decodeLines(body, 3);
-    expect(got?.baseIds).toEqual(recs.map((r) => r[0]));
-    expect(got?.timestamps).toEqual(recs.map((r) => r[1]));
-    expect(got?.lines).toEqual(recs.map((r) => r[2]));
-    expect([...(got?.errors ?? [])]).toEqual([0, 1, 0]);
-    expect(decodeLines(Buffer.from(lineRecord('b', 't', LINE, false)), 1)?.errors).toBeNull();
+    const d = new DecodedLines();
+    expect(d.append(body, count)).toBe(true);
+    const all = [...a, ...odd];
+    expect(d.baseIds).toEqual(all.map((n) => n.base_id));
+    expect(d.timestamps).toEqual(all.map((n) => n.timestamp));
+    expect(d.lines).toEqual(all.map((n) => pyDumps(n)));
+    expect(d.buffers.map((b) => b.toString('latin1'))).toEqual(all.map((n) => pyDumps(n)));
+    expect([...(d.errors ?? [])]).toEqual([0, 1, 0, 0, 1]);
+    // A second body appends after the first.
+    expect(d.append(frameBody([{ text: pyDumps(note('b3', 5)) + '\n', count: 1, errors: null }]).body, 1)).toBe(true);
+    expect(d.count).toBe(6);
+    expect(d.baseIds[5]).toBe('b3');
   });
 
-  it('refuses bodies that are not exactly `count` well-formed records', () => {
-    const good = lineRecord('b', 't', LINE, false);
-    const bad: [string, string, number][] = [
-      ['count too high', good, 2],
-      ['count too low', good + good, 1],
-      ['flag out of range', '8' + good.slice(1), 1],
-      ['no tabs', '0b' + LINE + '\n', 1],
-      ['one tab', '0b\t' + LINE + '\n', 1],
-      ['line not an object', '0b\tt\tnot json\n', 1],
-      ['line cut', '0b\tt\t{"name": \n', 1],
-      ['empty base id', '0\tt\t' + LINE + '\n', 1],
-      ['bad percent-encoding', '2%E0%A4%A\tt\t' + LINE + '\n', 1],
-      ['no final newline', good.slice(0, -1), 1],
+  it('writes objects in the wire key order whatever order they were built in', () => {
+    const n = note('b', 1);
+    const shuffled = { info: n.info, service: n.service, base_id: n.base_id, timestamp: n.timestamp, name: n.name, project: n.project, parent_id: n.parent_id, trace_id: n.trace_id } as Notification;
+    expect(notificationText(shuffled)).toBe(pyDumps(n));
+  });
+
+  it('refuses bodies that are not exactly `count` well-formed lines, and appends nothing of them', () => {
+    const good = pyDumps(note('b', 0)) + '\n';
+    const body = (text: string, errors: number[] = []): Buffer => {
+      const b = Buffer.alloc(5 + 4 * errors.length + text.length);
+      b[0] = 0x4c;
+      b.writeUInt32BE(errors.length, 1);
+      errors.forEach((e, i) => b.writeUInt32BE(e, 5 + 4 * i));
+      b.write(text, 5 + 4 * errors.length, 'latin1');
+      return b;
+    };
+    const bad: [string, Buffer, number][] = [
+      ['count too high', body(good), 2],
+      ['count too low', body(good + good), 1],
+      ['error index out of range', body(good, [1]), 1],
+      ['more error indexes than points', body(good, [0, 0]), 1],
+      ['not a notification line', body('{"x": 1}\n'), 1],
+      ['no base_id key', body('{"name": "a", "trace_id": "t", "timestamp": "x"}\n'), 1],
+      ['empty base_id', body(pyDumps(note('', 0)) + '\n'), 1],
+      ['line cut', body('{"name": "a", "base_id": "b\n'), 1],
+      ['no final newline', body(good.slice(0, -1)), 1],
+      ['wrong magic', Buffer.concat([Buffer.from('X'), body(good).subarray(1)]), 1],
+      ['JSON array', Buffer.from('[' + good.trim() + ']'), 1],
     ];
-    for (const [why, text, count] of bad) expect(decodeLines(Buffer.from(text), count), why).toBeUndefined();
-    expect(isLinesBody(Buffer.from('[{}]'))).toBe(false);
-    expect(isLinesBody(Buffer.from(good.slice(0, -1)))).toBe(false);
+    const d = new DecodedLines();
+    expect(d.append(body(good), 1)).toBe(true);
+    for (const [why, b, count] of bad) {
+      expect(d.append(b, count), why).toBe(false);
+      expect(d.count, why).toBe(1);
+      expect(d.errors, why).toBeNull();
+    }
   });
 });

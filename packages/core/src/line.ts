@@ -9,7 +9,7 @@ import { toPrimitive } from './primitive';
 
 /**
  * Points already serialised, for drivers that store text (`Driver.notifyLines`).
- * Struct of arrays: index i of each array is one point, in notify order.
+ * Index i of each array is one point, in notify order.
  */
 export interface LineBatch {
   readonly baseIds: readonly string[];
@@ -19,6 +19,10 @@ export interface LineBatch {
   readonly lines: readonly string[];
   /** 1 where the point's `info.etype` is not null (the error index), or null when none is. */
   readonly errors: Uint8Array | null;
+  /** When the producer has it: every line followed by "\n", one string (a transport writes it at once). */
+  readonly text?: string;
+  /** When the producer has them: each line's bytes (a driver may write them as they are). */
+  readonly buffers?: readonly Uint8Array[];
 }
 
 const MAX_DEPTH = 10;
@@ -45,15 +49,15 @@ let id1 = '';
 let id2 = '';
 let id3 = '';
 
-/** `"s"` for a name or id, escaped only when it has to be. */
-function idString(s: string): string {
-  if (s === id0 || s === id1 || s === id2 || s === id3) return '"' + s + '"';
-  if (!PLAIN.test(s)) return pyString(s);
+/** A name or id, between quotes the caller writes: escaped only when it has to be. */
+function idContent(s: string): string {
+  if (s === id0 || s === id1 || s === id2 || s === id3) return s;
+  if (!PLAIN.test(s)) return pyString(s).slice(1, -1);
   id3 = id2;
   id2 = id1;
   id1 = id0;
   id0 = s;
-  return '"' + s + '"';
+  return s;
 }
 
 function pyNumber(n: number): string {
@@ -61,74 +65,104 @@ function pyNumber(n: number): string {
   return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity';
 }
 
-/**
- * `pyDumps(toPrimitive(value, depth))` in one pass, for the shapes trace info usually has
- * (strings, numbers, plain objects and arrays); rarer types go through toPrimitive.
- */
-function value(v: unknown, depth: number, seen: Set<object> | undefined): string {
+// Lines are built as parts joined once (a whole batch at a time in the notifier): `join`
+// makes ONE flat string, where `+` would leave a tree of ~30 cons strings per line that
+// costs ~1 µs to flatten later, when the line is written to a socket or file (measured).
+const parts: string[] = [];
+// The objects being serialised (outermost first), for toPrimitive's `<circular>`; at most
+// MAX_DEPTH long, so a linear scan, and no Set per point.
+const path: object[] = [];
+
+/** `pyDumps(toPrimitive(value, depth))` in one pass, for the shapes trace info usually has. */
+function pushValue(parts: string[], v: unknown, depth: number): void {
   switch (typeof v) {
     case 'string':
-      return pyString(v);
+      parts.push(pyString(v));
+      return;
     case 'number':
-      return pyNumber(v);
+      parts.push(pyNumber(v));
+      return;
     case 'boolean':
-      return v ? 'true' : 'false';
+      parts.push(v ? 'true' : 'false');
+      return;
     case 'undefined':
-      return 'null';
+      parts.push('null');
+      return;
     case 'bigint':
     case 'function':
     case 'symbol':
-      return pyString(String(v));
+      parts.push(pyString(String(v)));
+      return;
   }
-  if (v === null) return 'null';
-  if (depth >= MAX_DEPTH) return '"?"';
+  if (v === null) {
+    parts.push('null');
+    return;
+  }
+  if (depth >= MAX_DEPTH) {
+    parts.push('"?"');
+    return;
+  }
   const o = v as object;
-  if (Array.isArray(o)) {
-    if (seen?.has(o)) return '"<circular>"';
-    const s = seen ?? new Set<object>();
-    s.add(o);
-    let out = '[';
-    for (let i = 0; i < o.length; i++) out += (i === 0 ? '' : ', ') + value(o[i], depth + 1, s);
-    s.delete(o);
-    return out + ']';
-  }
-  if (Object.getPrototypeOf(o) === Object.prototype) {
-    if (seen?.has(o)) return '"<circular>"';
-    const s = seen ?? new Set<object>();
-    s.add(o);
-    const out = '{' + fields(o as Record<string, unknown>, depth, s, false) + '}';
-    s.delete(o);
-    return out;
+  const isArray = Array.isArray(o);
+  if (isArray || Object.getPrototypeOf(o) === Object.prototype) {
+    if (path.includes(o)) {
+      parts.push('"<circular>"');
+      return;
+    }
+    path.push(o);
+    if (isArray) {
+      parts.push('[');
+      for (let i = 0; i < (o as unknown[]).length; i++) {
+        if (i !== 0) parts.push(', ');
+        pushValue(parts, (o as unknown[])[i], depth + 1);
+      }
+      parts.push(']');
+    } else {
+      parts.push('{');
+      pushFields(parts, o as Record<string, unknown>, depth, false);
+      parts.push('}');
+    }
+    path.pop();
+    return;
   }
   // Dates, Buffers, Errors, Maps, Sets, class instances: exactly what the object path does.
-  return pyDumps(toPrimitive(o, depth, seen));
+  parts.push(pyDumps(toPrimitive(o, depth, new Set(path))));
 }
 
-/** `"k": v` pairs joined by `, ` (no braces); `skipHost` drops a top-level `host`. */
-function fields(o: Record<string, unknown>, depth: number, seen: Set<object>, skipHost: boolean): string {
-  let out = '';
+/** `"k": v` pairs joined by `, `; `skipHost` drops a top-level `host`. True if any was written. */
+function pushFields(parts: string[], o: Record<string, unknown>, depth: number, skipHost: boolean): boolean {
+  let first = true;
   for (const k of Object.keys(o)) {
     const v = o[k];
     if (v === undefined || (skipHost && k === 'host')) continue;
-    out += (out === '' ? '' : ', ') + key(k) + ': ' + value(v, depth + 1, seen);
+    parts.push(first ? key(k) : ', ' + key(k), ': ');
+    first = false;
+    pushValue(parts, v, depth + 1);
   }
-  return out;
+  return !first;
 }
 
-/**
- * `"k": v, ` for every key of the point's info but `host` (empty for no info). Throws
- * when the info is not an object once made primitive (the point is then lost and counted).
- */
-export function infoFields(info: object | undefined): string {
-  if (info === undefined) return '';
-  if (Object.getPrototypeOf(info) === Object.prototype) {
-    const f = fields(info as Record<string, unknown>, 0, new Set<object>([info]), true);
-    return f === '' ? f : f + ', ';
+/** The point's info fields (all but `host`), each followed by `, `; throws like the object path. */
+function pushInfo(parts: string[], info: object | undefined): void {
+  if (info === undefined) return;
+  let o = info as Record<string, unknown>;
+  if (Object.getPrototypeOf(info) !== Object.prototype) {
+    const p = toPrimitive(info);
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new TypeError('trace info must be an object');
+    o = p as Record<string, unknown>;
   }
-  const p = toPrimitive(info);
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new TypeError('trace info must be an object');
-  const f = fields(p as Record<string, unknown>, 0, new Set<object>(), true);
-  return f === '' ? f : f + ', ';
+  path.push(info);
+  const any = pushFields(parts, o, 0, true);
+  path.pop();
+  if (any) parts.push(', ');
+}
+
+/** `"k": v, ` for every key of the point's info but `host` (empty for no info). */
+export function infoFields(info: object | undefined): string {
+  parts.length = 0;
+  path.length = 0;
+  pushInfo(parts, info);
+  return parts.join('');
 }
 
 /** Whether the point goes into the error index (Python: `info.get("etype") is not None`). */
@@ -148,19 +182,39 @@ export function lineTail(host: string, project: string | null, service: string |
  * `-start`/`-stop`, `timestamp` is ours (plain) and `tail` comes from lineTail.
  */
 export function notificationLine(name: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): string {
-  return (
-    '{"name": ' +
-    idString(name) +
-    ', "base_id": ' +
-    idString(baseId) +
-    ', "trace_id": ' +
-    idString(traceId) +
-    ', "parent_id": ' +
-    idString(parentId) +
-    ', "timestamp": "' +
-    timestamp +
-    '", "info": {' +
-    infoFields(info) +
-    tail
-  );
+  parts.length = 0;
+  appendLine(parts, name, baseId, traceId, parentId, timestamp, info, tail);
+  return parts.join('');
+}
+
+/**
+ * Appends one line's parts to `out` (the notifier joins a whole batch at once). Throws
+ * like the object path for unserialisable info; `out` may then hold part of the line.
+ */
+export function appendLine(out: string[], name: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): void {
+  path.length = 0;
+  out.push('{"name": "', idContent(name), '", "base_id": "', idContent(baseId), '", "trace_id": "', idContent(traceId), '", "parent_id": "', idContent(parentId), '", "timestamp": "', timestamp, '", "info": {');
+  pushInfo(out, info);
+  out.push(tail);
+}
+
+/** A batch the notifier formatted: one string for all its lines; `lines` split on first use. */
+export class TextLineBatch implements LineBatch {
+  private split: string[] | undefined;
+
+  constructor(
+    readonly text: string,
+    readonly baseIds: readonly string[],
+    readonly timestamps: readonly string[],
+    readonly errors: Uint8Array | null,
+  ) {}
+
+  get lines(): readonly string[] {
+    if (this.split === undefined) {
+      const a = this.text.split('\n');
+      a.pop(); // the text ends with a newline
+      this.split = a;
+    }
+    return this.split;
+  }
 }

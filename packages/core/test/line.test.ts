@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasErrorType, infoFields, lineTail, notificationLine } from '../src/line';
+import { hasErrorType, infoFields, lineTail, notificationLine, type LineBatch } from '../src/line';
 import { pyDumps } from '../src/pyjson';
 import { toPrimitive } from '../src/primitive';
 
@@ -138,5 +138,44 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     expect(hasErrorType({ etype: null })).toBe(false);
     expect(hasErrorType({})).toBe(false);
     expect(hasErrorType(undefined)).toBe(false);
+  });
+});
+
+describe('the notifier on the raw path', () => {
+  it('hands a driver with notifyLines one text for the batch; a point with bad info is lost alone', async () => {
+    const { configure, flush, run, start, stop, notifierStats, shutdown } = await import('../src/index');
+    const got: LineBatch[] = [];
+    const driver = {
+      scheme: 'capture',
+      notify: () => undefined,
+      notifyLines: (b: LineBatch) => void got.push(b),
+      getReport: async () => ({}) as never,
+      listTraces: async () => [],
+      listErrorTraces: async () => [],
+      flush: async () => undefined,
+      close: async () => undefined,
+    };
+    configure({ driver, host: 'h', service: 's', flushIntervalMs: 10_000 });
+    const lostBefore = notifierStats()?.lost ?? 0;
+    run({ hmacKey: 'k' }, () => {
+      start('a', { n: 1 });
+      stop({ etype: 'E' });
+      start('bad', [1, 2] as unknown as object); // info that is not an object: refused
+      stop();
+      start('é"q', { s: 'ü' });
+      stop();
+    });
+    await flush(5_000);
+    expect(got).toHaveLength(1);
+    const b = got[0];
+    expect(b.lines).toHaveLength(5);
+    expect(b.text).toBe(b.lines.map((l) => l + '\n').join(''));
+    expect(b.baseIds).toHaveLength(5);
+    expect(b.timestamps.every((t) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/.test(t))).toBe(true);
+    expect([...(b.errors ?? [])]).toEqual([0, 1, 0, 0, 0]);
+    expect(b.lines.map((l) => (JSON.parse(l) as { name: string }).name)).toEqual(['a-start', 'a-stop', 'bad-stop', 'é"q-start', 'é"q-stop']);
+    for (const l of b.lines) expect(l).toMatch(/^[\x20-\x7e]+$/);
+    expect((notifierStats()?.lost ?? 0) - lostBefore).toBe(1);
+    await shutdown(1_000);
   });
 });

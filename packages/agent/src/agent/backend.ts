@@ -9,7 +9,7 @@ import type { Driver, DriverOptions, LineBatch, Notification } from '@osprofiler
 
 /** One write: points in line form (the raw path) and, from older clients, as objects. */
 export interface BackendBatch {
-  lines: LineBatch;
+  lines: LineBatch & { readonly count: number };
   objects: Notification[];
   count: number;
 }
@@ -56,12 +56,12 @@ export class Backend {
     await withTimeout(
       (async () => {
         const { lines, objects } = batch;
-        if (lines.lines.length > 0) {
+        if (lines.count > 0) {
           // Text-storing drivers take the lines as they came; the others get objects.
           if (typeof d.notifyLines === 'function') await d.notifyLines(lines);
           else {
             const objects = toObjects(lines);
-            bad = lines.lines.length - objects.length;
+            bad = lines.count - objects.length;
             await d.notify(objects);
           }
         }

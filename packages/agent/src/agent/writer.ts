@@ -10,7 +10,7 @@
  */
 import { recordFailure } from '@osprofiler/core';
 import type { Notification } from '@osprofiler/core';
-import { decodeLines, isLinesBody } from '../lines';
+import { DecodedLines } from '../lines';
 import type { Backend, BackendBatch } from './backend';
 import type { AgentMetrics } from './metrics';
 import type { Spool, SpoolRecord } from './spool';
@@ -147,26 +147,11 @@ export class Writer {
    * older JSON-array bodies are parsed. Bodies that do not decode are dropped and counted.
    */
   private parse(records: SpoolRecord[]): BackendBatch {
-    const baseIds: string[] = [];
-    const timestamps: string[] = [];
-    const lines: string[] = [];
-    let errors: number[] | null = null;
+    const lines = new DecodedLines();
     const objects: Notification[] = [];
     for (const r of records) {
-      if (isLinesBody(r.body)) {
-        const b = decodeLines(r.body, r.count);
-        if (b !== undefined) {
-          if (b.errors !== null) {
-            errors ??= [];
-            for (let i = 0; i < b.errors.length; i++) if (b.errors[i] === 1) errors.push(lines.length + i);
-          }
-          for (let i = 0; i < b.lines.length; i++) {
-            baseIds.push(b.baseIds[i]);
-            timestamps.push(b.timestamps[i]);
-            lines.push(b.lines[i]);
-          }
-          continue;
-        }
+      if (r.body[0] !== 0x5b) {
+        if (lines.append(r.body, r.count)) continue;
       } else {
         let arr: unknown;
         try {
@@ -180,14 +165,9 @@ export class Writer {
         }
       }
       this.metrics.dropped.bad_points += r.count;
-      recordFailure('agent.batch', new Error(`dropped a batch of ${r.count} points that does not decode (line records or a JSON array of notifications)`));
+      recordFailure('agent.batch', new Error(`dropped a batch of ${r.count} points that does not decode (raw lines or a JSON array of notifications)`));
     }
-    let errorFlags: Uint8Array | null = null;
-    if (errors !== null) {
-      errorFlags = new Uint8Array(lines.length);
-      for (const i of errors) errorFlags[i] = 1;
-    }
-    return { lines: { baseIds, timestamps, lines, errors: errorFlags }, objects, count: lines.length + objects.length };
+    return { lines, objects, count: lines.count + objects.length };
   }
 
   private badLines(n: number): void {

@@ -11,11 +11,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
-import { pyDumps, recordFailure } from '@osprofiler/core';
+import { recordFailure } from '@osprofiler/core';
 import type { Driver, DriverOptions, LineBatch, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
-import { lineRecord } from '../lines';
+import { encodeLineBatch, notificationText, type TextPart } from '../lines';
 import { DropLedger, type PointOrigin } from '../markers';
-import { FrameReader, FrameType, PROTOCOL_VERSION, encodeBatch, encodeFrame, parseJsonObject } from '../protocol';
+import { FrameReader, FrameType, PROTOCOL_VERSION, encodeFrame, parseJsonObject } from '../protocol';
 import type { AgentClientOptions } from './options';
 import { agentRequest } from './request';
 import { trackDriver, untrackDriver } from './exit';
@@ -38,9 +38,15 @@ export interface AgentClientCounters {
 
 const HELLO_TIMEOUT_MS = 5000;
 
-/** A batch as queued: core's LineBatch and where its points come from. */
-interface Chunk extends LineBatch {
+/** A batch as queued: core's LineBatch (its text), where its points come from, and how far it was taken. */
+interface Chunk {
+  readonly batch: LineBatch;
+  readonly text: string;
+  readonly count: number;
   readonly origin: PointOrigin;
+  /** Points of this chunk already taken (sent or dropped), and where the next line starts in `text`. */
+  head: number;
+  headOffset: number;
 }
 
 interface Sent {
@@ -49,14 +55,25 @@ interface Sent {
   frame: Buffer;
 }
 
+/** Moves a chunk's head `n` lines on (to the end without scanning when it is all taken). */
+function advance(c: Chunk, n: number): void {
+  c.head += n;
+  if (c.head === c.count) {
+    c.headOffset = c.text.length;
+    return;
+  }
+  let off = c.headOffset;
+  for (let k = 0; k < n; k++) off = c.text.indexOf('\n', off) + 1;
+  c.headOffset = off;
+}
+
 export class AgentClientDriver implements Driver {
   readonly scheme = 'agent';
   readonly counters: AgentClientCounters = { received: 0, acknowledged: 0, dropped: 0, resent: 0, connects: 0, connectErrors: 0 };
   readonly clientId = randomBytes(16);
 
-  /** Batches not sent yet (the oldest first); `head` points skipped in queue[0]. */
+  /** Batches not sent yet (the oldest first). */
   private queue: Chunk[] = [];
-  private head = 0;
   private queued = 0;
   /** Sent on the current connection, not acknowledged: seq → frame. */
   private inflight = new Map<number, Sent>();
@@ -87,9 +104,11 @@ export class AgentClientDriver implements Driver {
     this.connect();
   }
 
-  /** The raw path (what core's notifier calls): lines kept as they are until framed. */
+  /** The raw path (what core's notifier calls): the batch's text is kept as it is until framed. */
   notifyLines(batch: LineBatch): void {
-    this.enqueue({ baseIds: batch.baseIds, timestamps: batch.timestamps, lines: batch.lines, errors: batch.errors, origin: this.origin });
+    const count = batch.baseIds.length;
+    if (count === 0) return;
+    this.enqueue({ batch, text: batch.text ?? batch.lines.join('\n') + '\n', count, origin: this.origin, head: 0, headOffset: 0 });
   }
 
   /** Notification objects (other callers): serialised here, once, as Python would. */
@@ -103,7 +122,7 @@ export class AgentClientDriver implements Driver {
     for (const p of batch) {
       let line: string;
       try {
-        line = pyDumps(p);
+        line = notificationText(p);
       } catch (err) {
         this.counters.received++;
         this.counters.dropped++;
@@ -117,12 +136,11 @@ export class AgentClientDriver implements Driver {
     }
     const first = batch[0];
     const origin = { project: first.project ?? null, service: first.service ?? null, host: typeof first.info?.host === 'string' ? first.info.host : this.origin.host };
-    this.enqueue({ baseIds, timestamps, lines, errors, origin });
+    if (lines.length > 0) this.enqueue({ batch: { baseIds, timestamps, lines, errors }, text: lines.join('\n') + '\n', count: lines.length, origin, head: 0, headOffset: 0 });
   }
 
   private enqueue(chunk: Chunk): void {
-    const n = chunk.lines.length;
-    if (n === 0) return;
+    const n = chunk.count;
     this.counters.received += n;
     if (this.closed) {
       this.counters.dropped += n;
@@ -163,17 +181,15 @@ export class AgentClientDriver implements Driver {
   private dropOldest(excess: number): void {
     let left = excess;
     while (left > 0 && this.queue.length > 0) {
-      const batch = this.queue[0];
-      const avail = batch.lines.length - this.head;
-      const take = Math.min(avail, left);
-      for (let i = this.head; i < this.head + take; i++) this.ledger.add(batch.baseIds[i], batch.timestamps[i], batch.origin);
+      const c = this.queue[0];
+      const take = Math.min(c.count - c.head, left);
+      const { baseIds, timestamps } = c.batch;
+      for (let i = c.head; i < c.head + take; i++) this.ledger.add(baseIds[i], timestamps[i], c.origin);
       left -= take;
       this.queued -= take;
       this.counters.dropped += take;
-      if (take === avail) {
-        this.queue.shift();
-        this.head = 0;
-      } else this.head += take;
+      advance(c, take);
+      if (c.head === c.count) this.queue.shift();
     }
     if (this.counters.dropped === excess || this.counters.dropped % 10_000 < excess) {
       recordFailure('agent.client.dropped', new Error(`agent:// queue full (max_points=${this.options.maxPoints}): dropping the oldest points`));
@@ -203,9 +219,8 @@ export class AgentClientDriver implements Driver {
       }
       const { maxInflightPoints, maxBatchPoints } = this.options;
       while (ok && (this.queued > 0 || this.ledger.size > 0) && this.inflightPoints < maxInflightPoints) {
-        const { body, count } = this.takeBatch(Math.min(maxBatchPoints, Math.max(1, maxInflightPoints - this.inflightPoints)));
         const seq = (this.seq = (this.seq + 1) >>> 0 || 1);
-        const frame = encodeBatch(this.clientId, seq, count, body);
+        const { frame, count } = this.takeBatch(seq, Math.min(maxBatchPoints, Math.max(1, maxInflightPoints - this.inflightPoints)));
         ok = this.send(socket, { seq, count, frame });
       }
       socket.uncork();
@@ -227,29 +242,32 @@ export class AgentClientDriver implements Driver {
     return socket.write(s.frame);
   }
 
-  /** The records of up to `max` points from the queue, after the drop markers owed. */
-  private takeBatch(max: number): { body: string; count: number } {
-    let body = '';
+  /** The BATCH frame of up to `max` points from the queue, after the drop markers owed. */
+  private takeBatch(seq: number, max: number): { frame: Buffer; count: number } {
+    const parts: TextPart[] = [];
     let count = 0;
     if (this.ledger.size > 0) {
-      for (const m of this.ledger.take('client-buffer')) {
-        body += lineRecord(m.base_id, m.timestamp, pyDumps(m), false);
-        count++;
-      }
+      const markers = this.ledger.take('client-buffer').map(notificationText);
+      parts.push({ text: markers.join('\n') + '\n', count: markers.length, errors: null });
+      count += markers.length;
     }
     while (count < max && this.queue.length > 0) {
-      const batch = this.queue[0];
-      const { baseIds, timestamps, lines, errors } = batch;
-      const end = Math.min(lines.length, this.head + max - count);
-      for (let i = this.head; i < end; i++) body += lineRecord(baseIds[i], timestamps[i], lines[i], errors !== null && errors[i] === 1);
-      count += end - this.head;
-      this.queued -= end - this.head;
-      if (end === lines.length) {
-        this.queue.shift();
-        this.head = 0;
-      } else this.head = end;
+      const c = this.queue[0];
+      const take = Math.min(c.count - c.head, max - count);
+      const from = c.head;
+      const fromOffset = c.headOffset;
+      advance(c, take);
+      // Whole chunks go as they are (no copy); a cut chunk as a substring.
+      const text = fromOffset === 0 && c.head === c.count ? c.text : c.text.slice(fromOffset, c.headOffset);
+      let errors: number[] | null = null;
+      const e = c.batch.errors;
+      if (e !== null) for (let i = from; i < c.head; i++) if (e[i] === 1) (errors ??= []).push(i - from);
+      parts.push({ text, count: take, errors });
+      count += take;
+      this.queued -= take;
+      if (c.head === c.count) this.queue.shift();
     }
-    return { body, count };
+    return encodeLineBatch(this.clientId, seq, parts);
   }
 
   private connect(): void {

@@ -7,7 +7,7 @@ export interface StoredSummary {
   points: Set<string>;
   /** Notifications stored more than once. */
   duplicates: number;
-  /** Sum of info.dropped over `dropped-stop` markers. */
+  /** Sum of info.dropped over the distinct `dropped-stop` markers (by trace_id). */
   markedDropped: number;
   /** Stored notifications of traces not in `sent`. */
   foreign: number;
@@ -25,6 +25,9 @@ export async function readStore(port: number, sent: Sent[], db = 0): Promise<Sto
   const points = new Set<string>();
   let duplicates = 0;
   let markedDropped = 0;
+  // A marker resent after a kill is stored twice (at-least-once, like any batch); it is
+  // one point (its trace_id), and the report shows it once: count each once.
+  const markers = new Set<string>();
   try {
     const bases = [...new Set(sent.map((s) => s.base))];
     for (let i = 0; i < bases.length; i += 500) {
@@ -35,7 +38,9 @@ export async function readStore(port: number, sent: Sent[], db = 0): Promise<Sto
         for (const text of list as string[]) {
           const n = JSON.parse(text) as { name: string; trace_id: string; info: { dropped?: number } };
           if (n.name === 'dropped-stop') {
-            markedDropped += n.info.dropped ?? 0;
+            if (!markers.has(n.trace_id)) markedDropped += n.info.dropped ?? 0;
+            else duplicates++;
+            markers.add(n.trace_id);
             continue;
           }
           const key = `${n.trace_id} ${n.name.endsWith('-start') ? 'start' : 'stop'}`;

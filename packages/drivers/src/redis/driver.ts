@@ -63,12 +63,14 @@ export class RedisDriver implements Driver {
   /** The raw path: lines already in Python's format, pushed as they are. */
   notifyLines(batch: LineBatch): Promise<void> {
     if (this.closed) throw new Error(`redis:// driver for ${this.endpoint} is closed`);
-    const { baseIds, lines, timestamps, errors: isError } = batch;
-    if (lines.length === 0) return Promise.resolve();
-    const lists = new Map<string, string[]>();
+    const { baseIds, timestamps, errors: isError } = batch;
+    if (baseIds.length === 0) return Promise.resolve();
+    // Bytes when the batch came as bytes (the agent): written as they are, no string made.
+    const lines = (batch.buffers as readonly Buffer[] | undefined) ?? batch.lines;
+    const lists = new Map<string, (string | Buffer)[]>();
     const errors: [string, string][] = [];
     let lastId = '';
-    let list: string[] = [];
+    let list: (string | Buffer)[] = [];
     for (let i = 0; i < lines.length; i++) {
       const baseId = baseIds[i];
       // Points of one trace tend to come together: skip the map lookup for a run.
@@ -81,11 +83,11 @@ export class RedisDriver implements Driver {
       list.push(lines[i]);
       if (isError !== null && isError[i] === 1) errors.push([baseId, timestamps[i]]);
     }
-    return this.write(lists, errors, lines.length);
+    return this.write(lists, errors, baseIds.length);
   }
 
   /** One pipeline: per trace ONE LPUSH (oldest first) and its EXPIRE, then the error index. */
-  private write(lists: Map<string, string[]>, errors: [string, string][], points: number): Promise<void> {
+  private write(lists: Map<string, (string | Buffer)[]>, errors: [string, string][], points: number): Promise<void> {
     const { ttlSeconds, filterErrorTrace } = this.settings;
     const p = this.client.pipeline();
     for (const [baseId, values] of lists) {
