@@ -73,6 +73,12 @@ export function isLinesBody(body: Buffer): boolean {
   return body.length >= 5 && body[0] === MAGIC && body[body.length - 1] === LF;
 }
 
+/** Whether `byte` occurs in body[from, to) (a short range: indexOf would scan the whole body). */
+function hasByte(body: Buffer, byte: number, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (body[i] === byte) return true;
+  return false;
+}
+
 /** Points decoded from bodies, appended to; `lines` are made from `buffers` on first use. */
 export class DecodedLines implements LineBatch {
   readonly baseIds: string[] = [];
@@ -142,8 +148,7 @@ export class DecodedLines implements LineBatch {
       const t0 = t + TIMESTAMP_KEY.length;
       const t1 = t < 0 ? -1 : body.indexOf(QUOTE, t0);
       if (t1 < 0 || t1 > lf) return true;
-      const esc = body.indexOf(BACKSLASH, b0);
-      if (esc >= 0 && esc < t1) {
+      if (hasByte(body, BACKSLASH, b0, b1) || hasByte(body, BACKSLASH, t0, t1)) {
         // An id or timestamp with escapes (never core's UUIDs): read them by parsing.
         const ev = parseStoredEvent(body.toString('latin1', pos, lf));
         if (ev === undefined || typeof ev.base_id !== 'string' || ev.base_id === '') return true;

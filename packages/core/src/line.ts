@@ -183,38 +183,26 @@ export function lineTail(host: string, project: string | null, service: string |
  */
 export function notificationLine(name: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): string {
   parts.length = 0;
-  appendLine(parts, name, baseId, traceId, parentId, timestamp, info, tail);
+  appendLine(parts, name, '', baseId, traceId, parentId, timestamp, info, tail);
   return parts.join('');
 }
 
 /**
- * Appends one line's parts to `out` (the notifier joins a whole batch at once). Throws
- * like the object path for unserialisable info; `out` may then hold part of the line.
+ * Appends one line's parts to `out`; the name is `name` + `suffix` (`-start`/`-stop`),
+ * given apart so that no string is built for it (a concatenated name would be flattened
+ * for every comparison). Throws like the object path for unserialisable info; `out` may
+ * then hold part of the line.
  */
-export function appendLine(out: string[], name: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): void {
+export function appendLine(out: string[], name: string, suffix: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): void {
   path.length = 0;
-  out.push('{"name": "', idContent(name), '", "base_id": "', idContent(baseId), '", "trace_id": "', idContent(traceId), '", "parent_id": "', idContent(parentId), '", "timestamp": "', timestamp, '", "info": {');
+  out.push('{"name": "', idContent(name), suffix, '", "base_id": "', idContent(baseId), '", "trace_id": "', idContent(traceId), '", "parent_id": "', idContent(parentId), '", "timestamp": "', timestamp, '", "info": {');
   pushInfo(out, info);
   out.push(tail);
 }
 
-/** A batch the notifier formatted: one string for all its lines; `lines` split on first use. */
-export class TextLineBatch implements LineBatch {
-  private split: string[] | undefined;
-
-  constructor(
-    readonly text: string,
-    readonly baseIds: readonly string[],
-    readonly timestamps: readonly string[],
-    readonly errors: Uint8Array | null,
-  ) {}
-
-  get lines(): readonly string[] {
-    if (this.split === undefined) {
-      const a = this.text.split('\n');
-      a.pop(); // the text ends with a newline
-      this.split = a;
-    }
-    return this.split;
-  }
+/** One line from its parts (the notifier's path): `name` + `suffix` as in appendLine. */
+export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): string {
+  parts.length = 0;
+  appendLine(parts, name, suffix, baseId, traceId, parentId, timestamp, info, tail);
+  return parts.join('');
 }

@@ -2,7 +2,7 @@ import { storage, type PointSink } from './runtime';
 import { formatTimestamp, maybeReanchor, nowMs } from './clock';
 import type { Driver } from './driver';
 import { recordFailure } from './failures';
-import { TextLineBatch, appendLine, hasErrorType, lineTail, type LineBatch } from './line';
+import { hasErrorType, lineTail, pointLine, type LineBatch } from './line';
 import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
 
@@ -125,37 +125,33 @@ export class BatchNotifier implements PointSink {
 
   private tail: string | undefined;
 
-  /**
-   * The lines of a buffer, as ONE string (see line.ts); a point whose info cannot be
-   * serialised is lost and counted alone.
-   */
+  /** The lines of a buffer; a point whose info cannot be serialised is lost and counted alone. */
   private formatLines(buf: unknown[]): LineBatch {
     const { project, service, host } = this.options;
     const tail = (this.tail ??= lineTail(host, project, service));
     const baseIds: string[] = [];
     const timestamps: string[] = [];
-    const parts: string[] = [];
+    const lines: string[] = [];
     let errors: Uint8Array | null = null;
     for (let i = 0; i < buf.length; i += FIELDS) {
       const info = buf[i + 6] as object | undefined;
       const baseId = buf[i + 2] as string;
       const timestamp = formatTimestamp(buf[i + 5] as number);
-      const mark = parts.length;
+      let line: string;
       try {
-        appendLine(parts, (buf[i + 1] as string) + (buf[i] === 0 ? '-start' : '-stop'), baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, info, tail);
+        line = pointLine(buf[i + 1] as string, buf[i] === 0 ? '-start' : '-stop', baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, info, tail);
       } catch (err) {
-        parts.length = mark;
         this.stats.lost++;
         recordFailure('notifier.format', err);
         continue;
       }
-      parts.push('\n');
-      if (hasErrorType(info)) (errors ??= new Uint8Array(buf.length / FIELDS))[baseIds.length] = 1;
+      if (hasErrorType(info)) (errors ??= new Uint8Array(buf.length / FIELDS))[lines.length] = 1;
       baseIds.push(baseId);
       timestamps.push(timestamp);
+      lines.push(line);
     }
-    if (errors !== null && errors.length !== baseIds.length) errors = errors.subarray(0, baseIds.length);
-    return new TextLineBatch(parts.join(''), baseIds, timestamps, errors);
+    if (errors !== null && errors.length !== lines.length) errors = errors.subarray(0, lines.length);
+    return { baseIds, timestamps, lines, errors };
   }
 
   private format(buf: unknown[]): Notification[] {
