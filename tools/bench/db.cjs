@@ -4,8 +4,9 @@
 // median per mode is reported (bounded: ROUNDS x 6 segments x SEGMENT_MS, ~40 s).
 // "Traced" = the queries run inside a trace, REQ queries per traced request, as a
 // request handler making DB calls would. Points go, through core's batching notifier, to
-// a backend that serialises each notification as Python would store it and drops it (the
-// CPU any backend pays, no I/O), so the figures are the adapter's and core's cost;
+// a backend that takes them as Python-format lines (core's raw path, what the text-storing
+// drivers get) and drops them (the CPU any backend pays, no I/O), so the figures are the
+// adapter's and core's cost;
 // BENCH_BACKEND=file uses the default file:// backend (one file per trace) in a temp dir.
 'use strict';
 const fs = require('node:fs');
@@ -64,6 +65,10 @@ async function main() {
       scheme: 'serialise',
       notify(batch) {
         for (const n of batch) bytes += core.pyDumps(n).length;
+      },
+      // Core's raw path, as the text-storing drivers (file, redis, agent) take it.
+      notifyLines(batch) {
+        for (const l of batch.lines) bytes += l.length;
       },
       getReport: async () => core.buildReport([]),
       listTraces: async () => [],
