@@ -118,7 +118,7 @@ function blaster(socket, seconds) {
   const driver = new AgentClientDriver(clientOptionsFromUrl(new URL(`agent://${socket}?max_points=200000&exit_hooks=0`)), { host: 'bench', service: 'bench', project: null });
   // Real points: core's hot path (start/stop in a trace), core's notifier formatting the
   // lines off that path, the agent:// client framing and writing them.
-  core.configure({ driver, host: 'bench', service: 'bench', flushIntervalMs: 2, maxBufferPoints: 1_000_000 });
+  core.configure({ driver, host: 'bench', service: 'bench', flushIntervalMs: Number(process.env.BENCH_FLUSH_MS || 2), maxBufferPoints: 1_000_000 });
   const CHUNK = 2000; // points per tick (1000 start/stop pairs in 50 traces)
   const end = Date.now() + seconds * 1000;
   const cpu0 = process.cpuUsage();
@@ -139,7 +139,7 @@ function blaster(socket, seconds) {
     }
     // Window full: wait for acknowledgements without spinning (a busy loop would be
     // counted as client CPU).
-    if (driver.pending >= 10 * CHUNK) {
+    if (driver.pending >= Number(process.env.BENCH_WINDOW || 10 * CHUNK)) {
       setTimeout(tick, 2);
       return;
     }

@@ -28,6 +28,13 @@ export interface NotifierStats {
 }
 
 const FIELDS = 7; // phase, name, baseId, traceId, parentId, timeMs, info
+/**
+ * Under load a batch also goes as soon as it holds this many points (in a setImmediate,
+ * still off the request path). Points that wait for the timer outlive the young
+ * generation and cost the GC far more than their formatting: measured with 50 ms
+ * batches, 6.2 µs of CPU per point against 3.8 µs with 1 ms ones (tools/bench/agent.cjs).
+ */
+const EARLY_FLUSH_POINTS = 256;
 
 /**
  * The sink behind every trace point. The request path only appends ids, a time and the
@@ -37,6 +44,7 @@ const FIELDS = 7; // phase, name, baseId, traceId, parentId, timeMs, info
 export class BatchNotifier implements PointSink {
   private buf: unknown[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private early: NodeJS.Immediate | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   readonly stats: NotifierStats = { points: 0, dropped: 0, lost: 0, batches: 0 };
@@ -57,6 +65,16 @@ export class BatchNotifier implements PointSink {
     }
     buf.push(phase, name, baseId, traceId, parentId, nowMs(), info);
     if (this.timer === undefined) this.schedule();
+    else if (buf.length >= EARLY_FLUSH_POINTS * FIELDS && this.early === undefined) this.scheduleEarly();
+  }
+
+  private scheduleEarly(): void {
+    this.early = storage.exit(() =>
+      setImmediate(() => {
+        this.early = undefined;
+        void this.flushBuffer();
+      }),
+    );
   }
 
   private schedule(): void {

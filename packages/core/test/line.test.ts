@@ -178,3 +178,40 @@ describe('the notifier on the raw path', () => {
     await shutdown(1_000);
   });
 });
+
+describe('the notifier under load', () => {
+  it('sends a batch as soon as it holds 256 points, without waiting for the timer', async () => {
+    const { configure, run, start, stop, shutdown } = await import('../src/index');
+    const got: number[] = [];
+    const driver = {
+      scheme: 'capture',
+      notify: () => undefined,
+      notifyLines: (b: LineBatch) => void got.push(b.baseIds.length),
+      getReport: async () => ({}) as never,
+      listTraces: async () => [],
+      listErrorTraces: async () => [],
+      flush: async () => undefined,
+      close: async () => undefined,
+    };
+    configure({ driver, host: 'h', flushIntervalMs: 60_000 });
+    run({ hmacKey: 'k' }, () => {
+      for (let i = 0; i < 100; i++) {
+        start('few');
+        stop();
+      }
+    });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual([]); // 200 points: they wait for the timer
+    run({ hmacKey: 'k' }, () => {
+      for (let i = 0; i < 100; i++) {
+        start('more');
+        stop();
+      }
+    });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual([400]);
+    await shutdown(1_000);
+  });
+});
