@@ -19,8 +19,6 @@ export interface LineBatch {
   readonly lines: readonly string[];
   /** 1 where the point's `info.etype` is not null (the error index), or null when none is. */
   readonly errors: Uint8Array | null;
-  /** When the producer has it: every line followed by "\n", one string (a transport writes it at once). */
-  readonly text?: string;
   /** When the producer has them: each line's bytes (a driver may write them as they are). */
   readonly buffers?: readonly Uint8Array[];
 }

@@ -1,9 +1,10 @@
 /**
  * The `agent://` client driver. Core's notifier already calls it off the request path, in
  * batches, with the points serialised as Python stores them (`notifyLines`, core's raw
- * path); here that batch is only appended to a bounded queue. Framing (one string of
- * records per frame, see lines.ts) and writing happen in a setImmediate, over one Unix
- * socket connection, with at most `maxInflightPoints` unacknowledged.
+ * path); here the batch's lines are joined into one text and queued (bounded). Framing
+ * (one copy of each text into the frame, see lines.ts) and writing happen in a
+ * setImmediate, over one Unix socket connection, with at most `maxInflightPoints`
+ * unacknowledged.
  *
  * It never throws or blocks: with the agent down the queue keeps up to `maxPoints`
  * points, drops the OLDEST past that (counted, and marked in their traces), reconnects
@@ -38,7 +39,7 @@ export interface AgentClientCounters {
 
 const HELLO_TIMEOUT_MS = 5000;
 
-/** A batch as queued: core's LineBatch (its text), where its points come from, and how far it was taken. */
+/** A batch as queued: core's LineBatch, its lines as one text, where its points come from, and how far it was taken. */
 interface Chunk {
   readonly batch: LineBatch;
   readonly text: string;
@@ -104,11 +105,11 @@ export class AgentClientDriver implements Driver {
     this.connect();
   }
 
-  /** The raw path (what core's notifier calls): the batch's text is kept as it is until framed. */
+  /** The raw path (what core's notifier calls): the lines, joined once, wait as one text until framed. */
   notifyLines(batch: LineBatch): void {
     const count = batch.baseIds.length;
     if (count === 0) return;
-    this.enqueue({ batch, text: batch.text ?? batch.lines.join('\n') + '\n', count, origin: this.origin, head: 0, headOffset: 0 });
+    this.enqueue({ batch, text: batch.lines.join('\n') + '\n', count, origin: this.origin, head: 0, headOffset: 0 });
   }
 
   /** Notification objects (other callers): serialised here, once, as Python would. */
