@@ -4,7 +4,7 @@
  * notification object first. Byte-identical to `pyDumps(notification)` of what the object
  * path builds (`toPrimitive(info)`, `host` moved last); test/line.test.ts holds it to that.
  */
-import { pyDumps, pyString } from './pyjson';
+import { isPlainString, pyDumps, pyNumber, pyString } from './pyjson';
 import { toPrimitive } from './primitive';
 
 /**
@@ -29,7 +29,6 @@ const MAX_DEPTH = 10;
 // escaping costs ~30 ns a call, about a dozen per point. Keys repeat (object literals in
 // adapters), so their quoted form is cached; ids repeat between a point's start and stop
 // and across a trace, so the last few that passed are remembered by identity.
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const MAX_KEYS = 1024;
 const keys = new Map<string, string>();
 
@@ -50,7 +49,7 @@ let id3 = '';
 /** A name or id, between quotes the caller writes: escaped only when it has to be. */
 function idContent(s: string): string {
   if (s === id0 || s === id1 || s === id2 || s === id3) return s;
-  if (!PLAIN.test(s)) return pyString(s).slice(1, -1);
+  if (!isPlainString(s)) return pyString(s).slice(1, -1);
   id3 = id2;
   id2 = id1;
   id1 = id0;
@@ -58,14 +57,9 @@ function idContent(s: string): string {
   return s;
 }
 
-function pyNumber(n: number): string {
-  if (n === n && n !== Infinity && n !== -Infinity) return String(n);
-  return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity';
-}
-
-// Lines are built as parts joined once (a whole batch at a time in the notifier): `join`
-// makes ONE flat string, where `+` would leave a tree of ~30 cons strings per line that
-// costs ~1 µs to flatten later, when the line is written to a socket or file (measured).
+// A line is built as parts joined once. Measured (packages/agent README, "Speed"): joining
+// a whole batch at once was slower (one big array of young strings), and `+` cost the
+// same once the line was flattened for the socket or file.
 const parts: string[] = [];
 // The objects being serialised (outermost first), for toPrimitive's `<circular>`; at most
 // MAX_DEPTH long, so a linear scan, and no Set per point.
@@ -180,27 +174,19 @@ export function lineTail(host: string, project: string | null, service: string |
  * `-start`/`-stop`, `timestamp` is ours (plain) and `tail` comes from lineTail.
  */
 export function notificationLine(name: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): string {
-  parts.length = 0;
-  appendLine(parts, name, '', baseId, traceId, parentId, timestamp, info, tail);
-  return parts.join('');
+  return pointLine(name, '', baseId, traceId, parentId, timestamp, info, tail);
 }
 
 /**
- * Appends one line's parts to `out`; the name is `name` + `suffix` (`-start`/`-stop`),
+ * One line, as the notifier builds it: the name is `name` + `suffix` (`-start`/`-stop`),
  * given apart so that no string is built for it (a concatenated name would be flattened
- * for every comparison). Throws like the object path for unserialisable info; `out` may
- * then hold part of the line.
+ * for every comparison). Throws like the object path for unserialisable info.
  */
-export function appendLine(out: string[], name: string, suffix: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): void {
-  path.length = 0;
-  out.push('{"name": "', idContent(name), suffix, '", "base_id": "', idContent(baseId), '", "trace_id": "', idContent(traceId), '", "parent_id": "', idContent(parentId), '", "timestamp": "', timestamp, '", "info": {');
-  pushInfo(out, info);
-  out.push(tail);
-}
-
-/** One line from its parts (the notifier's path): `name` + `suffix` as in appendLine. */
 export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): string {
   parts.length = 0;
-  appendLine(parts, name, suffix, baseId, traceId, parentId, timestamp, info, tail);
+  path.length = 0;
+  parts.push('{"name": "', idContent(name), suffix, '", "base_id": "', idContent(baseId), '", "trace_id": "', idContent(traceId), '", "parent_id": "', idContent(parentId), '", "timestamp": "', timestamp, '", "info": {');
+  pushInfo(parts, info);
+  parts.push(tail);
   return parts.join('');
 }

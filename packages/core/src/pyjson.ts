@@ -23,13 +23,19 @@ function escapeNonAscii(ch: string): string {
 // ~6x cheaper here than JSON.stringify of a short string.
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
+/** Whether Python's json.dumps writes `s` between quotes as it is (printable ASCII, no `"` or `\\`). */
+export function isPlainString(s: string): boolean {
+  return PLAIN.test(s);
+}
+
 export function pyString(s: string): string {
   if (PLAIN.test(s)) return '"' + s + '"';
   const json = JSON.stringify(s);
   return HAS_NON_ASCII.test(json) ? json.replace(NON_ASCII, escapeNonAscii) : json;
 }
 
-function pyNumber(n: number): string {
+/** A number as Python's json.dumps writes it (bare NaN and Infinity). */
+export function pyNumber(n: number): string {
   if (Number.isNaN(n)) return 'NaN';
   if (n === Infinity) return 'Infinity';
   if (n === -Infinity) return '-Infinity';
