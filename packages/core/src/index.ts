@@ -28,6 +28,7 @@ import * as dbOptions_ from './db/options';
 import * as dbTraceDb_ from './db/trace-db';
 import * as moduleHook_ from './module-hook';
 import * as export_ from './export';
+import * as line_ from './line';
 import * as wsgiInfo_ from './wsgi-info';
 
 // --- wire types
@@ -35,6 +36,8 @@ export type { Notification, NotificationInfo } from './notification';
 export type { Report, ReportNode, ReportNodeInfo, ReportStats } from './report-types';
 export type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from './driver';
 export type { LineBatch } from './line';
+/** For drivers: notification objects as the LineBatch their `notifyLines` takes. */
+export const linesOfNotifications = line_.linesOfNotifications;
 
 // --- failures (contained and counted)
 export const failureCounts = failures_.failureCounts;

@@ -5,6 +5,7 @@
  * path builds (`toPrimitive(info)`, `host` moved last); test/line.test.ts holds it to that.
  */
 import { isPlainString, pyDumps, pyNumber, pyString } from './pyjson';
+import type { Notification } from './notification';
 import { toPrimitive } from './primitive';
 
 /**
@@ -21,6 +22,34 @@ export interface LineBatch {
   readonly errors: Uint8Array | null;
   /** When the producer has them: each line's bytes (a driver may write them as they are). */
   readonly buffers?: readonly Uint8Array[];
+}
+
+/**
+ * Notification objects as a LineBatch, for drivers whose `notify` feeds their own
+ * `notifyLines`: `serialise` each (Python's `json.dumps`, `pyDumps`, by default). A point
+ * that fails to serialise goes to `onError` and is left out; without `onError` it throws.
+ */
+export function linesOfNotifications(batch: readonly Notification[], serialise: (n: Notification) => string = pyDumps, onError?: (err: unknown) => void): LineBatch {
+  const baseIds: string[] = [];
+  const timestamps: string[] = [];
+  const lines: string[] = [];
+  let errors: Uint8Array | null = null;
+  for (const n of batch) {
+    let line: string;
+    try {
+      line = serialise(n);
+    } catch (err) {
+      if (onError === undefined) throw err;
+      onError(err);
+      continue;
+    }
+    // Python: data.get("info", {}).get("etype") is not None.
+    if (n.info?.etype != null) (errors ??= new Uint8Array(batch.length))[lines.length] = 1;
+    baseIds.push(String(n.base_id));
+    timestamps.push(String(n.timestamp));
+    lines.push(line);
+  }
+  return { baseIds, timestamps, lines, errors };
 }
 
 const MAX_DEPTH = 10;

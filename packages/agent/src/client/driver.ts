@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
-import { recordFailure } from '@osprofiler/core';
+import { linesOfNotifications, recordFailure } from '@osprofiler/core';
 import type { Driver, DriverOptions, LineBatch, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
 import { encodeLineBatch, notificationText, type TextPart } from '../lines';
 import { DropLedger, type PointOrigin } from '../markers';
@@ -107,47 +107,31 @@ export class AgentClientDriver implements Driver {
 
   /** The raw path (what core's notifier calls): the lines, joined once, wait as one text until framed. */
   notifyLines(batch: LineBatch): void {
-    const count = batch.baseIds.length;
-    if (count === 0) return;
-    this.enqueue({ batch, text: batch.lines.join('\n') + '\n', count, origin: this.origin, head: 0, headOffset: 0 });
+    this.enqueueLines(batch, this.origin);
   }
 
   /** Notification objects (other callers): serialised here, once, as Python would. */
   notify(batch: readonly Notification[]): void {
-    const n = batch.length;
-    if (n === 0) return;
-    const baseIds: string[] = [];
-    const timestamps: string[] = [];
-    const lines: string[] = [];
-    let errors: Uint8Array | null = null;
-    for (const p of batch) {
-      let line: string;
-      try {
-        line = notificationText(p);
-      } catch (err) {
-        this.counters.received++;
-        this.counters.dropped++;
-        recordFailure('agent.client.serialise', err);
-        continue;
-      }
-      if (p.info?.etype != null) (errors ??= new Uint8Array(n))[lines.length] = 1;
-      baseIds.push(String(p.base_id));
-      timestamps.push(String(p.timestamp));
-      lines.push(line);
-    }
+    if (batch.length === 0) return;
+    const lines = linesOfNotifications(batch, notificationText, (err) => {
+      this.counters.received++;
+      this.counters.dropped++;
+      recordFailure('agent.client.serialise', err);
+    });
     const first = batch[0];
     const origin = { project: first.project ?? null, service: first.service ?? null, host: typeof first.info?.host === 'string' ? first.info.host : this.origin.host };
-    if (lines.length > 0) this.enqueue({ batch: { baseIds, timestamps, lines, errors }, text: lines.join('\n') + '\n', count: lines.length, origin, head: 0, headOffset: 0 });
+    this.enqueueLines(lines, origin);
   }
 
-  private enqueue(chunk: Chunk): void {
-    const n = chunk.count;
+  private enqueueLines(batch: LineBatch, origin: PointOrigin): void {
+    const n = batch.baseIds.length;
+    if (n === 0) return;
     this.counters.received += n;
     if (this.closed) {
       this.counters.dropped += n;
       return;
     }
-    this.queue.push(chunk);
+    this.queue.push({ batch, text: batch.lines.join('\n') + '\n', count: n, origin, head: 0, headOffset: 0 });
     this.queued += n;
     if (this.queued > this.options.maxPoints) this.dropOldest(this.queued - this.options.maxPoints);
     this.schedule();

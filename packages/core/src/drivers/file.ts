@@ -14,7 +14,7 @@ import type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } 
 import { recordFailure } from '../failures';
 import type { Notification } from '../notification';
 import { pyDumps } from '../pyjson';
-import type { LineBatch } from '../line';
+import { linesOfNotifications, type LineBatch } from '../line';
 import { buildReport } from '../report';
 import type { Report } from '../report-types';
 import { mapLimit } from './concurrency';
@@ -78,21 +78,13 @@ export class FileDriver implements Driver {
   }
 
   notify(batch: readonly Notification[]): void {
-    if (this.closed) {
-      this.counters.dropped += batch.length;
-      recordFailure('driver.file.notify', new Error('notify after close'));
-      return;
-    }
-    for (const n of batch) {
-      try {
-        // Serialise now: the caller may reuse or mutate its objects after we return.
-        this.queueLine(String(n.base_id), String(n.timestamp), pyDumps(n) + '\n', n.info?.etype != null);
-      } catch (err) {
+    // Serialise now: the caller may reuse or mutate its objects after we return.
+    this.notifyLines(
+      linesOfNotifications(batch, pyDumps, (err) => {
         this.counters.dropped++;
         recordFailure('driver.file.notify', err);
-      }
-    }
-    this.draining ??= this.drain().catch((err: unknown) => recordFailure('driver.file.write', err));
+      }),
+    );
   }
 
   notifyLines(batch: LineBatch): void {

@@ -9,7 +9,7 @@
 import type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from '../driver';
 import type { Notification } from '../notification';
 import { pyDumps } from '../pyjson';
-import type { LineBatch } from '../line';
+import { linesOfNotifications, type LineBatch } from '../line';
 import { buildReport } from '../report';
 import type { Report } from '../report-types';
 import { recordFailure } from '../failures';
@@ -46,22 +46,7 @@ export class MemoryDriver implements Driver {
   }
 
   notify(batch: readonly Notification[]): void {
-    for (const n of batch) {
-      try {
-        const line = pyDumps(n);
-        const { events, firstSeen, errors } = this.store;
-        let list = events.get(n.base_id);
-        if (list === undefined) {
-          events.set(n.base_id, (list = []));
-          firstSeen.set(n.base_id, n.timestamp);
-        }
-        list.push(line);
-        // Python: filter_error_trace and data.get("info", {}).get("etype") is not None.
-        if (this.filterErrorTrace && n.info?.etype != null) errors.set(n.base_id, n.timestamp);
-      } catch (err) {
-        recordFailure('driver.memory.notify', err);
-      }
-    }
+    this.notifyLines(linesOfNotifications(batch, pyDumps, (err) => recordFailure('driver.memory.notify', err)));
   }
 
   notifyLines(batch: LineBatch): void {

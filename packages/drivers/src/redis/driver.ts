@@ -7,7 +7,7 @@
  * first), plus the error index SETs, all sent as one pipeline.
  */
 import type { Redis as RedisClient } from 'ioredis';
-import { buildReport, parseStoredEvent, pyDumps } from '@osprofiler/core';
+import { buildReport, linesOfNotifications, parseStoredEvent, pyDumps } from '@osprofiler/core';
 import type { Driver, DriverFactory, DriverOptions, LineBatch, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
 import { connectError } from '../errors';
 import { IdleUnref } from '../idle-unref';
@@ -44,20 +44,8 @@ export class RedisDriver implements Driver {
   }
 
   notify(batch: readonly Notification[]): Promise<void> {
-    if (this.closed) throw new Error(`redis:// driver for ${this.endpoint} is closed`);
-    if (batch.length === 0) return Promise.resolve();
     // Serialise now: the caller may reuse its objects once we return.
-    const lists = new Map<string, string[]>();
-    const errors: [string, string][] = [];
-    for (const n of batch) {
-      const baseId = String(n.base_id);
-      let list = lists.get(baseId);
-      if (list === undefined) lists.set(baseId, (list = []));
-      list.push(pyDumps(n));
-      // Python: filter_error_trace and data.get("info", {}).get("etype") is not None.
-      if (n.info?.etype != null) errors.push([baseId, String(n.timestamp)]);
-    }
-    return this.write(lists, errors, batch.length);
+    return this.notifyLines(linesOfNotifications(batch));
   }
 
   /** The raw path: lines already in Python's format, pushed as they are. */
