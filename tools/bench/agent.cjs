@@ -23,10 +23,9 @@
 // Env: BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_THROUGHPUT_SECONDS,
 // BENCH_THROUGHPUT_CLIENTS, BENCH_ONLY=throughput, BENCH_AGENT_NODE_ARGS (node flags for the agent).
 'use strict';
-const { ask, median } = require('./lib/http-bench.cjs');
+const { ask, load, median } = require('./lib/http-bench.cjs');
 const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -73,41 +72,6 @@ function server(variant, cs) {
       srv.closeAllConnections();
       srv.close(() => process.exit(0));
     }
-  });
-}
-
-// ------------------------------------------------------------------------------ load
-function load() {
-  process.on('message', ({ port, seconds, headers, route }) => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-    const end = Date.now() + seconds * 1000;
-    const lat = [];
-    let errors = 0;
-    const one = () =>
-      new Promise((resolve) => {
-        const t0 = process.hrtime.bigint();
-        const req = http.get({ host: '127.0.0.1', port, path: route, agent, headers }, (res) => {
-          res.on('data', () => {});
-          res.on('end', () => {
-            if (res.statusCode === 200) lat.push(Number(process.hrtime.bigint() - t0) / 1000);
-            else errors++;
-            resolve();
-          });
-        });
-        req.on('error', () => {
-          errors++;
-          resolve();
-        });
-      });
-    const loop = async () => {
-      while (Date.now() < end) await one();
-    };
-    Promise.all(Array.from({ length: CONNECTIONS }, loop)).then(() => {
-      agent.destroy();
-      lat.sort((a, b) => a - b);
-      const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
-      process.send({ done: lat.length, errors, p50: q(0.5), p99: q(0.99) });
-    });
   });
 }
 
@@ -385,7 +349,7 @@ async function main() {
 }
 
 if (process.argv[2] === '--server') server(process.argv[3], process.argv[4]);
-else if (process.argv[2] === '--load') load();
+else if (process.argv[2] === '--load') load(CONNECTIONS);
 else if (process.argv[2] === '--blast') blaster(process.argv[3], Number(process.argv[4]));
 else
   main().catch((err) => {

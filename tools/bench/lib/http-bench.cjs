@@ -9,18 +9,24 @@ const os = require('node:os');
 const path = require('node:path');
 
 /** The load process: on each message, `connections` keep-alive loops GET `/hello` for `seconds`. */
+/**
+ * The load process: on each message `{port, seconds, headers, route}` it runs `connections`
+ * keep-alive request loops for `seconds` (route defaults to /hello) and replies
+ * `{done, errors, p50, p99}` (latencies of the successful requests, µs).
+ */
 function load(connections) {
-  process.on('message', ({ port, seconds, headers }) => {
+  process.on('message', ({ port, seconds, headers, route = '/hello' }) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
     const end = Date.now() + seconds * 1000;
-    let done = 0;
+    const lat = [];
     let errors = 0;
     const one = () =>
       new Promise((resolve) => {
-        const req = http.get({ host: '127.0.0.1', port, path: '/hello', agent, headers }, (res) => {
+        const t0 = process.hrtime.bigint();
+        const req = http.get({ host: '127.0.0.1', port, path: route, agent, headers }, (res) => {
           res.on('data', () => {});
           res.on('end', () => {
-            if (res.statusCode === 200) done++;
+            if (res.statusCode === 200) lat.push(Number(process.hrtime.bigint() - t0) / 1000);
             else errors++;
             resolve();
           });
@@ -35,7 +41,9 @@ function load(connections) {
     };
     Promise.all(Array.from({ length: connections }, loop)).then(() => {
       agent.destroy();
-      process.send({ done, errors });
+      lat.sort((a, b) => a - b);
+      const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
+      process.send({ done: lat.length, errors, p50: q(0.5), p99: q(0.99) });
     });
   });
 }
