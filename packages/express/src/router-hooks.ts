@@ -72,30 +72,33 @@ function noteRoute(state: RequestState, req: { baseUrl?: unknown }, route: { pat
   }
 }
 
-function hookLayer(layer: object): void {
-  for (const name of ['handle_request', 'handleRequest']) {
+/** Replaces method `name` (Express 4 or 5 spelling) where the layer's prototype chain owns it, once per owner. */
+function patchLayerMethod(layer: object, names: readonly string[], wrap: (original: AnyFn) => AnyFn): void {
+  for (const name of names) {
     const owner = ownerOf(layer, name);
     if (owner === undefined || typeof owner[name] !== 'function' || !markHooked(owner, name)) continue;
-    const original = owner[name] as AnyFn;
-    owner[name] = function osprofilerLayerRequest(this: { route?: unknown }, req: unknown, res: unknown, next: unknown) {
+    owner[name] = wrap(owner[name] as AnyFn);
+  }
+}
+
+function hookLayer(layer: object): void {
+  patchLayerMethod(layer, ['handle_request', 'handleRequest'], (original) =>
+    function osprofilerLayerRequest(this: { route?: unknown }, req: unknown, res: unknown, next: unknown) {
       const route = this.route;
       if (route !== undefined && route !== null && typeof route === 'object') {
         const s = stateOf(req);
         if (s !== undefined) noteRoute(s, req as { baseUrl?: unknown }, route as { path?: unknown });
       }
       return original.call(this, req, res, next);
-    };
-  }
-  for (const name of ['handle_error', 'handleError']) {
-    const owner = ownerOf(layer, name);
-    if (owner === undefined || typeof owner[name] !== 'function' || !markHooked(owner, name)) continue;
-    const original = owner[name] as AnyFn;
-    owner[name] = function osprofilerLayerError(this: unknown, error: unknown, req: unknown, res: unknown, next: unknown) {
+    },
+  );
+  patchLayerMethod(layer, ['handle_error', 'handleError'], (original) =>
+    function osprofilerLayerError(this: unknown, error: unknown, req: unknown, res: unknown, next: unknown) {
       const s = stateOf(req);
       if (s !== undefined && isRealError(error)) recordError(s, error);
       return original.call(this, error, req, res, next);
-    };
-  }
+    },
+  );
 }
 
 const RECORDER = Symbol.for('osprofiler.express.errorRecorder');
