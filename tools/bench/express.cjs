@@ -16,8 +16,7 @@
 // req/s depends on whatever else the machine is doing. Bounded: about 80 s by default.
 // BENCH_CPU_PROF=<dir> writes a --cpu-prof profile of each server process there.
 'use strict';
-const { load, median, pairRounds, printVariants, rotatingRounds, startHarness } = require('./lib/http-bench.cjs');
-const os = require('node:os');
+const { load, runServerBench } = require('./lib/http-bench.cjs');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 8);
 const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS || 14);
@@ -80,37 +79,12 @@ function server(variant, storeDir) {
 }
 
 // ------------------------------------------------------------------------ orchestrator
-async function main() {
-  const started = Date.now();
-  const { signedPack } = require('@osprofiler/core');
-  const base = require('node:crypto').randomUUID();
-  const { info, hmac } = signedPack({ base_id: base, parent_id: base }, KEY);
-  const headersFor = { plain: {}, 'plain-b': {}, 'no-header': {}, traced: { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } };
-  const { servers, pairChild, pairPorts, loader, window, timer } = await startHarness({
-    name: 'express', script: __filename, variants: VARIANTS, headersFor, limitSeconds: 120,
+function main() {
+  return runServerBench({
+    name: 'express', script: __filename, title: `Express ${require('express/package.json').version}`, pairLabels: ['app.use(profiler())', 'instrumentApp(app)'],
+    variants: VARIANTS, key: KEY, limitSeconds: 120, rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS,
+    pairRoundCount: PAIR_ROUNDS, pairSeconds: PAIR_SECONDS, connections: CONNECTIONS,
   });
-
-  const results = await rotatingRounds(window, VARIANTS, { rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
-  const pair = await pairRounds(window, pairChild, pairPorts, { rounds: PAIR_ROUNDS, seconds: PAIR_SECONDS, warmupSeconds: WARMUP_SECONDS });
-
-  for (const v of VARIANTS) servers[v].child.send('stop');
-  pairChild.send('stop');
-  loader.kill();
-
-  console.log(`Express ${require('express/package.json').version}, Node ${process.version}, ${os.cpus().length} CPUs, ` +
-    `${ROUNDS} rounds x ${SECONDS} s per variant, ${CONNECTIONS} keep-alive connections, load from a separate process`);
-  const paired = printVariants(results, VARIANTS);
-  const pairCpu = pair.map((xs) => median(xs.map((x) => x.cpuPerReq)));
-  const pairRatio = (i) => median(pair[i].map((x, r) => x.cpuPerReq / pair[0][r].cpuPerReq));
-  console.log(`one process, ${PAIR_ROUNDS} rounds of ${PAIR_SECONDS} s windows, no trace headers: plain ${pairCpu[0].toFixed(1)} µs/req; ` +
-    `app.use(profiler()) ${pairCpu[1].toFixed(1)} µs/req, ratio ${pairRatio(1).toFixed(3)}; ` +
-    `instrumentApp(app) ${pairCpu[2].toFixed(1)} µs/req, ratio ${pairRatio(2).toFixed(3)}`);
-  const goal = pairRatio(1);
-  console.log(`goal: no-header CPU per request <= 1.02 x plain (one-process comparison): ${goal.toFixed(3)} ${goal <= 1.02 ? 'met' : 'MISSED'}` +
-    ` (separate processes: ${paired('no-header', 'cpuPerReq').toFixed(3)}, A/A control plain-b ${paired('plain-b', 'cpuPerReq').toFixed(3)})`);
-  console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  clearTimeout(timer);
-  await new Promise((r) => setTimeout(r, 300));
 }
 
 if (process.argv[2] === '--server') server(process.argv[3], process.argv[4]);

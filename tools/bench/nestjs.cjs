@@ -13,8 +13,7 @@
 // figure to trust is the server's CPU time per request (process.cpuUsage in the server).
 // Bounded: about 70 s by default, killed at 90 s. Needs packages/nestjs built.
 'use strict';
-const { load, median, pairRounds, printVariants, rotatingRounds, startHarness } = require('./lib/http-bench.cjs');
-const os = require('node:os');
+const { load, runServerBench } = require('./lib/http-bench.cjs');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
 const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS || 12);
@@ -81,36 +80,12 @@ async function server(variant, storeDir) {
 }
 
 // ------------------------------------------------------------------------ orchestrator
-async function main() {
-  const started = Date.now();
-  const { signedPack } = require('@osprofiler/core');
-  const base = require('node:crypto').randomUUID();
-  const { info, hmac } = signedPack({ base_id: base, parent_id: base }, KEY);
-  const headersFor = { plain: {}, 'plain-b': {}, 'no-header': {}, traced: { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } };
-  const { servers, pairChild, pairPorts, loader, window, timer } = await startHarness({
-    name: 'nestjs', script: __filename, variants: VARIANTS, headersFor, limitSeconds: 90,
+function main() {
+  return runServerBench({
+    name: 'nestjs', script: __filename, title: `Nest ${require('@nestjs/core/package.json').version} (Express platform)`, pairLabels: ['ProfilerModule'],
+    variants: VARIANTS, key: KEY, limitSeconds: 90, rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS,
+    pairRoundCount: PAIR_ROUNDS, pairSeconds: PAIR_SECONDS, connections: CONNECTIONS,
   });
-
-  const results = await rotatingRounds(window, VARIANTS, { rounds: ROUNDS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
-  const pair = await pairRounds(window, pairChild, pairPorts, { rounds: PAIR_ROUNDS, seconds: PAIR_SECONDS, warmupSeconds: WARMUP_SECONDS });
-
-  for (const v of VARIANTS) servers[v].child.send('stop');
-  pairChild.send('stop');
-  loader.kill();
-
-  console.log(`Nest ${require('@nestjs/core/package.json').version} (Express platform), Node ${process.version}, ${os.cpus().length} CPUs, ` +
-    `${ROUNDS} rounds x ${SECONDS} s per variant, ${CONNECTIONS} keep-alive connections, load from a separate process`);
-  const paired = printVariants(results, VARIANTS);
-  const pairCpu = pair.map((xs) => median(xs.map((x) => x.cpuPerReq)));
-  const pairRatio = (i) => median(pair[i].map((x, r) => x.cpuPerReq / pair[0][r].cpuPerReq));
-  console.log(`one process, ${PAIR_ROUNDS} rounds of ${PAIR_SECONDS} s windows, no trace headers: plain ${pairCpu[0].toFixed(1)} µs/req; ` +
-    `ProfilerModule ${pairCpu[1].toFixed(1)} µs/req, ratio ${pairRatio(1).toFixed(3)}`);
-  const goal = pairRatio(1);
-  console.log(`goal: no-header CPU per request <= 1.02 x plain (one-process comparison): ${goal.toFixed(3)} ${goal <= 1.02 ? 'met' : 'MISSED'}` +
-    ` (separate processes: ${paired('no-header', 'cpuPerReq').toFixed(3)}, A/A control plain-b ${paired('plain-b', 'cpuPerReq').toFixed(3)})`);
-  console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  clearTimeout(timer);
-  await new Promise((r) => setTimeout(r, 300));
 }
 
 if (process.argv[2] === '--server') server(process.argv[3], process.argv[4]);

@@ -8,7 +8,6 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 
-/** The load process: on each message, `connections` keep-alive loops GET `/hello` for `seconds`. */
 /**
  * The load process: on each message `{port, seconds, headers, route}` it runs `connections`
  * keep-alive request loops for `seconds` (route defaults to /hello) and replies
@@ -158,4 +157,39 @@ function printVariants(results, variants) {
   return paired;
 }
 
-module.exports = { load, ask, median, startHarness, rotatingRounds, pairRounds, printVariants };
+/**
+ * The whole orchestrator of express.cjs and nestjs.cjs: rotating rounds over `variants`
+ * (plain, plain-b, no-header, traced), then the one-process pair comparison; prints the
+ * table, the pair line (`pairLabels` name the pair apps after plain) and the goal line.
+ */
+async function runServerBench({ name, script, title, pairLabels, variants, key, limitSeconds, rounds, seconds, warmupSeconds, pairRoundCount, pairSeconds, connections }) {
+  const started = Date.now();
+  const { signedPack } = require('@osprofiler/core');
+  const base = require('node:crypto').randomUUID();
+  const { info, hmac } = signedPack({ base_id: base, parent_id: base }, key);
+  const headersFor = { plain: {}, 'plain-b': {}, 'no-header': {}, traced: { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } };
+  const { servers, pairChild, pairPorts, loader, window, timer } = await startHarness({ name, script, variants, headersFor, limitSeconds });
+
+  const results = await rotatingRounds(window, variants, { rounds, seconds, warmupSeconds });
+  const pair = await pairRounds(window, pairChild, pairPorts, { rounds: pairRoundCount, seconds: pairSeconds, warmupSeconds });
+
+  for (const v of variants) servers[v].child.send('stop');
+  pairChild.send('stop');
+  loader.kill();
+
+  console.log(`${title}, Node ${process.version}, ${os.cpus().length} CPUs, ` +
+    `${rounds} rounds x ${seconds} s per variant, ${connections} keep-alive connections, load from a separate process`);
+  const paired = printVariants(results, variants);
+  const pairCpu = pair.map((xs) => median(xs.map((x) => x.cpuPerReq)));
+  const pairRatio = (i) => median(pair[i].map((x, r) => x.cpuPerReq / pair[0][r].cpuPerReq));
+  console.log(`one process, ${pairRoundCount} rounds of ${pairSeconds} s windows, no trace headers: plain ${pairCpu[0].toFixed(1)} µs/req; ` +
+    pairLabels.map((label, i) => `${label} ${pairCpu[i + 1].toFixed(1)} µs/req, ratio ${pairRatio(i + 1).toFixed(3)}`).join('; '));
+  const goal = pairRatio(1);
+  console.log(`goal: no-header CPU per request <= 1.02 x plain (one-process comparison): ${goal.toFixed(3)} ${goal <= 1.02 ? 'met' : 'MISSED'}` +
+    ` (separate processes: ${paired('no-header', 'cpuPerReq').toFixed(3)}, A/A control plain-b ${paired('plain-b', 'cpuPerReq').toFixed(3)})`);
+  console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  clearTimeout(timer);
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+module.exports = { load, ask, median, startHarness, rotatingRounds, pairRounds, printVariants, runServerBench };
