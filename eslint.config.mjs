@@ -1,4 +1,5 @@
 import tseslint from 'typescript-eslint';
+import osprofiler from './tools/eslint/osprofiler-rules.mjs';
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/test/fixtures/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
@@ -18,7 +19,13 @@ export default tseslint.config(
     // Adapters and drivers build on core only (shared pieces belong in core).
     files: ['packages/{express,node,knex,typeorm,nestjs,drivers}/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@osprofiler/*', '!@osprofiler/core'], message: 'adapters import only @osprofiler/core' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@osprofiler/*', '!@osprofiler/core', '!@osprofiler/core/instrument'], message: 'adapters import only @osprofiler/core' }] }],
     },
+  },
+  {
+    // Profiler failures are contained and counted: every catch counts or rethrows.
+    files: ['packages/{express,node,knex,typeorm,nestjs,drivers}/src/**/*.ts'],
+    plugins: { osprofiler },
+    rules: { 'osprofiler/catch-contained': 'error' },
   },
 );

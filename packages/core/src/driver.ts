@@ -16,7 +16,17 @@ export interface ListOptions {
 /**
  * A storage backend. `notify` receives batches already formatted as wire notifications
  * (project/service included). Readers return Python-compatible structures.
- * A driver may throw or reject: the notifier contains and counts every failure.
+ *
+ * Failure contract (every driver follows it; core's notifier and the agent rely on it):
+ * - A driver reports, it does not contain: `notify`/`notifyLines` throw or reject when the
+ *   batch was not stored (or cannot be queued, e.g. after `close`); `flush` rejects with a
+ *   `DriverWriteError` (its `lost` says how many points) when writes it had accepted and
+ *   buffered were lost since the previous `flush`. A driver may also count what it lost
+ *   for its own statistics, but never swallows a failure silently.
+ * - Callers contain: core's notifier counts every rejection (`failureCounts()`,
+ *   `notifierStats().lost`) and never lets it reach the application; the agent treats a
+ *   rejection of notify + flush as "not stored" and spools the batch.
+ * - Readers (`getReport`, `list*`) reject on failure, with messages that hold no password.
  */
 export interface Driver {
   readonly scheme: string;
@@ -30,7 +40,10 @@ export interface Driver {
   getReport(baseId: string): Promise<Report>;
   listTraces(options?: ListOptions): Promise<TraceSummary[]>;
   listErrorTraces(options?: ListOptions): Promise<TraceSummary[]>;
-  /** Resolves once everything handed to `notify` so far is stored, or the timeout passed. */
+  /**
+   * Resolves once everything handed to `notify` so far is stored, or the timeout passed;
+   * rejects with `DriverWriteError` when accepted writes were lost since the last flush.
+   */
   flush(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -46,3 +59,19 @@ export interface DriverOptions {
 }
 
 export type DriverFactory = (url: URL, options: DriverOptions) => Driver | Promise<Driver>;
+
+/**
+ * What a driver's `flush()` rejects with when writes it had accepted were lost: a typed
+ * result, so callers (the agent) need not read driver-specific counters.
+ */
+export class DriverWriteError extends Error {
+  constructor(
+    readonly scheme: string,
+    /** Points accepted by `notify` and then lost. */
+    readonly lost: number,
+    readonly reason?: unknown,
+  ) {
+    super(`${scheme}:// lost ${lost} point(s) it had accepted${reason instanceof Error ? `: ${reason.message}` : ''}`);
+    this.name = 'DriverWriteError';
+  }
+}

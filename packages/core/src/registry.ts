@@ -8,6 +8,9 @@ import { hostname } from 'node:os';
 import type { Driver, DriverFactory, DriverOptions } from './driver';
 import { fileDriverFactory } from './drivers/file';
 import { memoryDriverFactory } from './drivers/memory';
+import { redactConnectionString, scrubSecrets } from './redact';
+
+export { redactConnectionString } from './redact';
 
 const factories = new Map<string, DriverFactory>();
 
@@ -25,11 +28,6 @@ export function registerDriver(scheme: string, factory: DriverFactory): void {
 /** Registered schemes, sorted. */
 export function driverSchemes(): string[] {
   return [...factories.keys()].sort();
-}
-
-/** The connection string with any password replaced, for messages and logs. */
-export function redactConnectionString(cs: string): string {
-  return cs.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*?:)[^/?#@]*@/i, '$1***@');
 }
 
 /**
@@ -61,9 +59,7 @@ export async function createDriver(connectionString: string, options: Partial<Dr
     return await factory(url, full);
   } catch (err) {
     // Factories may echo the URL; whatever they say, the password must not get out.
-    if (err instanceof Error && url.password !== '') {
-      for (const secret of new Set([url.password, safeDecode(url.password)])) err.message = err.message.split(secret).join('***');
-    }
+    if (err instanceof Error) err.message = scrubSecrets(err.message, cs);
     throw err;
   }
 }
@@ -91,14 +87,6 @@ function loadOptionalPackage(scheme: string): DriverFactory | undefined {
     }
   }
   return factories.get(scheme);
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }
 
 registerDriver('memory', memoryDriverFactory);

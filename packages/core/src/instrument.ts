@@ -1,0 +1,126 @@
+// Public surface of @osprofiler/core/instrument: the kit for adapter and driver authors.
+// Applications use the main entry (@osprofiler/core); everything here is for code that
+// hooks a framework or stores points. See README.md "The instrumentation kit".
+//
+// Same rule as index.ts: functions are re-exported as plain `const` data properties, not
+// `export { x } from` (getters: a CommonJS exports object full of them falls into
+// dictionary mode, measured ~10x slower calls in tools/bench/core-points.cjs).
+import * as failures_ from './failures';
+import * as diagnostics_ from './diagnostics';
+import * as wrap_ from './kit/wrap';
+import * as moduleHooks_ from './kit/module-hooks';
+import * as versions_ from './kit/versions';
+import * as lifecycle_ from './kit/lifecycle';
+import * as contained_ from './kit/contained';
+import * as httpServer_ from './kit/http-server';
+import * as httpOptions_ from './kit/http-options';
+import * as incoming_ from './kit/incoming';
+import * as timeout_ from './kit/timeout';
+import * as redact_ from './redact';
+import * as registry_ from './registry';
+import * as driver_ from './driver';
+import * as line_ from './line';
+import * as storedEvent_ from './drivers/stored-event';
+import * as drivers_memory_ from './drivers/memory';
+import * as drivers_file_ from './drivers/file';
+import * as report_ from './report';
+import * as clock_ from './clock';
+import * as errors_info_ from './errors-info';
+import * as decorators_ from './decorators';
+import * as sampling_ from './sampling';
+import * as setup_ from './setup';
+import * as dbSql_ from './db/sql-info';
+import * as dbOptions_ from './db/options';
+import * as dbTraceDb_ from './db/trace-db';
+import * as wsgiInfo_ from './wsgi-info';
+
+// --- wrapping: one marker for every package of ours
+export const wrap = wrap_.wrap;
+export const unwrap = wrap_.unwrap;
+export const isWrapped = wrap_.isWrapped;
+export const originalOf = wrap_.originalOf;
+export const markWrapped = wrap_.markWrapped;
+export const ownerOf = wrap_.ownerOf;
+
+// --- module hooks (automatic mode) with supported version ranges
+export const hookModule = moduleHooks_.hookModule;
+export const onModuleLoad = moduleHooks_.onModuleLoad;
+export const moduleHookStatus = moduleHooks_.moduleHookStatus;
+export type { ModuleHook, ModuleHookEvent } from './kit/module-hooks';
+export const satisfies = versions_.satisfies;
+
+// --- point lifecycle around a call: value, promise, stream or Observable
+export const callInPoint = lifecycle_.callInPoint;
+export const callBeside = lifecycle_.callBeside;
+export const settle = lifecycle_.settle;
+export const watchStream = lifecycle_.watchStream;
+export const observe = lifecycle_.observe;
+export const isThenable = lifecycle_.isThenable;
+export type { Follow, ObservableClass } from './kit/lifecycle';
+export const errorInfo = errors_info_.errorInfo;
+export const copyIdentity = decorators_.copyIdentity;
+
+// --- containment and diagnostics
+export const contained = contained_.contained;
+export type { Contain } from './kit/contained';
+/** Counts a contained failure at `where` (prefer `contained(pkg)`, which names the package). */
+export const recordFailure = failures_.recordFailure;
+export const debug = diagnostics_.debug;
+export const debugEnabled = diagnostics_.debugEnabled;
+export const warnOnce = diagnostics_.warnOnce;
+
+// --- incoming traces and the HTTP server lifecycle
+export const incomingTrace = setup_.incomingTrace;
+export const incomingTraceFor = incoming_.incomingTraceFor;
+export const rejectionReason = incoming_.rejectionReason;
+export const createSampler = sampling_.createSampler;
+export type { Sampler } from './sampling';
+export const createHttpTracer = httpServer_.createHttpTracer;
+export const httpState = httpServer_.httpState;
+export const noteHttpError = httpServer_.noteHttpError;
+export const routeTemplate = httpServer_.routeTemplate;
+export const HTTP_REQUEST = httpServer_.HTTP_REQUEST;
+export type { HttpRequestState, HttpServerAdapter, HttpTracer } from './kit/http-server';
+export const resolveHttpOptions = httpOptions_.resolveHttpOptions;
+export const DEFAULT_HTTP_OPTIONS = httpOptions_.DEFAULT_HTTP_OPTIONS;
+export type { HttpServerOptions, IgnorePath, ResolvedHttpOptions } from './kit/http-options';
+export const wsgiRequestInfo = wsgiInfo_.wsgiRequestInfo;
+export const pythonPath = wsgiInfo_.pythonPath;
+export const splitTarget = wsgiInfo_.splitTarget;
+export type { RequestStartInfo } from './wsgi-info';
+
+// --- database adapters: `sql` point info, shared options, the run-time trace_db switch
+export const sqlInfo = dbSql_.sqlInfo;
+export const boundStatement = dbSql_.boundStatement;
+export const safeParams = dbSql_.safeParams;
+export const roundMs = dbSql_.roundMs;
+export const CUT_MARKER = dbSql_.CUT_MARKER;
+export const resolveDbOptions = dbOptions_.resolveDbOptions;
+export const DEFAULT_DB_OPTIONS = dbOptions_.DEFAULT_DB_OPTIONS;
+export const ENV_DB_SHOW_PARAMS = dbOptions_.ENV_DB_SHOW_PARAMS;
+export const ENV_DB_MAX_STATEMENT_LENGTH = dbOptions_.ENV_DB_MAX_STATEMENT_LENGTH;
+export type { DbInstrumentationOptions, ResolvedDbOptions } from './db/options';
+export const traceDbOn = dbTraceDb_.traceDbOn;
+
+// --- drivers: registration, the failure contract's helpers, stored lines
+export type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from './driver';
+export const DriverWriteError = driver_.DriverWriteError;
+export type DriverWriteError = driver_.DriverWriteError;
+export type { LineBatch } from './line';
+export const registerDriver = registry_.registerDriver;
+export const driverSchemes = registry_.driverSchemes;
+export const memoryDriverFactory = drivers_memory_.memoryDriverFactory;
+export const fileDriverFactory = drivers_file_.fileDriverFactory;
+/** Notification objects as the LineBatch a driver's `notifyLines` takes. */
+export const linesOfNotifications = line_.linesOfNotifications;
+/** Parses one stored notification (JSON that may hold Python's bare NaN/Infinity). */
+export const parseStoredEvent = storedEvent_.parseStoredEvent;
+export const parseTimestamp = report_.parseTimestamp;
+export const formatTimestamp = clock_.formatTimestamp;
+export const withTimeout = timeout_.withTimeout;
+export const settledWithin = timeout_.settledWithin;
+export const TimeoutError = timeout_.TimeoutError;
+export type TimeoutError = timeout_.TimeoutError;
+export const redactConnectionString = redact_.redactConnectionString;
+export const scrubSecrets = redact_.scrubSecrets;
+export const connectionSecrets = redact_.connectionSecrets;
