@@ -6,7 +6,8 @@
  * The hook recognises the factory by its shape (`application.handle`, `Router`), so any
  * copy or version of Express is found, wherever it is installed.
  */
-import { onModuleLoad, resolveConfig } from '@osprofiler/core';
+import { resolveConfig } from '@osprofiler/core';
+import { debug, hookModule } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { instrumentExpress } from './hook';
 
@@ -33,6 +34,7 @@ export function registerExpress(env: NodeJS.ProcessEnv = process.env): boolean {
     return false;
   }
   g[REGISTERED] = true;
-  onModuleLoad('express', looksLikeExpress, instrumentExpress);
+  debug('express: automatic mode: every Express app (4.x, 5.x) will trace requests');
+  hookModule({ name: 'express', packageName: 'express', versions: '>=4.17.0 <6', matches: looksLikeExpress, instrument: (e) => instrumentExpress(e) });
   return true;
 }

@@ -3,6 +3,7 @@
  * point, also what bundled apps use), and `instrumentExpress()` for automatic mode.
  */
 import type { ServerResponse } from 'node:http';
+import { isWrapped, wrap } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import type { ExpressProfilerOptions } from './options';
 import { createTracer, type ExpressRequest, type Tracer } from './tracer';
@@ -38,10 +39,7 @@ export function profiler(options: ExpressProfilerOptions = {}): ExpressMiddlewar
   };
 }
 
-const INSTRUMENTED = Symbol.for('osprofiler.express.instrumented');
-const WRAPPED = Symbol.for('osprofiler.express.wrappedHandle');
-
-type Handle = ((this: unknown, req: ExpressRequest, res: ServerResponse, callback?: unknown) => unknown) & { [WRAPPED]?: true };
+type Handle = (this: unknown, req: ExpressRequest, res: ServerResponse, callback?: unknown) => unknown;
 
 /**
  * Wraps an Express `handle(req, res, callback)`: the request is traced (or not) before
@@ -50,7 +48,7 @@ type Handle = ((this: unknown, req: ExpressRequest, res: ServerResponse, callbac
  */
 function wrapHandle(original: Handle, options: ExpressProfilerOptions): Handle {
   let tracer: Tracer | null | undefined;
-  const handle: Handle = function handle(this: unknown, req: ExpressRequest, res: ServerResponse, callback?: unknown) {
+  return function handle(this: unknown, req: ExpressRequest, res: ServerResponse, callback?: unknown) {
     if (tracer === undefined) {
       try {
         tracer = createTracer(options) ?? null;
@@ -64,8 +62,6 @@ function wrapHandle(original: Handle, options: ExpressProfilerOptions): Handle {
     if (point === undefined) return original.call(this, req, res, callback);
     return point.run(() => original.call(this, req, res, callback));
   };
-  Object.defineProperty(handle, WRAPPED, { value: true, enumerable: false });
-  return handle;
 }
 
 /**
@@ -80,10 +76,7 @@ function wrapHandle(original: Handle, options: ExpressProfilerOptions): Handle {
 export function instrumentExpress(express: unknown, options: ExpressProfilerOptions = {}): boolean {
   const proto = (express as { application?: Record<string | symbol, unknown> } | null)?.application;
   if (typeof express !== 'function' || proto === undefined || proto === null || typeof proto.handle !== 'function') return false;
-  if (proto[INSTRUMENTED] === true || (proto.handle as Handle)[WRAPPED] === true) return false;
-  proto.handle = wrapHandle(proto.handle as Handle, options);
-  Object.defineProperty(proto, INSTRUMENTED, { value: true, enumerable: false });
-  return true;
+  return wrap(proto, 'handle', 'express', (original) => wrapHandle(original as Handle, options));
 }
 
 /**
@@ -94,13 +87,12 @@ export function instrumentExpress(express: unknown, options: ExpressProfilerOpti
  */
 export function instrumentApp(app: unknown, options: ExpressProfilerOptions = {}): boolean {
   const a = app as Record<string | symbol, unknown> | null;
-  if (typeof app !== 'function' || a === null || typeof a.handle !== 'function' || (a.handle as Handle)[WRAPPED] === true) return false;
-  a.handle = wrapHandle(a.handle as Handle, options);
-  return true;
+  if (typeof app !== 'function' || a === null || typeof a.handle !== 'function') return false;
+  return wrap(a, 'handle', 'express', (original) => wrapHandle(original as Handle, options));
 }
 
 /** True when apps of this `express` module are traced by `instrumentExpress`. */
 export function isExpressInstrumented(express: unknown): boolean {
   const proto = (express as { application?: Record<string | symbol, unknown> } | null)?.application;
-  return proto?.[INSTRUMENTED] === true;
+  return proto !== undefined && proto !== null && isWrapped(proto.handle, 'express');
 }

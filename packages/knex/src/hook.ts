@@ -4,10 +4,13 @@
  * the operation is timed around `Runner.prototype.run`/`stream`, the pool wait around
  * `ensureConnection`, and each statement around `Client.prototype.query`/`stream` (the one
  * place every statement passes, transaction BEGIN/COMMIT included). The patches are on
- * the shared prototypes, and act only for clients whose config was instrumented (a
- * transaction's client shares its parent's config) or for all in automatic mode.
+ * the shared prototypes (core's `wrap`, once per Knex copy), and act only for clients
+ * whose config was instrumented (a transaction's client shares its parent's config) or
+ * for all in automatic mode. The points end through core's `callInPoint`/`callBeside`.
  */
-import { get, openPoint, roundMs, sqlInfo, traceDbOn, untraced, type Point, type Profiler } from '@osprofiler/core';
+import { get, openPoint, untraced, type Point, type Profiler } from '@osprofiler/core';
+import { callBeside, callInPoint, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
+import { contained } from './contained';
 import { resolveOptions, type KnexInstrumentationOptions, type ResolvedKnexOptions } from './options';
 import { dbInfo, dbStopInfo } from './points';
 
@@ -39,104 +42,59 @@ const OPTIONS = Symbol.for('osprofiler.knex.options');
 /** Automatic mode: every client. */
 let allClients: ResolvedKnexOptions | undefined;
 
-const ORIGINAL = Symbol.for('osprofiler.knex.original');
+const BY = 'knex';
+const STATEMENT: Follow = { contained };
+const STREAM: Follow = { stream: true, contained };
 
 function optionsFor(client: ClientLike | undefined): ResolvedKnexOptions | undefined {
   const cfg = client?.config as { [OPTIONS]?: ResolvedKnexOptions } | undefined;
   return cfg?.[OPTIONS] ?? allClients;
 }
 
-function isThenable(v: unknown): v is Promise<unknown> {
-  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
-}
-
-/** Stops `point` when `p` settles, on a side branch: the caller keeps the very promise. */
-function settle(point: Point, p: unknown, stopInfo?: (v: unknown) => object | undefined): void {
-  if (!isThenable(p)) {
-    point.stop(stopInfo?.(p));
-    return;
+/** Opens a point, or undefined (contained) when its info cannot be built. */
+function tryOpen(where: string, name: string, info: () => object, parent: Profiler): Point | undefined {
+  try {
+    return openPoint(name, info(), parent);
+  } catch (err) {
+    contained(where, err);
+    return undefined;
   }
-  p.then(
-    (v) => {
-      let info: object | undefined;
-      try {
-        info = stopInfo?.(v);
-      } catch {
-        info = undefined;
-      }
-      point.stop(info);
-    },
-    (err: unknown) => point.fail(err),
-  );
 }
 
 function wrapRun(orig: AnyFn): AnyFn {
   return function run(this: RunnerLike) {
     const parent = get();
     if (parent === undefined || ops.has(parent) || optionsFor(this.client) === undefined) return orig.call(this);
-    let point: Point | undefined;
-    try {
-      point = openPoint('db', dbInfo(this.client, this.builder as object), parent);
-    } catch {
-      point = undefined;
-    }
+    const point = tryOpen('run', 'db', () => dbInfo(this.client, this.builder as object), parent);
     if (point === undefined) return orig.call(this);
     const state: OpState = { point, poolWaitMs: undefined, waitReported: false };
     ops.set(point.profiler, state);
-    let p: unknown;
-    try {
-      p = point.run(() => orig.call(this));
-    } catch (err) {
-      point.fail(err);
-      throw err;
-    }
-    settle(point, p, (v) => dbStopInfo(v, state.poolWaitMs));
-    return p;
+    return callInPoint(point, () => orig.call(this), { contained, stopInfo: (v) => dbStopInfo(v, state.poolWaitMs) });
   };
-}
-
-function watchStream(point: Point, s: unknown): void {
-  const ee = s as { once?: AnyFn };
-  if (typeof ee?.once !== 'function') {
-    point.stop();
-    return;
-  }
-  ee.once('error', (err: unknown) => point.fail(err));
-  ee.once('end', () => point.stop());
-  ee.once('close', () => point.stop());
 }
 
 function wrapStream(orig: AnyFn): AnyFn {
   return function stream(this: RunnerLike, ...args: unknown[]) {
     const parent = get();
     if (parent === undefined || ops.has(parent) || optionsFor(this.client) === undefined) return orig.apply(this, args);
-    let point: Point | undefined;
-    try {
-      point = openPoint('db', dbInfo(this.client, this.builder as object, true), parent);
-    } catch {
-      point = undefined;
-    }
-    if (point === undefined) return orig.apply(this, args);
-    const pt = point;
+    const pt = tryOpen('stream', 'db', () => dbInfo(this.client, this.builder as object, true), parent);
+    if (pt === undefined) return orig.apply(this, args);
     ops.set(pt.profiler, { point: pt, poolWaitMs: undefined, waitReported: false });
-    // stream(handler) or stream(options, handler): the handler gets the stream.
+    // stream(handler) or stream(options, handler): the handler gets the stream, and the
+    // call returns a promise of the handler's end; otherwise the call returns the stream.
     const hi = args.length === 1 && typeof args[0] === 'function' ? 0 : typeof args[1] === 'function' ? 1 : -1;
-    if (hi >= 0) {
-      const handler = args[hi] as AnyFn;
-      args[hi] = function (this: unknown, s: unknown) {
-        watchStream(pt, s);
-        return handler.call(this, s);
-      };
-    }
-    let result: unknown;
+    if (hi < 0) return callInPoint(pt, () => orig.apply(this, args), STREAM);
+    const handler = args[hi] as AnyFn;
+    args[hi] = function (this: unknown, s: unknown) {
+      callBeside(pt, () => s, STREAM);
+      return handler.call(this, s);
+    };
     try {
-      result = pt.run(() => orig.apply(this, args));
+      return pt.run(() => orig.apply(this, args));
     } catch (err) {
       pt.fail(err);
       throw err;
     }
-    if (hi < 0) watchStream(pt, result);
-    return result;
   };
 }
 
@@ -172,8 +130,7 @@ function wrapStatement(orig: AnyFn): AnyFn {
     if (parent === undefined) return orig.call(this, connection, q, ...rest);
     const o = optionsFor(this);
     if (o === undefined || !traceDbOn(o.traceDb)) return orig.call(this, connection, q, ...rest);
-    let point: Point | undefined;
-    try {
+    const point = tryOpen('statement', 'sql', () => {
       const { sql, bindings } = sqlText(this, q);
       const st = ops.get(parent);
       let wait: number | undefined;
@@ -181,20 +138,10 @@ function wrapStatement(orig: AnyFn): AnyFn {
         st.waitReported = true;
         wait = st.poolWaitMs;
       }
-      point = openPoint('sql', sqlInfo(sql, bindings, o.showParams, o.maxStatementLength, wait), parent);
-    } catch {
-      point = undefined;
-    }
+      return sqlInfo(sql, bindings, o.showParams, o.maxStatementLength, wait);
+    }, parent);
     if (point === undefined) return orig.call(this, connection, q, ...rest);
-    let p: unknown;
-    try {
-      p = orig.call(this, connection, q, ...rest);
-    } catch (err) {
-      point.fail(err);
-      throw err;
-    }
-    settle(point, p);
-    return p;
+    return callBeside(point, () => orig.call(this, connection, q, ...rest), STATEMENT);
   };
 }
 
@@ -202,6 +149,16 @@ interface PoolLike {
   numFree?: () => number;
   numPendingAcquires?: () => number;
   numPendingCreates?: () => number;
+}
+
+/** True when the pool call cannot create anything (a free connection to acquire, nobody waiting on a release). */
+function poolIsQuiet(pool: PoolLike | undefined, acquire: boolean): boolean {
+  try {
+    return acquire ? (pool?.numFree?.() ?? 0) > 0 : pool?.numPendingAcquires?.() === 0;
+  } catch (err) {
+    contained('pool', err); // unknown pool: go outside
+    return false;
+  }
 }
 
 /**
@@ -213,32 +170,13 @@ interface PoolLike {
 function wrapOutside(orig: AnyFn, acquire: boolean): AnyFn {
   return function (this: ClientLike & { pool?: PoolLike }, ...args: unknown[]) {
     if (get() === undefined || optionsFor(this) === undefined) return orig.apply(this, args);
-    const pool = this.pool;
-    try {
-      if (acquire ? (pool?.numFree?.() ?? 0) > 0 : pool?.numPendingAcquires?.() === 0) return orig.apply(this, args);
-    } catch {
-      // unknown pool: go outside
-    }
+    if (poolIsQuiet(this.pool, acquire)) return orig.apply(this, args);
     return untraced(() => orig.apply(this, args));
   };
 }
 
-function ownerOf(obj: object | null, name: string): object | undefined {
-  for (let p = obj; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
-    if (Object.prototype.hasOwnProperty.call(p, name)) return p;
-  }
-  return undefined;
-}
-
-function patch(proto: object | undefined, name: string, wrap: (orig: AnyFn) => AnyFn): void {
-  if (proto === undefined) return;
-  const target = proto as Record<string, unknown>;
-  const orig = target[name];
-  if (typeof orig !== 'function' || (orig as { [ORIGINAL]?: unknown })[ORIGINAL] !== undefined) return;
-  const wrapped = wrap(orig as AnyFn);
-  Object.defineProperty(wrapped, ORIGINAL, { value: orig });
-  Object.defineProperty(wrapped, 'name', { value: (orig as AnyFn).name });
-  target[name] = wrapped;
+function patch(proto: object | undefined, name: string, make: (orig: AnyFn) => AnyFn): void {
+  if (proto !== undefined) wrap(proto, name, BY, make);
 }
 
 /** Patches the Runner and Client prototypes behind `clientProto` (once per Knex copy). */
@@ -247,7 +185,7 @@ export function patchPrototypes(clientProto: object): void {
   if (typeof runnerOf !== 'function') return;
   // `runner(builder)` only builds `new Runner(client, builder)`: a safe way to reach the class.
   const runnerProto = Object.getPrototypeOf(runnerOf.call({}, null)) as object;
-  patch(ownerOf(runnerProto, 'run') ?? undefined, 'run', wrapRun);
+  patch(ownerOf(runnerProto, 'run'), 'run', wrapRun);
   patch(ownerOf(runnerProto, 'stream'), 'stream', wrapStream);
   patch(ownerOf(runnerProto, 'ensureConnection'), 'ensureConnection', wrapEnsureConnection);
   patch(ownerOf(clientProto, 'query'), 'query', wrapStatement);
@@ -271,8 +209,8 @@ export function instrumentKnex<K>(knex: K, options?: KnexInstrumentationOptions)
     if (client == null || client.config === undefined) return knex;
     patchPrototypes(Object.getPrototypeOf(client) as object);
     Object.defineProperty(client.config, OPTIONS, { value: resolveOptions(options), enumerable: true, writable: true, configurable: true });
-  } catch {
-    // Never break the app: an unknown Knex shape is left untraced.
+  } catch (err) {
+    contained('instrument', err); // never break the app: an unknown Knex shape is left untraced
   }
   return knex;
 }

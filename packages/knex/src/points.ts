@@ -1,4 +1,5 @@
 /** What the Knex adapter records: `db` point info from a runner's builder, rows on stop. */
+import { contained } from './contained';
 
 interface KnexClientLike {
   dialect?: string;
@@ -47,13 +48,16 @@ function clientName(client: KnexClientLike): string {
 
 function databaseOf(settings: unknown): string | undefined {
   if (typeof settings === 'string') {
+    // A file name (SQLite) or anything else that is not a URL names no database here.
+    if (!URL.canParse(settings)) return undefined;
+    const path = new URL(settings).pathname.replace(/^\//, '');
+    let db = path;
     try {
-      const u = new URL(settings);
-      const db = decodeURIComponent(u.pathname.replace(/^\//, ''));
-      return db || undefined;
-    } catch {
-      return undefined;
+      db = decodeURIComponent(path);
+    } catch (err) {
+      contained('points.database', err); // a stray '%': kept as written
     }
+    return db || undefined;
   }
   if (settings !== null && typeof settings === 'object') {
     const s = settings as { database?: unknown; filename?: unknown; connectionString?: unknown };

@@ -3,7 +3,7 @@
  * `@osprofiler/auto`). Every Knex module loaded after this (and any already loaded) is
  * traced, all its instances included; loading this twice changes nothing.
  */
-import { onModuleLoad } from '@osprofiler/core';
+import { hookModule } from '@osprofiler/core/instrument';
 import { instrumentKnexModule } from './hook';
 
 function isKnexModule(e: unknown): boolean {
@@ -11,4 +11,4 @@ function isKnexModule(e: unknown): boolean {
 }
 
 // Core's shared Module._load hook: ESM imports of CommonJS packages go through it too.
-onModuleLoad('knex', isKnexModule, instrumentKnexModule);
+hookModule({ name: 'knex', packageName: 'knex', versions: '>=3.0.1 <4', matches: isKnexModule, instrument: (k) => instrumentKnexModule(k) });

@@ -11,14 +11,13 @@
  */
 import { failPoint } from './errors';
 import { get, openPoint, traceHeaders, type Point, type Profiler } from '@osprofiler/core';
+import { wrap } from '@osprofiler/core/instrument';
 import { Observable, type Observer } from 'rxjs';
 import { withTraceInfo, microservices } from './carry';
 import { contained } from './contained';
 import { patternString, rpcInfo, transportOf } from './rpc-points';
 
-const WRAPPED = Symbol.for('osprofiler.nestjs.wrapped');
-
-type Send = ((this: unknown, pattern: unknown, data: unknown) => Observable<unknown>) & { [WRAPPED]?: true };
+type Send = (this: unknown, pattern: unknown, data: unknown) => Observable<unknown>;
 
 function open(client: unknown, pattern: unknown, data: unknown, parent?: Profiler): { point: Point; data: unknown } | undefined {
   try {
@@ -52,9 +51,9 @@ export function hookClients(): boolean {
   const m = microservices() as { ClientProxy?: { prototype: Record<string, unknown> } } | null;
   const proto = m?.ClientProxy?.prototype;
   if (proto === undefined || typeof proto.send !== 'function' || typeof proto.emit !== 'function') return false;
-  if ((proto.send as Send)[WRAPPED] !== true) {
-    const send = proto.send as Send;
-    const wrapped: Send = function send_(this: unknown, pattern, data) {
+  wrap(proto, 'send', 'nestjs', (original) => {
+    const send = original as Send;
+    return function send_(this: unknown, pattern: unknown, data: unknown) {
       const parent = get();
       if (parent === undefined) return send.call(this, pattern, data);
       // `send` is cold: a message goes out per subscription, so each subscription (a retry
@@ -69,12 +68,10 @@ export function hookClients(): boolean {
         };
       });
     };
-    Object.defineProperty(wrapped, WRAPPED, { value: true });
-    proto.send = wrapped;
-  }
-  if ((proto.emit as Send)[WRAPPED] !== true) {
-    const emit = proto.emit as Send;
-    const wrapped: Send = function emit_(this: unknown, pattern, data) {
+  });
+  wrap(proto, 'emit', 'nestjs', (original) => {
+    const emit = original as Send;
+    return function emit_(this: unknown, pattern: unknown, data: unknown) {
       if (get() === undefined) return emit.call(this, pattern, data);
       const o = open(this, pattern, data);
       if (o === undefined) return emit.call(this, pattern, data);
@@ -87,8 +84,6 @@ export function hookClients(): boolean {
       }
       return source;
     };
-    Object.defineProperty(wrapped, WRAPPED, { value: true });
-    proto.emit = wrapped;
-  }
+  });
   return true;
 }

@@ -16,19 +16,15 @@
  *   deserializer entered) and runs the handler, guards included, inside it; the point ends
  *   when the handler's result completes or errors. Other messages pay the header check.
  */
-import { failPoint } from './errors';
-import { extract, get, getConfig, openPoint, run, type Point } from '@osprofiler/core';
-import { isObservable } from 'rxjs';
+import { get, getConfig, openPoint, run, type Point } from '@osprofiler/core';
+import { httpState, incomingTraceFor, settle, wrap } from '@osprofiler/core/instrument';
 import { incomingCarrier } from './carry';
 import { contained } from './contained';
-import { observe } from './internals';
+import { NEST_FOLLOW } from './internals';
 import { platformRoute } from './points';
 import { patternString, rpcInfo, transportOf } from './rpc-points';
-import { stateOf } from './state';
 
-const WRAPPED = Symbol.for('osprofiler.nestjs.wrapped');
-
-type AnyFn = ((this: unknown, ...args: any[]) => any) & { [WRAPPED]?: true };
+type AnyFn = (this: unknown, ...args: any[]) => any;
 
 function wrapFactory(modulePath: string, className: string, make: (original: AnyFn) => AnyFn): boolean {
   try {
@@ -36,10 +32,7 @@ function wrapFactory(modulePath: string, className: string, make: (original: Any
     const mod = require(modulePath) as Record<string, { prototype: Record<string, unknown> } | undefined>;
     const proto = mod[className]?.prototype;
     if (proto === undefined || typeof proto.create !== 'function') return false;
-    if ((proto.create as AnyFn)[WRAPPED] === true) return true;
-    const wrapped = make(proto.create as AnyFn);
-    Object.defineProperty(wrapped, WRAPPED, { value: true });
-    proto.create = wrapped;
+    wrap(proto, 'create', 'nestjs', make);
     return true;
   } catch (err) {
     // @nestjs/microservices is optional: a missing module is not a failure.
@@ -58,11 +51,11 @@ export function hookRoutes(): boolean {
     function create(this: unknown, instance: unknown, callback: unknown, methodName: unknown, ...rest: unknown[]) {
       const handler = original.call(this, instance, callback, methodName, ...rest) as AnyFn;
       if (typeof handler !== 'function') return handler;
-      const nest = { controller: nameOf(instance), handler: String(methodName) };
+      const extra = { nest: { controller: nameOf(instance), handler: String(methodName) } };
       return function osprofilerRoute(this: unknown, req: unknown, res: unknown, next: unknown) {
-        const s = stateOf(req);
+        const s = httpState(req);
         if (s !== undefined) {
-          s.nest = nest;
+          s.extra = extra;
           try {
             s.route = platformRoute(req);
           } catch (err) {
@@ -82,7 +75,8 @@ function handlerPoint(args: unknown[], nest: { controller: string; handler: stri
     const pattern = patternString(typeof ctx?.getPattern === 'function' ? ctx.getPattern() : typeof ctx?.getSubject === 'function' ? ctx.getSubject() : '');
     const info = { ...rpcInfo(transport, pattern), nest };
     if (transport === 'nats' || transport === 'rmq') {
-      const t = extract(incomingCarrier(transport, ctx), getConfig().hmacKeys);
+      const config = getConfig();
+      const t = config.hmacKeys.length === 0 ? undefined : incomingTraceFor(`nestjs.${transport}`, incomingCarrier(transport, ctx), { ...config, sampling: null });
       return t === undefined ? undefined : run(t, () => openPoint('rpc', info));
     }
     // Transports without headers (TCP): the deserializer verified the info and entered the trace.
@@ -111,17 +105,8 @@ export function hookRpcHandlers(isEnabled: () => boolean): boolean {
           point.fail(err);
           throw err;
         }
-        return Promise.resolve(result).then(
-          (v) => {
-            if (isObservable(v)) return observe(point, v);
-            point.stop();
-            return v;
-          },
-          (e: unknown) => {
-            failPoint(point, e);
-            throw e;
-          },
-        );
+        // The handler's promise may resolve to an Observable: followed to its end.
+        return settle(point, Promise.resolve(result), NEST_FOLLOW);
       };
     },
   );

@@ -16,49 +16,48 @@
  * with the same arguments. Untraced requests pay one property lookup, on error paths only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { contained } from './contained';
 import { get } from '@osprofiler/core';
+import { httpState, isWrapped, markWrapped, noteHttpError, wrap } from '@osprofiler/core/instrument';
+import { contained } from './contained';
 import { internalsEnabled, pointAround } from './internals';
 import { platformRoute } from './points';
-import { stateOf } from './state';
 import type { Tracer } from './tracer';
 
-const WRAPPED = Symbol.for('osprofiler.nestjs.wrapped');
+type Handle = (this: unknown, req: IncomingMessage, res: ServerResponse, callback?: unknown) => unknown;
 
-type Handle = ((this: unknown, req: IncomingMessage, res: ServerResponse, callback?: unknown) => unknown) & { [WRAPPED]?: true };
-
-/** Wraps an Express app's `handle`. Returns false when it is not an Express app or is already wrapped. */
+/**
+ * Wraps an Express app's `handle` (an own wrapper on the app, outside any wrapper of
+ * @osprofiler/express's automatic mode, which then finds the request owned and stands
+ * aside). Returns false when it is not an Express app or Nest wrapped it already.
+ */
 export function attachExpress(app: unknown, tracer: Tracer): boolean {
   const a = app as Record<string | symbol, unknown> | null;
-  if (typeof app !== 'function' || a === null || typeof a.handle !== 'function' || (a.handle as Handle)[WRAPPED] === true) return false;
-  const original = a.handle as Handle;
-  const handle: Handle = function handle(this: unknown, req, res, callback) {
-    if (!tracer.sampling && req.headers['x-trace-hmac'] === undefined) return original.call(this, req, res, callback);
-    const point = tracer.begin(req, res);
-    if (point === undefined) return original.call(this, req, res, callback);
-    return point.run(() => original.call(this, req, res, callback));
-  };
-  Object.defineProperty(handle, WRAPPED, { value: true, enumerable: false });
-  a.handle = handle;
-  return true;
+  if (typeof app !== 'function' || a === null || typeof a.handle !== 'function') return false;
+  return wrap(a, 'handle', 'nestjs', (original) =>
+    function handle(this: unknown, req: IncomingMessage, res: ServerResponse, callback?: unknown) {
+      if (!tracer.sampling && req.headers['x-trace-hmac'] === undefined) return (original as Handle).call(this, req, res, callback);
+      const point = tracer.begin(req, res);
+      if (point === undefined) return (original as Handle).call(this, req, res, callback);
+      return point.run(() => (original as Handle).call(this, req, res, callback));
+    },
+  );
 }
 
-type Listener = ((this: unknown, req: IncomingMessage, res: ServerResponse) => unknown) & { [WRAPPED]?: true };
+type Listener = (this: unknown, req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** Wraps the `request` listeners of a Fastify instance's HTTP server. Returns false when there is none to wrap. */
 export function attachFastify(instance: unknown, tracer: Tracer): boolean {
   const server = (instance as { server?: { listeners?(e: string): unknown[]; removeListener?(e: string, l: unknown): void; on?(e: string, l: unknown): void } } | null)?.server;
   if (server === undefined || typeof server.listeners !== 'function' || typeof server.on !== 'function' || typeof server.removeListener !== 'function') return false;
   const listeners = server.listeners('request') as Listener[];
-  if (listeners.length === 0 || listeners.some((l) => l[WRAPPED] === true)) return false;
+  if (listeners.length === 0 || listeners.some((l) => isWrapped(l, 'nestjs'))) return false;
   for (const original of listeners) {
-    const wrapped: Listener = function request(this: unknown, req, res) {
+    const wrapped = markWrapped(function request(this: unknown, req: IncomingMessage, res: ServerResponse) {
       if (!tracer.sampling && req.headers['x-trace-hmac'] === undefined) return original.call(this, req, res);
       const point = tracer.begin(req, res);
       if (point === undefined) return original.call(this, req, res);
       return point.run(() => original.call(this, req, res));
-    };
-    Object.defineProperty(wrapped, WRAPPED, { value: true, enumerable: false });
+    }, original, 'nestjs');
     server.removeListener('request', original);
     server.on('request', wrapped);
   }
@@ -76,28 +75,26 @@ export function hookExceptions(): void {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require('@nestjs/core/exceptions/exceptions-handler') as { ExceptionsHandler?: { prototype: Record<string | symbol, unknown> } };
     const proto = mod.ExceptionsHandler?.prototype;
-    if (proto === undefined || typeof proto.next !== 'function' || (proto.next as Handle)[WRAPPED] === true) return;
-    const original = proto.next as (this: unknown, exception: unknown, host: ArgsHost) => unknown;
-    const next = function next(this: unknown, exception: unknown, host: ArgsHost) {
-      try {
-        const req = host?.getArgByIndex?.(0);
-        const s = stateOf(req);
-        if (s !== undefined && !s.hasError) {
-          s.hasError = true;
-          s.error = exception;
-          // On Fastify the route is known from its request object, not from Node's.
-          if (s.route === undefined) s.route = platformRoute(req);
+    if (proto === undefined) return;
+    wrap(proto, 'next', 'nestjs', (original) =>
+      function next(this: unknown, exception: unknown, host: ArgsHost) {
+        try {
+          const req = host?.getArgByIndex?.(0);
+          const s = httpState(req);
+          if (s !== undefined && !s.hasError) {
+            noteHttpError(s, exception);
+            // On Fastify the route is known from its request object, not from Node's.
+            if (s.route === undefined) s.route = platformRoute(req);
+          }
+        } catch (err) {
+          contained('exceptions', err);
         }
-      } catch (err) {
-        contained('exceptions', err);
-      }
-      if (internalsEnabled() && get() !== undefined) {
-        return pointAround('filter', { function: { name: 'ExceptionsHandler.next' }, nest: { exception: nameOf(exception) } }, () => original.call(this, exception, host));
-      }
-      return original.call(this, exception, host);
-    };
-    Object.defineProperty(next, WRAPPED, { value: true, enumerable: false });
-    proto.next = next;
+        if (internalsEnabled() && get() !== undefined) {
+          return pointAround('filter', { function: { name: 'ExceptionsHandler.next' }, nest: { exception: nameOf(exception) } }, () => original.call(this, exception, host));
+        }
+        return original.call(this, exception, host);
+      },
+    );
   } catch (err) {
     contained('exceptions.hook', err);
   }

@@ -15,87 +15,39 @@
  * that is an Observable keeps its point open until it completes or errors.
  */
 import { failPoint } from './errors';
-import { get, openPoint, type Point } from '@osprofiler/core';
-import { isObservable, Observable } from 'rxjs';
+import { get, openPoint } from '@osprofiler/core';
+import { callInPoint, wrap, type Follow } from '@osprofiler/core/instrument';
+import { Observable } from 'rxjs';
 import { contained } from './contained';
 
-const WRAPPED = Symbol.for('osprofiler.nestjs.wrapped');
 let enabled = false;
 
 export function internalsEnabled(): boolean {
   return enabled;
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
-}
-
-export function observe<T>(point: Point, source: Observable<T>): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    const sub = point.run(() =>
-      source.subscribe({
-        next: (v) => subscriber.next(v),
-        error: (e: unknown) => {
-          failPoint(point, e);
-          subscriber.error(e);
-        },
-        complete: () => {
-          point.stop();
-          subscriber.complete();
-        },
-      }),
-    );
-    return () => {
-      sub.unsubscribe();
-      point.stop();
-    };
-  });
-}
+/** How Nest's points end: Observables followed (RxJS's class), RPC error objects recorded by their message. */
+export const NEST_FOLLOW: Follow = { Observable: Observable as unknown as Follow['Observable'], fail: failPoint, contained };
 
 /** Runs `fn` inside a `name` point; sync, promise and Observable results are all followed to their end. */
 export function pointAround<R>(name: string, info: object, fn: () => R): R {
   const point = openPoint(name, info);
   if (point === undefined) return fn();
-  let r: R;
-  try {
-    r = point.run(fn);
-  } catch (err) {
-    point.fail(err);
-    throw err;
-  }
-  if (isObservable(r)) return observe(point, r) as R;
-  if (isThenable(r)) {
-    return r.then(
-      (v) => {
-        if (isObservable(v)) return observe(point, v);
-        point.stop();
-        return v;
-      },
-      (e: unknown) => {
-        failPoint(point, e);
-        throw e;
-      },
-    ) as R;
-  }
-  point.stop();
-  return r;
+  return callInPoint(point, fn, NEST_FOLLOW);
 }
 
 function nameOf(obj: unknown): string {
   return (obj as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'anonymous';
 }
 
-type Method = ((this: unknown, ...args: any[]) => any) & { [WRAPPED]?: true };
+type Method = (this: unknown, ...args: any[]) => any;
 
 function wrapProto(modulePath: string, className: string, method: string, make: (original: Method) => Method): void {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(modulePath) as Record<string, { prototype: Record<string, unknown> } | undefined>;
     const proto = mod[className]?.prototype;
-    if (proto === undefined || typeof proto[method] !== 'function' || (proto[method] as Method)[WRAPPED] === true) return;
-    const wrapped = make(proto[method] as Method);
-    Object.defineProperty(wrapped, WRAPPED, { value: true });
-    proto[method] = wrapped;
+    if (proto !== undefined) wrap(proto, method, 'nestjs', make);
   } catch (err) {
     contained(`internals.${className}`, err);
   }

@@ -5,6 +5,7 @@
 import type { DynamicModule, FactoryProvider, ModuleMetadata, Provider } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { configure } from '@osprofiler/core';
+import { debug } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { hookClients } from './client-hook';
 import { hookRoutes, hookRpcHandlers } from './context-hooks';
@@ -69,6 +70,10 @@ export function setUp(options: NestProfilerOptions, host: HttpAdapterHost | unde
   } catch (err) {
     contained('attach', err);
   }
+  debug(
+    `nestjs: ProfilerModule set up: HTTP ${platform !== undefined ? `on ${platform}` : 'not attached (no supported platform)'}; ` +
+      `microservice handlers and clients hooked; traceInternals ${options.traceInternals === true ? 'on' : 'off'}`,
+  );
   return { tracer, platform };
 }
 

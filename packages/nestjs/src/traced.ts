@@ -15,7 +15,8 @@
  * metadata (DI) is untouched, the class is modified in place.
  */
 import { AsyncResource } from 'node:async_hooks';
-import { copyIdentity, get, trace } from '@osprofiler/core';
+import { get, trace } from '@osprofiler/core';
+import { copyIdentity } from '@osprofiler/core/instrument';
 import { isObservable, Observable } from 'rxjs';
 
 export interface TracedOptions {

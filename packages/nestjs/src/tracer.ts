@@ -1,89 +1,30 @@
 /**
- * The per-request decision and lifecycle: verify the header (or sample), open the `wsgi`
- * point before Nest's middleware, guards and pipes run, stop it once when the response
- * finishes or the client goes away.
+ * Nest's side of the kit's HTTP server lifecycle: the point opens where the platform
+ * receives the request (before Nest's middleware, guards and pipes run); the route
+ * template comes from the platform's request at the end when Nest's route hook did not
+ * see one; `nest: {controller, handler}` is added by context-hooks.ts.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getConfig, incomingTrace, openPoint, run, type Point } from '@osprofiler/core';
+import type { IncomingMessage } from 'node:http';
+import { createHttpTracer, type HttpServerAdapter, type HttpTracer } from '@osprofiler/core/instrument';
 import { contained } from './contained';
-import { DEFAULT_OPTIONS, type NestProfilerOptions } from './options';
-import { platformRoute, requestInfo, splitTarget, stopInfo } from './points';
-import { EXPRESS_STATE, STATE, type Marked, type RequestState } from './state';
+import type { NestProfilerOptions } from './options';
+import { platformRoute } from './points';
 
-export interface Tracer {
-  /** Sampling is on: every request needs `begin`, not only those carrying a header. */
-  readonly sampling: boolean;
-  /** Opens the request's `wsgi` point, or returns undefined to serve it untraced. Never throws. */
-  begin(req: IncomingMessage, res: ServerResponse): Point | undefined;
-}
+export type Tracer = HttpTracer;
 
-/** Merges adapter options with the (already configured) core configuration. Undefined when tracing is off. */
+const NEST: HttpServerAdapter = {
+  name: 'nestjs',
+  packageName: '@osprofiler/nestjs',
+  contained,
+  // The platform has not rewritten anything yet: Node's own target.
+  target: (req: IncomingMessage) => req.url ?? '',
+  routeAtFinish: platformRoute,
+};
+
+/**
+ * The lifecycle for these options; undefined when tracing is off. `hmacKeys`/`sampling`
+ * are core fields: forRoot passed them to configure() already.
+ */
 export function createTracer(options: NestProfilerOptions): Tracer | undefined {
-  // hmacKeys/sampling are core fields: forRoot passed them to configure() already.
-  const config = getConfig();
-  if (!config.enabled) return undefined;
-  const max = options.maxHeaderBytes ?? DEFAULT_OPTIONS.maxHeaderBytes;
-  if (!Number.isInteger(max) || max < 1) throw new TypeError(`@osprofiler/nestjs: maxHeaderBytes must be a positive integer, got ${String(max)}`);
-  const ignoreExact = new Set<string>();
-  const ignorePatterns: RegExp[] = [];
-  for (const p of options.ignorePaths ?? DEFAULT_OPTIONS.ignorePaths) {
-    if (typeof p === 'string') ignoreExact.add(p);
-    else if (p instanceof RegExp) ignorePatterns.push(p);
-    else throw new TypeError(`@osprofiler/nestjs: ignorePaths entries must be strings or RegExps, got ${typeof p}`);
-  }
-  const hasIgnores = ignoreExact.size > 0 || ignorePatterns.length > 0;
-  return {
-    sampling: config.sampling !== null,
-    begin(req, res) {
-      try {
-        const r = req as unknown as Marked;
-        if (r[STATE] !== undefined) return undefined;
-        r[STATE] = null;
-        r[EXPRESS_STATE] = null;
-        if (hasIgnores) {
-          const { path } = splitTarget(req.url ?? '');
-          if (ignoreExact.has(path) || ignorePatterns.some((re) => ((re.lastIndex = 0), re.test(path)))) return undefined;
-        }
-        if (tooLong(req.headers['x-trace-info'], max) || tooLong(req.headers['x-trace-hmac'], max)) return undefined;
-        const trace = incomingTrace(req.headers, config);
-        if (trace === undefined) return undefined;
-        return open(trace, req, res);
-      } catch (err) {
-        contained('begin', err);
-        return undefined;
-      }
-    },
-  };
-}
-
-function tooLong(v: unknown, max: number): boolean {
-  return typeof v === 'string' ? v.length > max : Array.isArray(v) ? v.some((x) => typeof x === 'string' && x.length > max) : false;
-}
-
-function open(trace: Parameters<typeof run>[0], req: IncomingMessage, res: ServerResponse): Point | undefined {
-  const point = run(trace, () => openPoint('wsgi', { request: requestInfo(req) }));
-  if (point === undefined) return undefined;
-  const state: RequestState = { point, route: undefined, nest: undefined, error: undefined, hasError: false };
-  (req as unknown as Marked)[STATE] = state;
-  try {
-    res.once('finish', () => finish(req, res, state, false));
-    res.once('close', () => finish(req, res, state, !res.writableFinished));
-  } catch (err) {
-    contained('open', err);
-    finish(req, res, state, false);
-  }
-  return point;
-}
-
-function finish(req: IncomingMessage, res: ServerResponse, state: RequestState, aborted: boolean): void {
-  if (state.point.isStopped) return;
-  try {
-    if (state.route === undefined) state.route = platformRoute(req);
-    const info = stopInfo(res, state, aborted);
-    if (state.hasError) state.point.fail(state.error, info);
-    else state.point.stop(info);
-  } catch (err) {
-    contained('finish', err);
-    state.point.stop();
-  }
+  return createHttpTracer(NEST, { ignorePaths: options.ignorePaths, addInfo: options.addInfo, maxHeaderBytes: options.maxHeaderBytes });
 }

@@ -12,14 +12,16 @@
  *   statement, BEGIN/COMMIT included, with the real SQL.
  * Options live on the DataSource under a symbol; automatic mode traces every DataSource.
  */
-import { get, openPoint, roundMs, sqlInfo, traceDbOn, untraced, type Point, type Profiler } from '@osprofiler/core';
+import { get, openPoint, untraced, type Point, type Profiler } from '@osprofiler/core';
+import { callBeside, callInPoint, isThenable, isWrapped, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
+import { contained } from './contained';
 import { resolveOptions, type ResolvedTypeormOptions, type TypeormInstrumentationOptions } from './options';
 import { dbInfo, dbStopInfo, type Kind } from './points';
 
 type AnyFn = (...args: any[]) => any;
 
 const OPTIONS = Symbol.for('osprofiler.typeorm.options');
-const ORIGINAL = Symbol.for('osprofiler.typeorm.original');
+const BY = 'typeorm';
 const RUNNER = Symbol.for('osprofiler.typeorm.runner');
 
 /** Profilers of open `db` points: inside one, inner operations do not record again. */
@@ -48,66 +50,34 @@ function dataSourceOf(kind: Kind, self: any): unknown {
   return self?.connection ?? self?.dataSource;
 }
 
-function isThenable(v: unknown): v is Promise<unknown> {
-  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
-}
+const OPERATION: Follow = { stopInfo: dbStopInfo, contained };
+const STREAM_OPERATION: Follow = { stream: true, contained };
 
-function watchStream(point: Point, s: unknown): void {
-  const ee = s as { once?: AnyFn } | null;
-  if (typeof ee?.once !== 'function') return point.stop();
-  ee.once('error', (err: unknown) => point.fail(err));
-  ee.once('end', () => point.stop());
-  ee.once('close', () => point.stop());
-}
-
-/** Stops `point` when `p` settles, on a side branch: the caller keeps the very promise. */
-function settle(point: Point, p: unknown, stopInfo: (v: unknown) => object | undefined, stream = false): void {
-  const done = (v: unknown) => {
-    if (stream) return watchStream(point, v);
-    let info: object | undefined;
-    try {
-      info = stopInfo(v);
-    } catch {
-      info = undefined;
-    }
-    point.stop(info);
-  };
-  if (isThenable(p)) p.then(done, (err: unknown) => point.fail(err));
-  else done(p);
+/** Opens a point, or undefined (contained) when its info cannot be built. */
+function tryOpen(where: string, name: string, info: () => object, parent: Profiler): Point | undefined {
+  try {
+    return openPoint(name, info(), parent);
+  } catch (err) {
+    contained(where, err);
+    return undefined;
+  }
 }
 
 function wrapOperation(kind: Kind, className: string, method: string, orig: AnyFn): AnyFn {
   return function (this: unknown, ...args: unknown[]) {
     const parent = get();
     if (parent === undefined || ops.has(parent) || optionsOf(dataSourceOf(kind, this)) === undefined) return orig.apply(this, args);
-    let point: Point | undefined;
-    try {
-      point = openPoint('db', dbInfo(kind, className, method, this, args), parent);
-    } catch {
-      point = undefined;
-    }
+    const point = tryOpen('operation', 'db', () => dbInfo(kind, className, method, this, args), parent);
     if (point === undefined) return orig.apply(this, args);
     ops.add(point.profiler);
-    let r: unknown;
-    try {
-      r = point.run(() => orig.apply(this, args));
-    } catch (err) {
-      point.fail(err);
-      throw err;
-    }
-    settle(point, r, dbStopInfo, method === 'stream');
-    return r;
+    return callInPoint(point, () => orig.apply(this, args), method === 'stream' ? STREAM_OPERATION : OPERATION);
   };
 }
 
-function patch(proto: any, name: string, wrap: (orig: AnyFn) => AnyFn): void {
+function patch(proto: any, name: string, make: (orig: AnyFn) => AnyFn): void {
+  // Own methods only: an inherited one is patched on the class that defines it.
   if (proto == null || !Object.prototype.hasOwnProperty.call(proto, name)) return;
-  const orig = proto[name];
-  if (typeof orig !== 'function' || orig[ORIGINAL] !== undefined) return;
-  const wrapped = wrap(orig);
-  Object.defineProperty(wrapped, ORIGINAL, { value: orig });
-  Object.defineProperty(wrapped, 'name', { value: orig.name });
-  proto[name] = wrapped;
+  wrap(proto, name, BY, make);
 }
 
 interface RunnerLike {
@@ -129,35 +99,23 @@ function instrumentRunner(qr: RunnerLike, ds: unknown): void {
       if (parent === undefined) return orig.apply(this, args);
       const o = optionsOf(ds);
       if (o === undefined || !traceDbOn(o.traceDb)) return orig.apply(this, args);
-      let point: Point | undefined;
-      try {
-        const sql = typeof args[0] === 'string' ? args[0] : String(args[0]);
-        point = openPoint('sql', sqlInfo(sql, args[1], o.showParams, o.maxStatementLength), parent);
-      } catch {
-        point = undefined;
-      }
-      if (point === undefined) return orig.apply(this, args);
-      const pt = point;
-      let r: unknown;
-      try {
-        r = orig.apply(this, args);
-      } catch (err) {
-        pt.fail(err);
-        throw err;
-      }
+      const pt = tryOpen('statement', 'sql', () => sqlInfo(typeof args[0] === 'string' ? args[0] : String(args[0]), args[1], o.showParams, o.maxStatementLength), parent);
+      if (pt === undefined) return orig.apply(this, args);
       // The pool wait is known only once the first query has acquired its connection.
-      settle(pt, r, () => {
-        if (state.waitReported || state.waitMs === undefined) return undefined;
-        state.waitReported = true;
-        return { db: { pool_wait_ms: state.waitMs } };
-      }, isStream);
-      return r;
+      if (isStream) return callBeside(pt, () => orig.apply(this, args), STREAM_OPERATION);
+      return callBeside(pt, () => orig.apply(this, args), {
+        contained,
+        stopInfo: () => {
+          if (state.waitReported || state.waitMs === undefined) return undefined;
+          state.waitReported = true;
+          return { db: { pool_wait_ms: state.waitMs } };
+        },
+      });
     };
-  if (typeof qr.query === 'function') qr.query = statement(qr.query, false);
-  if (typeof qr.stream === 'function') qr.stream = statement(qr.stream, true);
-  if (typeof qr.connect === 'function') {
-    const connect = qr.connect;
-    qr.connect = function (this: RunnerLike & { databaseConnection?: unknown }, ...args: unknown[]) {
+  wrap(qr, 'query', BY, (o) => statement(o, false));
+  wrap(qr, 'stream', BY, (o) => statement(o, true));
+  wrap(qr, 'connect', BY, (connect) =>
+    function (this: RunnerLike & { databaseConnection?: unknown }, ...args: unknown[]) {
       // Already holding its connection (every query after the first): nothing is created.
       if (get() === undefined || this.databaseConnection != null) return connect.apply(this, args);
       const t0 = performance.now();
@@ -171,14 +129,13 @@ function instrumentRunner(qr: RunnerLike, ds: unknown): void {
         );
       }
       return r;
-    };
-  }
-  if (typeof qr.release === 'function') {
-    const release = qr.release;
-    qr.release = function (this: RunnerLike, ...args: unknown[]) {
+    },
+  );
+  wrap(qr, 'release', BY, (release) =>
+    function (this: RunnerLike, ...args: unknown[]) {
       return get() === undefined ? release.apply(this, args) : untraced(() => release.apply(this, args));
-    };
-  }
+    },
+  );
 }
 
 function wrapCreateQueryRunner(orig: AnyFn): AnyFn {
@@ -186,8 +143,8 @@ function wrapCreateQueryRunner(orig: AnyFn): AnyFn {
     const qr = orig.apply(this, args);
     try {
       if (optionsOf(this) !== undefined) instrumentRunner(qr, this);
-    } catch {
-      // contained: the runner stays untraced
+    } catch (err) {
+      contained('runner', err); // the runner stays untraced
     }
     return qr;
   };
@@ -218,27 +175,31 @@ export function patchModule(t: TypeormModuleLike): void {
   patch(t.DataSource?.prototype, 'query', (o) => wrapOperation('datasource', 'DataSource', 'query', o));
 }
 
+/** A getter's value; a getter that throws reads as undefined (counted). */
+function safeGet(o: object, key: string): unknown {
+  try {
+    return (o as Record<string, unknown>)[key];
+  } catch (err) {
+    contained('moduleOf', err);
+    return undefined;
+  }
+}
+
 /** The TypeORM module a DataSource comes from, from the CommonJS module cache. */
 function moduleOf(ds: object): TypeormModuleLike | undefined {
   for (const m of Object.values(require.cache)) {
     const e = m?.exports as TypeormModuleLike | undefined;
-    try {
-      if (e != null && typeof e.DataSource === 'function' && typeof e.SelectQueryBuilder === 'function' && ds instanceof e.DataSource) return e;
-    } catch {
-      // an exports object with throwing getters: not TypeORM
-    }
+    // Only exports that own both names are read (TypeORM's are getters, as tsc re-exports).
+    if (e == null || (typeof e !== 'object' && typeof e !== 'function')) continue;
+    if (!Object.prototype.hasOwnProperty.call(e, 'DataSource') || !Object.prototype.hasOwnProperty.call(e, 'SelectQueryBuilder')) continue;
+    const DS = safeGet(e, 'DataSource');
+    if (typeof DS === 'function' && typeof safeGet(e, 'SelectQueryBuilder') === 'function' && ds instanceof DS) return e;
   }
   return undefined;
 }
 
 /** Fallback for bundled apps (no module cache): prototypes reached from the instance. */
 function moduleFromInstance(ds: any): TypeormModuleLike {
-  const ownerOf = (obj: object | null, name: string): any => {
-    for (let p = obj; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
-      if (Object.prototype.hasOwnProperty.call(p, name)) return p;
-    }
-    return undefined;
-  };
   const t: TypeormModuleLike = { DataSource: ds.constructor };
   const em = ownerOf(ds.manager ?? null, 'find');
   if (em !== undefined) t.EntityManager = { prototype: em };
@@ -248,8 +209,9 @@ function moduleFromInstance(ds: any): TypeormModuleLike {
     t.InsertQueryBuilder = { prototype: ownerOf(qb.insert(), 'execute') };
     t.UpdateQueryBuilder = { prototype: ownerOf(ds.createQueryBuilder().update(), 'execute') };
     t.DeleteQueryBuilder = { prototype: ownerOf(ds.createQueryBuilder().delete(), 'execute') };
-  } catch {
+  } catch (err) {
     // not reachable before initialize() for some drivers: Repository/EntityManager still record
+    contained('queryBuilders', err);
   }
   return t;
 }
@@ -265,14 +227,9 @@ export function instrumentDataSource<D extends object>(dataSource: D, options?: 
     const ds = dataSource as any;
     Object.defineProperty(ds, OPTIONS, { value: resolveOptions(options), enumerable: false, writable: true, configurable: true });
     patchModule(moduleOf(ds) ?? moduleFromInstance(ds));
-    if (typeof ds.createQueryRunner === 'function' && ds.createQueryRunner[ORIGINAL] === undefined) {
-      const orig = ds.createQueryRunner;
-      const wrapped = wrapCreateQueryRunner(orig);
-      Object.defineProperty(wrapped, ORIGINAL, { value: orig });
-      ds.createQueryRunner = wrapped;
-    }
-  } catch {
-    // Never break the app: an unknown TypeORM shape is left untraced.
+    if (typeof ds.createQueryRunner === 'function' && !isWrapped(ds.createQueryRunner, BY)) wrap(ds, 'createQueryRunner', BY, wrapCreateQueryRunner);
+  } catch (err) {
+    contained('instrument', err); // never break the app: an unknown TypeORM shape is left untraced
   }
   return dataSource;
 }

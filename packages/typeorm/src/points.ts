@@ -1,4 +1,5 @@
 /** What the TypeORM adapter records: `db` point info for an operation, rows on stop. */
+import { contained } from './contained';
 
 const SYSTEMS: Record<string, string> = {
   postgres: 'postgresql',
@@ -78,7 +79,8 @@ export function dbInfo(kind: Kind, className: string, method: string, self: any,
     let meta: MetadataLike | undefined;
     try {
       meta = self.metadata;
-    } catch {
+    } catch (err) {
+      contained('points.metadata', err);
       meta = undefined;
     }
     const entity = typeof meta?.name === 'string' ? meta.name : targetName(self.target);
@@ -95,7 +97,8 @@ export function dbInfo(kind: Kind, className: string, method: string, self: any,
       try {
         const t = typeof target === 'object' && target !== null && !Array.isArray(target) && typeof (target as { options?: unknown }).options !== 'object' ? (target as object).constructor : target;
         if (ds?.hasMetadata?.(t) === true) meta = ds.getMetadata?.(t);
-      } catch {
+      } catch (err) {
+        contained('points.metadata', err);
         meta = undefined;
       }
       put(db, meta, targetName(target));
@@ -109,7 +112,8 @@ export function dbInfo(kind: Kind, className: string, method: string, self: any,
     let meta: MetadataLike | undefined;
     try {
       if (em?.mainAlias?.hasMetadata === true) meta = em.mainAlias.metadata;
-    } catch {
+    } catch (err) {
+      contained('points.metadata', err);
       meta = undefined;
     }
     put(db, meta);

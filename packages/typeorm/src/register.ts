@@ -3,7 +3,7 @@
  * `@osprofiler/auto`). Every TypeORM module loaded after this (and any already loaded) is
  * traced, all its instances included; loading this twice changes nothing.
  */
-import { onModuleLoad } from '@osprofiler/core';
+import { hookModule } from '@osprofiler/core/instrument';
 import { instrumentTypeormModule } from './hook';
 
 function isTypeORMModule(e: unknown): boolean {
@@ -13,4 +13,4 @@ function isTypeORMModule(e: unknown): boolean {
 }
 
 // Core's shared Module._load hook: ESM imports of CommonJS packages go through it too.
-onModuleLoad('typeorm', isTypeORMModule, instrumentTypeormModule);
+hookModule({ name: 'typeorm', packageName: 'typeorm', versions: '>=0.3.26 <2', matches: isTypeORMModule, instrument: (t) => instrumentTypeormModule(t) });
