@@ -5,6 +5,7 @@
 'use strict';
 const { AsyncLocalStorage } = require('node:async_hooks');
 const core = require('@osprofiler/core');
+const instrument = require('@osprofiler/core/instrument');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -96,8 +97,8 @@ async function main() {
     notify(batch) { for (const n of batch) stored += core.pyDumps(n).length; },
     ...(withLines ? { notifyLines(b) { stored += b.lines.length; } } : {}),
   });
-  core.registerDriver('benchlines', nullDriver(true));
-  core.registerDriver('benchobjects', nullDriver(false));
+  instrument.registerDriver('benchlines', nullDriver(true));
+  instrument.registerDriver('benchobjects', nullDriver(false));
   const formatCost = async (cs) => {
     core.configure({ connectionString: cs, host: 'bench', service: 'svc', flushIntervalMs: 1000, maxBufferPoints: 10_000_000 });
     const out = [];

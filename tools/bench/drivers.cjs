@@ -13,6 +13,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const core = require('@osprofiler/core');
+const instrument = require('@osprofiler/core/instrument');
 require('@osprofiler/drivers');
 
 const BATCH = Number(process.env.BENCH_BATCH || 1000); // points per notify()
@@ -51,7 +52,7 @@ function makeBatch() {
         s === 0 ? { request: { method: 'GET', path: `/orders/${i}`, query: '', scheme: 'http' } }
         : s === 4 ? { db: { statement: 'select * from "orders" where "id" = ?' } }
         : { function: { name: `svc.Orders.method${s}` } };
-      const ts = (k) => core.formatTimestamp(t0 + s + k / 1000);
+      const ts = (k) => instrument.formatTimestamp(t0 + s + k / 1000);
       out[i + s] = { name: `${kinds[s]}-start`, base_id: base, trace_id: ids[s], parent_id: parent, timestamp: ts(0), info: { ...info, host }, project: 'bench', service: 'orders' };
       out[i + 9 - s] = { name: `${kinds[s]}-stop`, base_id: base, trace_id: ids[s], parent_id: parent, timestamp: ts(500), info: { host }, project: 'bench', service: 'orders' };
     }

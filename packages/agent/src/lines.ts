@@ -13,8 +13,10 @@
  * the key). Error points are listed up front because the error index needs them.
  * PROTOCOL.md describes it for other clients.
  */
-import { parseStoredEvent, pyDumps } from '@osprofiler/core';
-import type { LineBatch, Notification } from '@osprofiler/core';
+import { pyDumps } from '@osprofiler/core';
+import { parseStoredEvent } from '@osprofiler/core/instrument';
+import type { Notification } from '@osprofiler/core';
+import type { LineBatch } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
 
 const MAGIC = 0x4c; // 'L'

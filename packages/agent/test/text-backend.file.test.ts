@@ -5,7 +5,8 @@ import { expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgent } from '@osprofiler/agent';
-import { configure, createDriver, flush, get, parseStoredEvent, pyDumps, run, shutdown, traced } from '@osprofiler/core';
+import { configure, createDriver, flush, get, pyDumps, run, shutdown, traced } from '@osprofiler/core';
+import { parseStoredEvent } from '@osprofiler/core/instrument';
 import { tempDir } from './support/procs';
 
 function storedLines(dir: string, baseId: string): string[] {

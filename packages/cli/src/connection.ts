@@ -4,6 +4,7 @@
  */
 import { createDriver as coreCreateDriver } from '@osprofiler/core';
 import type { Driver } from '@osprofiler/core';
+import { redactConnectionString, scrubSecrets } from '@osprofiler/core/instrument';
 import { CliError, CONNECTION_ENV, DEFAULT_CONNECTION_STRING } from './io';
 import type { CliIO } from './io';
 
@@ -14,40 +15,11 @@ export function resolveConnectionString(flag: string | undefined, env: CliIO['en
   return fromEnv ? fromEnv : DEFAULT_CONNECTION_STRING;
 }
 
-function secretsOf(cs: string): string[] {
-  const secrets: string[] = [];
-  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@]*)@/i.exec(cs);
-  if (m) {
-    const userinfo = m[1];
-    const colon = userinfo.indexOf(':');
-    if (colon >= 0 && colon < userinfo.length - 1) {
-      const raw = userinfo.slice(colon + 1);
-      secrets.push(raw);
-      try {
-        const decoded = decodeURIComponent(raw);
-        if (decoded !== raw) secrets.push(decoded);
-      } catch {
-        // not percent-encoded
-      }
-    }
-  }
-  for (const m2 of cs.matchAll(/[?&](?:password|passwd|pass|pwd|token|secret|api_key|apikey)=([^&#]+)/gi)) {
-    secrets.push(m2[1]);
-  }
-  return secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-}
-
-/** Replace every secret of the connection string found in `text` with `***`. */
-export function scrub(text: string, cs: string): string {
-  let out = text;
-  for (const secret of secretsOf(cs)) out = out.split(secret).join('***');
-  return out;
-}
+/** Replace every secret of the connection string found in `text` with `***` (core's one redaction). */
+export const scrub: (text: string, cs: string) => string = scrubSecrets;
 
 /** The connection string with its password (and password-like query values) replaced by `***`. */
-export function redact(cs: string): string {
-  return scrub(cs, cs);
-}
+export const redact: (cs: string) => string = redactConnectionString;
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -16,6 +16,7 @@ import * as httpServer_ from './kit/http-server';
 import * as httpOptions_ from './kit/http-options';
 import * as incoming_ from './kit/incoming';
 import * as timeout_ from './kit/timeout';
+import * as optional_ from './kit/optional';
 import * as redact_ from './redact';
 import * as registry_ from './registry';
 import * as driver_ from './driver';
@@ -48,6 +49,7 @@ export const onModuleLoad = moduleHooks_.onModuleLoad;
 export const moduleHookStatus = moduleHooks_.moduleHookStatus;
 export type { ModuleHook, ModuleHookEvent } from './kit/module-hooks';
 export const satisfies = versions_.satisfies;
+export const optionalRequire = optional_.optionalRequire;
 
 // --- point lifecycle around a call: value, promise, stream or Observable
 export const callInPoint = lifecycle_.callInPoint;

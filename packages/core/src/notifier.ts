@@ -2,6 +2,7 @@ import { storage, type PointSink } from './runtime';
 import { formatTimestamp, maybeReanchor, nowMs } from './clock';
 import type { Driver } from './driver';
 import { recordFailure } from './failures';
+import { DriverWriteError } from './driver';
 import { hasErrorType, lineTail, pointLine, type LineBatch } from './line';
 import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
@@ -205,7 +206,11 @@ export class BatchNotifier implements PointSink {
         await driver.flush(timeoutMs);
       })(),
       timeoutMs,
-    ).catch((err) => recordFailure('notifier.flush', err));
+    ).catch((err: unknown) => {
+      // A buffering driver counted its lost writes when they happened: only add them up.
+      if (err instanceof DriverWriteError) this.stats.lost += err.lost;
+      else recordFailure('notifier.flush', err);
+    });
   }
 
   /** Flushes, then closes the driver; later points are dropped and counted. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boundStatement, CUT_MARKER, get, resolveDbOptions, run, setTraceDb, sqlInfo, traceDbOn, untraced } from '../src/index';
+import { get, run, setTraceDb, untraced } from '../src/index';
+import { boundStatement, CUT_MARKER, resolveDbOptions, sqlInfo, traceDbOn } from '../src/instrument';
 
 describe('untraced', () => {
   it('runs work (and the timers it creates) outside the trace', async () => {

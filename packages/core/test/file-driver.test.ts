@@ -386,19 +386,20 @@ describe('file:// driver: settings', () => {
 });
 
 describe('file:// driver: failures are contained', () => {
-  it('an unwritable directory: notify does not throw, flush resolves, losses are counted', async () => {
+  it('an unwritable directory: notify does not throw, losses are counted, flush reports them (DriverWriteError)', async () => {
     const blocker = join(root, `not-a-dir-${++n}`);
     writeFileSync(blocker, 'x');
     const d = open(join(blocker, 'store'));
     const before = failureCounts()['driver.file.write'] ?? 0;
     expect(() => d.notify(threeLevelTrace(randomUUID()))).not.toThrow();
-    await d.flush();
+    await expect(d.flush()).rejects.toMatchObject({ name: 'DriverWriteError', lost: 8 });
     expect(d.counters).toMatchObject({ written: 0, dropped: 8 });
     expect(failureCounts()['driver.file.write']).toBe(before + 1);
+    await expect(d.flush()).resolves.toBeUndefined(); // reported once
     await d.close();
   });
 
-  it('an unserialisable event is dropped alone; notify after close is counted', async () => {
+  it('an unserialisable event is dropped alone; notify after close throws (the notifier counts it)', async () => {
     const dir = freshDir();
     const d = open(dir);
     const events = threeLevelTrace(randomUUID());
@@ -407,7 +408,7 @@ describe('file:// driver: failures are contained', () => {
     d.notify([cyclic, ...events.slice(1)]);
     await d.close();
     expect(d.counters).toMatchObject({ written: 7, dropped: 1 });
-    d.notify(events);
+    expect(() => d.notify(events)).toThrow(/notify after close/);
     expect(d.counters.dropped).toBe(9);
   });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { failureCounts, onModuleLoad } from '../src/index';
+import { failureCounts } from '../src/index';
+import { onModuleLoad } from '../src/instrument';
 
 const req = createRequire(__filename);
 const dir = join(__dirname, 'fixtures', 'modules');

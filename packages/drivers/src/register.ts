@@ -3,7 +3,7 @@
  * `configure({ connectionString })` understand the schemes below. Backend clients are
  * optional peers, loaded only when a connection string uses their scheme.
  */
-import { registerDriver } from '@osprofiler/core';
+import { registerDriver } from '@osprofiler/core/instrument';
 import { amqpDriverFactory } from './amqp/driver';
 import { otlpDriverFactory } from './otlp/driver';
 import { redisDriverFactory } from './redis/driver';

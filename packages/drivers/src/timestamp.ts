@@ -1,5 +1,5 @@
 /** OSProfiler timestamps (`%Y-%m-%dT%H:%M:%S.%f`, UTC) as integer microseconds and back. */
-import { parseTimestamp } from '@osprofiler/core';
+import { parseTimestamp } from '@osprofiler/core/instrument';
 
 export { parseTimestamp as timestampToMicros };
 

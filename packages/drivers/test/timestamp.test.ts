@@ -1,5 +1,5 @@
 /** µs timestamps for the SQL `ts` column, checked against core's strptime-exact parser. */
-import { formatTimestamp, parseTimestamp } from '@osprofiler/core';
+import { formatTimestamp, parseTimestamp } from '@osprofiler/core/instrument';
 import { describe, expect, it } from 'vitest';
 import { microsToTimestamp, timestampMicrosText } from '../src/timestamp';
 import { parseDurationMs } from '../src/duration';

@@ -10,6 +10,7 @@
  * Records the user built (`NatsRecordBuilder`, `RmqRecordBuilder`) keep their own headers.
  */
 import type { TraceHeaders } from '@osprofiler/core';
+import { optionalRequire } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 
 type Ms = {
@@ -20,12 +21,7 @@ type Ms = {
 let ms: Ms | null | undefined;
 export function microservices(): Ms | null {
   if (ms === undefined) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      ms = require('@nestjs/microservices') as Ms;
-    } catch {
-      ms = null;
-    }
+    ms = optionalRequire<Ms>(require, '@nestjs/microservices', 'nestjs') ?? null;
   }
   return ms;
 }
@@ -36,15 +32,10 @@ function newNatsHeaders(): { set(k: string, v: string): void } | undefined {
     natsHeaders = null;
     // Nest 11 uses nats.js 2 (`nats`), Nest 12 nats.js 3 (`@nats-io/transport-node`).
     for (const name of ['nats', '@nats-io/transport-node']) {
-      try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const h = (require(name) as { headers?: () => { set(k: string, v: string): void } }).headers;
-        if (typeof h === 'function') {
-          natsHeaders = h;
-          break;
-        }
-      } catch {
-        // not installed: try the next one
+      const h = optionalRequire<{ headers?: () => { set(k: string, v: string): void } }>(require, name, 'nestjs')?.headers;
+      if (typeof h === 'function') {
+        natsHeaders = h;
+        break;
       }
     }
   }

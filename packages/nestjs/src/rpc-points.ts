@@ -3,6 +3,7 @@
  * client and handler): start `function: {name: 'nest <transport> <pattern>'}` and
  * `message: {transport, pattern}`; the handler's point adds `nest: {controller, handler}`.
  */
+import { contained } from './contained';
 
 /** The transport a client or server context belongs to, from its class name (`ClientNats` → `nats`). */
 const TRANSPORTS: Record<string, string> = {
@@ -33,7 +34,8 @@ export function patternString(pattern: unknown): string {
   if (typeof pattern === 'string') return pattern;
   try {
     return JSON.stringify(pattern) ?? String(pattern);
-  } catch {
+  } catch (err) {
+    contained('rpc.pattern', err); // circular or BigInt: recorded as String() gives it
     return String(pattern);
   }
 }

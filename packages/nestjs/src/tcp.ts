@@ -11,6 +11,7 @@
  * clears it, so nothing carries over from an earlier message on the same socket.
  */
 import { clean, extract, getConfig, init, traceHeaders } from '@osprofiler/core';
+import { optionalRequire } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 
 export const TCP_FIELD = 'osprofiler';
@@ -41,13 +42,12 @@ export class ProfilerTcpSerializer implements Serializer {
 
 /** Nest's own default for servers (maps packets from non-Nest senders), or none when absent. */
 function nestDefaultDeserializer(): Deserializer | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const m = require('@nestjs/microservices/deserializers/incoming-request.deserializer') as { IncomingRequestDeserializer?: new () => Deserializer };
-    return m.IncomingRequestDeserializer !== undefined ? new m.IncomingRequestDeserializer() : undefined;
-  } catch {
-    return undefined;
-  }
+  const m = optionalRequire<{ IncomingRequestDeserializer?: new () => Deserializer }>(
+    require,
+    '@nestjs/microservices/deserializers/incoming-request.deserializer',
+    'nestjs',
+  );
+  return m?.IncomingRequestDeserializer !== undefined ? new m.IncomingRequestDeserializer() : undefined;
 }
 
 export class ProfilerTcpDeserializer implements Deserializer {

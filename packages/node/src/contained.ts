@@ -1,14 +1,7 @@
 /**
- * Failures inside the instrumentation never reach the application: they go to core's
- * `recordFailure` (counted per place, warned once per place; read with core's
- * `failureCounts()`), under `node.<place>`.
+ * Failures inside the instrumentation never reach the application: they are counted by
+ * core (`failureCounts()`) under `node.<place>` and warned about once per place.
  */
-import { recordFailure } from '@osprofiler/core';
+import { contained as containedFor } from '@osprofiler/core/instrument';
 
-export function contained(where: string, err: unknown): void {
-  try {
-    recordFailure(`node.${where}`, err);
-  } catch {
-    // Counting must not hurt the host either.
-  }
-}
+export const contained = containedFor('node');

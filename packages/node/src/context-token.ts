@@ -14,6 +14,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { TraceOptions } from '@osprofiler/core';
+import { contained } from './contained';
 
 /** The environment variable a child process receives. */
 export const TRACE_CONTEXT_ENV = 'OSPROFILER_TRACE_CONTEXT';
@@ -56,7 +57,8 @@ export function unpackContext(token: unknown, hmacKeys: readonly string[], now =
     const { base_id: baseId, parent_id: parentId, exp } = data ?? {};
     if (!isId(baseId) || !isId(parentId) || typeof exp !== 'number' || !(exp > now)) return undefined;
     return { hmacKey: key, baseId, parentId };
-  } catch {
+  } catch (err) {
+    contained('contextToken', err); // a damaged token: the child runs untraced
     return undefined;
   }
 }

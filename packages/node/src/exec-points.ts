@@ -1,7 +1,8 @@
 /** What an external command records: the `exec` point's start and stop info. */
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { errorInfo } from '@osprofiler/core';
+import { errorInfo } from '@osprofiler/core/instrument';
+import { contained } from './contained';
 
 export const EXEC_POINT = 'exec';
 
@@ -62,7 +63,8 @@ function cwdOf(options: Record<string, unknown> | undefined): string {
   if (c instanceof URL) {
     try {
       return fileURLToPath(c);
-    } catch {
+    } catch (err) {
+      contained('exec.cwd', err); // not a local file URL: Node rejects the call itself
       return String(c);
     }
   }

@@ -42,12 +42,9 @@ function hasTraceHeader(headers: unknown): boolean {
 }
 
 function startInfo(request: UndiciRequest): object | undefined {
-  let origin: URL;
-  try {
-    origin = new URL(String(request.origin));
-  } catch {
-    return undefined;
-  }
+  const o = String(request.origin);
+  if (!URL.canParse(o)) return undefined; // not an origin undici would connect to
+  const origin = new URL(o);
   const protocol = origin.protocol;
   const host = origin.hostname.startsWith('[') ? origin.hostname.slice(1, -1) : origin.hostname;
   const port = origin.port === '' ? defaultPort(protocol) : Number(origin.port);

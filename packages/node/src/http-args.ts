@@ -33,12 +33,9 @@ export function describeHttpArgs(args: ArrayLike<unknown>, fallbackProtocol: 'ht
   let i = 0;
   const a0 = args[0];
   if (typeof a0 === 'string') {
-    let u: URL;
-    try {
-      u = new URL(a0);
-    } catch {
-      return undefined;
-    }
+    // Not a URL: http.request throws ERR_INVALID_URL itself; nothing to record.
+    if (!URL.canParse(a0)) return undefined;
+    const u = new URL(a0);
     fields = urlFields(u);
     i = 1;
   } else if (isUrlLike(a0)) {

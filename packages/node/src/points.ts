@@ -1,5 +1,5 @@
 /** What an outgoing call records: the `rpc` point's start and stop info. */
-import { errorInfo } from '@osprofiler/core';
+import { errorInfo } from '@osprofiler/core/instrument';
 
 export const RPC_POINT = 'rpc';
 

@@ -1,7 +1,8 @@
 /** What a worker thread records: the `thread` point (creator side) and the thread's own points. */
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { errorInfo } from '@osprofiler/core';
+import { errorInfo } from '@osprofiler/core/instrument';
+import { contained } from './contained';
 
 export const THREAD_POINT = 'thread';
 /** Inside the worker: its main run, under the creator's `thread` point. */
@@ -19,7 +20,8 @@ export function workerFile(filename: unknown, options: unknown): string | undefi
     if (filename.protocol !== 'file:') return filename.protocol.slice(0, -1);
     try {
       return fileURLToPath(filename);
-    } catch {
+    } catch (err) {
+      contained('thread.file', err); // not a local file URL: the Worker constructor rejects it itself
       return filename.href;
     }
   }

@@ -1,23 +1,19 @@
 /**
- * The agent's store: a core driver opened from a connection string, with the writes made
- * verifiable. Core drivers contain their own failures (the file driver counts a failed
- * append and returns), so a write here is notify + flush, then a check that the driver's
- * failure counters did not move; any failure or timeout throws, and the caller spools.
+ * The agent's store: a core driver opened from a connection string. By the driver failure
+ * contract (core's `Driver`), a write is stored when notify + flush resolve: notify rejects
+ * a batch it did not store, flush rejects with `DriverWriteError` for buffered writes that
+ * were lost. Any rejection or timeout throws, and the caller spools.
  */
-import { createDriver, parseStoredEvent } from '@osprofiler/core';
-import type { Driver, DriverOptions, LineBatch, Notification } from '@osprofiler/core';
+import { createDriver } from '@osprofiler/core';
+import { parseStoredEvent, withTimeout } from '@osprofiler/core/instrument';
+import type { Driver, DriverOptions, Notification } from '@osprofiler/core';
+import type { LineBatch } from '@osprofiler/core/instrument';
 
 /** One write: points in line form (the raw path) and, from older clients, as objects. */
 export interface BackendBatch {
   lines: LineBatch & { readonly count: number };
   objects: Notification[];
   count: number;
-}
-
-function failures(d: Driver): number {
-  const c = (d as { counters?: { dropped?: unknown; failed?: unknown } }).counters;
-  if (c === undefined) return 0;
-  return (typeof c.dropped === 'number' ? c.dropped : 0) + (typeof c.failed === 'number' ? c.failed : 0);
 }
 
 export class Backend {
@@ -51,7 +47,6 @@ export class Backend {
   /** Stores the batch or throws; resolves to the number of lines that did not parse (dropped). */
   async write(batch: BackendBatch): Promise<number> {
     const d = await this.open();
-    const before = failures(d);
     let bad = 0;
     await withTimeout(
       (async () => {
@@ -69,8 +64,8 @@ export class Backend {
         await d.flush(this.timeoutMs);
       })(),
       this.timeoutMs,
+      'backend write',
     );
-    if (failures(d) !== before) throw new Error(`backend ${d.scheme}:// failed to store ${failures(d) - before} of ${batch.count} points`);
     return bad;
   }
 
@@ -89,21 +84,4 @@ function toObjects(b: LineBatch): Notification[] {
     if (n !== undefined) out.push(n as unknown as Notification);
   }
   return out;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`backend write not done within ${ms} ms`)), ms);
-    t.unref();
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }

@@ -4,7 +4,7 @@
  * reads from its backend, serves metrics on loopback, and drains on stop().
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { recordFailure } from '@osprofiler/core';
+import { recordFailure } from '@osprofiler/core/instrument';
 import { AgentError } from '../errors';
 import { isLinesBody } from '../lines';
 import { BATCH_HEADER_BYTES, FrameReader, FrameType, PROTOCOL_VERSION, encodeAck, encodeFrame, parseJsonObject } from '../protocol';

@@ -8,7 +8,7 @@
  * (client id, sequence) of recent batches is enough to store each batch once while the
  * agent lives (see PROTOCOL.md for the crash window).
  */
-import { recordFailure } from '@osprofiler/core';
+import { recordFailure } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
 import { DecodedLines } from '../lines';
 import type { Backend, BackendBatch } from './backend';

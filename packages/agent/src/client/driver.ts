@@ -12,8 +12,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
-import { linesOfNotifications, recordFailure } from '@osprofiler/core';
-import type { Driver, DriverOptions, LineBatch, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import { linesOfNotifications, recordFailure } from '@osprofiler/core/instrument';
+import type { Driver, DriverOptions, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import type { LineBatch } from '@osprofiler/core/instrument';
 import { encodeLineBatch, notificationText, type TextPart } from '../lines';
 import { DropLedger, type PointOrigin } from '../markers';
 import { FrameReader, FrameType, PROTOCOL_VERSION, encodeFrame, parseJsonObject } from '../protocol';

@@ -1,4 +1,4 @@
-import type { DriverFactory } from '@osprofiler/core';
+import type { DriverFactory } from '@osprofiler/core/instrument';
 import { AgentClientDriver } from './driver';
 import { clientOptionsFromUrl } from './options';
 

@@ -6,12 +6,16 @@
  * readers skip.
  *
  * notify() only serialises and queues; writes run in the background, one drain at a time
- * per driver (so flush() can await them), and every failure is counted, never thrown.
+ * per driver (so flush() can await them). Failure contract (see `Driver`): a lost write is
+ * counted when it happens (nobody awaits a background write) and reported to the next
+ * `flush()`, which rejects with `DriverWriteError` (how many points were lost); notify after
+ * close throws.
  */
 import { access, mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from '../driver';
+import { DriverWriteError, type Driver, type DriverFactory, type DriverOptions, type ListOptions, type TraceSummary } from '../driver';
 import { recordFailure } from '../failures';
+import { settledWithin } from '../kit/timeout';
 import type { Notification } from '../notification';
 import { pyDumps } from '../pyjson';
 import { linesOfNotifications, type LineBatch } from '../line';
@@ -68,6 +72,9 @@ export class FileDriver implements Driver {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private rootReady = false;
+  /** Points lost since the last flush(), and the last error: what flush() reports. */
+  private lostSinceFlush = 0;
+  private lastLoss: unknown;
 
   constructor(settings: FileDriverSettings) {
     this.settings = settings;
@@ -91,8 +98,7 @@ export class FileDriver implements Driver {
     const { baseIds, timestamps, lines, errors } = batch;
     if (this.closed) {
       this.counters.dropped += lines.length;
-      recordFailure('driver.file.notify', new Error('notify after close'));
-      return;
+      throw new Error('file:// driver: notify after close');
     }
     for (let i = 0; i < lines.length; i++) this.queueLine(baseIds[i], timestamps[i], lines[i] + '\n', errors !== null && errors[i] === 1);
     this.draining ??= this.drain().catch((err: unknown) => recordFailure('driver.file.write', err));
@@ -141,6 +147,8 @@ export class FileDriver implements Driver {
       this.counters.written += lines.length;
     } catch (err) {
       this.counters.dropped += lines.length;
+      this.lostSinceFlush += lines.length;
+      this.lastLoss = err;
       this.indexed.delete(baseId); // index it again with the next event that gets through
       recordFailure('driver.file.write', err);
     }
@@ -166,7 +174,7 @@ export class FileDriver implements Driver {
   }
 
   async getReport(baseId: string): Promise<Report> {
-    await this.flush(); // what this process handed over is part of the answer
+    await this.drained(); // what this process handed over is part of the answer
     const text = await readIfExists(traceFilePath(this.settings.dir, baseId));
     const { events, bad } = parseTraceLines(completeLines(text).lines);
     if (bad > 0) {
@@ -179,13 +187,13 @@ export class FileDriver implements Driver {
   }
 
   async listTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
-    await this.flush();
+    await this.drained();
     return this.listIndex(INDEX_DIR, 'earliest', options.limit);
   }
 
   /** Traces with an error event (only recorded while filterErrorTrace is on), newest first. */
   async listErrorTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
-    await this.flush();
+    await this.drained();
     return this.listIndex(ERRORS_DIR, 'latest', options.limit);
   }
 
@@ -263,23 +271,24 @@ export class FileDriver implements Driver {
     }
   }
 
+  private async drained(): Promise<void> {
+    while (this.draining !== undefined) await this.draining;
+  }
+
+  /** Waits for queued writes (at most `timeoutMs`); rejects with `DriverWriteError` when writes were lost since the last flush. */
   async flush(timeoutMs?: number): Promise<void> {
-    const done = (async () => {
-      while (this.draining !== undefined) await this.draining;
-    })();
-    if (timeoutMs === undefined) return done;
-    let t: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      t = setTimeout(resolve, timeoutMs);
-      t.unref();
-    });
-    await Promise.race([done, timeout]).finally(() => clearTimeout(t));
+    await settledWithin(this.drained(), timeoutMs ?? Infinity);
+    const lost = this.lostSinceFlush;
+    if (lost > 0) {
+      this.lostSinceFlush = 0;
+      throw new DriverWriteError('file', lost, this.lastLoss);
+    }
   }
 
   async close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await this.flush();
+    await this.drained();
     this.closed = true;
     await this.pruning?.catch(() => undefined);
   }

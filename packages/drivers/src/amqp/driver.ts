@@ -10,7 +10,8 @@
  * consumer writes to.
  */
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
-import type { DriverFactory, DriverOptions, Notification } from '@osprofiler/core';
+import type { DriverOptions, Notification } from '@osprofiler/core';
+import type { DriverFactory } from '@osprofiler/core/instrument';
 import { connectError, endpointOf } from '../errors';
 import { IdleUnref, type Unrefable } from '../idle-unref';
 import { newCounters, type DriverCounters } from '../inflight';

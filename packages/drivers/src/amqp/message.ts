@@ -4,7 +4,8 @@
  * Key order and JSON formatting are Python's (kombu's json.dumps).
  */
 import { randomUUID } from 'node:crypto';
-import { formatTimestamp, pyDumps } from '@osprofiler/core';
+import { pyDumps } from '@osprofiler/core';
+import { formatTimestamp } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
 
 /** Python's `str(datetime.utcnow())`: a space separator, and no fraction when it is 0. */

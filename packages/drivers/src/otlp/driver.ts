@@ -8,8 +8,9 @@
 import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { parseTimestamp } from '@osprofiler/core';
-import type { DriverFactory, DriverOptions, Notification } from '@osprofiler/core';
+import { parseTimestamp } from '@osprofiler/core/instrument';
+import type { DriverOptions, Notification } from '@osprofiler/core';
+import type { DriverFactory } from '@osprofiler/core/instrument';
 import { connectError } from '../errors';
 import { newCounters, type DriverCounters } from '../inflight';
 import { WriteOnlyDriver } from '../write-only';

@@ -7,8 +7,11 @@
  * first), plus the error index SETs, all sent as one pipeline.
  */
 import type { Redis as RedisClient } from 'ioredis';
-import { buildReport, linesOfNotifications, parseStoredEvent, pyDumps } from '@osprofiler/core';
-import type { Driver, DriverFactory, DriverOptions, LineBatch, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import { buildReport, pyDumps } from '@osprofiler/core';
+import { linesOfNotifications, parseStoredEvent } from '@osprofiler/core/instrument';
+import type { Driver, DriverOptions, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import type { DriverFactory, LineBatch } from '@osprofiler/core/instrument';
+import { contained } from '../contained';
 import { connectError } from '../errors';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
@@ -218,7 +221,8 @@ export class RedisDriver implements Driver {
         this.client.quit(),
         new Promise((_, reject) => setTimeout(() => reject(new Error('quit timed out')), timeoutMs).unref()),
       ]));
-    } catch {
+    } catch (err) {
+      contained('redis.quit', err); // the connection is cut instead
       this.client.disconnect();
     }
   }

@@ -2,6 +2,7 @@
 import type { DriverOptions } from '@osprofiler/core';
 import { parseDurationMs } from '../duration';
 import { optionError } from '../errors';
+import { contained } from '../contained';
 
 export interface RedisSettings {
   host: string;
@@ -35,7 +36,8 @@ const KNOWN = new Set(['ttl', 'connect_timeout', 'command_timeout', 'db']);
 function decode(s: string): string {
   try {
     return decodeURIComponent(s);
-  } catch {
+  } catch (err) {
+    contained('redis.options', err); // a stray '%': used as written
     return s;
   }
 }

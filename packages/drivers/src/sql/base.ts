@@ -9,7 +9,8 @@
  *     twice is stored once; INDEX (base_id, id) for getReport; INDEX (created_at) for prune.
  *   <prefix>osprofiler_errors: base_id (primary key), ts of its latest error, created_at.
  */
-import { buildReport, parseStoredEvent } from '@osprofiler/core';
+import { buildReport } from '@osprofiler/core';
+import { parseStoredEvent } from '@osprofiler/core/instrument';
 import type { Driver, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';

@@ -4,7 +4,8 @@
  * (ON DUPLICATE KEY UPDATE id = id: unlike INSERT IGNORE, other errors still fail).
  */
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { DriverFactory, DriverOptions } from '@osprofiler/core';
+import type { DriverOptions } from '@osprofiler/core';
+import type { DriverFactory } from '@osprofiler/core/instrument';
 import { connectError, endpointOf } from '../errors';
 import { requirePeer } from '../optional';
 import type { Unrefable } from '../idle-unref';

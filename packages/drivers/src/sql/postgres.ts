@@ -4,7 +4,8 @@
  * twice, e.g. resent after a timeout — is retried as INSERT … ON CONFLICT DO NOTHING.
  */
 import type { Pool, PoolClient } from 'pg';
-import type { DriverFactory, DriverOptions } from '@osprofiler/core';
+import type { DriverOptions } from '@osprofiler/core';
+import type { DriverFactory } from '@osprofiler/core/instrument';
 import { connectError, endpointOf } from '../errors';
 import { requirePeer } from '../optional';
 import { SqlDriver, type TableNames } from './base';
