@@ -9,6 +9,8 @@ type AnyFn = (...args: any[]) => any;
 
 interface Mark {
   readonly original: AnyFn;
+  /** The owner had no own property (the method was inherited): unwrap deletes ours. */
+  inherited?: boolean;
   /** The package that wrapped it ('express', 'knex', …). */
   readonly by: string;
 }
@@ -37,7 +39,7 @@ export function originalOf<F>(fn: F): F {
 
 /** Marks `wrapper` as `by`'s wrapper of `original` (for wrappers installed by other means, e.g. listeners). */
 export function markWrapped<F extends AnyFn>(wrapper: F, original: AnyFn, by: string): F {
-  Object.defineProperty(wrapper, WRAPPED, { value: { original, by } satisfies Mark, enumerable: false, configurable: true });
+  Object.defineProperty(wrapper, WRAPPED, { value: { original, by } as Mark, enumerable: false, configurable: true });
   try {
     Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
   } catch {
@@ -59,7 +61,10 @@ export function wrap<T extends object>(owner: T, name: string | symbol, by: stri
   const wrapper = markWrapped(make(original as AnyFn), original as AnyFn, by);
   const d = Object.getOwnPropertyDescriptor(owner, name);
   if (d !== undefined && 'value' in d) Object.defineProperty(owner, name, { ...d, value: wrapper });
-  else o[name] = wrapper;
+  else {
+    (markOf(wrapper) as Mark).inherited = d === undefined;
+    o[name] = wrapper;
+  }
   return true;
 }
 
@@ -71,6 +76,10 @@ export function unwrap<T extends object>(owner: T, name: string | symbol, by?: s
   const o = owner as Record<string | symbol, unknown>;
   const m = markOf(o[name]);
   if (m === undefined || (by !== undefined && m.by !== by) || !Object.prototype.hasOwnProperty.call(owner, name)) return false;
+  if (m.inherited === true) {
+    delete o[name];
+    return true;
+  }
   const d = Object.getOwnPropertyDescriptor(owner, name)!;
   Object.defineProperty(owner, name, { ...d, value: m.original });
   return true;
