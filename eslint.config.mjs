@@ -24,7 +24,7 @@ export default tseslint.config(
   },
   {
     // Profiler failures are contained and counted: every catch counts or rethrows.
-    files: ['packages/{express,node,knex,typeorm,nestjs,drivers}/src/**/*.ts'],
+    files: ['packages/{express,node,knex,typeorm,nestjs,drivers}/src/**/*.ts', 'packages/agent/src/client/**/*.ts'],
     plugins: { osprofiler },
     rules: { 'osprofiler/catch-contained': 'error' },
   },
