@@ -15,6 +15,9 @@
 // figure to trust is the server's CPU time per request (process.cpuUsage in the server):
 // req/s depends on whatever else the machine is doing. Bounded: about 80 s by default.
 // BENCH_CPU_PROF=<dir> writes a --cpu-prof profile of each server process there.
+// BENCH_BASELINE=<another checkout, built> adds no-header-base and traced-base: the same
+// variants with @osprofiler/core and @osprofiler/express loaded from that checkout (e.g. a
+// git worktree of main), side by side with this build in the same rounds.
 'use strict';
 const { load, runServerBench } = require('./lib/http-bench.cjs');
 
@@ -25,7 +28,14 @@ const SECONDS = Number(process.env.BENCH_SECONDS || 1.2);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 1.5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
 const KEY = 'bench-key';
-const VARIANTS = ['plain', 'plain-b', 'no-header', 'traced'];
+const BASELINE = process.env.BENCH_BASELINE;
+const VARIANTS = ['plain', 'plain-b', 'no-header', 'traced', ...(BASELINE ? ['no-header-base', 'traced-base'] : [])];
+
+/** This build's package, or the baseline checkout's for the …-base variants. */
+function ours(variant, pkg) {
+  if (!variant.endsWith('-base')) return require(pkg);
+  return require(require('node:path').join(BASELINE, 'packages', pkg.replace('@osprofiler/', '')));
+}
 
 // ---------------------------------------------------------------------------- server
 function server(variant, storeDir) {
@@ -57,11 +67,11 @@ function server(variant, storeDir) {
     return;
   }
   if (!variant.startsWith('plain')) {
-    const core = require('@osprofiler/core');
+    const core = ours(variant, '@osprofiler/core');
     core.configure({ enabled: true, hmacKeys: [KEY], connectionString: `file://${storeDir}`, host: 'bench', service: 'bench' });
   }
   const app = express();
-  if (variant === 'no-header' || variant === 'traced') app.use(require('@osprofiler/express').profiler());
+  if (variant.startsWith('no-header') || variant.startsWith('traced')) app.use(ours(variant, '@osprofiler/express').profiler());
   app.get('/hello', (req, res) => res.send('hello'));
   const srv = app.listen(0, '127.0.0.1', () => process.send({ port: srv.address().port }));
   srv.keepAliveTimeout = 60_000;
@@ -72,7 +82,7 @@ function server(variant, storeDir) {
     } else if (m === 'stop') {
       const finish = () => srv.close(() => process.exit(0));
       if (variant.startsWith('plain')) finish();
-      else require('@osprofiler/core').flush().then(finish, finish);
+      else ours(variant, '@osprofiler/core').flush().then(finish, finish);
       srv.closeAllConnections();
     }
   });

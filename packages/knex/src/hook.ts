@@ -9,7 +9,7 @@
  * for all in automatic mode. The points end through core's `callInPoint`/`callBeside`.
  */
 import { get, openPoint, untraced, type Point, type Profiler } from '@osprofiler/core';
-import { callBeside, callInPoint, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
+import { callBeside, callInPoint, debug, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { resolveOptions, type KnexInstrumentationOptions, type ResolvedKnexOptions } from './options';
 import { dbInfo, dbStopInfo } from './points';
@@ -208,7 +208,9 @@ export function instrumentKnex<K>(knex: K, options?: KnexInstrumentationOptions)
     const client = (knex as KnexLike | null)?.client;
     if (client == null || client.config === undefined) return knex;
     patchPrototypes(Object.getPrototypeOf(client) as object);
-    Object.defineProperty(client.config, OPTIONS, { value: resolveOptions(options), enumerable: true, writable: true, configurable: true });
+    const o = resolveOptions(options);
+    Object.defineProperty(client.config, OPTIONS, { value: o, enumerable: true, writable: true, configurable: true });
+    debug(`knex: instrumented a ${String((client.config as { client?: unknown }).client ?? 'knex')} client (traceDb: ${typeof o.traceDb === 'function' ? 'a function' : String(o.traceDb ?? 'from config')}, showParams: ${o.showParams})`);
   } catch (err) {
     contained('instrument', err); // never break the app: an unknown Knex shape is left untraced
   }
@@ -227,5 +229,6 @@ export function instrumentKnexModule(knexModule: unknown, options?: KnexInstrume
   if (typeof Client !== 'function' || typeof Client.prototype !== 'object') return false;
   patchPrototypes(Client.prototype as object);
   allClients = resolveOptions(options);
+  debug(`knex: automatic mode: every Knex client is traced (traceDb: ${typeof allClients.traceDb === 'function' ? 'a function' : String(allClients.traceDb ?? 'from config')})`);
   return true;
 }

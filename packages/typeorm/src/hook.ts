@@ -13,7 +13,7 @@
  * Options live on the DataSource under a symbol; automatic mode traces every DataSource.
  */
 import { get, openPoint, untraced, type Point, type Profiler } from '@osprofiler/core';
-import { callBeside, callInPoint, isThenable, isWrapped, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
+import { callBeside, callInPoint, debug, isThenable, isWrapped, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { resolveOptions, type ResolvedTypeormOptions, type TypeormInstrumentationOptions } from './options';
 import { dbInfo, dbStopInfo, type Kind } from './points';
@@ -228,6 +228,7 @@ export function instrumentDataSource<D extends object>(dataSource: D, options?: 
     Object.defineProperty(ds, OPTIONS, { value: resolveOptions(options), enumerable: false, writable: true, configurable: true });
     patchModule(moduleOf(ds) ?? moduleFromInstance(ds));
     if (typeof ds.createQueryRunner === 'function' && !isWrapped(ds.createQueryRunner, BY)) wrap(ds, 'createQueryRunner', BY, wrapCreateQueryRunner);
+    debug(`typeorm: instrumented a ${String(ds.options?.type ?? 'TypeORM')} DataSource`);
   } catch (err) {
     contained('instrument', err); // never break the app: an unknown TypeORM shape is left untraced
   }
@@ -246,5 +247,6 @@ export function instrumentTypeormModule(typeormModule: unknown, options?: Typeor
   patchModule(t);
   patch(t.DataSource.prototype, 'createQueryRunner', wrapCreateQueryRunner);
   allSources = resolveOptions(options);
+  debug('typeorm: automatic mode: every DataSource is traced');
   return true;
 }

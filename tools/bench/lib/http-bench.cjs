@@ -144,13 +144,13 @@ function printVariants(results, variants) {
   const plainCpu = median(results.plain.map((x) => x.cpuPerReq));
   const plainRps = median(results.plain.map((x) => x.rps));
   const paired = (v, key) => median(results[v].map((x, i) => x[key] / results.plain[i][key]));
-  console.log('variant      req/s  ratio*  CPU µs/req  ratio*   (CPU µs/req per round)');
+  console.log('variant           req/s  ratio*  CPU µs/req  ratio*   (CPU µs/req per round)');
   for (const v of variants) {
     const rps = median(results[v].map((x) => x.rps));
     const cpu = median(results[v].map((x) => x.cpuPerReq));
     const rounds = results[v].map((x) => x.cpuPerReq.toFixed(0)).join(' ');
     console.log(
-      `${v.padEnd(10)} ${rps.toFixed(0).padStart(7)}  ${paired(v, 'rps').toFixed(3)}  ${cpu.toFixed(1).padStart(10)}  ${paired(v, 'cpuPerReq').toFixed(3)}   (${rounds})`,
+      `${v.padEnd(15)} ${rps.toFixed(0).padStart(7)}  ${paired(v, 'rps').toFixed(3)}  ${cpu.toFixed(1).padStart(10)}  ${paired(v, 'cpuPerReq').toFixed(3)}   (${rounds})`,
     );
   }
   console.log(`* median of per-round ratios to plain (medians of the columns: req/s ${plainRps.toFixed(0)}, CPU ${plainCpu.toFixed(1)} µs for plain)`);
@@ -167,7 +167,8 @@ async function runServerBench({ name, script, title, pairLabels, variants, key, 
   const { signedPack } = require('@osprofiler/core');
   const base = require('node:crypto').randomUUID();
   const { info, hmac } = signedPack({ base_id: base, parent_id: base }, key);
-  const headersFor = { plain: {}, 'plain-b': {}, 'no-header': {}, traced: { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } };
+  // Every variant named traced… carries the signed header (traced-base: the baseline build).
+  const headersFor = Object.fromEntries(variants.map((v) => [v, v.startsWith('traced') ? { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } : {}]));
   const { servers, pairChild, pairPorts, loader, window, timer } = await startHarness({ name, script, variants, headersFor, limitSeconds });
 
   const results = await rotatingRounds(window, variants, { rounds, seconds, warmupSeconds });
