@@ -48,6 +48,8 @@ export const buildReport = report_.buildReport;
 export const formatReportJson = report_.formatReportJson;
 export type { ReportEvent } from './report';
 export const createDriver = registry_.createDriver;
+/** Registered storage schemes (drivers register theirs with @osprofiler/core/instrument's registerDriver). */
+export const driverSchemes = registry_.driverSchemes;
 export const MemoryDriver = drivers_memory_.MemoryDriver;
 export type MemoryDriver = drivers_memory_.MemoryDriver;
 export const FileDriver = drivers_file_.FileDriver;
