@@ -33,7 +33,7 @@ async function waitForOutput(c: Child, re: RegExp): Promise<void> {
 }
 
 describe('debug output', () => {
-  it.each([{ NODE_DEBUG: 'osprofiler' }, { OSPROFILER_DEBUG: '1' }])('%o: start-up and rejected headers are explained, secrets never printed', async (debugEnv) => {
+  it.each<Record<string, string>>([{ NODE_DEBUG: 'osprofiler' }, { OSPROFILER_DEBUG: '1' }])('%o: start-up and rejected headers are explained, secrets never printed', async (debugEnv) => {
     const c = await start(debugEnv);
     const base = randomUUID();
     const forged = signedPack({ base_id: base, parent_id: base }, 'some-other-key');

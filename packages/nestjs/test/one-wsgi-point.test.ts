@@ -52,7 +52,7 @@ describe('Nest module + @osprofiler/express (automatic mode and middleware) on t
 
   it('a signed request has one wsgi point, Nest’s (controller/handler), with the work under it', async () => {
     const base = randomUUID();
-    expect(JSON.parse((await request(`${url}/items/5`, { headers: signed(KEY, base, base) })).body)).toEqual({ id: '5' });
+    expect(JSON.parse((await request(`${url}/items/5`, { headers: signed(KEY, base, base) })).body.toString())).toEqual({ id: '5' });
     let ev = await events(store, base);
     for (let i = 0; i < 100 && ev.length < 4; i++) ev = await events(store, base);
     expect(ev.map((e) => e.name)).toEqual(['wsgi-start', 'work-start', 'work-stop', 'wsgi-stop']);
