@@ -3,7 +3,7 @@
  * point, also what bundled apps use), and `instrumentExpress()` for automatic mode.
  */
 import type { ServerResponse } from 'node:http';
-import { isWrapped, wrap } from '@osprofiler/core/instrument';
+import { isWrapped, tracedEntry, wrap } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import type { ExpressProfilerOptions } from './options';
 import { createTracer, type ExpressRequest, type Tracer } from './tracer';
@@ -48,7 +48,7 @@ type Handle = (this: unknown, req: ExpressRequest, res: ServerResponse, callback
  */
 function wrapHandle(original: Handle, options: ExpressProfilerOptions): Handle {
   let tracer: Tracer | null | undefined;
-  return function handle(this: unknown, req: ExpressRequest, res: ServerResponse, callback?: unknown) {
+  return tracedEntry(original, () => {
     if (tracer === undefined) {
       try {
         tracer = createTracer(options) ?? null;
@@ -57,11 +57,8 @@ function wrapHandle(original: Handle, options: ExpressProfilerOptions): Handle {
         tracer = null;
       }
     }
-    if (tracer === null || (!tracer.sampling && req.headers['x-trace-hmac'] === undefined)) return original.call(this, req, res, callback);
-    const point = tracer.begin(req, res, this);
-    if (point === undefined) return original.call(this, req, res, callback);
-    return point.run(() => original.call(this, req, res, callback));
-  };
+    return tracer ?? undefined;
+  });
 }
 
 /**

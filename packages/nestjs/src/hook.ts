@@ -15,15 +15,12 @@
  * of @nestjs/core): on a traced request it notes the exception, then calls the original
  * with the same arguments. Untraced requests pay one property lookup, on error paths only.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { get } from '@osprofiler/core';
-import { httpState, isWrapped, markWrapped, noteHttpError, wrap } from '@osprofiler/core/instrument';
+import { httpState, noteHttpError, traceRequestListeners, tracedEntry, wrap } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { internalsEnabled, pointAround } from './internals';
 import { platformRoute } from './points';
 import type { Tracer } from './tracer';
-
-type Handle = (this: unknown, req: IncomingMessage, res: ServerResponse, callback?: unknown) => unknown;
 
 /**
  * Wraps an Express app's `handle` (an own wrapper on the app, outside any wrapper of
@@ -33,35 +30,12 @@ type Handle = (this: unknown, req: IncomingMessage, res: ServerResponse, callbac
 export function attachExpress(app: unknown, tracer: Tracer): boolean {
   const a = app as Record<string | symbol, unknown> | null;
   if (typeof app !== 'function' || a === null || typeof a.handle !== 'function') return false;
-  return wrap(a, 'handle', 'nestjs', (original) =>
-    function handle(this: unknown, req: IncomingMessage, res: ServerResponse, callback?: unknown) {
-      if (!tracer.sampling && req.headers['x-trace-hmac'] === undefined) return (original as Handle).call(this, req, res, callback);
-      const point = tracer.begin(req, res);
-      if (point === undefined) return (original as Handle).call(this, req, res, callback);
-      return point.run(() => (original as Handle).call(this, req, res, callback));
-    },
-  );
+  return wrap(a, 'handle', 'nestjs', (original) => tracedEntry(original, () => tracer));
 }
-
-type Listener = (this: unknown, req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** Wraps the `request` listeners of a Fastify instance's HTTP server. Returns false when there is none to wrap. */
 export function attachFastify(instance: unknown, tracer: Tracer): boolean {
-  const server = (instance as { server?: { listeners?(e: string): unknown[]; removeListener?(e: string, l: unknown): void; on?(e: string, l: unknown): void } } | null)?.server;
-  if (server === undefined || typeof server.listeners !== 'function' || typeof server.on !== 'function' || typeof server.removeListener !== 'function') return false;
-  const listeners = server.listeners('request') as Listener[];
-  if (listeners.length === 0 || listeners.some((l) => isWrapped(l, 'nestjs'))) return false;
-  for (const original of listeners) {
-    const wrapped = markWrapped(function request(this: unknown, req: IncomingMessage, res: ServerResponse) {
-      if (!tracer.sampling && req.headers['x-trace-hmac'] === undefined) return original.call(this, req, res);
-      const point = tracer.begin(req, res);
-      if (point === undefined) return original.call(this, req, res);
-      return point.run(() => original.call(this, req, res));
-    }, original, 'nestjs');
-    server.removeListener('request', original);
-    server.on('request', wrapped);
-  }
-  return true;
+  return traceRequestListeners((instance as { server?: unknown } | null)?.server, tracer, 'nestjs');
 }
 
 interface ArgsHost {
