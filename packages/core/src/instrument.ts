@@ -43,6 +43,7 @@ export const isWrapped = wrap_.isWrapped;
 export const originalOf = wrap_.originalOf;
 export const markWrapped = wrap_.markWrapped;
 export const ownerOf = wrap_.ownerOf;
+export const WRAPPED_MARK = wrap_.WRAPPED_MARK;
 
 // --- module hooks (automatic mode) with supported version ranges
 export const hookModule = moduleHooks_.hookModule;

@@ -11,13 +11,13 @@ import { EventEmitter } from 'node:events';
 import { syncBuiltinESMExports } from 'node:module';
 import { promisify } from 'node:util';
 import { get, openPoint, type Point, type Profiler } from '@osprofiler/core';
+import { isWrapped, markWrapped, unwrap } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { packContext, TRACE_CONTEXT_ENV } from './context-token';
 import { describeExecArgs, EXEC_POINT, execStartInfo, execStopInfo, isSpawnError, type ExecApi, type ExecCall } from './exec-points';
 import { execState } from './state';
 
 type AnyFn = (...args: unknown[]) => unknown;
-const ORIGINAL = Symbol.for('osprofiler.node.original');
 const EXEC = Symbol('osprofiler.exec');
 
 interface ExecWatch {
@@ -156,7 +156,7 @@ function wrap(api: ExecApi, orig: AnyFn): AnyFn {
   };
   Object.defineProperty(wrapped, 'name', { value: orig.name, configurable: true });
   Object.defineProperty(wrapped, 'length', { value: orig.length, configurable: true });
-  Object.defineProperty(wrapped, ORIGINAL, { value: orig });
+  markWrapped(wrapped, orig, 'node');
   if ((orig as { [promisify.custom]?: unknown })[promisify.custom] !== undefined) {
     Object.defineProperty(wrapped, promisify.custom, { value: promisified(wrapped), configurable: true });
   }
@@ -190,14 +190,14 @@ function promisified(fn: AnyFn): AnyFn {
 }
 
 const APIS: readonly ExecApi[] = ['spawn', 'execFile', 'exec', 'fork', 'spawnSync', 'execFileSync', 'execSync'];
-const mod = childProcess as unknown as Record<string, AnyFn & { [ORIGINAL]?: AnyFn }>;
+const mod = childProcess as unknown as Record<string, AnyFn>;
 
 /** Installs the wrappers once per process (later calls find them in place). */
 export function installExec(): void {
   if (execState.installed) return;
   for (const api of APIS) {
     const current = mod[api];
-    if (typeof current !== 'function' || current[ORIGINAL] !== undefined) continue;
+    if (typeof current !== 'function' || isWrapped(current, 'node')) continue;
     mod[api] = wrap(api, current);
   }
   execState.installed = true;
@@ -208,8 +208,7 @@ export function installExec(): void {
 export function uninstallExec(): void {
   if (!execState.installed) return;
   for (const api of APIS) {
-    const orig = mod[api]?.[ORIGINAL];
-    if (orig !== undefined) mod[api] = orig;
+    unwrap(mod, api, 'node');
   }
   execState.installed = false;
   syncBuiltinESMExports();

@@ -15,6 +15,7 @@ import https from 'node:https';
 import { syncBuiltinESMExports } from 'node:module';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { get, openPoint, traceHeaders, type Point, type Profiler } from '@osprofiler/core';
+import { isWrapped, markWrapped, unwrap } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { argsWithHeaders, describeHttpArgs } from './http-args';
 import { RPC_POINT, rpcErrorInfo, rpcStartInfo, rpcStopInfo } from './points';
@@ -22,7 +23,6 @@ import { state } from './state';
 import { traceRequestsOn } from './trace-requests';
 
 type AnyFn = (...args: unknown[]) => unknown;
-const ORIGINAL = Symbol.for('osprofiler.node.original');
 const RPC = Symbol('osprofiler.rpc');
 
 interface RpcState {
@@ -135,10 +135,8 @@ function wrap(orig: AnyFn, protocol: 'http:' | 'https:'): AnyFn {
     return tracedCall(orig, this, arguments, profiler, protocol);
   };
   /* eslint-enable prefer-rest-params */
-  Object.defineProperty(wrapped, 'name', { value: orig.name, configurable: true });
   Object.defineProperty(wrapped, 'length', { value: orig.length, configurable: true });
-  Object.defineProperty(wrapped, ORIGINAL, { value: orig });
-  return wrapped;
+  return markWrapped(wrapped, orig, 'node');
 }
 
 const TARGETS: [typeof http | typeof https, 'request' | 'get', 'http:' | 'https:'][] = [
@@ -152,8 +150,8 @@ const TARGETS: [typeof http | typeof https, 'request' | 'get', 'http:' | 'https:
 export function installHttp(): void {
   if (state.httpInstalled) return;
   for (const [mod, name, protocol] of TARGETS) {
-    const current = mod[name] as unknown as AnyFn & { [ORIGINAL]?: AnyFn };
-    if (current[ORIGINAL] !== undefined) continue;
+    const current = mod[name] as unknown as AnyFn;
+    if (isWrapped(current, 'node')) continue;
     (mod as unknown as Record<string, AnyFn>)[name] = wrap(current, protocol);
   }
   state.httpInstalled = true;
@@ -165,9 +163,7 @@ export function installHttp(): void {
 export function uninstallHttp(): void {
   if (!state.httpInstalled) return;
   for (const [mod, name] of TARGETS) {
-    const current = mod[name] as unknown as AnyFn & { [ORIGINAL]?: AnyFn };
-    const orig = current[ORIGINAL];
-    if (orig !== undefined) (mod as unknown as Record<string, AnyFn>)[name] = orig;
+    unwrap(mod, name, 'node');
   }
   state.httpInstalled = false;
   syncBuiltinESMExports();

@@ -3,6 +3,7 @@
  * the command runs in a fresh trace, and `Trace ID: <base_id>` is printed when it is done.
  */
 import { flush, get, run } from '@osprofiler/core';
+import { isThenable } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 
 export interface ProfileCliOptions {
@@ -15,9 +16,6 @@ export interface ProfileCliOptions {
   flushTimeoutMs?: number;
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
-}
 
 function printer(o: ProfileCliOptions): (line: string) => void {
   const s = o.stream ?? 'stdout';

@@ -7,6 +7,7 @@
  */
 import workerThreads from 'node:worker_threads';
 import { flush, get, getConfig, run, traced } from '@osprofiler/core';
+import { isThenable } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { packContext, unpackContext } from './context-token';
 import { TASK_POINT } from './thread-points';
@@ -91,9 +92,6 @@ export function continueTask<T, R>(task: T | WrappedTask<T>, fn: (payload: T) =>
 
 const TASK_FLUSH_TIMEOUT_MS = 1000;
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
-}
 
 /** `continueTask` as a worker function: `module.exports = runTask(fn)` for piscina. */
 export function runTask<T, R>(fn: (payload: T) => R): (task: T | WrappedTask<T>) => R {

@@ -16,6 +16,7 @@ import { EventEmitter } from 'node:events';
 import { syncBuiltinESMExports } from 'node:module';
 import workerThreads from 'node:worker_threads';
 import { get, getConfig, openPoint, type Point, type Profiler } from '@osprofiler/core';
+import { isWrapped, unwrap, WRAPPED_MARK } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { packContext } from './context-token';
 import { threadState } from './state';
@@ -34,7 +35,6 @@ export interface ThreadContext {
 
 type WorkerCtor = typeof workerThreads.Worker;
 type Worker = InstanceType<WorkerCtor>;
-const ORIGINAL = Symbol.for('osprofiler.node.original');
 const THREAD = Symbol('osprofiler.thread');
 
 interface ThreadWatch {
@@ -104,7 +104,7 @@ function workerEmit(this: TracedWorker, event: string | symbol, a?: unknown): bo
 }
 /* eslint-enable prefer-rest-params */
 
-const mod = workerThreads as unknown as { Worker: WorkerCtor & { [ORIGINAL]?: WorkerCtor } };
+const mod = workerThreads as unknown as { Worker: WorkerCtor };
 
 function proxy(orig: WorkerCtor): WorkerCtor {
   const p = new Proxy(orig, {
@@ -116,7 +116,8 @@ function proxy(orig: WorkerCtor): WorkerCtor {
       return tracedConstruct(target, args, newTarget, profiler);
     },
     get(target, key, receiver) {
-      if (key === ORIGINAL) return orig;
+      // The kit's one marker, answered here: defining it would define it on the real class.
+      if (key === WRAPPED_MARK) return { original: orig, by: 'node' };
       return Reflect.get(target, key, receiver) as unknown;
     },
   });
@@ -125,15 +126,14 @@ function proxy(orig: WorkerCtor): WorkerCtor {
 
 export function installThreads(): void {
   if (threadState.installed) return;
-  if (mod.Worker[ORIGINAL] === undefined) mod.Worker = proxy(mod.Worker);
+  if (!isWrapped(mod.Worker, 'node')) mod.Worker = proxy(mod.Worker);
   threadState.installed = true;
   syncBuiltinESMExports();
 }
 
 export function uninstallThreads(): void {
   if (!threadState.installed) return;
-  const orig = mod.Worker[ORIGINAL];
-  if (orig !== undefined) mod.Worker = orig;
+  unwrap(mod, 'Worker', 'node');
   threadState.installed = false;
   syncBuiltinESMExports();
 }

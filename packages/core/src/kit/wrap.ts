@@ -5,6 +5,9 @@
  */
 const WRAPPED = Symbol.for('osprofiler.wrapped');
 
+/** The marker's key, for wrappers that cannot carry a property of their own (a Proxy answers it in its `get` trap). */
+export const WRAPPED_MARK: symbol = WRAPPED;
+
 type AnyFn = (...args: any[]) => any;
 
 interface Mark {
