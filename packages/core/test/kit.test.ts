@@ -126,3 +126,22 @@ describe('lint rule osprofiler/catch-contained', () => {
     expect(lint('function g() { try { f(); } catch (err) { return Promise.reject(err); } }')).toEqual([]);
   });
 });
+
+describe('the subpath from an application', () => {
+  it('@osprofiler/core/instrument loads with require and import, one instance with the main entry, data properties only', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const cwd = resolve(__dirname, '..', '..', 'express'); // a package that depends on core
+    const cjs = spawnSync(process.execPath, ['-e', [
+      "const i = require('@osprofiler/core/instrument'); const c = require('@osprofiler/core');",
+      "const getters = Object.keys(i).filter((k) => Object.getOwnPropertyDescriptor(i, k).get !== undefined);",
+      "i.contained('subpath')('x', new Error('e'));",
+      "console.log(JSON.stringify({ getters, counted: c.failureCounts()['subpath.x'], appApiHere: 'configure' in i, kitInMain: 'recordFailure' in c }));",
+    ].join('\n')], { cwd, encoding: 'utf8' });
+    expect(JSON.parse(cjs.stdout)).toEqual({ getters: [], counted: 1, appApiHere: false, kitInMain: false });
+    const esm = spawnSync(process.execPath, ['--input-type=module', '-e', [
+      "import { contained, wrap } from '@osprofiler/core/instrument'; import { failureCounts } from '@osprofiler/core';",
+      "contained('subpath')('y', new Error('e')); console.log(JSON.stringify({ wrap: typeof wrap, counted: failureCounts()['subpath.y'] }));",
+    ].join('\n')], { cwd, encoding: 'utf8' });
+    expect(JSON.parse(esm.stdout)).toEqual({ wrap: 'function', counted: 1 });
+  });
+});
