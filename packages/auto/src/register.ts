@@ -2,7 +2,7 @@
  * Automatic mode: turns on every adapter that is installed, when OSPROFILER_ENABLED is
  * true. Later adapters add themselves to ADAPTERS.
  */
-import { resolveConfig } from '@osprofiler/core';
+import { resolveConfig, warnAboutConfig } from '@osprofiler/core';
 import { registerExpress } from '@osprofiler/express';
 
 export interface AutoStatus {
@@ -45,7 +45,10 @@ export function registerAll(env: NodeJS.ProcessEnv = process.env): AutoStatus {
   if (done) return status;
   done = true;
   try {
-    status.enabled = resolveConfig({}, env).enabled;
+    const config = resolveConfig({}, env);
+    status.enabled = config.enabled;
+    // Keys without OSPROFILER_ENABLED, or enabled without keys or sampling: said once.
+    warnAboutConfig(config);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     status.notes.push(msg);
