@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -85,5 +86,40 @@ describe('automatic mode in worker threads', () => {
     } finally {
       await driver.close();
     }
+  });
+});
+
+describe('automatic mode says what is wrong at start, once per process', () => {
+  function node(env: Record<string, string>): { status: number | null; stderr: string } {
+    // Main thread plus two workers (untraced): warnings are per process, not per thread.
+    const app = `const { Worker } = require('node:worker_threads');
+      for (let i = 0; i < 2; i++) new Worker('1', { eval: true });`;
+    const r = spawnSync(process.execPath, ['--require', '@osprofiler/auto', '-e', app], {
+      cwd: PKG,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, OSPROFILER_STATE_DIR: tmp, ...env },
+      timeout: 30_000,
+    });
+    return { status: r.status, stderr: r.stderr };
+  }
+  const count = (text: string, needle: string): number => text.split(needle).length - 1;
+
+  it('OSPROFILER_ENABLED=true with neither keys nor sampling: one warning', () => {
+    const r = node({ OSPROFILER_ENABLED: 'true' });
+    expect(r.status).toBe(0);
+    expect(count(r.stderr, '[OSPROFILER_NO_KEYS]')).toBe(1);
+  });
+
+  it('keys without OSPROFILER_ENABLED: one warning naming it', () => {
+    const r = node({ OSPROFILER_HMAC_KEYS: 'k' });
+    expect(count(r.stderr, '[OSPROFILER_DISABLED]')).toBe(1);
+    expect(r.stderr).toContain('OSPROFILER_ENABLED=true');
+  });
+
+  it('an unknown scheme turns automatic mode off, naming the field, its variable and the known schemes', () => {
+    const r = node({ OSPROFILER_ENABLED: 'true', OSPROFILER_HMAC_KEYS: 'k', OSPROFILER_CONNECTION_STRING: 'nosuch://x' });
+    expect(r.status).toBe(0);
+    expect(count(r.stderr, 'automatic mode is off')).toBe(1);
+    expect(r.stderr).toMatch(/connectionString \(OSPROFILER_CONNECTION_STRING\): no storage driver for scheme "nosuch" \(known schemes: agent, amqp, file/);
   });
 });
