@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import { run, type TraceOptions } from './api';
 import { resolveConfig, type ConfigInput, type ProfilerConfig } from './config';
 import type { Driver } from './driver';
@@ -47,7 +48,9 @@ export function configure(options: ConfigureOptions = {}): Readonly<ProfilerConf
   runtime.sink = notifier;
   if (previous !== undefined) void previous.notifier.close();
   installExitFlush();
-  warnAboutConfig(config);
+  // Keys while off: said when they were given here, in the main thread (a worker's copy of
+  // its creator's settings, or the lazy set-up from the environment, is not the user's call).
+  warnAboutConfig(config, { keysWhileOff: rest.hmacKeys !== undefined && isMainThread });
   return config;
 }
 
@@ -56,11 +59,13 @@ export function configure(options: ConfigureOptions = {}): Readonly<ProfilerConf
  * expects: keys given while tracing is off (adapters then do nothing, silently), or
  * tracing on with neither keys nor sampling (no request can start a trace).
  */
-export function warnAboutConfig(config: Readonly<ProfilerConfig>): void {
+export function warnAboutConfig(config: Readonly<ProfilerConfig>, checks: { keysWhileOff?: boolean } = {}): void {
   if (!config.enabled && config.hmacKeys.length > 0) {
+    if (checks.keysWhileOff === false) return;
     warnOnce(
       'config.disabled',
-      `hmacKeys are set but tracing is off (enabled: false, the default, as in Python): adapters and automatic mode trace nothing. ` +
+      `hmacKeys are set but tracing is off (enabled: false, the default, as in Python): no incoming request is traced ` +
+        `(the Express and Nest adapters and automatic mode do nothing). ` +
         `Set enabled: true in configure() or ${ENV_NAMES.enabled}=true. Traces started by hand with run() still record.`,
       'OSPROFILER_DISABLED',
     );
