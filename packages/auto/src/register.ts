@@ -2,7 +2,7 @@
  * Automatic mode: turns on every adapter that is installed, when OSPROFILER_ENABLED is
  * true. Later adapters add themselves to ADAPTERS.
  */
-import { resolveConfig, warnAboutConfig } from '@osprofiler/core';
+import { resolveConfig, warnAboutConfig, warnOnce } from '@osprofiler/core';
 import { registerExpress } from '@osprofiler/express';
 
 export interface AutoStatus {
@@ -80,10 +80,7 @@ export function autoStatus(): Readonly<AutoStatus> {
   return status;
 }
 
+/** Once per process (a traced worker runs automatic mode again with the same settings). */
 function warn(msg: string): void {
-  try {
-    process.emitWarning(`osprofiler: ${msg}`, { code: 'OSPROFILER_AUTO' });
-  } catch {
-    // never hurt the host
-  }
+  warnOnce(`auto:${msg}`, msg, 'OSPROFILER_AUTO');
 }

@@ -44,6 +44,7 @@ export const failureCounts = failures_.failureCounts;
 export const resetFailureCounts = failures_.resetFailureCounts;
 /** For adapters and drivers: count a contained failure (warned once per place). */
 export const recordFailure = failures_.recordFailure;
+export const warnOnce = failures_.warnOnce;
 
 // --- Python-compatible JSON
 export const pyDumps = pyjson_.pyDumps;
