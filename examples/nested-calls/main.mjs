@@ -6,7 +6,7 @@ import { configure, flush, run, traced, traceClass, trace, getConfig } from '@os
 import { main as osprofiler } from '@osprofiler/cli';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-configure({ project: 'demo', service: 'nested-calls', hmacKeys: ['SECRET_KEY'] });
+configure({ enabled: true, project: 'demo', service: 'nested-calls', hmacKeys: ['SECRET_KEY'] });
 
 class OrderRepository {
   async find(id) {

@@ -3,6 +3,7 @@
  * true. Later adapters add themselves to ADAPTERS.
  */
 import { resolveConfig } from '@osprofiler/core';
+import { warnAboutConfig, warnOnce } from '@osprofiler/core/instrument';
 import { registerExpress } from '@osprofiler/express';
 
 export interface AutoStatus {
@@ -45,7 +46,10 @@ export function registerAll(env: NodeJS.ProcessEnv = process.env): AutoStatus {
   if (done) return status;
   done = true;
   try {
-    status.enabled = resolveConfig({}, env).enabled;
+    const config = resolveConfig({}, env);
+    status.enabled = config.enabled;
+    // Keys without OSPROFILER_ENABLED, or enabled without keys or sampling: said once.
+    warnAboutConfig(config);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     status.notes.push(msg);
@@ -77,10 +81,7 @@ export function autoStatus(): Readonly<AutoStatus> {
   return status;
 }
 
+/** Once per process (a traced worker runs automatic mode again with the same settings). */
 function warn(msg: string): void {
-  try {
-    process.emitWarning(`osprofiler: ${msg}`, { code: 'OSPROFILER_AUTO' });
-  } catch {
-    // never hurt the host
-  }
+  warnOnce(`auto:${msg}`, msg, 'OSPROFILER_AUTO');
 }

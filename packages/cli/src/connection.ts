@@ -2,7 +2,7 @@
  * Connection strings: choose one (flag, then OSPROFILER_CONNECTION_STRING, then `file://`),
  * open the driver, and report failures without ever printing a password.
  */
-import { createDriver as coreCreateDriver } from '@osprofiler/core';
+import { createDriver as coreCreateDriver, knownSchemes } from '@osprofiler/core';
 import type { Driver } from '@osprofiler/core';
 import { redactConnectionString, scrubSecrets } from '@osprofiler/core/instrument';
 import { CliError, CONNECTION_ENV, DEFAULT_CONNECTION_STRING } from './io';
@@ -25,7 +25,22 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Open the driver for `cs`; a bad connection string is a usage error (exit 2). */
+/** A connection string no driver here could ever serve: not a URL, or an unknown scheme. */
+function unusable(cs: string): boolean {
+  const m = /^([a-z][a-z0-9+.-]*):(?:\/\/|$)/i.exec(cs.includes('://') ? cs : cs + '://');
+  if (m === null) return true;
+  try {
+    return !knownSchemes().includes(m[1].toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Open the driver for `cs`. A bad connection string (not a URL, an unknown scheme) is a
+ * usage error (exit 2); a backend that cannot be reached or a missing client package, a
+ * failure (exit 1).
+ */
 export async function openDriver(cs: string, io: CliIO): Promise<Driver> {
   if (cs.trim() === '') {
     throw new CliError(
@@ -37,7 +52,7 @@ export async function openDriver(cs: string, io: CliIO): Promise<Driver> {
   try {
     return await create(cs);
   } catch (err) {
-    throw new CliError(`cannot use connection string '${redact(cs)}': ${scrub(messageOf(err), cs)}`, 2);
+    throw new CliError(`cannot use connection string '${redact(cs)}': ${scrub(messageOf(err), cs)}`, unusable(cs) ? 2 : 1);
   }
 }
 

@@ -5,7 +5,7 @@ export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
   env: Record<string, string | undefined>;
-  /** Terminal width for help text (capped at 100). */
+  /** Terminal width: help text (capped at 100) and the tree's default width. */
   columns?: number;
   /** Opens a storage driver; defaults to @osprofiler/core's `createDriver`. */
   createDriver?: (connectionString: string, options?: Partial<DriverOptions>) => Promise<Driver>;
@@ -26,3 +26,5 @@ export class CliError extends Error {
 
 export const DEFAULT_CONNECTION_STRING = 'file://';
 export const CONNECTION_ENV = 'OSPROFILER_CONNECTION_STRING';
+export const HMAC_KEYS_ENV = 'OSPROFILER_HMAC_KEYS';
+export const DEFAULT_PROFILE_TIMEOUT_MS = 5000;

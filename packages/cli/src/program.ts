@@ -1,17 +1,17 @@
-/** The commander setup of `osprofiler`: `trace show`, `trace list`, help and version. */
+/**
+ * The commander setup of `osprofiler`. Each command's module is loaded only when that
+ * command runs (`agent` needs the optional @osprofiler/agent package), so `--help` and
+ * `trace list` start without the rest.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { registerProfileCommand } from './commands/profile';
-import { agentCommand } from './commands/agent';
 import type { AgentCommandOptions } from './commands/agent';
-import { traceExport } from './commands/trace-export';
+import type { ProfileOptions } from './commands/profile';
 import type { TraceExportOptions } from './commands/trace-export';
-import { traceList } from './commands/trace-list';
 import type { TraceListOptions } from './commands/trace-list';
-import { traceShow } from './commands/trace-show';
 import type { TraceShowOptions } from './commands/trace-show';
-import { CONNECTION_ENV, DEFAULT_CONNECTION_STRING } from './io';
+import { CONNECTION_ENV, DEFAULT_CONNECTION_STRING, DEFAULT_PROFILE_TIMEOUT_MS, HMAC_KEYS_ENV } from './io';
 import type { CliIO } from './io';
 
 export function version(): string {
@@ -29,6 +29,27 @@ function positiveInt(value: string): number {
   }
   return Number(value);
 }
+
+/** `--width N`: the tree's line width in columns (at least 60). */
+function width(value: string): number {
+  if (!/^\s*\+?\d+\s*$/.test(value) || Number(value) < 60 || Number(value) > 10_000) {
+    throw new InvalidArgumentError('must be a whole number of columns from 60 to 10000.');
+  }
+  return Number(value);
+}
+
+function timeoutMs(value: string): number {
+  if (!/^\s*\+?\d+\s*$/.test(value) || Number(value) < 1 || Number(value) > 600_000) {
+    throw new InvalidArgumentError('must be a whole number of milliseconds from 1 to 600000.');
+  }
+  return Number(value);
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+const WIDTH_HELP = 'width of the tree in columns (default: the terminal width when stdout is one, else 100)';
 
 /** `--error-trace` alone means yes; `--error-trace 1|true|yes|on` too, `0|false|no|off|""` no. */
 function boolish(value: string): boolean {
@@ -51,10 +72,13 @@ export function buildProgram(io: CliIO, state: RunState): Command {
   const helpWidth = Math.min(io.columns ?? 100, 100);
   const program = new Command('osprofiler');
   program
-    .description('Command-line interface to OSProfiler.js: show and list stored traces (compatible with Python OSProfiler).')
+    .description(
+      'Command-line interface to OSProfiler.js (compatible with Python OSProfiler): show, list and export stored traces ' +
+        '(trace show, trace list, trace export), profile one request (profile) and run the per-node agent (agent).',
+    )
     .version(version(), '-v, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help and exit')
-    .helpCommand(false)
+    .helpCommand('help [command]', 'show help for a command (e.g. `osprofiler help profile`)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout(s),
@@ -67,7 +91,7 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     })
     .showHelpAfterError();
 
-  const trace = program.command('trace').description('show and list stored traces');
+  const trace = program.command('trace').description('show, list and export stored traces');
 
   trace
     .command('show')
@@ -79,6 +103,7 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .addOption(new Option('--html', 'HTML viewer output (not available yet)').conflicts(['json', 'dot', 'tree']))
     .option('--connection-string <cs>', CS_HELP)
     .option('--out <file>', 'write the output to FILE instead of stdout (without the final newline, as Python)')
+    .addOption(new Option('--width <n>', WIDTH_HELP).argParser(width))
     .action(async function (this: Command, target: string, opts: TraceShowOptions & { html?: boolean }) {
       if (opts.html) {
         this.error('error: --html is not available yet in OSProfiler.js; use --tree, --json or --dot.', {
@@ -86,6 +111,7 @@ export function buildProgram(io: CliIO, state: RunState): Command {
           code: 'osprofiler.htmlUnavailable',
         });
       }
+      const { traceShow } = await import('./commands/trace-show.js');
       state.exitCode = await traceShow(target, opts, io);
     });
 
@@ -100,6 +126,7 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .option('--connection-string <cs>', CS_HELP)
     .option('--json', 'print a JSON array of {base_id, timestamp} instead of a table')
     .action(async (opts: TraceListOptions) => {
+      const { traceList } = await import('./commands/trace-list.js');
       state.exitCode = await traceList(opts, io);
     });
 
@@ -110,10 +137,26 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .requiredOption('--to <cs>', 'connection string of the target store (otlp://host:port, redis://…, file:///dir, …)')
     .option('--connection-string <cs>', CS_HELP)
     .action(async (baseId: string, opts: TraceExportOptions) => {
+      const { traceExport } = await import('./commands/trace-export.js');
       state.exitCode = await traceExport(baseId, opts, io);
     });
 
-  registerProfileCommand(program, io, state);
+  program
+    .command('profile')
+    .description('Send one request signed for a new trace, print its status and trace id; --show prints the trace.')
+    .argument('<url>', 'http:// or https:// URL of a service traced with OSProfiler (Node or Python)')
+    .option('--hmac-key <key>', `key to sign the trace with (default: the first of env ${HMAC_KEYS_ENV})`)
+    .option('-X, --request <method>', 'HTTP method (default: GET, or POST with -d)')
+    .option('-d, --data <data>', 'request body; @FILE reads it from FILE')
+    .option('-H, --header <header>', "extra header 'Name: value' (repeatable)", collect)
+    .option('--show', 'wait for the trace points and print the tree')
+    .option('--timeout-ms <ms>', 'bound for the request, and for the wait with --show', timeoutMs, DEFAULT_PROFILE_TIMEOUT_MS)
+    .option('--connection-string <cs>', 'storage to read the trace from with --show (as for `trace show`)')
+    .addOption(new Option('--width <n>', WIDTH_HELP).argParser(width))
+    .action(async (url: string, opts: ProfileOptions) => {
+      const { profile } = await import('./commands/profile.js');
+      state.exitCode = await profile(url, opts, io);
+    });
 
   program
     .command('agent')
@@ -123,6 +166,7 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .option('--spool-dir <dir>', 'spool batches here (fsynced) while the backend fails, replay them when it returns')
     .option('--health <host:port>', 'serve /metrics (Prometheus) and /healthz on this loopback address')
     .action(async (opts: AgentCommandOptions) => {
+      const { agentCommand } = await import('./commands/agent.js');
       state.exitCode = await agentCommand(opts, io);
     });
 

@@ -130,11 +130,14 @@ describe('osprofiler trace show (binary)', () => {
     expect(r.status).toBe(0);
   });
 
-  it('unknown id: Python message on stderr, exit 1', () => {
+  it('unknown id: the store searched on stderr, exit 1', () => {
     const r = runBin(['trace', 'show', UNKNOWN, '--connection-string', `file://${store}`]);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`Trace with UUID ${UNKNOWN} not found. Please check the HMAC key used in the command.\n`);
+    expect(r.stderr).toBe(
+      `Trace with UUID ${UNKNOWN} not found in 'file://${store}' (directory ${store}). ` +
+        'Is it the store the service writes to (--connection-string, OSPROFILER_CONNECTION_STRING)?\n',
+    );
   });
 
   it('bad arguments: usage on stderr, exit 2', () => {

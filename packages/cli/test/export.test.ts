@@ -47,7 +47,7 @@ describe('osprofiler trace export (real binary, file:// stores)', () => {
     try {
       const r = cli(['trace', 'export', 'nope', '--connection-string', `file://${dir}`, '--to', `file://${join(dir, 'b')}`]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('Trace with UUID nope not found.');
+      expect(r.stderr).toContain(`Trace with UUID nope not found in 'file://${dir}'`);
       const u = cli(['trace', 'export', 'x']);
       expect(u.status).toBe(2);
       expect(u.stderr).toContain("required option '--to <cs>' not specified");

@@ -1,9 +1,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createDriver } from '@osprofiler/core';
 import type { Driver, Report, TraceSummary } from '@osprofiler/core';
 import { main } from '../src/index';
 import type { CliIO } from '../src/index';
+import { displayWidth } from '../src/render/text';
 import { fixtures, tempDir, writeFixtureReport } from './helpers';
 
 const BASE = 'bbbbbbbb-0000-4000-8000-000000000001';
@@ -84,12 +88,31 @@ describe('main: trace show', () => {
     expect((await run(['trace', 'show', BASE], { env: { OSPROFILER_CONNECTION_STRING: '' } })).opened).toEqual(['file://']);
   });
 
-  it('reports an unknown trace with Python message, exit 1', async () => {
+  it('reports an unknown trace naming the store searched (no HMAC-key hint: the command takes none), exit 1', async () => {
     const id = '12345678-1234-4234-8234-123456789abc';
-    const c = await run(['trace', 'show', id, '--json']);
+    const c = await run(['trace', 'show', id, '--json', '--connection-string', 'redis://:pw@127.0.0.1:6379']);
     expect(c.code).toBe(1);
     expect(c.out).toBe('');
-    expect(c.err).toBe(`Trace with UUID ${id} not found. Please check the HMAC key used in the command.\n`);
+    expect(c.err).toBe(
+      `Trace with UUID ${id} not found in 'redis://:***@127.0.0.1:6379'. ` +
+        'Is it the store the service writes to (--connection-string, OSPROFILER_CONNECTION_STRING)?\n',
+    );
+    expect(c.err).not.toMatch(/HMAC/);
+  });
+
+  it('an unknown trace in a file:// store names its directory, and says when it does not exist', async () => {
+    const dir = tempDir();
+    const id = '12345678-1234-4234-8234-123456789abc';
+    const real = { createDriver: (cs: string) => createDriver(cs) };
+    const there = await run(['trace', 'show', id, '--connection-string', `file://${dir}`], real);
+    expect(there.code).toBe(1);
+    expect(there.err).toBe(
+      `Trace with UUID ${id} not found in 'file://${dir}' (directory ${dir}). ` +
+        'Is it the store the service writes to (--connection-string, OSPROFILER_CONNECTION_STRING)?\n',
+    );
+    const gone = await run(['trace', 'show', id], { ...real, env: { OSPROFILER_CONNECTION_STRING: `file://${dir}/none` } });
+    expect(gone.code).toBe(1);
+    expect(gone.err).toContain(`not found in 'file://${dir}/none' (directory ${join(dir, 'none')}, which does not exist).`);
   });
 
   it('loads a report file instead of querying storage', async () => {
@@ -141,17 +164,33 @@ describe('main: trace show', () => {
   });
 
   it('names a bad connection string without its password, exit 2', async () => {
-    const c = await run(['trace', 'show', BASE, '--connection-string', 'redis://:hunter2@localhost:6379/0?password=hunter2'], {
+    const c = await run(['trace', 'show', BASE, '--connection-string', 'nosuch://:hunter2@localhost:6379/0?password=hunter2'], {
       createDriver: async (cs) => {
         throw new Error(`unsupported connection string ${cs} (hunter2)`);
       },
     });
     expect(c.code).toBe(2);
-    expect(c.err).toContain("cannot use connection string 'redis://:***@localhost:6379/0?password=***'");
+    expect(c.err).toContain("cannot use connection string 'nosuch://:***@localhost:6379/0?password=***'");
     expect(c.err).not.toContain('hunter2');
+    // Real drivers: an unknown scheme names the known ones (exit 2).
+    const unknown = await run(['trace', 'list', '--connection-string', 'nosuch://x'], { createDriver: (cs) => createDriver(cs) });
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/no storage driver for scheme "nosuch" \(known schemes: agent, amqp, file, memory, mysql/);
     const empty = await run(['trace', 'show', BASE, '--connection-string', '']);
     expect(empty.code).toBe(2);
     expect(empty.err).toMatch(/connection string is empty/);
+  });
+
+  it('a backend that is down exits 1 (as the README says), not 2', async () => {
+    // A port nothing listens on: bound, then closed.
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as AddressInfo).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const c = await run(['trace', 'list', '--connection-string', `redis://:secretpw@127.0.0.1:${port}/0`], { createDriver: (cs) => createDriver(cs) });
+    expect(c.code).toBe(1);
+    expect(c.err).toMatch(new RegExp(`^error: cannot use connection string 'redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port}/0': redis:// storage at 127\\.0\\.0\\.1:${port}`));
+    expect(c.err).not.toContain('secretpw');
   });
 
   it('reports a backend failure while reading, exit 1, scrubbed', async () => {
@@ -191,6 +230,21 @@ describe('main: trace list', () => {
       ].join('\n'),
     );
     expect(c.listCalls).toEqual([{ errors: false, limit: undefined }]);
+  });
+
+  it('a file:// store that does not exist is an error, exit 1 (not an empty table)', async () => {
+    const dir = join(tempDir(), 'never-written');
+    const c = await run(['trace', 'list', '--connection-string', `file://${dir}`], { createDriver: (cs) => createDriver(cs) });
+    expect(c.code).toBe(1);
+    expect(c.out).toBe('');
+    expect(c.err).toBe(
+      `error: no trace store at 'file://${dir}' (directory ${dir}, which does not exist): nothing was stored there yet, ` +
+        'or the service writes elsewhere (--connection-string, OSPROFILER_CONNECTION_STRING)\n',
+    );
+    // An existing, empty one still lists nothing, exit 0.
+    const empty = await run(['trace', 'list', '--connection-string', `file://${tempDir()}`], { createDriver: (cs) => createDriver(cs) });
+    expect(empty.code).toBe(0);
+    expect(empty.out).toBe('+---------+-----------+\n| base_id | timestamp |\n+---------+-----------+\n+---------+-----------+\n');
   });
 
   it('prints an empty table like prettytable', async () => {
@@ -239,6 +293,50 @@ describe('main: help, version, unknown commands', () => {
       expect(show.out).toContain(flag);
     }
     for (const line of show.out.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+  });
+
+  it('`help <command>` works like --help; the top-level description names every command', async () => {
+    for (const [args, usage] of [
+      [['help', 'profile'], 'Usage: osprofiler profile [options] <url>'],
+      [['help', 'trace'], 'Usage: osprofiler trace [options] [command]'],
+      [['help', 'agent'], 'Usage: osprofiler agent [options]'],
+      [['trace', 'help', 'list'], 'Usage: osprofiler trace list [options]'],
+    ] as const) {
+      const c = await run([...args]);
+      expect(c.code, args.join(' ')).toBe(0);
+      expect(c.out.split('\n')[0]).toBe(usage);
+    }
+    expect((await run(['help', 'profile'])).out).toBe((await run(['profile', '--help'])).out);
+    const top = (await run(['--help'])).out.replace(/\s+/g, ' ');
+    const description = top.slice(0, top.indexOf('Options:'));
+    for (const cmd of ['trace show', 'trace list', 'trace export', 'profile', 'agent']) expect(description).toContain(cmd);
+    expect(top).toMatch(/help \[command\]/);
+  });
+
+  it('the tree is as wide as --width, else the terminal (io.columns), else 100 columns', async () => {
+    const widest = (out: string): number => Math.max(...out.split('\n').map((l) => displayWidth(l)));
+    const plain = await run(['trace', 'show', BASE]);
+    expect(widest(plain.out)).toBe(100); // the fixture's error line is cut at 100
+    const wide = await run(['trace', 'show', BASE, '--width', '160']);
+    expect(wide.code).toBe(0);
+    expect(widest(wide.out)).toBeGreaterThan(100);
+    expect(widest(wide.out)).toBeLessThanOrEqual(160);
+    expect(wide.out).toContain('ERROR RuntimeError: kaboom');
+    const narrow = await run(['trace', 'show', BASE, '--width', '70']);
+    expect(widest(narrow.out)).toBeLessThanOrEqual(70);
+    // A terminal 72 columns wide, no flag.
+    const c: string[] = [];
+    const code = await main(['node', 'osprofiler', 'trace', 'show', BASE], {
+      stdout: (s) => void c.push(s),
+      stderr: () => undefined,
+      env: {},
+      columns: 72,
+      createDriver: async () => fakeDriver({ code: 0, out: '', err: '', opened: [], closed: 0, listCalls: [] }),
+    });
+    expect(code).toBe(0);
+    expect(widest(c.join(''))).toBeLessThanOrEqual(72);
+    expect(widest(c.join(''))).toBeGreaterThan(60);
+    for (const bad of ['10', 'wide', '0']) expect((await run(['trace', 'show', BASE, '--width', bad])).code, bad).toBe(2);
   });
 
   it('--version and -v print the package version', async () => {

@@ -103,9 +103,10 @@ describe('osprofiler profile', () => {
 
   it('--show waits for the points in the backend and prints the tree', async () => {
     const c = await run(['profile', `${url}/orders/2`, '--hmac-key', KEY, '--show', '--connection-string', cs, '--timeout-ms', '5000']);
-    expect(c.err).toBe('');
     expect(c.code).toBe(0);
     const id = TRACE_LINE.exec(c.out)![1];
+    // What it waits for, and where.
+    expect(c.err).toBe(`waiting up to 5000 ms (--timeout-ms) for the service's trace points of ${id} in '${cs}' (directory ${dir})\n`);
     const lines = c.out.split('\n');
     expect(lines.slice(0, 2)).toEqual(['HTTP 200', `Trace ID: ${id}`]);
     expect(lines[2]).toMatch(new RegExp(`^trace ${id}  total \\d+ ms, 2 points$`));
@@ -119,7 +120,16 @@ describe('osprofiler profile', () => {
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(c.code).toBe(1);
     expect(c.out).toMatch(/^HTTP 200\nTrace ID: /);
-    expect(c.err).toMatch(/^error: no trace points for [0-9a-f-]{36} arrived in 'file:\/\/.*' within 400 ms/);
+    const id = TRACE_LINE.exec(c.out)![1];
+    expect(c.err).toBe(
+      `waiting up to 400 ms (--timeout-ms) for the service's trace points of ${id} in '${cs}' (directory ${dir})\n` +
+        `error: no trace points for ${id} arrived in '${cs}' (directory ${dir}) within 400 ms. Likely causes:\n` +
+        "  1. the service does not accept the key given with --hmac-key: it must be one of the service's hmacKeys (OSPROFILER_HMAC_KEYS); " +
+        'a header signed with any other key is served untraced, without an error;\n' +
+        '  2. tracing is off in the service: enabled defaults to false (as in Python); set enabled: true in configure() or OSPROFILER_ENABLED=true;\n' +
+        '  3. the service writes to another store: pass the one it uses with --connection-string (or OSPROFILER_CONNECTION_STRING);\n' +
+        '  4. the service stores its points in batches (every 100 ms by default) and they had not arrived yet: raise --timeout-ms.\n',
+    );
   });
 
   it('connection refused: a clear message and exit 1', async () => {
@@ -166,9 +176,9 @@ describe('osprofiler profile', () => {
         resolve({ code, out, err });
       });
     });
-    expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const id = TRACE_LINE.exec(r.out)![1];
+    expect(r.err).toBe(`waiting up to 5000 ms (--timeout-ms) for the service's trace points of ${id} in '${cs}' (directory ${dir})\n`);
     expect(received.at(-1)!.trace?.baseId).toBe(id);
     expect(r.out).toMatch(/wsgi \(orders\)\s+GET \/orders\/9/);
   });

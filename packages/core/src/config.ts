@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { connectionStringProblem } from './registry';
 import { parseHmacKeys } from './signing';
 
 /** Start traces without a header: every N-th request, or a random fraction of them. */
@@ -77,7 +78,9 @@ export type ConfigInput = { [K in keyof ProfilerConfig]?: ProfilerConfig[K] | st
 
 /**
  * Merges defaults < environment < explicit options, validates every field and returns a
- * frozen config. Throws `ConfigError` naming the field on the first bad value.
+ * frozen config. Throws `ConfigError` naming the field on the first bad value, including a
+ * connection string whose scheme no installed driver serves or whose driver lacks its
+ * client packages (all of them named).
  */
 export function resolveConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Readonly<ProfilerConfig> {
   const pick = (field: keyof ProfilerConfig): unknown => {
@@ -149,6 +152,8 @@ function connection(v: unknown): string {
     // Never echo the value: it may hold a password.
     throw new ConfigError('connectionString', 'expected a URL such as file:// or redis://host:6379');
   }
+  const problem = connectionStringProblem(v);
+  if (problem !== undefined) throw new ConfigError('connectionString', problem);
   return v;
 }
 

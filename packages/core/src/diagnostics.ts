@@ -7,6 +7,7 @@
  * boolean check; callers build costly messages only behind `debugEnabled()`.
  */
 import { debuglog } from 'node:util';
+import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 
 const nodeDebug = debuglog('osprofiler');
 let on: boolean | undefined;
@@ -31,19 +32,54 @@ export function debug(message: string): void {
   }
 }
 
-// Shared by every copy of core in the process, so a warning is printed once per process.
-const WARNED = Symbol.for('osprofiler.warned.v1');
-const holder = globalThis as unknown as { [WARNED]?: Set<string> };
-
-/** Emits a process warning once per process for `code`. Returns whether it was emitted now. */
-export function warnOnce(code: string, message: string): boolean {
-  const seen = (holder[WARNED] ??= new Set<string>());
-  if (seen.has(code)) return false;
-  seen.add(code);
+/**
+ * Which warnings were printed, shared by every thread and every copy of core in the process:
+ * the first thread to load core puts a SharedArrayBuffer in its environment data, and workers
+ * it starts later receive the same memory (environment data is cloned into each new worker,
+ * and a clone of a SharedArrayBuffer shares it). Slots hold 32-bit hashes of the warning keys.
+ */
+const SEEN_KEY = 'osprofiler.warned.v1';
+const SLOTS = 1024;
+const seen: Int32Array = (() => {
   try {
-    process.emitWarning(message, { code });
+    let buf = getEnvironmentData(SEEN_KEY) as SharedArrayBuffer | undefined;
+    if (!(buf instanceof SharedArrayBuffer)) {
+      buf = new SharedArrayBuffer(SLOTS * 4);
+      setEnvironmentData(SEEN_KEY, buf as never);
+    }
+    return new Int32Array(buf);
   } catch {
-    // emitWarning itself must not hurt the host.
+    return new Int32Array(SLOTS); // this thread alone
   }
-  return true;
+})();
+
+function hash(s: string): number {
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 1; // never 0, the empty slot
+}
+
+/** True the first time `key` is claimed in this process (any thread). */
+function firstInProcess(key: string): boolean {
+  const h = hash(key);
+  for (let i = 0, slot = h >>> 22; i < SLOTS; i++, slot = (slot + 1) % SLOTS) {
+    const was = Atomics.compareExchange(seen, slot, 0, h);
+    if (was === 0) return true;
+    if (was === h) return false;
+  }
+  return true; // table full: better twice than never
+}
+
+/**
+ * Prints `osprofiler: <message>` as a process warning (with `code`) once per process and
+ * `key`, main thread and workers together. Returns whether it was printed now; never throws.
+ */
+export function warnOnce(key: string, message: string, code: string): boolean {
+  try {
+    if (!firstInProcess(key)) return false;
+    process.emitWarning(`osprofiler: ${message}`, { code });
+    return true;
+  } catch {
+    return false; // a warning must not hurt the host either
+  }
 }

@@ -50,6 +50,8 @@ export type { ReportEvent } from './report';
 export const createDriver = registry_.createDriver;
 /** Registered storage schemes (drivers register theirs with @osprofiler/core/instrument's registerDriver). */
 export const driverSchemes = registry_.driverSchemes;
+/** Every storage scheme available here (registered drivers and installed optional packages). */
+export const knownSchemes = registry_.knownSchemes;
 export const MemoryDriver = drivers_memory_.MemoryDriver;
 export type MemoryDriver = drivers_memory_.MemoryDriver;
 export const FileDriver = drivers_file_.FileDriver;

@@ -75,6 +75,8 @@ export const warnOnce = diagnostics_.warnOnce;
 
 // --- incoming traces and the HTTP server lifecycle
 export const incomingTrace = setup_.incomingTrace;
+/** Automatic mode: the warnings `configure()` gives about a config that can trace nothing. */
+export const warnAboutConfig = setup_.warnAboutConfig;
 export const incomingTraceFor = incoming_.incomingTraceFor;
 export const rejectionReason = incoming_.rejectionReason;
 export const createSampler = sampling_.createSampler;
@@ -114,6 +116,7 @@ export const DriverWriteError = driver_.DriverWriteError;
 export type DriverWriteError = driver_.DriverWriteError;
 export type { LineBatch } from './line';
 export const registerDriver = registry_.registerDriver;
+export type { DriverRegistration } from './registry';
 export const driverSchemes = registry_.driverSchemes;
 export const memoryDriverFactory = drivers_memory_.memoryDriverFactory;
 export const fileDriverFactory = drivers_file_.fileDriverFactory;

@@ -1,7 +1,10 @@
+import { isMainThread } from 'node:worker_threads';
 import { run, type TraceOptions } from './api';
 import { resolveConfig, type ConfigInput, type ProfilerConfig } from './config';
 import type { Driver } from './driver';
+import { ENV_NAMES } from './config';
 import { recordFailure } from './failures';
+import { warnOnce } from './diagnostics';
 import { BatchNotifier, type NotifierStats } from './notifier';
 import { extract, type Carrier } from './propagation';
 import { createDriver } from './registry';
@@ -46,7 +49,35 @@ export function configure(options: ConfigureOptions = {}): Readonly<ProfilerConf
   runtime.sink = notifier;
   if (previous !== undefined) void previous.notifier.close();
   installExitFlush();
+  // Keys while off: said when they were given here, in the main thread (a worker's copy of
+  // its creator's settings, or the lazy set-up from the environment, is not the user's call).
+  warnAboutConfig(config, { keysWhileOff: rest.hmacKeys !== undefined && isMainThread });
   return config;
+}
+
+/**
+ * Says, once per process, when a configuration cannot trace what its author most likely
+ * expects: keys given while tracing is off (adapters then do nothing, silently), or
+ * tracing on with neither keys nor sampling (no request can start a trace).
+ */
+export function warnAboutConfig(config: Readonly<ProfilerConfig>, checks: { keysWhileOff?: boolean } = {}): void {
+  if (!config.enabled && config.hmacKeys.length > 0) {
+    if (checks.keysWhileOff === false) return;
+    warnOnce(
+      'config.disabled',
+      `hmacKeys are set but tracing is off (enabled: false, the default, as in Python): no incoming request is traced ` +
+        `(the Express and Nest adapters and automatic mode do nothing). ` +
+        `Set enabled: true in configure() or ${ENV_NAMES.enabled}=true. Traces started by hand with run() still record.`,
+      'OSPROFILER_DISABLED',
+    );
+  } else if (config.enabled && config.hmacKeys.length === 0 && config.sampling === null) {
+    warnOnce(
+      'config.no-keys',
+      `tracing is on (enabled, ${ENV_NAMES.enabled}) but there are no hmacKeys (${ENV_NAMES.hmacKeys}) and no sampling (${ENV_NAMES.sampling}): ` +
+        `no incoming request can start a trace. Traces started by hand with run({ hmacKey }) still record.`,
+      'OSPROFILER_NO_KEYS',
+    );
+  }
 }
 
 /** The active configuration; on first use without `configure()`, read from the environment. */

@@ -11,16 +11,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseHmacKeys, signedPack, TRACE_HMAC_HEADER, TRACE_INFO_HEADER } from '@osprofiler/core';
 import type { Driver, Report, ReportNode } from '@osprofiler/core';
-import { Command, InvalidArgumentError } from 'commander';
 import { redact, resolveConnectionString, withDriver } from '../connection';
-import { CliError } from '../io';
+import { CliError, CONNECTION_ENV, HMAC_KEYS_ENV } from '../io';
 import type { CliIO } from '../io';
-import type { RunState } from '../program';
 import { renderTree } from '../render/tree';
+import { describeStore, treeWidth } from '../store';
 
-export const DEFAULT_PROFILE_TIMEOUT_MS = 5000;
+export { DEFAULT_PROFILE_TIMEOUT_MS, HMAC_KEYS_ENV } from '../io';
 const POLL_MS = 100;
-export const HMAC_KEYS_ENV = 'OSPROFILER_HMAC_KEYS';
 
 export interface ProfileOptions {
   hmacKey?: string;
@@ -30,23 +28,13 @@ export interface ProfileOptions {
   show?: boolean;
   timeoutMs: number;
   connectionString?: string;
+  width?: number;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function usage(message: string): CliError {
   return new CliError(message, 2);
-}
-
-function timeoutMs(value: string): number {
-  if (!/^\s*\+?\d+\s*$/.test(value) || Number(value) < 1 || Number(value) > 600_000) {
-    throw new InvalidArgumentError('must be a whole number of milliseconds from 1 to 600000.');
-  }
-  return Number(value);
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 /** `Name: value` as curl takes it; the trace headers themselves are ours to set. */
@@ -199,35 +187,27 @@ export async function profile(target: string, opts: ProfileOptions, io: CliIO): 
   if (!opts.show) return 0;
 
   const cs = resolveConnectionString(opts.connectionString, io.env);
-  const { report, settled } = await withDriver(cs, io, (driver) => waitForTrace(driver, baseId, opts.timeoutMs));
-  if (nodes(report).length === 0) {
-    throw new CliError(
-      `no trace points for ${baseId} arrived in '${redact(cs)}' within ${opts.timeoutMs} ms. ` +
-        'Check that the service accepts this HMAC key, has tracing enabled and writes to this backend.',
-      1,
-    );
-  }
-  io.stdout(renderTree(report, { baseId, width: Math.min(io.columns ?? 100, 100) }));
+  let store = `'${redact(cs)}'`;
+  const { report, settled } = await withDriver(cs, io, (driver) => {
+    store = describeStore(cs, driver);
+    io.stderr(`waiting up to ${opts.timeoutMs} ms (--timeout-ms) for the service's trace points of ${baseId} in ${store}\n`);
+    return waitForTrace(driver, baseId, opts.timeoutMs);
+  });
+  if (nodes(report).length === 0) throw new CliError(nothingArrived(baseId, store, opts), 1);
+  io.stdout(renderTree(report, { baseId, width: treeWidth(opts.width, io) }));
   if (!settled) io.stderr(`warning: the trace was still changing after ${opts.timeoutMs} ms; points may be missing (raise --timeout-ms)\n`);
   return 0;
 }
 
-const CS_HELP = 'storage to read the trace from with --show (as for `trace show`)';
-
-/** Adds `profile` to the program (called from program.ts). */
-export function registerProfileCommand(program: Command, io: CliIO, state: RunState): void {
-  program
-    .command('profile')
-    .description('Send one request signed for a new trace, print its status and trace id; --show prints the trace.')
-    .argument('<url>', 'http:// or https:// URL of a service traced with OSProfiler (Node or Python)')
-    .option('--hmac-key <key>', `key to sign the trace with (default: the first of env ${HMAC_KEYS_ENV})`)
-    .option('-X, --request <method>', 'HTTP method (default: GET, or POST with -d)')
-    .option('-d, --data <data>', 'request body; @FILE reads it from FILE')
-    .option('-H, --header <header>', "extra header 'Name: value' (repeatable)", collect)
-    .option('--show', 'wait for the trace points and print the tree')
-    .option('--timeout-ms <ms>', 'bound for the request, and for the wait with --show', timeoutMs, DEFAULT_PROFILE_TIMEOUT_MS)
-    .option('--connection-string <cs>', CS_HELP)
-    .action(async (url: string, opts: ProfileOptions) => {
-      state.exitCode = await profile(url, opts, io);
-    });
+/** No point arrived: the likely causes, the most common first. */
+function nothingArrived(baseId: string, store: string, opts: ProfileOptions): string {
+  const key = opts.hmacKey !== undefined ? 'the key given with --hmac-key' : `the first key of ${HMAC_KEYS_ENV}`;
+  return (
+    `no trace points for ${baseId} arrived in ${store} within ${opts.timeoutMs} ms. Likely causes:\n` +
+    `  1. the service does not accept ${key}: it must be one of the service's hmacKeys (${HMAC_KEYS_ENV}); ` +
+    'a header signed with any other key is served untraced, without an error;\n' +
+    '  2. tracing is off in the service: enabled defaults to false (as in Python); set enabled: true in configure() or OSPROFILER_ENABLED=true;\n' +
+    `  3. the service writes to another store: pass the one it uses with --connection-string (or ${CONNECTION_ENV});\n` +
+    '  4. the service stores its points in batches (every 100 ms by default) and they had not arrived yet: raise --timeout-ms.'
+  );
 }

@@ -1,6 +1,6 @@
 /** `osprofiler trace export <base_id> --to <connection string>` */
 import { exportTrace } from '@osprofiler/core';
-import { resolveConnectionString, withDriver } from '../connection';
+import { redact, resolveConnectionString, withDriver } from '../connection';
 import { CliError, type CliIO } from '../io';
 import { notFoundMessage } from './trace-show';
 
@@ -13,7 +13,7 @@ export interface TraceExportOptions {
 export async function traceExport(baseId: string, opts: TraceExportOptions, io: CliIO): Promise<number> {
   const source = resolveConnectionString(opts.connectionString, io.env);
   const copied = await withDriver(source, io, (from) => withDriver(opts.to, io, (to) => exportTrace(from, baseId, to)));
-  if (copied === 0) throw new CliError(notFoundMessage(baseId), 1, true);
+  if (copied === 0) throw new CliError(notFoundMessage(baseId, `'${redact(source)}'`), 1, true);
   io.stdout(`exported ${copied} notifications of trace ${baseId}\n`);
   return 0;
 }

@@ -2,7 +2,9 @@
 import { pyDumps } from '@osprofiler/core';
 import type { TraceSummary } from '@osprofiler/core';
 import { resolveConnectionString, withDriver } from '../connection';
+import { CliError, CONNECTION_ENV } from '../io';
 import type { CliIO } from '../io';
+import { describeStore, missingStore } from '../store';
 import { displayWidth, oneLine, padEnd } from '../render/text';
 
 export interface TraceListOptions {
@@ -26,9 +28,16 @@ export async function traceList(opts: TraceListOptions, io: CliIO): Promise<numb
   const cs = resolveConnectionString(opts.connectionString, io.env);
   const onlyErrors = Boolean(opts.errorTrace || opts.errors);
   const listOptions = opts.limit !== undefined ? { limit: opts.limit } : {};
-  const traces: TraceSummary[] = await withDriver(cs, io, (driver) =>
-    onlyErrors ? driver.listErrorTraces(listOptions) : driver.listTraces(listOptions),
-  );
+  const traces: TraceSummary[] = await withDriver(cs, io, (driver) => {
+    // An empty table would hide a wrong path: a store that does not exist is an error.
+    if (missingStore(driver)) {
+      throw new CliError(
+        `no trace store at ${describeStore(cs, driver)}: nothing was stored there yet, or the service writes elsewhere (--connection-string, ${CONNECTION_ENV})`,
+        1,
+      );
+    }
+    return onlyErrors ? driver.listErrorTraces(listOptions) : driver.listTraces(listOptions);
+  });
   // Newest first, whatever order the backend returned (stable for equal timestamps).
   const sorted = [...traces].sort((a, b) => (a.timestamp < b.timestamp ? 1 : a.timestamp > b.timestamp ? -1 : 0));
   const shown = opts.limit !== undefined ? sorted.slice(0, opts.limit) : sorted;

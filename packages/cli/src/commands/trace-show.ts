@@ -2,11 +2,12 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { formatReportJson } from '@osprofiler/core';
 import type { Report } from '@osprofiler/core';
-import { resolveConnectionString, withDriver } from '../connection';
-import { CliError } from '../io';
+import { redact, resolveConnectionString, withDriver } from '../connection';
+import { CliError, CONNECTION_ENV } from '../io';
 import type { CliIO } from '../io';
 import { renderDot } from '../render/dot';
 import { renderTree } from '../render/tree';
+import { describeStore, missingStore, treeWidth } from '../store';
 
 export type ShowFormat = 'tree' | 'json' | 'dot';
 
@@ -16,6 +17,7 @@ export interface TraceShowOptions {
   tree?: boolean;
   connectionString?: string;
   out?: string;
+  width?: number;
 }
 
 /** Python's `uuidutils.is_uuid_like`: 32 hex digits once braces, `urn:`, `uuid:` and '-' are removed. */
@@ -32,8 +34,14 @@ function isFile(path: string): boolean {
   }
 }
 
-export function notFoundMessage(id: string): string {
-  return `Trace with UUID ${id} not found. Please check the HMAC key used in the command.`;
+/**
+ * Python's "Trace with UUID … not found. Please check the HMAC key used in the command."
+ * names a key this command never takes; this one names the store that was searched.
+ */
+export function notFoundMessage(id: string, store?: string): string {
+  return store === undefined
+    ? `Trace with UUID ${id} not found.`
+    : `Trace with UUID ${id} not found in ${store}. Is it the store the service writes to (--connection-string, ${CONNECTION_ENV})?`;
 }
 
 function loadReportFile(path: string): Report {
@@ -60,6 +68,7 @@ export async function traceShow(target: string, opts: TraceShowOptions, io: CliI
   const format: ShowFormat = opts.json ? 'json' : opts.dot ? 'dot' : 'tree';
   let report: unknown;
   let baseId: string | undefined;
+  let store: string | undefined;
 
   // As Python: anything that is not a UUID is a report file. Unlike Python, a non-UUID
   // that is not an existing file is tried as a trace id (ids from headers need not be UUIDs).
@@ -69,11 +78,15 @@ export async function traceShow(target: string, opts: TraceShowOptions, io: CliI
     throw new CliError(`cannot read report file ${target}: no such file`, 1);
   } else {
     const cs = resolveConnectionString(opts.connectionString, io.env);
-    report = await withDriver(cs, io, (driver) => driver.getReport(target));
+    store = `'${redact(cs)}'`;
+    report = await withDriver(cs, io, (driver) => {
+      store = describeStore(cs, driver);
+      return missingStore(driver) ? Promise.resolve({}) : driver.getReport(target);
+    });
     baseId = target;
   }
 
-  if (!hasChildren(report)) throw new CliError(notFoundMessage(target), 1, true);
+  if (!hasChildren(report)) throw new CliError(notFoundMessage(target, store), 1, true);
 
   let output: string;
   switch (format) {
@@ -84,7 +97,7 @@ export async function traceShow(target: string, opts: TraceShowOptions, io: CliI
       output = renderDot(report);
       break;
     default:
-      output = renderTree(report, { baseId });
+      output = renderTree(report, { baseId, width: opts.out !== undefined ? (opts.width ?? 100) : treeWidth(opts.width, io) });
   }
 
   if (opts.out !== undefined) {

@@ -95,9 +95,10 @@ export function createHttpTracer(adapter: HttpServerAdapter, options: HttpServer
   if (o === undefined) {
     if (options.enabled !== false) {
       warnOnce(
-        'OSPROFILER_DISABLED',
-        `osprofiler: ${adapter.packageName} is set up but tracing is off, so no request will be traced: ` +
+        'adapter.disabled',
+        `${adapter.packageName} is set up but tracing is off, so no request will be traced: ` +
           `set \`enabled: true\` (configure()) or ${ENV_NAMES.enabled}=true`,
+        'OSPROFILER_DISABLED',
       );
     }
     debug(`${adapter.name}: set up with tracing off: requests pass through untraced`);
