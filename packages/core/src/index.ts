@@ -30,6 +30,7 @@ import * as moduleHook_ from './module-hook';
 import * as export_ from './export';
 import * as line_ from './line';
 import * as wsgiInfo_ from './wsgi-info';
+import * as responseHeader_ from './response-header';
 
 // --- wire types
 export type { Notification, NotificationInfo } from './notification';
@@ -111,6 +112,7 @@ export const ConfigError = config_.ConfigError;
 export type ConfigError = config_.ConfigError;
 export const resolveConfig = config_.resolveConfig;
 export const DEFAULT_CONFIG = config_.DEFAULT_CONFIG;
+export const DEFAULT_RESPONSE_TRACE_HEADER = config_.DEFAULT_RESPONSE_TRACE_HEADER;
 export const ENV_NAMES = config_.ENV_NAMES;
 export type { ProfilerConfig, ConfigInput, Sampling } from './config';
 export const createSampler = sampling_.createSampler;
@@ -148,3 +150,9 @@ export const wsgiRequestInfo = wsgiInfo_.wsgiRequestInfo;
 export const pythonPath = wsgiInfo_.pythonPath;
 export const splitTarget = wsgiInfo_.splitTarget;
 export type { RequestStartInfo } from './wsgi-info';
+/** The response header naming a traced request's base_id (`responseTraceHeader`), or undefined. */
+export const responseTraceHeader = responseHeader_.responseTraceHeader;
+export type { ResponseHeader } from './response-header';
+
+// --- per-trace budget: the marker point for points past `maxTracePoints`
+export const DROPPED_POINT = profiler_.DROPPED_POINT;

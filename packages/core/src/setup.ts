@@ -44,6 +44,7 @@ export function configure(options: ConfigureOptions = {}): Readonly<ProfilerConf
   const previous = state;
   state = { config, notifier, sampler: createSampler(config.sampling) };
   runtime.sink = notifier;
+  runtime.maxTracePoints = config.maxTracePoints;
   if (previous !== undefined) void previous.notifier.close();
   installExitFlush();
   return config;

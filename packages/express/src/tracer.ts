@@ -4,7 +4,7 @@
  * stop the point once when the response finishes or the client goes away.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createSampler, getConfig, incomingTrace, openPoint, resolveConfig, run, type Point, type ProfilerConfig, type Sampler } from '@osprofiler/core';
+import { createSampler, getConfig, incomingTrace, openPoint, resolveConfig, responseTraceHeader, run, type Point, type ProfilerConfig, type Sampler } from '@osprofiler/core';
 import { contained } from './contained';
 import { DEFAULT_OPTIONS, splitIgnorePaths, type ExpressProfilerOptions, type ResolvedOptions } from './options';
 import { requestInfo, splitTarget, stopInfo } from './points';
@@ -118,6 +118,9 @@ function open(o: ResolvedOptions, trace: Parameters<typeof run>[0], req: Express
   const state: RequestState = { point, route: undefined, error: undefined, hasError: false };
   (req as unknown as Record<symbol, unknown>)[STATE] = state;
   try {
+    // issue 16: the trace's base_id back to the caller (core decides; off by default).
+    const header = responseTraceHeader(o.config, point.profiler);
+    if (header !== undefined) res.setHeader(header.name, header.value);
     ensureRouterHooks(app);
     // One listener: a ServerResponse always emits 'close' (right after 'finish', or when
     // the client went away mid-response, then without writableFinished). A second

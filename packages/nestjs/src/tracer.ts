@@ -4,7 +4,7 @@
  * finishes or the client goes away.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getConfig, incomingTrace, openPoint, run, type Point } from '@osprofiler/core';
+import { getConfig, incomingTrace, openPoint, responseTraceHeader, run, type Point } from '@osprofiler/core';
 import { contained } from './contained';
 import { DEFAULT_OPTIONS, type NestProfilerOptions } from './options';
 import { platformRoute, requestInfo, splitTarget, stopInfo } from './points';
@@ -47,7 +47,11 @@ export function createTracer(options: NestProfilerOptions): Tracer | undefined {
         if (tooLong(req.headers['x-trace-info'], max) || tooLong(req.headers['x-trace-hmac'], max)) return undefined;
         const trace = incomingTrace(req.headers, config);
         if (trace === undefined) return undefined;
-        return open(trace, req, res);
+        const point = open(trace, req, res);
+        // issue 16: the trace's base_id back to the caller (core decides; off by default).
+        const header = point && responseTraceHeader(config, point.profiler);
+        if (header) res.setHeader(header.name, header.value);
+        return point;
       } catch (err) {
         contained('begin', err);
         return undefined;
