@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { configure, flush, MemoryDriver, shutdown } from '@osprofiler/core';
+import { instrumentHttpClient, uninstrumentHttpClient } from '@osprofiler/node';
 import { profiler } from '../src/index';
 import { events, listen, loadExpress, request, signed, type Running } from './support';
 
@@ -108,3 +109,48 @@ describe('sampling cap under a burst', () => {
     agent.destroy();
   });
 });
+
+describe('decided once, at the entry point', () => {
+  it('B continues the trace A sampled even with its own cap used up, and never samples it again', async () => {
+    const store = await app('ops-a-to-b', {});
+    await server!.close();
+    instrumentHttpClient();
+    try {
+      const appB = express();
+      appB.use(profiler({ sampling: '0.01/s' }));
+      appB.get('/stock', (_req: any, res: any) => res.send('3'));
+      const b = await listen(appB);
+      const appA = express();
+      appA.use(profiler({ sampling: '0.01/s' }));
+      appA.get('/order', async (_req: any, res: any) => res.send(`stock ${await (await fetch(`${b.url}/stock`)).text()}`));
+      server = await listen(appA);
+      try {
+        // Each bucket holds one token and refills in 100 s: B's goes to a direct request.
+        const direct = await listTraces(store, () => request(`${b.url}/stock`));
+        expect(direct).toHaveLength(1);
+        expect(await listTraces(store, () => request(`${b.url}/stock`))).toHaveLength(0);
+        // A samples (its first token): one trace, spanning A and B.
+        const first = await listTraces(store, async () => expect((await request(`${server!.url}/order`)).body).toBe('stock 3'));
+        expect(first).toHaveLength(1);
+        const names = (await events(store, first[0])).map((e) => e.name);
+        expect(names.filter((n) => n === 'wsgi-start')).toHaveLength(2);
+        expect(names).toContain('rpc-start');
+        // A's bucket is empty now too: the next order is untraced on both sides.
+        expect(await listTraces(store, () => request(`${server!.url}/order`))).toHaveLength(0);
+      } finally {
+        await b.close();
+      }
+    } finally {
+      uninstrumentHttpClient();
+    }
+  });
+});
+
+/** The base ids of the traces `fn` added to `store`. */
+async function listTraces(store: MemoryDriver, fn: () => Promise<unknown>): Promise<string[]> {
+  await flush();
+  const before = new Set((await store.listTraces()).map((t) => t.base_id));
+  await fn();
+  await flush();
+  return (await store.listTraces()).map((t) => t.base_id).filter((id) => !before.has(id));
+}
