@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorInfo } from './errors-info';
-import { markDropped, Profiler } from './profiler';
+import { markDropped, Profiler, type TraceBudget } from './profiler';
 import { runtime, storage } from './runtime';
 
 /**
@@ -58,12 +58,14 @@ export class Point {
  */
 export function openPoint(name: string, info?: object, parent: Profiler | undefined = storage.getStore()): Point | undefined {
   if (parent === undefined) return undefined;
-  const b = parent.budget;
-  if (b.left <= 0) {
-    b.dropped++;
-    return new Point(name, parent.currentId, parent.parentId, parent, false);
+  const b = parent.budget as TraceBudget | undefined; // undefined: a profiler made by an older copy of core
+  if (b !== undefined) {
+    if (b.left <= 0) {
+      b.dropped++;
+      return new Point(name, parent.currentId, parent.parentId, parent, false);
+    }
+    b.left--;
   }
-  b.left--;
   const traceId = randomUUID();
   const parentId = parent.currentId;
   runtime.sink.point(0, name, parent.baseId, traceId, parentId, info);
