@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { MemoryDriver, shutdown } from '@osprofiler/core';
 import { ProfilerModule } from '../src/index';
 import { comparable, events, request, signed } from './support';
@@ -15,6 +16,7 @@ import { comparable, events, request, signed } from './support';
 const KEY = 'NEST_HDR_KEY';
 const STORE = 'nest-response-header';
 const store = new MemoryDriver({}, STORE);
+afterAll(() => shutdown());
 
 @Controller()
 class WorkController {
@@ -24,7 +26,7 @@ class WorkController {
   }
 }
 
-describe('responseTraceHeader in a Nest app', () => {
+describe.each(['express', 'fastify'] as const)('responseTraceHeader in a Nest app on %s', (platform) => {
   let app: INestApplication;
   let url: string;
   beforeAll(async () => {
@@ -33,13 +35,12 @@ describe('responseTraceHeader in a Nest app', () => {
       controllers: [WorkController],
     })
     class AppModule {}
-    app = await NestFactory.create(AppModule, { logger: false });
+    app = platform === 'express' ? await NestFactory.create(AppModule, { logger: false }) : await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false });
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });
   afterAll(async () => {
     await app?.close();
-    await shutdown();
   });
 
   it('a traced response names its base_id, and that trace is stored', async () => {
@@ -58,7 +59,7 @@ describe('responseTraceHeader in a Nest app', () => {
   });
 
   it('a base_id that is not a safe header value is not echoed, and the request is still traced', async () => {
-    const base = 'bad value with spaces';
+    const base = `bad value with spaces ${platform}`;
     const r = await request(`${url}/work`, { headers: signed(KEY, base, 'p') });
     expect(r.body.toString()).toBe('done');
     expect(r.headers['x-trace-id']).toBeUndefined();
