@@ -182,7 +182,8 @@ const SAMPLING_GRAMMAR = '"1/N" (every N-th request), a rate in (0, 1], "C/s" (a
 
 function sampling(v: unknown): Sampling | null {
   if (v === undefined || v === null || v === 'off' || v === 'none') return null;
-  const s = typeof v === 'string' ? samplingText(v) : typeof v === 'object' ? samplingObject(v as Record<string, unknown>) : undefined;
+  const s =
+    typeof v === 'string' ? samplingText(v) : typeof v === 'number' ? samplingObject({ rate: v }) : typeof v === 'object' ? samplingObject(v as Record<string, unknown>) : undefined;
   if (s === undefined) throw new ConfigError('sampling', `expected ${SAMPLING_GRAMMAR}; got ${JSON.stringify(v)}`);
   return s;
 }
@@ -198,7 +199,7 @@ function isCap(n: unknown): n is number {
 function samplingObject(o: Record<string, unknown>): Sampling | undefined {
   const known = ['everyNth', 'rate', 'maxPerSecond'];
   const keys = Object.keys(o).filter((k) => o[k] !== undefined);
-  if (keys.length === 0 || keys.some((k) => !known.includes(k)) || ('everyNth' in o && 'rate' in o)) return undefined;
+  if (keys.length === 0 || keys.some((k) => !known.includes(k)) || (keys.includes('everyNth') && keys.includes('rate'))) return undefined;
   if (o.maxPerSecond !== undefined && !isCap(o.maxPerSecond)) return undefined;
   const cap = o.maxPerSecond === undefined ? {} : { maxPerSecond: o.maxPerSecond };
   if (o.everyNth !== undefined) return typeof o.everyNth === 'number' && Number.isInteger(o.everyNth) && o.everyNth >= 1 ? { everyNth: o.everyNth, ...cap } : undefined;

@@ -74,6 +74,9 @@ describe('sampling: config', () => {
   it('objects: a cap alone or with a rate', () => {
     expect(resolveConfig({ hmacKeys: ['k'], sampling: { rate: 0.1, maxPerSecond: 50 } }, {}).sampling).toEqual({ rate: 0.1, maxPerSecond: 50 });
     expect(resolveConfig({ hmacKeys: ['k'], sampling: { maxPerSecond: 3 } }, {}).sampling).toEqual({ maxPerSecond: 3 });
+    // A bare number is a rate (the Express option's type allows it).
+    expect(resolveConfig({ hmacKeys: ['k'], sampling: 0.25 as never }, {}).sampling).toEqual({ rate: 0.25 });
+    expect(() => resolveConfig({ hmacKeys: ['k'], sampling: 2 as never }, {})).toThrow('sampling (OSPROFILER_SAMPLING)');
   });
 
   it.each(['0/s', '-1/s', '50/m', '0.1,0.2', '1/10,0.1', '50/s,60/s', '0.1,50/s,1/2', 'x/s', '1.5', '', ',', '1/0'])('bad %j: ConfigError naming the field and the variable', (v) => {
@@ -90,7 +93,7 @@ describe('sampling: config', () => {
     expect(String((e as Error).message)).toContain('"C/s"');
   });
 
-  it.each([{ maxPerSecond: 0 }, { maxPerSecond: Infinity }, { rate: 0.1, maxPerSecond: '5' }, { everyNth: 2, rate: 0.5 }, { perSecond: 5 }, {}])('bad object %j', (v) => {
+  it.each([{ maxPerSecond: 0 }, { maxPerSecond: Infinity }, { rate: 0.1, maxPerSecond: '5' }, { everyNth: 2, rate: 0.5 }, { perSecond: 5 }, {}, { rate: 0.5, extra: 1 }])('bad object %j', (v) => {
     expect(() => resolveConfig({ hmacKeys: ['k'], sampling: v as never }, {})).toThrow('sampling (OSPROFILER_SAMPLING)');
   });
 });
