@@ -114,6 +114,15 @@ describe('per-point budget: maxInfoBytes', () => {
     expect(stats.infoCut).toBe(1);
   });
 
+  it('the bound is on stored bytes: non-ASCII text (6 bytes a character escaped) is cut shorter', async () => {
+    const { all } = await infoOf('lines', { message: 'é'.repeat(3000), nested: { list: ['ü'.repeat(3000), 'ok'] } });
+    const s = all.find((e) => e.name === 'db-start')!.info as Record<string, unknown>;
+    const { host: _h, ...rest } = s;
+    expect(pyDumps(rest).length).toBeLessThanOrEqual(1024);
+    expect(String(s.message)).toMatch(/^é+\.\.\. \[cut, length 3000\]$/);
+    expect((s.nested as { list: string[] }).list[1]).toBe('ok');
+  });
+
   it('info within the budget is stored exactly as given', async () => {
     const driver = new RecordingDriver();
     configure({ driver, host: 'h', flushIntervalMs: 5, maxInfoBytes: 1024 });
