@@ -45,6 +45,11 @@ export class Profiler {
   readonly budget: TraceBudget;
   private readonly ids: string[];
   private readonly names: string[];
+  /**
+   * Entries at the top of the stack that were past the budget. The budget only shrinks, so
+   * they are always the topmost ones: a counter tells stop() (no string compare, measured).
+   */
+  private muted = 0;
 
   /**
    * Use `newProfiler()` for a trace's root profiler. The stack starts as `[below, top]`:
@@ -73,8 +78,9 @@ export class Profiler {
     const b = this.budget;
     if (b.left <= 0) {
       // Past the budget: not recorded. The parent's id is pushed again, so points and
-      // calls made inside still hang under the last recorded point, and stop() knows.
+      // calls made inside still hang under the last recorded point.
       b.dropped++;
+      this.muted++;
       this.ids.push(parent);
       this.names.push(name);
       return;
@@ -95,10 +101,12 @@ export class Profiler {
     }
     const id = this.ids.pop() as string;
     const name = this.names.pop() as string;
-    const parent = this.ids[this.ids.length - 1];
-    if (id === parent) return; // its start was past the budget
+    if (this.muted !== 0) {
+      this.muted--; // its start was past the budget
+      return;
+    }
     if (this.budget.dropped !== this.budget.marked) markDropped(this.baseId, this.budget);
-    runtime.sink.point(1, name, this.baseId, id, parent, info);
+    runtime.sink.point(1, name, this.baseId, id, this.ids[this.ids.length - 1], info);
   }
 }
 
