@@ -69,6 +69,28 @@ describe('per-trace budget: maxTracePoints', () => {
     expect(names(driver.byBase('B3'))).toEqual(['wsgi-start', 'dropped-stop', 'wsgi-stop']);
   });
 
+  it('start/stop: the budget runs out inside a recorded point; its stop is still recorded, after the marker', async () => {
+    const driver = new RecordingDriver();
+    configure({ driver, host: 'h', flushIntervalMs: 5, maxTracePoints: 2 });
+    run({ hmacKey: 'k', baseId: 'S1' }, () => {
+      start('a');
+      start('b');
+      start('c'); // past the budget
+      start('d'); // past the budget
+      stop();
+      stop();
+      stop(); // b: recorded
+      stop(); // a: recorded
+      stop(); // unmatched: ignored
+    });
+    await flush();
+    const ev = driver.byBase('S1');
+    expect(names(ev)).toEqual(['a-start', 'b-start', 'dropped-stop', 'b-stop', 'a-stop']);
+    expect(ev[2].info.dropped).toBe(2);
+    expect(ev[3].parent_id).toBe(ev[0].trace_id);
+    expect(ev[3].trace_id).toBe(ev[1].trace_id);
+  });
+
   it('each trace has its own budget', async () => {
     const driver = new RecordingDriver();
     configure({ driver, host: 'h', flushIntervalMs: 5, maxTracePoints: 2 });
