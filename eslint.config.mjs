@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // Adapters and drivers build on core only (shared pieces belong in core).
-    files: ['packages/{express,node,knex,typeorm,nestjs,drivers}/src/**/*.ts'],
+    files: ['packages/{express,node,knex,typeorm,nestjs,drivers,logs}/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@osprofiler/*', '!@osprofiler/core', '!@osprofiler/core/instrument'], message: 'adapters import only @osprofiler/core' }] }],
     },

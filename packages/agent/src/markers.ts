@@ -9,8 +9,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Notification } from '@osprofiler/core';
+import { DROPPED_POINT } from '@osprofiler/core/instrument';
 
-export const DROPPED_POINT_NAME = 'dropped-stop';
+/** The same marker core writes for points past a trace's `maxTracePoints`. */
+export const DROPPED_POINT_NAME = `${DROPPED_POINT}-stop`;
 /** Traces remembered at most; drops of further traces are counted but cannot be marked. */
 const MAX_TRACES = 10_000;
 

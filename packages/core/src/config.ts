@@ -2,8 +2,13 @@ import { hostname } from 'node:os';
 import { connectionStringProblem } from './registry';
 import { parseHmacKeys } from './signing';
 
-/** Start traces without a header: every N-th request, or a random fraction of them. */
-export type Sampling = { everyNth: number } | { rate: number };
+/**
+ * Start traces without a header: every N-th request, or a random fraction of them, and/or
+ * at most `maxPerSecond` new traces a second in this process (a token bucket holding one
+ * second's worth). The cap applies after the N-th/rate choice; alone, it takes every
+ * request until the bucket is empty.
+ */
+export type Sampling = { everyNth: number; maxPerSecond?: number } | { rate: number; maxPerSecond?: number } | { maxPerSecond: number };
 
 /** The one typed configuration object. Defaults are in `DEFAULT_CONFIG`, env names in `ENV_NAMES`. */
 export interface ProfilerConfig {
@@ -28,7 +33,16 @@ export interface ProfilerConfig {
   maxBufferPoints: number;
   /** How long the exit flush (`beforeExit`) may wait for the driver. */
   exitFlushTimeoutMs: number;
+  /** Points one trace records in this process; later ones are counted in a `dropped` marker. */
+  maxTracePoints: number;
+  /** Serialised info of one point, in bytes (ASCII JSON); longer string values are cut. */
+  maxInfoBytes: number;
+  /** Name of the response header that carries a traced request's base_id; null: none sent. */
+  responseTraceHeader: string | null;
 }
+
+/** The header name `responseTraceHeader: true` (or `OSPROFILER_RESPONSE_TRACE_HEADER=true`) stands for. */
+export const DEFAULT_RESPONSE_TRACE_HEADER = 'X-OSProfiler-Base-Id';
 
 export const DEFAULT_CONFIG: Readonly<Omit<ProfilerConfig, 'host'>> = Object.freeze({
   enabled: false,
@@ -43,6 +57,9 @@ export const DEFAULT_CONFIG: Readonly<Omit<ProfilerConfig, 'host'>> = Object.fre
   flushIntervalMs: 100,
   maxBufferPoints: 100_000,
   exitFlushTimeoutMs: 2000,
+  maxTracePoints: 10_000,
+  maxInfoBytes: 65_536,
+  responseTraceHeader: null,
 });
 
 /** Each field's environment variable (and, in the README table, Python's `[profiler]` name). */
@@ -60,6 +77,9 @@ export const ENV_NAMES: Readonly<Record<keyof ProfilerConfig, string>> = Object.
   flushIntervalMs: 'OSPROFILER_FLUSH_INTERVAL_MS',
   maxBufferPoints: 'OSPROFILER_MAX_BUFFER_POINTS',
   exitFlushTimeoutMs: 'OSPROFILER_EXIT_FLUSH_TIMEOUT_MS',
+  maxTracePoints: 'OSPROFILER_MAX_TRACE_POINTS',
+  maxInfoBytes: 'OSPROFILER_MAX_INFO_BYTES',
+  responseTraceHeader: 'OSPROFILER_RESPONSE_TRACE_HEADER',
 });
 
 /** A bad configuration value; the message names the field and its env variable. */
@@ -74,7 +94,10 @@ export class ConfigError extends Error {
   }
 }
 
-export type ConfigInput = { [K in keyof ProfilerConfig]?: ProfilerConfig[K] | string };
+export type ConfigInput = { [K in Exclude<keyof ProfilerConfig, 'responseTraceHeader'>]?: ProfilerConfig[K] | string } & {
+  /** `true` for the default name, a header name, or `false`/`null` for none. */
+  responseTraceHeader?: string | boolean | null;
+};
 
 /**
  * Merges defaults < environment < explicit options, validates every field and returns a
@@ -102,6 +125,9 @@ export function resolveConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv 
     flushIntervalMs: int('flushIntervalMs', pick('flushIntervalMs'), DEFAULT_CONFIG.flushIntervalMs, 1, 60_000),
     maxBufferPoints: int('maxBufferPoints', pick('maxBufferPoints'), DEFAULT_CONFIG.maxBufferPoints, 1, 10_000_000),
     exitFlushTimeoutMs: int('exitFlushTimeoutMs', pick('exitFlushTimeoutMs'), DEFAULT_CONFIG.exitFlushTimeoutMs, 0, 60_000),
+    maxTracePoints: int('maxTracePoints', pick('maxTracePoints'), DEFAULT_CONFIG.maxTracePoints, 1, 100_000_000),
+    maxInfoBytes: int('maxInfoBytes', pick('maxInfoBytes'), DEFAULT_CONFIG.maxInfoBytes, 256, 100_000_000),
+    responseTraceHeader: headerName(pick('responseTraceHeader')),
   };
   if (config.sampling !== null && config.hmacKeys.length === 0) {
     throw new ConfigError('sampling', 'sampling needs hmacKeys: sampled traces sign their outgoing calls with the first key');
@@ -157,18 +183,67 @@ function connection(v: unknown): string {
   return v;
 }
 
+const SAMPLING_GRAMMAR = '"1/N" (every N-th request), a rate in (0, 1], "C/s" (at most C new traces a second), or one of the first two and a cap joined by a comma ("0.1,50/s"); or an object {everyNth | rate, maxPerSecond}';
+
 function sampling(v: unknown): Sampling | null {
   if (v === undefined || v === null || v === 'off' || v === 'none') return null;
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if (typeof o.everyNth === 'number' && Number.isInteger(o.everyNth) && o.everyNth >= 1) return { everyNth: o.everyNth };
-    if (typeof o.rate === 'number' && o.rate > 0 && o.rate <= 1) return { rate: o.rate };
+  const s =
+    typeof v === 'string' ? samplingText(v) : typeof v === 'number' ? samplingObject({ rate: v }) : typeof v === 'object' ? samplingObject(v as Record<string, unknown>) : undefined;
+  if (s === undefined) throw new ConfigError('sampling', `expected ${SAMPLING_GRAMMAR}; got ${JSON.stringify(v)}`);
+  return s;
+}
+
+function isRate(n: unknown): n is number {
+  return typeof n === 'number' && n > 0 && n <= 1;
+}
+
+function isCap(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 && n <= 1_000_000;
+}
+
+function samplingObject(o: Record<string, unknown>): Sampling | undefined {
+  const known = ['everyNth', 'rate', 'maxPerSecond'];
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined);
+  if (keys.length === 0 || keys.some((k) => !known.includes(k)) || (keys.includes('everyNth') && keys.includes('rate'))) return undefined;
+  if (o.maxPerSecond !== undefined && !isCap(o.maxPerSecond)) return undefined;
+  const cap = o.maxPerSecond === undefined ? {} : { maxPerSecond: o.maxPerSecond };
+  if (o.everyNth !== undefined) return typeof o.everyNth === 'number' && Number.isInteger(o.everyNth) && o.everyNth >= 1 ? { everyNth: o.everyNth, ...cap } : undefined;
+  if (o.rate !== undefined) return isRate(o.rate) ? { rate: o.rate, ...cap } : undefined;
+  return cap as { maxPerSecond: number };
+}
+
+/** `part[,part]`: at most one of `1/N` or a rate, at most one `C/s` cap. */
+function samplingText(v: string): Sampling | undefined {
+  const parts = v.split(',').map((p) => p.trim());
+  if (parts.length > 2) return undefined;
+  const o: Record<string, number> = {};
+  for (const p of parts) {
+    const cap = /^(\d+(?:\.\d+)?)\s*\/\s*s$/.exec(p);
+    const every = /^1\s*\/\s*(\d+)$/.exec(p);
+    if (cap) {
+      if ('maxPerSecond' in o) return undefined;
+      o.maxPerSecond = Number(cap[1]);
+    } else if (every) {
+      if ('everyNth' in o || 'rate' in o) return undefined;
+      o.everyNth = Number(every[1]);
+    } else if (p !== '' && Number.isFinite(Number(p))) {
+      if ('everyNth' in o || 'rate' in o) return undefined;
+      o.rate = Number(p);
+    } else return undefined;
   }
+  return samplingObject(o);
+}
+
+function headerName(v: unknown): string | null {
+  if (v === undefined || v === null || v === false) return null;
+  if (v === true) return DEFAULT_RESPONSE_TRACE_HEADER;
   if (typeof v === 'string') {
-    const every = /^\s*1\s*\/\s*(\d+)\s*$/.exec(v);
-    if (every && Number(every[1]) >= 1) return { everyNth: Number(every[1]) };
-    const rate = Number(v);
-    if (v.trim() !== '' && Number.isFinite(rate) && rate > 0 && rate <= 1) return { rate };
+    const s = v.trim();
+    const b = s.toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(b)) return DEFAULT_RESPONSE_TRACE_HEADER;
+    if (['0', 'false', 'no', 'off', ''].includes(b)) return null;
+    // An HTTP token (RFC 9110), and never one of the trace headers themselves.
+    if (/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(s) && !/^x-trace-(info|hmac)$/i.test(s)) return s;
   }
-  throw new ConfigError('sampling', `expected "1/N" (every N-th request), a rate in (0, 1], {everyNth} or {rate}; got ${JSON.stringify(v)}`);
+  throw new ConfigError('responseTraceHeader', `expected true/false or a header name such as ${DEFAULT_RESPONSE_TRACE_HEADER}; got ${JSON.stringify(v)}`);
 }

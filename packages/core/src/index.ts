@@ -93,6 +93,8 @@ export const ConfigError = config_.ConfigError;
 export type ConfigError = config_.ConfigError;
 export const resolveConfig = config_.resolveConfig;
 export const DEFAULT_CONFIG = config_.DEFAULT_CONFIG;
+/** The header `responseTraceHeader: true` sends: a traced response names its base_id. */
+export const DEFAULT_RESPONSE_TRACE_HEADER = config_.DEFAULT_RESPONSE_TRACE_HEADER;
 export const ENV_NAMES = config_.ENV_NAMES;
 export type { ProfilerConfig, ConfigInput, Sampling } from './config';
 export const configure = setup_.configure;

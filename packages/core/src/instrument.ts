@@ -19,6 +19,8 @@ import * as incoming_ from './kit/incoming';
 import * as timeout_ from './kit/timeout';
 import * as optional_ from './kit/optional';
 import * as redact_ from './redact';
+import * as responseHeader_ from './response-header';
+import * as profiler_ from './profiler';
 import * as registry_ from './registry';
 import * as driver_ from './driver';
 import * as line_ from './line';
@@ -75,6 +77,11 @@ export const warnOnce = diagnostics_.warnOnce;
 
 // --- incoming traces and the HTTP server lifecycle
 export const incomingTrace = setup_.incomingTrace;
+/** The response header naming a traced request's base_id (`responseTraceHeader`), or undefined; the HTTP lifecycle sets it. */
+export const responseTraceHeader = responseHeader_.responseTraceHeader;
+export type { ResponseHeader } from './response-header';
+/** The marker point for points dropped before storage (past `maxTracePoints`, or by the agent client). */
+export const DROPPED_POINT = profiler_.DROPPED_POINT;
 /** Automatic mode: the warnings `configure()` gives about a config that can trace nothing. */
 export const warnAboutConfig = setup_.warnAboutConfig;
 export const incomingTraceFor = incoming_.incomingTraceFor;

@@ -6,6 +6,7 @@ import { DriverWriteError } from './driver';
 import { hasErrorType, lineTail, pointLine, type LineBatch } from './line';
 import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
+import { cutInfo, infoBytes, mayExceed } from './info-budget';
 
 export interface NotifierOptions {
   project: string | null;
@@ -15,6 +16,8 @@ export interface NotifierOptions {
   flushIntervalMs: number;
   /** Points held at most; past this, new points are dropped and counted. */
   maxBufferPoints: number;
+  /** A point's serialised info at most (bytes); longer string values are cut. Default: no limit. */
+  maxInfoBytes?: number;
 }
 
 export interface NotifierStats {
@@ -26,6 +29,8 @@ export interface NotifierStats {
   lost: number;
   /** Batches the driver accepted. */
   batches: number;
+  /** Points stored with their info cut to `maxInfoBytes`. */
+  infoCut: number;
 }
 
 const FIELDS = 7; // phase, name, baseId, traceId, parentId, timeMs, info
@@ -48,7 +53,7 @@ export class BatchNotifier implements PointSink {
   private early: NodeJS.Immediate | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
-  readonly stats: NotifierStats = { points: 0, dropped: 0, lost: 0, batches: 0 };
+  readonly stats: NotifierStats = { points: 0, dropped: 0, lost: 0, batches: 0, infoCut: 0 };
   private readonly maxSlots: number;
 
   constructor(
@@ -56,6 +61,18 @@ export class BatchNotifier implements PointSink {
     private readonly options: NotifierOptions,
   ) {
     this.maxSlots = options.maxBufferPoints * FIELDS;
+    this.maxInfo = options.maxInfoBytes ?? Infinity;
+  }
+
+  private readonly maxInfo: number;
+
+  /** `info` cut to the info budget, or undefined when it fits (off the request path). */
+  private fitInfo(info: object): Record<string, unknown> | undefined {
+    const o = toPrimitive(info);
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined; // the formatter reports it
+    if (!mayExceed(o, this.maxInfo) || infoBytes(o as Record<string, unknown>) <= this.maxInfo) return undefined;
+    this.stats.infoCut++;
+    return cutInfo(o, this.maxInfo);
   }
 
   point(phase: 0 | 1, name: string, baseId: string, traceId: string, parentId: string, info: object | undefined): void {
@@ -159,6 +176,11 @@ export class BatchNotifier implements PointSink {
       let line: string;
       try {
         line = pointLine(buf[i + 1] as string, buf[i] === 0 ? '-start' : '-stop', baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, info, tail);
+        // The line holds the whole info, so a line within the budget needs no closer look.
+        if (line.length > this.maxInfo && info !== undefined) {
+          const cut = this.fitInfo(info);
+          if (cut !== undefined) line = pointLine(buf[i + 1] as string, buf[i] === 0 ? '-start' : '-stop', baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, cut, tail);
+        }
       } catch (err) {
         this.stats.lost++;
         recordFailure('notifier.format', err);
@@ -178,8 +200,12 @@ export class BatchNotifier implements PointSink {
     const out: Notification[] = new Array(buf.length / FIELDS);
     for (let i = 0, j = 0; i < buf.length; i += FIELDS, j++) {
       const raw = buf[i + 6];
-      const info = (raw === undefined ? {} : (toPrimitive(raw) as Record<string, unknown>)) as NotificationInfo;
+      let info = (raw === undefined ? {} : (toPrimitive(raw) as Record<string, unknown>)) as NotificationInfo;
       if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new TypeError('trace info must be an object');
+      if (this.maxInfo !== Infinity && mayExceed(info, this.maxInfo) && infoBytes(info) > this.maxInfo) {
+        this.stats.infoCut++;
+        info = cutInfo(info, this.maxInfo) as NotificationInfo;
+      }
       // host goes last, as Python adds it
       delete (info as { host?: string }).host;
       info.host = host;

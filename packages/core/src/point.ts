@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorInfo } from './errors-info';
-import { Profiler } from './profiler';
+import { markDropped, Profiler, type TraceBudget } from './profiler';
 import { runtime, storage } from './runtime';
 
 /**
@@ -13,13 +13,18 @@ export class Point {
   readonly profiler: Profiler;
   private stopped = false;
 
+  /**
+   * A point past the trace's budget (`recorded` false) takes its parent's ids: it emits
+   * nothing, and work inside it hangs under the last recorded point.
+   */
   constructor(
     readonly name: string,
     readonly traceId: string,
     readonly parentId: string,
     parent: Profiler,
+    private readonly recorded = true,
   ) {
-    this.profiler = new Profiler(parent.hmacKey, parent.baseId, parentId, traceId);
+    this.profiler = new Profiler(parent.hmacKey, parent.baseId, parentId, traceId, parent.budget);
   }
 
   /** Runs `fn` with this point as the current one (its async continuations too). */
@@ -31,6 +36,9 @@ export class Point {
   stop(info?: object): void {
     if (this.stopped) return;
     this.stopped = true;
+    if (!this.recorded) return;
+    const b = this.profiler.budget;
+    if (b.dropped !== b.marked) markDropped(this.profiler.baseId, b);
     runtime.sink.point(1, this.name, this.profiler.baseId, this.traceId, this.parentId, info);
   }
 
@@ -50,6 +58,14 @@ export class Point {
  */
 export function openPoint(name: string, info?: object, parent: Profiler | undefined = storage.getStore()): Point | undefined {
   if (parent === undefined) return undefined;
+  const b = parent.budget as TraceBudget | undefined; // undefined: a profiler made by an older copy of core
+  if (b !== undefined) {
+    if (b.left <= 0) {
+      b.dropped++;
+      return new Point(name, parent.currentId, parent.parentId, parent, false);
+    }
+    b.left--;
+  }
   const traceId = randomUUID();
   const parentId = parent.currentId;
   runtime.sink.point(0, name, parent.baseId, traceId, parentId, info);

@@ -1,5 +1,32 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_CONFIG } from './config';
 import { runtime } from './runtime';
+
+/**
+ * What one trace may still record in this process (`maxTracePoints`), shared by its root
+ * profiler and every fork. Points past it are not recorded, only counted; the count goes
+ * out as a `dropped` marker (the agent's shape) just before the trace's next recorded stop.
+ */
+export interface TraceBudget {
+  left: number;
+  dropped: number;
+  /** Of `dropped`, how many a marker already reported. */
+  marked: number;
+}
+
+export function newBudget(): TraceBudget {
+  return { left: runtime.maxTracePoints ?? DEFAULT_CONFIG.maxTracePoints, dropped: 0, marked: 0 };
+}
+
+/** Name of the marker point (stored as `dropped-stop`, parent the base id, `info.dropped` = N). */
+export const DROPPED_POINT = 'dropped';
+
+/** Reports the drops not reported yet. Called just before a recorded stop, so the marker lies within the trace. */
+export function markDropped(baseId: string, budget: TraceBudget): void {
+  const n = budget.dropped - budget.marked;
+  budget.marked = budget.dropped;
+  runtime.sink.point(1, DROPPED_POINT, baseId, randomUUID(), baseId, { dropped: n, reason: 'max_trace_points' });
+}
 
 /**
  * The per-request profiler, kept in the async context. Same model as Python's:
@@ -14,15 +41,23 @@ export class Profiler {
   readonly baseId: string;
   /** The key this trace's outgoing calls are signed with (the key that matched on the way in). */
   readonly hmacKey: string;
+  /** @internal Shared by the whole trace in this process. */
+  readonly budget: TraceBudget;
   private readonly ids: string[];
   private readonly names: string[];
+  /**
+   * Entries at the top of the stack that were past the budget. The budget only shrinks, so
+   * they are always the topmost ones: a counter tells stop() (no string compare, measured).
+   */
+  private muted = 0;
 
   /**
    * Use `newProfiler()` for a trace's root profiler. The stack starts as `[below, top]`:
    * `[base_id, parent_id]` for a root, `[parent, point id]` for a scoped point's fork.
    */
-  constructor(hmacKey: string, baseId: string, below: string, top: string) {
+  constructor(hmacKey: string, baseId: string, below: string, top: string, budget: TraceBudget = newBudget()) {
     this.hmacKey = hmacKey;
+    this.budget = budget;
     this.baseId = baseId;
     this.ids = [below, top];
     this.names = [];
@@ -40,6 +75,17 @@ export class Profiler {
 
   start(name: string, info?: object): void {
     const parent = this.ids[this.ids.length - 1];
+    const b = this.budget;
+    if (b.left <= 0) {
+      // Past the budget: not recorded. The parent's id is pushed again, so points and
+      // calls made inside still hang under the last recorded point.
+      b.dropped++;
+      this.muted++;
+      this.ids.push(parent);
+      this.names.push(name);
+      return;
+    }
+    b.left--;
     const id = randomUUID();
     this.ids.push(id);
     this.names.push(name);
@@ -55,6 +101,11 @@ export class Profiler {
     }
     const id = this.ids.pop() as string;
     const name = this.names.pop() as string;
+    if (this.muted !== 0) {
+      this.muted--; // its start was past the budget
+      return;
+    }
+    if (this.budget.dropped !== this.budget.marked) markDropped(this.baseId, this.budget);
     runtime.sink.point(1, name, this.baseId, id, this.ids[this.ids.length - 1], info);
   }
 }

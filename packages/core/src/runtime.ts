@@ -16,6 +16,8 @@ export interface Runtime {
   sink: PointSink;
   /** Unmatched `stop()` calls (ignored, as Python OSProfiler 4.x does). */
   unmatchedStops: number;
+  /** Points one trace may record in this process (`maxTracePoints`); set by `configure()`. */
+  maxTracePoints?: number;
 }
 
 const KEY = Symbol.for('osprofiler.runtime.v1');

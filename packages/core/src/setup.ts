@@ -47,6 +47,7 @@ export function configure(options: ConfigureOptions = {}): Readonly<ProfilerConf
   const previous = state;
   state = { config, notifier, sampler: createSampler(config.sampling) };
   runtime.sink = notifier;
+  runtime.maxTracePoints = config.maxTracePoints;
   if (previous !== undefined) void previous.notifier.close();
   installExitFlush();
   // Keys while off: said when they were given here, in the main thread (a worker's copy of

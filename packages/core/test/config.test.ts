@@ -25,6 +25,9 @@ describe('config', () => {
       OSPROFILER_FLUSH_INTERVAL_MS: '250',
       OSPROFILER_MAX_BUFFER_POINTS: '1000',
       OSPROFILER_EXIT_FLUSH_TIMEOUT_MS: '500',
+      OSPROFILER_MAX_TRACE_POINTS: '2000',
+      OSPROFILER_MAX_INFO_BYTES: '4096',
+      OSPROFILER_RESPONSE_TRACE_HEADER: 'X-Request-Trace',
     };
     expect(Object.keys(env).sort()).toEqual(Object.values(ENV_NAMES).sort());
     expect(resolveConfig({}, env)).toEqual({
@@ -41,6 +44,9 @@ describe('config', () => {
       flushIntervalMs: 250,
       maxBufferPoints: 1000,
       exitFlushTimeoutMs: 500,
+      maxTracePoints: 2000,
+      maxInfoBytes: 4096,
+      responseTraceHeader: 'X-Request-Trace',
     });
   });
 
@@ -59,6 +65,10 @@ describe('config', () => {
     [{ OSPROFILER_SAMPLING: '1/10' }, 'sampling (OSPROFILER_SAMPLING): sampling needs hmacKeys'],
     [{ OSPROFILER_SAMPLING: '2.5', OSPROFILER_HMAC_KEYS: 'k' }, 'sampling (OSPROFILER_SAMPLING)'],
     [{ OSPROFILER_CONNECTION_STRING: 'nonsense' }, 'connectionString (OSPROFILER_CONNECTION_STRING)'],
+    [{ OSPROFILER_MAX_TRACE_POINTS: '0' }, 'maxTracePoints (OSPROFILER_MAX_TRACE_POINTS)'],
+    [{ OSPROFILER_MAX_INFO_BYTES: '100' }, 'maxInfoBytes (OSPROFILER_MAX_INFO_BYTES)'],
+    [{ OSPROFILER_RESPONSE_TRACE_HEADER: 'Bad Header' }, 'responseTraceHeader (OSPROFILER_RESPONSE_TRACE_HEADER)'],
+    [{ OSPROFILER_RESPONSE_TRACE_HEADER: 'X-Trace-HMAC' }, 'responseTraceHeader (OSPROFILER_RESPONSE_TRACE_HEADER)'],
   ])('bad value %j fails naming the field', (env, field) => {
     expect(() => resolveConfig({}, env)).toThrow(ConfigError);
     expect(() => resolveConfig({}, env)).toThrow(field);
@@ -71,6 +81,14 @@ describe('config', () => {
     } catch (e) {
       expect(String(e)).not.toContain('hunter2');
     }
+  });
+
+  it('responseTraceHeader: off by default, true/on for the default name, or a name', () => {
+    expect(resolveConfig({}, {}).responseTraceHeader).toBeNull();
+    expect(resolveConfig({}, { OSPROFILER_RESPONSE_TRACE_HEADER: 'on' }).responseTraceHeader).toBe('X-OSProfiler-Base-Id');
+    expect(resolveConfig({ responseTraceHeader: true }, {}).responseTraceHeader).toBe('X-OSProfiler-Base-Id');
+    expect(resolveConfig({ responseTraceHeader: false }, { OSPROFILER_RESPONSE_TRACE_HEADER: 'on' }).responseTraceHeader).toBeNull();
+    expect(resolveConfig({ responseTraceHeader: 'X-Trace-Id' }, {}).responseTraceHeader).toBe('X-Trace-Id');
   });
 
   it('rejects non-string keys in an array', () => {

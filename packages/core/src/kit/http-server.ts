@@ -15,6 +15,7 @@ import { run, type TraceOptions } from '../api';
 import { ENV_NAMES } from '../config';
 import { debug, debugEnabled, warnOnce } from '../diagnostics';
 import { openPoint, type Point } from '../point';
+import { responseTraceHeader } from '../response-header';
 import { splitTarget, wsgiRequestInfo } from '../wsgi-info';
 import type { Contain } from './contained';
 import { resolveHttpOptions, type HttpServerOptions, type ResolvedHttpOptions } from './http-options';
@@ -186,6 +187,9 @@ function open(
   const state: HttpRequestState = { point, route: undefined, error: undefined, hasError: false, extra: undefined };
   (req as unknown as Marked)[HTTP_REQUEST] = state;
   try {
+    // The trace's base_id back to the caller (off by default; core's responseTraceHeader decides).
+    const header = responseTraceHeader(o.config, point.profiler);
+    if (header !== undefined) res.setHeader(header.name, header.value);
     adapter.opened?.(state, req, ctx);
     // One listener: a ServerResponse always emits 'close' (right after 'finish', or when
     // the client went away mid-response, then without writableFinished). A second
