@@ -7,12 +7,15 @@
  */
 import { configure, continueFrom, flush, formatReportJson, get, run, shutdown, traced, traceHeaders } from '@osprofiler/core';
 import type { Report, ReportNode } from '@osprofiler/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../src/register'; // registers redis:// with core
 import { createRedisDriver, type RedisDriver } from '../src/index';
 import { RedisFixture } from './support/redis';
 import { nodeCli, peer, pythonCli, requirePythonOsprofiler } from './support/python';
 import { everyKind, HMAC_KEY, inTrace } from './support/trace';
+
+// Several Python processes per test (each start takes seconds on a loaded 2-core machine).
+vi.setConfig({ testTimeout: 90_000 });
 
 const redis = new RedisFixture();
 let CS: string;

@@ -5,6 +5,7 @@
  * explicit API and with automatic mode (`node --import`/`--require @osprofiler/auto`), into a
  * file:// store in a temp dir that is read back through the installed core and CLI.
  */
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,19 @@ describe('npm pack contents', () => {
     for (const f of entryFiles(p.json)) expect(p.files, `${f} (named in package.json) is packed`).toContain(f);
     expect(p.json.publishConfig?.access).toBe('public');
     expect(p.json.license).toBe('Apache-2.0');
+  });
+});
+
+describe('commands', () => {
+  // npm links a workspace's bin only if its target exists at install time: in a fresh clone
+  // (`npm ci && npm run build`) dist/ does not, and `npx osprofiler` then ran another
+  // `osprofiler` on PATH. So every bin target is a committed file.
+  it.each(packages.filter((p) => p.json.bin !== undefined).map((p) => [p.name, p] as const))('%s: every bin target is tracked by git', (_name, p) => {
+    const bins: string[] = typeof p.json.bin === 'string' ? [p.json.bin] : Object.values(p.json.bin);
+    for (const bin of bins) {
+      const r = spawnSync('git', ['ls-files', '--error-unmatch', bin], { cwd: p.dir, encoding: 'utf8' });
+      expect(r.status, `${bin} is not a committed file: ${r.stderr}`).toBe(0);
+    }
   });
 });
 
