@@ -5,7 +5,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { lastValueFrom } from 'rxjs';
 import { Repository } from 'typeorm';
 import { Order } from './order.entity';
-import { STOCK_SUBJECT } from './subjects';
+import { STOCK_SUBJECT } from './names';
 
 export const STOCK = 'STOCK';
 

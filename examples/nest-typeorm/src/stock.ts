@@ -2,7 +2,7 @@
 import { Controller, Injectable } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Traced } from '@osprofiler/nestjs';
-import { STOCK_SUBJECT } from './subjects';
+import { STOCK_SUBJECT } from './names';
 
 @Traced()
 @Injectable()
