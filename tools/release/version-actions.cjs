@@ -10,8 +10,16 @@ function readJson(tree, path) {
   return JSON.parse(tree.read(path, 'utf-8'));
 }
 
-function writeJson(tree, path, value) {
-  tree.write(path, JSON.stringify(value, null, 2) + '\n');
+// Edits are made in the text, so each package.json keeps its own layout (several keep
+// short objects on one line) and a release diff shows only the versions.
+function setVersion(text, version) {
+  return text.replace(/("version"\s*:\s*)"[^"]*"/, (_m, key) => `${key}${JSON.stringify(version)}`);
+}
+
+function setRange(text, collection, name, range) {
+  const block = new RegExp(`("${collection}"\\s*:\\s*\\{)([^}]*)(\\})`);
+  const entry = new RegExp(`("${name.replace(/[/.]/g, '\\$&')}"\\s*:\\s*)"[^"]*"`);
+  return text.replace(block, (_m, open, body, close) => `${open}${body.replace(entry, (_e, key) => `${key}${JSON.stringify(range)}`)}${close}`);
 }
 
 /** The npm package name of a project (Nx names our projects after their package.json). */
@@ -50,9 +58,7 @@ class NpmVersionActions extends VersionActions {
   async updateProjectVersion(tree, newVersion) {
     const logs = [];
     for (const { manifestPath } of this.manifestsToUpdate) {
-      const pkg = readJson(tree, manifestPath);
-      pkg.version = newVersion;
-      writeJson(tree, manifestPath, pkg);
+      tree.write(manifestPath, setVersion(tree.read(manifestPath, 'utf-8'), newVersion));
       logs.push(`✍️  New version ${newVersion} written to manifest: ${manifestPath}`);
     }
     return logs;
@@ -62,18 +68,19 @@ class NpmVersionActions extends VersionActions {
     const logs = [];
     for (const { manifestPath } of this.manifestsToUpdate) {
       const pkg = readJson(tree, manifestPath);
+      let text = tree.read(manifestPath, 'utf-8');
       let n = 0;
       for (const [project, version] of Object.entries(dependenciesToUpdate)) {
         const name = packageName(tree, projectGraph, project);
         for (const collection of COLLECTIONS) {
           if (pkg[collection]?.[name] === undefined) continue;
           // An optional peer keeps a range, so an app may pair it with any later release.
-          pkg[collection][name] = collection === 'peerDependencies' ? `>=${version}` : version;
+          text = setRange(text, collection, name, collection === 'peerDependencies' ? `>=${version}` : version);
           n++;
         }
       }
       if (n > 0) {
-        writeJson(tree, manifestPath, pkg);
+        tree.write(manifestPath, text);
         logs.push(`✍️  Updated ${n} dependenc${n === 1 ? 'y' : 'ies'} in manifest: ${manifestPath}`);
       }
     }
