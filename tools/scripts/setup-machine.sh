@@ -10,16 +10,11 @@ set -uo pipefail
 missing=()
 need_apt=()
 py_missing=$(/usr/bin/python3 - 2>/dev/null <<'EOF'
-import importlib
+# find_spec: present or not, without importing (oslo.messaging alone takes seconds to import).
+from importlib.util import find_spec
 want = {'osprofiler': 'python3-osprofiler', 'redis': 'python3-redis', 'webob': 'python3-webob',
         'graphviz': 'python3-graphviz', 'oslo_messaging': 'python3-oslo.messaging'}
-out = []
-for mod, deb in want.items():
-    try:
-        importlib.import_module(mod)
-    except Exception:
-        out.append(deb)
-print(' '.join(out))
+print(' '.join(deb for mod, deb in want.items() if find_spec(mod) is None))
 EOF
 ) || py_missing="python3 python3-osprofiler python3-redis python3-webob python3-graphviz python3-oslo.messaging"
 [ -x /usr/bin/python3 ] || py_missing="python3 $py_missing"
