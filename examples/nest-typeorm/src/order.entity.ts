@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { ORDERS_TABLE } from './names';
 
-@Entity('nest_example_orders')
+@Entity(ORDERS_TABLE)
 export class Order {
   @PrimaryGeneratedColumn()
   id: number;

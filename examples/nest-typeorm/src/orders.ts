@@ -5,6 +5,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { lastValueFrom } from 'rxjs';
 import { Repository } from 'typeorm';
 import { Order } from './order.entity';
+import { STOCK_SUBJECT } from './names';
 
 export const STOCK = 'STOCK';
 
@@ -17,7 +18,7 @@ export class OrdersController {
 
   @Post()
   async create(@Body() body: { item: string; quantity: number }): Promise<Order> {
-    const { available } = await lastValueFrom(this.stock.send<{ available: number }>('stock.check', body.item));
+    const { available } = await lastValueFrom(this.stock.send<{ available: number }>(STOCK_SUBJECT, body.item));
     if (available < body.quantity) throw new ConflictException(`only ${available} ${body.item} left`);
     return this.orders.save(this.orders.create(body));
   }

@@ -2,6 +2,7 @@
 import { Controller, Injectable } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Traced } from '@osprofiler/nestjs';
+import { STOCK_SUBJECT } from './names';
 
 @Traced()
 @Injectable()
@@ -16,7 +17,7 @@ export class StockService {
 export class StockController {
   constructor(private readonly stock: StockService) {}
 
-  @MessagePattern('stock.check')
+  @MessagePattern(STOCK_SUBJECT)
   async check(@Payload() item: string): Promise<{ item: string; available: number }> {
     return { item, available: await this.stock.available(item) };
   }

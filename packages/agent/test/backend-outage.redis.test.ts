@@ -2,19 +2,20 @@
 // stopped, never the machine's) and comes back on the same port with its data (AOF). The agent spools to disk meanwhile and replays in order: nothing is lost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { OwnRedis, freePort, sleep, startAgentProc, stopProc, tempDir, waitFor } from './support/procs';
+import { freePort, sleep, startAgentProc, stopProc, tempDir, waitFor } from './support/procs';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { flushApp, load, startApp } from './support/load';
 import { readStore, sentPoints } from './support/store';
 
-let redis: OwnRedis;
+let redis: RedisServer;
 
 beforeAll(async () => {
-  redis = new OwnRedis(await freePort());
+  redis = new RedisServer({ persist: true });
   await redis.start();
 });
 
 afterAll(async () => {
-  await redis?.stop();
+  await redis?.close();
 });
 
 function metric(text: string, name: string): number {
@@ -28,7 +29,7 @@ describe('backend down for 30 s under load', () => {
     const socket = join(dir, 'agent.sock');
     const healthPort = await freePort();
     const health = `127.0.0.1:${healthPort}`;
-    const agent = await startAgentProc({ socket, backend: `${redis.url}/3`, spool: join(dir, 'spool'), health });
+    const agent = await startAgentProc({ socket, backend: redis.url(3), spool: join(dir, 'spool'), health });
     const app = await startApp(`agent://${socket}`);
     const metrics = async (): Promise<string> => (await fetch(`http://${health}/metrics`)).text();
     try {

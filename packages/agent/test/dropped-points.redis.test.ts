@@ -9,16 +9,17 @@ import { spawnSync } from 'node:child_process';
 import { AgentClientDriver, clientOptionsFromUrl } from '@osprofiler/agent';
 import { formatReportJson, type Notification } from '@osprofiler/core';
 import { requirePythonOsprofiler, runPeer } from '../../core/test/support/python-peer';
-import { FIXTURES, OwnRedis, freePort, spawnNode, startAgentProc, stopProc, tempDir } from './support/procs';
+import { FIXTURES, spawnNode, startAgentProc, stopProc, tempDir } from './support/procs';
+import { RedisServer } from '../../../tools/testing/redis-server';
 
 const CLI = resolve(__dirname, '../../cli/dist/bin.js');
-let redis: OwnRedis;
+let redis: RedisServer;
 beforeAll(async () => {
-  redis = new OwnRedis(await freePort());
+  redis = new RedisServer({ persist: true });
   await redis.start();
 });
 afterAll(async () => {
-  await redis?.stop();
+  await redis?.close();
 });
 
 function trace(points: number): { base: string; notes: Notification[] } {
@@ -44,13 +45,13 @@ describe('dropped points are stored and shown', () => {
     client.notify(notes.slice(0, 150));
     client.notify(notes.slice(150));
     expect(client.counters.dropped).toBe(200);
-    const agent = await startAgentProc({ socket, backend: `${redis.url}/5` });
+    const agent = await startAgentProc({ socket, backend: redis.url(5) });
     try {
       await client.flush(10_000);
       expect(client.pending).toBe(0);
       expect(client.counters.acknowledged).toBe(101); // the newest 100 and one marker
 
-      const py = runPeer(['report', '--base-id', base, '--connection', `${redis.url}/5`]);
+      const py = runPeer(['report', '--base-id', base, '--connection', redis.url(5)]);
       expect(py.status, py.stderr).toBe(0);
       const report = JSON.parse(py.stdout) as { children: { info: Record<string, any> }[] };
       const dropped = report.children.filter((c) => c.info.name === 'dropped');
@@ -75,7 +76,7 @@ describe('dropped points are stored and shown', () => {
     it(`flushes on exit (${mode === 'natural' ? 'beforeExit' : 'SIGTERM'}), and exits within the bound when no agent listens`, async () => {
       const dir = tempDir('exit');
       const socket = join(dir, 'agent.sock');
-      const agent = await startAgentProc({ socket, backend: `${redis.url}/6` });
+      const agent = await startAgentProc({ socket, backend: redis.url(6) });
       try {
         const p = spawnNode([join(FIXTURES, 'exit.cjs'), `agent://${socket}`, mode, '500']);
         let out = '';

@@ -7,17 +7,18 @@ import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AgentClientDriver, clientOptionsFromUrl } from '@osprofiler/agent';
 import type { Notification } from '@osprofiler/core';
-import { OwnRedis, freePort, startAgentProc, stopProc, tempDir, waitFor } from './support/procs';
+import { freePort, startAgentProc, stopProc, tempDir, waitFor } from './support/procs';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { readStore, sentPoints } from './support/store';
 import type { Sent } from './support/load';
 
-let redis: OwnRedis;
+let redis: RedisServer;
 beforeAll(async () => {
-  redis = new OwnRedis(await freePort());
+  redis = new RedisServer({ persist: true });
   await redis.start();
 });
 afterAll(async () => {
-  await redis?.stop();
+  await redis?.close();
 });
 
 function frame(type: number, payload: Buffer): Buffer {
@@ -89,7 +90,7 @@ describe('garbage frames', () => {
     const dir = tempDir('garbage');
     const socket = join(dir, 'agent.sock');
     const healthPort = await freePort();
-    const agent = await startAgentProc({ socket, backend: `${redis.url}/4`, spool: join(dir, 'spool'), health: `127.0.0.1:${healthPort}` });
+    const agent = await startAgentProc({ socket, backend: redis.url(4), spool: join(dir, 'spool'), health: `127.0.0.1:${healthPort}` });
     const good = new AgentClientDriver(clientOptionsFromUrl(new URL(`agent://${socket}?exit_hooks=0`)));
     const sent: Sent[] = [];
     try {

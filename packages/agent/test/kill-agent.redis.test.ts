@@ -3,25 +3,26 @@
 // points the client counted (and marked) as dropped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { OwnRedis, freePort, sleep, startAgentProc, stopProc, tempDir } from './support/procs';
+import { sleep, startAgentProc, stopProc, tempDir } from './support/procs';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { flushApp, load, startApp } from './support/load';
 import { readStore, sentPoints } from './support/store';
 
-let redis: OwnRedis;
+let redis: RedisServer;
 
 beforeAll(async () => {
-  redis = new OwnRedis(await freePort());
+  redis = new RedisServer({ persist: true });
   await redis.start();
 });
 
 afterAll(async () => {
-  await redis?.stop();
+  await redis?.close();
 });
 
 async function killScenario(db: number, maxPoints: number, outageMs: number, maxRequests = 20_000) {
   const dir = tempDir('kill');
   const socket = join(dir, 'agent.sock');
-  const backend = `${redis.url}/${db}`;
+  const backend = redis.url(db);
   let agent = await startAgentProc({ socket, backend, spool: join(dir, 'spool') });
   const app = await startApp(`agent://${socket}?max_points=${maxPoints}&reconnect_max_ms=200`);
   try {

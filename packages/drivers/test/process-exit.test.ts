@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import amqp from 'amqplib';
 import { createDriver } from '@osprofiler/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
 import { RabbitVhost } from './support/rabbitmq';
-import { RedisFixture, redisUrl } from './support/redis';
+import { RedisFixture } from './support/redis';
 import { mysqlAccess, MYSQL_URL, postgresAccess, POSTGRES_URL, uniquePrefix } from './support/sql';
 
 const APP = path.join(__dirname, 'fixtures/exit-app.cjs');
@@ -22,8 +22,9 @@ function runApp(cs: string): { status: number | null; signal: string | null; ms:
 }
 
 describe('a traced script exits by itself with its points stored', () => {
-  const redis = new RedisFixture(13);
+  const redis = new RedisFixture();
   const prefix = uniquePrefix();
+  beforeAll(() => redis.start());
   afterAll(async () => {
     await redis.close();
     for (const access of [postgresAccess(), mysqlAccess()]) {
@@ -33,10 +34,11 @@ describe('a traced script exits by itself with its points stored', () => {
   });
 
   it.each([
-    ['redis', redisUrl(13)],
-    ['postgresql', `${POSTGRES_URL}?table_prefix=${prefix}`],
-    ['mysql', `${MYSQL_URL}?table_prefix=${prefix}`],
-  ])('%s', async (scheme, cs) => {
+    ['redis', () => redis.url()],
+    ['postgresql', () => `${POSTGRES_URL}?table_prefix=${prefix}`],
+    ['mysql', () => `${MYSQL_URL}?table_prefix=${prefix}`],
+  ])('%s', async (scheme, connectionString) => {
+    const cs = connectionString();
     const r = runApp(cs);
     expect(r.signal, `killed after ${r.ms} ms: ${r.stderr}`).toBeNull();
     expect(r.status, r.stderr).toBe(0);

@@ -1,26 +1,30 @@
 /**
- * Interop with Debian's python3-osprofiler through the real Redis (127.0.0.1:6379,
- * database 12): traces Node wrote are read by Python's driver and CLI, traces Python
- * wrote are read by ours, and one trace written by both is one tree for both CLIs.
+ * Interop with Debian's python3-osprofiler through a real redis-server of this file's own
+ * (support/redis; Python's CLI and driver are pointed at it, so `trace list` sees only the
+ * traces this file seeded): traces Node wrote are read by Python's driver and CLI, traces
+ * Python wrote are read by ours, and one trace written by both is one tree for both CLIs.
  * Fails (never skips) without Python OSProfiler.
  */
 import { configure, continueFrom, flush, formatReportJson, get, run, shutdown, traced, traceHeaders } from '@osprofiler/core';
 import type { Report, ReportNode } from '@osprofiler/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../src/register'; // registers redis:// with core
 import { createRedisDriver, type RedisDriver } from '../src/index';
-import { RedisFixture, redisUrl } from './support/redis';
+import { RedisFixture } from './support/redis';
 import { nodeCli, peer, pythonCli, requirePythonOsprofiler } from './support/python';
 import { everyKind, HMAC_KEY, inTrace } from './support/trace';
 
-const DB = 12;
-const CS = redisUrl(DB);
-const redis = new RedisFixture(DB);
+// Several Python processes per test (each start takes seconds on a loaded 2-core machine).
+vi.setConfig({ testTimeout: 90_000 });
+
+const redis = new RedisFixture();
+let CS: string;
 let driver: RedisDriver;
 
 beforeAll(async () => {
   requirePythonOsprofiler();
-  await redis.client.connect();
+  await redis.start();
+  CS = redis.url();
   driver = await createRedisDriver(new URL(CS), { filterErrorTrace: true });
   configure({ connectionString: CS, project: 'shop', service: 'orders', filterErrorTrace: true, hmacKeys: [HMAC_KEY], flushIntervalMs: 5 });
 });

@@ -1,8 +1,7 @@
 /**
- * redis:// against the real Redis on 127.0.0.1:6379 (database 13): Python's layout and
+ * redis:// against a real redis-server of this file's own (support/redis): Python's layout and
  * payloads, batching, the error index, legacy keys, listing, TTL, failures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { configure, createDriver, flush, formatReportJson, MemoryDriver, notifierStats, pyDumps, shutdown } from '@osprofiler/core';
@@ -10,16 +9,17 @@ import type { Driver, Notification } from '@osprofiler/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register'; // registers redis:// with core
 import { RedisDriver } from '../src/index';
-import { RedisFixture, redisUrl } from './support/redis';
+import { RedisFixture } from './support/redis';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { inTrace, threeLevels } from './support/trace';
 
-const DB = 13;
-const redis = new RedisFixture(DB);
+const DB = 0;
+const redis = new RedisFixture();
 let driver: RedisDriver;
 
 beforeAll(async () => {
-  await redis.client.connect();
-  driver = (await createDriver(redisUrl(DB), { project: 'p', service: 's', filterErrorTrace: true })) as RedisDriver;
+  await redis.start();
+  driver = (await createDriver(redis.url(), { project: 'p', service: 's', filterErrorTrace: true })) as RedisDriver;
 });
 afterEach(() => redis.cleanup());
 afterAll(async () => {
@@ -89,7 +89,7 @@ describe('redis:// write layout (wire spec §4)', () => {
     expect(await redis.client.get(`osprofiler_error:${b}`)).toBe(pyDumps({ base_id: b, timestamp: e2.timestamp }));
     expect(await driver.listErrorTraces()).toContainEqual({ base_id: b, timestamp: e2.timestamp });
 
-    const quiet = (await createDriver(redisUrl(DB), { filterErrorTrace: false })) as RedisDriver;
+    const quiet = (await createDriver(redis.url(), { filterErrorTrace: false })) as RedisDriver;
     const b2 = redis.track(randomUUID());
     await quiet.notify([note(b2, 'x-stop', 1, { etype: 'ValueError' })]);
     expect(await redis.client.exists(`osprofiler_error:${b2}`)).toBe(0);
@@ -114,7 +114,7 @@ describe('redis:// write layout (wire spec §4)', () => {
   });
 
   it('expires lists and error keys with ?ttl=', async () => {
-    const ttlDriver = (await createDriver(redisUrl(DB, '?ttl=7d'), { filterErrorTrace: true })) as RedisDriver;
+    const ttlDriver = (await createDriver(redis.url('?ttl=7d'), { filterErrorTrace: true })) as RedisDriver;
     const b = redis.track(randomUUID());
     await ttlDriver.notify([note(b, 'x-stop', 1, { etype: 'E' })]);
     for (const key of [`osprofiler_opt:${b}`, `osprofiler_error:${b}`]) {
@@ -193,7 +193,7 @@ describe('redis:// round trip through core (3-level trace)', () => {
   });
 
   it('configure({ connectionString: "redis://…" }) stores through this driver', async () => {
-    configure({ connectionString: redisUrl(DB), service: 'orders', flushIntervalMs: 5 });
+    configure({ connectionString: redis.url(), service: 'orders', flushIntervalMs: 5 });
     const b = redis.track(await inTrace(threeLevels));
     await flush();
     expect(await redis.client.llen(`osprofiler_opt:${b}`)).toBe(6);
@@ -213,25 +213,24 @@ describe('redis:// failures', () => {
   });
 
   it('rejects unknown options and bad durations at start-up', async () => {
-    await expect(createDriver(redisUrl(DB, '?tll=7d'))).rejects.toThrow(/unknown option "tll"/);
-    await expect(createDriver(redisUrl(DB, '?ttl=soon'))).rejects.toThrow(/ttl="soon" is not a duration/);
+    await expect(createDriver(redis.url('?tll=7d'))).rejects.toThrow(/unknown option "tll"/);
+    await expect(createDriver(redis.url('?ttl=soon'))).rejects.toThrow(/ttl="soon" is not a duration/);
   });
 
   it('a server lost after start-up: writes fail, are counted by the driver and contained by core', async () => {
-    const server = await startRedisServer();
+    const server = await RedisServer.start();
     try {
-      configure({ connectionString: `redis://127.0.0.1:${server.port}/0?command_timeout=2s`, flushIntervalMs: 5 });
+      configure({ connectionString: server.url(0, '?command_timeout=2s'), flushIntervalMs: 5 });
       await inTrace(threeLevels);
       await flush();
       expect(notifierStats()!.lost).toBe(0);
-      server.proc.kill('SIGKILL');
-      await new Promise((r) => server.proc.once('exit', r));
+      await server.stop('SIGKILL');
       const before = notifierStats()!.lost;
       await expect(inTrace(threeLevels)).resolves.toMatch(/-/); // the traced code is unaffected
       await flush(8000);
       expect(notifierStats()!.lost).toBe(before + 6);
     } finally {
-      if (server.proc.exitCode === null && server.proc.signalCode === null) server.proc.kill('SIGKILL');
+      await server.close();
       await shutdown(1000);
     }
   }, 30_000);
@@ -243,22 +242,4 @@ async function closedPort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise((r) => srv.close(r));
   return port;
-}
-
-async function startRedisServer(): Promise<{ proc: ChildProcess; port: number }> {
-  const port = await closedPort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('Ready to accept connections')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
-  });
-  return { proc, port };
 }

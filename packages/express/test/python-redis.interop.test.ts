@@ -1,10 +1,10 @@
 /**
  * One trace across Debian's python3-osprofiler and a Node Express service, both writing to
- * the real Redis (127.0.0.1:6379, database 15): Python's wsgi app (the peer's `serve`, its
- * own Redis driver) forwards to Express, and Express (fetch, @osprofiler/node) calls
- * Python. Each way, one report holds both sides, and Python's driver, Debian's
- * `osprofiler trace show --json`, our driver and our CLI print the same bytes.
- * Fails (never skips) without Python OSProfiler.
+ * a real redis-server of this file's own (tools/testing/redis-server): Python's wsgi app
+ * (the peer's `serve`, its own Redis driver) forwards to Express, and Express (fetch,
+ * @osprofiler/node) calls Python. Each way, one report holds both sides, and Python's
+ * driver, Debian's `osprofiler trace show --json`, our driver and our CLI print the same
+ * bytes. Fails (never skips) without Python OSProfiler.
  */
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -13,31 +13,25 @@ import { configure, createDriver, flush, formatReportJson, shutdown } from '@osp
 import type { Driver, Report, ReportNode } from '@osprofiler/core';
 import '@osprofiler/drivers/register'; // redis:// for core
 import { instrumentHttpClient, uninstrumentHttpClient } from '@osprofiler/node';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profiler } from '../src/index';
 import { requirePythonOsprofiler, runPeer } from '../../core/test/support/python-peer';
 import { startPythonServer, type PythonServer } from './python-peer-server';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { listen, loadExpress, request, signed, type Running } from './support';
 
-const DB = 15;
-const CS = `redis://127.0.0.1:6379/${DB}`;
+const server = new RedisServer();
+let CS: string;
 const KEY = 'express-py-redis-key';
 const OSPROFILER_CLI = '/usr/bin/osprofiler';
 const NODE_CLI = path.resolve(__dirname, '../../cli/dist/bin.js');
 
-const redis = new Redis({ host: '127.0.0.1', port: 6379, db: DB, lazyConnect: true, maxRetriesPerRequest: 1 });
-const made = new Set<string>();
 let driver: Driver;
-
-function track(baseId: string): string {
-  made.add(baseId);
-  return baseId;
-}
 
 beforeAll(async () => {
   requirePythonOsprofiler();
-  await redis.connect();
+  await server.start();
+  CS = server.url();
   configure({ enabled: true, connectionString: CS, hmacKeys: [KEY], service: 'node-svc', project: 'shop', flushIntervalMs: 5 });
   instrumentHttpClient();
   driver = await createDriver(CS);
@@ -46,10 +40,7 @@ afterAll(async () => {
   uninstrumentHttpClient();
   await shutdown();
   await driver?.close();
-  // Only the keys of the traces this file made.
-  const keys = [...made].flatMap((id) => [`osprofiler_opt:${id}`, `osprofiler_error:${id}`]);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
+  await server.close();
 });
 
 function run(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -147,7 +138,7 @@ describe('begun in Python (its Redis driver), continued by an Express service', 
     expect(r.status).toBe(200);
     const answer = JSON.parse(r.body) as ServeAnswer;
     expect(answer.traced).toBe(true);
-    const baseId = track(answer.base_id!);
+    const baseId = answer.base_id!;
     expect(answer.forwarded).toEqual({ status: 200, body: JSON.stringify({ id: '42', from: 'node' }) });
     // Express received Python's own headers (signed with the key, parent = Python's wsgi point).
     expect(seen.info).toBeTruthy();
@@ -194,7 +185,7 @@ describe('begun in Express, continued by Python (its Redis driver)', () => {
   });
 
   it("one report: Express wsgi > rpc > Python wsgi, the same bytes from both drivers and both CLIs", async () => {
-    const baseId = track(randomUUID());
+    const baseId = randomUUID();
     const r = await request(`${app.url}/node/checkout`, { headers: signed(KEY, baseId, baseId) });
     expect(r.status).toBe(200);
     const { status, python } = JSON.parse(r.body) as { status: number; python: ServeAnswer };

@@ -1,27 +1,17 @@
-/** Real processes for the tests: agents, the app fixture, a private redis-server. Each test stops what it started, by handle. */
+/** Real processes for the tests: agents and the app fixture (each test's own redis-server: tools/testing/redis-server). Each test stops what it started, by handle. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer, createConnection } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const AGENT_DIST = resolve(__dirname, '../../dist');
 export const DAEMON = join(AGENT_DIST, 'daemon.js');
 export const FIXTURES = resolve(__dirname, '../fixtures');
+export { freePort } from '../../../../tools/testing/redis-server';
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `osp-agent-${prefix}-`));
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -82,31 +72,4 @@ export async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM', time
   const code = await p.exited;
   clearTimeout(t);
   return code;
-}
-
-/** The test's own redis-server: temp dir, own port, AOF fsynced on every write so a restart keeps everything. */
-export class OwnRedis {
-  proc: Proc | undefined;
-  readonly dir = tempDir('redis');
-  constructor(readonly port: number) {}
-
-  async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    this.proc = { child, stderr: () => out, exited };
-    await waitFor(`redis-server on ${this.port}`, () => /Ready to accept connections/.test(out));
-  }
-
-  async stop(): Promise<void> {
-    if (this.proc !== undefined) await stopProc(this.proc);
-    this.proc = undefined;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
 }

@@ -1,23 +1,33 @@
 /**
- * The real Redis on 127.0.0.1:6379, in a database of its own per test file. Tests delete
- * exactly the keys of the traces they made, never the whole database.
+ * The test file's own redis-server (tools/testing/redis-server: free port, temp dir), and a
+ * client on it. Nothing else writes there, so listings and counts see only this file's
+ * traces; tests still delete the keys of the traces they made, so one test's keys never
+ * reach the next test's assertions.
  */
 import { Redis } from 'ioredis';
-
-export const REDIS_HOST = '127.0.0.1';
-export const REDIS_PORT = 6379;
-
-export function redisUrl(db: number, query = ''): string {
-  return `redis://${REDIS_HOST}:${REDIS_PORT}/${db}${query}`;
-}
+import { RedisServer } from '../../../../tools/testing/redis-server';
 
 export class RedisFixture {
-  readonly client: Redis;
+  readonly server = new RedisServer();
+  private _client: Redis | undefined;
   private readonly baseIds = new Set<string>();
   private readonly extraKeys = new Set<string>();
 
-  constructor(readonly db: number) {
-    this.client = new Redis({ host: REDIS_HOST, port: REDIS_PORT, db, lazyConnect: true, maxRetriesPerRequest: 1 });
+  /** Starts the server and connects the client (in beforeAll). */
+  async start(): Promise<void> {
+    await this.server.start();
+    this._client = new Redis({ host: '127.0.0.1', port: this.server.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    await this._client.connect();
+  }
+
+  get client(): Redis {
+    if (this._client === undefined) throw new Error('RedisFixture: start() it first');
+    return this._client;
+  }
+
+  /** The connection string of database `db` (default 0) on this server. */
+  url(query = '', db = 0): string {
+    return this.server.url(db, query);
   }
 
   /** Remembers a trace this test wrote, so cleanup deletes its keys. */
@@ -40,7 +50,7 @@ export class RedisFixture {
   }
 
   async close(): Promise<void> {
-    await this.cleanup();
-    await this.client.quit();
+    if (this._client !== undefined) await this._client.quit();
+    await this.server.close();
   }
 }
