@@ -30,12 +30,13 @@ import * as moduleHook_ from './module-hook';
 import * as export_ from './export';
 import * as line_ from './line';
 import * as wsgiInfo_ from './wsgi-info';
+import * as search_ from './search';
 
 // --- wire types
 export type { Notification, NotificationInfo } from './notification';
 export type { Report, ReportNode, ReportNodeInfo, ReportStats } from './report-types';
-export type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from './driver';
-export type { LineBatch } from './line';
+export type { Driver, DriverFactory, DriverOptions, ListOptions, SearchOptions, SearchPage, TraceSummary } from './driver';
+export type { LineBatch, LineIndex } from './line';
 /** For drivers: notification objects as the LineBatch their `notifyLines` takes. */
 export const linesOfNotifications = line_.linesOfNotifications;
 
@@ -148,3 +149,25 @@ export const wsgiRequestInfo = wsgiInfo_.wsgiRequestInfo;
 export const pythonPath = wsgiInfo_.pythonPath;
 export const splitTarget = wsgiInfo_.splitTarget;
 export type { RequestStartInfo } from './wsgi-info';
+
+// --- trace search (for drivers keeping a summary index, and for readers)
+export const searchIndex = {
+  deltasOfBatch: search_.deltasOfBatch,
+  mergeDelta: search_.mergeDelta,
+  searchRecords: search_.searchRecords,
+  normaliseSearch: search_.normaliseSearch,
+  recordMatches: search_.recordMatches,
+  summaryOfRecord: search_.summaryOfRecord,
+  encodeCursor: search_.encodeCursor,
+  decodeCursor: search_.decodeCursor,
+  compareNewestFirst: search_.compareNewestFirst,
+  recordToJson: search_.recordToJson,
+  recordFromJson: search_.recordFromJson,
+  recordOfEvents: search_.recordOfEvents,
+  deltasOfNotifications: search_.deltasOfNotifications,
+  rootLabel: search_.rootLabel,
+  timestampMicros: search_.timestampMicros,
+  recordDurationMs: search_.recordDurationMs,
+  MAX_TEXT: search_.MAX_TEXT,
+} as const;
+export type { TraceDelta, TraceRecord, RootCandidate, NormalisedSearch, Cursor as SearchCursor } from './search';

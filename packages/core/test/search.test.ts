@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryDriver } from '../src/drivers/memory';
+import { BatchNotifier } from '../src/notifier';
+import type { Driver } from '../src/driver';
+import type { LineBatch } from '../src/line';
+import { deltasOfBatch, indexOfLines } from '../src/search';
+import { linesOfNotifications } from '../src/line';
+import { searchContract, searchFixture } from '../../../tools/testing/search-contract';
+
+describe('memory:// search contract', () => {
+  const d = new MemoryDriver();
+  searchContract({ driver: () => d as unknown as Driver, write: async (batches) => batches.forEach((b) => d.notify(b)) });
+});
+
+describe('search index data', () => {
+  it('the notifier hands the index beside the lines, equal to what parsing the lines gives', async () => {
+    const got: LineBatch[] = [];
+    const sink: Driver = {
+      scheme: 'test',
+      notify: () => undefined,
+      notifyLines: (b) => void got.push(b),
+      getReport: async () => { throw new Error('no'); },
+      listTraces: async () => [],
+      listErrorTraces: async () => [],
+      flush: async () => undefined,
+      close: async () => undefined,
+    };
+    const n = new BatchNotifier(sink, { project: 'p', service: 's', host: 'h', flushIntervalMs: 1, maxBufferPoints: 100 });
+    n.point(0, 'wsgi', 'B', 'T1', 'B', { request: { method: 'GET', path: '/x/1', query: '', scheme: 'http' } });
+    n.point(0, 'sql', 'B', 'T2', 'T1', { db: { statement: 'SELECT 1' } });
+    n.point(1, 'sql', 'B', 'T2', 'T1', undefined);
+    n.point(1, 'wsgi', 'B', 'T1', 'B', { request: { route: '/x/:id' }, etype: 'E', message: 'boom' });
+    await n.flush();
+    expect(got).toHaveLength(1);
+    const b = got[0];
+    expect(b.index).toBeDefined();
+    const parsed = indexOfLines(b);
+    expect({ ...b.index, phases: [...b.index!.phases] }).toEqual({ ...parsed, phases: [...parsed.phases] });
+    const delta = deltasOfBatch(b).get('B')!;
+    expect(delta).toMatchObject({ points: 2, error: true, services: ['s'], projects: ['p'], hosts: ['h'], route: '/x/:id' });
+    expect(delta.root).toMatchObject({ name: 'wsgi', top: true, detail: 'GET /x/1' });
+  });
+
+  it('linesOfNotifications fills the same index as parsing', () => {
+    const fx = searchFixture();
+    const b = linesOfNotifications(fx.batches[0]);
+    const parsed = indexOfLines(b);
+    expect({ ...b.index, phases: [...b.index!.phases] }).toEqual({ ...parsed, phases: [...parsed.phases] });
+  });
+});
