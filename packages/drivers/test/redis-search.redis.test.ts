@@ -82,22 +82,27 @@ describe('redis:// index keys', () => {
 
 describe('redis:// index retention (?ttl=)', () => {
   it('summaries expire with the trace and old sorted-set members are trimmed', async () => {
-    const d = await createDriver(`${server.url}/3?ttl=2s`, { project: 'p', service: 's' });
+    // Written with a long ttl: nothing is old enough to trim yet.
+    const d = await createDriver(`${server.url}/3?ttl=1h`, { project: 'p', service: 's' });
     const c = new Redis({ host: '127.0.0.1', port: server.port, db: 3, lazyConnect: true });
     await c.connect();
     try {
       const old = searchFixture(Date.now() - 60_000);
       await d.notifyLines!(linesOfNotifications(old.batches[0]));
-      expect(await c.ttl(`osprofiler_idx:t:${old.ids.orders}`)).toBeGreaterThan(0);
+      const ttl = await c.ttl(`osprofiler_idx:t:${old.ids.orders}`);
+      expect(ttl).toBeGreaterThan(3000);
+      expect(ttl).toBeLessThanOrEqual(3600);
       expect(await c.zscore('osprofiler_idx:service:api', old.ids.orders)).not.toBeNull();
-      // A second driver's first write trims: members that started before now - ttl go.
+      // A driver with ?ttl=2s trims on its first write: members that started before now - ttl go.
       const d2 = await createDriver(`${server.url}/3?ttl=2s`, { project: 'p', service: 's' });
       const fresh = searchFixture(Date.now());
       await d2.notifyLines!(linesOfNotifications(fresh.batches[2]));
       await d2.close();
       expect(await c.zscore('osprofiler_idx:service:api', old.ids.orders)).toBeNull();
       expect(await c.zscore('osprofiler_idx:start', old.ids.pay)).toBeNull();
+      expect(await c.zscore('osprofiler_idx:host:h2', old.ids.pay)).toBeNull();
       expect(await c.zscore('osprofiler_idx:service:api', fresh.ids.health[0])).not.toBeNull();
+      expect(await c.ttl(`osprofiler_idx:t:${fresh.ids.health[0]}`)).toBeLessThanOrEqual(2);
     } finally {
       await d.close();
       await c.quit();
