@@ -48,3 +48,22 @@ describe('search index data', () => {
     expect({ ...b.index, phases: [...b.index!.phases] }).toEqual({ ...parsed, phases: [...parsed.phases] });
   });
 });
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileDriver } from '../src/drivers/file';
+
+describe('file:// search contract', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'osp-file-search-'));
+  const d = createFileDriver(`file://${dir}`);
+  // A second driver on the same directory reads what the first wrote (other processes do the same).
+  const reader = createFileDriver(`file://${dir}`);
+  searchContract({
+    driver: () => reader as unknown as Driver,
+    write: async (batches) => {
+      for (const b of batches) d.notify(b);
+      await d.flush();
+    },
+  });
+});
