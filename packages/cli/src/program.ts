@@ -8,6 +8,7 @@ import type { AgentCommandOptions } from './commands/agent';
 import { traceExport } from './commands/trace-export';
 import type { TraceExportOptions } from './commands/trace-export';
 import { traceList } from './commands/trace-list';
+import { addSearchOptions } from './commands/trace-search';
 import type { TraceListOptions } from './commands/trace-list';
 import { traceShow } from './commands/trace-show';
 import type { TraceShowOptions } from './commands/trace-show';
@@ -89,19 +90,19 @@ export function buildProgram(io: CliIO, state: RunState): Command {
       state.exitCode = await traceShow(target, opts, io);
     });
 
-  trace
+  const list = trace
     .command('list')
-    .description('List stored traces (base_id and timestamp), newest first.')
+    .description('List stored traces (base_id and timestamp), newest first; filters and --wide use the store\'s search index.')
     .addOption(
       new Option('--error-trace [bool]', 'list only the traces that contain an error (an optional 1/0, true/false)').argParser(boolish),
     )
     .option('--errors', 'same as --error-trace')
     .addOption(new Option('--limit <n>', 'show at most N traces').argParser(positiveInt))
     .option('--connection-string <cs>', CS_HELP)
-    .option('--json', 'print a JSON array of {base_id, timestamp} instead of a table')
-    .action(async (opts: TraceListOptions) => {
-      state.exitCode = await traceList(opts, io);
-    });
+    .option('--json', 'print a JSON array of {base_id, timestamp, …summary fields} instead of a table');
+  addSearchOptions(list).action(async (opts: TraceListOptions) => {
+    state.exitCode = await traceList(opts, io);
+  });
 
   trace
     .command('export')

@@ -48,7 +48,7 @@ export interface RootCandidate {
 }
 
 /** A trace's summary as a store keeps it: deltas merged. */
-export interface TraceRecord extends TraceDelta {}
+export type TraceRecord = TraceDelta;
 
 /** The short text a point's info contributes to search and to a root's label. */
 export function pointDetail(info: object | undefined): string | null {

@@ -4,8 +4,9 @@ import type { TraceSummary } from '@osprofiler/core';
 import { resolveConnectionString, withDriver } from '../connection';
 import type { CliIO } from '../io';
 import { displayWidth, oneLine, padEnd } from '../render/text';
+import { collectSearch, extraFields, summariesById, wantsSearch, wideRow, WIDE_FIELDS, type TraceSearchFlags } from './trace-search';
 
-export interface TraceListOptions {
+export interface TraceListOptions extends TraceSearchFlags {
   errorTrace?: boolean;
   errors?: boolean;
   limit?: number;
@@ -26,15 +27,26 @@ export async function traceList(opts: TraceListOptions, io: CliIO): Promise<numb
   const cs = resolveConnectionString(opts.connectionString, io.env);
   const onlyErrors = Boolean(opts.errorTrace || opts.errors);
   const listOptions = opts.limit !== undefined ? { limit: opts.limit } : {};
-  const traces: TraceSummary[] = await withDriver(cs, io, (driver) =>
-    onlyErrors ? driver.listErrorTraces(listOptions) : driver.listTraces(listOptions),
-  );
+  if (wantsSearch(opts)) {
+    // Filters or --wide: the store's search index, newest first (search.ts in core).
+    const found = await withDriver(cs, io, (driver) => collectSearch(driver, opts, onlyErrors, opts.limit));
+    if (opts.json) io.stdout(pyDumps(found.map((t) => ({ base_id: t.base_id, timestamp: t.timestamp, ...extraFields(t) })), { indent: 2, separators: [',', ': '] }) + '\n');
+    else io.stdout(renderTable(WIDE_FIELDS, found.map(wideRow)) + '\n');
+    return 0;
+  }
+  let extra = new Map<string, TraceSummary>();
+  const traces: TraceSummary[] = await withDriver(cs, io, async (driver) => {
+    const listed = await (onlyErrors ? driver.listErrorTraces(listOptions) : driver.listTraces(listOptions));
+    if (opts.json) extra = await summariesById(driver, onlyErrors);
+    return listed;
+  });
   // Newest first, whatever order the backend returned (stable for equal timestamps).
   const sorted = [...traces].sort((a, b) => (a.timestamp < b.timestamp ? 1 : a.timestamp > b.timestamp ? -1 : 0));
   const shown = opts.limit !== undefined ? sorted.slice(0, opts.limit) : sorted;
 
   if (opts.json) {
-    const rows = shown.map((t) => ({ base_id: t.base_id, timestamp: t.timestamp }));
+    // The listing's own fields as before, then what the search index knows of the trace.
+    const rows = shown.map((t) => ({ base_id: t.base_id, timestamp: t.timestamp, ...extraFields(extra.get(t.base_id)) }));
     io.stdout(pyDumps(rows, { indent: 2, separators: [',', ': '] }) + '\n');
   } else {
     const fields = ['base_id', 'timestamp'] as const;
