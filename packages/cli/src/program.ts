@@ -11,6 +11,7 @@ import { traceList } from './commands/trace-list';
 import { addSearchOptions } from './commands/trace-search';
 import type { TraceListOptions } from './commands/trace-list';
 import { traceShow } from './commands/trace-show';
+import { registerUiCommand } from './commands/ui';
 import type { TraceShowOptions } from './commands/trace-show';
 import { CONNECTION_ENV, DEFAULT_CONNECTION_STRING } from './io';
 import type { CliIO } from './io';
@@ -77,16 +78,10 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .addOption(new Option('--json', 'print the report JSON (the same bytes as Python osprofiler)').conflicts(['dot', 'tree', 'html']))
     .addOption(new Option('--dot', 'print the trace in the DOT language (Graphviz)').conflicts(['json', 'tree', 'html']))
     .addOption(new Option('--tree', 'print an indented tree with durations (the default)').conflicts(['json', 'dot', 'html']))
-    .addOption(new Option('--html', 'HTML viewer output (not available yet)').conflicts(['json', 'dot', 'tree']))
+    .addOption(new Option('--html', 'one self-contained HTML page with the trace viewer (opens offline; needs @osprofiler/viewer)').conflicts(['json', 'dot', 'tree']))
     .option('--connection-string <cs>', CS_HELP)
     .option('--out <file>', 'write the output to FILE instead of stdout (without the final newline, as Python)')
-    .action(async function (this: Command, target: string, opts: TraceShowOptions & { html?: boolean }) {
-      if (opts.html) {
-        this.error('error: --html is not available yet in OSProfiler.js; use --tree, --json or --dot.', {
-          exitCode: 2,
-          code: 'osprofiler.htmlUnavailable',
-        });
-      }
+    .action(async (target: string, opts: TraceShowOptions) => {
       state.exitCode = await traceShow(target, opts, io);
     });
 
@@ -115,6 +110,7 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     });
 
   registerProfileCommand(program, io, state);
+  registerUiCommand(program, io, state, CS_HELP);
 
   program
     .command('agent')
