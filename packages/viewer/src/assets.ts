@@ -2,7 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const APP_DIR = join(__dirname, 'app');
+// dist/index.js sits beside dist/app; run from source (tests), src/ is beside dist/.
+export const APP_DIR = existsSync(join(__dirname, 'app', 'index.html')) ? join(__dirname, 'app') : join(__dirname, '..', 'dist', 'app');
 
 export function appFile(rel: string): Buffer {
   return readFileSync(join(APP_DIR, rel));
