@@ -89,11 +89,15 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The token a server on `host` requires: the given one, else a generated one off loopback, else none. */
+export function requiredToken(host: string, token: string | undefined): string | undefined {
+  return token ?? (isLoopback(host) ? undefined : randomBytes(24).toString('base64url'));
+}
+
 export async function startViewer(options: ViewerOptions): Promise<ViewerServer> {
   if (!appBuilt()) throw new Error('@osprofiler/viewer is not built (dist/app missing): run `npm run build` in packages/viewer');
   const host = options.host ?? '127.0.0.1';
-  const loopback = isLoopback(host);
-  const token = options.token ?? (loopback ? undefined : randomBytes(24).toString('base64url'));
+  const token = requiredToken(host, options.token);
   const driver = options.driver;
   let allowed = new Set<string>();
 
