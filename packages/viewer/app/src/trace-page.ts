@@ -48,24 +48,41 @@ export function renderTrace(root: HTMLElement, report: ReportJson, source: Trace
   let hideShorter = 0;
   let selected: HTMLElement | null = null;
 
-  const rows: HTMLElement[] = [];
+  // Rows are made when first shown and only the ones in view are in the DOM (a long
+  // trace has tens of thousands of points): the waterfall is a tall spacer with the
+  // visible slice positioned on it.
+  const ROW_H = 22;
+  const rows: (HTMLElement | undefined)[] = new Array(trace.points.length);
+  const toggles: (HTMLElement | undefined)[] = new Array(trace.points.length);
+  let visible: Point[] = [];
+  const position = new Int32Array(trace.points.length).fill(-1);
   const scale = (v: number) => (trace.total <= 0 ? 0 : (v / trace.total) * 100);
+  const spacer = h('div', { class: 'spacer' });
+  const waterfall = h('div', { class: 'waterfall', id: 'waterfall' }, spacer);
+  const scrollTo = (p: Point) => {
+    const i = position[p.index];
+    if (i >= 0) waterfall.scrollTop = Math.max(0, i * ROW_H - (waterfall.clientHeight || 600) / 2);
+    paint();
+  };
   const select = (p: Point) => {
     selected?.classList.remove('selected');
-    selected = rows[p.index];
+    selected = rowFor(p);
     selected.classList.add('selected');
     showDetails(details, p, trace, (target) => {
       // Reveal the target (its ancestors may be collapsed) and select it.
       for (let a = target.parent; a !== null; a = a.parent) collapsed.delete(a);
       refresh();
-      rows[target.index].scrollIntoView({ block: 'center' });
+      scrollTo(target);
       select(target);
     });
   };
 
-  for (const p of trace.points) {
+  const rowFor = (p: Point): HTMLElement => {
+    const made = rows[p.index];
+    if (made !== undefined) return made;
     const toggle = p.children.length > 0 ? h('button', { class: 'toggle', title: 'collapse / expand', attrs: { 'aria-expanded': 'true' } }, '▾') : h('span', { class: 'toggle-space' });
     if (p.children.length > 0) {
+      toggles[p.index] = toggle;
       toggle.addEventListener('click', (e) => {
         e.stopPropagation();
         if (collapsed.has(p)) collapsed.delete(p);
@@ -90,25 +107,49 @@ export function renderTrace(root: HTMLElement, report: ReportJson, source: Trace
     label.style.paddingLeft = `${p.depth * 14 + 4}px`;
     const row = h('div', { class: 'row', data: { index: String(p.index), name: p.name, id: p.id } }, label, h('div', { class: 'track' }, bar), h('div', { class: 'dur' }, fmtMs(p.dur)));
     row.addEventListener('click', () => select(p));
-    rows.push(row);
-  }
+    rows[p.index] = row;
+    return row;
+  };
+
+  let painted: HTMLElement[] = [];
+  const paint = () => {
+    const height = waterfall.clientHeight || 600;
+    const first = Math.max(0, Math.floor(waterfall.scrollTop / ROW_H) - 30);
+    const last = Math.min(visible.length, first + Math.ceil(height / ROW_H) + 60);
+    for (const r of painted) r.remove();
+    painted = [];
+    for (let i = first; i < last; i++) {
+      const p = visible[i];
+      const r = rowFor(p);
+      r.style.top = `${i * ROW_H}px`;
+      const t = toggles[p.index];
+      if (t !== undefined) {
+        t.textContent = collapsed.has(p) ? '▸' : '▾';
+        t.setAttribute('aria-expanded', collapsed.has(p) ? 'false' : 'true');
+      }
+      painted.push(r);
+    }
+    spacer.append(...painted);
+  };
+  waterfall.addEventListener('scroll', () => requestAnimationFrame(paint), { passive: true });
 
   const refresh = () => {
     // Points are in tree order: a point is hidden when its parent is hidden or collapsed.
     const hidden = new Uint8Array(trace.points.length);
+    visible = [];
+    position.fill(-1);
     for (const p of trace.points) {
       const par = p.parent;
       const h0 = par !== null && (hidden[par.index] === 1 || collapsed.has(par));
       hidden[p.index] = h0 || (hideShorter > 0 && p.dur < hideShorter) ? 1 : 0;
-      rows[p.index].hidden = hidden[p.index] === 1;
-      const t = rows[p.index].querySelector('.toggle');
-      if (t !== null) {
-        t.textContent = collapsed.has(p) ? '▸' : '▾';
-        t.setAttribute('aria-expanded', collapsed.has(p) ? 'false' : 'true');
+      if (hidden[p.index] === 0) {
+        position[p.index] = visible.length;
+        visible.push(p);
       }
     }
-    const shown = trace.points.length - hidden.reduce((a, b) => a + b, 0);
-    counter.textContent = `${shown} of ${trace.points.length} points shown`;
+    spacer.style.height = `${visible.length * ROW_H}px`;
+    counter.textContent = `${visible.length} of ${trace.points.length} points shown`;
+    paint();
   };
 
   const counter = h('span', { class: 'counter', id: 'shown-count' });
@@ -181,8 +222,7 @@ export function renderTrace(root: HTMLElement, report: ReportJson, source: Trace
     counter,
     h('span', { class: 'legend' }, h('span', { class: 'legend-critical' }, ''), ' critical path'),
   );
-  const waterfall = h('div', { class: 'waterfall', id: 'waterfall' }, ...rows);
-  const minimap = trace.points.length > 50 ? drawMinimap(trace, waterfall, rows) : null;
+  const minimap = trace.points.length > 50 ? drawMinimap(trace, (i) => scrollTo(trace.points[i])) : null;
   root.append(header, notes, controls, ...(minimap === null ? [] : [minimap]), h('div', { class: 'main' }, waterfall, details), statsTables(trace));
   refresh();
 }
@@ -197,7 +237,7 @@ function compareForm(id: string): HTMLFormElement {
   return form;
 }
 
-function drawMinimap(trace: Trace, waterfall: HTMLElement, rows: HTMLElement[]): HTMLElement {
+function drawMinimap(trace: Trace, jump: (index: number) => void): HTMLElement {
   const canvas = h('canvas', { class: 'minimap', id: 'minimap', title: 'overview: click to jump' });
   canvas.width = 900;
   canvas.height = 60;
@@ -212,9 +252,8 @@ function drawMinimap(trace: Trace, waterfall: HTMLElement, rows: HTMLElement[]):
   canvas.addEventListener('click', (e) => {
     const r = canvas.getBoundingClientRect();
     const i = Math.floor(((e.clientY - r.top) / r.height) * trace.points.length);
-    rows[Math.min(rows.length - 1, Math.max(0, i))]?.scrollIntoView({ block: 'center' });
+    jump(Math.min(trace.points.length - 1, Math.max(0, i)));
   });
-  void waterfall;
   return canvas;
 }
 
