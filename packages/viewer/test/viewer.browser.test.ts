@@ -2,7 +2,7 @@
  * The viewer in Debian's Chromium over a real store: the test's own redis-server, traces
  * written by Node's redis:// driver and by Python's. Screenshots go to test-artifacts/.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -15,7 +15,8 @@ import { renderHtmlReport, startViewer, type ViewerServer } from '../src/index';
 import { startRedisServer, type OwnRedisServer } from '../../../tools/testing/redis-server';
 import { searchFixture, type SearchFixture } from '../../../tools/testing/search-contract';
 import { launchBrowser, shot, type Browser } from './support/browser';
-import { comparePair, EVIL, evilTrace, mixedTrace, store } from './support/traces';
+import { comparePair, EVIL, evilTrace, mixedTrace, skewedTrace, store } from './support/traces';
+import { runPeer } from '../../core/test/support/python-peer';
 
 let redis: OwnRedisServer;
 let driver: Driver;
@@ -27,6 +28,7 @@ let fx: SearchFixture;
 let mixed: { baseId: string; billingWsgi: string };
 let pair: { fast: string; slow: string };
 let evil: string;
+let skewed: string;
 
 beforeAll(async () => {
   redis = await startRedisServer();
@@ -38,6 +40,7 @@ beforeAll(async () => {
   mixed = await mixedTrace(driver, client, redis.url);
   pair = await comparePair(driver, Date.now() - 3_600_000);
   evil = await evilTrace(driver, Date.now() - 7_200_000);
+  skewed = await skewedTrace(driver, Date.now() - 10_800_000);
   viewer = await startViewer({ driver, port: 0 });
   browser = await launchBrowser();
   page = await browser.page();
@@ -151,6 +154,43 @@ describe('trace page', () => {
     // Python's failing leaf: error type and message.
     await page.click('#waterfall .row:has(.badge-error) >> nth=-1');
     expect(await page.textContent('#error-detail')).toMatch(/ValueError|RuntimeError|Error/);
+  });
+
+  it('hide points shorter than N ms; clocks that differ are noted', async () => {
+    await open(`/trace/${mixed.baseId}`);
+    await page.waitForSelector('#waterfall .row');
+    const total = await page.$$eval('#waterfall .row', (r) => r.length);
+    await page.fill('#hide-short', '20');
+    const shown = Number((await page.textContent('#shown-count'))!.split(' ')[0]);
+    expect(shown).toBeLessThan(total);
+    expect(await page.$$('#waterfall .row[data-name="sql"]')).toHaveLength(0);
+    expect(await page.$('#clock-note')).toBeNull();
+    await open(`/trace/${skewed}`);
+    await page.waitForSelector('#clock-note');
+    expect(await page.textContent('#clock-note')).toMatch(/Clocks differ: 1 point/);
+    await shot(page, 'clock-skew');
+  });
+
+  it('download the report JSON; open a saved one (Python\'s report too)', async () => {
+    await open(`/trace/${mixed.baseId}`);
+    await page.waitForSelector('#waterfall .row');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    const saved = join(mkdtempSync(join(tmpdir(), 'osp-dl-')), 'saved.json');
+    await download.saveAs(saved);
+    const ours = JSON.parse(readFileSync(saved, 'utf8'));
+    expect(ours).toEqual(await driver.getReport(mixed.baseId));
+    // Python's own `trace show --json` of the same trace, opened in the page.
+    const py = runPeer(['report', '--base-id', mixed.baseId, '--connection', redis.url]);
+    expect(py.status).toBe(0);
+    const pyFile = join(mkdtempSync(join(tmpdir(), 'osp-py-')), 'python-report.json');
+    writeFileSync(pyFile, py.stdout);
+    await page.setInputFiles('#open-file', pyFile);
+    await page.waitForFunction(() => document.getElementById('trace-id')?.textContent === '(from file)' || document.querySelectorAll('#waterfall .row').length > 0);
+    await page.waitForSelector('#stats-service');
+    const services = await page.$$eval('#stats-service tbody tr td:first-child', (c) => c.map((x) => x.textContent).sort());
+    expect(services).toEqual(['api', 'billing', 'pysvc']);
+    await page.click('#waterfall .row[data-name="sql"]');
+    expect(await page.textContent('#sql-statement')).toBe('SELECT * FROM invoices WHERE id = $1');
   });
 
   it('compare: aligned by name tree, added points and time differences', async () => {

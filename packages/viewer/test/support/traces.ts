@@ -102,3 +102,17 @@ export async function evilTrace(driver: Driver, t: number): Promise<string> {
   );
   return baseId;
 }
+
+/** A child that starts before its parent: points from two hosts whose clocks differ. */
+export async function skewedTrace(driver: Driver, t: number): Promise<string> {
+  const baseId = randomUUID();
+  const w = randomUUID();
+  await store(
+    driver,
+    events(baseId, [
+      { name: 'wsgi', id: w, parent: baseId, start: t, stop: t + 100, service: 'api', host: 'node-a' },
+      { name: 'wsgi', parent: w, start: t - 30, stop: t + 40, service: 'billing', host: 'node-b' },
+    ]),
+  );
+  return baseId;
+}
