@@ -163,5 +163,15 @@ export function searchContract(store: ContractStore): void {
     } while (cursor !== undefined && pages < 20);
     expect(seen).toEqual([...[...fx.ids.health].reverse(), fx.ids.job, fx.ids.pay, fx.ids.orders]);
     await expect(store.driver().searchTraces!({ cursor: 'not-a-cursor' })).rejects.toThrow(/cursor/);
+    // A filtered search pages the same way (one hit a page).
+    const filtered: string[] = [];
+    let c: string | undefined;
+    for (let i = 0; i < 10; i++) {
+      const page = await store.driver().searchTraces!({ since: fx.t0, until: fx.t0 + 60_000, minDurationMs: 100, limit: 1, cursor: c });
+      filtered.push(...page.traces.map((t) => t.base_id).filter((id) => mine.has(id)));
+      if (page.cursor === null) break;
+      c = page.cursor;
+    }
+    expect(filtered).toEqual([fx.ids.pay, fx.ids.orders]);
   });
 }

@@ -6,6 +6,7 @@
  *   osprofiler_idx:t:<base_id>       HASH  j = summary JSON, f/l = first/last event µs,
  *                                          e = 1 on error, r = root name, x = lower-cased text
  *   osprofiler_idx:start             ZSET  every indexed trace, score = first event µs
+ *   osprofiler_idx:dur               ZSET  every indexed trace, score = duration µs
  *   osprofiler_idx:error             ZSET  traces with an error
  *   osprofiler_idx:service:<s>, project:<p>, host:<h>, root:<name>   ZSET, same scores
  *   osprofiler_idx:keys              SET   the ZSETs above (for trimming)
@@ -66,6 +67,7 @@ for _, d in ipairs(deltas) do
   if ttl > 0 then redis.call('EXPIRE', key, ttl) end
   local score = r.fu
   redis.call('ZADD', P .. 'start', score, d.id)
+  redis.call('ZADD', P .. 'dur', tonumber(r.lu) - tonumber(r.fu), d.id)
   local sets = {}
   if r.e == 1 then table.insert(sets, P .. 'error') end
   for _, v in ipairs(r.s) do table.insert(sets, P .. 'service:' .. v) end
@@ -78,6 +80,11 @@ for _, d in ipairs(deltas) do
 end
 if ARGV[2] ~= '' then
   local cutoff = '(' .. ARGV[2]
+  -- The duration set is scored by duration: remove exactly the members that leave 'start'.
+  local old = redis.call('ZRANGEBYSCORE', P .. 'start', '-inf', cutoff, 'LIMIT', 0, 50000)
+  for i = 1, #old, 1000 do
+    redis.call('ZREM', P .. 'dur', unpack(old, i, math.min(#old, i + 999)))
+  end
   redis.call('ZREMRANGEBYSCORE', P .. 'start', '-inf', cutoff)
   for _, z in ipairs(redis.call('SMEMBERS', P .. 'keys')) do
     redis.call('ZREMRANGEBYSCORE', z, '-inf', cutoff)
@@ -116,6 +123,67 @@ local found = 0
 local scanned = 0
 local offset = 0
 local CHUNK = 256
+
+-- Passes every filter but the time order (sets other than 'skip', error, root, duration, text)?
+local function passes(id, skip)
+  for _, z in ipairs(sets) do
+    if z ~= skip and not redis.call('ZSCORE', z, id) then return false end
+  end
+  local h = redis.call('HMGET', P .. 't:' .. id, 'f', 'l', 'e', 'r')
+  if not h[1] then return false end
+  if q.err and h[3] ~= '1' then return false end
+  if q.root and h[4] ~= q.root then return false end
+  if q.minDur or q.maxDur then
+    local d = tonumber(h[2]) - tonumber(h[1])
+    if q.minDur and d < tonumber(q.minDur) then return false end
+    if q.maxDur and d > tonumber(q.maxDur) then return false end
+  end
+  if q.text then
+    local x = redis.call('HGET', P .. 't:' .. id, 'x')
+    if not x or not string.find(x, q.text, 1, true) then return false end
+  end
+  return true
+end
+
+-- Few traces within the duration bounds: take them from the duration set and order them
+-- by start here, instead of walking the time order past many that do not match.
+if q.minDur or q.maxDur then
+  local dmin = q.minDur or '-inf'
+  local dmax = q.maxDur or '+inf'
+  if redis.call('ZCOUNT', P .. 'dur', dmin, dmax) <= q.bound then
+    local ids = redis.call('ZRANGEBYSCORE', P .. 'dur', dmin, dmax)
+    local hits = {}
+    local lo = tonumber(minS) or -math.huge
+    local hi = tonumber(maxS) or math.huge
+    for _, id in ipairs(ids) do
+      local sc = redis.call('ZSCORE', P .. 'start', id)
+      if sc then
+        local n = tonumber(sc)
+        local after = true
+        if q.cAfterScore then
+          local c = tonumber(q.cAfterScore)
+          after = n < c or (n == c and id < q.cAfterId)
+        end
+        if after and n >= lo and n <= hi and passes(id, nil) then table.insert(hits, { n, id, sc }) end
+      end
+    end
+    table.sort(hits, function(a, b) if a[1] ~= b[1] then return a[1] > b[1] end return a[2] > b[2] end)
+    local last = false
+    for i = 1, math.min(#hits, q.limit) do
+      table.insert(out, redis.call('HGET', P .. 't:' .. hits[i][2], 'j'))
+      table.insert(out, hits[i][3])
+      table.insert(out, hits[i][2])
+      last = hits[i]
+    end
+    if #hits > q.limit then
+      table.insert(out, 'more'); table.insert(out, last[3]); table.insert(out, last[2])
+    else
+      table.insert(out, 'end'); table.insert(out, ''); table.insert(out, '')
+    end
+    return out
+  end
+end
+
 local lastScore, lastId = false, false
 local status = 'end'
 while true do
@@ -131,26 +199,7 @@ while true do
       if scanned >= q.bound then status = 'bound'; break end
       scanned = scanned + 1
       lastScore, lastId = score, id
-      local ok = true
-      for _, z in ipairs(sets) do
-        if z ~= best and not redis.call('ZSCORE', z, id) then ok = false; break end
-      end
-      local h
-      if ok then
-        h = redis.call('HMGET', P .. 't:' .. id, 'f', 'l', 'e', 'r')
-        if not h[1] then ok = false end
-      end
-      if ok and q.err and h[3] ~= '1' then ok = false end
-      if ok and q.root and h[4] ~= q.root then ok = false end
-      if ok and (q.minDur or q.maxDur) then
-        local d = tonumber(h[2]) - tonumber(h[1])
-        if q.minDur and d < tonumber(q.minDur) then ok = false end
-        if q.maxDur and d > tonumber(q.maxDur) then ok = false end
-      end
-      if ok and q.text then
-        local x = redis.call('HGET', P .. 't:' .. id, 'x')
-        if not x or not string.find(x, q.text, 1, true) then ok = false end
-      end
+      local ok = passes(id, best)
       if ok then
         table.insert(out, redis.call('HGET', P .. 't:' .. id, 'j'))
         table.insert(out, score)
@@ -165,25 +214,5 @@ end
 table.insert(out, status)
 table.insert(out, lastScore or '')
 table.insert(out, lastId or '')
-return out
-`;
-
-/** Ids of stored trace lists that the index does not cover (bounded SCAN inside Redis). ARGV[1] = max keys examined. */
-export const UNINDEXED_SCRIPT = `
-local P = '${IDX}'
-local bound = tonumber(ARGV[1])
-local cursor = '0'
-local seen = 0
-local out = {}
-repeat
-  local r = redis.call('SCAN', cursor, 'MATCH', 'osprofiler_opt:*', 'COUNT', 1000)
-  cursor = r[1]
-  for _, k in ipairs(r[2]) do
-    seen = seen + 1
-    local id = string.sub(k, 16)
-    if not redis.call('ZSCORE', P .. 'start', id) then table.insert(out, id) end
-  end
-until cursor == '0' or seen >= bound
-table.insert(out, cursor == '0' and 'complete' or 'partial')
 return out
 `;

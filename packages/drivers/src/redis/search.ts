@@ -2,17 +2,18 @@
 import type { Redis as RedisClient, ChainableCommander } from 'ioredis';
 import { searchIndex } from '@osprofiler/core';
 import type { SearchOptions, SearchPage, TraceDelta, TraceRecord, TraceSummary } from '@osprofiler/core';
-import { IDX, INDEX_SCRIPT, SEARCH_SCRIPT, UNINDEXED_SCRIPT } from './index-scripts';
+import { IDX, INDEX_SCRIPT, SEARCH_SCRIPT } from './index-scripts';
 import { NAMESPACE_OPT } from './keys';
 
 /** Candidates a search examines at most per call (a page may come back short, with a cursor). */
-export const SEARCH_BOUND = 20_000;
+export const SEARCH_BOUND = 5_000;
 /** Stored trace lists the fallback scan examines at most. */
 export const UNINDEXED_SCAN_BOUND = 200_000;
 /** Unindexed traces read (LRANGE + parse) at most per search. */
 const UNINDEXED_READ = 200;
-/** The fallback scan's answer is reused this long (the UI searches often). */
+/** The fallback scan's answer is reused this long, then refreshed in the background (the UI searches often). */
 const UNINDEXED_CACHE_MS = 10_000;
+const SCAN_COUNT = 5000;
 /** ZSET trimming runs at most this often per driver. */
 const TRIM_EVERY_MS = 60_000;
 
@@ -35,7 +36,6 @@ interface LuaDelta {
 type Commands = {
   ospIndex(ttl: number, cutoff: string, deltas: string): Promise<number>;
   ospSearch(query: string): Promise<string[]>;
-  ospUnindexed(bound: number): Promise<string[]>;
 };
 
 const arr = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
@@ -66,6 +66,7 @@ export function recordOfLua(j: string): TraceRecord | undefined {
 export class RedisSearch {
   private lastTrim = 0;
   private unindexed: { at: number; ids: string[] } | undefined;
+  private refreshing: Promise<string[]> | undefined;
 
   constructor(
     private readonly client: RedisClient,
@@ -75,7 +76,6 @@ export class RedisSearch {
     if (c.ospIndex === undefined) {
       client.defineCommand('ospIndex', { numberOfKeys: 0, lua: INDEX_SCRIPT });
       client.defineCommand('ospSearch', { numberOfKeys: 0, lua: SEARCH_SCRIPT });
-      client.defineCommand('ospUnindexed', { numberOfKeys: 0, lua: UNINDEXED_SCRIPT });
     }
   }
 
@@ -158,13 +158,43 @@ export class RedisSearch {
     return { traces, cursor };
   }
 
+  /** Ids of stored lists the index does not cover: the first call waits for the scan, later ones get the last answer while a new scan runs. */
   private async unindexedIds(): Promise<string[]> {
-    const now = Date.now();
-    if (this.unindexed !== undefined && now - this.unindexed.at < UNINDEXED_CACHE_MS) return this.unindexed.ids;
-    const raw = await (this.client as unknown as Commands).ospUnindexed(UNINDEXED_SCAN_BOUND);
-    const ids = raw.slice(0, -1);
-    this.unindexed = { at: now, ids };
-    return ids;
+    const cached = this.unindexed;
+    if (cached !== undefined && Date.now() - cached.at < UNINDEXED_CACHE_MS) return cached.ids;
+    this.refreshing ??= this.scanUnindexed()
+      .then((ids) => {
+        this.unindexed = { at: Date.now(), ids };
+        return ids;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    if (cached !== undefined) {
+      this.refreshing.catch(() => undefined);
+      return cached.ids;
+    }
+    return this.refreshing;
+  }
+
+  /** SCAN in chunks from here (Redis is never blocked for the whole keyspace), checking membership with ZMSCORE. */
+  private async scanUnindexed(): Promise<string[]> {
+    const out = new Set<string>();
+    let cursor = '0';
+    let seen = 0;
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', NAMESPACE_OPT + '*', 'COUNT', SCAN_COUNT);
+      cursor = next;
+      seen += keys.length;
+      if (keys.length > 0) {
+        const ids = keys.map((k) => k.slice(NAMESPACE_OPT.length));
+        const scores = await this.client.zmscore(IDX + 'start', ...ids);
+        ids.forEach((id, i) => {
+          if (scores[i] === null) out.add(id);
+        });
+      }
+    } while (cursor !== '0' && seen < UNINDEXED_SCAN_BOUND);
+    return [...out];
   }
 
   private async unindexedMatches(s: ReturnType<typeof searchIndex.normaliseSearch>): Promise<TraceSummary[]> {
