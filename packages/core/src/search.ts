@@ -50,8 +50,16 @@ export interface RootCandidate {
 /** A trace's summary as a store keeps it: deltas merged. */
 export type TraceRecord = TraceDelta;
 
-/** The short text a point's info contributes to search and to a root's label. */
+/** The short text a point's info contributes to search and to a root's label (null when none, or when reading the info throws). */
 export function pointDetail(info: object | undefined): string | null {
+  try {
+    return detailOf(info);
+  } catch {
+    return null; // a hostile getter: the point is still stored, just not searchable by text
+  }
+}
+
+function detailOf(info: object | undefined): string | null {
   if (info === undefined || info === null) return null;
   const i = info as Record<string, unknown>;
   let out: string | null = null;
@@ -110,7 +118,11 @@ export function indexOfLines(batch: LineBatch): LineIndex {
 
 /** Stop-time route label, for the notifier (it has the info object at hand). */
 export function stopRoute(info: object | undefined): string | null {
-  return routeOf(info as Record<string, unknown> | undefined, undefined);
+  try {
+    return routeOf(info as Record<string, unknown> | undefined, undefined);
+  } catch {
+    return null;
+  }
 }
 
 function addUnique(list: string[], v: string | null): void {

@@ -67,3 +67,24 @@ describe('file:// search contract', () => {
     },
   });
 });
+
+describe('index data never costs a point', () => {
+  it('a getter that throws while the index reads the info leaves the point stored', async () => {
+    const d = new MemoryDriver();
+    const n = new BatchNotifier(d, { project: 'p', service: 's', host: 'h', flushIntervalMs: 1, maxBufferPoints: 100 });
+    let reads = 0;
+    // Serialising reads `request` once; the index's second read throws.
+    const info = Object.defineProperty({}, 'request', {
+      enumerable: true,
+      get() {
+        if (++reads > 1) throw new Error('second read');
+        return { method: 'GET', path: '/x' };
+      },
+    });
+    n.point(0, 'wsgi', 'B2', 'T1', 'B2', info);
+    await n.flush();
+    expect(d.rawEvents('B2')).toHaveLength(1);
+    expect(n.stats.lost).toBe(0);
+    expect((await d.searchTraces({})).traces.map((t) => t.base_id)).toEqual(['B2']);
+  });
+});
