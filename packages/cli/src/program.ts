@@ -10,6 +10,8 @@ import type { AgentCommandOptions } from './commands/agent';
 import type { ProfileOptions } from './commands/profile';
 import type { TraceExportOptions } from './commands/trace-export';
 import type { TraceListOptions } from './commands/trace-list';
+import { addSearchOptions } from './commands/trace-search';
+import { registerUiCommand } from './commands/ui';
 import type { TraceShowOptions } from './commands/trace-show';
 import { CONNECTION_ENV, DEFAULT_CONNECTION_STRING, DEFAULT_PROFILE_TIMEOUT_MS, HMAC_KEYS_ENV } from './io';
 import type { CliIO } from './io';
@@ -100,35 +102,29 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .addOption(new Option('--json', 'print the report JSON (the same bytes as Python osprofiler)').conflicts(['dot', 'tree', 'html']))
     .addOption(new Option('--dot', 'print the trace in the DOT language (Graphviz)').conflicts(['json', 'tree', 'html']))
     .addOption(new Option('--tree', 'print an indented tree with durations (the default)').conflicts(['json', 'dot', 'html']))
-    .addOption(new Option('--html', 'HTML viewer output (not available yet)').conflicts(['json', 'dot', 'tree']))
+    .addOption(new Option('--html', 'one self-contained HTML page with the trace viewer (opens offline; needs @osprofiler/viewer)').conflicts(['json', 'dot', 'tree']))
     .option('--connection-string <cs>', CS_HELP)
     .option('--out <file>', 'write the output to FILE instead of stdout (without the final newline, as Python)')
     .addOption(new Option('--width <n>', WIDTH_HELP).argParser(width))
-    .action(async function (this: Command, target: string, opts: TraceShowOptions & { html?: boolean }) {
-      if (opts.html) {
-        this.error('error: --html is not available yet in OSProfiler.js; use --tree, --json or --dot.', {
-          exitCode: 2,
-          code: 'osprofiler.htmlUnavailable',
-        });
-      }
+    .action(async (target: string, opts: TraceShowOptions) => {
       const { traceShow } = await import('./commands/trace-show.js');
       state.exitCode = await traceShow(target, opts, io);
     });
 
-  trace
+  const list = trace
     .command('list')
-    .description('List stored traces (base_id and timestamp), newest first.')
+    .description('List stored traces (base_id and timestamp), newest first; filters and --wide use the store\'s search index.')
     .addOption(
       new Option('--error-trace [bool]', 'list only the traces that contain an error (an optional 1/0, true/false)').argParser(boolish),
     )
     .option('--errors', 'same as --error-trace')
     .addOption(new Option('--limit <n>', 'show at most N traces').argParser(positiveInt))
     .option('--connection-string <cs>', CS_HELP)
-    .option('--json', 'print a JSON array of {base_id, timestamp} instead of a table')
-    .action(async (opts: TraceListOptions) => {
-      const { traceList } = await import('./commands/trace-list.js');
-      state.exitCode = await traceList(opts, io);
-    });
+    .option('--json', 'print a JSON array of {base_id, timestamp, …summary fields} instead of a table');
+  addSearchOptions(list).action(async (opts: TraceListOptions) => {
+    const { traceList } = await import('./commands/trace-list.js');
+    state.exitCode = await traceList(opts, io);
+  });
 
   trace
     .command('export')
@@ -157,6 +153,7 @@ export function buildProgram(io: CliIO, state: RunState): Command {
       const { profile } = await import('./commands/profile.js');
       state.exitCode = await profile(url, opts, io);
     });
+  registerUiCommand(program, io, state, CS_HELP);
 
   program
     .command('agent')

@@ -145,7 +145,7 @@ describe('osprofiler trace show (binary)', () => {
       ['trace', 'show'],
       ['trace', 'show', BASE, '--json', '--dot'],
       ['trace', 'show', BASE, '--nope'],
-      ['trace', 'show', BASE, '--html'],
+      ['trace', 'show', BASE, '--html', '--dot'],
       ['trace', 'list', '--limit', '0'],
       ['trace', 'frobnicate'],
       ['frobnicate'],

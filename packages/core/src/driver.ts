@@ -2,15 +2,58 @@ import type { LineBatch } from './line';
 import type { Notification } from './notification';
 import type { Report } from './report-types';
 
-/** One entry of `listTraces` / `listErrorTraces`. */
+/** One entry of `listTraces` / `listErrorTraces` / `searchTraces` (search fills the optional fields). */
 export interface TraceSummary {
   base_id: string;
   timestamp: string;
+  /** The trace's earliest event (Python's timestamp format). */
+  started?: string;
+  /** Latest event minus earliest, in ms. */
+  duration_ms?: number;
+  /** The root point: the earliest started point whose parent is the base_id (else the earliest). */
+  root_name?: string | null;
+  root_service?: string | null;
+  /** The root's request (`METHOD route`, else `METHOD path`) or function name. */
+  root_detail?: string | null;
+  services?: string[];
+  projects?: string[];
+  hosts?: string[];
+  /** Points (start events) stored. */
+  points?: number;
+  /** Some point stopped with an error (`info.etype`). */
+  error?: boolean;
+  /** False for a trace no index covers (e.g. stored by Python alone), found by a bounded scan. */
+  indexed?: boolean;
 }
 
 export interface ListOptions {
   /** Return at most this many, newest first. */
   limit?: number;
+}
+
+/** Filters of `searchTraces`; every one given must match. */
+export interface SearchOptions extends ListOptions {
+  project?: string;
+  service?: string;
+  /** Root point name (exact), e.g. `wsgi`. */
+  root?: string;
+  host?: string;
+  /** Trace start, epoch ms (or Date), inclusive. */
+  since?: number | Date;
+  until?: number | Date;
+  minDurationMs?: number;
+  maxDurationMs?: number;
+  errorsOnly?: boolean;
+  /** Case-insensitive substring of a point's route, path, SQL, command, function or error. */
+  text?: string;
+  /** From the previous page's `cursor`. */
+  cursor?: string;
+}
+
+/** One page of `searchTraces`: newest first; `cursor` fetches the next page (null at the end). */
+export interface SearchPage {
+  traces: TraceSummary[];
+  cursor: string | null;
 }
 
 /**
@@ -40,6 +83,8 @@ export interface Driver {
   getReport(baseId: string): Promise<Report>;
   listTraces(options?: ListOptions): Promise<TraceSummary[]>;
   listErrorTraces(options?: ListOptions): Promise<TraceSummary[]>;
+  /** Trace search over the store's summary index (readable drivers); see SearchOptions. */
+  searchTraces?(options?: SearchOptions): Promise<SearchPage>;
   /**
    * Resolves once everything handed to `notify` so far is stored, or the timeout passed;
    * rejects with `DriverWriteError` when accepted writes were lost since the last flush.

@@ -27,7 +27,7 @@ import * as export_ from './export';
 // --- wire types
 export type { Notification, NotificationInfo } from './notification';
 export type { Report, ReportNode, ReportNodeInfo, ReportStats } from './report-types';
-export type { Driver, DriverOptions, ListOptions, TraceSummary } from './driver';
+export type { Driver, DriverOptions, ListOptions, SearchOptions, SearchPage, TraceSummary } from './driver';
 
 // --- failures (contained and counted)
 export const failureCounts = failures_.failureCounts;

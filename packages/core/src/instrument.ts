@@ -24,6 +24,7 @@ import * as profiler_ from './profiler';
 import * as registry_ from './registry';
 import * as driver_ from './driver';
 import * as line_ from './line';
+import * as search_ from './search';
 import * as storedEvent_ from './drivers/stored-event';
 import * as drivers_memory_ from './drivers/memory';
 import * as drivers_file_ from './drivers/file';
@@ -118,10 +119,10 @@ export type { DbInstrumentationOptions, ResolvedDbOptions } from './db/options';
 export const traceDbOn = dbTraceDb_.traceDbOn;
 
 // --- drivers: registration, the failure contract's helpers, stored lines
-export type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from './driver';
+export type { Driver, DriverFactory, DriverOptions, ListOptions, SearchOptions, SearchPage, TraceSummary } from './driver';
 export const DriverWriteError = driver_.DriverWriteError;
 export type DriverWriteError = driver_.DriverWriteError;
-export type { LineBatch } from './line';
+export type { LineBatch, LineIndex } from './line';
 export const registerDriver = registry_.registerDriver;
 export type { DriverRegistration } from './registry';
 export const driverSchemes = registry_.driverSchemes;
@@ -140,3 +141,25 @@ export type TimeoutError = timeout_.TimeoutError;
 export const redactConnectionString = redact_.redactConnectionString;
 export const scrubSecrets = redact_.scrubSecrets;
 export const connectionSecrets = redact_.connectionSecrets;
+
+// --- trace search (for drivers keeping a summary index, and for readers)
+export const searchIndex = {
+  deltasOfBatch: search_.deltasOfBatch,
+  mergeDelta: search_.mergeDelta,
+  searchRecords: search_.searchRecords,
+  normaliseSearch: search_.normaliseSearch,
+  recordMatches: search_.recordMatches,
+  summaryOfRecord: search_.summaryOfRecord,
+  encodeCursor: search_.encodeCursor,
+  decodeCursor: search_.decodeCursor,
+  compareNewestFirst: search_.compareNewestFirst,
+  recordToJson: search_.recordToJson,
+  recordFromJson: search_.recordFromJson,
+  recordOfEvents: search_.recordOfEvents,
+  deltasOfNotifications: search_.deltasOfNotifications,
+  rootLabel: search_.rootLabel,
+  timestampMicros: search_.timestampMicros,
+  recordDurationMs: search_.recordDurationMs,
+  MAX_TEXT: search_.MAX_TEXT,
+} as const;
+export type { TraceDelta, TraceRecord, RootCandidate, NormalisedSearch, Cursor as SearchCursor } from './search';

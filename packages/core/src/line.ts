@@ -7,6 +7,7 @@
 import { isPlainString, pyDumps, pyNumber, pyString } from './pyjson';
 import type { Notification } from './notification';
 import { toPrimitive } from './primitive';
+import { pointDetail, stopRoute } from './search';
 
 /**
  * Points already serialised, for drivers that store text (`Driver.notifyLines`).
@@ -22,6 +23,28 @@ export interface LineBatch {
   readonly errors: Uint8Array | null;
   /** When the producer has them: each line's bytes (a driver may write them as they are). */
   readonly buffers?: readonly Uint8Array[];
+  /**
+   * What search indexes need of each point, filled by whoever formats the lines (core's
+   * notifier, linesOfNotifications), so drivers never parse lines to index them. Absent
+   * for lines from elsewhere (an agent client, Python): see search.ts `indexOfLines`.
+   */
+  readonly index?: LineIndex;
+}
+
+/** Per point (same positions as `LineBatch.lines`): the fields trace search indexes. */
+export interface LineIndex {
+  /** The point's name, without `-start`/`-stop`. */
+  readonly names: string[];
+  /** 0 for a start event, 1 for a stop. */
+  readonly phases: Uint8Array;
+  readonly parentIds: string[];
+  readonly projects: (string | null)[];
+  readonly services: (string | null)[];
+  readonly hosts: string[];
+  /** Short searchable text of the info: `METHOD path`, an SQL statement, a command, a function, an error. */
+  readonly details: (string | null)[];
+  /** On a stop: `METHOD route` when the info carries the route template. */
+  readonly routes: (string | null)[];
 }
 
 /**
@@ -34,6 +57,7 @@ export function linesOfNotifications(batch: readonly Notification[], serialise: 
   const timestamps: string[] = [];
   const lines: string[] = [];
   let errors: Uint8Array | null = null;
+  const index: LineIndex = { names: [], phases: new Uint8Array(batch.length), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
   for (const n of batch) {
     let line: string;
     try {
@@ -45,11 +69,21 @@ export function linesOfNotifications(batch: readonly Notification[], serialise: 
     }
     // Python: data.get("info", {}).get("etype") is not None.
     if (n.info?.etype != null) (errors ??= new Uint8Array(batch.length))[lines.length] = 1;
+    const full = String(n.name);
+    const stop = full.endsWith('-stop');
+    index.phases[lines.length] = stop ? 1 : 0;
+    index.names.push(full.replace(/-(start|stop)$/, ''));
+    index.parentIds.push(String(n.parent_id));
+    index.projects.push(n.project ?? null);
+    index.services.push(n.service ?? null);
+    index.hosts.push(typeof n.info?.host === 'string' ? n.info.host : '');
+    index.details.push(pointDetail(n.info));
+    index.routes.push(stop ? stopRoute(n.info) : null);
     baseIds.push(String(n.base_id));
     timestamps.push(String(n.timestamp));
     lines.push(line);
   }
-  return { baseIds, timestamps, lines, errors };
+  return { baseIds, timestamps, lines, errors, index };
 }
 
 const MAX_DEPTH = 10;

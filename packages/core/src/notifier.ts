@@ -3,7 +3,8 @@ import { formatTimestamp, maybeReanchor, nowMs } from './clock';
 import type { Driver } from './driver';
 import { recordFailure } from './failures';
 import { DriverWriteError } from './driver';
-import { hasErrorType, lineTail, pointLine, type LineBatch } from './line';
+import { hasErrorType, lineTail, pointLine, type LineBatch, type LineIndex } from './line';
+import { pointDetail, stopRoute } from './search';
 import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
 import { cutInfo, infoBytes, mayExceed } from './info-budget';
@@ -169,6 +170,8 @@ export class BatchNotifier implements PointSink {
     const timestamps: string[] = [];
     const lines: string[] = [];
     let errors: Uint8Array | null = null;
+    // Beside the lines, what search indexes need (drivers then never parse a line to index it).
+    const index: LineIndex = { names: [], phases: new Uint8Array(buf.length / FIELDS), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
     for (let i = 0; i < buf.length; i += FIELDS) {
       const info = buf[i + 6] as object | undefined;
       const baseId = buf[i + 2] as string;
@@ -187,12 +190,21 @@ export class BatchNotifier implements PointSink {
         continue;
       }
       if (hasErrorType(info)) (errors ??= new Uint8Array(buf.length / FIELDS))[lines.length] = 1;
+      const stop = buf[i] !== 0;
+      index.phases[lines.length] = stop ? 1 : 0;
+      index.names.push(buf[i + 1] as string);
+      index.parentIds.push(buf[i + 4] as string);
+      index.projects.push(project);
+      index.services.push(service);
+      index.hosts.push(host);
+      index.details.push(pointDetail(info));
+      index.routes.push(stop ? stopRoute(info) : null);
       baseIds.push(baseId);
       timestamps.push(timestamp);
       lines.push(line);
     }
     if (errors !== null && errors.length !== lines.length) errors = errors.subarray(0, lines.length);
-    return { baseIds, timestamps, lines, errors };
+    return { baseIds, timestamps, lines, errors, index: { ...index, phases: index.phases.subarray(0, lines.length) } };
   }
 
   private format(buf: unknown[]): Notification[] {

@@ -98,7 +98,7 @@ describe('file:// driver: storage', () => {
     await d.close();
     const files = walk(dir).map((f) => relative(dir, f)).sort();
     const day = new Date().toISOString().slice(0, 10);
-    expect(files).toEqual([`index/${day}.log`, `traces/ab/${base}.jsonl`]);
+    expect(files).toEqual([`index/${day}.log`, `summary/${day}.log`, `traces/ab/${base}.jsonl`]);
     expect(readFileSync(join(dir, 'index', `${day}.log`), 'utf8')).toMatch(new RegExp(`^${base} 2026-11-23T02:00:00\\.001337\\n$`));
   });
 
@@ -116,7 +116,7 @@ describe('file:// driver: storage', () => {
     for (const id of ids) d.notify([{ ...threeLevelTrace(id)[0], base_id: id }]);
     await d.flush();
     expect(readdirSync(root).filter((f) => !f.startsWith('store-') && !f.startsWith('child'))).toEqual([]);
-    for (const f of walk(dir)) expect(relative(dir, f)).toMatch(/^(traces\/[0-9a-f]{2}\/x?[0-9a-f-]+\.jsonl|index\/\d{4}-\d\d-\d\d\.log)$/);
+    for (const f of walk(dir)) expect(relative(dir, f)).toMatch(/^(traces\/[0-9a-f]{2}\/x?[0-9a-f-]+\.jsonl|(index|summary)\/\d{4}-\d\d-\d\d\.log)$/);
     for (const id of ids) {
       expect(traceFilePath(dir, id).startsWith(join(dir, 'traces') + '/')).toBe(true);
       expect((await d.getReport(id)).children).toHaveLength(1);
@@ -310,8 +310,12 @@ describe('file:// driver: retention', () => {
     writeFileSync(join(dir, 'index', '2001-01-01.log'), `${oldB} 2001-01-01T00:00:00.000000\n`);
     mkdirSync(join(dir, 'errors'));
     writeFileSync(join(dir, 'errors', '2001-01-01.log'), '');
+    writeFileSync(join(dir, 'summary', '2001-01-01.log'), '');
     const r = await d.prune();
-    expect(r).toMatchObject({ deletedTraces: 1, deletedIndexFiles: 2 });
+    expect(r).toMatchObject({ deletedTraces: 1, deletedIndexFiles: 3 });
+    expect(existsSync(join(dir, 'summary', '2001-01-01.log'))).toBe(false);
+    // The pruned trace's summary is still in today's file: search leaves it out (no trace file).
+    expect((await d.searchTraces({ since: 0 })).traces.map((t) => t.base_id)).toEqual([newB]);
     expect(existsSync(traceFilePath(dir, oldB))).toBe(false);
     expect(existsSync(traceFilePath(dir, newB))).toBe(true);
     expect((await d.listTraces()).map((t) => t.base_id)).toEqual([newB]);

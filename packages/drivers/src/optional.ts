@@ -22,8 +22,9 @@ function installed(pkg: string): boolean {
   try {
     load.resolve(pkg);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND') return false;
+    throw err;
   }
 }
 

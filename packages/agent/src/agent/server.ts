@@ -31,7 +31,7 @@ export interface AgentHandle {
 }
 
 const CLIENT_HEX = /^[0-9a-f]{32}$/;
-const READ_OPS = new Set(['getReport', 'listTraces', 'listErrorTraces']);
+const READ_OPS = new Set(['getReport', 'listTraces', 'listErrorTraces', 'searchTraces']);
 
 export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle> {
   const options: AgentOptions = { ...DEFAULT_AGENT_OPTIONS, ...input };
@@ -174,13 +174,20 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
     let reply: Record<string, unknown>;
     try {
       if (req === undefined || typeof req.op !== 'string' || !READ_OPS.has(req.op) || !Array.isArray(req.args)) {
-        throw new Error('bad request: expected {"id":N,"op":"getReport|listTraces|listErrorTraces","args":[…]}');
+        throw new Error('bad request: expected {"id":N,"op":"getReport|listTraces|listErrorTraces|searchTraces","args":[…]}');
       }
       const d = await backend.open();
       const args = req.args as unknown[];
       let result: unknown;
       if (req.op === 'getReport') result = await d.getReport(String(args[0]));
       else if (req.op === 'listTraces') result = await d.listTraces((args[0] ?? {}) as object);
+      else if (req.op === 'searchTraces') {
+        // A backend that only forwards (amqp://, otlp://, …) keeps nothing to search.
+        if (typeof d.searchTraces !== 'function') {
+          throw new Error(`this agent's backend (${d.scheme}://) cannot search traces: it only forwards them; point the reader at the store the traces end up in`);
+        }
+        result = await d.searchTraces((args[0] ?? {}) as object);
+      }
       else result = await d.listErrorTraces((args[0] ?? {}) as object);
       reply = { id, ok: true, result };
     } catch (err) {

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
 import { linesOfNotifications, recordFailure } from '@osprofiler/core/instrument';
-import type { Driver, DriverOptions, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { LineBatch } from '@osprofiler/core/instrument';
 import { encodeLineBatch, notificationText, type TextPart } from '../lines';
 import { DropLedger, type PointOrigin } from '../markers';
@@ -393,5 +393,14 @@ export class AgentClientDriver implements Driver {
 
   listErrorTraces(options?: ListOptions): Promise<TraceSummary[]> {
     return agentRequest(this.options.socketPath, 'listErrorTraces', [options ?? {}]) as Promise<TraceSummary[]>;
+  }
+
+  /** Trace search, answered by the agent's own store (PROTOCOL.md, Reads). */
+  searchTraces(options?: SearchOptions): Promise<SearchPage> {
+    const o = { ...(options ?? {}) };
+    // Dates do not survive JSON: epoch ms do.
+    if (o.since instanceof Date) o.since = o.since.getTime();
+    if (o.until instanceof Date) o.until = o.until.getTime();
+    return agentRequest(this.options.socketPath, 'searchTraces', [o]) as Promise<SearchPage>;
   }
 }

@@ -8,13 +8,15 @@ import type { CliIO } from '../io';
 import { renderDot } from '../render/dot';
 import { renderTree } from '../render/tree';
 import { describeStore, missingStore, treeWidth } from '../store';
+import { renderHtml } from './trace-html';
 
-export type ShowFormat = 'tree' | 'json' | 'dot';
+export type ShowFormat = 'tree' | 'json' | 'dot' | 'html';
 
 export interface TraceShowOptions {
   json?: boolean;
   dot?: boolean;
   tree?: boolean;
+  html?: boolean;
   connectionString?: string;
   out?: string;
   width?: number;
@@ -65,7 +67,7 @@ function hasChildren(report: unknown): report is Report {
 }
 
 export async function traceShow(target: string, opts: TraceShowOptions, io: CliIO): Promise<number> {
-  const format: ShowFormat = opts.json ? 'json' : opts.dot ? 'dot' : 'tree';
+  const format: ShowFormat = opts.json ? 'json' : opts.dot ? 'dot' : opts.html ? 'html' : 'tree';
   let report: unknown;
   let baseId: string | undefined;
   let store: string | undefined;
@@ -95,6 +97,9 @@ export async function traceShow(target: string, opts: TraceShowOptions, io: CliI
       break;
     case 'dot':
       output = renderDot(report);
+      break;
+    case 'html':
+      output = renderHtml(report, baseId);
       break;
     default:
       output = renderTree(report, { baseId, width: opts.out !== undefined ? (opts.width ?? 100) : treeWidth(opts.width, io) });

@@ -4,6 +4,7 @@
  *   <dir>/traces/<2-char shard>/<name>.jsonl   one Python-style JSON notification per line
  *   <dir>/index/<yyyy-mm-dd>.log               "<base_id> <timestamp>" per new trace
  *   <dir>/errors/<yyyy-mm-dd>.log              "<base_id> <timestamp>" per error event
+ *   <dir>/summary/<yyyy-mm-dd>.log             search-summary delta JSON per trace per write
  *   <dir>/.last-prune                          mtime = last background prune, any process
  *
  * Index files are named by the UTC day the line was written, so retention can drop
@@ -34,6 +35,8 @@ export function traceFilePath(dir: string, baseId: string): string {
 export const TRACES_DIR = 'traces';
 export const INDEX_DIR = 'index';
 export const ERRORS_DIR = 'errors';
+/** Search summaries: one JSON delta per trace per write, merged by readers (search.ts). */
+export const SUMMARY_DIR = 'summary';
 export const PRUNE_STAMP = '.last-prune';
 
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.log$/;

@@ -9,7 +9,7 @@ import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recordFailure } from '../failures';
 import { mapLimit } from './concurrency';
-import { ERRORS_DIR, INDEX_DIR, TRACES_DIR, dayOfFile, utcDay } from './file-layout';
+import { ERRORS_DIR, INDEX_DIR, SUMMARY_DIR, TRACES_DIR, dayOfFile, utcDay } from './file-layout';
 
 export interface RetentionLimits {
   /** 0 = no age limit. */
@@ -100,7 +100,7 @@ export async function pruneStore(dir: string, limits: RetentionLimits, now: numb
   // for traces that ran long). Nothing kept: keep yesterday and today.
   const oldestKept = i < files.length ? files[i].mtimeMs : now;
   const keepFrom = utcDay(Math.min(oldestKept, now) - DAY_MS);
-  for (const sub of [INDEX_DIR, ERRORS_DIR]) {
+  for (const sub of [INDEX_DIR, ERRORS_DIR, SUMMARY_DIR]) {
     for (const entry of await list(join(dir, sub))) {
       const day = dayOfFile(entry.name);
       if (day !== undefined && day < keepFrom && (await remove(join(dir, sub, entry.name)))) result.deletedIndexFiles++;

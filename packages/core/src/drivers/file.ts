@@ -13,7 +13,8 @@
  */
 import { access, mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DriverWriteError, type Driver, type DriverFactory, type DriverOptions, type ListOptions, type TraceSummary } from '../driver';
+import { DriverWriteError, type Driver, type DriverFactory, type DriverOptions, type ListOptions, type SearchOptions, type SearchPage, type TraceSummary } from '../driver';
+import { deltasOfBatch, mergeDelta, recordFromJson, recordToJson, searchRecords, type TraceDelta, type TraceRecord } from '../search';
 import { recordFailure } from '../failures';
 import { settledWithin } from '../kit/timeout';
 import type { Notification } from '../notification';
@@ -26,6 +27,7 @@ import {
   ERRORS_DIR,
   INDEX_DIR,
   PRUNE_STAMP,
+  SUMMARY_DIR,
   completeLines,
   dayFileName,
   dayOfFile,
@@ -66,6 +68,8 @@ export class FileDriver implements Driver {
   private pending = new Map<string, string[]>();
   private pendingIndex: string[] = [];
   private pendingErrors: string[] = [];
+  /** Search-summary deltas per trace, merged until the next drain writes them. */
+  private pendingSummary = new Map<string, TraceDelta>();
   private draining: Promise<void> | undefined;
   private readonly indexed = new Set<string>();
   private pruning: Promise<PruneResult> | undefined;
@@ -101,6 +105,10 @@ export class FileDriver implements Driver {
       throw new Error('file:// driver: notify after close');
     }
     for (let i = 0; i < lines.length; i++) this.queueLine(baseIds[i], timestamps[i], lines[i] + '\n', errors !== null && errors[i] === 1);
+    for (const [baseId, d] of deltasOfBatch(batch)) {
+      const seen = this.pendingSummary.get(baseId);
+      this.pendingSummary.set(baseId, seen === undefined ? d : mergeDelta(seen, d));
+    }
     this.draining ??= this.drain().catch((err: unknown) => recordFailure('driver.file.write', err));
   }
 
@@ -122,10 +130,12 @@ export class FileDriver implements Driver {
     // Let the rest of the current tick queue more, so it goes out in the same writes.
     await Promise.resolve();
     try {
-      while (this.pending.size > 0 || this.pendingIndex.length > 0 || this.pendingErrors.length > 0) {
+      while (this.pending.size > 0 || this.pendingIndex.length > 0 || this.pendingErrors.length > 0 || this.pendingSummary.size > 0) {
         const traces = [...this.pending];
         const index = this.pendingIndex;
         const errors = this.pendingErrors;
+        const summary = this.pendingSummary;
+        this.pendingSummary = new Map();
         this.pending = new Map();
         this.pendingIndex = [];
         this.pendingErrors = [];
@@ -135,6 +145,11 @@ export class FileDriver implements Driver {
         const day = dayFileName(Date.now());
         if (index.length > 0) await this.appendSafely(join(this.settings.dir, INDEX_DIR, day), index.join(''), 'driver.file.index');
         if (errors.length > 0) await this.appendSafely(join(this.settings.dir, ERRORS_DIR, day), errors.join(''), 'driver.file.index');
+        if (summary.size > 0) {
+          let text = '';
+          for (const d of summary.values()) text += recordToJson(d) + '\n';
+          await this.appendSafely(join(this.settings.dir, SUMMARY_DIR, day), text, 'driver.file.index');
+        }
       }
     } finally {
       this.draining = undefined;
@@ -195,6 +210,37 @@ export class FileDriver implements Driver {
   async listErrorTraces(options: ListOptions = {}): Promise<TraceSummary[]> {
     await this.drained();
     return this.listIndex(ERRORS_DIR, 'latest', options.limit);
+  }
+
+  /**
+   * Trace search: merges every summary day file (one delta per trace per drain, from every
+   * process writing here), filters and pages in memory. Hits whose trace file was pruned
+   * are left out (the page may then come back short; the cursor still goes on).
+   */
+  async searchTraces(options: SearchOptions = {}): Promise<SearchPage> {
+    await this.flush();
+    const dir = join(this.settings.dir, SUMMARY_DIR);
+    let days: string[];
+    try {
+      days = (await readdir(dir)).filter((f) => dayOfFile(f) !== undefined).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      days = [];
+    }
+    const records = new Map<string, TraceRecord>();
+    for (const day of days) {
+      for (const line of completeLines(await readIfExists(join(dir, day))).lines) {
+        const d = recordFromJson(line);
+        if (d === undefined) {
+          this.counters.badLines++;
+          continue;
+        }
+        records.set(d.baseId, mergeDelta(records.get(d.baseId), d));
+      }
+    }
+    const page = searchRecords(records.values(), options);
+    const exists = await Promise.all(page.traces.map((t) => fileExists(traceFilePath(this.settings.dir, t.base_id))));
+    return { traces: page.traces.filter((_, i) => exists[i]), cursor: page.cursor };
   }
 
   /**

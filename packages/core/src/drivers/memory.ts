@@ -6,7 +6,8 @@
  * `memory://` gives a private store; `memory://<name>` shares one store per name within
  * the process, so a test's writer and reader can be created separately.
  */
-import type { Driver, DriverFactory, DriverOptions, ListOptions, TraceSummary } from '../driver';
+import type { Driver, DriverFactory, DriverOptions, ListOptions, SearchOptions, SearchPage, TraceSummary } from '../driver';
+import { deltasOfBatch, mergeDelta, searchRecords, type TraceRecord } from '../search';
 import type { Notification } from '../notification';
 import { pyDumps } from '../pyjson';
 import { linesOfNotifications, type LineBatch } from '../line';
@@ -22,12 +23,14 @@ interface MemoryStore {
   firstSeen: Map<string, string>;
   /** Per base_id, the latest error event's timestamp (Python SETs, so the last one wins). */
   errors: Map<string, string>;
+  /** Per base_id, the search summary (deltas of every batch merged). */
+  summaries: Map<string, TraceRecord>;
 }
 
 const namedStores = new Map<string, MemoryStore>();
 
 function newStore(): MemoryStore {
-  return { events: new Map(), firstSeen: new Map(), errors: new Map() };
+  return { events: new Map(), firstSeen: new Map(), errors: new Map(), summaries: new Map() };
 }
 
 export class MemoryDriver implements Driver {
@@ -62,6 +65,12 @@ export class MemoryDriver implements Driver {
       list.push(lines[i]);
       if (this.filterErrorTrace && batch.errors !== null && batch.errors[i] === 1) errors.set(baseId, timestamps[i]);
     }
+    const summaries = this.store.summaries;
+    for (const [baseId, d] of deltasOfBatch(batch)) summaries.set(baseId, mergeDelta(summaries.get(baseId), d));
+  }
+
+  async searchTraces(options: SearchOptions = {}): Promise<SearchPage> {
+    return searchRecords(this.store.summaries.values(), options);
   }
 
   async getReport(baseId: string): Promise<Report> {
@@ -93,6 +102,7 @@ export class MemoryDriver implements Driver {
     this.store.events.clear();
     this.store.firstSeen.clear();
     this.store.errors.clear();
+    this.store.summaries.clear();
   }
 
   async flush(_timeoutMs?: number): Promise<void> {

@@ -8,10 +8,11 @@
  */
 import type { Redis as RedisClient } from 'ioredis';
 import { buildReport, pyDumps } from '@osprofiler/core';
-import { linesOfNotifications, parseStoredEvent } from '@osprofiler/core/instrument';
-import type { Driver, DriverOptions, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import { linesOfNotifications, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
+import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { DriverFactory, LineBatch } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
+import { RedisSearch } from './search';
 import { connectError } from '../errors';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
@@ -31,6 +32,7 @@ export class RedisDriver implements Driver {
   readonly scheme = 'redis';
   private readonly inflight = new InFlight();
   private closed = false;
+  private readonly index: RedisSearch;
 
   /** Use `createRedisDriver` (it connects and checks the server first). */
   constructor(
@@ -39,7 +41,9 @@ export class RedisDriver implements Driver {
     readonly counters: DriverCounters = newCounters(),
     /** Keeps the socket from holding the process open while nothing is in flight. */
     private readonly keep: IdleUnref = new IdleUnref(),
-  ) {}
+  ) {
+    this.index = new RedisSearch(client, settings.ttlSeconds);
+  }
 
   /** The store's endpoint, for messages: `host:port/db` (never the password). */
   get endpoint(): string {
@@ -74,11 +78,11 @@ export class RedisDriver implements Driver {
       list.push(lines[i]);
       if (isError !== null && isError[i] === 1) errors.push([baseId, timestamps[i]]);
     }
-    return this.write(lists, errors, baseIds.length);
+    return this.write(lists, errors, baseIds.length, batch);
   }
 
-  /** One pipeline: per trace ONE LPUSH (oldest first) and its EXPIRE, then the error index. */
-  private write(lists: Map<string, (string | Buffer)[]>, errors: [string, string][], points: number): Promise<void> {
+  /** One pipeline: per trace ONE LPUSH (oldest first) and its EXPIRE, then the error index, then the search index. */
+  private write(lists: Map<string, (string | Buffer)[]>, errors: [string, string][], points: number, batch: LineBatch): Promise<void> {
     const { ttlSeconds, filterErrorTrace } = this.settings;
     const p = this.client.pipeline();
     for (const [baseId, values] of lists) {
@@ -97,6 +101,7 @@ export class RedisDriver implements Driver {
         else p.set(key, value);
       }
     }
+    this.index.addToPipeline(p, searchIndex.deltasOfBatch(batch));
     return this.inflight.track(this.keep.run(() => this.exec(p, points)));
   }
 
@@ -194,6 +199,11 @@ export class RedisDriver implements Driver {
       }
     }
     return newestFirst([...byId.values()], options.limit);
+  }
+
+  /** Trace search over the `osprofiler_idx:` index, plus traces only Python wrote (marked `indexed: false`). */
+  searchTraces(options: SearchOptions = {}): Promise<SearchPage> {
+    return this.keep.run(() => this.index.search(options));
   }
 
   private async scanAll(match: string): Promise<string[]> {

@@ -8,10 +8,13 @@
  *     stores), project, service, created_at; UNIQUE (trace_id, name) so a point written
  *     twice is stored once; INDEX (base_id, id) for getReport; INDEX (created_at) for prune.
  *   <prefix>osprofiler_errors: base_id (primary key), ts of its latest error, created_at.
+ *   <prefix>osprofiler_traces, <prefix>osprofiler_tags: the search index (./summary.ts).
  */
 import { buildReport } from '@osprofiler/core';
-import { parseStoredEvent } from '@osprofiler/core/instrument';
-import type { Driver, ListOptions, Notification, Report, TraceSummary } from '@osprofiler/core';
+import { parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
+import type { Driver, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
+import type { NormalisedSearch } from '@osprofiler/core/instrument';
+import { summaryOfRow, summaryRows, type SummaryResult, type SummaryRow } from './summary';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
 import { microsToTimestamp } from '../timestamp';
@@ -21,16 +24,20 @@ import { toRows, type PointRow } from './rows';
 export interface TableNames {
   points: string;
   errors: string;
+  traces: string;
+  tags: string;
 }
 
 export function tableNames(prefix: string): TableNames {
-  return { points: `${prefix}osprofiler_points`, errors: `${prefix}osprofiler_errors` };
+  return { points: `${prefix}osprofiler_points`, errors: `${prefix}osprofiler_errors`, traces: `${prefix}osprofiler_traces`, tags: `${prefix}osprofiler_tags` };
 }
 
 /** What prune() deleted. */
 export interface SqlPruneResult {
   points: number;
   errors: number;
+  /** Search summaries (and their tags) of traces pruned. */
+  traces: number;
 }
 
 /** Rows deleted per statement while pruning, so no delete holds locks for long. */
@@ -65,6 +72,12 @@ export abstract class SqlDriver implements Driver {
   /** Deletes up to `chunk` rows of `table` created more than `maxAgeMs` ago (by the server's clock); returns how many. */
   protected abstract deleteOlder(table: string, maxAgeMs: number, chunk: number): Promise<number>;
   protected abstract closeClient(): Promise<void>;
+  /** Merges the batch's summaries into the search index (rows sorted by base_id). */
+  protected abstract upsertSummaries(rows: readonly SummaryRow[]): Promise<void>;
+  /** Up to `limit` summary rows matching, newest first, after the cursor. */
+  protected abstract selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryResult[]>;
+  /** The tags of these traces. */
+  protected abstract selectTags(baseIds: string[]): Promise<{ base_id: string; kind: string; value: string }[]>;
 
   /** Starts background pruning when max_age is set (a first prune runs at once). Factories call it once the tables exist. */
   startRetention(): void {
@@ -80,13 +93,15 @@ export abstract class SqlDriver implements Driver {
     const { points, errors, rejected } = toRows(batch, this.settings.filterErrorTrace);
     this.counters.failed += rejected;
     if (points.length === 0) return Promise.resolve();
-    return this.inflight.track(this.keep.run(() => this.write(points, errors)));
+    const summaries = summaryRows(searchIndex.deltasOfNotifications(batch)).sort((a, b) => (a.baseId < b.baseId ? -1 : 1));
+    return this.inflight.track(this.keep.run(() => this.write(points, errors, summaries)));
   }
 
-  private async write(points: PointRow[], errors: Map<string, string>): Promise<void> {
+  private async write(points: PointRow[], errors: Map<string, string>, summaries: SummaryRow[]): Promise<void> {
     try {
       await this.insertPoints(points);
       if (errors.size > 0) await this.upsertErrors(errors);
+      if (summaries.length > 0) await this.upsertSummaries(summaries);
     } catch (err) {
       this.counters.failed += points.length;
       throw err;
@@ -114,9 +129,30 @@ export abstract class SqlDriver implements Driver {
     return summaries(await this.keep.run(() => this.selectErrorTraces(limitOf(options))));
   }
 
-  /** Deletes points (and error entries) stored more than max_age ago. Without max_age it does nothing. */
+  /** Trace search over the summary table, newest first. */
+  async searchTraces(options: SearchOptions = {}): Promise<SearchPage> {
+    const s = searchIndex.normaliseSearch(options);
+    return this.keep.run(async () => {
+      const rows = await this.selectSummaries(s, s.limit + 1);
+      const page = rows.slice(0, s.limit);
+      const tags = new Map<string, { s: string[]; p: string[]; h: string[] }>();
+      if (page.length > 0) {
+        for (const t of await this.selectTags(page.map((r) => r.base_id))) {
+          let e = tags.get(t.base_id);
+          if (e === undefined) tags.set(t.base_id, (e = { s: [], p: [], h: [] }));
+          if (t.kind === 's' || t.kind === 'p' || t.kind === 'h') e[t.kind].push(t.value);
+        }
+      }
+      const traces: TraceSummary[] = page.map((r) => summaryOfRow(r, tags));
+      const last = page[page.length - 1];
+      const cursor = rows.length > s.limit && last !== undefined ? searchIndex.encodeCursor({ startUs: Number(last.first_us), baseId: last.base_id }) : null;
+      return { traces, cursor };
+    });
+  }
+
+  /** Deletes points (and error entries, summaries) stored more than max_age ago. Without max_age it does nothing. */
   prune(maxAgeMs = this.settings.maxAgeMs): Promise<SqlPruneResult> {
-    if (maxAgeMs <= 0) return Promise.resolve({ points: 0, errors: 0 });
+    if (maxAgeMs <= 0) return Promise.resolve({ points: 0, errors: 0, traces: 0 });
     this.pruning ??= this.keep.run(async () => {
       try {
         const deleteAll = async (table: string): Promise<number> => {
@@ -128,7 +164,11 @@ export abstract class SqlDriver implements Driver {
           } while (n === PRUNE_CHUNK && !this.closed);
           return total;
         };
-        return { points: await deleteAll(this.tables.points), errors: await deleteAll(this.tables.errors) };
+        const points = await deleteAll(this.tables.points);
+        const errors = await deleteAll(this.tables.errors);
+        const traces = await deleteAll(this.tables.traces);
+        await deleteAll(this.tables.tags);
+        return { points, errors, traces };
       } finally {
         this.pruning = undefined;
       }

@@ -5,13 +5,14 @@
  */
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { DriverOptions } from '@osprofiler/core';
-import type { DriverFactory } from '@osprofiler/core/instrument';
+import type { DriverFactory, NormalisedSearch } from '@osprofiler/core/instrument';
 import { connectError, endpointOf } from '../errors';
 import { requirePeer } from '../optional';
 import type { Unrefable } from '../idle-unref';
 import { SqlDriver, type TableNames } from './base';
 import { sqlSettings, type SqlSettings } from './options';
 import type { PointRow } from './rows';
+import { likeContains, type SummaryResult, type SummaryRow } from './summary';
 
 type Mysql = typeof import('mysql2/promise');
 
@@ -38,6 +39,35 @@ export function mysqlSchema(t: TableNames): string[] {
       base_id VARCHAR(255) NOT NULL PRIMARY KEY,
       ts BIGINT NOT NULL,
       created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    `CREATE TABLE IF NOT EXISTS ${t.traces} (
+      base_id VARCHAR(255) NOT NULL PRIMARY KEY,
+      first_ts VARCHAR(32) NOT NULL,
+      last_ts VARCHAR(32) NOT NULL,
+      first_us BIGINT NOT NULL,
+      last_us BIGINT NOT NULL,
+      duration_us BIGINT NOT NULL,
+      points INT NOT NULL,
+      error TINYINT(1) NOT NULL,
+      root_key VARCHAR(40) NOT NULL,
+      root_name VARCHAR(255) NULL,
+      root_service VARCHAR(255) NULL,
+      root_detail TEXT NULL,
+      route TEXT NULL,
+      search_text TEXT NOT NULL,
+      created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+      KEY ${t.traces}_first (first_us, base_id),
+      KEY ${t.traces}_errors (error, first_us, base_id),
+      KEY ${t.traces}_created (created_at)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
+    `CREATE TABLE IF NOT EXISTS ${t.tags} (
+      kind CHAR(1) NOT NULL,
+      value VARCHAR(255) NOT NULL,
+      base_id VARCHAR(255) NOT NULL,
+      created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+      PRIMARY KEY (kind, value, base_id),
+      KEY ${t.tags}_base (base_id),
+      KEY ${t.tags}_created (created_at)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`,
   ];
 }
@@ -80,6 +110,77 @@ export class MysqlDriver extends SqlDriver {
       `INSERT INTO ${this.tables.errors} (base_id, ts) VALUES ? ON DUPLICATE KEY UPDATE ts = VALUES(ts), created_at = CURRENT_TIMESTAMP(6)`,
       [values],
     );
+  }
+
+  protected async upsertSummaries(rows: readonly SummaryRow[]): Promise<void> {
+    const values = rows.map((r) => [
+      r.baseId, r.firstTs, r.lastTs, r.firstUs, r.lastUs, String(BigInt(r.lastUs) - BigInt(r.firstUs)), r.points, r.error ? 1 : 0,
+      r.rootKey, r.rootName, r.rootService, r.rootDetail, r.route, r.text,
+    ]);
+    const better = 'VALUES(root_key) < root_key';
+    // ON DUPLICATE KEY UPDATE assigns left to right and later ones see earlier results:
+    // the root fields before root_key, duration after first_us/last_us.
+    await this.pool.query(
+      `INSERT INTO ${this.tables.traces} (base_id, first_ts, last_ts, first_us, last_us, duration_us, points, error, root_key, root_name, root_service, root_detail, route, search_text)
+       VALUES ? ON DUPLICATE KEY UPDATE
+         root_name = IF(${better}, VALUES(root_name), root_name),
+         root_service = IF(${better}, VALUES(root_service), root_service),
+         root_detail = IF(${better}, VALUES(root_detail), root_detail),
+         root_key = LEAST(root_key, VALUES(root_key)),
+         first_ts = LEAST(first_ts, VALUES(first_ts)),
+         last_ts = GREATEST(last_ts, VALUES(last_ts)),
+         first_us = LEAST(first_us, VALUES(first_us)),
+         last_us = GREATEST(last_us, VALUES(last_us)),
+         duration_us = last_us - first_us,
+         points = points + VALUES(points),
+         error = GREATEST(error, VALUES(error)),
+         route = COALESCE(route, VALUES(route)),
+         search_text = IF(CHAR_LENGTH(search_text) >= 4096 OR VALUES(search_text) = '' OR LOCATE(VALUES(search_text), search_text) > 0,
+           search_text, LEFT(CONCAT(search_text, '\n', VALUES(search_text)), 4096))`,
+      [values],
+    );
+    const tags = rows.flatMap((r) => r.tags.map(([kind, value]) => [kind, value, r.baseId]));
+    if (tags.length > 0) await this.pool.query(`INSERT IGNORE INTO ${this.tables.tags} (kind, value, base_id) VALUES ?`, [tags]);
+  }
+
+  protected async selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryResult[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const tag = (kind: string, value: string | undefined): void => {
+      if (value === undefined) return;
+      where.push(`EXISTS (SELECT 1 FROM ${this.tables.tags} g WHERE g.kind = ? AND g.value = ? AND g.base_id = t.base_id)`);
+      params.push(kind, value);
+    };
+    tag('s', s.service);
+    tag('p', s.project);
+    tag('h', s.host);
+    const cond = (sql: string, ...v: unknown[]): void => {
+      where.push(sql);
+      params.push(...v);
+    };
+    if (s.errorsOnly) cond('t.error = 1');
+    if (s.root !== undefined) cond('t.root_name = ?', s.root);
+    if (s.sinceMs !== undefined) cond('t.first_us >= ?', Math.round(s.sinceMs * 1000));
+    if (s.untilMs !== undefined) cond('t.first_us <= ?', Math.round(s.untilMs * 1000));
+    if (s.minDurationMs !== undefined) cond('t.duration_us >= ?', Math.round(s.minDurationMs * 1000));
+    if (s.maxDurationMs !== undefined) cond('t.duration_us <= ?', Math.round(s.maxDurationMs * 1000));
+    if (s.text !== undefined) cond("(t.search_text LIKE ? ESCAPE '!' OR LOWER(t.root_name) LIKE ? ESCAPE '!')", likeContains(s.text), likeContains(s.text));
+    if (s.after !== undefined) cond('(t.first_us < ? OR (t.first_us = ? AND t.base_id < ?))', s.after.startUs, s.after.startUs, s.after.baseId);
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT base_id, first_ts, last_ts, first_us, last_us, points, error, root_name, root_service, root_detail, route
+       FROM ${this.tables.traces} t ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
+       ORDER BY t.first_us DESC, t.base_id DESC LIMIT ${Math.floor(limit)}`,
+      params,
+    );
+    return rows as unknown as SummaryResult[];
+  }
+
+  protected async selectTags(baseIds: string[]): Promise<{ base_id: string; kind: string; value: string }[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT base_id, kind, value FROM ${this.tables.tags} WHERE base_id IN (?) ORDER BY base_id, kind, value`,
+      [baseIds],
+    );
+    return rows as unknown as { base_id: string; kind: string; value: string }[];
   }
 
   protected async selectEvents(baseId: string): Promise<string[]> {

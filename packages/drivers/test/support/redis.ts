@@ -43,8 +43,13 @@ export class RedisFixture {
 
   async cleanup(): Promise<void> {
     const keys = [...this.extraKeys];
-    for (const id of this.baseIds) keys.push(`osprofiler_opt:${id}`, `osprofiler_error:${id}`);
+    for (const id of this.baseIds) keys.push(`osprofiler_opt:${id}`, `osprofiler_error:${id}`, `osprofiler_idx:t:${id}`);
     if (keys.length > 0) await this.client.del(...keys);
+    // The search index's sorted sets (shared keys): remove exactly our members.
+    if (this.baseIds.size > 0) {
+      const ids = [...this.baseIds];
+      for (const z of ['osprofiler_idx:start', ...(await this.client.smembers('osprofiler_idx:keys'))]) await this.client.zrem(z, ...ids);
+    }
     this.baseIds.clear();
     this.extraKeys.clear();
   }

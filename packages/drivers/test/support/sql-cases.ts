@@ -1,4 +1,5 @@
 /** The behaviour every SQL driver must have, run against each real server. */
+import { searchContract } from '../../../../tools/testing/search-contract';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { configure, createDriver, flush, formatReportJson, MemoryDriver, pyDumps, shutdown } from '@osprofiler/core';
@@ -50,7 +51,7 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
   describe(`${label}: schema and writes`, () => {
     it('creates its tables on first use, and a second driver (or process) reuses them', async () => {
       expect(driver).toBeInstanceOf(SqlDriver);
-      expect(await sql.tables(prefix)).toEqual([`${prefix}osprofiler_errors`, `${prefix}osprofiler_points`]);
+      expect(await sql.tables(prefix)).toEqual([`${prefix}osprofiler_errors`, `${prefix}osprofiler_points`, `${prefix}osprofiler_tags`, `${prefix}osprofiler_traces`]);
       const [a, b] = await Promise.all([createDriver(cs()), createDriver(cs())]);
       await Promise.all([a.close(), b.close()]);
     });
@@ -140,6 +141,10 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
     });
   });
 
+  describe(`${label}: search`, () => {
+    searchContract({ driver: () => driver, write: async (batches) => { for (const b of batches) await driver.notify(b); } });
+  });
+
   describe(`${label}: retention`, () => {
     it('?max_age= prunes points and error entries stored longer ago than that', async () => {
       const aging = (await createDriver(cs('&max_age=7d&prune_interval=1h'), { filterErrorTrace: true })) as SqlDriver;
@@ -153,7 +158,14 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
         const ago = sql.dialect === 'mysql' ? 'NOW(6) - INTERVAL 8 DAY' : "now() - interval '8 days'";
         await sql.query(`UPDATE ${prefix}osprofiler_points SET created_at = ${ago} WHERE base_id = ${p}`, [old]);
         await sql.query(`UPDATE ${prefix}osprofiler_errors SET created_at = ${ago} WHERE base_id = ${p}`, [old]);
+        await sql.query(`UPDATE ${prefix}osprofiler_traces SET created_at = ${ago} WHERE base_id = ${p}`, [old]);
+        await sql.query(`UPDATE ${prefix}osprofiler_tags SET created_at = ${ago} WHERE base_id = ${p}`, [old]);
         const pruned = await aging.prune();
+        expect(pruned.traces).toBeGreaterThanOrEqual(1);
+        const left = await sql.query(`SELECT base_id FROM ${prefix}osprofiler_tags WHERE base_id = ${p}`, [old]);
+        expect(left).toEqual([]);
+        expect((await aging.searchTraces({ limit: 1000 })).traces.map((t) => t.base_id)).toContain(young);
+        expect((await aging.searchTraces({ limit: 1000 })).traces.map((t) => t.base_id)).not.toContain(old);
         expect(pruned.points).toBeGreaterThanOrEqual(2);
         expect(pruned.errors).toBeGreaterThanOrEqual(1);
         expect((await aging.getReport(old)).children).toEqual([]);

@@ -1,0 +1,420 @@
+/**
+ * Trace search, shared by every readable driver: what a batch contributes to each
+ * trace's summary (a "delta"), how deltas merge into a stored record, how a record
+ * matches a search and becomes a `TraceSummary`, and the opaque cursor.
+ *
+ * The notifier fills `LineBatch.index` while it formats (it has each point's name,
+ * phase, parent and info at hand), so building deltas never parses a line. Batches
+ * without an index (the agent receiving lines from an older client, Python's writes)
+ * go through `indexOfLines`, which parses them: off any application's request path.
+ */
+import type { LineBatch, LineIndex } from './line';
+import { parseTimestamp } from './report';
+import type { SearchOptions, SearchPage, TraceSummary } from './driver';
+import { parseStoredEvent } from './drivers/stored-event';
+import type { Notification } from './notification';
+
+/** Characters of searchable text kept per trace (routes, SQL, commands, errors). */
+export const MAX_TEXT = 4096;
+/** Characters kept of one point's detail. */
+const MAX_DETAIL = 300;
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 1000;
+
+/** What one batch says about one trace. Timestamps are Python's fixed-width text, so they compare as strings. */
+export interface TraceDelta {
+  baseId: string;
+  first: string;
+  last: string;
+  /** Start events seen (one per point). */
+  points: number;
+  error: boolean;
+  services: string[];
+  projects: string[];
+  hosts: string[];
+  /** The best root candidate of this batch: a start event, preferring parent === base_id, then the earliest. */
+  root: RootCandidate | null;
+  /** `METHOD route` from a top-level request's stop (routing knows the template only then). */
+  route: string | null;
+  text: string;
+}
+
+export interface RootCandidate {
+  ts: string;
+  top: boolean;
+  name: string;
+  service: string | null;
+  detail: string | null;
+}
+
+/** A trace's summary as a store keeps it: deltas merged. */
+export type TraceRecord = TraceDelta;
+
+/** The short text a point's info contributes to search and to a root's label (null when none, or when reading the info throws). */
+export function pointDetail(info: object | undefined): string | null {
+  try {
+    return detailOf(info);
+  } catch {
+    return null; // a hostile getter: the point is still stored, just not searchable by text
+  }
+}
+
+function detailOf(info: object | undefined): string | null {
+  if (info === undefined || info === null) return null;
+  const i = info as Record<string, unknown>;
+  let out: string | null = null;
+  const req = i.request as Record<string, unknown> | undefined;
+  if (req !== undefined && req !== null && typeof req === 'object') {
+    const where = req.route ?? req.path ?? req.url;
+    if (typeof where === 'string') out = typeof req.method === 'string' ? `${req.method} ${where}` : where;
+  }
+  if (out === null) {
+    const db = i.db as Record<string, unknown> | undefined;
+    if (db !== undefined && db !== null && typeof db === 'object' && typeof db.statement === 'string') out = db.statement;
+  }
+  if (out === null) {
+    const ex = i.exec as Record<string, unknown> | undefined;
+    if (ex !== undefined && ex !== null && typeof ex === 'object' && typeof ex.command === 'string') out = ex.command;
+  }
+  if (out === null) {
+    const fn = i.function as Record<string, unknown> | undefined;
+    if (fn !== undefined && fn !== null && typeof fn === 'object' && typeof fn.name === 'string') out = fn.name;
+  }
+  if (i.etype !== undefined && i.etype !== null) {
+    const e = `${String(i.etype)}: ${typeof i.message === 'string' ? i.message : ''}`;
+    out = out === null ? e : `${out} ${e}`;
+  }
+  return out === null ? null : out.length > MAX_DETAIL ? out.slice(0, MAX_DETAIL) : out;
+}
+
+/** Whether a stop's info carries a route (a top-level request's label is then `METHOD route`). */
+function routeOf(info: Record<string, unknown> | undefined, method: string | undefined): string | null {
+  const req = info?.request as Record<string, unknown> | undefined;
+  if (req === undefined || req === null || typeof req !== 'object' || typeof req.route !== 'string') return null;
+  const m = typeof req.method === 'string' ? req.method : method;
+  return m === undefined ? req.route : `${m} ${req.route}`;
+}
+
+/** The index of lines that came without one: parses each line (not for the request path). */
+export function indexOfLines(batch: LineBatch): LineIndex {
+  const n = batch.lines.length;
+  const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+  for (let i = 0; i < n; i++) {
+    const ev = parseStoredEvent(batch.lines[i]) ?? {};
+    const full = typeof ev.name === 'string' ? ev.name : '';
+    const stop = full.endsWith('-stop');
+    index.names.push(full.replace(/-(start|stop)$/, ''));
+    index.phases[i] = stop ? 1 : 0;
+    index.parentIds.push(typeof ev.parent_id === 'string' ? ev.parent_id : '');
+    index.projects.push(typeof ev.project === 'string' ? ev.project : null);
+    index.services.push(typeof ev.service === 'string' ? ev.service : null);
+    const info = ev.info !== null && typeof ev.info === 'object' ? (ev.info as Record<string, unknown>) : undefined;
+    index.hosts.push(typeof info?.host === 'string' ? info.host : '');
+    index.details.push(pointDetail(info));
+    index.routes.push(stop ? routeOf(info, undefined) : null);
+  }
+  return index;
+}
+
+/** Stop-time route label, for the notifier (it has the info object at hand). */
+export function stopRoute(info: object | undefined): string | null {
+  try {
+    return routeOf(info as Record<string, unknown> | undefined, undefined);
+  } catch {
+    return null;
+  }
+}
+
+function addUnique(list: string[], v: string | null): void {
+  if (v !== null && v !== '' && !list.includes(v)) list.push(v);
+}
+
+function appendText(text: string, more: string | null): string {
+  if (more === null || more === '' || text.length >= MAX_TEXT) return text;
+  if (text.includes(more)) return text;
+  const t = text === '' ? more : text + '\n' + more;
+  return t.length > MAX_TEXT ? t.slice(0, MAX_TEXT) : t;
+}
+
+function betterRoot(a: RootCandidate | null, b: RootCandidate | null): RootCandidate | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  if (a.top !== b.top) return a.top ? a : b;
+  return b.ts < a.ts ? b : a;
+}
+
+/** Per trace, what this batch adds to its summary. */
+export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
+  const index = batch.index ?? indexOfLines(batch);
+  const out = new Map<string, TraceDelta>();
+  const { baseIds, timestamps, errors } = batch;
+  let d: TraceDelta | undefined;
+  for (let i = 0; i < baseIds.length; i++) {
+    const baseId = baseIds[i];
+    const ts = timestamps[i];
+    if (d === undefined || d.baseId !== baseId) {
+      d = out.get(baseId);
+      if (d === undefined) {
+        d = { baseId, first: ts, last: ts, points: 0, error: false, services: [], projects: [], hosts: [], root: null, route: null, text: '' };
+        out.set(baseId, d);
+      }
+    }
+    if (ts < d.first) d.first = ts;
+    if (ts > d.last) d.last = ts;
+    if (errors !== null && errors[i] === 1) d.error = true;
+    addUnique(d.services, index.services[i]);
+    addUnique(d.projects, index.projects[i]);
+    addUnique(d.hosts, index.hosts[i]);
+    const detail = index.details[i];
+    d.text = appendText(d.text, detail);
+    const top = index.parentIds[i] === baseId;
+    if (index.phases[i] === 0) {
+      d.points++;
+      d.root = betterRoot(d.root, { ts, top, name: index.names[i], service: index.services[i], detail });
+    } else if (top && d.route === null && index.routes[i] !== null) {
+      d.route = index.routes[i];
+      d.text = appendText(d.text, d.route);
+    }
+  }
+  return out;
+}
+
+/** Merges a delta into a record (a fresh copy when `rec` is undefined). */
+export function mergeDelta(rec: TraceRecord | undefined, d: TraceDelta): TraceRecord {
+  if (rec === undefined) return { ...d, services: [...d.services], projects: [...d.projects], hosts: [...d.hosts] };
+  if (d.first < rec.first) rec.first = d.first;
+  if (d.last > rec.last) rec.last = d.last;
+  rec.points += d.points;
+  rec.error ||= d.error;
+  for (const s of d.services) addUnique(rec.services, s);
+  for (const s of d.projects) addUnique(rec.projects, s);
+  for (const s of d.hosts) addUnique(rec.hosts, s);
+  rec.root = betterRoot(rec.root, d.root);
+  rec.route ??= d.route;
+  for (const line of d.text.split('\n')) rec.text = appendText(rec.text, line);
+  return rec;
+}
+
+/** Epoch microseconds of an OSProfiler timestamp (NaN when it does not parse). */
+export function timestampMicros(ts: string): number {
+  const us = parseTimestamp(ts);
+  return us === undefined ? NaN : Number(us);
+}
+
+/** Epoch ms of a trace's start, as search's `since`/`until` compare it. */
+export function recordStartMs(rec: { first: string }): number {
+  return timestampMicros(rec.first) / 1000;
+}
+
+export function recordDurationMs(rec: { first: string; last: string }): number {
+  return (timestampMicros(rec.last) - timestampMicros(rec.first)) / 1000;
+}
+
+/** The root's label: `METHOD route` (the method from the start, the route from the stop), else the start's detail. */
+export function rootLabel(route: string | null, detail: string | null): string | null {
+  if (route === null) return detail;
+  if (/^[A-Z]+ /.test(route)) return route;
+  const m = detail === null ? null : /^([A-Z]+) /.exec(detail);
+  return m === null ? route : `${m[1]} ${route}`;
+}
+
+/** The summary a search returns for a record. */
+export function summaryOfRecord(rec: TraceRecord, indexed = true): TraceSummary {
+  return {
+    base_id: rec.baseId,
+    timestamp: rec.first,
+    started: rec.first,
+    duration_ms: Math.round(recordDurationMs(rec) * 1000) / 1000,
+    root_name: rec.root?.name ?? null,
+    root_service: rec.root?.service ?? null,
+    root_detail: rootLabel(rec.route, rec.root?.detail ?? null),
+    services: rec.services,
+    projects: rec.projects,
+    hosts: rec.hosts,
+    points: rec.points,
+    error: rec.error,
+    indexed,
+  };
+}
+
+/** Search options checked and normalised (limit clamped, strings trimmed, text lower-cased). */
+export interface NormalisedSearch {
+  limit: number;
+  project?: string;
+  service?: string;
+  root?: string;
+  host?: string;
+  sinceMs?: number;
+  untilMs?: number;
+  minDurationMs?: number;
+  maxDurationMs?: number;
+  errorsOnly: boolean;
+  /** Lower-cased. */
+  text?: string;
+  after?: Cursor;
+}
+
+/** Position after the last hit of a page: newest first, ties by base_id descending. */
+export interface Cursor {
+  startUs: number;
+  baseId: string;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.startUs, c.baseId]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(s: string): Cursor {
+  try {
+    const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && Number.isFinite(v[0]) && typeof v[1] === 'string') return { startUs: v[0], baseId: v[1] };
+  } catch {
+    // falls through
+  }
+  throw new TypeError('search cursor is not one this store returned');
+}
+
+function num(name: string, v: unknown): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n)) throw new TypeError(`search option ${name} must be a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+export function normaliseSearch(o: SearchOptions = {}): NormalisedSearch {
+  const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(num('limit', o.limit) ?? DEFAULT_PAGE)));
+  const text = str(o.text)?.toLowerCase();
+  return {
+    limit,
+    project: str(o.project),
+    service: str(o.service),
+    root: str(o.root),
+    host: str(o.host),
+    sinceMs: num('since', o.since instanceof Date ? o.since.getTime() : o.since),
+    untilMs: num('until', o.until instanceof Date ? o.until.getTime() : o.until),
+    minDurationMs: num('minDurationMs', o.minDurationMs),
+    maxDurationMs: num('maxDurationMs', o.maxDurationMs),
+    errorsOnly: o.errorsOnly === true,
+    text,
+    after: o.cursor === undefined || o.cursor === null || o.cursor === '' ? undefined : decodeCursor(o.cursor),
+  };
+}
+
+/** Whether a record passes every filter (not the cursor). */
+export function recordMatches(rec: TraceRecord, s: NormalisedSearch): boolean {
+  if (s.errorsOnly && !rec.error) return false;
+  if (s.service !== undefined && !rec.services.includes(s.service)) return false;
+  if (s.project !== undefined && !rec.projects.includes(s.project)) return false;
+  if (s.host !== undefined && !rec.hosts.includes(s.host)) return false;
+  if (s.root !== undefined && rec.root?.name !== s.root) return false;
+  if (s.sinceMs !== undefined || s.untilMs !== undefined) {
+    const t = recordStartMs(rec);
+    if (s.sinceMs !== undefined && !(t >= s.sinceMs)) return false;
+    if (s.untilMs !== undefined && !(t <= s.untilMs)) return false;
+  }
+  if (s.minDurationMs !== undefined || s.maxDurationMs !== undefined) {
+    const d = recordDurationMs(rec);
+    if (s.minDurationMs !== undefined && !(d >= s.minDurationMs)) return false;
+    if (s.maxDurationMs !== undefined && !(d <= s.maxDurationMs)) return false;
+  }
+  if (s.text !== undefined) {
+    const hay = `${rec.text}\n${rec.root?.name ?? ''}`.toLowerCase();
+    if (!hay.includes(s.text)) return false;
+  }
+  return true;
+}
+
+/** Orders newest first, ties by base_id descending (the cursor's order). */
+export function compareNewestFirst(a: Cursor, b: Cursor): number {
+  if (a.startUs !== b.startUs) return b.startUs - a.startUs;
+  return a.baseId < b.baseId ? 1 : a.baseId > b.baseId ? -1 : 0;
+}
+
+/** A page out of records held in memory (memory://, file://): filter, order, cut after the cursor. */
+export function searchRecords(records: Iterable<TraceRecord>, options: SearchOptions = {}): SearchPage {
+  const s = normaliseSearch(options);
+  const hits: { key: Cursor; rec: TraceRecord }[] = [];
+  for (const rec of records) {
+    const key = { startUs: timestampMicros(rec.first), baseId: rec.baseId };
+    if (s.after !== undefined && compareNewestFirst(key, s.after) <= 0) continue;
+    if (recordMatches(rec, s)) hits.push({ key, rec });
+  }
+  hits.sort((a, b) => compareNewestFirst(a.key, b.key));
+  const page = hits.slice(0, s.limit);
+  const last = page[page.length - 1];
+  return {
+    traces: page.map((h) => summaryOfRecord(h.rec)),
+    cursor: hits.length > s.limit && last !== undefined ? encodeCursor(last.key) : null,
+  };
+}
+
+/** A record serialised for stores that keep text (file://, redis hash field). */
+export function recordToJson(rec: TraceRecord): string {
+  return JSON.stringify(rec);
+}
+
+export function recordFromJson(text: string): TraceRecord | undefined {
+  try {
+    const v = JSON.parse(text) as TraceRecord;
+    if (typeof v.baseId === 'string' && typeof v.first === 'string' && typeof v.last === 'string' && Array.isArray(v.services)) return v;
+  } catch {
+    // damaged: skipped
+  }
+  return undefined;
+}
+
+/** A summary record built from whole stored events (a trace no index covers, e.g. written by Python). */
+export function recordOfEvents(baseId: string, lines: readonly string[]): TraceRecord | undefined {
+  const batch: LineBatch = {
+    baseIds: lines.map(() => baseId),
+    timestamps: lines.map((l) => {
+      const ev = parseStoredEvent(l);
+      return typeof ev?.timestamp === 'string' ? ev.timestamp : '';
+    }),
+    lines,
+    errors: new Uint8Array(lines.map((l) => {
+      const ev = parseStoredEvent(l);
+      const info = ev?.info as Record<string, unknown> | undefined;
+      return info?.etype !== undefined && info?.etype !== null ? 1 : 0;
+    })),
+  };
+  const keep = batch.timestamps.map((t) => t !== '');
+  const filtered: LineBatch = {
+    baseIds: batch.baseIds.filter((_, i) => keep[i]),
+    timestamps: batch.timestamps.filter((_, i) => keep[i]),
+    lines: lines.filter((_, i) => keep[i]),
+    errors: (batch.errors as Uint8Array).filter((_, i) => keep[i]),
+  };
+  if (filtered.lines.length === 0) return undefined;
+  return deltasOfBatch(filtered).get(baseId);
+}
+
+/** Per trace, what a batch of notification objects adds (drivers whose write path takes objects). */
+export function deltasOfNotifications(batch: readonly Notification[]): Map<string, TraceDelta> {
+  const n = batch.length;
+  const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+  const baseIds: string[] = [];
+  const timestamps: string[] = [];
+  const errors = new Uint8Array(n);
+  for (const ev of batch) {
+    const i = baseIds.length;
+    const full = String(ev.name);
+    const stop = full.endsWith('-stop');
+    index.phases[i] = stop ? 1 : 0;
+    index.names.push(full.replace(/-(start|stop)$/, ''));
+    index.parentIds.push(String(ev.parent_id));
+    index.projects.push(ev.project ?? null);
+    index.services.push(ev.service ?? null);
+    index.hosts.push(typeof ev.info?.host === 'string' ? ev.info.host : '');
+    index.details.push(pointDetail(ev.info));
+    index.routes.push(stop ? stopRoute(ev.info) : null);
+    if (ev.info?.etype != null) errors[i] = 1;
+    baseIds.push(String(ev.base_id));
+    timestamps.push(String(ev.timestamp));
+  }
+  return deltasOfBatch({ baseIds, timestamps, lines: [], errors, index });
+}

@@ -1,0 +1,219 @@
+/** Keeping and searching the redis:// search index (layout and scripts in ./index-scripts.ts). */
+import type { Redis as RedisClient, ChainableCommander } from 'ioredis';
+import { searchIndex } from '@osprofiler/core/instrument';
+import { contained } from '../contained';
+import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
+import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
+import { IDX, INDEX_SCRIPT, SEARCH_SCRIPT } from './index-scripts';
+import { NAMESPACE_OPT } from './keys';
+
+/** Candidates a search examines at most per call (a page may come back short, with a cursor). */
+export const SEARCH_BOUND = 5_000;
+/** Stored trace lists the fallback scan examines at most. */
+export const UNINDEXED_SCAN_BOUND = 200_000;
+/** Unindexed traces read (LRANGE + parse) at most per search. */
+const UNINDEXED_READ = 200;
+/** The fallback scan's answer is reused this long, then refreshed in the background (the UI searches often). */
+const UNINDEXED_CACHE_MS = 10_000;
+const SCAN_COUNT = 5000;
+/** ZSET trimming runs at most this often per driver. */
+const TRIM_EVERY_MS = 60_000;
+
+interface LuaDelta {
+  id: string;
+  f: string;
+  l: string;
+  fu: string;
+  lu: string;
+  p: number;
+  e: 0 | 1;
+  s: string[];
+  pr: string[];
+  h: string[];
+  ro: { ts: string; top: boolean; name: string; service: string | null; detail: string | null } | false;
+  rt: string | false;
+  x: string;
+}
+
+type Commands = {
+  ospIndex(ttl: number, cutoff: string, deltas: string): Promise<number>;
+  ospSearch(query: string): Promise<string[]>;
+};
+
+const arr = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
+
+export function recordOfLua(j: string): TraceRecord | undefined {
+  let v: LuaDelta;
+  try {
+    v = JSON.parse(j) as LuaDelta;
+  } catch (err) {
+    contained('redis.search.record', err); // a damaged index entry: skipped, counted
+    return undefined;
+  }
+  if (typeof v.id !== 'string' || typeof v.f !== 'string') return undefined;
+  return {
+    baseId: v.id,
+    first: v.f,
+    last: v.l,
+    points: Number(v.p) || 0,
+    error: v.e === 1,
+    services: arr(v.s),
+    projects: arr(v.pr),
+    hosts: arr(v.h),
+    root: v.ro === false || v.ro === null || typeof v.ro !== 'object' ? null : { ...v.ro, service: v.ro.service ?? null, detail: v.ro.detail ?? null },
+    route: typeof v.rt === 'string' ? v.rt : null,
+    text: typeof v.x === 'string' ? v.x : '',
+  };
+}
+
+export class RedisSearch {
+  private lastTrim = 0;
+  private unindexed: { at: number; ids: string[] } | undefined;
+  private refreshing: Promise<string[]> | undefined;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly ttlSeconds: number,
+  ) {
+    const c = client as RedisClient & Partial<Commands>;
+    if (c.ospIndex === undefined) {
+      client.defineCommand('ospIndex', { numberOfKeys: 0, lua: INDEX_SCRIPT });
+      client.defineCommand('ospSearch', { numberOfKeys: 0, lua: SEARCH_SCRIPT });
+    }
+  }
+
+  /** Queues the index update for a batch on the driver's write pipeline. */
+  addToPipeline(p: ChainableCommander, deltas: Map<string, TraceDelta>): void {
+    const out: LuaDelta[] = [];
+    for (const d of deltas.values()) {
+      const fu = searchIndex.timestampMicros(d.first);
+      const lu = searchIndex.timestampMicros(d.last);
+      if (!Number.isFinite(fu) || !Number.isFinite(lu)) continue; // not a timestamp Python could read: not indexed
+      out.push({
+        id: d.baseId,
+        f: d.first,
+        l: d.last,
+        fu: String(fu),
+        lu: String(lu),
+        p: d.points,
+        e: d.error ? 1 : 0,
+        s: d.services,
+        pr: d.projects,
+        h: d.hosts,
+        ro: d.root === null ? false : d.root,
+        rt: d.route ?? false,
+        x: d.text,
+      });
+    }
+    if (out.length === 0) return;
+    let cutoff = '';
+    const now = Date.now();
+    if (this.ttlSeconds > 0 && now - this.lastTrim >= TRIM_EVERY_MS) {
+      this.lastTrim = now;
+      cutoff = String((now - this.ttlSeconds * 1000) * 1000);
+    }
+    (p as unknown as Commands).ospIndex(this.ttlSeconds, cutoff, JSON.stringify(out));
+  }
+
+  async search(options: SearchOptions): Promise<SearchPage> {
+    const s = searchIndex.normaliseSearch(options);
+    const sets: string[] = [];
+    if (s.errorsOnly) sets.push(IDX + 'error');
+    if (s.service !== undefined) sets.push(IDX + 'service:' + s.service);
+    if (s.project !== undefined) sets.push(IDX + 'project:' + s.project);
+    if (s.host !== undefined) sets.push(IDX + 'host:' + s.host);
+    if (s.root !== undefined) sets.push(IDX + 'root:' + s.root);
+    const us = (ms: number | undefined): string | false => (ms === undefined ? false : String(Math.round(ms * 1000)));
+    const query = {
+      limit: s.limit,
+      bound: SEARCH_BOUND,
+      sets,
+      since: us(s.sinceMs),
+      until: us(s.untilMs),
+      cAfterScore: s.after === undefined ? false : String(s.after.startUs),
+      cAfterId: s.after === undefined ? false : s.after.baseId,
+      minDur: us(s.minDurationMs),
+      maxDur: us(s.maxDurationMs),
+      err: s.errorsOnly,
+      root: s.root ?? false,
+      text: s.text ?? false,
+    };
+    const raw = await (this.client as unknown as Commands).ospSearch(JSON.stringify(query));
+    const n = raw.length - 3;
+    const traces: TraceSummary[] = [];
+    for (let i = 0; i < n; i += 3) {
+      const rec = recordOfLua(raw[i]);
+      if (rec !== undefined) traces.push(searchIndex.summaryOfRecord(rec));
+    }
+    const [status, lastScore, lastId] = raw.slice(n);
+    const cursor = status === 'end' || lastId === '' ? null : searchIndex.encodeCursor({ startUs: Number(lastScore), baseId: lastId });
+    // Traces only Python wrote have no index entry: found by a bounded scan, shown on the first page.
+    if (s.after === undefined) {
+      const extra = await this.unindexedMatches(s);
+      if (extra.length > 0) {
+        traces.push(...extra);
+        traces.sort((a, b) => searchIndex.compareNewestFirst(
+          { startUs: searchIndex.timestampMicros(a.timestamp), baseId: a.base_id },
+          { startUs: searchIndex.timestampMicros(b.timestamp), baseId: b.base_id },
+        ));
+      }
+    }
+    return { traces, cursor };
+  }
+
+  /** Ids of stored lists the index does not cover: the first call waits for the scan, later ones get the last answer while a new scan runs. */
+  private async unindexedIds(): Promise<string[]> {
+    const cached = this.unindexed;
+    if (cached !== undefined && Date.now() - cached.at < UNINDEXED_CACHE_MS) return cached.ids;
+    this.refreshing ??= this.scanUnindexed()
+      .then((ids) => {
+        this.unindexed = { at: Date.now(), ids };
+        return ids;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    if (cached !== undefined) {
+      this.refreshing.catch(() => undefined);
+      return cached.ids;
+    }
+    return this.refreshing;
+  }
+
+  /** SCAN in chunks from here (Redis is never blocked for the whole keyspace), checking membership with ZMSCORE. */
+  private async scanUnindexed(): Promise<string[]> {
+    const out = new Set<string>();
+    let cursor = '0';
+    let seen = 0;
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', NAMESPACE_OPT + '*', 'COUNT', SCAN_COUNT);
+      cursor = next;
+      seen += keys.length;
+      if (keys.length > 0) {
+        const ids = keys.map((k) => k.slice(NAMESPACE_OPT.length));
+        const scores = await this.client.zmscore(IDX + 'start', ...ids);
+        ids.forEach((id, i) => {
+          if (scores[i] === null) out.add(id);
+        });
+      }
+    } while (cursor !== '0' && seen < UNINDEXED_SCAN_BOUND);
+    return [...out];
+  }
+
+  private async unindexedMatches(s: ReturnType<typeof searchIndex.normaliseSearch>): Promise<TraceSummary[]> {
+    const ids = (await this.unindexedIds()).slice(0, UNINDEXED_READ);
+    if (ids.length === 0) return [];
+    const p = this.client.pipeline();
+    for (const id of ids) p.lrange(NAMESPACE_OPT + id, 0, -1);
+    const results = (await p.exec()) ?? [];
+    const out: TraceSummary[] = [];
+    results.forEach(([err, lines], i) => {
+      if (err !== null || !Array.isArray(lines) || lines.length === 0) return;
+      // LRANGE is newest first; the summary builder wants write order.
+      const rec = searchIndex.recordOfEvents(ids[i], [...(lines as string[])].reverse());
+      if (rec === undefined || !searchIndex.recordMatches(rec, s)) return;
+      out.push(searchIndex.summaryOfRecord(rec, false));
+    });
+    return out.sort((a, b) => (a.timestamp < b.timestamp ? 1 : -1)).slice(0, s.limit);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * redis:// trace search: the contract against the test's own redis-server, the index
+ * under `osprofiler_idx:` (Python's `trace list` still works beside it), trimming with
+ * ?ttl=, and traces only Python wrote (found by the fallback scan, marked unindexed).
+ */
+import { Redis } from 'ioredis';
+import { createDriver, linesOfNotifications } from '@osprofiler/core';
+import type { Driver } from '@osprofiler/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../src/register';
+import { RedisServer } from '../../../tools/testing/redis-server';
+import { searchContract, searchFixture } from '../../../tools/testing/search-contract';
+import { peer, pythonCli, requirePythonOsprofiler } from './support/python';
+
+let server: RedisServer;
+let driver: Driver;
+let client: Redis;
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+  driver = await createDriver(server.url(), { project: 'p', service: 's', filterErrorTrace: true });
+  client = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+});
+afterAll(async () => {
+  await driver?.close();
+  await client?.quit();
+  await server?.close();
+});
+
+describe('redis:// search contract', () => {
+  searchContract({
+    driver: () => driver,
+    write: async (batches) => {
+      for (const b of batches) await driver.notifyLines!(linesOfNotifications(b));
+    },
+  });
+});
+
+describe('redis:// index keys', () => {
+  it('live under osprofiler_idx:, never osprofiler:, and Python reads the store as before', async () => {
+    const keys = await client.keys('*');
+    expect(keys.some((k) => k.startsWith('osprofiler_idx:'))).toBe(true);
+    expect(keys.filter((k) => k.startsWith('osprofiler:'))).toEqual([]);
+    requirePythonOsprofiler();
+    const r = pythonCli(['trace', 'list', '--connection-string', server.url()]);
+    expect(r.stderr).not.toMatch(/Traceback/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/base_id/);
+  });
+
+  it('a batch without index data (lines from elsewhere) is indexed by parsing', async () => {
+    const fx = searchFixture();
+    const b = linesOfNotifications(fx.batches[0]);
+    await driver.notifyLines!({ baseIds: b.baseIds, timestamps: b.timestamps, lines: b.lines, errors: b.errors });
+    const page = await driver.searchTraces!({ since: fx.t0, until: fx.t0 + 60_000, service: 'billing', text: 'POST /pay' });
+    expect(page.traces.map((t) => t.base_id)).toEqual([]); // billing's points come in batch 2
+    const api = await driver.searchTraces!({ since: fx.t0, until: fx.t0 + 60_000, errorsOnly: true });
+    expect(api.traces.map((t) => t.base_id)).toEqual([fx.ids.pay]);
+    expect(api.traces[0]).toMatchObject({ root_detail: 'POST /pay', indexed: true, error: true });
+  });
+
+  it('a trace only Python stored appears, marked unindexed', async () => {
+    requirePythonOsprofiler();
+    const baseId = peer(['emit', '--key', 'K', '--connection', server.url(), '--service', 'pysvc', '--error']).trim();
+    expect(baseId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await client.exists(`osprofiler_idx:t:${baseId}`)).toBe(0);
+    // A fresh reader (no cached fallback scan).
+    const reader = await createDriver(server.url(), { project: null, service: null });
+    try {
+      const page = await reader.searchTraces!({ service: 'pysvc', limit: 10 });
+      const hit = page.traces.find((t) => t.base_id === baseId);
+      expect(hit).toMatchObject({ indexed: false, root_name: 'peer_emit', services: ['pysvc'], error: true });
+      expect(hit!.points).toBeGreaterThanOrEqual(5);
+      const none = await reader.searchTraces!({ service: 'nobody', limit: 10 });
+      expect(none.traces.find((t) => t.base_id === baseId)).toBeUndefined();
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
+describe('redis:// index retention (?ttl=)', () => {
+  it('summaries expire with the trace and old sorted-set members are trimmed', async () => {
+    // Written with a long ttl: nothing is old enough to trim yet.
+    const d = await createDriver(`${server.url(3, '?ttl=1h')}`, { project: 'p', service: 's' });
+    const c = new Redis({ host: '127.0.0.1', port: server.port, db: 3, lazyConnect: true });
+    await c.connect();
+    try {
+      const old = searchFixture(Date.now() - 60_000);
+      await d.notifyLines!(linesOfNotifications(old.batches[0]));
+      const ttl = await c.ttl(`osprofiler_idx:t:${old.ids.orders}`);
+      expect(ttl).toBeGreaterThan(3000);
+      expect(ttl).toBeLessThanOrEqual(3600);
+      expect(await c.zscore('osprofiler_idx:service:api', old.ids.orders)).not.toBeNull();
+      // A driver with ?ttl=2s trims on its first write: members that started before now - ttl go.
+      const d2 = await createDriver(`${server.url(3, '?ttl=2s')}`, { project: 'p', service: 's' });
+      const fresh = searchFixture(Date.now());
+      await d2.notifyLines!(linesOfNotifications(fresh.batches[2]));
+      await d2.close();
+      expect(await c.zscore('osprofiler_idx:service:api', old.ids.orders)).toBeNull();
+      expect(await c.zscore('osprofiler_idx:start', old.ids.pay)).toBeNull();
+      expect(await c.zscore('osprofiler_idx:host:h2', old.ids.pay)).toBeNull();
+      expect(await c.zscore('osprofiler_idx:service:api', fresh.ids.health[0])).not.toBeNull();
+      expect(await c.ttl(`osprofiler_idx:t:${fresh.ids.health[0]}`)).toBeLessThanOrEqual(2);
+    } finally {
+      await d.close();
+      await c.quit();
+    }
+  });
+});

@@ -1,0 +1,65 @@
+/** The viewer server's JSON API (served mode only). */
+import type { ReportJson } from './model';
+
+export interface Summary {
+  base_id: string;
+  timestamp: string;
+  started?: string;
+  duration_ms?: number;
+  root_name?: string | null;
+  root_service?: string | null;
+  root_detail?: string | null;
+  services?: string[];
+  points?: number;
+  error?: boolean;
+  indexed?: boolean;
+}
+
+export interface Page {
+  traces: Summary[];
+  cursor: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function get<T>(path: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+  } catch (err) {
+    throw new ApiError(0, `the viewer server did not answer (${String(err)})`);
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    throw new ApiError(res.status, `unexpected answer from the viewer server (HTTP ${res.status})`);
+  }
+  if (!res.ok) throw new ApiError(res.status, String((body as { error?: unknown }).error ?? `HTTP ${res.status}`));
+  return body as T;
+}
+
+export function search(q: URLSearchParams): Promise<Page> {
+  return get<Page>(`/api/search?${q.toString()}`);
+}
+
+export function report(id: string): Promise<ReportJson> {
+  return get<ReportJson>(`/api/trace/${encodeURIComponent(id)}`);
+}
+
+export function info(): Promise<{ store: string; search: boolean }> {
+  return get('/api/info');
+}
+
+/** Epoch ms of a summary's start (Python's UTC timestamp without zone). */
+export function startedMs(s: Summary): number {
+  const t = s.started ?? s.timestamp;
+  return Date.parse(t.slice(0, 23) + 'Z');
+}
