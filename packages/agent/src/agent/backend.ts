@@ -14,13 +14,23 @@ export interface BackendBatch {
   count: number;
 }
 
+/** Where the writer puts batches: a store (Backend) or, with --upstream, NATS (Upstream). */
+export interface Sink {
+  /** A store takes decoded points; resolves with the number of lines that did not parse. */
+  write?(batch: BackendBatch): Promise<number>;
+  /** An upstream takes the batch bodies as they came (and counts undecodable ones as bad). */
+  writeRecords?(records: readonly { count: number; body: Buffer }[]): Promise<number>;
+  open(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
 function failures(d: Driver): number {
   const c = (d as { counters?: { dropped?: unknown; failed?: unknown } }).counters;
   if (c === undefined) return 0;
   return (typeof c.dropped === 'number' ? c.dropped : 0) + (typeof c.failed === 'number' ? c.failed : 0);
 }
 
-export class Backend {
+export class Backend implements Sink {
   private driver: Driver | undefined;
   private opening: Promise<Driver> | undefined;
 

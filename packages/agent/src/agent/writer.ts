@@ -11,7 +11,7 @@
 import { recordFailure } from '@osprofiler/core';
 import type { Notification } from '@osprofiler/core';
 import { DecodedLines } from '../lines';
-import type { Backend, BackendBatch } from './backend';
+import type { BackendBatch, Sink } from './backend';
 import type { AgentMetrics } from './metrics';
 import type { Spool, SpoolRecord } from './spool';
 
@@ -67,7 +67,7 @@ export class Writer {
   onDrained: () => void = () => undefined;
 
   constructor(
-    private readonly backend: Backend,
+    private readonly backend: Sink,
     private readonly spool: Spool | undefined,
     private readonly metrics: AgentMetrics,
     private readonly settings: WriterSettings,
@@ -146,7 +146,7 @@ export class Writer {
    * The points of some records, as one write: line records stay text (split, not parsed),
    * older JSON-array bodies are parsed. Bodies that do not decode are dropped and counted.
    */
-  private parse(records: SpoolRecord[]): BackendBatch {
+  private parse(records: readonly SpoolRecord[]): BackendBatch {
     const lines = new DecodedLines();
     const objects: Notification[] = [];
     for (const r of records) {
@@ -168,6 +168,20 @@ export class Writer {
       recordFailure('agent.batch', new Error(`dropped a batch of ${r.count} points that does not decode (raw lines or a JSON array of notifications)`));
     }
     return { lines, objects, count: lines.count + objects.length };
+  }
+
+  /**
+   * Writes records to the sink: an upstream takes the bodies as they are (it splits them
+   * by partition itself); a backend gets them decoded. `count` is the points handed over.
+   */
+  private async store(records: readonly SpoolRecord[]): Promise<{ count: number; bad: number }> {
+    if (this.backend.writeRecords !== undefined) {
+      const count = records.reduce((a, r) => a + r.count, 0);
+      return { count, bad: await this.backend.writeRecords(records) };
+    }
+    const write = this.backend.write as (b: BackendBatch) => Promise<number>;
+    const batch = this.parse(records);
+    return { count: batch.count, bad: batch.count > 0 ? await write.call(this.backend, batch) : 0 };
   }
 
   private badLines(n: number): void {
@@ -207,11 +221,10 @@ export class Writer {
       }
       if (this.queue.length === 0) return;
       const entries = this.take(s.writeBatchPoints);
-      const batch = this.parse(entries);
       try {
-        const bad = batch.count > 0 ? await this.backend.write(batch) : 0;
+        const { count, bad } = await this.store(entries);
         this.badLines(bad);
-        this.metrics.written += batch.count - bad;
+        this.metrics.written += count - bad;
         this.done(entries);
         this.onDrained();
       } catch (err) {
@@ -226,11 +239,10 @@ export class Writer {
     if (this.spool !== undefined && !this.spool.empty) {
       const records = await this.spool.peek(this.settings.writeBatchPoints);
       if (records.length === 0) return true;
-      const batch = this.parse(records);
       try {
-        const bad = batch.count > 0 ? await this.backend.write(batch) : 0;
+        const { count, bad } = await this.store(records);
         this.badLines(bad);
-        this.metrics.replayed += batch.count - bad;
+        this.metrics.replayed += count - bad;
         await this.spool.commit(records.length);
         this.recovered();
         return true;
