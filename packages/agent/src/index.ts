@@ -43,3 +43,5 @@ export {
 export { DecodedLines, isLinesBody, notificationText } from './lines';
 export { startHealthServer, parseHealthAddress } from './agent/health';
 export type { HealthServer } from './agent/health';
+export { Backend as StoreBackend } from './agent/backend';
+export type { BackendBatch, Sink } from './agent/backend';
