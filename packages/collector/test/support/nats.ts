@@ -98,10 +98,11 @@ export async function startCollectorProc(args: { nats: string; backend: string; 
   return { ...p, health };
 }
 
-export async function startUpstreamAgent(args: { socket: string; nats: string; names: Names; partitions: number; spool?: string; agentId?: string }): Promise<Proc> {
+export async function startUpstreamAgent(args: { socket: string; nats: string; names: Names; partitions: number; spool?: string; agentId?: string; health?: string }): Promise<Proc> {
   const argv = [AGENT_DAEMON, '--listen', args.socket, '--upstream', args.nats, '--subject-prefix', args.names.prefix, '--partitions', String(args.partitions)];
   if (args.spool !== undefined) argv.push('--spool-dir', args.spool);
   if (args.agentId !== undefined) argv.push('--agent-id', args.agentId);
+  if (args.health !== undefined) argv.push('--health', args.health);
   const p = spawnNode(argv);
   await waitFor(`agent on ${args.socket}`, () => {
     if (p.child.exitCode !== null) throw new Error(`agent exited ${p.child.exitCode}: ${p.stderr()}`);
