@@ -66,13 +66,10 @@ export class AmqpIntake {
     this.conn.on('error', (err: unknown) => recordFailure('collector.amqp', err));
     const ch = await this.conn.createChannel();
     this.channel = ch;
-    // As oslo.messaging declares it (topic, durable false by default: matching is required).
-    await ch.checkExchange(o.amqpExchange).catch(async () => {
-      const again = await (this.conn as ChannelModel).createChannel();
-      this.channel = again;
-      await again.assertExchange(o.amqpExchange, 'topic', { durable: false, autoDelete: false });
-    });
-    const c = this.channel as Channel;
+    // Declared as oslo.messaging declares it (topic, not durable: amqp_durable_queues=False);
+    // a broker holding it with other settings refuses, and start-up fails saying so.
+    await ch.assertExchange(o.amqpExchange, 'topic', { durable: false, autoDelete: false });
+    const c = ch;
     await c.assertQueue(o.amqpQueue, { durable: true, autoDelete: false });
     await c.bindQueue(o.amqpQueue, o.amqpExchange, o.amqpRoutingKey);
     await c.prefetch(256);
