@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerProfileCommand } from './commands/profile';
 import { agentCommand } from './commands/agent';
+import { registerCollectorCommand } from './commands/collector';
 import type { AgentCommandOptions } from './commands/agent';
 import { traceExport } from './commands/trace-export';
 import type { TraceExportOptions } from './commands/trace-export';
@@ -133,6 +134,8 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .action(async (opts: AgentCommandOptions) => {
       state.exitCode = await agentCommand(opts, io);
     });
+
+  registerCollectorCommand(program, io, state);
 
   return program;
 }
