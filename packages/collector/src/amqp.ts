@@ -56,6 +56,8 @@ export class AmqpIntake {
   async start(): Promise<void> {
     let amqp: Amqplib;
     try {
+      // An optional peer: loaded only with --amqp.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       amqp = require('amqplib') as Amqplib;
     } catch {
       throw new CollectorError('OSP_COLLECTOR_BAD_OPTION', '--amqp needs the amqplib package: npm install amqplib');

@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { recordFailure } from '@osprofiler/core';
 import { checkSubjectPrefix, connectNats, startHealthServer, type HealthServer } from '@osprofiler/agent';
 import { AmqpIntake } from './amqp';
@@ -58,7 +58,6 @@ export async function initCollector(input: CollectorOptionsInput): Promise<void>
   checkOptions(o);
   const nc = await connectNats(natsAccess(o, 'osprofiler-collector --init'));
   try {
-    const { jetstreamManager } = require('@nats-io/jetstream') as typeof import('@nats-io/jetstream');
     await ensureAll(nc, await jetstreamManager(nc), o);
   } finally {
     await nc.drain().catch(() => nc.close());
@@ -85,19 +84,17 @@ export async function startCollector(input: CollectorOptionsInput): Promise<Coll
     await store.close();
     throw new CollectorError('OSP_COLLECTOR_START', `--nats ${o.nats.replace(/\/\/[^@/]*@/, '//')}: ${(err as Error).message}`);
   }
-  const jsMod = require('@nats-io/jetstream') as typeof import('@nats-io/jetstream');
-  const { headers } = require('@nats-io/transport-node') as typeof import('@nats-io/transport-node');
   let jsm: JetStreamManager;
   let kv;
   try {
-    jsm = await jsMod.jetstreamManager(nc);
+    jsm = await jetstreamManager(nc);
     kv = await ensureAll(nc, jsm, o);
   } catch (err) {
     await nc.close();
     await store.close();
     throw new CollectorError('OSP_COLLECTOR_START', `JetStream set-up failed: ${(err as Error).message}`);
   }
-  const js = jsMod.jetstream(nc);
+  const js = jetstream(nc);
   const keeper = rules.keep === undefined ? undefined : new Keeper(rules.keep, store, metrics);
   const storeState = { up: true, failures: 0 };
   const workers = new Map<number, PartitionWorker>();

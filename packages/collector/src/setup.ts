@@ -5,9 +5,10 @@
  * their batches — instead of dropping stored ones), the dead-letter stream, one durable
  * pull consumer per partition, and the lease bucket. Only features of nats-server 2.9.
  */
+import * as jsApi from '@nats-io/jetstream';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { KV } from '@nats-io/kv';
+import { Kvm, type KV } from '@nats-io/kv';
 import { partitionFilter } from '@osprofiler/agent';
 import type { CollectorOptions } from './options';
 
@@ -95,13 +96,11 @@ export async function ensureConsumer(jsm: JetStreamManager, o: CollectorOptions,
 }
 
 export async function openLeaseBucket(nc: NatsConnection, o: CollectorOptions): Promise<KV> {
-  const { Kvm } = require('@nats-io/kv') as typeof import('@nats-io/kv');
   return new Kvm(nc).create(leaseBucket(o), { history: 1 });
 }
 
 export async function ensureAll(nc: NatsConnection, jsm: JetStreamManager, o: CollectorOptions): Promise<KV> {
-  const js = require('@nats-io/jetstream') as JS;
-  await ensureStreams(jsm, o, js);
-  for (let p = 0; p < o.partitions; p++) await ensureConsumer(jsm, o, p, js);
+  await ensureStreams(jsm, o, jsApi);
+  for (let p = 0; p < o.partitions; p++) await ensureConsumer(jsm, o, p, jsApi);
   return openLeaseBucket(nc, o);
 }
