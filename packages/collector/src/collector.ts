@@ -96,7 +96,7 @@ export async function startCollector(input: CollectorOptionsInput): Promise<Coll
   }
   const js = jetstream(nc);
   const keeper = rules.keep === undefined ? undefined : new Keeper(rules.keep, store, metrics);
-  const storeState = { up: true, failures: 0 };
+  const storeState = { up: true, failures: 0, lastOk: 0 };
   const workers = new Map<number, PartitionWorker>();
   // eslint-disable-next-line prefer-const
   let leases: Leases;
@@ -109,6 +109,7 @@ export async function startCollector(input: CollectorOptionsInput): Promise<Coll
     metrics,
     valid: (p) => leases.valid(p),
     storeState,
+    failedAt: new Map(),
     consumerName: (p) => consumerName(o.stream, p),
     headers,
   };

@@ -26,7 +26,10 @@ export interface WorkerContext {
   metrics: CollectorMetrics;
   /** Whether our lease still allows writing. */
   valid(partition: number): boolean;
-  storeState: { up: boolean; failures: number };
+  /** Shared by the partitions: `lastOk` is the time of the last write the store accepted. */
+  storeState: { up: boolean; failures: number; lastOk: number };
+  /** When each failing message (by key) last failed; bounded. */
+  failedAt: Map<string, number>;
   consumerName(partition: number): string;
   headers(): import('@nats-io/transport-node').MsgHdrs;
 }
@@ -143,7 +146,7 @@ export class PartitionWorker {
   }
 
   private async write(ok: Taken[]): Promise<void> {
-    const { store, metrics, storeState } = this.ctx;
+    const { metrics } = this.ctx;
     try {
       await this.writeAndAck(ok);
       return;
@@ -163,8 +166,6 @@ export class PartitionWorker {
     }
     const someWritten = failed.length < ok.length;
     for (const [t, err] of failed) await this.failedAlone(t, err, someWritten);
-    void store;
-    void storeState;
   }
 
   private async writeAndAck(ts: Taken[]): Promise<void> {
@@ -174,6 +175,7 @@ export class PartitionWorker {
     observeWrite(metrics, Number(process.hrtime.bigint() - t0) / 1e9);
     storeState.up = true;
     storeState.failures = 0;
+    storeState.lastOk = Date.now();
     metrics.written += r.written;
     metrics.duplicates += r.duplicates;
     for (const t of ts) {
@@ -182,20 +184,32 @@ export class PartitionWorker {
     }
   }
 
-  /** A message that did not write: poison (others of the partition write) after maxDeliver tries, else the store is down: back off. */
+  /**
+   * A message that did not write. It is poison when it keeps failing (maxDeliver
+   * deliveries) while the store accepts other writes — some written since its previous
+   * failure; then it goes to dead-letter. Otherwise the store is down: nak with backoff.
+   */
   private async failedAlone(t: Taken, err: unknown, othersWritten: boolean): Promise<void> {
-    const { options: o, storeState } = this.ctx;
-    if (othersWritten && t.m.info.deliveryCount >= o.maxDeliver) {
-      await this.deadLetter(t.m, 'write', `store refused the batch ${t.m.info.deliveryCount} times: ${err instanceof Error ? err.message : String(err)}`, undefined);
+    const { options: o, storeState, failedAt } = this.ctx;
+    const key = (t.item as WriteItem).key;
+    const previous = failedAt.get(key);
+    const now = Date.now();
+    const storeWorks = othersWritten || (previous !== undefined && storeState.lastOk > previous);
+    if (storeWorks && t.m.info.deliveryCount >= o.maxDeliver) {
+      failedAt.delete(key);
+      await this.deadLetter(t.m, 'write', `store refused the batch ${t.m.info.deliveryCount} times while writing others: ${err instanceof Error ? err.message : String(err)}`, undefined);
       return;
     }
-    if (!othersWritten) {
+    failedAt.delete(key);
+    failedAt.set(key, now);
+    if (failedAt.size > 10_000) failedAt.delete(failedAt.keys().next().value as string);
+    if (!storeWorks) {
       storeState.up = false;
       storeState.failures++;
     }
-    const delay = Math.min(o.retryMaxMs, o.retryMinMs * 2 ** Math.min(storeState.failures, 16));
+    const delay = storeWorks ? o.retryMinMs : Math.min(o.retryMaxMs, o.retryMinMs * 2 ** Math.min(storeState.failures, 16));
     t.m.nak(delay);
-    if (!othersWritten) await sleep(delay);
+    if (!storeWorks) await sleep(delay);
   }
 
   /**

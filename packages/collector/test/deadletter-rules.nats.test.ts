@@ -105,6 +105,36 @@ describe('dead letters', () => {
   }, 60_000);
 });
 
+describe('a batch the store keeps refusing', () => {
+  it('goes to dead-letter (reason write) after maxDeliver tries while the rest of its partition is written', async () => {
+    const { c, names } = await collector('poison', 5, { maxDeliver: 2, retryMinMs: 50 });
+    try {
+      const part = 3;
+      const poison = baseIn(part, P);
+      const good = baseIn(part, P);
+      const after = baseIn(part, P);
+      // The trace's list key holds a string: every write of this trace fails (WRONGTYPE).
+      const db5 = new Redis({ host: '127.0.0.1', port: redis.port, db: 5 });
+      await db5.set(`osprofiler_opt:${poison}`, 'not a list');
+      await publish(js, names.prefix, part, body(lines([point(poison, 'wsgi-start'), point(poison, 'wsgi-stop')])), { points: 2 });
+      await publish(js, names.prefix, part, body(lines([point(good, 'wsgi-start'), point(good, 'wsgi-stop')])), { points: 2 });
+      await waitFor('dead-lettered', () => c.metrics.deadLetters.write === 1, 20_000);
+      await publish(js, names.prefix, part, body(lines([point(after, 'wsgi-start')])), { points: 1 });
+      await waitFor('later message written', async () => (await stored(5, after)).length === 1, 10_000);
+      expect((await stored(5, good)).length).toBe(2);
+      // The refused batch left nothing behind: no marker was set without its points.
+      expect(await db5.get(`osprofiler_opt:${poison}`)).toBe('not a list');
+      db5.disconnect();
+      const dl = (await deadLetters(names.stream)).filter((d) => d.body.reason === 'write');
+      expect(dl).toHaveLength(1);
+      expect(dl[0].reason).toMatch(/^write: store refused the batch 2 times while writing others: .*WRONGTYPE/);
+      expect(Buffer.from(dl[0].body.body, 'base64').toString()).toContain(poison);
+    } finally {
+      await c.stop();
+    }
+  }, 60_000);
+});
+
 describe('rules', () => {
   it('redacts info keys by pattern, drops kinds, renames service and project', async () => {
     const { c, names } = await collector('rules', 2, {
