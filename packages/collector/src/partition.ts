@@ -51,7 +51,20 @@ export class PartitionWorker {
     private readonly ctx: WorkerContext,
   ) {}
 
+  /** Starts pulling; retries (NATS away at that moment) until it works or the worker stops. */
   async start(): Promise<void> {
+    for (let attempt = 0; !this.stopping; attempt++) {
+      try {
+        await this.open();
+        return;
+      } catch (err) {
+        recordFailure('collector.partition.start', err);
+        await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  }
+
+  private async open(): Promise<void> {
     const o = this.ctx.options;
     const consumer = await this.ctx.js.consumers.get(o.stream, this.ctx.consumerName(this.partition));
     if (this.stopping) return;

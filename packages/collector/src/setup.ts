@@ -33,40 +33,46 @@ function isNotFound(err: unknown): boolean {
   return e?.api_error?.err_code === 10059 || e?.api_error?.err_code === 10014 || /not found/i.test(String(e?.message ?? ''));
 }
 
+/** Adds a stream unless it exists; another collector creating it at the same moment is fine. */
+async function addStream(jsm: JetStreamManager, config: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+    return;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  try {
+    await jsm.streams.add(config);
+  } catch (err) {
+    await jsm.streams.info(config.name).catch(() => {
+      throw err;
+    });
+  }
+}
+
 export async function ensureStreams(jsm: JetStreamManager, o: CollectorOptions, js: JS): Promise<void> {
-  try {
-    await jsm.streams.info(o.stream);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    await jsm.streams.add({
-      name: o.stream,
-      subjects: [`${o.subjectPrefix}.points.>`],
-      retention: js.RetentionPolicy.Workqueue,
-      storage: js.StorageType.File,
-      discard: js.DiscardPolicy.New,
-      max_age: ns(o.streamMaxAgeMs),
-      max_bytes: o.streamMaxBytes,
-      duplicate_window: ns(o.duplicateWindowMs),
-      num_replicas: 1,
-    });
-  }
-  const dead = deadLetterStream(o.stream);
-  try {
-    await jsm.streams.info(dead);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    // Dead letters are for people to look at: the oldest go when it is full.
-    await jsm.streams.add({
-      name: dead,
-      subjects: [`${o.subjectPrefix}.deadletter.>`],
-      retention: js.RetentionPolicy.Limits,
-      storage: js.StorageType.File,
-      discard: js.DiscardPolicy.Old,
-      max_age: ns(7 * 86_400_000),
-      max_bytes: Math.min(o.streamMaxBytes, 256 * 1024 * 1024),
-      num_replicas: 1,
-    });
-  }
+  await addStream(jsm, {
+    name: o.stream,
+    subjects: [`${o.subjectPrefix}.points.>`],
+    retention: js.RetentionPolicy.Workqueue,
+    storage: js.StorageType.File,
+    discard: js.DiscardPolicy.New,
+    max_age: ns(o.streamMaxAgeMs),
+    max_bytes: o.streamMaxBytes,
+    duplicate_window: ns(o.duplicateWindowMs),
+    num_replicas: 1,
+  });
+  // Dead letters are for people to look at: the oldest go when it is full.
+  await addStream(jsm, {
+    name: deadLetterStream(o.stream),
+    subjects: [`${o.subjectPrefix}.deadletter.>`],
+    retention: js.RetentionPolicy.Limits,
+    storage: js.StorageType.File,
+    discard: js.DiscardPolicy.Old,
+    max_age: ns(7 * 86_400_000),
+    max_bytes: Math.min(o.streamMaxBytes, 256 * 1024 * 1024),
+    num_replicas: 1,
+  });
 }
 
 export async function ensureConsumer(jsm: JetStreamManager, o: CollectorOptions, partition: number, js: JS): Promise<void> {

@@ -10,7 +10,7 @@
  */
 import { recordFailure } from '@osprofiler/core';
 import type { Notification } from '@osprofiler/core';
-import { DecodedLines } from '../lines';
+import { DecodedLines, notificationText } from '../lines';
 import type { BackendBatch, Sink } from './backend';
 import type { AgentMetrics } from './metrics';
 import type { Spool, SpoolRecord } from './spool';
@@ -63,6 +63,13 @@ export class Writer {
   private failures = 0;
   private retryAt = 0;
   backendUp = true;
+  /**
+   * Upstream only: the batches of a publish that failed, and the one record they were
+   * merged into. They are retried (or spooled) as exactly that record, so the resend is
+   * split into the same messages with the same ids (JetStream and the collector then
+   * store the parts acknowledged before only once).
+   */
+  private group: { size: number; record: SpoolRecord } | undefined;
   /** Called whenever the queue shrinks (the server resumes reading). */
   onDrained: () => void = () => undefined;
 
@@ -125,10 +132,10 @@ export class Writer {
     }
   }
 
-  private take(max: number): Entry[] {
+  private take(max: number, exactly = Number.MAX_SAFE_INTEGER): Entry[] {
     const out: Entry[] = [];
     let points = 0;
-    while (this.queue.length > 0 && (out.length === 0 || points + this.queue[0].count <= max)) {
+    while (this.queue.length > 0 && out.length < exactly && (out.length === 0 || points + this.queue[0].count <= max)) {
       const e = this.queue.shift() as Entry;
       out.push(e);
       points += e.count;
@@ -198,9 +205,12 @@ export class Writer {
       if (!this.backendUp || spooling) {
         // New batches go behind the spool (or wait, without a spool) to keep the order.
         if (this.queue.length > 0 && this.spool !== undefined && this.spool.bytes < s.maxSpoolBytes) {
+          const group = this.group;
           const entries = this.take(Number.MAX_SAFE_INTEGER);
           try {
-            await this.spool.append(entries);
+            // A failed upstream group is spooled as the one record it was published as.
+            await this.spool.append(group === undefined ? entries : [group.record, ...entries.slice(group.size)]);
+            this.group = undefined;
             this.metrics.spooled += entries.reduce((a, e) => a + e.count, 0);
             this.done(entries);
             this.onDrained();
@@ -220,9 +230,19 @@ export class Writer {
         continue;
       }
       if (this.queue.length === 0) return;
-      const entries = this.take(s.writeBatchPoints);
+      const group = this.group;
+      const entries = group === undefined ? this.take(s.writeBatchPoints) : this.take(Number.MAX_SAFE_INTEGER, group.size);
       try {
-        const { count, bad } = await this.store(entries);
+        let result: { count: number; bad: number };
+        const records = this.backend.writeRecords === undefined ? undefined : entries.map(linesRecord);
+        if (records !== undefined && records.every(isLines)) {
+          // Upstream: the batches taken are published as one record (fewer, larger messages).
+          const record = group?.record ?? mergeRecords(records);
+          this.group = { size: entries.length, record };
+          result = await this.store([record]);
+          this.group = undefined;
+        } else result = await this.store(records ?? entries); // (a body that is not lines: counted bad by the publisher)
+        const { count, bad } = result;
         this.badLines(bad);
         this.metrics.written += count - bad;
         this.done(entries);
@@ -299,6 +319,64 @@ export class Writer {
       await Promise.race([this.running, new Promise((r) => setTimeout(r, 50))]);
     }
   }
+}
+
+/** Several line bodies as one ('L', all error indexes shifted, the texts one after the other). */
+export function mergeRecords(records: readonly SpoolRecord[]): SpoolRecord {
+  if (records.length === 1) return records[0];
+  let errors = 0;
+  let text = 0;
+  let count = 0;
+  for (const r of records) {
+    const e = r.body.readUInt32BE(1);
+    errors += e;
+    text += r.body.length - 5 - 4 * e;
+    count += r.count;
+  }
+  const out = Buffer.allocUnsafe(5 + 4 * errors + text);
+  out[0] = 0x4c;
+  out.writeUInt32BE(errors, 1);
+  let eo = 5;
+  let to = 5 + 4 * errors;
+  let base = 0;
+  for (const r of records) {
+    const e = r.body.readUInt32BE(1);
+    for (let k = 0; k < e; k++) eo = out.writeUInt32BE(base + r.body.readUInt32BE(5 + 4 * k), eo);
+    to += r.body.copy(out, to, 5 + 4 * e);
+    base += r.count;
+  }
+  return { count, body: out };
+}
+
+function isLines(r: SpoolRecord): boolean {
+  return r.body.length >= 5 && r.body[0] === 0x4c;
+}
+
+/** An older JSON-array body as a line body (upstream messages carry lines only); others as they are. */
+function linesRecord(r: SpoolRecord): SpoolRecord {
+  if (r.body[0] !== 0x5b) return r;
+  let arr: unknown;
+  try {
+    arr = JSON.parse(r.body.toString('utf8'));
+  } catch {
+    return r;
+  }
+  if (!Array.isArray(arr) || arr.length !== r.count || !arr.every(isNotification)) return r;
+  const errors: number[] = [];
+  const text = (arr as Notification[])
+    .map((n, i) => {
+      const info = n.info as Record<string, unknown> | null | undefined;
+      if (info !== null && typeof info === 'object' && info.etype !== undefined && info.etype !== null) errors.push(i);
+      return notificationText(n) + '\n';
+    })
+    .join('');
+  const body = Buffer.allocUnsafe(5 + 4 * errors.length + Buffer.byteLength(text, 'utf8'));
+  body[0] = 0x4c;
+  body.writeUInt32BE(errors.length, 1);
+  let off = 5;
+  for (const e of errors) off = body.writeUInt32BE(e, off);
+  body.write(text, off, 'utf8');
+  return { count: r.count, body };
 }
 
 function isNotification(n: unknown): boolean {
