@@ -270,7 +270,10 @@ export class PartitionWorker {
     } catch {
       // already closed
     }
-    await Promise.race([this.loop, sleep(timeoutMs)]);
+    // The bound's timer must not keep a stopped process alive.
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop, new Promise<void>((r) => (t = setTimeout(r, timeoutMs)))]);
+    clearTimeout(t);
     for (const m of this.buf.splice(0)) m.nak();
   }
 }
