@@ -192,4 +192,29 @@ describe('whole-trace keep rules', () => {
       await c.stop();
     }
   }, 60_000);
+
+  it('holds at most maxPoints: beyond it the traces idle longest are decided at once', async () => {
+    const { c, names } = await collector('keepmem', 6, { rules: { keep: { errors: true, waitMs: 60_000, maxPoints: 4 } } });
+    const part = 1;
+    const failed = baseIn(part, P);
+    const fast1 = baseIn(part, P);
+    const fast2 = baseIn(part, P);
+    try {
+      await publish(js, names.prefix, part, body(lines([point(failed, 'wsgi-start'), point(failed, 'wsgi-stop', { info: { etype: 'E' } })]), [1]), { points: 2 });
+      await publish(js, names.prefix, part, body(lines([point(fast1, 'wsgi-start'), point(fast1, 'wsgi-stop')])), { points: 2 });
+      await publish(js, names.prefix, part, body(lines([point(fast2, 'wsgi-start'), point(fast2, 'wsgi-stop')])), { points: 2 });
+      // 6 points > 4: the oldest trace (the failed one) is decided long before its 60 s wait.
+      await waitFor('forced decision', () => c.metrics.keepForced >= 1, 10_000);
+      await waitFor('kept trace written', async () => (await stored(6, failed)).length === 2, 10_000);
+      expect(c.metricsText()).toMatch(/^osprofiler_collector_held_points [0-4]$/m);
+      expect(await stored(6, fast2)).toEqual([]);
+    } finally {
+      await c.stop();
+    }
+    // stop() decides what was held: the fast traces are dropped, not written.
+    expect(await stored(6, fast1)).toEqual([]);
+    expect(await stored(6, fast2)).toEqual([]);
+    expect(c.metrics.tracesDropped).toBe(2);
+    expect(c.metrics.tracesKept).toBe(1);
+  }, 60_000);
 });

@@ -41,10 +41,14 @@ export async function dropJetStream(url: string, stream: string): Promise<void> 
 export class OwnNats {
   proc: Proc | undefined;
   readonly dir = tempDir('nats');
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    /** Extra server flags, e.g. --user/--pass. */
+    readonly flags: string[] = [],
+  ) {}
 
-  static async create(): Promise<OwnNats> {
-    return new OwnNats(await freePort());
+  static async create(flags: string[] = []): Promise<OwnNats> {
+    return new OwnNats(await freePort(), flags);
   }
 
   get url(): string {
@@ -52,7 +56,7 @@ export class OwnNats {
   }
 
   async start(): Promise<void> {
-    const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', join(this.dir, 'js'), '-m', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', join(this.dir, 'js'), '-m', '0', ...this.flags], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
