@@ -2,7 +2,9 @@
 // dead-letter stream, one durable pull consumer per partition and the lease bucket;
 // bad command lines exit non-zero with a message.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -52,4 +54,17 @@ describe('osprofiler collector', () => {
     expect(badNats.status).toBe(1);
     expect(badNats.stderr).toMatch(/--nats .*scheme must be nats:\/\/ or tls:\/\//);
   }, 60_000);
+
+  it('osprofiler agent --upstream runs without --backend and drains on SIGTERM', async () => {
+    const sock = resolve(mkdtempSync(resolve(tmpdir(), 'osp-cli-up-')), 'a.sock');
+    const child = spawn(process.execPath, [CLI, 'agent', '--listen', sock, '--upstream', SHARED_NATS, '--subject-prefix', names.prefix, '--partitions', '3'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const deadline = Date.now() + 15_000;
+    while (!/publishing to nats:\/\/127\.0\.0\.1:4222/.test(err) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    expect(err).toMatch(/listening on .*a\.sock, publishing to nats:\/\/127\.0\.0\.1:4222/);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 30_000);
 });
