@@ -83,7 +83,7 @@ async function fill(driver, useLines) {
     // Filling uses 2-point traces (a root start and stop) to keep the run short.
     for (let j = i; j < Math.min(N, i + FILL_BATCH); j++) batch.push(...traceEvents(j, true));
     points += batch.length;
-    if (useLines) await driver.notifyLines(core.linesOfNotifications(batch));
+    if (useLines) await driver.notifyLines(require('@osprofiler/core/instrument').linesOfNotifications(batch));
     else await driver.notify(batch);
   }
   await driver.flush(60_000);
@@ -104,7 +104,7 @@ async function indexCost(make, disable, useLines) {
         const batch = [];
         for (let j = 0; j < BATCH_TRACES; j++) batch.push(...traceEvents(N + r * 100_000 + k * BATCH_TRACES + j));
         points += batch.length;
-        if (useLines) await d.notifyLines(core.linesOfNotifications(batch));
+        if (useLines) await d.notifyLines(require('@osprofiler/core/instrument').linesOfNotifications(batch));
         else await d.notify(batch);
       }
       await d.flush(60_000);

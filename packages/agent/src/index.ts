@@ -21,3 +21,27 @@ export { DROPPED_POINT_NAME } from './markers';
 export { PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES } from './protocol';
 export { AgentError } from './errors';
 export type { AgentErrorCode } from './errors';
+export { Upstream, splitBatch, defaultAgentId } from './upstream/publisher';
+export type { UpstreamOptions, UpstreamMessage } from './upstream/publisher';
+export { connectNats, natsOptions } from './upstream/connect';
+export type { NatsAccess } from './upstream/connect';
+export {
+  UPSTREAM_SCHEMA_VERSION,
+  DEFAULT_SUBJECT_PREFIX,
+  DEFAULT_PARTITIONS,
+  DEFAULT_STREAM,
+  Headers as UpstreamHeaders,
+  fnv1a32,
+  partitionOf,
+  projectToken,
+  pointsSubject,
+  partitionFilter,
+  deadLetterSubject,
+  checkSubjectPrefix,
+  lineProject,
+} from './upstream/contract';
+export { DecodedLines, isLinesBody, notificationText } from './lines';
+export { startHealthServer, parseHealthAddress } from './agent/health';
+export type { HealthServer } from './agent/health';
+export { Backend as StoreBackend } from './agent/backend';
+export type { BackendBatch, Sink } from './agent/backend';

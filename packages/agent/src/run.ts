@@ -33,7 +33,8 @@ export async function runAgentProcess(options: AgentOptionsInput, log: RunLog = 
     return 1;
   }
   const health = agent.healthAddress === undefined ? '' : `, metrics on http://${agent.healthAddress}/metrics`;
-  log.info(`osprofiler agent ${process.pid}: listening on ${agent.socketPath}${health}`);
+  const to = agent.options.upstream === undefined ? '' : `, publishing to ${agent.options.upstream.replace(/\/\/[^@/]*@/, '//')}`;
+  log.info(`osprofiler agent ${process.pid}: listening on ${agent.socketPath}${to}${health}`);
   const onSignal = (sig: NodeJS.Signals): void => {
     log.info(`osprofiler agent: ${sig}, draining`);
     void agent.stop();
@@ -48,21 +49,38 @@ export async function runAgentProcess(options: AgentOptionsInput, log: RunLog = 
   return 0;
 }
 
-/** `--listen S --backend CS [--spool-dir D] [--health H]` → options (for the detached daemon). */
+const DAEMON_FLAGS: Record<string, keyof AgentOptionsInput> = {
+  '--listen': 'socketPath',
+  '--backend': 'backend',
+  '--spool-dir': 'spoolDir',
+  '--health': 'health',
+  '--upstream': 'upstream',
+  '--nats-creds': 'natsCreds',
+  '--nats-tls-ca': 'natsTlsCa',
+  '--nats-tls-cert': 'natsTlsCert',
+  '--nats-tls-key': 'natsTlsKey',
+  '--subject-prefix': 'subjectPrefix',
+  '--partitions': 'partitions',
+  '--agent-id': 'agentId',
+};
+
+/** `--listen S (--backend CS | --upstream URL) [--spool-dir D] [--health H] […]` → options (for the detached daemon and tests). */
 export function parseDaemonArgs(argv: string[]): AgentOptionsInput {
-  const out: Record<string, string> = {};
+  const out: Record<string, string | number> = {};
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i];
     const value = argv[i + 1];
-    if (!['--listen', '--backend', '--spool-dir', '--health'].includes(key) || value === undefined) {
-      throw new AgentError('OSP_AGENT_BAD_OPTION', `unexpected argument "${key}" (usage: --listen SOCKET --backend CS [--spool-dir DIR] [--health HOST:PORT])`);
+    const field = DAEMON_FLAGS[key];
+    if (field === undefined || value === undefined) {
+      throw new AgentError(
+        'OSP_AGENT_BAD_OPTION',
+        `unexpected argument "${key}" (usage: --listen SOCKET (--backend CS | --upstream nats://HOST:4222) [--spool-dir DIR] [--health HOST:PORT] [--subject-prefix P] [--partitions N] [--agent-id ID] [--nats-creds F] [--nats-tls-ca F --nats-tls-cert F --nats-tls-key F])`,
+      );
     }
-    out[key] = value;
+    if (field === 'partitions') {
+      if (!/^\d+$/.test(value)) throw new AgentError('OSP_AGENT_BAD_OPTION', `--partitions "${value}": expected a positive integer`);
+      out[field] = Number(value);
+    } else out[field] = value;
   }
-  return {
-    socketPath: out['--listen'],
-    backend: out['--backend'],
-    spoolDir: out['--spool-dir'],
-    health: out['--health'],
-  };
+  return out as unknown as AgentOptionsInput;
 }

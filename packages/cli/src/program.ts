@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { registerCollectorCommand } from './commands/collector';
 import type { AgentCommandOptions } from './commands/agent';
 import type { ProfileOptions } from './commands/profile';
 import type { TraceExportOptions } from './commands/trace-export';
@@ -159,13 +160,23 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .command('agent')
     .description('Run the per-node agent: receive trace points from agent:// clients and write them to the backend.')
     .requiredOption('--listen <socket>', 'Unix socket to listen on (mode 0600), e.g. /run/osprofiler/agent.sock')
-    .requiredOption('--backend <cs>', "the store's connection string, e.g. redis://127.0.0.1:6379")
+    .option('--backend <cs>', "the store's connection string, e.g. redis://127.0.0.1:6379 (with --upstream: only for reads)")
     .option('--spool-dir <dir>', 'spool batches here (fsynced) while the backend fails, replay them when it returns')
     .option('--health <host:port>', 'serve /metrics (Prometheus) and /healthz on this loopback address')
+    .option('--upstream <url>', 'publish to NATS JetStream for `osprofiler collector` instead of writing a store: nats://[user:pass@]host:4222')
+    .option('--nats-creds <file>', 'NATS credentials (.creds) file for --upstream')
+    .option('--nats-tls-ca <file>', 'CA bundle (PEM) for a TLS NATS connection')
+    .option('--nats-tls-cert <file>', 'client certificate (PEM) for TLS to NATS')
+    .option('--nats-tls-key <file>', 'client key (PEM) for TLS to NATS')
+    .option('--subject-prefix <prefix>', 'NATS subject prefix (default: osprofiler)')
+    .addOption(new Option('--partitions <n>', 'partition count, as the collectors use (default: 16)').argParser(positiveInt))
+    .option('--agent-id <id>', "this agent's id in message ids (default: host name + hash of the socket path)")
     .action(async (opts: AgentCommandOptions) => {
       const { agentCommand } = await import('./commands/agent.js');
       state.exitCode = await agentCommand(opts, io);
     });
+
+  registerCollectorCommand(program, io, state);
 
   return program;
 }

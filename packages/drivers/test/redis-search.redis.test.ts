@@ -4,7 +4,8 @@
  * ?ttl=, and traces only Python wrote (found by the fallback scan, marked unindexed).
  */
 import { Redis } from 'ioredis';
-import { createDriver, linesOfNotifications } from '@osprofiler/core';
+import { createDriver } from '@osprofiler/core';
+import { linesOfNotifications } from '@osprofiler/core/instrument';
 import type { Driver } from '@osprofiler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';

@@ -16,7 +16,17 @@ export interface BackendBatch {
   count: number;
 }
 
-export class Backend {
+/** Where the writer puts batches: a store (Backend) or, with --upstream, NATS (Upstream). */
+export interface Sink {
+  /** A store takes decoded points; resolves with the number of lines that did not parse. */
+  write?(batch: BackendBatch): Promise<number>;
+  /** An upstream takes the batch bodies as they came (and counts undecodable ones as bad). */
+  writeRecords?(records: readonly { count: number; body: Buffer }[]): Promise<number>;
+  open(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export class Backend implements Sink {
   private driver: Driver | undefined;
   private opening: Promise<Driver> | undefined;
 

@@ -42,6 +42,8 @@ export interface Gauges {
   queueDepth: number;
   spoolBytes: number;
   backendUp: boolean;
+  /** With --upstream: the NATS side. */
+  upstream?: { connected: boolean; published: number; duplicates: number };
 }
 
 export function prometheusText(m: AgentMetrics, g: Gauges): string {
@@ -66,6 +68,11 @@ export function prometheusText(m: AgentMetrics, g: Gauges): string {
   gauge('queue_depth', 'Points queued in memory for the backend or spool.', g.queueDepth);
   gauge('spool_bytes', 'Bytes waiting in the spool.', g.spoolBytes);
   gauge('backend_up', '1 when the last backend write succeeded.', g.backendUp ? 1 : 0);
+  if (g.upstream !== undefined) {
+    counter('upstream_published_points_total', 'Points published to NATS JetStream and acknowledged by it.', g.upstream.published);
+    counter('upstream_duplicate_messages_total', 'Messages JetStream reported as duplicates (resent, stored once).', g.upstream.duplicates);
+    gauge('upstream_connected', '1 while connected to NATS.', g.upstream.connected ? 1 : 0);
+  }
   gauge('resident_memory_bytes', 'Resident set size of the agent process.', process.memoryUsage.rss());
   return lines.join('\n') + '\n';
 }

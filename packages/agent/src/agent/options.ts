@@ -1,11 +1,28 @@
 /** Options of the agent daemon (`osprofiler agent`, `startAgent`). */
 import type { DriverOptions } from '@osprofiler/core';
+import { DEFAULT_PARTITIONS, DEFAULT_SUBJECT_PREFIX } from '../upstream/contract';
 
 export interface AgentOptions {
   /** Unix socket to listen on (created with mode 0600). */
   socketPath: string;
-  /** Connection string of the store the agent writes to (any scheme core's registry knows). */
-  backend: string;
+  /** Connection string of the store the agent writes to (any scheme core's registry knows); with `upstream`, only reads use it (optional). */
+  backend?: string;
+  /** `nats://[user:pass@]host:4222[,…]`: publish batches to NATS JetStream for the collector instead of writing a store. */
+  upstream?: string;
+  /** Upstream: NATS `.creds` file. */
+  natsCreds?: string;
+  /** Upstream: TLS CA bundle, client certificate and key (PEM files). */
+  natsTlsCa?: string;
+  natsTlsCert?: string;
+  natsTlsKey?: string;
+  /** Upstream: subjects are `<prefix>.points.<project>.<partition>` (PROTOCOL.md §Upstream). */
+  subjectPrefix: string;
+  /** Upstream: partition count; must equal the collectors'. */
+  partitions: number;
+  /** Upstream: this agent's id in message ids; default host name + hash of the socket path (stable across restarts). */
+  agentId?: string;
+  /** Upstream: wait this long for JetStream's acknowledgement of a message. */
+  publishTimeoutMs: number;
   /** Where batches go (fsynced) while the backend fails; without it, the agent holds them unacknowledged in memory. */
   spoolDir?: string;
   /** `127.0.0.1:PORT` (loopback only): serves `/metrics` (Prometheus text) and `/healthz`. */
@@ -36,6 +53,9 @@ export interface AgentOptions {
 }
 
 export const DEFAULT_AGENT_OPTIONS: Readonly<Omit<AgentOptions, 'socketPath' | 'backend'>> = {
+  subjectPrefix: DEFAULT_SUBJECT_PREFIX,
+  partitions: DEFAULT_PARTITIONS,
+  publishTimeoutMs: 5_000,
   maxFrameBytes: 8 * 1024 * 1024,
   maxBatchPoints: 100_000,
   maxQueuePoints: 20_000,
@@ -50,4 +70,4 @@ export const DEFAULT_AGENT_OPTIONS: Readonly<Omit<AgentOptions, 'socketPath' | '
   driverOptions: {},
 };
 
-export type AgentOptionsInput = Pick<AgentOptions, 'socketPath' | 'backend'> & Partial<AgentOptions>;
+export type AgentOptionsInput = Pick<AgentOptions, 'socketPath'> & Partial<AgentOptions>;

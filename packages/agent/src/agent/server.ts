@@ -8,7 +8,9 @@ import { recordFailure } from '@osprofiler/core/instrument';
 import { AgentError } from '../errors';
 import { isLinesBody } from '../lines';
 import { BATCH_HEADER_BYTES, FrameReader, FrameType, PROTOCOL_VERSION, encodeAck, encodeFrame, parseJsonObject } from '../protocol';
-import { Backend } from './backend';
+import { Backend, type Sink } from './backend';
+import { Upstream, defaultAgentId } from '../upstream/publisher';
+import { checkSubjectPrefix } from '../upstream/contract';
 import { bindSocket } from './bind';
 import { startHealthServer, type HealthServer } from './health';
 import { newMetrics, prometheusText, type AgentMetrics, type DropReason } from './metrics';
@@ -36,7 +38,10 @@ const READ_OPS = new Set(['getReport', 'listTraces', 'listErrorTraces', 'searchT
 export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle> {
   const options: AgentOptions = { ...DEFAULT_AGENT_OPTIONS, ...input };
   if (!options.socketPath) throw new AgentError('OSP_AGENT_BAD_OPTION', 'the agent needs a socket path (--listen /run/osprofiler/agent.sock)');
-  if (!options.backend) throw new AgentError('OSP_AGENT_BAD_OPTION', 'the agent needs a backend connection string (--backend redis://127.0.0.1:6379)');
+  if (!options.backend && !options.upstream) {
+    throw new AgentError('OSP_AGENT_BAD_OPTION', 'the agent needs a backend connection string (--backend redis://127.0.0.1:6379) or an upstream (--upstream nats://127.0.0.1:4222)');
+  }
+  if (options.upstream !== undefined) checkUpstreamOptions(options);
 
   const metrics = newMetrics();
   const conns = new Set<Socket>();
@@ -50,16 +55,32 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
   await bindSocket(server, options.socketPath);
 
   let spool: Spool | undefined;
-  let backend: Backend;
+  let backend: Backend | undefined;
+  let sink: Sink;
+  let upstream: Upstream | undefined;
   try {
-    backend = new Backend(options.backend, options.driverOptions, options.writeTimeoutMs);
+    backend = options.backend ? new Backend(options.backend, options.driverOptions, options.writeTimeoutMs) : undefined;
+    if (options.upstream !== undefined) {
+      upstream = new Upstream({
+        url: options.upstream,
+        credsFile: options.natsCreds,
+        tlsCa: options.natsTlsCa,
+        tlsCert: options.natsTlsCert,
+        tlsKey: options.natsTlsKey,
+        subjectPrefix: options.subjectPrefix,
+        partitions: options.partitions,
+        agentId: options.agentId ?? defaultAgentId(options.socketPath),
+        publishTimeoutMs: options.publishTimeoutMs,
+      });
+    }
+    sink = upstream ?? (backend as Backend);
     spool = options.spoolDir === undefined ? undefined : await Spool.open(options.spoolDir, options.spoolSegmentBytes);
   } catch (err) {
     server.close();
     for (const socket of early) socket.destroy();
     throw err;
   }
-  const writer = new Writer(backend, spool, metrics, options);
+  const writer = new Writer(sink, spool, metrics, options);
   // Backpressure: above maxQueuePoints stop reading from every client; they keep their points.
   const pauseAll = (): void => {
     if (paused) return;
@@ -73,7 +94,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
     }
   };
   // Open the backend now (and replay a spool left by a previous run); failures just spool.
-  backend.open().catch((err: unknown) => recordFailure('agent.backend.open', err));
+  sink.open().catch((err: unknown) => recordFailure(upstream ? 'agent.upstream.open' : 'agent.backend.open', err));
   if (spool !== undefined && !spool.empty) writer.kick();
 
   const drop = (reason: DropReason, n = 1): void => {
@@ -176,6 +197,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
       if (req === undefined || typeof req.op !== 'string' || !READ_OPS.has(req.op) || !Array.isArray(req.args)) {
         throw new Error('bad request: expected {"id":N,"op":"getReport|listTraces|listErrorTraces|searchTraces","args":[…]}');
       }
+      if (backend === undefined) throw new Error('this agent has no store to read from (it publishes --upstream; give --backend too for reads)');
       const d = await backend.open();
       const args = req.args as unknown[];
       let result: unknown;
@@ -196,7 +218,12 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
     if (!socket.destroyed) socket.write(encodeFrame(FrameType.RESPONSE, JSON.stringify(reply)));
   }
 
-  const gauges = () => ({ queueDepth: writer.queued, spoolBytes: spool?.bytes ?? 0, backendUp: writer.backendUp });
+  const gauges = () => ({
+    queueDepth: writer.queued,
+    spoolBytes: spool?.bytes ?? 0,
+    backendUp: writer.backendUp,
+    upstream: upstream === undefined ? undefined : { connected: upstream.connected, published: upstream.published, duplicates: upstream.duplicates },
+  });
   const metricsText = (): string => prometheusText(metrics, gauges());
   let health: HealthServer | undefined;
   if (options.health !== undefined) {
@@ -221,7 +248,8 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
       await new Promise((r) => setTimeout(r, 20));
       for (const c of conns) c.end();
       await spool?.close().catch(() => undefined);
-      await backend.close();
+      await upstream?.close();
+      await backend?.close();
       await health?.close();
       // server.close() has removed the socket file (libuv unlinks a pipe it bound).
       for (const c of conns) c.destroy();
@@ -237,4 +265,10 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
     stop,
     stopped,
   };
+}
+
+function checkUpstreamOptions(o: AgentOptions): void {
+  if (!checkSubjectPrefix(o.subjectPrefix)) throw new AgentError('OSP_AGENT_BAD_OPTION', `subjectPrefix "${o.subjectPrefix}": expected NATS subject tokens of [A-Za-z0-9_-] joined by dots`);
+  if (!Number.isInteger(o.partitions) || o.partitions < 1 || o.partitions > 1024) throw new AgentError('OSP_AGENT_BAD_OPTION', `partitions ${o.partitions}: expected an integer from 1 to 1024`);
+  if (o.agentId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(o.agentId)) throw new AgentError('OSP_AGENT_BAD_OPTION', `agentId "${o.agentId}": expected 1-64 of [A-Za-z0-9_.-]`);
 }

@@ -10,8 +10,8 @@
  */
 import { recordFailure } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
-import { DecodedLines } from '../lines';
-import type { Backend, BackendBatch } from './backend';
+import { DecodedLines, notificationText } from '../lines';
+import type { BackendBatch, Sink } from './backend';
 import type { AgentMetrics } from './metrics';
 import type { Spool, SpoolRecord } from './spool';
 
@@ -63,11 +63,18 @@ export class Writer {
   private failures = 0;
   private retryAt = 0;
   backendUp = true;
+  /**
+   * Upstream only: the batches of a publish that failed, and the one record they were
+   * merged into. They are retried (or spooled) as exactly that record, so the resend is
+   * split into the same messages with the same ids (JetStream and the collector then
+   * store the parts acknowledged before only once).
+   */
+  private group: { size: number; record: SpoolRecord } | undefined;
   /** Called whenever the queue shrinks (the server resumes reading). */
   onDrained: () => void = () => undefined;
 
   constructor(
-    private readonly backend: Backend,
+    private readonly backend: Sink,
     private readonly spool: Spool | undefined,
     private readonly metrics: AgentMetrics,
     private readonly settings: WriterSettings,
@@ -125,10 +132,10 @@ export class Writer {
     }
   }
 
-  private take(max: number): Entry[] {
+  private take(max: number, exactly = Number.MAX_SAFE_INTEGER): Entry[] {
     const out: Entry[] = [];
     let points = 0;
-    while (this.queue.length > 0 && (out.length === 0 || points + this.queue[0].count <= max)) {
+    while (this.queue.length > 0 && out.length < exactly && (out.length === 0 || points + this.queue[0].count <= max)) {
       const e = this.queue.shift() as Entry;
       out.push(e);
       points += e.count;
@@ -146,7 +153,7 @@ export class Writer {
    * The points of some records, as one write: line records stay text (split, not parsed),
    * older JSON-array bodies are parsed. Bodies that do not decode are dropped and counted.
    */
-  private parse(records: SpoolRecord[]): BackendBatch {
+  private parse(records: readonly SpoolRecord[]): BackendBatch {
     const lines = new DecodedLines();
     const objects: Notification[] = [];
     for (const r of records) {
@@ -170,6 +177,20 @@ export class Writer {
     return { lines, objects, count: lines.count + objects.length };
   }
 
+  /**
+   * Writes records to the sink: an upstream takes the bodies as they are (it splits them
+   * by partition itself); a backend gets them decoded. `count` is the points handed over.
+   */
+  private async store(records: readonly SpoolRecord[]): Promise<{ count: number; bad: number }> {
+    if (this.backend.writeRecords !== undefined) {
+      const count = records.reduce((a, r) => a + r.count, 0);
+      return { count, bad: await this.backend.writeRecords(records) };
+    }
+    const write = this.backend.write as (b: BackendBatch) => Promise<number>;
+    const batch = this.parse(records);
+    return { count: batch.count, bad: batch.count > 0 ? await write.call(this.backend, batch) : 0 };
+  }
+
   private badLines(n: number): void {
     if (n === 0) return;
     this.metrics.dropped.bad_points += n;
@@ -184,9 +205,12 @@ export class Writer {
       if (!this.backendUp || spooling) {
         // New batches go behind the spool (or wait, without a spool) to keep the order.
         if (this.queue.length > 0 && this.spool !== undefined && this.spool.bytes < s.maxSpoolBytes) {
+          const group = this.group;
           const entries = this.take(Number.MAX_SAFE_INTEGER);
           try {
-            await this.spool.append(entries);
+            // A failed upstream group is spooled as the one record it was published as.
+            await this.spool.append(group === undefined ? entries : [group.record, ...entries.slice(group.size)]);
+            this.group = undefined;
             this.metrics.spooled += entries.reduce((a, e) => a + e.count, 0);
             this.done(entries);
             this.onDrained();
@@ -206,12 +230,21 @@ export class Writer {
         continue;
       }
       if (this.queue.length === 0) return;
-      const entries = this.take(s.writeBatchPoints);
-      const batch = this.parse(entries);
+      const group = this.group;
+      const entries = group === undefined ? this.take(s.writeBatchPoints) : this.take(Number.MAX_SAFE_INTEGER, group.size);
       try {
-        const bad = batch.count > 0 ? await this.backend.write(batch) : 0;
+        let result: { count: number; bad: number };
+        const records = this.backend.writeRecords === undefined ? undefined : entries.map(linesRecord);
+        if (records !== undefined && records.every(isLines)) {
+          // Upstream: the batches taken are published as one record (fewer, larger messages).
+          const record = group?.record ?? mergeRecords(records);
+          this.group = { size: entries.length, record };
+          result = await this.store([record]);
+          this.group = undefined;
+        } else result = await this.store(records ?? entries); // (a body that is not lines: counted bad by the publisher)
+        const { count, bad } = result;
         this.badLines(bad);
-        this.metrics.written += batch.count - bad;
+        this.metrics.written += count - bad;
         this.done(entries);
         this.onDrained();
       } catch (err) {
@@ -226,11 +259,10 @@ export class Writer {
     if (this.spool !== undefined && !this.spool.empty) {
       const records = await this.spool.peek(this.settings.writeBatchPoints);
       if (records.length === 0) return true;
-      const batch = this.parse(records);
       try {
-        const bad = batch.count > 0 ? await this.backend.write(batch) : 0;
+        const { count, bad } = await this.store(records);
         this.badLines(bad);
-        this.metrics.replayed += batch.count - bad;
+        this.metrics.replayed += count - bad;
         await this.spool.commit(records.length);
         this.recovered();
         return true;
@@ -287,6 +319,64 @@ export class Writer {
       await Promise.race([this.running, new Promise((r) => setTimeout(r, 50))]);
     }
   }
+}
+
+/** Several line bodies as one ('L', all error indexes shifted, the texts one after the other). */
+export function mergeRecords(records: readonly SpoolRecord[]): SpoolRecord {
+  if (records.length === 1) return records[0];
+  let errors = 0;
+  let text = 0;
+  let count = 0;
+  for (const r of records) {
+    const e = r.body.readUInt32BE(1);
+    errors += e;
+    text += r.body.length - 5 - 4 * e;
+    count += r.count;
+  }
+  const out = Buffer.allocUnsafe(5 + 4 * errors + text);
+  out[0] = 0x4c;
+  out.writeUInt32BE(errors, 1);
+  let eo = 5;
+  let to = 5 + 4 * errors;
+  let base = 0;
+  for (const r of records) {
+    const e = r.body.readUInt32BE(1);
+    for (let k = 0; k < e; k++) eo = out.writeUInt32BE(base + r.body.readUInt32BE(5 + 4 * k), eo);
+    to += r.body.copy(out, to, 5 + 4 * e);
+    base += r.count;
+  }
+  return { count, body: out };
+}
+
+function isLines(r: SpoolRecord): boolean {
+  return r.body.length >= 5 && r.body[0] === 0x4c;
+}
+
+/** An older JSON-array body as a line body (upstream messages carry lines only); others as they are. */
+function linesRecord(r: SpoolRecord): SpoolRecord {
+  if (r.body[0] !== 0x5b) return r;
+  let arr: unknown;
+  try {
+    arr = JSON.parse(r.body.toString('utf8'));
+  } catch {
+    return r;
+  }
+  if (!Array.isArray(arr) || arr.length !== r.count || !arr.every(isNotification)) return r;
+  const errors: number[] = [];
+  const text = (arr as Notification[])
+    .map((n, i) => {
+      const info = n.info as Record<string, unknown> | null | undefined;
+      if (info !== null && typeof info === 'object' && info.etype !== undefined && info.etype !== null) errors.push(i);
+      return notificationText(n) + '\n';
+    })
+    .join('');
+  const body = Buffer.allocUnsafe(5 + 4 * errors.length + Buffer.byteLength(text, 'utf8'));
+  body[0] = 0x4c;
+  body.writeUInt32BE(errors.length, 1);
+  let off = 5;
+  for (const e of errors) off = body.writeUInt32BE(e, off);
+  body.write(text, off, 'utf8');
+  return { count: r.count, body };
 }
 
 function isNotification(n: unknown): boolean {

@@ -1,5 +1,5 @@
 /**
- * `osprofiler agent --listen SOCKET --backend CS [--spool-dir DIR] [--health HOST:PORT]`:
+ * `osprofiler agent --listen SOCKET (--backend CS | --upstream nats://…) [--spool-dir DIR] [--health HOST:PORT]`:
  * runs the per-node agent (packages/agent) in the foreground until SIGTERM/SIGINT.
  * @osprofiler/agent is an optional peer of the CLI, loaded only here.
  */
@@ -10,9 +10,17 @@ import type { CliIO } from '../io';
 
 export interface AgentCommandOptions {
   listen: string;
-  backend: string;
+  backend?: string;
   spoolDir?: string;
   health?: string;
+  upstream?: string;
+  natsCreds?: string;
+  natsTlsCa?: string;
+  natsTlsCert?: string;
+  natsTlsKey?: string;
+  subjectPrefix?: string;
+  partitions?: number;
+  agentId?: string;
 }
 
 type AgentModule = typeof import('@osprofiler/agent');
@@ -38,7 +46,20 @@ export function loadAgent(bases: readonly string[] = [__filename, join(process.c
 export function agentCommand(opts: AgentCommandOptions, io: CliIO): Promise<number> {
   const { runAgentProcess } = loadAgent();
   return runAgentProcess(
-    { socketPath: opts.listen, backend: opts.backend, spoolDir: opts.spoolDir, health: opts.health },
+    {
+      socketPath: opts.listen,
+      backend: opts.backend,
+      spoolDir: opts.spoolDir,
+      health: opts.health,
+      upstream: opts.upstream,
+      natsCreds: opts.natsCreds,
+      natsTlsCa: opts.natsTlsCa,
+      natsTlsCert: opts.natsTlsCert,
+      natsTlsKey: opts.natsTlsKey,
+      ...(opts.subjectPrefix === undefined ? {} : { subjectPrefix: opts.subjectPrefix }),
+      ...(opts.partitions === undefined ? {} : { partitions: opts.partitions }),
+      agentId: opts.agentId,
+    },
     { info: (l) => io.stderr(l + '\n'), error: (l) => io.stderr(`error: ${l}\n`) },
   );
 }

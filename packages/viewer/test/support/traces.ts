@@ -1,6 +1,6 @@
 /** The traces the viewer tests look at, written by Node's redis:// driver and by Python's. */
 import { randomUUID } from 'node:crypto';
-import { linesOfNotifications } from '@osprofiler/core';
+import { linesOfNotifications } from '@osprofiler/core/instrument';
 import type { Driver, Notification } from '@osprofiler/core';
 import type { Redis } from 'ioredis';
 import { runPeer } from '../../../core/test/support/python-peer';

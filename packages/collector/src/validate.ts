@@ -1,0 +1,100 @@
+/**
+ * Checking one JetStream message against the contract (PROTOCOL.md §Upstream): schema
+ * header, body shape, size limits, ids and partition. A message that cannot be read at
+ * all is dead-lettered whole; single bad points are dead-lettered and the rest written.
+ * Rules (redact / drop / rename) are applied here too, re-serialising only changed points.
+ */
+import { parseStoredEvent } from '@osprofiler/core/instrument';
+import { DecodedLines, UPSTREAM_SCHEMA_VERSION, notificationText, partitionOf } from '@osprofiler/agent';
+import type { Notification } from '@osprofiler/core';
+import type { DeadReason } from './metrics';
+import { PointSet } from './points';
+import type { CompiledRules } from './rules';
+
+export interface Limits {
+  partitions: number;
+  maxPointBytes: number;
+  maxMessagePoints: number;
+}
+
+export interface BadPoint {
+  line: string;
+  reason: string;
+}
+
+export type Checked =
+  | { ok: false; reason: DeadReason; message: string }
+  | { ok: true; points: PointSet; bad: BadPoint[]; dropped: number; changed: number };
+
+const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?$/;
+const TRACE_KEY = Buffer.from('", "trace_id": "', 'latin1');
+
+export function checkMessage(
+  data: Uint8Array,
+  schema: string | undefined,
+  pointsHeader: string | undefined,
+  partition: number,
+  limits: Limits,
+  rules: CompiledRules | undefined,
+): Checked {
+  if (schema !== UPSTREAM_SCHEMA_VERSION) {
+    return { ok: false, reason: 'schema', message: `schema version "${schema ?? ''}" is not supported (collector reads ${UPSTREAM_SCHEMA_VERSION})` };
+  }
+  const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const count = pointsHeader !== undefined && /^\d+$/.test(pointsHeader) ? Number(pointsHeader) : -1;
+  if (count < 1 || count > limits.maxMessagePoints) {
+    return { ok: false, reason: 'body', message: `Osprofiler-Points "${pointsHeader ?? ''}" is not a count from 1 to ${limits.maxMessagePoints}` };
+  }
+  const d = new DecodedLines();
+  if (!d.append(body, count)) return { ok: false, reason: 'body', message: `body is not ${count} wire lines in the 'L' format` };
+  const errs = d.errors;
+  const points = new PointSet();
+  const bad: BadPoint[] = [];
+  let dropped = 0;
+  let changed = 0;
+  // Points of one trace come together: its id and partition are checked once per run.
+  let lastBase = '';
+  for (let i = 0; i < d.count; i++) {
+    const buf = d.buffers[i];
+    const baseId = d.baseIds[i];
+    const why = pointProblem(buf, baseId, d.timestamps[i], partition, limits, baseId === lastBase);
+    if (why === undefined) lastBase = baseId;
+    if (why !== undefined) {
+      bad.push({ line: buf.toString('latin1', 0, Math.min(buf.length, 4096)), reason: why });
+      continue;
+    }
+    if (rules === undefined || !rules.changesPoints) {
+      points.push(buf, baseId, d.timestamps[i], errs !== null && errs[i] === 1);
+      continue;
+    }
+    const n = parseStoredEvent(buf.toString('latin1'));
+    if (n === undefined) {
+      bad.push({ line: buf.toString('latin1', 0, Math.min(buf.length, 4096)), reason: 'point does not parse as JSON' });
+      continue;
+    }
+    const r = rules.apply(n);
+    if (r === 'drop') {
+      dropped++;
+      continue;
+    }
+    if (r === 'changed') {
+      changed++;
+      points.push(Buffer.from(notificationText(n as unknown as Notification), 'latin1'), baseId, d.timestamps[i], errs !== null && errs[i] === 1);
+    } else points.push(buf, baseId, d.timestamps[i], errs !== null && errs[i] === 1);
+  }
+  return { ok: true, points, bad, dropped, changed };
+}
+
+function pointProblem(buf: Buffer, baseId: string, timestamp: string, partition: number, limits: Limits, baseChecked: boolean): string | undefined {
+  if (buf.length > limits.maxPointBytes) return `point of ${buf.length} bytes is larger than ${limits.maxPointBytes}`;
+  if (!baseChecked && !ID.test(baseId)) return 'base_id is not an id ([A-Za-z0-9_.:-], 1-128)';
+  if (!TIMESTAMP.test(timestamp)) return `timestamp "${timestamp.slice(0, 40)}" is not YYYY-MM-DDTHH:MM:SS[.ffffff]`;
+  const t = buf.indexOf(TRACE_KEY);
+  if (t < 0) return 'trace_id missing';
+  const t0 = t + TRACE_KEY.length;
+  const t1 = buf.indexOf(0x22, t0);
+  if (t1 < 0 || !ID.test(buf.toString('latin1', t0, t1))) return 'trace_id is not an id ([A-Za-z0-9_.:-], 1-128)';
+  if (!baseChecked && partitionOf(baseId, limits.partitions) !== partition) return `base_id belongs to partition ${partitionOf(baseId, limits.partitions)}, not ${partition} (do agents and collectors use the same partition count?)`;
+  return undefined;
+}
