@@ -3,10 +3,11 @@
 // `valgrind --tool=callgrind --separate-threads=yes`, which the machine's other load does
 // not change (wall-clock CPU does). For each case: the app under callgrind, WARMUP requests
 // from a bounded keep-alive client in this process, counters zeroed (`callgrind_control -z`),
-// COUNT requests, a dump (`callgrind_control -d`), the main thread's total (file `-01`)
+// COUNT requests, a dump. Instrumentation starts after the warm-up (--instr-atstart=no) (`callgrind_control -d`), the main thread's total (file `-01`)
 // divided by COUNT. The notifier's timer runs inside the counted stretch, so the deferred
 // formatting and the agent:// framing of traced cases are in the count.
 // Env: BENCH_IR_WARMUP (3000), BENCH_IR_COUNT (1000), BENCH_IR_CONCURRENCY (4),
+// BENCH_IR_KEEP (a directory: keep each main-thread dump there, for callgrind_annotate),
 // BENCH_IR_CASES (plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello).
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
@@ -78,7 +79,9 @@ async function main() {
     const { execArgv, env } = L.serverSpec(name, ctx);
     const port = await L.freePort();
     const file = path.join(dir, `cg-${name}-${route}`);
-    const vg = spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${file}.%p`, process.execPath, ...execArgv, L.APP], {
+    // Instrumentation off until the warm-up is done (start-up and warm-up run ~10x faster),
+    // then on, counters zeroed, the counted requests, a dump.
+    const vg = spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${file}.%p`, process.execPath, ...execArgv, L.APP], {
       env: { ...env, BENCH_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -93,6 +96,7 @@ async function main() {
     // Headers are made before each batch is sent, in this process, so their cost is not the server's.
     const pre = headerAt ? Array.from({ length: Math.max(WARMUP, COUNT) }, headerAt) : undefined;
     await requests(port, route, WARMUP, CONCURRENCY, pre && ((i) => pre[i]));
+    control(['-i', 'on'], vg.pid);
     control(['-z'], vg.pid);
     const pre2 = headerAt ? Array.from({ length: COUNT }, headerAt) : undefined;
     await requests(port, route, COUNT, CONCURRENCY, pre2 && ((i) => pre2[i]));
@@ -103,6 +107,7 @@ async function main() {
     dumps.sort((a, b) => Number(a.split('.').at(-1).split('-')[0]) - Number(b.split('.').at(-1).split('-')[0]));
     const text = fs.readFileSync(path.join(dir, dumps.at(-1)), 'utf8');
     const total = Number(/^summary: (\d+)/m.exec(text)[1]);
+    if (process.env.BENCH_IR_KEEP) fs.copyFileSync(path.join(dir, dumps.at(-1)), path.join(process.env.BENCH_IR_KEEP, `callgrind.${name}-${route}`));
     vg.kill('SIGKILL');
     await new Promise((r) => vg.once('exit', r));
     let stored = '';

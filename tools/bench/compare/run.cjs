@@ -41,9 +41,11 @@ function ensureWrk() {
   if (!has()) throw new Error('wrk is not installed and could not be installed: run `apt-get install -y wrk` (Debian package wrk) as root, then re-run');
 }
 
-function wrk(port, route, seconds, offset, headersFile) {
+// A window fails on more than 0.1 % failed requests (errors are printed); the warm-up may
+// have some (a fresh process on a loaded machine: wrk's timeout is 10 s).
+function wrk(port, route, seconds, offset, headersFile, strict = true) {
   return new Promise((resolve, reject) => {
-    const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', LUA, `http://127.0.0.1:${port}/${route}`, '--', String(offset)];
+    const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', LUA, `http://127.0.0.1:${port}/${route}`, '--', String(offset)];
     const p = spawn('wrk', args, { env: { ...process.env, BENCH_HEADERS: headersFile ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -53,7 +55,11 @@ function wrk(port, route, seconds, offset, headersFile) {
       const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
       if (code !== 0 || !line) return reject(new Error(`wrk failed (${code}): ${err}${out}`));
       const r = JSON.parse(line);
-      if (r.errors > 0 || r.status_errors > 0) return reject(new Error(`wrk: ${r.errors} socket errors, ${r.status_errors} non-2xx on /${route}`));
+      const bad = r.errors + r.status_errors;
+      if (bad > 0 && strict) {
+        console.error(`wrk: ${r.errors} socket errors, ${r.status_errors} non-2xx of ${r.requests} on /${route}`);
+        if (bad > r.requests / 1000) return reject(new Error(`wrk: too many failed requests on /${route}`));
+      }
       resolve(r);
     });
   });
@@ -106,7 +112,7 @@ async function main() {
     children.push(srv);
     const { port } = await ask(srv, undefined, 'port');
     const hf = v.headers ? headersFile : undefined;
-    const warm = await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf);
+    const warm = await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
     const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(agent.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     const r = await wrk(port, route, SECONDS, 0, hf);
     await ask(srv, 'flush', 'flushed');
