@@ -7,7 +7,7 @@
 //   /chain   one outgoing HTTP call (to this server's /hello)
 //   /nested  five nested traced function calls
 // Listens on 127.0.0.1:BENCH_PORT (0: any) and sends {port} over IPC when forked; IPC
-// 'flush' → {flushed}; without IPC (callgrind mode) it prints "listening <port>".
+// 'flush' → {flushed, served}; without IPC (callgrind mode) it prints "listening <port>".
 'use strict';
 const http = require('node:http');
 const express = require('express');
@@ -16,6 +16,10 @@ const knex = require('knex');
 const bench = globalThis.__bench ?? { traced: (_name, fn) => fn(), flush: async () => {} };
 const db = knex({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
 const upstream = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+// Requests answered per route, counted in the handlers (no extra listener or layer): the
+// denominator of "exported per request" (wrk does not count what is in flight at its end).
+const served = { hello: 0, db: 0, chain: 0, nested: 0 };
 
 function nested(k) {
   return k === 0 ? 0 : bench.traced(`f${k}`, () => nested(k - 1) + 1);
@@ -43,9 +47,13 @@ async function main() {
 
   const app = express();
   let port = 0;
-  app.get('/hello', (req, res) => res.send('hello'));
+  app.get('/hello', (req, res) => {
+    served.hello++;
+    res.send('hello');
+  });
   app.get('/db', async (req, res, next) => {
     try {
+      served.db++;
       const id = 1 + (Math.floor(Math.random() * 100) | 0);
       const item = await db('items').where({ id }).first();
       const [{ n }] = await db('items').where('qty', item.qty).count({ n: '*' });
@@ -57,12 +65,16 @@ async function main() {
   });
   app.get('/chain', async (req, res, next) => {
     try {
+      served.chain++;
       res.send(`chain ${await get(port, '/hello')}`);
     } catch (err) {
       next(err);
     }
   });
-  app.get('/nested', (req, res) => res.send(`nested ${nested(5)}`));
+  app.get('/nested', (req, res) => {
+    served.nested++;
+    res.send(`nested ${nested(5)}`);
+  });
 
   const server = app.listen(Number(process.env.BENCH_PORT || 0), '127.0.0.1', () => {
     port = server.address().port;
@@ -72,7 +84,7 @@ async function main() {
   server.keepAliveTimeout = 60_000;
   process.on('message', (m) => {
     if (m === 'flush') {
-      const done = () => process.send({ flushed: true });
+      const done = () => process.send({ flushed: true, served });
       Promise.resolve(bench.flush()).then(done, done);
     } else if (m === 'stop') process.exit(0);
   });

@@ -112,10 +112,10 @@ async function main() {
     children.push(srv);
     const { port } = await ask(srv, undefined, 'port');
     const hf = v.headers ? headersFile : undefined;
-    const warm = await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
+    await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
     const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(agent.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     const r = await wrk(port, route, SECONDS, 0, hf);
-    await ask(srv, 'flush', 'flushed');
+    const { served } = await ask(srv, 'flush', 'flushed');
     const cpu1 = [L.procCpuUs(srv.pid), L.procCpuUs(agent.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     const rss = L.procRssMb(srv.pid);
     const exited = new Promise((res) => srv.once('exit', res));
@@ -135,7 +135,7 @@ async function main() {
       cpu: d(0),
       agent: v.osp === 'agent' ? d(1) : 0,
       store: v.osp ? d(2) : v.sink ? d(3) : 0,
-      perReq: exported / (n + warm.requests),
+      perReq: exported / served[route],
       exported,
       rss,
     };
