@@ -27,6 +27,8 @@ const VARIANTS = {
   header: { label: 'OSProfiler.js signed header per request, agent://', osp: 'agent', headers: true },
   otel: { label: 'OpenTelemetry JS (BatchSpanProcessor, OTLP/HTTP protobuf)', preload: 'otel.cjs', sink: 'otlp' },
   dd: { label: 'dd-trace (to a fake agent)', preload: 'dd.cjs', sink: 'dd' },
+  // Control, only when asked for (BENCH_VARIANTS / BENCH_IR_CASES): promise hooks on, no tracer.
+  'plain-als': { label: 'plain Express, AsyncLocalStorage in use', preload: 'als.cjs', optional: true },
 };
 
 /** node flags and environment of one variant's server; `ctx` holds socket, ports. */

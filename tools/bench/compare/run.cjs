@@ -26,7 +26,7 @@ const SECONDS = Math.max(1, Math.round(Number(process.env.BENCH_SECONDS || 2)));
 const WARMUP_SECONDS = Math.max(1, Math.round(Number(process.env.BENCH_WARMUP_SECONDS || 1)));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
 const ROUTES = (process.env.BENCH_ROUTES || 'hello,db,chain,nested').split(',');
-const VARIANT_NAMES = (process.env.BENCH_VARIANTS || Object.keys(L.VARIANTS).join(',')).split(',');
+const VARIANT_NAMES = (process.env.BENCH_VARIANTS || Object.keys(L.VARIANTS).filter((v) => !L.VARIANTS[v].optional).join(',')).split(',');
 const HEADERS_N = Number(process.env.BENCH_HEADERS_N || 100_000);
 const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS || 900);
 const LUA = path.join(__dirname, 'request.lua');
