@@ -120,86 +120,70 @@ function idContent(s: string): string {
   return s;
 }
 
-// A line is built as parts joined once. Measured (packages/agent README, "Speed"): joining
-// a whole batch at once was slower (one big array of young strings), and `+` cost the
-// same once the line was flattened for the socket or file.
-const parts: string[] = [];
+// A line is built with `+` (V8 keeps a rope, flattened once where the batch is joined for
+// the socket or file). Counted under callgrind (tools/bench/compare, README "compare"),
+// format + the batch's join + Buffer.from: 11.5k instructions a line with `+` against
+// 15.9k with an array of parts joined per line (Array.prototype.join's generic path, and
+// the `parts.length = 0` reset is a runtime call).
 // The objects being serialised (outermost first), for toPrimitive's `<circular>`; at most
 // MAX_DEPTH long, so a linear scan, and no Set per point.
 const path: object[] = [];
 
 /** `pyDumps(toPrimitive(value, depth))` in one pass, for the shapes trace info usually has. */
-function pushValue(parts: string[], v: unknown, depth: number): void {
+function valueText(v: unknown, depth: number): string {
   switch (typeof v) {
     case 'string':
-      parts.push(pyString(v));
-      return;
+      return pyString(v);
     case 'number':
-      parts.push(pyNumber(v));
-      return;
+      return pyNumber(v);
     case 'boolean':
-      parts.push(v ? 'true' : 'false');
-      return;
+      return v ? 'true' : 'false';
     case 'undefined':
-      parts.push('null');
-      return;
+      return 'null';
     case 'bigint':
     case 'function':
     case 'symbol':
-      parts.push(pyString(String(v)));
-      return;
+      return pyString(String(v));
   }
-  if (v === null) {
-    parts.push('null');
-    return;
-  }
-  if (depth >= MAX_DEPTH) {
-    parts.push('"?"');
-    return;
-  }
+  if (v === null) return 'null';
+  if (depth >= MAX_DEPTH) return '"?"';
   const o = v as object;
   const isArray = Array.isArray(o);
   if (isArray || Object.getPrototypeOf(o) === Object.prototype) {
-    if (path.includes(o)) {
-      parts.push('"<circular>"');
-      return;
-    }
+    if (path.includes(o)) return '"<circular>"';
     path.push(o);
+    let out: string;
     if (isArray) {
-      parts.push('[');
+      out = '[';
       for (let i = 0; i < (o as unknown[]).length; i++) {
-        if (i !== 0) parts.push(', ');
-        pushValue(parts, (o as unknown[])[i], depth + 1);
+        if (i !== 0) out += ', ';
+        out += valueText((o as unknown[])[i], depth + 1);
       }
-      parts.push(']');
+      out += ']';
     } else {
-      parts.push('{');
-      pushFields(parts, o as Record<string, unknown>, depth, false);
-      parts.push('}');
+      out = '{' + fieldsText(o as Record<string, unknown>, depth, false) + '}';
     }
     path.pop();
-    return;
+    return out;
   }
   // Dates, Buffers, Errors, Maps, Sets, class instances: exactly what the object path does.
-  parts.push(pyDumps(toPrimitive(o, depth, new Set(path))));
+  return pyDumps(toPrimitive(o, depth, new Set(path)));
 }
 
-/** `"k": v` pairs joined by `, `; `skipHost` drops a top-level `host`. True if any was written. */
-function pushFields(parts: string[], o: Record<string, unknown>, depth: number, skipHost: boolean): boolean {
-  let first = true;
+/** `"k": v` pairs joined by `, `; `skipHost` drops a top-level `host`. '' when none was written. */
+function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean): string {
+  let out = '';
   for (const k of Object.keys(o)) {
     const v = o[k];
     if (v === undefined || (skipHost && k === 'host')) continue;
-    parts.push(first ? key(k) : ', ' + key(k), ': ');
-    first = false;
-    pushValue(parts, v, depth + 1);
+    out += (out === '' ? key(k) : ', ' + key(k)) + ': ' + valueText(v, depth + 1);
   }
-  return !first;
+  return out;
 }
 
 /** The point's info fields (all but `host`), each followed by `, `; throws like the object path. */
-function pushInfo(parts: string[], info: object | undefined): void {
-  if (info === undefined) return;
+function infoText(info: object | undefined): string {
+  if (info === undefined) return '';
   let o = info as Record<string, unknown>;
   if (Object.getPrototypeOf(info) !== Object.prototype) {
     const p = toPrimitive(info);
@@ -207,17 +191,15 @@ function pushInfo(parts: string[], info: object | undefined): void {
     o = p as Record<string, unknown>;
   }
   path.push(info);
-  const any = pushFields(parts, o, 0, true);
+  const fields = fieldsText(o, 0, true);
   path.pop();
-  if (any) parts.push(', ');
+  return fields === '' ? '' : fields + ', ';
 }
 
 /** `"k": v, ` for every key of the point's info but `host` (empty for no info). */
 export function infoFields(info: object | undefined): string {
-  parts.length = 0;
   path.length = 0;
-  pushInfo(parts, info);
-  return parts.join('');
+  return infoText(info);
 }
 
 /** Whether the point goes into the error index (Python: `info.get("etype") is not None`). */
@@ -246,10 +228,9 @@ export function notificationLine(name: string, baseId: string, traceId: string, 
  * for every comparison). Throws like the object path for unserialisable info.
  */
 export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): string {
-  parts.length = 0;
-  path.length = 0;
-  parts.push('{"name": "', idContent(name), suffix, '", "base_id": "', idContent(baseId), '", "trace_id": "', idContent(traceId), '", "parent_id": "', idContent(parentId), '", "timestamp": "', timestamp, '", "info": {');
-  pushInfo(parts, info);
-  parts.push(tail);
-  return parts.join('');
+  if (path.length !== 0) path.length = 0; // only after a throw mid-serialisation
+  return (
+    '{"name": "' + idContent(name) + suffix + '", "base_id": "' + idContent(baseId) + '", "trace_id": "' + idContent(traceId) +
+    '", "parent_id": "' + idContent(parentId) + '", "timestamp": "' + timestamp + '", "info": {' + infoText(info) + tail
+  );
 }

@@ -193,6 +193,39 @@ describe('signedUnpack: limits and robustness', () => {
   });
 });
 
+describe('signedUnpack: the pad-based HMAC equals crypto.createHmac', () => {
+  // Keys shorter than, exactly, and longer than SHA-1's 64-byte block (hashed first), and
+  // multi-byte UTF-8; infos up to the 8 KiB limit, with non-ASCII and lone surrogates.
+  const keys = ['k', 'bench-key', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(65), 'ключ-🔑'.repeat(20)];
+  const infos = ['', 'eyJiYXNlX2lkIjogIjEifQ==', 'é'.repeat(100), 'a\ud800b', '€'.repeat(8192), 'q'.repeat(8192)];
+  it('accepts exactly the HMACs createHmac computes, for every key and info', () => {
+    for (const key of keys) {
+      for (const info of infos) {
+        const good = crypto.createHmac('sha1', Buffer.from(key, 'utf8')).update(info, 'utf8').digest('hex');
+        // The infos are not valid trace info: a match returns null after decoding, a
+        // mismatch returns null before; the spy tells them apart by what was compared.
+        const spy = vi.mocked(crypto.timingSafeEqual);
+        spy.mockClear();
+        signedUnpack(info, good, [key]);
+        expect(spy).toHaveBeenCalledTimes(1);
+        expect(spy.mock.results[0].value).toBe(true);
+        spy.mockClear();
+        signedUnpack(info, good.replace(/^./, (c) => (c === '0' ? '1' : '0')), [key]);
+        expect(spy.mock.results[0].value).toBe(false);
+      }
+    }
+  });
+  it('verifies real headers signed with each key, alternating keys (no state kept between calls)', () => {
+    for (let round = 0; round < 3; round++) {
+      for (const key of keys) {
+        const id = randomUUID();
+        const { info, hmac } = signedPack({ base_id: id, parent_id: id }, key);
+        expect(signedUnpack(info, hmac, ['other', key])).toEqual({ base_id: id, parent_id: id, hmac_key: key });
+      }
+    }
+  });
+});
+
 describe('signedUnpack: constant-time comparison', () => {
   // Braces matter: a hook that returns a function (mockClear returns the mock) gets called as a teardown.
   beforeEach(() => {

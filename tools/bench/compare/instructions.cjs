@@ -1,0 +1,134 @@
+// `node tools/bench/compare/run.cjs --instructions` (npm run bench:compare -- --instructions):
+// instructions per request of the server's main thread under
+// `valgrind --tool=callgrind --separate-threads=yes`, which the machine's other load does
+// not change (wall-clock CPU does). For each case: the app under callgrind, WARMUP requests
+// from a bounded keep-alive client in this process, counters zeroed (`callgrind_control -z`),
+// COUNT requests, a dump. Instrumentation starts after the warm-up (--instr-atstart=no) (`callgrind_control -d`), the main thread's total (file `-01`)
+// divided by COUNT. The notifier's timer runs inside the counted stretch, so the deferred
+// formatting and the agent:// framing of traced cases are in the count.
+// Env: BENCH_IR_WARMUP (3000), BENCH_IR_COUNT (1000), BENCH_IR_CONCURRENCY (4),
+// BENCH_IR_KEEP (a directory: keep each main-thread dump there, for callgrind_annotate),
+// BENCH_IR_CASES (plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello).
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const L = require('./lib.cjs');
+
+const WARMUP = Number(process.env.BENCH_IR_WARMUP || 3000);
+const COUNT = Number(process.env.BENCH_IR_COUNT || 1000);
+const CONCURRENCY = Number(process.env.BENCH_IR_CONCURRENCY || 4);
+const CASES = (process.env.BENCH_IR_CASES || 'plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello').split(',').map((c) => c.split(':'));
+
+/** Exactly `n` GET requests over `concurrency` keep-alive connections; headers[i] per request if given. */
+async function requests(port, route, n, concurrency, headerAt) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  const one = (i) =>
+    new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: `/${route}`, agent, headers: headerAt ? headerAt(i) : {} }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`/${route}: status ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+    });
+  const loop = async () => {
+    while (next < n) await one(next++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  agent.destroy();
+}
+
+function control(args, pid) {
+  // The command is picked up when valgrind next polls; retry while it is not yet detected.
+  for (let k = 0; k < 50; k++) {
+    const r = spawnSync('callgrind_control', [...args, String(pid)], { encoding: 'utf8' });
+    if (r.status === 0 && /OK/.test(r.stdout)) return;
+    spawnSync('sleep', ['0.2']);
+  }
+  throw new Error(`callgrind_control ${args.join(' ')} ${pid} did not answer`);
+}
+
+async function main() {
+  L.ensureDependencies();
+  if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).error) throw new Error('valgrind is not installed: apt-get install -y valgrind');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-ir-'));
+  const children = [];
+  process.on('exit', () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const redis = await L.startRedis(dir, children);
+  const socket = path.join(dir, 'agent.sock');
+  await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/1`, path.join(dir, 'spool'), children);
+  const ctx = { socket, redisPort: redis.port };
+  const { signedPack } = require('@osprofiler/core');
+  const signed = (i) => {
+    const id = require('node:crypto').randomUUID();
+    const { info, hmac } = signedPack({ base_id: id, parent_id: id }, L.KEY);
+    void i;
+    return { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac };
+  };
+
+  console.log(`instructions per request, main thread, callgrind (valgrind ${spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stdout.trim()}), ` +
+    `Node ${process.version}; ${WARMUP} warm-up requests, ${COUNT} counted, ${CONCURRENCY} keep-alive connections`);
+  const out = {};
+  for (const [name, route] of CASES) {
+    const { execArgv, env } = L.serverSpec(name, ctx);
+    const port = await L.freePort();
+    const file = path.join(dir, `cg-${name}-${route}`);
+    // Instrumentation off until the warm-up is done (start-up and warm-up run ~10x faster),
+    // then on, counters zeroed, the counted requests, a dump.
+    const vg = spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${file}.%p`, process.execPath, ...execArgv, L.APP], {
+      env: { ...env, BENCH_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(vg);
+    let log = '';
+    vg.stdout.on('data', (d) => (log += d));
+    vg.stderr.on('data', (d) => (log += d));
+    await L.waitFor(`${name} under callgrind`, () => /listening \d+/.test(log), 180_000).catch((e) => {
+      throw new Error(`${e.message}\n${log}`);
+    });
+    const headerAt = L.VARIANTS[name].headers ? signed : undefined;
+    // Headers are made before each batch is sent, in this process, so their cost is not the server's.
+    const pre = headerAt ? Array.from({ length: Math.max(WARMUP, COUNT) }, headerAt) : undefined;
+    await requests(port, route, WARMUP, CONCURRENCY, pre && ((i) => pre[i]));
+    control(['-i', 'on'], vg.pid);
+    control(['-z'], vg.pid);
+    const pre2 = headerAt ? Array.from({ length: COUNT }, headerAt) : undefined;
+    await requests(port, route, COUNT, CONCURRENCY, pre2 && ((i) => pre2[i]));
+    // Let the notifier's timer send what the counted requests made.
+    await new Promise((r) => setTimeout(r, 300));
+    control(['-d'], vg.pid);
+    const dumps = fs.readdirSync(dir).filter((f) => f.startsWith(path.basename(`${file}.${vg.pid}.`)) && f.endsWith('-01'));
+    dumps.sort((a, b) => Number(a.split('.').at(-1).split('-')[0]) - Number(b.split('.').at(-1).split('-')[0]));
+    const text = fs.readFileSync(path.join(dir, dumps.at(-1)), 'utf8');
+    const total = Number(/^summary: (\d+)/m.exec(text)[1]);
+    if (process.env.BENCH_IR_KEEP) fs.copyFileSync(path.join(dir, dumps.at(-1)), path.join(process.env.BENCH_IR_KEEP, `callgrind.${name}-${route}`));
+    vg.kill('SIGKILL');
+    await new Promise((r) => vg.once('exit', r));
+    let stored = '';
+    if (L.VARIANTS[name].osp) {
+      await new Promise((r) => setTimeout(r, 300));
+      stored = `, ${(await L.countStoredAndFlush(redis.port, 1)) / 2} points stored`;
+    }
+    out[`${name}:${route}`] = total / COUNT;
+    console.log(`${`${name} /${route}`.padEnd(18)} ${(total / COUNT / 1000).toFixed(0).padStart(6)}k instructions/request${stored}`);
+  }
+  const ratio = (a, b) => (out[a] && out[b] ? (out[a] / out[b]).toFixed(3) : '-');
+  console.log(`ratios: noheader/plain hello ${ratio('noheader:hello', 'plain:hello')} (goal <= 1.02), ` +
+    `agent/plain hello ${ratio('agent:hello', 'plain:hello')} (goal <= 1.10), agent/plain nested ${ratio('agent:nested', 'plain:nested')} (goal <= 1.25), ` +
+    `header/plain hello ${ratio('header:hello', 'plain:hello')}`);
+  process.exit(0);
+}
+
+module.exports = {
+  main: () =>
+    main().catch((err) => {
+      console.error(err);
+      process.exit(1);
+    }),
+};

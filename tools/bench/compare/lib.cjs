@@ -1,0 +1,185 @@
+// Shared parts of the comparison's two modes (run.cjs: wrk windows; instructions.cjs:
+// callgrind counts): the variants and how each server is started, the bench's own
+// redis-server and agent, /proc readings, the signed-headers file.
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '../../..');
+const APP = path.join(__dirname, 'app.cjs');
+const KEY = 'bench-key';
+const CLK_TCK = 100;
+
+/**
+ * Each variant: what is preloaded into app.cjs and with what environment. OSProfiler.js
+ * runs in automatic mode (`--require @osprofiler/auto`, OSPROFILER_* only) with the Knex
+ * adapter's register entry and the driver of its store; `sampling: '1/1'` traces every
+ * request without a header; `headers` sends a distinct signed header on every request.
+ */
+const VARIANTS = {
+  plain: { label: 'plain Express' },
+  noheader: { label: 'OSProfiler.js enabled, no header', osp: 'agent' },
+  agent: { label: 'OSProfiler.js every request, agent://', osp: 'agent', sampling: true },
+  redis: { label: 'OSProfiler.js every request, direct redis://', osp: 'redis', sampling: true },
+  header: { label: 'OSProfiler.js signed header per request, agent://', osp: 'agent', headers: true },
+  otel: { label: 'OpenTelemetry JS (BatchSpanProcessor, OTLP/HTTP protobuf)', preload: 'otel.cjs', sink: 'otlp' },
+  dd: { label: 'dd-trace (to a fake agent)', preload: 'dd.cjs', sink: 'dd' },
+  // Control, only when asked for (BENCH_VARIANTS / BENCH_IR_CASES): promise hooks on, no tracer.
+  'plain-als': { label: 'plain Express, AsyncLocalStorage in use', preload: 'als.cjs', optional: true },
+};
+
+/** node flags and environment of one variant's server; `ctx` holds socket, ports. */
+function serverSpec(name, ctx) {
+  const v = VARIANTS[name];
+  const env = {};
+  for (const [k, val] of Object.entries(process.env)) if (!/^(OSPROFILER_|DD_|OTEL_)/.test(k)) env[k] = val;
+  const requires = [];
+  if (v.osp) {
+    requires.push(
+      require.resolve('@osprofiler/auto'),
+      require.resolve('@osprofiler/knex/register'),
+      require.resolve(v.osp === 'agent' ? '@osprofiler/agent/register' : '@osprofiler/drivers/register'),
+      path.join(__dirname, 'osprofiler.cjs'),
+    );
+    Object.assign(env, {
+      OSPROFILER_ENABLED: 'true',
+      OSPROFILER_HMAC_KEYS: KEY,
+      OSPROFILER_SERVICE: 'bench',
+      OSPROFILER_HOST: 'bench',
+      OSPROFILER_CONNECTION_STRING: v.osp === 'agent' ? `agent://${ctx.socket}` : `redis://127.0.0.1:${ctx.redisPort}/2`,
+    });
+    if (v.sampling) env.OSPROFILER_SAMPLING = '1/1';
+  } else if (v.preload) {
+    requires.push(path.join(__dirname, v.preload));
+    if (v.sink === 'otlp') env.BENCH_OTLP_URL = `http://127.0.0.1:${ctx.otlpPort}/v1/traces`;
+    else
+      Object.assign(env, {
+        DD_TRACE_AGENT_URL: `http://127.0.0.1:${ctx.ddPort}`,
+        DD_SERVICE: 'bench',
+        DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false',
+        DD_REMOTE_CONFIGURATION_ENABLED: 'false',
+        DD_RUNTIME_METRICS_ENABLED: 'false',
+        DD_PROFILING_ENABLED: 'false',
+        DD_TRACE_STARTUP_LOGS: 'false',
+        DD_DATA_STREAMS_ENABLED: 'false',
+        DD_TRACE_STATS_COMPUTATION_ENABLED: 'false',
+      });
+  }
+  return { execArgv: requires.flatMap((r) => ['--require', r]), env };
+}
+
+function procCpuUs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK; // utime + stime
+}
+
+function procRssMb(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitFor(what, check, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** One command to Redis (after SELECT db); resolves with the reply's first line. */
+function redisCommand(port, db, ...args) {
+  return new Promise((resolve, reject) => {
+    const s = net.createConnection(port, '127.0.0.1');
+    const enc = (a) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(String(x))}\r\n${x}\r\n`).join('');
+    s.write(enc(['SELECT', db]) + enc(args));
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d;
+      const lines = buf.split('\r\n');
+      if (lines.length >= 3) {
+        s.destroy();
+        if (lines[1].startsWith('-')) reject(new Error(`redis: ${lines[1]}`));
+        else resolve(lines[1]);
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Notifications stored in `db` (Python's osprofiler_opt:<base_id> lists), then empties it. */
+async function countStoredAndFlush(port, db) {
+  const script =
+    "local n = 0 for _, k in ipairs(redis.call('KEYS', 'osprofiler_opt:*')) do n = n + redis.call('LLEN', k) end redis.call('FLUSHDB') return n";
+  return Number((await redisCommand(port, db, 'EVAL', script, 0)).replace(/^:/, ''));
+}
+
+async function startRedis(dir, children) {
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(redis);
+  let out = '';
+  redis.stdout.on('data', (d) => (out += d));
+  await waitFor('redis-server', () => /Ready to accept/.test(out));
+  return { port, pid: redis.pid, child: redis };
+}
+
+async function startAgent(socket, backend, spool, children) {
+  const daemon = path.join(ROOT, 'packages/agent/dist/daemon.js');
+  const child = spawn(process.execPath, [daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  await waitFor('agent', () => /listening on/.test(err));
+  return child;
+}
+
+/** A file of `n` lines "<X-Trace-Info> <X-Trace-HMAC>", each a distinct trace, signed with core's signedPack. */
+function writeSignedHeaders(file, n) {
+  const { signedPack } = require('@osprofiler/core');
+  const lines = [];
+  for (let i = 0; i < n; i++) {
+    const id = crypto.randomUUID();
+    const { info, hmac } = signedPack({ base_id: id, parent_id: id }, KEY);
+    lines.push(`${info} ${hmac}`);
+  }
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+}
+
+/** The comparison's own package (OpenTelemetry, dd-trace) and the built libraries, or a clear failure. */
+function ensureDependencies() {
+  if (!fs.existsSync(path.join(__dirname, 'node_modules/dd-trace/package.json'))) {
+    console.log('installing the comparison tracers (npm ci --prefix tools/bench/compare)');
+    const r = spawnSync('npm', ['ci', '--prefix', __dirname, '--no-audit', '--no-fund'], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('npm ci --prefix tools/bench/compare failed');
+  }
+  for (const p of ['core', 'auto', 'express', 'knex', 'agent', 'drivers', 'node']) {
+    if (!fs.existsSync(path.join(ROOT, `packages/${p}/dist/index.js`))) {
+      throw new Error(`packages/${p} is not built: run \`npx nx run-many -t build --projects=tag:scope:lib\` (npm run bench:compare does)`);
+    }
+  }
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+module.exports = {
+  ROOT, APP, KEY, VARIANTS, serverSpec, procCpuUs, procRssMb, freePort, waitFor, redisCommand,
+  countStoredAndFlush, startRedis, startAgent, writeSignedHeaders, ensureDependencies, median,
+};

@@ -1,0 +1,120 @@
+// `node tools/bench/compare/profile.cjs`: where a traced request's time goes, host versus
+// profiler. For each variant (BENCH_PROFILE_VARIANTS, default plain,agent) one server runs
+// with V8's CPU profiler (--cpu-prof) under wrk on one route (BENCH_PROFILE_ROUTE, hello)
+// for BENCH_PROFILE_SECONDS (5) after a 2 s warm-up; the profile's self time is summed per
+// owner (OSProfiler.js, Express and its router, Knex, Node's own JS, GC, native/program)
+// and divided by the requests served, so plain and traced compare per request: what grew
+// in the host's own functions is the perturbation, what is in OSProfiler.js is its own cost.
+// Shares are sampled CPU, so they hold on a loaded machine; absolute µs move with it.
+'use strict';
+const { fork, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const L = require('./lib.cjs');
+
+const VARIANTS = (process.env.BENCH_PROFILE_VARIANTS || 'plain,agent').split(',');
+const ROUTE = process.env.BENCH_PROFILE_ROUTE || 'hello';
+const SECONDS = Math.round(Number(process.env.BENCH_PROFILE_SECONDS || 5));
+
+function owner(frame) {
+  const u = frame.url || '';
+  const f = frame.functionName;
+  if (f === '(garbage collector)') return 'GC';
+  if (f === '(program)') return 'native/program';
+  if (f === '(idle)') return 'idle';
+  if (/packages\/(core|express|knex|node|agent|auto|drivers)\/dist|@osprofiler/.test(u)) {
+    return `OSProfiler.js ${/packages\/([a-z]+)\//.exec(u)?.[1] ?? ''}`.trim();
+  }
+  if (/node_modules\/(express|router|body-parser|finalhandler|send|serve-static|on-finished|path-to-regexp|qs|depd|debug|parseurl|encodeurl|etag|fresh|content-type|mime-types|type-is|accepts|negotiator|vary|statuses|http-errors|merge-descriptors|cookie|proxy-addr|range-parser)\//.test(u)) return 'Express + router + deps';
+  if (/node_modules\/(knex|better-sqlite3)/.test(u)) return 'Knex + better-sqlite3';
+  if (u.startsWith('node:')) {
+    if (/async_hooks|promise_hooks/.test(u)) return 'Node async_hooks / ALS';
+    return 'Node internals (http, net, streams, events)';
+  }
+  if (u.includes('compare/app.cjs')) return 'the app';
+  if (u === '') return `V8/native: ${f || '(anonymous)'}`.slice(0, 40);
+  return 'other JS';
+}
+
+function summarise(file, requests) {
+  const p = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  for (let i = 0; i < p.samples.length; i++) {
+    const n = byId.get(p.samples[i]);
+    const k = owner(n.callFrame);
+    self.set(k, (self.get(k) ?? 0) + (p.timeDeltas[i] ?? 0));
+  }
+  const out = {};
+  for (const [k, us] of self) if (k !== 'idle') out[k] = us / requests;
+  return out;
+}
+
+function ask(child, msg, key) {
+  return new Promise((resolve) => {
+    const on = (m) => {
+      if (m && m[key] !== undefined) {
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+    if (msg !== undefined) child.send(msg);
+  });
+}
+
+function wrk(port, seconds) {
+  const r = spawnSync('wrk', ['-t1', '-c32', `-d${seconds}s`, '--timeout', '10s', '-s', path.join(__dirname, 'request.lua'), `http://127.0.0.1:${port}/${ROUTE}`], { encoding: 'utf8' });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{"requests"'));
+  if (!line) throw new Error(`wrk failed: ${r.stderr}${r.stdout}`);
+  return JSON.parse(line);
+}
+
+async function main() {
+  L.ensureDependencies();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-profile-'));
+  const children = [];
+  process.on('exit', () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const redis = await L.startRedis(dir, children);
+  const socket = path.join(dir, 'agent.sock');
+  await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/1`, path.join(dir, 'spool'), children);
+  const ctx = { socket, redisPort: redis.port };
+  const table = {};
+  for (const v of VARIANTS) {
+    const { execArgv, env } = L.serverSpec(v, ctx);
+    const srv = fork(L.APP, [], { execArgv: [...execArgv, '--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${v}.cpuprofile`], env, stdio: 'inherit' });
+    children.push(srv);
+    const { port } = await ask(srv, undefined, 'port');
+    // The warm-up is in the profile too; the profile is read per request over both.
+    const warm = wrk(port, 2);
+    const r = wrk(port, SECONDS);
+    await ask(srv, 'flush', 'flushed');
+    await new Promise((res) => {
+      srv.once('exit', res);
+      srv.send('stop');
+    });
+    table[v] = summarise(path.join(dir, `${v}.cpuprofile`), warm.requests + r.requests);
+  }
+  const keys = [...new Set(Object.values(table).flatMap((t) => Object.keys(t)))];
+  keys.sort((a, b) => (table[VARIANTS.at(-1)][b] ?? 0) - (table[VARIANTS.at(-1)][a] ?? 0));
+  console.log(`self time per request (µs, sampled CPU profile), /${ROUTE}, Node ${process.version}; machine shared with other work`);
+  console.log(`${'owner'.padEnd(44)}${VARIANTS.map((v) => v.padStart(10)).join('')}${VARIANTS.length > 1 ? '    diff' : ''}`);
+  const total = Object.fromEntries(VARIANTS.map((v) => [v, 0]));
+  for (const k of keys) {
+    const vals = VARIANTS.map((v) => table[v][k] ?? 0);
+    VARIANTS.forEach((v, i) => (total[v] += vals[i]));
+    if (Math.max(...vals) < 0.3) continue;
+    console.log(`${k.padEnd(44)}${vals.map((x) => x.toFixed(1).padStart(10)).join('')}${vals.length > 1 ? (vals.at(-1) - vals[0]).toFixed(1).padStart(8) : ''}`);
+  }
+  console.log(`${'total'.padEnd(44)}${VARIANTS.map((v) => total[v].toFixed(1).padStart(10)).join('')}`);
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

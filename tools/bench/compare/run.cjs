@@ -1,0 +1,202 @@
+// `npm run bench:compare`: OSProfiler.js against plain Express, OpenTelemetry JS and
+// dd-trace on one Express 5 + Knex (SQLite) app, load from wrk. Method (README "compare"):
+// rounds; in each round every route and every variant gets one window, the variants in a
+// rotating order; each window is a FRESH server process (forked), a warm-up run of wrk that
+// is discarded, then the measured run; then the tracer is flushed and what it exported is
+// counted where it arrived (Redis for OSProfiler.js, the loopback sinks for the others).
+// req/s is reported as the median of per-round ratios to plain (paired: the same round and
+// route), and CPU as µs per request read from /proc/<pid>/stat around the measured run and
+// the flush, for the server, the agent and the store or sink apart.
+//
+// `node tools/bench/compare/run.cjs --instructions`: instructions per request under
+// callgrind instead (instructions.cjs).
+//
+// Env: BENCH_ROUNDS (3), BENCH_SECONDS (2, whole seconds: wrk's -d), BENCH_WARMUP_SECONDS (1),
+// BENCH_CONNECTIONS (32), BENCH_ROUTES (hello,db,chain,nested), BENCH_VARIANTS (all),
+// BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900).
+'use strict';
+const { fork, spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const L = require('./lib.cjs');
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const SECONDS = Math.max(1, Math.round(Number(process.env.BENCH_SECONDS || 2)));
+const WARMUP_SECONDS = Math.max(1, Math.round(Number(process.env.BENCH_WARMUP_SECONDS || 1)));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 32);
+const ROUTES = (process.env.BENCH_ROUTES || 'hello,db,chain,nested').split(',');
+const VARIANT_NAMES = (process.env.BENCH_VARIANTS || Object.keys(L.VARIANTS).filter((v) => !L.VARIANTS[v].optional).join(',')).split(',');
+const HEADERS_N = Number(process.env.BENCH_HEADERS_N || 100_000);
+const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS || 900);
+const LUA = path.join(__dirname, 'request.lua');
+
+function ensureWrk() {
+  const has = () => spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
+  if (has()) return;
+  if (process.getuid && process.getuid() === 0) {
+    console.log('wrk missing: apt-get install -y wrk');
+    spawnSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'inherit' });
+  }
+  if (!has()) throw new Error('wrk is not installed and could not be installed: run `apt-get install -y wrk` (Debian package wrk) as root, then re-run');
+}
+
+// A window fails on more than 0.1 % failed requests (errors are printed); the warm-up may
+// have some (a fresh process on a loaded machine: wrk's timeout is 10 s).
+function wrk(port, route, seconds, offset, headersFile, strict = true) {
+  return new Promise((resolve, reject) => {
+    const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', LUA, `http://127.0.0.1:${port}/${route}`, '--', String(offset)];
+    const p = spawn('wrk', args, { env: { ...process.env, BENCH_HEADERS: headersFile ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
+      if (code !== 0 || !line) return reject(new Error(`wrk failed (${code}): ${err}${out}`));
+      const r = JSON.parse(line);
+      const bad = r.errors + r.status_errors;
+      if (bad > 0 && strict) {
+        console.error(`wrk: ${r.errors} socket errors, ${r.status_errors} non-2xx of ${r.requests} on /${route}`);
+        if (bad > r.requests / 1000) return reject(new Error(`wrk: too many failed requests on /${route}`));
+      }
+      resolve(r);
+    });
+  });
+}
+
+function ask(child, msg, key, ms = 60_000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no '${key}' from pid ${child.pid} within ${ms} ms`)), ms);
+    const on = (m) => {
+      if (m && m[key] !== undefined) {
+        clearTimeout(t);
+        child.off('message', on);
+        resolve(m);
+      }
+    };
+    child.on('message', on);
+    if (msg !== undefined) child.send(msg);
+  });
+}
+
+async function main() {
+  const started = Date.now();
+  L.ensureDependencies();
+  ensureWrk();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-compare-'));
+  const children = [];
+  process.on('exit', () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const limit = setTimeout(() => {
+    console.error(`compare bench: over ${LIMIT_SECONDS} s (BENCH_LIMIT_SECONDS), stopping`);
+    process.exit(1);
+  }, LIMIT_SECONDS * 1000);
+
+  const redis = await L.startRedis(dir, children);
+  const socket = path.join(dir, 'agent.sock');
+  const agent = await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/1`, path.join(dir, 'spool'), children);
+  const sinks = fork(path.join(__dirname, 'sinks.cjs'), [], { stdio: 'inherit' });
+  children.push(sinks);
+  const { otlpPort, ddPort } = await ask(sinks, undefined, 'otlpPort');
+  const headersFile = path.join(dir, 'headers.txt');
+  L.writeSignedHeaders(headersFile, HEADERS_N);
+  const ctx = { socket, redisPort: redis.port, otlpPort, ddPort };
+
+  async function window(name, route) {
+    const v = L.VARIANTS[name];
+    const { execArgv, env } = L.serverSpec(name, ctx);
+    const srv = fork(L.APP, [], { execArgv, env, stdio: 'inherit' });
+    children.push(srv);
+    const { port } = await ask(srv, undefined, 'port');
+    const hf = v.headers ? headersFile : undefined;
+    await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
+    const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(agent.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
+    const r = await wrk(port, route, SECONDS, 0, hf);
+    const { served } = await ask(srv, 'flush', 'flushed');
+    const cpu1 = [L.procCpuUs(srv.pid), L.procCpuUs(agent.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
+    const rss = L.procRssMb(srv.pid);
+    const exited = new Promise((res) => srv.once('exit', res));
+    srv.send('stop');
+    await Promise.race([exited, new Promise((res) => setTimeout(res, 3000))]);
+    if (srv.exitCode === null && srv.signalCode === null) srv.kill('SIGKILL');
+    // What was exported over warm-up and window (the flush sent the rest), per request.
+    let exported = 0;
+    if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? 1 : 2)) / 2; // start+stop = one point
+    else if (v.sink) exported = (await ask(sinks, 'count', 'counted')).counted[v.sink];
+    const n = r.requests;
+    const d = (i) => (cpu1[i] - cpu0[i]) / n;
+    return {
+      rps: n / (r.duration_us / 1e6),
+      p50: r.p50,
+      p99: r.p99,
+      cpu: d(0),
+      agent: v.osp === 'agent' ? d(1) : 0,
+      store: v.osp ? d(2) : v.sink ? d(3) : 0,
+      perReq: exported / served[route],
+      exported,
+      rss,
+    };
+  }
+
+  console.log(
+    `compare: Express ${require('express/package.json').version}, Knex ${require('knex/package.json').version} (better-sqlite3 ${require('better-sqlite3/package.json').version}), ` +
+      `OpenTelemetry sdk ${require('@opentelemetry/sdk-trace-node/package.json').version}, dd-trace ${require('dd-trace/package.json').version}; ` +
+      `Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+  );
+  console.log(`${ROUNDS} rounds; per window a fresh server, ${WARMUP_SECONDS} s wrk warm-up (discarded), ${SECONDS} s measured; wrk -t1 -c${CONNECTIONS}`);
+
+  const results = {};
+  for (const route of ROUTES) results[route] = Object.fromEntries(VARIANT_NAMES.map((v) => [v, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [ri, route] of ROUTES.entries()) {
+      const order = VARIANT_NAMES.map((_, i) => VARIANT_NAMES[(i + r + ri) % VARIANT_NAMES.length]);
+      for (const name of order) results[route][name].push(await window(name, route));
+      process.stdout.write(`round ${r + 1}/${ROUNDS} /${route}: ` + order.map((n) => `${n} ${results[route][n][r].rps.toFixed(0)}`).join(', ') + '\n');
+    }
+  }
+
+  const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  const failures = [];
+  for (const route of ROUTES) {
+    const res = results[route];
+    const paired = (v, key) => L.median(res[v].map((x, i) => x[key] / res.plain[i][key]));
+    console.log(`\n/${route}`);
+    console.log('variant     req/s  ratio*  (per round)          p50 µs  p99 µs  CPU µs/req  ratio*  agent µs/req  store µs/req  exported/req  RSS MB');
+    for (const v of VARIANT_NAMES) {
+      const xs = res[v];
+      const m = (k) => L.median(xs.map((x) => x[k]));
+      const hasPlain = res.plain !== undefined;
+      const perRound = hasPlain ? xs.map((x, i) => (x.rps / res.plain[i].rps).toFixed(2)).join(' ') : '';
+      console.log(
+        `${v.padEnd(9)} ${fmt(m('rps')).padStart(7)}  ${hasPlain ? paired(v, 'rps').toFixed(3) : '  -  '}  ${`(${perRound})`.padEnd(20)} ${fmt(m('p50')).padStart(6)}  ${fmt(m('p99')).padStart(6)}  ` +
+          `${fmt(m('cpu'), 1).padStart(10)}  ${hasPlain ? paired(v, 'cpu').toFixed(3) : '  -  '}  ${fmt(m('agent'), 1).padStart(12)}  ${fmt(m('store'), 1).padStart(12)}  ` +
+          `${fmt(m('perReq'), 2).padStart(12)}  ${fmt(m('rss')).padStart(6)}`,
+      );
+      const total = xs.reduce((a, x) => a + x.exported, 0);
+      const tracing = L.VARIANTS[v].sampling || L.VARIANTS[v].headers || L.VARIANTS[v].sink;
+      if (tracing && total === 0) failures.push(`${v} exported nothing on /${route}`);
+      if (v === 'noheader' && total !== 0) failures.push(`noheader stored ${total} points on /${route} (expected none)`);
+    }
+  }
+  console.log('* median of per-round ratios to plain (same round, same route). CPU = server process; agent = the agent process; ' +
+    'store = redis-server for OSProfiler.js, the loopback sink process for OpenTelemetry/dd-trace; exported = points (start+stop pairs) or spans counted at the store/sink');
+  console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  clearTimeout(limit);
+  sinks.send('stop');
+  agent.kill('SIGTERM');
+  if (failures.length) {
+    console.error(`FAILED: ${failures.join('; ')}`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
+if (process.argv.includes('--instructions')) require('./instructions.cjs').main();
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
