@@ -2,6 +2,7 @@
  * Running the agent as a process (`osprofiler agent`, and the detached process that
  * `ensureAgent` starts): start, log one line, drain and exit on SIGTERM/SIGINT.
  */
+import { redactConnectionString } from '@osprofiler/core/instrument';
 import { AgentError } from './errors';
 import { startAgent } from './agent/server';
 import type { AgentOptionsInput } from './agent/options';
@@ -33,7 +34,7 @@ export async function runAgentProcess(options: AgentOptionsInput, log: RunLog = 
     return 1;
   }
   const health = agent.healthAddress === undefined ? '' : `, metrics on http://${agent.healthAddress}/metrics`;
-  const to = agent.options.upstream === undefined ? '' : `, publishing to ${agent.options.upstream.replace(/\/\/[^@/]*@/, '//')}`;
+  const to = agent.options.upstream === undefined ? '' : `, publishing to ${redactConnectionString(agent.options.upstream)}`;
   log.info(`osprofiler agent ${process.pid}: listening on ${agent.socketPath}${to}${health}`);
   const onSignal = (sig: NodeJS.Signals): void => {
     log.info(`osprofiler agent: ${sig}, draining`);

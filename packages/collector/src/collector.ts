@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { recordFailure } from '@osprofiler/core/instrument';
+import { recordFailure, redactConnectionString, scrubSecrets } from '@osprofiler/core/instrument';
 import { checkSubjectPrefix, connectNats, startHealthServer, type HealthServer } from '@osprofiler/agent';
 import { AmqpIntake } from './amqp';
 import { CollectorError } from './errors';
@@ -82,7 +82,7 @@ export async function startCollector(input: CollectorOptionsInput): Promise<Coll
     nc = await connectNats(natsAccess(o, `osprofiler-collector ${id}`));
   } catch (err) {
     await store.close();
-    throw new CollectorError('OSP_COLLECTOR_START', `--nats ${o.nats.replace(/\/\/[^@/]*@/, '//')}: ${(err as Error).message}`);
+    throw new CollectorError('OSP_COLLECTOR_START', `--nats ${redactConnectionString(o.nats)}: ${scrubSecrets((err as Error).message, o.nats)}`);
   }
   let jsm: JetStreamManager;
   let kv;

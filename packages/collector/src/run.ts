@@ -1,4 +1,5 @@
 /** Running the collector as a process (`osprofiler collector`, dist/daemon.js): start, log, drain on SIGTERM/SIGINT. */
+import { redactConnectionString } from '@osprofiler/core/instrument';
 import { startCollector, initCollector } from './collector';
 import { CollectorError } from './errors';
 import type { CollectorOptionsInput } from './options';
@@ -34,7 +35,7 @@ export async function runCollectorProcess(options: CollectorOptionsInput & { ini
     return 1;
   }
   const health = c.healthAddress === undefined ? '' : `, metrics on http://${c.healthAddress}/metrics`;
-  log.info(`osprofiler collector ${process.pid} (${c.id}): consuming ${c.options.stream} (${c.options.partitions} partitions) into ${c.options.backend.replace(/\/\/[^@/]*@/, '//')}${health}`);
+  log.info(`osprofiler collector ${process.pid} (${c.id}): consuming ${c.options.stream} (${c.options.partitions} partitions) into ${redactConnectionString(c.options.backend)}${health}`);
   const onSignal = (sig: NodeJS.Signals): void => {
     log.info(`osprofiler collector: ${sig}, draining`);
     void c.stop();

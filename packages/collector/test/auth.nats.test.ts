@@ -4,7 +4,7 @@
 // printing the password; the agent keeps (spools) until it can publish.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { OwnRedis } from '../../agent/test/support/procs';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { flushApp, load, startApp } from '../../agent/test/support/load';
 import { readStore, sentPoints } from '../../agent/test/support/store';
 import { COLLECTOR_DAEMON, OwnNats, freePort, spawnNode, startCollectorProc, startUpstreamAgent, stopProc, tempDir, testNames, waitFor, type Proc } from './support/nats';
@@ -12,13 +12,13 @@ import { COLLECTOR_DAEMON, OwnNats, freePort, spawnNode, startCollectorProc, sta
 const P = 2;
 const names = testNames('auth');
 let nats: OwnNats;
-let redis: OwnRedis;
+let redis: RedisServer;
 const procs: Proc[] = [];
 
 beforeAll(async () => {
   nats = await OwnNats.create(['--user', 'osp', '--pass', 's3cr%t-pw']);
   await nats.start();
-  redis = new OwnRedis(await freePort());
+  redis = new RedisServer({ port: await freePort(), persist: true });
   await redis.start();
 });
 
@@ -32,12 +32,12 @@ describe('NATS user and password', () => {
   it('nats://user:pass@ works for agent and collector; a wrong password fails start-up without echoing it', async () => {
     const good = `nats://osp:${encodeURIComponent('s3cr%t-pw')}@127.0.0.1:${nats.port}`;
     const bad = `nats://osp:wrong-pw-123@127.0.0.1:${nats.port}`;
-    const refused = spawnNode([COLLECTOR_DAEMON, '--nats', bad, '--backend', redis.url, '--stream', names.stream, '--subject-prefix', names.prefix]);
+    const refused = spawnNode([COLLECTOR_DAEMON, '--nats', bad, '--backend', redis.url(), '--stream', names.stream, '--subject-prefix', names.prefix]);
     expect(await refused.exited).toBe(1);
     expect(refused.stderr()).toMatch(/--nats nats:\/\/127\.0\.0\.1:\d+: .*(Authorization|authorization|auth)/i);
     expect(refused.stderr()).not.toMatch(/wrong-pw-123/);
 
-    const c = await startCollectorProc({ nats: good, backend: redis.url, names, partitions: P });
+    const c = await startCollectorProc({ nats: good, backend: redis.url(), names, partitions: P });
     procs.push(c);
     expect(c.stderr()).not.toMatch(/s3cr/);
     const socket = join(tempDir('auth'), 'a.sock');

@@ -7,19 +7,19 @@ import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { startCollector, type CollectorHandle } from '@osprofiler/collector';
-import { OwnRedis } from '../../agent/test/support/procs';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { SHARED_NATS, dropJetStream, freePort, testNames, waitFor } from './support/nats';
 import { baseIn, body, lines, point, publish } from './support/messages';
 
 const P = 4;
-let redis: OwnRedis;
+let redis: RedisServer;
 let nc: NatsConnection;
 let js: JetStreamClient;
 let r: Redis;
 const streams: string[] = [];
 
 beforeAll(async () => {
-  redis = new OwnRedis(await freePort());
+  redis = new RedisServer({ port: await freePort(), persist: true });
   await redis.start();
   nc = await connect({ servers: '127.0.0.1:4222' });
   js = jetstream(nc);
@@ -45,7 +45,7 @@ async function stored(db: number, baseId: string): Promise<Record<string, any>[]
 async function collector(tag: string, db: number, extra: Record<string, unknown> = {}): Promise<{ c: CollectorHandle; names: ReturnType<typeof testNames> }> {
   const names = testNames(tag);
   streams.push(names.stream);
-  const c = await startCollector({ nats: SHARED_NATS, backend: `${redis.url}/${db}`, stream: names.stream, subjectPrefix: names.prefix, partitions: P, leaseRenewMs: 300, leaseTtlMs: 2000, ...extra });
+  const c = await startCollector({ nats: SHARED_NATS, backend: `${redis.url(db)}`, stream: names.stream, subjectPrefix: names.prefix, partitions: P, leaseRenewMs: 300, leaseTtlMs: 2000, ...extra });
   await waitFor('leases', () => c.partitions().length === P, 10_000);
   return { c, names };
 }
@@ -166,8 +166,8 @@ describe('rules', () => {
   }, 60_000);
 
   it('a bad rules file fails at start-up, naming the problem', async () => {
-    await expect(startCollector({ nats: SHARED_NATS, backend: redis.url, rules: { drop: { kinds: 'db' } } as never })).rejects.toThrow(/drop\.kinds must be an array/);
-    await expect(startCollector({ nats: SHARED_NATS, backend: redis.url, rules: '/nonexistent/rules.json' })).rejects.toThrow(/cannot read \/nonexistent\/rules.json/);
+    await expect(startCollector({ nats: SHARED_NATS, backend: redis.url(), rules: { drop: { kinds: 'db' } } as never })).rejects.toThrow(/drop\.kinds must be an array/);
+    await expect(startCollector({ nats: SHARED_NATS, backend: redis.url(), rules: '/nonexistent/rules.json' })).rejects.toThrow(/cannot read \/nonexistent\/rules.json/);
   });
 });
 

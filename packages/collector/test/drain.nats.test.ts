@@ -4,18 +4,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { OwnRedis, sleep } from '../../agent/test/support/procs';
+import { sleep } from '../../agent/test/support/procs';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { flushApp, load, startApp } from '../../agent/test/support/load';
 import { readStore, sentPoints } from '../../agent/test/support/store';
 import { SHARED_NATS, dropJetStream, freePort, healthz, startCollectorProc, startUpstreamAgent, stopProc, tempDir, testNames, waitFor, type Proc } from './support/nats';
 
 const P = 6;
 const names = testNames('drain');
-let redis: OwnRedis;
+let redis: RedisServer;
 const procs: Proc[] = [];
 
 beforeAll(async () => {
-  redis = new OwnRedis(await freePort());
+  redis = new RedisServer({ port: await freePort(), persist: true });
   await redis.start();
 });
 
@@ -43,8 +44,8 @@ describe('collector SIGTERM', () => {
     const dir = tempDir('drain');
     // A long lease TTL: a takeover faster than it shows the partitions were handed back.
     const extra = ['--lease-ttl-ms', '20000', '--lease-renew-ms', '500'];
-    const a = await startCollectorProc({ nats: SHARED_NATS, backend: redis.url, names, partitions: P, extra });
-    const b = await startCollectorProc({ nats: SHARED_NATS, backend: redis.url, names, partitions: P, extra });
+    const a = await startCollectorProc({ nats: SHARED_NATS, backend: redis.url(), names, partitions: P, extra });
+    const b = await startCollectorProc({ nats: SHARED_NATS, backend: redis.url(), names, partitions: P, extra });
     procs.push(a, b);
     await waitFor('shared', async () => (await healthz(a.health)).partitions.length === P / 2 && (await healthz(b.health)).partitions.length === P / 2, 20_000);
     const text = await metrics(a.health);

@@ -4,18 +4,19 @@
 // the other takes its partitions over, and every point sent is stored exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { OwnRedis, sleep } from '../../agent/test/support/procs';
+import { sleep } from '../../agent/test/support/procs';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { flushApp, load, startApp, type AppProc } from '../../agent/test/support/load';
 import { readStore, sentPoints } from '../../agent/test/support/store';
 import { SHARED_NATS, dropJetStream, freePort, healthz, startCollectorProc, startUpstreamAgent, stopProc, tempDir, testNames, waitFor, type Proc } from './support/nats';
 
 const PARTITIONS = 8;
 const names = testNames('once');
-let redis: OwnRedis;
+let redis: RedisServer;
 const procs: Proc[] = [];
 
 beforeAll(async () => {
-  redis = new OwnRedis(await freePort());
+  redis = new RedisServer({ port: await freePort(), persist: true });
   await redis.start();
 });
 
@@ -28,7 +29,7 @@ afterAll(async () => {
 describe('agents → NATS JetStream → two collectors → redis://', () => {
   it('stores every point exactly once, also when a collector is killed with SIGKILL mid-run', async () => {
     const dir = tempDir('once');
-    const backend = `${redis.url}/0`;
+    const backend = `${redis.url(0)}`;
     const c1 = await startCollectorProc({ nats: SHARED_NATS, backend, names, partitions: PARTITIONS });
     const c2 = await startCollectorProc({ nats: SHARED_NATS, backend, names, partitions: PARTITIONS });
     procs.push(c1, c2);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import amqp from 'amqplib';
 import { configure, flush, get, run, shutdown, traced } from '@osprofiler/core';
 import '@osprofiler/agent';
-import { OwnRedis } from '../../agent/test/support/procs';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { RabbitVhost } from '../../drivers/test/support/rabbitmq';
 import { peer, pythonCli, requirePythonOsprofiler } from '../../drivers/test/support/python';
 import { Redis } from 'ioredis';
@@ -20,14 +20,14 @@ const P = 4;
 const HMAC_KEY = 'mixed-secret';
 const names = testNames('mixed');
 const vhost = new RabbitVhost();
-let redis: OwnRedis;
+let redis: RedisServer;
 let agent: Proc | undefined;
 let collector: CollectorProc | undefined;
 
 beforeAll(async () => {
   requirePythonOsprofiler();
   vhost.create();
-  redis = new OwnRedis(await freePort());
+  redis = new RedisServer({ port: await freePort(), persist: true });
   await redis.start();
 });
 
@@ -43,7 +43,7 @@ afterAll(async () => {
 describe('Python (messaging driver) and Node (agent://) in one trace', () => {
   it('is stored once, as one report', async () => {
     // A process of its own: the Python peer below runs synchronously and would stall an in-process collector.
-    collector = await startCollectorProc({ nats: SHARED_NATS, backend: redis.url, names, partitions: P, extra: ['--amqp', vhost.amqpUrl(), '--amqp-queue', names.queue] });
+    collector = await startCollectorProc({ nats: SHARED_NATS, backend: redis.url(), names, partitions: P, extra: ['--amqp', vhost.amqpUrl(), '--amqp-queue', names.queue] });
     const socket = join(tempDir('mixed'), 'agent.sock');
     agent = await startUpstreamAgent({ socket, nats: SHARED_NATS, names, partitions: P });
     configure({ connectionString: `agent://${socket}`, project: 'shop', service: 'orders', flushIntervalMs: 5 });
@@ -68,7 +68,7 @@ describe('Python (messaging driver) and Node (agent://) in one trace', () => {
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys.length).toBe(12);
     // One report, read by Python's own command from the store.
-    const py = pythonCli(['trace', 'show', '--json', baseId, '--connection-string', `${redis.url}/0`]);
+    const py = pythonCli(['trace', 'show', '--json', baseId, '--connection-string', `${redis.url(0)}`]);
     expect(py.stderr).toBe('');
     const report = JSON.parse(py.stdout);
     expect(report.children.map((c: { info: { name: string } }) => c.info.name)).toEqual(['wsgi']);

@@ -4,19 +4,20 @@
 // again, the collector reconnects, and every point is stored exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { OwnRedis, sleep } from '../../agent/test/support/procs';
+import { sleep } from '../../agent/test/support/procs';
+import { RedisServer } from '../../../tools/testing/redis-server';
 import { flushApp, load, startApp, type AppProc } from '../../agent/test/support/load';
 import { readStore, sentPoints } from '../../agent/test/support/store';
 import { OwnNats, freePort, healthz, startCollectorProc, startUpstreamAgent, stopProc, tempDir, testNames, waitFor, type Proc } from './support/nats';
 
 const PARTITIONS = 4;
 const names = testNames('restart');
-let redis: OwnRedis;
+let redis: RedisServer;
 let nats: OwnNats;
 const procs: Proc[] = [];
 
 beforeAll(async () => {
-  redis = new OwnRedis(await freePort());
+  redis = new RedisServer({ port: await freePort(), persist: true });
   await redis.start();
   nats = await OwnNats.create();
   await nats.start();
@@ -31,7 +32,7 @@ afterAll(async () => {
 describe('nats-server restarted during a run', () => {
   it('agents keep and resend their batches: nothing lost, nothing stored twice', async () => {
     const dir = tempDir('restart');
-    const c = await startCollectorProc({ nats: nats.url, backend: redis.url, names, partitions: PARTITIONS });
+    const c = await startCollectorProc({ nats: nats.url, backend: redis.url(), names, partitions: PARTITIONS });
     procs.push(c);
     await waitFor('leases', async () => (await healthz(c.health)).partitions.length === PARTITIONS, 15_000);
     const apps: AppProc[] = [];

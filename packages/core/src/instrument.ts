@@ -63,6 +63,7 @@ export const settle = lifecycle_.settle;
 export const watchStream = lifecycle_.watchStream;
 export const observe = lifecycle_.observe;
 export const isThenable = lifecycle_.isThenable;
+export const openPointContained = lifecycle_.openPointContained;
 export type { Follow, ObservableClass } from './kit/lifecycle';
 export const errorInfo = errors_info_.errorInfo;
 export const copyIdentity = decorators_.copyIdentity;

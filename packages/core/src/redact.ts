@@ -1,14 +1,16 @@
 /**
  * The one redaction of connection strings (core's errors, the CLI's messages, drivers):
- * the userinfo password and password-like query values become `***`, and any text that
+ * the userinfo password (and a NATS token), and password-like query values become `***`, and any text that
  * may echo them (a driver's error message) can be scrubbed of them.
  */
 const USERINFO_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*?:)[^/?#@]*@/i;
+// NATS takes a lone userinfo as a token (`nats://TOKEN@host`): it is the secret itself.
+const USERINFO_TOKEN = /^((?:nats|tls):\/\/)([^/?#@:]+)@/i;
 const SECRET_PARAM = /([?&](?:password|passwd|pass|pwd|token|access_token|secret|api_key|apikey)=)([^&#]*)/gi;
 
 /** The connection string with its password and password-like query values replaced by `***`. */
 export function redactConnectionString(cs: string): string {
-  return cs.replace(USERINFO_PASSWORD, '$1***@').replace(SECRET_PARAM, (m, key: string, value: string) => (value === '' ? m : key + '***'));
+  return cs.replace(USERINFO_PASSWORD, '$1***@').replace(USERINFO_TOKEN, '$1***@').replace(SECRET_PARAM, (m, key: string, value: string) => (value === '' ? m : key + '***'));
 }
 
 function decoded(s: string): string {
@@ -30,6 +32,8 @@ export function connectionSecrets(cs: string): string[] {
       found.add(raw).add(decoded(raw));
     }
   }
+  const t = USERINFO_TOKEN.exec(cs);
+  if (t !== null) found.add(t[2]).add(decoded(t[2]));
   for (const q of cs.matchAll(SECRET_PARAM)) if (q[2] !== '') found.add(q[2]).add(decoded(q[2]));
   return [...found].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
 }

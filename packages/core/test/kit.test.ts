@@ -93,6 +93,11 @@ describe('one redaction', () => {
     expect(redactConnectionString('redis://:pw@h:6379/0?password=pw2&db=1')).toBe('redis://:***@h:6379/0?password=***&db=1');
     expect(redactConnectionString('postgresql://u:p@postgres/db')).toBe('postgresql://u:***@postgres/db');
     expect(redactConnectionString('file:///a/b')).toBe('file:///a/b');
+    // NATS reads a lone userinfo as a token: the token is the secret.
+    expect(redactConnectionString('nats://s3cr3t@127.0.0.1:4222')).toBe('nats://***@127.0.0.1:4222');
+    expect(redactConnectionString('nats://u:pw@h:4222')).toBe('nats://u:***@h:4222');
+    expect(redactConnectionString('postgresql://postgres@h/db')).toBe('postgresql://postgres@h/db');
+    expect(scrubSecrets('bad token s3cr3t', 'nats://s3cr3t@h')).toBe('bad token ***');
     expect(scrubSecrets('auth failed for s%40cret and s@cret', 'redis://u:s%40cret@h')).toBe('auth failed for *** and ***');
   });
 });

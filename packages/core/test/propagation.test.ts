@@ -1,7 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  configure, continueFrom, extract, flush, get, inject, resolveConfig, run, shutdown, signedUnpack, traceHeaders, traced,
-} from '../src/index';
+import { configure, continueFrom, extract, flush, get, inject, resolveConfig, run, shutdown, signedUnpack, traceHeaders, traced } from '../src/index';
 import { incomingTrace } from '../src/instrument';
 import { RecordingDriver } from './support/recording-driver';
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { configure, ConfigError, createSampler, incomingTrace, resolveConfig, shutdown, signedPack } from '../src/index';
+import { configure, ConfigError, resolveConfig, shutdown, signedPack } from '../src/index';
+import { createSampler, incomingTrace } from '../src/instrument';
 import { RecordingDriver } from './support/recording-driver';
 
 afterEach(() => shutdown());

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  configure, CUT_MARKER, DROPPED_POINT, flush, get, inject, MemoryDriver, notifierStats, openPoint, pyDumps, run, shutdown, signedUnpack, start, stop, traced,
-} from '../src/index';
+import { configure, flush, get, inject, MemoryDriver, notifierStats, openPoint, pyDumps, run, shutdown, signedUnpack, start, stop, traced } from '../src/index';
+import { CUT_MARKER, DROPPED_POINT } from '../src/instrument';
 import { RecordingDriver } from './support/recording-driver';
 
 afterEach(() => shutdown());

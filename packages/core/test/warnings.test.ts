@@ -99,6 +99,7 @@ describe('contained failures are printed once per process', () => {
       const { Worker } = require('node:worker_threads');
       kit.recordFailure('driver.test', new Error('backend down'));
       const workerCode = 'const core = require(' + JSON.stringify(${JSON.stringify(CORE)}) + ');' +
+        'const kit = require(' + JSON.stringify(${JSON.stringify(KIT)}) + ');' +
         'kit.recordFailure("driver.test", new Error("backend down"));' +
         'kit.recordFailure("worker.only", new Error("w"));' +
         'require("node:worker_threads").parentPort.postMessage(core.failureCounts());';

@@ -1,6 +1,6 @@
 // notifyLinesOnce (the collector's idempotent write): a batch and its duplicate marker in
 // one Lua script — a batch written again under the same key stores nothing; other keys
-// write; the error index comes with the batch. Real Redis, a database of this file's own.
+// write; the error index comes with the batch. Real Redis, a redis-server of this file's own.
 import { randomUUID } from 'node:crypto';
 import { createDriver } from '@osprofiler/core';
 import { linesOfNotifications } from '@osprofiler/core/instrument';
@@ -8,21 +8,20 @@ import type { Notification } from '@osprofiler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
 import type { RedisDriver } from '../src/index';
-import { RedisFixture, redisUrl } from './support/redis';
+import { RedisFixture } from './support/redis';
 
-const DB = 14;
-const fx = new RedisFixture(DB);
+const fx = new RedisFixture();
 let driver: RedisDriver;
 
 beforeAll(async () => {
-  await fx.client.connect();
-  driver = (await createDriver(redisUrl(DB), { filterErrorTrace: true })) as RedisDriver;
+  await fx.start();
+  driver = (await createDriver(fx.url(), { filterErrorTrace: true })) as RedisDriver;
 });
 
 afterAll(async () => {
   await fx.cleanup();
   await driver?.close();
-  fx.client.disconnect();
+  await fx.close();
 });
 
 const traceIds = new Map<string, string>();

@@ -8,8 +8,8 @@
  * whose config was instrumented (a transaction's client shares its parent's config) or
  * for all in automatic mode. The points end through core's `callInPoint`/`callBeside`.
  */
-import { get, openPoint, untraced, type Point, type Profiler } from '@osprofiler/core';
-import { callBeside, callInPoint, debug, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
+import { get, untraced, type Point, type Profiler } from '@osprofiler/core';
+import { callBeside, callInPoint, debug, openPointContained, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { resolveOptions, type KnexInstrumentationOptions, type ResolvedKnexOptions } from './options';
 import { dbInfo, dbStopInfo } from './points';
@@ -51,21 +51,11 @@ function optionsFor(client: ClientLike | undefined): ResolvedKnexOptions | undef
   return cfg?.[OPTIONS] ?? allClients;
 }
 
-/** Opens a point, or undefined (contained) when its info cannot be built. */
-function tryOpen(where: string, name: string, info: () => object, parent: Profiler): Point | undefined {
-  try {
-    return openPoint(name, info(), parent);
-  } catch (err) {
-    contained(where, err);
-    return undefined;
-  }
-}
-
 function wrapRun(orig: AnyFn): AnyFn {
   return function run(this: RunnerLike) {
     const parent = get();
     if (parent === undefined || ops.has(parent) || optionsFor(this.client) === undefined) return orig.call(this);
-    const point = tryOpen('run', 'db', () => dbInfo(this.client, this.builder as object), parent);
+    const point = openPointContained(contained, 'run', 'db', () => dbInfo(this.client, this.builder as object), parent);
     if (point === undefined) return orig.call(this);
     const state: OpState = { point, poolWaitMs: undefined, waitReported: false };
     ops.set(point.profiler, state);
@@ -77,7 +67,7 @@ function wrapStream(orig: AnyFn): AnyFn {
   return function stream(this: RunnerLike, ...args: unknown[]) {
     const parent = get();
     if (parent === undefined || ops.has(parent) || optionsFor(this.client) === undefined) return orig.apply(this, args);
-    const pt = tryOpen('stream', 'db', () => dbInfo(this.client, this.builder as object, true), parent);
+    const pt = openPointContained(contained, 'stream', 'db', () => dbInfo(this.client, this.builder as object, true), parent);
     if (pt === undefined) return orig.apply(this, args);
     ops.set(pt.profiler, { point: pt, poolWaitMs: undefined, waitReported: false });
     // stream(handler) or stream(options, handler): the handler gets the stream, and the
@@ -130,7 +120,7 @@ function wrapStatement(orig: AnyFn): AnyFn {
     if (parent === undefined) return orig.call(this, connection, q, ...rest);
     const o = optionsFor(this);
     if (o === undefined || !traceDbOn(o.traceDb)) return orig.call(this, connection, q, ...rest);
-    const point = tryOpen('statement', 'sql', () => {
+    const point = openPointContained(contained, 'statement', 'sql', () => {
       const { sql, bindings } = sqlText(this, q);
       const st = ops.get(parent);
       let wait: number | undefined;

@@ -12,8 +12,8 @@
  *   statement, BEGIN/COMMIT included, with the real SQL.
  * Options live on the DataSource under a symbol; automatic mode traces every DataSource.
  */
-import { get, openPoint, untraced, type Point, type Profiler } from '@osprofiler/core';
-import { callBeside, callInPoint, debug, isThenable, isWrapped, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
+import { get, untraced, type Profiler } from '@osprofiler/core';
+import { callBeside, callInPoint, debug, openPointContained, isThenable, isWrapped, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { resolveOptions, type ResolvedTypeormOptions, type TypeormInstrumentationOptions } from './options';
 import { dbInfo, dbStopInfo, type Kind } from './points';
@@ -53,21 +53,11 @@ function dataSourceOf(kind: Kind, self: any): unknown {
 const OPERATION: Follow = { stopInfo: dbStopInfo, contained };
 const STREAM_OPERATION: Follow = { stream: true, contained };
 
-/** Opens a point, or undefined (contained) when its info cannot be built. */
-function tryOpen(where: string, name: string, info: () => object, parent: Profiler): Point | undefined {
-  try {
-    return openPoint(name, info(), parent);
-  } catch (err) {
-    contained(where, err);
-    return undefined;
-  }
-}
-
 function wrapOperation(kind: Kind, className: string, method: string, orig: AnyFn): AnyFn {
   return function (this: unknown, ...args: unknown[]) {
     const parent = get();
     if (parent === undefined || ops.has(parent) || optionsOf(dataSourceOf(kind, this)) === undefined) return orig.apply(this, args);
-    const point = tryOpen('operation', 'db', () => dbInfo(kind, className, method, this, args), parent);
+    const point = openPointContained(contained, 'operation', 'db', () => dbInfo(kind, className, method, this, args), parent);
     if (point === undefined) return orig.apply(this, args);
     ops.add(point.profiler);
     return callInPoint(point, () => orig.apply(this, args), method === 'stream' ? STREAM_OPERATION : OPERATION);
@@ -99,7 +89,7 @@ function instrumentRunner(qr: RunnerLike, ds: unknown): void {
       if (parent === undefined) return orig.apply(this, args);
       const o = optionsOf(ds);
       if (o === undefined || !traceDbOn(o.traceDb)) return orig.apply(this, args);
-      const pt = tryOpen('statement', 'sql', () => sqlInfo(typeof args[0] === 'string' ? args[0] : String(args[0]), args[1], o.showParams, o.maxStatementLength), parent);
+      const pt = openPointContained(contained, 'statement', 'sql', () => sqlInfo(typeof args[0] === 'string' ? args[0] : String(args[0]), args[1], o.showParams, o.maxStatementLength), parent);
       if (pt === undefined) return orig.apply(this, args);
       // The pool wait is known only once the first query has acquired its connection.
       if (isStream) return callBeside(pt, () => orig.apply(this, args), STREAM_OPERATION);

@@ -37,6 +37,8 @@ const byName = new Map(packages.map((p) => [p.name, p]));
 const OURS_NEEDED: Record<string, string[]> = {
   '@osprofiler/core': [],
   '@osprofiler/auto': ['@osprofiler/core', '@osprofiler/express', '@osprofiler/node'],
+  // The collector decodes the agent's line batches by the upstream contract the agent publishes with.
+  '@osprofiler/collector': ['@osprofiler/agent', '@osprofiler/core'],
 };
 
 const tmp = mkdtempSync(join(tmpdir(), 'osp-pack-'));

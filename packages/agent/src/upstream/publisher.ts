@@ -9,6 +9,7 @@
  * always split the same way, so JetStream's duplicate window drops a part that was stored
  * before, and the collector's idempotent write drops one that comes back later.
  */
+import { redactConnectionString } from '@osprofiler/core/instrument';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -95,7 +96,7 @@ export class Upstream {
   published = 0;
 
   constructor(private readonly o: UpstreamOptions) {
-    this.name = `nats upstream ${o.url.replace(/\/\/[^@/]*@/, '//')}`;
+    this.name = `nats upstream ${redactConnectionString(o.url)}`;
   }
 
   open(): Promise<void> {

@@ -4,7 +4,8 @@
  * open until it completes, errors or is unsubscribed). A throw or rejection fails the point
  * (`etype`/`message`) and reaches the caller untouched.
  */
-import type { Point } from '../point';
+import { openPoint, type Point } from '../point';
+import type { Profiler } from '../profiler';
 import { recordFailure } from '../failures';
 import type { Contain } from './contained';
 
@@ -167,4 +168,17 @@ export function callBeside<R>(point: Point, fn: () => R, how?: Follow<any>): R {
     throw err;
   }
   return settle(point, r, how);
+}
+
+/**
+ * Opens a point under `parent`, or returns undefined with the failure counted by `contain`
+ * at `where` when its info cannot be built: the call goes on untraced, never broken.
+ */
+export function openPointContained(contain: Contain, where: string, name: string, info: () => object, parent: Profiler): Point | undefined {
+  try {
+    return openPoint(name, info(), parent);
+  } catch (err) {
+    contain(where, err);
+    return undefined;
+  }
 }

@@ -122,20 +122,7 @@ export class RedisDriver implements Driver {
       }
       p.ospWriteOnce(keys.length, ...keys, ...args);
     }
-    let results: [Error | null, unknown][] | null;
-    try {
-      results = await this.inflight.track(this.keep.run(() => p.exec()));
-    } catch (err) {
-      this.counters.failed += points;
-      throw err;
-    }
-    const failed = results?.find(([err]) => err !== null)?.[0];
-    if (results === null || failed) {
-      this.counters.failed += points;
-      throw failed ?? new Error(`redis:// pipeline to ${this.endpoint} was discarded`);
-    }
-    this.counters.written += points;
-    this.counters.batches++;
+    const results = await this.inflight.track(this.keep.run(() => this.exec(p, points)));
     const written = results.map(([, v]) => v === 1);
     // The search index follows for the batches written now (a redelivered batch is not
     // counted twice). A second step, not inside the script: a crash between the two leaves
@@ -170,10 +157,11 @@ export class RedisDriver implements Driver {
       }
     }
     this.index.addToPipeline(p, searchIndex.deltasOfBatch(batch));
-    return this.inflight.track(this.keep.run(() => this.exec(p, points)));
+    return this.inflight.track(this.keep.run(() => this.exec(p, points))).then(() => undefined);
   }
 
-  private async exec(p: ReturnType<RedisClient['pipeline']>, points: number): Promise<void> {
+  /** Runs a pipeline of `points` points; resolves with its replies, rejects when any command failed. */
+  private async exec(p: ReturnType<RedisClient['pipeline']>, points: number): Promise<[Error | null, unknown][]> {
     let results: [Error | null, unknown][] | null;
     try {
       results = await p.exec();
@@ -189,6 +177,7 @@ export class RedisDriver implements Driver {
     }
     this.counters.written += points;
     this.counters.batches++;
+    return results;
   }
 
   getReport(baseId: string): Promise<Report> {

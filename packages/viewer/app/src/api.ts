@@ -1,24 +1,10 @@
 /** The viewer server's JSON API (served mode only). */
+import type { SearchPage, TraceSummary } from '@osprofiler/core';
 import type { ReportJson } from './model';
 
-export interface Summary {
-  base_id: string;
-  timestamp: string;
-  started?: string;
-  duration_ms?: number;
-  root_name?: string | null;
-  root_service?: string | null;
-  root_detail?: string | null;
-  services?: string[];
-  points?: number;
-  error?: boolean;
-  indexed?: boolean;
-}
-
-export interface Page {
-  traces: Summary[];
-  cursor: string | null;
-}
+// The server answers with core's search types as JSON (type-only import: nothing of core is bundled).
+export type Summary = TraceSummary;
+export type Page = SearchPage;
 
 export class ApiError extends Error {
   constructor(
