@@ -34,7 +34,7 @@ describe('NATS user and password', () => {
     const bad = `nats://osp:wrong-pw-123@127.0.0.1:${nats.port}`;
     const refused = spawnNode([COLLECTOR_DAEMON, '--nats', bad, '--backend', redis.url(), '--stream', names.stream, '--subject-prefix', names.prefix]);
     expect(await refused.exited).toBe(1);
-    expect(refused.stderr()).toMatch(/--nats nats:\/\/127\.0\.0\.1:\d+: .*(Authorization|authorization|auth)/i);
+    expect(refused.stderr()).toMatch(/--nats nats:\/\/osp:\*\*\*@127\.0\.0\.1:\d+: .*(Authorization|authorization|auth)/i);
     expect(refused.stderr()).not.toMatch(/wrong-pw-123/);
 
     const c = await startCollectorProc({ nats: good, backend: redis.url(), names, partitions: P });
