@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkTraces } from './check.mjs';
 import { freePort, reachable, start, stopAll } from './procs.mjs';
+import { SCREENSHOTS, checkViewer } from './viewer-check.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -104,7 +105,15 @@ async function main() {
     console.log(`store: ${backend} (through collector, stream ${names.stream})`);
 
     if (check) {
-      code = await checkTraces({ gatewayUrl, backend, hmacKey: HMAC_KEY, health });
+      const { failures, first } = await checkTraces({ gatewayUrl, backend, hmacKey: HMAC_KEY });
+      if (first !== undefined) {
+        const viewer = await startViewer(backend);
+        failures.push(...(await checkViewer(viewer, first.baseId, { services: ['gateway', 'api', 'worker', 'quote'], points: first.points, kinds: ['wsgi', 'rpc', 'db', 'sql', 'driver', 'exec', 'thread', 'quote_price', 'quote_callback'] })));
+        if (failures.length === 0) console.log(`viewer: ${viewer}#/trace/${first.baseId} shows the trace (screenshot in ${SCREENSHOTS})`);
+      }
+      for (const f of failures) console.log(`check: FAILED: ${f}`);
+      if (failures.length === 0) console.log('check: ok');
+      code = failures.length === 0 ? 0 : 1;
     } else {
       code = await serve({ gatewayUrl, backend });
     }
@@ -142,20 +151,28 @@ async function cleanUp(names, { dropStore }) {
     const client = new pg.Client({ connectionString: PG_URL });
     await client.connect();
     try {
-      for (const t of [`${names.tablePrefix}osprofiler_points`, `${names.tablePrefix}osprofiler_errors`, names.jobsTable]) await client.query(`DROP TABLE IF EXISTS "${t}"`);
+      // Every table the store made under the run's prefix (points, errors, the search index), and the jobs table.
+      const { rows } = await client.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND starts_with(tablename, $1)", [names.tablePrefix]);
+      for (const t of [...rows.map((row) => row.tablename), names.jobsTable]) await client.query(`DROP TABLE IF EXISTS "${t}"`);
     } finally {
       await client.end();
     }
   }
 }
 
+/** `osprofiler ui` over the store, on a free loopback port; resolves to its URL. */
+async function startViewer(backend) {
+  const port = await freePort();
+  const ui = await start('viewer', process.execPath, [CLI, 'ui', '--connection-string', backend, '--port', String(port), '--host', '127.0.0.1'], { ready: /OSProfiler viewer for .*: (http:\/\/\S+)/ });
+  return ui.match[1].replace(/\/$/, '');
+}
+
 /** npm start: one request through `osprofiler profile --show`, then the viewer until Ctrl-C. */
 async function serve({ gatewayUrl, backend }) {
   const { main: osprofiler } = require('@osprofiler/cli');
   const code = await osprofiler(['node', 'osprofiler', 'profile', `${gatewayUrl}/order/7`, '--hmac-key', HMAC_KEY, '--show', '--timeout-ms', '30000', '--connection-string', backend]);
-  const port = await freePort();
-  const ui = await start('viewer', process.execPath, [CLI, 'ui', '--connection-string', backend, '--port', String(port), '--host', '127.0.0.1'], { ready: /http:\/\/\S+/ });
-  console.log(`\nviewer: ${ui.match[0]}\nserving; Ctrl-C stops everything this started.`);
+  const viewer = await startViewer(backend);
+  console.log(`\nviewer: ${viewer}\nserving; Ctrl-C stops everything this started.`);
   await new Promise((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
