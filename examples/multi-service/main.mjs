@@ -41,7 +41,8 @@ async function prerequisites() {
   const missing = [];
   if (!(await reachable(...hostPort(NATS_URL, 4222)))) missing.push(`NATS is not reachable at ${NATS_URL}: start nats-server with JetStream (nats-server -js), or set NATS_URL.`);
   if (store === 'postgresql' && !(await reachable(...hostPort(PG_URL, 5432)))) missing.push(`PostgreSQL is not reachable at ${PG_URL}: start it, or set DATABASE_URL (or MULTI_STORE=redis).`);
-  if (store === 'redis' && !(await reachable(...hostPort(REDIS_URL, 6379)))) missing.push(`Redis is not reachable at ${REDIS_URL}: start redis-server, or set REDIS_URL.`);
+  if (store === 'redis' && check && spawnSync('redis-server', ['--version']).status !== 0) missing.push('redis-server is not installed (the check on Redis starts one of its own): apt-get install redis-server.');
+  if (store === 'redis' && !check && !(await reachable(...hostPort(REDIS_URL, 6379)))) missing.push(`Redis is not reachable at ${REDIS_URL}: start redis-server, or set REDIS_URL.`);
   if (!(await reachable(RABBIT.host, RABBIT.port))) missing.push(`RabbitMQ is not reachable at ${RABBIT.host}:${RABBIT.port} (Python's messaging driver needs it): start rabbitmq-server.`);
   const py = spawnSync(PYTHON, ['-c', 'import osprofiler.web, oslo_messaging'], { encoding: 'utf8' });
   if (py.error) missing.push(`${PYTHON} does not run: apt-get install python3 python3-osprofiler (or set PYTHON).`);
@@ -69,12 +70,13 @@ async function main() {
     prefix: `ospmulti${r}`,
     vhost: `osp-multi-${r}`,
     queue: `osprofiler-collector-multi-${r}`,
-    tablePrefix: `osp_multi_${r}_`,
-    jobsTable: `multi_jobs_${r}`,
+    // npm start keeps its traces in tables that stay (the viewer shows earlier runs too); the check's are its own and dropped.
+    tablePrefix: check ? `osp_multi_${r}_` : 'osp_multi_example_',
+    jobsTable: check ? `multi_jobs_${r}` : 'multi_example_jobs',
     subject: `multi.jobs.${r}`,
   };
-  const backend = store === 'redis' ? REDIS_URL : `${PG_URL}?table_prefix=${names.tablePrefix}`;
   const dir = mkdtempSync(join(tmpdir(), 'osp-multi-'));
+  let backend = store === 'redis' ? REDIS_URL : `${PG_URL}?table_prefix=${names.tablePrefix}`;
   const common = { HMAC_KEY, NATS_URL, TRACE_DB: 'true', WORKER_SUBJECT: names.subject };
   let code = 1;
   let vhostMade = false;
@@ -84,6 +86,12 @@ async function main() {
     rabbitmqctl(['set_permissions', '-p', names.vhost, RABBIT.user, '.*', '.*', '.*']);
     const amqpUrl = `amqp://${RABBIT.user}:${RABBIT.pass}@${RABBIT.host}:${RABBIT.port}/${encodeURIComponent(names.vhost)}`;
     const transportUrl = `rabbit://${RABBIT.user}:${RABBIT.pass}@${RABBIT.host}:${RABBIT.port}/${names.vhost}`;
+    if (check && store === 'redis') {
+      // The check on Redis: a redis-server of its own (free port, temp dir), so the store holds only this run's traces.
+      const port = await freePort();
+      await start('redis-server', 'redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no'], { ready: /Ready to accept connections/ });
+      backend = `redis://127.0.0.1:${port}`;
+    }
     const P = '2';
     const health = `127.0.0.1:${await freePort()}`;
     await start('collector', process.execPath, [CLI, 'collector', '--nats', NATS_URL, '--backend', backend, '--stream', names.stream, '--subject-prefix', names.prefix, '--partitions', P, '--health', health, '--amqp', amqpUrl, '--amqp-queue', names.queue], { ready: /consuming/ });
@@ -108,7 +116,7 @@ async function main() {
       const { failures, first } = await checkTraces({ gatewayUrl, backend, hmacKey: HMAC_KEY });
       if (first !== undefined) {
         const viewer = await startViewer(backend);
-        failures.push(...(await checkViewer(viewer, first.baseId, { services: ['gateway', 'api', 'worker', 'quote'], points: first.points, kinds: ['wsgi', 'rpc', 'db', 'sql', 'driver', 'exec', 'thread', 'quote_price', 'quote_callback'] })));
+        failures.push(...(await checkViewer(viewer, first.baseId, { services: ['gateway', 'api', 'worker', 'quote'], points: first.points, kinds: ['wsgi', 'rpc', 'db', 'sql', 'driver', 'exec', 'thread', 'quote_price', 'quote_callback'], shot: `multi-service-trace-${store}.png` })));
         if (failures.length === 0) console.log(`viewer: ${viewer}#/trace/${first.baseId} shows the trace (screenshot in ${SCREENSHOTS})`);
       }
       for (const f of failures) console.log(`check: FAILED: ${f}`);

@@ -11,7 +11,7 @@ const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 
 /** Failures found (empty when the viewer shows the trace as stored). */
-export async function checkViewer(viewerUrl, baseId, { services, points, kinds }) {
+export async function checkViewer(viewerUrl, baseId, { services, points, kinds, shot }) {
   if (!existsSync(CHROMIUM)) return [`${CHROMIUM} is missing: apt-get install -y chromium (the viewer check needs it)`];
   const failures = [];
   const profile = mkdtempSync(join(tmpdir(), 'osp-multi-chromium-'));
@@ -37,7 +37,7 @@ export async function checkViewer(viewerUrl, baseId, { services, points, kinds }
     for (const k of kinds) if (!names.includes(k)) failures.push(`viewer: no ${k} row`);
     if (errors.length > 0) failures.push(`viewer: page errors: ${errors.join('; ')}`);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOTS, 'multi-service-trace.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOTS, shot), fullPage: true });
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
