@@ -25,7 +25,7 @@ function dump(n, depth = 0, out = []) {
 const GATEWAY_WSGI = ['wsgi', 'gateway', [
   ['db', 'gateway', [['sql', 'gateway', []]]],
   ['exec', 'gateway', []],
-  ['thread', 'gateway', []],
+  ['thread', 'gateway', [['worker', 'gateway', []]]],
   ['rpc', 'gateway', [
     ['wsgi', 'api', [
       ['rpc', 'api', [['rpc', 'worker', [['driver', 'worker', [['db', 'worker', [['sql', 'worker', []]]]]]]]]],
@@ -53,7 +53,7 @@ function matches(node, [name, service, kids]) {
 
 function complete(report) {
   const s = report.stats ?? {};
-  return ['wsgi', 'rpc', 'db', 'sql', 'driver', 'exec', 'thread', 'quote_price', 'quote_callback'].every((k) => (s[k]?.count ?? 0) > 0) && !JSON.stringify(report).includes('"finished":null');
+  return ['wsgi', 'rpc', 'db', 'sql', 'driver', 'exec', 'thread', 'worker', 'quote_price', 'quote_callback'].every((k) => (s[k]?.count ?? 0) > 0) && !JSON.stringify(report).includes('"finished":null');
 }
 
 /** Number of points (nodes) in a report tree. */

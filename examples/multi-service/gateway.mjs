@@ -30,14 +30,16 @@ await db.schema.createTable('prices', (t) => {
 await db('prices').insert([{ id: 7, cents: 1250 }, { id: 42, cents: 990 }]);
 
 const run = promisify(execFile);
-const workerCode = `const { parentPort, workerData } = require('node:worker_threads');
-parentPort.postMessage({ checksum: [...String(workerData.id)].reduce((a, c) => a * 31 + c.charCodeAt(0), 7) });`;
+const jobFile = new URL('./job.mjs', import.meta.url);
 
+/** One job on a worker thread: resolves with its answer once the thread has exited. */
 function threadJob(id) {
   return new Promise((resolve, reject) => {
-    const w = new Worker(workerCode, { eval: true, workerData: { id } });
-    w.once('message', resolve);
+    let answer;
+    const w = new Worker(jobFile, { workerData: { id } });
+    w.once('message', (m) => (answer = m));
     w.once('error', reject);
+    w.once('exit', () => resolve(answer));
   });
 }
 

@@ -116,7 +116,7 @@ async function main() {
       const { failures, first } = await checkTraces({ gatewayUrl, backend, hmacKey: HMAC_KEY });
       if (first !== undefined) {
         const viewer = await startViewer(backend);
-        failures.push(...(await checkViewer(viewer, first.baseId, { services: ['gateway', 'api', 'worker', 'quote'], points: first.points, kinds: ['wsgi', 'rpc', 'db', 'sql', 'driver', 'exec', 'thread', 'quote_price', 'quote_callback'], shot: `multi-service-trace-${store}.png` })));
+        failures.push(...(await checkViewer(viewer, first.baseId, { services: ['gateway', 'api', 'worker', 'quote'], points: first.points, kinds: ['wsgi', 'rpc', 'db', 'sql', 'driver', 'exec', 'thread', 'worker', 'quote_price', 'quote_callback'], shot: `multi-service-trace-${store}.png` })));
         if (failures.length === 0) console.log(`viewer: ${viewer}#/trace/${first.baseId} shows the trace (screenshot in ${SCREENSHOTS})`);
       }
       for (const f of failures) console.log(`check: FAILED: ${f}`);
