@@ -80,6 +80,24 @@ async function main() {
   const common = { HMAC_KEY, NATS_URL, TRACE_DB: 'true', WORKER_SUBJECT: names.subject };
   let code = 1;
   let vhostMade = false;
+  let finished;
+  // Stops and removes everything this run started and made; once, whether it ends, fails or is interrupted.
+  const finish = () =>
+    (finished ??= (async () => {
+      await stopAll();
+      await cleanUp(names, { dropStore: check && store === 'postgresql' }).catch((err) => console.error(`multi-service: clean-up: ${err.message}`));
+      if (vhostMade) {
+        try {
+          rabbitmqctl(['delete_vhost', names.vhost]);
+        } catch (err) {
+          console.error(`multi-service: ${err.message}`);
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    })());
+  if (check) {
+    for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => void finish().finally(() => process.exit(130)));
+  }
   try {
     rabbitmqctl(['add_vhost', names.vhost]);
     vhostMade = true;
@@ -129,16 +147,7 @@ async function main() {
     console.error(`multi-service: ${err instanceof Error ? err.message : String(err)}`);
     code = 1;
   } finally {
-    await stopAll();
-    await cleanUp(names, { dropStore: check && store === 'postgresql' }).catch((err) => console.error(`multi-service: clean-up: ${err.message}`));
-    if (vhostMade) {
-      try {
-        rabbitmqctl(['delete_vhost', names.vhost]);
-      } catch (err) {
-        console.error(`multi-service: ${err.message}`);
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await finish();
   }
   return code;
 }
