@@ -13,13 +13,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkTraces } from './check.mjs';
 import { freePort, reachable, start, stopAll } from './procs.mjs';
-import { SCREENSHOTS, checkViewer } from './viewer-check.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const require = createRequire(import.meta.url);
-const CLI = join(dirname(require.resolve('@osprofiler/cli')), '../bin/osprofiler.js');
+let CLI;
+// The built packages this needs (npm run build): checked with the other prerequisites, loaded after.
+const PACKAGES = ['@osprofiler/cli', '@osprofiler/core', '@osprofiler/drivers', '@osprofiler/agent', '@osprofiler/collector', '@osprofiler/viewer', '@osprofiler/express', '@osprofiler/knex', '@osprofiler/node', '@osprofiler/nestjs', '@osprofiler/typeorm'];
 const check = process.argv.includes('--check');
 const env = process.env;
 const NATS_URL = env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -48,6 +48,16 @@ async function prerequisites() {
   if (py.error) missing.push(`${PYTHON} does not run: apt-get install python3 python3-osprofiler (or set PYTHON).`);
   else if (py.status !== 0) missing.push("Python's OSProfiler (with oslo.messaging) is not importable: apt-get install python3-osprofiler.");
   if (spawnSync('rabbitmqctl', ['version'], { encoding: 'utf8' }).status !== 0) missing.push('rabbitmqctl does not run here (the example makes a RabbitMQ vhost of its own): run as a user allowed to use rabbitmqctl.');
+  const unbuilt = PACKAGES.filter((name) => {
+    try {
+      require.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (unbuilt.length > 0) missing.push(`${unbuilt.join(', ')} not built: npm run build (from the repository root).`);
+  else CLI = join(dirname(require.resolve('@osprofiler/cli')), '../bin/osprofiler.js');
   for (const f of ['dist/api.js', 'dist/worker.js']) if (!existsSync(join(here, f))) missing.push(`${f} is missing: build first (npm run build -w examples/multi-service; npm start does it).`);
   return missing;
 }
@@ -131,6 +141,8 @@ async function main() {
     console.log(`store: ${backend} (through collector, stream ${names.stream})`);
 
     if (check) {
+      const { checkTraces } = await import('./check.mjs');
+      const { SCREENSHOTS, checkViewer } = await import('./viewer-check.mjs');
       const { failures, first } = await checkTraces({ gatewayUrl, backend, hmacKey: HMAC_KEY });
       if (first !== undefined) {
         const viewer = await startViewer(backend);
