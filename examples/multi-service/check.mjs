@@ -72,7 +72,7 @@ export async function checkTraces({ gatewayUrl, backend, hmacKey }) {
       const { info, hmac } = signedPack({ base_id: baseId, parent_id: baseId }, hmacKey);
       return fetch(`${gatewayUrl}/order/${7 + i}`, { headers: { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac } });
     }),
-    ...Array.from({ length: UNSIGNED }, (_, i) => fetch(`${gatewayUrl}/order/${100 + i}`)),
+    ...Array.from({ length: UNSIGNED }, (_, i) => fetch(`${gatewayUrl}/order/${7 + (i % SIGNED)}`)),
     // A forged signature is served untraced too.
     fetch(`${gatewayUrl}/order/99`, { headers: { ...(({ info }) => ({ 'X-Trace-Info': info }))(signedPack({ base_id: randomUUID(), parent_id: randomUUID() }, 'not-the-key')), 'X-Trace-HMAC': '0'.repeat(40) } }),
   ];
@@ -81,9 +81,12 @@ export async function checkTraces({ gatewayUrl, backend, hmacKey }) {
   responses.forEach((r, i) => {
     if (r.status !== 200) failures.push(`request ${i} answered ${r.status}: ${JSON.stringify(bodies[i])}`);
   });
-  // A traced request answers exactly what an untraced one does (same order id → same body, bar the job counter).
-  const strip = (b) => ({ ...b, api: { ...b.api, job: undefined } });
-  if (JSON.stringify(strip(bodies[0]).api.python) !== JSON.stringify({ order: 7, price_cents: 100 * ((7 % 17) + 1), gateway: { gateway: 'ok' } })) failures.push(`python answer: ${JSON.stringify(bodies[0].api.python)}`);
+  // A traced request answers exactly what an untraced one does for the same order (bar the worker's job counters).
+  const strip = (b) => JSON.stringify({ ...b, api: { ...b.api, job: undefined } });
+  for (let i = 0; i < Math.min(SIGNED, UNSIGNED); i++) {
+    if (strip(bodies[i]) !== strip(bodies[SIGNED + i])) failures.push(`traced and untraced answers differ: ${strip(bodies[i])} vs ${strip(bodies[SIGNED + i])}`);
+  }
+  if (JSON.stringify(bodies[0].api?.python) !== JSON.stringify({ order: 7, price_cents: 100 * ((7 % 17) + 1), gateway: { gateway: 'ok' } })) failures.push(`python answer: ${JSON.stringify(bodies[0].api?.python)}`);
   console.log(`${requests.length} requests (${SIGNED} signed, ${UNSIGNED} unsigned, 1 forged) answered in ${Date.now() - t0} ms`);
 
   const driver = await createDriver(backend, {});
