@@ -39,6 +39,7 @@ function loadRegister(name: string): () => boolean {
  */
 const ADAPTERS: ReadonlyArray<{ name: string; register: () => boolean }> = [
   { name: 'express', register: () => registerExpress() },
+  { name: 'fastify', register: loadRegister('fastify') },
   // Nest first: it owns the wsgi point of its apps; the platform's adapter stands aside.
   { name: 'nestjs', register: loadRegister('nestjs') },
   { name: 'knex', register: loadRegister('knex') },

@@ -96,9 +96,24 @@ describe.each(FLAVOURS)('node %s @osprofiler/auto (%s app)', (flag, ext) => {
     expect(c.output()).not.toMatch(/Warning|Error:/);
   }, 60_000);
 
-  it('Nest without ProfilerModule: one wsgi point per request (Nest owns it), the @Traced provider inside, errors', async () => {
+  it('Fastify: a signed request is a wsgi point with the route template; errors recorded', async () => {
     const store = mkdtempSync(join(tmp, 'store-'));
-    const c = await run(flag, `nest-app.${ext}`, store);
+    const c = await run(flag, `fastify-app.${ext}`, store);
+    const base = randomUUID();
+    expect(await get(c.port, '/pets/cat?x=1', signed(base))).toEqual({ status: 200, body: JSON.stringify({ name: 'cat' }) });
+    const rep = await report(store, base, (x) => x.stats.wsgi?.count === 1 && stopped('wsgi')(x));
+    expect(start(rep.children[0], 'wsgi').info.request).toEqual({ path: '/pets/cat', query: 'x=1', method: 'GET', scheme: 'http' });
+    expect(stop(rep.children[0], 'wsgi').info).toMatchObject({ request: { route: '/pets/:name' }, response: { status_code: 200 } });
+    const errBase = randomUUID();
+    expect((await get(c.port, '/boom', signed(errBase))).status).toBe(500);
+    const errRep = await report(store, errBase, (x) => x.stats.wsgi?.count === 1 && stopped('wsgi')(x));
+    expect(stop(errRep.children[0], 'wsgi').info).toMatchObject({ etype: 'Error', message: 'boom', response: { status_code: 500 }, request: { route: '/boom' } });
+    expect(c.output()).not.toMatch(/Warning|Error:/);
+  }, 60_000);
+
+  it.each(['express', 'fastify'])('Nest on %s without ProfilerModule: one wsgi point per request (Nest owns it), the @Traced provider inside, errors', async (platform) => {
+    const store = mkdtempSync(join(tmp, 'store-'));
+    const c = await run(flag, `nest-app.${ext}`, store, { NEST_PLATFORM: platform });
     const base = randomUUID();
     expect(await get(c.port, '/pets/dog', signed(base))).toEqual({ status: 200, body: JSON.stringify({ name: 'dog', legs: 4 }) });
     const rep = await report(store, base, (x) => x.stats.wsgi?.count === 1 && x.stats.driver?.count === 1 && stopped('driver')(x));
@@ -132,7 +147,7 @@ describe('autoStatus()', () => {
     const c = await run('--require', 'status-app.cjs', store);
     const status = JSON.parse(/STATUS (.*)/.exec(c.output())![1]);
     expect(status.enabled).toBe(true);
-    expect(status.adapters).toEqual(['express', 'nestjs', 'knex', 'typeorm', 'node']);
+    expect(status.adapters).toEqual(['express', 'fastify', 'nestjs', 'knex', 'typeorm', 'node']);
     expect(status.notes).toEqual([]);
   }, 30_000);
 
@@ -141,7 +156,7 @@ describe('autoStatus()', () => {
     // The preload hides @osprofiler/knex from resolution, as if it were not installed.
     const c = await run('--require', 'status-app.cjs', store, { NODE_OPTIONS: `--require ${join(FIXTURES, 'hide-knex.cjs')}` });
     const status = JSON.parse(/STATUS (.*)/.exec(c.output())![1]);
-    expect(status.adapters).toEqual(['express', 'nestjs', 'typeorm', 'node']);
+    expect(status.adapters).toEqual(['express', 'fastify', 'nestjs', 'typeorm', 'node']);
     expect(status.notes).toEqual(['knex: @osprofiler/knex is not installed']);
     expect(c.output()).not.toMatch(/Warning/);
   }, 30_000);
