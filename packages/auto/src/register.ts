@@ -44,6 +44,8 @@ const ADAPTERS: ReadonlyArray<{ name: string; register: () => boolean }> = [
   { name: 'nestjs', register: loadRegister('nestjs') },
   { name: 'knex', register: loadRegister('knex') },
   { name: 'typeorm', register: loadRegister('typeorm') },
+  // After knex and typeorm: a query they send through pg stays one `db` point (theirs).
+  { name: 'pg', register: loadRegister('pg') },
   // Outgoing http/https/fetch propagation.
   { name: 'node', register: loadRegister('node') },
 ];

@@ -79,7 +79,7 @@ const FLAVOURS = [
 ] as const;
 
 describe.each(FLAVOURS)('node %s @osprofiler/auto (%s app)', (flag, ext) => {
-  it.each(['knex', 'typeorm'])('Express + %s: the query is a db point inside the wsgi point', async (lib) => {
+  it.each(['knex', 'typeorm', 'pg'])('Express + %s: the query is a db point inside the wsgi point', async (lib) => {
     const store = mkdtempSync(join(tmp, 'store-'));
     const c = await run(flag, `${lib}-app.${ext}`, store);
     const base = randomUUID();
@@ -90,7 +90,8 @@ describe.each(FLAVOURS)('node %s @osprofiler/auto (%s app)', (flag, ext) => {
     const db = wsgi.children.find((n: any) => n.info.name === 'db');
     expect(db).toBeDefined();
     expect(db.parent_id).toBe(wsgi.trace_id);
-    expect(JSON.stringify(start(db, 'db').info)).toContain('auto_' + lib + '_pets');
+    expect(JSON.stringify(start(db, 'db').info)).toContain(lib === 'pg' ? 'pg.Pool.query' : 'auto_' + lib + '_pets');
+    expect(rep.stats.db.count).toBe(1);
     // No SQL bindings are stored by default.
     expect(JSON.stringify(rep)).not.toContain('"cat"]');
     expect(c.output()).not.toMatch(/Warning|Error:/);
@@ -147,7 +148,7 @@ describe('autoStatus()', () => {
     const c = await run('--require', 'status-app.cjs', store);
     const status = JSON.parse(/STATUS (.*)/.exec(c.output())![1]);
     expect(status.enabled).toBe(true);
-    expect(status.adapters).toEqual(['express', 'fastify', 'nestjs', 'knex', 'typeorm', 'node']);
+    expect(status.adapters).toEqual(['express', 'fastify', 'nestjs', 'knex', 'typeorm', 'pg', 'node']);
     expect(status.notes).toEqual([]);
   }, 30_000);
 
@@ -156,7 +157,7 @@ describe('autoStatus()', () => {
     // The preload hides @osprofiler/knex from resolution, as if it were not installed.
     const c = await run('--require', 'status-app.cjs', store, { NODE_OPTIONS: `--require ${join(FIXTURES, 'hide-knex.cjs')}` });
     const status = JSON.parse(/STATUS (.*)/.exec(c.output())![1]);
-    expect(status.adapters).toEqual(['express', 'fastify', 'nestjs', 'typeorm', 'node']);
+    expect(status.adapters).toEqual(['express', 'fastify', 'nestjs', 'typeorm', 'pg', 'node']);
     expect(status.notes).toEqual(['knex: @osprofiler/knex is not installed']);
     expect(c.output()).not.toMatch(/Warning/);
   }, 30_000);

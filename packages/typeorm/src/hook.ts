@@ -13,7 +13,7 @@
  * Options live on the DataSource under a symbol; automatic mode traces every DataSource.
  */
 import { get, openPoint, untraced, type Point, type Profiler } from '@osprofiler/core';
-import { callBeside, callInPoint, debug, isThenable, isWrapped, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
+import { callBeside, callInPoint, debug, isThenable, isWrapped, markDbOperation, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { resolveOptions, type ResolvedTypeormOptions, type TypeormInstrumentationOptions } from './options';
 import { dbInfo, dbStopInfo, type Kind } from './points';
@@ -70,6 +70,7 @@ function wrapOperation(kind: Kind, className: string, method: string, orig: AnyF
     const point = tryOpen('operation', 'db', () => dbInfo(kind, className, method, this, args), parent);
     if (point === undefined) return orig.apply(this, args);
     ops.add(point.profiler);
+    markDbOperation(point);
     return callInPoint(point, () => orig.apply(this, args), method === 'stream' ? STREAM_OPERATION : OPERATION);
   };
 }
