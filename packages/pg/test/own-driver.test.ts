@@ -13,7 +13,7 @@ const pool = new pg.Pool({ connectionString: 'postgresql://postgres@127.0.0.1:54
 
 afterAll(async () => {
   await shutdown();
-  for (const t of ['osprofiler_points', 'osprofiler_errors', 'osprofiler_traces']) await pool.query(`DROP TABLE IF EXISTS ${PREFIX}${t}`);
+  for (const t of ['osprofiler_points', 'osprofiler_errors', 'osprofiler_traces', 'osprofiler_tags']) await pool.query(`DROP TABLE IF EXISTS ${PREFIX}${t}`);
   await pool.end();
 });
 
