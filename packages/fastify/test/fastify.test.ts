@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { configure, flush, MemoryDriver, shutdown, signedPack, trace } from '@osprofiler/core';
-import { fastifyFailureCounts, instrumentFastify, isFastifyInstrumented } from '../src/index';
+import { fastifyFailureCounts, fastifyProfiler, instrumentFastify, isFastifyInstrumented } from '../src/index';
 
 // Real Fastify 5 (this package's devDependency) and Fastify 4 (test/fixtures/fastify4, its
 // own install tree), each serving on 127.0.0.1; points read back from a memory:// store.
@@ -160,5 +160,29 @@ describe.each(VERSIONS)('Fastify %s', (major, from) => {
     expect(await get(port, '/users/7')).toEqual({ status: 200, body: JSON.stringify({ id: '7' }) });
     expect(await events(base, 0)).toEqual([]);
     expect(fastifyFailureCounts()).toEqual({});
+  });
+});
+
+describe('as a plugin', () => {
+  it('app.register(fastifyProfiler) instruments the whole instance (not encapsulated)', async () => {
+    const app = (createRequire(__filename)('fastify') as (o?: object) => any)();
+    await app.register(fastifyProfiler, { ignorePaths: ['/healthz'] });
+    expect(isFastifyInstrumented(app)).toBe(true);
+    await app.register(async (child: any) => {
+      child.get('/in/:x', async () => 'ok');
+    }, { prefix: '/child' });
+    app.get('/healthz', async () => 'up');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const port = app.server.address().port;
+      const base = randomUUID();
+      expect(await get(port, '/child/in/1', signed(base))).toEqual({ status: 200, body: 'ok' });
+      expect(one(await events(base, 2), 'wsgi-stop').info).toMatchObject({ request: { route: '/child/in/:x' }, response: { status_code: 200 } });
+      const ignored = randomUUID();
+      expect(await get(port, '/healthz', signed(ignored))).toEqual({ status: 200, body: 'up' });
+      expect(await events(ignored, 0)).toEqual([]);
+    } finally {
+      await app.close();
+    }
   });
 });
