@@ -142,6 +142,23 @@ describe.each(FLAVOURS)('node %s @osprofiler/auto (%s app)', (flag, ext) => {
   }, 60_000);
 });
 
+describe('Nest microservices in automatic mode (NATS)', () => {
+  it('a hybrid app with no ProfilerModule: the NATS handler continues the trace under the client rpc point', async () => {
+    const store = mkdtempSync(join(tmp, 'store-'));
+    const c = await run('--import', 'nest-ms-app.mjs', store, { SUBJECT: `osp.auto.${process.pid}.${randomUUID()}` });
+    const base = randomUUID();
+    expect(await get(c.port, '/ask/21', signed(base))).toEqual({ status: 200, body: JSON.stringify({ doubled: 42 }) });
+    const rep = await report(store, base, (x) => x.stats.wsgi?.count === 1 && x.stats.rpc?.count === 2 && stopped('rpc')(x));
+    const wsgi = rep.children[0];
+    const client = wsgi.children.find((n: any) => n.info.name === 'rpc');
+    expect(client).toBeDefined();
+    const handler = client.children.find((n: any) => n.info.name === 'rpc');
+    expect(handler).toBeDefined();
+    expect(handler.parent_id).toBe(client.trace_id);
+    expect(c.output()).not.toMatch(/Warning|Error:/);
+  }, 60_000);
+});
+
 describe('autoStatus()', () => {
   it('lists every adapter that registered, and notes what was skipped', async () => {
     const store = mkdtempSync(join(tmp, 'store-'));
