@@ -17,14 +17,14 @@ export default tseslint.config(
   },
   {
     // Adapters and drivers build on core only (shared pieces belong in core).
-    files: ['packages/{express,node,knex,typeorm,nestjs,drivers,logs}/src/**/*.ts'],
+    files: ['packages/{express,fastify,node,knex,typeorm,pg,nestjs,drivers,logs}/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@osprofiler/*', '!@osprofiler/core', '!@osprofiler/core/instrument'], message: 'adapters import only @osprofiler/core' }] }],
     },
   },
   {
     // Profiler failures are contained and counted: every catch counts or rethrows.
-    files: ['packages/{express,node,knex,typeorm,nestjs,drivers}/src/**/*.ts', 'packages/agent/src/client/**/*.ts'],
+    files: ['packages/{express,fastify,node,knex,typeorm,pg,nestjs,drivers}/src/**/*.ts', 'packages/agent/src/client/**/*.ts'],
     plugins: { osprofiler },
     rules: { 'osprofiler/catch-contained': 'error' },
   },

@@ -1,6 +1,6 @@
 /**
  * Automatic mode: turns on every adapter that is installed, when OSPROFILER_ENABLED is
- * true. Later adapters add themselves to ADAPTERS.
+ * true. A new adapter adds itself to ADAPTERS (and as an optional peer in package.json).
  */
 import { resolveConfig } from '@osprofiler/core';
 import { warnAboutConfig, warnOnce } from '@osprofiler/core/instrument';
@@ -23,19 +23,31 @@ function isMissing(err: unknown, name: string): boolean {
   return e?.code === 'MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.includes(name);
 }
 
-/** Each adapter's own register step; returns false when it chose not to register. */
+/** Loads an adapter's `register` entry: optional, loaded only in automatic mode. */
+function loadRegister(name: string): () => boolean {
+  return () => {
+    // A plain require: the adapter is an optional peer of this package.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(`@osprofiler/${name}/register`);
+    return true;
+  };
+}
+
+/**
+ * Each adapter's own register step; returns false when it chose not to register. Every
+ * entry but express is an optional peer: a missing one is skipped with a note.
+ */
 const ADAPTERS: ReadonlyArray<{ name: string; register: () => boolean }> = [
   { name: 'express', register: () => registerExpress() },
-  {
-    // Outgoing http/https/fetch propagation; optional so auto works without it.
-    name: 'node',
-    register: () => {
-      // A plain require: the adapter is optional and loaded only in automatic mode.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      require('@osprofiler/node/register');
-      return true;
-    },
-  },
+  { name: 'fastify', register: loadRegister('fastify') },
+  // Nest first: it owns the wsgi point of its apps; the platform's adapter stands aside.
+  { name: 'nestjs', register: loadRegister('nestjs') },
+  { name: 'knex', register: loadRegister('knex') },
+  { name: 'typeorm', register: loadRegister('typeorm') },
+  // After knex and typeorm: a query they send through pg stays one `db` point (theirs).
+  { name: 'pg', register: loadRegister('pg') },
+  // Outgoing http/https/fetch propagation.
+  { name: 'node', register: loadRegister('node') },
 ];
 
 /**

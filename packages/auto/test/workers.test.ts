@@ -66,8 +66,8 @@ describe('automatic mode in worker threads', () => {
     expect(traced.status).toBe(200);
     const t = JSON.parse(traced.body) as WorkerReport;
     expect(t.status.enabled).toBe(true);
-    expect(t.status.adapters).toEqual(['express', 'node']);
-    expect(t.loaded).toEqual(['core', 'express', 'node']);
+    expect(t.status.adapters).toEqual(['express', 'fastify', 'nestjs', 'knex', 'typeorm', 'pg', 'node']);
+    expect(t.loaded).toEqual(['core', 'express', 'fastify', 'knex', 'nestjs', 'node', 'pg', 'typeorm']);
 
     // The stored trace: wsgi → thread → worker.
     const driver = createFileDriver(`file://${store}`);

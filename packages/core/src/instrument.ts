@@ -37,6 +37,7 @@ import * as setup_ from './setup';
 import * as dbSql_ from './db/sql-info';
 import * as dbOptions_ from './db/options';
 import * as dbTraceDb_ from './db/trace-db';
+import * as dbOperation_ from './kit/db-operation';
 import * as wsgiInfo_ from './wsgi-info';
 
 // --- wrapping: one marker for every package of ours
@@ -118,6 +119,9 @@ export const ENV_DB_SHOW_PARAMS = dbOptions_.ENV_DB_SHOW_PARAMS;
 export const ENV_DB_MAX_STATEMENT_LENGTH = dbOptions_.ENV_DB_MAX_STATEMENT_LENGTH;
 export type { DbInstrumentationOptions, ResolvedDbOptions } from './db/options';
 export const traceDbOn = dbTraceDb_.traceDbOn;
+/** Marks an adapter's `db` point; a driver adapter under it (pg under Knex/TypeORM) stands aside. */
+export const markDbOperation = dbOperation_.markDbOperation;
+export const inDbOperation = dbOperation_.inDbOperation;
 
 // --- drivers: registration, the failure contract's helpers, stored lines
 export type { Driver, DriverFactory, DriverOptions, ListOptions, SearchOptions, SearchPage, TraceSummary } from './driver';

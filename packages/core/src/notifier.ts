@@ -237,13 +237,17 @@ export class BatchNotifier implements PointSink {
 
   /** Sends what is buffered and waits until the driver has stored it, or `timeoutMs` passed. */
   async flush(timeoutMs = 5000): Promise<void> {
-    await withTimeout(
-      (async () => {
-        await this.flushBuffer();
-        const driver = await this.driver;
-        await driver.flush(timeoutMs);
-      })(),
-      timeoutMs,
+    // The driver's own I/O runs outside the caller's trace (flush() awaited in a request):
+    // a DB adapter on the same client library (@osprofiler/pg) would record it otherwise.
+    await storage.exit(() =>
+      withTimeout(
+        (async () => {
+          await this.flushBuffer();
+          const driver = await this.driver;
+          await driver.flush(timeoutMs);
+        })(),
+        timeoutMs,
+      ),
     ).catch((err: unknown) => {
       // A buffering driver counted its lost writes when they happened: only add them up.
       if (err instanceof DriverWriteError) this.stats.lost += err.lost;

@@ -9,7 +9,7 @@
  * for all in automatic mode. The points end through core's `callInPoint`/`callBeside`.
  */
 import { get, untraced, type Point, type Profiler } from '@osprofiler/core';
-import { callBeside, callInPoint, debug, openPointContained, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
+import { callBeside, callInPoint, debug, markDbOperation, openPointContained, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { resolveOptions, type KnexInstrumentationOptions, type ResolvedKnexOptions } from './options';
 import { dbInfo, dbStopInfo } from './points';
@@ -59,6 +59,7 @@ function wrapRun(orig: AnyFn): AnyFn {
     if (point === undefined) return orig.call(this);
     const state: OpState = { point, poolWaitMs: undefined, waitReported: false };
     ops.set(point.profiler, state);
+    markDbOperation(point);
     return callInPoint(point, () => orig.call(this), { contained, stopInfo: (v) => dbStopInfo(v, state.poolWaitMs) });
   };
 }
@@ -70,6 +71,7 @@ function wrapStream(orig: AnyFn): AnyFn {
     const pt = openPointContained(contained, 'stream', 'db', () => dbInfo(this.client, this.builder as object, true), parent);
     if (pt === undefined) return orig.apply(this, args);
     ops.set(pt.profiler, { point: pt, poolWaitMs: undefined, waitReported: false });
+    markDbOperation(pt);
     // stream(handler) or stream(options, handler): the handler gets the stream, and the
     // call returns a promise of the handler's end; otherwise the call returns the stream.
     const hi = args.length === 1 && typeof args[0] === 'function' ? 0 : typeof args[1] === 'function' ? 1 : -1;

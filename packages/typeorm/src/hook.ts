@@ -13,7 +13,7 @@
  * Options live on the DataSource under a symbol; automatic mode traces every DataSource.
  */
 import { get, untraced, type Profiler } from '@osprofiler/core';
-import { callBeside, callInPoint, debug, openPointContained, isThenable, isWrapped, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
+import { callBeside, callInPoint, debug, markDbOperation, openPointContained, isThenable, isWrapped, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { resolveOptions, type ResolvedTypeormOptions, type TypeormInstrumentationOptions } from './options';
 import { dbInfo, dbStopInfo, type Kind } from './points';
@@ -60,6 +60,7 @@ function wrapOperation(kind: Kind, className: string, method: string, orig: AnyF
     const point = openPointContained(contained, 'operation', 'db', () => dbInfo(kind, className, method, this, args), parent);
     if (point === undefined) return orig.apply(this, args);
     ops.add(point.profiler);
+    markDbOperation(point);
     return callInPoint(point, () => orig.apply(this, args), method === 'stream' ? STREAM_OPERATION : OPERATION);
   };
 }
