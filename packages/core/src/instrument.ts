@@ -9,6 +9,7 @@ import * as failures_ from './failures';
 import * as diagnostics_ from './diagnostics';
 import * as wrap_ from './kit/wrap';
 import * as moduleHooks_ from './kit/module-hooks';
+import * as registerOnce_ from './kit/register-once';
 import * as versions_ from './kit/versions';
 import * as lifecycle_ from './kit/lifecycle';
 import * as contained_ from './kit/contained';
@@ -53,6 +54,8 @@ export const WRAPPED_MARK = wrap_.WRAPPED_MARK;
 export const hookModule = moduleHooks_.hookModule;
 export const onModuleLoad = moduleHooks_.onModuleLoad;
 export const moduleHookStatus = moduleHooks_.moduleHookStatus;
+/** An adapter's automatic-mode set-up: once per process, only with OSPROFILER_ENABLED. */
+export const registerOnce = registerOnce_.registerOnce;
 export type { ModuleHook, ModuleHookEvent } from './kit/module-hooks';
 export const satisfies = versions_.satisfies;
 export const optionalRequire = optional_.optionalRequire;

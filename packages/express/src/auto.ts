@@ -6,8 +6,7 @@
  * The hook recognises the factory by its shape (`application.handle`, `Router`), so any
  * copy or version of Express is found, wherever it is installed.
  */
-import { resolveConfig } from '@osprofiler/core';
-import { debug, hookModule } from '@osprofiler/core/instrument';
+import { debug, hookModule, registerOnce } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { instrumentExpress } from './hook';
 
@@ -25,16 +24,8 @@ function looksLikeExpress(exports: unknown): boolean {
  * A bad OSPROFILER_* value is reported as a warning, never thrown into the app.
  */
 export function registerExpress(env: NodeJS.ProcessEnv = process.env): boolean {
-  const g = globalThis as unknown as Record<symbol, unknown>;
-  if (g[REGISTERED] === true) return true;
-  try {
-    if (!resolveConfig({}, env).enabled) return false;
-  } catch (err) {
-    contained('register.config', err);
-    return false;
-  }
-  g[REGISTERED] = true;
-  debug('express: automatic mode: every Express app (4.x, 5.x) will trace requests');
-  hookModule({ name: 'express', packageName: 'express', versions: '>=4.17.0 <6', matches: looksLikeExpress, instrument: (e) => instrumentExpress(e) });
-  return true;
+  return registerOnce(REGISTERED, env, contained, () => {
+    debug('express: automatic mode: every Express app (4.x, 5.x) will trace requests');
+    hookModule({ name: 'express', packageName: 'express', versions: '>=4.17.0 <6', matches: looksLikeExpress, instrument: (e) => instrumentExpress(e) });
+  });
 }

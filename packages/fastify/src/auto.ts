@@ -6,8 +6,7 @@
  * copy of Fastify, ESM or CommonJS, wherever it is installed.
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { resolveConfig } from '@osprofiler/core';
-import { debug } from '@osprofiler/core/instrument';
+import { debug, registerOnce } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { instrumentFastify, type FastifyLike } from './hook';
 
@@ -27,16 +26,8 @@ function onInstance(message: unknown): void {
  * subscribed. A bad OSPROFILER_* value is contained, never thrown into the app.
  */
 export function registerFastify(env: NodeJS.ProcessEnv = process.env): boolean {
-  const g = globalThis as unknown as Record<symbol, unknown>;
-  if (g[REGISTERED] === true) return true;
-  try {
-    if (!resolveConfig({}, env).enabled) return false;
-  } catch (err) {
-    contained('register.config', err);
-    return false;
-  }
-  g[REGISTERED] = true;
-  subscribe('fastify.initialization', onInstance);
-  debug('fastify: automatic mode: every Fastify instance (4.10+, 5.x) will trace requests');
-  return true;
+  return registerOnce(REGISTERED, env, contained, () => {
+    subscribe('fastify.initialization', onInstance);
+    debug('fastify: automatic mode: every Fastify instance (4.10+, 5.x) will trace requests');
+  });
 }
