@@ -27,7 +27,10 @@ function subdirs(base) {
 function projectDirs() {
   const ws = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces;
   const dirs = [];
-  for (const pattern of ws) dirs.push(...subdirs(pattern.replace(/\/\*$/, '')).filter((d) => existsSync(join(d, 'package.json'))));
+  for (const pattern of ws) {
+    const candidates = pattern.endsWith('/*') ? subdirs(pattern.slice(0, -2)) : [join(root, pattern)]; // tools/nx-plugin is one workspace
+    dirs.push(...candidates.filter((d) => existsSync(join(d, 'package.json'))));
+  }
   dirs.push(...subdirs('tools').filter((d) => existsSync(join(d, 'project.json'))));
   return dirs;
 }
