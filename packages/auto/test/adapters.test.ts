@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createFileDriver, signedPack } from '@osprofiler/core';
+import { createFileDriver } from '@osprofiler/core';
 import { startChild, type Child } from '../../../tools/testing/child-process';
+import { httpGet, signedHeaders } from '../../../tools/testing/http';
 
 // Automatic mode with each adapter besides Express: every app runs in its own `node`
 // process, loaded as users do it (`--import` an ESM app, `--require` a CommonJS one), and
@@ -21,23 +21,9 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    http
-      .get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', fail);
-  });
-}
+const get = httpGet;
 
-function signed(baseId: string): Record<string, string> {
-  const { info, hmac } = signedPack({ base_id: baseId, parent_id: baseId }, KEY);
-  return { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac };
-}
+const signed = (baseId: string): Record<string, string> => signedHeaders(baseId, KEY);
 
 async function run(flag: '--import' | '--require', app: string, store: string, extra: Record<string, string> = {}): Promise<Child> {
   const env = {

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createFileDriver, signedPack } from '@osprofiler/core';
+import { createFileDriver } from '@osprofiler/core';
 import { startChild, type Child } from '../../../tools/testing/child-process';
+import { httpGet, signedHeaders } from '../../../tools/testing/http';
 
 // Every case runs the app in its own `node` process, loaded exactly as users do it.
 const PKG = resolve(__dirname, '..');
@@ -19,23 +19,9 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    http
-      .get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', fail);
-  });
-}
+const get = httpGet;
 
-function signed(baseId: string): Record<string, string> {
-  const { info, hmac } = signedPack({ base_id: baseId, parent_id: baseId }, KEY);
-  return { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac };
-}
+const signed = (baseId: string): Record<string, string> => signedHeaders(baseId, KEY);
 
 async function run(flag: '--import' | '--require', app: string, env: Record<string, string | undefined>): Promise<Child> {
   const c = await startChild([flag, '@osprofiler/auto', join(FIXTURES, app)], { ...process.env, ...env }, { cwd: PKG });

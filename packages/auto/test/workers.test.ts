@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createFileDriver, signedPack } from '@osprofiler/core';
 import { startChild, type Child } from '../../../tools/testing/child-process';
+import { httpGet } from '../../../tools/testing/http';
 
 // Worker threads inherit `--require @osprofiler/auto`: one that no trace started skips
 // automatic mode without loading the adapters; one started inside a trace continues it.
@@ -20,18 +20,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    http
-      .get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', fail);
-  });
-}
+const get = httpGet;
 
 interface WorkerReport {
   status: { enabled: boolean; adapters: string[]; notes: string[] };

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import * as http from 'node:http';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { configure, flush, MemoryDriver, shutdown, signedPack, trace } from '@osprofiler/core';
+import { configure, flush, MemoryDriver, shutdown, trace } from '@osprofiler/core';
 import { fastifyFailureCounts, fastifyProfiler, instrumentFastify, isFastifyInstrumented } from '../src/index';
+import { httpGet, signedHeaders } from '../../../tools/testing/http';
 
 // Real Fastify 5 (this package's devDependency) and Fastify 4 (test/fixtures/fastify4, its
 // own install tree), each serving on 127.0.0.1; points read back from a memory:// store.
@@ -31,23 +31,9 @@ interface Ev {
   info: Record<string, any>;
 }
 
-function signed(baseId: string): Record<string, string> {
-  const { info, hmac } = signedPack({ base_id: baseId, parent_id: baseId }, KEY);
-  return { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac };
-}
+const signed = (baseId: string): Record<string, string> => signedHeaders(baseId, KEY);
 
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((ok, fail) => {
-    http
-      .get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => ok({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', fail);
-  });
-}
+const get = httpGet;
 
 /** The trace's events once `n` of them are stored (bounded wait). */
 async function events(baseId: string, n: number): Promise<Ev[]> {
