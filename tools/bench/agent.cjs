@@ -24,6 +24,7 @@
 // BENCH_THROUGHPUT_CLIENTS, BENCH_ONLY=throughput, BENCH_AGENT_NODE_ARGS (node flags for the agent).
 'use strict';
 const { ask, load, median } = require('./lib/http-bench.cjs');
+const { procCpuUs, procRssMb, freePort, waitFor } = require('./lib/proc.cjs');
 const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -40,7 +41,6 @@ const KEY = 'bench-key';
 const VARIANTS = ['plain', 'direct', 'agent'];
 const ROUTES = { hello: '/hello', six: '/six' };
 const DAEMON = path.join(__dirname, '../../packages/agent/dist/daemon.js');
-const CLK_TCK = 100;
 
 // ---------------------------------------------------------------------------- server
 function server(variant, cs) {
@@ -128,34 +128,9 @@ function blaster(socket, seconds) {
 }
 
 // ------------------------------------------------------------------------ orchestrator
-function procCpuUs(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK; // utime + stime
-}
 
-function procRssMb(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
-async function waitFor(what, check, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function redisCli(port, db, ...args) {
   // A tiny RESP client: one command, one reply (integer or bulk/array summed as needed).
@@ -189,7 +164,7 @@ async function startAgent(socket, backend, spool) {
   const child = spawn(process.execPath, [...nodeArgs, DAEMON, '--listen', socket, '--backend', backend, '--spool-dir', spool], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
-  await waitFor('agent', () => /listening on/.test(err));
+  await waitFor('agent', () => /listening on/.test(err), 10_000);
   return child;
 }
 
@@ -212,7 +187,7 @@ async function main() {
   children.push(redis);
   let rout = '';
   redis.stdout.on('data', (d) => (rout += d));
-  await waitFor('redis', () => /Ready to accept/.test(rout));
+  await waitFor('redis', () => /Ready to accept/.test(rout), 10_000);
 
   const socket = path.join(dir, 'agent.sock');
   const agent = await startAgent(socket, `redis://127.0.0.1:${port}/2`, path.join(dir, 'spool'));

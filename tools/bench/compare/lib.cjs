@@ -3,6 +3,7 @@
 // redis-server and agent, /proc readings, the signed-headers file.
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
+const { procCpuUs, procRssMb, freePort, waitFor } = require('../lib/proc.cjs');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -11,7 +12,6 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '../../..');
 const APP = path.join(__dirname, 'app.cjs');
 const KEY = 'bench-key';
-const CLK_TCK = 100;
 
 /**
  * Each variant: what is preloaded into app.cjs and with what environment. OSProfiler.js
@@ -71,34 +71,9 @@ function serverSpec(name, ctx) {
   return { execArgv: requires.flatMap((r) => ['--require', r]), env };
 }
 
-function procCpuUs(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK; // utime + stime
-}
 
-function procRssMb(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
-async function waitFor(what, check, ms = 15_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** One command to Redis (after SELECT db); resolves with the reply's first line. */
 function redisCommand(port, db, ...args) {
@@ -133,7 +108,7 @@ async function startRedis(dir, children) {
   children.push(redis);
   let out = '';
   redis.stdout.on('data', (d) => (out += d));
-  await waitFor('redis-server', () => /Ready to accept/.test(out));
+  await waitFor('redis-server', () => /Ready to accept/.test(out), 15_000);
   return { port, pid: redis.pid, child: redis };
 }
 
@@ -143,7 +118,7 @@ async function startAgent(socket, backend, spool, children) {
   children.push(child);
   let err = '';
   child.stderr.on('data', (d) => (err += d));
-  await waitFor('agent', () => /listening on/.test(err));
+  await waitFor('agent', () => /listening on/.test(err), 15_000);
   return child;
 }
 
