@@ -19,9 +19,19 @@
 // The client's CPU per point is measured there too, split into core's start/stop (timed
 // around the loop that makes the points) and the rest (line format + frame + socket).
 //
-// Everything runs against the bench's OWN redis-server (temp dir, free port). Bounded: ~100 s.
+// Part 3, the agent at service rates (issue 15): one client process makes traces of 1 or 6
+// points (a point = a start+stop pair) at a paced rate of 1k, 5k or 10k traces/s for a
+// bounded count, with core's default flush interval, as a service would; a fresh agent per
+// case. Reported: the agent's CPU (utime+stime from /proc, window from the first trace to
+// the last acknowledgement) per point, Redis's CPU per point apart, and the client's CPU
+// per point. At these rates the agent wakes per frame, so per-frame and per-trace costs
+// show here, which the throughput run (part 2) hides.
+//
+// Everything runs against the bench's OWN redis-server (temp dir, free port). Bounded: ~150 s.
 // Env: BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_THROUGHPUT_SECONDS,
-// BENCH_THROUGHPUT_CLIENTS, BENCH_ONLY=throughput, BENCH_AGENT_NODE_ARGS (node flags for the agent).
+// BENCH_THROUGHPUT_CLIENTS, BENCH_ONLY=throughput|service, BENCH_AGENT_NODE_ARGS (node flags for
+// the agent), BENCH_SERVICE_SECONDS (3: traces made per case = rate x this),
+// BENCH_SERVICE_RATES (1000,5000,10000).
 'use strict';
 const { ask, load, median } = require('./lib/http-bench.cjs');
 const { procCpuUs, procRssMb, freePort, waitFor } = require('./lib/proc.cjs');
@@ -127,6 +137,54 @@ function blaster(socket, seconds) {
   tick();
 }
 
+// ----------------------------------------------------------- paced service client
+function paced(socket, rate, pointsPerTrace, seconds) {
+  const core = require('@osprofiler/core');
+  require('@osprofiler/agent');
+  // core's own defaults for flushing and buffering: what a service would run with.
+  core.configure({ connectionString: `agent://${socket}`, host: 'bench', service: 'bench' });
+  const info = { function: { name: 'f' } };
+  const bases = [];
+  let counting = false;
+  const trace = () => {
+    core.run({ hmacKey: 'k' }, () => {
+      if (counting) bases.push(core.get().baseId);
+      for (let i = 0; i < pointsPerTrace; i++) core.start('fn', info);
+      for (let i = 0; i < pointsPerTrace; i++) core.stop();
+    });
+  };
+  // Makes `total` traces on schedule, catching up every millisecond (the rate holds when a
+  // timer is late), then flushes.
+  const run = (total, done) => {
+    const t0 = process.hrtime.bigint();
+    let made = 0;
+    const tick = () => {
+      const due = Math.min(total, Math.floor((Number(process.hrtime.bigint() - t0) / 1e9) * rate));
+      while (made < due) {
+        trace();
+        made++;
+      }
+      if (made < total) return void setTimeout(tick, 1);
+      const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+      core.flush(20_000).then(() => done(made, elapsed));
+    };
+    tick();
+  };
+  // A warm-up second (JIT, connections) on both sides, not counted; then the counted run.
+  run(rate, () => {
+    process.send({ warm: true });
+    process.once('message', () => {
+      counting = true;
+      const cpu0 = process.cpuUsage();
+      run(Math.round(rate * seconds), (made, elapsed) => {
+        const c = process.cpuUsage(cpu0);
+        process.send({ made, elapsed, cpuUs: c.user + c.system, bases });
+        setTimeout(() => process.exit(0), 50);
+      });
+    });
+  });
+}
+
 // ------------------------------------------------------------------------ orchestrator
 
 
@@ -178,9 +236,9 @@ async function main() {
   };
   process.on('exit', cleanup);
   const timer = setTimeout(() => {
-    console.error('agent bench: over 150 s, stopping');
+    console.error('agent bench: over 240 s, stopping');
     process.exit(1);
-  }, 150_000);
+  }, 240_000);
 
   const port = await freePort();
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -228,7 +286,7 @@ async function main() {
     `Express ${require('express/package.json').version}, Node ${process.version}, ${os.cpus().length} CPUs (shared with other work), ` +
       `${ROUNDS} rounds x ${SECONDS} s per variant and route, ${CONNECTIONS} keep-alive connections, load from a separate process`,
   );
-  for (const route of process.env.BENCH_ONLY === 'throughput' ? [] : Object.keys(ROUTES)) {
+  for (const route of process.env.BENCH_ONLY ? [] : Object.keys(ROUTES)) {
     const pointsPerReq = route === 'hello' ? 1 : 6;
     for (const v of VARIANTS) await window(v, route, WARMUP_SECONDS);
     const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
@@ -258,65 +316,103 @@ async function main() {
   loader.kill();
 
   // ----- part 2: agent throughput
-  const tSocket = path.join(dir, 'throughput.sock');
-  const tAgent = await startAgent(tSocket, `redis://127.0.0.1:${port}/3`, path.join(dir, 'spool3'));
-  children.push(tAgent);
-  const cpuA0 = procCpuUs(tAgent.pid);
-  const blasters = Array.from({ length: THROUGHPUT_CLIENTS }, () => {
-    const c = fork(__filename, ['--blast', tSocket, String(THROUGHPUT_SECONDS)], { stdio: 'inherit' });
-    children.push(c);
-    return c;
-  });
-  const results = Promise.all(blasters.map((c) => ask(c, undefined, 'sent')));
-  let stored = 0;
-  let maxRss = 0;
-  let keys;
-  const t0 = Date.now();
-  const first = await Promise.race([results, new Promise((r) => setTimeout(r, 1000))]);
-  void first;
-  // The blasters' base ids are only known at the end: count through SCAN-free LLEN via KEYS.
-  const sweep = async () => {
-    const raw = await new Promise((resolve) => {
-      const s = net.createConnection(port, '127.0.0.1');
-      s.write('*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n');
-      let b = '';
-      s.on('data', (d) => {
-        b += d;
-        const m = /\*(\d+)\r\n/.exec(b.slice(5));
-        if (m && b.split('\r\n').length >= 2 + 1 + 2 * Number(m[1])) {
-          s.destroy();
-          resolve(b);
-        }
-      });
+  if (process.env.BENCH_ONLY !== 'service') {
+    const tSocket = path.join(dir, 'throughput.sock');
+    const tAgent = await startAgent(tSocket, `redis://127.0.0.1:${port}/3`, path.join(dir, 'spool3'));
+    children.push(tAgent);
+    const cpuA0 = procCpuUs(tAgent.pid);
+    const blasters = Array.from({ length: THROUGHPUT_CLIENTS }, () => {
+      const c = fork(__filename, ['--blast', tSocket, String(THROUGHPUT_SECONDS)], { stdio: 'inherit' });
+      children.push(c);
+      return c;
     });
-    keys = raw.split('\r\n').filter((l) => l.startsWith('osprofiler_opt:'));
-    stored += await countAndDelete(port, 3, keys);
-    maxRss = Math.max(maxRss, procRssMb(tAgent.pid));
-  };
-  let done = false;
-  results.then(() => (done = true));
-  while (!done) {
+    const results = Promise.all(blasters.map((c) => ask(c, undefined, 'sent')));
+    let stored = 0;
+    let maxRss = 0;
+    let keys;
+    const t0 = Date.now();
+    const first = await Promise.race([results, new Promise((r) => setTimeout(r, 1000))]);
+    void first;
+    // The blasters' base ids are only known at the end: count through SCAN-free LLEN via KEYS.
+    const sweep = async () => {
+      const raw = await new Promise((resolve) => {
+        const s = net.createConnection(port, '127.0.0.1');
+        s.write('*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n');
+        let b = '';
+        s.on('data', (d) => {
+          b += d;
+          const m = /\*(\d+)\r\n/.exec(b.slice(5));
+          if (m && b.split('\r\n').length >= 2 + 1 + 2 * Number(m[1])) {
+            s.destroy();
+            resolve(b);
+          }
+        });
+      });
+      keys = raw.split('\r\n').filter((l) => l.startsWith('osprofiler_opt:'));
+      stored += await countAndDelete(port, 3, keys);
+      maxRss = Math.max(maxRss, procRssMb(tAgent.pid));
+    };
+    let done = false;
+    results.then(() => (done = true));
+    while (!done) {
+      await sweep();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const tEnd = Date.now();
+    const rs = await results;
     await sweep();
-    await new Promise((r) => setTimeout(r, 500));
+    const cpuA = procCpuUs(tAgent.pid) - cpuA0;
+    const sent = rs.reduce((a, r) => a + r.sent, 0);
+    const acked = rs.reduce((a, r) => a + r.acknowledged, 0);
+    const clientCpu = rs.reduce((a, r) => a + r.cpuUs, 0);
+    const secs = (tEnd - t0) / 1000;
+    console.log(`\nagent throughput (${THROUGHPUT_CLIENTS} client processes, ${THROUGHPUT_SECONDS} s, redis:// backend on this machine)`);
+    console.log(`sent ${sent}, acknowledged ${acked}, stored (counted in Redis) ${stored}, dropped ${rs.reduce((a, r) => a + r.dropped, 0)}`);
+    console.log(`stored points/s ${(stored / secs).toFixed(0)} (goal >= 300000: ${stored / secs >= 300_000 ? 'met' : 'MISSED'}), agent RSS max ${maxRss.toFixed(0)} MB (goal <= 150: ${maxRss <= 150 ? 'met' : 'MISSED'})`);
+    const hotCpu = rs.reduce((a, r) => a + r.hotUs, 0);
+    const clientCost = (clientCpu - hotCpu) / sent;
+    console.log(`agent CPU ${(cpuA / stored).toFixed(2)} µs per stored point`);
+    console.log(`client CPU per point: ${(clientCpu / sent).toFixed(2)} µs in all = ${(hotCpu / sent).toFixed(2)} µs core start/stop (the request path) + ${clientCost.toFixed(2)} µs off it (format line + frame + socket; goal <= 1: ${clientCost <= 1 ? 'met' : 'MISSED'})`);
+    tAgent.kill('SIGTERM');
   }
-  const tEnd = Date.now();
-  const rs = await results;
-  await sweep();
-  const cpuA = procCpuUs(tAgent.pid) - cpuA0;
-  const sent = rs.reduce((a, r) => a + r.sent, 0);
-  const acked = rs.reduce((a, r) => a + r.acknowledged, 0);
-  const clientCpu = rs.reduce((a, r) => a + r.cpuUs, 0);
-  const secs = (tEnd - t0) / 1000;
-  console.log(`\nagent throughput (${THROUGHPUT_CLIENTS} client processes, ${THROUGHPUT_SECONDS} s, redis:// backend on this machine)`);
-  console.log(`sent ${sent}, acknowledged ${acked}, stored (counted in Redis) ${stored}, dropped ${rs.reduce((a, r) => a + r.dropped, 0)}`);
-  console.log(`stored points/s ${(stored / secs).toFixed(0)} (goal >= 300000: ${stored / secs >= 300_000 ? 'met' : 'MISSED'}), agent RSS max ${maxRss.toFixed(0)} MB (goal <= 150: ${maxRss <= 150 ? 'met' : 'MISSED'})`);
-  const hotCpu = rs.reduce((a, r) => a + r.hotUs, 0);
-  const clientCost = (clientCpu - hotCpu) / sent;
-  console.log(`agent CPU ${(cpuA / stored).toFixed(2)} µs per stored point`);
-  console.log(`client CPU per point: ${(clientCpu / sent).toFixed(2)} µs in all = ${(hotCpu / sent).toFixed(2)} µs core start/stop (the request path) + ${clientCost.toFixed(2)} µs off it (format line + frame + socket; goal <= 1: ${clientCost <= 1 ? 'met' : 'MISSED'})`);
+
+  // ----- part 3: the agent at service rates
+  if (process.env.BENCH_ONLY !== 'throughput') {
+    const rates = (process.env.BENCH_SERVICE_RATES || '1000,5000,10000').split(',').map(Number);
+    const seconds = Number(process.env.BENCH_SERVICE_SECONDS || 3);
+    const redisPid = redis.pid;
+    console.log(`\nagent at service rates (one paced client, ${seconds} s of traces per case, core's default flushing, a fresh agent per case, 1 s warm-up not counted)`);
+    console.log('points/trace  traces/s  points/s made  stored/expected  agent µs/point  redis µs/point  client µs/point');
+    let n = 0;
+    for (const ppt of [1, 6]) {
+      for (const rate of rates) {
+        const sock = path.join(dir, `svc${n}.sock`);
+        const db = 4 + (n % 10);
+        const a = await startAgent(sock, `redis://127.0.0.1:${port}/${db}`, path.join(dir, `svcspool${n++}`));
+        children.push(a);
+        const c = fork(__filename, ['--paced', sock, String(rate), String(ppt), String(seconds)], { stdio: 'inherit' });
+        children.push(c);
+        await ask(c, undefined, 'warm');
+        const a0 = procCpuUs(a.pid);
+        const r0 = procCpuUs(redisPid);
+        const res = await ask(c, 'go', 'made');
+        const aCpu = procCpuUs(a.pid) - a0;
+        const rCpu = procCpuUs(redisPid) - r0;
+        const points = res.made * ppt;
+        const stored = (await countAndDelete(port, db, res.bases.map((b) => `osprofiler_opt:${b}`))) / 2;
+        const expected = res.made * ppt;
+        console.log(
+          `${String(ppt).padStart(12)}  ${String(rate).padStart(8)}  ${(points / res.elapsed).toFixed(0).padStart(13)}  ` +
+            `${`${stored}/${expected}`.padStart(15)}  ${(aCpu / points).toFixed(2).padStart(14)}  ${(rCpu / points).toFixed(2).padStart(14)}  ` +
+            `${(res.cpuUs / points).toFixed(2).padStart(15)}`,
+        );
+        a.kill('SIGTERM');
+      }
+    }
+    console.log('goal (issue 15): agent <= 3 µs CPU per point at 1–6 points per trace, 1k–10k traces/s (10 ms CPU ticks: ±10 ms per case)');
+  }
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   clearTimeout(timer);
-  tAgent.kill('SIGTERM');
   agent.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));
   // The bench's own redis-server (and any child left) would keep this process alive.
@@ -326,6 +422,7 @@ async function main() {
 if (process.argv[2] === '--server') server(process.argv[3], process.argv[4]);
 else if (process.argv[2] === '--load') load(CONNECTIONS);
 else if (process.argv[2] === '--blast') blaster(process.argv[3], Number(process.argv[4]));
+else if (process.argv[2] === '--paced') paced(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]));
 else
   main().catch((err) => {
     console.error(err);
