@@ -24,12 +24,21 @@ export interface ProfilerConfig {
   traceRequests: boolean;
   /** Also index traces that hold an error (`listErrorTraces`). */
   filterErrorTrace: boolean;
+  /** Project name put on every point (Python's `project`); the store's key prefix and the viewer's filter. */
   project: string | null;
+  /** Service name put on every point (Python's `service`), e.g. `orders`. */
   service: string | null;
+  /** Host name put on every point's `info.host`. Default: the machine's hostname. */
   host: string;
-  /** Sampled traces (no header needed); requires `hmacKeys` (signed with the first key). */
+  /**
+   * Sampled traces (no header needed); requires `hmacKeys` (signed with the first key). In the
+   * environment: `1/N` (every N-th request), a rate in (0, 1], `C/s` (at most C new traces a
+   * second), or one of the first two and a cap joined by a comma (`0.1,50/s`); `off` for none.
+   */
   sampling: Sampling | null;
+  /** How often buffered points are handed to the driver, in ms (also flushed early when a batch fills). */
   flushIntervalMs: number;
+  /** Points buffered in this process while the driver is slow or down; beyond it new points are dropped and counted. */
   maxBufferPoints: number;
   /** How long the exit flush (`beforeExit`) may wait for the driver. */
   exitFlushTimeoutMs: number;
