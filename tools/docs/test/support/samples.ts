@@ -1,0 +1,195 @@
+/**
+ * The docs' code samples, found and run for real. Every fenced block under docs/ is preceded
+ * by a marker comment, one of
+ *   <!-- sample: run file=app.mjs get=/orders/7 expect=wsgi,db auto -->
+ *   <!-- sample: skip <reason> -->
+ * `run` writes the block to `file` (a `.ts` block is transpiled to CommonJS, decorators on) in
+ * a fresh directory under tools/docs/.samples (so the workspace's packages resolve), starts it
+ * with a `file://` store of its own (OSPROFILER_CONNECTION_STRING) and PORT set to a free
+ * port; with `get=` it waits for the port, sends one request signed with SECRET_KEY (the key
+ * every sample uses) and reads that trace; `with=FILE` also writes the block before it as FILE; without it the program must exit 0 and every trace
+ * it stored is read. `expect=` lists point names the trace must hold; `auto` starts the program
+ * under `node --import @osprofiler/auto` (`--require` for CommonJS) with
+ * OSPROFILER_ENABLED=true OSPROFILER_HMAC_KEYS=SECRET_KEY, as the docs' one-line setup does.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+import { createDriver, traceNotifications, type Notification } from '@osprofiler/core';
+import { httpGet, signedHeaders } from '../../../testing/http';
+
+export const ROOT = join(__dirname, '../../../..');
+export const KEY = 'SECRET_KEY';
+
+export interface Sample {
+  /** docs/… path and line of the block, for messages. */
+  where: string;
+  lang: string;
+  code: string;
+  marker: { kind: 'run' | 'skip' | 'none'; options: Record<string, string>; reason: string };
+  /** The block before this one in the same file (`with=FILE` writes it beside the program). */
+  prev?: Sample;
+}
+
+export function markdownFiles(dir = join(ROOT, 'docs'), out: string[] = []): string[] {
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) markdownFiles(p, out);
+    else if (e.endsWith('.md')) out.push(p);
+  }
+  return out.sort();
+}
+
+/** Every fenced block of a markdown file with the marker comment right before it (if any). */
+export function samplesOf(file: string): Sample[] {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const out: Sample[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)```(\S*)/.exec(lines[i]);
+    if (!open) continue;
+    let j = i + 1;
+    while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) j++;
+    const prev = i > 0 ? lines[i - 1].trim() : '';
+    const m = /^<!--\s*sample:\s*(run|skip)\b(.*?)-->$/.exec(prev);
+    const options: Record<string, string> = {};
+    if (m?.[1] === 'run') {
+      for (const tok of m[2].trim().split(/\s+/).filter(Boolean)) {
+        const eq = tok.indexOf('=');
+        options[eq < 0 ? tok : tok.slice(0, eq)] = eq < 0 ? 'true' : tok.slice(eq + 1);
+      }
+    }
+    out.push({
+      prev: out[out.length - 1],
+      where: `${relative(ROOT, file)}:${i + 1}`,
+      lang: open[2],
+      code: lines.slice(i + 1, j).join('\n') + '\n',
+      marker: { kind: (m?.[1] as 'run' | 'skip') ?? 'none', options, reason: m?.[1] === 'skip' ? m[2].trim() : '' },
+    });
+    i = j;
+  }
+  return out;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+  });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((ok) => {
+    const c = createConnection({ host: '127.0.0.1', port });
+    c.once('connect', () => (c.destroy(), ok(true)));
+    c.once('error', () => ok(false));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface SampleRun {
+  /** Point names in the trace(s) read, one per start. */
+  names: string[];
+  notifications: Notification[];
+  output: string;
+  status?: number;
+}
+
+/** Runs one `run` sample as documented; throws with the program's output when it does not work. */
+export async function runSample(s: Sample): Promise<SampleRun> {
+  const o = s.marker.options;
+  const file = o.file ?? (s.lang === 'ts' ? 'app.ts' : 'app.mjs');
+  const base = join(ROOT, 'tools/docs/.samples');
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, 'sample-'));
+  const store = mkdtempSync(join(tmpdir(), 'osprofiler-docs-'));
+  let program = join(dir, file);
+  if (file.endsWith('.ts')) {
+    const js = ts.transpileModule(s.code, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, experimentalDecorators: true, emitDecoratorMetadata: true },
+    }).outputText;
+    program = program.replace(/\.ts$/, '.cjs');
+    writeFileSync(program, js);
+  } else {
+    writeFileSync(program, s.code);
+  }
+  if (o.with) {
+    if (s.prev === undefined) throw new Error(`${s.where}: with=${o.with} but no block before it`);
+    writeFileSync(join(dir, o.with), s.prev.code);
+  }
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('OSPROFILER_')) env[k] = v;
+  Object.assign(env, { PORT: String(port), OSPROFILER_CONNECTION_STRING: `file://${store}`, OSPROFILER_STATE_DIR: store });
+  const args: string[] = [];
+  if (o.auto) {
+    Object.assign(env, { OSPROFILER_ENABLED: 'true', OSPROFILER_HMAC_KEYS: KEY });
+    args.push(program.endsWith('.cjs') ? '--require' : '--import', '@osprofiler/auto');
+  }
+  args.push(program);
+  const proc = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const driver = await createDriver(`file://${store}`);
+  const fail = (why: string) => new Error(`${s.where}: ${why}\n--- program output ---\n${output}`);
+  try {
+    let baseIds: string[];
+    let status: number | undefined;
+    if (o.get) {
+      const deadline = Date.now() + 60_000;
+      while (!(await portOpen(port))) {
+        if (proc.exitCode !== null) throw fail(`exited (${proc.exitCode}) before listening on PORT`);
+        if (Date.now() > deadline) throw fail('did not listen on PORT within 60 s');
+        await sleep(100);
+      }
+      const baseId = randomUUID();
+      const res = await httpGet(port, o.get, signedHeaders(baseId, KEY));
+      status = res.status;
+      if (res.status >= 500) throw fail(`GET ${o.get} answered ${res.status}: ${res.body}`);
+      baseIds = [baseId];
+    } else {
+      const code = await Promise.race([exited, sleep(60_000).then(() => 'timeout' as const)]);
+      if (code !== 0) throw fail(code === 'timeout' ? 'did not exit within 60 s' : `exited with ${code}`);
+      baseIds = (await driver.listTraces()).map((t) => t.base_id);
+      if (baseIds.length === 0) throw fail('stored no trace');
+    }
+    const expected = (o.expect ?? '').split(',').filter(Boolean);
+    // Points reach the store in batches (100 ms) and stops come after the response: poll.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const notifications: Notification[] = [];
+      for (const id of baseIds) {
+        try {
+          notifications.push(...(await traceNotifications(driver, id)));
+        } catch {
+          // not stored yet
+        }
+      }
+      const names = notifications.filter((n) => n.name.endsWith('-start')).map((n) => n.name.slice(0, -'-start'.length));
+      const stops = notifications.filter((n) => n.name.endsWith('-stop')).length;
+      if (expected.every((e) => names.includes(e)) && names.length > 0 && stops === names.length) return { names, notifications, output, status };
+      if (Date.now() > deadline) throw fail(`trace holds [${names.join(', ')}] (${stops} stops), expected [${expected.join(', ')}] each started and stopped`);
+      await sleep(200);
+    }
+  } finally {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    }
+    await driver.close();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(store, { recursive: true, force: true });
+  }
+}
