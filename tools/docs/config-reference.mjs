@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import ts from 'typescript';
-import { EXTRA_VARIABLES, WARNING_CODES } from './env-extra.mjs';
+import { EXTRA_VARIABLES, PYTHON_NAMES, WARNING_CODES } from './env-extra.mjs';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const OUT = join(ROOT, 'docs/configuration.md');
@@ -21,6 +21,7 @@ const SECTIONS = [
     iface: 'ProfilerConfig',
     defaults: 'DEFAULT_CONFIG',
     env: 'ENV_NAMES',
+    python: PYTHON_NAMES,
     intro:
       'One typed object (`ProfilerConfig`), set by `configure({...})`, `ProfilerModule.forRoot({...})` or the environment. Explicit options win over the environment, which wins over the defaults; a bad value stops start-up with a `ConfigError` naming the field and its variable.',
   },
@@ -146,9 +147,11 @@ export function render() {
   ];
   for (const s of SECTIONS) {
     out.push(`## ${s.title}`, '', `Type \`${s.iface}\` (${s.file}).${s.intro ? ' ' + s.intro : ''}`, '');
-    out.push('| option | type | default | variable | what it does |', '|---|---|---|---|---|');
+    const py = s.python ? ' Python `[profiler]` |' : '';
+    out.push(`| option | type | default | variable | what it does |${py}`, `|---|---|---|---|---|${s.python ? '---|' : ''}`);
     for (const [name, type, dflt, variable, doc] of sectionRows(s)) {
-      out.push(`| \`${name}\` | \`${cell(type)}\` | ${dflt === '—' || dflt.startsWith('see') || dflt.startsWith('the') ? dflt : '`' + cell(dflt) + '`'} | ${variable ? '`' + variable + '`' : '—'} | ${cell(doc)} |`);
+      const pyCell = s.python ? ` ${s.python[name] ?? '—'} |` : '';
+      out.push(`| \`${name}\` | \`${cell(type)}\` | ${dflt === '—' || dflt.startsWith('see') || dflt.startsWith('the') ? dflt : '`' + cell(dflt) + '`'} | ${variable ? '`' + variable + '`' : '—'} | ${cell(doc)} |${pyCell}`);
     }
     out.push('');
   }

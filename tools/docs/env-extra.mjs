@@ -13,3 +13,16 @@ export const WARNING_CODES = [
   { code: 'OSPROFILER_CONTAINED_FAILURE', when: 'a profiler failure was contained (the first of each place; later ones are only counted, see `failureCounts()`).' },
   { code: 'OSPROFILER_ERR_CONFIG', when: 'the `code` of `ConfigError`, thrown at start-up for a bad option.' },
 ];
+
+/** Python OSProfiler's `[profiler]` option for each core field that has one (the core section's last column). */
+export const PYTHON_NAMES = {
+  enabled: '`enabled`',
+  hmacKeys: '`hmac_keys`',
+  connectionString: '`connection_string`',
+  traceDb: '`trace_sqlalchemy`',
+  traceRequests: '`trace_requests` (Python defaults to false)',
+  filterErrorTrace: '`filter_error_trace`',
+  project: '(driver argument)',
+  service: '(driver argument)',
+  host: '(driver argument)',
+};
