@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { markdownFiles, runSample, samplesOf } from './support/samples';
+import { markdownFiles, readmeFiles, runSample, samplesOf } from './support/samples';
 
-const samples = markdownFiles().flatMap(samplesOf);
+const samples = [...markdownFiles(), ...readmeFiles()].flatMap(samplesOf);
 
 describe('docs code samples', () => {
-  it('every fenced block under docs/ says whether it runs (a marker comment before it)', () => {
+  it('every fenced block in docs/ and the READMEs says whether it runs (a marker comment before it)', () => {
     expect(samples.length).toBeGreaterThan(10);
     const unmarked = samples.filter((s) => s.marker.kind === 'none').map((s) => s.where);
     expect(unmarked, 'add <!-- sample: run … --> or <!-- sample: skip reason --> before these').toEqual([]);

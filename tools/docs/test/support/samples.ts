@@ -1,9 +1,11 @@
 /**
- * The docs' code samples, found and run for real. Every fenced block under docs/ is preceded
+ * The docs' code samples, found and run for real. Every fenced block is preceded
  * by a marker comment, one of
  *   <!-- sample: run file=app.mjs get=/orders/7 expect=wsgi,db auto -->
  *   <!-- sample: skip <reason> -->
- * `run` writes the block to `file` (a `.ts` block is transpiled to CommonJS, decorators on) in
+ * The files: docs/**, the root README and every package's and example's README.
+ * `run` writes the block to `file` (a `.ts` block is transpiled to CommonJS, a `.mts` one to
+ * an ES module, decorators on) in
  * a fresh directory under tools/docs/.samples (so the workspace's packages resolve), starts it
  * with a `file://` store of its own (OSPROFILER_CONNECTION_STRING) and PORT set to a free
  * port; with `get=` it waits for the port, sends one request signed with SECRET_KEY (the key
@@ -14,7 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -42,6 +44,18 @@ export function markdownFiles(dir = join(ROOT, 'docs'), out: string[] = []): str
     else if (e.endsWith('.md')) out.push(p);
   }
   return out.sort();
+}
+
+/** The READMEs users read first: the root one, each package's and each example's. */
+export function readmeFiles(): string[] {
+  const out = [join(ROOT, 'README.md')];
+  for (const group of ['packages', 'examples']) {
+    for (const d of readdirSync(join(ROOT, group)).sort()) {
+      const f = join(ROOT, group, d, 'README.md');
+      if (existsSync(f)) out.push(f);
+    }
+  }
+  return out;
 }
 
 /** Every fenced block of a markdown file with the marker comment right before it (if any). */
@@ -112,11 +126,13 @@ export async function runSample(s: Sample): Promise<SampleRun> {
   const dir = mkdtempSync(join(base, 'sample-'));
   const store = mkdtempSync(join(tmpdir(), 'osprofiler-docs-'));
   let program = join(dir, file);
-  if (file.endsWith('.ts')) {
+  if (file.endsWith('.ts') || file.endsWith('.mts')) {
+    // `.mts`: an ES module (top-level await), like a TypeScript app with "type": "module".
+    const esm = file.endsWith('.mts');
     const js = ts.transpileModule(s.code, {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, experimentalDecorators: true, emitDecoratorMetadata: true },
+      compilerOptions: { module: esm ? ts.ModuleKind.ES2022 : ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, experimentalDecorators: true, emitDecoratorMetadata: true },
     }).outputText;
-    program = program.replace(/\.ts$/, '.cjs');
+    program = program.replace(/\.m?ts$/, esm ? '.mjs' : '.cjs');
     writeFileSync(program, js);
   } else {
     writeFileSync(program, s.code);
