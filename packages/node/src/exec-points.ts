@@ -27,7 +27,7 @@ function isOptions(v: unknown): v is Record<string, unknown> {
 
 /** Undefined when the arguments are not what Node accepts: then Node rejects them itself, untraced. */
 export function describeExecArgs(api: ExecApi, a: ArrayLike<unknown>): ExecCall | undefined {
-  const file = a[0];
+  const file = api === 'fork' && a[0] instanceof URL ? modulePath(a[0]) : a[0]; // fork alone takes a file: URL (Node ≥ 17.4)
   if (typeof file !== 'string' || file.length === 0) return undefined;
   let i = 1;
   let args: readonly unknown[] = [];
@@ -43,6 +43,16 @@ export function describeExecArgs(api: ExecApi, a: ArrayLike<unknown>): ExecCall 
   if (isOptions(v)) return { file, args, options: v, optionsIndex: i, replace: true };
   if (v == null && i < a.length) return { file, args, options: undefined, optionsIndex: i, replace: true };
   return { file, args, options: undefined, optionsIndex: i, replace: false };
+}
+
+/** The path of `fork(new URL(...))`'s module; undefined for a URL Node rejects itself (not `file:`). */
+function modulePath(url: URL): string | undefined {
+  try {
+    return fileURLToPath(url);
+  } catch (err) {
+    contained('exec.module', err);
+    return undefined;
+  }
 }
 
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;

@@ -2,6 +2,7 @@ import { exec, execFile, execFileSync, execSync, fork, spawn, spawnSync } from '
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentChildProcess, packContext, TRACE_CONTEXT_ENV, uninstrumentChildProcess } from '../src/index';
@@ -215,6 +216,12 @@ describe('the child continues the trace (Node children with the register entry)'
     expectChildTree(await store.waitFor(f.baseId, 6), f.outerId, f.baseId);
     const ex = (await store.points(f.baseId)).find((p) => p.name === 'exec')!;
     expect(ex.start).toMatchObject({ function: { name: 'child-points.cjs' }, exec: { fork: true } });
+
+    // fork(URL) as well (the docs' plain Node sample does it; it used to go untraced)
+    const u = await inTrace(() => run(fork(pathToFileURL(fixture('child-points.cjs')), [], { execArgv: ['--require', REGISTER], env: store.env(), stdio: 'pipe' })));
+    expectChildTree(await store.waitFor(u.baseId, 6), u.outerId, u.baseId);
+    const exU = (await store.points(u.baseId)).find((p) => p.name === 'exec')!;
+    expect(exU.start).toMatchObject({ function: { name: 'child-points.cjs' }, exec: { command: fixture('child-points.cjs'), fork: true } });
 
     const s = await inTrace(() => promisify(exec)(`"${process.execPath}" ${childArgs.join(' ')}`, { env: store.env() }));
     const ps = await store.waitFor(s.baseId, 6);
