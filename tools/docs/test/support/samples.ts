@@ -13,8 +13,13 @@
  * it stored is read. `expect=` lists point names the trace must hold; `auto` starts the program
  * under `node --import @osprofiler/auto` (`--require` for CommonJS) with
  * OSPROFILER_ENABLED=true OSPROFILER_HMAC_KEYS=SECRET_KEY, as the docs' one-line setup does.
+ *   <!-- sample: run cli -->
+ * on a sh block (the `osprofiler` commands that look at a trace): the page's app sample before
+ * it runs again as above and, while it is up, the block runs with bash, the app's env (its
+ * store) and the workspace's `osprofiler` on PATH; `127.0.0.1:3000` becomes the app's port
+ * and `<trace-id>` the id of the runner's request. It must exit 0 and print that id.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -117,8 +122,41 @@ export interface SampleRun {
   status?: number;
 }
 
-/** Runs one `run` sample as documented; throws with the program's output when it does not work. */
+/** What a `cli` block gets: the running app's port and store, and the trace its request made. */
+interface Running {
+  dir: string;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  baseIds: string[];
+}
+
+/**
+ * Runs one `run` sample as documented; throws with the program's output when it does not work.
+ * A `cli` sh block runs the page's app sample before it (the nearest with `get=` or, for a
+ * script, without) and then itself, with that app still up and its trace stored.
+ */
 export async function runSample(s: Sample): Promise<SampleRun> {
+  if (s.marker.options.cli === undefined) return runProgram(s);
+  let app = s.prev;
+  while (app !== undefined && (app.marker.kind !== 'run' || app.marker.options.cli !== undefined)) app = app.prev;
+  if (app === undefined) throw new Error(`${s.where}: a cli block needs a run sample before it on the page`);
+  let out = '';
+  const r = await runProgram(app, async (at) => {
+    const id = at.baseIds[0];
+    const code = s.code.replaceAll('127.0.0.1:3000', `127.0.0.1:${at.port}`).replaceAll('<trace-id>', id);
+    const env = { ...at.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${at.env.PATH ?? ''}` };
+    // `npx osprofiler` runs the workspace's bin directly: npx's own start-up took 4.4 s against 1.3 s here (load 30).
+    const npx = 'npx() { if [ "$1" = osprofiler ]; then shift; osprofiler "$@"; else command npx "$@"; fi; }\n';
+    const sh = spawnSync('bash', ['-euo', 'pipefail', '-c', npx + code], { cwd: at.dir, env, encoding: 'utf8', timeout: 90_000 });
+    out = `${sh.stdout}${sh.stderr}`;
+    if (sh.status !== 0) throw new Error(`${s.where}: exited with ${sh.status ?? sh.signal}\n--- output ---\n${out}`);
+    // every cli block reads the store: the app's trace must be what it shows or lists
+    if (!sh.stdout.includes(id)) throw new Error(`${s.where}: the output never names trace ${id}\n--- output ---\n${out}`);
+  });
+  return { ...r, output: out };
+}
+
+async function runProgram(s: Sample, meanwhile?: (at: Running) => Promise<void>): Promise<SampleRun> {
   const o = s.marker.options;
   const file = o.file ?? (s.lang === 'ts' ? 'app.ts' : 'app.mjs');
   const base = join(ROOT, 'tools/docs/.samples');
@@ -193,7 +231,10 @@ export async function runSample(s: Sample): Promise<SampleRun> {
       }
       const names = notifications.filter((n) => n.name.endsWith('-start')).map((n) => n.name.slice(0, -'-start'.length));
       const stops = notifications.filter((n) => n.name.endsWith('-stop')).length;
-      if (expected.every((e) => names.includes(e)) && names.length > 0 && stops === names.length) return { names, notifications, output, status };
+      if (expected.every((e) => names.includes(e)) && names.length > 0 && stops === names.length) {
+        await meanwhile?.({ dir, port, env, baseIds });
+        return { names, notifications, output, status };
+      }
       if (Date.now() > deadline) throw fail(`trace holds [${names.join(', ')}] (${stops} stops), expected [${expected.join(', ')}] each started and stopped`);
       await sleep(200);
     }
