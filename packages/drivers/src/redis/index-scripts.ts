@@ -3,16 +3,19 @@
  * never reads: its `trace list` GETs every `osprofiler:*` key). Maintained by Lua
  * scripts, so writers in several processes (apps, agents) merge atomically.
  *
- *   osprofiler_idx:t:<base_id>       HASH  j = summary JSON, f/l = first/last event µs,
- *                                          e = 1 on error, r = root name, x = lower-cased text
+ *   osprofiler_idx:sum               HASH  base_id → summary JSON (first/last event, points,
+ *                                          error, services, projects, hosts, root, route, text)
+ *   osprofiler_idx:x                 HASH  base_id → lower-cased search text (+ root name)
  *   osprofiler_idx:start             ZSET  every indexed trace, score = first event µs
  *   osprofiler_idx:dur               ZSET  every indexed trace, score = duration µs
  *   osprofiler_idx:error             ZSET  traces with an error
  *   osprofiler_idx:service:<s>, project:<p>, host:<h>, root:<name>   ZSET, same scores
  *   osprofiler_idx:keys              SET   the ZSETs above (for trimming)
  *
- * Sorted-set members do not expire: with `?ttl=` the summary hash expires with the trace
- * and the write script trims members older than the ttl from every ZSET now and then.
+ * Two hashes for all traces, not a hash per trace: the write script then sends one HMGET,
+ * one HSET per hash and one ZADD per sorted set for a whole batch (a key per trace took
+ * ~13 Redis calls per trace). Members and fields do not expire: with `?ttl=` the write
+ * script now and then removes traces that started more than the ttl ago from all of them.
  */
 export const IDX = 'osprofiler_idx:';
 
@@ -37,53 +40,81 @@ end
 `;
 
 /**
- * KEYS: none (keys are derived from the base ids). ARGV[1] = ttl seconds (0 = none),
- * ARGV[2] = trim cutoff µs ('' = no trim now), ARGV[3] = JSON array of deltas
- * `{id, f, l, fu, lu, p, e, s, pr, h, ro, rt, x}`.
+ * KEYS: none (keys are derived from the base ids). ARGV[1] = trim cutoff µs ('' = no trim
+ * now), then per trace: id, first µs, duration µs, summary JSON (`{id, f, l, fu, lu, p, e,
+ * s, pr, h, ro, rt, x}`), lower-cased text, n, then n sorted-set keys it belongs to.
+ * A trace seen for the first time is written as sent (no JSON decoded here); one already
+ * indexed is merged with it (decoded, merged, encoded).
  */
 export const INDEX_SCRIPT = `${LUA_COMMON}
-local ttl = tonumber(ARGV[1])
-local deltas = cjson.decode(ARGV[3])
-for _, d in ipairs(deltas) do
-  local key = P .. 't:' .. d.id
-  local cur = redis.call('HGET', key, 'j')
-  local r
-  if cur then
-    r = cjson.decode(cur)
-    if d.f < r.f then r.f = d.f; r.fu = d.fu end
-    if d.l > r.l then r.l = d.l; r.lu = d.lu end
-    r.p = r.p + d.p
-    if d.e == 1 then r.e = 1 end
-    addAll(r.s, d.s); addAll(r.pr, d.pr); addAll(r.h, d.h)
-    r.ro = better(r.ro, d.ro)
-    if not r.rt then r.rt = d.rt end
-    for line in string.gmatch(d.x, '[^\\n]+') do r.x = addText(r.x, line) end
-  else
-    r = d
+local SUM, X = P .. 'sum', P .. 'x'
+local recs, ids = {}, {}
+local i = 2
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 5])
+  local r = { id = ARGV[i], fu = ARGV[i + 1], d = ARGV[i + 2], j = ARGV[i + 3], x = ARGV[i + 4], sets = {} }
+  for k = 1, n do r.sets[k] = ARGV[i + 5 + k] end
+  i = i + 6 + n
+  table.insert(recs, r); table.insert(ids, r.id)
+end
+local cur = {}
+for c = 1, #ids, 1000 do
+  local got = redis.call('HMGET', SUM, unpack(ids, c, math.min(#ids, c + 999)))
+  for k = 1, #got do cur[c + k - 1] = got[k] end
+end
+local sums, texts, starts, durs, bySet, setKeys = {}, {}, {}, {}, {}, {}
+local function push(t, a, b) t[#t + 1] = a; t[#t + 1] = b end
+for k, r in ipairs(recs) do
+  if cur[k] then
+    -- Seen in an earlier batch: merge, and take sets, scores and text from the merge.
+    local m = cjson.decode(cur[k])
+    local d = cjson.decode(r.j)
+    if d.f < m.f then m.f = d.f; m.fu = d.fu end
+    if d.l > m.l then m.l = d.l; m.lu = d.lu end
+    m.p = m.p + d.p
+    if d.e == 1 then m.e = 1 end
+    addAll(m.s, d.s); addAll(m.pr, d.pr); addAll(m.h, d.h)
+    m.ro = better(m.ro, d.ro)
+    if not m.rt then m.rt = d.rt end
+    for line in string.gmatch(d.x, '[^\\n]+') do m.x = addText(m.x, line) end
+    local rootName = ''
+    if m.ro then rootName = m.ro.name end
+    r.j = cjson.encode(m)
+    r.fu = m.fu
+    -- µs fit a double exactly; tostring would round them, so the duration stays small.
+    r.d = string.format('%d', tonumber(m.lu) - tonumber(m.fu))
+    r.x = string.lower(m.x .. '\\n' .. rootName)
+    r.sets = {}
+    if m.e == 1 then table.insert(r.sets, P .. 'error') end
+    for _, v in ipairs(m.s) do table.insert(r.sets, P .. 'service:' .. v) end
+    for _, v in ipairs(m.pr) do table.insert(r.sets, P .. 'project:' .. v) end
+    for _, v in ipairs(m.h) do table.insert(r.sets, P .. 'host:' .. v) end
+    if rootName ~= '' then table.insert(r.sets, P .. 'root:' .. rootName) end
   end
-  local rootName = ''
-  if r.ro then rootName = r.ro.name end
-  redis.call('HSET', key, 'j', cjson.encode(r), 'f', r.fu, 'l', r.lu, 'e', r.e, 'r', rootName, 'x', string.lower(r.x .. '\\n' .. rootName))
-  if ttl > 0 then redis.call('EXPIRE', key, ttl) end
-  local score = r.fu
-  redis.call('ZADD', P .. 'start', score, d.id)
-  redis.call('ZADD', P .. 'dur', tonumber(r.lu) - tonumber(r.fu), d.id)
-  local sets = {}
-  if r.e == 1 then table.insert(sets, P .. 'error') end
-  for _, v in ipairs(r.s) do table.insert(sets, P .. 'service:' .. v) end
-  for _, v in ipairs(r.pr) do table.insert(sets, P .. 'project:' .. v) end
-  for _, v in ipairs(r.h) do table.insert(sets, P .. 'host:' .. v) end
-  if rootName ~= '' then table.insert(sets, P .. 'root:' .. rootName) end
-  for _, z in ipairs(sets) do
-    if redis.call('ZADD', z, score, d.id) == 1 then redis.call('SADD', P .. 'keys', z) end
+  push(sums, r.id, r.j); push(texts, r.id, r.x)
+  push(starts, r.fu, r.id); push(durs, r.d, r.id)
+  for _, z in ipairs(r.sets) do
+    local t = bySet[z]
+    if not t then t = {}; bySet[z] = t; table.insert(setKeys, z) end
+    push(t, r.fu, r.id)
   end
 end
-if ARGV[2] ~= '' then
-  local cutoff = '(' .. ARGV[2]
-  -- The duration set is scored by duration: remove exactly the members that leave 'start'.
+local function each(cmd, key, t)
+  for c = 1, #t, 2000 do redis.call(cmd, key, unpack(t, c, math.min(#t, c + 1999))) end
+end
+each('HSET', SUM, sums); each('HSET', X, texts)
+each('ZADD', P .. 'start', starts); each('ZADD', P .. 'dur', durs)
+for _, z in ipairs(setKeys) do each('ZADD', z, bySet[z]) end
+if #setKeys > 0 then each('SADD', P .. 'keys', setKeys) end
+if ARGV[1] ~= '' then
+  local cutoff = '(' .. ARGV[1]
+  -- The duration set and the hashes are keyed by id: remove exactly the traces that leave 'start'.
   local old = redis.call('ZRANGEBYSCORE', P .. 'start', '-inf', cutoff, 'LIMIT', 0, 50000)
-  for i = 1, #old, 1000 do
-    redis.call('ZREM', P .. 'dur', unpack(old, i, math.min(#old, i + 999)))
+  for c = 1, #old, 1000 do
+    local part = { unpack(old, c, math.min(#old, c + 999)) }
+    redis.call('ZREM', P .. 'dur', unpack(part))
+    redis.call('HDEL', SUM, unpack(part))
+    redis.call('HDEL', X, unpack(part))
   end
   redis.call('ZREMRANGEBYSCORE', P .. 'start', '-inf', cutoff)
   for _, z in ipairs(redis.call('SMEMBERS', P .. 'keys')) do
@@ -91,7 +122,7 @@ if ARGV[2] ~= '' then
     if redis.call('ZCARD', z) == 0 then redis.call('SREM', P .. 'keys', z) end
   end
 end
-return #deltas
+return #recs
 `;
 
 /**
@@ -129,17 +160,16 @@ local function passes(id, skip)
   for _, z in ipairs(sets) do
     if z ~= skip and not redis.call('ZSCORE', z, id) then return false end
   end
-  local h = redis.call('HMGET', P .. 't:' .. id, 'f', 'l', 'e', 'r')
-  if not h[1] then return false end
-  if q.err and h[3] ~= '1' then return false end
-  if q.root and h[4] ~= q.root then return false end
+  -- Error and root filters are sets above; duration and text are looked up by id.
   if q.minDur or q.maxDur then
-    local d = tonumber(h[2]) - tonumber(h[1])
+    local d = redis.call('ZSCORE', P .. 'dur', id)
+    if not d then return false end
+    d = tonumber(d)
     if q.minDur and d < tonumber(q.minDur) then return false end
     if q.maxDur and d > tonumber(q.maxDur) then return false end
   end
   if q.text then
-    local x = redis.call('HGET', P .. 't:' .. id, 'x')
+    local x = redis.call('HGET', P .. 'x', id)
     if not x or not string.find(x, q.text, 1, true) then return false end
   end
   return true
@@ -170,7 +200,7 @@ if q.minDur or q.maxDur then
     table.sort(hits, function(a, b) if a[1] ~= b[1] then return a[1] > b[1] end return a[2] > b[2] end)
     local last = false
     for i = 1, math.min(#hits, q.limit) do
-      table.insert(out, redis.call('HGET', P .. 't:' .. hits[i][2], 'j'))
+      table.insert(out, redis.call('HGET', P .. 'sum', hits[i][2]))
       table.insert(out, hits[i][3])
       table.insert(out, hits[i][2])
       last = hits[i]
@@ -199,9 +229,9 @@ while true do
       if scanned >= q.bound then status = 'bound'; break end
       scanned = scanned + 1
       lastScore, lastId = score, id
-      local ok = passes(id, best)
-      if ok then
-        table.insert(out, redis.call('HGET', P .. 't:' .. id, 'j'))
+      local j = passes(id, best) and redis.call('HGET', P .. 'sum', id)
+      if j then
+        table.insert(out, j)
         table.insert(out, score)
         table.insert(out, id)
         found = found + 1

@@ -6,6 +6,7 @@ import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
 import { IDX, INDEX_SCRIPT, SEARCH_SCRIPT } from './index-scripts';
 import { NAMESPACE_OPT } from './keys';
+import { timestampMicrosText } from '../timestamp';
 
 /** Candidates a search examines at most per call (a page may come back short, with a cursor). */
 export const SEARCH_BOUND = 5_000;
@@ -36,13 +37,14 @@ interface LuaDelta {
 }
 
 type Commands = {
-  ospIndex(ttl: number, cutoff: string, deltas: string): Promise<number>;
+  ospIndex(...args: string[]): Promise<number>;
   ospSearch(query: string): Promise<string[]>;
 };
 
 const arr = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
 
-export function recordOfLua(j: string): TraceRecord | undefined {
+export function recordOfLua(j: string | null): TraceRecord | undefined {
+  if (typeof j !== 'string') return undefined; // trimmed between the page's two reads
   let v: LuaDelta;
   try {
     v = JSON.parse(j) as LuaDelta;
@@ -82,37 +84,36 @@ export class RedisSearch {
     }
   }
 
-  /** Queues the index update for a batch on the driver's write pipeline. */
+  /**
+   * Queues the index update for a batch on the driver's write pipeline: one script call,
+   * its arguments flat (id, first µs, duration µs, summary JSON, lower-cased text, sets),
+   * so a trace new to the index is stored without Redis decoding anything.
+   */
   addToPipeline(p: ChainableCommander, deltas: Map<string, TraceDelta>): void {
-    const out: LuaDelta[] = [];
+    const args: string[] = [''];
     for (const d of deltas.values()) {
-      const fu = searchIndex.timestampMicros(d.first);
-      const lu = searchIndex.timestampMicros(d.last);
-      if (!Number.isFinite(fu) || !Number.isFinite(lu)) continue; // not a timestamp Python could read: not indexed
-      out.push({
-        id: d.baseId,
-        f: d.first,
-        l: d.last,
-        fu: String(fu),
-        lu: String(lu),
-        p: d.points,
-        e: d.error ? 1 : 0,
-        s: d.services,
-        pr: d.projects,
-        h: d.hosts,
-        ro: d.root === null ? false : d.root,
-        rt: d.route ?? false,
-        x: d.text,
-      });
+      const fu = timestampMicrosText(d.first);
+      const lu = timestampMicrosText(d.last);
+      if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
+      const root = d.root === null ? false : d.root;
+      const delta: LuaDelta = { id: d.baseId, f: d.first, l: d.last, fu, lu, p: d.points, e: d.error ? 1 : 0, s: d.services, pr: d.projects, h: d.hosts, ro: root, rt: d.route ?? false, x: d.text };
+      const rootName = root === false ? '' : root.name;
+      const n = args.length;
+      args.push(d.baseId, fu, String(Number(lu) - Number(fu)), JSON.stringify(delta), (d.text + '\n' + rootName).toLowerCase(), '');
+      if (d.error) args.push(IDX + 'error');
+      for (const v of d.services) args.push(IDX + 'service:' + v);
+      for (const v of d.projects) args.push(IDX + 'project:' + v);
+      for (const v of d.hosts) args.push(IDX + 'host:' + v);
+      if (rootName !== '') args.push(IDX + 'root:' + rootName);
+      args[n + 5] = String(args.length - n - 6);
     }
-    if (out.length === 0) return;
-    let cutoff = '';
+    if (args.length === 1) return;
     const now = Date.now();
     if (this.ttlSeconds > 0 && now - this.lastTrim >= TRIM_EVERY_MS) {
       this.lastTrim = now;
-      cutoff = String((now - this.ttlSeconds * 1000) * 1000);
+      args[0] = String((now - this.ttlSeconds * 1000) * 1000);
     }
-    (p as unknown as Commands).ospIndex(this.ttlSeconds, cutoff, JSON.stringify(out));
+    (p as unknown as Commands).ospIndex(...args);
   }
 
   async search(options: SearchOptions): Promise<SearchPage> {
