@@ -14,7 +14,7 @@ const path = require('node:path');
 const core = require('@osprofiler/core');
 const instrument = require('@osprofiler/core/instrument');
 require('@osprofiler/drivers');
-const { freePort, procCpuUs } = require('./lib/proc.cjs');
+const { freePort, procCpuUs, waitFor } = require('./lib/proc.cjs');
 
 const N = Number(process.env.BENCH_TRACES || 100_000);
 const BATCH_TRACES = 100; // traces per notify batch (10 points each: 1000 points, as core's notifier sends under load)
@@ -176,6 +176,69 @@ async function benchRedis() {
   }
 }
 
+/**
+ * Redis' instructions per point for the same writes with and without the index, counted by
+ * callgrind (the machine's load does not change them): a redis-server of its own under
+ * valgrind, counters zeroed before and dumped after each run (`callgrind_control`).
+ */
+async function benchRedisInstructions() {
+  const { spawnSync } = require('node:child_process');
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-search-ir-'));
+  const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${dir}/cg.out`, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const control = (arg) => {
+    for (let k = 0; k < 50; k++) {
+      const r = spawnSync('callgrind_control', [arg, String(proc.pid)], { encoding: 'utf8' });
+      if (r.status === 0 && /OK/.test(r.stdout)) return;
+      spawnSync('sleep', ['0.2']);
+    }
+    throw new Error(`callgrind_control ${arg} did not answer`);
+  };
+  try {
+    await new Promise((res) => proc.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
+    const url = `redis://127.0.0.1:${port}`;
+    const ir = { without: [], with: [] };
+    let seq = 0;
+    let dumps = 0;
+    for (let r = 0; r < 2; r++) {
+      for (const mode of r % 2 === 0 ? ['without', 'with'] : ['with', 'without']) {
+        const d = await core.createDriver(url, { commandTimeoutMs: 60_000 });
+        const batches = [];
+        for (let k = 0; k < 5; k++) {
+          const batch = [];
+          for (let j = 0; j < BATCH_TRACES; j++) batch.push(...traceEvents(N + 2_000_000 + seq++));
+          batches.push(instrument.linesOfNotifications(batch));
+        }
+        const si = instrument.searchIndex;
+        const saved = si.deltasOfBatch;
+        if (mode === 'without') si.deltasOfBatch = () => new Map();
+        await d.notifyLines(batches[0]); // warm-up: scripts loaded, keys created
+        control('-z');
+        for (const b of batches.slice(1)) await d.notifyLines(b);
+        await d.flush(60_000);
+        control('-d');
+        si.deltasOfBatch = saved;
+        dumps++;
+        const file = path.join(dir, `cg.out.${dumps}`);
+        await waitFor('callgrind dump', () => fs.existsSync(file) && /\ntotals: /.test(fs.readFileSync(file, 'utf8')), 30_000);
+        const total = Number(/\ntotals: (\d+)/.exec(fs.readFileSync(file, 'utf8'))[1]);
+        ir[mode].push(total / ((batches.length - 1) * BATCH_TRACES * 10));
+        await d.close();
+      }
+    }
+    const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+    const w = mean(ir.with);
+    const wo = mean(ir.without);
+    console.log(`redis://: redis-server instructions per point (callgrind, 2 paired runs of 4 batches × ${BATCH_TRACES * 10} points): without index ${Math.round(wo)}, with ${Math.round(w)}: ${(w / wo).toFixed(3)}× (runs: ${ir.without.map(Math.round).join(', ')} / ${ir.with.map(Math.round).join(', ')})`);
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((res) => (proc.exitCode !== null ? res() : proc.on('exit', res)));
+    // BENCH_IR_KEEP=1 keeps the dumps for callgrind_annotate.
+    if (process.env.BENCH_IR_KEEP) console.log(`callgrind dumps kept in ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function benchPostgres() {
   const prefix = `osp_bsearch${randomBytes(3).toString('hex')}_`;
   const url = `postgresql://postgres@127.0.0.1:5432/test?table_prefix=${prefix}`;
@@ -276,6 +339,7 @@ async function benchPage() {
 
 (async () => {
   if (ONLY.includes('redis')) await benchRedis();
+  if (ONLY.includes('redis-ir')) await benchRedisInstructions();
   if (ONLY.includes('postgresql')) await benchPostgres();
   if (ONLY.includes('page')) await benchPage();
 })().catch((err) => {

@@ -5,6 +5,9 @@ import { contained } from '../contained';
 import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
 import { IDX, INDEX_SCRIPT, SEARCH_SCRIPT } from './index-scripts';
+
+/** The filter sets' prefix. */
+const IN = IDX + 'in:';
 import { NAMESPACE_OPT } from './keys';
 import { timestampMicrosText } from '../timestamp';
 
@@ -69,6 +72,10 @@ export function recordOfLua(j: string | null): TraceRecord | undefined {
 }
 
 export class RedisSearch {
+  /** Candidates a search examines at most per call (tests lower these to reach each path). */
+  bound = SEARCH_BOUND;
+  /** A filter set or duration range this small is read whole and ordered by start; a larger one walks the time order. */
+  small = SEARCH_BOUND;
   private lastTrim = 0;
   private unindexed: { at: number; ids: string[] } | undefined;
   private refreshing: Promise<string[]> | undefined;
@@ -86,11 +93,19 @@ export class RedisSearch {
 
   /**
    * Queues the index update for a batch on the driver's write pipeline: one script call,
-   * its arguments flat (id, first µs, duration µs, summary JSON, lower-cased text, sets),
-   * so a trace new to the index is stored without Redis decoding anything.
+   * its arguments flat (per trace: id, first µs, duration µs, summary JSON, lower-cased
+   * text; then per `in:` set the ids it gains), so Redis decodes nothing for a trace new
+   * to the index and adds to each set once per batch.
    */
   addToPipeline(p: ChainableCommander, deltas: Map<string, TraceDelta>): void {
-    const args: string[] = [''];
+    const args: string[] = ['', ''];
+    const groups = new Map<string, string[]>();
+    const join = (key: string, id: string): void => {
+      const g = groups.get(key);
+      if (g === undefined) groups.set(key, [id]);
+      else g.push(id);
+    };
+    let n = 0;
     for (const d of deltas.values()) {
       const fu = timestampMicrosText(d.first);
       const lu = timestampMicrosText(d.last);
@@ -98,16 +113,17 @@ export class RedisSearch {
       const root = d.root === null ? false : d.root;
       const delta: LuaDelta = { id: d.baseId, f: d.first, l: d.last, fu, lu, p: d.points, e: d.error ? 1 : 0, s: d.services, pr: d.projects, h: d.hosts, ro: root, rt: d.route ?? false, x: d.text };
       const rootName = root === false ? '' : root.name;
-      const n = args.length;
-      args.push(d.baseId, fu, String(Number(lu) - Number(fu)), JSON.stringify(delta), (d.text + '\n' + rootName).toLowerCase(), '');
-      if (d.error) args.push(IDX + 'error');
-      for (const v of d.services) args.push(IDX + 'service:' + v);
-      for (const v of d.projects) args.push(IDX + 'project:' + v);
-      for (const v of d.hosts) args.push(IDX + 'host:' + v);
-      if (rootName !== '') args.push(IDX + 'root:' + rootName);
-      args[n + 5] = String(args.length - n - 6);
+      args.push(d.baseId, fu, String(Number(lu) - Number(fu)), JSON.stringify(delta), (d.text + '\n' + rootName).toLowerCase());
+      n++;
+      if (d.error) join(IN + 'error', d.baseId);
+      for (const v of d.services) join(IN + 'service:' + v, d.baseId);
+      for (const v of d.projects) join(IN + 'project:' + v, d.baseId);
+      for (const v of d.hosts) join(IN + 'host:' + v, d.baseId);
+      if (rootName !== '') join(IN + 'root:' + rootName, d.baseId);
     }
-    if (args.length === 1) return;
+    if (n === 0) return;
+    args[1] = String(n);
+    for (const [key, ids] of groups) args.push(key, String(ids.length), ...ids);
     const now = Date.now();
     if (this.ttlSeconds > 0 && now - this.lastTrim >= TRIM_EVERY_MS) {
       this.lastTrim = now;
@@ -119,15 +135,16 @@ export class RedisSearch {
   async search(options: SearchOptions): Promise<SearchPage> {
     const s = searchIndex.normaliseSearch(options);
     const sets: string[] = [];
-    if (s.errorsOnly) sets.push(IDX + 'error');
-    if (s.service !== undefined) sets.push(IDX + 'service:' + s.service);
-    if (s.project !== undefined) sets.push(IDX + 'project:' + s.project);
-    if (s.host !== undefined) sets.push(IDX + 'host:' + s.host);
-    if (s.root !== undefined) sets.push(IDX + 'root:' + s.root);
+    if (s.errorsOnly) sets.push(IN + 'error');
+    if (s.service !== undefined) sets.push(IN + 'service:' + s.service);
+    if (s.project !== undefined) sets.push(IN + 'project:' + s.project);
+    if (s.host !== undefined) sets.push(IN + 'host:' + s.host);
+    if (s.root !== undefined) sets.push(IN + 'root:' + s.root);
     const us = (ms: number | undefined): string | false => (ms === undefined ? false : String(Math.round(ms * 1000)));
     const query = {
       limit: s.limit,
-      bound: SEARCH_BOUND,
+      bound: this.bound,
+      small: this.small,
       sets,
       since: us(s.sinceMs),
       until: us(s.untilMs),
@@ -135,7 +152,6 @@ export class RedisSearch {
       cAfterId: s.after === undefined ? false : s.after.baseId,
       minDur: us(s.minDurationMs),
       maxDur: us(s.maxDurationMs),
-      err: s.errorsOnly,
       root: s.root ?? false,
       text: s.text ?? false,
     };
