@@ -81,6 +81,7 @@ export class RedisSearch {
   private lastTrim = 0;
   private unindexed: { at: number; ids: string[] } | undefined;
   private refreshing: Promise<string[]> | undefined;
+  private waited = false;
 
   constructor(
     private readonly client: RedisClient,
@@ -192,18 +193,18 @@ export class RedisSearch {
       .finally(() => {
         this.refreshing = undefined;
       });
-    if (cached !== undefined) {
-      this.refreshing.catch(() => undefined);
-      return cached.ids;
-    }
-    // The first scan of a large store takes seconds (2.3 s for 100,000 traces): a search
-    // waits for it at most FIRST_SCAN_WAIT_MS; what it finds shows from the next search on.
+    this.refreshing.catch(() => undefined); // a failed scan is started again by the next search
+    if (cached !== undefined) return cached.ids;
+    // The first scan of a large store takes seconds (2.3 s for 100,000 traces): the first
+    // search waits for it at most FIRST_SCAN_WAIT_MS, later ones not at all until it is
+    // done; what it finds shows from then on.
+    if (this.waited) return [];
+    this.waited = true;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<string[]>((resolve) => {
       timer = setTimeout(() => resolve([]), FIRST_SCAN_WAIT_MS);
       timer.unref();
     });
-    this.refreshing.catch(() => undefined); // a failure after the wait is seen by the next search
     try {
       return await Promise.race([this.refreshing, late]);
     } finally {
