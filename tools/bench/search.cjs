@@ -1,10 +1,12 @@
 // Trace search (`npm run bench search`): a page of 50 summaries out of N stored traces
 // (default 100,000) on redis:// (its own redis-server on a free port) and postgresql://
-// (tables of its own prefix, dropped at the end), per filter; the index's cost as the
-// driver's points/s with the index vs without it, in the same run; and the viewer's
-// trace page for a 10,000-point trace in headless Chromium (time to interactive, longest
-// task while scrolling). Figures are indicative on a shared machine. Bounded: N traces,
-// 5 rounds per query.
+// (tables of its own prefix, dropped at the end), per filter; the index's upkeep cost,
+// paired in the same run (the same writes with and without the index, alternating): the
+// writer's CPU and the server's CPU per point (Redis' own counters; the driver's PostgreSQL
+// backends from /proc) and points/s; with BENCH_SEARCH=redis-ir, Redis' instructions per
+// point under callgrind (load-independent); and the viewer's trace page for a 10,000-point
+// trace in headless Chromium (time to interactive, longest task while scrolling). Bounded:
+// N traces, 5 rounds per query, BENCH_COST_ROUNDS (5) × BENCH_COST_BATCHES (30) batches.
 'use strict';
 const { spawn } = require('node:child_process');
 const { randomUUID, randomBytes } = require('node:crypto');
