@@ -124,7 +124,15 @@ async function cleanup() {
   if (names.includes('redis')) {
     const { Redis } = require('ioredis');
     const r = new Redis({ host: '127.0.0.1', port: 6379, db: REDIS_DB });
-    for (let i = 0; i < baseIds.length; i += 1000) await r.del(...baseIds.slice(i, i + 1000).map((b) => `osprofiler_opt:${b}`));
+    const sets = await r.smembers('osprofiler_idx:keys');
+    for (let i = 0; i < baseIds.length; i += 1000) {
+      const ids = baseIds.slice(i, i + 1000);
+      await r.del(...ids.map((b) => `osprofiler_opt:${b}`));
+      // The search index's keys are shared: remove exactly these traces from them.
+      for (const h of ['osprofiler_idx:sum', 'osprofiler_idx:x']) await r.hdel(h, ...ids);
+      for (const z of ['osprofiler_idx:start', 'osprofiler_idx:dur']) await r.zrem(z, ...ids);
+      for (const k of sets) await r.srem(k, ...ids);
+    }
     await r.quit();
   }
   for (const name of ['postgresql', 'mysql']) {
@@ -133,11 +141,11 @@ async function cleanup() {
       if (name === 'postgresql') {
         const c = new (require('pg').Client)({ connectionString: 'postgresql://postgres@127.0.0.1:5432/test' });
         await c.connect();
-        for (const t of ['points', 'errors']) await c.query(`DROP TABLE IF EXISTS ${PREFIX}osprofiler_${t}`);
+        for (const t of ['points', 'errors', 'traces', 'tags']) await c.query(`DROP TABLE IF EXISTS ${PREFIX}osprofiler_${t}`);
         await c.end();
       } else {
         const c = await require('mysql2/promise').createConnection({ uri: 'mysql://root@127.0.0.1:3306/test' });
-        for (const t of ['points', 'errors']) await c.query(`DROP TABLE IF EXISTS ${PREFIX}osprofiler_${t}`);
+        for (const t of ['points', 'errors', 'traces', 'tags']) await c.query(`DROP TABLE IF EXISTS ${PREFIX}osprofiler_${t}`);
         await c.end();
       }
     } catch (err) {

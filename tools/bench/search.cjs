@@ -1,23 +1,28 @@
 // Trace search (`npm run bench search`): a page of 50 summaries out of N stored traces
 // (default 100,000) on redis:// (its own redis-server on a free port) and postgresql://
-// (tables of its own prefix, dropped at the end), per filter; the index's cost as the
-// driver's points/s with the index vs without it, in the same run; and the viewer's
-// trace page for a 10,000-point trace in headless Chromium (time to interactive, longest
-// task while scrolling). Figures are indicative on a shared machine. Bounded: N traces,
-// 5 rounds per query.
+// (tables of its own prefix, dropped at the end), per filter; the index's upkeep cost,
+// paired in the same run (the same writes with and without the index, alternating): the
+// writer's CPU and the server's CPU per point (Redis' own counters; the driver's PostgreSQL
+// backends from /proc) and points/s; with BENCH_SEARCH=redis-ir, Redis' instructions per
+// point under callgrind (load-independent); and the viewer's trace page for a 10,000-point
+// trace in headless Chromium (time to interactive, longest task while scrolling). Bounded:
+// N traces, 5 rounds per query, BENCH_COST_ROUNDS (5) × BENCH_COST_BATCHES (30) batches.
 'use strict';
 const { spawn } = require('node:child_process');
 const { randomUUID, randomBytes } = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const core = require('@osprofiler/core');
+const instrument = require('@osprofiler/core/instrument');
 require('@osprofiler/drivers');
+const { freePort, procCpuUs, waitFor } = require('./lib/proc.cjs');
 
 const N = Number(process.env.BENCH_TRACES || 100_000);
 const BATCH_TRACES = 100; // traces per notify batch (10 points each: 1000 points, as core's notifier sends under load)
 const ROUNDS = 5;
+const COST_ROUNDS = Number(process.env.BENCH_COST_ROUNDS || 5);
+const COST_BATCHES = Number(process.env.BENCH_COST_BATCHES || 30);
 const FILL_BATCH = 500;
 const ONLY = (process.env.BENCH_SEARCH || 'redis,postgresql,page').split(',');
 const T0 = Date.UTC(2026, 5, 1);
@@ -83,7 +88,7 @@ async function fill(driver, useLines) {
     // Filling uses 2-point traces (a root start and stop) to keep the run short.
     for (let j = i; j < Math.min(N, i + FILL_BATCH); j++) batch.push(...traceEvents(j, true));
     points += batch.length;
-    if (useLines) await driver.notifyLines(require('@osprofiler/core/instrument').linesOfNotifications(batch));
+    if (useLines) await driver.notifyLines(instrument.linesOfNotifications(batch));
     else await driver.notify(batch);
   }
   await driver.flush(60_000);
@@ -91,40 +96,56 @@ async function fill(driver, useLines) {
   return points / s;
 }
 
-/** Points/s of the same writes with and without the index, alternating, same run. */
-async function indexCost(make, disable, useLines) {
-  const rate = { with: [], without: [] };
-  for (let r = 0; r < 3; r++) {
-    for (const mode of ['without', 'with']) {
+/** Index upkeep cost, paired: the same writes with and without the index, alternating
+ * (order swapped each round), on a fresh driver each time. Per point: the writing
+ * process' CPU (process.cpuUsage) and the server's CPU (`serverCpuUs()`), so the cost
+ * is seen apart from the machine's load; points/s too. Medians of ROUNDS_COST. */
+async function indexCost(label, make, serverCpuUs, useLines) {
+  const modes = { without: [], with: [] };
+  let seq = 0;
+  for (let r = 0; r < COST_ROUNDS; r++) {
+    for (const mode of r % 2 === 0 ? ['without', 'with'] : ['with', 'without']) {
       const d = await make();
-      if (mode === 'without') disable(d);
-      const t = process.hrtime.bigint();
-      let points = 0;
-      for (let k = 0; k < 20; k++) {
+      // The baseline: the same driver with no index work at all (no deltas built, nothing
+      // sent for them), by the searchIndex entry points every driver calls.
+      const si = instrument.searchIndex;
+      const saved = { b: si.deltasOfBatch, n: si.deltasOfNotifications };
+      if (mode === 'without') si.deltasOfBatch = si.deltasOfNotifications = () => new Map();
+      const batches = [];
+      for (let k = 0; k < COST_BATCHES; k++) {
         const batch = [];
-        for (let j = 0; j < BATCH_TRACES; j++) batch.push(...traceEvents(N + r * 100_000 + k * BATCH_TRACES + j));
-        points += batch.length;
-        if (useLines) await d.notifyLines(require('@osprofiler/core/instrument').linesOfNotifications(batch));
-        else await d.notify(batch);
+        for (let j = 0; j < BATCH_TRACES; j++) batch.push(...traceEvents(N + 1_000_000 + seq++));
+        batches.push(useLines ? instrument.linesOfNotifications(batch) : batch);
       }
+      const points = batches.reduce((n, b) => n + (useLines ? b.lines.length : b.length), 0);
+      const s0 = await serverCpuUs(d);
+      const c0 = process.cpuUsage();
+      const t = process.hrtime.bigint();
+      for (const b of batches) await (useLines ? d.notifyLines(b) : d.notify(b));
       await d.flush(60_000);
-      rate[mode].push(points / (Number(process.hrtime.bigint() - t) / 1e9));
+      const wall = Number(process.hrtime.bigint() - t) / 1e9;
+      const c = process.cpuUsage(c0);
+      const s1 = await serverCpuUs(d);
+      si.deltasOfBatch = saved.b;
+      si.deltasOfNotifications = saved.n;
+      modes[mode].push({ pps: points / wall, client: (c.user + c.system) / points, server: (s1 - s0) / points });
       await d.close();
     }
   }
-  const med = (a) => a.sort((x, y) => x - y)[1];
-  const w = med(rate.with);
-  const wo = med(rate.without);
-  console.log(`  points/s with index ${Math.round(w)}, without ${Math.round(wo)}: index costs ${(((wo - w) / wo) * 100).toFixed(1)} % (median of 3 alternating runs)`);
-}
-
-function freePort() {
-  return new Promise((res) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
+  const med = (a, k) => {
+    const v = a.map((x) => x[k]).sort((x, y) => x - y);
+    return v[Math.floor(v.length / 2)];
+  };
+  const row = (m) => ({ pps: med(modes[m], 'pps'), client: med(modes[m], 'client'), server: med(modes[m], 'server') });
+  const w = row('with');
+  const wo = row('without');
+  const tw = w.client + w.server;
+  const two = wo.client + wo.server;
+  console.log(`${label}: index upkeep, ${COST_ROUNDS} paired rounds of ${COST_BATCHES} batches × ${BATCH_TRACES * 10} points (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  console.table({
+    'without index': { 'points/s': Math.round(wo.pps), 'writer µs/point': wo.client.toFixed(2), 'server µs/point': wo.server.toFixed(2), 'total µs/point': two.toFixed(2) },
+    'with index': { 'points/s': Math.round(w.pps), 'writer µs/point': w.client.toFixed(2), 'server µs/point': w.server.toFixed(2), 'total µs/point': tw.toFixed(2) },
+    'with / without': { 'points/s': (w.pps / wo.pps).toFixed(3), 'writer µs/point': (w.client / wo.client).toFixed(3), 'server µs/point': (w.server / wo.server).toFixed(3), 'total µs/point': (tw / two).toFixed(3) },
   });
 }
 
@@ -141,15 +162,82 @@ async function benchRedis() {
     await timeQueries(d);
     await d.close();
     await indexCost(
+      'redis://',
       () => core.createDriver(`${url}/1`, {}),
-      (drv) => {
-        drv.index.addToPipeline = () => undefined; // the baseline: the same driver, no index
+      async (drv) => {
+        // Redis' own CPU counters (getrusage, µs): the whole server process.
+        const info = await drv.client.info('cpu');
+        const f = (k) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)[1]);
+        return (f('used_cpu_user') + f('used_cpu_sys')) * 1e6;
       },
       true,
     );
   } finally {
     proc.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Redis' instructions per point for the same writes with and without the index, counted by
+ * callgrind (the machine's load does not change them): a redis-server of its own under
+ * valgrind, counters zeroed before and dumped after each run (`callgrind_control`).
+ */
+async function benchRedisInstructions() {
+  const { spawnSync } = require('node:child_process');
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-search-ir-'));
+  const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${dir}/cg.out`, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const control = (arg) => {
+    for (let k = 0; k < 50; k++) {
+      const r = spawnSync('callgrind_control', [arg, String(proc.pid)], { encoding: 'utf8' });
+      if (r.status === 0 && /OK/.test(r.stdout)) return;
+      spawnSync('sleep', ['0.2']);
+    }
+    throw new Error(`callgrind_control ${arg} did not answer`);
+  };
+  try {
+    await new Promise((res) => proc.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
+    const url = `redis://127.0.0.1:${port}`;
+    const ir = { without: [], with: [] };
+    let seq = 0;
+    let dumps = 0;
+    for (let r = 0; r < 2; r++) {
+      for (const mode of r % 2 === 0 ? ['without', 'with'] : ['with', 'without']) {
+        const d = await core.createDriver(url, { commandTimeoutMs: 60_000 });
+        const batches = [];
+        for (let k = 0; k < 5; k++) {
+          const batch = [];
+          for (let j = 0; j < BATCH_TRACES; j++) batch.push(...traceEvents(N + 2_000_000 + seq++));
+          batches.push(instrument.linesOfNotifications(batch));
+        }
+        const si = instrument.searchIndex;
+        const saved = si.deltasOfBatch;
+        if (mode === 'without') si.deltasOfBatch = () => new Map();
+        await d.notifyLines(batches[0]); // warm-up: scripts loaded, keys created
+        control('-z');
+        for (const b of batches.slice(1)) await d.notifyLines(b);
+        await d.flush(60_000);
+        control('-d');
+        si.deltasOfBatch = saved;
+        dumps++;
+        const file = path.join(dir, `cg.out.${dumps}`);
+        await waitFor('callgrind dump', () => fs.existsSync(file) && /\ntotals: /.test(fs.readFileSync(file, 'utf8')), 30_000);
+        const total = Number(/\ntotals: (\d+)/.exec(fs.readFileSync(file, 'utf8'))[1]);
+        ir[mode].push(total / ((batches.length - 1) * BATCH_TRACES * 10));
+        await d.close();
+      }
+    }
+    const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+    const w = mean(ir.with);
+    const wo = mean(ir.without);
+    console.log(`redis://: redis-server instructions per point (callgrind, 2 paired runs of 4 batches × ${BATCH_TRACES * 10} points): without index ${Math.round(wo)}, with ${Math.round(w)}: ${(w / wo).toFixed(3)}× (runs: ${ir.without.map(Math.round).join(', ')} / ${ir.with.map(Math.round).join(', ')})`);
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((res) => (proc.exitCode !== null ? res() : proc.on('exit', res)));
+    // BENCH_IR_KEEP=1 keeps the dumps for callgrind_annotate.
+    if (process.env.BENCH_IR_KEEP) console.log(`callgrind dumps kept in ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -164,9 +252,17 @@ async function benchPostgres() {
     await d.pool.query(`ANALYZE ${d.tables.tags}`);
     await timeQueries(d);
     await indexCost(
+      'postgresql://',
       () => core.createDriver(url, {}),
-      (drv) => {
-        drv.upsertSummaries = async () => undefined;
+      async (drv) => {
+        // The CPU of this driver's backends (/proc, 10 ms ticks), the pool opened in full
+        // first so the same backends are read before and after.
+        const size = drv.settings.poolSize;
+        if (drv.pool._clients.length < size) {
+          const held = await Promise.all(Array.from({ length: size }, () => drv.pool.connect()));
+          for (const c of held) c.release();
+        }
+        return drv.pool._clients.reduce((sum, c) => sum + procCpuUs(c.processID), 0);
       },
       false,
     );
@@ -245,6 +341,7 @@ async function benchPage() {
 
 (async () => {
   if (ONLY.includes('redis')) await benchRedis();
+  if (ONLY.includes('redis-ir')) await benchRedisInstructions();
   if (ONLY.includes('postgresql')) await benchPostgres();
   if (ONLY.includes('page')) await benchPage();
 })().catch((err) => {

@@ -56,14 +56,49 @@ export function timestampMicrosText(s: string): string | undefined {
     }
     const second = s.slice(0, 19);
     if (second !== cachedSecond) {
-      const us = parseTimestamp(second + '.0');
-      if (us === undefined || us > BigInt(Number.MAX_SAFE_INTEGER) - 1_000_000n || us < 0n) return slowMicrosText(s);
+      // A trace's first and last event often lie in different seconds: a miss must be cheap too.
+      const us = secondMicros(s);
+      if (us === undefined) return slowMicrosText(s);
       cachedSecond = second;
-      cachedSecondMicros = Number(us);
+      cachedSecondMicros = us;
     }
     return String(cachedSecondMicros + frac);
   }
   return slowMicrosText(s);
+}
+
+/** Digits s[a..b) as a number, or -1. */
+function digits(s: string, a: number, b: number): number {
+  let v = 0;
+  for (let i = a; i < b; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * µs of `YYYY-MM-DDTHH:MM:SS` (the first 19 characters) by Date.UTC, with no regex or
+ * bigint; undefined for anything before 1970, past ~2255 or not a plain valid date and time
+ * (those take core's exact parser).
+ */
+function secondMicros(s: string): number | undefined {
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 7);
+  const d = digits(s, 8, 10);
+  const h = digits(s, 11, 13);
+  const mi = digits(s, 14, 16);
+  const se = digits(s, 17, 19);
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return undefined;
+  const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > MONTH_DAYS[mo - 1] + (leap ? 1 : 0)) return undefined;
+  const us = Date.UTC(y, mo - 1, d, h, mi, se) * 1000;
+  // Past ~2255 µs no longer fit a double exactly: core's bigint parser then.
+  return us > Number.MAX_SAFE_INTEGER - 1_000_000 ? undefined : us;
 }
 
 function slowMicrosText(s: string): string | undefined {

@@ -6,7 +6,8 @@
 import { Redis } from 'ioredis';
 import { createDriver } from '@osprofiler/core';
 import { linesOfNotifications } from '@osprofiler/core/instrument';
-import type { Driver } from '@osprofiler/core';
+import type { Driver, Notification, TraceSummary } from '@osprofiler/core';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
 import { RedisServer } from '../../../tools/testing/redis-server';
@@ -38,7 +39,43 @@ describe('redis:// search contract', () => {
   });
 });
 
+describe('redis:// search contract, walking the time order (no set read whole)', () => {
+  let walker: Driver;
+  beforeAll(async () => {
+    walker = await createDriver(server.url(5), { project: 'p', service: 's' });
+    (walker as unknown as { index: { small: number } }).index.small = 0;
+  });
+  afterAll(async () => {
+    await walker?.close();
+  });
+  searchContract({
+    driver: () => walker,
+    write: async (batches) => {
+      for (const b of batches) await walker.notifyLines!(linesOfNotifications(b));
+    },
+  });
+});
+
 describe('redis:// index keys', () => {
+  it('a better root in a later batch replaces the first candidate: a root filter finds the trace by the root it has now', async () => {
+    const base = randomUUID();
+    const top = randomUUID();
+    const t0 = Date.now() - 5000;
+    const at = (ms: number): string => new Date(t0 + ms).toISOString().replace('Z', '000');
+    const n = (name: string, trace: string, parent: string, ms: number): Notification =>
+      ({ name, base_id: base, trace_id: trace, parent_id: parent, timestamp: at(ms), info: { host: 'hr' }, project: 'p', service: 'later' });
+    // The callee's point arrives first (its parent is not the base id), the caller's in the next batch.
+    const inner = randomUUID();
+    await driver.notifyLines!(linesOfNotifications([n('rpc-start', inner, top, 10), n('rpc-stop', inner, top, 20)]));
+    let page = await driver.searchTraces!({ service: 'later', root: 'rpc' });
+    expect(page.traces.map((t) => t.base_id)).toEqual([base]);
+    await driver.notifyLines!(linesOfNotifications([n('wsgi-start', top, base, 0), n('wsgi-stop', top, base, 30)]));
+    page = await driver.searchTraces!({ service: 'later', root: 'wsgi' });
+    expect(page.traces).toMatchObject([{ base_id: base, root_name: 'wsgi', points: 2, duration_ms: 30 }]);
+    expect((await driver.searchTraces!({ service: 'later', root: 'rpc' })).traces).toEqual([]);
+    expect(await client.sismember('osprofiler_idx:in:root:rpc', base)).toBe(1); // stale, hence the check
+  });
+
   it('live under osprofiler_idx:, never osprofiler:, and Python reads the store as before', async () => {
     const keys = await client.keys('*');
     expect(keys.some((k) => k.startsWith('osprofiler_idx:'))).toBe(true);
@@ -65,12 +102,15 @@ describe('redis:// index keys', () => {
     requirePythonOsprofiler();
     const baseId = peer(['emit', '--key', 'K', '--connection', server.url(), '--service', 'pysvc', '--error']).trim();
     expect(baseId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await client.exists(`osprofiler_idx:t:${baseId}`)).toBe(0);
+    expect(await client.hexists('osprofiler_idx:sum', baseId)).toBe(0);
     // A fresh reader (no cached fallback scan).
     const reader = await createDriver(server.url(), { project: null, service: null });
     try {
-      const page = await reader.searchTraces!({ service: 'pysvc', limit: 10 });
-      const hit = page.traces.find((t) => t.base_id === baseId);
+      // The first search waits for the fallback scan at most 50 ms; a later one has its answer.
+      let hit: TraceSummary | undefined;
+      for (const end = Date.now() + 5000; hit === undefined && Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+        hit = (await reader.searchTraces!({ service: 'pysvc', limit: 10 })).traces.find((t) => t.base_id === baseId);
+      }
       expect(hit).toMatchObject({ indexed: false, root_name: 'peer_emit', services: ['pysvc'], error: true });
       expect(hit!.points).toBeGreaterThanOrEqual(5);
       const none = await reader.searchTraces!({ service: 'nobody', limit: 10 });
@@ -82,7 +122,7 @@ describe('redis:// index keys', () => {
 });
 
 describe('redis:// index retention (?ttl=)', () => {
-  it('summaries expire with the trace and old sorted-set members are trimmed', async () => {
+  it('traces that started more than the ttl ago leave every index key', async () => {
     // Written with a long ttl: nothing is old enough to trim yet.
     const d = await createDriver(`${server.url(3, '?ttl=1h')}`, { project: 'p', service: 's' });
     const c = new Redis({ host: '127.0.0.1', port: server.port, db: 3, lazyConnect: true });
@@ -90,20 +130,20 @@ describe('redis:// index retention (?ttl=)', () => {
     try {
       const old = searchFixture(Date.now() - 60_000);
       await d.notifyLines!(linesOfNotifications(old.batches[0]));
-      const ttl = await c.ttl(`osprofiler_idx:t:${old.ids.orders}`);
-      expect(ttl).toBeGreaterThan(3000);
-      expect(ttl).toBeLessThanOrEqual(3600);
-      expect(await c.zscore('osprofiler_idx:service:api', old.ids.orders)).not.toBeNull();
+      expect(await c.hexists('osprofiler_idx:sum', old.ids.orders)).toBe(1);
+      expect(await c.sismember('osprofiler_idx:in:service:api', old.ids.orders)).toBe(1);
       // A driver with ?ttl=2s trims on its first write: members that started before now - ttl go.
       const d2 = await createDriver(`${server.url(3, '?ttl=2s')}`, { project: 'p', service: 's' });
       const fresh = searchFixture(Date.now());
       await d2.notifyLines!(linesOfNotifications(fresh.batches[2]));
       await d2.close();
-      expect(await c.zscore('osprofiler_idx:service:api', old.ids.orders)).toBeNull();
+      expect(await c.sismember('osprofiler_idx:in:service:api', old.ids.orders)).toBe(0);
       expect(await c.zscore('osprofiler_idx:start', old.ids.pay)).toBeNull();
-      expect(await c.zscore('osprofiler_idx:host:h2', old.ids.pay)).toBeNull();
-      expect(await c.zscore('osprofiler_idx:service:api', fresh.ids.health[0])).not.toBeNull();
-      expect(await c.ttl(`osprofiler_idx:t:${fresh.ids.health[0]}`)).toBeLessThanOrEqual(2);
+      expect(await c.sismember('osprofiler_idx:in:host:h2', old.ids.pay)).toBe(0);
+      for (const k of ['sum', 'x']) expect(await c.hexists(`osprofiler_idx:${k}`, old.ids.pay)).toBe(0);
+      expect(await c.zscore('osprofiler_idx:dur', old.ids.pay)).toBeNull();
+      expect(await c.sismember('osprofiler_idx:in:service:api', fresh.ids.health[0])).toBe(1);
+      expect(await c.hexists('osprofiler_idx:sum', fresh.ids.health[0])).toBe(1);
     } finally {
       await d.close();
       await c.quit();

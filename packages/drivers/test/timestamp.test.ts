@@ -5,6 +5,13 @@ import { microsToTimestamp, timestampMicrosText } from '../src/timestamp';
 import { parseDurationMs } from '../src/duration';
 
 describe('timestampMicrosText', () => {
+  it('agrees with parseTimestamp when consecutive timestamps change second (no cached second)', () => {
+    for (let i = 0; i < 2000; i++) {
+      const ts = formatTimestamp(Date.UTC(1970, 0, 1) + Math.random() * (Date.UTC(9999, 11, 31) - Date.UTC(1970, 0, 1)));
+      expect(timestampMicrosText(ts)).toBe(parseTimestamp(ts)!.toString());
+    }
+  });
+
   it('agrees with parseTimestamp on the usual form, across seconds, days and years', () => {
     for (let i = 0; i < 5000; i++) {
       const ms = Date.UTC(1971, 0, 1) + Math.random() * (Date.UTC(2200, 0, 1) - Date.UTC(1971, 0, 1));
@@ -22,6 +29,16 @@ describe('timestampMicrosText', () => {
     '1969-12-31T23:59:59.999999',
     '2026-11-23T04:00:00.00000x',
     '2026-02-30T04:00:00.000000',
+    '2024-02-29T23:59:59.000001',
+    '2023-02-29T00:00:00.000000',
+    '2100-02-29T00:00:00.000000',
+    '2000-02-29T00:00:00.000000',
+    '2026-04-31T00:00:00.000000',
+    '2026-13-01T00:00:00.000000',
+    '2026-11-23T24:00:00.000000',
+    '2026-11-23T04:00:60.000000',
+    '2026-11-23 04:00:00.000000',
+    '1970-01-01T00:00:00.000000',
     '2026-11-23T04:00:00',
     '2026-11-23T04:00:00.000000Z',
     '',

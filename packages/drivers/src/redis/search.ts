@@ -5,7 +5,11 @@ import { contained } from '../contained';
 import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
 import { IDX, INDEX_SCRIPT, SEARCH_SCRIPT } from './index-scripts';
+
+/** The filter sets' prefix. */
+const IN = IDX + 'in:';
 import { NAMESPACE_OPT } from './keys';
+import { timestampMicrosText } from '../timestamp';
 
 /** Candidates a search examines at most per call (a page may come back short, with a cursor). */
 export const SEARCH_BOUND = 5_000;
@@ -16,6 +20,8 @@ const UNINDEXED_READ = 200;
 /** The fallback scan's answer is reused this long, then refreshed in the background (the UI searches often). */
 const UNINDEXED_CACHE_MS = 10_000;
 const SCAN_COUNT = 5000;
+/** How long the first search waits for the fallback scan. */
+const FIRST_SCAN_WAIT_MS = 50;
 /** ZSET trimming runs at most this often per driver. */
 const TRIM_EVERY_MS = 60_000;
 
@@ -36,13 +42,14 @@ interface LuaDelta {
 }
 
 type Commands = {
-  ospIndex(ttl: number, cutoff: string, deltas: string): Promise<number>;
+  ospIndex(...args: string[]): Promise<number>;
   ospSearch(query: string): Promise<string[]>;
 };
 
 const arr = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
 
-export function recordOfLua(j: string): TraceRecord | undefined {
+export function recordOfLua(j: string | null): TraceRecord | undefined {
+  if (typeof j !== 'string') return undefined; // trimmed between the page's two reads
   let v: LuaDelta;
   try {
     v = JSON.parse(j) as LuaDelta;
@@ -67,9 +74,14 @@ export function recordOfLua(j: string): TraceRecord | undefined {
 }
 
 export class RedisSearch {
+  /** Candidates a search examines at most per call (tests lower these to reach each path). */
+  bound = SEARCH_BOUND;
+  /** A filter set or duration range this small is read whole and ordered by start; a larger one walks the time order. */
+  small = SEARCH_BOUND;
   private lastTrim = 0;
   private unindexed: { at: number; ids: string[] } | undefined;
   private refreshing: Promise<string[]> | undefined;
+  private waited = false;
 
   constructor(
     private readonly client: RedisClient,
@@ -82,51 +94,60 @@ export class RedisSearch {
     }
   }
 
-  /** Queues the index update for a batch on the driver's write pipeline. */
+  /**
+   * Queues the index update for a batch on the driver's write pipeline: one script call,
+   * its arguments flat (per trace: id, first µs, duration µs, summary JSON, lower-cased
+   * text; then per `in:` set the ids it gains), so Redis decodes nothing for a trace new
+   * to the index and adds to each set once per batch.
+   */
   addToPipeline(p: ChainableCommander, deltas: Map<string, TraceDelta>): void {
-    const out: LuaDelta[] = [];
+    const args: string[] = ['', ''];
+    const groups = new Map<string, string[]>();
+    const join = (key: string, id: string): void => {
+      const g = groups.get(key);
+      if (g === undefined) groups.set(key, [id]);
+      else g.push(id);
+    };
+    let n = 0;
     for (const d of deltas.values()) {
-      const fu = searchIndex.timestampMicros(d.first);
-      const lu = searchIndex.timestampMicros(d.last);
-      if (!Number.isFinite(fu) || !Number.isFinite(lu)) continue; // not a timestamp Python could read: not indexed
-      out.push({
-        id: d.baseId,
-        f: d.first,
-        l: d.last,
-        fu: String(fu),
-        lu: String(lu),
-        p: d.points,
-        e: d.error ? 1 : 0,
-        s: d.services,
-        pr: d.projects,
-        h: d.hosts,
-        ro: d.root === null ? false : d.root,
-        rt: d.route ?? false,
-        x: d.text,
-      });
+      const fu = timestampMicrosText(d.first);
+      const lu = timestampMicrosText(d.last);
+      if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
+      const root = d.root === null ? false : d.root;
+      const delta: LuaDelta = { id: d.baseId, f: d.first, l: d.last, fu, lu, p: d.points, e: d.error ? 1 : 0, s: d.services, pr: d.projects, h: d.hosts, ro: root, rt: d.route ?? false, x: d.text };
+      const rootName = root === false ? '' : root.name;
+      args.push(d.baseId, fu, String(Number(lu) - Number(fu)), JSON.stringify(delta), (d.text + '\n' + rootName).toLowerCase());
+      n++;
+      if (d.error) join(IN + 'error', d.baseId);
+      for (const v of d.services) join(IN + 'service:' + v, d.baseId);
+      for (const v of d.projects) join(IN + 'project:' + v, d.baseId);
+      for (const v of d.hosts) join(IN + 'host:' + v, d.baseId);
+      if (rootName !== '') join(IN + 'root:' + rootName, d.baseId);
     }
-    if (out.length === 0) return;
-    let cutoff = '';
+    if (n === 0) return;
+    args[1] = String(n);
+    for (const [key, ids] of groups) args.push(key, String(ids.length), ...ids);
     const now = Date.now();
     if (this.ttlSeconds > 0 && now - this.lastTrim >= TRIM_EVERY_MS) {
       this.lastTrim = now;
-      cutoff = String((now - this.ttlSeconds * 1000) * 1000);
+      args[0] = String((now - this.ttlSeconds * 1000) * 1000);
     }
-    (p as unknown as Commands).ospIndex(this.ttlSeconds, cutoff, JSON.stringify(out));
+    (p as unknown as Commands).ospIndex(...args);
   }
 
   async search(options: SearchOptions): Promise<SearchPage> {
     const s = searchIndex.normaliseSearch(options);
     const sets: string[] = [];
-    if (s.errorsOnly) sets.push(IDX + 'error');
-    if (s.service !== undefined) sets.push(IDX + 'service:' + s.service);
-    if (s.project !== undefined) sets.push(IDX + 'project:' + s.project);
-    if (s.host !== undefined) sets.push(IDX + 'host:' + s.host);
-    if (s.root !== undefined) sets.push(IDX + 'root:' + s.root);
+    if (s.errorsOnly) sets.push(IN + 'error');
+    if (s.service !== undefined) sets.push(IN + 'service:' + s.service);
+    if (s.project !== undefined) sets.push(IN + 'project:' + s.project);
+    if (s.host !== undefined) sets.push(IN + 'host:' + s.host);
+    if (s.root !== undefined) sets.push(IN + 'root:' + s.root);
     const us = (ms: number | undefined): string | false => (ms === undefined ? false : String(Math.round(ms * 1000)));
     const query = {
       limit: s.limit,
-      bound: SEARCH_BOUND,
+      bound: this.bound,
+      small: this.small,
       sets,
       since: us(s.sinceMs),
       until: us(s.untilMs),
@@ -134,7 +155,6 @@ export class RedisSearch {
       cAfterId: s.after === undefined ? false : s.after.baseId,
       minDur: us(s.minDurationMs),
       maxDur: us(s.maxDurationMs),
-      err: s.errorsOnly,
       root: s.root ?? false,
       text: s.text ?? false,
     };
@@ -173,11 +193,23 @@ export class RedisSearch {
       .finally(() => {
         this.refreshing = undefined;
       });
-    if (cached !== undefined) {
-      this.refreshing.catch(() => undefined);
-      return cached.ids;
+    this.refreshing.catch(() => undefined); // a failed scan is started again by the next search
+    if (cached !== undefined) return cached.ids;
+    // The first scan of a large store takes seconds (2.3 s for 100,000 traces): the first
+    // search waits for it at most FIRST_SCAN_WAIT_MS, later ones not at all until it is
+    // done; what it finds shows from then on.
+    if (this.waited) return [];
+    this.waited = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string[]>((resolve) => {
+      timer = setTimeout(() => resolve([]), FIRST_SCAN_WAIT_MS);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([this.refreshing, late]);
+    } finally {
+      clearTimeout(timer);
     }
-    return this.refreshing;
   }
 
   /** SCAN in chunks from here (Redis is never blocked for the whole keyspace), checking membership with ZMSCORE. */

@@ -159,16 +159,36 @@ export class PostgresDriver extends SqlDriver {
     );
   }
 
+  /**
+   * One statement per batch, summaries and tags together, over arrays (`unnest`): its text
+   * never changes, so each connection parses and plans it once (a named prepared
+   * statement) instead of a fresh VALUES list of 14 parameters per trace every batch.
+   */
   protected async upsertSummaries(rows: readonly SummaryRow[]): Promise<void> {
-    const params: unknown[] = [];
-    const values = rows.map((r) => {
-      const k = params.length;
-      params.push(r.baseId, r.firstTs, r.lastTs, r.firstUs, r.lastUs, BigInt(r.lastUs) - BigInt(r.firstUs), r.points, r.error, r.rootKey, r.rootName, r.rootService, r.rootDetail, r.route, r.text);
-      return '(' + Array.from({ length: 14 }, (_, i) => `$${k + i + 1}`).join(', ') + ')';
-    });
+    const cols: unknown[][] = Array.from({ length: 14 }, () => []);
+    const tagKind: string[] = [];
+    const tagValue: string[] = [];
+    const tagBase: string[] = [];
+    for (const r of rows) {
+      const v = [r.baseId, r.firstTs, r.lastTs, r.firstUs, r.lastUs, String(Number(r.lastUs) - Number(r.firstUs)), r.points, r.error, r.rootKey, r.rootName, r.rootService, r.rootDetail, r.route, r.text];
+      for (let i = 0; i < 14; i++) cols[i].push(v[i]);
+      for (const [kind, value] of r.tags) {
+        tagKind.push(kind);
+        tagValue.push(value);
+        tagBase.push(r.baseId);
+      }
+    }
+    await this.pool.query({ name: 'osp_upsert_summaries', text: this.upsertSql ??= this.makeUpsertSql(), values: [...cols, tagKind, tagValue, tagBase] });
+  }
+
+  private upsertSql: string | undefined;
+
+  private makeUpsertSql(): string {
     const better = 'EXCLUDED.root_key < t.root_key';
-    await this.pool.query(
-      `INSERT INTO ${this.tables.traces} AS t (${SUMMARY_COLUMNS}) VALUES ${values.join(', ')}
+    const types = ['text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'int', 'bool', 'text', 'text', 'text', 'text', 'text', 'text'];
+    return `WITH s AS (
+       INSERT INTO ${this.tables.traces} AS t (${SUMMARY_COLUMNS})
+       SELECT * FROM unnest(${types.map((ty, i) => `$${i + 1}::${ty}[]`).join(', ')})
        ON CONFLICT (base_id) DO UPDATE SET
          first_ts = LEAST(t.first_ts, EXCLUDED.first_ts),
          last_ts = GREATEST(t.last_ts, EXCLUDED.last_ts),
@@ -183,18 +203,11 @@ export class PostgresDriver extends SqlDriver {
          root_key = LEAST(t.root_key, EXCLUDED.root_key),
          route = COALESCE(t.route, EXCLUDED.route),
          search_text = CASE WHEN length(t.search_text) >= 4096 OR EXCLUDED.search_text = '' OR strpos(t.search_text, EXCLUDED.search_text) > 0
-           THEN t.search_text ELSE left(t.search_text || E'\n' || EXCLUDED.search_text, 4096) END`,
-      params,
-    );
-    const tp: unknown[] = [];
-    const tv: string[] = [];
-    for (const r of rows) {
-      for (const [kind, value] of r.tags) {
-        tv.push(`($${tp.length + 1}, $${tp.length + 2}, $${tp.length + 3})`);
-        tp.push(kind, value, r.baseId);
-      }
-    }
-    if (tv.length > 0) await this.pool.query(`INSERT INTO ${this.tables.tags} (kind, value, base_id) VALUES ${tv.join(', ')} ON CONFLICT DO NOTHING`, tp);
+           THEN t.search_text ELSE left(t.search_text || E'\\n' || EXCLUDED.search_text, 4096) END
+       RETURNING 1)
+     INSERT INTO ${this.tables.tags} (kind, value, base_id)
+     SELECT * FROM unnest($15::char[], $16::text[], $17::text[])
+     ON CONFLICT DO NOTHING`;
   }
 
   protected async selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryResult[]> {

@@ -43,12 +43,14 @@ export class RedisFixture {
 
   async cleanup(): Promise<void> {
     const keys = [...this.extraKeys];
-    for (const id of this.baseIds) keys.push(`osprofiler_opt:${id}`, `osprofiler_error:${id}`, `osprofiler_idx:t:${id}`);
+    for (const id of this.baseIds) keys.push(`osprofiler_opt:${id}`, `osprofiler_error:${id}`);
     if (keys.length > 0) await this.client.del(...keys);
-    // The search index's sorted sets (shared keys): remove exactly our members.
+    // The search index's keys are shared by all traces: remove exactly our ids.
     if (this.baseIds.size > 0) {
       const ids = [...this.baseIds];
-      for (const z of ['osprofiler_idx:start', ...(await this.client.smembers('osprofiler_idx:keys'))]) await this.client.zrem(z, ...ids);
+      for (const h of ['osprofiler_idx:sum', 'osprofiler_idx:x']) await this.client.hdel(h, ...ids);
+      for (const z of ['osprofiler_idx:start', 'osprofiler_idx:dur']) await this.client.zrem(z, ...ids);
+      for (const s of await this.client.smembers('osprofiler_idx:keys')) await this.client.srem(s, ...ids);
     }
     this.baseIds.clear();
     this.extraKeys.clear();
