@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisServer } from '../../../tools/testing/redis-server';
-import { COLLECTOR_DAEMON, OwnNats, flowThrough, freePort, makeTlsFiles, spawnNode, startCollectorProc, stopProc, testNames, tlsServerFlags, type Proc, type TlsFiles } from './support/nats';
+import { AGENT_DAEMON, COLLECTOR_DAEMON, OwnNats, flowThrough, freePort, makeTlsFiles, spawnNode, startCollectorProc, stopProc, testNames, tlsServerFlags, type Proc, type TlsFiles } from './support/nats';
 
 const P = 2;
 const names = testNames('tls');
@@ -47,6 +47,11 @@ describe('NATS over TLS', () => {
     expect(await refused(['--nats-tls-ca', tls.ca, '--nats-tls-cert', tls.clientCert])).toMatch(/--nats-tls-cert and --nats-tls-key go together/);
     const err = await refused(['--nats-tls-ca', tls.ca, '--nats-tls-cert', tls.clientCert, '--nats-tls-key', junk]);
     expect(err).toMatch(/--nats-tls-key \S*junk\.pem: not a PEM private key/);
+    // The agent checks the same files at start-up, not at its first publish.
+    const agent = spawnNode([AGENT_DAEMON, '--listen', join(tls.dir, 'a.sock'), '--upstream', nats.url, '--nats-tls-ca', junk]);
+    procs.push(agent);
+    expect(await agent.exited).not.toBe(0);
+    expect(agent.stderr()).toMatch(/--nats-tls-ca \S*junk\.pem: not a PEM certificate/);
   }, 30_000);
 
   it('a server certificate from another CA is refused, naming the CA option', async () => {
