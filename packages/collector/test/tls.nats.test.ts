@@ -5,10 +5,11 @@
 // message; bad TLS files fail start-up naming the option.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RedisServer } from '../../../tools/testing/redis-server';
 import { AGENT_DAEMON, COLLECTOR_DAEMON, OwnNats, flowThrough, freePort, makeTlsFiles, spawnNode, startCollectorProc, stopProc, testNames, tlsServerFlags, type Proc, type TlsFiles } from './support/nats';
 
+const CLI = resolve(__dirname, '../../cli/dist/bin.js');
 const P = 2;
 const names = testNames('tls');
 let tls: TlsFiles;
@@ -52,6 +53,16 @@ describe('NATS over TLS', () => {
     procs.push(agent);
     expect(await agent.exited).not.toBe(0);
     expect(agent.stderr()).toMatch(/--nats-tls-ca \S*junk\.pem: not a PEM certificate/);
+    // And the `osprofiler` commands pass the flags through.
+    for (const args of [
+      ['collector', '--nats', nats.url, '--backend', redis.url(), '--nats-tls-ca', tls.ca, '--nats-tls-cert', tls.clientCert, '--nats-tls-key', junk],
+      ['agent', '--listen', join(tls.dir, 'b.sock'), '--upstream', nats.url, '--nats-tls-ca', tls.ca, '--nats-tls-cert', tls.clientCert, '--nats-tls-key', junk],
+    ]) {
+      const p = spawnNode([CLI, ...args]);
+      procs.push(p);
+      expect(await p.exited).not.toBe(0);
+      expect(p.stderr()).toMatch(/--nats-tls-key \S*junk\.pem: not a PEM private key/);
+    }
   }, 30_000);
 
   it('a server certificate from another CA is refused, naming the CA option', async () => {
