@@ -5,32 +5,23 @@
 // password appears in no log line, error, /healthz or /metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { RedisServer } from '../../../tools/testing/redis-server';
 import { get, load, startApp } from '../../agent/test/support/load';
-import { COLLECTOR_DAEMON, OwnNats, flowThrough, freePort, spawnNode, startCollectorProc, startUpstreamAgent, stopProc, tempDir, testNames, waitFor, type Proc } from './support/nats';
+import { OwnNats, flowThrough, freePort, refusedCollector, startCollectorProc, startUpstreamAgent, tempDir, testNames, useServers, waitFor } from './support/nats';
 
 const P = 2;
 const PASSWORD = 's3cr%t-pw';
 const WRONG = 'wrong-pw-123';
 const SECRET = /s3cr|wrong-pw|s3cr%25t/;
-let nats: OwnNats;
+const s = useServers(() => ['--user', 'osp', '--pass', PASSWORD]);
 let nats6: OwnNats;
-let redis: RedisServer;
-const procs: Proc[] = [];
 
 beforeAll(async () => {
-  nats = await OwnNats.create(['--user', 'osp', '--pass', PASSWORD]);
   nats6 = await OwnNats.create(['--user', 'osp', '--pass', PASSWORD], '::1');
-  await Promise.all([nats.start(), nats6.start()]);
-  redis = new RedisServer({ port: await freePort(), persist: true });
-  await redis.start();
+  await nats6.start();
 });
 
 afterAll(async () => {
-  for (const p of procs.reverse()) await stopProc(p, 'SIGKILL');
-  await nats?.stop();
   await nats6?.stop();
-  await redis?.stop();
 });
 
 const withPassword = (url: string, pw: string): string => url.replace('nats://', `nats://osp:${encodeURIComponent(pw)}@`);
@@ -43,15 +34,14 @@ async function healthText(address: string, path: string): Promise<string> {
 describe('NATS user and password', () => {
   it('nats://user:pass@ works for agent and collector; a wrong password fails start-up without echoing it; the password is nowhere in logs or metrics', async () => {
     const names = testNames('auth');
-    const good = withPassword(nats.url, PASSWORD);
-    const refused = spawnNode([COLLECTOR_DAEMON, '--nats', withPassword(nats.url, WRONG), '--backend', redis.url(), '--stream', names.stream, '--subject-prefix', names.prefix]);
-    expect(await refused.exited).toBe(1);
-    expect(refused.stderr()).toMatch(/--nats nats:\/\/osp:\*\*\*@127\.0\.0\.1:\d+: .*(Authorization|authorization|auth)/i);
-    expect(refused.stderr()).not.toMatch(SECRET);
+    const good = withPassword(s.nats.url, PASSWORD);
+    const refused = await refusedCollector(s, names, [], withPassword(s.nats.url, WRONG));
+    expect(refused).toMatch(/--nats nats:\/\/osp:\*\*\*@127\.0\.0\.1:\d+: .*(Authorization|authorization|auth)/i);
+    expect(refused).not.toMatch(SECRET);
 
-    const c = await startCollectorProc({ nats: good, backend: redis.url(), names, partitions: P });
-    procs.push(c);
-    const r = await flowThrough({ nats: good, names, partitions: P, redisPort: redis.port, procs, requests: 200 });
+    const c = await startCollectorProc({ nats: good, backend: s.redis.url(), names, partitions: P });
+    s.procs.push(c);
+    const r = await flowThrough({ nats: good, names, partitions: P, redisPort: s.redis.port, procs: s.procs, requests: 200 });
     expect(r.expected).toBeGreaterThan(0);
     expect(r.stored).toBe(r.expected);
     expect(r.duplicates).toBe(0);
@@ -62,10 +52,10 @@ describe('NATS user and password', () => {
     const names = testNames('authbad');
     const health = `127.0.0.1:${await freePort()}`;
     const socket = join(tempDir('authbad'), 'a.sock');
-    const agent = await startUpstreamAgent({ socket, nats: withPassword(nats.url, WRONG), names, partitions: P, health });
-    procs.push(agent);
+    const agent = await startUpstreamAgent({ socket, nats: withPassword(s.nats.url, WRONG), names, partitions: P, health });
+    s.procs.push(agent);
     const app = await startApp(`agent://${socket}`);
-    procs.push(app);
+    s.procs.push(app);
     await load(app.port, { concurrency: 1, maxRequests: 10, durationMs: 5_000 });
     // The agent has tried (and failed) to publish: its failure shows in its log.
     // The agent tried to publish, was refused, and keeps the points (unacknowledged).
@@ -82,10 +72,10 @@ describe('NATS user and password', () => {
     const names = testNames('auth6');
     expect(nats6.url).toMatch(/^nats:\/\/\[::1\]:\d+$/);
     const good = withPassword(nats6.url, PASSWORD);
-    const c = await startCollectorProc({ nats: good, backend: redis.url(), names, partitions: P });
-    procs.push(c);
+    const c = await startCollectorProc({ nats: good, backend: s.redis.url(), names, partitions: P });
+    s.procs.push(c);
     expect(c.stderr()).not.toMatch(SECRET);
-    const r = await flowThrough({ nats: good, names, partitions: P, redisPort: redis.port, procs });
+    const r = await flowThrough({ nats: good, names, partitions: P, redisPort: s.redis.port, procs: s.procs });
     expect(r.expected).toBeGreaterThan(0);
     expect(r.stored).toBe(r.expected);
     expect(r.duplicates).toBe(0);

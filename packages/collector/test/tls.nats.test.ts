@@ -3,41 +3,20 @@
 // which nats.js checks). Agent and collector with CA + client cert/key: points flow. A
 // collector trusting another CA, or without a client certificate, is refused with a clear
 // message; bad TLS files fail start-up naming the option.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RedisServer } from '../../../tools/testing/redis-server';
-import { AGENT_DAEMON, COLLECTOR_DAEMON, OwnNats, flowThrough, freePort, makeTlsFiles, spawnNode, startCollectorProc, stopProc, testNames, tlsServerFlags, type Proc, type TlsFiles } from './support/nats';
+import { AGENT_DAEMON, flowThrough, makeTlsFiles, refusedCollector, spawnNode, startCollectorProc, testNames, tlsServerFlags, useServers, type TlsFiles } from './support/nats';
 
 const CLI = resolve(__dirname, '../../cli/dist/bin.js');
 const P = 2;
 const names = testNames('tls');
 let tls: TlsFiles;
-let nats: OwnNats;
-let redis: RedisServer;
-const procs: Proc[] = [];
-
-beforeAll(async () => {
+const s = useServers(() => {
   tls = makeTlsFiles();
-  nats = await OwnNats.create(tlsServerFlags(tls, true));
-  await nats.start();
-  redis = new RedisServer({ port: await freePort(), persist: true });
-  await redis.start();
+  return tlsServerFlags(tls, true);
 });
-
-afterAll(async () => {
-  for (const p of procs.reverse()) await stopProc(p, 'SIGKILL');
-  await nats?.stop();
-  await redis?.stop();
-});
-
-/** The collector daemon with these extra flags, expected to fail start-up; its stderr. */
-async function refused(extra: string[]): Promise<string> {
-  const p = spawnNode([COLLECTOR_DAEMON, '--nats', nats.url, '--backend', redis.url(), '--stream', names.stream, '--subject-prefix', names.prefix, ...extra]);
-  procs.push(p);
-  expect(await p.exited).toBe(1);
-  return p.stderr();
-}
+const refused = (extra: string[]): Promise<string> => refusedCollector(s, names, extra);
 
 describe('NATS over TLS', () => {
   it('bad TLS files fail start-up naming the option', async () => {
@@ -49,17 +28,17 @@ describe('NATS over TLS', () => {
     const err = await refused(['--nats-tls-ca', tls.ca, '--nats-tls-cert', tls.clientCert, '--nats-tls-key', junk]);
     expect(err).toMatch(/--nats-tls-key \S*junk\.pem: not a PEM private key/);
     // The agent checks the same files at start-up, not at its first publish.
-    const agent = spawnNode([AGENT_DAEMON, '--listen', join(tls.dir, 'a.sock'), '--upstream', nats.url, '--nats-tls-ca', junk]);
-    procs.push(agent);
+    const agent = spawnNode([AGENT_DAEMON, '--listen', join(tls.dir, 'a.sock'), '--upstream', s.nats.url, '--nats-tls-ca', junk]);
+    s.procs.push(agent);
     expect(await agent.exited).not.toBe(0);
     expect(agent.stderr()).toMatch(/--nats-tls-ca \S*junk\.pem: not a PEM certificate/);
     // And the `osprofiler` commands pass the flags through.
     for (const args of [
-      ['collector', '--nats', nats.url, '--backend', redis.url(), '--nats-tls-ca', tls.ca, '--nats-tls-cert', tls.clientCert, '--nats-tls-key', junk],
-      ['agent', '--listen', join(tls.dir, 'b.sock'), '--upstream', nats.url, '--nats-tls-ca', tls.ca, '--nats-tls-cert', tls.clientCert, '--nats-tls-key', junk],
+      ['collector', '--nats', s.nats.url, '--backend', s.redis.url(), '--nats-tls-ca', tls.ca, '--nats-tls-cert', tls.clientCert, '--nats-tls-key', junk],
+      ['agent', '--listen', join(tls.dir, 'b.sock'), '--upstream', s.nats.url, '--nats-tls-ca', tls.ca, '--nats-tls-cert', tls.clientCert, '--nats-tls-key', junk],
     ]) {
       const p = spawnNode([CLI, ...args]);
-      procs.push(p);
+      s.procs.push(p);
       expect(await p.exited).not.toBe(0);
       expect(p.stderr()).toMatch(/--nats-tls-key \S*junk\.pem: not a PEM private key/);
     }
@@ -73,8 +52,8 @@ describe('NATS over TLS', () => {
   it('mutual TLS: without a client certificate refused; with CA + cert + key points flow from agent to collector to the store', async () => {
     expect(await refused(['--nats-tls-ca', tls.ca])).toMatch(/--nats nats:\/\/127\.0\.0\.1:\d+: .*give --nats-tls-cert and --nats-tls-key/);
     const flags = ['--nats-tls-ca', tls.ca, '--nats-tls-cert', tls.clientCert, '--nats-tls-key', tls.clientKey];
-    procs.push(await startCollectorProc({ nats: nats.url, backend: redis.url(), names, partitions: P, extra: flags }));
-    const r = await flowThrough({ nats: nats.url, names, partitions: P, redisPort: redis.port, procs, agentExtra: flags });
+    s.procs.push(await startCollectorProc({ nats: s.nats.url, backend: s.redis.url(), names, partitions: P, extra: flags }));
+    const r = await flowThrough({ nats: s.nats.url, names, partitions: P, redisPort: s.redis.port, procs: s.procs, agentExtra: flags });
     expect(r.expected).toBeGreaterThan(0);
     expect(r.stored).toBe(r.expected);
     expect(r.duplicates).toBe(0);

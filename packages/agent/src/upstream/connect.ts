@@ -60,29 +60,19 @@ export function checkNatsFiles(access: Pick<NatsAccess, 'credsFile' | 'tlsCa' | 
   if ((access.tlsCert === undefined) !== (access.tlsKey === undefined)) {
     throw new AgentError('OSP_AGENT_BAD_OPTION', '--nats-tls-cert and --nats-tls-key go together (mutual TLS needs both)');
   }
-  if (access.tlsCa !== undefined) {
+  const pem: [string, string | undefined, (b: Buffer) => unknown, string][] = [
+    ['--nats-tls-ca', access.tlsCa, (b) => new X509Certificate(b), 'not a PEM certificate (CA bundle)'],
+    ['--nats-tls-cert', access.tlsCert, (b) => new X509Certificate(b), 'not a PEM certificate'],
+    // The key's bytes never go into the message.
+    ['--nats-tls-key', access.tlsKey, (b) => createPrivateKey(b), 'not a PEM private key (or an encrypted one)'],
+  ];
+  for (const [flag, file, parse, what] of pem) {
+    if (file === undefined) continue;
+    const bytes = readOption(flag, file);
     try {
-      new X509Certificate(readOption('--nats-tls-ca', access.tlsCa));
-    } catch (err) {
-      if (err instanceof AgentError) throw err;
-      badFile('--nats-tls-ca', access.tlsCa, 'not a PEM certificate (CA bundle)');
-    }
-  }
-  if (access.tlsCert !== undefined) {
-    try {
-      new X509Certificate(readOption('--nats-tls-cert', access.tlsCert));
-    } catch (err) {
-      if (err instanceof AgentError) throw err;
-      badFile('--nats-tls-cert', access.tlsCert, 'not a PEM certificate');
-    }
-  }
-  if (access.tlsKey !== undefined) {
-    try {
-      createPrivateKey(readOption('--nats-tls-key', access.tlsKey));
-    } catch (err) {
-      if (err instanceof AgentError) throw err;
-      // The key's bytes never go into the message.
-      badFile('--nats-tls-key', access.tlsKey, 'not a PEM private key (or an encrypted one)');
+      parse(bytes);
+    } catch {
+      badFile(flag, file, what);
     }
   }
   if (access.credsFile !== undefined) {

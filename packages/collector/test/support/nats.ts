@@ -4,6 +4,8 @@
  * collector / upstream agent processes. Everything is stopped by handle.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
+import { RedisServer } from '../../../../tools/testing/redis-server';
 import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -138,6 +140,39 @@ export function healthz(address: string): Promise<{ partitions: number[]; metric
     req.on('error', rej);
     req.end();
   });
+}
+
+export interface Servers {
+  nats: OwnNats;
+  redis: RedisServer;
+  /** Processes the test started; SIGKILLed (last first) in afterAll. */
+  procs: Proc[];
+}
+
+/** A nats-server (with the flags `natsFlags` resolves to) and a redis-server of the test's own: started in beforeAll, stopped with the test's processes in afterAll. */
+export function useServers(natsFlags: () => string[] | Promise<string[]>): Servers {
+  const s = { procs: [] as Proc[] } as Servers;
+  beforeAll(async () => {
+    s.nats = await OwnNats.create(await natsFlags());
+    await s.nats.start();
+    s.redis = new RedisServer({ port: await freePort(), persist: true });
+    await s.redis.start();
+  });
+  afterAll(async () => {
+    for (const p of s.procs.reverse()) await stopProc(p, 'SIGKILL');
+    await s.nats?.stop();
+    await s.redis?.stop();
+  });
+  return s;
+}
+
+/** The collector daemon with `extra` flags, expected to fail start-up (exit 1); its stderr. */
+export async function refusedCollector(s: Servers, names: Names, extra: string[], nats = s.nats.url): Promise<string> {
+  const p = spawnNode([COLLECTOR_DAEMON, '--nats', nats, '--backend', s.redis.url(), '--stream', names.stream, '--subject-prefix', names.prefix, ...extra]);
+  s.procs.push(p);
+  const code = await p.exited;
+  if (code !== 1) throw new Error(`collector exited ${code}, expected 1: ${p.stderr()}`);
+  return p.stderr();
 }
 
 /**
