@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import { redactConnectionString } from '@osprofiler/core/instrument';
 import { AgentError } from '../errors';
 
 export interface NatsAccess {
@@ -91,13 +92,16 @@ export function natsOptions(access: NatsAccess, t: Pick<Transport, 'credsAuthent
   let pass: string | undefined;
   let tls = false;
   for (const raw of access.url.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const full = raw.includes('://') ? raw : `nats://${raw}`;
+    // Messages show the url with its password as ***.
+    const shown = redactConnectionString(full);
     let u: URL;
     try {
-      u = new URL(raw.includes('://') ? raw : `nats://${raw}`);
+      u = new URL(full);
     } catch {
-      throw new AgentError('OSP_AGENT_BAD_OPTION', `NATS url "${raw}" does not parse (expected nats://[user:pass@]host:4222)`);
+      throw new AgentError('OSP_AGENT_BAD_OPTION', `NATS url "${shown}" does not parse (expected nats://[user:pass@]host:4222)`);
     }
-    if (!['nats:', 'tls:'].includes(u.protocol)) throw new AgentError('OSP_AGENT_BAD_OPTION', `NATS url "${raw}": scheme must be nats:// or tls://`);
+    if (!['nats:', 'tls:'].includes(u.protocol)) throw new AgentError('OSP_AGENT_BAD_OPTION', `NATS url "${shown}": scheme must be nats:// or tls://`);
     if (u.protocol === 'tls:') tls = true;
     if (u.username !== '') {
       user = decodeURIComponent(u.username);
