@@ -20,7 +20,8 @@
 // ports) and PostgreSQL tables of its own prefix (dropped at the end). Bounded in points
 // and time (~1-2 min with the defaults). The machine is shared: figures are indicative.
 // Env: BENCH_POINTS (per variant and round, default 100000), BENCH_ROUNDS (2),
-// BENCH_CLIENTS (1), BENCH_PARTITIONS (16), BENCH_VARIANTS (comma list).
+// BENCH_CLIENTS (1), BENCH_PARTITIONS (16), BENCH_VARIANTS (comma list), BENCH_PROFILE_DIR.
+// BENCH_ROUNDS=0 runs only the per-part drains of the stores named in BENCH_VARIANTS.
 'use strict';
 const { fork, spawn } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -33,6 +34,8 @@ const POINTS = Number(process.env.BENCH_POINTS || 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const CLIENTS = Number(process.env.BENCH_CLIENTS || 1);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS || 16);
+// BENCH_PROFILE_DIR: the draining collector runs with --cpu-prof into this directory.
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR || '';
 const VARIANTS = (process.env.BENCH_VARIANTS || 'direct-redis,collector-redis,direct-pg,collector-pg').split(',');
 const AGENT = path.join(__dirname, '../../packages/agent/dist/daemon.js');
 const COLLECTOR = path.join(__dirname, '../../packages/collector/dist/daemon.js');
@@ -217,7 +220,8 @@ async function main() {
     const agentUs = (procCpuUs(agent.pid) - a0) / r.sent;
     const natsInUs = (procCpuUs(natsSrv.pid) - n0) / r.sent;
     agent.kill('SIGTERM');
-    const collector = await start(process.execPath, [COLLECTOR, '--nats', natsUrl, '--backend', store, '--stream', stream, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS)], /consuming/, 'collector');
+    const prof = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `collector-drain-${storeName}.cpuprofile`] : [];
+    const collector = await start(process.execPath, [...prof, COLLECTOR, '--nats', natsUrl, '--backend', store, '--stream', stream, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS)], /consuming/, 'collector');
     children.push(collector);
     const c0 = procCpuUs(collector.pid);
     const n1 = procCpuUs(natsSrv.pid);
@@ -239,6 +243,8 @@ async function main() {
       redisUs: storeName === 'redis' ? (procCpuUs(redisSrv.pid) - s0) / Math.max(1, stored) : NaN,
     };
     collector.kill('SIGTERM');
+    // A profile is written at exit: wait for it.
+    if (PROFILE_DIR) await new Promise((res) => (collector.exitCode === null ? collector.once('exit', res) : res()));
     await new Promise((res) => setTimeout(res, 300));
     return out;
   }

@@ -23,7 +23,7 @@ export { AgentError } from './errors';
 export type { AgentErrorCode } from './errors';
 export { Upstream, splitBatch, defaultAgentId } from './upstream/publisher';
 export type { UpstreamOptions, UpstreamMessage } from './upstream/publisher';
-export { connectNats, natsOptions } from './upstream/connect';
+export { checkNatsFiles, connectNats, natsOptions } from './upstream/connect';
 export type { NatsAccess } from './upstream/connect';
 export {
   UPSTREAM_SCHEMA_VERSION,

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { recordFailure, redactConnectionString, scrubSecrets } from '@osprofiler/core/instrument';
-import { checkSubjectPrefix, connectNats, startHealthServer, type HealthServer } from '@osprofiler/agent';
+import { checkNatsFiles, checkSubjectPrefix, connectNats, startHealthServer, type HealthServer } from '@osprofiler/agent';
 import { AmqpIntake } from './amqp';
 import { CollectorError } from './errors';
 import { Keeper } from './keep';
@@ -46,6 +46,11 @@ export function checkOptions(o: CollectorOptions): void {
   if (!Number.isInteger(o.partitions) || o.partitions < 1 || o.partitions > 1024) bad('--partitions', `${o.partitions} must be an integer from 1 to 1024`);
   if (o.leaseRenewMs * 2 > o.leaseTtlMs) bad('leaseRenewMs', 'must be at most half of leaseTtlMs');
   if (o.collectorId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(o.collectorId)) bad('--id', `"${o.collectorId}" must be 1-64 of [A-Za-z0-9_-]`);
+  try {
+    checkNatsFiles(natsAccess(o, ''));
+  } catch (err) {
+    throw new CollectorError('OSP_COLLECTOR_BAD_OPTION', (err as Error).message);
+  }
 }
 
 function natsAccess(o: CollectorOptions, name: string) {

@@ -16,7 +16,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { DecodedLines } from '../lines';
 import type { SpoolRecord } from '../agent/spool';
-import { connectNats, requireNats, type NatsAccess } from './connect';
+import { checkNatsFiles, connectNats, requireNats, type NatsAccess } from './connect';
 import { Headers, UPSTREAM_SCHEMA_VERSION, lineProject, partitionOf, pointsSubject } from './contract';
 
 export interface UpstreamOptions extends NatsAccess {
@@ -97,6 +97,7 @@ export class Upstream {
 
   constructor(private readonly o: UpstreamOptions) {
     this.name = `nats upstream ${redactConnectionString(o.url)}`;
+    checkNatsFiles(o);
   }
 
   open(): Promise<void> {
