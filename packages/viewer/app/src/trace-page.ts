@@ -264,10 +264,27 @@ function drawMinimap(trace: Trace, jump: (index: number) => void): HTMLElement {
   canvas.height = 60;
   const ctx = canvas.getContext('2d');
   if (ctx !== null && trace.total > 0) {
+    // One path per colour, filled once: setting fillStyle per point made the canvas parse
+    // a colour string 10,000 times on a long trace.
     const n = trace.points.length;
+    const byColour = new Map<string, Point[]>();
     for (const p of trace.points) {
-      ctx.fillStyle = p.critical ? '#c0392b' : serviceColour(p.service);
-      ctx.fillRect((p.start / trace.total) * 900, (p.index / n) * 60, Math.max(1, (p.dur / trace.total) * 900), Math.max(1, 60 / n));
+      const c = p.critical ? '#c0392b' : serviceColour(p.service);
+      const list = byColour.get(c);
+      if (list === undefined) byColour.set(c, [p]);
+      else list.push(p);
+    }
+    const critical = byColour.get('#c0392b');
+    if (critical !== undefined) {
+      // Drawn last: the critical path stays on top.
+      byColour.delete('#c0392b');
+      byColour.set('#c0392b', critical);
+    }
+    for (const [colour, list] of byColour) {
+      ctx.fillStyle = colour;
+      ctx.beginPath();
+      for (const p of list) ctx.rect((p.start / trace.total) * 900, (p.index / n) * 60, Math.max(1, (p.dur / trace.total) * 900), Math.max(1, 60 / n));
+      ctx.fill();
     }
   }
   canvas.addEventListener('click', (e) => {
