@@ -1,9 +1,8 @@
 // Trace search (`npm run bench search`): a page of 50 summaries out of N stored traces
 // (default 100,000) on redis:// (its own redis-server on a free port) and postgresql://
 // (tables of its own prefix, dropped at the end), per filter; the index's cost as the
-// driver's points/s with the index vs without it, in the same run; and the viewer's
-// trace page for a 10,000-point trace in headless Chromium (time to interactive, longest
-// task while scrolling). Figures are indicative on a shared machine. Bounded: N traces,
+// driver's points/s with the index vs without it, in the same run (the viewer's pages:
+// tools/bench/viewer.cjs). Figures are indicative on a shared machine. Bounded: N traces,
 // 5 rounds per query.
 'use strict';
 const { spawn } = require('node:child_process');
@@ -19,7 +18,7 @@ const N = Number(process.env.BENCH_TRACES || 100_000);
 const BATCH_TRACES = 100; // traces per notify batch (10 points each: 1000 points, as core's notifier sends under load)
 const ROUNDS = 5;
 const FILL_BATCH = 500;
-const ONLY = (process.env.BENCH_SEARCH || 'redis,postgresql,page').split(',');
+const ONLY = (process.env.BENCH_SEARCH || 'redis,postgresql').split(',');
 const T0 = Date.UTC(2026, 5, 1);
 const SERVICES = ['api', 'billing', 'orders', 'search', 'users'];
 
@@ -176,77 +175,9 @@ async function benchPostgres() {
   }
 }
 
-async function benchPage() {
-  const { chromium } = require('playwright-core');
-  const { startViewer } = require('@osprofiler/viewer');
-  const mem = new core.MemoryDriver();
-  const baseId = randomUUID();
-  const batch = [];
-  const root = randomUUID();
-  const t0 = Date.now();
-  const mk = (name, id, parent, t) => ({ name, base_id: baseId, trace_id: id, parent_id: parent, timestamp: ts(t), info: { host: 'h', db: { statement: 'SELECT 1' } }, project: 'p', service: ['api', 'db', 'cache'][batch.length % 3] });
-  batch.push(mk('wsgi-start', root, baseId, t0), mk('wsgi-stop', root, baseId, t0 + 20_000));
-  const parents = [root];
-  for (let i = 1; i < 10_000; i++) {
-    const id = randomUUID();
-    const parent = parents[Math.floor(i / 10)] ?? root;
-    parents.push(id);
-    batch.push(mk('sql-start', id, parent, t0 + i), mk('sql-stop', id, parent, t0 + i + 1.5));
-  }
-  mem.notify(batch);
-  const viewer = await startViewer({ driver: mem, port: 0 });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
-  try {
-    const page = await ctx.newPage();
-    await page.goto(`${viewer.url}#/search`);
-    // The data alone: the server builds the report (20,000 events parsed, tree built,
-    // ~8.7 MB of JSON with every raw payload) and the page parses it.
-    const [fetchMs, parseMs] = await page.evaluate(async (id) => {
-      const t = performance.now();
-      const text = await (await fetch(`/api/trace/${id}`)).text();
-      const t1 = performance.now();
-      JSON.parse(text);
-      return [t1 - t, performance.now() - t1];
-    }, baseId);
-    const t = Date.now();
-    await page.evaluate((id) => {
-      location.hash = `#/trace/${id}`;
-    }, baseId);
-    await page.waitForFunction(() => document.getElementById('shown-count')?.textContent === '10000 of 10000 points shown', null, { timeout: 60_000 });
-    await page.waitForFunction(() => new Promise((r) => requestAnimationFrame(() => r(true))));
-    const interactive = Date.now() - t;
-    const longest = await page.evaluate(async () => {
-      let max = 0;
-      const obs = new PerformanceObserver((l) => {
-        for (const e of l.getEntries()) max = Math.max(max, e.duration);
-      });
-      obs.observe({ type: 'longtask', buffered: false });
-      const wf = document.getElementById('waterfall');
-      for (let i = 0; i < 40; i++) {
-        wf.scrollTop += wf.clientHeight;
-        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-      }
-      await new Promise((r) => setTimeout(r, 100));
-      obs.disconnect();
-      return max;
-    });
-    console.log(`viewer: 10,000-point trace: report from the server ${fetchMs.toFixed(0)} ms + JSON.parse ${parseMs.toFixed(0)} ms; page interactive ${interactive} ms after navigation (all included; goal < 1000); longest task while scrolling ${longest.toFixed(0)} ms (goal < 50; 0 = no long task)`);
-  } finally {
-    await ctx.close();
-    await viewer.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-}
-
 (async () => {
   if (ONLY.includes('redis')) await benchRedis();
   if (ONLY.includes('postgresql')) await benchPostgres();
-  if (ONLY.includes('page')) await benchPage();
 })().catch((err) => {
   console.error(err);
   process.exitCode = 1;
