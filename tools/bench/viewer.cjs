@@ -22,6 +22,8 @@ const { chromium } = require('playwright-core');
 const POINTS = 10_000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
 const SEARCH_TRACES = 2_000;
+/** BENCH_VIEWER_ONLY=search: the search page alone, in a fresh tab each time. */
+const SEARCH_ONLY = process.env.BENCH_VIEWER_ONLY === 'search';
 
 function ts(ms) {
   const us = Math.round(ms * 1000);
@@ -72,6 +74,11 @@ function median(xs) {
 async function measure(ctx, url, baseId) {
   const page = await ctx.newPage();
   try {
+    if (SEARCH_ONLY) {
+      await page.goto(`${url}#/search?service=billing`, { waitUntil: 'commit' });
+      await page.waitForSelector('#search-status[data-count]', { timeout: 60_000 });
+      return { interactive: 0, longest: 0, search: await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(performance.now())))) };
+    }
     // Trace page: from navigation start to the waterfall painted and one frame shown.
     await page.goto(`${url}#/trace/${baseId}`, { waitUntil: 'commit' });
     await page.waitForFunction((n) => document.getElementById('shown-count')?.textContent === `${n} of ${n} points shown`, POINTS, { timeout: 120_000, polling: 'raf' });
@@ -149,6 +156,10 @@ async function main() {
   for (const [name, rs] of results) {
     med[name] = { interactive: median(rs.map((x) => x.interactive)), longest: median(rs.map((x) => x.longest)), search: median(rs.map((x) => x.search)) };
     const m = med[name];
+    if (SEARCH_ONLY) {
+      console.log(`${name.padEnd(10)} search page ${m.search.toFixed(0)} ms (goal < 300; runs ${rs.map((x) => x.search.toFixed(0)).join(', ')})`);
+      continue;
+    }
     console.log(
       `${name.padEnd(10)} interactive ${m.interactive.toFixed(0)} ms (goal < 1000; runs ${rs.map((x) => x.interactive.toFixed(0)).join(', ')}); ` +
         `longest scroll task ${m.longest.toFixed(0)} ms (goal ≤ 50; 0 = none over 50; runs ${rs.map((x) => x.longest.toFixed(0)).join(', ')}); ` +
