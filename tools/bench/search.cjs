@@ -4,9 +4,8 @@
 // paired in the same run (the same writes with and without the index, alternating): the
 // writer's CPU and the server's CPU per point (Redis' own counters; the driver's PostgreSQL
 // backends from /proc) and points/s; with BENCH_SEARCH=redis-ir, Redis' instructions per
-// point under callgrind (load-independent); and the viewer's trace page for a 10,000-point
-// trace in headless Chromium (time to interactive, longest task while scrolling). Bounded:
-// N traces, 5 rounds per query, BENCH_COST_ROUNDS (5) × BENCH_COST_BATCHES (30) batches.
+// point under callgrind (load-independent). The viewer's pages: tools/bench/viewer.cjs.
+// Bounded: N traces, 5 rounds per query, BENCH_COST_ROUNDS (5) × BENCH_COST_BATCHES (30) batches.
 'use strict';
 const { spawn } = require('node:child_process');
 const { randomUUID, randomBytes } = require('node:crypto');
@@ -24,7 +23,7 @@ const ROUNDS = 5;
 const COST_ROUNDS = Number(process.env.BENCH_COST_ROUNDS || 5);
 const COST_BATCHES = Number(process.env.BENCH_COST_BATCHES || 30);
 const FILL_BATCH = 500;
-const ONLY = (process.env.BENCH_SEARCH || 'redis,postgresql,page').split(',');
+const ONLY = (process.env.BENCH_SEARCH || 'redis,postgresql').split(',');
 const T0 = Date.UTC(2026, 5, 1);
 const SERVICES = ['api', 'billing', 'orders', 'search', 'users'];
 
@@ -272,78 +271,10 @@ async function benchPostgres() {
   }
 }
 
-async function benchPage() {
-  const { chromium } = require('playwright-core');
-  const { startViewer } = require('@osprofiler/viewer');
-  const mem = new core.MemoryDriver();
-  const baseId = randomUUID();
-  const batch = [];
-  const root = randomUUID();
-  const t0 = Date.now();
-  const mk = (name, id, parent, t) => ({ name, base_id: baseId, trace_id: id, parent_id: parent, timestamp: ts(t), info: { host: 'h', db: { statement: 'SELECT 1' } }, project: 'p', service: ['api', 'db', 'cache'][batch.length % 3] });
-  batch.push(mk('wsgi-start', root, baseId, t0), mk('wsgi-stop', root, baseId, t0 + 20_000));
-  const parents = [root];
-  for (let i = 1; i < 10_000; i++) {
-    const id = randomUUID();
-    const parent = parents[Math.floor(i / 10)] ?? root;
-    parents.push(id);
-    batch.push(mk('sql-start', id, parent, t0 + i), mk('sql-stop', id, parent, t0 + i + 1.5));
-  }
-  mem.notify(batch);
-  const viewer = await startViewer({ driver: mem, port: 0 });
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
-  try {
-    const page = await ctx.newPage();
-    await page.goto(`${viewer.url}#/search`);
-    // The data alone: the server builds the report (20,000 events parsed, tree built,
-    // ~8.7 MB of JSON with every raw payload) and the page parses it.
-    const [fetchMs, parseMs] = await page.evaluate(async (id) => {
-      const t = performance.now();
-      const text = await (await fetch(`/api/trace/${id}`)).text();
-      const t1 = performance.now();
-      JSON.parse(text);
-      return [t1 - t, performance.now() - t1];
-    }, baseId);
-    const t = Date.now();
-    await page.evaluate((id) => {
-      location.hash = `#/trace/${id}`;
-    }, baseId);
-    await page.waitForFunction(() => document.getElementById('shown-count')?.textContent === '10000 of 10000 points shown', null, { timeout: 60_000 });
-    await page.waitForFunction(() => new Promise((r) => requestAnimationFrame(() => r(true))));
-    const interactive = Date.now() - t;
-    const longest = await page.evaluate(async () => {
-      let max = 0;
-      const obs = new PerformanceObserver((l) => {
-        for (const e of l.getEntries()) max = Math.max(max, e.duration);
-      });
-      obs.observe({ type: 'longtask', buffered: false });
-      const wf = document.getElementById('waterfall');
-      for (let i = 0; i < 40; i++) {
-        wf.scrollTop += wf.clientHeight;
-        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-      }
-      await new Promise((r) => setTimeout(r, 100));
-      obs.disconnect();
-      return max;
-    });
-    console.log(`viewer: 10,000-point trace: report from the server ${fetchMs.toFixed(0)} ms + JSON.parse ${parseMs.toFixed(0)} ms; page interactive ${interactive} ms after navigation (all included; goal < 1000); longest task while scrolling ${longest.toFixed(0)} ms (goal < 50; 0 = no long task)`);
-  } finally {
-    await ctx.close();
-    await viewer.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
-}
-
 (async () => {
   if (ONLY.includes('redis')) await benchRedis();
   if (ONLY.includes('redis-ir')) await benchRedisInstructions();
   if (ONLY.includes('postgresql')) await benchPostgres();
-  if (ONLY.includes('page')) await benchPage();
 })().catch((err) => {
   console.error(err);
   process.exitCode = 1;

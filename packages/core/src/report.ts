@@ -35,6 +35,44 @@ const US_PER_DAY = 86_400_000_000n;
  * Returns undefined where Python raises ValueError.
  */
 export function parseTimestamp(s: string): bigint | undefined {
+  // Fast path: the events of one trace share their first 19 characters (to the second)
+  // in runs, and the writers' form is always `….ffffff` (26 characters). A prefix that
+  // the full parse accepted in that form parses the same way again, so only the six
+  // digits are new. Saves the regex and four bigint operations per event (10,000-point
+  // report: see buildReport).
+  if (s.length === 26 && s.charCodeAt(19) === 46) {
+    const base = secondCache.get(s.slice(0, 19));
+    if (base !== undefined) {
+      const frac = sixDigits(s);
+      if (frac >= 0) return base + BigInt(frac);
+    }
+  }
+  const parsed = parseTimestampFull(s);
+  if (parsed !== undefined && s.length === 26 && s.charCodeAt(19) === 46) {
+    const frac = sixDigits(s);
+    if (frac >= 0) {
+      if (secondCache.size >= 4096) secondCache.clear();
+      secondCache.set(s.slice(0, 19), parsed - BigInt(frac));
+    }
+  }
+  return parsed;
+}
+
+/** Start of the second (µs) of a 19-character `YYYY-MM-DDTHH:MM:SS` prefix already parsed. */
+const secondCache = new Map<string, bigint>();
+
+/** The six digits after the dot at 19, or -1. */
+function sixDigits(s: string): number {
+  let v = 0;
+  for (let i = 20; i < 26; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+function parseTimestampFull(s: string): bigint | undefined {
   const m = STRPTIME.exec(s);
   if (m === null || m[0].length !== s.length) return undefined;
   const year = Number(m[1]);

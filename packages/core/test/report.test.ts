@@ -217,6 +217,9 @@ describe('parseTimestamp (Python strptime "%Y-%m-%dT%H:%M:%S.%f")', () => {
     '9999-12-31T23:59:59.999999', '2026-11- 3T02:40:49.1', '2026-11-23T02:40:60.1', '2026-02-29T00:00:00.1',
     '0000-01-01T00:00:00.1', '2026-11-23T02:40:49.1234567', '2026-11-23T02:40:49', ' 2026-11-23T02:40:49.1',
     '2026-11-23T02:40:49.1 ', '2026-11-23T02:40:49.123Z', '2026-13-01T00:00:00.1', '2026-11-23T24:00:00.1',
+    // After a prefix is cached (the 26-character fast path): other digits, bad digits, a cached bad prefix's neighbours.
+    '2026-11-23T02:40:49.000000', '2026-11-23T02:40:49.999999', '2026-11-23T02:40:49.46940x', '2026-11-23T02:40:49.-00001',
+    '2026-11-23t02:40:49.469407', '2026-02-29T00:00:00.000001', '2026-11-23T02:40:60.000001',
   ];
 
   it('keeps every microsecond (no Date rounding)', () => {
@@ -241,6 +244,8 @@ print(json.dumps(out))
         samples,
       ),
     ) as (string | null)[];
+    expect(samples.map((s) => parseTimestamp(s)?.toString() ?? null)).toEqual(py);
+    // Again, every valid prefix now cached: the same answers.
     expect(samples.map((s) => parseTimestamp(s)?.toString() ?? null)).toEqual(py);
   });
 });

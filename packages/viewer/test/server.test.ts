@@ -64,6 +64,22 @@ describe('viewer server', () => {
     expect((await get(open.port, '/assets/..%2f..%2fpackage.json')).status).toBe(404);
   });
 
+  it('?form=page: the report cut to what the page shows; ?download=1: the full report as a file', async () => {
+    const full = JSON.parse((await get(open.port, `/api/trace/${fx.ids.pay}`)).body);
+    const compact = JSON.parse((await get(open.port, `/api/trace/${fx.ids.pay}?form=page`)).body);
+    // Same tree, same node fields; each stored event keeps only its info.
+    const strip = (n: { info: Record<string, unknown>; children: unknown[] }): unknown => ({
+      ...n,
+      info: Object.fromEntries(Object.entries(n.info).map(([k, v]) => [k, k.startsWith('meta.raw_payload.') ? { info: (v as { info: unknown }).info } : v])),
+      children: (n.children as (typeof n)[]).map(strip),
+    });
+    expect(compact).toEqual({ ...full, children: full.children.map(strip) });
+    expect(JSON.stringify(compact).length).toBeLessThan(JSON.stringify(full).length);
+    const dl = await get(open.port, `/api/trace/${fx.ids.pay}?download=1`);
+    expect(dl.headers['content-disposition']).toBe(`attachment; filename="trace-${fx.ids.pay}.json"`);
+    expect(JSON.parse(dl.body)).toEqual(full);
+  });
+
   it('read-only: anything but GET/HEAD is refused', async () => {
     for (const m of ['POST', 'PUT', 'DELETE', 'PATCH']) expect((await get(open.port, '/api/search', {}, m)).status).toBe(405);
   });

@@ -36,8 +36,14 @@ export function search(q: URLSearchParams): Promise<Page> {
   return get<Page>(`/api/search?${q.toString()}`);
 }
 
+/** The page's compact form of the report (each stored event keeps only its info). */
 export function report(id: string): Promise<ReportJson> {
-  return get<ReportJson>(`/api/trace/${encodeURIComponent(id)}`);
+  return get<ReportJson>(`${reportPath(id)}?form=page`);
+}
+
+/** The full report JSON, as `trace show --json` gives it (`?download=1` adds a file name). */
+export function reportPath(id: string): string {
+  return `/api/trace/${encodeURIComponent(id)}`;
 }
 
 export function info(): Promise<{ store: string; search: boolean }> {
