@@ -7,7 +7,7 @@
 // `--instructions`: instead, instructions per query of the main thread under callgrind
 // (tools/bench/lib/callgrind.cjs; load-independent): this script re-run under valgrind,
 // per database x library x mode WARMUP queries with instrumentation off, then COUNT
-// queries counted (the points' flush included). Env BENCH_IR_WARMUP (2000), BENCH_IR_COUNT (500).
+// queries counted (the points' flush included). Env BENCH_IR_WARMUP (3000), BENCH_IR_COUNT (1000).
 // "Traced" = the queries run inside a trace, REQ queries per traced request, as a
 // request handler making DB calls would. Points go, through core's batching notifier, to
 // a backend that takes them as Python-format lines (core's raw path, what the text-storing
@@ -219,8 +219,8 @@ async function cpuMain() {
   await core.shutdown();
 }
 
-const IR_WARMUP = Number(process.env.BENCH_IR_WARMUP || 2000);
-const IR_COUNT = Number(process.env.BENCH_IR_COUNT || 500);
+const IR_WARMUP = Number(process.env.BENCH_IR_WARMUP || 3000);
+const IR_COUNT = Number(process.env.BENCH_IR_COUNT || 1000);
 
 /** Under callgrind: per case, warm up, say `ready`, wait for `go`, count, say `done`, wait. */
 async function instructionsChild() {
@@ -254,7 +254,9 @@ async function instructionsMain() {
   const valgrind = CG.version();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-db-ir-'));
   const file = path.join(dir, 'cg');
-  const vg = CG.spawnNode(file, [__filename], { env: { ...process.env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const vg = CG.spawnNode(file, [__filename], { env: { ...process.env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let log = ''; // valgrind's banner and summary: shown only when the run fails
+  vg.stderr.on('data', (b) => (log += b));
   process.on('exit', () => {
     if (vg.exitCode === null && vg.signalCode === null) vg.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -279,7 +281,7 @@ async function instructionsMain() {
     }
   }
   const code = await new Promise((r) => (vg.exitCode !== null ? r(vg.exitCode) : vg.once('exit', r)));
-  if (code !== 0) throw new Error(`the run under callgrind exited with ${code}`);
+  if (code !== 0) throw new Error(`the run under callgrind exited with ${code}\n${log}`);
 }
 
 const main = process.env.BENCH_IR_CHILD ? instructionsChild : process.argv.includes('--instructions') ? instructionsMain : cpuMain;
