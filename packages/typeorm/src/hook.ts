@@ -146,8 +146,10 @@ function wrapRelease(release: AnyFn): AnyFn {
 /**
  * Traces a QueryRunner of a traced DataSource: its class's `query`/`stream`/`connect`/
  * `release` are wrapped once, on the prototype that defines them (TypeORM makes a runner
- * per operation: wrapping each instance cost four closures and four defineProperty calls,
- * ~35k instructions per query), and the runner carries its state under a symbol.
+ * per operation: wrapping each instance cost ~11k instructions per query untraced, ~22k
+ * traced, ~125k with trace_db on PostgreSQL, under callgrind), and the runner carries its
+ * state under a symbol. No TypeORM runner's `query`/`stream` calls its parent's, so a
+ * subclass and its base both wrapped never record a statement twice.
  */
 function instrumentRunner(qr: RunnerLike, ds: unknown): void {
   if (qr == null || typeof qr !== 'object' || qr[RUNNER] !== undefined) return;
