@@ -1,7 +1,13 @@
-// Queries/s through Knex and TypeORM on SQLite in-memory (better-sqlite3): untraced vs
-// traced (`db` points only) vs traced with trace_db (`db` + `sql` points). The modes are
-// alternated round by round in one process, each segment a fixed time slice, and the
-// median per mode is reported (bounded: ROUNDS x 6 segments x SEGMENT_MS, ~40 s).
+// Queries/s through Knex and TypeORM on SQLite in-memory (better-sqlite3) and on
+// PostgreSQL (127.0.0.1:5432, user postgres, db test; a table of its own, dropped at the
+// end): untraced vs traced (`db` points only) vs traced with trace_db (`db` + `sql`
+// points). The modes are alternated round by round in one process, each segment a fixed
+// time slice, and the median per mode is reported (bounded: ROUNDS x 12 segments x
+// SEGMENT_MS, ~80 s). BENCH_DB=sqlite or pg runs one database only.
+// `--instructions`: instead, instructions per query of the main thread under callgrind
+// (tools/bench/lib/callgrind.cjs; load-independent): this script re-run under valgrind,
+// per database x library x mode WARMUP queries with instrumentation off, then COUNT
+// queries counted (the points' flush included). Env BENCH_IR_WARMUP (3000), BENCH_IR_COUNT (1000).
 // "Traced" = the queries run inside a trace, REQ queries per traced request, as a
 // request handler making DB calls would. Points go, through core's batching notifier, to
 // a backend that takes them as Python-format lines (core's raw path, what the text-storing
@@ -15,6 +21,8 @@ const path = require('node:path');
 const core = require('@osprofiler/core');
 const knexFactory = require('knex');
 const typeorm = require('typeorm');
+const readline = require('node:readline');
+const CG = require('./lib/callgrind.cjs');
 const { instrumentKnex, setTraceDb: setKnexTraceDb } = require('@osprofiler/knex');
 const { instrumentDataSource, setTraceDb: setTypeormTraceDb } = require('@osprofiler/typeorm');
 
@@ -28,13 +36,11 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-async function segment(op, traced) {
+/** `n` queries in requests of REQ (each in its own trace when `traced`); returns how many ran. */
+async function queries(op, traced, until, k0 = 0) {
   let n = 0;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const end = t0 + SEGMENT_MS;
-  let k = 0;
-  while (performance.now() < end) {
+  let k = k0;
+  while (until(n)) {
     if (traced) {
       await core.run({ hmacKey: 'k' }, async () => {
         for (let i = 0; i < REQ; i++) await op(k++ % ROWS);
@@ -48,115 +54,159 @@ async function segment(op, traced) {
     // notifier's timer and early flush could never run (every point buffered to the end).
     await new Promise((resolve) => setImmediate(resolve));
   }
-  // The backend's work for this segment's points (flushed during the segment, and what
-  // is left at its end) is counted in its CPU time.
+  // The backend's work for these points (flushed on the way, and what is left) is counted.
   await core.flush();
+  return n;
+}
+
+async function segment(op, traced) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + SEGMENT_MS;
+  const n = await queries(op, traced, () => performance.now() < end);
   const cpu = process.cpuUsage(cpu0);
   const wall = (performance.now() - t0) / 1000;
   return { wall: n / wall, cpu: n / ((cpu.user + cpu.system) / 1e6) };
 }
 
-async function main() {
-  const started = Date.now();
+function configureBackend() {
   const backend = process.env.BENCH_BACKEND === 'file' ? 'file' : 'serialise';
   if (backend === 'file') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-db-'));
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     core.configure({ connectionString: `file://${dir}`, host: 'bench', maxBufferPoints: 10_000_000 });
-  } else {
-    let bytes = 0;
-    const driver = {
-      scheme: 'serialise',
-      notify(batch) {
-        for (const n of batch) bytes += core.pyDumps(n).length;
-      },
-      // Core's raw path, as the text-storing drivers (file, redis, agent) take it.
-      notifyLines(batch) {
-        for (const l of batch.lines) bytes += l.length;
-      },
-      getReport: async () => core.buildReport([]),
-      listTraces: async () => [],
-      listErrorTraces: async () => [],
-      flush: async () => {},
-      close: async () => {},
-      get bytes() {
-        return bytes;
+    return backend;
+  }
+  let bytes = 0;
+  const driver = {
+    scheme: 'serialise',
+    notify(batch) {
+      for (const n of batch) bytes += core.pyDumps(n).length;
+    },
+    // Core's raw path, as the text-storing drivers (file, redis, agent) take it.
+    notifyLines(batch) {
+      for (const l of batch.lines) bytes += l.length;
+    },
+    getReport: async () => core.buildReport([]),
+    listTraces: async () => [],
+    listErrorTraces: async () => [],
+    flush: async () => {},
+    close: async () => {},
+    get bytes() {
+      return bytes;
+    },
+  };
+  core.configure({ driver, host: 'bench', maxBufferPoints: 10_000_000 });
+  return backend;
+}
+
+const Item = (tableName) =>
+  new typeorm.EntitySchema({
+    name: 'Item',
+    tableName,
+    columns: { id: { type: Number, primary: true, generated: true }, key: { type: Number, unique: true }, name: { type: String } },
+  });
+
+/** One database: Knex and TypeORM on a table of ROWS rows; `ops` run one indexed select each. */
+async function openDatabase(kind) {
+  const rows = (i) => Array.from({ length: 100 }, (_, j) => ({ key: i + j, name: `item ${i + j}` }));
+  if (kind === 'sqlite') {
+    // Two in-memory databases (one per library: each connection has its own).
+    const db = instrumentKnex(knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }));
+    await db.schema.createTable('items', (t) => {
+      t.increments('id');
+      t.integer('key').unique();
+      t.string('name');
+    });
+    for (let i = 0; i < ROWS; i += 100) await db('items').insert(rows(i));
+    const ds = instrumentDataSource(new typeorm.DataSource({ type: 'better-sqlite3', database: ':memory:', entities: [Item('items')], synchronize: true }));
+    await ds.initialize();
+    const repo = ds.getRepository('Item');
+    for (let i = 0; i < ROWS; i += 100) await repo.insert(rows(i));
+    return {
+      ops: { knex: (k) => db('items').where({ key: k }).first(), typeorm: (k) => repo.findOneBy({ key: k }) },
+      close: async () => {
+        await db.destroy();
+        await ds.destroy();
       },
     };
-    core.configure({ driver, host: 'bench', maxBufferPoints: 10_000_000 });
   }
-
-  const db = instrumentKnex(knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }));
-  await db.schema.createTable('items', (t) => {
+  // PostgreSQL: one table of this run, shared by both libraries, dropped at the end.
+  const table = `osp_bench_db_${process.pid}_${Date.now()}`;
+  const connection = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
+  const db = instrumentKnex(knexFactory({ client: 'pg', connection, pool: { min: 1, max: 1 } }));
+  await db.schema.createTable(table, (t) => {
     t.increments('id');
     t.integer('key').unique();
     t.string('name');
   });
-  for (let i = 0; i < ROWS; i += 100) {
-    await db('items').insert(Array.from({ length: 100 }, (_, j) => ({ key: i + j, name: `item ${i + j}` })));
-  }
-
-  const Item = new typeorm.EntitySchema({
-    name: 'Item',
-    tableName: 'items',
-    columns: { id: { type: Number, primary: true, generated: true }, key: { type: Number, unique: true }, name: { type: String } },
-  });
-  const ds = instrumentDataSource(new typeorm.DataSource({ type: 'better-sqlite3', database: ':memory:', entities: [Item], synchronize: true }));
+  for (let i = 0; i < ROWS; i += 100) await db(table).insert(rows(i));
+  const ds = instrumentDataSource(new typeorm.DataSource({ type: 'postgres', ...connection, username: 'postgres', entities: [Item(table)], synchronize: false, poolSize: 1 }));
   await ds.initialize();
-  const repo = ds.getRepository(Item);
-  for (let i = 0; i < ROWS; i += 100) await repo.insert(Array.from({ length: 100 }, (_, j) => ({ key: i + j, name: `item ${i + j}` })));
-
-  const ops = {
-    knex: (k) => db('items').where({ key: k }).first(),
-    typeorm: (k) => repo.findOneBy({ key: k }),
+  const repo = ds.getRepository('Item');
+  return {
+    ops: { knex: (k) => db(table).where({ key: k }).first(), typeorm: (k) => repo.findOneBy({ key: k }) },
+    close: async () => {
+      await ds.destroy();
+      await db.schema.dropTableIfExists(table);
+      await db.destroy();
+    },
   };
-  const setTraceDb = (on) => {
-    setKnexTraceDb(on);
-    setTypeormTraceDb(on);
-  };
-  const modes = [
-    ['untraced', false, false],
-    ['traced (db)', true, false],
-    ['traced + trace_db (db+sql)', true, true],
-  ];
+}
 
-  // Warm up every path (and switch Node 20's promise hooks on, as in a service that traces).
-  for (const op of Object.values(ops)) {
-    for (const [, traced, sql] of modes) {
-      setTraceDb(sql);
-      for (let i = 0; i < 2000; i++) {
-        if (traced) await core.run({ hmacKey: 'k' }, () => op(i % ROWS));
-        else await op(i % ROWS);
-      }
-    }
+const setTraceDb = (on) => {
+  setKnexTraceDb(on);
+  setTypeormTraceDb(on);
+};
+const MODES = [
+  ['untraced', false, false],
+  ['traced (db)', true, false],
+  ['traced + trace_db (db+sql)', true, true],
+];
+const DATABASES = (process.env.BENCH_DB || 'sqlite,pg').split(',');
+
+async function warmUp(op, n) {
+  for (const [, traced, sql] of MODES) {
+    setTraceDb(sql);
+    await queries(op, traced, (i) => i < n);
   }
-  await core.flush();
+}
 
+async function cpuMain() {
+  const started = Date.now();
+  const backend = configureBackend();
   const results = {};
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const [lib, op] of Object.entries(ops)) {
-      // Rotate the mode order each round, so no mode always runs first.
-      for (let m = 0; m < modes.length; m++) {
-        const [name, traced, sql] = modes[(m + r) % modes.length];
-        setTraceDb(sql);
-        const q = await segment(op, traced);
-        ((results[lib] ??= {})[name] ??= { wall: [], cpu: [] }).wall.push(q.wall);
-        results[lib][name].cpu.push(q.cpu);
+  for (const kind of DATABASES) {
+    const d = await openDatabase(kind);
+    // Warm up every path (and switch Node 20's promise hooks on, as in a service that traces).
+    for (const op of Object.values(d.ops)) await warmUp(op, 2000);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [lib, op] of Object.entries(d.ops)) {
+        // Rotate the mode order each round, so no mode always runs first.
+        for (let m = 0; m < MODES.length; m++) {
+          const [name, traced, sql] = MODES[(m + r) % MODES.length];
+          setTraceDb(sql);
+          const q = await segment(op, traced);
+          const slot = ((results[`${kind} ${lib}`] ??= {})[name] ??= { wall: [], cpu: [] });
+          slot.wall.push(q.wall);
+          slot.cpu.push(q.cpu);
+        }
       }
     }
+    setTraceDb(undefined);
+    await d.close();
   }
-  setTraceDb(undefined);
 
-  console.log(`node ${process.version}, SQLite in-memory, indexed select by key, ${REQ} queries per traced request, ${ROUNDS} rounds x ${SEGMENT_MS} ms per mode, backend: ${backend}`);
+  console.log(`node ${process.version}, ${DATABASES.join(' + ')}, indexed select by key, ${REQ} queries per traced request, ${ROUNDS} rounds x ${SEGMENT_MS} ms per mode, backend: ${backend}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   // Queries per CPU-second is the steadier figure on a shared machine (a descheduled
   // process loses wall time, not CPU time); wall-clock queries/s is shown beside it.
-  console.log('| library | mode | queries per CPU-second | vs untraced | CPU per query | added CPU per query | wall queries/s | vs untraced |');
+  console.log('| database library | mode | queries per CPU-second | vs untraced | CPU per query | added CPU per query | wall queries/s | vs untraced |');
   console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   const fmt = (x) => Math.round(x).toLocaleString('en-US');
   for (const [lib, byMode] of Object.entries(results)) {
     const baseCpu = median(byMode.untraced.cpu);
     const baseWall = median(byMode.untraced.wall);
-    for (const [name] of modes) {
+    for (const [name] of MODES) {
       const c = median(byMode[name].cpu);
       const w = median(byMode[name].wall);
       const added = name === 'untraced' ? '' : `${(1e6 / c - 1e6 / baseCpu).toFixed(1)} µs`;
@@ -166,10 +216,75 @@ async function main() {
   const rounds = (k) => Object.fromEntries(Object.entries(results).map(([l, m]) => [l, Object.fromEntries(Object.entries(m).map(([n, v]) => [n, v[k].map(Math.round)]))]));
   console.log(`(every round, per CPU-second: ${JSON.stringify(rounds('cpu'))})`);
   console.log(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  await db.destroy();
-  await ds.destroy();
   await core.shutdown();
 }
+
+const IR_WARMUP = Number(process.env.BENCH_IR_WARMUP || 3000);
+const IR_COUNT = Number(process.env.BENCH_IR_COUNT || 1000);
+
+/** Under callgrind: per case, warm up, say `ready`, wait for `go`, count, say `done`, wait. */
+async function instructionsChild() {
+  configureBackend();
+  const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  // A timer keeps the process waking while it waits, so valgrind polls callgrind_control.
+  const tick = setInterval(() => {}, 20);
+  for (const kind of DATABASES) {
+    const d = await openDatabase(kind);
+    for (const [lib, op] of Object.entries(d.ops)) {
+      await warmUp(op, IR_WARMUP);
+      for (const [name, traced, sql] of MODES) {
+        setTraceDb(sql);
+        await queries(op, traced, (i) => i < IR_WARMUP / 4);
+        process.stdout.write(`ready ${kind} ${lib}|${name}\n`);
+        await lines.next();
+        const n = await queries(op, traced, (i) => i < IR_COUNT);
+        process.stdout.write(`done ${n}\n`);
+        await lines.next();
+      }
+    }
+    setTraceDb(undefined);
+    await d.close();
+  }
+  clearInterval(tick);
+  await core.shutdown();
+  process.exit(0);
+}
+
+async function instructionsMain() {
+  const valgrind = CG.version();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-db-ir-'));
+  const file = path.join(dir, 'cg');
+  const vg = CG.spawnNode(file, [__filename], { env: { ...process.env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let log = ''; // valgrind's banner and summary: shown only when the run fails
+  vg.stderr.on('data', (b) => (log += b));
+  process.on('exit', () => {
+    if (vg.exitCode === null && vg.signalCode === null) vg.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  console.log(`instructions per query, main thread, callgrind (${valgrind}), node ${process.version}, ${DATABASES.join(' + ')}, indexed select by key, ${REQ} queries per traced request, ${IR_WARMUP} warm-up queries per library, ${IR_COUNT} counted per mode`);
+  console.log('| database library | mode | instructions per query | vs untraced | added per query |');
+  console.log('|---|---|---:|---:|---:|');
+  const base = {};
+  let label;
+  for await (const line of readline.createInterface({ input: vg.stdout })) {
+    if (line.startsWith('ready ')) {
+      label = line.slice(6);
+      CG.start(vg.pid);
+      vg.stdin.write('go\n');
+    } else if (line.startsWith('done ')) {
+      const per = CG.dumpMainThread(file, vg.pid) / Number(line.slice(5));
+      const [lib, name] = label.split('|');
+      if (name === 'untraced') base[lib] = per;
+      const added = name === 'untraced' ? '' : `+${((per - base[lib]) / 1000).toFixed(1)}k`;
+      console.log(`| ${lib} | ${name} | ${(per / 1000).toFixed(1)}k | ${(per / base[lib]).toFixed(3)} | ${added} |`);
+      vg.stdin.write('next\n');
+    }
+  }
+  const code = await new Promise((r) => (vg.exitCode !== null ? r(vg.exitCode) : vg.once('exit', r)));
+  if (code !== 0) throw new Error(`the run under callgrind exited with ${code}\n${log}`);
+}
+
+const main = process.env.BENCH_IR_CHILD ? instructionsChild : process.argv.includes('--instructions') ? instructionsMain : cpuMain;
 
 main().catch((err) => {
   console.error(err);

@@ -64,5 +64,7 @@ export function unmatchedStopCount(): number {
  * would run in that request's context.
  */
 export function untraced<R>(fn: () => R): R {
-  return storage.getStore() === undefined ? fn() : storage.exit(fn);
+  // run(undefined) rather than exit(): Node 20's exit() disables and re-enables the
+  // storage (walking every AsyncLocalStorage's hooks) on each call, run() only swaps the store.
+  return storage.getStore() === undefined ? fn() : storage.run(undefined as unknown as Profiler, fn);
 }

@@ -8,7 +8,7 @@
  * whose config was instrumented (a transaction's client shares its parent's config) or
  * for all in automatic mode. The points end through core's `callInPoint`/`callBeside`.
  */
-import { get, untraced, type Point, type Profiler } from '@osprofiler/core';
+import { get, untraced, type Profiler } from '@osprofiler/core';
 import { callBeside, callInPoint, debug, markDbOperation, openPointContained, ownerOf, roundMs, sqlInfo, traceDbOn, wrap, type Follow } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { resolveOptions, type KnexInstrumentationOptions, type ResolvedKnexOptions } from './options';
@@ -25,14 +25,29 @@ interface RunnerLike {
 }
 type AnyFn = (...args: any[]) => any;
 
-interface OpState {
-  point: Point;
-  poolWaitMs: number | undefined;
-  waitReported: boolean;
+/**
+ * One open `db` operation: its point, pool wait, and (as the `Follow` given to
+ * `callInPoint`) how it stops — one object per operation, where a state object, a
+ * `Follow` and a stopInfo closure were three.
+ */
+class Op implements Follow {
+  readonly contained = contained;
+  poolWaitMs: number | undefined = undefined;
+  waitReported = false;
+  constructor(readonly stream: boolean) {}
+  stopInfo(v: unknown): object | undefined {
+    return this.stream ? undefined : dbStopInfo(v, this.poolWaitMs);
+  }
 }
 
-/** Open `db` points, by the profiler their work runs in (also: "already inside an operation"). */
-const ops = new WeakMap<Profiler, OpState>();
+/**
+ * The open operation of the profiler its work runs in (also: "already inside an
+ * operation"), a property under this symbol: cheaper than a WeakMap lookup per call.
+ */
+const OP = Symbol('osprofiler.knex.op');
+type WithOp = Profiler & { [OP]?: Op };
+const opOf = (p: Profiler): Op | undefined => (p as WithOp)[OP];
+
 /**
  * Instrumented clients carry their options on their config object under this symbol:
  * transaction clients share the config, and clones (`withUserParams`, the migrator) copy
@@ -54,23 +69,23 @@ function optionsFor(client: ClientLike | undefined): ResolvedKnexOptions | undef
 function wrapRun(orig: AnyFn): AnyFn {
   return function run(this: RunnerLike) {
     const parent = get();
-    if (parent === undefined || ops.has(parent) || optionsFor(this.client) === undefined) return orig.call(this);
+    if (parent === undefined || opOf(parent) !== undefined || optionsFor(this.client) === undefined) return orig.call(this);
     const point = openPointContained(contained, 'run', 'db', () => dbInfo(this.client, this.builder as object), parent);
     if (point === undefined) return orig.call(this);
-    const state: OpState = { point, poolWaitMs: undefined, waitReported: false };
-    ops.set(point.profiler, state);
+    const op = new Op(false);
+    (point.profiler as WithOp)[OP] = op;
     markDbOperation(point);
-    return callInPoint(point, () => orig.call(this), { contained, stopInfo: (v) => dbStopInfo(v, state.poolWaitMs) });
+    return callInPoint(point, () => orig.call(this), op);
   };
 }
 
 function wrapStream(orig: AnyFn): AnyFn {
   return function stream(this: RunnerLike, ...args: unknown[]) {
     const parent = get();
-    if (parent === undefined || ops.has(parent) || optionsFor(this.client) === undefined) return orig.apply(this, args);
+    if (parent === undefined || opOf(parent) !== undefined || optionsFor(this.client) === undefined) return orig.apply(this, args);
     const pt = openPointContained(contained, 'stream', 'db', () => dbInfo(this.client, this.builder as object, true), parent);
     if (pt === undefined) return orig.apply(this, args);
-    ops.set(pt.profiler, { point: pt, poolWaitMs: undefined, waitReported: false });
+    (pt.profiler as WithOp)[OP] = new Op(true);
     markDbOperation(pt);
     // stream(handler) or stream(options, handler): the handler gets the stream, and the
     // call returns a promise of the handler's end; otherwise the call returns the stream.
@@ -93,7 +108,7 @@ function wrapStream(orig: AnyFn): AnyFn {
 function wrapEnsureConnection(orig: AnyFn): AnyFn {
   return function ensureConnection(this: RunnerLike, cb: AnyFn, params: unknown) {
     const p = get();
-    const st = p === undefined ? undefined : ops.get(p);
+    const st = p === undefined ? undefined : opOf(p);
     if (st === undefined || st.poolWaitMs !== undefined || typeof cb !== 'function') return orig.call(this, cb, params);
     const t0 = performance.now();
     return orig.call(
@@ -124,7 +139,7 @@ function wrapStatement(orig: AnyFn): AnyFn {
     if (o === undefined || !traceDbOn(o.traceDb)) return orig.call(this, connection, q, ...rest);
     const point = openPointContained(contained, 'statement', 'sql', () => {
       const { sql, bindings } = sqlText(this, q);
-      const st = ops.get(parent);
+      const st = opOf(parent);
       let wait: number | undefined;
       if (st !== undefined && !st.waitReported) {
         st.waitReported = true;

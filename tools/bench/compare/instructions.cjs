@@ -10,12 +10,12 @@
 // BENCH_IR_KEEP (a directory: keep each main-thread dump there, for callgrind_annotate),
 // BENCH_IR_CASES (plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello).
 'use strict';
-const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const L = require('./lib.cjs');
+const CG = require('../lib/callgrind.cjs');
 
 const WARMUP = Number(process.env.BENCH_IR_WARMUP || 3000);
 const COUNT = Number(process.env.BENCH_IR_COUNT || 1000);
@@ -41,19 +41,9 @@ async function requests(port, route, n, concurrency, headerAt) {
   agent.destroy();
 }
 
-function control(args, pid) {
-  // The command is picked up when valgrind next polls; retry while it is not yet detected.
-  for (let k = 0; k < 50; k++) {
-    const r = spawnSync('callgrind_control', [...args, String(pid)], { encoding: 'utf8' });
-    if (r.status === 0 && /OK/.test(r.stdout)) return;
-    spawnSync('sleep', ['0.2']);
-  }
-  throw new Error(`callgrind_control ${args.join(' ')} ${pid} did not answer`);
-}
-
 async function main() {
   L.ensureDependencies();
-  if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).error) throw new Error('valgrind is not installed: apt-get install -y valgrind');
+  const valgrind = CG.version();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-ir-'));
   const children = [];
   process.on('exit', () => {
@@ -72,7 +62,7 @@ async function main() {
     return { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac };
   };
 
-  console.log(`instructions per request, main thread, callgrind (valgrind ${spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).stdout.trim()}), ` +
+  console.log(`instructions per request, main thread, callgrind (valgrind ${valgrind}), ` +
     `Node ${process.version}; ${WARMUP} warm-up requests, ${COUNT} counted, ${CONCURRENCY} keep-alive connections`);
   const out = {};
   for (const [name, route] of CASES) {
@@ -81,7 +71,7 @@ async function main() {
     const file = path.join(dir, `cg-${name}-${route}`);
     // Instrumentation off until the warm-up is done (start-up and warm-up run ~10x faster),
     // then on, counters zeroed, the counted requests, a dump.
-    const vg = spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${file}.%p`, process.execPath, ...execArgv, L.APP], {
+    const vg = CG.spawnNode(file, [...execArgv, L.APP], {
       env: { ...env, BENCH_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -96,18 +86,12 @@ async function main() {
     // Headers are made before each batch is sent, in this process, so their cost is not the server's.
     const pre = headerAt ? Array.from({ length: Math.max(WARMUP, COUNT) }, headerAt) : undefined;
     await requests(port, route, WARMUP, CONCURRENCY, pre && ((i) => pre[i]));
-    control(['-i', 'on'], vg.pid);
-    control(['-z'], vg.pid);
+    CG.start(vg.pid);
     const pre2 = headerAt ? Array.from({ length: COUNT }, headerAt) : undefined;
     await requests(port, route, COUNT, CONCURRENCY, pre2 && ((i) => pre2[i]));
     // Let the notifier's timer send what the counted requests made.
     await new Promise((r) => setTimeout(r, 300));
-    control(['-d'], vg.pid);
-    const dumps = fs.readdirSync(dir).filter((f) => f.startsWith(path.basename(`${file}.${vg.pid}.`)) && f.endsWith('-01'));
-    dumps.sort((a, b) => Number(a.split('.').at(-1).split('-')[0]) - Number(b.split('.').at(-1).split('-')[0]));
-    const text = fs.readFileSync(path.join(dir, dumps.at(-1)), 'utf8');
-    const total = Number(/^summary: (\d+)/m.exec(text)[1]);
-    if (process.env.BENCH_IR_KEEP) fs.copyFileSync(path.join(dir, dumps.at(-1)), path.join(process.env.BENCH_IR_KEEP, `callgrind.${name}-${route}`));
+    const total = CG.dumpMainThread(file, vg.pid, process.env.BENCH_IR_KEEP && path.join(process.env.BENCH_IR_KEEP, `callgrind.${name}-${route}`));
     vg.kill('SIGKILL');
     await new Promise((r) => vg.once('exit', r));
     let stored = '';
