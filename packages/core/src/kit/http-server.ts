@@ -11,10 +11,11 @@
  * aside. The marker is a state for a traced request, `null` for one checked and untraced.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { run, type TraceOptions } from '../api';
+import type { TraceOptions } from '../api';
 import { ENV_NAMES } from '../config';
 import { debug, debugEnabled, warnOnce } from '../diagnostics';
 import { openPoint, type Point } from '../point';
+import { newProfiler } from '../profiler';
 import { responseTraceHeader } from '../response-header';
 import { splitTarget, wsgiRequestInfo } from '../wsgi-info';
 import type { Contain } from './contained';
@@ -182,7 +183,9 @@ function open(
   ctx: unknown,
 ): Point | undefined {
   const info = startInfo(adapter, o, target, req);
-  const point = run(trace, () => openPoint('wsgi', info));
+  // The point takes its ids from a root profiler passed in, not from the context: no
+  // AsyncLocalStorage run for the root (the framework runs once, inside the point's).
+  const point = openPoint('wsgi', info, newProfiler(trace.hmacKey, trace.baseId, trace.parentId));
   if (point === undefined) return undefined;
   const state: HttpRequestState = { point, route: undefined, error: undefined, hasError: false, extra: undefined };
   (req as unknown as Marked)[HTTP_REQUEST] = state;
