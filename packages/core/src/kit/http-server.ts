@@ -32,6 +32,13 @@ export interface HttpRequestState {
   hasError: boolean;
   /** Extra stop info the adapter adds (Nest: `nest: {controller, handler}`). */
   extra: Record<string, unknown> | undefined;
+  /**
+   * For the adapter: a value it keeps per traced request without adding a property to the
+   * request (Express: what the app assigned to `req.route`). Kept here rather than in a
+   * WeakMap keyed by the request: a WeakMap entry per request is an ephemeron the
+   * scavenger visits until a full GC.
+   */
+  held: unknown;
 }
 
 type Marked = Record<symbol, unknown>;
@@ -187,7 +194,7 @@ function open(
   // AsyncLocalStorage run for the root (the framework runs once, inside the point's).
   const point = openPoint('wsgi', info, newProfiler(trace.hmacKey, trace.baseId, trace.parentId));
   if (point === undefined) return undefined;
-  const state: HttpRequestState = { point, route: undefined, error: undefined, hasError: false, extra: undefined };
+  const state: HttpRequestState = { point, route: undefined, error: undefined, hasError: false, extra: undefined, held: undefined };
   (req as unknown as Marked)[HTTP_REQUEST] = state;
   try {
     // The trace's base_id back to the caller (off by default; core's responseTraceHeader decides).
