@@ -170,8 +170,9 @@ export class BatchNotifier implements PointSink {
     const timestamps: string[] = [];
     const lines: string[] = [];
     let errors: Uint8Array | null = null;
-    // Beside the lines, what search indexes need (drivers then never parse a line to index it).
-    const index: LineIndex = { names: [], phases: new Uint8Array(buf.length / FIELDS), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+    // Where each kept point sits in `buf`: the search index is built from there, only when
+    // a driver reads `index` (the agent:// client never does; the agent indexes).
+    const at: number[] = [];
     for (let i = 0; i < buf.length; i += FIELDS) {
       const info = buf[i + 6] as object | undefined;
       const baseId = buf[i + 2] as string;
@@ -190,21 +191,22 @@ export class BatchNotifier implements PointSink {
         continue;
       }
       if (hasErrorType(info)) (errors ??= new Uint8Array(buf.length / FIELDS))[lines.length] = 1;
-      const stop = buf[i] !== 0;
-      index.phases[lines.length] = stop ? 1 : 0;
-      index.names.push(buf[i + 1] as string);
-      index.parentIds.push(buf[i + 4] as string);
-      index.projects.push(project);
-      index.services.push(service);
-      index.hosts.push(host);
-      index.details.push(pointDetail(info));
-      index.routes.push(stop ? stopRoute(info) : null);
+      at.push(i);
       baseIds.push(baseId);
       timestamps.push(timestamp);
       lines.push(line);
     }
     if (errors !== null && errors.length !== lines.length) errors = errors.subarray(0, lines.length);
-    return { baseIds, timestamps, lines, errors, index: { ...index, phases: index.phases.subarray(0, lines.length) } };
+    let index: LineIndex | undefined;
+    return {
+      baseIds,
+      timestamps,
+      lines,
+      errors,
+      get index(): LineIndex {
+        return (index ??= indexOfBuffer(buf, at, project, service, host));
+      },
+    };
   }
 
   private format(buf: unknown[]): Notification[] {
@@ -271,6 +273,25 @@ export class BatchNotifier implements PointSink {
   get pending(): number {
     return this.buf.length / FIELDS;
   }
+}
+
+/** What search indexes need of the points at `at` in a notifier buffer (LineBatch.index). */
+function indexOfBuffer(buf: readonly unknown[], at: readonly number[], project: string | null, service: string | null, host: string): LineIndex {
+  const index: LineIndex = { names: [], phases: new Uint8Array(at.length), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+  for (let j = 0; j < at.length; j++) {
+    const i = at[j];
+    const info = buf[i + 6] as object | undefined;
+    const stop = buf[i] !== 0;
+    index.phases[j] = stop ? 1 : 0;
+    index.names.push(buf[i + 1] as string);
+    index.parentIds.push(buf[i + 4] as string);
+    index.projects.push(project);
+    index.services.push(service);
+    index.hosts.push(host);
+    index.details.push(pointDetail(info));
+    index.routes.push(stop ? stopRoute(info) : null);
+  }
+  return index;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

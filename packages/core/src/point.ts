@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuid4 } from './uuid';
 import { errorInfo } from './errors-info';
 import { markDropped, Profiler, type TraceBudget } from './profiler';
 import { runtime, storage } from './runtime';
@@ -66,7 +66,7 @@ export function openPoint(name: string, info?: object, parent: Profiler | undefi
     }
     b.left--;
   }
-  const traceId = randomUUID();
+  const traceId = uuid4();
   const parentId = parent.currentId;
   runtime.sink.point(0, name, parent.baseId, traceId, parentId, info);
   return new Point(name, traceId, parentId, parent);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuid4 } from './uuid';
 import { DEFAULT_CONFIG } from './config';
 import { runtime } from './runtime';
 
@@ -25,7 +25,7 @@ export const DROPPED_POINT = 'dropped';
 export function markDropped(baseId: string, budget: TraceBudget): void {
   const n = budget.dropped - budget.marked;
   budget.marked = budget.dropped;
-  runtime.sink.point(1, DROPPED_POINT, baseId, randomUUID(), baseId, { dropped: n, reason: 'max_trace_points' });
+  runtime.sink.point(1, DROPPED_POINT, baseId, uuid4(), baseId, { dropped: n, reason: 'max_trace_points' });
 }
 
 /**
@@ -86,7 +86,7 @@ export class Profiler {
       return;
     }
     b.left--;
-    const id = randomUUID();
+    const id = uuid4();
     this.ids.push(id);
     this.names.push(name);
     runtime.sink.point(0, name, this.baseId, id, parent, info);
@@ -112,6 +112,6 @@ export class Profiler {
 
 /** A root profiler, as Python's `profiler.init`: an empty or absent base id gets a fresh uuid4. */
 export function newProfiler(hmacKey: string, baseId?: string | null, parentId?: string | null): Profiler {
-  const base = baseId || randomUUID();
+  const base = baseId || uuid4();
   return new Profiler(hmacKey, base, base, parentId || base);
 }

@@ -49,8 +49,6 @@ function hookLayerErrors(layer: object): void {
 }
 
 const ROUTE_HOOKED = Symbol.for('osprofiler.express.routeAccessor');
-/** `req.route` of traced requests (their own property would change their shape). */
-const routes = new WeakMap<object, unknown>();
 
 /**
  * Installs the `route` accessor on Express's request prototype (the one right above
@@ -73,7 +71,8 @@ function hookRouteAssignment(appRequest: unknown): void {
     configurable: true,
     enumerable: false,
     get(this: object) {
-      return routes.get(this);
+      // A traced request's `req.route` is kept in its state (its own property would change its shape).
+      return httpState(this)?.held;
     },
     set(this: object & { baseUrl?: unknown }, route: unknown) {
       const s = httpState(this);
@@ -81,7 +80,7 @@ function hookRouteAssignment(appRequest: unknown): void {
         Object.defineProperty(this, 'route', { value: route, writable: true, enumerable: true, configurable: true });
         return;
       }
-      routes.set(this, route);
+      s.held = route;
       if (route === null || typeof route !== 'object') return;
       try {
         const path = (route as { path?: unknown }).path;

@@ -11,10 +11,11 @@
  * aside. The marker is a state for a traced request, `null` for one checked and untraced.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { run, type TraceOptions } from '../api';
+import type { TraceOptions } from '../api';
 import { ENV_NAMES } from '../config';
 import { debug, debugEnabled, warnOnce } from '../diagnostics';
 import { openPoint, type Point } from '../point';
+import { newProfiler } from '../profiler';
 import { responseTraceHeader } from '../response-header';
 import { splitTarget, wsgiRequestInfo } from '../wsgi-info';
 import type { Contain } from './contained';
@@ -31,6 +32,13 @@ export interface HttpRequestState {
   hasError: boolean;
   /** Extra stop info the adapter adds (Nest: `nest: {controller, handler}`). */
   extra: Record<string, unknown> | undefined;
+  /**
+   * For the adapter: a value it keeps per traced request without adding a property to the
+   * request (Express: what the app assigned to `req.route`). Kept here rather than in a
+   * WeakMap keyed by the request: a WeakMap entry per request is an ephemeron the
+   * scavenger visits until a full GC.
+   */
+  held: unknown;
 }
 
 type Marked = Record<symbol, unknown>;
@@ -182,9 +190,11 @@ function open(
   ctx: unknown,
 ): Point | undefined {
   const info = startInfo(adapter, o, target, req);
-  const point = run(trace, () => openPoint('wsgi', info));
+  // The point takes its ids from a root profiler passed in, not from the context: no
+  // AsyncLocalStorage run for the root (the framework runs once, inside the point's).
+  const point = openPoint('wsgi', info, newProfiler(trace.hmacKey, trace.baseId, trace.parentId));
   if (point === undefined) return undefined;
-  const state: HttpRequestState = { point, route: undefined, error: undefined, hasError: false, extra: undefined };
+  const state: HttpRequestState = { point, route: undefined, error: undefined, hasError: false, extra: undefined, held: undefined };
   (req as unknown as Marked)[HTTP_REQUEST] = state;
   try {
     // The trace's base_id back to the caller (off by default; core's responseTraceHeader decides).
