@@ -22,12 +22,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { createDriver, traceNotifications, type Notification } from '@osprofiler/core';
 import { httpGet, signedHeaders } from '../../../testing/http';
+import { freePort } from '../../../testing/redis-server';
 
 export const ROOT = join(__dirname, '../../../..');
 export const KEY = 'SECRET_KEY';
@@ -91,17 +92,6 @@ export function samplesOf(file: string): Sample[] {
     i = j;
   }
   return out;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
 }
 
 function portOpen(port: number): Promise<boolean> {
