@@ -60,7 +60,14 @@ describe('NATS user and password', () => {
     // The agent has tried (and failed) to publish: its failure shows in its log.
     // The agent tried to publish, was refused, and keeps the points (unacknowledged).
     await waitFor('agent refused by NATS', () => /Authorization Violation/.test(agent.stderr()), 10_000);
-    const h = JSON.parse(await healthText(health, '/healthz')) as { queueDepth: number; metrics: { acknowledged: number; received: number } };
+    // The refusal can be logged (at connect) before the app's first batch reaches the agent.
+    type Health = { queueDepth: number; metrics: { acknowledged: number; received: number } };
+    let h: Health | undefined;
+    await waitFor('agent holds the app points', async () => {
+      h = JSON.parse(await healthText(health, '/healthz')) as Health;
+      return h.metrics.received > 0;
+    });
+    h = JSON.parse(await healthText(health, '/healthz')) as Health;
     expect(h.metrics.received).toBeGreaterThan(0);
     expect(h.metrics.acknowledged).toBe(0);
     expect(h.queueDepth).toBe(h.metrics.received);
