@@ -16,16 +16,7 @@ export function startChild(args: string[], env: NodeJS.ProcessEnv, options: { cw
   proc.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
   proc.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      const code = await exited;
-      clearTimeout(t);
-      return code;
-    }
-    return proc.exitCode;
-  };
+  const stop = () => stopProcess(proc, exited);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
@@ -44,4 +35,17 @@ export function startChild(args: string[], env: NodeJS.ProcessEnv, options: { cw
       reject(new Error(`exited (${code}) before listening:\n${out}`));
     });
   });
+}
+
+/**
+ * Stops `proc` (SIGTERM, then SIGKILL after 3 s) unless it has ended, and resolves with its
+ * exit code; `exited` is the promise of its `exit` event, made when it was spawned.
+ */
+export async function stopProcess(proc: ChildProcess, exited: Promise<number | null>): Promise<number | null> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+  proc.kill('SIGTERM');
+  const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+  const code = await exited;
+  clearTimeout(t);
+  return code;
 }

@@ -28,6 +28,7 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { createDriver, traceNotifications, type Notification } from '@osprofiler/core';
 import { httpGet, signedHeaders } from '../../../testing/http';
+import { stopProcess } from '../../../testing/child-process';
 import { freePort } from '../../../testing/redis-server';
 
 export const ROOT = join(__dirname, '../../../..');
@@ -229,12 +230,7 @@ async function runProgram(s: Sample, meanwhile?: (at: Running) => Promise<void>)
       await sleep(200);
     }
   } finally {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopProcess(proc, exited);
     await driver.close();
     rmSync(dir, { recursive: true, force: true });
     rmSync(store, { recursive: true, force: true });
