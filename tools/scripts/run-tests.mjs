@@ -1,5 +1,5 @@
 // `npm test`: prepares the machine (Debian packages, local services, the version fixtures'
-// own installs), then builds, lints and tests every project through Nx in two phases, and
+// own installs), then builds, lints, type-checks (sources and tests) and tests every project through Nx in two phases, and
 // prints the real totals from each project's vitest JSON report as one closing line CI reads.
 //
 // Phase 1 runs the light projects in parallel. Phase 2 runs the projects tagged `test:heavy`
@@ -67,7 +67,7 @@ const dirs = projectDirs();
 for (const d of dirs) rmSync(join(d, 'test-results.json'), { force: true });
 
 const nx = (args) => step(`nx ${args.join(' ')}`, process.execPath, [join(root, 'node_modules/nx/dist/bin/nx.js'), ...args]);
-const targets = ['run-many', '-t', 'build', 'lint', 'test', '--outputStyle=stream'];
+const targets = ['run-many', '-t', 'build', 'lint', 'typecheck', 'test', '--outputStyle=stream'];
 let status;
 if (extra.length > 0) {
   status = nx([...targets, ...extra]);

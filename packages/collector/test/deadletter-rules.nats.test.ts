@@ -151,13 +151,13 @@ describe('rules', () => {
       await publish(js, names.prefix, 1, body(lines(ns)), { points: 4 });
       await waitFor('stored', async () => (await stored(2, base)).length === 2, 15_000);
       const got = await stored(2, base);
-      const start = got.find((n) => n.name === 'wsgi-start');
+      const start = got.find((n) => n.name === 'wsgi-start')!;
       expect(start.info.password).toBe('***');
       expect(start.info.request.headers['x-auth-token']).toBe('***');
       expect(start.info.request.path).toBe('/x');
       expect(start.service).toBe('frontend');
       expect(start.project).toBe('store');
-      expect(got.find((n) => n.name === 'wsgi-stop').service).toBe('other');
+      expect(got.find((n) => n.name === 'wsgi-stop')!.service).toBe('other');
       expect(JSON.stringify(got)).not.toMatch(/secret/);
       expect(c.metrics.ruleDropped).toBe(2);
     } finally {

@@ -143,7 +143,7 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
 
 describe('the notifier on the raw path', () => {
   it('hands a driver with notifyLines the batch as lines; a point with bad info is lost alone', async () => {
-    const { configure, flush, run, start, stop, notifierStats, shutdown } = await import('../src/index');
+    const { configure, flush, run, start, stop, notifierStats, shutdown } = await import('../src/index.js');
     const got: LineBatch[] = [];
     const driver = {
       scheme: 'capture',
@@ -181,7 +181,7 @@ describe('the notifier on the raw path', () => {
 
 describe('the notifier under load', () => {
   it('sends a batch as soon as it holds 256 points, without waiting for the timer', async () => {
-    const { configure, run, start, stop, shutdown } = await import('../src/index');
+    const { configure, run, start, stop, shutdown } = await import('../src/index.js');
     const got: number[] = [];
     const driver = {
       scheme: 'capture',

@@ -5,18 +5,18 @@ import type { Notification } from '@osprofiler/core';
 import { headers } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
 
-export function point(baseId: string, name: string, extra: Partial<Notification> & { info?: Record<string, unknown> } = {}, ts = '2026-12-03T10:00:00.000000'): Notification {
+export function point(baseId: string, name: string, extra: Omit<Partial<Notification>, 'info'> & { info?: Record<string, unknown> } = {}, ts = '2026-12-03T10:00:00.000000'): Notification {
   return {
     name,
     base_id: baseId,
     trace_id: randomUUID(),
     parent_id: baseId,
     timestamp: ts,
-    info: { host: 'h', ...(extra.info ?? {}) },
     project: 'shop',
     service: 'app',
     ...extra,
-  } as Notification;
+    info: { host: 'h', ...(extra.info ?? {}) },
+  };
 }
 
 export function body(lines: string[], errors: number[] = []): Buffer {
