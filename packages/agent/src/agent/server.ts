@@ -168,6 +168,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
             drop('malformed');
             continue;
           }
+          if (body[0] === 0x49) metrics.indexedPoints += count; // 'I': lines + index
           writer.submit(id, p.readUInt32BE(16), count, body, target);
           if (writer.queued > options.maxQueuePoints) pauseAll();
         } else if (f.type === FrameType.REQUEST) {
