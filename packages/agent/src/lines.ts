@@ -56,15 +56,17 @@ export function encodeLineBatch(clientId: Buffer, seq: number, parts: readonly T
   let count = 0;
   let errors = 0;
   let textBytes = 0;
-  let ix: IndexWriter | undefined = withIndex ? new IndexWriter() : undefined;
+  let indexed = withIndex;
   for (const p of parts) {
     count += p.count;
     errors += p.errors === null ? 0 : p.errors.length;
     textBytes += p.text.length; // ASCII: one byte per character
-    if (ix !== undefined) {
-      if (p.index === undefined) ix = undefined;
-      else ix.add(p.index, p.from ?? 0, p.count);
-    }
+    if (p.index === undefined) indexed = false;
+  }
+  let ix: IndexWriter | undefined;
+  if (indexed) {
+    ix = new IndexWriter(count);
+    for (const p of parts) ix.add(p.index as LineIndex, p.from ?? 0, p.count);
   }
   const indexBytes = ix === undefined ? 0 : 4 + ix.bytes;
   const out = allocBatchFrame(clientId, seq, count, 5 + 4 * errors + indexBytes + textBytes);
