@@ -27,6 +27,8 @@ export { checkNatsFiles, connectNats, natsOptions } from './upstream/connect';
 export type { NatsAccess } from './upstream/connect';
 export {
   UPSTREAM_SCHEMA_VERSION,
+  UPSTREAM_SCHEMA_INDEXED,
+  UPSTREAM_SCHEMAS,
   DEFAULT_SUBJECT_PREFIX,
   DEFAULT_PARTITIONS,
   DEFAULT_STREAM,
@@ -40,7 +42,8 @@ export {
   checkSubjectPrefix,
   lineProject,
 } from './upstream/contract';
-export { DecodedLines, isLinesBody, notificationText } from './lines';
+export { DecodedLines, encodeLinesBody, isLinesBody, notificationText } from './lines';
+export { PointIndex, readIndex, IndexSource } from './lineindex';
 export { startHealthServer, parseHealthAddress } from './agent/health';
 export type { HealthServer } from './agent/health';
 export { Backend as StoreBackend } from './agent/backend';

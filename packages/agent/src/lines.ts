@@ -3,6 +3,7 @@
  * agent forwards them to a text-storing driver without parsing or re-serialising.
  *
  *   body = 'L'  u32 E  E × u32 (indexes of error points)  text
+ *        | 'I'  u32 E  E × u32  u32 X  index (X bytes, lineindex.ts)  text
  *   text = line LF line LF …   (exactly `count` lines)
  *
  * Each line is Python's `json.dumps` of the notification with the wire's key order
@@ -10,16 +11,20 @@
  * ASCII only (ensure_ascii), so it holds no raw LF. The client writes core's batch text in
  * one piece; the agent finds each line's base_id and timestamp by position (a string's
  * content never holds an unescaped `"`, so the first `", "base_id": "` after the name is
- * the key). Error points are listed up front because the error index needs them.
- * PROTOCOL.md describes it for other clients.
+ * the key). Error points are listed up front because the error index needs them; the
+ * 'I' form also carries the search index the client's notifier built (so nothing
+ * downstream parses a line to index it). PROTOCOL.md describes it for other clients.
  */
 import { pyDumps } from '@osprofiler/core';
 import { parseStoredEvent } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
-import type { LineBatch } from '@osprofiler/core/instrument';
+import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
+import { IndexCopier, IndexWriter, PointIndex, RECORD_BYTES, readIndex, type IndexSource } from './lineindex';
 
 const MAGIC = 0x4c; // 'L'
+/** A line body with an index section. */
+const MAGIC_INDEXED = 0x49; // 'I'
 const LF = 0x0a;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -34,26 +39,39 @@ export function notificationText(n: Notification): string {
   return pyDumps({ name, base_id, trace_id, parent_id, timestamp, info, project, service, ...rest });
 }
 
-/** A text to send: `text` holds `count` lines; `errors` are indexes within it. */
+/** A text to send: `text` holds `count` lines; `errors` are indexes within it; `index` (from `from` on) their search index. */
 export interface TextPart {
   text: string;
   count: number;
   errors: readonly number[] | null;
+  index?: LineIndex;
+  from?: number;
 }
 
-/** One whole BATCH frame (length prefix, type, client id, seq, count, body) for `parts`. */
-export function encodeLineBatch(clientId: Buffer, seq: number, parts: readonly TextPart[]): { frame: Buffer; count: number } {
+/**
+ * One whole BATCH frame (length prefix, type, client id, seq, count, body) for `parts`;
+ * with `withIndex` and every part carrying its index, the 'I' form.
+ */
+export function encodeLineBatch(clientId: Buffer, seq: number, parts: readonly TextPart[], withIndex = false): { frame: Buffer; count: number } {
   let count = 0;
   let errors = 0;
   let textBytes = 0;
+  let indexed = withIndex;
   for (const p of parts) {
     count += p.count;
     errors += p.errors === null ? 0 : p.errors.length;
     textBytes += p.text.length; // ASCII: one byte per character
+    if (p.index === undefined) indexed = false;
   }
-  const out = allocBatchFrame(clientId, seq, count, 5 + 4 * errors + textBytes);
+  let ix: IndexWriter | undefined;
+  if (indexed) {
+    ix = new IndexWriter(count);
+    for (const p of parts) ix.add(p.index as LineIndex, p.from ?? 0, p.count);
+  }
+  const indexBytes = ix === undefined ? 0 : 4 + ix.bytes;
+  const out = allocBatchFrame(clientId, seq, count, 5 + 4 * errors + indexBytes + textBytes);
   let off = BATCH_BODY_OFFSET;
-  out[off++] = MAGIC;
+  out[off++] = ix === undefined ? MAGIC : MAGIC_INDEXED;
   out.writeUInt32BE(errors, off);
   off += 4;
   let base = 0;
@@ -66,13 +84,52 @@ export function encodeLineBatch(clientId: Buffer, seq: number, parts: readonly T
     }
     base += p.count;
   }
+  if (ix !== undefined) off = ix.write(out, out.writeUInt32BE(ix.bytes, off));
   for (const p of parts) off += out.write(p.text, off, 'latin1');
   return { frame: out, count };
 }
 
+/**
+ * A BATCH frame with its index section taken out ('I' body → 'L'), for an agent that
+ * did not ask for it (a resend after the agent was replaced by an older one); other
+ * frames as they are.
+ */
+export function withoutIndex(frame: Buffer): Buffer {
+  const body = frame.subarray(BATCH_BODY_OFFSET);
+  if (body[0] !== MAGIC_INDEXED) return frame;
+  const l = bodyLayout(body);
+  if (l === undefined) return frame;
+  const out = Buffer.allocUnsafe(frame.length - (l.textStart - l.indexStart + 4));
+  frame.copy(out, 0, 0, BATCH_BODY_OFFSET + l.indexStart - 4);
+  frame.copy(out, BATCH_BODY_OFFSET + l.indexStart - 4, BATCH_BODY_OFFSET + l.textStart);
+  out.writeUInt32BE(out.length - 4, 0);
+  out[BATCH_BODY_OFFSET] = MAGIC;
+  return out;
+}
+
 /** Whether a body is in this format (a JSON-array body, the older format, starts with `[`). */
 export function isLinesBody(body: Buffer): boolean {
-  return body.length >= 5 && body[0] === MAGIC && body[body.length - 1] === LF;
+  return body.length >= 5 && (body[0] === MAGIC || body[0] === MAGIC_INDEXED) && body[body.length - 1] === LF;
+}
+
+/** Where a line body's parts are: E error indexes at 5, the index section [indexStart, textStart) (empty for 'L'), the text. */
+export interface BodyLayout {
+  errors: number;
+  indexStart: number;
+  textStart: number;
+}
+
+/** The layout of a line body, or undefined when its header does not fit in it. */
+export function bodyLayout(body: Buffer): BodyLayout | undefined {
+  if (body.length < 5) return undefined;
+  const errors = body.readUInt32BE(1);
+  const after = 5 + 4 * errors;
+  if (after > body.length) return undefined;
+  if (body[0] !== MAGIC_INDEXED) return { errors, indexStart: after, textStart: after };
+  if (after + 4 > body.length) return undefined;
+  const x = body.readUInt32BE(after);
+  if (x > body.length - after - 4) return undefined;
+  return { errors, indexStart: after + 4, textStart: after + 4 + x };
 }
 
 /** Whether `byte` occurs in body[from, to) (a short range: indexOf would scan the whole body). */
@@ -86,8 +143,13 @@ export class DecodedLines implements LineBatch {
   readonly baseIds: string[] = [];
   readonly timestamps: string[] = [];
   readonly buffers: Buffer[] = [];
+  /** Per point, its carried index entry (or none). */
+  readonly points = new PointIndex();
+  /** Bodies whose index section did not check out (dropped; their lines are parsed when indexed). */
+  badIndexes = 0;
   private errorIndexes: number[] = [];
   private strings: string[] | undefined;
+  private lineIndex: LineIndex | undefined | null = null;
 
   get count(): number {
     return this.buffers.length;
@@ -104,9 +166,16 @@ export class DecodedLines implements LineBatch {
     return e;
   }
 
+  /** The carried search index (points without one parsed); undefined when no body carried one. */
+  get index(): LineIndex | undefined {
+    if (this.lineIndex === null) this.lineIndex = this.points.lineIndex(() => this.lines);
+    return this.lineIndex;
+  }
+
   /**
    * Appends the `count` points of a raw body; false (and nothing appended) when it is not
-   * exactly that many well-formed lines: the batch is then dropped and counted.
+   * exactly that many well-formed lines: the batch is then dropped and counted. A bad
+   * index section alone only drops the index (`badIndexes`).
    */
   append(body: Buffer, count: number): boolean {
     const start = this.buffers.length;
@@ -117,10 +186,12 @@ export class DecodedLines implements LineBatch {
     } catch {
       failed = true; // never let a body from a socket throw
     }
+    this.lineIndex = null;
     if (!failed) return true;
     this.baseIds.length = start;
     this.timestamps.length = start;
     this.buffers.length = start;
+    this.points.truncate(start);
     this.errorIndexes.length = errStart;
     this.strings = undefined;
     return false;
@@ -129,13 +200,20 @@ export class DecodedLines implements LineBatch {
   /** True when the body did NOT decode (so `append` rolls back). */
   private decode(body: Buffer, count: number): boolean {
     const start = this.buffers.length;
-    const e = body.readUInt32BE(1);
-    let pos = 5 + 4 * e;
-    if (e > count || pos > body.length) return true;
+    const layout = bodyLayout(body);
+    if (layout === undefined) return true;
+    const e = layout.errors;
+    if (e > count) return true;
+    let pos = layout.textStart;
     for (let k = 0; k < e; k++) {
       const i = body.readUInt32BE(5 + 4 * k);
       if (i >= count) return true;
       this.errorIndexes.push(start + i);
+    }
+    let src: IndexSource | null = null;
+    if (layout.textStart !== layout.indexStart) {
+      src = readIndex(body, layout.indexStart, layout.textStart, count) ?? null;
+      if (src === null) this.badIndexes++;
     }
     let n = 0;
     while (pos < body.length) {
@@ -162,10 +240,106 @@ export class DecodedLines implements LineBatch {
         this.timestamps.push(body.toString('latin1', t0, t1));
       }
       this.buffers.push(body.subarray(pos, lf));
+      this.points.push(src, n);
       this.strings = undefined;
       n++;
       pos = lf + 1;
     }
     return n !== count;
   }
+}
+
+/**
+ * A line body of some points of `d` (positions `idx`, in that order), with an index
+ * section when every one of them has an entry (copied by ref, no strings made).
+ */
+export function encodeLinesBody(d: { buffers: readonly Buffer[]; points: PointIndex }, idx: readonly number[], isError: (i: number) => boolean): Buffer {
+  let bytes = 0;
+  const errors: number[] = [];
+  let ix: IndexCopier | undefined = new IndexCopier();
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k];
+    bytes += d.buffers[i].length + 1;
+    if (isError(i)) errors.push(k);
+    if (ix !== undefined) {
+      const src = d.points.srcs[i];
+      if (src === null) ix = undefined;
+      else ix.add(src, d.points.pos[i]);
+    }
+  }
+  const body = Buffer.allocUnsafe(5 + 4 * errors.length + (ix === undefined ? 0 : 4 + ix.bytes) + bytes);
+  body[0] = ix === undefined ? MAGIC : MAGIC_INDEXED;
+  let off = body.writeUInt32BE(errors.length, 1);
+  for (const e of errors) off = body.writeUInt32BE(e, off);
+  if (ix !== undefined) off = ix.write(body, body.writeUInt32BE(ix.bytes, off));
+  for (const i of idx) {
+    off += d.buffers[i].copy(body, off);
+    body[off++] = LF;
+  }
+  return body;
+}
+
+/**
+ * Several line bodies as one (error indexes shifted, texts one after the other), by
+ * copying bytes: index sections are joined (string tables one after the other, refs
+ * shifted) when every body has one, else the result is 'L'. Bodies must be line bodies.
+ */
+export function mergeLineBodies(bodies: readonly { count: number; body: Buffer }[]): Buffer {
+  let errors = 0;
+  let text = 0;
+  let strings = 0;
+  let tableBytes = 0;
+  let indexed = true;
+  const layouts: BodyLayout[] = [];
+  for (const r of bodies) {
+    const l = bodyLayout(r.body) as BodyLayout;
+    layouts.push(l);
+    errors += l.errors;
+    text += r.body.length - l.textStart;
+    // Only checked sections are joined (a bad ref shifted could land on another body's string).
+    if (!indexed || l.textStart === l.indexStart || readIndex(r.body, l.indexStart, l.textStart, r.count) === undefined) indexed = false;
+    else {
+      strings += r.body.readUInt32BE(l.indexStart);
+      tableBytes += l.textStart - l.indexStart - 4 - r.count * RECORD_BYTES;
+    }
+  }
+  let count = 0;
+  for (const r of bodies) count += r.count;
+  const indexBytes = indexed ? 4 + 4 + tableBytes + count * RECORD_BYTES : 0;
+  const out = Buffer.allocUnsafe(5 + 4 * errors + indexBytes + text);
+  out[0] = indexed ? MAGIC_INDEXED : MAGIC;
+  out.writeUInt32BE(errors, 1);
+  let eo = 5;
+  let base = 0;
+  bodies.forEach((r, j) => {
+    for (let k = 0; k < layouts[j].errors; k++) eo = out.writeUInt32BE(base + r.body.readUInt32BE(5 + 4 * k), eo);
+    base += r.count;
+  });
+  let off = eo;
+  if (indexed) {
+    off = out.writeUInt32BE(indexBytes - 4, off);
+    off = out.writeUInt32BE(strings, off);
+    // The tables, one after the other…
+    bodies.forEach((r, j) => {
+      const l = layouts[j];
+      off += r.body.copy(out, off, l.indexStart + 4, l.textStart - r.count * RECORD_BYTES);
+    });
+    // …then the records, each body's refs shifted past the strings before it (a ref the
+    // receiver finds out of range makes it drop the merged index, as any bad section).
+    let shift = 0;
+    bodies.forEach((r, j) => {
+      const l = layouts[j];
+      const rec0 = l.textStart - r.count * RECORD_BYTES;
+      for (let p = rec0; p < l.textStart; p += RECORD_BYTES) {
+        out[off++] = r.body[p];
+        for (let k = 0; k < 7; k++) {
+          const ref = r.body.readUInt32BE(p + 1 + 4 * k);
+          off = out.writeUInt32BE(ref === 0xffffffff ? ref : (ref + shift) >>> 0, off);
+        }
+      }
+      shift += r.body.readUInt32BE(l.indexStart);
+    });
+  }
+  for (let j = 0; j < bodies.length; j++) off += bodies[j].body.copy(out, off, layouts[j].textStart);
+  return out;
 }

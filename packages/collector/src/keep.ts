@@ -60,7 +60,7 @@ export class Keeper {
       for (let i = 0; i < p.count; i++) {
         let s = byTrace.get(p.baseIds[i]);
         if (s === undefined) byTrace.set(p.baseIds[i], (s = new PointSet()));
-        s.push(p.buffers[i], p.baseIds[i], p.timestamps[i], p.isError(i));
+        s.pushFrom(p, i);
       }
       if (byTrace.size === 0) {
         msg.ack();

@@ -22,6 +22,8 @@ export interface CollectorMetrics {
   ruleDropped: number;
   /** Points whose info was redacted / renamed. */
   ruleChanged: number;
+  /** Messages whose search index section did not check out (dropped; their lines parsed instead). */
+  badIndexes: number;
   /** Whole-trace decisions. */
   tracesKept: number;
   tracesDropped: number;
@@ -49,6 +51,7 @@ export function newMetrics(): CollectorMetrics {
     deadLetters: { schema: 0, body: 0, point: 0, partition: 0, write: 0, amqp: 0 },
     ruleDropped: 0,
     ruleChanged: 0,
+    badIndexes: 0,
     tracesKept: 0,
     tracesDropped: 0,
     keepDroppedPoints: 0,
@@ -97,6 +100,7 @@ export function prometheusText(m: CollectorMetrics, g: CollectorGauges): string 
   for (const [r, v] of Object.entries(m.deadLetters)) out.push(`osprofiler_collector_dead_letters_total{reason="${r}"} ${v}`);
   one('rule_dropped_points_total', 'Points removed by drop.kinds.', 'counter', m.ruleDropped);
   one('rule_changed_points_total', 'Points redacted or renamed by the rules.', 'counter', m.ruleChanged);
+  one('bad_index_messages_total', 'Messages whose search index section did not check out (index dropped, lines parsed instead).', 'counter', m.badIndexes);
   one('traces_kept_total', 'Traces kept by the whole-trace rules.', 'counter', m.tracesKept);
   one('traces_dropped_total', 'Traces dropped by the whole-trace rules.', 'counter', m.tracesDropped);
   one('keep_dropped_points_total', 'Points of traces dropped by the whole-trace rules.', 'counter', m.keepDroppedPoints);

@@ -143,6 +143,7 @@ export class PartitionWorker {
       }
       metrics.ruleDropped += checked.dropped;
       metrics.ruleChanged += checked.changed;
+      if (checked.badIndex) metrics.badIndexes++;
       if (checked.bad.length > 0) {
         // The good points of the message are written; the bad ones go to dead-letter first.
         if (!(await this.deadLetter(m, 'point', `${checked.bad.length} invalid point(s): ${checked.bad[0].reason}`, checked.bad, false))) continue;

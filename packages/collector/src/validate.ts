@@ -2,10 +2,11 @@
  * Checking one JetStream message against the contract (PROTOCOL.md §Upstream): schema
  * header, body shape, size limits, ids and partition. A message that cannot be read at
  * all is dead-lettered whole; single bad points are dead-lettered and the rest written.
- * Rules (redact / drop / rename) are applied here too, re-serialising only changed points.
+ * Rules (redact / drop / rename) are applied here too, re-serialising only changed points
+ * (which then lose their carried index entry and are indexed from the new line).
  */
 import { parseStoredEvent } from '@osprofiler/core/instrument';
-import { DecodedLines, UPSTREAM_SCHEMA_VERSION, notificationText, partitionOf } from '@osprofiler/agent';
+import { DecodedLines, UPSTREAM_SCHEMAS, notificationText, partitionOf } from '@osprofiler/agent';
 import type { Notification } from '@osprofiler/core';
 import type { DeadReason } from './metrics';
 import { PointSet } from './points';
@@ -24,7 +25,7 @@ export interface BadPoint {
 
 export type Checked =
   | { ok: false; reason: DeadReason; message: string }
-  | { ok: true; points: PointSet; bad: BadPoint[]; dropped: number; changed: number };
+  | { ok: true; points: PointSet; bad: BadPoint[]; dropped: number; changed: number; badIndex: boolean };
 
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?$/;
@@ -38,8 +39,10 @@ export function checkMessage(
   limits: Limits,
   rules: CompiledRules | undefined,
 ): Checked {
-  if (schema !== UPSTREAM_SCHEMA_VERSION) {
-    return { ok: false, reason: 'schema', message: `schema version "${schema ?? ''}" is not supported (collector reads ${UPSTREAM_SCHEMA_VERSION})` };
+  // 1: lines; 2: lines and their search index ('I' body). The body's first byte says
+  // which, so either version reads either body.
+  if (schema === undefined || !UPSTREAM_SCHEMAS.includes(schema)) {
+    return { ok: false, reason: 'schema', message: `schema version "${schema ?? ''}" is not supported (collector reads ${UPSTREAM_SCHEMAS.join(', ')})` };
   }
   const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const count = pointsHeader !== undefined && /^\d+$/.test(pointsHeader) ? Number(pointsHeader) : -1;
@@ -47,7 +50,8 @@ export function checkMessage(
     return { ok: false, reason: 'body', message: `Osprofiler-Points "${pointsHeader ?? ''}" is not a count from 1 to ${limits.maxMessagePoints}` };
   }
   const d = new DecodedLines();
-  if (!d.append(body, count)) return { ok: false, reason: 'body', message: `body is not ${count} wire lines in the 'L' format` };
+  if (!d.append(body, count)) return { ok: false, reason: 'body', message: `body is not ${count} wire lines in the 'L' or 'I' format` };
+  const ix = d.points;
   const errs = d.errors;
   const points = new PointSet();
   const bad: BadPoint[] = [];
@@ -65,7 +69,7 @@ export function checkMessage(
       continue;
     }
     if (rules === undefined || !rules.changesPoints) {
-      points.push(buf, baseId, d.timestamps[i], errs !== null && errs[i] === 1);
+      points.push(buf, baseId, d.timestamps[i], errs !== null && errs[i] === 1, ix.srcs[i], ix.pos[i]);
       continue;
     }
     const n = parseStoredEvent(buf.toString('latin1'));
@@ -80,10 +84,12 @@ export function checkMessage(
     }
     if (r === 'changed') {
       changed++;
+      // No index entry: the rewritten line (renamed service/project, redacted info) is
+      // indexed from itself when the store reads the index, so the two always agree.
       points.push(Buffer.from(notificationText(n as unknown as Notification), 'latin1'), baseId, d.timestamps[i], errs !== null && errs[i] === 1);
-    } else points.push(buf, baseId, d.timestamps[i], errs !== null && errs[i] === 1);
+    } else points.push(buf, baseId, d.timestamps[i], errs !== null && errs[i] === 1, ix.srcs[i], ix.pos[i]);
   }
-  return { ok: true, points, bad, dropped, changed };
+  return { ok: true, points, bad, dropped, changed, badIndex: d.badIndexes > 0 };
 }
 
 function pointProblem(buf: Buffer, baseId: string, timestamp: string, partition: number, limits: Limits, baseChecked: boolean): string | undefined {

@@ -153,6 +153,8 @@ export const connectionSecrets = redact_.connectionSecrets;
 // --- trace search (for drivers keeping a summary index, and for readers)
 export const searchIndex = {
   deltasOfBatch: search_.deltasOfBatch,
+  /** The index of lines that came without one (parses them): the agent and collector, for points without a carried index. */
+  indexOfLines: search_.indexOfLines,
   mergeDelta: search_.mergeDelta,
   searchRecords: search_.searchRecords,
   normaliseSearch: search_.normaliseSearch,

@@ -54,6 +54,11 @@ export class Backend implements Sink {
     return this.opening;
   }
 
+  /** Whether lines should come with their search index: the driver indexes lines (`notifyLines`), or is not open yet. */
+  wantsIndex(): boolean {
+    return this.driver === undefined || typeof this.driver.notifyLines === 'function';
+  }
+
   /** Stores the batch or throws; resolves to the number of lines that did not parse (dropped). */
   async write(batch: BackendBatch): Promise<number> {
     const d = await this.open();

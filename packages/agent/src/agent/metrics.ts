@@ -16,6 +16,10 @@ export interface AgentMetrics {
   dropped: Record<DropReason, number>;
   /** Backend writes that failed (each one sends the agent into spooling). */
   backendErrors: number;
+  /** Points received with their search index ('I' bodies; the others are parsed to be indexed). */
+  indexedPoints: number;
+  /** Batches whose carried search index did not check out (dropped; their lines are parsed instead). */
+  badIndexes: number;
   /** Batches received again after a reconnect (acknowledged, not stored twice). */
   duplicates: number;
   /** Frames received. */
@@ -32,6 +36,8 @@ export function newMetrics(): AgentMetrics {
     replayed: 0,
     dropped: { malformed: 0, oversized: 0, unknown_type: 0, no_handshake: 0, bad_points: 0 },
     backendErrors: 0,
+    badIndexes: 0,
+    indexedPoints: 0,
     duplicates: 0,
     frames: 0,
     connections: 0,
@@ -43,7 +49,7 @@ export interface Gauges {
   spoolBytes: number;
   backendUp: boolean;
   /** With --upstream: the NATS side. */
-  upstream?: { connected: boolean; published: number; duplicates: number };
+  upstream?: { connected: boolean; published: number; duplicates: number; badIndexes: number };
 }
 
 export function prometheusText(m: AgentMetrics, g: Gauges): string {
@@ -62,6 +68,8 @@ export function prometheusText(m: AgentMetrics, g: Gauges): string {
   lines.push('# HELP osprofiler_agent_dropped_total Frames (or points, reason bad_points) dropped, by reason.', '# TYPE osprofiler_agent_dropped_total counter');
   for (const [reason, v] of Object.entries(m.dropped)) lines.push(`osprofiler_agent_dropped_total{reason="${reason}"} ${v}`);
   counter('backend_errors_total', 'Backend writes that failed.', m.backendErrors);
+  counter('indexed_points_total', 'Points received with their search index (the others are parsed when indexed).', m.indexedPoints);
+  counter('bad_index_batches_total', 'Batches whose search index section did not check out (index dropped, lines parsed instead).', m.badIndexes + (g.upstream?.badIndexes ?? 0));
   counter('duplicate_batches_total', 'Batches received again after a reconnect (not stored twice).', m.duplicates);
   counter('frames_total', 'Frames received.', m.frames);
   gauge('connections', 'Open client connections.', m.connections);

@@ -141,7 +141,10 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
           }
           client = hello.client;
           clearTimeout(helloTimer);
-          socket.write(encodeFrame(FrameType.WELCOME, JSON.stringify({ v: PROTOCOL_VERSION, maxFrameBytes: options.maxFrameBytes, pid: process.pid })));
+          // `index`: send the search index with the lines ('I' bodies) — wanted when the
+          // points go upstream or to a store that indexes lines (redis://, file://, memory://).
+          const index = upstream !== undefined || (backend?.wantsIndex() ?? false);
+          socket.write(encodeFrame(FrameType.WELCOME, JSON.stringify({ v: PROTOCOL_VERSION, maxFrameBytes: options.maxFrameBytes, pid: process.pid, index })));
           continue;
         }
         if (f.type === FrameType.BATCH) {
@@ -165,6 +168,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
             drop('malformed');
             continue;
           }
+          if (body[0] === 0x49) metrics.indexedPoints += count; // 'I': lines + index
           writer.submit(id, p.readUInt32BE(16), count, body, target);
           if (writer.queued > options.maxQueuePoints) pauseAll();
         } else if (f.type === FrameType.REQUEST) {
@@ -222,7 +226,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
     queueDepth: writer.queued,
     spoolBytes: spool?.bytes ?? 0,
     backendUp: writer.backendUp,
-    upstream: upstream === undefined ? undefined : { connected: upstream.connected, published: upstream.published, duplicates: upstream.duplicates },
+    upstream: upstream === undefined ? undefined : { connected: upstream.connected, published: upstream.published, duplicates: upstream.duplicates, badIndexes: upstream.badIndexes },
   });
   const metricsText = (): string => prometheusText(metrics, gauges());
   let health: HealthServer | undefined;

@@ -1,6 +1,7 @@
 /**
  * The disk spool: batches the backend could not take, in arrival order, in numbered
- * segment files `spool-<n>.osps`. A record is `u32 count, u32 length, JSON array`; each
+ * segment files `spool-<n>.osps`. A record is `u32 count, u32 length, body` (with the top
+ * bit of count set, the length starts with `u8 n, n bytes` of upstream message key); each
  * append is fsynced before the batches are acknowledged. Replay reads the oldest segment,
  * hands records out in order and deletes the segment once all are written. A partial
  * last record (crash while appending, never acknowledged) is ignored.
@@ -11,7 +12,12 @@ import { join } from 'node:path';
 export interface SpoolRecord {
   count: number;
   body: Buffer;
+  /** Upstream only: the record's message key (publisher.ts), kept so a replay reuses its ids. */
+  key?: string;
 }
+
+/** Set in a record's count when a key follows the header: `u8 n, n bytes` before the body. */
+const KEYED = 0x80000000;
 
 const NAME = /^spool-(\d{12})\.osps$/;
 
@@ -51,14 +57,19 @@ export class Spool {
   /** Appends the records and fsyncs; resolves once they are durable. */
   async append(records: SpoolRecord[]): Promise<void> {
     let total = 0;
-    for (const r of records) total += 8 + r.body.length;
+    for (const r of records) total += 8 + r.body.length + (r.key === undefined ? 0 : 1 + r.key.length);
     const buf = Buffer.allocUnsafe(total);
     let off = 0;
     for (const r of records) {
-      buf.writeUInt32BE(r.count, off);
-      buf.writeUInt32BE(r.body.length, off + 4);
-      r.body.copy(buf, off + 8);
-      off += 8 + r.body.length;
+      const key = r.key === undefined ? 0 : 1 + r.key.length; // keys are ASCII, < 256 bytes
+      buf.writeUInt32BE(key === 0 ? r.count : (r.count | KEYED) >>> 0, off);
+      buf.writeUInt32BE(key + r.body.length, off + 4);
+      if (r.key !== undefined) {
+        buf[off + 8] = r.key.length;
+        buf.write(r.key, off + 9, 'latin1');
+      }
+      r.body.copy(buf, off + 8 + key);
+      off += 8 + key + r.body.length;
     }
     if (this.current === undefined || this.current.size >= this.segmentBytes) await this.rotate();
     const cur = this.current as { n: number; fh: FileHandle; size: number };
@@ -133,10 +144,14 @@ function parseSegment(buf: Buffer): SpoolRecord[] {
   const out: SpoolRecord[] = [];
   let off = 0;
   while (buf.length - off >= 8) {
-    const count = buf.readUInt32BE(off);
+    const word = buf.readUInt32BE(off);
     const len = buf.readUInt32BE(off + 4);
     if (buf.length - off - 8 < len) break; // partial last record: never acknowledged
-    out.push({ count, body: buf.subarray(off + 8, off + 8 + len) });
+    if ((word & KEYED) === 0) out.push({ count: word, body: buf.subarray(off + 8, off + 8 + len) });
+    else {
+      const k = buf[off + 8];
+      out.push({ count: (word & ~KEYED) >>> 0, key: buf.toString('latin1', off + 9, off + 9 + k), body: buf.subarray(off + 9 + k, off + 8 + len) });
+    }
     off += 8 + len;
   }
   return out;

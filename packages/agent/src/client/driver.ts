@@ -15,7 +15,7 @@ import { createConnection, type Socket } from 'node:net';
 import { linesOfNotifications, recordFailure } from '@osprofiler/core/instrument';
 import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { LineBatch } from '@osprofiler/core/instrument';
-import { encodeLineBatch, notificationText, type TextPart } from '../lines';
+import { encodeLineBatch, notificationText, withoutIndex, type TextPart } from '../lines';
 import { DropLedger, type PointOrigin } from '../markers';
 import { FrameReader, FrameType, PROTOCOL_VERSION, encodeFrame, parseJsonObject } from '../protocol';
 import type { AgentClientOptions } from './options';
@@ -87,6 +87,12 @@ export class AgentClientDriver implements Driver {
 
   private socket: Socket | undefined;
   private ready = false;
+  /**
+   * The agent asked for the search index with the lines (WELCOME `index`): the notifier's
+   * LineIndex is then encoded into each frame (lineindex.ts), so the agent and a collector
+   * never parse a line to index it.
+   */
+  private sendIndex = false;
   private connecting = false;
   private attempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -201,6 +207,7 @@ export class AgentClientDriver implements Driver {
       while (ok && this.resend.length > 0) {
         const s = this.resend.shift() as Sent;
         this.counters.resent++;
+        if (!this.sendIndex) s.frame = withoutIndex(s.frame);
         ok = this.send(socket, s);
       }
       const { maxInflightPoints, maxBatchPoints } = this.options;
@@ -233,9 +240,9 @@ export class AgentClientDriver implements Driver {
     const parts: TextPart[] = [];
     let count = 0;
     if (this.ledger.size > 0) {
-      const markers = this.ledger.take('client-buffer').map(notificationText);
-      parts.push({ text: markers.join('\n') + '\n', count: markers.length, errors: null });
-      count += markers.length;
+      const markers = linesOfNotifications(this.ledger.take('client-buffer'), notificationText);
+      parts.push({ text: markers.lines.join('\n') + '\n', count: markers.lines.length, errors: null, index: markers.index });
+      count += markers.lines.length;
     }
     while (count < max && this.queue.length > 0) {
       const c = this.queue[0];
@@ -248,12 +255,12 @@ export class AgentClientDriver implements Driver {
       let errors: number[] | null = null;
       const e = c.batch.errors;
       if (e !== null) for (let i = from; i < c.head; i++) if (e[i] === 1) (errors ??= []).push(i - from);
-      parts.push({ text, count: take, errors });
+      parts.push({ text, count: take, errors, index: this.sendIndex ? c.batch.index : undefined, from });
       count += take;
       this.queued -= take;
       if (c.head === c.count) this.queue.shift();
     }
-    return encodeLineBatch(this.clientId, seq, parts);
+    return encodeLineBatch(this.clientId, seq, parts, this.sendIndex);
   }
 
   private connect(): void {
@@ -300,6 +307,7 @@ export class AgentClientDriver implements Driver {
         socket.destroy(new Error(`agent speaks protocol ${String(w?.v)}, this client ${PROTOCOL_VERSION}`));
         return;
       }
+      this.sendIndex = w.index === true;
       this.connecting = false;
       this.ready = true;
       this.attempts = 0;

@@ -4,14 +4,18 @@
  * rules so both sides compute them the same way.
  */
 
-/** Schema version of a message (header `Osprofiler-Schema`); collectors refuse others. */
+/** Schema version of a message with an 'L' body (header `Osprofiler-Schema`). */
 export const UPSTREAM_SCHEMA_VERSION = '1';
+/** Schema version of a message whose body carries the search index ('I' body); collectors read both. */
+export const UPSTREAM_SCHEMA_INDEXED = '2';
+/** The versions a collector reads. */
+export const UPSTREAM_SCHEMAS: readonly string[] = [UPSTREAM_SCHEMA_VERSION, UPSTREAM_SCHEMA_INDEXED];
 export const DEFAULT_SUBJECT_PREFIX = 'osprofiler';
 export const DEFAULT_PARTITIONS = 16;
 export const DEFAULT_STREAM = 'OSPROFILER';
 
 export const Headers = {
-  /** Schema version (`1`). */
+  /** Schema version (`1`, or `2` when the body carries the search index). */
   SCHEMA: 'Osprofiler-Schema',
   /** The publishing agent's id (or `amqp:<collector id>` for messaging-driver intake). */
   AGENT: 'Osprofiler-Agent',

@@ -5,19 +5,21 @@
  * and refusing, a timeout) throws, and the writer keeps the batch — in the spool with
  * --spool-dir, else in memory unacknowledged — and sends it again later.
  *
- * Re-sending is safe: a message's id is `<agent id>:<md5 of its body>`, and a batch is
+ * Re-sending is safe: a message's id is `<agent id>:<record key>.<part>`, the key is kept
+ * with the record (in memory, and in the spool across agent restarts), and a record is
  * always split the same way, so JetStream's duplicate window drops a part that was stored
  * before, and the collector's idempotent write drops one that comes back later.
+ * The search index a client sent travels on in each part (schema 2, lineindex.ts).
  */
 import { redactConnectionString } from '@osprofiler/core/instrument';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { DecodedLines } from '../lines';
+import { DecodedLines, encodeLinesBody } from '../lines';
 import type { SpoolRecord } from '../agent/spool';
 import { checkNatsFiles, connectNats, requireNats, type NatsAccess } from './connect';
-import { Headers, UPSTREAM_SCHEMA_VERSION, lineProject, partitionOf, pointsSubject } from './contract';
+import { Headers, UPSTREAM_SCHEMA_INDEXED, UPSTREAM_SCHEMA_VERSION, lineProject, partitionOf, pointsSubject } from './contract';
 
 export interface UpstreamOptions extends NatsAccess {
   subjectPrefix: string;
@@ -39,12 +41,20 @@ export interface UpstreamMessage {
   body: Buffer;
   count: number;
   id: string;
+  /** The body carries an index section ('I', schema 2). */
+  indexed: boolean;
 }
 
-/** Splits one agent batch body into per-subject message bodies ('L' format), in a fixed order. */
-export function splitBatch(body: Buffer, count: number, o: Pick<UpstreamOptions, 'subjectPrefix' | 'partitions' | 'agentId'>): UpstreamMessage[] | undefined {
+/**
+ * Splits one agent batch body into per-subject message bodies (line bodies, with the
+ * index section when the batch carried a good one), in a fixed order. `key` names the
+ * record (ids `<agent id>:<key>.<n>`); a record spooled by an older agent has none and
+ * gets the MD5 of subject and body, as that agent would have sent.
+ */
+export function splitBatch(body: Buffer, count: number, o: Pick<UpstreamOptions, 'subjectPrefix' | 'partitions' | 'agentId'>, key?: string, badIndex?: () => void): UpstreamMessage[] | undefined {
   const d = new DecodedLines();
   if (!d.append(body, count)) return undefined;
+  if (d.badIndexes > 0) badIndex?.();
   const errs = d.errors;
   const groups = new Map<string, number[]>();
   let lastBase = '';
@@ -61,28 +71,13 @@ export function splitBatch(body: Buffer, count: number, o: Pick<UpstreamOptions,
     g.push(i);
   }
   const out: UpstreamMessage[] = [];
-  for (const [subject, idx] of groups) out.push(encodeGroup(subject, idx, d, errs, o.agentId));
+  const isError = errs === null ? () => false : (i: number): boolean => errs[i] === 1;
+  for (const [subject, idx] of groups) {
+    const part = encodeLinesBody(d, idx, isError);
+    const id = key === undefined ? `${o.agentId}:${createHash('md5').update(subject).update(part).digest('hex')}` : `${o.agentId}:${key}.${out.length}`;
+    out.push({ subject, body: part, count: idx.length, id, indexed: part[0] === 0x49 });
+  }
   return out;
-}
-
-function encodeGroup(subject: string, idx: number[], d: DecodedLines, errs: Uint8Array | null, agentId: string): UpstreamMessage {
-  let bytes = 0;
-  const errors: number[] = [];
-  for (let k = 0; k < idx.length; k++) {
-    bytes += d.buffers[idx[k]].length + 1;
-    if (errs !== null && errs[idx[k]] === 1) errors.push(k);
-  }
-  const body = Buffer.allocUnsafe(5 + 4 * errors.length + bytes);
-  body[0] = 0x4c;
-  body.writeUInt32BE(errors.length, 1);
-  let off = 5;
-  for (const e of errors) off = body.writeUInt32BE(e, off);
-  for (const i of idx) {
-    off += d.buffers[i].copy(body, off);
-    body[off++] = 0x0a;
-  }
-  const id = `${agentId}:${createHash('md5').update(subject).update(body).digest('hex')}`;
-  return { subject, body, count: idx.length, id };
 }
 
 export class Upstream {
@@ -94,6 +89,8 @@ export class Upstream {
   /** Parts JetStream answered "duplicate" for (sent before, kept once). */
   duplicates = 0;
   published = 0;
+  /** Records whose index section did not check out (dropped; the collector parses their lines). */
+  badIndexes = 0;
 
   constructor(private readonly o: UpstreamOptions) {
     this.name = `nats upstream ${redactConnectionString(o.url)}`;
@@ -123,14 +120,14 @@ export class Upstream {
     let bad = 0;
     const acks: Promise<unknown>[] = [];
     for (const r of records) {
-      const parts = splitBatch(r.body, r.count, this.o);
+      const parts = splitBatch(r.body, r.count, this.o, r.key, () => this.badIndexes++);
       if (parts === undefined) {
         bad += r.count;
         continue;
       }
       for (const m of parts) {
         const h = headers();
-        h.set(Headers.SCHEMA, UPSTREAM_SCHEMA_VERSION);
+        h.set(Headers.SCHEMA, m.indexed ? UPSTREAM_SCHEMA_INDEXED : UPSTREAM_SCHEMA_VERSION);
         h.set(Headers.AGENT, this.o.agentId);
         h.set(Headers.POINTS, String(m.count));
         h.set(Headers.SEQ, String(++this.seq));

@@ -1,0 +1,125 @@
+// The search index carried over agent:// and NATS (`node tools/bench/lineindex.cjs`):
+// CPU per point of each step it changes, with and without the index, alternated in one
+// process (paired, so the machine's load hits both alike):
+//   client frame      encodeLineBatch of core's batches ('L'), vs reading the notifier's
+//                     lazy LineIndex + encoding it into the frame ('I')
+//   agent/collector   decode the body + the redis driver's search deltas (deltasOfBatch):
+//                     'L' parses every line (indexOfLines), 'I' reads the carried index
+//   upstream split    splitBatch into per-subject messages: 'L' + MD5 id per message (the
+//                     old publisher) vs 'I' + `<agent>:<key>.<n>` ids
+// The points are made by core itself (start/stop in traces, info of the shapes adapters
+// write: an HTTP request with its route, SQL, a function), captured from its notifier.
+// Env: BENCH_TRACES (per batch set, default 2000), BENCH_ROUNDS (9), BENCH_PPT (points per trace, 6).
+'use strict';
+const path = require('node:path');
+const core = require('@osprofiler/core');
+const { searchIndex } = require('@osprofiler/core/instrument');
+const lines = require(path.join(__dirname, '../../packages/agent/dist/lines.js'));
+const { splitBatch } = require(path.join(__dirname, '../../packages/agent/dist/upstream/publisher.js'));
+
+const TRACES = Number(process.env.BENCH_TRACES || 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 9);
+const PPT = Number(process.env.BENCH_PPT || 6);
+const CLIENT = Buffer.alloc(16, 1);
+const O = { subjectPrefix: 'osprofiler', partitions: 16, agentId: 'bench-node' };
+
+const captured = [];
+const driver = {
+  scheme: 'bench',
+  notify() {},
+  notifyLines(b) {
+    captured.push(b);
+  },
+  flush: async () => undefined,
+  close: async () => undefined,
+  getReport: async () => ({}),
+  listTraces: async () => [],
+  listErrorTraces: async () => [],
+};
+
+/** Core's batches for TRACES traces (the notifier's own LineBatch objects, index not read yet). */
+async function makeBatches() {
+  captured.length = 0;
+  for (let t = 0; t < TRACES; t++) {
+    core.run({ hmacKey: 'k' }, () => {
+      core.start('wsgi', { request: { method: 'GET', path: `/items/${t}` } });
+      for (let k = 1; k < PPT; k++) {
+        if (k % 2) {
+          core.start('db', { db: { statement: 'SELECT * FROM items WHERE id = $1', params: [t] } });
+          core.stop();
+        } else {
+          core.start('rpc', { function: { name: 'svc.call' } });
+          core.stop();
+        }
+      }
+      core.stop({ request: { route: '/items/:id' } });
+    });
+  }
+  await core.flush(10_000);
+  return captured.splice(0);
+}
+
+function parts(b, withIndex) {
+  const errors = [];
+  if (b.errors !== null) b.errors.forEach((e, i) => e === 1 && errors.push(i));
+  return [{ text: b.lines.join('\n') + '\n', count: b.lines.length, errors: errors.length ? errors : null, index: withIndex ? b.index : undefined, from: 0 }];
+}
+
+const cpu = () => {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  core.configure({ driver, host: 'bench-host', service: 'bench', project: 'shop', flushIntervalMs: 50, maxBufferPoints: 1_000_000 });
+  const r = { clientL: [], clientI: [], recvL: [], recvI: [], splitL: [], splitI: [] };
+  let sink = 0;
+  for (let round = 0; round < ROUNDS + 1; round++) {
+    // Fresh batches for each variant (the notifier's index is computed once per batch).
+    const bl = await makeBatches();
+    const bi = await makeBatches();
+    const n = bl.reduce((a, b) => a + b.lines.length, 0);
+    const ni = bi.reduce((a, b) => a + b.lines.length, 0);
+    const order = round % 2 === 0 ? ['L', 'I'] : ['I', 'L'];
+    const bodies = {};
+    for (const v of order) {
+      const src = v === 'L' ? bl : bi;
+      const t0 = cpu();
+      bodies[v] = src.map((b) => ({ count: b.lines.length, body: lines.encodeLineBatch(CLIENT, 1, parts(b, v === 'I'), v === 'I').frame.subarray(29) }));
+      const us = cpu() - t0;
+      if (round > 0) r[`client${v}`].push((us * 1000) / (v === 'L' ? n : ni));
+    }
+    for (const v of order) {
+      const t0 = cpu();
+      for (const { count, body } of bodies[v]) {
+        const d = new lines.DecodedLines();
+        d.append(body, count);
+        sink += searchIndex.deltasOfBatch(d).size;
+      }
+      const us = cpu() - t0;
+      if (round > 0) r[`recv${v}`].push((us * 1000) / (v === 'L' ? n : ni));
+    }
+    for (const v of order) {
+      const t0 = cpu();
+      let k = 0;
+      for (const { count, body } of bodies[v]) sink += splitBatch(body, count, O, v === 'I' ? `run-${++k}` : undefined).length;
+      const us = cpu() - t0;
+      if (round > 0) r[`split${v}`].push((us * 1000) / (v === 'L' ? n : ni));
+    }
+  }
+  const f = (xs) => `${median(xs).toFixed(0)} ns (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+  console.log(`lineindex bench: ${TRACES} traces × ${PPT} points a round, ${ROUNDS} rounds (medians, min–max), CPU ns per point, load ${require('node:os').loadavg().map((x) => x.toFixed(1)).join(' ')}; sink ${sink > 0}`);
+  console.log(`client frame        L ${f(r.clientL)}   I (index read + encoded) ${f(r.clientI)}`);
+  console.log(`decode + deltas     L ${f(r.recvL)}   I ${f(r.recvI)}   ratio I/L ${(median(r.recvI) / median(r.recvL)).toFixed(2)}`);
+  console.log(`upstream split      L + md5 ${f(r.splitL)}   I + key ${f(r.splitI)}   ratio ${(median(r.splitI) / median(r.splitL)).toFixed(2)}`);
+  const before = median(r.clientL) + median(r.recvL);
+  const after = median(r.clientI) + median(r.recvI);
+  console.log(`client + receiver   L ${before.toFixed(0)} ns   I ${after.toFixed(0)} ns`);
+  await core.close?.();
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
