@@ -11,15 +11,15 @@
  *   <prefix>osprofiler_traces, <prefix>osprofiler_tags: the search index (./summary.ts).
  */
 import { buildReport } from '@osprofiler/core';
-import { parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
+import { linesOfNotifications, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
 import type { Driver, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
-import type { NormalisedSearch } from '@osprofiler/core/instrument';
+import type { LineBatch, NormalisedSearch } from '@osprofiler/core/instrument';
 import { summaryOfRow, summaryRows, type SummaryResult, type SummaryRow } from './summary';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
 import { microsToTimestamp } from '../timestamp';
 import type { SqlSettings } from './options';
-import { toRows, type PointRow } from './rows';
+import { rowsOfLines, type PointRow } from './rows';
 
 export interface TableNames {
   points: string;
@@ -89,11 +89,17 @@ export abstract class SqlDriver implements Driver {
   }
 
   notify(batch: readonly Notification[]): Promise<void> {
+    // Serialise now (the caller may reuse its objects once we return): the same path as lines.
+    return this.notifyLines(linesOfNotifications(batch));
+  }
+
+  /** The raw path: each line stored as it is (the agent's and the collector's batches). */
+  notifyLines(batch: LineBatch): Promise<void> {
     if (this.closed) throw new Error(`${this.scheme}:// driver for ${this.endpoint} is closed`);
-    const { points, errors, rejected } = toRows(batch, this.settings.filterErrorTrace);
+    const { points, errors, rejected, kept } = rowsOfLines(batch, this.settings.filterErrorTrace);
     this.counters.failed += rejected;
     if (points.length === 0) return Promise.resolve();
-    const summaries = summaryRows(searchIndex.deltasOfNotifications(batch)).sort((a, b) => (a.baseId < b.baseId ? -1 : 1));
+    const summaries = summaryRows(searchIndex.deltasOfBatch(kept)).sort((a, b) => (a.baseId < b.baseId ? -1 : 1));
     return this.inflight.track(this.keep.run(() => this.write(points, errors, summaries)));
   }
 

@@ -72,6 +72,21 @@ export function mysqlSchema(t: TableNames): string[] {
   ];
 }
 
+const SPECIAL = /[\0\n\r\x1a'\\]/;
+const SPECIAL_ALL = /[\0\n\r\x1a'\\]/g;
+const ESCAPED: Record<string, string> = { '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z', "'": "\\'", '\\': '\\\\' };
+
+/**
+ * A string literal as mysql2 escapes it (the server's default sql_mode, backslash escapes
+ * on), but only rewritten when it holds something to escape: a stored line always holds
+ * `"`, which mysql2 escapes too (a callback per quote) though a single-quoted literal
+ * needs no escape for it.
+ */
+function quote(v: string | null): string {
+  if (v === null) return 'NULL';
+  return "'" + (SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPED[c]) : v) + "'";
+}
+
 export class MysqlDriver extends SqlDriver {
   readonly scheme = 'mysql';
 
@@ -94,12 +109,14 @@ export class MysqlDriver extends SqlDriver {
 
   protected async insertPoints(rows: readonly PointRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      const values = rows
-        .slice(i, i + INSERT_CHUNK)
-        .map((r) => [r.baseId, r.traceId, r.name, r.ts, r.event, r.project, r.service]);
+      let values = '';
+      for (let k = i; k < Math.min(rows.length, i + INSERT_CHUNK); k++) {
+        const r = rows[k];
+        values += (k === i ? '(' : ', (') + quote(r.baseId) + ', ' + quote(r.traceId) + ', ' + quote(r.name) + ', ' + r.ts + ', ' +
+          quote(r.event) + ', ' + quote(r.project) + ', ' + quote(r.service) + ')';
+      }
       await this.pool.query(
-        `INSERT INTO ${this.tables.points} (base_id, trace_id, name, ts, event, project, service) VALUES ? ON DUPLICATE KEY UPDATE id = id`,
-        [values],
+        `INSERT INTO ${this.tables.points} (base_id, trace_id, name, ts, event, project, service) VALUES ${values} ON DUPLICATE KEY UPDATE id = id`,
       );
     }
   }

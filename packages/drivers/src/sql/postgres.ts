@@ -10,6 +10,7 @@ import { connectError, endpointOf } from '../errors';
 import { requirePeer } from '../optional';
 import { SqlDriver, type TableNames } from './base';
 import { sqlSettings, type SqlSettings } from './options';
+import { COPY_COLUMNS, copyBuffer } from './copy';
 import type { PointRow } from './rows';
 import { likeContains, type SummaryResult, type SummaryRow } from './summary';
 
@@ -20,7 +21,6 @@ const SUMMARY_COLUMNS = 'base_id, first_ts, last_ts, first_us, last_us, duration
 type Pg = typeof import('pg');
 type CopyStreams = typeof import('pg-copy-streams');
 
-const COLUMNS = 'base_id, trace_id, name, ts, event, project, service';
 /** Rows per INSERT in the duplicate-tolerant fallback (7 parameters each, under pg's 65535). */
 const INSERT_CHUNK = 1000;
 
@@ -78,22 +78,6 @@ export function postgresSchema(t: TableNames): string[] {
   ];
 }
 
-/** COPY text format: backslash, newline, carriage return and tab escaped; NULL is \N. */
-function copyField(v: string | null): string {
-  if (v === null) return '\\N';
-  return /[\\\n\r\t]/.test(v) ? v.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t')) : v;
-}
-
-function copyText(rows: readonly PointRow[]): string {
-  let out = '';
-  for (const r of rows) {
-    out +=
-      copyField(r.baseId) + '\t' + copyField(r.traceId) + '\t' + copyField(r.name) + '\t' + r.ts + '\t' +
-      copyField(r.event) + '\t' + copyField(r.project) + '\t' + copyField(r.service) + '\n';
-  }
-  return out;
-}
-
 export class PostgresDriver extends SqlDriver {
   readonly scheme = 'postgresql';
 
@@ -122,10 +106,10 @@ export class PostgresDriver extends SqlDriver {
 
   private copy(client: PoolClient, rows: readonly PointRow[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const stream = client.query(this.copyFrom(`COPY ${this.tables.points} (${COLUMNS}) FROM STDIN`));
+      const stream = client.query(this.copyFrom(`COPY ${this.tables.points} (${COPY_COLUMNS}) FROM STDIN`));
       stream.on('error', reject);
       stream.on('finish', () => resolve());
-      stream.end(copyText(rows));
+      stream.end(copyBuffer(rows));
     });
   }
 
@@ -139,7 +123,7 @@ export class PostgresDriver extends SqlDriver {
         return `($${k + 1}, $${k + 2}, $${k + 3}, $${k + 4}, $${k + 5}, $${k + 6}, $${k + 7})`;
       });
       await client.query(
-        `INSERT INTO ${this.tables.points} (${COLUMNS}) VALUES ${values.join(', ')} ON CONFLICT (trace_id, name) DO NOTHING`,
+        `INSERT INTO ${this.tables.points} (${COPY_COLUMNS}) VALUES ${values.join(', ')} ON CONFLICT (trace_id, name) DO NOTHING`,
         params,
       );
     }
