@@ -100,7 +100,8 @@ export function rowsOfLines(batch: LineBatch, filterErrorTrace: boolean): Rows {
     points.push({ baseId, traceId, name, ts, event: lines[i], project, service });
     if (filterErrorTrace && isError !== null && isError[i] === 1) errors.set(baseId, ts);
   }
-  const kept: LineBatch = dropped === undefined ? { ...batch, index } : without(batch, index, dropped);
+  // Fields named one by one: a batch may be a class with getters (the agent's DecodedLines).
+  const kept: LineBatch = dropped === undefined ? { baseIds, timestamps, lines, errors: isError, index } : without({ baseIds, timestamps, lines, errors: isError }, index, dropped);
   return { points, errors, rejected: n - points.length, kept };
 }
 

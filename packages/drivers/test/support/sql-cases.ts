@@ -86,7 +86,14 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
       const reordered = randomUUID();
       await driver.notify(batchOf(viaNotify));
       await driver.notifyLines(linesOfNotifications(batchOf(withIndex)));
-      await driver.notifyLines({ ...linesOfNotifications(batchOf(noIndex)), index: undefined });
+      // As the agent hands them: a class whose fields are getters, without an index.
+      const plain = linesOfNotifications(batchOf(noIndex));
+      await driver.notifyLines(new (class {
+        readonly baseIds = plain.baseIds;
+        readonly timestamps = plain.timestamps;
+        get lines() { return plain.lines; }
+        get errors() { return plain.errors; }
+      })());
       // Lines laid out otherwise (keys in another order, as another writer may): parsed for their columns.
       const other = linesOfNotifications(batchOf(reordered).map(({ name, ...rest }) => ({ ...rest, name }) as Notification));
       await driver.notifyLines({ ...other, index: undefined });
