@@ -7,6 +7,12 @@
 //
 // Needs the real servers: Redis 127.0.0.1:6379, PostgreSQL 127.0.0.1:5432 (postgres/test),
 // MariaDB 127.0.0.1:3306 (root/test). BENCH_DRIVERS=redis,file limits the set.
+// BENCH_LINES=1 feeds what the agent and the collector hand a driver instead: stored lines
+// without a LineIndex, through notifyLines, or parsed back into objects for a driver
+// without it (as the agent's backend does). BENCH_BEFORE=<an older build's
+// packages/drivers/dist, with NODE_PATH=node_modules when it lies outside the repository> adds `postgresql@before` and
+// `mysql@before` (that build's SQL drivers, tables of their own) to the same rounds: a
+// paired A/B of a driver change.
 'use strict';
 const { randomUUID, randomBytes } = require('node:crypto');
 const fs = require('node:fs');
@@ -32,7 +38,16 @@ const TARGETS = {
   mysql: { cs: `mysql://root@127.0.0.1:3306/test?table_prefix=${PREFIX}` },
   file: { cs: `file://${dir}` },
 };
+const LINES = process.env.BENCH_LINES === '1';
+const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
+if (BEFORE !== undefined) {
+  TARGETS['postgresql@before'] = { cs: `postgresql://postgres@127.0.0.1:5432/test?table_prefix=${PREFIX}b_`, create: (cs, o) => require(path.join(BEFORE, 'sql/postgres.js')).createPostgresDriver(new URL(cs), o) };
+  TARGETS['mysql@before'] = { cs: `mysql://root@127.0.0.1:3306/test?table_prefix=${PREFIX}b_`, create: (cs, o) => require(path.join(BEFORE, 'sql/mysql.js')).createMysqlDriver(new URL(cs), o) };
+}
 const names = (process.env.BENCH_DRIVERS || Object.keys(TARGETS).join(',')).split(',').filter((n) => TARGETS[n]);
+if (BEFORE !== undefined) for (const n of ['postgresql', 'mysql']) if (names.includes(n) && !names.includes(`${n}@before`)) names.push(`${n}@before`);
+/** The store a target writes: its server and table prefix. */
+const storeOf = (name) => ({ kind: name.split('@')[0], prefix: name.endsWith('@before') ? `${PREFIX}b_` : PREFIX });
 
 const baseIds = []; // every trace written, to count and clean up
 const host = os.hostname();
@@ -60,6 +75,14 @@ function makeBatch() {
   return out;
 }
 
+/** One batch into the driver: objects, or with BENCH_LINES the lines as the agent forwards them (the lines are made outside the timed write's CPU only in spirit: both sides pay the same). */
+function write(driver, batch) {
+  if (!LINES) return driver.notify(batch);
+  const { index: _index, ...lines } = instrument.linesOfNotifications(batch);
+  if (typeof driver.notifyLines === 'function') return driver.notifyLines(lines);
+  return driver.notify(lines.lines.map((l) => instrument.parseStoredEvent(l)));
+}
+
 /** Feeds the driver batches for `ms`, DEPTH in flight; returns [points handed over, ms incl. flush]. */
 async function slice(driver, ms) {
   let sent = 0;
@@ -68,7 +91,7 @@ async function slice(driver, ms) {
   const inflight = new Set();
   while (performance.now() - t0 < ms) {
     const batch = makeBatch();
-    const p = Promise.resolve(driver.notify(batch)).finally(() => inflight.delete(p));
+    const p = Promise.resolve(write(driver, batch)).finally(() => inflight.delete(p));
     inflight.add(p);
     sent += batch.length;
     if (inflight.size >= DEPTH) await Promise.race(inflight);
@@ -80,7 +103,8 @@ async function slice(driver, ms) {
 }
 
 async function countStored(name) {
-  if (name === 'redis') {
+  const { kind, prefix } = storeOf(name);
+  if (kind === 'redis') {
     const { Redis } = require('ioredis');
     const r = new Redis({ host: '127.0.0.1', port: 6379, db: REDIS_DB });
     let n = 0;
@@ -92,18 +116,18 @@ async function countStored(name) {
     await r.quit();
     return n;
   }
-  if (name === 'postgresql') {
+  if (kind === 'postgresql') {
     const pg = require('pg');
     const c = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/test' });
     await c.connect();
-    const n = Number((await c.query(`SELECT COUNT(*) AS n FROM ${PREFIX}osprofiler_points`)).rows[0].n);
+    const n = Number((await c.query(`SELECT COUNT(*) AS n FROM ${prefix}osprofiler_points`)).rows[0].n);
     await c.end();
     return n;
   }
-  if (name === 'mysql') {
+  if (kind === 'mysql') {
     const mysql = require('mysql2/promise');
     const c = await mysql.createConnection({ uri: 'mysql://root@127.0.0.1:3306/test' });
-    const [rows] = await c.query(`SELECT COUNT(*) AS n FROM ${PREFIX}osprofiler_points`);
+    const [rows] = await c.query(`SELECT COUNT(*) AS n FROM ${prefix}osprofiler_points`);
     await c.end();
     return Number(rows[0].n);
   }
@@ -135,17 +159,18 @@ async function cleanup() {
     }
     await r.quit();
   }
-  for (const name of ['postgresql', 'mysql']) {
-    if (!names.includes(name)) continue;
+  for (const name of names) {
+    const { kind, prefix } = storeOf(name);
+    if (kind !== 'postgresql' && kind !== 'mysql') continue;
     try {
-      if (name === 'postgresql') {
+      if (kind === 'postgresql') {
         const c = new (require('pg').Client)({ connectionString: 'postgresql://postgres@127.0.0.1:5432/test' });
         await c.connect();
-        for (const t of ['points', 'errors', 'traces', 'tags']) await c.query(`DROP TABLE IF EXISTS ${PREFIX}osprofiler_${t}`);
+        for (const t of ['points', 'errors', 'traces', 'tags']) await c.query(`DROP TABLE IF EXISTS ${prefix}osprofiler_${t}`);
         await c.end();
       } else {
         const c = await require('mysql2/promise').createConnection({ uri: 'mysql://root@127.0.0.1:3306/test' });
-        for (const t of ['points', 'errors', 'traces', 'tags']) await c.query(`DROP TABLE IF EXISTS ${PREFIX}osprofiler_${t}`);
+        for (const t of ['points', 'errors', 'traces', 'tags']) await c.query(`DROP TABLE IF EXISTS ${prefix}osprofiler_${t}`);
         await c.end();
       }
     } catch (err) {
@@ -161,7 +186,8 @@ async function main() {
   const drivers = {};
   const stats = {};
   for (const name of names) {
-    drivers[name] = await core.createDriver(TARGETS[name].cs, { project: 'bench', service: 'orders', host });
+    const options = { project: 'bench', service: 'orders', host };
+    drivers[name] = await (TARGETS[name].create ?? core.createDriver)(TARGETS[name].cs, options);
     stats[name] = { sent: 0, ms: 0, cpuMs: 0, rounds: [], warmSent: 0, warmStored: 0 };
   }
   // Warm-up: not timed; what it stored is counted now and subtracted later.
@@ -181,8 +207,8 @@ async function main() {
   }
   for (const name of names) await drivers[name].close();
 
-  console.log(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (shared with the servers and anything else running); batches of ${BATCH} points per notify(), ${DEPTH} in flight; ${ROUNDS} rounds of ${SLICE_MS} ms per driver, alternated`);
-  console.log('driver      | points stored (timed) | handed over | write s | points/s stored | per round (handed over/s) | client CPU µs/point | goal');
+  console.log(`node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (shared with the servers and anything else running); batches of ${BATCH} points per notify(), ${DEPTH} in flight; ${ROUNDS} rounds of ${SLICE_MS} ms per driver, alternated${LINES ? '; lines without an index (notifyLines, or parsed back for notify)' : ''}`);
+  console.log('driver            | points stored (timed) | handed over | write s | points/s stored | per round (handed over/s) | client CPU µs/point | goal');
   let missed = 0;
   for (const name of names) {
     const s = stats[name];
@@ -192,7 +218,7 @@ async function main() {
     const verdict = goal === undefined ? '-' : pps >= goal ? `>= ${goal} met` : `< ${goal} MISSED`;
     if (goal !== undefined && pps < goal) missed++;
     console.log(
-      `${name.padEnd(11)} | ${String(stored).padStart(21)} | ${String(s.sent).padStart(11)} | ${(s.ms / 1000).toFixed(1).padStart(7)} | ${String(pps).padStart(15)} | ${s.rounds.join(' ').padEnd(25)} | ${((s.cpuMs * 1000) / s.sent).toFixed(2).padStart(19)} | ${verdict}`,
+      `${name.padEnd(17)} | ${String(stored).padStart(21)} | ${String(s.sent).padStart(11)} | ${(s.ms / 1000).toFixed(1).padStart(7)} | ${String(pps).padStart(15)} | ${s.rounds.join(' ').padEnd(25)} | ${((s.cpuMs * 1000) / s.sent).toFixed(2).padStart(19)} | ${verdict}`,
     );
     if (stored !== s.sent) console.log(`  ${name}: ${s.sent - stored} points handed over were not found in the store`);
   }

@@ -77,6 +77,45 @@ async function timeQueries(driver) {
     rows.push({ query: label, hits, 'median ms': times[Math.floor(times.length / 2)].toFixed(1), 'max ms': times[times.length - 1].toFixed(1) });
   }
   console.table(rows);
+  await textPaging(driver, QUERIES['text "/items/4242" (bounded scan)']);
+}
+
+/** The bounded text search followed through its cursor to the end: calls, hits, slowest call, total. */
+async function textPaging(driver, q) {
+  let cursor;
+  let calls = 0;
+  let hits = 0;
+  let slowest = 0;
+  const t0 = process.hrtime.bigint();
+  do {
+    const t = process.hrtime.bigint();
+    const page = await driver.searchTraces({ ...q, limit: 50, ...(cursor ? { cursor } : {}) });
+    slowest = Math.max(slowest, Number(process.hrtime.bigint() - t) / 1e6);
+    calls++;
+    hits += page.traces.length;
+    cursor = page.cursor;
+  } while (cursor !== null && calls < 1000);
+  const total = Number(process.hrtime.bigint() - t0) / 1e6;
+  console.log(`text ${JSON.stringify(q.text)} followed to the end: ${calls} calls, ${hits} hits, slowest call ${slowest.toFixed(1)} ms, all ${total.toFixed(0)} ms`);
+}
+
+/** postgresql:// before the bound: one LIKE in time order until a page's worth of hits (raw SQL, the same tables). */
+async function unboundedLike(d, text) {
+  const like = '%' + text.replace(/[!%_]/g, (c) => '!' + c) + '%';
+  const times = [];
+  let hits = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = process.hrtime.bigint();
+    const res = await d.pool.query(
+      `SELECT base_id, first_ts, last_ts, first_us, last_us, points, error, root_name, root_service, root_detail, route FROM ${d.tables.traces} t
+       WHERE (t.search_text LIKE $1 ESCAPE '!' OR lower(t.root_name) LIKE $1 ESCAPE '!') ORDER BY t.first_us DESC, t.base_id DESC LIMIT 51`,
+      [like],
+    );
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    hits = res.rows.length;
+  }
+  times.sort((a, b) => a - b);
+  console.log(`the former unbounded LIKE (same tables, same run): ${hits} hits, median ${times[Math.floor(times.length / 2)].toFixed(1)} ms, max ${times[times.length - 1].toFixed(1)} ms`);
 }
 
 async function fill(driver, useLines) {
@@ -250,6 +289,7 @@ async function benchPostgres() {
     await d.pool.query(`ANALYZE ${d.tables.traces}`);
     await d.pool.query(`ANALYZE ${d.tables.tags}`);
     await timeQueries(d);
+    await unboundedLike(d, QUERIES['text "/items/4242" (bounded scan)'].text);
     await indexCost(
       'postgresql://',
       () => core.createDriver(url, {}),

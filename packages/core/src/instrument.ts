@@ -167,6 +167,7 @@ export const searchIndex = {
   recordFromJson: search_.recordFromJson,
   recordOfEvents: search_.recordOfEvents,
   deltasOfNotifications: search_.deltasOfNotifications,
+  indexOfEvents: search_.indexOfEvents,
   rootLabel: search_.rootLabel,
   timestampMicros: search_.timestampMicros,
   recordDurationMs: search_.recordDurationMs,

@@ -97,10 +97,15 @@ function routeOf(info: Record<string, unknown> | undefined, method: string | und
 
 /** The index of lines that came without one: parses each line (not for the request path). */
 export function indexOfLines(batch: LineBatch): LineIndex {
-  const n = batch.lines.length;
+  return indexOfEvents(batch.lines.map((line) => parseStoredEvent(line)));
+}
+
+/** The index of lines already parsed (undefined: a line that did not parse), for drivers that parse them anyway. */
+export function indexOfEvents(events: readonly (Record<string, unknown> | undefined)[]): LineIndex {
+  const n = events.length;
   const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
   for (let i = 0; i < n; i++) {
-    const ev = parseStoredEvent(batch.lines[i]) ?? {};
+    const ev = events[i] ?? {};
     const full = typeof ev.name === 'string' ? ev.name : '';
     const stop = full.endsWith('-stop');
     index.names.push(full.replace(/-(start|stop)$/, ''));

@@ -11,15 +11,15 @@
  *   <prefix>osprofiler_traces, <prefix>osprofiler_tags: the search index (./summary.ts).
  */
 import { buildReport } from '@osprofiler/core';
-import { parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
+import { linesOfNotifications, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
 import type { Driver, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
-import type { NormalisedSearch } from '@osprofiler/core/instrument';
-import { summaryOfRow, summaryRows, type SummaryResult, type SummaryRow } from './summary';
+import type { LineBatch, NormalisedSearch } from '@osprofiler/core/instrument';
+import { summaryOfRow, summaryRows, TEXT_SEARCH_BOUND, type SummaryPage, type SummaryRow } from './summary';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
 import { microsToTimestamp } from '../timestamp';
 import type { SqlSettings } from './options';
-import { toRows, type PointRow } from './rows';
+import { rowsOfLines, type PointRow } from './rows';
 
 export interface TableNames {
   points: string;
@@ -74,8 +74,12 @@ export abstract class SqlDriver implements Driver {
   protected abstract closeClient(): Promise<void>;
   /** Merges the batch's summaries into the search index (rows sorted by base_id). */
   protected abstract upsertSummaries(rows: readonly SummaryRow[]): Promise<void>;
-  /** Up to `limit` summary rows matching, newest first, after the cursor. */
-  protected abstract selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryResult[]>;
+  /**
+   * Up to `limit` summary rows matching, newest first, after the cursor. With text, only the
+   * newest `textBound` traces matching the other filters are examined; when that window was
+   * full, `edge` is its oldest trace (the next call goes on from there).
+   */
+  protected abstract selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryPage>;
   /** The tags of these traces. */
   protected abstract selectTags(baseIds: string[]): Promise<{ base_id: string; kind: string; value: string }[]>;
 
@@ -89,11 +93,17 @@ export abstract class SqlDriver implements Driver {
   }
 
   notify(batch: readonly Notification[]): Promise<void> {
+    // Serialise now (the caller may reuse its objects once we return): the same path as lines.
+    return this.notifyLines(linesOfNotifications(batch));
+  }
+
+  /** The raw path: each line stored as it is (the agent's and the collector's batches). */
+  notifyLines(batch: LineBatch): Promise<void> {
     if (this.closed) throw new Error(`${this.scheme}:// driver for ${this.endpoint} is closed`);
-    const { points, errors, rejected } = toRows(batch, this.settings.filterErrorTrace);
+    const { points, errors, rejected, kept } = rowsOfLines(batch, this.settings.filterErrorTrace);
     this.counters.failed += rejected;
     if (points.length === 0) return Promise.resolve();
-    const summaries = summaryRows(searchIndex.deltasOfNotifications(batch)).sort((a, b) => (a.baseId < b.baseId ? -1 : 1));
+    const summaries = summaryRows(searchIndex.deltasOfBatch(kept)).sort((a, b) => (a.baseId < b.baseId ? -1 : 1));
     return this.inflight.track(this.keep.run(() => this.write(points, errors, summaries)));
   }
 
@@ -129,11 +139,18 @@ export abstract class SqlDriver implements Driver {
     return summaries(await this.keep.run(() => this.selectErrorTraces(limitOf(options))));
   }
 
-  /** Trace search over the summary table, newest first. */
+  /** Traces whose text a search examines at most per call (tests lower it to reach the cursor). */
+  textBound = TEXT_SEARCH_BOUND;
+
+  /**
+   * Trace search over the summary table, newest first. A text search examines at most
+   * `textBound` traces per call (newest first, after the cursor): a page may come back
+   * short, with a cursor to go on.
+   */
   async searchTraces(options: SearchOptions = {}): Promise<SearchPage> {
     const s = searchIndex.normaliseSearch(options);
     return this.keep.run(async () => {
-      const rows = await this.selectSummaries(s, s.limit + 1);
+      const { rows, edge } = await this.selectSummaries(s, s.limit + 1);
       const page = rows.slice(0, s.limit);
       const tags = new Map<string, { s: string[]; p: string[]; h: string[] }>();
       if (page.length > 0) {
@@ -144,8 +161,9 @@ export abstract class SqlDriver implements Driver {
         }
       }
       const traces: TraceSummary[] = page.map((r) => summaryOfRow(r, tags));
-      const last = page[page.length - 1];
-      const cursor = rows.length > s.limit && last !== undefined ? searchIndex.encodeCursor({ startUs: Number(last.first_us), baseId: last.base_id }) : null;
+      // A full page goes on after its last trace; a short one after the text window's edge.
+      const last = rows.length > s.limit ? page[page.length - 1] : edge;
+      const cursor = last !== undefined ? searchIndex.encodeCursor({ startUs: Number(last.first_us), baseId: last.base_id }) : null;
       return { traces, cursor };
     });
   }

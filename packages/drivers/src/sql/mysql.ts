@@ -12,9 +12,11 @@ import type { Unrefable } from '../idle-unref';
 import { SqlDriver, type TableNames } from './base';
 import { sqlSettings, type SqlSettings } from './options';
 import type { PointRow } from './rows';
-import { likeContains, type SummaryResult, type SummaryRow } from './summary';
+import { likeContains, type SummaryPage, type SummaryResult, type SummaryRow } from './summary';
 
 type Mysql = typeof import('mysql2/promise');
+
+const RESULT_COLUMNS = 'base_id, first_ts, last_ts, first_us, last_us, points, error, root_name, root_service, root_detail, route';
 
 /** Rows per INSERT statement (well under the default 16 MiB max_allowed_packet). */
 const INSERT_CHUNK = 2000;
@@ -72,6 +74,21 @@ export function mysqlSchema(t: TableNames): string[] {
   ];
 }
 
+const SPECIAL = /[\0\n\r\x1a'\\]/;
+const SPECIAL_ALL = /[\0\n\r\x1a'\\]/g;
+const ESCAPED: Record<string, string> = { '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z', "'": "\\'", '\\': '\\\\' };
+
+/**
+ * A string literal as mysql2 escapes it (the server's default sql_mode, backslash escapes
+ * on), but only rewritten when it holds something to escape: a stored line always holds
+ * `"`, which mysql2 escapes too (a callback per quote) though a single-quoted literal
+ * needs no escape for it.
+ */
+function quote(v: string | null): string {
+  if (v === null) return 'NULL';
+  return "'" + (SPECIAL.test(v) ? v.replace(SPECIAL_ALL, (c) => ESCAPED[c]) : v) + "'";
+}
+
 export class MysqlDriver extends SqlDriver {
   readonly scheme = 'mysql';
 
@@ -94,12 +111,14 @@ export class MysqlDriver extends SqlDriver {
 
   protected async insertPoints(rows: readonly PointRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      const values = rows
-        .slice(i, i + INSERT_CHUNK)
-        .map((r) => [r.baseId, r.traceId, r.name, r.ts, r.event, r.project, r.service]);
+      let values = '';
+      for (let k = i; k < Math.min(rows.length, i + INSERT_CHUNK); k++) {
+        const r = rows[k];
+        values += (k === i ? '(' : ', (') + quote(r.baseId) + ', ' + quote(r.traceId) + ', ' + quote(r.name) + ', ' + r.ts + ', ' +
+          quote(r.event) + ', ' + quote(r.project) + ', ' + quote(r.service) + ')';
+      }
       await this.pool.query(
-        `INSERT INTO ${this.tables.points} (base_id, trace_id, name, ts, event, project, service) VALUES ? ON DUPLICATE KEY UPDATE id = id`,
-        [values],
+        `INSERT INTO ${this.tables.points} (base_id, trace_id, name, ts, event, project, service) VALUES ${values} ON DUPLICATE KEY UPDATE id = id`,
       );
     }
   }
@@ -143,7 +162,7 @@ export class MysqlDriver extends SqlDriver {
     if (tags.length > 0) await this.pool.query(`INSERT IGNORE INTO ${this.tables.tags} (kind, value, base_id) VALUES ?`, [tags]);
   }
 
-  protected async selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryResult[]> {
+  protected async selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryPage> {
     const where: string[] = [];
     const params: unknown[] = [];
     const tag = (kind: string, value: string | undefined): void => {
@@ -164,15 +183,33 @@ export class MysqlDriver extends SqlDriver {
     if (s.untilMs !== undefined) cond('t.first_us <= ?', Math.round(s.untilMs * 1000));
     if (s.minDurationMs !== undefined) cond('t.duration_us >= ?', Math.round(s.minDurationMs * 1000));
     if (s.maxDurationMs !== undefined) cond('t.duration_us <= ?', Math.round(s.maxDurationMs * 1000));
-    if (s.text !== undefined) cond("(t.search_text LIKE ? ESCAPE '!' OR LOWER(t.root_name) LIKE ? ESCAPE '!')", likeContains(s.text), likeContains(s.text));
     if (s.after !== undefined) cond('(t.first_us < ? OR (t.first_us = ? AND t.base_id < ?))', s.after.startUs, s.after.startUs, s.after.baseId);
-    const [rows] = await this.pool.query<RowDataPacket[]>(
-      `SELECT base_id, first_ts, last_ts, first_us, last_us, points, error, root_name, root_service, root_detail, route
-       FROM ${this.tables.traces} t ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
-       ORDER BY t.first_us DESC, t.base_id DESC LIMIT ${Math.floor(limit)}`,
-      params,
+    const filter = where.length > 0 ? 'WHERE ' + where.join(' AND ') : '';
+    if (s.text === undefined) {
+      const [rows] = await this.pool.query<RowDataPacket[]>(
+        `SELECT ${RESULT_COLUMNS} FROM ${this.tables.traces} t ${filter} ORDER BY t.first_us DESC, t.base_id DESC LIMIT ${Math.floor(limit)}`,
+        params,
+      );
+      return { rows: rows as unknown as SummaryResult[] };
+    }
+    // Bounded as in postgres.ts: the newest `textBound` traces the other filters let through (c).
+    const bound = Math.floor(this.textBound);
+    const like = likeContains(s.text);
+    const [all] = await this.pool.query<RowDataPacket[]>(
+      `WITH c AS (SELECT ${RESULT_COLUMNS}, search_text FROM ${this.tables.traces} t ${filter}
+         ORDER BY t.first_us DESC, t.base_id DESC LIMIT ${bound})
+       SELECT * FROM (
+         (SELECT 0 AS edge, ${RESULT_COLUMNS} FROM c WHERE c.search_text LIKE ? ESCAPE '!' OR LOWER(c.root_name) LIKE ? ESCAPE '!'
+          ORDER BY first_us DESC, base_id DESC LIMIT ${Math.floor(limit)})
+         UNION ALL
+         (SELECT 1 AS edge, ${RESULT_COLUMNS} FROM c WHERE (SELECT COUNT(*) FROM c) >= ${bound}
+          ORDER BY first_us ASC, base_id ASC LIMIT 1)
+       ) u ORDER BY edge, first_us DESC, base_id DESC`,
+      [...params, like, like],
     );
-    return rows as unknown as SummaryResult[];
+    const rows = all as unknown as (SummaryResult & { edge: number | string })[];
+    const edge = Number(rows[rows.length - 1]?.edge) === 1 ? rows.pop() : undefined;
+    return { rows, edge };
   }
 
   protected async selectTags(baseIds: string[]): Promise<{ base_id: string; kind: string; value: string }[]> {

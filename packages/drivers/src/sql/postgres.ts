@@ -10,17 +10,18 @@ import { connectError, endpointOf } from '../errors';
 import { requirePeer } from '../optional';
 import { SqlDriver, type TableNames } from './base';
 import { sqlSettings, type SqlSettings } from './options';
+import { COPY_COLUMNS, copyBuffer } from './copy';
 import type { PointRow } from './rows';
-import { likeContains, type SummaryResult, type SummaryRow } from './summary';
+import { likeContains, type SummaryPage, type SummaryResult, type SummaryRow } from './summary';
 
 /** Below this many traces a tag is "rare": joining its traces beats walking the time index. */
 const RARE_TAG = 2000;
+const RESULT_COLUMNS = 'base_id, first_ts, last_ts, first_us, last_us, points, error, root_name, root_service, root_detail, route';
 const SUMMARY_COLUMNS = 'base_id, first_ts, last_ts, first_us, last_us, duration_us, points, error, root_key, root_name, root_service, root_detail, route, search_text';
 
 type Pg = typeof import('pg');
 type CopyStreams = typeof import('pg-copy-streams');
 
-const COLUMNS = 'base_id, trace_id, name, ts, event, project, service';
 /** Rows per INSERT in the duplicate-tolerant fallback (7 parameters each, under pg's 65535). */
 const INSERT_CHUNK = 1000;
 
@@ -78,22 +79,6 @@ export function postgresSchema(t: TableNames): string[] {
   ];
 }
 
-/** COPY text format: backslash, newline, carriage return and tab escaped; NULL is \N. */
-function copyField(v: string | null): string {
-  if (v === null) return '\\N';
-  return /[\\\n\r\t]/.test(v) ? v.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t')) : v;
-}
-
-function copyText(rows: readonly PointRow[]): string {
-  let out = '';
-  for (const r of rows) {
-    out +=
-      copyField(r.baseId) + '\t' + copyField(r.traceId) + '\t' + copyField(r.name) + '\t' + r.ts + '\t' +
-      copyField(r.event) + '\t' + copyField(r.project) + '\t' + copyField(r.service) + '\n';
-  }
-  return out;
-}
-
 export class PostgresDriver extends SqlDriver {
   readonly scheme = 'postgresql';
 
@@ -122,10 +107,10 @@ export class PostgresDriver extends SqlDriver {
 
   private copy(client: PoolClient, rows: readonly PointRow[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const stream = client.query(this.copyFrom(`COPY ${this.tables.points} (${COLUMNS}) FROM STDIN`));
+      const stream = client.query(this.copyFrom(`COPY ${this.tables.points} (${COPY_COLUMNS}) FROM STDIN`));
       stream.on('error', reject);
       stream.on('finish', () => resolve());
-      stream.end(copyText(rows));
+      stream.end(copyBuffer(rows));
     });
   }
 
@@ -139,7 +124,7 @@ export class PostgresDriver extends SqlDriver {
         return `($${k + 1}, $${k + 2}, $${k + 3}, $${k + 4}, $${k + 5}, $${k + 6}, $${k + 7})`;
       });
       await client.query(
-        `INSERT INTO ${this.tables.points} (${COLUMNS}) VALUES ${values.join(', ')} ON CONFLICT (trace_id, name) DO NOTHING`,
+        `INSERT INTO ${this.tables.points} (${COPY_COLUMNS}) VALUES ${values.join(', ')} ON CONFLICT (trace_id, name) DO NOTHING`,
         params,
       );
     }
@@ -210,7 +195,7 @@ export class PostgresDriver extends SqlDriver {
      ON CONFLICT DO NOTHING`;
   }
 
-  protected async selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryResult[]> {
+  protected async selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryPage> {
     const where: string[] = [];
     const params: unknown[] = [];
     const p = (v: unknown): string => {
@@ -226,12 +211,30 @@ export class PostgresDriver extends SqlDriver {
     if (s.untilMs !== undefined) where.push(`t.first_us <= ${p(Math.round(s.untilMs * 1000))}`);
     if (s.minDurationMs !== undefined) where.push(`t.duration_us >= ${p(Math.round(s.minDurationMs * 1000))}`);
     if (s.maxDurationMs !== undefined) where.push(`t.duration_us <= ${p(Math.round(s.maxDurationMs * 1000))}`);
-    if (s.text !== undefined) where.push(`(t.search_text LIKE ${p(likeContains(s.text))} ESCAPE '!' OR lower(t.root_name) LIKE ${p(likeContains(s.text))} ESCAPE '!')`);
     if (s.after !== undefined) where.push(`(t.first_us, t.base_id) < (${p(s.after.startUs)}, ${p(s.after.baseId)})`);
-    const sql = `SELECT base_id, first_ts, last_ts, first_us, last_us, points, error, root_name, root_service, root_detail, route
-       FROM ${this.tables.traces} t ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
-       ORDER BY t.first_us DESC, t.base_id DESC LIMIT ${p(limit)}`;
-    return (await this.pool.query<SummaryResult>(sql, params)).rows;
+    const filter = where.length > 0 ? 'WHERE ' + where.join(' AND ') : '';
+    if (s.text === undefined) {
+      const sql = `SELECT ${RESULT_COLUMNS} FROM ${this.tables.traces} t ${filter}
+         ORDER BY t.first_us DESC, t.base_id DESC LIMIT ${p(limit)}`;
+      return { rows: (await this.pool.query<SummaryResult>(sql, params)).rows };
+    }
+    // Bounded: the text is looked for in the newest `textBound` traces the other filters
+    // let through (c), and c's oldest trace comes back as the edge when c was full.
+    const like = p(likeContains(s.text));
+    const bound = p(this.textBound);
+    const sql = `WITH c AS MATERIALIZED (
+         SELECT ${RESULT_COLUMNS}, search_text FROM ${this.tables.traces} t ${filter}
+         ORDER BY t.first_us DESC, t.base_id DESC LIMIT ${bound})
+       SELECT * FROM (
+         (SELECT false AS edge, ${RESULT_COLUMNS} FROM c WHERE c.search_text LIKE ${like} ESCAPE '!' OR lower(c.root_name) LIKE ${like} ESCAPE '!'
+          ORDER BY first_us DESC, base_id DESC LIMIT ${p(limit)})
+         UNION ALL
+         (SELECT true AS edge, ${RESULT_COLUMNS} FROM c WHERE (SELECT count(*) FROM c) >= ${bound}
+          ORDER BY first_us ASC, base_id ASC LIMIT 1)
+       ) u ORDER BY edge, first_us DESC, base_id DESC`;
+    const all = (await this.pool.query<SummaryResult & { edge: boolean }>(sql, params)).rows;
+    const edge = all[all.length - 1]?.edge === true ? all.pop() : undefined;
+    return { rows: all, edge };
   }
 
   /**

@@ -3,6 +3,7 @@ import { searchContract } from '../../../../tools/testing/search-contract';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { configure, createDriver, flush, formatReportJson, MemoryDriver, pyDumps, shutdown } from '@osprofiler/core';
+import { linesOfNotifications } from '@osprofiler/core/instrument';
 import type { Driver, Notification } from '@osprofiler/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/register'; // registers the schemes with core
@@ -71,9 +72,69 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
       expect(formatReportJson(await driver.getReport(b))).toBe(formatReportJson(await memory.getReport(b)));
     });
 
+    it('notifyLines stores each line as it is: the same rows and summary as notify, with or without an index, in any key order', async () => {
+      const batchOf = (b: string): Notification[] => [
+        { ...note(b, 'wsgi-start', `${b}-1`, 1, { request: { method: 'GET', path: '/o\'r"d\\é\t' } }), parent_id: b },
+        note(b, 'db-start', `${b}-2`, 2, { db: { statement: 'SELECT "x" FROM t', params: [1.5, null] } }),
+        { ...note(b, 'db-stop', `${b}-2`, 3, { etype: 'ValueError', message: 'bad\nline' }), project: null },
+        note(b, 'na"me\\-stop', `${b}-3`, 4),
+        { ...note(b, 'wsgi-stop', `${b}-1`, 5), parent_id: b, service: 'tab\tservice' },
+      ];
+      const viaNotify = randomUUID();
+      const withIndex = randomUUID();
+      const noIndex = randomUUID();
+      const reordered = randomUUID();
+      await driver.notify(batchOf(viaNotify));
+      await driver.notifyLines(linesOfNotifications(batchOf(withIndex)));
+      // As the agent hands them: a class whose fields are getters, without an index.
+      const plain = linesOfNotifications(batchOf(noIndex));
+      await driver.notifyLines(new (class {
+        readonly baseIds = plain.baseIds;
+        readonly timestamps = plain.timestamps;
+        get lines() { return plain.lines; }
+        get errors() { return plain.errors; }
+      })());
+      // Lines laid out otherwise (keys in another order, as another writer may): parsed for their columns.
+      const other = linesOfNotifications(batchOf(reordered).map(({ name, ...rest }) => ({ ...rest, name }) as Notification));
+      await driver.notifyLines({ ...other, index: undefined });
+      const p = sql.dialect === 'mysql' ? '?' : '$1';
+      const rowsOf = async (b: string) =>
+        (await sql.query<Record<string, unknown>>(`SELECT event, trace_id, name, ts, project, service FROM ${prefix}osprofiler_points WHERE base_id = ${p} ORDER BY id`, [b]))
+          .map((r) => ({ ...r, ts: String(r.ts), event: String(r.event).split(b).join('B'), trace_id: String(r.trace_id).split(b).join('B') }));
+      const expected = await rowsOf(viaNotify);
+      expect(expected.map((r) => r.event)).toEqual(batchOf(viaNotify).map((n) => pyDumps(n).split(viaNotify).join('B')));
+      expect(expected.map((r) => r.name)).toEqual(['wsgi-start', 'db-start', 'db-stop', 'na"me\\-stop', 'wsgi-stop']);
+      expect(await rowsOf(withIndex)).toEqual(expected);
+      expect(await rowsOf(noIndex)).toEqual(expected);
+      const moved = await rowsOf(reordered);
+      expect(moved.map((r) => r.event)).toEqual(other.lines.map((l) => l.split(reordered).join('B')));
+      expect(moved.map(({ event: _e, ...cols }) => cols)).toEqual(expected.map(({ event: _e, ...cols }) => cols));
+      const page = await driver.searchTraces({ limit: 1000 });
+      const summary = (b: string) => ({ ...page.traces.find((t) => t.base_id === b), base_id: 'B' });
+      expect(summary(viaNotify)).toMatchObject({ root_name: 'wsgi', root_detail: 'GET /o\'r"d\\é\t', points: 2, error: true });
+      for (const b of [withIndex, noIndex, reordered]) expect(summary(b)).toEqual(summary(viaNotify));
+      expect((await driver.listErrorTraces()).map((t) => t.base_id)).toEqual(expect.arrayContaining([viaNotify, withIndex, noIndex, reordered]));
+      expect(formatReportJson(await driver.getReport(noIndex)).split(noIndex).join('B')).toBe(formatReportJson(await driver.getReport(viaNotify)).split(viaNotify).join('B'));
+    });
+
+    it('notifyLines leaves out (and counts) a line that is not a JSON object or whose timestamp Python cannot read', async () => {
+      const b = randomUUID();
+      const good = linesOfNotifications([note(b, 'ok-start', `${b}-ok`, 1)]);
+      const failed = driver.counters.failed;
+      await driver.notifyLines({
+        baseIds: [b, b, b],
+        timestamps: [good.timestamps[0], good.timestamps[0], 'yesterday'],
+        lines: [good.lines[0], '{"name": "broken', pyDumps(note(b, 'late-start', `${b}-late`, 2))],
+        errors: null,
+      });
+      expect(driver.counters.failed - failed).toBe(2);
+      expect((await driver.getReport(b)).children.map((c) => c.info.name)).toEqual(['ok']);
+    });
+
     it('ignores a point written twice (unique trace_id + name)', async () => {
       const b = randomUUID();
       const batch = [note(b, 'x-start', 'td', 1), note(b, 'x-stop', 'td', 2)];
+      const failed = driver.counters.failed;
       await driver.notify(batch);
       await driver.notify([...batch, note(b, 'y-start', 'te', 3), note(b, 'y-start', 'te', 3)]);
       const rows = await sql.query<{ n: string }>(
@@ -81,7 +142,7 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
         [b],
       );
       expect(Number(rows[0].n)).toBe(3);
-      expect(driver.counters.failed).toBe(0);
+      expect(driver.counters.failed).toBe(failed);
     });
 
     it('indexes error traces (latest error wins) and lists traces newest first', async () => {
@@ -143,6 +204,43 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
 
   describe(`${label}: search`, () => {
     searchContract({ driver: () => driver, write: async (batches) => { for (const b of batches) await driver.notify(b); } });
+  });
+
+  describe(`${label}: bounded text search`, () => {
+    it('examines at most textBound traces per call; the cursor goes on and finds older hits', async () => {
+      const own = uniquePrefix();
+      const d = (await createDriver(`${sql.url}?table_prefix=${own}`)) as SqlDriver;
+      try {
+        d.textBound = 10;
+        const t0 = Date.UTC(2026, 10, 23, 6);
+        const ids: string[] = [];
+        for (let i = 0; i < 30; i++) {
+          const b = randomUUID();
+          ids.push(b);
+          const statement = i === 0 || i === 29 ? `SELECT needle FROM t${i}` : `SELECT hay FROM t${i}`;
+          const at = (us: number) => `${new Date(t0 + i * 1000).toISOString().slice(0, 19)}.${String(us).padStart(6, '0')}`;
+          await d.notify([
+            { ...note(b, 'db-start', `${b}-1`, 0, { db: { statement } }), timestamp: at(0) },
+            { ...note(b, 'db-stop', `${b}-1`, 0), timestamp: at(10) },
+          ]);
+        }
+        const pages: string[][] = [];
+        let cursor: string | null | undefined;
+        do {
+          const page = await d.searchTraces({ text: 'NEEDLE', limit: 5, ...(cursor ? { cursor } : {}) });
+          pages.push(page.traces.map((t) => t.base_id));
+          cursor = page.cursor;
+        } while (cursor !== null && pages.length < 10);
+        // Windows of 10: [29..20] holds the newest hit, [19..10] none, [9..0] the oldest, then an empty one ends it.
+        expect(pages).toEqual([[ids[29]], [], [ids[0]], []]);
+        d.textBound = 5_000;
+        expect((await d.searchTraces({ text: 'needle', limit: 5 })).traces.map((t) => t.base_id)).toEqual([ids[29], ids[0]]);
+        expect((await d.searchTraces({ text: 'needle', limit: 1 })).cursor).not.toBeNull();
+      } finally {
+        await d.close();
+        await sql.dropTables(own);
+      }
+    });
   });
 
   describe(`${label}: retention`, () => {
