@@ -29,7 +29,7 @@ import * as search_ from './search';
 import * as storedEvent_ from './drivers/stored-event';
 import * as drivers_memory_ from './drivers/memory';
 import * as drivers_file_ from './drivers/file';
-import * as report_ from './report';
+import * as timestamp_ from './timestamp';
 import * as clock_ from './clock';
 import * as errors_info_ from './errors-info';
 import * as decorators_ from './decorators';
@@ -140,7 +140,11 @@ export const fileDriverFactory = drivers_file_.fileDriverFactory;
 export const linesOfNotifications = line_.linesOfNotifications;
 /** Parses one stored notification (JSON that may hold Python's bare NaN/Infinity). */
 export const parseStoredEvent = storedEvent_.parseStoredEvent;
-export const parseTimestamp = report_.parseTimestamp;
+export const parseTimestamp = timestamp_.parseTimestamp;
+/** The same as a decimal string of µs (SQL `ts` columns, index scores), without bigint on the usual form. */
+export const timestampMicrosText = timestamp_.timestampMicrosText;
+/** Python's strftime of µs since 1970 (the inverse of parseTimestamp). */
+export const microsToTimestamp = timestamp_.microsToTimestamp;
 export const formatTimestamp = clock_.formatTimestamp;
 export const withTimeout = timeout_.withTimeout;
 export const settledWithin = timeout_.settledWithin;

@@ -16,95 +16,10 @@ import { recordFailure } from './failures';
 import type { Notification } from './notification';
 import { pyDumps } from './pyjson';
 import type { Report, ReportNode, ReportNodeInfo, ReportStats } from './report-types';
+import { parseTimestamp } from './timestamp';
 
 /** What the builder accepts: stored notifications, possibly from other writers. */
 export type ReportEvent = Notification | Readonly<Record<string, unknown>>;
-
-// Python's `_strptime` regex for "%Y-%m-%dT%H:%M:%S.%f" (compiled IGNORECASE, matched at the
-// start, then "unconverted data remains" if it did not consume everything: no `$` here,
-// so alternation picks exactly what Python's would).
-const STRPTIME =
-  /^(\d\d\d\d)-(1[0-2]|0[1-9]|[1-9])-(3[01]|[12]\d|0[1-9]|[1-9]| [1-9])T(2[0-3]|[0-1]\d|\d):([0-5]\d|\d):(6[0-1]|[0-5]\d|\d)\.([0-9]{1,6})/i;
-
-const US_PER_DAY = 86_400_000_000n;
-
-/**
- * Parses an OSProfiler timestamp like Python's `strptime(s, "%Y-%m-%dT%H:%M:%S.%f")` and
- * returns integer microseconds since 1970-01-01 as a bigint (years 1..9999 do not fit a
- * double's exact range, and going through `Date` would drop the microseconds).
- * Returns undefined where Python raises ValueError.
- */
-export function parseTimestamp(s: string): bigint | undefined {
-  // Fast path: the events of one trace share their first 19 characters (to the second)
-  // in runs, and the writers' form is always `….ffffff` (26 characters). A prefix that
-  // the full parse accepted in that form parses the same way again, so only the six
-  // digits are new. Saves the regex and four bigint operations per event (10,000-point
-  // report: see buildReport).
-  if (s.length === 26 && s.charCodeAt(19) === 46) {
-    const base = secondCache.get(s.slice(0, 19));
-    if (base !== undefined) {
-      const frac = sixDigits(s);
-      if (frac >= 0) return base + BigInt(frac);
-    }
-  }
-  const parsed = parseTimestampFull(s);
-  if (parsed !== undefined && s.length === 26 && s.charCodeAt(19) === 46) {
-    const frac = sixDigits(s);
-    if (frac >= 0) {
-      if (secondCache.size >= 4096) secondCache.clear();
-      secondCache.set(s.slice(0, 19), parsed - BigInt(frac));
-    }
-  }
-  return parsed;
-}
-
-/** Start of the second (µs) of a 19-character `YYYY-MM-DDTHH:MM:SS` prefix already parsed. */
-const secondCache = new Map<string, bigint>();
-
-/** The six digits after the dot at 19, or -1. */
-function sixDigits(s: string): number {
-  let v = 0;
-  for (let i = 20; i < 26; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-function parseTimestampFull(s: string): bigint | undefined {
-  const m = STRPTIME.exec(s);
-  if (m === null || m[0].length !== s.length) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3].trim());
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
-  // datetime() rejects what the regex lets through: year 0, Feb 30, second 60/61.
-  if (year < 1 || second > 59 || day > daysInMonth(year, month)) return undefined;
-  const micros = BigInt(m[7].padEnd(6, '0'));
-  const days = BigInt(daysFromCivil(year, month, day));
-  return days * US_PER_DAY + BigInt((hour * 3600 + minute * 60 + second) * 1_000_000) + micros;
-}
-
-function isLeap(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
-
-function daysInMonth(y: number, m: number): number {
-  return m === 2 ? (isLeap(y) ? 29 : 28) : [31, 0, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
-}
-
-// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
-function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
 
 // Python: int((dt.microseconds + (dt.seconds + dt.days*86400) * 1e6) / 1000.0).
 // The float maths is the same in JS as long as the gap is below 2**53 µs (~285 years).

@@ -9,7 +9,7 @@
  * go through `indexOfLines`, which parses them: off any application's request path.
  */
 import type { LineBatch, LineIndex } from './line';
-import { parseTimestamp } from './report';
+import { parseTimestamp } from './timestamp';
 import type { SearchOptions, SearchPage, TraceSummary } from './driver';
 import { parseStoredEvent } from './drivers/stored-event';
 import type { Notification } from './notification';

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pyDumps } from '../src/pyjson';
-import { buildReport, formatReportJson, parseTimestamp } from '../src/report';
+import { buildReport, formatReportJson } from '../src/report';
+import { parseTimestamp } from '../src/timestamp';
 import type { ReportNode } from '../src/report-types';
 
 // Golden data captured from python3-osprofiler 3.4.3 + Redis (shared/interop fixtures).
