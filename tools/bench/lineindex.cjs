@@ -10,6 +10,9 @@
 // The points are made by core itself (start/stop in traces, info of the shapes adapters
 // write: an HTTP request with its route, SQL, a function), captured from its notifier.
 // Env: BENCH_TRACES (per batch set, default 2000), BENCH_ROUNDS (9), BENCH_PPT (points per trace, 6).
+// `--instructions`: the same steps counted by callgrind instead (load-independent): one
+// valgrind run per step (none, clientL, clientI, recvL, recvI: each adds one step to the
+// one before it in its column), instructions per line = difference / lines.
 'use strict';
 const path = require('node:path');
 const core = require('@osprofiler/core');
@@ -71,7 +74,54 @@ const cpu = () => {
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+const STEP = process.env.BENCH_STEP || '';
+
+/** Under callgrind (the parent's --instructions): only the steps of BENCH_STEP, whole process counted. */
+async function step() {
+  core.configure({ driver, host: 'bench-host', service: 'bench', project: 'shop', flushIntervalMs: 50, maxBufferPoints: 1_000_000 });
+  const v = STEP.endsWith('I') ? 'I' : 'L';
+  let lines_ = 0;
+  let sink = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const bs = await makeBatches();
+    lines_ += bs.reduce((a, b) => a + b.lines.length, 0);
+    if (STEP === 'none') continue;
+    const bodies = bs.map((b) => ({ count: b.lines.length, body: lines.encodeLineBatch(CLIENT, 1, parts(b, v === 'I'), v === 'I').frame.subarray(29) }));
+    if (!STEP.startsWith('recv')) continue;
+    for (const { count, body } of bodies) {
+      const d = new lines.DecodedLines();
+      d.append(body, count);
+      sink += searchIndex.deltasOfBatch(d).size;
+    }
+  }
+  process.stdout.write(JSON.stringify({ lines: lines_, sink }) + '\n');
+}
+
+function instructions() {
+  const { spawnSync } = require('node:child_process');
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-lineidx-'));
+  const steps = ['none', 'clientL', 'clientI', 'recvL', 'recvI'];
+  const ir = {};
+  let lineCount = 0;
+  for (const st of steps) {
+    const out = path.join(dir, `cg-${st}`);
+    const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, __filename], { env: { ...process.env, BENCH_STEP: st }, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const m = /^totals: (\d+)/m.exec(fs.readFileSync(out, 'utf8'));
+    ir[st] = Number(m[1]);
+    lineCount = JSON.parse(r.stdout.trim().split('\n').pop()).lines;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  const per = (a, b) => ((ir[a] - ir[b]) / lineCount).toFixed(0);
+  console.log(`lineindex bench --instructions: ${lineCount} lines (${ROUNDS} rounds × ${TRACES} traces × ${PPT} points), instructions per line (whole process, callgrind)`);
+  console.log(`client frame      L ${per('clientL', 'none')}   I (index read + encoded) ${per('clientI', 'none')}`);
+  console.log(`decode + deltas   L ${per('recvL', 'clientL')}   I ${per('recvI', 'clientI')}   ratio I/L ${((ir.recvI - ir.clientI) / (ir.recvL - ir.clientL)).toFixed(2)}`);
+}
+
 async function main() {
+  if (STEP !== '') return step();
+  if (process.argv.includes('--instructions')) return instructions();
   core.configure({ driver, host: 'bench-host', service: 'bench', project: 'shop', flushIntervalMs: 50, maxBufferPoints: 1_000_000 });
   const r = { clientL: [], clientI: [], recvL: [], recvI: [], splitL: [], splitI: [] };
   let sink = 0;

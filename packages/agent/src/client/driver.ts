@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { createConnection, type Socket } from 'node:net';
 import { linesOfNotifications, recordFailure } from '@osprofiler/core/instrument';
 import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
-import type { LineBatch } from '@osprofiler/core/instrument';
+import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
 import { encodeLineBatch, notificationText, withoutIndex, type TextPart } from '../lines';
 import { DropLedger, type PointOrigin } from '../markers';
 import { FrameReader, FrameType, PROTOCOL_VERSION, encodeFrame, parseJsonObject } from '../protocol';
@@ -43,6 +43,11 @@ const HELLO_TIMEOUT_MS = 5000;
 /** A batch as queued: core's LineBatch, its lines as one text, where its points come from, and how far it was taken. */
 interface Chunk {
   readonly batch: LineBatch;
+  /**
+   * Its search index, read when queued (core's notifier builds it lazily from the points'
+   * info: read in the same turn as the lines were formatted, so both see the same info).
+   */
+  readonly index: LineIndex | undefined;
   readonly text: string;
   readonly count: number;
   readonly origin: PointOrigin;
@@ -138,7 +143,7 @@ export class AgentClientDriver implements Driver {
       this.counters.dropped += n;
       return;
     }
-    this.queue.push({ batch, text: batch.lines.join('\n') + '\n', count: n, origin, head: 0, headOffset: 0 });
+    this.queue.push({ batch, index: this.sendIndex ? batch.index : undefined, text: batch.lines.join('\n') + '\n', count: n, origin, head: 0, headOffset: 0 });
     this.queued += n;
     if (this.queued > this.options.maxPoints) this.dropOldest(this.queued - this.options.maxPoints);
     this.schedule();
@@ -255,7 +260,7 @@ export class AgentClientDriver implements Driver {
       let errors: number[] | null = null;
       const e = c.batch.errors;
       if (e !== null) for (let i = from; i < c.head; i++) if (e[i] === 1) (errors ??= []).push(i - from);
-      parts.push({ text, count: take, errors, index: this.sendIndex ? c.batch.index : undefined, from });
+      parts.push({ text, count: take, errors, index: c.index ?? (this.sendIndex ? c.batch.index : undefined), from }); // (queued before the WELCOME: read now)
       count += take;
       this.queued -= take;
       if (c.head === c.count) this.queue.shift();
