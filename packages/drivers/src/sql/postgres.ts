@@ -10,7 +10,7 @@ import { connectError, endpointOf } from '../errors';
 import { requirePeer } from '../optional';
 import { SqlDriver, type TableNames } from './base';
 import { sqlSettings, type SqlSettings } from './options';
-import { COPY_COLUMNS, copyBuffer } from './copy';
+import { COPY_COLUMNS, copyText } from './copy';
 import type { PointRow } from './rows';
 import { likeContains, type SummaryPage, type SummaryResult, type SummaryRow } from './summary';
 
@@ -110,7 +110,7 @@ export class PostgresDriver extends SqlDriver {
       const stream = client.query(this.copyFrom(`COPY ${this.tables.points} (${COPY_COLUMNS}) FROM STDIN`));
       stream.on('error', reject);
       stream.on('finish', () => resolve());
-      stream.end(copyBuffer(rows));
+      stream.end(copyText(rows));
     });
   }
 
