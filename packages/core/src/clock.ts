@@ -25,6 +25,10 @@ export function maybeReanchor(): void {
 
 let cachedSecond = -1;
 let cachedPrefix = '';
+// '000'…'999': the microseconds as two table entries, not String() + padStart (a number
+// to string conversion missing V8's cache, ~350 instructions a timestamp under callgrind).
+const DIGITS3: string[] = [];
+for (let i = 0; i < 1000; i++) DIGITS3.push(String(i).padStart(3, '0'));
 
 /** `%Y-%m-%dT%H:%M:%S.%f` in UTC with exactly six fractional digits, as Python writes it. */
 export function formatTimestamp(ms: number): string {
@@ -32,8 +36,9 @@ export function formatTimestamp(ms: number): string {
   const second = Math.floor(micros / 1_000_000);
   if (second !== cachedSecond) {
     cachedSecond = second;
-    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19) + '.';
   }
   const frac = micros - second * 1_000_000;
-  return cachedPrefix + '.' + String(frac).padStart(6, '0');
+  const hi = Math.floor(frac / 1000);
+  return cachedPrefix + DIGITS3[hi] + DIGITS3[frac - hi * 1000];
 }

@@ -90,18 +90,29 @@ const MAX_DEPTH = 10;
 
 // Measured on the raw path (tools/bench/core-points.cjs): testing whether a string needs
 // escaping costs ~30 ns a call, about a dozen per point. Keys repeat (object literals in
-// adapters), so their quoted form is cached; ids repeat between a point's start and stop
-// and across a trace, so the last few that passed are remembered by identity.
+// adapters), so their text is cached, with its `: ` (and the `, ` before it): fewer
+// pieces per line, each a string addition and a node of the rope flattened later
+// (callgrind, traced /nested: ~20 additions a line before, ~12 after). Ids repeat between
+// a point's start and stop and across a trace, so the last few that passed are
+// remembered by identity; names and base ids have caches of their own, so that a trace's
+// new ids do not push them out.
 const MAX_KEYS = 1024;
-const keys = new Map<string, string>();
 
-function key(k: string): string {
-  let q = keys.get(k);
-  if (q === undefined) {
-    q = pyString(k);
-    if (keys.size < MAX_KEYS) keys.set(k, q);
+/** A key's text: first in its object, and after another field. */
+interface KeyText {
+  readonly first: string;
+  readonly next: string;
+}
+const keys = new Map<string, KeyText>();
+
+function keyText(k: string): KeyText {
+  let t = keys.get(k);
+  if (t === undefined) {
+    const q = pyString(k);
+    t = { first: q + ': ', next: ', ' + q + ': ' };
+    if (keys.size < MAX_KEYS) keys.set(k, t);
   }
-  return q;
+  return t;
 }
 
 let id0 = '';
@@ -109,7 +120,7 @@ let id1 = '';
 let id2 = '';
 let id3 = '';
 
-/** A name or id, between quotes the caller writes: escaped only when it has to be. */
+/** An id, between quotes the caller writes: escaped only when it has to be. */
 function idContent(s: string): string {
   if (s === id0 || s === id1 || s === id2 || s === id3) return s;
   if (!isPlainString(s)) return pyString(s).slice(1, -1);
@@ -119,6 +130,44 @@ function idContent(s: string): string {
   id0 = s;
   return s;
 }
+
+/** The start of a line up to the base id's value, for each phase of one point name. */
+interface NameHead {
+  readonly start: string;
+  readonly stop: string;
+}
+const names = new Map<string, NameHead>();
+
+function nameHead(name: string, suffix: string): string {
+  let h = names.get(name);
+  if (h === undefined) {
+    const c = isPlainString(name) ? name : pyString(name).slice(1, -1);
+    h = { start: '{"name": "' + c + '-start", "base_id": "', stop: '{"name": "' + c + '-stop", "base_id": "' };
+    if (names.size < MAX_KEYS) names.set(name, h);
+  }
+  if (suffix === '-start') return h.start;
+  if (suffix === '-stop') return h.stop;
+  return '{"name": "' + (isPlainString(name) ? name : pyString(name).slice(1, -1)) + suffix + '", "base_id": "';
+}
+
+// The last base id: its text up to the trace id's value (every line of a trace has it).
+let lastBase = '';
+let lastBaseContent = '';
+let lastBaseText = '", "trace_id": "';
+
+function baseText(baseId: string): string {
+  if (baseId !== lastBase) {
+    lastBase = baseId;
+    lastBaseContent = isPlainString(baseId) ? baseId : pyString(baseId).slice(1, -1);
+    lastBaseText = lastBaseContent + '", "trace_id": "';
+  }
+  return lastBaseText;
+}
+
+// What follows the timestamp, for the last tail: no info, and after info fields.
+let lastTail = '';
+let emptyInfoTail = '", "info": {';
+let afterFieldsTail = ', ';
 
 // A line is built with `+` (V8 keeps a rope, flattened once where the batch is joined for
 // the socket or file). Counted under callgrind (tools/bench/compare, README "compare"),
@@ -176,12 +225,13 @@ function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean
   for (const k of Object.keys(o)) {
     const v = o[k];
     if (v === undefined || (skipHost && k === 'host')) continue;
-    out += (out === '' ? key(k) : ', ' + key(k)) + ': ' + valueText(v, depth + 1);
+    const t = valueText(v, depth + 1);
+    out = out === '' ? keyText(k).first + t : out + keyText(k).next + t;
   }
   return out;
 }
 
-/** The point's info fields (all but `host`), each followed by `, `; throws like the object path. */
+/** The point's info fields (all but `host`) joined by `, `; '' for none; throws like the object path. */
 function infoText(info: object | undefined): string {
   if (info === undefined) return '';
   let o = info as Record<string, unknown>;
@@ -193,13 +243,14 @@ function infoText(info: object | undefined): string {
   path.push(info);
   const fields = fieldsText(o, 0, true);
   path.pop();
-  return fields === '' ? '' : fields + ', ';
+  return fields;
 }
 
 /** `"k": v, ` for every key of the point's info but `host` (empty for no info). */
 export function infoFields(info: object | undefined): string {
   path.length = 0;
-  return infoText(info);
+  const fields = infoText(info);
+  return fields === '' ? '' : fields + ', ';
 }
 
 /** Whether the point goes into the error index (Python: `info.get("etype") is not None`). */
@@ -229,8 +280,12 @@ export function notificationLine(name: string, baseId: string, traceId: string, 
  */
 export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, timestamp: string, info: object | undefined, tail: string): string {
   if (path.length !== 0) path.length = 0; // only after a throw mid-serialisation
-  return (
-    '{"name": "' + idContent(name) + suffix + '", "base_id": "' + idContent(baseId) + '", "trace_id": "' + idContent(traceId) +
-    '", "parent_id": "' + idContent(parentId) + '", "timestamp": "' + timestamp + '", "info": {' + infoText(info) + tail
-  );
+  if (tail !== lastTail) {
+    lastTail = tail;
+    emptyInfoTail = '", "info": {' + tail;
+    afterFieldsTail = ', ' + tail;
+  }
+  const head = nameHead(name, suffix) + baseText(baseId) + idContent(traceId) + '", "parent_id": "' + (parentId === lastBase ? lastBaseContent : idContent(parentId)) + '", "timestamp": "' + timestamp;
+  const fields = infoText(info);
+  return fields === '' ? head + emptyInfoTail : head + '", "info": {' + fields + afterFieldsTail;
 }

@@ -1,4 +1,5 @@
 import { storage, type PointSink } from './runtime';
+import { untraced } from './api';
 import { formatTimestamp, maybeReanchor, nowMs } from './clock';
 import type { Driver } from './driver';
 import { recordFailure } from './failures';
@@ -50,9 +51,20 @@ const EARLY_FLUSH_POINTS = 256;
  */
 export class BatchNotifier implements PointSink {
   private buf: unknown[] = [];
+  /**
+   * One timer for the notifier's life, re-armed with `refresh()`: a new timer per batch
+   * was made under `storage.exit()`, which on Node 20 turns the async hooks off and on
+   * again (~40k instructions a batch under callgrind, more than formatting the batch).
+   * It was created outside any trace, so its callback never runs in a request's context.
+   */
   private timer: NodeJS.Timeout | undefined;
+  private armed = false;
   private early: NodeJS.Immediate | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** The driver once `driver` resolved, so that a batch is handed over without awaiting it. */
+  private resolved: Driver | undefined;
+  /** Sends that returned a promise and have not settled: later batches wait in `chain`. */
+  private sending = 0;
   private closed = false;
   readonly stats: NotifierStats = { points: 0, dropped: 0, lost: 0, batches: 0, infoCut: 0 };
   private readonly maxSlots: number;
@@ -63,6 +75,14 @@ export class BatchNotifier implements PointSink {
   ) {
     this.maxSlots = options.maxBufferPoints * FIELDS;
     this.maxInfo = options.maxInfoBytes ?? Infinity;
+    if (isDriver(driver)) this.resolved = driver;
+    else
+      driver.then(
+        (d) => {
+          this.resolved = d;
+        },
+        () => {},
+      );
   }
 
   private readonly maxInfo: number;
@@ -83,12 +103,14 @@ export class BatchNotifier implements PointSink {
       return;
     }
     buf.push(phase, name, baseId, traceId, parentId, nowMs(), info);
-    if (this.timer === undefined) this.schedule();
+    if (!this.armed) this.schedule();
     else if (buf.length >= EARLY_FLUSH_POINTS * FIELDS && this.early === undefined) this.scheduleEarly();
   }
 
   private scheduleEarly(): void {
-    this.early = storage.exit(() =>
+    // Made outside any trace (an immediate made inside a request would keep its context);
+    // untraced() swaps the store, where storage.exit() would toggle the async hooks.
+    this.early = untraced(() =>
       setImmediate(() => {
         this.early = undefined;
         void this.flushBuffer();
@@ -97,22 +119,45 @@ export class BatchNotifier implements PointSink {
   }
 
   private schedule(): void {
-    // Created outside any trace: a timer made inside a request would keep its context.
-    this.timer = storage.exit(() => setTimeout(() => void this.flushBuffer(), this.options.flushIntervalMs));
+    this.armed = true;
+    if (this.timer !== undefined) {
+      this.timer.refresh();
+      return;
+    }
+    this.timer = untraced(() => setTimeout(() => this.onTimer(), this.options.flushIntervalMs));
     this.timer.unref();
+  }
+
+  private onTimer(): void {
+    // Fired after an early flush emptied the buffer: nothing to do until the next point re-arms it.
+    if (this.armed) void this.flushBuffer();
   }
 
   /** Formats everything buffered so far and hands it to the driver (in order, one batch at a time). */
   private flushBuffer(): Promise<void> {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.armed = false;
     const buf = this.buf;
     if (buf.length === 0) return this.chain;
     this.buf = [];
-    this.chain = this.chain.then(() => this.send(buf));
+    // With the driver ready and no earlier batch still being stored, the batch goes now:
+    // no promise and no microtask per batch (each is a promise-hook call on Node 20 once
+    // a trace has run). A send that returns a promise makes later batches wait for it.
+    if (this.resolved !== undefined && this.sending === 0) {
+      const r = this.sendTo(this.resolved, buf);
+      if (r !== undefined) this.track(r);
+      return this.chain;
+    }
+    this.track(this.chain.then(() => this.send(buf)));
     return this.chain;
+  }
+
+  /** Later batches wait for `p` (sends never reject: failures are counted inside). */
+  private track(p: Promise<void>): void {
+    this.sending++;
+    const done = (): void => {
+      this.sending--;
+    };
+    this.chain = p.then(done, done);
   }
 
   private async send(buf: unknown[]): Promise<void> {
@@ -124,10 +169,19 @@ export class BatchNotifier implements PointSink {
       recordFailure('driver.notify', err);
       return;
     }
+    await this.sendTo(driver, buf);
+  }
+
+  /** Hands `buf` to `driver`; a promise only when the driver's call returned one. Never throws. */
+  private sendTo(driver: Driver, buf: unknown[]): Promise<void> | undefined {
     maybeReanchor();
     // Drivers that store text take the lines directly (the raw path): no notification
     // objects, one serialisation per point, done here.
     if (typeof driver.notifyLines === 'function') return this.sendLines(driver, buf);
+    return this.sendObjects(driver, buf);
+  }
+
+  private async sendObjects(driver: Driver, buf: unknown[]): Promise<void> {
     let batch: Notification[];
     try {
       batch = this.format(buf);
@@ -146,17 +200,32 @@ export class BatchNotifier implements PointSink {
     }
   }
 
-  private async sendLines(driver: Driver, buf: unknown[]): Promise<void> {
-    const batch = this.formatLines(buf);
-    const n = batch.baseIds.length;
-    if (n === 0) return;
-    this.stats.points += n;
+  private sendLines(driver: Driver, buf: unknown[]): Promise<void> | undefined {
+    let n = 0;
     try {
-      await (driver.notifyLines as (b: LineBatch) => Promise<void> | void)(batch);
-      this.stats.batches++;
+      const batch = this.formatLines(buf);
+      n = batch.baseIds.length;
+      if (n === 0) return undefined;
+      this.stats.points += n;
+      const r = (driver.notifyLines as (b: LineBatch) => Promise<void> | void)(batch);
+      if (!isPromiseLike(r)) {
+        this.stats.batches++;
+        return undefined;
+      }
+      const lost = n;
+      return Promise.resolve(r).then(
+        () => {
+          this.stats.batches++;
+        },
+        (err: unknown) => {
+          this.stats.lost += lost;
+          recordFailure('driver.notify', err);
+        },
+      );
     } catch (err) {
       this.stats.lost += n;
       recordFailure('driver.notify', err);
+      return undefined;
     }
   }
 
@@ -292,6 +361,14 @@ function indexOfBuffer(buf: readonly unknown[], at: readonly number[], project: 
     index.routes.push(stop ? stopRoute(info) : null);
   }
   return index;
+}
+
+function isDriver(d: Driver | Promise<Driver>): d is Driver {
+  return typeof (d as { then?: unknown }).then !== 'function';
+}
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

@@ -146,7 +146,10 @@ export class AgentClientDriver implements Driver {
     this.queue.push({ batch, index: this.sendIndex ? batch.index : undefined, text: batch.lines.join('\n') + '\n', count: n, origin, head: 0, headOffset: 0 });
     this.queued += n;
     if (this.queued > this.options.maxPoints) this.dropOldest(this.queued - this.options.maxPoints);
-    this.schedule();
+    // Core's notifier calls this once per batch, from its timer, off the request path: the
+    // frame goes now rather than in a setImmediate (one immediate and one more wake-up per
+    // batch, measured under callgrind on traced /hello). A pump already scheduled takes it.
+    if (!this.pumpScheduled) this.pump();
   }
 
   /** Points waiting: queued, in flight and to resend, plus the drop markers owed. */
@@ -195,6 +198,8 @@ export class AgentClientDriver implements Driver {
 
   private schedule(): void {
     if (this.pumpScheduled || !this.ready || this.blocked) return;
+    // Nothing to send (the usual case on an ack): no immediate.
+    if (this.queued === 0 && this.resend.length === 0 && this.ledger.size === 0) return;
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
