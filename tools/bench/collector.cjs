@@ -150,7 +150,7 @@ async function main() {
   };
   const clearStores = async () => {
     await redis.flushdb();
-    await pgc.query(`DROP TABLE IF EXISTS ${prefix}osprofiler_points, ${prefix}osprofiler_errors`);
+    await pgc.query(`DROP TABLE IF EXISTS ${prefix}osprofiler_points, ${prefix}osprofiler_errors, ${prefix}osprofiler_traces, ${prefix}osprofiler_tags`);
   };
 
   let run = 0;

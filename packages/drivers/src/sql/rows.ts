@@ -66,8 +66,9 @@ export function rowsOfLines(batch: LineBatch, filterErrorTrace: boolean): Rows {
   const { lines, baseIds, timestamps, errors: isError } = batch;
   const n = lines.length;
   // Without an index every line is parsed once, for the index and the columns together.
-  const events = batch.index === undefined ? lines.map((line) => parseStoredEvent(line)) : undefined;
-  const index: LineIndex = batch.index ?? searchIndex.indexOfEvents(events!);
+  const given = batch.index; // read once: core's notifier computes it on first read
+  const events = given === undefined ? lines.map((line) => parseStoredEvent(line)) : undefined;
+  const index: LineIndex = given ?? searchIndex.indexOfEvents(events!);
   const points: PointRow[] = [];
   const errors = new Map<string, string>();
   let dropped: Uint8Array | undefined;

@@ -99,8 +99,9 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
       await driver.notifyLines({ ...other, index: undefined });
       const p = sql.dialect === 'mysql' ? '?' : '$1';
       const rowsOf = async (b: string) =>
-        (await sql.query<Record<string, unknown>>(`SELECT event, trace_id, name, ts, project, service FROM ${prefix}osprofiler_points WHERE base_id = ${p} ORDER BY id`, [b]))
-          .map((r) => ({ ...r, ts: String(r.ts), event: String(r.event).split(b).join('B'), trace_id: String(r.trace_id).split(b).join('B') }));
+        (await sql.query<{ event: string; trace_id: string; name: string; ts: unknown; project: string | null; service: string | null }>(
+          `SELECT event, trace_id, name, ts, project, service FROM ${prefix}osprofiler_points WHERE base_id = ${p} ORDER BY id`, [b]))
+          .map((r) => ({ ...r, ts: String(r.ts), event: r.event.split(b).join('B'), trace_id: r.trace_id.split(b).join('B') }));
       const expected = await rowsOf(viaNotify);
       expect(expected.map((r) => r.event)).toEqual(batchOf(viaNotify).map((n) => pyDumps(n).split(viaNotify).join('B')));
       expect(expected.map((r) => r.name)).toEqual(['wsgi-start', 'db-start', 'db-stop', 'na"me\\-stop', 'wsgi-stop']);
