@@ -8,7 +8,11 @@
 // formatting and the agent:// framing of traced cases are in the count.
 // Env: BENCH_IR_WARMUP (3000), BENCH_IR_COUNT (1000), BENCH_IR_CONCURRENCY (4),
 // BENCH_IR_KEEP (a directory: keep each main-thread dump there, for callgrind_annotate),
-// BENCH_IR_CASES (plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello).
+// BENCH_IR_CASES (plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello),
+// BENCH_IR_NODE_FLAGS (node flags for every case's server, e.g. `--min-semi-space-size=16
+// --max-semi-space-size=16`: V8 sizes the young generation from the allocation rate per
+// wall-clock ms, which under valgrind depends on the machine's load; scavenges per 1,000
+// requests then varied 6–105 for the same build, the largest part of the run-to-run spread).
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
@@ -20,6 +24,7 @@ const CG = require('../lib/callgrind.cjs');
 const WARMUP = Number(process.env.BENCH_IR_WARMUP || 3000);
 const COUNT = Number(process.env.BENCH_IR_COUNT || 1000);
 const CONCURRENCY = Number(process.env.BENCH_IR_CONCURRENCY || 4);
+const NODE_FLAGS = (process.env.BENCH_IR_NODE_FLAGS || '').split(/\s+/).filter(Boolean);
 const CASES = (process.env.BENCH_IR_CASES || 'plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello').split(',').map((c) => c.split(':'));
 
 /** Exactly `n` GET requests over `concurrency` keep-alive connections; headers[i] per request if given. */
@@ -63,7 +68,8 @@ async function main() {
   };
 
   console.log(`instructions per request, main thread, callgrind (valgrind ${valgrind}), ` +
-    `Node ${process.version}; ${WARMUP} warm-up requests, ${COUNT} counted, ${CONCURRENCY} keep-alive connections`);
+    `Node ${process.version}; ${WARMUP} warm-up requests, ${COUNT} counted, ${CONCURRENCY} keep-alive connections` +
+    (NODE_FLAGS.length > 0 ? `; node ${NODE_FLAGS.join(' ')}` : ''));
   const out = {};
   for (const [name, route] of CASES) {
     const { execArgv, env } = L.serverSpec(name, ctx);
@@ -71,7 +77,7 @@ async function main() {
     const file = path.join(dir, `cg-${name}-${route}`);
     // Instrumentation off until the warm-up is done (start-up and warm-up run ~10x faster),
     // then on, counters zeroed, the counted requests, a dump.
-    const vg = CG.spawnNode(file, [...execArgv, L.APP], {
+    const vg = CG.spawnNode(file, [...NODE_FLAGS, ...execArgv, L.APP], {
       env: { ...env, BENCH_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
