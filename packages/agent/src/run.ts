@@ -63,11 +63,12 @@ const DAEMON_FLAGS: Record<string, keyof AgentOptionsInput> = {
   '--subject-prefix': 'subjectPrefix',
   '--partitions': 'partitions',
   '--agent-id': 'agentId',
+  '--client-index': 'clientIndex',
 };
 
 /** `--listen S (--backend CS | --upstream URL) [--spool-dir D] [--health H] […]` → options (for the detached daemon and tests). */
 export function parseDaemonArgs(argv: string[]): AgentOptionsInput {
-  const out: Record<string, string | number> = {};
+  const out: Record<string, string | number | boolean> = {};
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i];
     const value = argv[i + 1];
@@ -75,12 +76,15 @@ export function parseDaemonArgs(argv: string[]): AgentOptionsInput {
     if (field === undefined || value === undefined) {
       throw new AgentError(
         'OSP_AGENT_BAD_OPTION',
-        `unexpected argument "${key}" (usage: --listen SOCKET (--backend CS | --upstream nats://HOST:4222) [--spool-dir DIR] [--health HOST:PORT] [--subject-prefix P] [--partitions N] [--agent-id ID] [--nats-creds F] [--nats-tls-ca F --nats-tls-cert F --nats-tls-key F])`,
+        `unexpected argument "${key}" (usage: --listen SOCKET (--backend CS | --upstream nats://HOST:4222) [--spool-dir DIR] [--health HOST:PORT] [--subject-prefix P] [--partitions N] [--agent-id ID] [--client-index true|false] [--nats-creds F] [--nats-tls-ca F --nats-tls-cert F --nats-tls-key F])`,
       );
     }
     if (field === 'partitions') {
       if (!/^\d+$/.test(value)) throw new AgentError('OSP_AGENT_BAD_OPTION', `--partitions "${value}": expected a positive integer`);
       out[field] = Number(value);
+    } else if (field === 'clientIndex') {
+      if (value !== 'true' && value !== 'false') throw new AgentError('OSP_AGENT_BAD_OPTION', `--client-index "${value}": expected true or false`);
+      out[field] = value === 'true';
     } else out[field] = value;
   }
   return out as unknown as AgentOptionsInput;

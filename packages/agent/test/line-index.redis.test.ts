@@ -82,10 +82,11 @@ function frames(batches: Notification[][], client: Buffer, withIndex: boolean, f
 }
 
 beforeAll(async () => {
-  for (let k = 0; k < 4; k++) {
+  for (let k = 0; k < 5; k++) {
     const redis = await RedisServer.start();
     const socket = join(dir, `agent-${k}.sock`);
-    const agent = await startAgent({ socketPath: socket, backend: redis.url() });
+    // Agent 4 keeps the default: it does not ask apps for the index (options.clientIndex).
+    const agent = await startAgent({ socketPath: socket, backend: redis.url(), clientIndex: k < 4 });
     const reader = await createDriver(redis.url());
     stores.push({ redis, agent, reader });
   }
@@ -95,6 +96,11 @@ beforeAll(async () => {
   for (const b of data) await client.notify(b);
   await client.flush(20_000);
   await client.close();
+  // 4: the same client against an agent that does not ask for the index: 'L' bodies, parsed there.
+  const plain = await createDriver(`agent://${join(dir, 'agent-4.sock')}?exit_hooks=0`);
+  for (const b of data) await plain.notify(b);
+  await plain.flush(20_000);
+  await plain.close();
   // 1: an older client (L bodies: no index).
   await sendFrames(join(dir, 'agent-1.sock'), Buffer.alloc(16, 1), frames(data, Buffer.alloc(16, 1), false));
   // 2: a forged index in every batch (a ref past the string table).
@@ -131,6 +137,7 @@ describe('LineIndex over agent:// into redis://', () => {
   it('the index traveled, and a forged one was dropped and counted', () => {
     expect(stores[0].agent.metrics.indexedPoints).toBe(240);
     expect(stores[1].agent.metrics.indexedPoints).toBe(0);
+    expect(stores[4].agent.metrics.indexedPoints).toBe(0); // default agent: the client sent no index
     expect(stores[0].agent.metrics.badIndexes).toBe(0);
     expect(stores[1].agent.metrics.badIndexes).toBe(0);
     expect(stores[2].agent.metrics.badIndexes).toBe(40);
@@ -144,6 +151,7 @@ describe('LineIndex over agent:// into redis://', () => {
       const reports = await Promise.all(stores.map((s) => s.reader.getReport(base)));
       expect(reports[1]).toEqual(reports[0]);
       expect(reports[2]).toEqual(reports[0]);
+      expect(reports[4]).toEqual(reports[0]);
     }
   });
 
@@ -168,11 +176,12 @@ describe('LineIndex over agent:// into redis://', () => {
     { minDurationMs: 4000 },
   ];
   for (const q of queries) {
-    it(`search ${JSON.stringify(q)} gives the same page with, without and with a forged index`, async () => {
+    it(`search ${JSON.stringify(q)} gives the same page with, without (old client, or an agent not asking) and with a forged index`, async () => {
       const pages = await Promise.all(stores.map((s) => s.reader.searchTraces!(q)));
       expect(pages[0].traces.length).toBeGreaterThan(0);
       expect(pages[1]).toEqual(pages[0]);
       expect(pages[2]).toEqual(pages[0]);
+      expect(pages[4]).toEqual(pages[0]);
     });
   }
 });

@@ -171,6 +171,7 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .option('--subject-prefix <prefix>', 'NATS subject prefix (default: osprofiler)')
     .addOption(new Option('--partitions <n>', 'partition count, as the collectors use (default: 16)').argParser(positiveInt))
     .option('--agent-id <id>', "this agent's id in message ids (default: host name + hash of the socket path)")
+    .option('--client-index', "ask apps to send each batch's search index with its lines: less agent and collector CPU, ~4k instructions a line more in the app")
     .action(async (opts: AgentCommandOptions) => {
       const { agentCommand } = await import('./commands/agent.js');
       state.exitCode = await agentCommand(opts, io);

@@ -108,7 +108,7 @@ async function publishForged(prefix: string, data: Notification[][], forge: (bod
 
 async function count(db: number, n: number): Promise<void> {
   // (search counts start events: 3 a trace)
-  await waitFor(`${n} points in db ${db}`, async () => (await readers[db].searchTraces!({ limit: 1000 })).traces.reduce((a, s) => a + s.points, 0) === n, 20_000);
+  await waitFor(`${n} points in db ${db}`, async () => (await readers[db].searchTraces!({ limit: 1000 })).traces.reduce((a, s) => a + (s.points ?? 0), 0) === n, 20_000);
 }
 
 beforeAll(async () => {
@@ -120,12 +120,12 @@ beforeAll(async () => {
   const data = dataset();
   // db 1: app → agent → NATS → collector.
   const a = await collector('lix1', 1);
-  agents.push(await startAgent({ socketPath: join(dir, 'a1.sock'), upstream: SHARED_NATS, subjectPrefix: a.prefix, partitions: P }));
+  agents.push(await startAgent({ socketPath: join(dir, 'a1.sock'), upstream: SHARED_NATS, subjectPrefix: a.prefix, partitions: P, clientIndex: true }));
   // db 2: app → agent → redis directly (the reference).
-  agents.push(await startAgent({ socketPath: join(dir, 'a2.sock'), backend: redis.url(2) }));
+  agents.push(await startAgent({ socketPath: join(dir, 'a2.sock'), backend: redis.url(2), clientIndex: true }));
   // db 3: app → agent → NATS → collector renaming service api → gateway.
   const c = await collector('lix3', 3, { rules: { rename: { service: { api: 'gateway' } } } });
-  agents.push(await startAgent({ socketPath: join(dir, 'a3.sock'), upstream: SHARED_NATS, subjectPrefix: c.prefix, partitions: P }));
+  agents.push(await startAgent({ socketPath: join(dir, 'a3.sock'), upstream: SHARED_NATS, subjectPrefix: c.prefix, partitions: P, clientIndex: true }));
   await appWrites(join(dir, 'a1.sock'), data);
   await appWrites(join(dir, 'a2.sock'), data);
   await appWrites(join(dir, 'a3.sock'), data);
@@ -184,7 +184,7 @@ describe('LineIndex over NATS (schema 2)', () => {
   it('a renaming rule: index and lines agree on the new name', async () => {
     const renamed = await readers[3].searchTraces!({ service: 'gateway' });
     expect(renamed.traces.length).toBe(TRACES / 2);
-    expect(renamed.traces.every((t) => t.services.includes('gateway') && !t.services.includes('api'))).toBe(true);
+    expect(renamed.traces.every((t) => (t.services ?? []).includes('gateway') && !(t.services ?? []).includes('api'))).toBe(true);
     expect((await readers[3].searchTraces!({ service: 'api' })).traces).toEqual([]);
     const report = JSON.stringify(await readers[3].getReport(baseOf(0)));
     expect(report).toContain('gateway');

@@ -50,6 +50,16 @@ export interface AgentOptions {
   helloTimeoutMs: number;
   /** Options for the backend driver (project, service, host, filterErrorTrace, …). */
   driverOptions: Partial<DriverOptions>;
+  /**
+   * Ask apps to send each batch's search index with its lines ('I' bodies, PROTOCOL.md),
+   * so this agent and the collectors do not parse lines to index them (decode + index
+   * 2.5–3.5 µs a line instead of 7.4–9.4, tools/bench/lineindex.cjs). Off by default: the
+   * app pays for it on its own main thread, ~4k instructions a line (traced /nested
+   * 708k → 755k instructions a request, /hello 613k → 623k, callgrind, same run), and the
+   * app's cost is the one users notice. Turn on where the agent's or collectors' CPU is the
+   * scarcer one.
+   */
+  clientIndex: boolean;
 }
 
 export const DEFAULT_AGENT_OPTIONS: Readonly<Omit<AgentOptions, 'socketPath' | 'backend'>> = {
@@ -68,6 +78,7 @@ export const DEFAULT_AGENT_OPTIONS: Readonly<Omit<AgentOptions, 'socketPath' | '
   drainTimeoutMs: 10_000,
   helloTimeoutMs: 2_000,
   driverOptions: {},
+  clientIndex: false,
 };
 
 export type AgentOptionsInput = Pick<AgentOptions, 'socketPath'> & Partial<AgentOptions>;

@@ -141,9 +141,10 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
           }
           client = hello.client;
           clearTimeout(helloTimer);
-          // `index`: send the search index with the lines ('I' bodies) — wanted when the
-          // points go upstream or to a store that indexes lines (redis://, file://, memory://).
-          const index = upstream !== undefined || (backend?.wantsIndex() ?? false);
+          // `index`: send the search index with the lines ('I' bodies) — when the agent was
+          // told to ask for it (options.clientIndex) and the points go upstream or to a store
+          // that indexes lines (redis://, the SQL drivers, file://, memory://).
+          const index = options.clientIndex && (upstream !== undefined || (backend?.wantsIndex() ?? false));
           socket.write(encodeFrame(FrameType.WELCOME, JSON.stringify({ v: PROTOCOL_VERSION, maxFrameBytes: options.maxFrameBytes, pid: process.pid, index })));
           continue;
         }

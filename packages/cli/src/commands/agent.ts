@@ -21,6 +21,7 @@ export interface AgentCommandOptions {
   subjectPrefix?: string;
   partitions?: number;
   agentId?: string;
+  clientIndex?: boolean;
 }
 
 type AgentModule = typeof import('@osprofiler/agent');
@@ -59,6 +60,7 @@ export function agentCommand(opts: AgentCommandOptions, io: CliIO): Promise<numb
       ...(opts.subjectPrefix === undefined ? {} : { subjectPrefix: opts.subjectPrefix }),
       ...(opts.partitions === undefined ? {} : { partitions: opts.partitions }),
       agentId: opts.agentId,
+      ...(opts.clientIndex === true ? { clientIndex: true } : {}),
     },
     { info: (l) => io.stderr(l + '\n'), error: (l) => io.stderr(`error: ${l}\n`) },
   );
