@@ -21,7 +21,6 @@ const path = require('node:path');
 const core = require('@osprofiler/core');
 const knexFactory = require('knex');
 const typeorm = require('typeorm');
-const readline = require('node:readline');
 const CG = require('./lib/callgrind.cjs');
 const { instrumentKnex, setTraceDb: setKnexTraceDb } = require('@osprofiler/knex');
 const { instrumentDataSource, setTraceDb: setTypeormTraceDb } = require('@osprofiler/typeorm');
@@ -222,12 +221,10 @@ async function cpuMain() {
 const IR_WARMUP = Number(process.env.BENCH_IR_WARMUP || 3000);
 const IR_COUNT = Number(process.env.BENCH_IR_COUNT || 1000);
 
-/** Under callgrind: per case, warm up, say `ready`, wait for `go`, count, say `done`, wait. */
+/** Under callgrind: per case, warm up, then one counted step (lib/callgrind.cjs `stepper`). */
 async function instructionsChild() {
   configureBackend();
-  const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-  // A timer keeps the process waking while it waits, so valgrind polls callgrind_control.
-  const tick = setInterval(() => {}, 20);
+  const steps = CG.stepper();
   for (const kind of DATABASES) {
     const d = await openDatabase(kind);
     for (const [lib, op] of Object.entries(d.ops)) {
@@ -235,53 +232,29 @@ async function instructionsChild() {
       for (const [name, traced, sql] of MODES) {
         setTraceDb(sql);
         await queries(op, traced, (i) => i < IR_WARMUP / 4);
-        process.stdout.write(`ready ${kind} ${lib}|${name}\n`);
-        await lines.next();
-        const n = await queries(op, traced, (i) => i < IR_COUNT);
-        process.stdout.write(`done ${n}\n`);
-        await lines.next();
+        await steps.step(`${kind} ${lib}|${name}`, () => queries(op, traced, (i) => i < IR_COUNT));
       }
     }
     setTraceDb(undefined);
     await d.close();
   }
-  clearInterval(tick);
+  steps.end();
   await core.shutdown();
   process.exit(0);
 }
 
 async function instructionsMain() {
   const valgrind = CG.version();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-db-ir-'));
-  const file = path.join(dir, 'cg');
-  const vg = CG.spawnNode(file, [__filename], { env: { ...process.env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let log = ''; // valgrind's banner and summary: shown only when the run fails
-  vg.stderr.on('data', (b) => (log += b));
-  process.on('exit', () => {
-    if (vg.exitCode === null && vg.signalCode === null) vg.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
   console.log(`instructions per query, main thread, callgrind (${valgrind}), node ${process.version}, ${DATABASES.join(' + ')}, indexed select by key, ${REQ} queries per traced request, ${IR_WARMUP} warm-up queries per library, ${IR_COUNT} counted per mode`);
   console.log('| database library | mode | instructions per query | vs untraced | added per query |');
   console.log('|---|---|---:|---:|---:|');
   const base = {};
-  let label;
-  for await (const line of readline.createInterface({ input: vg.stdout })) {
-    if (line.startsWith('ready ')) {
-      label = line.slice(6);
-      CG.start(vg.pid);
-      vg.stdin.write('go\n');
-    } else if (line.startsWith('done ')) {
-      const per = CG.dumpMainThread(file, vg.pid) / Number(line.slice(5));
-      const [lib, name] = label.split('|');
-      if (name === 'untraced') base[lib] = per;
-      const added = name === 'untraced' ? '' : `+${((per - base[lib]) / 1000).toFixed(1)}k`;
-      console.log(`| ${lib} | ${name} | ${(per / 1000).toFixed(1)}k | ${(per / base[lib]).toFixed(3)} | ${added} |`);
-      vg.stdin.write('next\n');
-    }
-  }
-  const code = await new Promise((r) => (vg.exitCode !== null ? r(vg.exitCode) : vg.once('exit', r)));
-  if (code !== 0) throw new Error(`the run under callgrind exited with ${code}\n${log}`);
+  await CG.runSteps(__filename, (label, per) => {
+    const [lib, name] = label.split('|');
+    if (name === 'untraced') base[lib] = per;
+    const added = name === 'untraced' ? '' : `+${((per - base[lib]) / 1000).toFixed(1)}k`;
+    console.log(`| ${lib} | ${name} | ${(per / 1000).toFixed(1)}k | ${(per / base[lib]).toFixed(3)} | ${added} |`);
+  });
 }
 
 const main = process.env.BENCH_IR_CHILD ? instructionsChild : process.argv.includes('--instructions') ? instructionsMain : cpuMain;

@@ -14,19 +14,19 @@
 // `mysql@before` (that build's SQL drivers, tables of their own) to the same rounds: a
 // paired A/B of a driver change.
 'use strict';
-const { randomUUID, randomBytes } = require('node:crypto');
+const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const core = require('@osprofiler/core');
 const instrument = require('@osprofiler/core/instrument');
+const { traceBatch } = require('./lib/batches.cjs');
 require('@osprofiler/drivers');
 
 const BATCH = Number(process.env.BENCH_BATCH || 1000); // points per notify()
 const DEPTH = Number(process.env.BENCH_DEPTH || 2); // notify() batches in flight at once
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS || 2500); // per driver per round
-const POINTS_PER_TRACE = 10; // 5 spans, start + stop
 const REDIS_DB = 14;
 const PREFIX = `osp_bench${randomBytes(3).toString('hex')}_`;
 
@@ -52,28 +52,6 @@ const storeOf = (name) => ({ kind: name.split('@')[0], prefix: name.endsWith('@b
 const baseIds = []; // every trace written, to count and clean up
 const host = os.hostname();
 
-/** A batch of realistic notifications: BATCH / 10 traces of 5 nested spans each. */
-function makeBatch() {
-  const out = new Array(BATCH);
-  const t0 = Date.now();
-  for (let i = 0; i < BATCH; i += POINTS_PER_TRACE) {
-    const base = randomUUID();
-    baseIds.push(base);
-    const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-    const kinds = ['wsgi', 'rpc', 'driver', 'db', 'sql'];
-    for (let s = 0; s < 5; s++) {
-      const parent = s === 0 ? base : ids[s - 1];
-      const info =
-        s === 0 ? { request: { method: 'GET', path: `/orders/${i}`, query: '', scheme: 'http' } }
-        : s === 4 ? { db: { statement: 'select * from "orders" where "id" = ?' } }
-        : { function: { name: `svc.Orders.method${s}` } };
-      const ts = (k) => instrument.formatTimestamp(t0 + s + k / 1000);
-      out[i + s] = { name: `${kinds[s]}-start`, base_id: base, trace_id: ids[s], parent_id: parent, timestamp: ts(0), info: { ...info, host }, project: 'bench', service: 'orders' };
-      out[i + 9 - s] = { name: `${kinds[s]}-stop`, base_id: base, trace_id: ids[s], parent_id: parent, timestamp: ts(500), info: { host }, project: 'bench', service: 'orders' };
-    }
-  }
-  return out;
-}
 
 /** One batch into the driver: objects, or with BENCH_LINES the lines as the agent forwards them (the lines are made outside the timed write's CPU only in spirit: both sides pay the same). */
 function write(driver, batch) {
@@ -90,7 +68,7 @@ async function slice(driver, ms) {
   const t0 = performance.now();
   const inflight = new Set();
   while (performance.now() - t0 < ms) {
-    const batch = makeBatch();
+    const batch = traceBatch(BATCH, host, (b) => baseIds.push(b));
     const p = Promise.resolve(write(driver, batch)).finally(() => inflight.delete(p));
     inflight.add(p);
     sent += batch.length;

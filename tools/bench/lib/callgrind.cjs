@@ -1,6 +1,7 @@
 // Instruction counts under `valgrind --tool=callgrind --separate-threads=yes`, which the
 // machine's other load does not change (wall-clock CPU does). Shared by
-// compare/instructions.cjs (a server, counted per request) and db.cjs (counted per query).
+// compare/instructions.cjs (a server, counted per request), and through `stepper`/`runSteps`
+// db.cjs (per query) and sql-lines.cjs (per stored point).
 // Instrumentation starts off (--instr-atstart=no: start-up and warm-up run ~10x faster);
 // `on` + zero before the counted work, `dump` after it, `mainThreadTotal` reads the dump.
 'use strict';
@@ -47,4 +48,62 @@ function dumpMainThread(file, pid, keep) {
   return Number(/^summary: (\d+)/m.exec(text)[1]);
 }
 
-module.exports = { version, spawnNode, control, start, dumpMainThread };
+/**
+ * The counted side of a stepped run (`runSteps` below), inside the process under callgrind:
+ * `step(label, fn)` says `ready <label>`, waits for the counters to be zeroed, runs `fn`
+ * (it returns how many units it did), says `done <n>`, waits for the dump. A timer keeps
+ * the process waking while it waits, so valgrind polls callgrind_control.
+ */
+function stepper() {
+  const lines = require('node:readline').createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  const tick = setInterval(() => {}, 20);
+  return {
+    async step(label, fn) {
+      process.stdout.write(`ready ${label}\n`);
+      await lines.next();
+      const n = await fn();
+      process.stdout.write(`done ${n}\n`);
+      await lines.next();
+    },
+    end() {
+      clearInterval(tick);
+    },
+  };
+}
+
+/**
+ * Runs `script` under callgrind with BENCH_IR_CHILD=1 (its `stepper()` steps) and calls
+ * `onStep(label, instructionsPerUnit)` for each step: the main thread's count between the
+ * step's `ready` and `done`, divided by the units it did. Rejects when the run fails.
+ */
+async function runSteps(script, onStep) {
+  const os = require('node:os');
+  const readline = require('node:readline');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-ir-'));
+  const file = path.join(dir, 'cg');
+  const vg = spawnNode(file, [script], { env: { ...process.env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let log = ''; // valgrind's banner and summary: shown only when the run fails
+  vg.stderr.on('data', (b) => (log += b));
+  const cleanup = () => {
+    if (vg.exitCode === null && vg.signalCode === null) vg.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', cleanup);
+  let label;
+  for await (const line of readline.createInterface({ input: vg.stdout })) {
+    if (line.startsWith('ready ')) {
+      label = line.slice(6);
+      start(vg.pid);
+      vg.stdin.write('go\n');
+    } else if (line.startsWith('done ')) {
+      onStep(label, dumpMainThread(file, vg.pid) / Number(line.slice(5)));
+      vg.stdin.write('next\n');
+    }
+  }
+  const code = await new Promise((r) => (vg.exitCode !== null ? r(vg.exitCode) : vg.once('exit', r)));
+  cleanup();
+  process.removeListener('exit', cleanup);
+  if (code !== 0) throw new Error(`the run under callgrind exited with ${code}\n${log}`);
+}
+
+module.exports = { version, spawnNode, control, start, dumpMainThread, stepper, runSteps };
