@@ -90,11 +90,11 @@ describe('main: trace show', () => {
 
   it('reports an unknown trace naming the store searched (no HMAC-key hint: the command takes none), exit 1', async () => {
     const id = '12345678-1234-4234-8234-123456789abc';
-    const c = await run(['trace', 'show', id, '--json', '--connection-string', 'redis://:pw@127.0.0.1:6379']);
+    const c = await run(['trace', 'show', id, '--json', '--connection-string', 'redis://:pw@127.0.0.1:1']);
     expect(c.code).toBe(1);
     expect(c.out).toBe('');
     expect(c.err).toBe(
-      `Trace with UUID ${id} not found in 'redis://:***@127.0.0.1:6379'. ` +
+      `Trace with UUID ${id} not found in 'redis://:***@127.0.0.1:1'. ` +
         'Is it the store the service writes to (--connection-string, OSPROFILER_CONNECTION_STRING)?\n',
     );
     expect(c.err).not.toMatch(/HMAC/);
@@ -163,13 +163,13 @@ describe('main: trace show', () => {
   });
 
   it('names a bad connection string without its password, exit 2', async () => {
-    const c = await run(['trace', 'show', BASE, '--connection-string', 'nosuch://:hunter2@localhost:6379/0?password=hunter2'], {
+    const c = await run(['trace', 'show', BASE, '--connection-string', 'nosuch://:hunter2@localhost:1/0?password=hunter2'], {
       createDriver: async (cs) => {
         throw new Error(`unsupported connection string ${cs} (hunter2)`);
       },
     });
     expect(c.code).toBe(2);
-    expect(c.err).toContain("cannot use connection string 'nosuch://:***@localhost:6379/0?password=***'");
+    expect(c.err).toContain("cannot use connection string 'nosuch://:***@localhost:1/0?password=***'");
     expect(c.err).not.toContain('hunter2');
     // Real drivers: an unknown scheme names the known ones (exit 2).
     const unknown = await run(['trace', 'list', '--connection-string', 'nosuch://x'], { createDriver: (cs) => createDriver(cs) });

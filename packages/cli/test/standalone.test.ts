@@ -71,7 +71,7 @@ describe('@osprofiler/cli without @osprofiler/agent', () => {
   });
 
   it('an unknown scheme lists what is installed here (no agent, no drivers)', () => {
-    const r = cli(['trace', 'list', '--connection-string', 'redis://127.0.0.1:6379']);
+    const r = cli(['trace', 'list', '--connection-string', 'redis://127.0.0.1:1']);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('no storage driver for scheme "redis" (known schemes: file, memory;');
   });

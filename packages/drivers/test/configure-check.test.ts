@@ -57,7 +57,7 @@ describe('configure(): the connection string is checked before anything connects
   });
 
   it('lists only what is installed: core alone knows file and memory', () => {
-    const msg = configureIn(app(['core']), { connectionString: 'redis://127.0.0.1:6379' });
+    const msg = configureIn(app(['core']), { connectionString: 'redis://127.0.0.1:1' });
     expect(msg).toMatch(/connectionString \(OSPROFILER_CONNECTION_STRING\): no storage driver for scheme "redis" \(known schemes: file, memory;/);
     expect(msg).toContain('come with @osprofiler/drivers');
   });
@@ -72,7 +72,7 @@ describe('configure(): the connection string is checked before anything connects
       'otlp:// needs the packages "@opentelemetry/api", "@opentelemetry/otlp-transformer", "@opentelemetry/resources" ' +
         '(optional peer dependencies of @osprofiler/drivers): npm install @opentelemetry/api @opentelemetry/otlp-transformer @opentelemetry/resources',
     );
-    expect(configureIn(bare, { connectionString: 'redis://127.0.0.1:6379' })).toContain('redis:// needs the package "ioredis" (optional peer');
+    expect(configureIn(bare, { connectionString: 'redis://127.0.0.1:1' })).toContain('redis:// needs the package "ioredis" (optional peer');
     // pg installed, pg-copy-streams not: only that one is named.
     const half = app(['core', 'drivers'], ['pg']);
     expect(configureIn(half, { connectionString: 'postgresql://127.0.0.1/db' })).toContain('postgresql:// needs the package "pg-copy-streams" (optional');
