@@ -121,7 +121,12 @@ export class BatchNotifier implements PointSink {
   private schedule(): void {
     this.armed = true;
     if (this.timer !== undefined) {
-      this.timer.refresh();
+      // Untraced too: refresh() of a timer that already fired runs the async init hooks again
+      // (Node's timers re-initialise a destroyed Timeout), so the timer would take the
+      // current request's context and the driver's own writes would be recorded in that
+      // trace (packages/pg/test/own-driver.test.ts caught it).
+      const timer = this.timer;
+      untraced(() => timer.refresh());
       return;
     }
     this.timer = untraced(() => setTimeout(() => this.onTimer(), this.options.flushIntervalMs));
