@@ -36,9 +36,14 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS || 1);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS || 16);
 // BENCH_PROFILE_DIR: the draining collector runs with --cpu-prof into this directory.
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR || '';
-const VARIANTS = (process.env.BENCH_VARIANTS || 'direct-redis,collector-redis,direct-pg,collector-pg').split(',');
+// BENCH_BEFORE=DIR: a copy of an older build laid out as DIR/node_modules/@osprofiler/{agent,collector,core,drivers}/
+// {package.json,dist}; its collector path runs as `collector-<store>-before` in the same rounds (before/after paired).
+const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : '';
+const VARIANTS = (process.env.BENCH_VARIANTS || `direct-redis,collector-redis,${BEFORE ? 'collector-redis-before,' : ''}direct-pg,collector-pg${BEFORE ? ',collector-pg-before' : ''}`).split(',');
 const AGENT = path.join(__dirname, '../../packages/agent/dist/daemon.js');
 const COLLECTOR = path.join(__dirname, '../../packages/collector/dist/daemon.js');
+const builds = (before) =>
+  before ? { agent: path.join(BEFORE, 'node_modules/@osprofiler/agent/dist/daemon.js'), collector: path.join(BEFORE, 'node_modules/@osprofiler/collector/dist/daemon.js') } : { agent: AGENT, collector: COLLECTOR };
 const CLK_TCK = 100;
 const PG_BASE = 'postgresql://postgres@127.0.0.1:5432/test';
 
@@ -114,6 +119,19 @@ function start(cmd, args, ready, what) {
   }).then(() => Object.assign(child, { output: () => out }));
 }
 
+/** One counter of a collector started with --health (its address is in the start-up line). */
+async function collectorMetric(child, name) {
+  const m = /metrics on (http:\/\/[^\s]+)/.exec(child.output());
+  if (!m) return NaN;
+  try {
+    const text = await (await fetch(m[1])).text();
+    const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+    return line ? Number(line.split(' ')[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 async function main() {
   const { Redis } = require('ioredis');
   const pg = require('pg');
@@ -157,15 +175,17 @@ async function main() {
   async function variant(name) {
     run++;
     await clearStores();
-    const store = name.endsWith('redis') ? `redis://127.0.0.1:${redisPort}/0` : pgCs;
-    const count = name.endsWith('redis') ? countRedis : countPg;
+    const isRedis = name.split('-')[1] === 'redis';
+    const store = isRedis ? `redis://127.0.0.1:${redisPort}/0` : pgCs;
+    const count = isRedis ? countRedis : countPg;
     const viaCollector = name.startsWith('collector');
+    const { agent: AGENT, collector: COLLECTOR } = builds(name.endsWith('-before'));
     const socket = path.join(dir, `a${run}.sock`);
     const stream = `BENCH${run}`;
     const prefixSubj = `bench${run}`;
     const procs = {};
     if (viaCollector) {
-      procs.collector = await start(process.execPath, [COLLECTOR, '--nats', natsUrl, '--backend', store, '--stream', stream, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS)], /consuming/, 'collector');
+      procs.collector = await start(process.execPath, [COLLECTOR, '--nats', natsUrl, '--backend', store, '--stream', stream, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS), '--health', `127.0.0.1:${await freePort()}`], /consuming/, 'collector');
       children.push(procs.collector);
       await new Promise((r) => setTimeout(r, 300)); // first lease tick
       procs.agent = await start(process.execPath, [AGENT, '--listen', socket, '--upstream', natsUrl, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS), '--spool-dir', path.join(dir, `spool${run}`)], /listening on/, 'agent');
@@ -189,9 +209,11 @@ async function main() {
     const cpu = {};
     for (const [k, pid] of Object.entries(pids)) cpu[k] = (procCpuUs(pid) - cpu0[k]) / Math.max(1, stored);
     cpu.client = rs.reduce((a, r) => a + r.cpuUs, 0) / Math.max(1, stored);
+    // Messages per stored point (NATS's cost is mostly per message), from the collector's /metrics.
+    const msgs = procs.collector ? await collectorMetric(procs.collector, 'osprofiler_collector_messages_total') : NaN;
     for (const p of [procs.agent, procs.collector]) if (p) p.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
-    return { name, sent, stored, dropped: rs.reduce((a, r) => a + r.dropped, 0), secs, ackSecs: (tAcked - t0) / 1000, rate: stored / secs, cpu };
+    return { name, sent, stored, dropped: rs.reduce((a, r) => a + r.dropped, 0), secs, ackSecs: (tAcked - t0) / 1000, rate: stored / secs, cpu, pointsPerMessage: stored / msgs };
   }
 
   // Per-part, alone: the collector draining a backlog it did not see arrive (agent done first).
@@ -260,9 +282,11 @@ async function main() {
       const r = await variant(v);
       all.push({ round, ...r });
       console.log(
-        `round ${round + 1} ${v.padEnd(16)} stored ${r.stored}/${r.sent} (dropped ${r.dropped}) in ${r.secs.toFixed(2)} s = ${r.rate.toFixed(0)} points/s; ` +
+        `round ${round + 1} ${v.padEnd(16)} stored ${r.stored}/${r.sent} (dropped ${r.dropped}) in ${r.secs.toFixed(2)} s (client done at ${r.ackSecs.toFixed(2)} s) = ${r.rate.toFixed(0)} points/s; ` +
           `CPU µs/point: client ${r.cpu.client.toFixed(2)}, agent ${r.cpu.agent.toFixed(2)}, nats ${r.cpu.nats.toFixed(2)}, ` +
-          `${r.cpu.collector !== undefined ? `collector ${r.cpu.collector.toFixed(2)}, ` : ''}redis-server ${r.cpu.redis.toFixed(2)}`,
+          `${r.cpu.collector !== undefined ? `collector ${r.cpu.collector.toFixed(2)}, ` : ''}redis-server ${r.cpu.redis.toFixed(2)}, ` +
+          `sum ${Object.values(r.cpu).reduce((a, b) => a + b, 0).toFixed(1)}` +
+          `${Number.isNaN(r.pointsPerMessage) ? '' : `; ${r.pointsPerMessage.toFixed(1)} points/message`}`,
       );
     }
   }
@@ -272,13 +296,15 @@ async function main() {
   };
   console.log('\nratios (same round, end-to-end stored points/s, collector / direct):');
   for (const store of ['redis', 'pg']) {
-    const ratios = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const d = all.find((x) => x.round === round && x.name === `direct-${store}`);
-      const c = all.find((x) => x.round === round && x.name === `collector-${store}`);
-      if (d && c) ratios.push(c.rate / d.rate);
+    for (const tag of ['', '-before']) {
+      const ratios = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const d = all.find((x) => x.round === round && x.name === `direct-${store}`);
+        const c = all.find((x) => x.round === round && x.name === `collector-${store}${tag}`);
+        if (d && c) ratios.push(c.rate / d.rate);
+      }
+      if (ratios.length > 0) console.log(`  ${store}${tag}: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${med(ratios).toFixed(2)}; goal >= 0.8: ${med(ratios) >= 0.8 ? 'met' : 'MISSED'})`);
     }
-    if (ratios.length > 0) console.log(`  ${store}: ${ratios.map((x) => x.toFixed(2)).join(', ')} (median ${med(ratios).toFixed(2)}; goal >= 0.8: ${med(ratios) >= 0.8 ? 'met' : 'MISSED'})`);
   }
   console.log('\nper part, alone (publish a backlog with no collector running, then one collector drains it):');
   for (const store of ['redis', 'pg']) {

@@ -21,7 +21,7 @@ export { DROPPED_POINT_NAME } from './markers';
 export { PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES } from './protocol';
 export { AgentError } from './errors';
 export type { AgentErrorCode } from './errors';
-export { Upstream, splitBatch, defaultAgentId } from './upstream/publisher';
+export { Upstream, splitBatch, defaultAgentId, encodeBody, upstreamCompression } from './upstream/publisher';
 export type { UpstreamOptions, UpstreamMessage } from './upstream/publisher';
 export { checkNatsFiles, connectNats, natsOptions } from './upstream/connect';
 export type { NatsAccess } from './upstream/connect';
@@ -29,6 +29,8 @@ export {
   UPSTREAM_SCHEMA_VERSION,
   UPSTREAM_SCHEMA_INDEXED,
   UPSTREAM_SCHEMAS,
+  UPSTREAM_SCHEMA_DEFLATE,
+  DEFLATE_MIN_BYTES,
   DEFAULT_SUBJECT_PREFIX,
   DEFAULT_PARTITIONS,
   DEFAULT_STREAM,

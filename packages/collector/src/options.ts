@@ -50,6 +50,8 @@ export interface CollectorOptions {
   /** Validation limits. */
   maxPointBytes: number;
   maxMessagePoints: number;
+  /** A compressed (schema 3) body may inflate to this many bytes at most. */
+  maxInflatedBytes: number;
   /** A store write not done by then fails. */
   writeTimeoutMs: number;
   /** Store retry backoff while it fails. */
@@ -86,6 +88,7 @@ export const DEFAULT_COLLECTOR_OPTIONS: Readonly<Omit<CollectorOptions, 'nats' |
   markerTtlSeconds: 7 * 86_400,
   maxPointBytes: 256 * 1024,
   maxMessagePoints: 100_000,
+  maxInflatedBytes: 64 * 1024 * 1024,
   writeTimeoutMs: 15_000,
   retryMinMs: 100,
   retryMaxMs: 5_000,

@@ -5,8 +5,9 @@
  * Rules (redact / drop / rename) are applied here too, re-serialising only changed points
  * (which then lose their carried index entry and are indexed from the new line).
  */
+import { inflateRawSync } from 'node:zlib';
 import { parseStoredEvent } from '@osprofiler/core/instrument';
-import { DecodedLines, UPSTREAM_SCHEMAS, notificationText, partitionOf } from '@osprofiler/agent';
+import { DecodedLines, UPSTREAM_SCHEMAS, UPSTREAM_SCHEMA_DEFLATE, notificationText, partitionOf } from '@osprofiler/agent';
 import type { Notification } from '@osprofiler/core';
 import type { DeadReason } from './metrics';
 import { PointSet } from './points';
@@ -16,6 +17,8 @@ export interface Limits {
   partitions: number;
   maxPointBytes: number;
   maxMessagePoints: number;
+  /** A schema-3 (DEFLATE) body inflating to more than this is refused (`body`): a bound on what one message can make us allocate. */
+  maxInflatedBytes: number;
 }
 
 export interface BadPoint {
@@ -39,15 +42,22 @@ export function checkMessage(
   limits: Limits,
   rules: CompiledRules | undefined,
 ): Checked {
-  // 1: lines; 2: lines and their search index ('I' body). The body's first byte says
-  // which, so either version reads either body.
+  // 1: lines; 2: lines and their search index ('I' body); 3: either, DEFLATE-compressed.
+  // The (inflated) body's first byte says which, so any version reads either body.
   if (schema === undefined || !UPSTREAM_SCHEMAS.includes(schema)) {
     return { ok: false, reason: 'schema', message: `schema version "${schema ?? ''}" is not supported (collector reads ${UPSTREAM_SCHEMAS.join(', ')})` };
   }
-  const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const count = pointsHeader !== undefined && /^\d+$/.test(pointsHeader) ? Number(pointsHeader) : -1;
   if (count < 1 || count > limits.maxMessagePoints) {
     return { ok: false, reason: 'body', message: `Osprofiler-Points "${pointsHeader ?? ''}" is not a count from 1 to ${limits.maxMessagePoints}` };
+  }
+  if (schema === UPSTREAM_SCHEMA_DEFLATE) {
+    try {
+      body = inflateRawSync(body, { maxOutputLength: limits.maxInflatedBytes });
+    } catch (err) {
+      return { ok: false, reason: 'body', message: `schema 3 body does not inflate (raw DEFLATE, at most ${limits.maxInflatedBytes} bytes): ${(err as Error).message}` };
+    }
   }
   const d = new DecodedLines();
   if (!d.append(body, count)) return { ok: false, reason: 'body', message: `body is not ${count} wire lines in the 'L' or 'I' format` };

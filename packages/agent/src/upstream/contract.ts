@@ -8,8 +8,16 @@
 export const UPSTREAM_SCHEMA_VERSION = '1';
 /** Schema version of a message whose body carries the search index ('I' body); collectors read both. */
 export const UPSTREAM_SCHEMA_INDEXED = '2';
+/**
+ * Schema version of a message whose body is an 'L' or 'I' body compressed with raw
+ * DEFLATE (RFC 1951, zlib `deflateRaw`). The bench's lines shrink ~10×, and nats-server's
+ * cost is mostly per byte stored and delivered (PROTOCOL.md §Upstream).
+ */
+export const UPSTREAM_SCHEMA_DEFLATE = '3';
 /** The versions a collector reads. */
-export const UPSTREAM_SCHEMAS: readonly string[] = [UPSTREAM_SCHEMA_VERSION, UPSTREAM_SCHEMA_INDEXED];
+export const UPSTREAM_SCHEMAS: readonly string[] = [UPSTREAM_SCHEMA_VERSION, UPSTREAM_SCHEMA_INDEXED, UPSTREAM_SCHEMA_DEFLATE];
+/** Bodies smaller than this are sent as they are: a DEFLATE stream's set-up costs more than the bytes it saves. */
+export const DEFLATE_MIN_BYTES = 1024;
 export const DEFAULT_SUBJECT_PREFIX = 'osprofiler';
 export const DEFAULT_PARTITIONS = 16;
 export const DEFAULT_STREAM = 'OSPROFILER';
