@@ -5,6 +5,7 @@
 // previous format (no key) still replay, with the MD5 ids that agent would have sent.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Notification } from '@osprofiler/core';
@@ -12,7 +13,7 @@ import { linesOfNotifications } from '@osprofiler/core/instrument';
 import { encodeLineBatch, notificationText } from '../src/lines';
 import { BATCH_BODY_OFFSET } from '../src/protocol';
 import { Spool } from '../src/agent/spool';
-import { splitBatch } from '../src/upstream/publisher';
+import { encodeBody, splitBatch, upstreamCompression } from '../src/upstream/publisher';
 import { tempDir } from './support/procs';
 
 const O = { subjectPrefix: 'osp', partitions: 4, agentId: 'node-1' };
@@ -38,6 +39,22 @@ describe('upstream message ids', () => {
     expect(a.every((m) => m.indexed && m.body[0] === 0x49)).toBe(true);
     const plain = splitBatch(record(40, false).body, 40, O, 'k')!;
     expect(plain.every((m) => !m.indexed && m.body[0] === 0x4c)).toBe(true);
+  });
+
+  it('bodies of 1 KiB and more go DEFLATE-compressed (schema 3) unless the URL says compression=none', () => {
+    const [big] = splitBatch(record(40, true).body, 40, { ...O, partitions: 1 }, 'k')!;
+    expect(big.body.length).toBeGreaterThan(1024);
+    const z = encodeBody(big, 'deflate');
+    expect(z.schema).toBe('3');
+    expect(z.body.length).toBeLessThan(big.body.length / 3);
+    expect(inflateRawSync(z.body).equals(big.body)).toBe(true);
+    expect(encodeBody(big, 'none')).toEqual({ body: big.body, schema: '2' });
+    const [small] = splitBatch(record(2, false).body, 2, { ...O, partitions: 1 }, 'k')!;
+    expect(small.body.length).toBeLessThan(1024);
+    expect(encodeBody(small, 'deflate')).toEqual({ body: small.body, schema: '1' });
+    expect(upstreamCompression('nats://127.0.0.1:4222')).toBe('deflate');
+    expect(upstreamCompression('nats://u:p@a:4222,nats://b:4222?compression=none')).toBe('none');
+    expect(() => upstreamCompression('nats://a:4222?compression=gzip')).toThrow(/compression=gzip is not "deflate" or "none"/);
   });
 
   it('a record without key (spooled by an older agent) gets the MD5 id that agent sent', () => {

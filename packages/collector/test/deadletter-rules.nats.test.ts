@@ -4,6 +4,7 @@
 // Shared nats-server, this file's own streams, subjects and lease buckets; own redis-server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { deflateRawSync } from 'node:zlib';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { startCollector, type CollectorHandle } from '@osprofiler/collector';
@@ -99,6 +100,32 @@ describe('dead letters', () => {
       expect(dl.every((d) => d.subject === `${names.prefix}.deadletter.${part}`)).toBe(true);
       expect(c.metrics.deadLetters).toMatchObject({ schema: 1, body: 2, point: 2 });
       expect(c.metricsText()).toMatch(/osprofiler_collector_dead_letters_total\{reason="body"\} 2/);
+    } finally {
+      await c.stop();
+    }
+  }, 60_000);
+});
+
+describe('schema 3 (DEFLATE bodies)', () => {
+  it('are inflated and written; one that does not inflate, or inflates past maxInflatedBytes, goes to dead-letter (body)', async () => {
+    const { c, names } = await collector('deflate', 7, { maxInflatedBytes: 64 * 1024 });
+    try {
+      const part = 1;
+      const indexed = baseIn(part, P);
+      const plain = baseIn(part, P);
+      await publish(js, names.prefix, part, deflateRawSync(body(lines([point(indexed, 'wsgi-start'), point(indexed, 'wsgi-stop')]))), { points: 2, schema: '3' });
+      // Not DEFLATE at all; a valid stream of 100 KiB (a bomb against the 64 KiB bound).
+      await publish(js, names.prefix, part, Buffer.from('not deflate'), { points: 1, schema: '3' });
+      await publish(js, names.prefix, part, deflateRawSync(Buffer.concat([body(lines([point(plain, 'x-start')])), Buffer.alloc(100 * 1024, 0x20)])), { points: 1, schema: '3' });
+      // The partition keeps flowing after them.
+      await publish(js, names.prefix, part, deflateRawSync(body(lines([point(plain, 'wsgi-start')]))), { points: 1, schema: '3' });
+      await waitFor('points stored', async () => (await stored(7, plain)).length === 1, 15_000);
+      expect((await stored(7, indexed)).map((n) => n.name).sort()).toEqual(['wsgi-start', 'wsgi-stop']);
+      let dl: Awaited<ReturnType<typeof deadLetters>> = [];
+      await waitFor('dead letters', async () => (dl = await deadLetters(names.stream)).length === 2, 10_000);
+      expect(dl.map((d) => d.reason)).toEqual([expect.stringMatching(/^body: schema 3 body does not inflate/), expect.stringMatching(/^body: schema 3 body does not inflate .*65536 bytes/)]);
+      expect(c.metrics.deadLetters).toMatchObject({ body: 2 });
+      expect(c.metrics.written).toBe(3);
     } finally {
       await c.stop();
     }
