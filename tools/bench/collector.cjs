@@ -34,7 +34,7 @@ const POINTS = Number(process.env.BENCH_POINTS || 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const CLIENTS = Number(process.env.BENCH_CLIENTS || 1);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS || 16);
-// BENCH_PROFILE_DIR: the draining collector runs with --cpu-prof into this directory.
+// BENCH_PROFILE_DIR: the publishing agent and the draining collector of the per-part runs write --cpu-prof profiles there.
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR || '';
 // BENCH_BEFORE=DIR: a copy of an older build laid out as DIR/node_modules/@osprofiler/{agent,collector,core,drivers}/
 // {package.json,dist}; its collector path runs as `collector-<store>-before` in the same rounds (before/after paired).
@@ -230,7 +230,8 @@ async function main() {
       const c = spawn(process.execPath, [COLLECTOR, '--init', '--nats', natsUrl, '--stream', stream, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS)], { stdio: 'ignore' });
       c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`--init exited ${code}`))));
     });
-    const agent = await start(process.execPath, [AGENT, '--listen', socket, '--upstream', natsUrl, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS)], /listening on/, 'agent');
+    const agentProf = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `agent-publish-${storeName}.cpuprofile`] : [];
+    const agent = await start(process.execPath, [...agentProf, AGENT, '--listen', socket, '--upstream', natsUrl, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS)], /listening on/, 'agent');
     children.push(agent);
     const a0 = procCpuUs(agent.pid);
     const n0 = procCpuUs(natsSrv.pid);
@@ -242,6 +243,7 @@ async function main() {
     const agentUs = (procCpuUs(agent.pid) - a0) / r.sent;
     const natsInUs = (procCpuUs(natsSrv.pid) - n0) / r.sent;
     agent.kill('SIGTERM');
+    if (PROFILE_DIR) await new Promise((res) => (agent.exitCode === null ? agent.once('exit', res) : res()));
     const prof = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `collector-drain-${storeName}.cpuprofile`] : [];
     const collector = await start(process.execPath, [...prof, COLLECTOR, '--nats', natsUrl, '--backend', store, '--stream', stream, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS)], /consuming/, 'collector');
     children.push(collector);
