@@ -45,6 +45,8 @@ const COLLECTOR = path.join(__dirname, '../../packages/collector/dist/daemon.js'
 const builds = (before) =>
   before ? { agent: path.join(BEFORE, 'node_modules/@osprofiler/agent/dist/daemon.js'), collector: path.join(BEFORE, 'node_modules/@osprofiler/collector/dist/daemon.js') } : { agent: AGENT, collector: COLLECTOR };
 const CLK_TCK = 100;
+// BENCH_COLLECTOR_NODE_ARGS: extra node flags for the draining collector (e.g. --max-semi-space-size=32).
+const NODE_ARGS = (process.env.BENCH_COLLECTOR_NODE_ARGS || '').split(' ').filter(Boolean);
 const PG_BASE = 'postgresql://postgres@127.0.0.1:5432/test';
 
 // ---------------------------------------------------------------------------- client
@@ -245,7 +247,7 @@ async function main() {
     agent.kill('SIGTERM');
     if (PROFILE_DIR) await new Promise((res) => (agent.exitCode === null ? agent.once('exit', res) : res()));
     const prof = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `collector-drain-${storeName}.cpuprofile`] : [];
-    const collector = await start(process.execPath, [...prof, COLLECTOR, '--nats', natsUrl, '--backend', store, '--stream', stream, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS)], /consuming/, 'collector');
+    const collector = await start(process.execPath, [...prof, ...NODE_ARGS, COLLECTOR, '--nats', natsUrl, '--backend', store, '--stream', stream, '--subject-prefix', prefixSubj, '--partitions', String(PARTITIONS)], /consuming/, 'collector');
     children.push(collector);
     const c0 = procCpuUs(collector.pid);
     const n1 = procCpuUs(natsSrv.pid);
