@@ -244,6 +244,8 @@ export class PartitionWorker {
       subject: m.subject,
       stream_seq: m.seq,
       msg_id: m.headers?.get(UpstreamHeaders.MSG_ID) || null,
+      // `body` is the message as it came: raw DEFLATE when the schema is 3.
+      schema: m.headers?.get(UpstreamHeaders.SCHEMA) || null,
       points: points ?? null,
       body: points === undefined ? Buffer.from(m.data).toString('base64') : null,
     });

@@ -124,6 +124,9 @@ describe('schema 3 (DEFLATE bodies)', () => {
       let dl: Awaited<ReturnType<typeof deadLetters>> = [];
       await waitFor('dead letters', async () => (dl = await deadLetters(names.stream)).length === 2, 10_000);
       expect(dl.map((d) => d.reason)).toEqual([expect.stringMatching(/^body: schema 3 body does not inflate/), expect.stringMatching(/^body: schema 3 body does not inflate .*65536 bytes/)]);
+      // The dead letter keeps the body as it came (compressed) and says which schema it was.
+      expect(dl.map((d) => d.body.schema)).toEqual(['3', '3']);
+      expect(Buffer.from(dl[0].body.body, 'base64').toString()).toBe('not deflate');
       expect(c.metrics.deadLetters).toMatchObject({ body: 2 });
       expect(c.metrics.written).toBe(3);
     } finally {
