@@ -213,9 +213,10 @@ async function main() {
     cpu.client = rs.reduce((a, r) => a + r.cpuUs, 0) / Math.max(1, stored);
     // Messages per stored point (NATS's cost is mostly per message), from the collector's /metrics.
     const msgs = procs.collector ? await collectorMetric(procs.collector, 'osprofiler_collector_messages_total') : NaN;
+    const writes = procs.collector ? await collectorMetric(procs.collector, 'osprofiler_collector_write_seconds_count') : NaN;
     for (const p of [procs.agent, procs.collector]) if (p) p.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
-    return { name, sent, stored, dropped: rs.reduce((a, r) => a + r.dropped, 0), secs, ackSecs: (tAcked - t0) / 1000, rate: stored / secs, cpu, pointsPerMessage: stored / msgs };
+    return { name, sent, stored, dropped: rs.reduce((a, r) => a + r.dropped, 0), secs, ackSecs: (tAcked - t0) / 1000, rate: stored / secs, cpu, pointsPerMessage: stored / msgs, pointsPerWrite: stored / writes };
   }
 
   // Per-part, alone: the collector draining a backlog it did not see arrive (agent done first).
@@ -290,7 +291,7 @@ async function main() {
           `CPU µs/point: client ${r.cpu.client.toFixed(2)}, agent ${r.cpu.agent.toFixed(2)}, nats ${r.cpu.nats.toFixed(2)}, ` +
           `${r.cpu.collector !== undefined ? `collector ${r.cpu.collector.toFixed(2)}, ` : ''}redis-server ${r.cpu.redis.toFixed(2)}, ` +
           `sum ${Object.values(r.cpu).reduce((a, b) => a + b, 0).toFixed(1)}` +
-          `${Number.isNaN(r.pointsPerMessage) ? '' : `; ${r.pointsPerMessage.toFixed(1)} points/message`}`,
+          `${Number.isNaN(r.pointsPerMessage) ? '' : `; ${r.pointsPerMessage.toFixed(1)} points/message, ${r.pointsPerWrite.toFixed(0)} points/store write`}`,
       );
     }
   }
