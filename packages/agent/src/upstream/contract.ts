@@ -10,7 +10,7 @@ export const UPSTREAM_SCHEMA_VERSION = '1';
 export const UPSTREAM_SCHEMA_INDEXED = '2';
 /**
  * Schema version of a message whose body is an 'L' or 'I' body compressed with raw
- * DEFLATE (RFC 1951, zlib `deflateRaw`). The bench's lines shrink ~10×, and nats-server's
+ * DEFLATE (RFC 1951, zlib `deflateRaw`). The bench's lines shrink ~15×, and nats-server's
  * cost is mostly per byte stored and delivered (PROTOCOL.md §Upstream).
  */
 export const UPSTREAM_SCHEMA_DEFLATE = '3';
