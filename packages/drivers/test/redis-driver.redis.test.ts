@@ -113,6 +113,27 @@ describe('redis:// write layout (wire spec §4)', () => {
     expect(await driver.listErrorTraces()).toContainEqual({ base_id: b, timestamp: batch[2].timestamp });
   });
 
+  it('notifyLines with bytes stores them exactly: ASCII lines (sent as strings) and a batch holding non-ASCII bytes (sent as bytes)', async () => {
+    const ascii = redis.track(randomUUID());
+    const raw = redis.track(randomUUID());
+    const asciiLines = [note(ascii, 'a-start', 0), note(ascii, 'a-stop', 1)].map((n) => Buffer.from(pyDumps(n)));
+    // Not what core writes (ensure_ascii), but bytes from an agent's client are stored as they came.
+    const rawLines = [note(raw, 'r-start', 2), note(raw, 'r-stop', 3)].map((n) => Buffer.from(pyDumps(n)));
+    rawLines[0][rawLines[0].indexOf('r-start') + 1] = 0xe9; // a byte outside ASCII inside the name string
+    for (const [baseId, buffers] of [[ascii, asciiLines], [raw, rawLines]] as const) {
+      await driver.notifyLines({
+        baseIds: buffers.map(() => baseId),
+        timestamps: buffers.map(() => '2026-11-23T04:00:00.000001'),
+        buffers,
+        get lines() {
+          return buffers.map((b) => b.toString('latin1'));
+        },
+        errors: null,
+      });
+      expect(await redis.client.lrangeBuffer(`osprofiler_opt:${baseId}`, 0, -1)).toEqual([...buffers].reverse());
+    }
+  });
+
   it('expires lists and error keys with ?ttl=', async () => {
     const ttlDriver = (await createDriver(redis.url('?ttl=7d'), { filterErrorTrace: true })) as RedisDriver;
     const b = redis.track(randomUUID());
