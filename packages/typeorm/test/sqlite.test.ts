@@ -100,6 +100,31 @@ describe.each(VERSIONS)('TypeORM %s on SQLite (better-sqlite3)', (_version, t) =
     }
   });
 
+  it('with trace_db: a statement run again records the same sql start info; different texts their own', async () => {
+    setTraceDb(true);
+    try {
+      const users = ds.getRepository(UserEntity);
+      const { baseId } = await c.trace(async () => {
+        for (let i = 0; i < 3; i++) await users.findOneBy({ name: 'ann' });
+        // TypeORM writes primary keys into the SQL text: a new statement each time.
+        for (let i = 1; i <= 3; i++) await users.findOneBy({ id: i });
+      });
+      const ev = await c.events(baseId);
+      assertBalanced(ev);
+      const sqls = starts(ev, 'sql');
+      expect(sqls).toHaveLength(6);
+      const text = (e: { info: Record<string, unknown> }): string => {
+        const { host: _host, ...info } = e.info;
+        return JSON.stringify(info);
+      };
+      expect(new Set(sqls.slice(0, 3).map(text)).size).toBe(1);
+      expect(Object.keys(sqls[0].info.db)).toEqual(['statement']);
+      expect(sqls.slice(3).map((e) => /= (\d+)\)\) LIMIT 1$/.exec(e.info.db.statement as string)?.[1])).toEqual(['1', '2', '3']);
+    } finally {
+      setTraceDb(false);
+    }
+  });
+
   it('shows params with showParams and cuts long statements', async () => {
     instrumentDataSource(ds, { traceDb: true, showParams: true, maxStatementLength: 30 });
     try {
