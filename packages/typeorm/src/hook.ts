@@ -98,30 +98,6 @@ interface RunnerLike {
   [RUNNER]?: RunnerState;
 }
 
-/**
- * Start infos of `sql` points without params (the default), by statement text, kept with
- * the options they were made with: the same statements run again and again, so one
- * frozen object each instead of two objects per statement, and the notifier's buffer
- * holds one copy. At most MAX_STATEMENTS texts per options, then made each time.
- */
-const MAX_STATEMENTS = 512;
-const STATEMENTS = Symbol('osprofiler.typeorm.statements');
-type WithStatements = ResolvedTypeormOptions & { [STATEMENTS]?: Map<string, object> };
-
-function statementInfo(query: unknown, params: unknown, o: WithStatements): object {
-  const sql = typeof query === 'string' ? query : String(query);
-  if (o.showParams) return sqlInfo(sql, params, true, o.maxStatementLength);
-  const statements = (o[STATEMENTS] ??= new Map());
-  let info = statements.get(sql);
-  if (info === undefined) {
-    const made = sqlInfo(sql, params, false, o.maxStatementLength) as { db: object };
-    Object.freeze(made.db);
-    info = Object.freeze(made);
-    if (statements.size < MAX_STATEMENTS) statements.set(sql, info);
-  }
-  return info;
-}
-
 /** `query`/`stream` of a QueryRunner class: one `sql` point per statement (with trace_db). */
 function wrapStatement(orig: AnyFn, isStream: boolean): AnyFn {
   return function (this: RunnerLike, ...args: unknown[]) {
@@ -130,7 +106,7 @@ function wrapStatement(orig: AnyFn, isStream: boolean): AnyFn {
     if (parent === undefined) return orig.apply(this, args);
     const o = optionsOf(st!.ds);
     if (o === undefined || !traceDbOn(o.traceDb)) return orig.apply(this, args);
-    const pt = openPointContained(contained, 'statement', 'sql', () => statementInfo(args[0], args[1], o), parent);
+    const pt = openPointContained(contained, 'statement', 'sql', () => sqlInfo(typeof args[0] === 'string' ? args[0] : String(args[0]), args[1], o.showParams, o.maxStatementLength), parent);
     if (pt === undefined) return orig.apply(this, args);
     if (isStream) return callBeside(pt, () => orig.apply(this, args), STREAM_OPERATION);
     // The pool wait is known only once the first query has acquired its connection.

@@ -100,7 +100,7 @@ describe.each(VERSIONS)('TypeORM %s on SQLite (better-sqlite3)', (_version, t) =
     }
   });
 
-  it('with trace_db: a statement run again records the same sql start info; different texts their own', async () => {
+  it('with trace_db: a statement run again records the same sql start info (statement only, no params); different texts their own', async () => {
     setTraceDb(true);
     try {
       const users = ds.getRepository(UserEntity);
