@@ -14,6 +14,9 @@
 // drivers get) and drops them (the CPU any backend pays, no I/O), so the figures are the
 // adapter's and core's cost;
 // BENCH_BACKEND=file uses the default file:// backend (one file per trace) in a temp dir.
+// BENCH_KNEX_DIST / BENCH_TYPEORM_DIST: load that adapter build instead (e.g. an older
+// dist/index.js copied aside), to compare two builds — run both at once under --instructions
+// (load-independent), or alternate them for CPU time.
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -22,8 +25,8 @@ const core = require('@osprofiler/core');
 const knexFactory = require('knex');
 const typeorm = require('typeorm');
 const CG = require('./lib/callgrind.cjs');
-const { instrumentKnex, setTraceDb: setKnexTraceDb } = require('@osprofiler/knex');
-const { instrumentDataSource, setTraceDb: setTypeormTraceDb } = require('@osprofiler/typeorm');
+const { instrumentKnex, setTraceDb: setKnexTraceDb } = require(process.env.BENCH_KNEX_DIST || '@osprofiler/knex');
+const { instrumentDataSource, setTraceDb: setTypeormTraceDb } = require(process.env.BENCH_TYPEORM_DIST || '@osprofiler/typeorm');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
 const SEGMENT_MS = Number(process.env.BENCH_SEGMENT_MS || 900);

@@ -122,31 +122,73 @@ function wrapEnsureConnection(orig: AnyFn): AnyFn {
   };
 }
 
-function sqlText(client: ClientLike, q: unknown): { sql: string; bindings: unknown } {
-  const o = (typeof q === 'string' ? { sql: q } : (q ?? {})) as { sql?: unknown; bindings?: unknown };
-  let sql = typeof o.sql === 'string' ? o.sql : String(o.sql);
-  // What the driver receives (`$1` for pg): knex positions the bindings inside `query`.
-  if (typeof client.positionBindings === 'function') sql = client.positionBindings(sql);
-  return { sql, bindings: o.bindings };
+/**
+ * Statements as the driver receives them (`$1` placeholders for pg), by the text Knex
+ * compiled, per `positionBindings` implementation: pg's is a regex replace with a callback
+ * per `?`, run again here for every statement before Knex runs it itself. Compiled texts
+ * repeat (the same builders run again), so the result is remembered; at most
+ * MAX_POSITIONED texts per client class, then computed each time.
+ */
+const positioned = new WeakMap<object, Map<string, string> | null>();
+const MAX_POSITIONED = 512;
+
+function positionedText(client: ClientLike, sql: string): string {
+  const pb = client.positionBindings;
+  if (typeof pb !== 'function') return sql;
+  let byText = positioned.get(pb);
+  if (byText === undefined) {
+    // null: Knex's default, which leaves `?` as it is (SQLite, MySQL): nothing to remember.
+    byText = pb.call(client, 'select ?') === 'select ?' ? null : new Map();
+    positioned.set(pb, byText);
+  }
+  if (byText === null) return sql;
+  let text = byText.get(sql);
+  if (text === undefined) {
+    text = pb.call(client, sql);
+    if (typeof text !== 'string') return String(text);
+    if (byText.size < MAX_POSITIONED) byText.set(sql, text);
+  }
+  return text;
 }
 
-/** `Client.prototype.query(connection, q)` and `.stream(connection, q, stream, options)`. */
-function wrapStatement(orig: AnyFn): AnyFn {
+function statementInfo(client: ClientLike, q: unknown, parent: Profiler, o: ResolvedKnexOptions): object {
+  const o2 = (typeof q === 'string' ? { sql: q } : (q ?? {})) as { sql?: unknown; bindings?: unknown };
+  const sql = positionedText(client, typeof o2.sql === 'string' ? o2.sql : String(o2.sql));
+  const st = opOf(parent);
+  let wait: number | undefined;
+  if (st !== undefined && !st.waitReported) {
+    st.waitReported = true;
+    wait = st.poolWaitMs;
+  }
+  return sqlInfo(sql, o2.bindings, o.showParams, o.maxStatementLength, wait);
+}
+
+/**
+ * `Client.prototype.query(connection, q)`: fixed arity (Knex passes two), no rest array
+ * and spread per statement, traced or not.
+ */
+function wrapQuery(orig: AnyFn): AnyFn {
+  return function query(this: ClientLike, connection: unknown, q: unknown) {
+    // eslint-disable-next-line prefer-rest-params -- a rest array per statement is what this wrapper avoids
+    if (arguments.length > 2) return orig.apply(this, arguments as unknown as unknown[]);
+    const parent = get();
+    if (parent === undefined) return orig.call(this, connection, q);
+    const o = optionsFor(this);
+    if (o === undefined || !traceDbOn(o.traceDb)) return orig.call(this, connection, q);
+    const point = openPointContained(contained, 'statement', 'sql', () => statementInfo(this, q, parent, o), parent);
+    if (point === undefined) return orig.call(this, connection, q);
+    return callBeside(point, () => orig.call(this, connection, q), STATEMENT);
+  };
+}
+
+/** `Client.prototype.stream(connection, q, stream, options)`. */
+function wrapStatementStream(orig: AnyFn): AnyFn {
   return function statement(this: ClientLike, connection: unknown, q: unknown, ...rest: unknown[]) {
     const parent = get();
     if (parent === undefined) return orig.call(this, connection, q, ...rest);
     const o = optionsFor(this);
     if (o === undefined || !traceDbOn(o.traceDb)) return orig.call(this, connection, q, ...rest);
-    const point = openPointContained(contained, 'statement', 'sql', () => {
-      const { sql, bindings } = sqlText(this, q);
-      const st = opOf(parent);
-      let wait: number | undefined;
-      if (st !== undefined && !st.waitReported) {
-        st.waitReported = true;
-        wait = st.poolWaitMs;
-      }
-      return sqlInfo(sql, bindings, o.showParams, o.maxStatementLength, wait);
-    }, parent);
+    const point = openPointContained(contained, 'statement', 'sql', () => statementInfo(this, q, parent, o), parent);
     if (point === undefined) return orig.call(this, connection, q, ...rest);
     return callBeside(point, () => orig.call(this, connection, q, ...rest), STATEMENT);
   };
@@ -195,8 +237,8 @@ export function patchPrototypes(clientProto: object): void {
   patch(ownerOf(runnerProto, 'run'), 'run', wrapRun);
   patch(ownerOf(runnerProto, 'stream'), 'stream', wrapStream);
   patch(ownerOf(runnerProto, 'ensureConnection'), 'ensureConnection', wrapEnsureConnection);
-  patch(ownerOf(clientProto, 'query'), 'query', wrapStatement);
-  patch(ownerOf(clientProto, 'stream'), 'stream', wrapStatement);
+  patch(ownerOf(clientProto, 'query'), 'query', wrapQuery);
+  patch(ownerOf(clientProto, 'stream'), 'stream', wrapStatementStream);
   patch(ownerOf(clientProto, 'acquireConnection'), 'acquireConnection', (o) => wrapOutside(o, true));
   patch(ownerOf(clientProto, 'releaseConnection'), 'releaseConnection', (o) => wrapOutside(o, false));
 }

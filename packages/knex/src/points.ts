@@ -35,7 +35,18 @@ interface ClientInfo {
   system: string;
   client: string;
   database?: string;
+  /**
+   * Start infos of query-builder operations already made, by method then table ('' for
+   * none); only for clients whose info is cached. One frozen object per shape instead of
+   * three objects and a name string per query, and the notifier's buffer holds one copy.
+   */
+  starts?: Map<string, Map<string, object>>;
+  /** How many infos `starts` holds. */
+  cached: number;
 }
+
+/** Shapes cached per client: beyond it (tables named per tenant, say) infos are built per query. */
+const MAX_STARTS = 256;
 
 const clientInfos = new WeakMap<object, ClientInfo>();
 
@@ -74,11 +85,14 @@ function infoOf(client: KnexClientLike): ClientInfo {
   if (info === undefined) {
     const name = clientName(client);
     const dialect = client.dialect ?? name;
-    info = { system: SYSTEMS[dialect] ?? SYSTEMS[name] ?? dialect, client: name };
+    info = { system: SYSTEMS[dialect] ?? SYSTEMS[name] ?? dialect, client: name, cached: 0 };
     const database = databaseOf(client.connectionSettings ?? client.config?.connection);
     if (database !== undefined) info.database = database;
     // A connection given as a function can change; only static settings are cached.
-    if (typeof client.config?.connection !== 'function') clientInfos.set(key, info);
+    if (typeof client.config?.connection !== 'function') {
+      info.starts = new Map();
+      clientInfos.set(key, info);
+    }
   }
   return info;
 }
@@ -92,6 +106,32 @@ function leadingKeyword(sql: unknown): string {
 /** Start info of the `db` point for one builder run. */
 export function dbInfo(client: KnexClientLike, builder: BuilderLike | null | undefined, stream = false): object {
   const c = infoOf(client);
+  // The common case, a query builder on a plain table (or none): the cached info.
+  const starts = c.starts;
+  if (starts !== undefined && !stream && builder != null && typeof builder._method === 'string' && !Array.isArray(builder._sequence)) {
+    const t = builder._single?.table;
+    const table = typeof t === 'string' ? t : '';
+    let byTable = starts.get(builder._method);
+    const hit = byTable?.get(table);
+    if (hit !== undefined) return hit;
+    const info = deepFreeze(buildInfo(c, builder, false));
+    if (c.cached < MAX_STARTS) {
+      if (byTable === undefined) starts.set(builder._method, (byTable = new Map()));
+      byTable.set(table, info);
+      c.cached++;
+    }
+    return info;
+  }
+  return buildInfo(c, builder, stream);
+}
+
+function deepFreeze(info: { function: object; db: object }): object {
+  Object.freeze(info.function);
+  Object.freeze(info.db);
+  return Object.freeze(info);
+}
+
+function buildInfo(c: ClientInfo, builder: BuilderLike | null | undefined, stream: boolean): { function: object; db: object } {
   let name: string;
   let operation: string;
   let table: string | undefined;

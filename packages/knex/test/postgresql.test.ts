@@ -53,6 +53,18 @@ describe('knex on PostgreSQL (pg)', () => {
     expect(sql.info.db.params).toEqual([7]);
   });
 
+  it('records the positioned statement again when the same text repeats (remembered), and escaped ? as ?', async () => {
+    const { baseId } = await c.trace(async () => {
+      for (let i = 0; i < 3; i++) await db(table).where({ req: i }).whereIn('id', [i, i + 1]).select('id');
+      await db.raw(`select ? as a, '\\?' as b, ? as c`, [1, 2]);
+    });
+    const sqls = starts(await c.events(baseId), 'sql').map((e) => e.info.db.statement);
+    expect(sqls).toEqual([
+      ...Array(3).fill(`select "id" from "${table}" where "req" = $1 and "id" in ($2, $3)`),
+      `select $1 as a, '?' as b, $2 as c`,
+    ]);
+  });
+
   it('a failing query: same error as untraced, points stopped once', async () => {
     await sameErrorTracedAndNot(c, () => db.raw('select * from osp_no_such_table'), ['db', 'sql']);
   });

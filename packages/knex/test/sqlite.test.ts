@@ -46,6 +46,31 @@ describe('knex on SQLite (better-sqlite3)', () => {
     for (const e of dbs) expect(e.parent_id).toBe(baseId);
   });
 
+  it('records the same start info, field for field and in order, for repeated operations (made once per shape)', async () => {
+    const { baseId } = await c.trace(async () => {
+      for (let i = 0; i < 3; i++) await db('users').where({ id: i }).first();
+      await db('users as u').first();
+      await db('users').select('id');
+      for (let i = 0; i < 2; i++) await db('nosuch').first().catch(() => undefined);
+    });
+    const ev = await c.events(baseId);
+    assertBalanced(ev);
+    const text = (e: { info: Record<string, unknown> }): string => {
+      const { host: _host, ...info } = e.info;
+      return JSON.stringify(info);
+    };
+    const db0 = '"system":"sqlite","client":"better-sqlite3","operation":"select"';
+    expect(starts(ev, 'db').map(text)).toEqual([
+      ...Array(3).fill(`{"function":{"name":"knex.first"},"db":{${db0},"table":"users","database":":memory:"}}`),
+      `{"function":{"name":"knex.first"},"db":{${db0},"table":"users as u","database":":memory:"}}`,
+      `{"function":{"name":"knex.select"},"db":{${db0},"table":"users","database":":memory:"}}`,
+      ...Array(2).fill(`{"function":{"name":"knex.first"},"db":{${db0},"table":"nosuch","database":":memory:"}}`),
+    ]);
+    // A failing operation on a shared start info still stops with its own error info.
+    const failed = starts(ev, 'db').slice(5).map((e) => stopOf(ev, e)!.info);
+    for (const f of failed) expect(f.etype).toBe('SqliteError');
+  });
+
   it('records one sql point per statement under its db point when trace_db is switched on at run time', async () => {
     setTraceDb(true);
     try {

@@ -76,27 +76,26 @@ function patch(proto: any, name: string, make: (orig: AnyFn) => AnyFn): void {
   wrap(proto, name, BY, make);
 }
 
-/** Per-runner state, set by `createQueryRunner` on runners of traced DataSources. */
-interface RunnerState {
-  ds: unknown;
-  waitMs: number | undefined;
-  waitReported: boolean;
+/**
+ * Per-runner state, set by `createQueryRunner` on runners of traced DataSources; also the
+ * `Follow` of the runner's first statement, which reports the pool wait (one object per
+ * runner, where a Follow and its stopInfo closure were made again per operation).
+ */
+class RunnerState implements Follow {
+  readonly contained = contained;
+  waitMs: number | undefined = undefined;
+  waitReported = false;
+  constructor(readonly ds: unknown) {}
+  stopInfo(): object | undefined {
+    if (this.waitReported || this.waitMs === undefined) return undefined;
+    this.waitReported = true;
+    return { db: { pool_wait_ms: this.waitMs } };
+  }
 }
 
 interface RunnerLike {
   databaseConnection?: unknown;
   [RUNNER]?: RunnerState;
-}
-
-function statementStop(st: RunnerState): Follow {
-  return {
-    contained,
-    stopInfo: () => {
-      if (st.waitReported || st.waitMs === undefined) return undefined;
-      st.waitReported = true;
-      return { db: { pool_wait_ms: st.waitMs } };
-    },
-  };
 }
 
 /** `query`/`stream` of a QueryRunner class: one `sql` point per statement (with trace_db). */
@@ -111,7 +110,7 @@ function wrapStatement(orig: AnyFn, isStream: boolean): AnyFn {
     if (pt === undefined) return orig.apply(this, args);
     if (isStream) return callBeside(pt, () => orig.apply(this, args), STREAM_OPERATION);
     // The pool wait is known only once the first query has acquired its connection.
-    return callBeside(pt, () => orig.apply(this, args), st!.waitReported || st!.waitMs === undefined ? STATEMENT : statementStop(st!));
+    return callBeside(pt, () => orig.apply(this, args), st!.waitReported || st!.waitMs === undefined ? STATEMENT : st!);
   };
 }
 const STATEMENT: Follow = { contained };
@@ -157,7 +156,7 @@ function instrumentRunner(qr: RunnerLike, ds: unknown): void {
     const owner = ownerOf(qr, name);
     if (owner !== undefined) wrap(owner, name, BY, make);
   }
-  qr[RUNNER] = { ds, waitMs: undefined, waitReported: false };
+  qr[RUNNER] = new RunnerState(ds);
 }
 const RUNNER_METHODS: Array<[string, (orig: AnyFn) => AnyFn]> = [
   ['query', (o) => wrapStatement(o, false)],

@@ -70,11 +70,31 @@ function put(db: Record<string, unknown>, meta: MetadataLike | undefined, fallba
 
 const QUERY_TYPE_OPERATION: Record<string, string> = { 'soft-delete': 'update', restore: 'update' };
 
+/** A repository's start infos by method (a plain object: method names are a fixed few). */
+const STARTS = Symbol('osprofiler.typeorm.starts');
+
+function cacheStart(repo: object, method: string, info: { function: object; db: object }): object {
+  Object.freeze(info.function);
+  Object.freeze(info.db);
+  Object.freeze(info);
+  const r = repo as { [STARTS]?: Record<string, object> };
+  let starts = r[STARTS];
+  if (starts === undefined) {
+    starts = Object.create(null) as Record<string, object>;
+    // Not enumerable: never copied with the repository (extend(), spread).
+    Object.defineProperty(repo, STARTS, { value: starts, enumerable: false, writable: false, configurable: true });
+  }
+  starts[method] = info;
+  return info;
+}
+
 /** Start info of a `db` point. `self` is the Repository / EntityManager / QueryBuilder / DataSource. */
 export function dbInfo(kind: Kind, className: string, method: string, self: any, args: unknown[]): object {
   let name: string;
   let db: Record<string, unknown>;
   if (kind === 'repository') {
+    const cached = (self as { [STARTS]?: Record<string, object> } | null)?.[STARTS]?.[method];
+    if (cached !== undefined) return cached;
     const ds = self.manager?.connection ?? self.manager?.dataSource;
     let meta: MetadataLike | undefined;
     try {
@@ -87,6 +107,10 @@ export function dbInfo(kind: Kind, className: string, method: string, self: any,
     name = `${entity ?? ''}Repository.${method}`;
     db = base(ds, method);
     put(db, meta, entity);
+    // A repository's entity and DataSource do not change: its start info per method is
+    // made once (when its metadata was there to read), one frozen object instead of three
+    // objects, a name string and the metadata getter's lookup per query.
+    if (typeof meta?.name === 'string') return cacheStart(self as object, method, { function: { name }, db });
   } else if (kind === 'manager') {
     const ds: DataSourceLike | undefined = self.connection ?? self.dataSource;
     name = `${className}.${method}`;

@@ -37,6 +37,29 @@ describe.each(VERSIONS)('TypeORM %s on SQLite (better-sqlite3)', (_version, t) =
     expect(starts(ev, 'sql')).toHaveLength(0);
   });
 
+  it('records the same start info, field for field and in order, for a repository called again (made once per method)', async () => {
+    const users = ds.getRepository(UserEntity);
+    const { baseId } = await c.trace(async () => {
+      for (let i = 1; i <= 3; i++) await users.findOneBy({ id: i });
+      await users.count();
+      await users.findOneBy({ id: 1 });
+      await ds.getRepository(PostEntity).findOneBy({ id: 1 });
+    });
+    const ev = await c.events(baseId);
+    assertBalanced(ev);
+    const text = (e: { info: Record<string, unknown> }): string => {
+      const { host: _host, ...info } = e.info;
+      return JSON.stringify(info);
+    };
+    const user = (op: string): string =>
+      `{"function":{"name":"UserRepository.${op}"},"db":{"system":"sqlite","client":"better-sqlite3","operation":"${op}","database":":memory:","entity":"User","table":${JSON.stringify(userTable)}}}`;
+    const dbs = starts(ev, 'db');
+    expect(dbs.slice(0, 5).map(text)).toEqual([user('findOneBy'), user('findOneBy'), user('findOneBy'), user('count'), user('findOneBy')]);
+    expect(dbs[5].info.function.name).toBe('PostRepository.findOneBy');
+    expect(dbs[5].info.db.entity).toBe('Post');
+    expect(dbs.map((e) => stopOf(ev, e)!.info.db?.rows)).toEqual([1, 1, 0, undefined, 1, 1]); // count(): a number, no rows
+  });
+
   it('records EntityManager and QueryBuilder operations as their own points', async () => {
     const { baseId } = await c.trace(async () => {
       await ds.manager.findOneBy(UserEntity, { name: 'ann' });
@@ -72,6 +95,31 @@ describe.each(VERSIONS)('TypeORM %s on SQLite (better-sqlite3)', (_version, t) =
       expect(sqls[0].parent_id).toBe(dbp.trace_id);
       expect(sqls[0].info.db.statement).toMatch(new RegExp(`^SELECT .* FROM "${userTable}" "User" WHERE .*"User"."name" = \\?`));
       expect(sqls[0].info.db.params).toBeUndefined();
+    } finally {
+      setTraceDb(false);
+    }
+  });
+
+  it('with trace_db: a statement run again records the same sql start info (statement only, no params); different texts their own', async () => {
+    setTraceDb(true);
+    try {
+      const users = ds.getRepository(UserEntity);
+      const { baseId } = await c.trace(async () => {
+        for (let i = 0; i < 3; i++) await users.findOneBy({ name: 'ann' });
+        // TypeORM writes primary keys into the SQL text: a new statement each time.
+        for (let i = 1; i <= 3; i++) await users.findOneBy({ id: i });
+      });
+      const ev = await c.events(baseId);
+      assertBalanced(ev);
+      const sqls = starts(ev, 'sql');
+      expect(sqls).toHaveLength(6);
+      const text = (e: { info: Record<string, unknown> }): string => {
+        const { host: _host, ...info } = e.info;
+        return JSON.stringify(info);
+      };
+      expect(new Set(sqls.slice(0, 3).map(text)).size).toBe(1);
+      expect(Object.keys(sqls[0].info.db)).toEqual(['statement']);
+      expect(sqls.slice(3).map((e) => /= (\d+)\)\) LIMIT 1$/.exec(e.info.db.statement as string)?.[1])).toEqual(['1', '2', '3']);
     } finally {
       setTraceDb(false);
     }
