@@ -53,8 +53,6 @@ export abstract class SqlDriver implements Driver {
   private pruneTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<SqlPruneResult> | undefined;
   protected closed = false;
-  /** Whether rows keep a batch's line bytes (`LineBatch.buffers`) for insertPoints instead of its strings. */
-  protected readonly linesAsBytes: boolean = false;
 
   constructor(
     readonly settings: Readonly<SqlSettings>,
@@ -102,7 +100,7 @@ export abstract class SqlDriver implements Driver {
   /** The raw path: each line stored as it is (the agent's and the collector's batches). */
   notifyLines(batch: LineBatch): Promise<void> {
     if (this.closed) throw new Error(`${this.scheme}:// driver for ${this.endpoint} is closed`);
-    const { points, errors, rejected, kept } = rowsOfLines(batch, this.settings.filterErrorTrace, this.linesAsBytes);
+    const { points, errors, rejected, kept } = rowsOfLines(batch, this.settings.filterErrorTrace);
     this.counters.failed += rejected;
     if (points.length === 0) return Promise.resolve();
     const summaries = summaryRows(searchIndex.deltasOfBatch(kept)).sort((a, b) => (a.baseId < b.baseId ? -1 : 1));

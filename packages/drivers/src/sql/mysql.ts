@@ -11,7 +11,7 @@ import { requirePeer } from '../optional';
 import type { Unrefable } from '../idle-unref';
 import { SqlDriver, type TableNames } from './base';
 import { sqlSettings, type SqlSettings } from './options';
-import { eventText, type PointRow } from './rows';
+import type { PointRow } from './rows';
 import { likeContains, type SummaryPage, type SummaryResult, type SummaryRow } from './summary';
 
 type Mysql = typeof import('mysql2/promise');
@@ -115,7 +115,7 @@ export class MysqlDriver extends SqlDriver {
       for (let k = i; k < Math.min(rows.length, i + INSERT_CHUNK); k++) {
         const r = rows[k];
         values += (k === i ? '(' : ', (') + quote(r.baseId) + ', ' + quote(r.traceId) + ', ' + quote(r.name) + ', ' + r.ts + ', ' +
-          quote(eventText(r.event)) + ', ' + quote(r.project) + ', ' + quote(r.service) + ')';
+          quote(r.event) + ', ' + quote(r.project) + ', ' + quote(r.service) + ')';
       }
       await this.pool.query(
         `INSERT INTO ${this.tables.points} (base_id, trace_id, name, ts, event, project, service) VALUES ${values} ON DUPLICATE KEY UPDATE id = id`,

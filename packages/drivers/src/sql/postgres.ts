@@ -10,8 +10,8 @@ import { connectError, endpointOf } from '../errors';
 import { requirePeer } from '../optional';
 import { SqlDriver, type TableNames } from './base';
 import { sqlSettings, type SqlSettings } from './options';
-import { COPY_COLUMNS, copyBytes, copyText } from './copy';
-import { eventText, type PointRow } from './rows';
+import { COPY_COLUMNS, copyText } from './copy';
+import type { PointRow } from './rows';
 import { likeContains, type SummaryPage, type SummaryResult, type SummaryRow } from './summary';
 
 /** Below this many traces a tag is "rare": joining its traces beats walking the time index. */
@@ -81,7 +81,6 @@ export function postgresSchema(t: TableNames): string[] {
 
 export class PostgresDriver extends SqlDriver {
   readonly scheme = 'postgresql';
-  protected override readonly linesAsBytes = true;
 
   constructor(
     settings: SqlSettings,
@@ -111,9 +110,7 @@ export class PostgresDriver extends SqlDriver {
       const stream = client.query(this.copyFrom(`COPY ${this.tables.points} (${COPY_COLUMNS}) FROM STDIN`));
       stream.on('error', reject);
       stream.on('finish', () => resolve());
-      // Lines that came as bytes go in as bytes (copyBytes); text lines as text, which
-      // pg-copy-streams encodes once.
-      stream.end(rows.length > 0 && typeof rows[0].event !== 'string' ? copyBytes(rows) : copyText(rows));
+      stream.end(copyText(rows));
     });
   }
 
@@ -123,7 +120,7 @@ export class PostgresDriver extends SqlDriver {
       const params: unknown[] = [];
       const values = chunk.map((r) => {
         const k = params.length;
-        params.push(r.baseId, r.traceId, r.name, r.ts, eventText(r.event), r.project, r.service);
+        params.push(r.baseId, r.traceId, r.name, r.ts, r.event, r.project, r.service);
         return `($${k + 1}, $${k + 2}, $${k + 3}, $${k + 4}, $${k + 5}, $${k + 6}, $${k + 7})`;
       });
       await client.query(

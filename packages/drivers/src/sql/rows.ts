@@ -15,12 +15,8 @@ export interface PointRow {
   name: string;
   /** The event's timestamp as microseconds since 1970 (UTC), in decimal. */
   ts: string;
-  /**
-   * The stored notification: exactly the JSON text Python's Redis driver would store, or
-   * that line's bytes when the batch carried them (`LineBatch.buffers`, read as latin1 like
-   * the batch's `lines`): postgresql:// writes them into COPY without making a string.
-   */
-  event: string | Buffer;
+  /** The stored notification: exactly the JSON text Python's Redis driver would store. */
+  event: string;
   project: string | null;
   service: string | null;
 }
@@ -33,11 +29,6 @@ export interface Rows {
   rejected: number;
   /** The batch's points that became rows, with their index: what the search summaries are built from. */
   kept: LineBatch;
-}
-
-/** A row's event as text (bytes read as latin1, as the batch's `lines` are). */
-export function eventText(e: string | Buffer): string {
-  return typeof e === 'string' ? e : e.toString('latin1');
 }
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
@@ -57,46 +48,6 @@ function plainEnd(line: string, from: number): number {
 let headName = '';
 let headTrace = '';
 
-/** `b` has the bytes of ASCII `key` at `at`. */
-function bytesAt(b: Buffer, key: Uint8Array, at: number): boolean {
-  if (at + key.length > b.length) return false;
-  for (let k = 0; k < key.length; k++) if (b[at + k] !== key[k]) return false;
-  return true;
-}
-
-/** plainEnd over bytes: the closing quote from `from`, or -1 at a backslash or the end. */
-function plainEndBytes(b: Buffer, from: number): number {
-  for (let j = from; j < b.length; j++) {
-    const c = b[j];
-    if (c === 0x22) return j;
-    if (c === 0x5c) return -1;
-  }
-  return -1;
-}
-
-const NAME_B = Buffer.from(NAME, 'latin1');
-const BASE_B = Buffer.from(BASE, 'latin1');
-const TRACE_B = Buffer.from(TRACE, 'latin1');
-
-/** head() over a line's bytes (names and ids are short: a byte loop, no string but the two fields). */
-function headBytes(line: Buffer): boolean {
-  if (!bytesAt(line, NAME_B, 0)) return false;
-  const a = plainEndBytes(line, NAME_B.length);
-  if (a < 0 || !bytesAt(line, BASE_B, a)) return false;
-  const b = plainEndBytes(line, a + BASE_B.length);
-  if (b < 0 || !bytesAt(line, TRACE_B, b)) return false;
-  const c = plainEndBytes(line, b + TRACE_B.length);
-  if (c < 0) return false;
-  headName = line.toString('latin1', NAME_B.length, a);
-  headTrace = line.toString('latin1', b + TRACE_B.length, c);
-  return true;
-}
-
-/** A LineBatch's bytes of one line as a Buffer (producers hand Buffers; a bare Uint8Array is wrapped). */
-function asBuffer(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
 /** Reads name and trace_id from a line in the notifier's layout without parsing it; false when the line is laid out otherwise. */
 function head(line: string): boolean {
   if (!line.startsWith(NAME)) return false;
@@ -111,18 +62,12 @@ function head(line: string): boolean {
   return true;
 }
 
-/**
- * The batch's rows. With `bytes`, a batch that carries its lines' bytes gives rows whose
- * `event` is those bytes, and its `lines` are not read unless a line must be parsed (no
- * index, or a head laid out otherwise).
- */
-export function rowsOfLines(batch: LineBatch, filterErrorTrace: boolean, bytes = false): Rows {
-  const { baseIds, timestamps, errors: isError } = batch;
-  const buffers = bytes ? batch.buffers : undefined;
-  const n = baseIds.length;
+export function rowsOfLines(batch: LineBatch, filterErrorTrace: boolean): Rows {
+  const { lines, baseIds, timestamps, errors: isError } = batch;
+  const n = lines.length;
   // Without an index every line is parsed once, for the index and the columns together.
   const given = batch.index; // read once: core's notifier computes it on first read
-  const events = given === undefined ? batch.lines.map((line) => parseStoredEvent(line)) : undefined;
+  const events = given === undefined ? lines.map((line) => parseStoredEvent(line)) : undefined;
   const index: LineIndex = given ?? searchIndex.indexOfEvents(events!);
   const points: PointRow[] = [];
   const errors = new Map<string, string>();
@@ -133,11 +78,7 @@ export function rowsOfLines(batch: LineBatch, filterErrorTrace: boolean, bytes =
     let traceId: string;
     let project: string | null;
     let service: string | null;
-    const buf = buffers !== undefined ? asBuffer(buffers[i]) : undefined;
-    const ev =
-      events !== undefined ? events[i]
-      : buf !== undefined ? (headBytes(buf) ? null : parseStoredEvent(buf.toString('latin1')))
-      : head(batch.lines[i]) ? null : parseStoredEvent(batch.lines[i]);
+    const ev = events !== undefined ? events[i] : head(lines[i]) ? null : parseStoredEvent(lines[i]);
     if (ev === null) {
       name = headName;
       traceId = headTrace;
@@ -157,13 +98,11 @@ export function rowsOfLines(batch: LineBatch, filterErrorTrace: boolean, bytes =
       continue;
     }
     const baseId = baseIds[i];
-    points.push({ baseId, traceId, name, ts, event: buf ?? batch.lines[i], project, service });
+    points.push({ baseId, traceId, name, ts, event: lines[i], project, service });
     if (filterErrorTrace && isError !== null && isError[i] === 1) errors.set(baseId, ts);
   }
   // Fields named one by one: a batch may be a class with getters (the agent's DecodedLines).
-  // `lines` only when something is dropped (summaries read the index, not the lines).
-  const kept: LineBatch =
-    dropped === undefined ? { baseIds, timestamps, get lines() { return batch.lines; }, errors: isError, index } : without({ baseIds, timestamps, lines: batch.lines, errors: isError }, index, dropped);
+  const kept: LineBatch = dropped === undefined ? { baseIds, timestamps, lines, errors: isError, index } : without({ baseIds, timestamps, lines, errors: isError }, index, dropped);
   return { points, errors, rejected: n - points.length, kept };
 }
 
