@@ -12,7 +12,7 @@
  * 1,000 tools/bench rows (312-byte lines, 1 in 10 with backslashes): this text path and its
  * one Buffer.from 7.4k instructions a row (+1.1k for the batch's latin1 string of the line),
  * bytes 11.2k with the checks per run of consecutive lines (isAscii, indexOf) and one
- * `write` of the short fields a row, 14.7k with a JS loop over each line's bytes (~25
+ * `write` of the short fields a row, 17.6k with a JS loop over each line's bytes (~25
  * instructions a byte). Each Buffer call costs ~0.3-1.3k (`write` ~1k, `subarray` + `set`
  * ~1.3k, `set` of a whole view ~0.3k); rope concatenation and one UTF-8 encode cost less.
  */
