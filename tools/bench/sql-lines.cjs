@@ -5,6 +5,9 @@
 // prefix, dropped at the end). Cases:
 //   lines      notifyLines(lines): each line stored as it is (this build)
 //   lines + index  the same lines with their LineIndex (core's notifier fills it)
+//   bytes + index  what the collector hands over: each line's bytes (views of one body,
+//              `buffers`), strings made only if the driver reads `lines`, with the index
+//   before, bytes + index  the same batches to the older build's notifyLines
 //   objects    notify(objects): core's notifier path (serialised once, with an index)
 //   before, objects  the older build's notify(objects)
 //   before     BENCH_BEFORE=<an older build's packages/drivers/dist> (with NODE_PATH=node_modules
@@ -31,6 +34,26 @@ const URLS = { postgresql: 'postgresql://postgres@127.0.0.1:5432/test', mysql: '
 const host = os.hostname();
 
 
+/**
+ * A batch as the collector's PointSet is: `buffers` views of one body, `lines` made from
+ * them (latin1) on first read, as the collector does.
+ */
+class ByteLines {
+  constructor(b) {
+    const body = Buffer.from(b.lines.join('\n'), 'latin1');
+    let pos = 0;
+    this.buffers = b.lines.map((l) => body.subarray(pos, (pos += l.length + 1) - 1));
+    this.baseIds = b.baseIds;
+    this.timestamps = b.timestamps;
+    this.errors = b.errors;
+    this.index = b.index;
+  }
+
+  get lines() {
+    return (this.strings ??= this.buffers.map((x) => x.toString('latin1')));
+  }
+}
+
 /** What the agent hands a driver: the lines and their framing fields, no index. */
 function linesOf(batch) {
   const { index: _index, ...lines } = instrument.linesOfNotifications(batch);
@@ -40,9 +63,11 @@ function linesOf(batch) {
 const CASES = {
   lines: (d, b) => d.notifyLines(b.lines),
   'lines + index': (d, b) => d.notifyLines(b.indexed),
+  'bytes + index': (d, b) => d.notifyLines(b.bytes),
   objects: (d, b) => d.notify(b.objects),
   before: (d, b) => d.notify(b.lines.lines.map((l) => instrument.parseStoredEvent(l))),
   'before, objects': (d, b) => d.notify(b.objects),
+  'before, bytes + index': (d, b) => d.notifyLines(b.bytes),
 };
 
 async function open(kind, prefix, before) {
@@ -65,7 +90,8 @@ async function child() {
       // Batches made before counting: only the driver's work is counted.
       const batches = Array.from({ length: WARMUP + BATCHES }, () => {
         const objects = traceBatch(BATCH, host);
-        return { objects, lines: linesOf(objects), indexed: instrument.linesOfNotifications(objects) };
+        const indexed = instrument.linesOfNotifications(objects);
+        return { objects, lines: linesOf(objects), indexed, bytes: new ByteLines(indexed) };
       });
       for (const b of batches.slice(0, WARMUP)) await CASES[name](d, b);
       await steps.step(`${kind}|${name}`, async () => {

@@ -6,6 +6,15 @@
  * 14.0k instructions a row; fields checked with `indexOf` (memchr) and escaped with
  * `replaceAll` 11.1k; the same text written field by field into one Buffer (7 `write`
  * calls a row) 18.5k; no escaping at all 3.7k.
+ *
+ * Lines that come as bytes (LineBatch.buffers, the collector's) stay text here: writing the
+ * COPY payload from the bytes was tried (issue 17) and cost more. Callgrind, 360 batches of
+ * 1,000 tools/bench rows (312-byte lines, 1 in 10 with backslashes): this text path and its
+ * one Buffer.from 7.4k instructions a row (+1.1k for the batch's latin1 string of the line),
+ * bytes 11.2k with the checks per run of consecutive lines (isAscii, indexOf) and one
+ * `write` of the short fields a row, 17.6k with a JS loop over each line's bytes (~25
+ * instructions a byte). Each Buffer call costs ~0.3-1.3k (`write` ~1k, `subarray` + `set`
+ * ~1.3k, `set` of a whole view ~0.3k); rope concatenation and one UTF-8 encode cost less.
  */
 import type { PointRow } from './rows';
 

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { configure, createDriver, flush, formatReportJson, MemoryDriver, pyDumps, shutdown } from '@osprofiler/core';
 import { linesOfNotifications } from '@osprofiler/core/instrument';
 import type { Driver, Notification } from '@osprofiler/core';
+import type { LineBatch } from '@osprofiler/core/instrument';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/register'; // registers the schemes with core
 import { SqlDriver } from '../../src/index';
@@ -116,6 +117,52 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
       for (const b of [withIndex, noIndex, reordered]) expect(summary(b)).toEqual(summary(viaNotify));
       expect((await driver.listErrorTraces()).map((t) => t.base_id)).toEqual(expect.arrayContaining([viaNotify, withIndex, noIndex, reordered]));
       expect(formatReportJson(await driver.getReport(noIndex)).split(noIndex).join('B')).toBe(formatReportJson(await driver.getReport(viaNotify)).split(viaNotify).join('B'));
+    });
+
+    it('notifyLines with the lines\' bytes (LineBatch.buffers) stores the rows their text gives, raw tabs and bytes >= 0x80 included; a resent batch is stored once', async () => {
+      const batchOf = (b: string): Notification[] => [
+        note(b, 'wsgi-start', `${b}-1`, 1, { request: { method: 'GET', path: '/o\'r"d\\é\t' } }),
+        note(b, 'db-start', `${b}-2`, 2, { db: { statement: 'SELECT "x" FROM t' } }),
+        { ...note(b, 'db-stop', `${b}-2`, 3, { etype: 'ValueError', message: 'bad\nline' }), project: null },
+        note(b, 'wsgi-stop', `${b}-1`, 4),
+      ];
+      // Nothing checks a line byte by byte: raw bytes COPY must escape, in the head (name) and
+      // the body. `json` keeps the lines JSON (raw bytes >= 0x80 only), for the batch without
+      // an index, whose lines are parsed; otherwise raw tabs and CRs too.
+      const raw = (lines: readonly string[], json: boolean): string[] =>
+        lines.map((l, i) => (i === 0 ? l.replace('"wsgi-start"', json ? '"wsgi\u00e9-start"' : '"wsgi\t\u00e9-start"') : l.replace('"host": "h"', json ? '"host": "h\u00ff\\\\"' : '"host": "h\t\r\u00ff\\\\"')));
+      const asText = (b: string, json: boolean): LineBatch => {
+        const x = linesOfNotifications(batchOf(b));
+        return { ...x, lines: raw(x.lines, json) };
+      };
+      const asBytes = (b: string, json: boolean, index: boolean): LineBatch => {
+        const x = asText(b, json);
+        // One body, each line a view of it, strings made only when read: as the agent and the collector hand them.
+        const body = Buffer.from(x.lines.join('\n'), 'latin1');
+        let pos = 0;
+        const buffers = x.lines.map((l) => body.subarray(pos, (pos += l.length + 1) - 1));
+        return { baseIds: x.baseIds, timestamps: x.timestamps, errors: x.errors, buffers, get lines() { return buffers.map((v) => v.toString('latin1')); }, index: index ? x.index : undefined };
+      };
+      const [text, bytes, textJson, bytesNoIndex] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      const failed = driver.counters.failed;
+      await driver.notifyLines(asText(text, false));
+      await driver.notifyLines(asBytes(bytes, false, true));
+      await driver.notifyLines(asText(textJson, true));
+      await driver.notifyLines(asBytes(bytesNoIndex, true, false));
+      await driver.notifyLines(asBytes(bytes, false, true)); // resent: duplicates, ignored
+      expect(driver.counters.failed).toBe(failed);
+      const p = sql.dialect === 'mysql' ? '?' : '$1';
+      const rowsOf = async (b: string) =>
+        (await sql.query<{ event: string; trace_id: string; name: string; ts: unknown; project: string | null; service: string | null }>(
+          `SELECT event, trace_id, name, ts, project, service FROM ${prefix}osprofiler_points WHERE base_id = ${p} ORDER BY id`, [b]))
+          .map((r) => ({ ...r, ts: String(r.ts), event: r.event.split(b).join('B'), trace_id: r.trace_id.split(b).join('B') }));
+      const expected = await rowsOf(text);
+      expect(expected.map((r) => r.name)).toEqual(['wsgi\t\u00e9-start', 'db-start', 'db-stop', 'wsgi-stop']);
+      expect(expected[1].event).toContain('"host": "h\t\r\u00ff\\\\"');
+      expect(await rowsOf(bytes)).toEqual(expected);
+      const expectedJson = await rowsOf(textJson);
+      expect(expectedJson.map((r) => r.name)).toEqual(['wsgi\u00e9-start', 'db-start', 'db-stop', 'wsgi-stop']);
+      expect(await rowsOf(bytesNoIndex)).toEqual(expectedJson);
     });
 
     it('notifyLines leaves out (and counts) a line that is not a JSON object or whose timestamp Python cannot read', async () => {
