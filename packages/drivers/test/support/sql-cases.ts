@@ -38,6 +38,11 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
   let sql: SqlAccess;
   let driver: SqlDriver;
   const cs = (query = ''): string => `${sql.url}?table_prefix=${prefix}${query}`;
+  /** A trace's stored rows in write order, its base_id written as B (to compare traces). */
+  const rowsOf = async (b: string) =>
+    (await sql.query<{ event: string; trace_id: string; name: string; ts: unknown; project: string | null; service: string | null }>(
+      `SELECT event, trace_id, name, ts, project, service FROM ${prefix}osprofiler_points WHERE base_id = ${sql.dialect === 'mysql' ? '?' : '$1'} ORDER BY id`, [b]))
+      .map((r) => ({ ...r, ts: String(r.ts), event: r.event.split(b).join('B'), trace_id: r.trace_id.split(b).join('B') }));
 
   beforeAll(async () => {
     sql = access();
@@ -98,11 +103,6 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
       // Lines laid out otherwise (keys in another order, as another writer may): parsed for their columns.
       const other = linesOfNotifications(batchOf(reordered).map(({ name, ...rest }) => ({ ...rest, name }) as Notification));
       await driver.notifyLines({ ...other, index: undefined });
-      const p = sql.dialect === 'mysql' ? '?' : '$1';
-      const rowsOf = async (b: string) =>
-        (await sql.query<{ event: string; trace_id: string; name: string; ts: unknown; project: string | null; service: string | null }>(
-          `SELECT event, trace_id, name, ts, project, service FROM ${prefix}osprofiler_points WHERE base_id = ${p} ORDER BY id`, [b]))
-          .map((r) => ({ ...r, ts: String(r.ts), event: r.event.split(b).join('B'), trace_id: r.trace_id.split(b).join('B') }));
       const expected = await rowsOf(viaNotify);
       expect(expected.map((r) => r.event)).toEqual(batchOf(viaNotify).map((n) => pyDumps(n).split(viaNotify).join('B')));
       expect(expected.map((r) => r.name)).toEqual(['wsgi-start', 'db-start', 'db-stop', 'na"me\\-stop', 'wsgi-stop']);
@@ -151,11 +151,6 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
       await driver.notifyLines(asBytes(bytesNoIndex, true, false));
       await driver.notifyLines(asBytes(bytes, false, true)); // resent: duplicates, ignored
       expect(driver.counters.failed).toBe(failed);
-      const p = sql.dialect === 'mysql' ? '?' : '$1';
-      const rowsOf = async (b: string) =>
-        (await sql.query<{ event: string; trace_id: string; name: string; ts: unknown; project: string | null; service: string | null }>(
-          `SELECT event, trace_id, name, ts, project, service FROM ${prefix}osprofiler_points WHERE base_id = ${p} ORDER BY id`, [b]))
-          .map((r) => ({ ...r, ts: String(r.ts), event: r.event.split(b).join('B'), trace_id: r.trace_id.split(b).join('B') }));
       const expected = await rowsOf(text);
       expect(expected.map((r) => r.name)).toEqual(['wsgi\t\u00e9-start', 'db-start', 'db-stop', 'wsgi-stop']);
       expect(expected[1].event).toContain('"host": "h\t\r\u00ff\\\\"');
