@@ -277,7 +277,8 @@ function immutableObject(o: object, depth: number): boolean {
 function infoText(info: object | undefined): string {
   if (info === undefined) return '';
   if (info === lastFrozen) return lastFrozenText;
-  if (!isFrozenInfo(info)) return fieldsOfInfo(info);
+  // A primitive passes Object.isFrozen and is no WeakMap key: it goes on to be refused.
+  if (typeof info !== 'object' || info === null || !isFrozenInfo(info)) return fieldsOfInfo(info);
   let text = frozenTexts.get(info);
   if (text === undefined) {
     text = isImmutableInfo(info) ? fieldsOfInfo(info) : null;
