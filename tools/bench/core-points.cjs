@@ -2,13 +2,20 @@
 // start+stop pair and, as ratios, against one AsyncLocalStorage lookup measured in the
 // same process. Phases run in a fixed order, because on Node 20 the first
 // AsyncLocalStorage.run() switches promise hooks on for the whole process.
+// `--instructions`: instead, instructions per start+stop pair (request path + deferred
+// raw-line format, no I/O) of the main thread under callgrind (lib/callgrind.cjs;
+// load-independent), per info shape: BENCH_IR_WARMUP (20000) pairs, then BENCH_IR_COUNT
+// (20000) counted. BENCH_CORE_DIST=<copy of packages/core>: that core build instead
+// (lib/core-dist.cjs), to compare two builds run at once.
 'use strict';
+require('./lib/core-dist.cjs');
 const { AsyncLocalStorage } = require('node:async_hooks');
 const core = require('@osprofiler/core');
 const instrument = require('@osprofiler/core/instrument');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const CG = require('./lib/callgrind.cjs');
 
 const N = Number(process.env.BENCH_N || 2_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
@@ -152,4 +159,59 @@ async function main() {
   console.log(`  goals: ${JSON.stringify(verdict)} (sink ${sink & 1})`);
   await core.shutdown();
 }
-main();
+
+// The info shapes of the instruction count: an HTTP start (a fresh object per request),
+// and a `db` start as the Knex adapter passes it — one frozen object per (client, method,
+// table), whose text core makes once — beside the same shape built fresh per query.
+const knexInfo = () => ({ function: { name: 'knex.first' }, db: { system: 'sqlite', client: 'better-sqlite3', operation: 'select', table: 'items', database: ':memory:' } });
+const frozenKnex = knexInfo();
+Object.freeze(frozenKnex.function);
+Object.freeze(frozenKnex.db);
+Object.freeze(frozenKnex);
+const SHAPES = [
+  ['wsgi start, fresh info; stop, none', () => { core.start('wsgi', { request: { method: 'GET', path: '/x', query: '', scheme: 'http' } }); core.stop(); }],
+  ['db start, one frozen info (knex); stop {db: {rows}}', () => { core.start('db', frozenKnex); core.stop({ db: { rows: 1 } }); }],
+  ['db start, same shape fresh per query; stop {db: {rows}}', () => { core.start('db', knexInfo()); core.stop({ db: { rows: 1 } }); }],
+];
+const IR_WARMUP = Number(process.env.BENCH_IR_WARMUP || 20_000);
+const IR_COUNT = Number(process.env.BENCH_IR_COUNT || 20_000);
+
+/** `n` pairs of `shape`, in traces of 50 pairs, flushed every 500 (to a driver taking lines, no I/O). */
+async function pairs(shape, n) {
+  for (let done = 0; done < n; done += 500) {
+    for (let t = 0; t < 10; t++) core.run({ hmacKey: 'k' }, () => { for (let i = 0; i < 50; i++) shape(); });
+    await core.flush(60_000);
+  }
+  return n;
+}
+
+async function instructionsChild() {
+  let stored = 0;
+  instrument.registerDriver('benchlines', () => ({
+    scheme: 'benchlines', flush: async () => {}, close: async () => {},
+    getReport: async () => ({}), listTraces: async () => [], listErrorTraces: async () => [],
+    notify() { throw new Error('the raw path was expected'); },
+    notifyLines(b) { stored += b.lines.length; },
+  }));
+  core.configure({ connectionString: 'benchlines://x', host: 'bench', service: 'svc', flushIntervalMs: 1000, maxBufferPoints: 10_000_000 });
+  await core.run({ hmacKey: 'k' }, async () => { await null; }); // promise hooks on, as in a service
+  const steps = CG.stepper();
+  for (const [label, shape] of SHAPES) {
+    await pairs(shape, IR_WARMUP);
+    await steps.step(label, () => pairs(shape, IR_COUNT));
+  }
+  steps.end();
+  if (stored !== 2 * SHAPES.length * (IR_WARMUP + IR_COUNT)) throw new Error(`stored ${stored} lines`);
+  await core.shutdown();
+  process.exit(0);
+}
+
+async function instructionsMain() {
+  console.log(`core trace points — instructions per start+stop pair (request path + raw-line format, no I/O), main thread, callgrind (${CG.version()}), node ${process.version}, ${IR_WARMUP} warm-up + ${IR_COUNT} counted pairs per shape${process.env.BENCH_CORE_DIST ? `, core from ${process.env.BENCH_CORE_DIST}` : ''}`);
+  await CG.runSteps(__filename, (label, per) => console.log(`  ${label.padEnd(56)} ${(per / 1000).toFixed(2).padStart(7)}k`));
+}
+
+(process.env.BENCH_IR_CHILD ? instructionsChild : process.argv.includes('--instructions') ? instructionsMain : main)().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

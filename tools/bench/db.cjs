@@ -16,8 +16,10 @@
 // BENCH_BACKEND=file uses the default file:// backend (one file per trace) in a temp dir.
 // BENCH_KNEX_DIST / BENCH_TYPEORM_DIST: load that adapter build instead (e.g. an older
 // dist/index.js copied aside), to compare two builds — run both at once under --instructions
-// (load-independent), or alternate them for CPU time.
+// (load-independent), or alternate them for CPU time. BENCH_CORE_DIST: the same for core
+// (a copy of packages/core with its dist/; lib/core-dist.cjs), adapters included.
 'use strict';
+require('./lib/core-dist.cjs');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');

@@ -141,6 +141,126 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
   });
 });
 
+/** Freezes `v` and every plain object, array, Date, Map and Set in it (a Buffer cannot be frozen). */
+function deepFreeze<T>(v: T, seen = new Set<unknown>()): T {
+  if (v === null || typeof v !== 'object' || seen.has(v) || Buffer.isBuffer(v)) return v;
+  seen.add(v);
+  if (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) deepFreeze(x, seen);
+  return Object.freeze(v);
+}
+
+describe('frozen info: its text is made once (knex and typeorm pass one per query shape)', () => {
+  it('writes the same lines for 5,000 random infos frozen, frozen at the top only, and not frozen', () => {
+    const r = rng(7);
+    for (let i = 0; i < 5000; i++) {
+      const info: Record<string, unknown> = {};
+      const n = 1 + Math.floor(r() * 4);
+      for (let k = 0; k < n; k++) info[r() < 0.2 ? 'host' : `k${k}`] = randomValue(r, 0);
+      const expected = objectPath(info, 'h', 'p', 's');
+      expect(linePath(info, 'h', 'p', 's')).toBe(expected);
+      const frozen = i % 3 === 0 ? Object.freeze(info) : deepFreeze(info);
+      // The first line fills the cache, the second (and one after another info) reads it.
+      expect(linePath(frozen, 'h', 'p', 's')).toBe(expected);
+      expect(linePath(frozen, 'h', 'p', 's')).toBe(expected);
+      linePath({ other: i }, 'h', 'p', 's');
+      expect(linePath(frozen, 'h', 'p', 's')).toBe(expected);
+    }
+  });
+
+  it('the shapes the adapters freeze, deep nesting and cycles frozen: the same text as the object path', () => {
+    const knex = deepFreeze({ function: { name: 'knex.first' }, db: { system: 'sqlite', client: 'better-sqlite3', operation: 'select', table: 'items' } });
+    const deep: Record<string, unknown> = {};
+    let cur = deep;
+    for (let i = 0; i < 15; i++) cur = (cur.next = { i, list: [i, { s: 'é' }] }) as Record<string, unknown>;
+    const cyc: Record<string, unknown> = { a: 1, host: 'spoofed', u: undefined };
+    cyc.self = cyc;
+    cyc.list = [cyc, { back: cyc }];
+    for (const info of [knex, deepFreeze(deep), deepFreeze(cyc), Object.freeze({}), Object.freeze({ etype: 'E', message: 'm' })]) {
+      for (let round = 0; round < 2; round++) expect(linePath(info, 'h', null, null)).toBe(objectPath(info, 'h', null, null));
+    }
+    // Refused as before (primitives pass Object.isFrozen), with the object path's message.
+    for (const bad of [Object.freeze([1, 2]), 'text', 5, null, Object.freeze(() => 1)]) {
+      for (let round = 0; round < 2; round++) expect(() => infoFields(bad as object)).toThrow(/trace info must be an object|Cannot convert/);
+    }
+  });
+
+  it('never keeps the text of an info that can still change', () => {
+    const nested = { rows: 1 };
+    const list = [1];
+    const date = new Date(0);
+    const fn = function f(): void {};
+    let calls = 0;
+    const getter = Object.defineProperty({}, 'n', { enumerable: true, get: () => ++calls });
+    const map = new Map([['k', 1]]);
+    class Box {
+      v = 1;
+    }
+    const f = Object.freeze;
+    // [info, a change after its first line (undefined: none possible, still not cached)]
+    const cases: [object, (() => void) | undefined][] = [
+      [f({ db: nested }), () => (nested.rows = 2)],
+      [f({ a: f({ b: f({ list }) }) }), () => list.push(2)],
+      [f({ at: f(date) }), () => date.setTime(1000)],
+      [f({ f: fn }), () => (fn.toString = () => 'changed')],
+      [f({ m: f(map) }), () => map.set('k', 2)],
+      // A class instance is written through toPrimitive, like a Buffer: never cached.
+      [f({ box: f(new Box()) }), undefined],
+      [f(new Box()), undefined],
+      [f({ b: Buffer.from('one') }), undefined],
+    ];
+    for (const [info, change] of cases) {
+      const before = linePath(info, 'h', null, null);
+      expect(before).toBe(objectPath(info, 'h', null, null));
+      change?.();
+      const after = linePath(info, 'h', null, null);
+      if (change !== undefined) expect(after).not.toBe(before);
+      expect(after).toBe(objectPath(info, 'h', null, null));
+    }
+    // A getter may answer differently each time it is read (this one counts its reads).
+    const g = f(getter);
+    expect(linePath(g, 'h', null, null)).toContain('"n": 1,');
+    expect(linePath(g, 'h', null, null)).toContain('"n": 2,');
+  });
+
+  it('reads a cached info not at all: a frozen Proxy that counts its reads', () => {
+    let reads = 0;
+    const info = new Proxy(deepFreeze({ db: { operation: 'select' }, n: 1 }), {
+      get(t, k, r) {
+        reads++;
+        return Reflect.get(t, k, r) as unknown;
+      },
+    });
+    const expected = objectPath(info, 'h', null, null);
+    expect(linePath(info, 'h', null, null)).toBe(expected);
+    linePath({ other: 1 }, 'h', null, null); // not the last one: found in the WeakMap
+    reads = 0;
+    expect(linePath(info, 'h', null, null)).toBe(expected);
+    expect(linePath(info, 'h', null, null)).toBe(expected);
+    expect(reads).toBe(0);
+    // The same object unfrozen is read on every line.
+    const open = new Proxy({ db: { operation: 'select' }, n: 1 }, {
+      get(t, k, r) {
+        reads++;
+        return Reflect.get(t, k, r) as unknown;
+      },
+    });
+    linePath(open, 'h', null, null);
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  it('a Proxy whose traps throw is formatted as before (not cached, and not a new failure)', () => {
+    const info = new Proxy(
+      { a: 1 },
+      {
+        isExtensible: () => {
+          throw new Error('no');
+        },
+      },
+    );
+    expect(linePath(info, 'h', null, null)).toBe(objectPath({ a: 1 }, 'h', null, null));
+  });
+});
+
 describe('the notifier on the raw path', () => {
   it('hands a driver with notifyLines the batch as lines; a point with bad info is lost alone', async () => {
     const { configure, flush, run, start, stop, notifierStats, shutdown } = await import('../src/index.js');

@@ -144,6 +144,23 @@ describe('per-point budget: maxInfoBytes', () => {
     expect((s.nested as { list: string[] }).list[1]).toBe('ok');
   });
 
+  it('a frozen info (its text cached by core) over the budget is cut exactly as an unfrozen one, every time', async () => {
+    const make = () => ({ db: { statement: big, params: ['short', 7] }, note: 'keep me' });
+    const open = await infoOf('lines', make());
+    const frozenInfo = make();
+    Object.freeze(frozenInfo.db.params);
+    Object.freeze(frozenInfo.db);
+    Object.freeze(frozenInfo);
+    for (let round = 0; round < 2; round++) {
+      // The second round formats it from the cache: still cut.
+      const frozen = await infoOf('lines', frozenInfo);
+      const stored = (all: { name: string; info: Record<string, unknown> }[]) => all.map((e) => [e.name, e.info]);
+      expect(stored(frozen.all)).toEqual(stored(open.all));
+      expect(JSON.stringify(frozen.all[0].info)).toContain(`${CUT_MARKER}5000]`);
+      expect(frozen.stats.infoCut).toBe(1);
+    }
+  });
+
   it('info within the budget is stored exactly as given', async () => {
     const driver = new RecordingDriver();
     configure({ driver, host: 'h', flushIntervalMs: 5, maxInfoBytes: 1024 });
