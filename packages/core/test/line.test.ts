@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hasErrorType, infoFields, lineTail, notificationLine, type LineBatch } from '../src/line';
 import { pyDumps } from '../src/pyjson';
 import { toPrimitive } from '../src/primitive';
+import { linesDriver } from './support/recording-driver';
 
 // What the object path stores: toPrimitive(info), host moved last, then pyDumps of the dict.
 function objectPath(info: object | undefined, host: string, project: string | null, service: string | null): string {
@@ -265,16 +266,7 @@ describe('the notifier on the raw path', () => {
   it('hands a driver with notifyLines the batch as lines; a point with bad info is lost alone', async () => {
     const { configure, flush, run, start, stop, notifierStats, shutdown } = await import('../src/index.js');
     const got: LineBatch[] = [];
-    const driver = {
-      scheme: 'capture',
-      notify: () => undefined,
-      notifyLines: (b: LineBatch) => void got.push(b),
-      getReport: async () => ({}) as never,
-      listTraces: async () => [],
-      listErrorTraces: async () => [],
-      flush: async () => undefined,
-      close: async () => undefined,
-    };
+    const driver = linesDriver((b) => void got.push(b));
     configure({ driver, host: 'h', service: 's', flushIntervalMs: 10_000 });
     const lostBefore = notifierStats()?.lost ?? 0;
     run({ hmacKey: 'k' }, () => {
@@ -303,16 +295,7 @@ describe('the notifier under load', () => {
   it('sends a batch as soon as it holds 256 points, without waiting for the timer', async () => {
     const { configure, run, start, stop, shutdown } = await import('../src/index.js');
     const got: number[] = [];
-    const driver = {
-      scheme: 'capture',
-      notify: () => undefined,
-      notifyLines: (b: LineBatch) => void got.push(b.baseIds.length),
-      getReport: async () => ({}) as never,
-      listTraces: async () => [],
-      listErrorTraces: async () => [],
-      flush: async () => undefined,
-      close: async () => undefined,
-    };
+    const driver = linesDriver((b) => void got.push(b.baseIds.length));
     configure({ driver, host: 'h', flushIntervalMs: 60_000 });
     run({ hmacKey: 'k' }, () => {
       for (let i = 0; i < 100; i++) {

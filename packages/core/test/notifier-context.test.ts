@@ -6,7 +6,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { configure, get, run, shutdown, start, stop } from '../src/index.js';
-import type { LineBatch } from '../src/line.js';
+import { linesDriver } from './support/recording-driver.js';
 
 afterAll(async () => {
   await shutdown();
@@ -14,18 +14,9 @@ afterAll(async () => {
 
 it('every timed flush runs untraced, the first and the re-armed ones', async () => {
   const seen: (string | undefined)[] = [];
-  const driver = {
-    scheme: 'capture',
-    notify: () => undefined,
-    notifyLines: (_b: LineBatch) => {
-      seen.push(get()?.baseId);
-    },
-    getReport: async () => ({}) as never,
-    listTraces: async () => [],
-    listErrorTraces: async () => [],
-    flush: async () => undefined,
-    close: async () => undefined,
-  };
+  const driver = linesDriver(() => {
+    seen.push(get()?.baseId);
+  });
   configure({ driver, host: 'h', service: 's', flushIntervalMs: 5 });
   for (let k = 0; k < 4; k++) {
     // The point is pushed (and the timer armed) inside a trace that is still open when it fires.

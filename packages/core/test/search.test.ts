@@ -6,6 +6,7 @@ import type { LineBatch } from '../src/line';
 import { deltasOfBatch, indexOfLines } from '../src/search';
 import { linesOfNotifications } from '../src/line';
 import { searchContract, searchFixture } from '../../../tools/testing/search-contract';
+import { linesDriver } from './support/recording-driver';
 
 describe('memory:// search contract', () => {
   const d = new MemoryDriver();
@@ -15,16 +16,7 @@ describe('memory:// search contract', () => {
 describe('search index data', () => {
   it('the notifier hands the index beside the lines, equal to what parsing the lines gives', async () => {
     const got: LineBatch[] = [];
-    const sink: Driver = {
-      scheme: 'test',
-      notify: () => undefined,
-      notifyLines: (b) => void got.push(b),
-      getReport: async () => { throw new Error('no'); },
-      listTraces: async () => [],
-      listErrorTraces: async () => [],
-      flush: async () => undefined,
-      close: async () => undefined,
-    };
+    const sink = linesDriver((b) => void got.push(b));
     const n = new BatchNotifier(sink, { project: 'p', service: 's', host: 'h', flushIntervalMs: 1, maxBufferPoints: 100 });
     n.point(0, 'wsgi', 'B', 'T1', 'B', { request: { method: 'GET', path: '/x/1', query: '', scheme: 'http' } });
     n.point(0, 'sql', 'B', 'T2', 'T1', { db: { statement: 'SELECT 1' } });

@@ -1,4 +1,5 @@
 import type { Driver, Notification, Report, TraceSummary } from '../../src/index';
+import type { LineBatch } from '../../src/line';
 
 /**
  * Keeps every notification the notifier hands over, in order, so tests can check the
@@ -32,4 +33,20 @@ export class RecordingDriver implements Driver {
   }
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
+}
+
+/** A driver on core's raw path only: hands each line batch to `onBatch` (nothing is stored). */
+export function linesDriver(onBatch: (batch: LineBatch) => void): Driver {
+  return {
+    scheme: 'capture',
+    notify: () => undefined,
+    notifyLines: onBatch,
+    getReport: async () => {
+      throw new Error('not used');
+    },
+    listTraces: async () => [],
+    listErrorTraces: async () => [],
+    flush: async () => undefined,
+    close: async () => undefined,
+  };
 }
