@@ -19,6 +19,7 @@ import * as httpEntry_ from './kit/http-entry';
 import * as incoming_ from './kit/incoming';
 import * as timeout_ from './kit/timeout';
 import * as optional_ from './kit/optional';
+import * as frozenInfo_ from './kit/frozen-info';
 import * as redact_ from './redact';
 import * as responseHeader_ from './response-header';
 import * as profiler_ from './profiler';
@@ -111,6 +112,8 @@ export const splitTarget = wsgiInfo_.splitTarget;
 export type { RequestStartInfo } from './wsgi-info';
 
 // --- database adapters: `sql` point info, shared options, the run-time trace_db switch
+/** A per-shape start info frozen all the way down, so core formats its text once (kit/frozen-info.ts). */
+export const frozenInfo = frozenInfo_.frozenInfo;
 export const sqlInfo = dbSql_.sqlInfo;
 export const boundStatement = dbSql_.boundStatement;
 export const safeParams = dbSql_.safeParams;

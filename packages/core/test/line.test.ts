@@ -3,6 +3,7 @@ import { hasErrorType, infoFields, lineTail, notificationLine, type LineBatch } 
 import { pyDumps } from '../src/pyjson';
 import { toPrimitive } from '../src/primitive';
 import { linesDriver } from './support/recording-driver';
+import { frozenInfo } from '../src/instrument';
 
 // What the object path stores: toPrimitive(info), host moved last, then pyDumps of the dict.
 function objectPath(info: object | undefined, host: string, project: string | null, service: string | null): string {
@@ -247,6 +248,34 @@ describe('frozen info: its text is made once (knex and typeorm pass one per quer
     });
     linePath(open, 'h', null, null);
     expect(reads).toBeGreaterThan(0);
+  });
+
+  it("frozenInfo (the adapters' helper) freezes plain data all the way down, and such an info is read once", () => {
+    const at = new Date(0);
+    class Box {
+      v = 1;
+    }
+    const box = new Box();
+    const shape = { function: { name: 'knex.select' }, db: { system: 'sqlite', tables: ['a', { alias: 'b' }], at, box } };
+    expect(frozenInfo(shape)).toBe(shape);
+    for (const o of [shape, shape.function, shape.db, shape.db.tables, shape.db.tables[1]]) expect(Object.isFrozen(o)).toBe(true);
+    // Not plain data: left as it is (so this info is formatted every time, never cached wrong).
+    expect(Object.isFrozen(at)).toBe(false);
+    expect(Object.isFrozen(box)).toBe(false);
+    expect(linePath(shape, 'h', null, null)).toBe(objectPath(shape, 'h', null, null));
+    let reads = 0;
+    const info = new Proxy(frozenInfo({ function: { name: 'UserRepository.find' }, db: { operation: 'select', params: [1, 'x'] } }), {
+      get(t, k, r) {
+        reads++;
+        return Reflect.get(t, k, r) as unknown;
+      },
+    });
+    const expected = objectPath(info, 'h', null, null);
+    expect(linePath(info, 'h', null, null)).toBe(expected);
+    linePath({ other: 1 }, 'h', null, null);
+    reads = 0;
+    expect(linePath(info, 'h', null, null)).toBe(expected);
+    expect(reads).toBe(0);
   });
 
   it('a Proxy whose traps throw is formatted as before (not cached, and not a new failure)', () => {

@@ -1,4 +1,5 @@
 /** What the Knex adapter records: `db` point info from a runner's builder, rows on stop. */
+import { frozenInfo } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 
 interface KnexClientLike {
@@ -114,7 +115,7 @@ export function dbInfo(client: KnexClientLike, builder: BuilderLike | null | und
     let byTable = starts.get(builder._method);
     const hit = byTable?.get(table);
     if (hit !== undefined) return hit;
-    const info = deepFreeze(buildInfo(c, builder, false));
+    const info = frozenInfo(buildInfo(c, builder, false));
     if (c.cached < MAX_STARTS) {
       if (byTable === undefined) starts.set(builder._method, (byTable = new Map()));
       byTable.set(table, info);
@@ -123,12 +124,6 @@ export function dbInfo(client: KnexClientLike, builder: BuilderLike | null | und
     return info;
   }
   return buildInfo(c, builder, stream);
-}
-
-function deepFreeze(info: { function: object; db: object }): object {
-  Object.freeze(info.function);
-  Object.freeze(info.db);
-  return Object.freeze(info);
 }
 
 function buildInfo(c: ClientInfo, builder: BuilderLike | null | undefined, stream: boolean): { function: object; db: object } {

@@ -1,4 +1,5 @@
 /** What the TypeORM adapter records: `db` point info for an operation, rows on stop. */
+import { frozenInfo } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 
 const SYSTEMS: Record<string, string> = {
@@ -74,9 +75,7 @@ const QUERY_TYPE_OPERATION: Record<string, string> = { 'soft-delete': 'update', 
 const STARTS = Symbol('osprofiler.typeorm.starts');
 
 function cacheStart(repo: object, method: string, info: { function: object; db: object }): object {
-  Object.freeze(info.function);
-  Object.freeze(info.db);
-  Object.freeze(info);
+  frozenInfo(info);
   const r = repo as { [STARTS]?: Record<string, object> };
   let starts = r[STARTS];
   if (starts === undefined) {
