@@ -105,7 +105,8 @@ export class RedisWriter {
     return new Promise<Round>((resolve, reject) => {
       this.queue.push({ expected, got: 0, replies: keep ? [] : undefined, errors: undefined, deadline: Date.now() + this.settings.commandTimeoutMs, resolve, reject });
       s.write(bytes);
-      this.timer ??= this.armTimer(this.settings.commandTimeoutMs);
+      // command_timeout=0: none (as ioredis took it).
+      if (this.settings.commandTimeoutMs > 0) this.timer ??= this.armTimer(this.settings.commandTimeoutMs);
     });
   }
 
