@@ -6,6 +6,8 @@
 // with the search index's fields (the agent protocol carries them). Cases:
 //   bytes + index   notifyLines, this build
 //   lines           notifyLines of the lines as strings, no index (the driver derives it)
+//   once            notifyLinesOnce (the collector's idempotent write), each batch cut into 4
+//                   items of 50 lines (one write-once script each), bytes + index
 //   before, …       the same with BENCH_BEFORE=<an older build's packages/drivers/dist>
 // Env: BENCH_IR_BATCHES (counted batches per case, default 20), BENCH_IR_TRACES (traces per
 // batch, 100). Bounded: ~3 min (valgrind).
@@ -40,15 +42,28 @@ function batch() {
   }
   const indexed = instrument.linesOfNotifications(objects);
   const { index: _index, ...lines } = indexed;
-  return { bytes: { ...indexed, buffers: indexed.lines.map((l) => Buffer.from(l, 'latin1')) }, lines };
+  const bytes = { ...indexed, buffers: indexed.lines.map((l) => Buffer.from(l, 'latin1')) };
+  const items = [];
+  const per = Math.ceil(bytes.lines.length / 4);
+  for (let i = 0; i < bytes.lines.length; i += per) items.push({ key: randomUUID(), batch: sliceBatch(bytes, i, i + per) });
+  return { bytes, lines, items };
 }
 
 const CASES = {
   'bytes + index': (d, b) => d.notifyLines(b.bytes),
   lines: (d, b) => d.notifyLines(b.lines),
+  once: (d, b) => d.notifyLinesOnce(b.items),
   'before, bytes + index': (d, b) => d.notifyLines(b.bytes),
   'before, lines': (d, b) => d.notifyLines(b.lines),
+  'before, once': (d, b) => d.notifyLinesOnce(b.items),
 };
+
+/** A LineBatch's lines [from, to), with their index. */
+function sliceBatch(b, from, to) {
+  const index = {};
+  for (const [k, v] of Object.entries(b.index)) index[k] = v.slice(from, to);
+  return { baseIds: b.baseIds.slice(from, to), timestamps: b.timestamps.slice(from, to), lines: b.lines.slice(from, to), buffers: b.buffers.slice(from, to), errors: b.errors === null ? null : b.errors.slice(from, to), index };
+}
 
 async function child() {
   const steps = CG.stepper();
