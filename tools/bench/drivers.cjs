@@ -2,18 +2,20 @@
 // from one process, fed through its own notify() in batches (as core's notifier does),
 // then flush(). Drivers take turns in time slices, round after round, so machine noise
 // hits all alike; afterwards the points are COUNTED IN THE STORE, and points/s = stored
-// points / time spent writing them. Everything it creates (a Redis database's keys it
-// wrote, its own SQL tables, a temp dir) is removed at the end. Bounded: < 90 s.
+// points / time spent writing them. Everything it creates (its redis-server, its own SQL
+// tables, a temp dir) is removed at the end. Bounded: < 90 s.
 //
-// Needs the real servers: Redis 127.0.0.1:6379, PostgreSQL 127.0.0.1:5432 (postgres/test),
-// MariaDB 127.0.0.1:3306 (root/test). BENCH_DRIVERS=redis,file limits the set.
+// Needs the real servers: redis-server (started here: its own, on a free port, removed at
+// the end), PostgreSQL 127.0.0.1:5432 (postgres/test), MariaDB 127.0.0.1:3306 (root/test).
+// BENCH_DRIVERS=redis,file limits the set.
 // BENCH_LINES=1 feeds what the agent and the collector hand a driver instead: stored lines
 // without a LineIndex, through notifyLines, or parsed back into objects for a driver
 // without it (as the agent's backend does). BENCH_BEFORE=<an older build's
-// packages/drivers/dist, with NODE_PATH=node_modules when it lies outside the repository> adds `postgresql@before` and
-// `mysql@before` (that build's SQL drivers, tables of their own) to the same rounds: a
-// paired A/B of a driver change.
+// packages/drivers/dist, with NODE_PATH=node_modules when it lies outside the repository> adds `redis@before`,
+// `postgresql@before` and `mysql@before` (that build's drivers; a database or tables of their
+// own) to the same rounds: a paired A/B of a driver change.
 'use strict';
+const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -21,19 +23,22 @@ const path = require('node:path');
 const core = require('@osprofiler/core');
 const instrument = require('@osprofiler/core/instrument');
 const { traceBatch } = require('./lib/batches.cjs');
+const { freePort } = require('./lib/proc.cjs');
 require('@osprofiler/drivers');
 
 const BATCH = Number(process.env.BENCH_BATCH || 1000); // points per notify()
 const DEPTH = Number(process.env.BENCH_DEPTH || 2); // notify() batches in flight at once
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS || 2500); // per driver per round
-const REDIS_DB = 14;
+/** The bench's own redis-server (main() starts it): db 0 for this build, 1 for BENCH_BEFORE's. */
+let redisPort = 0;
+let redisProc;
 const PREFIX = `osp_bench${randomBytes(3).toString('hex')}_`;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-drivers-'));
 
 const TARGETS = {
-  redis: { cs: `redis://127.0.0.1:6379/${REDIS_DB}`, goal: 100_000 },
+  redis: { cs: () => `redis://127.0.0.1:${redisPort}/0`, goal: 100_000 },
   postgresql: { cs: `postgresql://postgres@127.0.0.1:5432/test?table_prefix=${PREFIX}`, goal: 50_000 },
   mysql: { cs: `mysql://root@127.0.0.1:3306/test?table_prefix=${PREFIX}` },
   file: { cs: `file://${dir}` },
@@ -41,13 +46,14 @@ const TARGETS = {
 const LINES = process.env.BENCH_LINES === '1';
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
 if (BEFORE !== undefined) {
+  TARGETS['redis@before'] = { cs: () => `redis://127.0.0.1:${redisPort}/1`, create: (cs, o) => require(path.join(BEFORE, 'redis/driver.js')).createRedisDriver(new URL(cs), o) };
   TARGETS['postgresql@before'] = { cs: `postgresql://postgres@127.0.0.1:5432/test?table_prefix=${PREFIX}b_`, create: (cs, o) => require(path.join(BEFORE, 'sql/postgres.js')).createPostgresDriver(new URL(cs), o) };
   TARGETS['mysql@before'] = { cs: `mysql://root@127.0.0.1:3306/test?table_prefix=${PREFIX}b_`, create: (cs, o) => require(path.join(BEFORE, 'sql/mysql.js')).createMysqlDriver(new URL(cs), o) };
 }
 const names = (process.env.BENCH_DRIVERS || Object.keys(TARGETS).join(',')).split(',').filter((n) => TARGETS[n]);
-if (BEFORE !== undefined) for (const n of ['postgresql', 'mysql']) if (names.includes(n) && !names.includes(`${n}@before`)) names.push(`${n}@before`);
+if (BEFORE !== undefined) for (const n of ['redis', 'postgresql', 'mysql']) if (names.includes(n) && !names.includes(`${n}@before`)) names.push(`${n}@before`);
 /** The store a target writes: its server and table prefix. */
-const storeOf = (name) => ({ kind: name.split('@')[0], prefix: name.endsWith('@before') ? `${PREFIX}b_` : PREFIX });
+const storeOf = (name) => ({ kind: name.split('@')[0], prefix: name.endsWith('@before') ? `${PREFIX}b_` : PREFIX, db: name.endsWith('@before') ? 1 : 0 });
 
 const baseIds = []; // every trace written, to count and clean up
 const host = os.hostname();
@@ -81,10 +87,10 @@ async function slice(driver, ms) {
 }
 
 async function countStored(name) {
-  const { kind, prefix } = storeOf(name);
+  const { kind, prefix, db } = storeOf(name);
   if (kind === 'redis') {
     const { Redis } = require('ioredis');
-    const r = new Redis({ host: '127.0.0.1', port: 6379, db: REDIS_DB });
+    const r = new Redis({ host: '127.0.0.1', port: redisPort, db });
     let n = 0;
     for (let i = 0; i < baseIds.length; i += 1000) {
       const p = r.pipeline();
@@ -123,20 +129,7 @@ async function countStored(name) {
 }
 
 async function cleanup() {
-  if (names.includes('redis')) {
-    const { Redis } = require('ioredis');
-    const r = new Redis({ host: '127.0.0.1', port: 6379, db: REDIS_DB });
-    const sets = await r.smembers('osprofiler_idx:keys');
-    for (let i = 0; i < baseIds.length; i += 1000) {
-      const ids = baseIds.slice(i, i + 1000);
-      await r.del(...ids.map((b) => `osprofiler_opt:${b}`));
-      // The search index's keys are shared: remove exactly these traces from them.
-      for (const h of ['osprofiler_idx:sum', 'osprofiler_idx:x']) await r.hdel(h, ...ids);
-      for (const z of ['osprofiler_idx:start', 'osprofiler_idx:dur']) await r.zrem(z, ...ids);
-      for (const k of sets) await r.srem(k, ...ids);
-    }
-    await r.quit();
-  }
+  if (redisProc !== undefined) redisProc.kill('SIGTERM'); // its own server: the data goes with it
   for (const name of names) {
     const { kind, prefix } = storeOf(name);
     if (kind !== 'postgresql' && kind !== 'mysql') continue;
@@ -163,9 +156,16 @@ async function main() {
   deadline.unref();
   const drivers = {};
   const stats = {};
+  if (names.some((n) => n.startsWith('redis'))) {
+    redisPort = await freePort();
+    fs.mkdirSync(path.join(dir, 'redis'));
+    redisProc = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', path.join(dir, 'redis'), '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((res) => redisProc.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
+  }
   for (const name of names) {
     const options = { project: 'bench', service: 'orders', host };
-    drivers[name] = await (TARGETS[name].create ?? core.createDriver)(TARGETS[name].cs, options);
+    const cs = typeof TARGETS[name].cs === 'function' ? TARGETS[name].cs() : TARGETS[name].cs;
+    drivers[name] = await (TARGETS[name].create ?? core.createDriver)(cs, options);
     stats[name] = { sent: 0, ms: 0, cpuMs: 0, rounds: [], warmSent: 0, warmStored: 0 };
   }
   // Warm-up: not timed; what it stored is counted now and subtracted later.

@@ -29,6 +29,8 @@ export interface RedisServerOptions {
   persist?: boolean;
   /** Bound on the wait for "Ready to accept connections". Default 15 s. */
   startTimeoutMs?: number;
+  /** More redis-server arguments, e.g. `['--requirepass', 'pw']`. */
+  args?: readonly string[];
 }
 
 export class RedisServer {
@@ -74,6 +76,7 @@ export class RedisServer {
     const persist = this.options.persist === true;
     const args = ['--port', String(this._port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--daemonize', 'no'];
     args.push(...(persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+    args.push(...(this.options.args ?? []));
     let child: ChildProcess;
     try {
       child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -53,6 +53,12 @@ describe('a traced script exits by itself with its points stored', () => {
     }
   });
 
+  it('redis: an awaited close() completes in a process with nothing else to do', () => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures/close-app.cjs'), redis.url()], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('closed');
+  });
+
   it('amqp', async () => {
     const vhost = new RabbitVhost().create();
     try {

@@ -4,7 +4,8 @@
  *
  * Writes are batched: each notify() batch becomes, per trace, ONE `LPUSH
  * osprofiler_opt:<base_id> e1 e2 …` (the same list as one LPUSH per event, oldest pushed
- * first), plus the error index SETs, all sent as one pipeline.
+ * first), plus the error index SETs and the search index's script call, all encoded into
+ * one Buffer and sent on a write connection of its own (./writer.ts); reads use ioredis.
  */
 import type { Redis as RedisClient } from 'ioredis';
 import { buildReport, pyDumps } from '@osprofiler/core';
@@ -18,15 +19,17 @@ import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
 import { requirePeer } from '../optional';
 import { NAMESPACE_ERROR, NAMESPACE_LEGACY, NAMESPACE_OPT, globEscape } from './keys';
-import { NAMESPACE_BATCH, WRITE_ONCE_LUA } from './once';
+import { NAMESPACE_BATCH, WRITE_ONCE } from './once';
 import { redisSettings, type RedisSettings } from './options';
+import type { RespEncoder } from './resp';
+import { RedisWriter, type EncodedBatch } from './writer';
 
 type IORedis = typeof import('ioredis');
 
 const SCAN_COUNT = 1000;
 /** Keys read per pipeline round trip when listing. */
 const READ_CHUNK = 500;
-/** Values per LPUSH (a spread of far more arguments would overflow the call stack). */
+/** Values per LPUSH: a huge trace is sent as several commands, so Redis never holds one command of millions of arguments. */
 const LPUSH_MAX = 10_000;
 
 export class RedisDriver implements Driver {
@@ -39,8 +42,10 @@ export class RedisDriver implements Driver {
   constructor(
     readonly settings: Readonly<RedisSettings>,
     private readonly client: RedisClient,
+    /** The write path's connection (batches as one Buffer each); reads stay on `client`. */
+    private readonly writer: RedisWriter,
     readonly counters: DriverCounters = newCounters(),
-    /** Keeps the socket from holding the process open while nothing is in flight. */
+    /** Keeps the sockets from holding the process open while nothing is in flight. */
     private readonly keep: IdleUnref = new IdleUnref(),
   ) {
     this.index = new RedisSearch(client, settings.ttlSeconds);
@@ -62,11 +67,11 @@ export class RedisDriver implements Driver {
     const { baseIds, timestamps, errors: isError } = batch;
     if (baseIds.length === 0) return Promise.resolve();
     // Bytes when the batch came as bytes (the agent): written as they are, no string made.
-    const lines = (batch.buffers as readonly Buffer[] | undefined) ?? batch.lines;
-    const lists = new Map<string, (string | Buffer)[]>();
+    const lines = (batch.buffers as readonly Uint8Array[] | undefined) ?? batch.lines;
+    const lists = new Map<string, (string | Uint8Array)[]>();
     const errors: [string, string][] = [];
     let lastId = '';
-    let list: (string | Buffer)[] = [];
+    let list: (string | Uint8Array)[] = [];
     for (let i = 0; i < lines.length; i++) {
       const baseId = baseIds[i];
       // Points of one trace tend to come together: skip the map lookup for a run.
@@ -91,89 +96,98 @@ export class RedisDriver implements Driver {
   async notifyLinesOnce(items: readonly { key: string; batch: LineBatch }[], markerTtlSeconds = 7 * 86_400): Promise<boolean[]> {
     if (this.closed) throw new Error(`redis:// driver for ${this.endpoint} is closed`);
     if (items.length === 0) return [];
-    const client = this.client as RedisClient & { ospWriteOnce?: unknown };
-    if (client.ospWriteOnce === undefined) client.defineCommand('ospWriteOnce', { lua: WRITE_ONCE_LUA });
     const { ttlSeconds, filterErrorTrace } = this.settings;
-    const p = this.client.pipeline() as ReturnType<RedisClient['pipeline']> & { ospWriteOnce(...args: (string | number | Buffer)[]): unknown };
     let points = 0;
-    for (const { key, batch } of items) {
-      const lines = (batch.buffers as readonly Buffer[] | undefined) ?? batch.lines;
-      const lists = new Map<string, (string | Buffer)[]>();
-      const errors = new Map<string, string>();
-      for (let i = 0; i < lines.length; i++) {
-        const baseId = batch.baseIds[i];
-        let l = lists.get(baseId);
-        if (l === undefined) lists.set(baseId, (l = []));
-        l.push(lines[i]);
-        // The last error of a trace wins, as with Python's SET per event.
-        if (filterErrorTrace && batch.errors !== null && batch.errors[i] === 1) errors.set(baseId, batch.timestamps[i]);
+    const batch = this.encode((enc) => {
+      for (const item of items) {
+        const b = item.batch;
+        const lines = (b.buffers as readonly Uint8Array[] | undefined) ?? b.lines;
+        const lists = new Map<string, (string | Uint8Array)[]>();
+        const errors = new Map<string, string>();
+        for (let i = 0; i < lines.length; i++) {
+          const baseId = b.baseIds[i];
+          let l = lists.get(baseId);
+          if (l === undefined) lists.set(baseId, (l = []));
+          l.push(lines[i]);
+          // The last error of a trace wins, as with Python's SET per event.
+          if (filterErrorTrace && b.errors !== null && b.errors[i] === 1) errors.set(baseId, b.timestamps[i]);
+        }
+        points += lines.length;
+        const keys: string[] = [NAMESPACE_BATCH + item.key];
+        const args: (string | Uint8Array)[] = [String(markerTtlSeconds), String(ttlSeconds), String(lists.size)];
+        for (const [baseId, values] of lists) {
+          keys.push(NAMESPACE_OPT + baseId);
+          args.push(String(values.length));
+          for (const v of values) args.push(v);
+        }
+        for (const [baseId, timestamp] of errors) {
+          keys.push(NAMESPACE_ERROR + baseId);
+          args.push(pyDumps({ base_id: baseId, timestamp }));
+        }
+        enc.evalsha(WRITE_ONCE, keys, args);
       }
-      points += lines.length;
-      const keys: string[] = [NAMESPACE_BATCH + key];
-      const args: (string | number | Buffer)[] = [markerTtlSeconds, ttlSeconds, lists.size];
-      for (const [baseId, values] of lists) {
-        keys.push(NAMESPACE_OPT + baseId);
-        args.push(values.length);
-        for (const v of values) args.push(v);
-      }
-      for (const [baseId, timestamp] of errors) {
-        keys.push(NAMESPACE_ERROR + baseId);
-        args.push(pyDumps({ base_id: baseId, timestamp }));
-      }
-      p.ospWriteOnce(keys.length, ...keys, ...args);
-    }
-    const results = await this.inflight.track(this.keep.run(() => this.exec(p, points)));
-    const written = results.map(([, v]) => v === 1);
+    });
+    const results = await this.inflight.track(this.keep.run(() => this.exec(batch, points, true)));
+    const written = results!.map((v) => v === 1);
     // The search index follows for the batches written now (a redelivered batch is not
     // counted twice). A second step, not inside the script: a crash between the two leaves
     // the points stored and that batch's summary missing until the trace's next batch.
     const fresh = items.filter((_, i) => written[i]);
     if (fresh.length > 0) {
-      const ip = this.client.pipeline();
-      for (const { batch } of fresh) this.index.addToPipeline(ip, searchIndex.deltasOfBatch(batch));
-      await this.inflight.track(this.keep.run(() => ip.exec())).catch((err: unknown) => contained('redis.index', err));
+      const ib = this.encode((enc) => {
+        for (const { batch: b } of fresh) this.index.addToBatch(enc, searchIndex.deltasOfBatch(b));
+      });
+      if (ib.commands === 0) this.writer.encoder.release(ib.bytes);
+      else await this.inflight.track(this.keep.run(() => this.writer.exec(ib, false))).catch((err: unknown) => contained('redis.index', err));
     }
     return written;
   }
 
-  /** One pipeline: per trace ONE LPUSH (oldest first) and its EXPIRE, then the error index, then the search index. */
-  private write(lists: Map<string, (string | Buffer)[]>, errors: [string, string][], points: number, batch: LineBatch): Promise<void> {
+  /** One Buffer: per trace ONE LPUSH (oldest first) and its EXPIRE, then the error index, then the search index. */
+  private write(lists: Map<string, (string | Uint8Array)[]>, errors: [string, string][], points: number, batch: LineBatch): Promise<void> {
     const { ttlSeconds, filterErrorTrace } = this.settings;
-    const p = this.client.pipeline();
-    for (const [baseId, values] of lists) {
-      const key = NAMESPACE_OPT + baseId;
-      // A huge trace is cut into commands of LPUSH_MAX values.
-      if (values.length <= LPUSH_MAX) p.lpush(key, ...values);
-      else for (let i = 0; i < values.length; i += LPUSH_MAX) p.lpush(key, ...values.slice(i, i + LPUSH_MAX));
-      if (ttlSeconds > 0) p.expire(key, ttlSeconds);
-    }
-    // In batch order, so the last error of a trace wins, as with Python's SET per event.
-    if (filterErrorTrace) {
-      for (const [baseId, timestamp] of errors) {
-        const key = NAMESPACE_ERROR + baseId;
-        const value = pyDumps({ base_id: baseId, timestamp });
-        if (ttlSeconds > 0) p.set(key, value, 'EX', ttlSeconds);
-        else p.set(key, value);
+    const encoded = this.encode((enc) => {
+      const ttl = String(ttlSeconds);
+      for (const [baseId, values] of lists) {
+        const key = NAMESPACE_OPT + baseId;
+        for (let i = 0; i < values.length; i += LPUSH_MAX) lpush(enc, key, values, i, Math.min(values.length, i + LPUSH_MAX));
+        if (ttlSeconds > 0) enc.command(3).str('EXPIRE').str(key).str(ttl);
       }
-    }
-    this.index.addToPipeline(p, searchIndex.deltasOfBatch(batch));
-    return this.inflight.track(this.keep.run(() => this.exec(p, points))).then(() => undefined);
+      // In batch order, so the last error of a trace wins, as with Python's SET per event.
+      if (filterErrorTrace) {
+        for (const [baseId, timestamp] of errors) {
+          const key = NAMESPACE_ERROR + baseId;
+          const value = pyDumps({ base_id: baseId, timestamp });
+          if (ttlSeconds > 0) enc.command(5).str('SET').str(key).str(value).str('EX').str(ttl);
+          else enc.command(3).str('SET').str(key).str(value);
+        }
+      }
+      this.index.addToBatch(enc, searchIndex.deltasOfBatch(batch));
+    });
+    return this.inflight.track(this.keep.run(() => this.exec(encoded, points, false))).then(() => undefined);
   }
 
-  /** Runs a pipeline of `points` points; resolves with its replies, rejects when any command failed. */
-  private async exec(p: ReturnType<RedisClient['pipeline']>, points: number): Promise<[Error | null, unknown][]> {
-    let results: [Error | null, unknown][] | null;
+  /** The commands `fill` encodes, as one batch; nothing of it is kept when `fill` throws. */
+  private encode(fill: (enc: RespEncoder) => void): EncodedBatch {
+    const enc = this.writer.encoder;
     try {
-      results = await p.exec();
+      fill(enc);
     } catch (err) {
-      this.counters.failed += points;
+      enc.reset();
       throw err;
     }
-    const failed = results?.find(([err]) => err !== null)?.[0];
-    if (results === null || failed) {
+    return enc.take();
+  }
+
+  /** Sends a batch of `points` points; resolves with its replies when `keep`, rejects when any command failed. */
+  private async exec(batch: EncodedBatch, points: number, keep: boolean): Promise<unknown[] | undefined> {
+    let results: unknown[] | undefined;
+    try {
+      results = await this.writer.exec(batch, keep);
+    } catch (err) {
       // Some lists may have been written; we cannot tell which events were lost.
       this.counters.failed += points;
-      throw failed ?? new Error(`redis:// pipeline to ${this.endpoint} was discarded`);
+      throw err;
     }
     this.counters.written += points;
     this.counters.batches++;
@@ -283,6 +297,8 @@ export class RedisDriver implements Driver {
     if (this.closed) return;
     await this.flush(timeoutMs);
     this.closed = true;
+    // Held open until both connections are closed (idle sockets are unref'd).
+    await this.keep.run(() => this.writer.close(timeoutMs));
     try {
       await this.keep.run(() => Promise.race([
         this.client.quit(),
@@ -293,6 +309,12 @@ export class RedisDriver implements Driver {
       this.client.disconnect();
     }
   }
+}
+
+/** `LPUSH key values[from..to)`. */
+function lpush(enc: RespEncoder, key: string, values: readonly (string | Uint8Array)[], from: number, to: number): void {
+  enc.command(2 + to - from).str('LPUSH').str(key);
+  for (let i = from; i < to; i++) enc.arg(values[i]);
 }
 
 function summaryOf(ev: Record<string, unknown> | undefined): TraceSummary | undefined {
@@ -344,12 +366,20 @@ export async function createRedisDriver(url: URL, options: Partial<DriverOptions
     // ioredis rejects connect() with "Connection is closed."; the socket error says why.
     throw connectError('redis', `${endpoint}/${settings.db}`, firstError ?? err);
   }
-  started = true;
   const keep = new IdleUnref();
+  const writer = new RedisWriter(settings, counters, keep);
+  try {
+    await withDeadline(keep.run(() => writer.start()), settings.connectTimeoutMs, `no answer within ${settings.connectTimeoutMs} ms`);
+  } catch (err) {
+    client.disconnect();
+    await writer.close(0);
+    throw connectError('redis', `${endpoint}/${settings.db}`, err);
+  }
+  started = true;
   keep.add(client.stream);
   // A reconnect makes a new socket.
   client.on('connect', () => keep.add(client.stream));
-  return new RedisDriver(settings, client, counters, keep);
+  return new RedisDriver(settings, client, writer, counters, keep);
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

@@ -7,6 +7,8 @@
  * written (the only way these commands fail on a running server).
  */
 
+import { Script } from './resp';
+
 /** Marker keys: `osprofiler_batch:<batch key>`, expiring after `markerTtlSeconds`. */
 export const NAMESPACE_BATCH = 'osprofiler_batch:';
 
@@ -46,3 +48,5 @@ for e = 2 + L, #KEYS do
 end
 return 1
 `;
+
+export const WRITE_ONCE = new Script(WRITE_ONCE_LUA);

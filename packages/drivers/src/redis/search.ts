@@ -1,10 +1,11 @@
 /** Keeping and searching the redis:// search index (layout and scripts in ./index-scripts.ts). */
-import type { Redis as RedisClient, ChainableCommander } from 'ioredis';
+import type { Redis as RedisClient } from 'ioredis';
 import { searchIndex } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
 import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
 import { IDX, INDEX_SCRIPT, SEARCH_SCRIPT } from './index-scripts';
+import { Script, type RespEncoder } from './resp';
 
 /** The filter sets' prefix. */
 const IN = IDX + 'in:';
@@ -42,9 +43,11 @@ interface LuaDelta {
 }
 
 type Commands = {
-  ospIndex(...args: string[]): Promise<number>;
   ospSearch(query: string): Promise<string[]>;
 };
+
+/** The write script, sent as EVALSHA on the driver's write connection. */
+const INDEX = new Script(INDEX_SCRIPT);
 
 const arr = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
 
@@ -88,19 +91,16 @@ export class RedisSearch {
     private readonly ttlSeconds: number,
   ) {
     const c = client as RedisClient & Partial<Commands>;
-    if (c.ospIndex === undefined) {
-      client.defineCommand('ospIndex', { numberOfKeys: 0, lua: INDEX_SCRIPT });
-      client.defineCommand('ospSearch', { numberOfKeys: 0, lua: SEARCH_SCRIPT });
-    }
+    if (c.ospSearch === undefined) client.defineCommand('ospSearch', { numberOfKeys: 0, lua: SEARCH_SCRIPT });
   }
 
   /**
-   * Queues the index update for a batch on the driver's write pipeline: one script call,
+   * Encodes the index update for a batch into the driver's write batch: one script call,
    * its arguments flat (per trace: id, first µs, duration µs, summary JSON, lower-cased
    * text; then per `in:` set the ids it gains), so Redis decodes nothing for a trace new
    * to the index and adds to each set once per batch.
    */
-  addToPipeline(p: ChainableCommander, deltas: Map<string, TraceDelta>): void {
+  addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>): void {
     const args: string[] = ['', ''];
     const groups = new Map<string, string[]>();
     const join = (key: string, id: string): void => {
@@ -132,7 +132,7 @@ export class RedisSearch {
       this.lastTrim = now;
       args[0] = String((now - this.ttlSeconds * 1000) * 1000);
     }
-    (p as unknown as Commands).ospIndex(...args);
+    enc.evalsha(INDEX, [], args);
   }
 
   async search(options: SearchOptions): Promise<SearchPage> {

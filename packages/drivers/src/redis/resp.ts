@@ -1,0 +1,298 @@
+/**
+ * RESP (Redis's wire protocol, version 2) for the redis:// driver's write path: a batch of
+ * commands encoded into ONE Buffer, and a reply parser that takes the socket's chunks as
+ * they come. ioredis builds a Command object, a promise and reply objects
+ * per command; the write path needs none of that (./writer.ts): a warm agent's batches of
+ * 1-point traces cost 57.8–60.1k client instructions a line through ioredis, 31.2–32.1k
+ * this way (callgrind, tools/bench/redis-lines.cjs).
+ */
+import { createHash } from 'node:crypto';
+
+/** Node's own writers, not in @types/node: no encoding argument to normalise per call. */
+interface FastBuffer extends Buffer {
+  latin1Write(s: string, offset: number): number;
+  utf8Write(s: string, offset: number): number;
+}
+
+const CR = 13;
+const LF = 10;
+
+/** A Lua script sent as EVALSHA: its SHA1 computed once. */
+export class Script {
+  readonly sha: string;
+
+  constructor(readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+}
+
+/** Where an EVALSHA sits in an encoded batch, to send it again after SCRIPT LOAD (NOSCRIPT). */
+export interface ScriptCall {
+  /** The command's position in the batch (its reply's index). */
+  readonly index: number;
+  readonly start: number;
+  readonly end: number;
+  readonly script: Script;
+}
+
+// allocUnsafeSlow: never a slice of Node's shared pool, so a released batch's whole
+// ArrayBuffer is ours to write again.
+/** Buffers bigger than this are not kept for the next batch. */
+const KEEP_MAX = 4 << 20;
+
+/**
+ * Encodes commands into one growing Buffer. `take()` hands the batch's bytes over; the
+ * next batch reuses the same memory only after `release()` gave it back (the socket and a
+ * NOSCRIPT resend may still read it until then).
+ */
+export class RespEncoder {
+  private buf: FastBuffer;
+  private pos = 0;
+  private spare: FastBuffer | undefined;
+  /** Commands encoded since the last take(). */
+  count = 0;
+  scripts: ScriptCall[] | undefined;
+
+  constructor(initial = 64 << 10) {
+    this.buf = Buffer.allocUnsafeSlow(initial) as FastBuffer;
+  }
+
+  /** Starts a command of `argc` arguments (its name included). */
+  command(argc: number): this {
+    this.ensure(24);
+    this.buf[this.pos++] = 42; // '*'
+    this.int(argc);
+    this.count++;
+    return this;
+  }
+
+  /** A whole command of string/byte arguments. */
+  call(...args: (string | Uint8Array)[]): this {
+    this.command(args.length);
+    for (const a of args) this.arg(a);
+    return this;
+  }
+
+  arg(a: string | Uint8Array): this {
+    return typeof a === 'string' ? this.str(a) : this.bytes(a);
+  }
+
+  /** A bulk string of the text's UTF-8 bytes (as ioredis sends strings). */
+  str(s: string): this {
+    const n = s.length;
+    // Written for the common case, ASCII (core's lines: ensure_ascii), right after a header
+    // of its length; when the bytes come out longer, the header is redone and the text
+    // written again after it. One utf8Write costs less than Buffer.byteLength + a latin1
+    // write (80 vs 68 + 58 ns for a 300-character line, Node 20).
+    this.ensure(n * 3 + 32);
+    const start = this.pos;
+    this.buf[this.pos++] = 36; // '$'
+    this.int(n);
+    const at = this.pos;
+    const bytes = n === 0 ? 0 : this.buf.utf8Write(s, at);
+    if (bytes === n) {
+      this.pos = at + n;
+    } else {
+      this.pos = start;
+      this.buf[this.pos++] = 36;
+      this.int(bytes);
+      this.pos += this.buf.utf8Write(s, this.pos);
+    }
+    this.buf[this.pos++] = CR;
+    this.buf[this.pos++] = LF;
+    return this;
+  }
+
+  /** A bulk string of these bytes, copied as they are. */
+  bytes(b: Uint8Array): this {
+    const n = b.length;
+    this.ensure(n + 32);
+    this.buf[this.pos++] = 36; // '$'
+    this.int(n);
+    this.buf.set(b, this.pos);
+    this.pos += n;
+    this.buf[this.pos++] = CR;
+    this.buf[this.pos++] = LF;
+    return this;
+  }
+
+  /** `EVALSHA sha numkeys keys… args…`, remembered for a resend after SCRIPT LOAD (NOSCRIPT). */
+  evalsha(script: Script, keys: readonly string[], args: readonly (string | Uint8Array)[]): this {
+    const start = this.pos;
+    this.command(3 + keys.length + args.length);
+    this.ascii('EVALSHA');
+    this.ascii(script.sha);
+    this.ascii(String(keys.length));
+    for (const k of keys) this.str(k);
+    for (const a of args) this.arg(a);
+    (this.scripts ??= []).push({ index: this.count - 1, start, end: this.pos, script });
+    return this;
+  }
+
+  /** The bytes of what was encoded since the last take(); the memory is this batch's until release(). */
+  take(): { bytes: Buffer; commands: number; scripts: ScriptCall[] | undefined } {
+    const out = { bytes: this.buf.subarray(0, this.pos), commands: this.count, scripts: this.scripts };
+    const next = this.spare;
+    this.spare = undefined;
+    this.buf = next ?? (Buffer.allocUnsafeSlow(this.buf.length) as FastBuffer);
+    this.pos = 0;
+    this.count = 0;
+    this.scripts = undefined;
+    return out;
+  }
+
+  /** Gives a taken batch's memory back for the next batch. */
+  release(bytes: Buffer): void {
+    const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.buffer.byteLength - bytes.byteOffset) as FastBuffer;
+    if (whole.length > KEEP_MAX || whole.length < 1024) return;
+    if (this.spare === undefined || this.spare.length < whole.length) this.spare = whole;
+  }
+
+  /** Drops what was encoded since the last take() (a batch that failed to encode). */
+  reset(): void {
+    this.pos = 0;
+    this.count = 0;
+    this.scripts = undefined;
+  }
+
+  /** A bulk string known to be ASCII. */
+  private ascii(s: string): void {
+    this.ensure(s.length + 32);
+    this.buf[this.pos++] = 36;
+    this.int(s.length);
+    this.pos += this.buf.latin1Write(s, this.pos);
+    this.buf[this.pos++] = CR;
+    this.buf[this.pos++] = LF;
+  }
+
+  /** A non-negative integer's digits and CRLF (room for them was ensured). */
+  private int(n: number): void {
+    if (n < 10) {
+      this.buf[this.pos++] = 48 + n;
+    } else {
+      this.pos += this.buf.latin1Write(String(n), this.pos);
+    }
+    this.buf[this.pos++] = CR;
+    this.buf[this.pos++] = LF;
+  }
+
+  private ensure(more: number): void {
+    if (this.pos + more <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + more)) as FastBuffer;
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+}
+
+/** An error reply (`-ERR …`): the server refused one command. */
+export class RedisReplyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisReplyError';
+  }
+}
+
+export type Reply = string | number | null | RedisReplyError | Reply[];
+
+/** Thrown by the parser on bytes that are not RESP: the connection cannot be trusted further. */
+export class RespProtocolError extends Error {}
+
+/** Marks "this reply is not complete in the bytes at hand". */
+const INCOMPLETE = -1;
+
+/**
+ * RESP 2 replies from a socket's 'data' chunks, a reply split anywhere across them:
+ * simple strings, errors, integers, bulk strings (as UTF-8 text; null for `$-1`), arrays
+ * (nested; null for `*-1`). `onReply` gets each complete top-level reply in order.
+ * An incomplete reply is parsed again from its start when more bytes come (the write
+ * path's replies are a few bytes; a large one split in many chunks costs more).
+ */
+export class RespParser {
+  private rest: Buffer | undefined;
+  private value: Reply = null;
+
+  constructor(private readonly onReply: (reply: Reply) => void) {}
+
+  feed(chunk: Buffer): void {
+    const buf = this.rest === undefined ? chunk : Buffer.concat([this.rest, chunk]);
+    this.rest = undefined;
+    let pos = 0;
+    while (pos < buf.length) {
+      const end = this.parse(buf, pos);
+      if (end === INCOMPLETE) {
+        this.rest = Buffer.from(buf.subarray(pos)); // a copy: the chunk is not kept whole
+        return;
+      }
+      pos = end;
+      this.onReply(this.value);
+    }
+  }
+
+  /** Parses one reply at `pos` into this.value; its end, or INCOMPLETE. */
+  private parse(buf: Buffer, pos: number): number {
+    const lineEnd = buf.indexOf(LF, pos + 1);
+    if (lineEnd === -1) return INCOMPLETE;
+    if (buf[lineEnd - 1] !== CR) throw new RespProtocolError(`RESP: a line without CR at ${lineEnd}`);
+    const type = buf[pos];
+    switch (type) {
+      case 43: // '+'
+        this.value = buf.toString('latin1', pos + 1, lineEnd - 1);
+        return lineEnd + 1;
+      case 45: // '-'
+        this.value = new RedisReplyError(buf.toString('utf8', pos + 1, lineEnd - 1));
+        return lineEnd + 1;
+      case 58: // ':'
+        this.value = integer(buf, pos + 1, lineEnd - 1);
+        return lineEnd + 1;
+      case 36: {
+        // '$'
+        const n = integer(buf, pos + 1, lineEnd - 1);
+        if (n < 0) {
+          this.value = null;
+          return lineEnd + 1;
+        }
+        const end = lineEnd + 1 + n;
+        if (end + 2 > buf.length) return INCOMPLETE;
+        this.value = buf.toString('utf8', lineEnd + 1, end);
+        return end + 2;
+      }
+      case 42: {
+        // '*'
+        const n = integer(buf, pos + 1, lineEnd - 1);
+        if (n < 0) {
+          this.value = null;
+          return lineEnd + 1;
+        }
+        const items: Reply[] = new Array<Reply>(n);
+        let at = lineEnd + 1;
+        for (let i = 0; i < n; i++) {
+          if (at >= buf.length) return INCOMPLETE;
+          at = this.parse(buf, at);
+          if (at === INCOMPLETE) return INCOMPLETE;
+          items[i] = this.value;
+        }
+        this.value = items;
+        return at;
+      }
+      default:
+        throw new RespProtocolError(`RESP: unexpected type byte ${type} at ${pos}`);
+    }
+  }
+}
+
+/** The decimal integer in buf[from, to). */
+function integer(buf: Buffer, from: number, to: number): number {
+  let neg = false;
+  let i = from;
+  if (buf[i] === 45) {
+    neg = true;
+    i++;
+  }
+  let n = 0;
+  for (; i < to; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) throw new RespProtocolError(`RESP: not an integer at ${from}`);
+    n = n * 10 + d;
+  }
+  return neg ? -n : n;
+}

@@ -1,0 +1,111 @@
+// The redis:// driver's client-side cost per stored line, in instructions of the writing
+// process' main thread under callgrind (tools/bench/lib/callgrind.cjs; the machine's load
+// does not change them), into a redis-server of its own (free port, temp dir, removed at
+// the end). Batches as a warm agent hands them over at service rates: 1-point traces
+// (wsgi start + stop), 100 traces (200 lines) per batch, each line's bytes (`buffers`)
+// with the search index's fields (the agent protocol carries them). Cases:
+//   bytes + index   notifyLines, this build
+//   lines           notifyLines of the lines as strings, no index (the driver derives it)
+//   once            notifyLinesOnce (the collector's idempotent write), each batch cut into 4
+//                   items of 50 lines (one write-once script each), bytes + index
+//   before, …       the same with BENCH_BEFORE=<an older build's packages/drivers/dist>
+// Env: BENCH_IR_BATCHES (counted batches per case, default 20), BENCH_IR_TRACES (traces per
+// batch, 100). Bounded: ~3 min (valgrind).
+'use strict';
+const { spawn } = require('node:child_process');
+const { randomUUID } = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const core = require('@osprofiler/core');
+const instrument = require('@osprofiler/core/instrument');
+require('@osprofiler/drivers');
+const CG = require('./lib/callgrind.cjs');
+const { freePort } = require('./lib/proc.cjs');
+
+const TRACES = Number(process.env.BENCH_IR_TRACES || 100);
+const BATCHES = Number(process.env.BENCH_IR_BATCHES || 20);
+const WARMUP = 30;
+const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
+const host = os.hostname();
+
+/** TRACES 1-point traces: lines, their bytes and their index, as the agent decodes a frame. */
+function batch() {
+  const objects = [];
+  const t0 = Date.now();
+  for (let i = 0; i < TRACES; i++) {
+    const base = randomUUID();
+    const id = randomUUID();
+    const info = { request: { method: 'GET', path: `/orders/${i}`, query: '', scheme: 'http' }, host };
+    objects.push({ name: 'wsgi-start', base_id: base, trace_id: id, parent_id: base, timestamp: instrument.formatTimestamp(t0 + i), info, project: 'bench', service: 'orders' });
+    objects.push({ name: 'wsgi-stop', base_id: base, trace_id: id, parent_id: base, timestamp: instrument.formatTimestamp(t0 + i + 0.5), info: { host }, project: 'bench', service: 'orders' });
+  }
+  const indexed = instrument.linesOfNotifications(objects);
+  const { index: _index, ...lines } = indexed;
+  const bytes = { ...indexed, buffers: indexed.lines.map((l) => Buffer.from(l, 'latin1')) };
+  const items = [];
+  const per = Math.ceil(bytes.lines.length / 4);
+  for (let i = 0; i < bytes.lines.length; i += per) items.push({ key: randomUUID(), batch: sliceBatch(bytes, i, i + per) });
+  return { bytes, lines, items };
+}
+
+const CASES = {
+  'bytes + index': (d, b) => d.notifyLines(b.bytes),
+  lines: (d, b) => d.notifyLines(b.lines),
+  once: (d, b) => d.notifyLinesOnce(b.items),
+  'before, bytes + index': (d, b) => d.notifyLines(b.bytes),
+  'before, lines': (d, b) => d.notifyLines(b.lines),
+  'before, once': (d, b) => d.notifyLinesOnce(b.items),
+};
+
+/** A LineBatch's lines [from, to), with their index. */
+function sliceBatch(b, from, to) {
+  const index = {};
+  for (const [k, v] of Object.entries(b.index)) index[k] = v.slice(from, to);
+  return { baseIds: b.baseIds.slice(from, to), timestamps: b.timestamps.slice(from, to), lines: b.lines.slice(from, to), buffers: b.buffers.slice(from, to), errors: b.errors === null ? null : b.errors.slice(from, to), index };
+}
+
+async function child() {
+  const steps = CG.stepper();
+  const port = Number(process.env.BENCH_REDIS_PORT);
+  let db = 0;
+  for (const name of Object.keys(CASES)) {
+    const before = name.startsWith('before');
+    if (before && BEFORE === undefined) continue;
+    const url = `redis://127.0.0.1:${port}/${db++}`;
+    const d = before ? await require(path.join(BEFORE, 'redis/driver.js')).createRedisDriver(new URL(url), {}) : await core.createDriver(url, {});
+    const batches = Array.from({ length: WARMUP + BATCHES }, batch);
+    for (const b of batches.slice(0, WARMUP)) await CASES[name](d, b);
+    await steps.step(name, async () => {
+      // One batch at a time, as an agent at service rates writes a frame's points.
+      for (const b of batches.slice(WARMUP)) await CASES[name](d, b);
+      return BATCHES * TRACES * 2;
+    });
+    await d.close();
+  }
+  steps.end();
+  process.exit(0);
+}
+
+async function main() {
+  const valgrind = CG.version();
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-redis-lines-'));
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((res) => redis.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
+  process.env.BENCH_REDIS_PORT = String(port);
+  try {
+    console.log(`redis:// client instructions per stored line, main thread, callgrind (${valgrind}), node ${process.version}; ${BATCHES} batches of ${TRACES} 1-point traces (${TRACES * 2} lines) per case, one at a time`);
+    console.log('| case | instructions / line |');
+    console.log('|---|---:|');
+    await CG.runSteps(__filename, (label, per) => console.log(`| ${label} | ${(per / 1000).toFixed(1)}k |`));
+  } finally {
+    redis.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+(process.env.BENCH_IR_CHILD ? child : main)().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
