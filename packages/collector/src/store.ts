@@ -5,7 +5,7 @@
  * writes (at least once).
  */
 import type { Driver } from '@osprofiler/core';
-import type { LineBatch } from '@osprofiler/core/instrument';
+import { withTimeout, type LineBatch } from '@osprofiler/core/instrument';
 import { StoreBackend } from '@osprofiler/agent';
 import { PointSet } from './points';
 
@@ -51,7 +51,7 @@ export class Store {
     const nonEmpty = items.filter((i) => i.points.count > 0);
     if (nonEmpty.length === 0) return { written: 0, duplicates: 0 };
     if (hasOnce(d)) {
-      const done = await withTimeout(d.notifyLinesOnce(nonEmpty.map((i) => ({ key: i.key, batch: i.points })), this.markerTtlSeconds), this.timeoutMs);
+      const done = await withTimeout(d.notifyLinesOnce(nonEmpty.map((i) => ({ key: i.key, batch: i.points })), this.markerTtlSeconds), this.timeoutMs, 'store write');
       let written = 0;
       let duplicates = 0;
       done.forEach((w, k) => {
@@ -70,21 +70,4 @@ export class Store {
   close(): Promise<void> {
     return this.backend.close();
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`store write not done within ${ms} ms`)), ms);
-    t.unref();
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }

@@ -9,7 +9,7 @@
  */
 import type { Redis as RedisClient } from 'ioredis';
 import { buildReport, pyDumps } from '@osprofiler/core';
-import { linesOfNotifications, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
+import { linesOfNotifications, parseStoredEvent, searchIndex, withTimeout } from '@osprofiler/core/instrument';
 import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { DriverFactory, LineBatch } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
@@ -359,8 +359,8 @@ export async function createRedisDriver(url: URL, options: Partial<DriverOptions
     counters.connectionErrors++;
   });
   try {
-    await withDeadline(client.connect(), settings.connectTimeoutMs + 1000, `no answer within ${settings.connectTimeoutMs} ms`);
-    await withDeadline(client.ping(), settings.connectTimeoutMs, `no answer to PING within ${settings.connectTimeoutMs} ms`);
+    await withTimeout(client.connect(), settings.connectTimeoutMs + 1000, 'connect');
+    await withTimeout(client.ping(), settings.connectTimeoutMs, 'PING');
   } catch (err) {
     client.disconnect();
     // ioredis rejects connect() with "Connection is closed."; the socket error says why.
@@ -369,7 +369,7 @@ export async function createRedisDriver(url: URL, options: Partial<DriverOptions
   const keep = new IdleUnref();
   const writer = new RedisWriter(settings, counters, keep);
   try {
-    await withDeadline(keep.run(() => writer.start()), settings.connectTimeoutMs, `no answer within ${settings.connectTimeoutMs} ms`);
+    await withTimeout(keep.run(() => writer.start()), settings.connectTimeoutMs, 'connect (write connection)');
   } catch (err) {
     client.disconnect();
     await writer.close(0);
@@ -380,23 +380,6 @@ export async function createRedisDriver(url: URL, options: Partial<DriverOptions
   // A reconnect makes a new socket.
   client.on('connect', () => keep.add(client.stream));
   return new RedisDriver(settings, client, writer, counters, keep);
-}
-
-function withDeadline<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(message)), ms);
-    t.unref();
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }
 
 export const redisDriverFactory: DriverFactory = (url, options) => createRedisDriver(url, options);
