@@ -9,6 +9,7 @@ import { pointDetail, stopRoute } from './search';
 import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
 import { cutInfo, infoBytes, mayExceed } from './info-budget';
+import { TimeoutError, withTimeout } from './kit/timeout';
 
 export interface NotifierOptions {
   project: string | null;
@@ -323,8 +324,11 @@ export class BatchNotifier implements PointSink {
           await driver.flush(timeoutMs);
         })(),
         timeoutMs,
+        'flush',
       ),
     ).catch((err: unknown) => {
+      // Past timeoutMs the caller goes on (what is left is sent later): not a failure.
+      if (err instanceof TimeoutError) return;
       // A buffering driver counted its lost writes when they happened: only add them up.
       if (err instanceof DriverWriteError) this.stats.lost += err.lost;
       else recordFailure('notifier.flush', err);
@@ -337,9 +341,9 @@ export class BatchNotifier implements PointSink {
     this.closed = true;
     try {
       const driver = await this.driver;
-      await withTimeout(driver.close(), timeoutMs);
+      await withTimeout(driver.close(), timeoutMs, 'driver close');
     } catch (err) {
-      recordFailure('driver.close', err);
+      if (!(err instanceof TimeoutError)) recordFailure('driver.close', err);
     }
   }
 
@@ -374,21 +378,4 @@ function isDriver(d: Driver | Promise<Driver>): d is Driver {
 
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise<T | undefined>((resolve, reject) => {
-    const t = setTimeout(() => resolve(undefined), ms);
-    t.unref();
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }
