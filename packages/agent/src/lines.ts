@@ -50,9 +50,16 @@ export interface TextPart {
 
 /**
  * One whole BATCH frame (length prefix, type, client id, seq, count, body) for `parts`;
- * with `withIndex` and every part carrying its index, the 'I' form.
+ * with `withIndex` and every part carrying its index, the 'I' form. Its memory comes from
+ * `alloc` (allocBatchFrame).
  */
-export function encodeLineBatch(clientId: Buffer, seq: number, parts: readonly TextPart[], withIndex = false): { frame: Buffer; count: number } {
+export function encodeLineBatch(
+  clientId: Buffer,
+  seq: number,
+  parts: readonly TextPart[],
+  withIndex = false,
+  alloc?: (bytes: number) => Buffer,
+): { frame: Buffer; count: number } {
   let count = 0;
   let errors = 0;
   let textBytes = 0;
@@ -69,7 +76,7 @@ export function encodeLineBatch(clientId: Buffer, seq: number, parts: readonly T
     for (const p of parts) ix.add(p.index as LineIndex, p.from ?? 0, p.count);
   }
   const indexBytes = ix === undefined ? 0 : 4 + ix.bytes;
-  const out = allocBatchFrame(clientId, seq, count, 5 + 4 * errors + indexBytes + textBytes);
+  const out = allocBatchFrame(clientId, seq, count, 5 + 4 * errors + indexBytes + textBytes, alloc);
   let off = BATCH_BODY_OFFSET;
   out[off++] = ix === undefined ? MAGIC : MAGIC_INDEXED;
   out.writeUInt32BE(errors, off);

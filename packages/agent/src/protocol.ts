@@ -40,9 +40,12 @@ export function encodeFrame(type: number, payload: Buffer | string): Buffer {
   return out;
 }
 
-/** A BATCH frame with its header written and `bodyBytes` left for the body, at BATCH_BODY_OFFSET. */
-export function allocBatchFrame(clientId: Buffer, seq: number, count: number, bodyBytes: number): Buffer {
-  const out = Buffer.allocUnsafe(BATCH_BODY_OFFSET + bodyBytes);
+/**
+ * A BATCH frame with its header written and `bodyBytes` left for the body, at
+ * BATCH_BODY_OFFSET; its memory from `alloc` (the client's FramePool) or fresh.
+ */
+export function allocBatchFrame(clientId: Buffer, seq: number, count: number, bodyBytes: number, alloc: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
+  const out = alloc(BATCH_BODY_OFFSET + bodyBytes);
   out.writeUInt32BE(1 + BATCH_HEADER_BYTES + bodyBytes, 0);
   out[4] = FrameType.BATCH;
   clientId.copy(out, 5, 0, 16);
