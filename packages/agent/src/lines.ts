@@ -50,16 +50,9 @@ export interface TextPart {
 
 /**
  * One whole BATCH frame (length prefix, type, client id, seq, count, body) for `parts`;
- * with `withIndex` and every part carrying its index, the 'I' form. Its memory comes from
- * `alloc` (allocBatchFrame).
+ * with `withIndex` and every part carrying its index, the 'I' form.
  */
-export function encodeLineBatch(
-  clientId: Buffer,
-  seq: number,
-  parts: readonly TextPart[],
-  withIndex = false,
-  alloc?: (bytes: number) => Buffer,
-): { frame: Buffer; count: number } {
+export function encodeLineBatch(clientId: Buffer, seq: number, parts: readonly TextPart[], withIndex = false): { frame: Buffer; count: number } {
   let count = 0;
   let errors = 0;
   let textBytes = 0;
@@ -76,7 +69,7 @@ export function encodeLineBatch(
     for (const p of parts) ix.add(p.index as LineIndex, p.from ?? 0, p.count);
   }
   const indexBytes = ix === undefined ? 0 : 4 + ix.bytes;
-  const out = allocBatchFrame(clientId, seq, count, 5 + 4 * errors + indexBytes + textBytes, alloc);
+  const out = allocBatchFrame(clientId, seq, count, 5 + 4 * errors + indexBytes + textBytes);
   let off = BATCH_BODY_OFFSET;
   out[off++] = ix === undefined ? MAGIC : MAGIC_INDEXED;
   out.writeUInt32BE(errors, off);

@@ -2,9 +2,9 @@
  * The `agent://` client driver. Core's notifier already calls it off the request path, in
  * batches, with the points serialised as Python stores them (`notifyLines`, core's raw
  * path); here the batch's lines are joined into one text and queued (bounded). Framing
- * (one copy of each text into the frame, see lines.ts, in reused memory, framepool.ts)
- * and writing happen in a setImmediate, over one Unix socket connection, with at most
- * `maxInflightPoints` unacknowledged.
+ * (one copy of each text into the frame, see lines.ts) and writing happen in a
+ * setImmediate, over one Unix socket connection, with at most `maxInflightPoints`
+ * unacknowledged.
  *
  * It never throws or blocks: with the agent down the queue keeps up to `maxPoints`
  * points, drops the OLDEST past that (counted, and marked in their traces), reconnects
@@ -20,7 +20,6 @@ import { DropLedger, type PointOrigin } from '../markers';
 import { FrameReader, FrameType, PROTOCOL_VERSION, encodeFrame, parseJsonObject } from '../protocol';
 import type { AgentClientOptions } from './options';
 import { agentRequest } from './request';
-import { FramePool } from './framepool';
 import { trackDriver, untrackDriver } from './exit';
 
 /** What the client did; `dropped` points are gone for good (and marked in their traces). */
@@ -89,9 +88,6 @@ export class AgentClientDriver implements Driver {
   /** Sent on a connection that died before the ack: sent again first. */
   private resend: Sent[] = [];
   private readonly ledger = new DropLedger();
-  /** The frames' memory: a frame from it is released on its ACK (or when replaced) and after each write of it. */
-  readonly frames = new FramePool();
-  private readonly allocFrame = (bytes: number): Buffer => this.frames.alloc(bytes);
   private seq = 0;
 
   private socket: Socket | undefined;
@@ -221,13 +217,7 @@ export class AgentClientDriver implements Driver {
       while (ok && this.resend.length > 0) {
         const s = this.resend.shift() as Sent;
         this.counters.resent++;
-        if (!this.sendIndex) {
-          const f = withoutIndex(s.frame);
-          if (f !== s.frame) {
-            this.frames.release(s.frame);
-            s.frame = f;
-          }
-        }
+        if (!this.sendIndex) s.frame = withoutIndex(s.frame);
         ok = this.send(socket, s);
       }
       const { maxInflightPoints, maxBatchPoints } = this.options;
@@ -252,10 +242,7 @@ export class AgentClientDriver implements Driver {
   private send(socket: Socket, s: Sent): boolean {
     this.inflight.set(s.seq, s);
     this.inflightPoints += s.count;
-    const frame = s.frame;
-    // The socket may read the frame until the write completes (or fails), ACK or not.
-    if (!this.frames.retain(frame)) return socket.write(frame);
-    return socket.write(frame, () => this.frames.release(frame));
+    return socket.write(s.frame);
   }
 
   /** The BATCH frame of up to `max` points from the queue, after the drop markers owed. */
@@ -283,7 +270,7 @@ export class AgentClientDriver implements Driver {
       this.queued -= take;
       if (c.head === c.count) this.queue.shift();
     }
-    return encodeLineBatch(this.clientId, seq, parts, this.sendIndex, this.allocFrame);
+    return encodeLineBatch(this.clientId, seq, parts, this.sendIndex);
   }
 
   private connect(): void {
@@ -320,7 +307,6 @@ export class AgentClientDriver implements Driver {
       const s = this.inflight.get(payload.readUInt32BE(0));
       if (s === undefined) return;
       this.inflight.delete(s.seq);
-      this.frames.release(s.frame);
       this.inflightPoints -= s.count;
       this.counters.acknowledged += s.count;
       this.schedule();
