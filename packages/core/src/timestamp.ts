@@ -31,7 +31,8 @@ export function timestampMicrosText(s: string): string | undefined {
   const us = fastMicros(s);
   if (us < 0) return parseTimestampFull(s)?.toString();
   // The second's digits (cached with it) and the six fraction digits as they are: String()
-  // of a 16-digit number cost more than the rest of the fast path.
+  // of a 16-digit number cost more than the rest of the fast path (the redis:// index's two
+  // per trace: 2.4k → 1.0–1.4k instructions a line of 1-point traces, callgrind).
   if (lastSecondMicros === 0) return String(us);
   lastSecondText ??= String(lastSecondMicros / 1_000_000);
   return lastSecondText + s.slice(20, 26);

@@ -72,7 +72,7 @@ const jsonNullable = (s: string | null): string => (s === null ? 'null' : jsonSt
 /**
  * A trace's summary JSON exactly as `JSON.stringify` writes its LuaDelta form (the keys in
  * that order; recordOfLua and the script's cjson read it), built as text: JSON.stringify
- * of the object cost 8.6k instructions a line for 1-point traces (17k a trace).
+ * of the object cost 8.6k instructions a line of 1-point traces, this 3.9k (callgrind).
  * `fu`, `lu`: timestampMicrosText of d.first and d.last. That it read them says they are
  * plain (digits, `-`, `T`, `:`, `.`, space), so they are not checked again.
  */
@@ -139,7 +139,8 @@ export class RedisSearch {
   addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>): void {
     const args: string[] = ['', ''];
     // Per `in:` set kind, value → ids: the set's key is made once per batch, not per trace
-    // (concatenating and hashing it per trace and value cost 7.2k instructions a trace).
+    // (concatenated and looked up per trace and value: 3.5k → 2.8k instructions a line of
+    // 1-point traces, callgrind).
     const errors: string[] = [];
     const services = new Map<string, string[]>();
     const projects = new Map<string, string[]>();
