@@ -102,9 +102,10 @@ describe('RESP encoder', () => {
     await admin.del(key);
   });
 
-  it('strs(): texts framed in one write when all are ASCII, each on its own otherwise; the same bytes as str() one by one, stored as sent', async () => {
-    const ascii = ['plain', '', '$5\r\n*1', 'x'.repeat(70_000)];
-    const mixed = [...ascii, 'é ü 漢字 😀', 'lone \ud800 surrogate'];
+  it('strs(): texts framed in one write per chunk when all are ASCII, each on its own otherwise; the same bytes as str() one by one, stored as sent', async () => {
+    // The long text ends strs()'s first chunk (64k characters): the rest is a second one.
+    const ascii = ['x'.repeat(70_000), 'plain', '', '$5\r\n*1'];
+    const mixed = [...ascii, 'é ü 漢字 😀', 'lone \ud800 surrogate', 'ascii after'];
     for (const values of [ascii, mixed]) {
       const key = `strs:${randomUUID()}`;
       const one = new RespEncoder(64).command(2 + values.length).str('RPUSH').str(key);
