@@ -41,6 +41,7 @@ import * as dbOptions_ from './db/options';
 import * as dbTraceDb_ from './db/trace-db';
 import * as dbOperation_ from './kit/db-operation';
 import * as wsgiInfo_ from './wsgi-info';
+import * as pyjson_ from './pyjson';
 
 // --- wrapping: one marker for every package of ours
 export const wrap = wrap_.wrap;
@@ -149,6 +150,8 @@ export const timestampMicrosText = timestamp_.timestampMicrosText;
 /** Python's strftime of µs since 1970 (the inverse of parseTimestamp). */
 export const microsToTimestamp = timestamp_.microsToTimestamp;
 export const formatTimestamp = clock_.formatTimestamp;
+/** A string as JSON.stringify writes it, cheaper for the usual plain string (JSON a driver builds as text). */
+export const jsonString = pyjson_.jsonString;
 export const withTimeout = timeout_.withTimeout;
 export const settledWithin = timeout_.settledWithin;
 export const TimeoutError = timeout_.TimeoutError;

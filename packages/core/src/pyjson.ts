@@ -40,6 +40,14 @@ export function isPlainString(s: string): boolean {
   return true;
 }
 
+/**
+ * A string as `JSON.stringify` writes it (no ensure_ascii), without calling it for the
+ * usual plain string: for JSON that JavaScript or Lua's cjson read, not Python's bytes.
+ */
+export function jsonString(s: string): string {
+  return isPlainString(s) ? '"' + s + '"' : JSON.stringify(s);
+}
+
 export function pyString(s: string): string {
   if (isPlainString(s)) return '"' + s + '"';
   const json = JSON.stringify(s);

@@ -29,7 +29,13 @@ export function parseTimestamp(s: string): bigint | undefined {
  */
 export function timestampMicrosText(s: string): string | undefined {
   const us = fastMicros(s);
-  return us >= 0 ? String(us) : parseTimestampFull(s)?.toString();
+  if (us < 0) return parseTimestampFull(s)?.toString();
+  // The second's digits (cached with it) and the six fraction digits as they are: String()
+  // of a 16-digit number cost more than the rest of the fast path (the redis:// index's two
+  // per trace: 2.4k → 1.0–1.4k instructions a line of 1-point traces, callgrind).
+  if (lastSecondMicros === 0) return String(us);
+  lastSecondText ??= String(lastSecondMicros / 1_000_000);
+  return lastSecondText + s.slice(20, 26);
 }
 
 // The fast path: the writers' form is always 26 characters (`….ffffff`) and the events of
@@ -40,6 +46,8 @@ export function timestampMicrosText(s: string): string | undefined {
 // often lie in different seconds, so a miss must be cheap too).
 let lastSecond = '';
 let lastSecondMicros = 0;
+/** lastSecondMicros / 10^6 as text, made when timestampMicrosText first needs it. */
+let lastSecondText: string | undefined;
 const secondCache = new Map<string, number>();
 const SECOND_CACHE_MAX = 4096;
 
@@ -59,6 +67,7 @@ function fastMicros(s: string): number {
   }
   lastSecond = second;
   lastSecondMicros = base;
+  lastSecondText = undefined;
   return base + frac;
 }
 

@@ -121,6 +121,25 @@ describe('RESP encoder', () => {
     await admin.del(key);
   });
 
+  it('strs(): texts framed in one write per chunk when all are ASCII, each on its own otherwise; the same bytes as str() one by one, stored as sent', async () => {
+    // The long text ends strs()'s first chunk (64k characters): the rest is a second one.
+    const ascii = ['x'.repeat(70_000), 'plain', '', '$5\r\n*1'];
+    const mixed = [...ascii, 'é ü 漢字 😀', 'lone \ud800 surrogate', 'ascii after'];
+    for (const values of [ascii, mixed]) {
+      const key = `strs:${randomUUID()}`;
+      const one = new RespEncoder(64).command(2 + values.length).str('RPUSH').str(key);
+      for (const v of values) one.str(v);
+      const framed = new RespEncoder(64).command(2 + values.length).str('RPUSH').str(key).strs(values);
+      const bytes = framed.take().bytes;
+      expect(bytes.equals(one.take().bytes)).toBe(true);
+      const { parsed } = await roundTrip(server.port, bytes, 1);
+      expect(parsed).toEqual([values.length]);
+      const stored = await admin.lrangeBuffer(key, 0, -1);
+      values.forEach((v, i) => expect(stored[i].equals(Buffer.from(v, 'utf8')), `value ${i}`).toBe(true));
+      await admin.del(key);
+    }
+  });
+
   it('reuses its memory only once a taken batch was released', () => {
     const enc = new RespEncoder(2048);
     enc.call('PING');

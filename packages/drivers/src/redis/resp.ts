@@ -39,6 +39,8 @@ export interface ScriptCall {
 // ArrayBuffer is ours to write again.
 /** Buffers bigger than this are not kept for the next batch. */
 const KEEP_MAX = 4 << 20;
+/** Framed characters strs() writes at once: room for 3 bytes each is ensured first. */
+const STRS_CHUNK = 64 << 10;
 
 /**
  * Encodes commands into one growing Buffer. `take()` hands the batch's bytes over; the
@@ -103,6 +105,38 @@ export class RespEncoder {
     return this;
   }
 
+  /**
+   * Bulk strings of these texts, framed here in JavaScript and written with one utf8Write
+   * per STRS_CHUNK characters when they are all ASCII (each header says its text's length);
+   * a chunk that is not is written text by text as str() writes it: the same bytes. A
+   * utf8Write call costs ~1.2k instructions, more than framing a short text here. The index
+   * script's arguments (9 per 1-point trace): 4.5k → 2.4k instructions a line (callgrind).
+   */
+  strs(texts: readonly string[]): this {
+    let from = 0;
+    let framed = '';
+    for (let i = 0; i < texts.length; i++) {
+      const s = texts[i];
+      framed += '$' + s.length + '\r\n' + s + '\r\n';
+      if (framed.length >= STRS_CHUNK || i === texts.length - 1) {
+        this.framed(framed, texts, from, i + 1);
+        framed = '';
+        from = i + 1;
+      }
+    }
+    return this;
+  }
+
+  private framed(framed: string, texts: readonly string[], from: number, to: number): void {
+    const n = framed.length;
+    this.ensure(n * 3);
+    if (this.buf.utf8Write(framed, this.pos) === n) {
+      this.pos += n;
+      return;
+    }
+    for (let i = from; i < to; i++) this.str(texts[i]);
+  }
+
   /** A bulk string of these bytes, copied as they are. */
   bytes(b: Uint8Array): this {
     const n = b.length;
@@ -124,7 +158,8 @@ export class RespEncoder {
     this.ascii(script.sha);
     this.ascii(String(keys.length));
     for (const k of keys) this.str(k);
-    for (const a of args) this.arg(a);
+    if (args.every((a) => typeof a === 'string')) this.strs(args as readonly string[]);
+    else for (const a of args) this.arg(a);
     (this.scripts ??= []).push({ index: this.count - 1, start, end: this.pos, script });
     return this;
   }
