@@ -61,6 +61,22 @@ function randomDelta(r: () => number, i: number): TraceDelta {
   };
 }
 
+/** The delta with every string well-formed (a lone surrogate as U+FFFD), as summaryText writes it. */
+function wellFormed(d: TraceDelta): TraceDelta {
+  const w = (v: string): string => (v as unknown as { toWellFormed(): string }).toWellFormed();
+  const wn = (v: string | null): string | null => (v === null ? null : w(v));
+  return {
+    ...d,
+    baseId: w(d.baseId),
+    services: d.services.map(w),
+    projects: d.projects.map(w),
+    hosts: d.hosts.map(w),
+    root: d.root === null ? null : { ...d.root, ts: w(d.root.ts), name: w(d.root.name), service: wn(d.root.service), detail: wn(d.root.detail) },
+    route: wn(d.route),
+    text: w(d.text),
+  };
+}
+
 /** The object form the index wrote with JSON.stringify before summaryText. */
 function objectForm(d: TraceDelta, fu: string, lu: string): string {
   return JSON.stringify({ id: d.baseId, f: d.first, l: d.last, fu, lu, p: d.points, e: d.error ? 1 : 0, s: d.services, pr: d.projects, h: d.hosts, ro: d.root === null ? false : d.root, rt: d.route ?? false, x: d.text });
@@ -80,8 +96,8 @@ describe('redis:// summary JSON built as text', () => {
       const fu = micros(d.first);
       const lu = micros(d.last);
       const text = summaryText(d, fu, lu);
-      expect(text, `delta ${i}`).toBe(objectForm(d, fu, lu));
-      expect(recordOfLua(text)).toEqual(d);
+      expect(text, `delta ${i}`).toBe(objectForm(wellFormed(d), fu, lu));
+      expect(recordOfLua(text)).toEqual(wellFormed(d));
     }
   });
 
@@ -89,19 +105,18 @@ describe('redis:// summary JSON built as text', () => {
     const r = rng(7);
     let lone = 0;
     for (let i = 0; i < 300; i++) {
-      const d = randomDelta(r, i);
-      const text = summaryText(d, micros(d.first), micros(d.last));
-      if (/\\ud[89a-f]/.test(text) && !/\\ud[89ab][0-9a-f]{2}\\ud[c-f]/.test(text)) {
-        // cjson refuses a lone surrogate's escape: the same text as JSON.stringify, so the same as before.
-        lone++;
-        continue;
-      }
+      const raw = randomDelta(r, i);
+      const text = summaryText(raw, micros(raw.first), micros(raw.last));
+      // cjson refuses a lone surrogate's escape (the script could not merge such a trace's
+      // next batch): summaryText writes U+FFFD instead, so every summary decodes.
+      if (JSON.stringify(raw) !== JSON.stringify(wellFormed(raw))) lone++;
+      const d = wellFormed(raw);
       const back = (await client.eval('return cjson.encode(cjson.decode(ARGV[1]))', 0, text)) as string;
       // cjson writes an empty array as {} (recordOfLua reads that as []) and '/' as '\/'.
       expect(recordOfLua(back), `delta ${i}`).toEqual(recordOfLua(text));
       const fields = (await client.eval("local v = cjson.decode(ARGV[1]); local ro = v.ro and v.ro.name or false; return {v.id, v.f, v.l, v.fu, v.lu, tostring(v.p), tostring(v.e), v.x, ro or '', v.rt or ''}", 0, text)) as string[];
       expect(fields, `delta ${i}`).toEqual([d.baseId, d.first, d.last, micros(d.first), micros(d.last), String(d.points), d.error ? '1' : '0', d.text, d.root?.name ?? '', d.route ?? '']);
     }
-    expect(lone).toBeLessThan(300);
+    expect(lone).toBeGreaterThan(0);
   });
 });
