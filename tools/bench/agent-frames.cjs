@@ -25,7 +25,9 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { freePort, waitFor } = require('./lib/proc.cjs');
+const { waitFor } = require('./lib/proc.cjs');
+const { pacedTraces } = require('./lib/paced.cjs');
+const { startRedis } = require('./compare/lib.cjs');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 6);
 const SECONDS = Number(process.env.BENCH_SECONDS || 4);
@@ -46,20 +48,7 @@ function client(dist, socket) {
       for (let i = 0; i < POINTS; i++) core.start('fn', info);
       for (let i = 0; i < POINTS; i++) core.stop();
     });
-  const run = (total, done) => {
-    const t0 = process.hrtime.bigint();
-    let made = 0;
-    const tick = () => {
-      const due = Math.min(total, Math.floor((Number(process.hrtime.bigint() - t0) / 1e9) * RATE));
-      while (made < due) {
-        trace();
-        made++;
-      }
-      if (made < total) return void setTimeout(tick, 1);
-      core.flush(20_000).then(() => done(made));
-    };
-    tick();
-  };
+  const run = (total, done) => pacedTraces(core, RATE, total, trace, done);
   run(RATE, () => {
     process.send({ warm: true });
     process.once('message', () => go());
@@ -116,12 +105,7 @@ async function main() {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  children.push(redis);
-  let rout = '';
-  redis.stdout.on('data', (d) => (rout += d));
-  await waitFor('redis-server', () => /Ready to accept/.test(rout), 15_000);
+  const { port } = await startRedis(dir, children);
   const socket = path.join(dir, 'agent.sock');
   const agent = spawn(process.execPath, [path.join(AFTER, 'daemon.js'), '--listen', socket, '--backend', `redis://127.0.0.1:${port}/0`], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(agent);

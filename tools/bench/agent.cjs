@@ -38,6 +38,7 @@
 'use strict';
 const { ask, load, median } = require('./lib/http-bench.cjs');
 const { procCpuUs, procRssMb, freePort, waitFor } = require('./lib/proc.cjs');
+const { pacedTraces } = require('./lib/paced.cjs');
 const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -156,23 +157,7 @@ function paced(socket, rate, pointsPerTrace, seconds) {
       for (let i = 0; i < pointsPerTrace; i++) core.stop();
     });
   };
-  // Makes `total` traces on schedule, catching up every millisecond (the rate holds when a
-  // timer is late), then flushes.
-  const run = (total, done) => {
-    const t0 = process.hrtime.bigint();
-    let made = 0;
-    const tick = () => {
-      const due = Math.min(total, Math.floor((Number(process.hrtime.bigint() - t0) / 1e9) * rate));
-      while (made < due) {
-        trace();
-        made++;
-      }
-      if (made < total) return void setTimeout(tick, 1);
-      const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-      core.flush(20_000).then(() => done(made, elapsed));
-    };
-    tick();
-  };
+  const run = (total, done) => pacedTraces(core, rate, total, trace, done);
   // A warm-up second (JIT, connections) on both sides, not counted; then the counted run.
   run(rate, () => {
     process.send({ warm: true });
