@@ -81,9 +81,9 @@ function jsonList(list: readonly string[]): string {
 const jsonNullable = (s: string | null): string => (s === null ? 'null' : json(s));
 
 /**
- * A trace's summary JSON exactly as `JSON.stringify` writes its LuaDelta form (lone
- * surrogates aside, see json()) (the keys in
- * that order; recordOfLua and the script's cjson read it), built as text: JSON.stringify
+ * A trace's summary JSON exactly as `JSON.stringify` writes its LuaDelta form (the keys in
+ * that order; recordOfLua and the script's cjson read it; a lone surrogate as U+FFFD, see
+ * json()), built as text: JSON.stringify
  * of the object cost 8.6k instructions a line of 1-point traces, this 3.9k (callgrind).
  * `fu`, `lu`: timestampMicrosText of d.first and d.last. That it read them says they are
  * plain (digits, `-`, `T`, `:`, `.`, space), so they are not checked again.
