@@ -64,27 +64,9 @@ export class RedisDriver implements Driver {
   /** The raw path: lines already in Python's format, pushed as they are. */
   notifyLines(batch: LineBatch): Promise<void> {
     if (this.closed) throw new Error(`redis:// driver for ${this.endpoint} is closed`);
-    const { baseIds, timestamps, errors: isError } = batch;
-    if (baseIds.length === 0) return Promise.resolve();
-    // Bytes when the batch came as bytes (the agent): written as they are, no string made.
-    const lines = (batch.buffers as readonly Uint8Array[] | undefined) ?? batch.lines;
-    const lists = new Map<string, (string | Uint8Array)[]>();
-    const errors: [string, string][] = [];
-    let lastId = '';
-    let list: (string | Uint8Array)[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const baseId = baseIds[i];
-      // Points of one trace tend to come together: skip the map lookup for a run.
-      if (baseId !== lastId || i === 0) {
-        let l = lists.get(baseId);
-        if (l === undefined) lists.set(baseId, (l = []));
-        list = l;
-        lastId = baseId;
-      }
-      list.push(lines[i]);
-      if (isError !== null && isError[i] === 1) errors.push([baseId, timestamps[i]]);
-    }
-    return this.write(lists, errors, baseIds.length, batch);
+    if (batch.baseIds.length === 0) return Promise.resolve();
+    const { lists, errors } = linesPerTrace(batch, this.settings.filterErrorTrace);
+    return this.write(lists, errors, batch.baseIds.length, batch);
   }
 
   /**
@@ -100,19 +82,8 @@ export class RedisDriver implements Driver {
     let points = 0;
     const batch = this.encode((enc) => {
       for (const item of items) {
-        const b = item.batch;
-        const lines = (b.buffers as readonly Uint8Array[] | undefined) ?? b.lines;
-        const lists = new Map<string, (string | Uint8Array)[]>();
-        const errors = new Map<string, string>();
-        for (let i = 0; i < lines.length; i++) {
-          const baseId = b.baseIds[i];
-          let l = lists.get(baseId);
-          if (l === undefined) lists.set(baseId, (l = []));
-          l.push(lines[i]);
-          // The last error of a trace wins, as with Python's SET per event.
-          if (filterErrorTrace && b.errors !== null && b.errors[i] === 1) errors.set(baseId, b.timestamps[i]);
-        }
-        points += lines.length;
+        const { lists, errors } = linesPerTrace(item.batch, filterErrorTrace);
+        points += item.batch.baseIds.length;
         const keys: string[] = [NAMESPACE_BATCH + item.key];
         const args: (string | Uint8Array)[] = [String(markerTtlSeconds), String(ttlSeconds), String(lists.size)];
         for (const [baseId, values] of lists) {
@@ -144,8 +115,8 @@ export class RedisDriver implements Driver {
   }
 
   /** One Buffer: per trace ONE LPUSH (oldest first) and its EXPIRE, then the error index, then the search index. */
-  private write(lists: Map<string, (string | Uint8Array)[]>, errors: [string, string][], points: number, batch: LineBatch): Promise<void> {
-    const { ttlSeconds, filterErrorTrace } = this.settings;
+  private write(lists: Map<string, (string | Uint8Array)[]>, errors: Map<string, string>, points: number, batch: LineBatch): Promise<void> {
+    const { ttlSeconds } = this.settings;
     const encoded = this.encode((enc) => {
       const ttl = String(ttlSeconds);
       for (const [baseId, values] of lists) {
@@ -153,14 +124,12 @@ export class RedisDriver implements Driver {
         for (let i = 0; i < values.length; i += LPUSH_MAX) lpush(enc, key, values, i, Math.min(values.length, i + LPUSH_MAX));
         if (ttlSeconds > 0) enc.command(3).str('EXPIRE').str(key).str(ttl);
       }
-      // In batch order, so the last error of a trace wins, as with Python's SET per event.
-      if (filterErrorTrace) {
-        for (const [baseId, timestamp] of errors) {
-          const key = NAMESPACE_ERROR + baseId;
-          const value = pyDumps({ base_id: baseId, timestamp });
-          if (ttlSeconds > 0) enc.command(5).str('SET').str(key).str(value).str('EX').str(ttl);
-          else enc.command(3).str('SET').str(key).str(value);
-        }
+      // Only with filterErrorTrace (linesPerTrace): one SET per trace, its last error.
+      for (const [baseId, timestamp] of errors) {
+        const key = NAMESPACE_ERROR + baseId;
+        const value = pyDumps({ base_id: baseId, timestamp });
+        if (ttlSeconds > 0) enc.command(5).str('SET').str(key).str(value).str('EX').str(ttl);
+        else enc.command(3).str('SET').str(key).str(value);
       }
       this.index.addToBatch(enc, searchIndex.deltasOfBatch(batch));
     });
@@ -309,6 +278,34 @@ export class RedisDriver implements Driver {
       this.client.disconnect();
     }
   }
+}
+
+/**
+ * A batch's lines per trace, in batch order (bytes when the batch came as bytes, the agent's:
+ * written as they are, no string made), and with `withErrors` each trace's error key value:
+ * the timestamp of its LAST error point, as Python's SET per event leaves it.
+ */
+function linesPerTrace(batch: LineBatch, withErrors: boolean): { lists: Map<string, (string | Uint8Array)[]>; errors: Map<string, string> } {
+  const { baseIds, timestamps, errors: isError } = batch;
+  const lines = (batch.buffers as readonly Uint8Array[] | undefined) ?? batch.lines;
+  const lists = new Map<string, (string | Uint8Array)[]>();
+  const errors = new Map<string, string>();
+  const flagged = withErrors ? isError : null;
+  let lastId = '';
+  let list: (string | Uint8Array)[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const baseId = baseIds[i];
+    // Points of one trace tend to come together: skip the map lookup for a run.
+    if (baseId !== lastId || i === 0) {
+      let l = lists.get(baseId);
+      if (l === undefined) lists.set(baseId, (l = []));
+      list = l;
+      lastId = baseId;
+    }
+    list.push(lines[i]);
+    if (flagged !== null && flagged[i] === 1) errors.set(baseId, timestamps[i]);
+  }
+  return { lists, errors };
 }
 
 /** `LPUSH key values[from..to)`. */
