@@ -1,9 +1,11 @@
-// notifyLinesOnce (the collector's idempotent write): a batch and its duplicate marker in
-// one Lua script — a batch written again under the same key stores nothing; other keys
-// write; the error index comes with the batch. Real Redis, a redis-server of this file's own.
+// notifyLinesOnce (the collector's idempotent write): a batch, its duplicate marker and its
+// search index in one WATCH/MULTI/EXEC transaction (src/redis/once.ts) — a batch written
+// again under the same key stores nothing, also when two connections write it at the same
+// time; other keys write; the error index comes with the batch; a batch the store refuses
+// leaves nothing behind. Real Redis, a redis-server of this file's own.
 import { randomUUID } from 'node:crypto';
 import { createDriver } from '@osprofiler/core';
-import { linesOfNotifications } from '@osprofiler/core/instrument';
+import { linesOfNotifications, type LineBatch } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
@@ -54,5 +56,80 @@ describe('redis:// notifyLinesOnce', () => {
     expect(listA).toEqual(['wsgi-stop', 'wsgi-start']);
     const report = await driver.getReport(a);
     expect(report.children).toHaveLength(1);
+  });
+});
+
+/** `n` 1-point traces of `size`-byte lines, as the agent hands them over (bytes). */
+function bigBatch(ids: string[], size: number): LineBatch {
+  const pad = 'x'.repeat(size);
+  const lines = linesOfNotifications(ids.flatMap((b) => [n(b, 'wsgi-start'), { ...n(b, 'wsgi-stop'), info: { host: 'h', pad } } as Notification]));
+  return { ...lines, buffers: lines.lines.map((l) => Buffer.from(l, 'latin1')) };
+}
+
+describe('redis:// notifyLinesOnce, concurrently and refused', () => {
+  it('a batch delivered at the same time on two connections is stored once (the racing EXEC aborts and is checked again)', async () => {
+    const other = (await createDriver(fx.url(), { filterErrorTrace: true })) as RedisDriver;
+    const pid = fx.server.process!.pid!;
+    try {
+      for (let r = 0; r < 3; r++) {
+        const ids = Array.from({ length: 400 }, () => fx.track(randomUUID()));
+        const key = fx.trackKey(`osprofiler_batch:race-${randomUUID()}`).slice('osprofiler_batch:'.length);
+        const batch = bigBatch(ids, 1500);
+        const before = driver.onceRaces + other.onceRaces;
+        // Both ~1.2 MB transactions wait while the server is stopped; it then reads the two
+        // connections in turns (16 KB at a time), so both checks pass before either EXEC:
+        // the second EXEC must abort (its marker was written) and the check find the batch written.
+        process.kill(pid, 'SIGSTOP');
+        let both: Promise<boolean[][]>;
+        try {
+          both = Promise.all([driver.notifyLinesOnce([{ key, batch }], 60), other.notifyLinesOnce([{ key, batch }], 60)]);
+          await new Promise((res) => setTimeout(res, 100));
+        } finally {
+          process.kill(pid, 'SIGCONT');
+        }
+        const [a, b] = await both;
+        expect(driver.onceRaces + other.onceRaces - before).toBe(1);
+        expect([a[0], b[0]].sort()).toEqual([false, true]);
+        const lens = await Promise.all(ids.map((id) => fx.client.llen(`osprofiler_opt:${id}`)));
+        expect(lens.every((l) => l === 2)).toBe(true);
+        // The index counted the batch once.
+        const sums = await fx.client.hmget('osprofiler_idx:sum', ...ids.slice(0, 5));
+        expect(sums.map((j) => JSON.parse(j!).p)).toEqual([1, 1, 1, 1, 1]);
+        await fx.cleanup();
+      }
+      expect(driver.counters.failed + other.counters.failed).toBe(0);
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+
+  it('a batch with a key of the wrong type writes nothing (no marker, no points, no index); the others of the call are written', async () => {
+    const bad = fx.track(randomUUID());
+    const good = fx.track(randomUUID());
+    const later = fx.track(randomUUID());
+    await fx.client.set(`osprofiler_opt:${bad}`, 'not a list');
+    const k1 = fx.trackKey(`osprofiler_batch:t-${randomUUID()}`).slice('osprofiler_batch:'.length);
+    const k2 = fx.trackKey(`osprofiler_batch:t-${randomUUID()}`).slice('osprofiler_batch:'.length);
+    const failed = driver.counters.failed;
+    await expect(
+      driver.notifyLinesOnce(
+        [
+          { key: k1, batch: linesOfNotifications([n(good, 'wsgi-start'), n(bad, 'wsgi-start')]) },
+          { key: k2, batch: linesOfNotifications([n(later, 'wsgi-start')]) },
+        ],
+        60,
+      ),
+    ).rejects.toThrow(/^WRONGTYPE osprofiler_opt:.* is a string, not a list/);
+    expect(driver.counters.failed - failed).toBe(2);
+    expect(await fx.client.exists(`osprofiler_batch:${k1}`)).toBe(0);
+    expect(await fx.client.llen(`osprofiler_opt:${good}`)).toBe(0);
+    expect(await fx.client.hget('osprofiler_idx:sum', good)).toBeNull();
+    expect(await fx.client.get(`osprofiler_opt:${bad}`)).toBe('not a list');
+    expect(await fx.client.exists(`osprofiler_batch:${k2}`)).toBe(1);
+    expect(await fx.client.llen(`osprofiler_opt:${later}`)).toBe(1);
+    // Once the key is fixed, the same batch goes through (nothing was marked).
+    await fx.client.del(`osprofiler_opt:${bad}`);
+    expect(await driver.notifyLinesOnce([{ key: k1, batch: linesOfNotifications([n(good, 'wsgi-start'), n(bad, 'wsgi-start')]) }], 60)).toEqual([true]);
+    expect(await fx.client.llen(`osprofiler_opt:${good}`)).toBe(1);
   });
 });

@@ -13,13 +13,13 @@ import { linesOfNotifications, parseStoredEvent, searchIndex, withTimeout } from
 import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { DriverFactory, LineBatch } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
-import { RedisSearch } from './search';
+import { INDEX, RedisSearch } from './search';
 import { connectError } from '../errors';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
 import { requirePeer } from '../optional';
 import { NAMESPACE_ERROR, NAMESPACE_LEGACY, NAMESPACE_OPT, globEscape } from './keys';
-import { NAMESPACE_BATCH, WRITE_ONCE } from './once';
+import { NAMESPACE_BATCH, ONCE_CHECK_LUA, onceOutcome, type OnceSlot } from './once';
 import { redisSettings, type RedisSettings } from './options';
 import type { RespEncoder } from './resp';
 import { RedisWriter, type EncodedBatch } from './writer';
@@ -31,12 +31,16 @@ const SCAN_COUNT = 1000;
 const READ_CHUNK = 500;
 /** Values per LPUSH: a huge trace is sent as several commands, so Redis never holds one command of millions of arguments. */
 const LPUSH_MAX = 10_000;
+/** Tries of a write-once batch whose marker another connection changed between check and EXEC (a second try finds it written). */
+const ONCE_ATTEMPTS = 5;
 
 export class RedisDriver implements Driver {
   readonly scheme = 'redis';
   private readonly inflight = new InFlight();
   private closed = false;
   private readonly index: RedisSearch;
+  /** Write-once batches tried again because another connection wrote their marker between check and EXEC. */
+  onceRaces = 0;
 
   /** Use `createRedisDriver` (it connects and checks the server first). */
   constructor(
@@ -70,67 +74,102 @@ export class RedisDriver implements Driver {
   }
 
   /**
-   * Idempotent writes (the collector's): each item is written in one atomic script
-   * together with its marker `osprofiler_batch:<key>`; an item whose marker exists is not
-   * written again. All items go in one pipeline; resolves with, per item, whether it was
-   * written now (false: it had been written before).
+   * Idempotent writes (the collector's): each item is one transaction (./once.ts) with its
+   * marker `osprofiler_batch:<key>`, its lines, error keys and search index; an item whose
+   * marker exists is not written again. All items go in one Buffer; resolves with, per
+   * item, whether it was written now (false: it had been written before).
    */
   async notifyLinesOnce(items: readonly { key: string; batch: LineBatch }[], markerTtlSeconds = 7 * 86_400): Promise<boolean[]> {
     if (this.closed) throw new Error(`redis:// driver for ${this.endpoint} is closed`);
-    if (items.length === 0) return [];
-    const { ttlSeconds, filterErrorTrace } = this.settings;
-    let points = 0;
-    const batch = this.encode((enc) => {
-      for (const item of items) {
-        const { lists, errors } = linesPerTrace(item.batch, filterErrorTrace);
-        points += item.batch.baseIds.length;
-        const keys: string[] = [NAMESPACE_BATCH + item.key];
-        const args: (string | Uint8Array)[] = [String(markerTtlSeconds), String(ttlSeconds), String(lists.size)];
-        for (const [baseId, values] of lists) {
-          keys.push(NAMESPACE_OPT + baseId);
-          args.push(String(values.length));
-          for (const v of values) args.push(v);
-        }
-        for (const [baseId, timestamp] of errors) {
-          keys.push(NAMESPACE_ERROR + baseId);
-          args.push(pyDumps({ base_id: baseId, timestamp }));
-        }
-        enc.evalsha(WRITE_ONCE, keys, args);
-      }
-    });
-    const results = await this.inflight.track(this.keep.run(() => this.exec(batch, points, true)));
-    const written = results!.map((v) => v === 1);
-    // The search index follows for the batches written now (a redelivered batch is not
-    // counted twice). A second step, not inside the script: a crash between the two leaves
-    // the points stored and that batch's summary missing until the trace's next batch.
-    const fresh = items.filter((_, i) => written[i]);
-    if (fresh.length > 0) {
-      const ib = this.encode((enc) => {
-        for (const { batch: b } of fresh) this.index.addToBatch(enc, searchIndex.deltasOfBatch(b));
-      });
-      if (ib.commands === 0) this.writer.encoder.release(ib.bytes);
-      else await this.inflight.track(this.keep.run(() => this.writer.exec(ib, false))).catch((err: unknown) => contained('redis.index', err));
+    const written = new Array<boolean>(items.length).fill(false);
+    let todo = items.map((_, i) => i);
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      if (attempt > ONCE_ATTEMPTS) throw new Error(`redis:// ${this.endpoint}: ${todo.length} batch(es) raced another writer ${ONCE_ATTEMPTS} times (marker changed between check and EXEC)`);
+      todo = await this.writeOnce(items, todo, markerTtlSeconds, written);
     }
     return written;
   }
 
-  /** One Buffer: per trace ONE LPUSH (oldest first) and its EXPIRE, then the error index, then the search index. */
-  private write(lists: Map<string, (string | Uint8Array)[]>, errors: Map<string, string>, points: number, batch: LineBatch): Promise<void> {
+  /** One try at the items `todo`: sets `written[i]`, throws the first failure, returns the items to try again (raced). */
+  private async writeOnce(items: readonly { key: string; batch: LineBatch }[], todo: readonly number[], markerTtlSeconds: number, written: boolean[]): Promise<number[]> {
+    const slots: OnceSlot[] = [];
+    const marker = String(markerTtlSeconds);
+    const batch = this.encode((enc) => {
+      for (const item of todo) {
+        const b = items[item].batch;
+        const { lists, errors } = linesPerTrace(b, this.settings.filterErrorTrace);
+        const key = NAMESPACE_BATCH + items[item].key;
+        const at = enc.count;
+        enc.command(2).str('WATCH').str(key);
+        enc.command(6 + lists.size + errors.size).str('EVAL').str(ONCE_CHECK_LUA).str(String(1 + lists.size + errors.size)).str(key);
+        for (const baseId of lists.keys()) enc.str(NAMESPACE_OPT + baseId);
+        for (const baseId of errors.keys()) enc.str(NAMESPACE_ERROR + baseId);
+        enc.str(String(lists.size)).str(marker);
+        enc.command(1).str('MULTI');
+        const first = enc.count;
+        enc.command(5).str('SET').str(key).str('1').str('EX').str(marker);
+        this.encodeLines(enc, lists, errors);
+        const before = enc.count;
+        this.index.addToBatch(enc, searchIndex.deltasOfBatch(b));
+        const indexAt = enc.count > before ? before - first : -1;
+        const queued = enc.count - first;
+        enc.command(1).str('EXEC');
+        slots.push({ item, at, queued, indexAt });
+      }
+    });
+    const replies = await this.inflight.track(this.keep.run(() => this.writer.execReplies(batch)));
+    const again: number[] = [];
+    const lostIndex: number[] = [];
+    let failure: Error | undefined;
+    for (const slot of slots) {
+      const o = onceOutcome(replies, slot);
+      const points = items[slot.item].batch.baseIds.length;
+      if (o.kind === 'written') {
+        written[slot.item] = true;
+        this.counters.written += points;
+        if (o.indexLost) lostIndex.push(slot.item);
+      } else if (o.kind === 'raced') {
+        this.onceRaces++;
+        again.push(slot.item);
+      } else if (o.kind === 'failed') {
+        failure ??= o.error;
+        this.counters.failed += points;
+      }
+    }
+    this.counters.batches++;
+    if (lostIndex.length > 0) {
+      // SCRIPT FLUSH since connect: the index follows on its own (the writer loads the script again).
+      const ib = this.encode((enc) => {
+        for (const i of lostIndex) this.index.addToBatch(enc, searchIndex.deltasOfBatch(items[i].batch));
+      });
+      await this.inflight.track(this.keep.run(() => this.writer.exec(ib, false))).catch((err: unknown) => contained('redis.index', err));
+    }
+    if (failure !== undefined) throw failure;
+    return again;
+  }
+
+  /** Per trace ONE LPUSH (oldest first; split past LPUSH_MAX values) and its EXPIRE, then the error index. */
+  private encodeLines(enc: RespEncoder, lists: Map<string, (string | Uint8Array)[]>, errors: Map<string, string>): void {
     const { ttlSeconds } = this.settings;
+    const ttl = String(ttlSeconds);
+    for (const [baseId, values] of lists) {
+      const key = NAMESPACE_OPT + baseId;
+      for (let i = 0; i < values.length; i += LPUSH_MAX) lpush(enc, key, values, i, Math.min(values.length, i + LPUSH_MAX));
+      if (ttlSeconds > 0) enc.command(3).str('EXPIRE').str(key).str(ttl);
+    }
+    // Only with filterErrorTrace (linesPerTrace): one SET per trace, its last error.
+    for (const [baseId, timestamp] of errors) {
+      const key = NAMESPACE_ERROR + baseId;
+      const value = pyDumps({ base_id: baseId, timestamp });
+      if (ttlSeconds > 0) enc.command(5).str('SET').str(key).str(value).str('EX').str(ttl);
+      else enc.command(3).str('SET').str(key).str(value);
+    }
+  }
+
+  /** One Buffer: the lines and error index (encodeLines), then the search index. */
+  private write(lists: Map<string, (string | Uint8Array)[]>, errors: Map<string, string>, points: number, batch: LineBatch): Promise<void> {
     const encoded = this.encode((enc) => {
-      const ttl = String(ttlSeconds);
-      for (const [baseId, values] of lists) {
-        const key = NAMESPACE_OPT + baseId;
-        for (let i = 0; i < values.length; i += LPUSH_MAX) lpush(enc, key, values, i, Math.min(values.length, i + LPUSH_MAX));
-        if (ttlSeconds > 0) enc.command(3).str('EXPIRE').str(key).str(ttl);
-      }
-      // Only with filterErrorTrace (linesPerTrace): one SET per trace, its last error.
-      for (const [baseId, timestamp] of errors) {
-        const key = NAMESPACE_ERROR + baseId;
-        const value = pyDumps({ base_id: baseId, timestamp });
-        if (ttlSeconds > 0) enc.command(5).str('SET').str(key).str(value).str('EX').str(ttl);
-        else enc.command(3).str('SET').str(key).str(value);
-      }
+      this.encodeLines(enc, lists, errors);
       this.index.addToBatch(enc, searchIndex.deltasOfBatch(batch));
     });
     return this.inflight.track(this.keep.run(() => this.exec(encoded, points, false))).then(() => undefined);
@@ -364,7 +403,7 @@ export async function createRedisDriver(url: URL, options: Partial<DriverOptions
     throw connectError('redis', `${endpoint}/${settings.db}`, firstError ?? err);
   }
   const keep = new IdleUnref();
-  const writer = new RedisWriter(settings, counters, keep);
+  const writer = new RedisWriter(settings, counters, keep, [INDEX]);
   try {
     await withTimeout(keep.run(() => writer.start()), settings.connectTimeoutMs, 'connect (write connection)');
   } catch (err) {

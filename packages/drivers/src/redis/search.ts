@@ -46,8 +46,8 @@ type Commands = {
   ospSearch(query: string): Promise<string[]>;
 };
 
-/** The write script, sent as EVALSHA on the driver's write connection. */
-const INDEX = new Script(INDEX_SCRIPT);
+/** The write script, sent as EVALSHA on the driver's write connection (loaded there at connect). */
+export const INDEX = new Script(INDEX_SCRIPT);
 
 function join(groups: Map<string, string[]>, value: string, id: string): void {
   const g = groups.get(value);

@@ -1,17 +1,18 @@
 /**
  * The redis:// driver's write connection: batches encoded as one Buffer (./resp.ts) on a
  * plain socket, replies counted per batch. Reads stay on ioredis. Same contract as the
- * ioredis client it replaces on the write path: AUTH and SELECT on every (re)connect, a
- * write to a down server fails at once (nothing thrown synchronously), reconnects by
- * itself with backoff (200 ms × attempts, at most 2 s), a batch not answered within
- * command_timeout fails and the socket is reset; socket errors are counted.
+ * ioredis client it replaces on the write path: AUTH and SELECT (and SCRIPT LOAD of the
+ * driver's scripts) on every (re)connect, a write to a down server fails at once (nothing
+ * thrown synchronously), reconnects by itself with backoff (200 ms × attempts, at most
+ * 2 s), a batch not answered within command_timeout fails and the socket is reset;
+ * socket errors are counted.
  */
 import { connect, type Socket } from 'node:net';
 import { contained } from '../contained';
 import type { DriverCounters } from '../inflight';
 import type { IdleUnref } from '../idle-unref';
 import type { RedisSettings } from './options';
-import { RedisReplyError, RespEncoder, RespParser, type Reply, type ScriptCall } from './resp';
+import { RedisReplyError, RespEncoder, RespParser, type Reply, type Script, type ScriptCall } from './resp';
 
 /** A batch on the wire, waiting for its replies (in order: Redis answers in order). */
 interface Round {
@@ -48,6 +49,11 @@ export class RedisWriter {
     private readonly settings: Readonly<RedisSettings>,
     private readonly counters: DriverCounters,
     private readonly keep: IdleUnref,
+    /**
+     * Loaded (SCRIPT LOAD) on every connect, so the first batch does not take a NOSCRIPT
+     * round trip, and an EVALSHA inside MULTI (./once.ts) finds its script.
+     */
+    private readonly preload: readonly Script[] = [],
   ) {}
 
   private get endpoint(): string {
@@ -73,6 +79,17 @@ export class RedisWriter {
     this.encoder.release(batch.bytes);
     if (round.errors !== undefined) throw round.errors[0].error;
     return round.replies;
+  }
+
+  /**
+   * Sends an encoded batch and resolves with every reply, error replies included (nothing
+   * resent on NOSCRIPT); rejects only when the connection is down, lost or the batch is not
+   * answered in time. For batches whose replies the caller reads itself (./once.ts).
+   */
+  async execReplies(batch: EncodedBatch): Promise<Reply[]> {
+    const round = await this.send(batch.bytes, batch.commands, true);
+    this.encoder.release(batch.bytes);
+    return round.replies!;
   }
 
   private async resendScripts(batch: EncodedBatch, round: Round, keep: boolean): Promise<void> {
@@ -195,10 +212,14 @@ export class RedisWriter {
     }
     if (db !== 0) enc.call('SELECT', String(db));
     enc.call('PING');
+    const checked = enc.count;
+    // A SCRIPT LOAD refused (an ACL without scripting) is not fatal: EVALSHA then says NOSCRIPT as before.
+    for (const s of this.preload) enc.call('SCRIPT', 'LOAD', s.lua);
     const hello = enc.take();
     return this.send(hello.bytes, hello.commands, false).then((r) => {
-      if (r.errors !== undefined) {
-        const err = r.errors[0].error;
+      const fatal = r.errors?.find((e) => e.index < checked);
+      if (fatal !== undefined) {
+        const err = fatal.error;
         this.counters.connectionErrors++;
         this.fail(err);
         throw err;
