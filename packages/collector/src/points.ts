@@ -7,19 +7,35 @@ import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
 import { PointIndex, type IndexSource } from '@osprofiler/agent';
 
 export class PointSet implements LineBatch {
-  readonly baseIds: string[] = [];
-  readonly timestamps: string[] = [];
-  readonly buffers: Buffer[] = [];
-  private errorFlags: number[] = [];
-  private anyError = false;
+  readonly baseIds: string[];
+  readonly timestamps: string[];
+  readonly buffers: Buffer[];
+  readonly points: PointIndex;
+  /** 1 per error point; a decoded message's own flags until something is pushed. */
+  private errorFlags: number[] | Uint8Array;
+  private anyError: boolean;
   private strings: string[] | undefined;
-  readonly points = new PointIndex();
+
+  /**
+   * Empty; or the points of a decoded message, its arrays taken over as they are (not
+   * copied point by point; `from` must not be used after) with `errors` = `from.errors`.
+   */
+  constructor(from?: { baseIds: string[]; timestamps: string[]; buffers: Buffer[]; points: PointIndex }, errors: Uint8Array | null = null) {
+    this.baseIds = from?.baseIds ?? [];
+    this.timestamps = from?.timestamps ?? [];
+    this.buffers = from?.buffers ?? [];
+    this.points = from?.points ?? new PointIndex();
+    this.errorFlags = errors ?? (from === undefined ? [] : new Uint8Array(from.buffers.length));
+    this.anyError = errors !== null;
+    this.strings = undefined;
+  }
 
   push(line: Buffer, baseId: string, timestamp: string, isError: boolean, src: IndexSource | null = null, pos = 0): void {
     this.buffers.push(line);
     this.points.push(src, pos);
     this.baseIds.push(baseId);
     this.timestamps.push(timestamp);
+    if (!Array.isArray(this.errorFlags)) this.errorFlags = Array.from(this.errorFlags);
     this.errorFlags.push(isError ? 1 : 0);
     if (isError) this.anyError = true;
     this.strings = undefined;
@@ -53,6 +69,7 @@ export class PointSet implements LineBatch {
   }
 
   get errors(): Uint8Array | null {
-    return this.anyError ? Uint8Array.from(this.errorFlags) : null;
+    if (!this.anyError) return null;
+    return this.errorFlags instanceof Uint8Array ? this.errorFlags : Uint8Array.from(this.errorFlags);
   }
 }

@@ -1,0 +1,44 @@
+// checkMessage (src/validate.ts) on bodies built here: a message whose points are all good
+// is taken over whole (the same points, error flags and lines as sent); a point whose
+// trace_id is missing or not an id goes to `bad` with its reason while the others are kept.
+import { describe, expect, it } from 'vitest';
+import { checkMessage, type Limits } from '../src/validate';
+import { baseIn, body, lines, point } from './support/messages';
+
+const P = 4;
+const limits: Limits = { partitions: P, maxPointBytes: 65_536, maxMessagePoints: 10_000, maxInflatedBytes: 1 << 24 };
+
+describe('checkMessage', () => {
+  it('takes a good message over as it came: points, error flags, lines', () => {
+    const a = baseIn(2, P);
+    const b = baseIn(2, P);
+    const ls = lines([point(a, 'wsgi-start'), point(a, 'wsgi-stop', { info: { etype: 'ValueError' } }), point(b, 'db-start')]);
+    const c = checkMessage(body(ls, [1]), '1', '3', 2, limits, undefined);
+    if (!c.ok) throw new Error(c.message);
+    expect(c.bad).toEqual([]);
+    expect(c.points.count).toBe(3);
+    expect(c.points.baseIds).toEqual([a, a, b]);
+    expect(c.points.lines).toEqual(ls);
+    expect([...(c.points.errors ?? [])]).toEqual([0, 1, 0]);
+    expect([0, 1, 2].map((i) => c.points.isError(i))).toEqual([false, true, false]);
+    // Appending to a set taken over keeps its flags.
+    c.points.pushFrom(c.points, 1);
+    expect([...(c.points.errors ?? [])]).toEqual([0, 1, 0, 1]);
+  });
+
+  it('sends a point without a good trace_id to bad, with its reason, and keeps the others', () => {
+    const a = baseIn(1, P);
+    const good = lines([point(a, 'wsgi-start')])[0];
+    const cases = [
+      good.replace(/"trace_id": "[^"]*", /, ''), // missing
+      good.replace(/"trace_id": "[^"]*"/, '"trace_id": "has space"'),
+      good.replace(/"trace_id": "[^"]*"/, '"trace_id": ""'),
+      good.replace(/"trace_id": "[^"]*"/, `"trace_id": "${'x'.repeat(129)}"`),
+    ];
+    const c = checkMessage(body([good, ...cases, good.replace(/"trace_id": "[^"]*"/, `"trace_id": "${'x'.repeat(128)}"`)]), '1', String(cases.length + 2), 1, limits, undefined);
+    if (!c.ok) throw new Error(c.message);
+    expect(c.points.count).toBe(2);
+    expect(c.bad.map((x) => x.reason)).toEqual(cases.map(() => 'trace_id missing or not an id ([A-Za-z0-9_.:-], 1-128)'));
+    expect(c.bad.map((x) => x.line)).toEqual(cases);
+  });
+});
