@@ -1,0 +1,155 @@
+// The collector path's redis:// write in instructions a point under callgrind (the machine's
+// load does not change them; tools/bench/lib/callgrind.cjs), next to collector.cjs, whose
+// CPU-time figures swing with the load (`node tools/bench/collector-ir.cjs`):
+//   collector      the collector's per-message work in one process, main thread: check a
+//                  schema-3 message (inflate, decode, validate: packages/collector's
+//                  checkMessage) and write it through redis:// notifyLinesOnce (two
+//                  messages a write, as the partitions' writes do)
+//   redis-server   a redis-server of its own under callgrind, main thread: the same writes
+//                  (`once`), and the direct agent's plain notifyLines of the same points (`lines`)
+// Messages as collector.cjs's client makes them: traces of 20 start/stop pairs, 7 traces
+// (280 points) a message. BENCH_BEFORE=DIR (a copy of an older build laid out as collector.cjs
+// wants it) counts that build's collector and drivers in the same runs, alternated.
+// Env: BENCH_IR_MESSAGES (per counted step, default 40), BENCH_IR_ROUNDS (3). ~3 min (valgrind).
+'use strict';
+const { spawn } = require('node:child_process');
+const { randomUUID } = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { deflateRawSync } = require('node:zlib');
+const CG = require('./lib/callgrind.cjs');
+const { freePort, waitFor } = require('./lib/proc.cjs');
+
+const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : '';
+const MESSAGES = Number(process.env.BENCH_IR_MESSAGES || 40);
+const ROUNDS = Number(process.env.BENCH_IR_ROUNDS || 3);
+const LIMITS = { partitions: 1, maxPointBytes: 65_536, maxMessagePoints: 100_000, maxInflatedBytes: 1 << 26 };
+
+/** `n` schema-3 messages (raw DEFLATE of an 'L' body) of 7 traces × 40 points. */
+function messages(n) {
+  const instrument = require('@osprofiler/core/instrument');
+  const out = [];
+  for (let m = 0; m < n; m++) {
+    const objs = [];
+    for (let t = 0; t < 7; t++) {
+      const base = randomUUID();
+      for (let i = 0; i < 20; i++) {
+        const id = randomUUID();
+        const ts = instrument.formatTimestamp(Date.now());
+        // Keys in core's order (the line format starts with "name").
+        const point = (name, info) => ({ name, base_id: base, trace_id: id, parent_id: base, timestamp: ts, info, project: null, service: 'bench' });
+        objs.push(point('function-start', { function: { name: 'f' }, host: 'bench' }), point('function-stop', { host: 'bench' }));
+      }
+    }
+    const text = instrument.linesOfNotifications(objs).lines.join('\n') + '\n';
+    const body = Buffer.alloc(5 + Buffer.byteLength(text));
+    body[0] = 0x4c; // 'L', no error indexes
+    body.write(text, 5, 'latin1');
+    out.push({ data: deflateRawSync(body, { level: 1 }), count: objs.length });
+  }
+  return out;
+}
+
+/** This build's and BENCH_BEFORE's collector check and redis:// driver, each on its own db of `port`. */
+async function builds(port) {
+  const dist = (root) => ({ check: require(path.join(root, '@osprofiler/collector/dist/validate.js')).checkMessage, drivers: require(path.join(root, '@osprofiler/drivers')) });
+  const all = { this: dist(path.join(__dirname, '../../node_modules')) };
+  if (BEFORE) all.before = dist(path.join(BEFORE, 'node_modules'));
+  let db = 0;
+  for (const b of Object.values(all)) b.driver = await b.drivers.createRedisDriver(new URL(`redis://127.0.0.1:${port}/${db++}`), {});
+  return all;
+}
+
+/** Checks and writes the messages two at a time, as the collector does; `lines`: the direct agent's plain write of the same points instead. Resolves with the points. */
+async function write(b, msgs, mode) {
+  let points = 0;
+  for (let i = 0; i < msgs.length; i += 2) {
+    const items = msgs.slice(i, i + 2).map((m) => {
+      const c = b.check(m.data, '3', String(m.count), 0, LIMITS, undefined);
+      if (!c.ok || c.bad.length > 0) throw new Error('bench message refused');
+      points += c.points.count;
+      return { key: randomUUID(), batch: c.points };
+    });
+    if (mode === 'lines') await Promise.all(items.map((it) => b.driver.notifyLines(it.batch)));
+    else if (!(await b.driver.notifyLinesOnce(items)).every(Boolean)) throw new Error('a fresh batch was not written');
+  }
+  return points;
+}
+
+/** Under callgrind (runSteps): the collector's own instructions a point, per build. */
+async function child() {
+  const steps = CG.stepper();
+  const all = await builds(process.env.BENCH_IR_REDIS_PORT);
+  for (const b of Object.values(all)) await write(b, messages(40), 'once'); // JIT warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [k, b] of Object.entries(all)) {
+      const msgs = messages(MESSAGES); // made before the counted step
+      await steps.step(k, () => write(b, msgs, 'once'));
+    }
+  }
+  steps.end();
+  for (const b of Object.values(all)) await b.driver.close();
+  process.exit(0);
+}
+
+/** redis-server's main-thread instructions a point: the collector's writes vs the direct agent's, per build. */
+async function redisServer() {
+  CG.version();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-collector-ir-'));
+  const file = path.join(dir, 'cg');
+  const port = await freePort();
+  const srv = spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${file}.%p`, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const out = {};
+  try {
+    const { Redis } = require('ioredis');
+    const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => undefined);
+    await waitFor('redis-server under callgrind', () => probe.connect().then(() => true, () => false), 60_000);
+    const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))[1]);
+    probe.disconnect();
+    const all = await builds(port);
+    for (const b of Object.values(all)) for (const mode of ['once', 'lines']) await write(b, messages(10), mode);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [k, b] of Object.entries(all)) {
+        for (const mode of ['once', 'lines']) {
+          const msgs = messages(MESSAGES);
+          CG.start(pid);
+          const points = await write(b, msgs, mode);
+          (out[`${k} ${mode}`] ??= []).push(Math.round(CG.dumpMainThread(file, pid) / points));
+        }
+      }
+    }
+    for (const b of Object.values(all)) await b.driver.close();
+  } finally {
+    srv.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+async function main() {
+  console.log(`collector-ir: ${MESSAGES} messages of 280 points per step, ${ROUNDS} rounds${BEFORE ? `, this build and ${BEFORE} alternated` : ''}; instructions a point (callgrind, main thread)`);
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-collector-ir-'));
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const collector = {};
+  try {
+    process.env.BENCH_IR_REDIS_PORT = String(port);
+    await new Promise((r) => setTimeout(r, 300));
+    await CG.runSteps(__filename, (label, per) => (collector[label] ??= []).push(Math.round(per)));
+  } finally {
+    redis.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  for (const [k, v] of Object.entries(collector)) console.log(`  collector (check + write-once), ${k}: ${v.join(' / ')}`);
+  const server = await redisServer();
+  for (const [k, v] of Object.entries(server)) console.log(`  redis-server, ${k}: ${v.join(' / ')}`);
+}
+
+if (process.env.BENCH_IR_CHILD) child();
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
