@@ -7,6 +7,9 @@
 //                  messages a write, as the partitions' writes do)
 //   redis-server   a redis-server of its own under callgrind, main thread: the same writes
 //                  (`once`), and the direct agent's plain notifyLines of the same points (`lines`)
+//   agent          the publishing agent's split of client batches (50 traces, 2,000 points)
+//                  into 16 partitions' messages and their DEFLATE (packages/agent/src/upstream:
+//                  splitBatch, encodeBody; NATS's client not included), this build only
 // Messages as collector.cjs's client makes them: traces of 20 start/stop pairs, 7 traces
 // (280 points) a message. BENCH_BEFORE=DIR (a copy of an older build laid out as collector.cjs
 // wants it) counts that build's collector and drivers in the same runs, alternated.
@@ -26,13 +29,13 @@ const MESSAGES = Number(process.env.BENCH_IR_MESSAGES || 40);
 const ROUNDS = Number(process.env.BENCH_IR_ROUNDS || 3);
 const LIMITS = { partitions: 1, maxPointBytes: 65_536, maxMessagePoints: 100_000, maxInflatedBytes: 1 << 26 };
 
-/** `n` schema-3 messages (raw DEFLATE of an 'L' body) of 7 traces × 40 points. */
-function messages(n) {
+/** `n` 'L' bodies of `traces` traces × 40 points each. */
+function bodies(n, traces) {
   const instrument = require('@osprofiler/core/instrument');
   const out = [];
   for (let m = 0; m < n; m++) {
     const objs = [];
-    for (let t = 0; t < 7; t++) {
+    for (let t = 0; t < traces; t++) {
       const base = randomUUID();
       for (let i = 0; i < 20; i++) {
         const id = randomUUID();
@@ -46,9 +49,27 @@ function messages(n) {
     const body = Buffer.alloc(5 + Buffer.byteLength(text));
     body[0] = 0x4c; // 'L', no error indexes
     body.write(text, 5, 'latin1');
-    out.push({ data: deflateRawSync(body, { level: 1 }), count: objs.length });
+    out.push({ body, count: objs.length });
   }
   return out;
+}
+
+/** `n` schema-3 messages (raw DEFLATE of an 'L' body) of 7 traces × 40 points. */
+function messages(n) {
+  return bodies(n, 7).map((b) => ({ data: deflateRawSync(b.body, { level: 1 }), count: b.count }));
+}
+
+/** The publishing agent's split of client batches (50 traces × 40 points) into 16 partitions' messages, compressed: resolves with the points. */
+function split(records) {
+  const { splitBatch, encodeBody } = require('@osprofiler/agent');
+  let points = 0;
+  for (const r of records) {
+    for (const m of splitBatch(r.body, r.count, { subjectPrefix: 'bench', partitions: 16, agentId: 'bench' }, randomUUID())) {
+      encodeBody(m, 'deflate');
+      points += m.count;
+    }
+  }
+  return points;
 }
 
 /** This build's and BENCH_BEFORE's collector check and redis:// driver, each on its own db of `port`. */
@@ -87,6 +108,11 @@ async function child() {
       const msgs = messages(MESSAGES); // made before the counted step
       await steps.step(k, () => write(b, msgs, 'once'));
     }
+  }
+  split(bodies(5, 50)); // warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    const records = bodies(Math.ceil(MESSAGES / 7), 50);
+    await steps.step('agent split + deflate (this build)', () => split(records));
   }
   steps.end();
   for (const b of Object.values(all)) await b.driver.close();
@@ -142,7 +168,7 @@ async function main() {
     redis.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  for (const [k, v] of Object.entries(collector)) console.log(`  collector (check + write-once), ${k}: ${v.join(' / ')}`);
+  for (const [k, v] of Object.entries(collector)) console.log(`  ${k.startsWith('agent') ? k : `collector (check + write-once), ${k}`}: ${v.join(' / ')}`);
   const server = await redisServer();
   for (const [k, v] of Object.entries(server)) console.log(`  redis-server, ${k}: ${v.join(' / ')}`);
 }
