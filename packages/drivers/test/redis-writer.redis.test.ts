@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
 import type { RedisDriver } from '../src/index';
 import { RedisReplyError, RespEncoder, RespParser, type Reply } from '../src/redis/resp';
+import { INDEX } from '../src/redis/search';
 import { RedisServer } from '../../../tools/testing/redis-server';
 
 const server = new RedisServer();
@@ -201,6 +202,36 @@ describe('RESP reply parser', () => {
 });
 
 describe('redis:// write connection', () => {
+  it('loads the index script at connect (SCRIPT LOAD), so no batch starts with a NOSCRIPT round trip; again on a reconnect', async () => {
+    const own = await RedisServer.start();
+    const probe = new Redis({ host: '127.0.0.1', port: own.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    await probe.connect();
+    const driver = await driverOn(own.url(0));
+    try {
+      const sha = INDEX.sha;
+      expect(await probe.script('EXISTS', sha)).toEqual([1]);
+      // Restarted (scripts gone): the write connection reconnects and loads it again, nothing written meanwhile.
+      probe.disconnect();
+      await own.stop();
+      await own.start();
+      const after = new Redis({ host: '127.0.0.1', port: own.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+      await after.connect();
+      try {
+        const deadline = Date.now() + 8000;
+        while (((await after.script('EXISTS', sha)) as number[])[0] !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(await after.script('EXISTS', sha)).toEqual([1]);
+        expect(await after.dbsize()).toBe(0);
+      } finally {
+        after.disconnect();
+      }
+      await writesAgain(driver, own.port);
+    } finally {
+      probe.disconnect();
+      await driver.close();
+      await own.close();
+    }
+  }, 30_000);
+
   it('NOSCRIPT (SCRIPT FLUSH between two batches): the scripts are loaded again, nothing is written twice', async () => {
     const driver = await driverOn(server.url(0), { filterErrorTrace: true });
     try {
