@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
 import type { RedisDriver } from '../src/index';
 import { RedisFixture } from './support/redis';
+import { RedisServer } from '../../../tools/testing/redis-server';
 
 const fx = new RedisFixture();
 let driver: RedisDriver;
@@ -132,4 +133,31 @@ describe('redis:// notifyLinesOnce, concurrently and refused', () => {
     expect(await driver.notifyLinesOnce([{ key: k1, batch: linesOfNotifications([n(good, 'wsgi-start'), n(bad, 'wsgi-start')]) }], 60)).toEqual([true]);
     expect(await fx.client.llen(`osprofiler_opt:${good}`)).toBe(1);
   });
+
+  it('a server gone: the call rejects and its points are counted failed; written again once it is back', async () => {
+    const own = await RedisServer.start();
+    const d = (await createDriver(own.url(0))) as RedisDriver;
+    try {
+      const id = randomUUID();
+      const key = `t-${randomUUID()}`;
+      const batch = linesOfNotifications([n(id, 'wsgi-start'), n(id, 'wsgi-stop')]);
+      await own.stop();
+      await expect(d.notifyLinesOnce([{ key, batch }], 60)).rejects.toThrow();
+      expect(d.counters.failed).toBe(2);
+      await own.start();
+      const deadline = Date.now() + 8000;
+      let written: boolean[] | undefined;
+      while (written === undefined) {
+        written = await d.notifyLinesOnce([{ key, batch }], 60).catch((err: unknown) => {
+          if (Date.now() > deadline) throw err;
+          return new Promise<undefined>((r) => setTimeout(() => r(undefined), 100));
+        });
+      }
+      expect(written).toEqual([true]);
+      expect(await d.notifyLinesOnce([{ key, batch }], 60)).toEqual([false]);
+    } finally {
+      await d.close();
+      await own.close();
+    }
+  }, 30_000);
 });

@@ -21,7 +21,7 @@ import { requirePeer } from '../optional';
 import { NAMESPACE_ERROR, NAMESPACE_LEGACY, NAMESPACE_OPT, globEscape } from './keys';
 import { NAMESPACE_BATCH, ONCE_CHECK_LUA, onceOutcome, type OnceSlot } from './once';
 import { redisSettings, type RedisSettings } from './options';
-import type { RespEncoder } from './resp';
+import type { Reply, RespEncoder } from './resp';
 import { RedisWriter, type EncodedBatch } from './writer';
 
 type IORedis = typeof import('ioredis');
@@ -117,7 +117,15 @@ export class RedisDriver implements Driver {
         slots.push({ item, at, queued, indexAt });
       }
     });
-    const replies = await this.inflight.track(this.keep.run(() => this.writer.execReplies(batch)));
+    let replies: Reply[];
+    try {
+      replies = await this.inflight.track(this.keep.run(() => this.writer.execReplies(batch)));
+    } catch (err) {
+      // Connection lost or no answer in time: which transactions ran is unknown (each is all
+      // or nothing; the caller's retry finds the markers of those that did).
+      for (const i of todo) this.counters.failed += items[i].batch.baseIds.length;
+      throw err;
+    }
     const again: number[] = [];
     const lostIndex: number[] = [];
     let failure: Error | undefined;
