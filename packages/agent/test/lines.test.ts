@@ -50,6 +50,9 @@ describe('raw line bodies', () => {
     expect(d.append(frameBody([{ text: pyDumps(note('b3', 5)) + '\n', count: 1, errors: null }]).body, 1)).toBe(true);
     expect(d.count).toBe(6);
     expect(d.baseIds[5]).toBe('b3');
+    // Lines are sliced from each body's one text: read again after the append, they cover both.
+    expect(d.lines).toEqual([...all, note('b3', 5)].map((n) => pyDumps(n)));
+    expect(d.lines[0]).toBe(d.buffers[0].toString('latin1'));
   });
 
   it('writes objects in the wire key order whatever order they were built in', () => {
@@ -87,6 +90,13 @@ describe('raw line bodies', () => {
       expect(d.append(b, count), why).toBe(false);
       expect(d.count, why).toBe(1);
       expect(d.errors, why).toBeNull();
+      expect(d.lines, why).toEqual([good.slice(0, -1)]);
     }
+    // Bytes above 0x7f (not ensure_ascii: a foreign client) read as latin1, as the store gets them.
+    const raw = Buffer.from(good.replace('"h"', '"h\xe9"'), 'latin1');
+    const d2 = new DecodedLines();
+    expect(d2.append(body(raw.toString('latin1')), 1)).toBe(true);
+    expect(d2.lines).toEqual([raw.toString('latin1').slice(0, -1)]);
+    expect(d2.buffers[0].equals(raw.subarray(0, raw.length - 1))).toBe(true);
   });
 });

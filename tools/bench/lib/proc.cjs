@@ -12,6 +12,24 @@ function procCpuUs(pid) {
   return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK; // utime + stime
 }
 
+/**
+ * CPU time of process `pid` in µs at nanosecond resolution: the sum of its threads'
+ * /proc/<pid>/task/<tid>/schedstat (time on a CPU). procCpuUs counts 10 ms ticks, ±3.3 µs
+ * a point over 3,000 points; a thread that ended within the window is missed (a node
+ * process keeps its threads).
+ */
+function procCpuFineUs(pid) {
+  let ns = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns / 1000;
+}
+
 /** Resident set size of process `pid`, in MB. */
 function procRssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -38,4 +56,4 @@ async function waitFor(what, check, ms) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-module.exports = { CLK_TCK, procCpuUs, procRssMb, freePort, waitFor };
+module.exports = { CLK_TCK, procCpuUs, procCpuFineUs, procRssMb, freePort, waitFor };
