@@ -7,7 +7,7 @@
 //   bytes + index   notifyLines, this build
 //   lines           notifyLines of the lines as strings, no index (the driver derives it)
 //   once            notifyLinesOnce (the collector's idempotent write), each batch cut into 4
-//                   items of 50 lines (one write-once script each), bytes + index
+//                   items of 50 lines (one WATCH/MULTI/EXEC transaction each, packages/drivers/src/redis/once.ts), bytes + index
 //   before, …       the same with BENCH_BEFORE=<an older build's packages/drivers/dist>
 // Env: BENCH_IR_BATCHES (counted batches per case, default 20), BENCH_IR_TRACES (traces per
 // batch, 100). Bounded: ~3 min (valgrind).
