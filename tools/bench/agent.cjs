@@ -406,10 +406,9 @@ async function main() {
           const rCpu = procCpuFineUs(redisPid) - r0;
           const points = res.made * ppt;
           const stored = (await countAndDelete(port, db, res.bases.map((b) => `osprofiler_opt:${b}`))) / 2;
-          const expected = res.made * ppt;
           console.log(
             `${builds.length > 1 ? build.padEnd(8) : ''}${String(ppt).padStart(12)}  ${String(rate).padStart(8)}  ${(points / res.elapsed).toFixed(0).padStart(13)}  ` +
-              `${`${stored}/${expected}`.padStart(15)}  ${(aCpu / points).toFixed(2).padStart(14)}  ${(rCpu / points).toFixed(2).padStart(14)}  ` +
+              `${`${stored}/${points}`.padStart(15)}  ${(aCpu / points).toFixed(2).padStart(14)}  ${(rCpu / points).toFixed(2).padStart(14)}  ` +
               `${(res.cpuUs / points).toFixed(2).padStart(15)}`,
           );
           a.kill('SIGTERM');
