@@ -220,9 +220,16 @@ async function benchRedis() {
  * Redis' instructions per point for the same writes with and without the index, counted by
  * callgrind (the machine's load does not change them): a redis-server of its own under
  * valgrind, counters zeroed before and dumped after each run (`callgrind_control`).
+ * BENCH_BEFORE=<an older build's packages/drivers/dist> adds that build's index (on db 1,
+ * its own layout) to the same rounds; BENCH_IR_SMALL=1 writes 2-point traces (a root's
+ * start and stop, as a /hello request) instead of 10; BENCH_IR_PREFILL=n indexes n traces
+ * per db first (sorted sets and sets cost more as they grow; none by default).
  */
 async function benchRedisInstructions() {
   const { spawnSync } = require('node:child_process');
+  const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
+  const SMALL = process.env.BENCH_IR_SMALL === '1';
+  const PREFILL = Number(process.env.BENCH_IR_PREFILL || 0);
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-search-ir-'));
   const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${dir}/cg.out`, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -234,19 +241,35 @@ async function benchRedisInstructions() {
     }
     throw new Error(`callgrind_control ${arg} did not answer`);
   };
+  const modes = BEFORE ? ['without', 'with', 'before'] : ['without', 'with'];
+  const make = (mode) => {
+    const opts = { commandTimeoutMs: 60_000 };
+    if (mode === 'before') return require(path.join(BEFORE, 'redis/driver.js')).createRedisDriver(new URL(`redis://127.0.0.1:${port}/1`), opts);
+    return core.createDriver(`redis://127.0.0.1:${port}/0`, opts);
+  };
   try {
     await new Promise((res) => proc.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
-    const url = `redis://127.0.0.1:${port}`;
-    const ir = { without: [], with: [] };
     let seq = 0;
+    if (PREFILL > 0) {
+      for (const mode of modes.filter((m) => m !== 'without')) {
+        const d = await make(mode);
+        for (let i = 0; i < PREFILL; i += FILL_BATCH) {
+          const batch = [];
+          for (let j = i; j < Math.min(PREFILL, i + FILL_BATCH); j++) batch.push(...traceEvents(j, true));
+          await d.notifyLines(instrument.linesOfNotifications(batch));
+        }
+        await d.close();
+      }
+    }
+    const ir = Object.fromEntries(modes.map((m) => [m, []]));
     let dumps = 0;
     for (let r = 0; r < 2; r++) {
-      for (const mode of r % 2 === 0 ? ['without', 'with'] : ['with', 'without']) {
-        const d = await core.createDriver(url, { commandTimeoutMs: 60_000 });
+      for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
+        const d = await make(mode);
         const batches = [];
         for (let k = 0; k < 5; k++) {
           const batch = [];
-          for (let j = 0; j < BATCH_TRACES; j++) batch.push(...traceEvents(N + 2_000_000 + seq++));
+          for (let j = 0; j < BATCH_TRACES; j++) batch.push(...traceEvents(N + 2_000_000 + seq++, SMALL));
           batches.push(instrument.linesOfNotifications(batch));
         }
         const si = instrument.searchIndex;
@@ -262,14 +285,18 @@ async function benchRedisInstructions() {
         const file = path.join(dir, `cg.out.${dumps}`);
         await waitFor('callgrind dump', () => fs.existsSync(file) && /\ntotals: /.test(fs.readFileSync(file, 'utf8')), 30_000);
         const total = Number(/\ntotals: (\d+)/.exec(fs.readFileSync(file, 'utf8'))[1]);
-        ir[mode].push(total / ((batches.length - 1) * BATCH_TRACES * 10));
+        const points = batches.slice(1).reduce((n, b) => n + b.lines.length, 0);
+        ir[mode].push(total / points);
+        if (process.env.BENCH_IR_KEEP) console.log(`dump ${dumps}: ${mode}`);
         await d.close();
       }
     }
     const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
-    const w = mean(ir.with);
     const wo = mean(ir.without);
-    console.log(`redis://: redis-server instructions per point (callgrind, 2 paired runs of 4 batches × ${BATCH_TRACES * 10} points): without index ${Math.round(wo)}, with ${Math.round(w)}: ${(w / wo).toFixed(3)}× (runs: ${ir.without.map(Math.round).join(', ')} / ${ir.with.map(Math.round).join(', ')})`);
+    const per = SMALL ? 2 : 10;
+    const line = (m) => `${m} ${Math.round(mean(ir[m]))} (${ir[m].map(Math.round).join(', ')}; ${Math.round(mean(ir[m]) * per)} a trace)`;
+    console.log(`redis://: redis-server instructions per point (callgrind, 2 paired runs of 4 batches × ${BATCH_TRACES} traces of ${per} points${PREFILL ? `, ${PREFILL} traces indexed first` : ''}): ${modes.map(line).join('; ')}`);
+    for (const m of modes.filter((x) => x !== 'without')) console.log(`  ${m} / without: ${(mean(ir[m]) / wo).toFixed(3)}×; index ${Math.round((mean(ir[m]) - wo) * per)} instructions a trace`);
   } finally {
     proc.kill('SIGTERM');
     await new Promise((res) => (proc.exitCode !== null ? res() : proc.on('exit', res)));
