@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
 import { DUR_BUCKET_MAX, LUA_DUR, durBucket } from '../src/redis/index-scripts';
-import { plainRun } from '../src/redis/search';
+import { plainRuns } from '../src/redis/search';
 import { RedisServer } from '../../../tools/testing/redis-server';
 import { ts } from '../../../tools/testing/search-contract';
 
@@ -165,12 +165,15 @@ describe('text', () => {
     expect(await found(d, { text: 'orders\\x' })).toEqual([a]);
     expect(await found(d, { text: "a = 'é'" })).toEqual([a]); // lower-cased by JavaScript on both sides
     expect(await found(d, { text: 'checkout' })).toEqual([a]); // the root's name
+    const e = randomUUID();
+    await write(d, point(e, 0, 100, { ms: 20, name: 'Pay"Now' }));
+    expect(await found(d, { text: 'now' })).toEqual([e]); // after an escaped quote in the name
     expect(await found(d, { text: 'get /items/42' })).toEqual([b]);
     expect(await found(d, { text: '/items/' })).toEqual([b]);
     // In the summary, but not the trace's text: service, host, ids, keys.
     for (const other of ['api', '"h"', a.slice(0, 13), '"fu"', 'wsgi-start']) expect(await found(d, { text: other }), other).toEqual([]);
-    expect(plainRun('get /items/42')).toBe('items');
-    expect(plainRun('"/"')).toBe('');
+    expect(plainRuns('get /items/42')).toEqual(['get ', 'items', '42']);
+    expect(plainRuns('"/"')).toEqual([]);
     expect(await found(d, { text: '/' })).toEqual([b]); // no plain run: every summary decoded
     // Merged, b's summary is written by the script's cjson, which escapes '/' as '\\/'.
     await write(d, point(b, 10, 20, { ms: 10, name: 'db', parent: randomUUID() }));

@@ -103,11 +103,9 @@ export function summaryText(d: TraceDelta, fu: string, lu: string): string {
   );
 }
 
-/** The longest run of `text` without a character JSON may escape (`"`, `\\`, `/`, controls, DEL): a summary holding the text holds this run as it is. */
-export function plainRun(text: string): string {
-  let best = '';
-  for (const run of text.split(/["\\/\u0000-\u001f\u007f]/)) if (run.length > best.length) best = run;
-  return best;
+/** The runs of `text` between characters JSON may escape (`"`, `\\`, `/`, controls, DEL): a summary holding the text holds each as it is. */
+export function plainRuns(text: string): string[] {
+  return [...new Set(text.split(/["\\/\u0000-\u001f\u007f]/).filter((r) => r !== ''))];
 }
 
 const arr = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
@@ -231,7 +229,7 @@ export class RedisSearch {
       maxDur: us(s.maxDurationMs),
       root: s.root ?? false,
       text: s.text ?? false,
-      piece: s.text === undefined ? '' : plainRun(s.text),
+      runs: s.text === undefined ? [] : plainRuns(s.text),
     };
     const raw = await (this.client as unknown as Commands).ospSearch(JSON.stringify(query));
     const n = raw.length - 3;
