@@ -4,7 +4,10 @@
 // paired in the same run (the same writes with and without the index, alternating): the
 // writer's CPU and the server's CPU per point (Redis' own counters; the driver's PostgreSQL
 // backends from /proc) and points/s; with BENCH_SEARCH=redis-ir, Redis' instructions per
-// point under callgrind (load-independent). The viewer's pages: tools/bench/viewer.cjs.
+// point under callgrind (load-independent). BENCH_BEFORE=<an older build's
+// packages/drivers/dist> adds that build's redis:// index to the same run (its own dbs:
+// filled and queried alternately with this build's, its upkeep and instructions alternated
+// too). The viewer's pages: tools/bench/viewer.cjs.
 // Bounded: N traces, 5 rounds per query, BENCH_COST_ROUNDS (5) × BENCH_COST_BATCHES (30) batches.
 'use strict';
 const { spawn } = require('node:child_process');
