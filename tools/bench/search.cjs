@@ -4,7 +4,10 @@
 // paired in the same run (the same writes with and without the index, alternating): the
 // writer's CPU and the server's CPU per point (Redis' own counters; the driver's PostgreSQL
 // backends from /proc) and points/s; with BENCH_SEARCH=redis-ir, Redis' instructions per
-// point under callgrind (load-independent). The viewer's pages: tools/bench/viewer.cjs.
+// point under callgrind (load-independent). BENCH_BEFORE=<an older build's
+// packages/drivers/dist> adds that build's redis:// index to the same run (its own dbs:
+// filled and queried alternately with this build's, its upkeep and instructions alternated
+// too). The viewer's pages: tools/bench/viewer.cjs.
 // Bounded: N traces, 5 rounds per query, BENCH_COST_ROUNDS (5) × BENCH_COST_BATCHES (30) batches.
 'use strict';
 const { spawn } = require('node:child_process');
@@ -62,22 +65,32 @@ const QUERIES = {
   'text "/items/4242" (bounded scan)': { text: '/items/4242' },
 };
 
-async function timeQueries(driver) {
+/** Each query ROUNDS times per driver, the drivers alternated within a round; `drivers`: [label, driver]... */
+async function timeQueries(driver, others = []) {
+  const drivers = [['', driver], ...others];
   const rows = [];
   for (const [label, q] of Object.entries(QUERIES)) {
-    const times = [];
-    let hits = 0;
+    const times = drivers.map(() => []);
+    const hits = drivers.map(() => 0);
     for (let r = 0; r < ROUNDS; r++) {
-      const t = process.hrtime.bigint();
-      const page = await driver.searchTraces({ ...q, limit: 50 });
-      times.push(Number(process.hrtime.bigint() - t) / 1e6);
-      hits = page.traces.length;
+      for (const [k, [, d]] of drivers.entries()) {
+        const t = process.hrtime.bigint();
+        const page = await d.searchTraces({ ...q, limit: 50 });
+        times[k].push(Number(process.hrtime.bigint() - t) / 1e6);
+        hits[k] = page.traces.length;
+      }
     }
-    times.sort((a, b) => a - b);
-    rows.push({ query: label, hits, 'median ms': times[Math.floor(times.length / 2)].toFixed(1), 'max ms': times[times.length - 1].toFixed(1) });
+    for (const [k, [name]] of drivers.entries()) {
+      const ts = times[k].sort((a, b) => a - b);
+      rows.push({ query: label + (name ? ` (${name})` : ''), hits: hits[k], 'median ms': ts[Math.floor(ts.length / 2)].toFixed(1), 'max ms': ts[ts.length - 1].toFixed(1) });
+    }
   }
+  console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.table(rows);
-  await textPaging(driver, QUERIES['text "/items/4242" (bounded scan)']);
+  for (const [name, d] of drivers) {
+    if (name) process.stdout.write(`${name}: `);
+    await textPaging(d, QUERIES['text "/items/4242" (bounded scan)']);
+  }
 }
 
 /** The bounded text search followed through its cursor to the end: calls, hits, slowest call, total. */
@@ -138,12 +151,13 @@ async function fill(driver, useLines) {
  * (order swapped each round), on a fresh driver each time. Per point: the writing
  * process' CPU (process.cpuUsage) and the server's CPU (`serverCpuUs()`), so the cost
  * is seen apart from the machine's load; points/s too. Medians of ROUNDS_COST. */
-async function indexCost(label, make, serverCpuUs, useLines) {
-  const modes = { without: [], with: [] };
+async function indexCost(label, make, serverCpuUs, useLines, makeBefore) {
+  const modes = makeBefore ? { without: [], with: [], before: [] } : { without: [], with: [] };
+  const order = Object.keys(modes);
   let seq = 0;
   for (let r = 0; r < COST_ROUNDS; r++) {
-    for (const mode of r % 2 === 0 ? ['without', 'with'] : ['with', 'without']) {
-      const d = await make();
+    for (const mode of r % 2 === 0 ? order : [...order].reverse()) {
+      const d = await (mode === 'before' ? makeBefore() : make());
       // The baseline: the same driver with no index work at all (no deltas built, nothing
       // sent for them), by the searchIndex entry points every driver calls.
       const si = instrument.searchIndex;
@@ -180,25 +194,43 @@ async function indexCost(label, make, serverCpuUs, useLines) {
   const tw = w.client + w.server;
   const two = wo.client + wo.server;
   console.log(`${label}: index upkeep, ${COST_ROUNDS} paired rounds of ${COST_BATCHES} batches × ${BATCH_TRACES * 10} points (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
-  console.table({
+  const table = {
     'without index': { 'points/s': Math.round(wo.pps), 'writer µs/point': wo.client.toFixed(2), 'server µs/point': wo.server.toFixed(2), 'total µs/point': two.toFixed(2) },
     'with index': { 'points/s': Math.round(w.pps), 'writer µs/point': w.client.toFixed(2), 'server µs/point': w.server.toFixed(2), 'total µs/point': tw.toFixed(2) },
     'with / without': { 'points/s': (w.pps / wo.pps).toFixed(3), 'writer µs/point': (w.client / wo.client).toFixed(3), 'server µs/point': (w.server / wo.server).toFixed(3), 'total µs/point': (tw / two).toFixed(3) },
-  });
+  };
+  if (makeBefore) {
+    const b = row('before');
+    const tb = b.client + b.server;
+    table['before (BENCH_BEFORE)'] = { 'points/s': Math.round(b.pps), 'writer µs/point': b.client.toFixed(2), 'server µs/point': b.server.toFixed(2), 'total µs/point': tb.toFixed(2) };
+    table['before / without'] = { 'points/s': (b.pps / wo.pps).toFixed(3), 'writer µs/point': (b.client / wo.client).toFixed(3), 'server µs/point': (b.server / wo.server).toFixed(3), 'total µs/point': (tb / two).toFixed(3) };
+  }
+  console.table(table);
 }
 
 async function benchRedis() {
+  // BENCH_BEFORE=<an older build's packages/drivers/dist>: its index filled and searched on db 2,
+  // its upkeep on db 3, alternated with this build's.
+  const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-search-'));
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((res) => proc.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
   try {
     const url = `redis://127.0.0.1:${port}`;
+    const before = BEFORE ? (db, o) => require(path.join(BEFORE, 'redis/driver.js')).createRedisDriver(new URL(`${url}/${db}`), o) : undefined;
     const d = await core.createDriver(url, { project: 'bench', service: 'bench' });
     const rate = await fill(d, true);
     console.log(`redis://: stored ${N} traces (${Math.round(rate)} points/s incl. index)`);
-    await timeQueries(d);
+    const others = [];
+    if (before) {
+      const b = await before(2, { project: 'bench', service: 'bench' });
+      console.log(`redis:// before: stored ${N} traces (${Math.round(await fill(b, true))} points/s incl. index)`);
+      others.push(['before', b]);
+    }
+    await timeQueries(d, others);
     await d.close();
+    for (const [, b] of others) await b.close();
     await indexCost(
       'redis://',
       () => core.createDriver(`${url}/1`, {}),
@@ -209,6 +241,7 @@ async function benchRedis() {
         return (f('used_cpu_user') + f('used_cpu_sys')) * 1e6;
       },
       true,
+      before && (() => before(3, {})),
     );
   } finally {
     proc.kill('SIGTERM');
@@ -220,9 +253,16 @@ async function benchRedis() {
  * Redis' instructions per point for the same writes with and without the index, counted by
  * callgrind (the machine's load does not change them): a redis-server of its own under
  * valgrind, counters zeroed before and dumped after each run (`callgrind_control`).
+ * BENCH_BEFORE=<an older build's packages/drivers/dist> adds that build's index (on db 1,
+ * its own layout) to the same rounds; BENCH_IR_SMALL=1 writes 2-point traces (a root's
+ * start and stop, as a /hello request) instead of 10; BENCH_IR_PREFILL=n indexes n traces
+ * per db first (sorted sets and sets cost more as they grow; none by default).
  */
 async function benchRedisInstructions() {
   const { spawnSync } = require('node:child_process');
+  const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
+  const SMALL = process.env.BENCH_IR_SMALL === '1';
+  const PREFILL = Number(process.env.BENCH_IR_PREFILL || 0);
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-search-ir-'));
   const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${dir}/cg.out`, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -234,19 +274,35 @@ async function benchRedisInstructions() {
     }
     throw new Error(`callgrind_control ${arg} did not answer`);
   };
+  const modes = BEFORE ? ['without', 'with', 'before'] : ['without', 'with'];
+  const make = (mode) => {
+    const opts = { commandTimeoutMs: 60_000 };
+    if (mode === 'before') return require(path.join(BEFORE, 'redis/driver.js')).createRedisDriver(new URL(`redis://127.0.0.1:${port}/1`), opts);
+    return core.createDriver(`redis://127.0.0.1:${port}/0`, opts);
+  };
   try {
     await new Promise((res) => proc.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
-    const url = `redis://127.0.0.1:${port}`;
-    const ir = { without: [], with: [] };
     let seq = 0;
+    if (PREFILL > 0) {
+      for (const mode of modes.filter((m) => m !== 'without')) {
+        const d = await make(mode);
+        for (let i = 0; i < PREFILL; i += FILL_BATCH) {
+          const batch = [];
+          for (let j = i; j < Math.min(PREFILL, i + FILL_BATCH); j++) batch.push(...traceEvents(j, true));
+          await d.notifyLines(instrument.linesOfNotifications(batch));
+        }
+        await d.close();
+      }
+    }
+    const ir = Object.fromEntries(modes.map((m) => [m, []]));
     let dumps = 0;
     for (let r = 0; r < 2; r++) {
-      for (const mode of r % 2 === 0 ? ['without', 'with'] : ['with', 'without']) {
-        const d = await core.createDriver(url, { commandTimeoutMs: 60_000 });
+      for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
+        const d = await make(mode);
         const batches = [];
         for (let k = 0; k < 5; k++) {
           const batch = [];
-          for (let j = 0; j < BATCH_TRACES; j++) batch.push(...traceEvents(N + 2_000_000 + seq++));
+          for (let j = 0; j < BATCH_TRACES; j++) batch.push(...traceEvents(N + 2_000_000 + seq++, SMALL));
           batches.push(instrument.linesOfNotifications(batch));
         }
         const si = instrument.searchIndex;
@@ -262,14 +318,18 @@ async function benchRedisInstructions() {
         const file = path.join(dir, `cg.out.${dumps}`);
         await waitFor('callgrind dump', () => fs.existsSync(file) && /\ntotals: /.test(fs.readFileSync(file, 'utf8')), 30_000);
         const total = Number(/\ntotals: (\d+)/.exec(fs.readFileSync(file, 'utf8'))[1]);
-        ir[mode].push(total / ((batches.length - 1) * BATCH_TRACES * 10));
+        const points = batches.slice(1).reduce((n, b) => n + b.lines.length, 0);
+        ir[mode].push(total / points);
+        if (process.env.BENCH_IR_KEEP) console.log(`dump ${dumps}: ${mode}`);
         await d.close();
       }
     }
     const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
-    const w = mean(ir.with);
     const wo = mean(ir.without);
-    console.log(`redis://: redis-server instructions per point (callgrind, 2 paired runs of 4 batches × ${BATCH_TRACES * 10} points): without index ${Math.round(wo)}, with ${Math.round(w)}: ${(w / wo).toFixed(3)}× (runs: ${ir.without.map(Math.round).join(', ')} / ${ir.with.map(Math.round).join(', ')})`);
+    const per = SMALL ? 2 : 10;
+    const line = (m) => `${m} ${Math.round(mean(ir[m]))} (${ir[m].map(Math.round).join(', ')}; ${Math.round(mean(ir[m]) * per)} a trace)`;
+    console.log(`redis://: redis-server instructions per point (callgrind, 2 paired runs of 4 batches × ${BATCH_TRACES} traces of ${per} points${PREFILL ? `, ${PREFILL} traces indexed first` : ''}): ${modes.map(line).join('; ')}`);
+    for (const m of modes.filter((x) => x !== 'without')) console.log(`  ${m} / without: ${(mean(ir[m]) / wo).toFixed(3)}×; index ${Math.round((mean(ir[m]) - wo) * per)} instructions a trace`);
   } finally {
     proc.kill('SIGTERM');
     await new Promise((res) => (proc.exitCode !== null ? res() : proc.on('exit', res)));

@@ -35,6 +35,17 @@ function n(base: string, name: string, etype: string | null = null): Notificatio
 }
 
 describe('redis:// notifyLinesOnce', () => {
+  it('the index script unknown to the server (SCRIPT FLUSH): the batch and its marker are written, its index follows', async () => {
+    const a = fx.track(randomUUID());
+    const k = fx.trackKey(`osprofiler_batch:t-${randomUUID()}`).slice('osprofiler_batch:'.length);
+    await fx.client.script('FLUSH');
+    expect(await driver.notifyLinesOnce([{ key: k, batch: linesOfNotifications([n(a, 'wsgi-start'), n(a, 'wsgi-stop')]) }], 60)).toEqual([true]);
+    expect(await fx.client.llen(`osprofiler_opt:${a}`)).toBe(2);
+    expect(await fx.client.exists(`osprofiler_batch:${k}`)).toBe(1);
+    expect(JSON.parse((await fx.client.hget('osprofiler_idx:sum', a))!)).toMatchObject({ id: a, p: 1 });
+    expect(await fx.client.sismember('osprofiler_idx:in:service:svc', a)).toBe(1);
+  });
+
   it('writes a key once; the marker and the points are one atomic step', async () => {
     const a = fx.track(randomUUID());
     const b = fx.track(randomUUID());

@@ -1,6 +1,7 @@
 /**
  * The redis:// index's summary JSON, built as text (src/redis/search.ts summaryText): the
- * same string JSON.stringify writes for the object form the index kept before, for many
+ * same string JSON.stringify writes for the object form the index kept before (its text
+ * lower-cased), for many
  * seeded random deltas, and read the same by recordOfLua and by Lua's cjson in a real
  * redis-server of this file's own (the write script merges with cjson.decode).
  */
@@ -61,7 +62,7 @@ function randomDelta(r: () => number, i: number): TraceDelta {
   };
 }
 
-/** The delta with every string well-formed (a lone surrogate as U+FFFD), as summaryText writes it. */
+/** The delta with every string well-formed (a lone surrogate as U+FFFD) and its text lower-cased, as summaryText writes it. */
 function wellFormed(d: TraceDelta): TraceDelta {
   const w = (v: string): string => (v as unknown as { toWellFormed(): string }).toWellFormed();
   const wn = (v: string | null): string | null => (v === null ? null : w(v));
@@ -73,7 +74,7 @@ function wellFormed(d: TraceDelta): TraceDelta {
     hosts: d.hosts.map(w),
     root: d.root === null ? null : { ...d.root, ts: w(d.root.ts), name: w(d.root.name), service: wn(d.root.service), detail: wn(d.root.detail) },
     route: wn(d.route),
-    text: w(d.text),
+    text: w(d.text).toLowerCase(),
   };
 }
 

@@ -111,7 +111,8 @@ export class RedisDriver implements Driver {
         this.encodeLines(enc, lists, errors);
         const before = enc.count;
         this.index.addToBatch(enc, searchIndex.deltasOfBatch(b));
-        const indexAt = enc.count > before ? before - first : -1;
+        // The index's script call is the last of its commands.
+        const indexAt = enc.count > before ? enc.count - 1 - first : -1;
         const queued = enc.count - first;
         enc.command(1).str('EXEC');
         slots.push({ item, at, queued, indexAt });
@@ -146,7 +147,8 @@ export class RedisDriver implements Driver {
     }
     this.counters.batches++;
     if (lostIndex.length > 0) {
-      // SCRIPT FLUSH since connect: the index follows on its own (the writer loads the script again).
+      // SCRIPT FLUSH since connect: the index follows on its own (the writer loads the script
+      // again; its ZADD NX and SADDs, sent again with it, change nothing a second time).
       const ib = this.encode((enc) => {
         for (const i of lostIndex) this.index.addToBatch(enc, searchIndex.deltasOfBatch(items[i].batch));
       });

@@ -1,29 +1,80 @@
 /**
  * The search index kept beside Python's layout, under `osprofiler_idx:` (a prefix Python
- * never reads: its `trace list` GETs every `osprofiler:*` key). Maintained by Lua
- * scripts, so writers in several processes (apps, agents) merge atomically.
+ * never reads: its `trace list` GETs every `osprofiler:*` key).
  *
- *   osprofiler_idx:sum               HASH  base_id → summary JSON (first/last event, points,
- *                                          error, services, projects, hosts, root, route, text)
- *   osprofiler_idx:x                 HASH  base_id → lower-cased search text (+ root name)
+ *   osprofiler_idx:sum               HASH  base_id → summary JSON (first/last event and their µs,
+ *                                          points, error, services, projects, hosts, root, route,
+ *                                          lower-cased text)
  *   osprofiler_idx:start             ZSET  every indexed trace, score = first event µs
- *   osprofiler_idx:dur               ZSET  every indexed trace, score = duration µs
+ *   osprofiler_idx:dur:<k>           SET   traces whose duration (µs) is in bucket k (durBucket:
+ *                                          exact below 32 µs, then 16 buckets a power of two)
  *   osprofiler_idx:in:error          SET   traces with an error
  *   osprofiler_idx:in:service:<s>, in:project:<p>, in:host:<h>, in:root:<name>   SET
  *   osprofiler_idx:keys              SET   the `in:` sets (for trimming)
  *
- * Two hashes for all traces, not a key per trace, and the writer groups a batch's traces
- * per `in:` set: the write script makes one HMGET, one HSET per hash, one ZADD per sorted
- * set and one SADD per `in:` set for a whole batch (a key per trace took ~13 Redis calls
- * per trace). The `in:` sets are plain sets, not sorted sets: SADD cost a quarter of the
- * instructions of ZADD into the many small sorted sets (callgrind); a search orders a
- * small set's members by their start, and walks the time order for a large one.
+ * A batch's update, in the order sent (./search.ts addToBatch): `ZADD start NX` of every
+ * trace, one SADD per `in:` set and per duration bucket with the batch's traces in it,
+ * `SADD keys`, then the write script with, per trace, its id and summary only. What only
+ * grows by union (the time order of a trace's first batch, set memberships) needs no
+ * script; the script merges a trace already indexed (decoded, merged, encoded), moves it to
+ * its merged duration's bucket (out of its former one and the batch's own) and sets its
+ * start to the merged first event. Redis's cost per indexed trace (callgrind,
+ * tools/bench/search.cjs `redis-ir`): ~40k instructions when every field went through the
+ * script (pushing its arguments into Lua cost 1.1k a string, then each again back into a
+ * command), and a `dur` sorted set and an `x` hash of lower-cased text beside the summary.
+ * The text is searched in the summary itself (its `x` is lower-cased when written); a
+ * duration filter reads the buckets its range covers and checks each candidate's exact
+ * duration in its summary (`fu`, `lu`), so an edge bucket's wider range costs no result.
  * A trace's root can change when a later batch brings a better one, so `in:root:` may
  * hold a trace under an earlier candidate too: a root filter checks the summary.
  * Members and fields do not expire: with `?ttl=` the write script now and then removes
  * traces that started more than the ttl ago from all of them.
+ *
+ * A store indexed by the previous layout (a `dur` sorted set and an `x` hash, no buckets):
+ * its summaries and sets are read as they are; a duration filter also reads `dur` for the
+ * traces it still holds; while `x` exists a text filter lower-cases every summary it reads
+ * (their text was not lower-cased); a merge moves a trace from `dur` into its bucket, and
+ * trimming removes traces from `dur` and `x` too, so both empty (and vanish) as the old
+ * traces age out. Without `?ttl=` they stay until deleted by hand (`DEL osprofiler_idx:dur
+ * osprofiler_idx:x`, once no reader of the old build is left; a text search is then
+ * case-sensitive for the traces indexed before).
  */
 export const IDX = 'osprofiler_idx:';
+
+/** Duration buckets: the highest (2^53 µs) is 16 × 49 + 16. */
+export const DUR_BUCKET_MAX = 800;
+
+/**
+ * A duration's bucket (µs, an integer): itself below 32, else 16 × halvings + the value
+ * halved (floored) into [16, 32): 16 buckets a power of two, each 1/32 to 1/16 of its
+ * durations wide. The scripts' `bucket` computes the same (both halve exact integers).
+ */
+export function durBucket(us: number): number {
+  if (!(us >= 32)) return us > 0 ? Math.floor(us) : 0;
+  let m = us;
+  let j = 0;
+  while (m >= 32) {
+    m = Math.floor(m / 2);
+    j++;
+  }
+  return 16 * j + m;
+}
+
+/** A summary's duration in µs from its `fu`, `lu` (quotes only delimit JSON strings, so the patterns find the keys); its bucket as durBucket. */
+export const LUA_DUR = `
+local function durOf(j)
+  local fu = string.match(j, '"fu":"(%-?%d+)"')
+  local lu = string.match(j, '"lu":"(%-?%d+)"')
+  if not fu or not lu then return nil end
+  return tonumber(lu) - tonumber(fu)
+end
+local function bucket(d)
+  if d < 32 then if d > 0 then return math.floor(d) end return 0 end
+  local j = 0
+  while d >= 32 do d = math.floor(d / 2); j = j + 1 end
+  return 16 * j + d
+end
+`;
 
 const LUA_COMMON = `
 local P = '${IDX}'
@@ -47,29 +98,30 @@ end
 
 /**
  * KEYS: none. ARGV[1] = trim cutoff µs ('' = no trim now), ARGV[2] = n traces, then per
- * trace: id, first µs, duration µs, summary JSON (`{id, f, l, fu, lu, p, e, s, pr, h, ro,
- * rt, x}`), lower-cased text; then groups: an `in:` set key, a count, that many ids.
- * A trace seen for the first time is written as sent (no JSON decoded here); one already
- * indexed is merged with it (decoded, merged, encoded). A merge adds no set: the old
- * record's sets hold the trace already and the batch's are in the groups.
+ * trace: id, summary JSON (`{id, f, l, fu, lu, p, e, s, pr, h, ro, rt, x}`, x lower-cased).
+ * Sent after the batch's `ZADD start NX` and SADDs (see the layout above). A trace seen for
+ * the first time is written as sent (no JSON decoded here); one already indexed is merged
+ * with it, set to its merged start and moved to its merged duration's bucket.
  */
-export const INDEX_SCRIPT = `${LUA_COMMON}
-local SUM, X = P .. 'sum', P .. 'x'
+export const INDEX_SCRIPT = `${LUA_COMMON}${LUA_DUR}
+local SUM, START, DUR = P .. 'sum', P .. 'start', P .. 'dur:'
 local n = tonumber(ARGV[2])
 local ids = {}
-for k = 1, n do ids[k] = ARGV[3 + (k - 1) * 5] end
+for k = 1, n do ids[k] = ARGV[1 + 2 * k] end
 local cur = {}
 for c = 1, n, 1000 do
   local got = redis.call('HMGET', SUM, unpack(ids, c, math.min(n, c + 999)))
   for k = 1, #got do cur[c + k - 1] = got[k] end
 end
-local sums, texts, starts, durs = {}, {}, {}, {}
+local sums = {}
+local legacy
 for k = 1, n do
-  local b = 3 + (k - 1) * 5
-  local id, fu, d, j, x = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+  local id, j = ARGV[1 + 2 * k], ARGV[2 + 2 * k]
   if cur[k] then
     local m = cjson.decode(cur[k])
     local dl = cjson.decode(j)
+    local was = bucket(tonumber(m.lu) - tonumber(m.fu))
+    local sent = bucket(tonumber(dl.lu) - tonumber(dl.fu))
     if dl.f < m.f then m.f = dl.f; m.fu = dl.fu end
     if dl.l > m.l then m.l = dl.l; m.lu = dl.lu end
     m.p = m.p + dl.p
@@ -78,47 +130,45 @@ for k = 1, n do
     m.ro = better(m.ro, dl.ro)
     if not m.rt then m.rt = dl.rt end
     for line in string.gmatch(dl.x, '[^\\n]+') do m.x = addText(m.x, line) end
-    local rootName = ''
-    if m.ro then rootName = m.ro.name end
     j = cjson.encode(m)
-    fu = m.fu
-    -- µs fit a double exactly; tostring would round them, so only the (small) duration is computed here.
-    d = string.format('%d', tonumber(m.lu) - tonumber(m.fu))
-    x = string.lower(m.x .. '\\n' .. rootName)
+    local now = bucket(tonumber(m.lu) - tonumber(m.fu))
+    if was ~= now then redis.call('SREM', DUR .. was, id) end
+    if sent ~= now then redis.call('SREM', DUR .. sent, id) end
+    redis.call('SADD', DUR .. now, id)
+    -- The batch's ZADD NX kept the score a former batch set.
+    redis.call('ZADD', START, m.fu, id)
+    if legacy == nil then legacy = redis.call('EXISTS', P .. 'dur') == 1 end
+    if legacy then redis.call('ZREM', P .. 'dur', id) end
   end
-  local t = 2 * k
-  sums[t - 1] = id; sums[t] = j
-  texts[t - 1] = id; texts[t] = x
-  starts[t - 1] = fu; starts[t] = id
-  durs[t - 1] = d; durs[t] = id
+  sums[2 * k - 1] = id; sums[2 * k] = j
 end
-local function each(cmd, key, t)
-  for c = 1, #t, 2000 do redis.call(cmd, key, unpack(t, c, math.min(#t, c + 1999))) end
-end
-each('HSET', SUM, sums); each('HSET', X, texts)
-each('ZADD', P .. 'start', starts); each('ZADD', P .. 'dur', durs)
-local g = 3 + n * 5
-local keys = {}
-while g <= #ARGV do
-  local c = tonumber(ARGV[g + 1])
-  for a = g + 2, g + 1 + c, 2000 do redis.call('SADD', ARGV[g], unpack(ARGV, a, math.min(g + 1 + c, a + 1999))) end
-  table.insert(keys, ARGV[g])
-  g = g + 2 + c
-end
-if #keys > 0 then redis.call('SADD', P .. 'keys', unpack(keys)) end
+for c = 1, #sums, 2000 do redis.call('HSET', SUM, unpack(sums, c, math.min(#sums, c + 1999))) end
 if ARGV[1] ~= '' then
   local cutoff = '(' .. ARGV[1]
   local setKeys = redis.call('SMEMBERS', P .. 'keys')
+  local oldDur = redis.call('EXISTS', P .. 'dur') == 1
+  local oldX = redis.call('EXISTS', P .. 'x') == 1
   -- Keyed by id everywhere but 'start': remove exactly the traces that leave 'start'.
-  local old = redis.call('ZRANGEBYSCORE', P .. 'start', '-inf', cutoff, 'LIMIT', 0, 50000)
+  local old = redis.call('ZRANGEBYSCORE', START, '-inf', cutoff, 'LIMIT', 0, 50000)
   for c = 1, #old, 1000 do
     local part = { unpack(old, c, math.min(#old, c + 999)) }
-    redis.call('ZREM', P .. 'dur', unpack(part))
+    local got = redis.call('HMGET', SUM, unpack(part))
+    local byBucket = {}
+    for k = 1, #part do
+      local d = got[k] and durOf(got[k])
+      if d then
+        local b = DUR .. bucket(d)
+        if not byBucket[b] then byBucket[b] = {} end
+        table.insert(byBucket[b], part[k])
+      end
+    end
+    for b, members in pairs(byBucket) do redis.call('SREM', b, unpack(members)) end
     redis.call('HDEL', SUM, unpack(part))
-    redis.call('HDEL', X, unpack(part))
+    redis.call('ZREM', START, unpack(part))
+    if oldDur then redis.call('ZREM', P .. 'dur', unpack(part)) end
+    if oldX then redis.call('HDEL', P .. 'x', unpack(part)) end
     for _, z in ipairs(setKeys) do redis.call('SREM', z, unpack(part)) end
   end
-  redis.call('ZREMRANGEBYSCORE', P .. 'start', '-inf', cutoff)
   for _, z in ipairs(setKeys) do
     if redis.call('SCARD', z) == 0 then redis.call('SREM', P .. 'keys', z) end
   end
@@ -129,14 +179,17 @@ return n
 /**
  * One page, newest first. ARGV[1] = JSON `{limit, bound, small, sets: [in: sets that must all
  * hold the trace], since, until (µs, or false), cAfterScore, cAfterId (cursor or false),
- * minDur, maxDur (µs or false), root (name or false), text (lower-cased or false)}`.
- * Candidates: when the smallest of the sets or the duration range holds at most \`bound\`
+ * minDur, maxDur (µs or false), root (name or false), text (lower-cased or false), runs (the
+ * text's runs of characters JSON never escapes)}`.
+ * Candidates: when the smallest of the sets or the duration buckets holds at most \`bound\`
  * traces, all of them, ordered by start here; otherwise the time order ('start') is walked,
  * at most \`bound\` candidates per call. Returns {hits (summary JSON, score, id)...,
  * 'more'|'end'|'bound', lastScore, lastId}.
  */
 export const SEARCH_SCRIPT = `
 local P = '${IDX}'
+${LUA_DUR}
+local SUM = P .. 'sum'
 local q = cjson.decode(ARGV[1])
 local sets = q.sets
 local maxS = '+inf'
@@ -146,37 +199,71 @@ if q.cAfterScore then
 end
 local minS = '-inf'
 if q.since then minS = q.since end
+local minD, maxD = tonumber(q.minDur), tonumber(q.maxDur)
 local out = {}
 
--- Passes every filter but the time order and the candidates' own source ('skip')?
+-- The text in a summary: its text (lower-cased when written, not in the previous layout)
+-- and its root's name. A summary without each of the text's runs of characters JSON never
+-- escapes (q.runs) cannot hold the text and is not decoded. Lower-casing every summary
+-- instead, or one common run ('items' of '/items/4242') let through, made a text search's
+-- 5,000 candidates take ~45 ms against 8.6 (tools/bench/search.cjs).
+local legacyText = q.text and redis.call('EXISTS', P .. 'x') == 1
+-- The root's name lower-cased (the summary's one key 'name'; quotes only delimit JSON
+-- strings), false without a root, true when escaped (then the summary is decoded).
+local function rootName(j)
+  local at = string.find(j, '"name":"', 1, true)
+  if not at then return false end
+  local stop = string.find(j, '"', at + 8, true)
+  if not stop then return false end
+  if string.sub(j, stop - 1, stop - 1) == '\\\\' then return true end
+  return string.lower(string.sub(j, at + 8, stop - 1))
+end
+local function mayHold(j)
+  local hay = j
+  if legacyText then hay = string.lower(j) end
+  local name
+  for _, run in ipairs(q.runs) do
+    if not string.find(hay, run, 1, true) then
+      if legacyText or not string.find(run, '[a-z]') then return false end
+      if name == nil then name = rootName(j) end
+      if name == true then return true end
+      if not name or not string.find(name, run, 1, true) then return false end
+    end
+  end
+  return true
+end
+local function hasText(j)
+  if not mayHold(j) then return false end
+  local ok, r = pcall(cjson.decode, j)
+  if not ok or type(r) ~= 'table' then return false end
+  local x, name = r.x, ''
+  if type(x) ~= 'string' then x = '' end
+  if type(r.ro) == 'table' and type(r.ro.name) == 'string' then name = r.ro.name end
+  return string.find(string.lower(x .. '\\n' .. name), q.text, 1, true) ~= nil
+end
+
+-- The trace's summary when it passes every filter but the time order and the candidates'
+-- own set ('skip'), else false. A root filter is checked here (see in:root: above).
 local function passes(id, skip)
   for _, z in ipairs(sets) do
     if z ~= skip and redis.call('SISMEMBER', z, id) == 0 then return false end
   end
-  if (q.minDur or q.maxDur) and skip ~= 'dur' then
-    local d = redis.call('ZSCORE', P .. 'dur', id)
-    if not d then return false end
-    d = tonumber(d)
-    if q.minDur and d < tonumber(q.minDur) then return false end
-    if q.maxDur and d > tonumber(q.maxDur) then return false end
+  local j = redis.call('HGET', SUM, id)
+  if not j then return false end
+  if minD or maxD then
+    local d = durOf(j)
+    if not d or (minD and d < minD) or (maxD and d > maxD) then return false end
   end
-  if q.text then
-    local x = redis.call('HGET', P .. 'x', id)
-    if not x or not string.find(x, q.text, 1, true) then return false end
+  if q.text and not hasText(j) then return false end
+  if q.root then
+    local ok, r = pcall(cjson.decode, j)
+    if not ok or type(r) ~= 'table' or type(r.ro) ~= 'table' or r.ro.name ~= q.root then return false end
   end
-  return true
+  return j
 end
 
--- The page's summaries; a root filter is checked here (see in:root: above).
-local function emit(id, score)
-  local j = redis.call('HGET', P .. 'sum', id)
-  if not j then return false end
-  if q.root then
-    local r = cjson.decode(j)
-    if not r.ro or r.ro.name ~= q.root then return false end
-  end
+local function emit(j, score, id)
   table.insert(out, j); table.insert(out, score); table.insert(out, id)
-  return true
 end
 
 -- The smallest candidate source.
@@ -186,8 +273,20 @@ for _, z in ipairs(sets) do
   local n = redis.call('SCARD', z)
   if n < srcN then src, srcN = z, n end
 end
-if q.minDur or q.maxDur then
-  local n = redis.call('ZCOUNT', P .. 'dur', q.minDur or '-inf', q.maxDur or '+inf')
+local buckets, legacyDur = {}, false
+if minD or maxD then
+  local n = 0
+  local hi = ${DUR_BUCKET_MAX}
+  if maxD then hi = bucket(maxD) end
+  for k = bucket(minD or 0), hi do
+    local c = redis.call('SCARD', P .. 'dur:' .. k)
+    if c > 0 then table.insert(buckets, P .. 'dur:' .. k); n = n + c end
+  end
+  -- Traces the previous layout indexed, while it has some (see above).
+  if redis.call('EXISTS', P .. 'dur') == 1 then
+    legacyDur = true
+    n = n + redis.call('ZCOUNT', P .. 'dur', q.minDur or '-inf', q.maxDur or '+inf')
+  end
   if n < srcN then src, srcN = 'dur', n end
 end
 
@@ -196,7 +295,12 @@ end
 -- 100,000 traces read whole took 112 ms; walked, ~1,000 candidates).
 if src and srcN <= q.small and srcN * srcN <= (q.limit + 1) * inRange then
   local ids
-  if src == 'dur' then ids = redis.call('ZRANGEBYSCORE', P .. 'dur', q.minDur or '-inf', q.maxDur or '+inf')
+  if src == 'dur' then
+    ids = {}
+    local seen = {}
+    local function add(list) for _, id in ipairs(list) do if not seen[id] then seen[id] = true; table.insert(ids, id) end end end
+    for _, b in ipairs(buckets) do add(redis.call('SMEMBERS', b)) end
+    if legacyDur then add(redis.call('ZRANGEBYSCORE', P .. 'dur', q.minDur or '-inf', q.maxDur or '+inf')) end
   else ids = redis.call('SMEMBERS', src) end
   local scores = {}
   for c = 1, #ids, 1000 do
@@ -221,12 +325,13 @@ if src and srcN <= q.small and srcN * srcN <= (q.limit + 1) * inRange then
   table.sort(cands, function(a, b) if a[1] ~= b[1] then return a[1] > b[1] end return a[2] > b[2] end)
   local found, last = 0, false
   for _, c in ipairs(cands) do
-    if passes(c[2], src) then
+    local j = passes(c[2], src)
+    if j then
       if found == q.limit then
         table.insert(out, 'more'); table.insert(out, last[3]); table.insert(out, last[2])
         return out
       end
-      if emit(c[2], c[3]) then found = found + 1; last = c end
+      emit(j, c[3], c[2]); found = found + 1; last = c
     end
   end
   table.insert(out, 'end'); table.insert(out, ''); table.insert(out, '')
@@ -250,7 +355,8 @@ while true do
       if scanned >= q.bound then status = 'bound'; break end
       scanned = scanned + 1
       lastScore, lastId = score, id
-      if passes(id, nil) and emit(id, score) then found = found + 1 end
+      local j = passes(id, nil)
+      if j then emit(j, score, id); found = found + 1 end
     end
   end
   if status ~= 'end' then break end

@@ -6,7 +6,8 @@
  *   WATCH marker
  *   EVAL ONCE_CHECK_LUA   (marker there → touch it, 1; a key of the wrong type → touch, error; else 0)
  *   MULTI
- *   SET marker 1 EX ttl, LPUSH/EXPIRE per trace, SET per error key, the search index's EVALSHA
+ *   SET marker 1 EX ttl, LPUSH/EXPIRE per trace, SET per error key, the search index's
+ *   ZADD/SADDs and EVALSHA
  *   EXEC
  *
  * A redelivered batch finds its marker, the check touches it, and the EXEC that follows

@@ -4,11 +4,13 @@ import { jsonString, searchIndex } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
 import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
-import { IDX, INDEX_SCRIPT, SEARCH_SCRIPT } from './index-scripts';
+import { IDX, INDEX_SCRIPT, SEARCH_SCRIPT, durBucket } from './index-scripts';
 import { Script, type RespEncoder } from './resp';
 
 /** The filter sets' prefix. */
 const IN = IDX + 'in:';
+const START = IDX + 'start';
+const DUR = IDX + 'dur:';
 import { NAMESPACE_OPT } from './keys';
 import { timestampMicrosText } from '../timestamp';
 
@@ -49,15 +51,19 @@ type Commands = {
 /** The write script, sent as EVALSHA on the driver's write connection (loaded there at connect). */
 export const INDEX = new Script(INDEX_SCRIPT);
 
-function join(groups: Map<string, string[]>, value: string, id: string): void {
+function join<K>(groups: Map<K, string[]>, value: K, id: string): void {
   const g = groups.get(value);
   if (g === undefined) groups.set(value, [id]);
   else g.push(id);
 }
 
-/** The index script's groups: per value, its `in:` set's key, the count, the ids. */
-function groupArgs(args: string[], prefix: string, groups: Map<string, string[]>): void {
-  for (const [value, ids] of groups) args.push(prefix + value, String(ids.length), ...ids);
+/** One SADD per value: its set's key (`prefix` + value), the ids; the key joins `keys` when given. */
+function sadds<K>(enc: RespEncoder, prefix: string, groups: Map<K, string[]>, keys?: string[]): void {
+  for (const [value, ids] of groups) {
+    const key = prefix + String(value);
+    enc.command(2 + ids.length).str('SADD').str(key).strs(ids);
+    keys?.push(key);
+  }
 }
 
 type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
@@ -82,8 +88,8 @@ const jsonNullable = (s: string | null): string => (s === null ? 'null' : json(s
 
 /**
  * A trace's summary JSON exactly as `JSON.stringify` writes its LuaDelta form (the keys in
- * that order; recordOfLua and the script's cjson read it; a lone surrogate as U+FFFD, see
- * json()), built as text: JSON.stringify
+ * that order, the text lower-cased: the search script looks for a text in it; recordOfLua
+ * and the script's cjson read it; a lone surrogate as U+FFFD, see json()), built as text: JSON.stringify
  * of the object cost 8.6k instructions a line of 1-point traces, this 3.9k (callgrind).
  * `fu`, `lu`: timestampMicrosText of d.first and d.last. That it read them says they are
  * plain (digits, `-`, `T`, `:`, `.`, space), so they are not checked again.
@@ -93,8 +99,13 @@ export function summaryText(d: TraceDelta, fu: string, lu: string): string {
   const ro = r === null ? 'false' : '{"ts":' + (r.ts === d.first ? '"' + r.ts + '"' : json(r.ts)) + ',"top":' + (r.top ? 'true' : 'false') + ',"name":' + json(r.name) + ',"service":' + jsonNullable(r.service) + ',"detail":' + jsonNullable(r.detail) + '}';
   return (
     '{"id":' + json(d.baseId) + ',"f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu + '","p":' + String(d.points) + ',"e":' + (d.error ? '1' : '0') +
-    ',"s":' + jsonList(d.services) + ',"pr":' + jsonList(d.projects) + ',"h":' + jsonList(d.hosts) + ',"ro":' + ro + ',"rt":' + (d.route === null ? 'false' : json(d.route)) + ',"x":' + json(d.text) + '}'
+    ',"s":' + jsonList(d.services) + ',"pr":' + jsonList(d.projects) + ',"h":' + jsonList(d.hosts) + ',"ro":' + ro + ',"rt":' + (d.route === null ? 'false' : json(d.route)) + ',"x":' + json(d.text.toLowerCase()) + '}'
   );
+}
+
+/** The runs of `text` between characters JSON may escape (`"`, `\\`, `/`, controls, DEL): a summary holding the text holds each as it is. */
+export function plainRuns(text: string): string[] {
+  return [...new Set(text.split(/["\\/\u0000-\u001f\u007f]/).filter((r) => r !== ''))];
 }
 
 const arr = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
@@ -143,13 +154,14 @@ export class RedisSearch {
   }
 
   /**
-   * Encodes the index update for a batch into the driver's write batch: one script call,
-   * its arguments flat (per trace: id, first µs, duration µs, summary JSON, lower-cased
-   * text; then per `in:` set the ids it gains), so Redis decodes nothing for a trace new
-   * to the index and adds to each set once per batch.
+   * Encodes the index update for a batch into the driver's write batch (layout and order in
+   * ./index-scripts.ts): `ZADD start NX`, one SADD per `in:` set and duration bucket, `SADD
+   * keys`, and last the script with each trace's id and summary. Returns nothing; the
+   * script call is the last command encoded (once.ts looks for its NOSCRIPT there).
    */
   addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>): void {
-    const args: string[] = ['', ''];
+    const script: string[] = ['', ''];
+    const starts: string[] = [];
     // Per `in:` set kind, value → ids: the set's key is made once per batch, not per trace
     // (concatenated and looked up per trace and value: 3.5k → 2.8k instructions a line of
     // 1-point traces, callgrind).
@@ -158,33 +170,41 @@ export class RedisSearch {
     const projects = new Map<string, string[]>();
     const hosts = new Map<string, string[]>();
     const roots = new Map<string, string[]>();
-    let n = 0;
+    const durs = new Map<number, string[]>();
     for (const d of deltas.values()) {
       const fu = timestampMicrosText(d.first);
       const lu = timestampMicrosText(d.last);
       if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
-      const rootName = d.root === null ? '' : d.root.name;
-      args.push(d.baseId, fu, String(Number(lu) - Number(fu)), summaryText(d, fu, lu), (d.text + '\n' + rootName).toLowerCase());
-      n++;
+      script.push(d.baseId, summaryText(d, fu, lu));
+      starts.push(fu, d.baseId);
       if (d.error) errors.push(d.baseId);
       for (const v of d.services) join(services, v, d.baseId);
       for (const v of d.projects) join(projects, v, d.baseId);
       for (const v of d.hosts) join(hosts, v, d.baseId);
-      if (rootName !== '') join(roots, rootName, d.baseId);
+      if (d.root !== null && d.root.name !== '') join(roots, d.root.name, d.baseId);
+      join(durs, durBucket(Number(lu) - Number(fu)), d.baseId);
     }
+    const n = starts.length / 2;
     if (n === 0) return;
-    args[1] = String(n);
-    if (errors.length > 0) args.push(IN + 'error', String(errors.length), ...errors);
-    groupArgs(args, IN + 'service:', services);
-    groupArgs(args, IN + 'project:', projects);
-    groupArgs(args, IN + 'host:', hosts);
-    groupArgs(args, IN + 'root:', roots);
+    script[1] = String(n);
+    enc.command(3 + starts.length).str('ZADD').str(START).str('NX').strs(starts);
+    const keys: string[] = [];
+    if (errors.length > 0) {
+      enc.command(2 + errors.length).str('SADD').str(IN + 'error').strs(errors);
+      keys.push(IN + 'error');
+    }
+    sadds(enc, IN + 'service:', services, keys);
+    sadds(enc, IN + 'project:', projects, keys);
+    sadds(enc, IN + 'host:', hosts, keys);
+    sadds(enc, IN + 'root:', roots, keys);
+    if (keys.length > 0) enc.command(2 + keys.length).str('SADD').str(IDX + 'keys').strs(keys);
+    sadds(enc, DUR, durs);
     const now = Date.now();
     if (this.ttlSeconds > 0 && now - this.lastTrim >= TRIM_EVERY_MS) {
       this.lastTrim = now;
-      args[0] = String((now - this.ttlSeconds * 1000) * 1000);
+      script[0] = String((now - this.ttlSeconds * 1000) * 1000);
     }
-    enc.evalsha(INDEX, [], args);
+    enc.evalsha(INDEX, [], script);
   }
 
   async search(options: SearchOptions): Promise<SearchPage> {
@@ -209,6 +229,7 @@ export class RedisSearch {
       maxDur: us(s.maxDurationMs),
       root: s.root ?? false,
       text: s.text ?? false,
+      runs: s.text === undefined ? [] : plainRuns(s.text),
     };
     const raw = await (this.client as unknown as Commands).ospSearch(JSON.stringify(query));
     const n = raw.length - 3;

@@ -48,9 +48,10 @@ export class RedisFixture {
     // The search index's keys are shared by all traces: remove exactly our ids.
     if (this.baseIds.size > 0) {
       const ids = [...this.baseIds];
-      for (const h of ['osprofiler_idx:sum', 'osprofiler_idx:x']) await this.client.hdel(h, ...ids);
-      for (const z of ['osprofiler_idx:start', 'osprofiler_idx:dur']) await this.client.zrem(z, ...ids);
-      for (const s of await this.client.smembers('osprofiler_idx:keys')) await this.client.srem(s, ...ids);
+      await this.client.hdel('osprofiler_idx:sum', ...ids);
+      await this.client.zrem('osprofiler_idx:start', ...ids);
+      const sets = [...(await this.client.smembers('osprofiler_idx:keys')), ...(await this.client.keys('osprofiler_idx:dur:*'))];
+      for (const s of sets) await this.client.srem(s, ...ids);
     }
     this.baseIds.clear();
     this.extraKeys.clear();
