@@ -3,7 +3,7 @@
 // redis-server and agent, /proc readings, the signed-headers file.
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
-const { procCpuUs, procRssMb, freePort, waitFor } = require('../lib/proc.cjs');
+const { CLK_TCK, procCpuUs, procRssMb, freePort, waitFor } = require('../lib/proc.cjs');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -29,6 +29,10 @@ const VARIANTS = {
   dd: { label: 'dd-trace (to a fake agent)', preload: 'dd.cjs', sink: 'dd' },
   // Control, only when asked for (BENCH_VARIANTS / BENCH_IR_CASES): promise hooks on, no tracer.
   'plain-als': { label: 'plain Express, AsyncLocalStorage in use', preload: 'als.cjs', optional: true },
+  // Control for `header`: plain Express sent the same requests. wrk builds each request in
+  // Lua only when it carries a header, so its own CPU per request differs from plain's
+  // static request, on the same two cores as the server (the `wrk µs/req` column).
+  'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
 };
 
 /** node flags and environment of one variant's server; `ctx` holds socket, ports. */
@@ -155,6 +159,6 @@ function median(xs) {
 }
 
 module.exports = {
-  ROOT, APP, KEY, VARIANTS, serverSpec, procCpuUs, procRssMb, freePort, waitFor, redisCommand,
+  ROOT, APP, KEY, VARIANTS, CLK_TCK, serverSpec, procCpuUs, procRssMb, freePort, waitFor, redisCommand,
   countStoredAndFlush, startRedis, startAgent, writeSignedHeaders, ensureDependencies, median,
 };

@@ -135,6 +135,7 @@ async function main() {
       cpu: d(0),
       agent: v.osp === 'agent' ? d(1) : 0,
       store: v.osp ? d(2) : v.sink ? d(3) : 0,
+      wrk: (r.cpu_ticks * 1e6) / L.CLK_TCK / n,
       perReq: exported / served[route],
       exported,
       rss,
@@ -164,7 +165,7 @@ async function main() {
     const res = results[route];
     const paired = (v, key) => L.median(res[v].map((x, i) => x[key] / res.plain[i][key]));
     console.log(`\n/${route}`);
-    console.log('variant     req/s  ratio*  (per round)          p50 µs  p99 µs  CPU µs/req  ratio*  agent µs/req  store µs/req  exported/req  RSS MB');
+    console.log('variant     req/s  ratio*  (per round)          p50 µs  p99 µs  CPU µs/req  ratio*  agent µs/req  store µs/req  wrk µs/req  exported/req  RSS MB');
     for (const v of VARIANT_NAMES) {
       const xs = res[v];
       const m = (k) => L.median(xs.map((x) => x[k]));
@@ -172,17 +173,21 @@ async function main() {
       const perRound = hasPlain ? xs.map((x, i) => (x.rps / res.plain[i].rps).toFixed(2)).join(' ') : '';
       console.log(
         `${v.padEnd(9)} ${fmt(m('rps')).padStart(7)}  ${hasPlain ? paired(v, 'rps').toFixed(3) : '  -  '}  ${`(${perRound})`.padEnd(20)} ${fmt(m('p50')).padStart(6)}  ${fmt(m('p99')).padStart(6)}  ` +
-          `${fmt(m('cpu'), 1).padStart(10)}  ${hasPlain ? paired(v, 'cpu').toFixed(3) : '  -  '}  ${fmt(m('agent'), 1).padStart(12)}  ${fmt(m('store'), 1).padStart(12)}  ` +
+          `${fmt(m('cpu'), 1).padStart(10)}  ${hasPlain ? paired(v, 'cpu').toFixed(3) : '  -  '}  ${fmt(m('agent'), 1).padStart(12)}  ${fmt(m('store'), 1).padStart(12)}  ${fmt(m('wrk'), 1).padStart(10)}  ` +
           `${fmt(m('perReq'), 2).padStart(12)}  ${fmt(m('rss')).padStart(6)}`,
       );
       const total = xs.reduce((a, x) => a + x.exported, 0);
-      const tracing = L.VARIANTS[v].sampling || L.VARIANTS[v].headers || L.VARIANTS[v].sink;
+      const tracing = (L.VARIANTS[v].osp && (L.VARIANTS[v].sampling || L.VARIANTS[v].headers)) || L.VARIANTS[v].sink;
       if (tracing && total === 0) failures.push(`${v} exported nothing on /${route}`);
       if (v === 'noheader' && total !== 0) failures.push(`noheader stored ${total} points on /${route} (expected none)`);
     }
+    if (res.header && res['plain-headers']) {
+      const r = (key) => L.median(res.header.map((x, i) => x[key] / res['plain-headers'][i][key]));
+      console.log(`header / plain-headers (the same requests, paired per round): req/s ${r('rps').toFixed(3)}, CPU ${r('cpu').toFixed(3)}`);
+    }
   }
   console.log('* median of per-round ratios to plain (same round, same route). CPU = server process; agent = the agent process; ' +
-    'store = redis-server for OSProfiler.js, the loopback sink process for OpenTelemetry/dd-trace; exported = points (start+stop pairs) or spans counted at the store/sink');
+    'store = redis-server for OSProfiler.js, the loopback sink process for OpenTelemetry/dd-trace; wrk = the load generator (10 ms ticks); exported = points (start+stop pairs) or spans counted at the store/sink');
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   clearTimeout(limit);
   sinks.send('stop');
