@@ -3,7 +3,7 @@
 -- line given as the script's first argument (so warm-up and window never reuse one).
 -- done() prints one JSON line: requests, duration, errors, latency p50/p99 (µs), and wrk's own
 -- CPU over the run in clock ticks (after init, so loading the headers is not counted).
-local pairs_ = {}
+local reqs = {}
 local threads = {}
 
 -- wrk's own CPU so far (user + system clock ticks of all its threads, /proc/self/stat).
@@ -30,11 +30,13 @@ local n, i = 0, 0
 function init(args)
   local path = os.getenv("BENCH_HEADERS")
   if path and path ~= "" then
+    -- Every request is formatted here, not per request: wrk.format per request cost wrk
+    -- 15.3 µs of CPU a request against 5.4 for its static one, on the server's two cores.
     for line in io.lines(path) do
       local info, hmac = line:match("^(%S+) (%S+)$")
       if info then
         n = n + 1
-        pairs_[n] = { info, hmac }
+        reqs[n] = wrk.format(nil, nil, { ["X-Trace-Info"] = info, ["X-Trace-HMAC"] = hmac })
       end
     end
     i = tonumber(args[1] or "0") % n
@@ -42,8 +44,7 @@ function init(args)
     request = function()
       i = i + 1
       if i > n then i = 1 end
-      local p = pairs_[i]
-      return wrk.format(nil, nil, { ["X-Trace-Info"] = p[1], ["X-Trace-HMAC"] = p[2] })
+      return reqs[i]
     end
   end
   -- After loading the headers: done() counts the run's CPU from here.
