@@ -49,9 +49,20 @@ export class PointSet implements LineBatch {
     this.decoded = undefined;
   }
 
-  /** Appends all of `other`. */
+  /**
+   * Appends all of `other`. Lines already made as strings on both sides are kept (the SQL
+   * drivers read `lines`: otherwise a `toString` per line of the joined set).
+   */
   concat(other: PointSet): void {
+    const mine = this.count === 0 ? [] : this.madeLines;
+    const theirs = other.madeLines;
     for (let i = 0; i < other.count; i++) this.push(other.buffers[i], other.baseIds[i], other.timestamps[i], other.errorFlags[i] === 1, other.points.srcs[i], other.points.pos[i]);
+    if (mine !== undefined && theirs !== undefined) this.strings = mine.concat(theirs);
+  }
+
+  /** The lines as strings if they are made already (or free: a taken-over decoder's slices). */
+  private get madeLines(): readonly string[] | undefined {
+    return this.strings ?? this.decoded?.lines;
   }
 
   /** Point i of `other`, with its index entry. */

@@ -2,6 +2,7 @@
 // is taken over whole (the same points, error flags and lines as sent); a point whose
 // trace_id is missing or not an id goes to `bad` with its reason while the others are kept.
 import { describe, expect, it } from 'vitest';
+import { PointSet } from '../src/points';
 import { checkMessage, type Limits } from '../src/validate';
 import { baseIn, body, lines, point } from './support/messages';
 
@@ -24,6 +25,27 @@ describe('checkMessage', () => {
     // Appending to a set taken over keeps its flags.
     c.points.pushFrom(c.points, 1);
     expect([...(c.points.errors ?? [])]).toEqual([0, 1, 0, 1]);
+    // Its lines were the decoder's until then; now they are the four points'.
+    expect(c.points.lines).toEqual([...ls, ls[1]]);
+  });
+
+  it('joins checked messages (the SQL write) with their lines in order, made or not', () => {
+    const a = baseIn(2, P);
+    const ls1 = lines([point(a, 'wsgi-start'), point(a, 'wsgi-stop')]);
+    const ls2 = lines([point(a, 'db-start')]);
+    const c1 = checkMessage(body(ls1), '1', '2', 2, limits, undefined);
+    const c2 = checkMessage(body(ls2), '1', '1', 2, limits, undefined);
+    if (!c1.ok || !c2.ok) throw new Error('refused');
+    const built = new PointSet();
+    built.pushFrom(c1.points, 1); // a set of pushes: its lines are made from its bytes
+    const all = new PointSet();
+    all.concat(c1.points);
+    all.concat(c2.points);
+    all.concat(built);
+    expect(all.count).toBe(4);
+    expect(all.lines).toEqual([...ls1, ...ls2, ls1[1]]);
+    all.concat(c2.points);
+    expect(all.lines).toEqual([...ls1, ...ls2, ls1[1], ...ls2]);
   });
 
   it('sends a point without a good trace_id to bad, with its reason, and keeps the others', () => {
