@@ -1,6 +1,7 @@
 // checkMessage (src/validate.ts) on bodies built here: a message whose points are all good
 // is taken over whole (the same points, error flags and lines as sent); a point whose
 // trace_id is missing or not an id goes to `bad` with its reason while the others are kept.
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PointSet } from '../src/points';
 import { checkMessage, type Limits } from '../src/validate';
@@ -27,6 +28,26 @@ describe('checkMessage', () => {
     expect([...(c.points.errors ?? [])]).toEqual([0, 1, 0, 1]);
     // Its lines were the decoder's until then; now they are the four points'.
     expect(c.points.lines).toEqual([...ls, ls[1]]);
+  });
+
+  it('inflates schema-3 bodies of any ratio (past one output chunk) and refuses one past the limit', () => {
+    const a = baseIn(2, P);
+    // Repeated text inflates ~100x and more: several output chunks, joined.
+    const big = { info: { db: { statement: 'select 1 '.repeat(6_000) } } };
+    const ls = lines([point(a, 'db-start', big), point(a, 'db-start', big), point(a, 'db-start', big)]);
+    const z = deflateRawSync(body(ls), { level: 1 });
+    expect(body(ls).length).toBeGreaterThan(Math.max(64 * 1024, z.length * 24));
+    const c = checkMessage(z, '3', '3', 2, limits, undefined);
+    if (!c.ok) throw new Error(c.message);
+    expect(c.points.lines).toEqual(ls);
+    const small = checkMessage(z, '3', '3', 2, { ...limits, maxInflatedBytes: 40_000 }, undefined);
+    expect(small.ok).toBe(false);
+    if (!small.ok) expect(small.reason).toBe('body');
+    // The bench's shape (~17x): one chunk.
+    const many = lines(Array.from({ length: 200 }, (_, i) => point(a, i % 2 ? 'f-stop' : 'f-start')));
+    const m = checkMessage(deflateRawSync(body(many), { level: 1 }), '3', '200', 2, limits, undefined);
+    if (!m.ok) throw new Error(m.message);
+    expect(m.points.lines).toEqual(many);
   });
 
   it('joins checked messages (the SQL write) with their lines in order, made or not', () => {
