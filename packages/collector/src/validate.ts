@@ -122,8 +122,9 @@ export function checkMessage(
  * bench's ~15-18x (one chunk, returned as it is) and bounded. Node's default 16 KiB chunks
  * cost a native call and a Buffer each, then a copy joining them: inflating 87 KB bodies
  * took 1.75k instructions a point that way, 0.95k in one chunk (callgrind). A body that
- * inflates further just takes more chunks. The body's lines keep the chunk (≤ 4 MiB, ~1.5×
- * the bench's text) until the message is written.
+ * inflates further just takes more chunks. The body's lines keep the whole chunk until the
+ * message is written: ~1.5× the text at the bench's ratio, more for text that compresses
+ * less (24 ÷ its ratio), at most 4 MiB a message.
  */
 function inflateChunkBytes(compressed: number, max: number): number {
   return Math.max(64 * 1024, Math.min(compressed * INFLATE_CHUNK_RATIO, max, INFLATE_CHUNK_MAX));
