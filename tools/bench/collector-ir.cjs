@@ -9,10 +9,10 @@
 //                  (`once`), and the direct agent's plain notifyLines of the same points (`lines`)
 //   agent          the publishing agent's split of client batches (50 traces, 2,000 points)
 //                  into 16 partitions' messages and their DEFLATE (packages/agent/src/upstream:
-//                  splitBatch, encodeBody; NATS's client not included), this build only
+//                  splitBatch, encodeBody; NATS's client not included)
 // Messages as collector.cjs's client makes them: traces of 20 start/stop pairs, 7 traces
 // (280 points) a message. BENCH_BEFORE=DIR (a copy of an older build laid out as collector.cjs
-// wants it) counts that build's collector and drivers in the same runs, alternated.
+// wants it) counts that build's collector, drivers and agent split in the same runs, alternated.
 // Env: BENCH_IR_MESSAGES (per counted step, default 40), BENCH_IR_ROUNDS (3). ~3 min (valgrind).
 'use strict';
 const { spawn } = require('node:child_process');
@@ -60,8 +60,8 @@ function messages(n) {
 }
 
 /** The publishing agent's split of client batches (50 traces × 40 points) into 16 partitions' messages, compressed: resolves with the points. */
-function split(records) {
-  const { splitBatch, encodeBody } = require('@osprofiler/agent');
+function split(records, agent) {
+  const { splitBatch, encodeBody } = agent;
   let points = 0;
   for (const r of records) {
     for (const m of splitBatch(r.body, r.count, { subjectPrefix: 'bench', partitions: 16, agentId: 'bench' }, randomUUID())) {
@@ -74,7 +74,7 @@ function split(records) {
 
 /** This build's and BENCH_BEFORE's collector check and redis:// driver, each on its own db of `port`. */
 async function builds(port) {
-  const dist = (root) => ({ check: require(path.join(root, '@osprofiler/collector/dist/validate.js')).checkMessage, drivers: require(path.join(root, '@osprofiler/drivers')) });
+  const dist = (root) => ({ check: require(path.join(root, '@osprofiler/collector/dist/validate.js')).checkMessage, drivers: require(path.join(root, '@osprofiler/drivers')), agent: require(path.join(root, '@osprofiler/agent')) });
   const all = { this: dist(path.join(__dirname, '../../node_modules')) };
   if (BEFORE) all.before = dist(path.join(BEFORE, 'node_modules'));
   let db = 0;
@@ -109,10 +109,12 @@ async function child() {
       await steps.step(k, () => write(b, msgs, 'once'));
     }
   }
-  split(bodies(5, 50)); // warm-up
+  for (const b of Object.values(all)) split(bodies(5, 50), b.agent); // warm-up
   for (let r = 0; r < ROUNDS; r++) {
-    const records = bodies(Math.ceil(MESSAGES / 7), 50);
-    await steps.step('agent split + deflate (this build)', () => split(records));
+    for (const [k, b] of Object.entries(all)) {
+      const records = bodies(Math.ceil(MESSAGES / 7), 50);
+      await steps.step(`agent split + deflate, ${k}`, () => split(records, b.agent));
+    }
   }
   steps.end();
   for (const b of Object.values(all)) await b.driver.close();

@@ -55,6 +55,31 @@ describe('raw line bodies', () => {
     expect(d.lines[0]).toBe(d.buffers[0].toString('latin1'));
   });
 
+  it('finds escaped ids and timestamps wherever the backslashes before them are (info, earlier lines)', () => {
+    // The decoder looks for the next backslash once and again only past it: escapes in
+    // infos, in the id of one line and the timestamp of another, several in one line, one
+    // in a trace_id before an escaped timestamp.
+    const ts = (n: Notification, t: string): Notification => ({ ...n, timestamp: t });
+    const all = [
+      note('plain', 0, { db: { statement: 'a\\b "c"' } }),
+      note('plain', 1),
+      note('e\\sc', 2, { x: '\\' }),
+      ts(note('p2', 3, { y: 'q"' }), '2026-11-23T06:30:00.\\u0031'),
+      note('p3', 4),
+      note('"', 5, { z: '\\\\' }),
+      ts(note('p4', 6), 'x"y'),
+      // A backslash between the id and the timestamp (trace_id), then one in the timestamp.
+      ts({ ...note('p5', 7), trace_id: 't\\' }, 'z\\'),
+      note('last', 8),
+    ];
+    const { body, count } = frameBody([{ text: all.map((n) => pyDumps(n) + '\n').join(''), count: all.length, errors: null }]);
+    const d = new DecodedLines();
+    expect(d.append(body, count)).toBe(true);
+    expect(d.baseIds).toEqual(all.map((n) => n.base_id));
+    expect(d.timestamps).toEqual(all.map((n) => n.timestamp));
+    expect(d.lines).toEqual(all.map((n) => pyDumps(n)));
+  });
+
   it('writes objects in the wire key order whatever order they were built in', () => {
     const n = note('b', 1);
     const shuffled = { info: n.info, service: n.service, base_id: n.base_id, timestamp: n.timestamp, name: n.name, project: n.project, parent_id: n.parent_id, trace_id: n.trace_id } as Notification;
