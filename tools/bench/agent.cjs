@@ -39,7 +39,8 @@
 // case with its agent too, alternated).
 'use strict';
 const { ask, load, median } = require('./lib/http-bench.cjs');
-const { procCpuUs, procCpuFineUs, procRssMb, freePort, waitFor } = require('./lib/proc.cjs');
+const { procCpuUs, procCpuFineUs, procRssMb, waitFor } = require('./lib/proc.cjs');
+const { startRedisServer } = require('./lib/redis-server.cjs');
 const { pacedTraces } = require('./lib/paced.cjs');
 const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -232,12 +233,8 @@ async function main() {
     process.exit(1);
   }, 240_000);
 
-  const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const { child: redis, port } = await startRedisServer(dir);
   children.push(redis);
-  let rout = '';
-  redis.stdout.on('data', (d) => (rout += d));
-  await waitFor('redis', () => /Ready to accept/.test(rout), 10_000);
 
   const socket = path.join(dir, 'agent.sock');
   const agent = await startAgent(socket, `redis://127.0.0.1:${port}/2`, path.join(dir, 'spool'));

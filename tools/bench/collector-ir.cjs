@@ -15,14 +15,13 @@
 // wants it) counts that build's collector, drivers and agent split in the same runs, alternated.
 // Env: BENCH_IR_MESSAGES (per counted step, default 40), BENCH_IR_ROUNDS (3). ~3 min (valgrind).
 'use strict';
-const { spawn } = require('node:child_process');
 const { randomUUID } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { deflateRawSync } = require('node:zlib');
 const CG = require('./lib/callgrind.cjs');
-const { freePort, waitFor } = require('./lib/proc.cjs');
+const { startRedisServer } = require('./lib/redis-server.cjs');
 
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : '';
 const MESSAGES = Number(process.env.BENCH_IR_MESSAGES || 40);
@@ -126,16 +125,10 @@ async function redisServer() {
   CG.version();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-collector-ir-'));
   const file = path.join(dir, 'cg');
-  const port = await freePort();
-  const srv = spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${file}.%p`, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  // valgrind becomes the process: its pid is redis-server's.
+  const { child: srv, port, pid } = await startRedisServer(dir, { wrap: ['valgrind', '--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${file}.%p`], timeoutMs: 60_000 });
   const out = {};
   try {
-    const { Redis } = require('ioredis');
-    const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => undefined);
-    await waitFor('redis-server under callgrind', () => probe.connect().then(() => true, () => false), 60_000);
-    const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))[1]);
-    probe.disconnect();
     const all = await builds(port);
     for (const b of Object.values(all)) for (const mode of ['once', 'lines']) await write(b, messages(10), mode);
     for (let r = 0; r < ROUNDS; r++) {
@@ -158,13 +151,11 @@ async function redisServer() {
 
 async function main() {
   console.log(`collector-ir: ${MESSAGES} messages of 280 points per step, ${ROUNDS} rounds${BEFORE ? `, this build and ${BEFORE} alternated` : ''}; instructions a point (callgrind, main thread)`);
-  const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-collector-ir-'));
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const { child: redis, port } = await startRedisServer(dir);
   const collector = {};
   try {
     process.env.BENCH_IR_REDIS_PORT = String(port);
-    await new Promise((r) => setTimeout(r, 300));
     await CG.runSteps(__filename, (label, per) => (collector[label] ??= []).push(Math.round(per)));
   } finally {
     redis.kill('SIGKILL');

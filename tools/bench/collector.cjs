@@ -26,9 +26,10 @@
 const { fork, spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { freePort, procCpuUs, waitFor } = require('./lib/proc.cjs');
+const { startRedisServer } = require('./lib/redis-server.cjs');
 
 const POINTS = Number(process.env.BENCH_POINTS || 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
@@ -44,7 +45,6 @@ const AGENT = path.join(__dirname, '../../packages/agent/dist/daemon.js');
 const COLLECTOR = path.join(__dirname, '../../packages/collector/dist/daemon.js');
 const builds = (before) =>
   before ? { agent: path.join(BEFORE, 'node_modules/@osprofiler/agent/dist/daemon.js'), collector: path.join(BEFORE, 'node_modules/@osprofiler/collector/dist/daemon.js') } : { agent: AGENT, collector: COLLECTOR };
-const CLK_TCK = 100;
 // BENCH_COLLECTOR_NODE_ARGS: extra node flags for the draining collector (e.g. --max-semi-space-size=32).
 const NODE_ARGS = (process.env.BENCH_COLLECTOR_NODE_ARGS || '').split(' ').filter(Boolean);
 const PG_BASE = 'postgresql://postgres@127.0.0.1:5432/test';
@@ -87,28 +87,6 @@ function client(socket, points) {
 }
 
 // ---------------------------------------------------------------------- orchestrator
-const procCpuUs = (pid) => {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
-};
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-
-async function waitFor(what, check, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 function start(cmd, args, ready, what) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -118,7 +96,7 @@ function start(cmd, args, ready, what) {
   return waitFor(what, () => {
     if (child.exitCode !== null) throw new Error(`${what} exited: ${out}`);
     return ready.test(out);
-  }).then(() => Object.assign(child, { output: () => out }));
+  }, 20_000).then(() => Object.assign(child, { output: () => out }));
 }
 
 /** One counter of a collector started with --health (its address is in the start-up line). */
@@ -147,8 +125,7 @@ async function main() {
     process.exit(1);
   }, 600_000);
 
-  const redisPort = await freePort();
-  const redisSrv = await start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], /Ready to accept/, 'redis-server');
+  const { child: redisSrv, port: redisPort } = await startRedisServer(dir);
   children.push(redisSrv);
   const natsPort = await freePort();
   const natsSrv = await start('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', path.join(dir, 'nats')], /Server is ready/, 'nats-server');

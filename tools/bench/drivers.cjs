@@ -15,7 +15,6 @@
 // `postgresql@before` and `mysql@before` (that build's drivers; a database or tables of their
 // own) to the same rounds: a paired A/B of a driver change.
 'use strict';
-const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -23,7 +22,7 @@ const path = require('node:path');
 const core = require('@osprofiler/core');
 const instrument = require('@osprofiler/core/instrument');
 const { traceBatch } = require('./lib/batches.cjs');
-const { freePort } = require('./lib/proc.cjs');
+const { startRedisServer } = require('./lib/redis-server.cjs');
 require('@osprofiler/drivers');
 
 const BATCH = Number(process.env.BENCH_BATCH || 1000); // points per notify()
@@ -157,10 +156,8 @@ async function main() {
   const drivers = {};
   const stats = {};
   if (names.some((n) => n.startsWith('redis'))) {
-    redisPort = await freePort();
     fs.mkdirSync(path.join(dir, 'redis'));
-    redisProc = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', path.join(dir, 'redis'), '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise((res) => redisProc.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
+    ({ child: redisProc, port: redisPort } = await startRedisServer(path.join(dir, 'redis')));
   }
   for (const name of names) {
     const options = { project: 'bench', service: 'orders', host };

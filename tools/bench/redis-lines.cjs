@@ -12,7 +12,6 @@
 // Env: BENCH_IR_BATCHES (counted batches per case, default 20), BENCH_IR_TRACES (traces per
 // batch, 100). Bounded: ~3 min (valgrind).
 'use strict';
-const { spawn } = require('node:child_process');
 const { randomUUID } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -21,7 +20,7 @@ const core = require('@osprofiler/core');
 const instrument = require('@osprofiler/core/instrument');
 require('@osprofiler/drivers');
 const CG = require('./lib/callgrind.cjs');
-const { freePort } = require('./lib/proc.cjs');
+const { startRedisServer } = require('./lib/redis-server.cjs');
 
 const TRACES = Number(process.env.BENCH_IR_TRACES || 100);
 const BATCHES = Number(process.env.BENCH_IR_BATCHES || 20);
@@ -89,10 +88,8 @@ async function child() {
 
 async function main() {
   const valgrind = CG.version();
-  const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-redis-lines-'));
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((res) => redis.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
+  const { child: redis, port } = await startRedisServer(dir);
   process.env.BENCH_REDIS_PORT = String(port);
   try {
     console.log(`redis:// client instructions per stored line, main thread, callgrind (${valgrind}), node ${process.version}; ${BATCHES} batches of ${TRACES} 1-point traces (${TRACES * 2} lines) per case, one at a time`);

@@ -10,7 +10,6 @@
 // too). The viewer's pages: tools/bench/viewer.cjs.
 // Bounded: N traces, 5 rounds per query, BENCH_COST_ROUNDS (5) × BENCH_COST_BATCHES (30) batches.
 'use strict';
-const { spawn } = require('node:child_process');
 const { randomUUID, randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -18,7 +17,8 @@ const path = require('node:path');
 const core = require('@osprofiler/core');
 const instrument = require('@osprofiler/core/instrument');
 require('@osprofiler/drivers');
-const { freePort, procCpuUs, waitFor } = require('./lib/proc.cjs');
+const { procCpuUs, waitFor } = require('./lib/proc.cjs');
+const { startRedisServer } = require('./lib/redis-server.cjs');
 
 const N = Number(process.env.BENCH_TRACES || 100_000);
 const BATCH_TRACES = 100; // traces per notify batch (10 points each: 1000 points, as core's notifier sends under load)
@@ -212,10 +212,8 @@ async function benchRedis() {
   // BENCH_BEFORE=<an older build's packages/drivers/dist>: its index filled and searched on db 2,
   // its upkeep on db 3, alternated with this build's.
   const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
-  const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-search-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((res) => proc.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
+  const { child: proc, port } = await startRedisServer(dir);
   try {
     const url = `redis://127.0.0.1:${port}`;
     const before = BEFORE ? (db, o) => require(path.join(BEFORE, 'redis/driver.js')).createRedisDriver(new URL(`${url}/${db}`), o) : undefined;
@@ -263,9 +261,8 @@ async function benchRedisInstructions() {
   const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
   const SMALL = process.env.BENCH_IR_SMALL === '1';
   const PREFILL = Number(process.env.BENCH_IR_PREFILL || 0);
-  const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-search-ir-'));
-  const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${dir}/cg.out`, 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const { child: proc, port } = await startRedisServer(dir, { wrap: ['valgrind', '--tool=callgrind', `--callgrind-out-file=${dir}/cg.out`], timeoutMs: 60_000 });
   const control = (arg) => {
     for (let k = 0; k < 50; k++) {
       const r = spawnSync('callgrind_control', [arg, String(proc.pid)], { encoding: 'utf8' });
@@ -281,7 +278,6 @@ async function benchRedisInstructions() {
     return core.createDriver(`redis://127.0.0.1:${port}/0`, opts);
   };
   try {
-    await new Promise((res) => proc.stdout.on('data', (d) => d.toString().includes('Ready to accept') && res()));
     let seq = 0;
     if (PREFILL > 0) {
       for (const mode of modes.filter((m) => m !== 'without')) {

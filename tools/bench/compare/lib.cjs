@@ -4,6 +4,7 @@
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const { CLK_TCK, procCpuUs, procRssMb, freePort, waitFor } = require('../lib/proc.cjs');
+const { startRedisServer } = require('../lib/redis-server.cjs');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -107,13 +108,9 @@ async function countStoredAndFlush(port, db) {
 }
 
 async function startRedis(dir, children) {
-  const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  children.push(redis);
-  let out = '';
-  redis.stdout.on('data', (d) => (out += d));
-  await waitFor('redis-server', () => /Ready to accept/.test(out), 15_000);
-  return { port, pid: redis.pid, child: redis };
+  const redis = await startRedisServer(dir);
+  children.push(redis.child);
+  return redis;
 }
 
 async function startAgent(socket, backend, spool, children) {
