@@ -5,12 +5,14 @@
 // (wsgi start + stop), 100 traces (200 lines) per batch, each line's bytes (`buffers`)
 // with the search index's fields (the agent protocol carries them). Cases:
 //   bytes + index   notifyLines, this build
+//   bytes, index off  the same with the driver's index work switched off: the index's
+//                   client-side cost is the difference
 //   lines           notifyLines of the lines as strings, no index (the driver derives it)
 //   once            notifyLinesOnce (the collector's idempotent write), each batch cut into 4
 //                   items of 50 lines (one WATCH/MULTI/EXEC transaction each, packages/drivers/src/redis/once.ts), bytes + index
 //   before, …       the same with BENCH_BEFORE=<an older build's packages/drivers/dist>
 // Env: BENCH_IR_BATCHES (counted batches per case, default 20), BENCH_IR_TRACES (traces per
-// batch, 100). Bounded: ~3 min (valgrind).
+// batch, 100), BENCH_IR_POINTS (points per trace, 1; 10 as search.cjs's upkeep). Bounded: ~3 min (valgrind).
 'use strict';
 const { randomUUID } = require('node:crypto');
 const fs = require('node:fs');
@@ -23,6 +25,7 @@ const CG = require('./lib/callgrind.cjs');
 const { startRedisServer } = require('./lib/redis-server.cjs');
 
 const TRACES = Number(process.env.BENCH_IR_TRACES || 100);
+const POINTS = Number(process.env.BENCH_IR_POINTS || 1); // points per trace: a wsgi root and POINTS - 1 db children
 const BATCHES = Number(process.env.BENCH_IR_BATCHES || 20);
 const WARMUP = 30;
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
@@ -37,6 +40,11 @@ function batch() {
     const id = randomUUID();
     const info = { request: { method: 'GET', path: `/orders/${i}`, query: '', scheme: 'http' }, host };
     objects.push({ name: 'wsgi-start', base_id: base, trace_id: id, parent_id: base, timestamp: instrument.formatTimestamp(t0 + i), info, project: 'bench', service: 'orders' });
+    for (let k = 1; k < POINTS; k++) {
+      const q = randomUUID();
+      objects.push({ name: 'db-start', base_id: base, trace_id: q, parent_id: id, timestamp: instrument.formatTimestamp(t0 + i + 0.01 * k), info: { db: { statement: `SELECT * FROM orders WHERE id = ${i}`, params: '<hidden>' }, host }, project: 'bench', service: 'orders' });
+      objects.push({ name: 'db-stop', base_id: base, trace_id: q, parent_id: id, timestamp: instrument.formatTimestamp(t0 + i + 0.01 * k + 0.005), info: { host }, project: 'bench', service: 'orders' });
+    }
     objects.push({ name: 'wsgi-stop', base_id: base, trace_id: id, parent_id: base, timestamp: instrument.formatTimestamp(t0 + i + 0.5), info: { host }, project: 'bench', service: 'orders' });
   }
   const indexed = instrument.linesOfNotifications(objects);
@@ -48,8 +56,17 @@ function batch() {
   return { bytes, lines, items };
 }
 
+/** The same call with the driver's index work switched off (no deltas, nothing sent for them). */
+function withoutIndex(write) {
+  const si = instrument.searchIndex;
+  const saved = si.deltasOfBatch;
+  si.deltasOfBatch = () => new Map();
+  return write().finally(() => (si.deltasOfBatch = saved));
+}
+
 const CASES = {
   'bytes + index': (d, b) => d.notifyLines(b.bytes),
+  'bytes, index off': (d, b) => withoutIndex(() => d.notifyLines(b.bytes)),
   lines: (d, b) => d.notifyLines(b.lines),
   once: (d, b) => d.notifyLinesOnce(b.items),
   'before, bytes + index': (d, b) => d.notifyLines(b.bytes),
@@ -78,7 +95,7 @@ async function child() {
     await steps.step(name, async () => {
       // One batch at a time, as an agent at service rates writes a frame's points.
       for (const b of batches.slice(WARMUP)) await CASES[name](d, b);
-      return BATCHES * TRACES * 2;
+      return BATCHES * TRACES * POINTS * 2;
     });
     await d.close();
   }
@@ -92,7 +109,7 @@ async function main() {
   const { child: redis, port } = await startRedisServer(dir);
   process.env.BENCH_REDIS_PORT = String(port);
   try {
-    console.log(`redis:// client instructions per stored line, main thread, callgrind (${valgrind}), node ${process.version}; ${BATCHES} batches of ${TRACES} 1-point traces (${TRACES * 2} lines) per case, one at a time`);
+    console.log(`redis:// client instructions per stored line, main thread, callgrind (${valgrind}), node ${process.version}; ${BATCHES} batches of ${TRACES} ${POINTS}-point traces (${TRACES * POINTS * 2} lines) per case, one at a time`);
     console.log('| case | instructions / line |');
     console.log('|---|---:|');
     await CG.runSteps(__filename, (label, per) => console.log(`| ${label} | ${(per / 1000).toFixed(1)}k |`));
