@@ -8,6 +8,7 @@ import { isPlainString, pyDumps, pyNumber, pyString } from './pyjson';
 import type { Notification } from './notification';
 import { toPrimitive } from './primitive';
 import { pointDetail, stopRoute } from './search';
+import { flat } from './flat';
 
 /**
  * Points already serialised, for drivers that store text (`Driver.notifyLines`).
@@ -109,7 +110,7 @@ function keyText(k: string): KeyText {
   let t = keys.get(k);
   if (t === undefined) {
     const q = pyString(k);
-    t = { first: q + ': ', next: ', ' + q + ': ' };
+    t = { first: flat(q + ': '), next: flat(', ' + q + ': ') };
     if (keys.size < MAX_KEYS) keys.set(k, t);
   }
   return t;
@@ -142,7 +143,7 @@ function nameHead(name: string, suffix: string): string {
   let h = names.get(name);
   if (h === undefined) {
     const c = isPlainString(name) ? name : pyString(name).slice(1, -1);
-    h = { start: '{"name": "' + c + '-start", "base_id": "', stop: '{"name": "' + c + '-stop", "base_id": "' };
+    h = { start: flat('{"name": "' + c + '-start", "base_id": "'), stop: flat('{"name": "' + c + '-stop", "base_id": "') };
     if (names.size < MAX_KEYS) names.set(name, h);
   }
   if (suffix === '-start') return h.start;
@@ -361,8 +362,8 @@ export function pointLine(name: string, suffix: string, baseId: string, traceId:
   if (path.length !== 0) path.length = 0; // only after a throw mid-serialisation
   if (tail !== lastTail) {
     lastTail = tail;
-    emptyInfoTail = '", "info": {' + tail;
-    afterFieldsTail = ', ' + tail;
+    emptyInfoTail = flat('", "info": {' + tail);
+    afterFieldsTail = flat(', ' + tail);
   }
   const head = nameHead(name, suffix) + baseText(baseId) + idContent(traceId) + '", "parent_id": "' + (parentId === lastBase ? lastBaseContent : idContent(parentId)) + '", "timestamp": "' + timestamp;
   const fields = infoText(info);
