@@ -88,6 +88,7 @@ export function linesOfNotifications(batch: readonly Notification[], serialise: 
 }
 
 const MAX_DEPTH = 10;
+const hasOwnProperty = Object.prototype.hasOwnProperty;
 
 // Measured on the raw path (tools/bench/core-points.cjs): testing whether a string needs
 // escaping costs ~30 ns a call, about a dozen per point. Keys repeat (object literals in
@@ -220,10 +221,17 @@ function valueText(v: unknown, depth: number): string {
   return pyDumps(toPrimitive(o, depth, new Set(path)));
 }
 
-/** `"k": v` pairs joined by `, `; `skipHost` drops a top-level `host`. '' when none was written. */
+/**
+ * `"k": v` pairs joined by `, `; `skipHost` drops a top-level `host`. '' when none was written.
+ * Walked with for-in, same order as Object.keys for the plain objects it gets: V8 reads `o[k]`
+ * through the object's enum cache there, where `Object.keys` + `o[k]` went through the
+ * megamorphic keyed-load stub for infos of every shape, and no key array is made (traced
+ * /nested −8.5k instructions a request, callgrind, lines-ir in the README).
+ */
 function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean): string {
   let out = '';
-  for (const k of Object.keys(o)) {
+  for (const k in o) {
+    if (!hasOwnProperty.call(o, k)) continue; // for-in also walks Object.prototype's enumerable keys (none, unless added)
     const v = o[k];
     if (v === undefined || (skipHost && k === 'host')) continue;
     const t = valueText(v, depth + 1);
