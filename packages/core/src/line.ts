@@ -226,7 +226,7 @@ function valueText(v: unknown, depth: number): string {
  * Walked with for-in, same order as Object.keys for the plain objects it gets: V8 reads `o[k]`
  * through the object's enum cache there, where `Object.keys` + `o[k]` went through the
  * megamorphic keyed-load stub for infos of every shape, and no key array is made (traced
- * /nested −8.5k instructions a request, callgrind, lines-ir in the README).
+ * /nested −8.5k instructions a request, tools/bench/trace-lines.cjs under callgrind).
  */
 function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean): string {
   let out = '';
