@@ -80,6 +80,28 @@ describe('raw line bodies', () => {
     expect(d.lines).toEqual(all.map((n) => pyDumps(n)));
   });
 
+  it('ends a text without its last LF (the client joins lines with LF) exactly as one with it', () => {
+    const a = [note('b1', 0), note('b1', 1, { etype: 'E' })];
+    const b = [note('b2', 2), note('b2', 3), note('b2', 4)];
+    const lines = (ns: Notification[]): string[] => ns.map((n) => pyDumps(n));
+    const withLf = frameBody([
+      { text: lines(a).join('\n') + '\n', count: 2, errors: [1] },
+      { text: lines(b).join('\n') + '\n', count: 3, errors: null },
+    ]);
+    // Joined only, and a text cut after a line's LF (what the client sends of a chunk it splits).
+    const joined = lines(b).join('\n');
+    const cut = joined.indexOf('\n') + 1;
+    const without = frameBody([
+      { text: lines(a).join('\n'), count: 2, errors: [1] },
+      { text: joined.slice(0, cut), count: 1, errors: null },
+      { text: joined.slice(cut), count: 2, errors: null },
+    ]);
+    expect(without.body.equals(withLf.body)).toBe(true);
+    const d = new DecodedLines();
+    expect(d.append(without.body, 5)).toBe(true);
+    expect(d.lines).toEqual([...lines(a), ...lines(b)]);
+  });
+
   it('writes objects in the wire key order whatever order they were built in', () => {
     const n = note('b', 1);
     const shuffled = { info: n.info, service: n.service, base_id: n.base_id, timestamp: n.timestamp, name: n.name, project: n.project, parent_id: n.parent_id, trace_id: n.trace_id } as Notification;

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { flat } from './flat';
 
 /**
  * Wall time = one anchor + monotonic offset: a trace point reads only `performance.now()`
@@ -36,7 +37,7 @@ export function formatTimestamp(ms: number): string {
   const second = Math.floor(micros / 1_000_000);
   if (second !== cachedSecond) {
     cachedSecond = second;
-    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19) + '.';
+    cachedPrefix = flat(new Date(second * 1000).toISOString().slice(0, 20)); // up to the '.', in one piece
   }
   const frac = micros - second * 1_000_000;
   const hi = Math.floor(frac / 1000);

@@ -129,6 +129,32 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     );
   });
 
+  it('escapes ids longer than the loop checks (the RegExp path), wherever the character is', () => {
+    const tail = lineTail('h', null, null);
+    const id = '0b5d4f1e-4c1a-4f3e-9a57-9e4f3c2b1a00';
+    for (const bad of ['"', '\\', '\n', '\u007f', 'é', '\ud800', '😀']) {
+      for (const at of [0, 17, id.length]) {
+        const odd = id.slice(0, at) + bad + id.slice(at);
+        const line = notificationLine('x-start', odd, odd + 'T', odd + 'P', '2026-11-23T06:30:00.000001', { long: odd }, tail);
+        expect(line).toBe(
+          pyDumps({ name: 'x-start', base_id: odd, trace_id: odd + 'T', parent_id: odd + 'P', timestamp: '2026-11-23T06:30:00.000001', info: { long: odd, host: 'h' }, project: null, service: null }),
+        );
+      }
+    }
+  });
+
+  it('writes own keys only, as the object path does, when Object.prototype has an enumerable key', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = 'yes';
+    try {
+      const info = { a: 1, nested: { b: 'two' } };
+      expect(linePath(info, 'h', null, null)).toBe(objectPath(info, 'h', null, null));
+      expect(linePath(info, 'h', null, null)).not.toContain('polluted');
+    } finally {
+      delete proto.polluted;
+    }
+  });
+
   it('refuses info that is not an object once made primitive, as the object path does', () => {
     expect(() => infoFields([1, 2])).toThrow(TypeError);
     expect(() => infoFields(new Date(0))).toThrow(TypeError);

@@ -51,7 +51,7 @@ interface Chunk {
   readonly text: string;
   readonly count: number;
   readonly origin: PointOrigin;
-  /** Points of this chunk already taken (sent or dropped), and where the next line starts in `text`. */
+  /** Points of this chunk already taken (sent or dropped), and where the next line starts in `text` (its lines joined by LF, none after the last). */
   head: number;
   headOffset: number;
 }
@@ -143,7 +143,7 @@ export class AgentClientDriver implements Driver {
       this.counters.dropped += n;
       return;
     }
-    this.queue.push({ batch, index: this.sendIndex ? batch.index : undefined, text: batch.lines.join('\n') + '\n', count: n, origin, head: 0, headOffset: 0 });
+    this.queue.push({ batch, index: this.sendIndex ? batch.index : undefined, text: batch.lines.join('\n'), count: n, origin, head: 0, headOffset: 0 });
     this.queued += n;
     if (this.queued > this.options.maxPoints) this.dropOldest(this.queued - this.options.maxPoints);
     // Core's notifier calls this once per batch, from its timer, off the request path: the
@@ -251,7 +251,7 @@ export class AgentClientDriver implements Driver {
     let count = 0;
     if (this.ledger.size > 0) {
       const markers = linesOfNotifications(this.ledger.take('client-buffer'), notificationText);
-      parts.push({ text: markers.lines.join('\n') + '\n', count: markers.lines.length, errors: null, index: markers.index });
+      parts.push({ text: markers.lines.join('\n'), count: markers.lines.length, errors: null, index: markers.index });
       count += markers.lines.length;
     }
     while (count < max && this.queue.length > 0) {

@@ -1,0 +1,132 @@
+// A traced request's own cost in the app, without the app (issue 15): instructions per
+// request-shaped trace of the main thread under callgrind (lib/callgrind.cjs) — its points
+// on the request path, core's deferred formatting of their lines, and the agent:// client's
+// text and BATCH frame (packages/agent src/lines.ts, no socket). Shapes, as the compare app's
+// routes trace them (tools/bench/compare/app.cjs):
+//   hello    a `wsgi` point (Python's start info, the stop's status and route)
+//   nested   the same with five nested `fn` points inside (6 points, 12 lines)
+//   header   hello continuing a distinct signed X-Trace-Info/X-Trace-HMAC per request
+//            (verified by core's incomingTrace; the headers are made before counting)
+// Each shape runs in a process of its own under `node --predictable` (compilation and GC
+// on the main thread, in the same order every run) with a fixed 16 MB young generation and
+// a 256 MB initial old generation (no full GC in the window): counts of one build repeat
+// within ~1 %, where the compare app's move ±5 % between runs with the scavenges. That
+// is also why they are higher than the compare's (the GC and compiler threads' work is on
+// the main thread here): read differences between builds of the same run, not totals.
+// BENCH_BEFORE=<an older checkout's root, its packages built>: that build's core and agent
+// are counted too, alternated per round. Env: BENCH_IR_WARMUP (8000), BENCH_IR_COUNT (3000)
+// traces, BENCH_ROUNDS (2), BENCH_SHAPES (hello,nested,header). ~1 min a shape and build.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+const CG = require('./lib/callgrind.cjs');
+
+const ROOT = path.resolve(__dirname, '../..');
+const WARMUP = Number(process.env.BENCH_IR_WARMUP || 8000);
+const COUNT = Number(process.env.BENCH_IR_COUNT || 3000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
+const SHAPES = (process.env.BENCH_SHAPES || 'hello,nested,header').split(',');
+const KEY = 'bench-key';
+const PER_FLUSH = 40; // traces between flushes: ~240 points, a busy service's batch
+
+async function child() {
+  const root = process.env.BENCH_TRACE_ROOT;
+  const shape = process.env.BENCH_TRACE_SHAPE;
+  const core = require(path.join(root, 'packages/core/dist/index.js'));
+  const instrument = require(path.join(root, 'packages/core/dist/instrument.js'));
+  const lines = require(path.join(root, 'packages/agent/dist/lines.js'));
+  const clientId = Buffer.alloc(16, 1);
+  let seq = 0;
+  let framed = 0;
+  // The client's text of a batch: builds whose frame adds the last LF take the lines joined.
+  const textOf = lines.encodeLineBatch.toString().includes('endsWithLf') ? (b) => b.lines.join('\n') : (b) => b.lines.join('\n') + '\n';
+  instrument.registerDriver('benchframes', () => ({
+    scheme: 'benchframes', flush: async () => {}, close: async () => {},
+    getReport: async () => ({}), listTraces: async () => [], listErrorTraces: async () => [],
+    notify() { throw new Error('the raw path was expected'); },
+    notifyLines(b) {
+      framed += lines.encodeLineBatch(clientId, ++seq, [{ text: textOf(b), count: b.lines.length, errors: null }], false).count;
+    },
+  }));
+  core.configure({ enabled: true, connectionString: 'benchframes://x', host: 'bench', service: 'bench', hmacKeys: [KEY], maxBufferPoints: 1e6, flushIntervalMs: 60_000 });
+  const nested = (k) => (k === 0 ? 0 : core.traced('fn', { function: { name: `f${k}` } }, () => nested(k - 1) + 1));
+  const depth = shape === 'nested' ? 5 : 0;
+  const route = shape === 'nested' ? '/nested' : '/hello';
+  const request = (trace) => core.run(trace, () => {
+    core.start('wsgi', { request: { path: route, query: '', method: 'GET', scheme: 'http' } });
+    nested(depth);
+    core.stop({ response: { status_code: 200 }, request: { route } });
+  });
+  const sampled = { hmacKey: KEY };
+  const headers = (n) => Array.from({ length: n }, () => {
+    const id = require('node:crypto').randomUUID();
+    const { info, hmac } = core.signedPack({ base_id: id, parent_id: id }, KEY);
+    return { 'x-trace-info': info, 'x-trace-hmac': hmac };
+  });
+  const traces = async (n, carriers) => {
+    const before = framed;
+    for (let i = 0; i < n; i += PER_FLUSH) {
+      for (let j = i; j < Math.min(n, i + PER_FLUSH); j++) request(carriers ? instrument.incomingTrace(carriers[j]) : sampled);
+      await core.flush(30_000);
+    }
+    if (framed - before !== n * 2 * (depth + 1)) throw new Error(`framed ${framed - before} lines for ${n} traces`);
+    return n;
+  };
+  await core.run(sampled, async () => { await null; }); // promise hooks on, as in a service
+  const steps = CG.stepper();
+  await traces(WARMUP, shape === 'header' ? headers(WARMUP) : undefined);
+  const carriers = shape === 'header' ? headers(COUNT) : undefined;
+  await steps.step(shape, () => traces(COUNT, carriers));
+  steps.end();
+  process.exit(0);
+}
+
+/** Instructions per trace of `shape` with the build at `root`. */
+async function count(root, shape) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-trace-'));
+  const file = path.join(dir, 'cg');
+  const flags = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
+  const vg = CG.spawnNode(file, [...flags, __filename], { env: { ...process.env, BENCH_IR_CHILD: '1', BENCH_TRACE_ROOT: root, BENCH_TRACE_SHAPE: shape }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let log = '';
+  vg.stderr.on('data', (b) => (log += b));
+  const cleanup = () => {
+    if (vg.exitCode === null && vg.signalCode === null) vg.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', cleanup);
+  let per;
+  for await (const line of readline.createInterface({ input: vg.stdout })) {
+    if (line.startsWith('ready ')) {
+      CG.start(vg.pid);
+      vg.stdin.write('go\n');
+    } else if (line.startsWith('done ')) {
+      per = CG.dumpMainThread(file, vg.pid) / Number(line.slice(5));
+      vg.stdin.write('next\n');
+    }
+  }
+  const code = await new Promise((r) => (vg.exitCode !== null || vg.signalCode !== null ? r(vg.exitCode) : vg.once('exit', r)));
+  cleanup();
+  process.removeListener('exit', cleanup);
+  if (code !== 0 || per === undefined) throw new Error(`${shape} under callgrind exited with ${code}\n${log}`);
+  return per;
+}
+
+async function main() {
+  const builds = [['this', ROOT]];
+  if (process.env.BENCH_BEFORE) builds.unshift(['before', path.resolve(process.env.BENCH_BEFORE)]);
+  console.log(`instructions per trace (request path + deferred format + agent:// frame), main thread, callgrind (${CG.version()}), node ${process.version} --predictable; ${WARMUP} warm-up + ${COUNT} counted traces per shape`);
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const [name, root] of builds) {
+      const out = [];
+      for (const shape of SHAPES) out.push(`${shape} ${((await count(root, shape)) / 1000).toFixed(2)}k`);
+      console.log(`  round ${r} ${name.padEnd(6)} ${out.join('  ')}`);
+    }
+  }
+}
+
+(process.env.BENCH_IR_CHILD ? child : main)().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
