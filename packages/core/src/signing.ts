@@ -126,8 +126,8 @@ export function signedUnpack(
     if (typeof info !== 'string' || typeof hmac !== 'string') return null;
     if (info.length > MAX_INPUT_LENGTH || hmac.length > MAX_INPUT_LENGTH) return null;
     if (!Array.isArray(hmacKeys) || hmacKeys.length === 0) return null;
-    // Only a 40-char lowercase hex string can ever match (Python's compare_digest returns
-    // False on unequal lengths, and the digest is lowercase hex): anything else fails every key.
+    // Only 40 characters can ever match (Python's compare_digest returns False on unequal
+    // lengths): any other length fails every key.
     if (!setGivenHmac(pyStrip(hmac))) return null;
     for (const key of hmacKeys) {
       if (typeof key !== 'string') continue;
