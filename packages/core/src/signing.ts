@@ -7,7 +7,8 @@
  *
  * See shared/interop/osprofiler-wire.md §2.
  */
-import { createHmac, hash, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { hmacMatches, keyBytes, MAX_INPUT_LENGTH, setGivenHmac } from './hmac';
 import { pyDumps, pyString } from './pyjson';
 import { pyUrlsafeB64Decode } from './py/base64';
 import { NO_VALUE, parsePyJson } from './py/json-parse';
@@ -31,15 +32,6 @@ export interface UnpackedTraceData {
   /** The server key that matched (whatever the client sent is overwritten). */
   hmac_key: string;
 }
-
-/**
- * Inputs longer than this (in characters) are rejected outright. Python has no limit; real
- * headers are ~140 (info) and 40 (hmac) characters, so this only sheds abuse.
- */
-const MAX_INPUT_LENGTH = 8192;
-
-/** An HMAC-SHA1 hex digest is always this long; no other length can match. */
-const HMAC_HEX_LENGTH = 40;
 
 // ---------------------------------------------------------------------------------------
 // Packing
@@ -93,75 +85,6 @@ export function parseHmacKeys(value: string | readonly string[]): string[] {
   return out;
 }
 
-// UTF-8 bytes per key, computed once per distinct key (keys come from configuration, so
-// there are few). null marks a key with a lone surrogate: Python cannot encode it (its
-// generate_hmac raises, signed_unpack skips that key).
-const keyCache = new Map<string, Buffer | null>();
-const KEY_CACHE_MAX = 256;
-
-function keyBytes(key: string): Buffer | null {
-  let b = keyCache.get(key);
-  if (b === undefined) {
-    b = hasLoneSurrogate(key) ? null : Buffer.from(key, 'utf8');
-    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
-    keyCache.set(key, b);
-  }
-  return b;
-}
-
-// HMAC-SHA1 of a header from one-shot hashes over per-key pads (RFC 2104: H((K ^ opad) ||
-// H((K ^ ipad) || m))), written into preallocated buffers. Counted under callgrind
-// (tools/bench/compare, README "compare"): ~17k instructions a verify instead of ~21k
-// for createHmac(...).update().digest(), which builds a Hmac object and reruns the key
-// set-up for every header. Same bytes as createHmac (tested against it and Python).
-const SHA1_BLOCK = 64;
-const SHA1_LEN = 20;
-const padCache = new Map<string, { ipad: Buffer; opad: Buffer }>();
-// The inner message: ipad then the info's UTF-8 (at most 3 bytes a character).
-const innerBuf = Buffer.alloc(SHA1_BLOCK + 3 * MAX_INPUT_LENGTH);
-const outerBuf = Buffer.alloc(SHA1_BLOCK + SHA1_LEN);
-
-function pads(key: string, kb: Buffer): { ipad: Buffer; opad: Buffer } {
-  let p = padCache.get(key);
-  if (p === undefined) {
-    const k = kb.length > SHA1_BLOCK ? hash('sha1', kb, 'buffer') : kb;
-    const ipad = Buffer.alloc(SHA1_BLOCK, 0x36);
-    const opad = Buffer.alloc(SHA1_BLOCK, 0x5c);
-    for (let i = 0; i < k.length; i++) {
-      ipad[i] ^= k[i];
-      opad[i] ^= k[i];
-    }
-    p = { ipad, opad };
-    if (padCache.size >= KEY_CACHE_MAX) padCache.clear();
-    padCache.set(key, p);
-  }
-  return p;
-}
-
-/** Lowercase hex HMAC-SHA1 of the UTF-8 of `info` (at most MAX_INPUT_LENGTH characters). */
-function hmacSha1Hex(key: string, kb: Buffer, info: string): string {
-  const { ipad, opad } = pads(key, kb);
-  ipad.copy(innerBuf, 0);
-  const n = innerBuf.write(info, SHA1_BLOCK, 'utf8');
-  const inner = hash('sha1', innerBuf.subarray(0, SHA1_BLOCK + n), 'buffer');
-  opad.copy(outerBuf, 0);
-  inner.copy(outerBuf, SHA1_BLOCK);
-  return hash('sha1', outerBuf, 'hex');
-}
-
-function hasLoneSurrogate(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0xd800 || c > 0xdfff) continue;
-    if (c >= 0xdc00) return true;
-    const d = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
-    if (d < 0xdc00 || d > 0xdfff) return true;
-    i++;
-  }
-  return false;
-}
-
-
 // ---------------------------------------------------------------------------------------
 // Unpacking
 
@@ -203,22 +126,14 @@ export function signedUnpack(
     if (typeof info !== 'string' || typeof hmac !== 'string') return null;
     if (info.length > MAX_INPUT_LENGTH || hmac.length > MAX_INPUT_LENGTH) return null;
     if (!Array.isArray(hmacKeys) || hmacKeys.length === 0) return null;
-    const given = pyStrip(hmac);
-    // Only a 40-char lowercase hex string can ever match; any other length fails every key's
-    // comparison (Python's compare_digest returns False on unequal lengths).
-    if (given.length !== HMAC_HEX_LENGTH) return null;
-    for (let i = 0; i < HMAC_HEX_LENGTH; i++) {
-      if (given.charCodeAt(i) > 0x7f) return null;
-    }
-    const givenBytes = Buffer.from(given, 'latin1');
+    // Only 40 characters can ever match (Python's compare_digest returns False on unequal
+    // lengths): any other length fails every key.
+    if (!setGivenHmac(pyStrip(hmac))) return null;
     for (const key of hmacKeys) {
       if (typeof key !== 'string') continue;
       const kb = keyBytes(key);
       if (kb === null) continue;
-      const expected = Buffer.from(hmacSha1Hex(key, kb, info), 'latin1');
-      if (expected.length === givenBytes.length && timingSafeEqual(expected, givenBytes)) {
-        return decodeTraceInfo(info, key);
-      }
+      if (hmacMatches(key, kb, info)) return decodeTraceInfo(info, key);
     }
     return null;
   } catch {
@@ -234,10 +149,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // (which decides every other input, as Python does).
 const CANONICAL_B64 = /^[A-Za-z0-9_\-]*={0,2}$/;
 const CANONICAL_INFO = /^\{"base_id": "([\x20\x21\x23-\x5b\x5d-\x7e]+)", "parent_id": "([\x20\x21\x23-\x5b\x5d-\x7e]*)"\}$/;
+// Decoded into memory kept for it, not a new Buffer a header. (JavaScript reading the
+// base64 and the ids byte by byte instead of the two RegExps was slower: 845 against
+// 370–430 ns a header, and 7.5k instructions for that function alone.)
+const decoded = Buffer.allocUnsafeSlow((MAX_INPUT_LENGTH / 4) * 3);
 
 function decodeCanonical(info: string, key: string): UnpackedTraceData | undefined {
   if (info.length % 4 !== 0 || !CANONICAL_B64.test(info)) return undefined;
-  const m = CANONICAL_INFO.exec(Buffer.from(info, 'base64url').toString('latin1'));
+  const m = CANONICAL_INFO.exec(decoded.toString('latin1', 0, decoded.write(info, 0, 'base64url')));
   if (m === null) return undefined;
   const baseId = m[1];
   return { base_id: baseId, parent_id: m[2] === '' ? baseId : m[2], hmac_key: key };

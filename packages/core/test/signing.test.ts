@@ -235,7 +235,7 @@ describe('signedUnpack: constant-time comparison', () => {
     tse.mockClear();
   });
 
-  it('compares with crypto.timingSafeEqual on equal-length buffers, once per key tried', () => {
+  it('compares with crypto.timingSafeEqual on the 40 bytes of the hex texts, once per key tried', () => {
     expect(signedUnpack(VALID_INFO, VALID_HMAC, ['k1', 'k2', FIXTURE_KEY])).not.toBeNull();
     expect(tse).toHaveBeenCalledTimes(3);
     for (const [a, b] of tse.mock.calls) {
@@ -262,6 +262,71 @@ describe('signedUnpack: constant-time comparison', () => {
     const info = b64u('not json');
     expect(signedUnpack(info, hmacHex(info, FIXTURE_KEY), [FIXTURE_KEY, FIXTURE_KEY, FIXTURE_KEY])).toBeNull();
     expect(tse).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('signedUnpack: the HMAC text and the reused buffers (hmac.ts, decodeCanonical)', () => {
+  const K = FIXTURE_KEY;
+  const signed = (base: string, parent: string, key = K) => signedPack({ base_id: base, parent_id: parent }, key);
+
+  it('refuses an HMAC whose bytes match but whose text differs (upper case, a non-ASCII character read by its low byte)', () => {
+    expect(signedUnpack(VALID_INFO, VALID_HMAC, [K])).not.toBeNull();
+    expect(/[a-f]/.test(VALID_HMAC)).toBe(true);
+    // Python's compare_digest compares the texts: its hexdigest is lowercase.
+    expect(signedUnpack(VALID_INFO, VALID_HMAC.toUpperCase(), [K])).toBeNull();
+    const i = VALID_HMAC.search(/[a-f]/);
+    const mixed = VALID_HMAC.slice(0, i) + VALID_HMAC[i].toUpperCase() + VALID_HMAC.slice(i + 1);
+    expect(signedUnpack(VALID_INFO, mixed, [K])).toBeNull();
+    // U+0161 and U+0061 ('a') share their low byte; Node's hex and latin1 writers read it.
+    const aliased = VALID_HMAC.replace(/[0-9a-f]/, (c) => String.fromCharCode(0x100 | c.charCodeAt(0)));
+    expect(Buffer.from(aliased, 'latin1').toString('latin1')).toBe(VALID_HMAC);
+    expect(signedUnpack(VALID_INFO, aliased, [K])).toBeNull();
+    expect(signedUnpack(VALID_INFO, VALID_HMAC.slice(0, 39) + 'g', [K])).toBeNull();
+  });
+
+  it('wrong HMACs, several keys: each key in turn, then none, in any order of calls', () => {
+    const keys = ['k1', 'k2', 'k3'];
+    for (let round = 0; round < 4; round++) {
+      for (const [j, key] of keys.entries()) {
+        const id = randomUUID();
+        const { info, hmac } = signed(id, id, key);
+        const order = [...keys.slice(j + 1), ...keys.slice(0, j + 1)];
+        expect(signedUnpack(info, hmac, order)).toEqual({ base_id: id, parent_id: id, hmac_key: key });
+        expect(signedUnpack(info, hmac, keys.filter((k) => k !== key))).toBeNull();
+        const wrong = (hmac[5] === '0' ? hmac.slice(0, 5) + '1' : hmac.slice(0, 5) + '0') + hmac.slice(6);
+        expect(signedUnpack(info, wrong, keys)).toBeNull();
+      }
+    }
+  });
+
+  it('decodes each info on its own: a shorter one after a longer one reads none of its bytes', () => {
+    const long = signed('b'.repeat(300), 'p'.repeat(300));
+    expect(signedUnpack(long.info, long.hmac, [K])).toEqual({ base_id: 'b'.repeat(300), parent_id: 'p'.repeat(300), hmac_key: K });
+    // The first bytes of the same JSON text, cut before its end, signed: not JSON, so untraced.
+    const text = `{"base_id": "${'b'.repeat(300)}", "parent_id": "${'p'.repeat(300)}"}`;
+    for (const cut of [text.length - 1, text.length - 2, 200, 13]) {
+      const info = b64u(text.slice(0, cut));
+      expect(signedUnpack(info, hmacHex(info, K), [K])).toBeNull();
+    }
+    const short = signed('s', '');
+    expect(signedUnpack(short.info, short.hmac, [K])).toEqual({ base_id: 's', parent_id: 's', hmac_key: K });
+  });
+
+  it('bad base64 and bad JSON, correctly signed, are served untraced', () => {
+    const id = randomUUID();
+    const good = signed(id, id).info;
+    const bad = [
+      good.slice(0, 10) + '!' + good.slice(11), // a character outside the alphabet: skipped, padding then wrong
+      good.slice(0, -1), // missing padding
+      good.replace(/=+$/, '') + 'A', // a dangling character
+      b64u(`{"base_id": "${id}", "parent_id": "${id}"`), // unterminated object
+      b64u(`{"base_id": "${id}", "parent_id": "${id}", }`), // trailing comma
+      b64u(`{"base_id": "${id}", "parent_id": "${id}"}x`), // text after the object
+      b64u(`{"base_id": "${id}", "other": "x"}`), // an unknown key
+      b64u(`{"parent_id": "${id}"}`), // no base_id
+      b64u('["a"]'),
+    ];
+    for (const info of bad) expect(signedUnpack(info, hmacHex(info, K), [K])).toBeNull();
   });
 });
 
@@ -295,6 +360,7 @@ describe('parseHmacKeys: osprofiler._utils.split', () => {
 });
 
 describe('signedUnpack fast path for the canonical header (native decoders)', () => {
+  const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const hmacOf = (info: string, key: string): string => crypto.createHmac('sha1', key).update(info, 'utf8').digest('hex');
 
   it('gives exactly what the general decoder gives, for canonical and near-canonical encodings of the same data', () => {
@@ -307,6 +373,9 @@ describe('signedUnpack fast path for the canonical header (native decoders)', ()
         // The same bytes encoded so that only the general path decides them: standard
         // alphabet, whitespace inside (Python's decoder skips it), padding then junk.
         const variants = [info.replaceAll('-', '+').replaceAll('_', '/'), info.slice(0, 4) + '\n' + info.slice(4), info + '\n'];
+        // Leftover bits set in the last character before the padding: the same bytes to Python.
+        const last = info.search(/=+$/) - 1;
+        if (last >= 0) variants.push(info.slice(0, last) + B64URL[B64URL.indexOf(info[last]) + 1] + info.slice(last + 1));
         for (const v of variants) expect(signedUnpack(v, hmacOf(v, 'k'), ['k'])).toEqual(expected);
         if (base === '') expect(expected?.base_id).toBe('');
         else expect(expected).toEqual({ base_id: base, parent_id: parent === '' ? base : parent, hmac_key: 'k' });
