@@ -23,6 +23,27 @@ describe('sql point info', () => {
     expect(boundStatement(long, 40)).toBe(`${'x'.repeat(40)}${CUT_MARKER}100]`);
   });
 
+  it('a statement seen again shares one frozen info (formatted once); params, a pool wait or a cut make their own', () => {
+    const sql = 'select "v" from "t" where "id" = ? -- shared';
+    const first = sqlInfo(sql, [1], false, 4096);
+    const second = sqlInfo(sql, [2], false, 4096);
+    expect([first, second]).toEqual([{ db: { statement: sql } }, { db: { statement: sql } }]);
+    expect([Object.isFrozen(first), Object.isFrozen(second)]).toEqual([false, true]);
+    expect(sqlInfo(sql, [3], false, 4096)).toBe(second);
+    expect(sqlInfo(sql, [3], true, 4096)).toEqual({ db: { statement: sql, params: [3] } });
+    expect(sqlInfo(sql, undefined, false, 4096, 2)).toEqual({ db: { statement: sql, pool_wait_ms: 2 } });
+    expect(sqlInfo(sql, undefined, false, 16)).toEqual({ db: { statement: boundStatement(sql, 16) } });
+  });
+
+  it('one-off statements (values written into the SQL) do not keep a repeated one out of the cache', () => {
+    for (let i = 0; i < 5000; i++) sqlInfo(`select ${i} -- one-off`, undefined, false, 4096);
+    const sql = 'select "w" from "t" -- after one-offs';
+    sqlInfo(sql, undefined, false, 4096);
+    const info = sqlInfo(sql, undefined, false, 4096);
+    expect(Object.isFrozen(info)).toBe(true);
+    expect(sqlInfo(sql, undefined, false, 4096)).toBe(info);
+  });
+
   it('options: explicit over env over defaults, bad env values ignored', () => {
     const before = { ...process.env };
     try {
