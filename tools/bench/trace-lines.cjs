@@ -17,10 +17,7 @@
 // are counted too, alternated per round. Env: BENCH_IR_WARMUP (8000), BENCH_IR_COUNT (3000)
 // traces, BENCH_ROUNDS (2), BENCH_SHAPES (hello,nested,header). ~1 min a shape and build.
 'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
 const CG = require('./lib/callgrind.cjs');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -85,31 +82,10 @@ async function child() {
 
 /** Instructions per trace of `shape` with the build at `root`. */
 async function count(root, shape) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-trace-'));
-  const file = path.join(dir, 'cg');
-  const flags = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
-  const vg = CG.spawnNode(file, [...flags, __filename], { env: { ...process.env, BENCH_IR_CHILD: '1', BENCH_TRACE_ROOT: root, BENCH_TRACE_SHAPE: shape }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let log = '';
-  vg.stderr.on('data', (b) => (log += b));
-  const cleanup = () => {
-    if (vg.exitCode === null && vg.signalCode === null) vg.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  process.on('exit', cleanup);
   let per;
-  for await (const line of readline.createInterface({ input: vg.stdout })) {
-    if (line.startsWith('ready ')) {
-      CG.start(vg.pid);
-      vg.stdin.write('go\n');
-    } else if (line.startsWith('done ')) {
-      per = CG.dumpMainThread(file, vg.pid) / Number(line.slice(5));
-      vg.stdin.write('next\n');
-    }
-  }
-  const code = await new Promise((r) => (vg.exitCode !== null || vg.signalCode !== null ? r(vg.exitCode) : vg.once('exit', r)));
-  cleanup();
-  process.removeListener('exit', cleanup);
-  if (code !== 0 || per === undefined) throw new Error(`${shape} under callgrind exited with ${code}\n${log}`);
+  const nodeArgs = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
+  await CG.runSteps(__filename, (_label, p) => (per = p), { nodeArgs, env: { BENCH_TRACE_ROOT: root, BENCH_TRACE_SHAPE: shape } });
+  if (per === undefined) throw new Error(`${shape}: the run under callgrind counted nothing`);
   return per;
 }
 

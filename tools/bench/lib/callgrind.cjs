@@ -75,13 +75,14 @@ function stepper() {
  * Runs `script` under callgrind with BENCH_IR_CHILD=1 (its `stepper()` steps) and calls
  * `onStep(label, instructionsPerUnit)` for each step: the main thread's count between the
  * step's `ready` and `done`, divided by the units it did. Rejects when the run fails.
+ * `nodeArgs`: node flags before the script; `env`: added to the child's environment.
  */
-async function runSteps(script, onStep) {
+async function runSteps(script, onStep, { nodeArgs = [], env = {} } = {}) {
   const os = require('node:os');
   const readline = require('node:readline');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-ir-'));
   const file = path.join(dir, 'cg');
-  const vg = spawnNode(file, [script], { env: { ...process.env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const vg = spawnNode(file, [...nodeArgs, script], { env: { ...process.env, ...env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let log = ''; // valgrind's banner and summary: shown only when the run fails
   vg.stderr.on('data', (b) => (log += b));
   const cleanup = () => {
@@ -100,7 +101,7 @@ async function runSteps(script, onStep) {
       vg.stdin.write('next\n');
     }
   }
-  const code = await new Promise((r) => (vg.exitCode !== null ? r(vg.exitCode) : vg.once('exit', r)));
+  const code = await new Promise((r) => (vg.exitCode !== null || vg.signalCode !== null ? r(vg.exitCode) : vg.once('exit', r)));
   cleanup();
   process.removeListener('exit', cleanup);
   if (code !== 0) throw new Error(`the run under callgrind exited with ${code}\n${log}`);
