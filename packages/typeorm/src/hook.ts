@@ -109,8 +109,10 @@ function wrapStatement(orig: AnyFn, isStream: boolean): AnyFn {
     const pt = openPointContained(contained, 'statement', 'sql', () => sqlInfo(typeof args[0] === 'string' ? args[0] : String(args[0]), args[1], o.showParams, o.maxStatementLength), parent);
     if (pt === undefined) return orig.apply(this, args);
     if (isStream) return callBeside(pt, () => orig.apply(this, args), STREAM_OPERATION);
-    // The pool wait is known only once the first query has acquired its connection.
-    return callBeside(pt, () => orig.apply(this, args), st!.waitReported || st!.waitMs === undefined ? STATEMENT : st!);
+    // The runner's pool wait goes on its first statement's stop. It may be timed only while
+    // this statement runs: a runner that is not yet connected (DataSource.query, a
+    // repository call outside a transaction) acquires its connection inside `query`.
+    return callBeside(pt, () => orig.apply(this, args), st!.waitReported ? STATEMENT : st!);
   };
 }
 const STATEMENT: Follow = { contained };
