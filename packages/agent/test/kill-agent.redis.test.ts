@@ -19,20 +19,30 @@ afterAll(async () => {
   await redis?.close();
 });
 
-async function killScenario(db: number, maxPoints: number, outageMs: number, maxRequests = 20_000) {
+/**
+ * Requests in three bounded phases: `before` (the agent up; it is killed 1 s in, while they
+ * may still run), `during` (all of them sent while the agent is dead: it is restarted only
+ * once they are answered and `outageMs` has passed) and `after` (the agent back). A load
+ * bounded only by time and count could finish before the kill on a fast machine, and then
+ * no point met the outage.
+ */
+async function killScenario(db: number, maxPoints: number, outageMs: number, phases: { before: number; during: number; after: number }) {
   const dir = tempDir('kill');
   const socket = join(dir, 'agent.sock');
   const backend = redis.url(db);
   let agent = await startAgentProc({ socket, backend, spool: join(dir, 'spool') });
   const app = await startApp(`agent://${socket}?max_points=${maxPoints}&reconnect_max_ms=200`);
+  const phase = (maxRequests: number) => load(app.port, { concurrency: 8, maxRequests, durationMs: 15_000 });
   try {
-    const loadDone = load(app.port, { concurrency: 8, maxRequests, durationMs: 2_500 + outageMs });
+    const first = phase(phases.before);
     await sleep(1000);
     agent.child.kill('SIGKILL');
     await agent.exited;
-    await sleep(outageMs);
+    const [a, b] = await Promise.all([first, phase(phases.during), sleep(outageMs)]);
     agent = await startAgentProc({ socket, backend, spool: join(dir, 'spool') });
-    const { sent, failures } = await loadDone;
+    const c = await phase(phases.after);
+    const sent = [...a.sent, ...b.sent, ...c.sent];
+    const failures = a.failures + b.failures + c.failures;
     const client = await flushApp(app.port);
     if (client.pending !== 0) console.log('client state after flush', JSON.stringify(client), agent.stderr());
     await stopProc(agent); // drains: everything acknowledged is stored
@@ -40,7 +50,7 @@ async function killScenario(db: number, maxPoints: number, outageMs: number, max
     const expected = sentPoints(sent);
     const missing = [...expected].filter((k) => !stored.points.has(k));
     const extra = [...stored.points].filter((k) => !expected.has(k));
-    return { sent, failures, client, stored, expected, missing, extra };
+    return { sent, failures, client, stored, expected, missing, extra, during: b.sent.length };
   } finally {
     await stopProc(app);
     await stopProc(agent, 'SIGKILL');
@@ -49,9 +59,10 @@ async function killScenario(db: number, maxPoints: number, outageMs: number, max
 
 describe('agent killed with SIGKILL under load, then restarted', () => {
   it('loses nothing when the outage fits in the client buffer', async () => {
-    const r = await killScenario(1, 100_000, 1000);
+    // 4 points a request: at most 12,000 requests' points fit the 100,000-point buffer.
+    const r = await killScenario(1, 100_000, 1000, { before: 4000, during: 4000, after: 4000 });
     expect(r.failures).toBe(0);
-    expect(r.sent.length).toBeGreaterThan(200);
+    expect(r.during).toBe(4000);
     expect(r.client.pending).toBe(0);
     expect(r.client.counters.dropped).toBe(0);
     expect(r.client.counters.resent).toBeGreaterThanOrEqual(0);
@@ -60,16 +71,18 @@ describe('agent killed with SIGKILL under load, then restarted', () => {
     expect(r.stored.markedDropped).toBe(0);
     expect(r.stored.foreign).toBe(0);
     console.log(
-      `kill -9 (1 s outage): ${r.sent.length} requests, ${r.expected.size} points sent, ${r.stored.points.size} stored, ` +
+      `kill -9 (1 s outage and more): ${r.sent.length} requests (${r.during} while the agent was down), ${r.expected.size} points sent, ${r.stored.points.size} stored, ` +
         `${r.stored.duplicates} stored twice (written before the kill, not acknowledged), resent batches ${r.client.counters.resent}`,
     );
   }, 60_000);
 
   it('stores exactly what was sent minus the counted drops when the buffer overflows', async () => {
-    // At most 6,000 requests: the client marks drops for up to 10,000 traces (beyond that
-    // they are only counted), and this test wants every drop marked.
-    const r = await killScenario(2, 300, 1500, 6_000);
+    // 4,000 requests: the client marks drops for up to 10,000 traces (beyond that they are
+    // only counted), and this test wants every drop marked. The 2,000 sent while the agent
+    // is dead make 8,000 points for a 300-point buffer.
+    const r = await killScenario(2, 300, 1500, { before: 1000, during: 2000, after: 1000 });
     expect(r.failures).toBe(0);
+    expect(r.during).toBe(2000);
     expect(r.client.pending).toBe(0);
     expect(r.client.counters.dropped).toBeGreaterThan(0);
     expect(r.extra).toEqual([]);
