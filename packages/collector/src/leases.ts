@@ -96,17 +96,14 @@ export class Leases {
       if (this.closed) return;
       const p = (i + offset) % this.partitions;
       const key = `p.${p}`;
-      const e = await this.kv.get(key);
-      const v = valueOf(e);
       const mine = this.held.get(p);
       const value = JSON.stringify({ holder: this.id, until: Date.now() + this.ttlMs });
       if (mine !== undefined) {
-        if (e === null || e.revision !== mine.revision || v?.holder !== this.id) {
-          this.drop(p);
-          continue;
-        }
+        // Compare-and-set on the revision we wrote: it fails when anyone else wrote or deleted
+        // the key since (taken over), so no read first. Reading each partition first cost an
+        // idle collector ~18 ms of CPU a second (and nats-server ~9) with 16 partitions.
         try {
-          const revision = await this.kv.update(key, value, e.revision);
+          const revision = await this.kv.update(key, value, mine.revision);
           this.held.set(p, { revision, until: Date.now() + this.ttlMs });
         } catch {
           this.drop(p);
@@ -114,6 +111,8 @@ export class Leases {
         continue;
       }
       if (this.held.size >= share) continue;
+      const e = await this.kv.get(key);
+      const v = valueOf(e);
       if (v !== undefined && v.until > Date.now()) continue;
       try {
         const until = Date.now() + this.ttlMs;
