@@ -10,10 +10,14 @@
 //   agent          the publishing agent's split of client batches (50 traces, 2,000 points)
 //                  into 16 partitions' messages and their DEFLATE (packages/agent/src/upstream:
 //                  splitBatch, encodeBody; NATS's client not included)
+//   agent upstream the same batches through the agent's Upstream.writeRecords into a
+//                  nats-server of its own (split, DEFLATE, JetStream publish, acks awaited):
+//                  the agent's whole upstream work, its NATS client included
 // Messages as collector.cjs's client makes them: traces of 20 start/stop pairs, 7 traces
 // (280 points) a message. BENCH_BEFORE=DIR (a copy of an older build laid out as collector.cjs
 // wants it) counts that build's collector, drivers and agent split in the same runs, alternated.
-// Env: BENCH_IR_MESSAGES (per counted step, default 40), BENCH_IR_ROUNDS (3). ~3 min (valgrind).
+// Env: BENCH_IR_MESSAGES (per counted step, default 40), BENCH_IR_ROUNDS (3). ~4 min (valgrind).
+// Runs its own redis-server and nats-server (/usr/sbin/nats-server, JetStream on), loopback, temp dirs.
 'use strict';
 const { randomUUID } = require('node:crypto');
 const fs = require('node:fs');
@@ -22,6 +26,7 @@ const path = require('node:path');
 const { deflateRawSync } = require('node:zlib');
 const CG = require('./lib/callgrind.cjs');
 const { startRedisServer } = require('./lib/redis-server.cjs');
+const { freePort, waitFor } = require('./lib/proc.cjs');
 
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : '';
 const MESSAGES = Number(process.env.BENCH_IR_MESSAGES || 40);
@@ -115,7 +120,32 @@ async function child() {
       await steps.step(`agent split + deflate, ${k}`, () => split(records, b.agent));
     }
   }
+  // The whole upstream path: each build's Upstream (its own NATS connection options) into the
+  // bench's nats-server; one stream takes both builds' subjects.
+  const { jetstreamManager } = require('@nats-io/jetstream');
+  const url = process.env.BENCH_IR_NATS_URL;
+  const ups = {};
+  for (const [k, b] of Object.entries(all)) {
+    ups[k] = new b.agent.Upstream({ url, subjectPrefix: `benchir.${k}`, partitions: 16, agentId: `bench-${k}`, publishTimeoutMs: 60_000 });
+    await ups[k].open();
+  }
+  const nc = await require('@nats-io/transport-node').connect({ servers: url });
+  await (await jetstreamManager(nc)).streams.add({ name: 'BENCHIR', subjects: ['benchir.>'], max_bytes: 1 << 30 });
+  const publish = async (up, records) => {
+    if ((await up.writeRecords(records)) !== 0) throw new Error('bench records refused');
+    return records.reduce((a, r) => a + r.count, 0);
+  };
+  const keyed = (n) => bodies(n, 50).map((r) => ({ ...r, key: randomUUID() }));
+  for (const up of Object.values(ups)) await publish(up, keyed(5)); // warm-up
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [k, up] of Object.entries(ups)) {
+      const records = keyed(Math.ceil(MESSAGES / 7));
+      await steps.step(`agent upstream (split + deflate + publish), ${k}`, () => publish(up, records));
+    }
+  }
   steps.end();
+  for (const up of Object.values(ups)) await up.close();
+  await nc.close();
   for (const b of Object.values(all)) await b.driver.close();
   process.exit(0);
 }
@@ -153,11 +183,17 @@ async function main() {
   console.log(`collector-ir: ${MESSAGES} messages of 280 points per step, ${ROUNDS} rounds${BEFORE ? `, this build and ${BEFORE} alternated` : ''}; instructions a point (callgrind, main thread)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-collector-ir-'));
   const { child: redis, port } = await startRedisServer(dir);
+  const natsPort = await freePort();
+  const nats = require('node:child_process').spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', path.join(dir, 'nats')], { stdio: 'ignore' });
   const collector = {};
   try {
+    const listening = () => new Promise((r) => require('node:net').connect(natsPort, '127.0.0.1').on('connect', function () { this.destroy(); r(true); }).on('error', () => r(false)));
+    await waitFor('nats-server', listening, 20_000);
     process.env.BENCH_IR_REDIS_PORT = String(port);
+    process.env.BENCH_IR_NATS_URL = `nats://127.0.0.1:${natsPort}`;
     await CG.runSteps(__filename, (label, per) => (collector[label] ??= []).push(Math.round(per)));
   } finally {
+    nats.kill('SIGKILL');
     redis.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   }
