@@ -22,6 +22,7 @@ export { PROTOCOL_VERSION, DEFAULT_MAX_FRAME_BYTES } from './protocol';
 export { AgentError } from './errors';
 export type { AgentErrorCode } from './errors';
 export { Upstream, splitBatch, defaultAgentId, encodeBody, upstreamCompression } from './upstream/publisher';
+export { RawDeflater, RawInflater } from './upstream/deflate';
 export type { UpstreamOptions, UpstreamMessage } from './upstream/publisher';
 export { checkNatsFiles, connectNats, natsOptions } from './upstream/connect';
 export type { NatsAccess } from './upstream/connect';

@@ -5,9 +5,8 @@
  * Rules (redact / drop / rename) are applied here too, re-serialising only changed points
  * (which then lose their carried index entry and are indexed from the new line).
  */
-import { inflateRawSync } from 'node:zlib';
 import { parseStoredEvent } from '@osprofiler/core/instrument';
-import { DecodedLines, UPSTREAM_SCHEMAS, UPSTREAM_SCHEMA_DEFLATE, notificationText, partitionOf } from '@osprofiler/agent';
+import { DecodedLines, RawInflater, UPSTREAM_SCHEMAS, UPSTREAM_SCHEMA_DEFLATE, notificationText, partitionOf } from '@osprofiler/agent';
 import type { Notification } from '@osprofiler/core';
 import type { DeadReason } from './metrics';
 import { PointSet } from './points';
@@ -37,6 +36,8 @@ const INFLATE_CHUNK_RATIO = 24;
 const INFLATE_CHUNK_MAX = 4 * 1024 * 1024;
 /** An id and its closing quote, where lastIndex says. */
 const TRACE_ID = /[A-Za-z0-9_.:-]{1,128}"/y;
+/** One inflate handle, reset between messages (checks are synchronous, so never shared mid-message). */
+const inflater = new RawInflater();
 
 export function checkMessage(
   data: Uint8Array,
@@ -58,7 +59,7 @@ export function checkMessage(
   }
   if (schema === UPSTREAM_SCHEMA_DEFLATE) {
     try {
-      body = inflateRawSync(body, { maxOutputLength: limits.maxInflatedBytes, chunkSize: inflateChunkBytes(body.length, limits.maxInflatedBytes) });
+      body = inflater.inflate(body, limits.maxInflatedBytes, inflateChunkBytes(body.length, limits.maxInflatedBytes));
     } catch (err) {
       return { ok: false, reason: 'body', message: `schema 3 body does not inflate (raw DEFLATE, at most ${limits.maxInflatedBytes} bytes): ${(err as Error).message}` };
     }

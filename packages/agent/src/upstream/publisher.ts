@@ -22,6 +22,7 @@ import { deflateRawSync } from 'node:zlib';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { DecodedLines, encodeLinesBody } from '../lines';
+import { RawDeflater } from './deflate';
 import type { SpoolRecord } from '../agent/spool';
 import { AgentError } from '../errors';
 import { checkNatsFiles, connectNats, requireNats, type NatsAccess } from './connect';
@@ -52,8 +53,8 @@ export function upstreamCompression(url: string): 'deflate' | 'none' {
  * point (inflate 0.25); level 6 gives 17.1× for 1.54 µs, brotli q1 17.7× for 0.47 — a
  * few bytes a point that nats-server does not notice, and DEFLATE is in every language.
  */
-export function encodeBody(m: Pick<UpstreamMessage, 'body' | 'indexed'>, compression: 'deflate' | 'none'): { body: Buffer; schema: string } {
-  if (compression === 'deflate' && m.body.length >= DEFLATE_MIN_BYTES) return { body: deflateRawSync(m.body, { level: 1 }), schema: UPSTREAM_SCHEMA_DEFLATE };
+export function encodeBody(m: Pick<UpstreamMessage, 'body' | 'indexed'>, compression: 'deflate' | 'none', deflater?: RawDeflater): { body: Buffer; schema: string } {
+  if (compression === 'deflate' && m.body.length >= DEFLATE_MIN_BYTES) return { body: deflater !== undefined ? deflater.deflate(m.body) : deflateRawSync(m.body, { level: 1 }), schema: UPSTREAM_SCHEMA_DEFLATE };
   return { body: m.body, schema: m.indexed ? UPSTREAM_SCHEMA_INDEXED : UPSTREAM_SCHEMA_VERSION };
 }
 
@@ -120,6 +121,8 @@ export class Upstream {
   badIndexes = 0;
 
   private readonly compression: 'deflate' | 'none';
+  /** One zlib handle for all messages (reset between them; deflate.ts). */
+  private readonly deflater = new RawDeflater();
 
   constructor(private readonly o: UpstreamOptions) {
     this.name = `nats upstream ${redactConnectionString(o.url)}`;
@@ -156,7 +159,7 @@ export class Upstream {
         continue;
       }
       for (const m of parts) {
-        const { body, schema } = encodeBody(m, this.compression);
+        const { body, schema } = encodeBody(m, this.compression, this.deflater);
         const h = headers();
         h.set(Headers.SCHEMA, schema);
         h.set(Headers.AGENT, this.o.agentId);
@@ -189,6 +192,7 @@ export class Upstream {
     const nc = this.nc;
     this.nc = undefined;
     this.js = undefined;
+    this.deflater.close();
     if (nc !== undefined) await nc.drain().catch(() => nc.close());
   }
 }
