@@ -20,13 +20,16 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { deflateRawSync } from 'node:zlib';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { JetStreamClient } from '@nats-io/jetstream';
 import { DecodedLines, encodeLinesBody } from '../lines';
 import { RawDeflater } from './deflate';
+import { AckInbox, type PubAck } from './acks';
 import type { SpoolRecord } from '../agent/spool';
 import { AgentError } from '../errors';
 import { checkNatsFiles, connectNats, requireNats, type NatsAccess } from './connect';
 import { DEFLATE_MIN_BYTES, Headers, UPSTREAM_SCHEMA_DEFLATE, UPSTREAM_SCHEMA_INDEXED, UPSTREAM_SCHEMA_VERSION, lineProject, partitionOf, pointsSubject } from './contract';
+
+/** JetStream's de-duplication header (the stream's duplicate window). */
+const NATS_MSG_ID = 'Nats-Msg-Id';
 
 export interface UpstreamOptions extends NatsAccess {
   subjectPrefix: string;
@@ -111,7 +114,8 @@ export function splitBatch(body: Buffer, count: number, o: Pick<UpstreamOptions,
 export class Upstream {
   readonly name: string;
   private nc: NatsConnection | undefined;
-  private js: JetStreamClient | undefined;
+  /** JetStream's acknowledgements of this connection's publishes (acks.ts). */
+  private acks: AckInbox | undefined;
   private opening: Promise<void> | undefined;
   private seq = 0;
   /** Parts JetStream answered "duplicate" for (sent before, kept once). */
@@ -131,13 +135,13 @@ export class Upstream {
   }
 
   open(): Promise<void> {
-    if (this.js !== undefined && this.nc !== undefined && !this.nc.isClosed()) return Promise.resolve();
+    if (this.acks !== undefined && !this.acks.ended && this.nc !== undefined && !this.nc.isClosed()) return Promise.resolve();
     this.opening ??= (async () => {
       try {
-        const nc = await connectNats({ ...this.o, name: this.o.name ?? `osprofiler-agent ${this.o.agentId}` });
-        const { jetstream } = requireNats<typeof import('@nats-io/jetstream')>('@nats-io/jetstream', 'NATS (--upstream)');
+        const { createInbox } = requireNats<typeof import('@nats-io/transport-node')>('@nats-io/transport-node', 'NATS (--upstream)');
+        const nc = this.nc !== undefined && !this.nc.isClosed() ? this.nc : await connectNats({ ...this.o, name: this.o.name ?? `osprofiler-agent ${this.o.agentId}` });
         this.nc = nc;
-        this.js = jetstream(nc, { timeout: this.o.publishTimeoutMs });
+        this.acks = new AckInbox(nc, createInbox());
       } finally {
         this.opening = undefined;
       }
@@ -148,10 +152,11 @@ export class Upstream {
   /** Publishes the records' points; resolves with the number of points that did not decode (dropped), throws when any part was not acknowledged. */
   async writeRecords(records: readonly SpoolRecord[]): Promise<number> {
     await this.open();
-    const js = this.js as JetStreamClient;
+    const inbox = this.acks as AckInbox;
     const { headers } = requireNats<typeof import('@nats-io/transport-node')>('@nats-io/transport-node', 'NATS (--upstream)');
     let bad = 0;
     const acks: Promise<unknown>[] = [];
+    const keys: string[] = [];
     for (const r of records) {
       const parts = splitBatch(r.body, r.count, this.o, r.key, () => this.badIndexes++);
       if (parts === undefined) {
@@ -165,16 +170,22 @@ export class Upstream {
         h.set(Headers.AGENT, this.o.agentId);
         h.set(Headers.POINTS, String(m.count));
         h.set(Headers.SEQ, String(++this.seq));
+        h.set(NATS_MSG_ID, m.id);
+        const p = inbox.publish(m.subject, body, h);
+        keys.push(p.key);
         acks.push(
-          js.publish(m.subject, body, { msgID: m.id, headers: h, timeout: this.o.publishTimeoutMs, retries: 0 }).then((ack) => {
+          p.ack.then((ack: PubAck) => {
             if (ack.duplicate) this.duplicates++;
             else this.published += m.count;
           }),
         );
       }
     }
+    // One timer for the write: what is unanswered by then fails as timed out.
+    const timer = setTimeout(() => inbox.expire(keys), this.o.publishTimeoutMs);
     // Every part is awaited (none left unobserved) before the first failure is reported.
     const results = await Promise.allSettled(acks);
+    clearTimeout(timer);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
       const n = results.filter((r) => r.status === 'rejected').length;
@@ -191,7 +202,8 @@ export class Upstream {
   async close(): Promise<void> {
     const nc = this.nc;
     this.nc = undefined;
-    this.js = undefined;
+    this.acks?.close();
+    this.acks = undefined;
     this.deflater.close();
     if (nc !== undefined) await nc.drain().catch(() => nc.close());
   }
