@@ -10,6 +10,7 @@ import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
 import { cutInfo, infoBytes, mayExceed } from './info-budget';
 import { TimeoutError, withTimeout } from './kit/timeout';
+import { isLastUuid } from './uuid';
 
 export interface NotifierOptions {
   project: string | null;
@@ -37,6 +38,11 @@ export interface NotifierStats {
 }
 
 const FIELDS = 7; // phase, name, baseId, traceId, parentId, timeMs, info
+/**
+ * The phase slot of a start whose trace id is the uuid4 this copy of core drew for it
+ * (bit 0 is the phase: 0 start, 1 stop). Its line skips that id's escaping check.
+ */
+const FRESH_START = 2;
 /**
  * Under load a batch also goes as soon as it holds this many points (in a setImmediate,
  * still off the request path). Points that wait for the timer outlive the young
@@ -103,7 +109,7 @@ export class BatchNotifier implements PointSink {
       this.stats.dropped++;
       return;
     }
-    buf.push(phase, name, baseId, traceId, parentId, nowMs(), info);
+    buf.push(phase === 0 && isLastUuid(traceId) ? FRESH_START : phase, name, baseId, traceId, parentId, nowMs(), info);
     if (!this.armed) this.schedule();
     else if (buf.length >= EARLY_FLUSH_POINTS * FIELDS && this.early === undefined) this.scheduleEarly();
   }
@@ -254,11 +260,13 @@ export class BatchNotifier implements PointSink {
       const timestamp = formatTimestamp(buf[i + 5] as number);
       let line: string;
       try {
-        line = pointLine(buf[i + 1] as string, buf[i] === 0 ? '-start' : '-stop', baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, info, tail);
+        const phase = buf[i] as number;
+        const suffix = (phase & 1) === 0 ? '-start' : '-stop';
+        line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, info, tail, phase === FRESH_START);
         // The line holds the whole info, so a line within the budget needs no closer look.
         if (line.length > this.maxInfo && info !== undefined) {
           const cut = this.fitInfo(info);
-          if (cut !== undefined) line = pointLine(buf[i + 1] as string, buf[i] === 0 ? '-start' : '-stop', baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, cut, tail);
+          if (cut !== undefined) line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, cut, tail, phase === FRESH_START);
         }
       } catch (err) {
         this.stats.lost++;
@@ -299,7 +307,7 @@ export class BatchNotifier implements PointSink {
       delete (info as { host?: string }).host;
       info.host = host;
       out[j] = {
-        name: (buf[i + 1] as string) + (buf[i] === 0 ? '-start' : '-stop'),
+        name: (buf[i + 1] as string) + (((buf[i] as number) & 1) === 0 ? '-start' : '-stop'),
         base_id: buf[i + 2] as string,
         trace_id: buf[i + 3] as string,
         parent_id: buf[i + 4] as string,
@@ -359,7 +367,7 @@ function indexOfBuffer(buf: readonly unknown[], at: readonly number[], project: 
   for (let j = 0; j < at.length; j++) {
     const i = at[j];
     const info = buf[i + 6] as object | undefined;
-    const stop = buf[i] !== 0;
+    const stop = ((buf[i] as number) & 1) !== 0;
     index.phases[j] = stop ? 1 : 0;
     index.names.push(buf[i + 1] as string);
     index.parentIds.push(buf[i + 4] as string);
