@@ -1,6 +1,6 @@
 import { storage, type PointSink } from './runtime';
 import { untraced } from './api';
-import { formatTimestamp, maybeReanchor, nowMs } from './clock';
+import { formatTimestamp, maybeReanchor, nowMs, timestampMicros, timestampSecond } from './clock';
 import type { Driver } from './driver';
 import { recordFailure } from './failures';
 import { DriverWriteError } from './driver';
@@ -282,7 +282,6 @@ export class BatchNotifier implements PointSink {
     const { project, service, host } = this.options;
     const tail = (this.tail ??= lineTail(host, project, service));
     const baseIds: string[] = [];
-    const timestamps: string[] = [];
     const lines: string[] = [];
     let errors: Uint8Array | null = null;
     // Where each kept point sits in `buf`: the search index is built from there, only when
@@ -294,16 +293,17 @@ export class BatchNotifier implements PointSink {
       const i = p * FIELDS;
       const info = buf[i + 5] as object | undefined;
       const baseId = buf[i + 2] as string;
-      const timestamp = formatTimestamp(points.times[p]);
+      const micros = timestampMicros(points.times[p]);
+      const second = timestampSecond();
       let line: string;
       try {
         const phase = buf[i] as number;
         const suffix = (phase & 1) === 0 ? '-start' : '-stop';
-        line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, info, tail, phase === FRESH_START);
+        line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, micros, info, tail, phase === FRESH_START);
         // The line holds the whole info, so a line within the budget needs no closer look.
         if (line.length > this.maxInfo && info !== undefined) {
           const cut = this.fitInfo(info);
-          if (cut !== undefined) line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, cut, tail, phase === FRESH_START);
+          if (cut !== undefined) line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, micros, cut, tail, phase === FRESH_START);
         }
       } catch (err) {
         this.stats.lost++;
@@ -313,14 +313,22 @@ export class BatchNotifier implements PointSink {
       if (hasErrorType(info)) (errors ??= new Uint8Array(n))[lines.length] = 1;
       at.push(i);
       baseIds.push(baseId);
-      timestamps.push(timestamp);
       lines.push(line);
     }
     if (errors !== null && errors.length !== lines.length) errors = errors.subarray(0, lines.length);
     let index: LineIndex | undefined;
+    let timestamps: string[] | undefined;
+    const times = points.times;
     return {
       baseIds,
-      timestamps,
+      // Made when a driver reads them (the agent:// client does not): the same text as the lines'.
+      get timestamps(): string[] {
+        if (timestamps === undefined) {
+          timestamps = new Array<string>(at.length);
+          for (let j = 0; j < at.length; j++) timestamps[j] = formatTimestamp(times[at[j] / FIELDS]);
+        }
+        return timestamps;
+      },
       lines,
       errors,
       get index(): LineIndex {

@@ -338,6 +338,7 @@ describe('the notifier on the raw path', () => {
     expect(b.lines).toHaveLength(5);
     expect(b.baseIds).toHaveLength(5);
     expect(b.timestamps.every((t) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/.test(t))).toBe(true);
+    expect(b.timestamps).toEqual(b.lines.map((l) => (JSON.parse(l) as { timestamp: string }).timestamp)); // made apart from the lines, when read
     expect([...(b.errors ?? [])]).toEqual([0, 1, 0, 0, 0]);
     expect(b.lines.map((l) => (JSON.parse(l) as { name: string }).name)).toEqual(['a-start', 'a-stop', 'bad-stop', 'é"q-start', 'é"q-stop']);
     for (const l of b.lines) expect(l).toMatch(/^[\x20-\x7e]+$/);
