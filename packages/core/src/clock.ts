@@ -33,6 +33,16 @@ for (let i = 0; i < 1000; i++) DIGITS3.push(String(i).padStart(3, '0'));
 
 /** `%Y-%m-%dT%H:%M:%S.%f` in UTC with exactly six fractional digits, as Python writes it. */
 export function formatTimestamp(ms: number): string {
+  const micros = timestampMicros(ms);
+  return cachedPrefix + micros;
+}
+
+/**
+ * The six fractional digits of `formatTimestamp(ms)`, one flat string (6 characters are
+ * copied, not a rope); its part up to the '.' is then `timestampSecond()`. The line builder
+ * writes the two apart, so a line's timestamp is 2 pieces, not a rope of 3.
+ */
+export function timestampMicros(ms: number): string {
   const micros = Math.floor(ms * 1000);
   const second = Math.floor(micros / 1_000_000);
   if (second !== cachedSecond) {
@@ -41,5 +51,10 @@ export function formatTimestamp(ms: number): string {
   }
   const frac = micros - second * 1_000_000;
   const hi = Math.floor(frac / 1000);
-  return cachedPrefix + DIGITS3[hi] + DIGITS3[frac - hi * 1000];
+  return DIGITS3[hi] + DIGITS3[frac - hi * 1000];
+}
+
+/** `%Y-%m-%dT%H:%M:%S.` of the last `timestampMicros` (or `formatTimestamp`) call. */
+export function timestampSecond(): string {
+  return cachedPrefix;
 }

@@ -1,6 +1,6 @@
 import { storage, type PointSink } from './runtime';
 import { untraced } from './api';
-import { formatTimestamp, maybeReanchor, nowMs } from './clock';
+import { formatTimestamp, maybeReanchor, nowMs, timestampMicros, timestampSecond } from './clock';
 import type { Driver } from './driver';
 import { recordFailure } from './failures';
 import { DriverWriteError } from './driver';
@@ -10,6 +10,7 @@ import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
 import { cutInfo, infoBytes, mayExceed } from './info-budget';
 import { TimeoutError, withTimeout } from './kit/timeout';
+import { isLastUuid } from './uuid';
 
 export interface NotifierOptions {
   project: string | null;
@@ -36,7 +37,12 @@ export interface NotifierStats {
   infoCut: number;
 }
 
-const FIELDS = 7; // phase, name, baseId, traceId, parentId, timeMs, info
+const FIELDS = 6; // per point in `Points.slots`: phase, name, baseId, traceId, parentId, info
+/**
+ * The phase slot of a start whose trace id is the uuid4 this copy of core drew for it
+ * (bit 0 is the phase: 0 start, 1 stop). Its line skips that id's escaping check.
+ */
+const FRESH_START = 2;
 /**
  * Under load a batch also goes as soon as it holds this many points (in a setImmediate,
  * still off the request path). Points that wait for the timer outlive the young
@@ -46,12 +52,35 @@ const FIELDS = 7; // phase, name, baseId, traceId, parentId, timeMs, info
 const EARLY_FLUSH_POINTS = 256;
 
 /**
+ * The points of one batch, as the request path appends them. The arrays are made at their
+ * batch's likely size (the last batch's, plus a quarter) and written by index within it:
+ * grown from empty by `push` they were copied at every growth, and the times were boxed
+ * numbers — 2.2 KB of young garbage a traced /nested request (6 points) of its 6.4 KB
+ * (tools/bench/trace-lines.cjs shapes, new-space bytes measured around 40 requests).
+ */
+interface Points {
+  /** FIELDS slots a point. */
+  slots: unknown[];
+  /** Each point's `nowMs()`: a holey-double array, the numbers unboxed. */
+  times: number[];
+  /** Points written. */
+  n: number;
+}
+
+const MIN_POINTS = 64;
+const MAX_PRESIZED_POINTS = 4096;
+
+function newPoints(capacity: number): Points {
+  return { slots: new Array<unknown>(capacity * FIELDS), times: new Array<number>(capacity), n: 0 };
+}
+
+/**
  * The sink behind every trace point. The request path only appends ids, a time and the
  * caller's info object to a flat array; formatting timestamps, building notification
  * dicts and handing batches to the driver all happen later, off the request path.
  */
 export class BatchNotifier implements PointSink {
-  private buf: unknown[] = [];
+  private buf: Points = newPoints(MIN_POINTS);
   /**
    * One timer for the notifier's life, re-armed with `refresh()`: a new timer per batch
    * was made under `storage.exit()`, which on Node 20 turns the async hooks off and on
@@ -68,13 +97,13 @@ export class BatchNotifier implements PointSink {
   private sending = 0;
   private closed = false;
   readonly stats: NotifierStats = { points: 0, dropped: 0, lost: 0, batches: 0, infoCut: 0 };
-  private readonly maxSlots: number;
+  private readonly maxPoints: number;
 
   constructor(
     private readonly driver: Driver | Promise<Driver>,
     private readonly options: NotifierOptions,
   ) {
-    this.maxSlots = options.maxBufferPoints * FIELDS;
+    this.maxPoints = options.maxBufferPoints;
     this.maxInfo = options.maxInfoBytes ?? Infinity;
     if (isDriver(driver)) this.resolved = driver;
     else
@@ -99,13 +128,24 @@ export class BatchNotifier implements PointSink {
 
   point(phase: 0 | 1, name: string, baseId: string, traceId: string, parentId: string, info: object | undefined): void {
     const buf = this.buf;
-    if (buf.length >= this.maxSlots || this.closed) {
+    const n = buf.n;
+    if (n >= this.maxPoints || this.closed) {
       this.stats.dropped++;
       return;
     }
-    buf.push(phase, name, baseId, traceId, parentId, nowMs(), info);
+    if (n === buf.times.length) grow(buf);
+    const s = buf.slots;
+    const o = n * FIELDS;
+    s[o] = phase === 0 && isLastUuid(traceId) ? FRESH_START : phase;
+    s[o + 1] = name;
+    s[o + 2] = baseId;
+    s[o + 3] = traceId;
+    s[o + 4] = parentId;
+    s[o + 5] = info;
+    buf.times[n] = nowMs();
+    buf.n = n + 1;
     if (!this.armed) this.schedule();
-    else if (buf.length >= EARLY_FLUSH_POINTS * FIELDS && this.early === undefined) this.scheduleEarly();
+    else if (n + 1 >= EARLY_FLUSH_POINTS && this.early === undefined) this.scheduleEarly();
   }
 
   private scheduleEarly(): void {
@@ -143,8 +183,8 @@ export class BatchNotifier implements PointSink {
   private flushBuffer(): Promise<void> {
     this.armed = false;
     const buf = this.buf;
-    if (buf.length === 0) return this.chain;
-    this.buf = [];
+    if (buf.n === 0) return this.chain;
+    this.buf = newPoints(Math.min(Math.max(buf.n + (buf.n >> 2), MIN_POINTS), MAX_PRESIZED_POINTS));
     // With the driver ready and no earlier batch still being stored, the batch goes now:
     // no promise and no microtask per batch (each is a promise-hook call on Node 20 once
     // a trace has run). A send that returns a promise makes later batches wait for it.
@@ -166,12 +206,12 @@ export class BatchNotifier implements PointSink {
     this.chain = p.then(done, done);
   }
 
-  private async send(buf: unknown[]): Promise<void> {
+  private async send(buf: Points): Promise<void> {
     let driver: Driver;
     try {
       driver = await this.driver;
     } catch (err) {
-      this.stats.lost += buf.length / FIELDS;
+      this.stats.lost += buf.n;
       recordFailure('driver.notify', err);
       return;
     }
@@ -179,7 +219,7 @@ export class BatchNotifier implements PointSink {
   }
 
   /** Hands `buf` to `driver`; a promise only when the driver's call returned one. Never throws. */
-  private sendTo(driver: Driver, buf: unknown[]): Promise<void> | undefined {
+  private sendTo(driver: Driver, buf: Points): Promise<void> | undefined {
     maybeReanchor();
     // Drivers that store text take the lines directly (the raw path): no notification
     // objects, one serialisation per point, done here.
@@ -187,12 +227,12 @@ export class BatchNotifier implements PointSink {
     return this.sendObjects(driver, buf);
   }
 
-  private async sendObjects(driver: Driver, buf: unknown[]): Promise<void> {
+  private async sendObjects(driver: Driver, buf: Points): Promise<void> {
     let batch: Notification[];
     try {
       batch = this.format(buf);
     } catch (err) {
-      this.stats.lost += buf.length / FIELDS;
+      this.stats.lost += buf.n;
       recordFailure('notifier.format', err);
       return;
     }
@@ -206,7 +246,7 @@ export class BatchNotifier implements PointSink {
     }
   }
 
-  private sendLines(driver: Driver, buf: unknown[]): Promise<void> | undefined {
+  private sendLines(driver: Driver, buf: Points): Promise<void> | undefined {
     let n = 0;
     try {
       const batch = this.formatLines(buf);
@@ -238,44 +278,57 @@ export class BatchNotifier implements PointSink {
   private tail: string | undefined;
 
   /** The lines of a buffer; a point whose info cannot be serialised is lost and counted alone. */
-  private formatLines(buf: unknown[]): LineBatch {
+  private formatLines(points: Points): LineBatch {
     const { project, service, host } = this.options;
     const tail = (this.tail ??= lineTail(host, project, service));
     const baseIds: string[] = [];
-    const timestamps: string[] = [];
     const lines: string[] = [];
     let errors: Uint8Array | null = null;
     // Where each kept point sits in `buf`: the search index is built from there, only when
     // a driver reads `index` (the agent:// client never does; the agent indexes).
     const at: number[] = [];
-    for (let i = 0; i < buf.length; i += FIELDS) {
-      const info = buf[i + 6] as object | undefined;
+    const buf = points.slots;
+    const n = points.n;
+    for (let p = 0; p < n; p++) {
+      const i = p * FIELDS;
+      const info = buf[i + 5] as object | undefined;
       const baseId = buf[i + 2] as string;
-      const timestamp = formatTimestamp(buf[i + 5] as number);
+      const micros = timestampMicros(points.times[p]);
+      const second = timestampSecond();
       let line: string;
       try {
-        line = pointLine(buf[i + 1] as string, buf[i] === 0 ? '-start' : '-stop', baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, info, tail);
+        const phase = buf[i] as number;
+        const suffix = (phase & 1) === 0 ? '-start' : '-stop';
+        line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, micros, info, tail, phase === FRESH_START);
         // The line holds the whole info, so a line within the budget needs no closer look.
         if (line.length > this.maxInfo && info !== undefined) {
           const cut = this.fitInfo(info);
-          if (cut !== undefined) line = pointLine(buf[i + 1] as string, buf[i] === 0 ? '-start' : '-stop', baseId, buf[i + 3] as string, buf[i + 4] as string, timestamp, cut, tail);
+          if (cut !== undefined) line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, micros, cut, tail, phase === FRESH_START);
         }
       } catch (err) {
         this.stats.lost++;
         recordFailure('notifier.format', err);
         continue;
       }
-      if (hasErrorType(info)) (errors ??= new Uint8Array(buf.length / FIELDS))[lines.length] = 1;
+      if (hasErrorType(info)) (errors ??= new Uint8Array(n))[lines.length] = 1;
       at.push(i);
       baseIds.push(baseId);
-      timestamps.push(timestamp);
       lines.push(line);
     }
     if (errors !== null && errors.length !== lines.length) errors = errors.subarray(0, lines.length);
     let index: LineIndex | undefined;
+    let timestamps: string[] | undefined;
+    const times = points.times;
     return {
       baseIds,
-      timestamps,
+      // Made when a driver reads them (the agent:// client does not): the same text as the lines'.
+      get timestamps(): string[] {
+        if (timestamps === undefined) {
+          timestamps = new Array<string>(at.length);
+          for (let j = 0; j < at.length; j++) timestamps[j] = formatTimestamp(times[at[j] / FIELDS]);
+        }
+        return timestamps;
+      },
       lines,
       errors,
       get index(): LineIndex {
@@ -284,11 +337,13 @@ export class BatchNotifier implements PointSink {
     };
   }
 
-  private format(buf: unknown[]): Notification[] {
+  private format(points: Points): Notification[] {
     const { project, service, host } = this.options;
-    const out: Notification[] = new Array(buf.length / FIELDS);
-    for (let i = 0, j = 0; i < buf.length; i += FIELDS, j++) {
-      const raw = buf[i + 6];
+    const buf = points.slots;
+    const out: Notification[] = new Array(points.n);
+    for (let j = 0; j < points.n; j++) {
+      const i = j * FIELDS;
+      const raw = buf[i + 5];
       let info = (raw === undefined ? {} : (toPrimitive(raw) as Record<string, unknown>)) as NotificationInfo;
       if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new TypeError('trace info must be an object');
       if (this.maxInfo !== Infinity && mayExceed(info, this.maxInfo) && infoBytes(info) > this.maxInfo) {
@@ -299,11 +354,11 @@ export class BatchNotifier implements PointSink {
       delete (info as { host?: string }).host;
       info.host = host;
       out[j] = {
-        name: (buf[i + 1] as string) + (buf[i] === 0 ? '-start' : '-stop'),
+        name: (buf[i + 1] as string) + (((buf[i] as number) & 1) === 0 ? '-start' : '-stop'),
         base_id: buf[i + 2] as string,
         trace_id: buf[i + 3] as string,
         parent_id: buf[i + 4] as string,
-        timestamp: formatTimestamp(buf[i + 5] as number),
+        timestamp: formatTimestamp(points.times[j]),
         info,
         project,
         service,
@@ -349,7 +404,7 @@ export class BatchNotifier implements PointSink {
 
   /** Points waiting in the buffer. */
   get pending(): number {
-    return this.buf.length / FIELDS;
+    return this.buf.n;
   }
 }
 
@@ -358,8 +413,8 @@ function indexOfBuffer(buf: readonly unknown[], at: readonly number[], project: 
   const index: LineIndex = { names: [], phases: new Uint8Array(at.length), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
   for (let j = 0; j < at.length; j++) {
     const i = at[j];
-    const info = buf[i + 6] as object | undefined;
-    const stop = buf[i] !== 0;
+    const info = buf[i + 5] as object | undefined;
+    const stop = ((buf[i] as number) & 1) !== 0;
     index.phases[j] = stop ? 1 : 0;
     index.names.push(buf[i + 1] as string);
     index.parentIds.push(buf[i + 4] as string);
@@ -370,6 +425,16 @@ function indexOfBuffer(buf: readonly unknown[], at: readonly number[], project: 
     index.routes.push(stop ? stopRoute(info) : null);
   }
   return index;
+}
+
+/** Twice the room, the points kept (a batch larger than its arrays were made for). */
+function grow(b: Points): void {
+  const slots = new Array<unknown>(b.slots.length * 2);
+  const times = new Array<number>(b.times.length * 2);
+  for (let k = 0; k < b.slots.length; k++) slots[k] = b.slots[k];
+  for (let k = 0; k < b.times.length; k++) times[k] = b.times[k];
+  b.slots = slots;
+  b.times = times;
 }
 
 function isDriver(d: Driver | Promise<Driver>): d is Driver {

@@ -338,10 +338,45 @@ describe('the notifier on the raw path', () => {
     expect(b.lines).toHaveLength(5);
     expect(b.baseIds).toHaveLength(5);
     expect(b.timestamps.every((t) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/.test(t))).toBe(true);
+    expect(b.timestamps).toEqual(b.lines.map((l) => (JSON.parse(l) as { timestamp: string }).timestamp)); // made apart from the lines, when read
     expect([...(b.errors ?? [])]).toEqual([0, 1, 0, 0, 0]);
     expect(b.lines.map((l) => (JSON.parse(l) as { name: string }).name)).toEqual(['a-start', 'a-stop', 'bad-stop', 'é"q-start', 'é"q-stop']);
     for (const l of b.lines) expect(l).toMatch(/^[\x20-\x7e]+$/);
     expect((notifierStats()?.lost ?? 0) - lostBefore).toBe(1);
+    await shutdown(1_000);
+  });
+});
+
+describe('start ids: the uuid4 just drawn skips the escaping check, any other id is checked', () => {
+  it('writes a sink caller\'s own start id (another copy of core, quotes, non-ASCII) escaped, and fresh ids as they are', async () => {
+    const { configure, flush, run, start, stop, shutdown } = await import('../src/index.js');
+    const { runtime } = await import('../src/runtime.js');
+    const { uuid4 } = await import('../src/uuid.js');
+    const got: LineBatch[] = [];
+    configure({ driver: linesDriver((b) => void got.push(b)), host: 'h', flushIntervalMs: 10_000 });
+    const odd = ['t"1\\é', 'plain-but-not-drawn', 'ü'.repeat(40) + '"'];
+    let fresh = '';
+    run({ hmacKey: 'k' }, () => {
+      start('a');
+      for (const id of odd) {
+        uuid4(); // the last uuid4 is not this start's id
+        runtime.sink.point(0, 'own', 'b"ase', id, 'p\u0001', undefined);
+        runtime.sink.point(1, 'own', 'b"ase', id, 'p\u0001', undefined);
+      }
+      fresh = uuid4();
+      runtime.sink.point(0, 'drawn', 'b"ase', fresh, fresh, undefined); // as Profiler.start passes it
+      stop();
+    });
+    await flush(5_000);
+    const lines = got.flatMap((b) => [...b.lines]);
+    expect(lines).toHaveLength(2 + 2 * odd.length + 1);
+    for (const l of lines) expect(l).toMatch(/^[\x20-\x7e]+$/);
+    const events = lines.map((l) => JSON.parse(l) as { name: string; base_id: string; trace_id: string; parent_id: string });
+    expect(events.slice(1, 1 + 2 * odd.length).map((e) => e.trace_id)).toEqual(odd.flatMap((id) => [id, id]));
+    for (const e of events.slice(1, 1 + 2 * odd.length)) expect([e.base_id, e.parent_id]).toEqual(['b"ase', 'p\u0001']);
+    const drawn = events.find((e) => e.name === 'drawn-start');
+    expect(drawn?.trace_id).toBe(fresh);
+    expect(lines.find((l) => l.startsWith('{"name": "drawn-start"'))).toContain(`"trace_id": "${fresh}", "parent_id": "${fresh}"`);
     await shutdown(1_000);
   });
 });
