@@ -171,6 +171,13 @@ describe('redis:// index update of a batch, framed as one text', () => {
           Object.assign(d, { baseId: id, services: d.services.map(p), projects: d.projects.map(p), hosts: d.hosts.map(p), route: d.route === null ? null : p(), text: [p(), p()].join('\n') });
           if (d.root !== null) d.root = { ...d.root, ts: d.first, name: p(), service: d.root.service === null ? null : p(), detail: d.root.detail === null ? null : p() };
         }
+        // Traces of one batch often share their values (the summary's parts are reused then): the same, copied, or one changed.
+        const prev = deltas.at(-1);
+        if (prev !== undefined && r() < 0.7) {
+          const copy = r() < 0.5;
+          Object.assign(d, { points: r() < 0.8 ? prev.points : d.points, error: r() < 0.8 ? prev.error : d.error, services: copy ? [...prev.services] : prev.services, projects: r() < 0.8 ? prev.projects : d.projects, hosts: copy ? [...prev.hosts] : prev.hosts });
+          if (prev.root !== null && r() < 0.8) d.root = { ...prev.root, ts: d.first, top: r() < 0.8 ? prev.root.top : !prev.root.top, detail: r() < 0.7 ? prev.root.detail : d.root?.detail ?? null };
+        }
         deltas.push(d);
       }
       if (mode === 1) {

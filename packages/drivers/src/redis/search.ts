@@ -109,15 +109,20 @@ function json(s: string): string {
   return jsonString((s as unknown as WellFormed).isWellFormed() ? s : (s as unknown as WellFormed).toWellFormed());
 }
 
-/** A string known to be plain (see NOT_PLAIN) as JSON: between quotes as it is. */
-const quote = (s: string): string => '"' + s + '"';
-
-function jsonList(list: readonly string[], q: (s: string) => string): string {
+function jsonList(list: readonly string[], esc: (s: string) => string): string {
   if (list.length === 0) return '[]';
-  let out = '[' + q(list[0]);
-  for (let i = 1; i < list.length; i++) out += ',' + q(list[i]);
-  return out + ']';
+  let out = '["' + esc(list[0]);
+  for (let i = 1; i < list.length; i++) out += '","' + esc(list[i]);
+  return out + '"]';
 }
+
+/** A string's JSON text without its quotes (see json()). */
+function inner(s: string): string {
+  const j = json(s);
+  return j.slice(1, j.length - 1);
+}
+
+const same = (s: string): string => s;
 
 /**
  * A character JSON escapes or one past ASCII (as core's isPlainString): a batch whose
@@ -127,10 +132,33 @@ function jsonList(list: readonly string[], q: (s: string) => string): string {
 const NOT_PLAIN = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
 const NOT_PLAIN_TEXT = /[^\n\x20\x21\x23-\x5b\x5d-\x7e]/;
 
-/** A trace's lower-cased text as JSON, its characters known plain but for line breaks. */
-function plainText(text: string): string {
-  const x = text.toLowerCase();
-  return x.includes('\n') ? JSON.stringify(x) : '"' + x + '"';
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The last summary's middle parts and the values they were made of, reused by the next
+ * trace of a batch with the same values (one service, project and host per batch is
+ * usual): every piece joined costs ~135 instructions (the `+` and, when the batch's text
+ * is written, V8's flattening), more than comparing the values.
+ */
+export class SummaryParts {
+  p = -1;
+  e = false;
+  s: readonly string[] = [];
+  pr: readonly string[] = [];
+  h: readonly string[] = [];
+  /** `","p":…,"ro":` */
+  mid = '';
+  top = false;
+  name = '';
+  service: string | null = null;
+  detail = false;
+  /** `","top":…,"detail":` up to the detail's text (its opening quote included when it has one). */
+  rootMid = '';
 }
 
 /**
@@ -141,15 +169,38 @@ function plainText(text: string): string {
  * `fu`, `lu`: timestampMicrosText of d.first and d.last. That it read them says they are
  * plain (digits, `-`, `T`, `:`, `.`, space), so they are not checked again. `plain`: every
  * other string of the delta is known plain but the text's line breaks (addToBatch checks a
- * batch's at once), so none is checked here.
+ * batch's at once), so none is escaped or checked here. `parts`: the batch's last summary's (see SummaryParts).
+ * `id`: d.baseId, flat (see encode).
  */
-export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false): string {
-  const q = plain ? quote : json;
+export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false, parts = new SummaryParts(), id = d.baseId): string {
+  const esc = plain ? same : inner;
+  const e = d.error;
+  if (d.points !== parts.p || e !== parts.e || !sameList(d.services, parts.s) || !sameList(d.projects, parts.pr) || !sameList(d.hosts, parts.h)) {
+    parts.p = d.points;
+    parts.e = e;
+    parts.s = d.services;
+    parts.pr = d.projects;
+    parts.h = d.hosts;
+    parts.mid = '","p":' + String(d.points) + (e ? ',"e":1,"s":' : ',"e":0,"s":') + jsonList(d.services, esc) + ',"pr":' + jsonList(d.projects, esc) + ',"h":' + jsonList(d.hosts, esc) + ',"ro":';
+  }
+  let ro: string;
   const r = d.root;
-  const ro = r === null ? 'false' : '{"ts":' + (r.ts === d.first ? '"' + r.ts + '"' : q(r.ts)) + ',"top":' + (r.top ? 'true' : 'false') + ',"name":' + q(r.name) + ',"service":' + (r.service === null ? 'null' : q(r.service)) + ',"detail":' + (r.detail === null ? 'null' : q(r.detail)) + '}';
+  if (r === null) ro = 'false,"rt":';
+  else {
+    const detail = r.detail !== null;
+    if (r.top !== parts.top || r.name !== parts.name || r.service !== parts.service || detail !== parts.detail || parts.rootMid === '') {
+      parts.top = r.top;
+      parts.name = r.name;
+      parts.service = r.service;
+      parts.detail = detail;
+      parts.rootMid = (r.top ? '","top":true,"name":"' : '","top":false,"name":"') + esc(r.name) + (r.service === null ? '","service":null,"detail":' : '","service":"' + esc(r.service) + '","detail":') + (detail ? '"' : '');
+    }
+    ro = '{"ts":"' + (r.ts === d.first ? r.ts : esc(r.ts)) + parts.rootMid + (r.detail === null ? 'null},"rt":' : esc(r.detail) + '"},"rt":');
+  }
+  const x = d.text.toLowerCase();
   return (
-    '{"id":' + q(d.baseId) + ',"f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu + '","p":' + String(d.points) + ',"e":' + (d.error ? '1' : '0') +
-    ',"s":' + jsonList(d.services, q) + ',"pr":' + jsonList(d.projects, q) + ',"h":' + jsonList(d.hosts, q) + ',"ro":' + ro + ',"rt":' + (d.route === null ? 'false' : q(d.route)) + ',"x":' + (plain ? plainText(d.text) : json(d.text.toLowerCase())) + '}'
+    '{"id":"' + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu + parts.mid + ro + (d.route === null ? 'false,"x":' : '"' + esc(d.route) + '","x":') +
+    (plain && !x.includes('\n') ? '"' + x + '"}' : json(x) + '}')
   );
 }
 
@@ -213,9 +264,11 @@ export class RedisSearch {
     const traces: TraceDelta[] = [];
     const fus: string[] = [];
     const lus: string[] = [];
-    // The batch's strings at once, for one plainness check (NOT_PLAIN) instead of one per string.
+    // The batch's strings at once, for one plainness check (NOT_PLAIN) instead of one per
+    // string; a value the trace before had too is not added again.
     let strings = '';
     let texts = '';
+    let prev: TraceDelta | undefined;
     for (const d of deltas.values()) {
       const fu = timestampMicrosText(d.first);
       const lu = timestampMicrosText(d.last);
@@ -224,18 +277,19 @@ export class RedisSearch {
       fus.push(fu);
       lus.push(lu);
       strings += d.baseId;
-      for (const v of d.services) strings += v;
-      for (const v of d.projects) strings += v;
-      for (const v of d.hosts) strings += v;
+      if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) strings += v;
+      if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) strings += v;
+      if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) strings += v;
       const r = d.root;
       if (r !== null) {
-        strings += r.name;
+        const pr = prev?.root;
+        if (pr == null || r.name !== pr.name || r.service !== pr.service) strings += r.name + (r.service ?? '');
         if (r.ts !== d.first) strings += r.ts;
-        if (r.service !== null) strings += r.service;
         if (r.detail !== null) strings += r.detail;
       }
       if (d.route !== null) strings += d.route;
       texts += d.text;
+      prev = d;
     }
     if (traces.length === 0) return;
     const plain = !NOT_PLAIN.test(strings) && !NOT_PLAIN_TEXT.test(texts);
@@ -262,14 +316,19 @@ export class RedisSearch {
     const hosts = new Map<string, Members>();
     const roots = new Map<string, Members>();
     const durs = new Map<number, Members>();
+    const parts = new SummaryParts();
     for (let i = 0; i < n; i++) {
       const d = traces[i];
       const fu = fus[i];
       const lu = lus[i];
-      // The id goes out 7 times (ZADD, four `in:` sets, its duration bucket, the script): framed once.
-      const fid = frame(d.baseId, bytes);
+      // The id goes out 8 times (ZADD, four `in:` sets, its duration bucket, the script and
+      // its summary): framed once, as a flat string. Joined with `+`, each use would make
+      // V8's flattening walk the pieces again (and an id from randomUUID is ~20 of them):
+      // 8.0k → 3.1k instructions a trace for 7 uses (callgrind, 100-trace batches).
+      const h = head(bytes ? Buffer.byteLength(d.baseId) : d.baseId.length);
+      const fid = [h, d.baseId, CRLF].join('');
       zadd += head(fu.length) + fu + CRLF + fid;
-      const sum = summaryText(d, fu, lu, plain);
+      const sum = summaryText(d, fu, lu, plain, parts, fid.slice(h.length, fid.length - 2));
       script += fid + frame(sum, bytes);
       if (d.error) {
         errors += fid;
