@@ -39,6 +39,8 @@ export interface ScriptCall {
 // ArrayBuffer is ours to write again.
 /** Buffers bigger than this are not kept for the next batch. */
 const KEEP_MAX = 4 << 20;
+/** Texts this short are written by str() in JavaScript while ASCII (shortAscii). */
+const SHORT = 16;
 
 /**
  * Encodes commands into one growing Buffer. `take()` hands the batch's bytes over; the
@@ -89,18 +91,34 @@ export class RespEncoder {
     this.buf[this.pos++] = 36; // '$'
     this.int(n);
     const at = this.pos;
-    const bytes = n === 0 ? 0 : this.buf.utf8Write(s, at);
+    const bytes = n === 0 ? 0 : n <= SHORT ? this.shortAscii(s, at) : this.buf.utf8Write(s, at);
     if (bytes === n) {
       this.pos = at + n;
     } else {
       this.pos = start;
       this.buf[this.pos++] = 36;
-      this.int(bytes);
+      this.int(bytes < 0 ? Buffer.byteLength(s) : bytes);
       this.pos += this.buf.utf8Write(s, this.pos);
     }
     this.buf[this.pos++] = CR;
     this.buf[this.pos++] = LF;
     return this;
+  }
+
+  /**
+   * A short text's characters written here while they are ASCII (command names, keys): a
+   * utf8Write call costs ~1.2k instructions. Returns how many bytes it wrote: n, or -1 at
+   * the first character past ASCII (then str() writes it with utf8Write).
+   */
+  private shortAscii(s: string, at: number): number {
+    const buf = this.buf;
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return -1;
+      buf[at + i] = c;
+    }
+    return n;
   }
 
   /** A bulk string of these bytes, copied as they are. */
