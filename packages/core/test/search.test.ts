@@ -3,7 +3,8 @@ import { MemoryDriver } from '../src/drivers/memory';
 import { BatchNotifier } from '../src/notifier';
 import type { Driver } from '../src/driver';
 import type { LineBatch } from '../src/line';
-import { deltasOfBatch, indexOfLines } from '../src/search';
+import { MAX_TEXT, deltasOfBatch, indexOfLines, type RootCandidate, type TraceDelta } from '../src/search';
+import type { LineIndex } from '../src/line';
 import { linesOfNotifications } from '../src/line';
 import { searchContract, searchFixture } from '../../../tools/testing/search-contract';
 import { linesDriver } from './support/recording-driver';
@@ -38,6 +39,82 @@ describe('search index data', () => {
     const b = linesOfNotifications(fx.batches[0]);
     const parsed = indexOfLines(b);
     expect({ ...b.index, phases: [...b.index!.phases] }).toEqual({ ...parsed, phases: [...parsed.phases] });
+  });
+});
+
+/** deltasOfBatch as it was before it skipped work (the reference: every line through addUnique, appendText and betterRoot). */
+function referenceDeltas(batch: LineBatch): Map<string, TraceDelta> {
+  const index = batch.index!;
+  const addUnique = (list: string[], v: string | null): void => {
+    if (v !== null && v !== '' && !list.includes(v)) list.push(v);
+  };
+  const appendText = (text: string, more: string | null): string => {
+    if (more === null || more === '' || text.length >= MAX_TEXT) return text;
+    if (text.includes(more)) return text;
+    const t = text === '' ? more : text + '\n' + more;
+    return t.length > MAX_TEXT ? t.slice(0, MAX_TEXT) : t;
+  };
+  const betterRoot = (a: RootCandidate | null, b: RootCandidate | null): RootCandidate | null => {
+    if (a === null) return b;
+    if (b === null) return a;
+    if (a.top !== b.top) return a.top ? a : b;
+    return b.ts < a.ts ? b : a;
+  };
+  const out = new Map<string, TraceDelta>();
+  batch.baseIds.forEach((baseId, i) => {
+    const ts = batch.timestamps[i];
+    let d = out.get(baseId);
+    if (d === undefined) out.set(baseId, (d = { baseId, first: ts, last: ts, points: 0, error: false, services: [], projects: [], hosts: [], root: null, route: null, text: '' }));
+    if (ts < d.first) d.first = ts;
+    if (ts > d.last) d.last = ts;
+    if (batch.errors !== null && batch.errors[i] === 1) d.error = true;
+    addUnique(d.services, index.services[i]);
+    addUnique(d.projects, index.projects[i]);
+    addUnique(d.hosts, index.hosts[i]);
+    d.text = appendText(d.text, index.details[i]);
+    const top = index.parentIds[i] === baseId;
+    if (index.phases[i] === 0) {
+      d.points++;
+      d.root = betterRoot(d.root, { ts, top, name: index.names[i], service: index.services[i], detail: index.details[i] });
+    } else if (top && d.route === null && index.routes[i] !== null) {
+      d.route = index.routes[i];
+      d.text = appendText(d.text, d.route);
+    }
+  });
+  return out;
+}
+
+describe('deltasOfBatch', () => {
+  it('equals the reference (every line through addUnique, appendText, betterRoot) for 2,000 seeded random batches', () => {
+    let seed = 99;
+    const r = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    const texts = [null, '', 'GET /a', 'SELECT 1', 'SELECT 1\nFROM t', 'x'.repeat(3000), 'y'.repeat(2000), 'GET /a/:id'];
+    for (let b = 0; b < 2000; b++) {
+      const n = 1 + Math.floor(r() * 40);
+      const ids = ['A', 'B', 'C'].slice(0, 1 + Math.floor(r() * 3));
+      const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+      const baseIds: string[] = [];
+      const timestamps: string[] = [];
+      const errors = new Uint8Array(n);
+      let id = pick(ids);
+      for (let i = 0; i < n; i++) {
+        if (r() < 0.3) id = pick(ids); // traces interleave, in runs
+        baseIds.push(r() < 0.5 ? id : `${id}`.slice(0)); // equal ids, same or other string objects
+        timestamps.push(`2026-03-01T12:00:0${Math.floor(r() * 10)}.${String(Math.floor(r() * 1e6)).padStart(6, '0')}`);
+        index.phases[i] = r() < 0.5 ? 0 : 1;
+        index.names.push(pick(['wsgi', 'db', '']));
+        index.parentIds.push(r() < 0.4 ? id : pick(['P1', 'P2']));
+        index.services.push(pick(['s1', 's2', null, '']));
+        index.projects.push(pick(['p', null]));
+        index.hosts.push(pick(['h1', 'h2', '']));
+        index.details.push(pick(texts));
+        index.routes.push(index.phases[i] === 1 && r() < 0.5 ? pick(texts) : null);
+        errors[i] = r() < 0.1 ? 1 : 0;
+      }
+      const batch: LineBatch = { baseIds, timestamps, lines: [], errors: r() < 0.2 ? null : errors, index };
+      expect(deltasOfBatch(batch), `batch ${b}`).toEqual(referenceDeltas(batch));
+    }
   });
 });
 

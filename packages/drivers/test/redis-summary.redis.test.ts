@@ -9,7 +9,9 @@ import { Redis } from 'ioredis';
 import { timestampMicrosText } from '@osprofiler/core/instrument';
 import type { TraceDelta } from '@osprofiler/core/instrument';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordOfLua, summaryText } from '../src/redis/search';
+import { INDEX, RedisSearch, recordOfLua, summaryText } from '../src/redis/search';
+import { IDX, durBucket } from '../src/redis/index-scripts';
+import { RespEncoder } from '../src/redis/resp';
 import { RedisServer } from '../../../tools/testing/redis-server';
 
 let server: RedisServer;
@@ -119,5 +121,92 @@ describe('redis:// summary JSON built as text', () => {
       expect(fields, `delta ${i}`).toEqual([d.baseId, d.first, d.last, micros(d.first), micros(d.last), String(d.points), d.error ? '1' : '0', d.text, d.root?.name ?? '', d.route ?? '']);
     }
     expect(lone).toBeGreaterThan(0);
+  });
+});
+
+/** The index update of a batch as the layout says (src/redis/index-scripts.ts), one call() per command, each text framed by str(). */
+function referenceBatch(enc: RespEncoder, deltas: TraceDelta[]): void {
+  const ok = deltas.filter((d) => timestampMicrosText(d.first) !== undefined && timestampMicrosText(d.last) !== undefined);
+  if (ok.length === 0) return;
+  const group = new Map<string, string[]>();
+  const add = (key: string, id: string): void => {
+    const g = group.get(key);
+    if (g === undefined) group.set(key, [id]);
+    else g.push(id);
+  };
+  for (const d of ok) if (d.error) add(`${IDX}in:error`, d.baseId);
+  for (const kind of ['service', 'project', 'host', 'root'] as const) {
+    for (const d of ok) {
+      const values = kind === 'service' ? d.services : kind === 'project' ? d.projects : kind === 'host' ? d.hosts : d.root === null || d.root.name === '' ? [] : [d.root.name];
+      for (const v of values) add(`${IDX}in:${kind}:${v}`, d.baseId);
+    }
+  }
+  const keys = [...group.keys()];
+  const durs = new Map<string, string[]>();
+  for (const d of ok) {
+    const key = `${IDX}dur:${durBucket(Number(micros(d.last)) - Number(micros(d.first)))}`;
+    durs.set(key, [...(durs.get(key) ?? []), d.baseId]);
+  }
+  enc.call('ZADD', `${IDX}start`, 'NX', ...ok.flatMap((d) => [micros(d.first), d.baseId]));
+  for (const [key, ids] of group) enc.call('SADD', key, ...ids);
+  if (keys.length > 0) enc.call('SADD', `${IDX}keys`, ...keys);
+  for (const [key, ids] of durs) enc.call('SADD', key, ...ids);
+  enc.call('EVALSHA', INDEX.sha, '0', '', String(ok.length), ...ok.flatMap((d) => [d.baseId, summaryText(d, micros(d.first), micros(d.last))]));
+}
+
+describe('redis:// index update of a batch, framed as one text', () => {
+  it('has the bytes of one call() per command for 400 seeded random batches: plain, one odd string (JSON escape, non-ASCII, line break) in any field, and anything', () => {
+    const r = rng(5);
+    const search = new RedisSearch(client, 0);
+    const plainPool = ['orders', 'GET /orders/42', '</script>', 'x'.repeat(70), 'a b c'];
+    const odd = POOL.filter((v) => !plainPool.includes(v) && v !== '');
+    for (let b = 0; b < 400; b++) {
+      const mode = b % 3; // 0 plain, 1 one odd string, 2 anything
+      const deltas: TraceDelta[] = [];
+      for (let i = 0, n = 1 + Math.floor(r() * 12); i < n; i++) {
+        const d = randomDelta(r, b * 100 + i);
+        if (mode < 2) {
+          const p = (): string => plainPool[Math.floor(r() * plainPool.length)];
+          const id = d.baseId.startsWith('00000000') ? d.baseId : `id-${b}-${i}`;
+          Object.assign(d, { baseId: id, services: d.services.map(p), projects: d.projects.map(p), hosts: d.hosts.map(p), route: d.route === null ? null : p(), text: [p(), p()].join('\n') });
+          if (d.root !== null) d.root = { ...d.root, ts: d.first, name: p(), service: d.root.service === null ? null : p(), detail: d.root.detail === null ? null : p() };
+        }
+        // Traces of one batch often share their values (the summary's parts are reused then): the same, copied, or one changed.
+        const prev = deltas.at(-1);
+        if (prev !== undefined && r() < 0.7) {
+          const copy = r() < 0.5;
+          Object.assign(d, { points: r() < 0.8 ? prev.points : d.points, error: r() < 0.8 ? prev.error : d.error, services: copy ? [...prev.services] : prev.services, projects: r() < 0.8 ? prev.projects : d.projects, hosts: copy ? [...prev.hosts] : prev.hosts });
+          if (prev.root !== null && r() < 0.8) d.root = { ...prev.root, ts: d.first, top: r() < 0.8 ? prev.root.top : !prev.root.top, detail: r() < 0.7 ? prev.root.detail : d.root?.detail ?? null };
+        }
+        deltas.push(d);
+      }
+      if (mode === 1) {
+        const d = deltas[Math.floor(r() * deltas.length)];
+        const v = odd[Math.floor(r() * odd.length)];
+        const field = Math.floor(r() * 8);
+        if (field === 0) d.baseId = v;
+        else if (field === 1) d.services = [...d.services, v];
+        else if (field === 2) d.projects = [v];
+        else if (field === 3) d.hosts = [v];
+        else if (field === 4) d.route = v;
+        else if (field === 5) d.text = v;
+        else d.root = { ts: field === 6 ? v : d.first, top: true, name: field === 6 ? 'n' : v, service: null, detail: v };
+      }
+      const byId = new Map(deltas.map((d) => [d.baseId, d]));
+      const want = new RespEncoder(64);
+      referenceBatch(want, [...byId.values()]);
+      const got = new RespEncoder(64);
+      search.addToBatch(got, byId);
+      const w = want.take();
+      const g = got.take();
+      expect(g.commands, `batch ${b}`).toBe(w.commands);
+      expect(g.bytes.toString('latin1'), `batch ${b}`).toBe(w.bytes.toString('latin1'));
+      if (w.commands > 0) {
+        const call = g.scripts![0];
+        expect(call.index).toBe(g.commands - 1);
+        expect(call.end).toBe(g.bytes.length);
+        expect(g.bytes.subarray(call.start, call.end).toString('latin1')).toMatch(/^\*\d+\r\n\$7\r\nEVALSHA\r\n\$40\r\n[0-9a-f]{40}\r\n\$1\r\n0\r\n\$0\r\n\r\n\$\d+\r\n\d+\r\n/);
+      }
+    }
   });
 });

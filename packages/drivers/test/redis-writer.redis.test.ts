@@ -14,7 +14,7 @@ import type { Notification } from '@osprofiler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
 import type { RedisDriver } from '../src/index';
-import { RedisReplyError, RespEncoder, RespParser, type Reply } from '../src/redis/resp';
+import { RedisReplyError, RespEncoder, RespParser, Script, type Reply } from '../src/redis/resp';
 import { INDEX } from '../src/redis/search';
 import { RedisServer } from '../../../tools/testing/redis-server';
 
@@ -122,22 +122,47 @@ describe('RESP encoder', () => {
     await admin.del(key);
   });
 
-  it('strs(): texts framed in one write per chunk when all are ASCII, each on its own otherwise; the same bytes as str() one by one, stored as sent', async () => {
-    // The long text ends strs()'s first chunk (64k characters): the rest is a second one.
+  it('framedCommands(): commands framed by the caller, written as one text; refused (nothing written) when said ASCII and not; the same bytes as str() one by one, stored as sent', async () => {
+    const frame = (v: string, bytes: boolean): string => `$${bytes ? Buffer.byteLength(v) : v.length}\r\n${v}\r\n`;
     const ascii = ['x'.repeat(70_000), 'plain', '', '$5\r\n*1'];
     const mixed = [...ascii, 'é ü 漢字 😀', 'lone \ud800 surrogate', 'ascii after'];
     for (const values of [ascii, mixed]) {
-      const key = `strs:${randomUUID()}`;
-      const one = new RespEncoder(64).command(2 + values.length).str('RPUSH').str(key);
+      const key = `framed:${randomUUID()}`;
+      const one = new RespEncoder(64).call('PING');
+      one.command(2 + values.length).str('RPUSH').str(key);
       for (const v of values) one.str(v);
-      const framed = new RespEncoder(64).command(2 + values.length).str('RPUSH').str(key).strs(values);
-      const bytes = framed.take().bytes;
-      expect(bytes.equals(one.take().bytes)).toBe(true);
-      const { parsed } = await roundTrip(server.port, bytes, 1);
-      expect(parsed).toEqual([values.length]);
+      const text = (bytes: boolean): string => `*${2 + values.length}\r\n${frame('RPUSH', bytes)}${frame(key, bytes)}${values.map((v) => frame(v, bytes)).join('')}`;
+      const framed = new RespEncoder(64).call('PING');
+      const isAscii = values === ascii;
+      expect(framed.framedCommands(text(false), 1, true)).toBe(isAscii);
+      if (!isAscii) {
+        expect(framed.count).toBe(1);
+        expect(framed.framedCommands(text(true), 1, false)).toBe(true);
+      }
+      const batch = framed.take();
+      expect(batch.commands).toBe(2);
+      expect(batch.bytes.equals(one.take().bytes)).toBe(true);
+      const { parsed } = await roundTrip(server.port, batch.bytes, 2);
+      expect(parsed).toEqual(['PONG', values.length]);
       const stored = await admin.lrangeBuffer(key, 0, -1);
       values.forEach((v, i) => expect(stored[i].equals(Buffer.from(v, 'utf8')), `value ${i}`).toBe(true));
       await admin.del(key);
+    }
+  });
+
+  it('framedCommands() remembers its script call where it starts, in bytes, for a NOSCRIPT resend', () => {
+    const script = new Script('return 1');
+    for (const [arg, ascii] of [['plain', true], ['é', false]] as const) {
+      const enc = new RespEncoder(64).call('PING');
+      const head = `*2\r\n$4\r\nECHO\r\n$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+      const call = `*3\r\n$7\r\nEVALSHA\r\n$40\r\n${script.sha}\r\n$1\r\n0\r\n`;
+      expect(enc.framedCommands(head + call, 2, ascii, script, head.length)).toBe(true);
+      const b = enc.take();
+      expect(b.scripts).toHaveLength(1);
+      const s = b.scripts![0];
+      expect(s.index).toBe(2);
+      expect(b.bytes.subarray(s.start, s.end).toString()).toBe(call);
+      expect(s.end).toBe(b.bytes.length);
     }
   });
 

@@ -39,8 +39,8 @@ export interface ScriptCall {
 // ArrayBuffer is ours to write again.
 /** Buffers bigger than this are not kept for the next batch. */
 const KEEP_MAX = 4 << 20;
-/** Framed characters strs() writes at once: room for 3 bytes each is ensured first. */
-const STRS_CHUNK = 64 << 10;
+/** Texts this short are written by str() in JavaScript while ASCII (shortAscii). */
+const SHORT = 16;
 
 /**
  * Encodes commands into one growing Buffer. `take()` hands the batch's bytes over; the
@@ -91,13 +91,13 @@ export class RespEncoder {
     this.buf[this.pos++] = 36; // '$'
     this.int(n);
     const at = this.pos;
-    const bytes = n === 0 ? 0 : this.buf.utf8Write(s, at);
+    const bytes = n === 0 ? 0 : n <= SHORT ? this.shortAscii(s, at) : this.buf.utf8Write(s, at);
     if (bytes === n) {
       this.pos = at + n;
     } else {
       this.pos = start;
       this.buf[this.pos++] = 36;
-      this.int(bytes);
+      this.int(bytes < 0 ? Buffer.byteLength(s) : bytes);
       this.pos += this.buf.utf8Write(s, this.pos);
     }
     this.buf[this.pos++] = CR;
@@ -106,35 +106,19 @@ export class RespEncoder {
   }
 
   /**
-   * Bulk strings of these texts, framed here in JavaScript and written with one utf8Write
-   * per STRS_CHUNK characters when they are all ASCII (each header says its text's length);
-   * a chunk that is not is written text by text as str() writes it: the same bytes. A
-   * utf8Write call costs ~1.2k instructions, more than framing a short text here. The index
-   * script's arguments (9 per 1-point trace): 4.5k → 2.4k instructions a line (callgrind).
+   * A short text's characters written here while they are ASCII (command names, keys): a
+   * utf8Write call costs ~1.2k instructions. Returns how many bytes it wrote: n, or -1 at
+   * the first character past ASCII (then str() writes it with utf8Write).
    */
-  strs(texts: readonly string[]): this {
-    let from = 0;
-    let framed = '';
-    for (let i = 0; i < texts.length; i++) {
-      const s = texts[i];
-      framed += '$' + s.length + '\r\n' + s + '\r\n';
-      if (framed.length >= STRS_CHUNK || i === texts.length - 1) {
-        this.framed(framed, texts, from, i + 1);
-        framed = '';
-        from = i + 1;
-      }
+  private shortAscii(s: string, at: number): number {
+    const buf = this.buf;
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) return -1;
+      buf[at + i] = c;
     }
-    return this;
-  }
-
-  private framed(framed: string, texts: readonly string[], from: number, to: number): void {
-    const n = framed.length;
-    this.ensure(n * 3);
-    if (this.buf.utf8Write(framed, this.pos) === n) {
-      this.pos += n;
-      return;
-    }
-    for (let i = from; i < to; i++) this.str(texts[i]);
+    return n;
   }
 
   /** A bulk string of these bytes, copied as they are. */
@@ -150,18 +134,28 @@ export class RespEncoder {
     return this;
   }
 
-  /** `EVALSHA sha numkeys keys… args…`, remembered for a resend after SCRIPT LOAD (NOSCRIPT). */
-  evalsha(script: Script, keys: readonly string[], args: readonly (string | Uint8Array)[]): this {
+  /**
+   * Whole commands the caller framed itself (`*<argc>`, `$<length>` headers and CRLFs) as
+   * one text, written with one utf8Write: a call costs ~1.2k instructions, more than framing
+   * a short text in JavaScript (the search index's ~60 commands a batch). `ascii`: the
+   * headers count characters, so the text must be all ASCII; when it is not, nothing is
+   * written and false returned (frame it again counting bytes). `script`: the text's last
+   * command, from `text[scriptAt]` on, is an EVALSHA of it, remembered for a resend after
+   * SCRIPT LOAD (NOSCRIPT).
+   */
+  framedCommands(text: string, commands: number, ascii: boolean, script?: Script, scriptAt = 0): boolean {
+    const n = text.length;
+    this.ensure(n * 3);
     const start = this.pos;
-    this.command(3 + keys.length + args.length);
-    this.ascii('EVALSHA');
-    this.ascii(script.sha);
-    this.ascii(String(keys.length));
-    for (const k of keys) this.str(k);
-    if (args.every((a) => typeof a === 'string')) this.strs(args as readonly string[]);
-    else for (const a of args) this.arg(a);
-    (this.scripts ??= []).push({ index: this.count - 1, start, end: this.pos, script });
-    return this;
+    const bytes = this.buf.utf8Write(text, start);
+    if (ascii && bytes !== n) return false;
+    this.pos += bytes;
+    this.count += commands;
+    if (script !== undefined) {
+      const at = start + (ascii ? scriptAt : Buffer.byteLength(text.slice(0, scriptAt)));
+      (this.scripts ??= []).push({ index: this.count - 1, start: at, end: this.pos, script });
+    }
+    return true;
   }
 
   /** The bytes of what was encoded since the last take(); the memory is this batch's until release(). */
@@ -190,25 +184,29 @@ export class RespEncoder {
     this.scripts = undefined;
   }
 
-  /** A bulk string known to be ASCII. */
-  private ascii(s: string): void {
-    this.ensure(s.length + 32);
-    this.buf[this.pos++] = 36;
-    this.int(s.length);
-    this.pos += this.buf.latin1Write(s, this.pos);
-    this.buf[this.pos++] = CR;
-    this.buf[this.pos++] = LF;
-  }
-
-  /** A non-negative integer's digits and CRLF (room for them was ensured). */
+  /**
+   * A non-negative integer's digits and CRLF (room for them was ensured), written here: a
+   * latin1Write of String(n) (every line's length header) cost ~600 instructions a line.
+   */
   private int(n: number): void {
+    const buf = this.buf;
+    let p = this.pos;
     if (n < 10) {
-      this.buf[this.pos++] = 48 + n;
+      buf[p++] = 48 + n;
     } else {
-      this.pos += this.buf.latin1Write(String(n), this.pos);
+      let digits = 1;
+      for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+      p += digits;
+      let q = p;
+      let m = n;
+      while (m > 0) {
+        buf[--q] = 48 + (m % 10);
+        m = Math.floor(m / 10);
+      }
     }
-    this.buf[this.pos++] = CR;
-    this.buf[this.pos++] = LF;
+    buf[p++] = CR;
+    buf[p++] = LF;
+    this.pos = p;
   }
 
   private ensure(more: number): void {

@@ -4,7 +4,7 @@ import { jsonString, searchIndex } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
 import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
-import { IDX, INDEX_SCRIPT, SEARCH_SCRIPT, durBucket } from './index-scripts';
+import { DUR_BUCKET_MAX, IDX, INDEX_SCRIPT, SEARCH_SCRIPT, durBucket } from './index-scripts';
 import { Script, type RespEncoder } from './resp';
 
 /** The filter sets' prefix. */
@@ -51,19 +51,51 @@ type Commands = {
 /** The write script, sent as EVALSHA on the driver's write connection (loaded there at connect). */
 export const INDEX = new Script(INDEX_SCRIPT);
 
-function join<K>(groups: Map<K, string[]>, value: K, id: string): void {
-  const g = groups.get(value);
-  if (g === undefined) groups.set(value, [id]);
-  else g.push(id);
+const CRLF = '\r\n';
+const HEADS: string[] = [];
+
+/** A bulk string's header `$<n>\r\n`; the usual lengths' made once. */
+function head(n: number): string {
+  return n < 1024 ? (HEADS[n] ??= '$' + n + CRLF) : '$' + n + CRLF;
 }
 
-/** One SADD per value: its set's key (`prefix` + value), the ids; the key joins `keys` when given. */
-function sadds<K>(enc: RespEncoder, prefix: string, groups: Map<K, string[]>, keys?: string[]): void {
-  for (const [value, ids] of groups) {
-    const key = prefix + String(value);
-    enc.command(2 + ids.length).str('SADD').str(key).strs(ids);
-    keys?.push(key);
+/** A bulk string framed; its length in characters, or with `bytes` in UTF-8 bytes. */
+function frame(s: string, bytes: boolean): string {
+  return head(bytes ? Buffer.byteLength(s) : s.length) + s + CRLF;
+}
+
+/** A command's header: `*<argc>\r\n` and its name. */
+function cmd(argc: number, name: string): string {
+  return '*' + argc + CRLF + head(name.length) + name + CRLF;
+}
+
+/** The framed ids of the batch's traces in one set (one SADD). */
+interface Members {
+  ids: string;
+  n: number;
+}
+
+function join<K>(groups: Map<K, Members>, value: K, fid: string): void {
+  const g = groups.get(value);
+  if (g === undefined) groups.set(value, { ids: fid, n: 1 });
+  else {
+    g.ids += fid;
+    g.n++;
   }
+}
+
+/** One SADD per value: its set's key (`prefix` + value) and the ids; the key joins `keys` when given. */
+function sadds<K>(groups: Map<K, Members>, prefix: string, bytes: boolean, keys?: { text: string; n: number }): string {
+  let out = '';
+  for (const [value, g] of groups) {
+    const key = frame(prefix + String(value), bytes);
+    out += cmd(2 + g.n, 'SADD') + key + g.ids;
+    if (keys !== undefined) {
+      keys.text += key;
+      keys.n++;
+    }
+  }
+  return out;
 }
 
 type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
@@ -77,14 +109,57 @@ function json(s: string): string {
   return jsonString((s as unknown as WellFormed).isWellFormed() ? s : (s as unknown as WellFormed).toWellFormed());
 }
 
-function jsonList(list: readonly string[]): string {
+function jsonList(list: readonly string[], esc: (s: string) => string): string {
   if (list.length === 0) return '[]';
-  let out = '[' + json(list[0]);
-  for (let i = 1; i < list.length; i++) out += ',' + json(list[i]);
-  return out + ']';
+  let out = '["' + esc(list[0]);
+  for (let i = 1; i < list.length; i++) out += '","' + esc(list[i]);
+  return out + '"]';
 }
 
-const jsonNullable = (s: string | null): string => (s === null ? 'null' : json(s));
+/** A string's JSON text without its quotes (see json()). */
+function inner(s: string): string {
+  const j = json(s);
+  return j.slice(1, j.length - 1);
+}
+
+const same = (s: string): string => s;
+
+/**
+ * A character JSON escapes or one past ASCII (as core's isPlainString): a batch whose
+ * strings have none is written without a check per string (NOT_PLAIN_TEXT: the traces'
+ * texts, whose only escaped character may then be their line breaks).
+ */
+const NOT_PLAIN = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
+const NOT_PLAIN_TEXT = /[^\n\x20\x21\x23-\x5b\x5d-\x7e]/;
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The last summary's middle parts and the values they were made of, reused by the next
+ * trace of a batch with the same values (one service, project and host per batch is
+ * usual): every piece joined costs ~135 instructions (the `+` and, when the batch's text
+ * is written, V8's flattening), more than comparing the values.
+ */
+export class SummaryParts {
+  p = -1;
+  e = false;
+  s: readonly string[] = [];
+  pr: readonly string[] = [];
+  h: readonly string[] = [];
+  /** `","p":…,"ro":` */
+  mid = '';
+  top = false;
+  name = '';
+  service: string | null = null;
+  detail = false;
+  /** `","top":…,"detail":` up to the detail's text (its opening quote included when it has one). */
+  rootMid = '';
+}
 
 /**
  * A trace's summary JSON exactly as `JSON.stringify` writes its LuaDelta form (the keys in
@@ -92,14 +167,40 @@ const jsonNullable = (s: string | null): string => (s === null ? 'null' : json(s
  * and the script's cjson read it; a lone surrogate as U+FFFD, see json()), built as text: JSON.stringify
  * of the object cost 8.6k instructions a line of 1-point traces, this 3.9k (callgrind).
  * `fu`, `lu`: timestampMicrosText of d.first and d.last. That it read them says they are
- * plain (digits, `-`, `T`, `:`, `.`, space), so they are not checked again.
+ * plain (digits, `-`, `T`, `:`, `.`, space), so they are not checked again. `plain`: every
+ * other string of the delta is known plain but the text's line breaks (addToBatch checks a
+ * batch's at once), so none is escaped or checked here. `parts`: the batch's last summary's (see SummaryParts).
+ * `id`: d.baseId, flat (see encode).
  */
-export function summaryText(d: TraceDelta, fu: string, lu: string): string {
+export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false, parts = new SummaryParts(), id = d.baseId): string {
+  const esc = plain ? same : inner;
+  const e = d.error;
+  if (d.points !== parts.p || e !== parts.e || !sameList(d.services, parts.s) || !sameList(d.projects, parts.pr) || !sameList(d.hosts, parts.h)) {
+    parts.p = d.points;
+    parts.e = e;
+    parts.s = d.services;
+    parts.pr = d.projects;
+    parts.h = d.hosts;
+    parts.mid = '","p":' + String(d.points) + (e ? ',"e":1,"s":' : ',"e":0,"s":') + jsonList(d.services, esc) + ',"pr":' + jsonList(d.projects, esc) + ',"h":' + jsonList(d.hosts, esc) + ',"ro":';
+  }
+  let ro: string;
   const r = d.root;
-  const ro = r === null ? 'false' : '{"ts":' + (r.ts === d.first ? '"' + r.ts + '"' : json(r.ts)) + ',"top":' + (r.top ? 'true' : 'false') + ',"name":' + json(r.name) + ',"service":' + jsonNullable(r.service) + ',"detail":' + jsonNullable(r.detail) + '}';
+  if (r === null) ro = 'false,"rt":';
+  else {
+    const detail = r.detail !== null;
+    if (r.top !== parts.top || r.name !== parts.name || r.service !== parts.service || detail !== parts.detail || parts.rootMid === '') {
+      parts.top = r.top;
+      parts.name = r.name;
+      parts.service = r.service;
+      parts.detail = detail;
+      parts.rootMid = (r.top ? '","top":true,"name":"' : '","top":false,"name":"') + esc(r.name) + (r.service === null ? '","service":null,"detail":' : '","service":"' + esc(r.service) + '","detail":') + (detail ? '"' : '');
+    }
+    ro = '{"ts":"' + (r.ts === d.first ? r.ts : esc(r.ts)) + parts.rootMid + (r.detail === null ? 'null},"rt":' : esc(r.detail) + '"},"rt":');
+  }
+  const x = d.text.toLowerCase();
   return (
-    '{"id":' + json(d.baseId) + ',"f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu + '","p":' + String(d.points) + ',"e":' + (d.error ? '1' : '0') +
-    ',"s":' + jsonList(d.services) + ',"pr":' + jsonList(d.projects) + ',"h":' + jsonList(d.hosts) + ',"ro":' + ro + ',"rt":' + (d.route === null ? 'false' : json(d.route)) + ',"x":' + json(d.text.toLowerCase()) + '}'
+    '{"id":"' + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu + parts.mid + ro + (d.route === null ? 'false,"x":' : '"' + esc(d.route) + '","x":') +
+    (plain && !x.includes('\n') ? '"' + x + '"}' : json(x) + '}')
   );
 }
 
@@ -160,51 +261,117 @@ export class RedisSearch {
    * script call is the last command encoded (once.ts looks for its NOSCRIPT there).
    */
   addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>): void {
-    const script: string[] = ['', ''];
-    const starts: string[] = [];
-    // Per `in:` set kind, value → ids: the set's key is made once per batch, not per trace
-    // (concatenated and looked up per trace and value: 3.5k → 2.8k instructions a line of
-    // 1-point traces, callgrind).
-    const errors: string[] = [];
-    const services = new Map<string, string[]>();
-    const projects = new Map<string, string[]>();
-    const hosts = new Map<string, string[]>();
-    const roots = new Map<string, string[]>();
-    const durs = new Map<number, string[]>();
+    const traces: TraceDelta[] = [];
+    const fus: string[] = [];
+    const lus: string[] = [];
+    // The batch's strings at once, for one plainness check (NOT_PLAIN) instead of one per
+    // string; a value the trace before had too is not added again.
+    let strings = '';
+    let texts = '';
+    let prev: TraceDelta | undefined;
     for (const d of deltas.values()) {
       const fu = timestampMicrosText(d.first);
       const lu = timestampMicrosText(d.last);
       if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
-      script.push(d.baseId, summaryText(d, fu, lu));
-      starts.push(fu, d.baseId);
-      if (d.error) errors.push(d.baseId);
-      for (const v of d.services) join(services, v, d.baseId);
-      for (const v of d.projects) join(projects, v, d.baseId);
-      for (const v of d.hosts) join(hosts, v, d.baseId);
-      if (d.root !== null && d.root.name !== '') join(roots, d.root.name, d.baseId);
-      join(durs, durBucket(Number(lu) - Number(fu)), d.baseId);
+      traces.push(d);
+      fus.push(fu);
+      lus.push(lu);
+      strings += d.baseId;
+      if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) strings += v;
+      if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) strings += v;
+      if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) strings += v;
+      const r = d.root;
+      if (r !== null) {
+        const pr = prev?.root;
+        if (pr == null || r.name !== pr.name || r.service !== pr.service) strings += r.name + (r.service ?? '');
+        if (r.ts !== d.first) strings += r.ts;
+        if (r.detail !== null) strings += r.detail;
+      }
+      if (d.route !== null) strings += d.route;
+      texts += d.text;
+      prev = d;
     }
-    const n = starts.length / 2;
-    if (n === 0) return;
-    script[1] = String(n);
-    enc.command(3 + starts.length).str('ZADD').str(START).str('NX').strs(starts);
-    const keys: string[] = [];
-    if (errors.length > 0) {
-      enc.command(2 + errors.length).str('SADD').str(IN + 'error').strs(errors);
-      keys.push(IN + 'error');
-    }
-    sadds(enc, IN + 'service:', services, keys);
-    sadds(enc, IN + 'project:', projects, keys);
-    sadds(enc, IN + 'host:', hosts, keys);
-    sadds(enc, IN + 'root:', roots, keys);
-    if (keys.length > 0) enc.command(2 + keys.length).str('SADD').str(IDX + 'keys').strs(keys);
-    sadds(enc, DUR, durs);
+    if (traces.length === 0) return;
+    const plain = !NOT_PLAIN.test(strings) && !NOT_PLAIN_TEXT.test(texts);
+    let trim = '';
     const now = Date.now();
     if (this.ttlSeconds > 0 && now - this.lastTrim >= TRIM_EVERY_MS) {
       this.lastTrim = now;
-      script[0] = String((now - this.ttlSeconds * 1000) * 1000);
+      trim = String((now - this.ttlSeconds * 1000) * 1000);
     }
-    enc.evalsha(INDEX, [], script);
+    // Framed here as one text (one write into the batch's Buffer), each header counting its
+    // text's characters; a batch that is not all ASCII is framed again counting bytes.
+    if (!this.encode(enc, traces, fus, lus, plain, trim, false)) this.encode(enc, traces, fus, lus, plain, trim, true);
+  }
+
+  private encode(enc: RespEncoder, traces: readonly TraceDelta[], fus: readonly string[], lus: readonly string[], plain: boolean, trim: string, bytes: boolean): boolean {
+    const n = traces.length;
+    let zadd = cmd(3 + 2 * n, 'ZADD') + frame(START, bytes) + frame('NX', bytes);
+    let script = '';
+    let errors = '';
+    let nErrors = 0;
+    // Per `in:` set kind, value → framed ids: each set's key made once per batch.
+    const services = new Map<string, Members>();
+    const projects = new Map<string, Members>();
+    const hosts = new Map<string, Members>();
+    const roots = new Map<string, Members>();
+    // Duration buckets by number (a Map's number keys are hashed with siphash: ~400
+    // instructions a trace), in the order first met.
+    const durs = new Array<Members | undefined>(DUR_BUCKET_MAX + 1);
+    const buckets: number[] = [];
+    const parts = new SummaryParts();
+    for (let i = 0; i < n; i++) {
+      const d = traces[i];
+      const fu = fus[i];
+      const lu = lus[i];
+      // The id goes out 8 times (ZADD, four `in:` sets, its duration bucket, the script and
+      // its summary): framed once, as a flat string. Joined with `+`, each use would make
+      // V8's flattening walk the pieces again (and an id from randomUUID is ~20 of them):
+      // 8.0k → 3.1k instructions a trace for 7 uses (callgrind, 100-trace batches).
+      const h = head(bytes ? Buffer.byteLength(d.baseId) : d.baseId.length);
+      const fid = [h, d.baseId, CRLF].join('');
+      zadd += head(fu.length) + fu + CRLF + fid;
+      const sum = summaryText(d, fu, lu, plain, parts, fid.slice(h.length, fid.length - 2));
+      script += fid + frame(sum, bytes);
+      if (d.error) {
+        errors += fid;
+        nErrors++;
+      }
+      for (const v of d.services) join(services, v, fid);
+      for (const v of d.projects) join(projects, v, fid);
+      for (const v of d.hosts) join(hosts, v, fid);
+      if (d.root !== null && d.root.name !== '') join(roots, d.root.name, fid);
+      const k = durBucket(Number(lu) - Number(fu));
+      const g = durs[k];
+      if (g === undefined) {
+        durs[k] = { ids: fid, n: 1 };
+        buckets.push(k);
+      } else {
+        g.ids += fid;
+        g.n++;
+      }
+    }
+    const keys = { text: '', n: 0 };
+    let text = zadd;
+    if (nErrors > 0) {
+      const key = frame(IN + 'error', bytes);
+      text += cmd(2 + nErrors, 'SADD') + key + errors;
+      keys.text += key;
+      keys.n++;
+    }
+    text += sadds(services, IN + 'service:', bytes, keys) + sadds(projects, IN + 'project:', bytes, keys) + sadds(hosts, IN + 'host:', bytes, keys) + sadds(roots, IN + 'root:', bytes, keys);
+    let commands = 1 + keys.n + buckets.length;
+    if (keys.n > 0) {
+      text += cmd(2 + keys.n, 'SADD') + frame(IDX + 'keys', bytes) + keys.text;
+      commands++;
+    }
+    for (const k of buckets) {
+      const g = durs[k]!;
+      text += cmd(2 + g.n, 'SADD') + frame(DUR + k, false) + g.ids;
+    }
+    const at = text.length;
+    text += cmd(5 + 2 * n, 'EVALSHA') + frame(INDEX.sha, false) + frame('0', false) + frame(trim, false) + frame(String(n), false) + script;
+    return enc.framedCommands(text, commands + 1, !bytes, INDEX, at);
   }
 
   async search(options: SearchOptions): Promise<SearchPage> {
