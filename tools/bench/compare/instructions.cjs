@@ -5,7 +5,9 @@
 // from a bounded keep-alive client in this process, counters zeroed (`callgrind_control -z`),
 // COUNT requests, a dump. Instrumentation starts after the warm-up (--instr-atstart=no) (`callgrind_control -d`), the main thread's total (file `-01`)
 // divided by COUNT. The notifier's timer runs inside the counted stretch, so the deferred
-// formatting and the agent:// framing of traced cases are in the count.
+// formatting and the agent:// framing of traced cases are in the count. Beside it, the same
+// dump's other threads (V8's GC helpers and compilers, libuv's pool) are summed: work moved
+// off the main thread shows there, not in the main count.
 // Env: BENCH_IR_WARMUP (3000), BENCH_IR_COUNT (1000), BENCH_IR_CONCURRENCY (4),
 // BENCH_IR_KEEP (a directory: keep each main-thread dump there, for callgrind_annotate),
 // BENCH_IR_CASES (plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello),
@@ -46,6 +48,22 @@ async function requests(port, route, n, concurrency, headerAt) {
   agent.destroy();
 }
 
+/**
+ * The other threads' instructions in the last dump (V8's GC helpers and compiler, libuv's
+ * pool): main-thread counts miss GC work done beside it (concurrent marking, parallel
+ * scavenging), which wall-clock CPU includes.
+ */
+function otherThreads(file, pid) {
+  const dir = path.dirname(file);
+  const prefix = path.basename(`${file}.${pid}.`);
+  const dumps = fs.readdirSync(dir).filter((f) => f.startsWith(prefix));
+  const last = Math.max(...dumps.map((f) => Number(f.slice(prefix.length).split('-')[0])));
+  const threads = dumps
+    .filter((f) => Number(f.slice(prefix.length).split('-')[0]) === last && !f.endsWith('-01'))
+    .map((f) => Number(/^summary: (\d+)/m.exec(fs.readFileSync(path.join(dir, f), 'utf8'))?.[1] ?? 0));
+  return { total: threads.reduce((a, b) => a + b, 0), threads };
+}
+
 async function main() {
   L.ensureDependencies();
   const valgrind = CG.version();
@@ -60,11 +78,11 @@ async function main() {
   await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/1`, path.join(dir, 'spool'), children);
   const ctx = { socket, redisPort: redis.port };
   const { signedPack } = require('@osprofiler/core');
-  const signed = (i) => {
+  // `prefix`: the header names (a control variant sends the same bytes under other names).
+  const signed = (prefix) => () => {
     const id = require('node:crypto').randomUUID();
     const { info, hmac } = signedPack({ base_id: id, parent_id: id }, L.KEY);
-    void i;
-    return { 'X-Trace-Info': info, 'X-Trace-HMAC': hmac };
+    return { [`${prefix}Info`]: info, [`${prefix}HMAC`]: hmac };
   };
 
   console.log(`instructions per request, main thread, callgrind (valgrind ${valgrind}), ` +
@@ -88,7 +106,7 @@ async function main() {
     await L.waitFor(`${name} under callgrind`, () => /listening \d+/.test(log), 180_000).catch((e) => {
       throw new Error(`${e.message}\n${log}`);
     });
-    const headerAt = L.VARIANTS[name].headers ? signed : undefined;
+    const headerAt = L.VARIANTS[name].headers ? signed(L.VARIANTS[name].headerPrefix ?? 'X-Trace-') : undefined;
     // Headers are made before each batch is sent, in this process, so their cost is not the server's.
     const pre = headerAt ? Array.from({ length: Math.max(WARMUP, COUNT) }, headerAt) : undefined;
     await requests(port, route, WARMUP, CONCURRENCY, pre && ((i) => pre[i]));
@@ -98,6 +116,7 @@ async function main() {
     // Let the notifier's timer send what the counted requests made.
     await new Promise((r) => setTimeout(r, 300));
     const total = CG.dumpMainThread(file, vg.pid, process.env.BENCH_IR_KEEP && path.join(process.env.BENCH_IR_KEEP, `callgrind.${name}-${route}`));
+    const others = otherThreads(file, vg.pid);
     vg.kill('SIGKILL');
     await new Promise((r) => vg.once('exit', r));
     let stored = '';
@@ -106,7 +125,8 @@ async function main() {
       stored = `, ${(await L.countStoredAndFlush(redis.port, 1)) / 2} points stored`;
     }
     out[`${name}:${route}`] = total / COUNT;
-    console.log(`${`${name} /${route}`.padEnd(18)} ${(total / COUNT / 1000).toFixed(0).padStart(6)}k instructions/request${stored}`);
+    console.log(`${`${name} /${route}`.padEnd(18)} ${(total / COUNT / 1000).toFixed(0).padStart(6)}k instructions/request${stored}; ` +
+      `other threads ${(others.total / COUNT / 1000).toFixed(1)}k (${others.threads.map((t) => (t / COUNT / 1000).toFixed(1)).join(' + ')})`);
   }
   const ratio = (a, b) => (out[a] && out[b] ? (out[a] / out[b]).toFixed(3) : '-');
   console.log(`ratios: noheader/plain hello ${ratio('noheader:hello', 'plain:hello')} (goal <= 1.02), ` +

@@ -34,6 +34,10 @@ const VARIANTS = {
   // Lua only when it carries a header, so its own CPU per request differs from plain's
   // static request, on the same two cores as the server (the `wrk µs/req` column).
   'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
+  // Control for `header` against `agent`: every request traced by sampling, sent the same
+  // bytes under other names (X-Other-Info/-HMAC), so nothing is verified: what the header's
+  // bytes and wrk's per-request Lua cost a traced server, apart from verifying them.
+  'agent-headers': { label: 'OSProfiler.js every request, agent://, sent the header bytes under other names', osp: 'agent', sampling: true, headers: true, headerPrefix: 'X-Other-', optional: true },
 };
 
 /** node flags and environment of one variant's server; `ctx` holds socket, ports. */

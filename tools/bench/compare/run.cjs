@@ -14,6 +14,8 @@
 // Env: BENCH_ROUNDS (3), BENCH_SECONDS (2, whole seconds: wrk's -d), BENCH_WARMUP_SECONDS (1),
 // BENCH_CONNECTIONS (32), BENCH_ROUTES (hello,db,chain,nested), BENCH_VARIANTS (all),
 // BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900).
+// Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers,
+// agent-headers; with them, header / control lines paired per round.
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -43,10 +45,10 @@ function ensureWrk() {
 
 // A window fails on more than 0.1 % failed requests (errors are printed); the warm-up may
 // have some (a fresh process on a loaded machine: wrk's timeout is 10 s).
-function wrk(port, route, seconds, offset, headersFile, strict = true) {
+function wrk(port, route, seconds, offset, headers, strict = true) {
   return new Promise((resolve, reject) => {
     const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', LUA, `http://127.0.0.1:${port}/${route}`, '--', String(offset)];
-    const p = spawn('wrk', args, { env: { ...process.env, BENCH_HEADERS: headersFile ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('wrk', args, { env: { ...process.env, BENCH_HEADERS: headers?.file ?? '', BENCH_HEADER_PREFIX: headers?.prefix ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -111,7 +113,7 @@ async function main() {
     const srv = fork(L.APP, [], { execArgv, env, stdio: 'inherit' });
     children.push(srv);
     const { port } = await ask(srv, undefined, 'port');
-    const hf = v.headers ? headersFile : undefined;
+    const hf = v.headers ? { file: headersFile, prefix: v.headerPrefix } : undefined;
     await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
     const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(agent.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     const r = await wrk(port, route, SECONDS, 0, hf);
@@ -184,6 +186,13 @@ async function main() {
     if (res.header && res['plain-headers']) {
       const r = (key) => L.median(res.header.map((x, i) => x[key] / res['plain-headers'][i][key]));
       console.log(`header / plain-headers (the same requests, paired per round): req/s ${r('rps').toFixed(3)}, CPU ${r('cpu').toFixed(3)}`);
+    }
+    for (const [a, b] of [['header', 'agent'], ['header', 'agent-headers'], ['agent-headers', 'agent']]) {
+      if (!res[a] || !res[b]) continue;
+      const r = (key) => L.median(res[a].map((x, i) => x[key] / res[b][i][key]));
+      const dcpu = L.median(res[a].map((x, i) => x.cpu - res[b][i].cpu));
+      const rounds = res[a].map((x, i) => (x.cpu / res[b][i].cpu).toFixed(2)).join(' ');
+      console.log(`${a} / ${b} (paired per round): req/s ${r('rps').toFixed(3)}, CPU ${r('cpu').toFixed(3)} (${rounds}; ${dcpu >= 0 ? '+' : ''}${dcpu.toFixed(1)} µs a request)`);
     }
   }
   console.log('* median of per-round ratios to plain (same round, same route). CPU = server process; agent = the agent process; ' +
