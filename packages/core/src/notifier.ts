@@ -390,7 +390,6 @@ export class BatchNotifier implements PointSink {
   }
 }
 
-/** What search indexes need of the points at `at` in a notifier buffer (LineBatch.index). */
 /**
  * A batch's lines; its timestamps and search index are made when a driver reads them (the
  * agent:// client does not). A class, not an object literal with getters: each literal's
@@ -430,6 +429,7 @@ class FormattedLines implements LineBatch {
   }
 }
 
+/** What search indexes need of the points at `at` in a notifier buffer (LineBatch.index). */
 function indexOfBuffer(buf: readonly unknown[], at: readonly number[], project: string | null, service: string | null, host: string): LineIndex {
   const index: LineIndex = { names: [], phases: new Uint8Array(at.length), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
   for (let j = 0; j < at.length; j++) {
