@@ -149,6 +149,23 @@ describe('merges', () => {
   });
 });
 
+describe('a trace in the time order without its summary', () => {
+  for (const walk of [false, true]) {
+    it(`is built from its lines in its place, filters checked (${walk ? 'walking' : 'read whole'}): its write's script failed after the plain commands`, async () => {
+      const { d, c } = await store(walk);
+      const ids = [randomUUID(), randomUUID(), randomUUID()];
+      for (const [k, id] of ids.entries()) await write(d, point(id, 0, 2000 + k * 1000, { ms: k * 10, service: 'billing' }));
+      await c.hdel('osprofiler_idx:sum', ids[1]);
+      const page = (await d.searchTraces!({ ...window, service: 'billing' })).traces;
+      expect(page.map((t) => t.base_id)).toEqual([ids[2], ids[1], ids[0]]);
+      expect(page[1]).toMatchObject({ base_id: ids[1], duration_ms: 3, indexed: false });
+      expect(page[0].indexed).not.toBe(false);
+      expect(await found(d, { service: 'billing', minDurationMs: 2.5, maxDurationMs: 3.5 })).toEqual([ids[1]]);
+      expect(await found(d, { service: 'billing', minDurationMs: 3.5 })).toEqual([ids[2]]);
+    });
+  }
+});
+
 describe('text', () => {
   it('is found case-insensitively in the summary, with characters JSON escapes, in the root name, and not in other fields', async () => {
     const { d, c } = await store();

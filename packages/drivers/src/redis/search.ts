@@ -400,10 +400,23 @@ export class RedisSearch {
     };
     const raw = await (this.client as unknown as Commands).ospSearch(JSON.stringify(query));
     const n = raw.length - 3;
-    const traces: TraceSummary[] = [];
+    // A bare id ('' summary) keeps its place in the time order until built from its lines.
+    const page: (TraceSummary | string)[] = [];
+    const bare: string[] = [];
     for (let i = 0; i < n; i += 3) {
+      if (raw[i] === '') {
+        bare.push(raw[i + 2] as string);
+        page.push(raw[i + 2] as string);
+        continue;
+      }
       const rec = recordOfLua(raw[i]);
-      if (rec !== undefined) traces.push(searchIndex.summaryOfRecord(rec));
+      if (rec !== undefined) page.push(searchIndex.summaryOfRecord(rec));
+    }
+    const built = bare.length === 0 ? undefined : new Map((await this.summariesOfLines(bare, s)).map((t) => [t.base_id, t]));
+    const traces: TraceSummary[] = [];
+    for (const t of page) {
+      if (typeof t !== 'string') traces.push(t);
+      else if (built?.has(t)) traces.push(built.get(t) as TraceSummary);
     }
     const [status, lastScore, lastId] = raw.slice(n);
     const cursor = status === 'end' || lastId === '' ? null : searchIndex.encodeCursor({ startUs: Number(lastScore), baseId: lastId });
@@ -475,6 +488,11 @@ export class RedisSearch {
   private async unindexedMatches(s: ReturnType<typeof searchIndex.normaliseSearch>): Promise<TraceSummary[]> {
     const ids = (await this.unindexedIds()).slice(0, UNINDEXED_READ);
     if (ids.length === 0) return [];
+    return (await this.summariesOfLines(ids, s)).sort((a, b) => (a.timestamp < b.timestamp ? 1 : -1)).slice(0, s.limit);
+  }
+
+  /** Summaries built from the traces' stored lines (marked unindexed), those matching `s` only: traces without an index entry. */
+  private async summariesOfLines(ids: readonly string[], s: ReturnType<typeof searchIndex.normaliseSearch>): Promise<TraceSummary[]> {
     const p = this.client.pipeline();
     for (const id of ids) p.lrange(NAMESPACE_OPT + id, 0, -1);
     const results = (await p.exec()) ?? [];
@@ -486,6 +504,6 @@ export class RedisSearch {
       if (rec === undefined || !searchIndex.recordMatches(rec, s)) return;
       out.push(searchIndex.summaryOfRecord(rec, false));
     });
-    return out.sort((a, b) => (a.timestamp < b.timestamp ? 1 : -1)).slice(0, s.limit);
+    return out;
   }
 }
