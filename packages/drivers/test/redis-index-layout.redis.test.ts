@@ -6,7 +6,7 @@
  * Against a redis-server of this file's own.
  */
 import { Redis } from 'ioredis';
-import { createDriver } from '@osprofiler/core';
+import { createDriver, failureCounts } from '@osprofiler/core';
 import { linesOfNotifications, timestampMicrosText } from '@osprofiler/core/instrument';
 import type { Driver, Notification, SearchOptions } from '@osprofiler/core';
 import { randomUUID } from 'node:crypto';
@@ -121,6 +121,19 @@ describe('merges', () => {
     const [hit] = (await d.searchTraces!({ ...window, minDurationMs: 9, maxDurationMs: 11 })).traces;
     expect(hit).toMatchObject({ base_id: id, points: 3, duration_ms: 10, root_name: 'wsgi' });
     expect(await found(d, { maxDurationMs: 3 })).toEqual([]);
+  });
+
+  it("a trace's first batch goes as HSETNX; a later batch whose merge fails (a damaged summary) is still stored, the failure contained and counted", async () => {
+    const { d, c } = await store();
+    const id = randomUUID();
+    await write(d, point(id, 0, 2000));
+    expect(JSON.parse((await c.hget('osprofiler_idx:sum', id)) as string)).toMatchObject({ id, p: 1 });
+    await c.hset('osprofiler_idx:sum', id, '{damaged');
+    const before = failureCounts()['drivers.redis.index'] ?? 0;
+    await write(d, point(id, 1000, 5000, { name: 'db' }));
+    expect(await c.llen(`osprofiler_opt:${id}`)).toBe(4);
+    expect(failureCounts()['drivers.redis.index']).toBe(before + 1);
+    expect(await c.hget('osprofiler_idx:sum', id)).toBe('{damaged');
   });
 
   it('two writers merging the same traces at once leave one summary, one bucket and the earliest start per trace', async () => {

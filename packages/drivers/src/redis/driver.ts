@@ -13,7 +13,7 @@ import { linesOfNotifications, parseStoredEvent, searchIndex, withTimeout } from
 import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { DriverFactory, LineBatch } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
-import { INDEX, RedisSearch } from './search';
+import { INDEX, RedisSearch, type IndexFollowUp } from './search';
 import { connectError } from '../errors';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
@@ -176,13 +176,28 @@ export class RedisDriver implements Driver {
     }
   }
 
-  /** One Buffer: the lines and error index (encodeLines), then the search index. */
+  /**
+   * One Buffer: the lines and error index (encodeLines), then the search index; then, for
+   * the traces indexed before, their merge (IndexFollowUp). The points are stored once the
+   * first answers; a failed merge leaves the trace's earlier summary (counted, contained).
+   */
   private write(lists: Map<string, (string | Uint8Array)[]>, errors: Map<string, string>, points: number, batch: LineBatch): Promise<void> {
+    let followUp: IndexFollowUp | undefined;
     const encoded = this.encode((enc) => {
       this.encodeLines(enc, lists, errors);
-      this.index.addToBatch(enc, searchIndex.deltasOfBatch(batch));
+      followUp = this.index.addToBatch(enc, searchIndex.deltasOfBatch(batch), true);
     });
-    return this.inflight.track(this.keep.run(() => this.exec(encoded, points, false))).then(() => undefined);
+    return this.inflight.track(this.keep.run(async () => {
+      const replies = await this.exec(encoded, points, followUp !== undefined);
+      if (followUp === undefined || replies === undefined) return;
+      const f = followUp;
+      if (!f.needsMerge(replies)) return;
+      try {
+        await this.writer.exec(this.encode((enc) => f.encodeMerges(enc, replies)), false);
+      } catch (err) {
+        contained('redis.index', err);
+      }
+    }));
   }
 
   /** The commands `fill` encodes, as one batch; nothing of it is kept when `fill` throws. */

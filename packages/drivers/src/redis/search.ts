@@ -11,6 +11,7 @@ import { Script, type RespEncoder } from './resp';
 const IN = IDX + 'in:';
 const START = IDX + 'start';
 const DUR = IDX + 'dur:';
+const SUM = IDX + 'sum';
 import { NAMESPACE_OPT } from './keys';
 import { timestampMicrosText } from '../timestamp';
 
@@ -67,6 +68,44 @@ function frame(s: string, bytes: boolean): string {
 /** A command's header: `*<argc>\r\n` and its name. */
 function cmd(argc: number, name: string): string {
   return '*' + argc + CRLF + head(name.length) + name + CRLF;
+}
+
+/** The write script's call: trim cutoff, then `n` traces' framed id and summary (`pairs`). */
+function scriptCall(trim: string, n: number, pairs: string): string {
+  return cmd(5 + 2 * n, 'EVALSHA') + frame(INDEX.sha, false) + frame('0', false) + frame(trim, false) + frame(String(n), false) + pairs;
+}
+
+/**
+ * After a batch sent with addToBatch(…, firstWrite): the traces whose `HSETNX` answered 0
+ * were indexed before (an earlier batch, another writer) and go through the write script,
+ * which merges them (its `ZADD NX` and SADDs were in the batch already).
+ */
+export class IndexFollowUp {
+  constructor(
+    /** The first HSETNX's command index in its batch; one a trace, in order. */
+    readonly first: number,
+    /** Each trace's framed id and summary. */
+    private readonly pairs: readonly string[],
+  ) {}
+
+  /** Whether any trace of the batch was indexed before (its HSETNX answered 0). */
+  needsMerge(replies: readonly unknown[]): boolean {
+    for (let i = 0; i < this.pairs.length; i++) if (replies[this.first + i] === 0) return true;
+    return false;
+  }
+
+  /** The script call merging the traces whose HSETNX answered 0 (needsMerge). */
+  encodeMerges(enc: RespEncoder, replies: readonly unknown[]): void {
+    let script = '';
+    let n = 0;
+    for (let i = 0; i < this.pairs.length; i++) {
+      if (replies[this.first + i] === 0) {
+        script += this.pairs[i];
+        n++;
+      }
+    }
+    enc.framedCommands(scriptCall('', n, script), 1, false, INDEX, 0);
+  }
 }
 
 /** The framed ids of the batch's traces in one set (one SADD). */
@@ -257,10 +296,15 @@ export class RedisSearch {
   /**
    * Encodes the index update for a batch into the driver's write batch (layout and order in
    * ./index-scripts.ts): `ZADD start NX`, one SADD per `in:` set and duration bucket, `SADD
-   * keys`, and last the script with each trace's id and summary. Returns nothing; the
-   * script call is the last command encoded (once.ts looks for its NOSCRIPT there).
+   * keys`, and last the script with each trace's id and summary; the script call is the
+   * last command encoded (once.ts looks for its NOSCRIPT there).
+   *
+   * With `firstWrite`, each summary goes as a plain `HSETNX` instead (a trace's first batch,
+   * the usual case, needs no merge), the script only when trimming is due; the IndexFollowUp
+   * returned sends the traces whose HSETNX answered 0 through the script, to be merged, once
+   * the replies are in. Redis's instructions a trace: see tools/bench/README.md `search.cjs`.
    */
-  addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>): void {
+  addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>, firstWrite = false): IndexFollowUp | undefined {
     const traces: TraceDelta[] = [];
     const fus: string[] = [];
     const lus: string[] = [];
@@ -291,7 +335,7 @@ export class RedisSearch {
       texts += d.text;
       prev = d;
     }
-    if (traces.length === 0) return;
+    if (traces.length === 0) return undefined;
     const plain = !NOT_PLAIN.test(strings) && !NOT_PLAIN_TEXT.test(texts);
     let trim = '';
     const now = Date.now();
@@ -301,13 +345,17 @@ export class RedisSearch {
     }
     // Framed here as one text (one write into the batch's Buffer), each header counting its
     // text's characters; a batch that is not all ASCII is framed again counting bytes.
-    if (!this.encode(enc, traces, fus, lus, plain, trim, false)) this.encode(enc, traces, fus, lus, plain, trim, true);
+    let r = this.encode(enc, traces, fus, lus, plain, trim, false, firstWrite);
+    if (r === undefined) r = this.encode(enc, traces, fus, lus, plain, trim, true, firstWrite);
+    return r ?? undefined;
   }
 
-  private encode(enc: RespEncoder, traces: readonly TraceDelta[], fus: readonly string[], lus: readonly string[], plain: boolean, trim: string, bytes: boolean): boolean {
+  /** The batch's commands as one text (see addToBatch); undefined when `bytes` is needed (not all ASCII), else the follow-up (null: none). */
+  private encode(enc: RespEncoder, traces: readonly TraceDelta[], fus: readonly string[], lus: readonly string[], plain: boolean, trim: string, bytes: boolean, firstWrite: boolean): IndexFollowUp | null | undefined {
     const n = traces.length;
     let zadd = cmd(3 + 2 * n, 'ZADD') + frame(START, bytes) + frame('NX', bytes);
     let script = '';
+    const pairs: string[] | undefined = firstWrite ? new Array<string>(n) : undefined;
     let errors = '';
     let nErrors = 0;
     // Per `in:` set kind, value → framed ids: each set's key made once per batch.
@@ -332,7 +380,8 @@ export class RedisSearch {
       const fid = [h, d.baseId, CRLF].join('');
       zadd += head(fu.length) + fu + CRLF + fid;
       const sum = summaryText(d, fu, lu, plain, parts, fid.slice(h.length, fid.length - 2));
-      script += fid + frame(sum, bytes);
+      if (pairs !== undefined) pairs[i] = fid + frame(sum, bytes);
+      else script += fid + frame(sum, bytes);
       if (d.error) {
         errors += fid;
         nErrors++;
@@ -369,9 +418,19 @@ export class RedisSearch {
       const g = durs[k]!;
       text += cmd(2 + g.n, 'SADD') + frame(DUR + k, false) + g.ids;
     }
+    if (pairs === undefined) {
+      const at = text.length;
+      text += scriptCall(trim, n, script);
+      return enc.framedCommands(text, commands + 1, !bytes, INDEX, at) ? null : undefined;
+    }
+    const first = enc.count + commands;
+    const hsetnx = cmd(4, 'HSETNX') + frame(SUM, false);
+    for (let i = 0; i < n; i++) text += hsetnx + pairs[i];
+    commands += n;
+    if (trim === '') return enc.framedCommands(text, commands, !bytes) ? new IndexFollowUp(first, pairs) : undefined;
     const at = text.length;
-    text += cmd(5 + 2 * n, 'EVALSHA') + frame(INDEX.sha, false) + frame('0', false) + frame(trim, false) + frame(String(n), false) + script;
-    return enc.framedCommands(text, commands + 1, !bytes, INDEX, at);
+    text += scriptCall(trim, 0, '');
+    return enc.framedCommands(text, commands + 1, !bytes, INDEX, at) ? new IndexFollowUp(first, pairs) : undefined;
   }
 
   async search(options: SearchOptions): Promise<SearchPage> {
