@@ -5,6 +5,7 @@
  */
 import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
 import { PointIndex, type IndexSource } from '@osprofiler/agent';
+import { indexOfWireLines } from './wireindex';
 
 export class PointSet implements LineBatch {
   readonly baseIds: string[];
@@ -70,9 +71,13 @@ export class PointSet implements LineBatch {
     this.push(other.buffers[i], other.baseIds[i], other.timestamps[i], other.errorFlags[i] === 1, other.points.srcs[i], other.points.pos[i]);
   }
 
-  /** The carried index (lines without one parsed); undefined when no point has one. */
+  /**
+   * The carried index (lines without one parsed); when no point carried one (the apps'
+   * default 'L' bodies), read from the lines' layout (./wireindex.ts) rather than left to
+   * the driver's parse of every line.
+   */
   get index(): LineIndex | undefined {
-    return this.points.lineIndex(() => this.lines);
+    return this.points.lineIndex(() => this.lines) ?? (this.count === 0 ? undefined : indexOfWireLines(this.lines));
   }
 
   isError(i: number): boolean {
