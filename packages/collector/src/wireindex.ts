@@ -27,6 +27,26 @@ import type { LineIndex } from '@osprofiler/core/instrument';
  * sticky RegExp: ~100 ns a line, against ~30-45 ns for each `startsWith` of a key.
  */
 const HEAD = /\{"name": "([^"\\\x00-\x1f]*)", "base_id": "[^"\\\x00-\x1f]*", "trace_id": "[^"\\\x00-\x1f]*", "parent_id": "([^"\\\x00-\x1f]*)", "timestamp": "[^"\\\x00-\x1f]*", "info": /y;
+/**
+ * HEAD with two of the collector's checks in it (validate.ts): the trace_id made of an
+ * id's characters (group 2; its length, at most 128, is checked apart) and the timestamp
+ * in Python's format. A line it matches passes those two checks by construction (the
+ * decoder's timestamp and the first `", "trace_id": "` are HEAD's: no field before them
+ * holds a quote), so the collector runs it instead of them on lines that came without an
+ * index, and the index then starts from its match instead of matching HEAD again.
+ */
+const CHECKED_HEAD = /\{"name": "([^"\\\x00-\x1f]*)", "base_id": "[^"\\\x00-\x1f]*", "trace_id": "([A-Za-z0-9_.:-]+)", "parent_id": "([^"\\\x00-\x1f]*)", "timestamp": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?", "info": /y;
+
+/**
+ * CHECKED_HEAD's match of `line` when its trace_id has at most 128 characters (then the
+ * line passes the trace_id and timestamp checks), else null (check it the usual way).
+ */
+export function checkedHead(line: string): RegExpExecArray | null {
+  CHECKED_HEAD.lastIndex = 0;
+  const m = CHECKED_HEAD.exec(line);
+  return m !== null && m[2].length <= 128 ? m : null;
+}
+
 /** After INFO: project and service, null or such strings, and the line's end. */
 const TAIL = /, "project": (?:null|"([^"\\\x00-\x1f]*)"), "service": (?:null|"([^"\\\x00-\x1f]*)")\}$/y;
 const PROJECT_KEY = ', "project": ';
@@ -40,19 +60,29 @@ interface Fields {
   service: string | null;
 }
 
-/** The search index of `lines` (core's `indexOfLines`, reading each line as above). */
-export function indexOfWireLines(lines: readonly string[]): LineIndex {
+/**
+ * The search index of `lines` (core's `indexOfLines`, reading each line as above);
+ * `heads[i]`, when there is one, is line i's `checkedHead` match.
+ */
+export function indexOfWireLines(lines: readonly string[], heads?: readonly (RegExpExecArray | null)[]): LineIndex {
   const events = new Array<Record<string, unknown> | undefined>(lines.length);
-  for (let i = 0; i < lines.length; i++) events[i] = (fields(lines[i]) as unknown as Record<string, unknown> | undefined) ?? parseStoredEvent(lines[i]);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const h = heads?.[i];
+    let f: Fields | undefined;
+    if (h !== undefined && h !== null) f = rest(line, h[1], h[3], h[0].length);
+    else {
+      HEAD.lastIndex = 0;
+      const m = HEAD.exec(line);
+      f = m === null ? undefined : rest(line, m[1], m[2], HEAD.lastIndex);
+    }
+    events[i] = (f as unknown as Record<string, unknown> | undefined) ?? parseStoredEvent(line);
+  }
   return searchIndex.indexOfEvents(events);
 }
 
-/** The line's fields by position, or undefined when it is off the layout (then parsed whole). */
-function fields(line: string): Fields | undefined {
-  HEAD.lastIndex = 0;
-  const head = HEAD.exec(line);
-  if (head === null) return undefined;
-  const i0 = HEAD.lastIndex;
+/** The line's fields given its head (name, parent_id, INFO at `i0`), or undefined when the rest is off the layout (then parsed whole). */
+function rest(line: string, name: string, parentId: string, i0: number): Fields | undefined {
   // The last `, "project": ` is the top-level key when the tail matches from it: inside a
   // string its quotes would be escaped, and INFO (one JSON value, below) comes before it.
   const k = line.lastIndexOf(PROJECT_KEY);
@@ -66,5 +96,5 @@ function fields(line: string): Fields | undefined {
   } catch {
     return undefined;
   }
-  return { name: head[1], parent_id: head[2], info, project: tail[1] ?? null, service: tail[2] ?? null };
+  return { name, parent_id: parentId, info, project: tail[1] ?? null, service: tail[2] ?? null };
 }
