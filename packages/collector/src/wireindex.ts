@@ -83,13 +83,22 @@ export function indexOfWireLines(lines: readonly string[], heads?: readonly (Reg
 
 /** The line's fields given its head (name, parent_id, INFO at `i0`), or undefined when the rest is off the layout (then parsed whole). */
 function rest(line: string, name: string, parentId: string, i0: number): Fields | undefined {
-  // The last `, "project": ` is the top-level key when the tail matches from it: inside a
-  // string its quotes would be escaped, and INFO (one JSON value, below) comes before it.
-  const k = line.lastIndexOf(PROJECT_KEY);
-  if (k < i0) return undefined;
+  // A `, "project": ` from which the tail runs to the line's end is the top-level key:
+  // inside a string its quotes would be escaped, only one place can start such a tail, and
+  // INFO (one JSON value, below) comes before it. The first one after INFO's start is it
+  // unless INFO holds a "project" key itself; then the last one (`lastIndexOf`, a runtime
+  // call: 0.43k instructions a line, against 0.29k for the `indexOf` and its search).
+  let k = line.indexOf(PROJECT_KEY, i0);
+  if (k < 0) return undefined;
   TAIL.lastIndex = k;
-  const tail = TAIL.exec(line);
-  if (tail === null) return undefined;
+  let tail: RegExpExecArray | null = TAIL.exec(line);
+  if (tail === null) {
+    k = line.lastIndexOf(PROJECT_KEY);
+    if (k < i0) return undefined;
+    TAIL.lastIndex = k;
+    tail = TAIL.exec(line);
+    if (tail === null) return undefined;
+  }
   let info: unknown;
   try {
     info = JSON.parse(line.slice(i0, k));
