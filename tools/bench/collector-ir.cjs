@@ -4,7 +4,11 @@
 //   collector      the collector's per-message work in one process, main thread: check a
 //                  schema-3 message (inflate, decode, validate: packages/collector's
 //                  checkMessage) and write it through redis:// notifyLinesOnce (two
-//                  messages a write, as the partitions' writes do)
+//                  messages a write, as the partitions' writes do). 'L' bodies: lines alone,
+//                  what agents publish by default (apps send the search index only to an
+//                  agent started with --client-index), so the collector derives the index
+//                  from the lines; `collector, 'I' bodies`: the same points with the
+//                  client's index carried ('I', PROTOCOL.md), nothing derived from the lines
 //   redis-server   a redis-server of its own under callgrind, main thread: the same writes
 //                  (`once`), and the direct agent's plain notifyLines of the same points (`lines`)
 //   agent          the publishing agent's split of client batches (50 traces, 2,000 points)
@@ -31,10 +35,13 @@ const { freePort, waitFor } = require('./lib/proc.cjs');
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : '';
 const MESSAGES = Number(process.env.BENCH_IR_MESSAGES || 40);
 const ROUNDS = Number(process.env.BENCH_IR_ROUNDS || 3);
+// The wire format's encoder (the same for every build): 'I' bodies are made with this build's.
+const AGENT_LINES = require('../../packages/agent/dist/lines.js');
+const AGENT_PROTOCOL = require('../../packages/agent/dist/protocol.js');
 const LIMITS = { partitions: 1, maxPointBytes: 65_536, maxMessagePoints: 100_000, maxInflatedBytes: 1 << 26 };
 
-/** `n` 'L' bodies of `traces` traces × 40 points each. */
-function bodies(n, traces) {
+/** `n` 'L' bodies (`indexed`: 'I', the lines with core's index) of `traces` traces × 40 points each. */
+function bodies(n, traces, indexed = false) {
   const instrument = require('@osprofiler/core/instrument');
   const out = [];
   for (let m = 0; m < n; m++) {
@@ -49,7 +56,14 @@ function bodies(n, traces) {
         objs.push(point('function-start', { function: { name: 'f' }, host: 'bench' }), point('function-stop', { host: 'bench' }));
       }
     }
-    const text = instrument.linesOfNotifications(objs).lines.join('\n') + '\n';
+    const batch = instrument.linesOfNotifications(objs);
+    const text = batch.lines.join('\n') + '\n';
+    if (indexed) {
+      // The client's frame with the index ('I'), as encodeLineBatch writes it; the body after the frame header.
+      const part = { text, count: objs.length, errors: null, index: batch.index, from: 0 };
+      out.push({ body: AGENT_LINES.encodeLineBatch(Buffer.alloc(16), 1, [part], true).frame.subarray(AGENT_PROTOCOL.BATCH_BODY_OFFSET), count: objs.length });
+      continue;
+    }
     const body = Buffer.alloc(5 + Buffer.byteLength(text));
     body[0] = 0x4c; // 'L', no error indexes
     body.write(text, 5, 'latin1');
@@ -58,9 +72,9 @@ function bodies(n, traces) {
   return out;
 }
 
-/** `n` schema-3 messages (raw DEFLATE of an 'L' body) of 7 traces × 40 points. */
-function messages(n) {
-  return bodies(n, 7).map((b) => ({ data: deflateRawSync(b.body, { level: 1 }), count: b.count }));
+/** `n` schema-3 messages (raw DEFLATE of an 'L' body, `indexed`: 'I') of 7 traces × 40 points. */
+function messages(n, indexed = false) {
+  return bodies(n, 7, indexed).map((b) => ({ data: deflateRawSync(b.body, { level: 1 }), count: b.count }));
 }
 
 /** The publishing agent's split of client batches (50 traces × 40 points) into 16 partitions' messages, compressed: resolves with the points. */
@@ -116,6 +130,13 @@ async function child() {
     for (const [k, b] of Object.entries(all)) {
       const msgs = messages(MESSAGES); // made before the counted step
       await steps.step(k, () => write(b, msgs, 'once'));
+    }
+  }
+  for (const b of Object.values(all)) await write(b, messages(40, true), 'once'); // warm-up, 'I'
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [k, b] of Object.entries(all)) {
+      const msgs = messages(MESSAGES, true);
+      await steps.step(`'I' bodies, ${k}`, () => write(b, msgs, 'once'));
     }
   }
   for (const b of Object.values(all)) split(bodies(5, 50), b.agent, b.deflater); // warm-up

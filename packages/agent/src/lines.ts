@@ -264,6 +264,10 @@ export class DecodedLines implements LineBatch {
     let slash = nextSlash(text, 0, end);
     let pos = 0;
     let n = 0;
+    // The previous point's base_id: a trace's points come together, and the same string
+    // object again makes every later `===` between them (checks, per-trace grouping, search
+    // deltas) a pointer compare, where two slices of the text go through the runtime.
+    let lastBase = '';
     while (pos < end) {
       if (n === count) return true;
       const lf = text.indexOf('\n', pos);
@@ -290,7 +294,9 @@ export class DecodedLines implements LineBatch {
         this.timestamps.push(String(ev.timestamp));
       } else {
         if (b1 === b0) return true; // empty base_id
-        this.baseIds.push(text.slice(b0, b1));
+        const id = text.slice(b0, b1);
+        if (id !== lastBase) lastBase = id;
+        this.baseIds.push(lastBase);
         this.timestamps.push(text.slice(ts0, ts1));
       }
       this.buffers.push(body.subarray(t0 + pos, t0 + lf));

@@ -5,6 +5,7 @@
  */
 import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
 import { PointIndex, type IndexSource } from '@osprofiler/agent';
+import { indexOfWireLines } from './wireindex';
 
 export class PointSet implements LineBatch {
   readonly baseIds: string[];
@@ -21,12 +22,22 @@ export class PointSet implements LineBatch {
    * less in the collector, tools/bench/collector-ir.cjs).
    */
   private decoded: { readonly lines: readonly string[] } | undefined;
+  /**
+   * Per line, its checkedHead match (validate.ts: lines that came without an index), read
+   * by `index` so the head is matched once; kept while the lines are the decoder's or were
+   * joined whole (`concat`).
+   */
+  private heads: (RegExpExecArray | null)[] | undefined;
 
   /**
    * Empty; or the points of a decoded message, its arrays taken over as they are (not
    * copied point by point; `from` must not be used after) with `errors` = `from.errors`.
    */
-  constructor(from?: { baseIds: string[]; timestamps: string[]; buffers: Buffer[]; points: PointIndex; readonly lines: readonly string[] }, errors: Uint8Array | null = null) {
+  constructor(
+    from?: { baseIds: string[]; timestamps: string[]; buffers: Buffer[]; points: PointIndex; readonly lines: readonly string[] },
+    errors: Uint8Array | null = null,
+    heads?: (RegExpExecArray | null)[],
+  ) {
     this.baseIds = from?.baseIds ?? [];
     this.timestamps = from?.timestamps ?? [];
     this.buffers = from?.buffers ?? [];
@@ -35,6 +46,7 @@ export class PointSet implements LineBatch {
     this.anyError = errors !== null;
     this.strings = undefined;
     this.decoded = from;
+    this.heads = heads;
   }
 
   push(line: Buffer, baseId: string, timestamp: string, isError: boolean, src: IndexSource | null = null, pos = 0): void {
@@ -47,6 +59,7 @@ export class PointSet implements LineBatch {
     if (isError) this.anyError = true;
     this.strings = undefined;
     this.decoded = undefined;
+    this.heads = undefined;
   }
 
   /**
@@ -56,8 +69,10 @@ export class PointSet implements LineBatch {
   concat(other: PointSet): void {
     const mine = this.count === 0 ? [] : this.madeLines;
     const theirs = other.madeLines;
+    const myHeads = this.count === 0 ? [] : this.heads;
     for (let i = 0; i < other.count; i++) this.push(other.buffers[i], other.baseIds[i], other.timestamps[i], other.errorFlags[i] === 1, other.points.srcs[i], other.points.pos[i]);
     if (mine !== undefined && theirs !== undefined) this.strings = mine.concat(theirs);
+    if (myHeads !== undefined && other.heads !== undefined) this.heads = myHeads.concat(other.heads);
   }
 
   /** The lines as strings if they are made already (or free: a taken-over decoder's slices). */
@@ -70,9 +85,13 @@ export class PointSet implements LineBatch {
     this.push(other.buffers[i], other.baseIds[i], other.timestamps[i], other.errorFlags[i] === 1, other.points.srcs[i], other.points.pos[i]);
   }
 
-  /** The carried index (lines without one parsed); undefined when no point has one. */
+  /**
+   * The carried index (lines without one parsed); when no point carried one (the apps'
+   * default 'L' bodies), read from the lines' layout (./wireindex.ts) rather than left to
+   * the driver's parse of every line.
+   */
   get index(): LineIndex | undefined {
-    return this.points.lineIndex(() => this.lines);
+    return this.points.lineIndex(() => this.lines) ?? (this.count === 0 ? undefined : indexOfWireLines(this.lines, this.heads));
   }
 
   isError(i: number): boolean {
