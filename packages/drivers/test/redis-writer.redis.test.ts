@@ -179,6 +179,23 @@ describe('RESP encoder', () => {
     const next = ['d', 'e'].map((x) => enc.call('ECHO', x).take());
     expect(next.map((b) => b.bytes.buffer)).toContain(first.bytes.buffer);
   });
+
+  it('after a batch past the size it keeps, takes turns between two buffers of at most that size', () => {
+    const enc = new RespEncoder(2048);
+    enc.call('SET', 'k', 'x'.repeat(6 << 20)); // grows the buffer past 4 MB (KEEP_MAX)
+    const big = enc.take();
+    enc.release(big.bytes);
+    const seen = new Set<ArrayBufferLike>();
+    for (let i = 0; i < 8; i++) {
+      const b = enc.call('PING').take();
+      expect(b.bytes.toString()).toBe('*1\r\n$4\r\nPING\r\n');
+      seen.add(b.bytes.buffer);
+      enc.release(b.bytes);
+    }
+    // Not a fresh buffer as big as the burst's for every small batch (12.5 MB each in a warmed agent).
+    expect(seen.size).toBe(2);
+    for (const ab of seen) expect(ab.byteLength).toBeLessThanOrEqual(4 << 20);
+  });
 });
 
 describe('RESP reply parser', () => {

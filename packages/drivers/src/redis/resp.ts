@@ -163,7 +163,11 @@ export class RespEncoder {
     const out = { bytes: this.buf.subarray(0, this.pos), commands: this.count, scripts: this.scripts };
     const next = this.spare;
     this.spare = undefined;
-    this.buf = next ?? (Buffer.allocUnsafeSlow(this.buf.length) as FastBuffer);
+    // Never more than KEEP_MAX: one burst's batch (an agent's 2,000-point writes grew it to
+    // 12.5 MB) would otherwise be allocated again for every later batch, since release()
+    // does not keep it — 125 MB/s at 10 small batches a second, a scavenge every ~150 ms
+    // and a mark-compact every ~300 ms for "external memory pressure".
+    this.buf = next ?? (Buffer.allocUnsafeSlow(Math.min(this.buf.length, KEEP_MAX)) as FastBuffer);
     this.pos = 0;
     this.count = 0;
     this.scripts = undefined;
