@@ -233,7 +233,7 @@ export class PointIndex {
       const src = this.srcs[i];
       if (src === null) {
         all ??= lines();
-        const one = searchIndex.indexOfLines({ baseIds: [''], timestamps: [''], lines: [all[i]], errors: null });
+        const one = searchIndex.indexOfLines({ lines: [all[i]] });
         index.phases[i] = one.phases[0];
         index.names.push(one.names[0]);
         index.parentIds.push(one.parentIds[0]);

@@ -3,9 +3,8 @@
  * with the search index the agent carried (per point; a point without one — an older
  * agent's, or one a rule rewrote — is parsed when the index is read).
  */
-import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
+import { searchIndex, type LineBatch, type LineIndex } from '@osprofiler/core/instrument';
 import { PointIndex, type IndexSource } from '@osprofiler/agent';
-import { indexOfWireLines } from './wireindex';
 
 export class PointSet implements LineBatch {
   readonly baseIds: string[];
@@ -87,11 +86,11 @@ export class PointSet implements LineBatch {
 
   /**
    * The carried index (lines without one parsed); when no point carried one (the apps'
-   * default 'L' bodies), read from the lines' layout (./wireindex.ts) rather than left to
-   * the driver's parse of every line.
+   * default 'L' bodies), core's layout reader given the heads checkMessage matched
+   * (./wireindex.ts), so no line's head is matched twice.
    */
   get index(): LineIndex | undefined {
-    return this.points.lineIndex(() => this.lines) ?? (this.count === 0 ? undefined : indexOfWireLines(this.lines, this.heads));
+    return this.points.lineIndex(() => this.lines) ?? (this.count === 0 ? undefined : searchIndex.indexOfLines(this, this.heads));
   }
 
   isError(i: number): boolean {

@@ -12,6 +12,7 @@ import type { LineBatch, LineIndex } from './line';
 import { parseTimestamp } from './timestamp';
 import type { SearchOptions, SearchPage, TraceSummary } from './driver';
 import { parseStoredEvent } from './drivers/stored-event';
+import { eventOfLine } from './line-layout';
 import type { Notification } from './notification';
 
 /** Characters of searchable text kept per trace (routes, SQL, commands, errors). */
@@ -95,9 +96,16 @@ function routeOf(info: Record<string, unknown> | undefined, method: string | und
   return m === undefined ? req.route : `${m} ${req.route}`;
 }
 
-/** The index of lines that came without one: parses each line (not for the request path). */
-export function indexOfLines(batch: LineBatch): LineIndex {
-  return indexOfEvents(batch.lines.map((line) => parseStoredEvent(line)));
+/**
+ * The index of lines that came without one (not for the request path): each line read by
+ * its layout, or parsed whole when off it (./line-layout.ts). `heads[i]`, when given, is
+ * line i's head already matched (see eventOfLine).
+ */
+export function indexOfLines(batch: Pick<LineBatch, 'lines'>, heads?: readonly (RegExpExecArray | null)[]): LineIndex {
+  const { lines } = batch;
+  const events = new Array<Record<string, unknown> | undefined>(lines.length);
+  for (let i = 0; i < lines.length; i++) events[i] = eventOfLine(lines[i], heads?.[i]);
+  return indexOfEvents(events);
 }
 
 /** The index of lines already parsed (undefined: a line that did not parse), for drivers that parse them anyway. */
