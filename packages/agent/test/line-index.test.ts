@@ -61,7 +61,7 @@ function decode(b: Buffer, count: number): DecodedLines {
 
 /** What parsing the lines gives (the path without a carried index). */
 function parsed(d: DecodedLines) {
-  return searchIndex.indexOfLines({ baseIds: d.baseIds, timestamps: d.timestamps, lines: d.lines, errors: null });
+  return searchIndex.indexOfLines({ lines: d.lines });
 }
 
 describe('carried LineIndex', () => {
