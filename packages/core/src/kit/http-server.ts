@@ -20,6 +20,7 @@ import { responseTraceHeader } from '../response-header';
 import { splitTarget, wsgiRequestInfo } from '../wsgi-info';
 import type { Contain } from './contained';
 import { resolveHttpOptions, type HttpServerOptions, type ResolvedHttpOptions } from './http-options';
+import { hostProperty, responseFinished } from './host-object';
 import { incomingTraceFor } from './incoming';
 
 export const HTTP_REQUEST = Symbol.for('osprofiler.http.request');
@@ -204,7 +205,7 @@ function open(
     // One listener: a ServerResponse always emits 'close' (right after 'finish', or when
     // the client went away mid-response, then without writableFinished). A second
     // listener for 'finish' cost ~4 µs a request in the profile (Express, measured).
-    res.on('close', () => finish(adapter, req, res, state, !res.writableFinished));
+    res.on('close', () => finish(adapter, req, res, state, !responseFinished(res)));
   } catch (err) {
     adapter.contained('open', err);
     finish(adapter, req, res, state, false);
@@ -217,7 +218,7 @@ function finish(adapter: HttpServerAdapter, req: IncomingMessage, res: ServerRes
   try {
     if (state.route === undefined && adapter.routeAtFinish !== undefined) state.route = adapter.routeAtFinish(req);
     const response: { status_code?: number; aborted?: true } = {};
-    if (!aborted || res.headersSent) response.status_code = res.statusCode;
+    if (!aborted || res.headersSent) response.status_code = hostProperty(res, 'statusCode') as number;
     if (aborted) response.aborted = true;
     const info: Record<string, unknown> = { response };
     if (state.route !== undefined) info.request = { route: state.route };
