@@ -80,3 +80,28 @@ describe('concurrent requests never mix their points', () => {
     expect(ev[1].parent_id).toBe(ev[0].trace_id);
   });
 });
+
+describe('runIn: a point’s work in its context without storage.run', () => {
+  it('continuations made inside see the inner store; the outer one is back after a return and a throw', async () => {
+    const { runIn, storage } = await import('../src/runtime');
+    const outer = run({ hmacKey: 'k' }, () => get())!;
+    await run({ hmacKey: 'k' }, async () => {
+      const a = get();
+      const inner = openPoint('p')!.profiler;
+      const later = runIn(inner, () => {
+        expect(get()).toBe(inner);
+        return Promise.resolve().then(() => get());
+      });
+      expect(get()).toBe(a);
+      expect(() => runIn(inner, () => { throw new Error('boom'); })).toThrow('boom');
+      expect(get()).toBe(a);
+      expect(await later).toBe(inner);
+      // the same store again: no change, the result passes through
+      expect(runIn(a, () => get())).toBe(a);
+      expect(runIn(undefined, () => get())).toBe(undefined);
+      expect(get()).toBe(a);
+    });
+    expect(storage.getStore()).toBe(undefined);
+    expect(outer).not.toBe(undefined);
+  });
+});
