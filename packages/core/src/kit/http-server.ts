@@ -151,11 +151,13 @@ export function createHttpTracer(adapter: HttpServerAdapter, options: HttpServer
         if (r[HTTP_REQUEST] !== undefined) return undefined; // owned by an outer adapter or app
         r[HTTP_REQUEST] = null;
         if (hasIgnores && isIgnored(req)) return undefined;
-        if (tooLong(req.headers['x-trace-info'], o.maxHeaderBytes) || tooLong(req.headers['x-trace-hmac'], o.maxHeaderBytes)) {
+        // `req.headers` is a getter (Node builds the object at its first read): read once, not three times.
+        const headers = req.headers;
+        if (tooLong(headers['x-trace-info'], o.maxHeaderBytes) || tooLong(headers['x-trace-hmac'], o.maxHeaderBytes)) {
           if (debugEnabled()) debug(`${adapter.name}: trace header rejected, served untraced: longer than maxHeaderBytes (${o.maxHeaderBytes})`);
           return undefined;
         }
-        const trace = incomingTraceFor(adapter.name, req.headers, o.config, o.sampler, o.maxHeaderBytes);
+        const trace = incomingTraceFor(adapter.name, headers, o.config, o.sampler, o.maxHeaderBytes);
         if (trace === undefined) return undefined;
         return open(adapter, o, target, trace, req, res, ctx);
       } catch (err) {
