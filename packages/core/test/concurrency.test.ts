@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { configure, flush, get, openPoint, run, shutdown, start, stop, trace, traced } from '../src/index';
+import { runIn, storage } from '../src/runtime';
 import { RecordingDriver } from './support/recording-driver';
 
 let driver: RecordingDriver;
@@ -83,7 +84,6 @@ describe('concurrent requests never mix their points', () => {
 
 describe('runIn: a point’s work in its context without storage.run', () => {
   it('continuations made inside see the inner store; the outer one is back after a return and a throw', async () => {
-    const { runIn, storage } = await import('../src/runtime');
     const outer = run({ hmacKey: 'k' }, () => get())!;
     await run({ hmacKey: 'k' }, async () => {
       const a = get();

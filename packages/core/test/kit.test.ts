@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import { createHmac } from 'node:crypto';
 import { configure, failureCounts, flush, get, MemoryDriver, run, shutdown } from '../src/index';
 import {
-  callInPoint, contained, isWrapped, originalOf, redactConnectionString, rejectionReason, satisfies, scrubSecrets, settle, unwrap, wrap,
+  callInPoint, contained, hostProperty, isWrapped, originalOf, redactConnectionString, rejectionReason, responseFinished, satisfies, scrubSecrets, settle, unwrap, wrap,
 } from '../src/instrument';
 import { openPoint } from '../src/point';
 import { signedPack } from '../src/signing';
@@ -156,7 +156,6 @@ describe('host objects read by keyed loads (kit host-object.ts)', () => {
   // answer for a response that was sent whole and for one whose client went away.
   async function closeReadings(handler: (res: import('node:http').ServerResponse) => void, abort: boolean): Promise<{ ours: boolean; node: boolean }> {
     const http = await import('node:http');
-    const { responseFinished } = await import('../src/instrument');
     let reading: { ours: boolean; node: boolean } | undefined;
     const closed = new Promise<void>((done) => {
       const server = http.createServer((_req, res) => {
@@ -191,7 +190,6 @@ describe('host objects read by keyed loads (kit host-object.ts)', () => {
   });
 
   it('hostProperty reads own and inherited properties, getters included', async () => {
-    const { hostProperty } = await import('../src/instrument');
     const proto = { get g() { return 7; }, p: 1 };
     const o = Object.assign(Object.create(proto) as object, { own: 'x' });
     expect([hostProperty(o, 'own'), hostProperty(o, 'p'), hostProperty(o, 'g'), hostProperty(o, 'none')]).toEqual(['x', 1, 7, undefined]);
