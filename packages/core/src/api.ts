@@ -1,5 +1,5 @@
 import { newProfiler, type Profiler } from './profiler';
-import { runtime, storage } from './runtime';
+import { runIn, runtime, storage } from './runtime';
 
 export interface TraceOptions {
   /** The HMAC key this trace signs its outgoing calls with. */
@@ -12,7 +12,7 @@ export interface TraceOptions {
 
 /** Runs `fn` inside a trace: every point made in it (and its async continuations) joins the trace. */
 export function run<R>(options: TraceOptions, fn: () => R): R {
-  return storage.run(newProfiler(options.hmacKey, options.baseId, options.parentId), fn);
+  return runIn(newProfiler(options.hmacKey, options.baseId, options.parentId), fn);
 }
 
 /**

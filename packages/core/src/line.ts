@@ -117,24 +117,39 @@ function keyText(k: string): KeyText {
   return t;
 }
 
+// A ring of the last 8 plain ids: one slot written a remembered id (shifting four
+// variables cost four write barriers a call), and 8 rather than 4 so that a /nested
+// trace's ids (its base, the wsgi point, five nested points) stay in it until their stops.
 let id0 = '';
 let id1 = '';
 let id2 = '';
 let id3 = '';
+let id4 = '';
+let id5 = '';
+let id6 = '';
+let id7 = '';
+let ring = 0;
 
 /** An id, between quotes the caller writes: escaped only when it has to be. */
 function idContent(s: string): string {
-  if (s === id0 || s === id1 || s === id2 || s === id3) return s;
+  if (s === id0 || s === id1 || s === id2 || s === id3 || s === id4 || s === id5 || s === id6 || s === id7) return s;
   if (!isPlainString(s)) return pyString(s).slice(1, -1);
   return remember(s);
 }
 
-/** `s` (known plain) goes first in the id cache: its stop line and its children's lines find it there. */
+/** `s` (known plain) goes into the id cache: its stop line and its children's lines find it there. */
 function remember(s: string): string {
-  id3 = id2;
-  id2 = id1;
-  id1 = id0;
-  id0 = s;
+  switch (ring) {
+    case 0: id0 = s; break;
+    case 1: id1 = s; break;
+    case 2: id2 = s; break;
+    case 3: id3 = s; break;
+    case 4: id4 = s; break;
+    case 5: id5 = s; break;
+    case 6: id6 = s; break;
+    default: id7 = s;
+  }
+  ring = (ring + 1) & 7;
   return s;
 }
 
@@ -144,14 +159,21 @@ interface NameHead {
   readonly stop: string;
 }
 const names = new Map<string, NameHead>();
+// The last name's heads: a batch's lines come in runs of one name (a trace's nested `fn`
+// starts, then their stops), and a name is one string, so one comparison replaces the Map
+// lookup for most lines.
+let lastName = '';
+let lastHead: NameHead | undefined;
 
 function nameHead(name: string, suffix: string): string {
-  let h = names.get(name);
+  let h = name === lastName ? lastHead : names.get(name);
   if (h === undefined) {
     const c = isPlainString(name) ? name : pyString(name).slice(1, -1);
     h = { start: flat('{"name": "' + c + '-start", "base_id": "'), stop: flat('{"name": "' + c + '-stop", "base_id": "') };
     if (names.size < MAX_KEYS) names.set(name, h);
   }
+  lastName = name;
+  lastHead = h;
   if (suffix === '-start') return h.start;
   if (suffix === '-stop') return h.stop;
   return '{"name": "' + (isPlainString(name) ? name : pyString(name).slice(1, -1)) + suffix + '", "base_id": "';

@@ -281,14 +281,18 @@ export class BatchNotifier implements PointSink {
   private formatLines(points: Points): LineBatch {
     const { project, service, host } = this.options;
     const tail = (this.tail ??= lineTail(host, project, service));
-    const baseIds: string[] = [];
-    const lines: string[] = [];
-    let errors: Uint8Array | null = null;
-    // Where each kept point sits in `buf`: the search index is built from there, only when
-    // a driver reads `index` (the agent:// client never does; the agent indexes).
-    const at: number[] = [];
     const buf = points.slots;
     const n = points.n;
+    // Made at the batch's size and written by index (`push` from empty grew each array twice
+    // for a 24-line batch); cut to the lines kept only when a point was lost.
+    const baseIds = new Array<string>(n);
+    const lines = new Array<string>(n);
+    let kept = 0;
+    let errors: Uint8Array | null = null;
+    // Where each kept point sits in `buf` (the search index and the timestamps are read from
+    // there, only when a driver asks): made only once a point is lost, line j's point is
+    // otherwise point j.
+    let at: number[] | null = null;
     for (let p = 0; p < n; p++) {
       const i = p * FIELDS;
       const info = buf[i + 5] as object | undefined;
@@ -308,14 +312,23 @@ export class BatchNotifier implements PointSink {
       } catch (err) {
         this.stats.lost++;
         recordFailure('notifier.format', err);
+        if (at === null) {
+          at = [];
+          for (let j = 0; j < kept; j++) at.push(j * FIELDS);
+        }
         continue;
       }
-      if (hasErrorType(info)) (errors ??= new Uint8Array(n))[lines.length] = 1;
-      at.push(i);
-      baseIds.push(baseId);
-      lines.push(line);
+      if (hasErrorType(info)) (errors ??= new Uint8Array(n))[kept] = 1;
+      if (at !== null) at.push(i);
+      baseIds[kept] = baseId;
+      lines[kept] = line;
+      kept++;
     }
-    if (errors !== null && errors.length !== lines.length) errors = errors.subarray(0, lines.length);
+    if (kept !== n) {
+      baseIds.length = kept;
+      lines.length = kept;
+    }
+    if (errors !== null && errors.length !== kept) errors = errors.subarray(0, kept);
     return new FormattedLines(baseIds, lines, errors, at, points, this.options);
   }
 
@@ -406,8 +419,8 @@ class FormattedLines implements LineBatch {
     readonly baseIds: string[],
     readonly lines: string[],
     readonly errors: Uint8Array | null,
-    /** Where each line's point sits in `points.slots`. */
-    private readonly at: number[],
+    /** Where each line's point sits in `points.slots`; null: line j is point j. */
+    private readonly at: number[] | null,
     private readonly points: Points,
     private readonly options: NotifierOptions,
   ) {}
@@ -415,9 +428,9 @@ class FormattedLines implements LineBatch {
   /** The same text as the lines' timestamps. */
   get timestamps(): string[] {
     if (this.times === undefined) {
-      const { at, points } = this;
-      const t = new Array<string>(at.length);
-      for (let j = 0; j < at.length; j++) t[j] = formatTimestamp(points.times[at[j] / FIELDS]);
+      const { at, points, lines } = this;
+      const t = new Array<string>(lines.length);
+      for (let j = 0; j < lines.length; j++) t[j] = formatTimestamp(points.times[at === null ? j : at[j] / FIELDS]);
       this.times = t;
     }
     return this.times;
@@ -425,15 +438,15 @@ class FormattedLines implements LineBatch {
 
   get index(): LineIndex {
     const { project, service, host } = this.options;
-    return (this.idx ??= indexOfBuffer(this.points.slots, this.at, project, service, host));
+    return (this.idx ??= indexOfBuffer(this.points.slots, this.at, this.lines.length, project, service, host));
   }
 }
 
 /** What search indexes need of the points at `at` in a notifier buffer (LineBatch.index). */
-function indexOfBuffer(buf: readonly unknown[], at: readonly number[], project: string | null, service: string | null, host: string): LineIndex {
-  const index: LineIndex = { names: [], phases: new Uint8Array(at.length), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
-  for (let j = 0; j < at.length; j++) {
-    const i = at[j];
+function indexOfBuffer(buf: readonly unknown[], at: readonly number[] | null, n: number, project: string | null, service: string | null, host: string): LineIndex {
+  const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+  for (let j = 0; j < n; j++) {
+    const i = at === null ? j * FIELDS : at[j];
     const info = buf[i + 5] as object | undefined;
     const stop = ((buf[i] as number) & 1) !== 0;
     index.phases[j] = stop ? 1 : 0;

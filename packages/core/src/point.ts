@@ -1,7 +1,7 @@
 import { uuid4 } from './uuid';
 import { errorInfo } from './errors-info';
 import { markDropped, Profiler, type TraceBudget } from './profiler';
-import { runtime, storage } from './runtime';
+import { runIn, runtime, storage } from './runtime';
 
 /**
  * A point opened by `openPoint`: independent of the profiler's stack, so it can be
@@ -29,7 +29,7 @@ export class Point {
 
   /** Runs `fn` with this point as the current one (its async continuations too). */
   run<R>(fn: () => R): R {
-    return storage.run(this.profiler, fn);
+    return runIn(this.profiler, fn);
   }
 
   /** Emits `<name>-stop`; later calls are ignored, so a point stops exactly once. */

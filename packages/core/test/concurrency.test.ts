@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { configure, flush, get, openPoint, run, shutdown, start, stop, trace, traced } from '../src/index';
+import { runIn, storage } from '../src/runtime';
 import { RecordingDriver } from './support/recording-driver';
 
 let driver: RecordingDriver;
@@ -78,5 +79,29 @@ describe('concurrent requests never mix their points', () => {
     expect(ev.map((e) => e.name)).toEqual(['wsgi-start', 'inner-start', 'inner-stop', 'wsgi-stop']);
     expect(ev[3].info.response).toEqual({ status_code: 200 });
     expect(ev[1].parent_id).toBe(ev[0].trace_id);
+  });
+});
+
+describe('runIn: a point’s work in its context without storage.run', () => {
+  it('continuations made inside see the inner store; the outer one is back after a return and a throw', async () => {
+    const outer = run({ hmacKey: 'k' }, () => get())!;
+    await run({ hmacKey: 'k' }, async () => {
+      const a = get();
+      const inner = openPoint('p')!.profiler;
+      const later = runIn(inner, () => {
+        expect(get()).toBe(inner);
+        return Promise.resolve().then(() => get());
+      });
+      expect(get()).toBe(a);
+      expect(() => runIn(inner, () => { throw new Error('boom'); })).toThrow('boom');
+      expect(get()).toBe(a);
+      expect(await later).toBe(inner);
+      // the same store again: no change, the result passes through
+      expect(runIn(a, () => get())).toBe(a);
+      expect(runIn(undefined, () => get())).toBe(undefined);
+      expect(get()).toBe(a);
+    });
+    expect(storage.getStore()).toBe(undefined);
+    expect(outer).not.toBe(undefined);
   });
 });

@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import { createHmac } from 'node:crypto';
 import { configure, failureCounts, flush, get, MemoryDriver, run, shutdown } from '../src/index';
 import {
-  callInPoint, contained, isWrapped, originalOf, redactConnectionString, rejectionReason, satisfies, scrubSecrets, settle, unwrap, wrap,
+  callInPoint, contained, hostProperty, isWrapped, originalOf, redactConnectionString, rejectionReason, responseFinished, satisfies, scrubSecrets, settle, unwrap, wrap,
 } from '../src/instrument';
 import { openPoint } from '../src/point';
 import { signedPack } from '../src/signing';
@@ -148,5 +148,50 @@ describe('the subpath from an application', () => {
       "contained('subpath')('y', new Error('e')); console.log(JSON.stringify({ wrap: typeof wrap, counted: failureCounts()['subpath.y'] }));",
     ].join('\n')], { cwd, encoding: 'utf8' });
     expect(JSON.parse(esm.stdout)).toEqual({ wrap: 'function', counted: 1 });
+  });
+});
+
+describe('host objects read by keyed loads (kit host-object.ts)', () => {
+  // responseFinished stands in for Node's `res.writableFinished` getter at 'close': the same
+  // answer for a response that was sent whole and for one whose client went away.
+  async function closeReadings(handler: (res: import('node:http').ServerResponse) => void, abort: boolean): Promise<{ ours: boolean; node: boolean }> {
+    const http = await import('node:http');
+    let reading: { ours: boolean; node: boolean } | undefined;
+    const closed = new Promise<void>((done) => {
+      const server = http.createServer((_req, res) => {
+        res.on('close', () => {
+          reading = { ours: responseFinished(res), node: res.writableFinished };
+          server.close();
+          done();
+        });
+        handler(res);
+      });
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        const req = http.get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+          if (abort) req.destroy();
+          else res.resume();
+        });
+        req.on('error', () => {});
+        if (abort) setTimeout(() => req.destroy(), 50);
+      });
+    });
+    await closed;
+    return reading!;
+  }
+
+  it('finished response: true, as res.writableFinished', async () => {
+    expect(await closeReadings((res) => res.end('hello'), false)).toEqual({ ours: true, node: true });
+  });
+
+  it('client gone mid-response and before any: false, as res.writableFinished', async () => {
+    expect(await closeReadings((res) => res.write('part'), true)).toEqual({ ours: false, node: false });
+    expect(await closeReadings(() => {}, true)).toEqual({ ours: false, node: false });
+  });
+
+  it('hostProperty reads own and inherited properties, getters included', async () => {
+    const proto = { get g() { return 7; }, p: 1 };
+    const o = Object.assign(Object.create(proto) as object, { own: 'x' });
+    expect([hostProperty(o, 'own'), hostProperty(o, 'p'), hostProperty(o, 'g'), hostProperty(o, 'none')]).toEqual(['x', 1, 7, undefined]);
   });
 });

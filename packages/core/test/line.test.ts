@@ -341,6 +341,9 @@ describe('the notifier on the raw path', () => {
     expect(b.timestamps).toEqual(b.lines.map((l) => (JSON.parse(l) as { timestamp: string }).timestamp)); // made apart from the lines, when read
     expect([...(b.errors ?? [])]).toEqual([0, 1, 0, 0, 0]);
     expect(b.lines.map((l) => (JSON.parse(l) as { name: string }).name)).toEqual(['a-start', 'a-stop', 'bad-stop', 'é"q-start', 'é"q-stop']);
+    // the index, read from the points after the lost one, stays aligned with the lines
+    expect(b.index!.names).toEqual(['a', 'a', 'bad', 'é"q', 'é"q']);
+    expect([...b.index!.phases]).toEqual([0, 1, 1, 0, 1]);
     for (const l of b.lines) expect(l).toMatch(/^[\x20-\x7e]+$/);
     expect((notifierStats()?.lost ?? 0) - lostBefore).toBe(1);
     await shutdown(1_000);

@@ -20,6 +20,7 @@ import { responseTraceHeader } from '../response-header';
 import { splitTarget, wsgiRequestInfo } from '../wsgi-info';
 import type { Contain } from './contained';
 import { resolveHttpOptions, type HttpServerOptions, type ResolvedHttpOptions } from './http-options';
+import { hostProperty, responseFinished } from './host-object';
 import { incomingTraceFor } from './incoming';
 
 export const HTTP_REQUEST = Symbol.for('osprofiler.http.request');
@@ -150,11 +151,13 @@ export function createHttpTracer(adapter: HttpServerAdapter, options: HttpServer
         if (r[HTTP_REQUEST] !== undefined) return undefined; // owned by an outer adapter or app
         r[HTTP_REQUEST] = null;
         if (hasIgnores && isIgnored(req)) return undefined;
-        if (tooLong(req.headers['x-trace-info'], o.maxHeaderBytes) || tooLong(req.headers['x-trace-hmac'], o.maxHeaderBytes)) {
+        // `req.headers` is a getter (Node builds the object at its first read): read once, not three times.
+        const headers = req.headers;
+        if (tooLong(headers['x-trace-info'], o.maxHeaderBytes) || tooLong(headers['x-trace-hmac'], o.maxHeaderBytes)) {
           if (debugEnabled()) debug(`${adapter.name}: trace header rejected, served untraced: longer than maxHeaderBytes (${o.maxHeaderBytes})`);
           return undefined;
         }
-        const trace = incomingTraceFor(adapter.name, req.headers, o.config, o.sampler, o.maxHeaderBytes);
+        const trace = incomingTraceFor(adapter.name, headers, o.config, o.sampler, o.maxHeaderBytes);
         if (trace === undefined) return undefined;
         return open(adapter, o, target, trace, req, res, ctx);
       } catch (err) {
@@ -204,7 +207,7 @@ function open(
     // One listener: a ServerResponse always emits 'close' (right after 'finish', or when
     // the client went away mid-response, then without writableFinished). A second
     // listener for 'finish' cost ~4 µs a request in the profile (Express, measured).
-    res.on('close', () => finish(adapter, req, res, state, !res.writableFinished));
+    res.on('close', () => finish(adapter, req, res, state, !responseFinished(res)));
   } catch (err) {
     adapter.contained('open', err);
     finish(adapter, req, res, state, false);
@@ -217,7 +220,7 @@ function finish(adapter: HttpServerAdapter, req: IncomingMessage, res: ServerRes
   try {
     if (state.route === undefined && adapter.routeAtFinish !== undefined) state.route = adapter.routeAtFinish(req);
     const response: { status_code?: number; aborted?: true } = {};
-    if (!aborted || res.headersSent) response.status_code = res.statusCode;
+    if (!aborted || res.headersSent) response.status_code = hostProperty(res, 'statusCode') as number;
     if (aborted) response.aborted = true;
     const info: Record<string, unknown> = { response };
     if (state.route !== undefined) info.request = { route: state.route };
