@@ -91,6 +91,24 @@ describe('upstream split by line runs', () => {
     expect(refused).toBeGreaterThan(500);
   });
 
+  it('reads big bodies in 64 KiB windows cut at line ends: the same parts, one line longer than a window too', () => {
+    const r = rng(5);
+    for (let k = 0; k < 6; k++) {
+      const ls = lines(r, 300 + Math.floor(r() * 900));
+      if (k % 2 === 1) {
+        // One line of ~100 KB (longer than the 64 KiB window) in the middle of its trace.
+        const j = Math.floor(ls.length / 2);
+        ls[j] = ls[j].replace('"host": "h"', `"host": "${'x'.repeat(100_000 + k)}"`);
+      }
+      const errors = ls.map((_, i) => i).filter(() => r() < 0.05);
+      const b = body(ls, errors);
+      expect(b.length).toBeGreaterThan(3 * 64 * 1024);
+      const fast = splitLineRuns(b, ls.length, O, 'k');
+      expect(fast).not.toBeNull();
+      expect(view(fast)).toEqual(view(splitByDecoding(b, ls.length, O, 'k')));
+    }
+  });
+
   it('steps aside for bodies that are not plain line bodies', () => {
     expect(splitLineRuns(Buffer.from('nope'), 1, O, 'k')).toBeNull();
     expect(splitBatch(Buffer.from('nope'), 1, O, 'k')).toBeUndefined();
