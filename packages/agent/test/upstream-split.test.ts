@@ -27,7 +27,7 @@ function lines(r: () => number, traces: number): string[] {
     const project = r() < 0.3 ? null : r() < 0.5 ? 'shop' : 'a.b é';
     const points = 1 + Math.floor(r() * 6);
     for (let i = 0; i < points; i++) {
-      const info: Record<string, unknown> = { host: 'h', n: i };
+      const info: Notification['info'] & Record<string, unknown> = { host: 'h', n: i };
       if (r() < 0.2) info.db = { statement: 'SELECT "x" FROM t WHERE a = \'\\n\'' };
       ns.push({ name: `p-${i % 2 ? 'stop' : 'start'}`, base_id: base, trace_id: `t-${t}-${i}`, parent_id: base, timestamp: `2026-12-04T12:00:00.${String(i).padStart(6, '0')}`, info, project: r() < 0.1 ? 'other' : project, service: 's' });
     }
