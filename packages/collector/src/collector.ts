@@ -17,6 +17,7 @@ import { Keeper } from './keep';
 import { Leases } from './leases';
 import { newMetrics, prometheusText, type CollectorMetrics } from './metrics';
 import { DEFAULT_COLLECTOR_OPTIONS, type CollectorOptions, type CollectorOptionsInput } from './options';
+import { PointGate } from './gate';
 import { PartitionWorker, type WorkerContext } from './partition';
 import { loadRules } from './rules';
 import { consumerName, ensureAll } from './setup';
@@ -117,6 +118,7 @@ export async function startCollector(input: CollectorOptionsInput): Promise<Coll
     failedAt: new Map(),
     consumerName: (p) => consumerName(o.stream, p),
     headers,
+    gate: new PointGate(o.maxPointsInFlight),
   };
   leases = new Leases(kv, id, o.partitions, o.leaseTtlMs, {
     acquire(p) {

@@ -36,6 +36,11 @@ export interface CollectorOptions {
   fetchMessages: number;
   /** Points per store write at most (several messages are written together). */
   writeBatchPoints: number;
+  /**
+   * Points checked and not yet written, over all partitions, at most (a write bigger than
+   * this goes alone): a partition waits for room before it checks its next batch.
+   */
+  maxPointsInFlight: number;
   /** Consumer ack_wait: a message not acknowledged by then is delivered again. */
   ackWaitMs: number;
   /** A message that failed to write this many times, while others of its partition were written, goes to dead-letter. */
@@ -80,6 +85,7 @@ export const DEFAULT_COLLECTOR_OPTIONS: Readonly<Omit<CollectorOptions, 'nats' |
   maxAckPending: 4_096,
   fetchMessages: 512,
   writeBatchPoints: 5_000,
+  maxPointsInFlight: 3_000,
   ackWaitMs: 15_000,
   maxDeliver: 5,
   streamMaxAgeMs: 24 * 3600_000,

@@ -16,6 +16,7 @@ import type { CompiledRules } from './rules';
 import type { Store, WriteItem } from './store';
 import { checkMessage, type BadPoint } from './validate';
 import type { Keeper } from './keep';
+import type { PointGate } from './gate';
 
 export interface WorkerContext {
   js: JetStreamClient;
@@ -31,6 +32,8 @@ export interface WorkerContext {
   /** When each failing message (by key) last failed; bounded. */
   failedAt: Map<string, number>;
   consumerName(partition: number): string;
+  /** Points checked and not yet written, over the partitions (./gate.ts). */
+  gate: PointGate;
   headers(): import('@nats-io/transport-node').MsgHdrs;
 }
 
@@ -105,18 +108,28 @@ export class PartitionWorker {
         await sleep(100);
         continue;
       }
-      const batch = this.take();
+      const { batch, points } = this.take();
+      const gate = this.ctx.gate;
+      const wait = gate.acquire(points);
+      if (wait !== undefined) await wait;
       try {
+        if (this.stopping || !this.ctx.valid(this.partition)) {
+          // Stopped or the lease lost while waiting for room: the next holder gets these.
+          for (const m of batch) m.nak();
+          continue;
+        }
         await this.handle(batch);
       } catch (err) {
         recordFailure('collector.partition', err);
         for (const m of batch) m.nak(1000);
+      } finally {
+        gate.release(points);
       }
     }
   }
 
-  /** Messages for one write: at least one, up to writeBatchPoints points. */
-  private take(): JsMsg[] {
+  /** Messages for one write: at least one, up to writeBatchPoints points (by their headers). */
+  private take(): { batch: JsMsg[]; points: number } {
     const max = this.ctx.options.writeBatchPoints;
     let points = 0;
     let n = 0;
@@ -126,7 +139,7 @@ export class PartitionWorker {
       points += c;
       n++;
     }
-    return this.buf.splice(0, n);
+    return { batch: this.buf.splice(0, n), points };
   }
 
   private async handle(batch: JsMsg[]): Promise<void> {

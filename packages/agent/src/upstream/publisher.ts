@@ -22,6 +22,7 @@ import { deflateRawSync } from 'node:zlib';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DecodedLines, encodeLinesBody } from '../lines';
 import { RawDeflater } from './deflate';
+import { splitLineRuns } from './split';
 import { AckInbox, type PubAck } from './acks';
 import type { SpoolRecord } from '../agent/spool';
 import { AgentError } from '../errors';
@@ -83,6 +84,14 @@ export interface UpstreamMessage {
  * gets the MD5 of subject and body, as that agent would have sent.
  */
 export function splitBatch(body: Buffer, count: number, o: Pick<UpstreamOptions, 'subjectPrefix' | 'partitions' | 'agentId'>, key?: string, badIndex?: () => void): UpstreamMessage[] | undefined {
+  // 'L' bodies in the wire's layout: split by the lines' places (./split.ts), the same parts.
+  const runs = splitLineRuns(body, count, o, key);
+  if (runs !== null) return runs;
+  return splitByDecoding(body, count, o, key, badIndex);
+}
+
+/** The split by decoding the points: any body DecodedLines takes ('I' bodies, escapes, …). */
+export function splitByDecoding(body: Buffer, count: number, o: Pick<UpstreamOptions, 'subjectPrefix' | 'partitions' | 'agentId'>, key?: string, badIndex?: () => void): UpstreamMessage[] | undefined {
   const d = new DecodedLines();
   if (!d.append(body, count)) return undefined;
   if (d.badIndexes > 0) badIndex?.();
