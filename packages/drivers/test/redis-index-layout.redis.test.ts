@@ -123,7 +123,7 @@ describe('merges', () => {
     expect(await found(d, { maxDurationMs: 3 })).toEqual([]);
   });
 
-  it("a trace's first batch goes as HSETNX; a later batch whose merge fails (a damaged summary) is still stored, the failure contained and counted", async () => {
+  it("a trace's first batch needs no merge; a later batch whose merge fails (a damaged summary) is still stored, the failure contained and counted", async () => {
     const { d, c } = await store();
     const id = randomUUID();
     await write(d, point(id, 0, 2000));
@@ -133,7 +133,19 @@ describe('merges', () => {
     await write(d, point(id, 1000, 5000, { name: 'db' }));
     expect(await c.llen(`osprofiler_opt:${id}`)).toBe(4);
     expect(failureCounts()['drivers.redis.index']).toBe(before + 1);
-    expect(await c.hget('osprofiler_idx:sum', id)).toBe('{damaged');
+    // The batch's summary replaced the damaged one, which its merge could not read.
+    expect(JSON.parse((await c.hget('osprofiler_idx:sum', id)) as string)).toMatchObject({ id, p: 1, ro: { name: 'db' } });
+  });
+
+  it("a batch whose summaries' transaction fails (a wrong-typed sum key) is still stored, the failure contained and counted", async () => {
+    const { d, c } = await store();
+    await c.set('osprofiler_idx:sum', 'not a hash');
+    const id = randomUUID();
+    const before = failureCounts()['drivers.redis.index'] ?? 0;
+    await write(d, point(id, 0, 2000));
+    expect(await c.llen(`osprofiler_opt:${id}`)).toBe(2);
+    expect(failureCounts()['drivers.redis.index']).toBe(before + 1);
+    expect(await c.zscore('osprofiler_idx:start', id)).not.toBeNull();
   });
 
   it('two writers merging the same traces at once leave one summary, one bucket and the earliest start per trace', async () => {
