@@ -150,8 +150,6 @@ export const parseStoredEvent = storedEvent_.parseStoredEvent;
 export const parseTimestamp = timestamp_.parseTimestamp;
 /** The same as a decimal string of µs (SQL `ts` columns, index scores), without bigint on the usual form. */
 export const timestampMicrosText = timestamp_.timestampMicrosText;
-/** A timestampMicrosText's value as a number (cheaper than Number() of the text). */
-export const microsOfText = timestamp_.microsOfText;
 /** Python's strftime of µs since 1970 (the inverse of parseTimestamp). */
 export const microsToTimestamp = timestamp_.microsToTimestamp;
 export const formatTimestamp = clock_.formatTimestamp;

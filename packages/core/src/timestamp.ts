@@ -38,16 +38,6 @@ export function timestampMicrosText(s: string): string | undefined {
   return lastSecondText + s.slice(20, 26);
 }
 
-/**
- * A timestampMicrosText's value: its digits read here, Number() only for a sign or past
- * 2^53. Number() of a 16-digit text goes through V8's runtime: the redis:// index's two a
- * trace cost ~1.2k instructions (callgrind).
- */
-export function microsOfText(t: string): number {
-  const v = digits(t, 0, t.length);
-  return v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : Number(t);
-}
-
 // The fast path: the writers' form is always 26 characters (`….ffffff`) and the events of
 // one batch or trace share their second in runs, so only the six digits are new. Saves the
 // regex and four bigint operations per event (10,000-point report: see buildReport). The

@@ -1,6 +1,6 @@
 /** Keeping and searching the redis:// search index (layout and scripts in ./index-scripts.ts). */
 import type { Redis as RedisClient } from 'ioredis';
-import { jsonString, microsOfText, searchIndex } from '@osprofiler/core/instrument';
+import { jsonString, searchIndex } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
 import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
@@ -139,20 +139,35 @@ interface Members {
   n: number;
 }
 
-function join<K>(groups: Map<K, Members>, value: K, fid: string): void {
-  const g = groups.get(value);
-  if (g === undefined) groups.set(value, { ids: fid, n: 1 });
-  else {
-    g.ids += fid;
-    g.n++;
+/**
+ * One `in:` kind's sets in a batch, value → framed ids, the last value's group at hand: a
+ * batch's traces mostly share their values, and Map.get first hashes each trace's own copy
+ * of the string (parsed from its line).
+ */
+class Groups {
+  readonly map = new Map<string, Members>();
+  private lastValue: string | undefined;
+  private last: Members | undefined;
+
+  add(value: string, fid: string): void {
+    let g = value === this.lastValue ? this.last : this.map.get(value);
+    if (g === undefined) {
+      g = { ids: fid, n: 1 };
+      this.map.set(value, g);
+    } else {
+      g.ids += fid;
+      g.n++;
+    }
+    this.lastValue = value;
+    this.last = g;
   }
 }
 
 /** One SADD per value: its set's key (`prefix` + value) and the ids; the key joins `keys` when given. */
-function sadds<K>(groups: Map<K, Members>, prefix: string, bytes: boolean, keys?: { text: string; n: number }): string {
+function sadds(groups: Groups, prefix: string, bytes: boolean, keys?: { text: string; n: number }): string {
   let out = '';
-  for (const [value, g] of groups) {
-    const key = frame(prefix + String(value), bytes);
+  for (const [value, g] of groups.map) {
+    const key = frame(prefix + value, bytes);
     out += cmd(2 + g.n, 'SADD') + key + g.ids;
     if (keys !== undefined) {
       keys.text += key;
@@ -386,10 +401,10 @@ export class RedisSearch {
     let errors = '';
     let nErrors = 0;
     // Per `in:` set kind, value → framed ids: each set's key made once per batch.
-    const services = new Map<string, Members>();
-    const projects = new Map<string, Members>();
-    const hosts = new Map<string, Members>();
-    const roots = new Map<string, Members>();
+    const services = new Groups();
+    const projects = new Groups();
+    const hosts = new Groups();
+    const roots = new Groups();
     // Duration buckets by number (a Map's number keys are hashed with siphash: ~400
     // instructions a trace), in the order first met.
     const durs = new Array<Members | undefined>(DUR_BUCKET_MAX + 1);
@@ -416,11 +431,11 @@ export class RedisSearch {
         errors += fid;
         nErrors++;
       }
-      for (const v of d.services) join(services, v, fid);
-      for (const v of d.projects) join(projects, v, fid);
-      for (const v of d.hosts) join(hosts, v, fid);
-      if (d.root !== null && d.root.name !== '') join(roots, d.root.name, fid);
-      const k = durBucket(microsOfText(lu) - microsOfText(fu));
+      for (const v of d.services) services.add(v, fid);
+      for (const v of d.projects) projects.add(v, fid);
+      for (const v of d.hosts) hosts.add(v, fid);
+      if (d.root !== null && d.root.name !== '') roots.add(d.root.name, fid);
+      const k = durBucket(Number(lu) - Number(fu));
       const g = durs[k];
       if (g === undefined) {
         durs[k] = { ids: fid, n: 1 };
