@@ -279,7 +279,9 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
   const x = d.text.toLowerCase();
   return (
     '{"id":"' + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu + parts.mid + ro + (d.route === null ? 'false,"x":' : '"' + esc(d.route) + '","x":') +
-    (plain && !x.includes('\n') ? '"' + x + '"}' : json(x) + '}')
+    // A plain text's one escaped character is its line break (NOT_PLAIN_TEXT): replaced
+    // here instead of JSON.stringify's walk of the whole text.
+    (plain ? '"' + x.replaceAll('\n', '\\n') + '"}' : json(x) + '}')
   );
 }
 
