@@ -4,7 +4,7 @@ import { jsonString, searchIndex } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
 import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
-import { DUR_BUCKET_MAX, IDX, INDEX_SCRIPT, SEARCH_SCRIPT, durBucket } from './index-scripts';
+import { DUR_BUCKET_MAX, IDX, INDEX_SCRIPT, MERGED_SCRIPT, SEARCH_SCRIPT, durBucket } from './index-scripts';
 import { Script, type RespEncoder } from './resp';
 
 /** The filter sets' prefix. */
@@ -51,6 +51,8 @@ type Commands = {
 
 /** The write script, sent as EVALSHA on the driver's write connection (loaded there at connect). */
 export const INDEX = new Script(INDEX_SCRIPT);
+/** The driver's merges (IndexFollowUp), loaded with INDEX. */
+export const MERGED = new Script(MERGED_SCRIPT);
 
 const CRLF = '\r\n';
 const HEADS: string[] = [];
@@ -81,21 +83,28 @@ function scriptCall(trim: string, n: number, pairs: string): string {
 /**
  * After a batch sent with addToBatch(…, firstWrite): its `MULTI; HMGET sum <ids>; HSET sum
  * <id summary>…; EXEC` stored every trace's summary of this batch and answered, per trace,
- * the summary it replaced (null for a trace's first batch, the usual case). Each replaced
- * summary goes through the write script, which merges it into the stored one (the batch's
- * `ZADD NX` and SADDs were in the batch already; the merge is order-free but for `rt`, the
- * first route kept, and the text's line order). Were the follow-up lost (connection gone),
- * the trace's summary would lack its earlier batches' part, as it lacked the later
- * batch's part with one HSETNX per trace: two commands a batch instead of one a trace cost
- * Redis 4.6k instead of 6.9k instructions a trace (callgrind, 100-trace batches into a
- * hash of 20,000).
+ * the summary it replaced (null for a trace's first batch, the usual case): two commands a
+ * batch instead of one HSETNX a trace cost Redis 4.6k instead of 6.9k instructions a trace
+ * (callgrind, 100-trace batches into a hash of 20,000). A replaced summary is merged here
+ * with the batch's delta (core's mergeDelta, as INDEX_SCRIPT merges) and written by
+ * MERGED_SCRIPT where the stored summary is still the batch's; where another writer merged
+ * in between, and for a replaced summary not read here, INDEX_SCRIPT merges it into the
+ * stored one. Were the follow-up lost (connection gone), the trace's summary would lack its
+ * earlier batches' part, as with HSETNX it lacked the later batch's.
  */
 export class IndexFollowUp {
+  /** The traces sent through MERGED_SCRIPT, in its order, and the summary each replaced. */
+  private readonly cas: { i: number; old: string }[] = [];
+
   constructor(
     /** The EXEC's command index in its batch. */
     readonly exec: number,
-    /** Each trace's framed id, in the HMGET's order. */
+    /** Per trace, in the HMGET's order: its framed id, the summary sent, its delta and µs texts. */
     private readonly ids: readonly string[],
+    private readonly sums: readonly string[],
+    private readonly deltas: readonly TraceDelta[],
+    private readonly fus: readonly string[],
+    private readonly lus: readonly string[],
   ) {}
 
   /** The HMGET's answer; undefined (the failure counted) when the transaction did not run. */
@@ -117,18 +126,60 @@ export class IndexFollowUp {
     return false;
   }
 
-  /** The script call merging each replaced summary into its trace's stored one (needsMerge). */
+  /** The merges of the replaced summaries (needsMerge): MERGED_SCRIPT's call, then INDEX_SCRIPT's for those not read here. */
   encodeMerges(enc: RespEncoder, replies: readonly unknown[]): void {
     const got = (replies[this.exec] as unknown[][])[0];
+    let cas = '';
     let script = '';
     let n = 0;
     for (let i = 0; i < this.ids.length; i++) {
       const old = got[i];
-      if (typeof old === 'string') {
+      if (typeof old !== 'string') continue;
+      const merged = this.merged(i, old);
+      if (merged === undefined) {
         script += this.ids[i] + frame(old, true);
         n++;
+      } else {
+        cas += this.ids[i] + frame(this.sums[i], true) + merged;
+        this.cas.push({ i, old });
       }
     }
+    if (this.cas.length > 0) enc.framedCommands(cmd(3 + 7 * this.cas.length, 'EVALSHA') + frame(MERGED.sha, false) + frame('0', false) + cas, 1, false, MERGED, 0);
+    if (n > 0) enc.framedCommands(scriptCall('', n, script), 1, false, INDEX, 0);
+  }
+
+  /** MERGED_SCRIPT's arguments after the id and the summary sent: merged summary, start, the three buckets; undefined when `old` does not parse. */
+  private merged(i: number, old: string): string | undefined {
+    const rec = recordOfLua(old, true);
+    if (rec === undefined) return undefined;
+    const wasFu = timestampMicrosText(rec.first);
+    const wasLu = timestampMicrosText(rec.last);
+    if (wasFu === undefined || wasLu === undefined) return undefined;
+    const m = searchIndex.mergeDelta(rec, this.deltas[i]);
+    const fu = timestampMicrosText(m.first);
+    const lu = timestampMicrosText(m.last);
+    if (fu === undefined || lu === undefined) return undefined;
+    const bucket = (a: string, b: string): string => frame(String(durBucket(Number(b) - Number(a))), false);
+    return frame(summaryText(m, fu, lu), true) + frame(fu, false) + bucket(wasFu, wasLu) + bucket(this.fus[i], this.lus[i]) + bucket(fu, lu);
+  }
+
+  /** After the merges' replies: whether MERGED_SCRIPT found a summary another writer had changed (those go through INDEX_SCRIPT). */
+  needsRetry(replies: readonly unknown[]): boolean {
+    if (this.cas.length === 0) return false;
+    const r = replies[0];
+    return Array.isArray(r) && r.includes(0);
+  }
+
+  /** INDEX_SCRIPT's call merging those replaced summaries into the stored ones (needsRetry). */
+  encodeRetries(enc: RespEncoder, replies: readonly unknown[]): void {
+    const r = replies[0] as unknown[];
+    let script = '';
+    let n = 0;
+    this.cas.forEach(({ i, old }, k) => {
+      if (r[k] !== 0) return;
+      script += this.ids[i] + frame(old, true);
+      n++;
+    });
     enc.framedCommands(scriptCall('', n, script), 1, false, INDEX, 0);
   }
 }
@@ -292,13 +343,14 @@ export function plainRuns(text: string): string[] {
 
 const arr = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
 
-export function recordOfLua(j: string | null): TraceRecord | undefined {
+/** A stored summary as a record; undefined when it does not parse (counted, unless `quiet`: the caller passes it on). */
+export function recordOfLua(j: string | null, quiet = false): TraceRecord | undefined {
   if (typeof j !== 'string') return undefined; // trimmed between the page's two reads
   let v: LuaDelta;
   try {
     v = JSON.parse(j) as LuaDelta;
   } catch (err) {
-    contained('redis.search.record', err); // a damaged index entry: skipped, counted
+    if (!quiet) contained('redis.search.record', err); // a damaged index entry: skipped, counted
     return undefined;
   }
   if (typeof v.id !== 'string' || typeof v.f !== 'string') return undefined;
@@ -399,6 +451,7 @@ export class RedisSearch {
     let zadd = cmd(3 + 2 * n, 'ZADD') + frame(START, bytes) + frame('NX', bytes);
     let script = '';
     const ids: string[] | undefined = firstWrite ? new Array<string>(n) : undefined;
+    const sums: string[] | undefined = firstWrite ? new Array<string>(n) : undefined;
     let hmget = '';
     let errors = '';
     let nErrors = 0;
@@ -427,6 +480,7 @@ export class RedisSearch {
       script += fid + frame(sum, bytes);
       if (ids !== undefined) {
         ids[i] = fid;
+        sums![i] = sum;
         hmget += fid;
       }
       if (d.error) {
@@ -474,10 +528,10 @@ export class RedisSearch {
     const exec = enc.count + commands + 3;
     text += MULTI + cmd(2 + n, 'HMGET') + frame(SUM, false) + hmget + cmd(2 + 2 * n, 'HSET') + frame(SUM, false) + script + EXEC;
     commands += 4;
-    if (trim === '') return enc.framedCommands(text, commands, !bytes) ? new IndexFollowUp(exec, ids) : undefined;
+    if (trim === '') return enc.framedCommands(text, commands, !bytes) ? new IndexFollowUp(exec, ids, sums!, traces, fus, lus) : undefined;
     const at = text.length;
     text += scriptCall(trim, 0, '');
-    return enc.framedCommands(text, commands + 1, !bytes, INDEX, at) ? new IndexFollowUp(exec, ids) : undefined;
+    return enc.framedCommands(text, commands + 1, !bytes, INDEX, at) ? new IndexFollowUp(exec, ids, sums!, traces, fus, lus) : undefined;
   }
 
   async search(options: SearchOptions): Promise<SearchPage> {
