@@ -20,10 +20,13 @@
  * its merged duration's bucket (out of its former one and the batch's own) and sets its
  * start to the merged first event. The driver's own writes (not once.ts, whose batch must
  * be one transaction) send `MULTI; HMGET sum <ids>; HSET sum <id summary>…; EXEC` instead
- * of the script and, once the replies are in, the script for the summaries the HSET
- * replaced, merged into the stored ones: a trace's first batch, the usual case, costs Redis
- * no Lua (index 24.5k → 14.3k instructions a 10-point trace with one HSETNX a trace, then
- * two commands a batch instead of one a trace, tools/bench/search.cjs `redis-ir`). Redis's cost per indexed trace (callgrind,
+ * of the script and, once the replies are in, merge each summary the HSET replaced with the
+ * batch's delta themselves and write it with MERGED_SCRIPT (a compare-and-set: where another
+ * writer changed it in between, the write script merges the replaced summary instead): a
+ * trace's first batch, the usual case, costs Redis no Lua (index 24.5k → 14.3k instructions
+ * a 10-point trace with one HSETNX a trace, 12.6k with two commands a batch), a merge no
+ * cjson (280k → 121k a 10-point trace split over two batches; tools/bench/search.cjs
+ * `redis-ir`). Redis's cost per indexed trace (callgrind,
  * tools/bench/search.cjs `redis-ir`): ~40k instructions when every field went through the
  * script (pushing its arguments into Lua cost 1.1k a string, then each again back into a
  * command), and a `dur` sorted set and an `x` hash of lower-cased text beside the summary.
