@@ -105,6 +105,7 @@ export class IndexFollowUp {
     private readonly deltas: readonly TraceDelta[],
     private readonly fus: readonly string[],
     private readonly lus: readonly string[],
+    private readonly buckets: readonly number[],
   ) {}
 
   /** The HMGET's answer; undefined (the failure counted) when the transaction did not run. */
@@ -148,19 +149,27 @@ export class IndexFollowUp {
     if (n > 0) enc.framedCommands(scriptCall('', n, script), 1, false, INDEX, 0);
   }
 
-  /** MERGED_SCRIPT's arguments after the id and the summary sent: merged summary, start, the three buckets; undefined when `old` does not parse. */
+  /**
+   * MERGED_SCRIPT's arguments after the id and the summary sent: merged summary, start, the
+   * three buckets; undefined when `old` does not parse. The µs texts and buckets come from
+   * the two summaries where the merged trace keeps their ends (Number() of a 16-digit text
+   * ~800 instructions here).
+   */
   private merged(i: number, old: string): string | undefined {
-    const rec = recordOfLua(old, true);
-    if (rec === undefined) return undefined;
-    const wasFu = timestampMicrosText(rec.first);
-    const wasLu = timestampMicrosText(rec.last);
-    if (wasFu === undefined || wasLu === undefined) return undefined;
-    const m = searchIndex.mergeDelta(rec, this.deltas[i]);
-    const fu = timestampMicrosText(m.first);
-    const lu = timestampMicrosText(m.last);
+    const was = { fu: undefined as unknown, lu: undefined as unknown };
+    const rec = recordOfLua(old, true, was);
+    if (rec === undefined || typeof was.fu !== 'string' || typeof was.lu !== 'string') return undefined;
+    const wasFirst = rec.first;
+    const wasLast = rec.last;
+    const d = this.deltas[i];
+    const m = searchIndex.mergeDelta(rec, d);
+    const fu = m.first === wasFirst ? was.fu : m.first === d.first ? this.fus[i] : timestampMicrosText(m.first);
+    const lu = m.last === wasLast ? was.lu : m.last === d.last ? this.lus[i] : timestampMicrosText(m.last);
     if (fu === undefined || lu === undefined) return undefined;
-    const bucket = (a: string, b: string): string => frame(String(durBucket(Number(b) - Number(a))), false);
-    return frame(summaryText(m, fu, lu), true) + frame(fu, false) + bucket(wasFu, wasLu) + bucket(this.fus[i], this.lus[i]) + bucket(fu, lu);
+    const wasBucket = durBucket(Number(was.lu) - Number(was.fu));
+    const sent = this.buckets[i];
+    const now = fu === was.fu && lu === was.lu ? wasBucket : fu === this.fus[i] && lu === this.lus[i] ? sent : durBucket(Number(lu) - Number(fu));
+    return frame(summaryText(m, fu, lu), true) + frame(fu, false) + frame(String(wasBucket), false) + frame(String(sent), false) + frame(String(now), false);
   }
 
   /** After the merges' replies: whether MERGED_SCRIPT found a summary another writer had changed (those go through INDEX_SCRIPT). */
@@ -344,7 +353,7 @@ export function plainRuns(text: string): string[] {
 const arr = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
 
 /** A stored summary as a record; undefined when it does not parse (counted, unless `quiet`: the caller passes it on). */
-export function recordOfLua(j: string | null, quiet = false): TraceRecord | undefined {
+export function recordOfLua(j: string | null, quiet = false, micros?: { fu: unknown; lu: unknown }): TraceRecord | undefined {
   if (typeof j !== 'string') return undefined; // trimmed between the page's two reads
   let v: LuaDelta;
   try {
@@ -354,6 +363,10 @@ export function recordOfLua(j: string | null, quiet = false): TraceRecord | unde
     return undefined;
   }
   if (typeof v.id !== 'string' || typeof v.f !== 'string') return undefined;
+  if (micros !== undefined) {
+    micros.fu = v.fu;
+    micros.lu = v.lu;
+  }
   return {
     baseId: v.id,
     first: v.f,
@@ -452,6 +465,7 @@ export class RedisSearch {
     let script = '';
     const ids: string[] | undefined = firstWrite ? new Array<string>(n) : undefined;
     const sums: string[] | undefined = firstWrite ? new Array<string>(n) : undefined;
+    const traceBuckets: number[] | undefined = firstWrite ? new Array<number>(n) : undefined;
     let hmget = '';
     let errors = '';
     let nErrors = 0;
@@ -492,6 +506,7 @@ export class RedisSearch {
       for (const v of d.hosts) hosts.add(v, fid);
       if (d.root !== null && d.root.name !== '') roots.add(d.root.name, fid);
       const k = durBucket(Number(lu) - Number(fu));
+      if (traceBuckets !== undefined) traceBuckets[i] = k;
       const g = durs[k];
       if (g === undefined) {
         durs[k] = { ids: fid, n: 1 };
@@ -528,10 +543,10 @@ export class RedisSearch {
     const exec = enc.count + commands + 3;
     text += MULTI + cmd(2 + n, 'HMGET') + frame(SUM, false) + hmget + cmd(2 + 2 * n, 'HSET') + frame(SUM, false) + script + EXEC;
     commands += 4;
-    if (trim === '') return enc.framedCommands(text, commands, !bytes) ? new IndexFollowUp(exec, ids, sums!, traces, fus, lus) : undefined;
+    if (trim === '') return enc.framedCommands(text, commands, !bytes) ? new IndexFollowUp(exec, ids, sums!, traces, fus, lus, traceBuckets!) : undefined;
     const at = text.length;
     text += scriptCall(trim, 0, '');
-    return enc.framedCommands(text, commands + 1, !bytes, INDEX, at) ? new IndexFollowUp(exec, ids, sums!, traces, fus, lus) : undefined;
+    return enc.framedCommands(text, commands + 1, !bytes, INDEX, at) ? new IndexFollowUp(exec, ids, sums!, traces, fus, lus, traceBuckets!) : undefined;
   }
 
   async search(options: SearchOptions): Promise<SearchPage> {
