@@ -12,7 +12,9 @@
 //                   items of 50 lines (one WATCH/MULTI/EXEC transaction each, packages/drivers/src/redis/once.ts), bytes + index
 //   before, …       the same with BENCH_BEFORE=<an older build's packages/drivers/dist>
 // Env: BENCH_IR_BATCHES (counted batches per case, default 20), BENCH_IR_TRACES (traces per
-// batch, 100), BENCH_IR_POINTS (points per trace, 1; 10 as search.cjs's upkeep). Bounded: ~3 min (valgrind).
+// batch, 100), BENCH_IR_POINTS (points per trace, 1; 10 as search.cjs's upkeep), BENCH_IR_SPLIT=1
+// (each trace's later half in the next batch: every batch merges), BENCH_IR_CASES (see ORDER).
+// Bounded: ~3 min (valgrind).
 'use strict';
 const { randomUUID } = require('node:crypto');
 const fs = require('node:fs');
@@ -31,9 +33,16 @@ const WARMUP = 30;
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
 const host = os.hostname();
 
+const SPLIT = process.env.BENCH_IR_SPLIT === '1';
+/** BENCH_IR_CASES: the cases to run, `|`-separated, in this order (a case may repeat: ABBA pairs of this build and BENCH_BEFORE's). */
+const ORDER = process.env.BENCH_IR_CASES ? process.env.BENCH_IR_CASES.split('|') : null;
+/** BENCH_IR_SPLIT=1: each trace's later half, held for the next batch (merged there, as an agent's flushes split longer requests). */
+let held = [];
+
 /** TRACES 1-point traces: lines, their bytes and their index, as the agent decodes a frame. */
 function batch() {
-  const objects = [];
+  const objects = [...held];
+  held = [];
   const t0 = Date.now();
   for (let i = 0; i < TRACES; i++) {
     const base = randomUUID();
@@ -46,6 +55,7 @@ function batch() {
       objects.push({ name: 'db-stop', base_id: base, trace_id: q, parent_id: id, timestamp: instrument.formatTimestamp(t0 + i + 0.01 * k + 0.005), info: { host }, project: 'bench', service: 'orders' });
     }
     objects.push({ name: 'wsgi-stop', base_id: base, trace_id: id, parent_id: base, timestamp: instrument.formatTimestamp(t0 + i + 0.5), info: { host }, project: 'bench', service: 'orders' });
+    if (SPLIT) held.push(...objects.splice(objects.length - POINTS, POINTS));
   }
   const indexed = instrument.linesOfNotifications(objects);
   const { index: _index, ...lines } = indexed;
@@ -85,7 +95,7 @@ async function child() {
   const steps = CG.stepper();
   const port = Number(process.env.BENCH_REDIS_PORT);
   let db = 0;
-  for (const name of Object.keys(CASES)) {
+  for (const name of ORDER ?? Object.keys(CASES)) {
     const before = name.startsWith('before');
     if (before && BEFORE === undefined) continue;
     const url = `redis://127.0.0.1:${port}/${db++}`;

@@ -254,13 +254,16 @@ async function benchRedis() {
  * BENCH_BEFORE=<an older build's packages/drivers/dist> adds that build's index (on db 1,
  * its own layout) to the same rounds; BENCH_IR_SMALL=1 writes 2-point traces (a root's
  * start and stop, as a /hello request) instead of 10; BENCH_IR_PREFILL=n indexes n traces
- * per db first (sorted sets and sets cost more as they grow; none by default).
+ * per db first (sorted sets and sets cost more as they grow; none by default);
+ * BENCH_IR_SPLIT=1 sends each trace's later half in the next batch (every counted batch
+ * merges 100 traces written before, as an agent's flushes split longer requests).
  */
 async function benchRedisInstructions() {
   const { spawnSync } = require('node:child_process');
   const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
   const SMALL = process.env.BENCH_IR_SMALL === '1';
   const PREFILL = Number(process.env.BENCH_IR_PREFILL || 0);
+  const SPLIT = process.env.BENCH_IR_SPLIT === '1';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-search-ir-'));
   const { child: proc, port } = await startRedisServer(dir, { wrap: ['valgrind', '--tool=callgrind', `--callgrind-out-file=${dir}/cg.out`], timeoutMs: 60_000 });
   const control = (arg) => {
@@ -296,9 +299,17 @@ async function benchRedisInstructions() {
       for (const mode of r % 2 === 0 ? modes : [...modes].reverse()) {
         const d = await make(mode);
         const batches = [];
+        let held = [];
         for (let k = 0; k < 5; k++) {
-          const batch = [];
-          for (let j = 0; j < BATCH_TRACES; j++) batch.push(...traceEvents(N + 2_000_000 + seq++, SMALL));
+          const batch = [...held];
+          held = [];
+          for (let j = 0; j < BATCH_TRACES; j++) {
+            const events = traceEvents(N + 2_000_000 + seq++, SMALL);
+            // BENCH_IR_SPLIT=1: a trace's later half goes in the next batch (merged there).
+            const cut = SPLIT ? Math.ceil(events.length / 2) : events.length;
+            batch.push(...events.slice(0, cut));
+            held.push(...events.slice(cut));
+          }
           batches.push(instrument.linesOfNotifications(batch));
         }
         const si = instrument.searchIndex;
@@ -324,7 +335,7 @@ async function benchRedisInstructions() {
     const wo = mean(ir.without);
     const per = SMALL ? 2 : 10;
     const line = (m) => `${m} ${Math.round(mean(ir[m]))} (${ir[m].map(Math.round).join(', ')}; ${Math.round(mean(ir[m]) * per)} a trace)`;
-    console.log(`redis://: redis-server instructions per point (callgrind, 2 paired runs of 4 batches × ${BATCH_TRACES} traces of ${per} points${PREFILL ? `, ${PREFILL} traces indexed first` : ''}): ${modes.map(line).join('; ')}`);
+    console.log(`redis://: redis-server instructions per point (callgrind, 2 paired runs of 4 batches × ${BATCH_TRACES} traces of ${per} points${SPLIT ? ', each split over two batches' : ''}${PREFILL ? `, ${PREFILL} traces indexed first` : ''}): ${modes.map(line).join('; ')}`);
     for (const m of modes.filter((x) => x !== 'without')) console.log(`  ${m} / without: ${(mean(ir[m]) / wo).toFixed(3)}×; index ${Math.round((mean(ir[m]) - wo) * per)} instructions a trace`);
   } finally {
     proc.kill('SIGTERM');

@@ -7,13 +7,15 @@
  */
 import { Redis } from 'ioredis';
 import { createDriver, failureCounts } from '@osprofiler/core';
-import { linesOfNotifications, timestampMicrosText } from '@osprofiler/core/instrument';
+import { linesOfNotifications, searchIndex, timestampMicrosText } from '@osprofiler/core/instrument';
 import type { Driver, Notification, SearchOptions } from '@osprofiler/core';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
-import { DUR_BUCKET_MAX, LUA_DUR, durBucket } from '../src/redis/index-scripts';
-import { plainRuns } from '../src/redis/search';
+import { DUR_BUCKET_MAX, LUA_DUR, MERGED_SCRIPT, durBucket } from '../src/redis/index-scripts';
+import { RespEncoder } from '../src/redis/resp';
+import type { RedisDriver } from '../src/index';
+import { INDEX, MERGED, RedisSearch, plainRuns } from '../src/redis/search';
 import { RedisServer } from '../../../tools/testing/redis-server';
 import { ts } from '../../../tools/testing/search-contract';
 
@@ -123,7 +125,7 @@ describe('merges', () => {
     expect(await found(d, { maxDurationMs: 3 })).toEqual([]);
   });
 
-  it("a trace's first batch goes as HSETNX; a later batch whose merge fails (a damaged summary) is still stored, the failure contained and counted", async () => {
+  it("a trace's first batch needs no merge; a later batch whose merge fails (a damaged summary) is still stored, the failure contained and counted", async () => {
     const { d, c } = await store();
     const id = randomUUID();
     await write(d, point(id, 0, 2000));
@@ -133,7 +135,61 @@ describe('merges', () => {
     await write(d, point(id, 1000, 5000, { name: 'db' }));
     expect(await c.llen(`osprofiler_opt:${id}`)).toBe(4);
     expect(failureCounts()['drivers.redis.index']).toBe(before + 1);
-    expect(await c.hget('osprofiler_idx:sum', id)).toBe('{damaged');
+    // The batch's summary replaced the damaged one, which its merge could not read.
+    expect(JSON.parse((await c.hget('osprofiler_idx:sum', id)) as string)).toMatchObject({ id, p: 1, ro: { name: 'db' } });
+  });
+
+  it("a batch whose summaries' transaction fails (a wrong-typed sum key) is still stored, the failure contained and counted", async () => {
+    const { d, c } = await store();
+    await c.set('osprofiler_idx:sum', 'not a hash');
+    const id = randomUUID();
+    const before = failureCounts()['drivers.redis.index'] ?? 0;
+    await write(d, point(id, 0, 2000));
+    expect(await c.llen(`osprofiler_opt:${id}`)).toBe(2);
+    expect(failureCounts()['drivers.redis.index']).toBe(before + 1);
+    expect(await c.zscore('osprofiler_idx:start', id)).not.toBeNull();
+  });
+
+  it("MERGED_SCRIPT writes a driver's merge only where the stored summary is still the batch's", async () => {
+    const { c } = await store();
+    const [a, b] = [randomUUID(), randomUUID()];
+    await c.hset('osprofiler_idx:sum', a, 'sent a', b, 'merged by another writer');
+    await c.sadd('osprofiler_idx:dur:3', a, b);
+    await c.sadd('osprofiler_idx:dur:5', a, b);
+    const got = await c.eval(MERGED_SCRIPT, 0, a, 'sent a', 'merged a', '100', '3', '5', '7', b, 'sent b', 'merged b', '100', '3', '5', '7');
+    expect(got).toEqual([1, 0]);
+    expect(await c.hmget('osprofiler_idx:sum', a, b)).toEqual(['merged a', 'merged by another writer']);
+    expect(await c.smembers('osprofiler_idx:dur:7')).toEqual([a]);
+    expect(await c.smembers('osprofiler_idx:dur:3')).toEqual([b]);
+    expect(await c.smembers('osprofiler_idx:dur:5')).toEqual([b]);
+    expect(await c.zscore('osprofiler_idx:start', a)).toBe('100');
+    expect(await c.zscore('osprofiler_idx:start', b)).toBeNull();
+  });
+
+  it('a summary another writer changed before the merge goes through the write script with the summary the batch replaced', () => {
+    const c = new Redis({ lazyConnect: true });
+    const search = new RedisSearch(c, 0);
+    const id = randomUUID();
+    const deltas = searchIndex.deltasOfBatch(linesOfNotifications(point(id, 1000, 5000, { name: 'db', parent: randomUUID() })));
+    const enc = new RespEncoder(64);
+    const f = search.addToBatch(enc, deltas, true)!;
+    enc.take();
+    const old = JSON.stringify({ id, f: ts(T0, 0), l: ts(T0, 2000), fu: timestampMicrosText(ts(T0, 0)), lu: timestampMicrosText(ts(T0, 2000)), p: 1, e: 0, s: ['api'], pr: ['p'], h: ['h'], ro: { ts: ts(T0, 0), top: true, name: 'wsgi', service: 'api', detail: null }, rt: false, x: '' });
+    const replies: unknown[] = [];
+    replies[f.exec] = [[old], 1];
+    expect(f.needsMerge(replies)).toBe(true);
+    f.encodeMerges(enc, replies);
+    const merges = enc.take();
+    expect(merges.commands).toBe(1);
+    expect(merges.scripts![0].script).toBe(MERGED);
+    expect(merges.bytes.toString()).toContain('"p":2');
+    expect(f.needsRetry([[1]])).toBe(false);
+    expect(f.needsRetry([[0]])).toBe(true);
+    f.encodeRetries(enc, [[0]]);
+    const want = new RespEncoder(64);
+    want.call('EVALSHA', INDEX.sha, '0', '', '1', id, old);
+    expect(enc.take().bytes.toString()).toBe(want.take().bytes.toString());
+    c.disconnect();
   });
 
   it('two writers merging the same traces at once leave one summary, one bucket and the earliest start per trace', async () => {
@@ -205,8 +261,12 @@ describe('text', () => {
     expect(plainRuns('get /items/42')).toEqual(['get ', 'items', '42']);
     expect(plainRuns('"/"')).toEqual([]);
     expect(await found(d, { text: '/' })).toEqual([b]); // no plain run: every summary decoded
-    // Merged, b's summary is written by the script's cjson, which escapes '/' as '\\/'.
+    // Merged by the driver, b's summary is JavaScript's JSON; merged by the write script
+    // (notifyLinesOnce's path), cjson's, which escapes '/' as '\\/'.
     await write(d, point(b, 10, 20, { ms: 10, name: 'db', parent: randomUUID() }));
+    expect(await c.hget('osprofiler_idx:sum', b)).toContain('get /items/42');
+    expect(await found(d, { text: 'get /items/42' })).toEqual([b]);
+    await (d as RedisDriver).notifyLinesOnce([{ key: randomUUID(), batch: linesOfNotifications(point(b, 30, 40, { ms: 10, name: 'db', parent: randomUUID() })) }], 60);
     expect(await c.hget('osprofiler_idx:sum', b)).toContain('\\/items\\/42');
     expect(await found(d, { text: 'get /items/42' })).toEqual([b]);
   });

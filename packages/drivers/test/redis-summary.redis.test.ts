@@ -125,7 +125,7 @@ describe('redis:// summary JSON built as text', () => {
 });
 
 /** The index update of a batch as the layout says (src/redis/index-scripts.ts), one call() per command, each text framed by str(). */
-function referenceBatch(enc: RespEncoder, deltas: TraceDelta[]): void {
+function referenceBatch(enc: RespEncoder, deltas: TraceDelta[], firstWrite = false): void {
   const ok = deltas.filter((d) => timestampMicrosText(d.first) !== undefined && timestampMicrosText(d.last) !== undefined);
   if (ok.length === 0) return;
   const group = new Map<string, string[]>();
@@ -151,11 +151,20 @@ function referenceBatch(enc: RespEncoder, deltas: TraceDelta[]): void {
   for (const [key, ids] of group) enc.call('SADD', key, ...ids);
   if (keys.length > 0) enc.call('SADD', `${IDX}keys`, ...keys);
   for (const [key, ids] of durs) enc.call('SADD', key, ...ids);
-  enc.call('EVALSHA', INDEX.sha, '0', '', String(ok.length), ...ok.flatMap((d) => [d.baseId, summaryText(d, micros(d.first), micros(d.last))]));
+  const pairs = ok.flatMap((d) => [d.baseId, summaryText(d, micros(d.first), micros(d.last))]);
+  if (!firstWrite) {
+    enc.call('EVALSHA', INDEX.sha, '0', '', String(ok.length), ...pairs);
+    return;
+  }
+  // The driver's own writes: the summaries as one transaction (IndexFollowUp).
+  enc.call('MULTI');
+  enc.call('HMGET', `${IDX}sum`, ...ok.map((d) => d.baseId));
+  enc.call('HSET', `${IDX}sum`, ...pairs);
+  enc.call('EXEC');
 }
 
 describe('redis:// index update of a batch, framed as one text', () => {
-  it('has the bytes of one call() per command for 400 seeded random batches: plain, one odd string (JSON escape, non-ASCII, line break) in any field, and anything', () => {
+  it('has the bytes of one call() per command for 400 seeded random batches (the script, and the driver\'s MULTI/HMGET/HSET/EXEC): plain, one odd string (JSON escape, non-ASCII, line break) in any field, and anything', () => {
     const r = rng(5);
     const search = new RedisSearch(client, 0);
     const plainPool = ['orders', 'GET /orders/42', '</script>', 'x'.repeat(70), 'a b c'];
@@ -201,6 +210,14 @@ describe('redis:// index update of a batch, framed as one text', () => {
       const g = got.take();
       expect(g.commands, `batch ${b}`).toBe(w.commands);
       expect(g.bytes.toString('latin1'), `batch ${b}`).toBe(w.bytes.toString('latin1'));
+      const wantFirst = new RespEncoder(64);
+      referenceBatch(wantFirst, [...byId.values()], true);
+      const gotFirst = new RespEncoder(64);
+      search.addToBatch(gotFirst, byId, true);
+      const wf = wantFirst.take();
+      const gf = gotFirst.take();
+      expect(gf.commands, `batch ${b}, first write`).toBe(wf.commands);
+      expect(gf.bytes.toString('latin1'), `batch ${b}, first write`).toBe(wf.bytes.toString('latin1'));
       if (w.commands > 0) {
         const call = g.scripts![0];
         expect(call.index).toBe(g.commands - 1);

@@ -13,7 +13,7 @@ import { linesOfNotifications, parseStoredEvent, searchIndex, withTimeout } from
 import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { DriverFactory, LineBatch } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
-import { INDEX, RedisSearch, type IndexFollowUp } from './search';
+import { INDEX, MERGED, RedisSearch, type IndexFollowUp } from './search';
 import { connectError } from '../errors';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
@@ -193,7 +193,8 @@ export class RedisDriver implements Driver {
       const f = followUp;
       if (!f.needsMerge(replies)) return;
       try {
-        await this.writer.exec(this.encode((enc) => f.encodeMerges(enc, replies)), false);
+        const merged = await this.writer.exec(this.encode((enc) => f.encodeMerges(enc, replies)), true);
+        if (merged !== undefined && f.needsRetry(merged)) await this.writer.exec(this.encode((enc) => f.encodeRetries(enc, merged)), false);
       } catch (err) {
         contained('redis.index', err);
       }
@@ -428,7 +429,7 @@ export async function createRedisDriver(url: URL, options: Partial<DriverOptions
     throw connectError('redis', `${endpoint}/${settings.db}`, firstError ?? err);
   }
   const keep = new IdleUnref();
-  const writer = new RedisWriter(settings, counters, keep, [INDEX]);
+  const writer = new RedisWriter(settings, counters, keep, [INDEX, MERGED]);
   try {
     await withTimeout(keep.run(() => writer.start()), settings.connectTimeoutMs, 'connect (write connection)');
   } catch (err) {

@@ -19,10 +19,14 @@
  * script; the script merges a trace already indexed (decoded, merged, encoded), moves it to
  * its merged duration's bucket (out of its former one and the batch's own) and sets its
  * start to the merged first event. The driver's own writes (not once.ts, whose batch must
- * be one transaction) send `HSETNX sum <id> <summary>` instead of the script and, once the
- * replies are in, the script for the traces whose HSETNX answered 0: a trace's first batch,
- * the usual case, costs Redis no Lua (index 24.5k → 14.3k instructions a 10-point trace,
- * tools/bench/search.cjs `redis-ir`). Redis's cost per indexed trace (callgrind,
+ * be one transaction) send `MULTI; HMGET sum <ids>; HSET sum <id summary>…; EXEC` instead
+ * of the script and, once the replies are in, merge each summary the HSET replaced with the
+ * batch's delta themselves and write it with MERGED_SCRIPT (a compare-and-set: where another
+ * writer changed it in between, the write script merges the replaced summary instead): a
+ * trace's first batch, the usual case, costs Redis no Lua (index 24.5k → 14.3k instructions
+ * a 10-point trace with one HSETNX a trace, 12.6k with two commands a batch), a merge no
+ * cjson (280k → 121k a 10-point trace split over two batches; tools/bench/search.cjs
+ * `redis-ir`). Redis's cost per indexed trace (callgrind,
  * tools/bench/search.cjs `redis-ir`): ~40k instructions when every field went through the
  * script (pushing its arguments into Lua cost 1.1k a string, then each again back into a
  * command), and a `dur` sorted set and an `x` hash of lower-cased text beside the summary.
@@ -178,6 +182,39 @@ if ARGV[1] ~= '' then
   end
 end
 return n
+`;
+
+/**
+ * KEYS: none. ARGV, 7 a trace: id, the summary its batch stored (HSET), the summary merged
+ * by the driver with the one that HSET replaced, the merged start µs, the replaced and the
+ * stored summaries' duration buckets, the merged one's. Writes the merged summary, bucket and
+ * start only where the stored summary is still the batch's (else another writer merged in
+ * between: 0 for that trace, the driver then merges through INDEX_SCRIPT). A merge decoded and
+ * encoded by cjson in INDEX_SCRIPT cost Redis ~200k instructions a trace (callgrind).
+ */
+export const MERGED_SCRIPT = `
+local P = '${IDX}'
+local SUM, START, DUR = P .. 'sum', P .. 'start', P .. 'dur:'
+local out = {}
+local legacy
+for k = 0, #ARGV / 7 - 1 do
+  local a = 7 * k
+  local id = ARGV[a + 1]
+  if redis.call('HGET', SUM, id) == ARGV[a + 2] then
+    local was, sent, now = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
+    redis.call('HSET', SUM, id, ARGV[a + 3])
+    if was ~= now then redis.call('SREM', DUR .. was, id) end
+    if sent ~= now then redis.call('SREM', DUR .. sent, id) end
+    redis.call('SADD', DUR .. now, id)
+    redis.call('ZADD', START, ARGV[a + 4], id)
+    if legacy == nil then legacy = redis.call('EXISTS', P .. 'dur') == 1 end
+    if legacy then redis.call('ZREM', P .. 'dur', id) end
+    out[k + 1] = 1
+  else
+    out[k + 1] = 0
+  end
+end
+return out
 `;
 
 /**

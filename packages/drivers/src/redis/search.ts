@@ -4,7 +4,7 @@ import { jsonString, searchIndex } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
 import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
-import { DUR_BUCKET_MAX, IDX, INDEX_SCRIPT, SEARCH_SCRIPT, durBucket } from './index-scripts';
+import { DUR_BUCKET_MAX, IDX, INDEX_SCRIPT, MERGED_SCRIPT, SEARCH_SCRIPT, durBucket } from './index-scripts';
 import { Script, type RespEncoder } from './resp';
 
 /** The filter sets' prefix. */
@@ -51,6 +51,8 @@ type Commands = {
 
 /** The write script, sent as EVALSHA on the driver's write connection (loaded there at connect). */
 export const INDEX = new Script(INDEX_SCRIPT);
+/** The driver's merges (IndexFollowUp), loaded with INDEX. */
+export const MERGED = new Script(MERGED_SCRIPT);
 
 const CRLF = '\r\n';
 const HEADS: string[] = [];
@@ -70,40 +72,123 @@ function cmd(argc: number, name: string): string {
   return '*' + argc + CRLF + head(name.length) + name + CRLF;
 }
 
+const MULTI = cmd(1, 'MULTI');
+const EXEC = cmd(1, 'EXEC');
+
 /** The write script's call: trim cutoff, then `n` traces' framed id and summary (`pairs`). */
 function scriptCall(trim: string, n: number, pairs: string): string {
   return cmd(5 + 2 * n, 'EVALSHA') + frame(INDEX.sha, false) + frame('0', false) + frame(trim, false) + frame(String(n), false) + pairs;
 }
 
 /**
- * After a batch sent with addToBatch(…, firstWrite): the traces whose `HSETNX` answered 0
- * were indexed before (an earlier batch, another writer) and go through the write script,
- * which merges them (its `ZADD NX` and SADDs were in the batch already).
+ * After a batch sent with addToBatch(…, firstWrite): its `MULTI; HMGET sum <ids>; HSET sum
+ * <id summary>…; EXEC` stored every trace's summary of this batch and answered, per trace,
+ * the summary it replaced (null for a trace's first batch, the usual case): two commands a
+ * batch instead of one HSETNX a trace cost Redis 4.6k instead of 6.9k instructions a trace
+ * (callgrind, 100-trace batches into a hash of 20,000). A replaced summary is merged here
+ * with the batch's delta (core's mergeDelta, as INDEX_SCRIPT merges) and written by
+ * MERGED_SCRIPT where the stored summary is still the batch's; where another writer merged
+ * in between, and for a replaced summary not read here, INDEX_SCRIPT merges it into the
+ * stored one. Were the follow-up lost (connection gone), the trace's summary would lack its
+ * earlier batches' part, as with HSETNX it lacked the later batch's.
  */
 export class IndexFollowUp {
+  /** The traces sent through MERGED_SCRIPT, in its order, and the summary each replaced. */
+  private readonly cas: { i: number; old: string }[] = [];
+
   constructor(
-    /** The first HSETNX's command index in its batch; one a trace, in order. */
-    readonly first: number,
-    /** Each trace's framed id and summary. */
-    private readonly pairs: readonly string[],
+    /** The EXEC's command index in its batch. */
+    readonly exec: number,
+    /** Per trace, in the HMGET's order: its framed id, the summary sent, its delta and µs texts. */
+    private readonly ids: readonly string[],
+    private readonly sums: readonly string[],
+    private readonly deltas: readonly TraceDelta[],
+    private readonly fus: readonly string[],
+    private readonly lus: readonly string[],
+    private readonly buckets: readonly number[],
   ) {}
 
-  /** Whether any trace of the batch was indexed before (its HSETNX answered 0). */
+  /** The HMGET's answer; undefined (the failure counted) when the transaction did not run. */
+  private replaced(replies: readonly unknown[]): readonly unknown[] | undefined {
+    const r = replies[this.exec];
+    if (Array.isArray(r) && Array.isArray(r[0])) {
+      if (r[1] instanceof Error) contained('redis.index', r[1]);
+      return r[0] as unknown[];
+    }
+    contained('redis.index', Array.isArray(r) ? r[0] : r instanceof Error ? r : new Error('redis:// index: the summaries\' transaction did not run'));
+    return undefined;
+  }
+
+  /** Whether any trace of the batch was indexed before (the HMGET found its summary). */
   needsMerge(replies: readonly unknown[]): boolean {
-    for (let i = 0; i < this.pairs.length; i++) if (replies[this.first + i] === 0) return true;
+    const got = this.replaced(replies);
+    if (got === undefined) return false;
+    for (let i = 0; i < got.length; i++) if (typeof got[i] === 'string') return true;
     return false;
   }
 
-  /** The script call merging the traces whose HSETNX answered 0 (needsMerge). */
+  /** The merges of the replaced summaries (needsMerge): MERGED_SCRIPT's call, then INDEX_SCRIPT's for those not read here. */
   encodeMerges(enc: RespEncoder, replies: readonly unknown[]): void {
+    const got = (replies[this.exec] as unknown[][])[0];
+    let cas = '';
     let script = '';
     let n = 0;
-    for (let i = 0; i < this.pairs.length; i++) {
-      if (replies[this.first + i] === 0) {
-        script += this.pairs[i];
+    for (let i = 0; i < this.ids.length; i++) {
+      const old = got[i];
+      if (typeof old !== 'string') continue;
+      const merged = this.merged(i, old);
+      if (merged === undefined) {
+        script += this.ids[i] + frame(old, true);
         n++;
+      } else {
+        cas += this.ids[i] + frame(this.sums[i], true) + merged;
+        this.cas.push({ i, old });
       }
     }
+    if (this.cas.length > 0) enc.framedCommands(cmd(3 + 7 * this.cas.length, 'EVALSHA') + frame(MERGED.sha, false) + frame('0', false) + cas, 1, false, MERGED, 0);
+    if (n > 0) enc.framedCommands(scriptCall('', n, script), 1, false, INDEX, 0);
+  }
+
+  /**
+   * MERGED_SCRIPT's arguments after the id and the summary sent: merged summary, start, the
+   * three buckets; undefined when `old` does not parse. The µs texts and buckets come from
+   * the two summaries where the merged trace keeps their ends (Number() of a 16-digit text
+   * ~800 instructions here).
+   */
+  private merged(i: number, old: string): string | undefined {
+    const was = { fu: undefined as unknown, lu: undefined as unknown };
+    const rec = recordOfLua(old, true, was);
+    if (rec === undefined || typeof was.fu !== 'string' || typeof was.lu !== 'string') return undefined;
+    const wasFirst = rec.first;
+    const wasLast = rec.last;
+    const d = this.deltas[i];
+    const m = searchIndex.mergeDelta(rec, d);
+    const fu = m.first === wasFirst ? was.fu : m.first === d.first ? this.fus[i] : timestampMicrosText(m.first);
+    const lu = m.last === wasLast ? was.lu : m.last === d.last ? this.lus[i] : timestampMicrosText(m.last);
+    if (fu === undefined || lu === undefined) return undefined;
+    const wasBucket = durBucket(Number(was.lu) - Number(was.fu));
+    const sent = this.buckets[i];
+    const now = fu === was.fu && lu === was.lu ? wasBucket : fu === this.fus[i] && lu === this.lus[i] ? sent : durBucket(Number(lu) - Number(fu));
+    return frame(summaryText(m, fu, lu), true) + frame(fu, false) + frame(String(wasBucket), false) + frame(String(sent), false) + frame(String(now), false);
+  }
+
+  /** After the merges' replies: whether MERGED_SCRIPT found a summary another writer had changed (those go through INDEX_SCRIPT). */
+  needsRetry(replies: readonly unknown[]): boolean {
+    if (this.cas.length === 0) return false;
+    const r = replies[0];
+    return Array.isArray(r) && r.includes(0);
+  }
+
+  /** INDEX_SCRIPT's call merging those replaced summaries into the stored ones (needsRetry). */
+  encodeRetries(enc: RespEncoder, replies: readonly unknown[]): void {
+    const r = replies[0] as unknown[];
+    let script = '';
+    let n = 0;
+    this.cas.forEach(({ i, old }, k) => {
+      if (r[k] !== 0) return;
+      script += this.ids[i] + frame(old, true);
+      n++;
+    });
     enc.framedCommands(scriptCall('', n, script), 1, false, INDEX, 0);
   }
 }
@@ -114,20 +199,35 @@ interface Members {
   n: number;
 }
 
-function join<K>(groups: Map<K, Members>, value: K, fid: string): void {
-  const g = groups.get(value);
-  if (g === undefined) groups.set(value, { ids: fid, n: 1 });
-  else {
-    g.ids += fid;
-    g.n++;
+/**
+ * One `in:` kind's sets in a batch, value → framed ids, the last value's group at hand: a
+ * batch's traces mostly share their values, and Map.get first hashes each trace's own copy
+ * of the string (parsed from its line).
+ */
+class Groups {
+  readonly map = new Map<string, Members>();
+  private lastValue: string | undefined;
+  private last: Members | undefined;
+
+  add(value: string, fid: string): void {
+    let g = value === this.lastValue ? this.last : this.map.get(value);
+    if (g === undefined) {
+      g = { ids: fid, n: 1 };
+      this.map.set(value, g);
+    } else {
+      g.ids += fid;
+      g.n++;
+    }
+    this.lastValue = value;
+    this.last = g;
   }
 }
 
 /** One SADD per value: its set's key (`prefix` + value) and the ids; the key joins `keys` when given. */
-function sadds<K>(groups: Map<K, Members>, prefix: string, bytes: boolean, keys?: { text: string; n: number }): string {
+function sadds(groups: Groups, prefix: string, bytes: boolean, keys?: { text: string; n: number }): string {
   let out = '';
-  for (const [value, g] of groups) {
-    const key = frame(prefix + String(value), bytes);
+  for (const [value, g] of groups.map) {
+    const key = frame(prefix + value, bytes);
     out += cmd(2 + g.n, 'SADD') + key + g.ids;
     if (keys !== undefined) {
       keys.text += key;
@@ -239,7 +339,9 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
   const x = d.text.toLowerCase();
   return (
     '{"id":"' + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu + parts.mid + ro + (d.route === null ? 'false,"x":' : '"' + esc(d.route) + '","x":') +
-    (plain && !x.includes('\n') ? '"' + x + '"}' : json(x) + '}')
+    // A plain text's one escaped character is its line break (NOT_PLAIN_TEXT): replaced
+    // here instead of JSON.stringify's walk of the whole text.
+    (plain ? '"' + x.replaceAll('\n', '\\n') + '"}' : json(x) + '}')
   );
 }
 
@@ -250,16 +352,21 @@ export function plainRuns(text: string): string[] {
 
 const arr = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
 
-export function recordOfLua(j: string | null): TraceRecord | undefined {
+/** A stored summary as a record; undefined when it does not parse (counted, unless `quiet`: the caller passes it on). */
+export function recordOfLua(j: string | null, quiet = false, micros?: { fu: unknown; lu: unknown }): TraceRecord | undefined {
   if (typeof j !== 'string') return undefined; // trimmed between the page's two reads
   let v: LuaDelta;
   try {
     v = JSON.parse(j) as LuaDelta;
   } catch (err) {
-    contained('redis.search.record', err); // a damaged index entry: skipped, counted
+    if (!quiet) contained('redis.search.record', err); // a damaged index entry: skipped, counted
     return undefined;
   }
   if (typeof v.id !== 'string' || typeof v.f !== 'string') return undefined;
+  if (micros !== undefined) {
+    micros.fu = v.fu;
+    micros.lu = v.lu;
+  }
   return {
     baseId: v.id,
     first: v.f,
@@ -299,10 +406,11 @@ export class RedisSearch {
    * keys`, and last the script with each trace's id and summary; the script call is the
    * last command encoded (once.ts looks for its NOSCRIPT there).
    *
-   * With `firstWrite`, each summary goes as a plain `HSETNX` instead (a trace's first batch,
-   * the usual case, needs no merge), the script only when trimming is due; the IndexFollowUp
-   * returned sends the traces whose HSETNX answered 0 through the script, to be merged, once
-   * the replies are in. Redis's instructions a trace: see tools/bench/README.md `search.cjs`.
+   * With `firstWrite`, the summaries go as `MULTI; HMGET sum <ids>; HSET sum <id summary>…;
+   * EXEC` instead (a trace's first batch, the usual case, needs no merge), the script only
+   * when trimming is due; the IndexFollowUp returned sends the summaries the HSET replaced
+   * through the script, to be merged, once the replies are in. Redis's instructions a trace:
+   * see tools/bench/README.md `search.cjs`.
    */
   addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>, firstWrite = false): IndexFollowUp | undefined {
     const traces: TraceDelta[] = [];
@@ -355,14 +463,17 @@ export class RedisSearch {
     const n = traces.length;
     let zadd = cmd(3 + 2 * n, 'ZADD') + frame(START, bytes) + frame('NX', bytes);
     let script = '';
-    const pairs: string[] | undefined = firstWrite ? new Array<string>(n) : undefined;
+    const ids: string[] | undefined = firstWrite ? new Array<string>(n) : undefined;
+    const sums: string[] | undefined = firstWrite ? new Array<string>(n) : undefined;
+    const traceBuckets: number[] | undefined = firstWrite ? new Array<number>(n) : undefined;
+    let hmget = '';
     let errors = '';
     let nErrors = 0;
     // Per `in:` set kind, value → framed ids: each set's key made once per batch.
-    const services = new Map<string, Members>();
-    const projects = new Map<string, Members>();
-    const hosts = new Map<string, Members>();
-    const roots = new Map<string, Members>();
+    const services = new Groups();
+    const projects = new Groups();
+    const hosts = new Groups();
+    const roots = new Groups();
     // Duration buckets by number (a Map's number keys are hashed with siphash: ~400
     // instructions a trace), in the order first met.
     const durs = new Array<Members | undefined>(DUR_BUCKET_MAX + 1);
@@ -380,17 +491,22 @@ export class RedisSearch {
       const fid = [h, d.baseId, CRLF].join('');
       zadd += head(fu.length) + fu + CRLF + fid;
       const sum = summaryText(d, fu, lu, plain, parts, fid.slice(h.length, fid.length - 2));
-      if (pairs !== undefined) pairs[i] = fid + frame(sum, bytes);
-      else script += fid + frame(sum, bytes);
+      script += fid + frame(sum, bytes);
+      if (ids !== undefined) {
+        ids[i] = fid;
+        sums![i] = sum;
+        hmget += fid;
+      }
       if (d.error) {
         errors += fid;
         nErrors++;
       }
-      for (const v of d.services) join(services, v, fid);
-      for (const v of d.projects) join(projects, v, fid);
-      for (const v of d.hosts) join(hosts, v, fid);
-      if (d.root !== null && d.root.name !== '') join(roots, d.root.name, fid);
+      for (const v of d.services) services.add(v, fid);
+      for (const v of d.projects) projects.add(v, fid);
+      for (const v of d.hosts) hosts.add(v, fid);
+      if (d.root !== null && d.root.name !== '') roots.add(d.root.name, fid);
       const k = durBucket(Number(lu) - Number(fu));
+      if (traceBuckets !== undefined) traceBuckets[i] = k;
       const g = durs[k];
       if (g === undefined) {
         durs[k] = { ids: fid, n: 1 };
@@ -418,19 +534,19 @@ export class RedisSearch {
       const g = durs[k]!;
       text += cmd(2 + g.n, 'SADD') + frame(DUR + k, false) + g.ids;
     }
-    if (pairs === undefined) {
+    if (ids === undefined) {
       const at = text.length;
       text += scriptCall(trim, n, script);
       return enc.framedCommands(text, commands + 1, !bytes, INDEX, at) ? null : undefined;
     }
-    const first = enc.count + commands;
-    const hsetnx = cmd(4, 'HSETNX') + frame(SUM, false);
-    for (let i = 0; i < n; i++) text += hsetnx + pairs[i];
-    commands += n;
-    if (trim === '') return enc.framedCommands(text, commands, !bytes) ? new IndexFollowUp(first, pairs) : undefined;
+    // The summaries as one transaction (see IndexFollowUp): `script` holds the HSET's pairs.
+    const exec = enc.count + commands + 3;
+    text += MULTI + cmd(2 + n, 'HMGET') + frame(SUM, false) + hmget + cmd(2 + 2 * n, 'HSET') + frame(SUM, false) + script + EXEC;
+    commands += 4;
+    if (trim === '') return enc.framedCommands(text, commands, !bytes) ? new IndexFollowUp(exec, ids, sums!, traces, fus, lus, traceBuckets!) : undefined;
     const at = text.length;
     text += scriptCall(trim, 0, '');
-    return enc.framedCommands(text, commands + 1, !bytes, INDEX, at) ? new IndexFollowUp(first, pairs) : undefined;
+    return enc.framedCommands(text, commands + 1, !bytes, INDEX, at) ? new IndexFollowUp(exec, ids, sums!, traces, fus, lus, traceBuckets!) : undefined;
   }
 
   async search(options: SearchOptions): Promise<SearchPage> {
