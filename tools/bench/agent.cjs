@@ -378,9 +378,12 @@ async function main() {
     const builds = before === undefined ? [['this', DAEMON]] : [['this', DAEMON], ['before', before]];
     console.log(`${builds.length > 1 ? 'build   ' : ''}points/trace  traces/s  points/s made  stored/expected  agent µs/point  redis µs/point  client µs/point`);
     let n = 0;
+    // Which build goes first alternates per case (`n` counts agents, two a case: it was even
+    // at every case's start, so this build always ran first).
+    let cases = 0;
     for (const ppt of [1, 6]) {
       for (const rate of rates) {
-        for (const [build, daemon] of n % 2 === 0 ? builds : [...builds].reverse()) {
+        for (const [build, daemon] of cases++ % 2 === 0 ? builds : [...builds].reverse()) {
           const sock = path.join(dir, `svc${n}.sock`);
           const db = 4 + (n % 10);
           const a = await startAgent(sock, `redis://127.0.0.1:${port}/${db}`, path.join(dir, `svcspool${n++}`), daemon);

@@ -228,20 +228,20 @@ export class PointIndex {
     const n = this.srcs.length;
     if (this.known === 0 || n === 0) return undefined;
     const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
-    let all: readonly string[] | undefined;
+    // Points without an entry are parsed together, in one indexOfLines call (one a line,
+    // before: a batch object and an index of 7 arrays per line).
+    let missing: number[] | undefined;
     for (let i = 0; i < n; i++) {
       const src = this.srcs[i];
       if (src === null) {
-        all ??= lines();
-        const one = searchIndex.indexOfLines({ lines: [all[i]] });
-        index.phases[i] = one.phases[0];
-        index.names.push(one.names[0]);
-        index.parentIds.push(one.parentIds[0]);
-        index.projects.push(one.projects[0]);
-        index.services.push(one.services[0]);
-        index.hosts.push(one.hosts[0]);
-        index.details.push(one.details[0]);
-        index.routes.push(one.routes[0]);
+        (missing ??= []).push(i);
+        index.names.push('');
+        index.parentIds.push('');
+        index.projects.push(null);
+        index.services.push(null);
+        index.hosts.push('');
+        index.details.push(null);
+        index.routes.push(null);
         continue;
       }
       const p = this.pos[i];
@@ -253,6 +253,21 @@ export class PointIndex {
       index.hosts.push(src.string(src.ref(p, 4)) ?? '');
       index.details.push(src.string(src.ref(p, 5)));
       index.routes.push(src.string(src.ref(p, 6)));
+    }
+    if (missing !== undefined) {
+      const all = lines();
+      const parsed = searchIndex.indexOfLines({ lines: missing.map((i) => all[i]) });
+      for (let k = 0; k < missing.length; k++) {
+        const i = missing[k];
+        index.phases[i] = parsed.phases[k];
+        index.names[i] = parsed.names[k];
+        index.parentIds[i] = parsed.parentIds[k];
+        index.projects[i] = parsed.projects[k];
+        index.services[i] = parsed.services[k];
+        index.hosts[i] = parsed.hosts[k];
+        index.details[i] = parsed.details[k];
+        index.routes[i] = parsed.routes[k];
+      }
     }
     return index;
   }

@@ -100,7 +100,7 @@ export class FrameReader {
     const frames: Frame[] = [];
     // A large frame arrives in many chunks: join them once, when it is complete.
     if (this.buffered < 4 || this.buffered < this.need) return frames;
-    let buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+    const buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
     let off = 0;
     this.need = 0;
     while (buf.length - off >= 4) {
@@ -118,9 +118,10 @@ export class FrameReader {
       frames.push({ type: buf[off + 4], payload: buf.subarray(off + 5, off + 4 + len) });
       off += 4 + len;
     }
-    buf = off === buf.length ? Buffer.alloc(0) : buf.subarray(off);
-    this.chunks = buf.length === 0 ? [] : [buf];
-    this.buffered = buf.length;
+    // The usual case, whole frames only: nothing kept, no empty Buffer made (one a push before).
+    this.chunks.length = 0;
+    this.buffered = buf.length - off;
+    if (this.buffered > 0) this.chunks.push(off === 0 ? buf : buf.subarray(off));
     return frames;
   }
 

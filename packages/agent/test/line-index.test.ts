@@ -120,6 +120,18 @@ describe('carried LineIndex', () => {
     expect(decode(mixed, 9).lines).toEqual([...decode(odd, 6).lines, ...b.lines.slice(0, 3)]);
   });
 
+  it('points with and without a carried entry in one batch: the missing ones are parsed, the index equals the parsed one', () => {
+    const b = linesOfNotifications(notes(60, 3), notificationText);
+    const indexed = body(encodeLineBatch(CLIENT, 1, [part(b, 0, 20)], true).frame);
+    const plain = body(encodeLineBatch(CLIENT, 2, [part(b, 20, 25)], false).frame);
+    const indexedAgain = body(encodeLineBatch(CLIENT, 3, [part(b, 45, 15)], true).frame);
+    expect([indexed[0], plain[0], indexedAgain[0]]).toEqual([0x49, 0x4c, 0x49]);
+    const d = new DecodedLines();
+    expect(d.append(indexed, 20) && d.append(plain, 25) && d.append(indexedAgain, 15)).toBe(true);
+    expect(d.points.complete).toBe(false);
+    expect(d.index).toEqual(parsed(d));
+    expect(d.index).toEqual(b.index);
+  });
   it('a garbled index section is dropped and counted; the lines decode as they are', () => {
     const b = linesOfNotifications(notes(30, 3), notificationText);
     const good = body(encodeLineBatch(CLIENT, 1, [part(b)], true).frame);

@@ -34,13 +34,25 @@ const MAX_CLIENTS = 1_024;
 
 class ClientSeqs {
   done = new Set<number>();
-  order: number[] = [];
+  /**
+   * The remembered sequences, oldest first, as a ring: `order.shift()` on a full array of
+   * 32k numbers moved all of them on every batch (an array that large lives in large-object
+   * space, which V8 does not trim from the left) for a client that had sent 32k batches:
+   * 2.8 µs a batch against 0.02 for the ring (node 20, a loop of 200k, loaded VM).
+   */
+  private order: number[] = [];
+  private next = 0;
   pending = new Map<number, Entry>();
 
   markDone(seq: number): void {
     this.done.add(seq);
-    this.order.push(seq);
-    if (this.order.length > REMEMBER) this.done.delete(this.order.shift() as number);
+    if (this.order.length < REMEMBER) {
+      this.order.push(seq);
+      return;
+    }
+    this.done.delete(this.order[this.next]);
+    this.order[this.next] = seq;
+    this.next = (this.next + 1) % REMEMBER;
   }
 }
 

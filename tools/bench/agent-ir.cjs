@@ -1,0 +1,109 @@
+// The agent at service rates in instructions a point (issue 15), all its threads, under
+// `valgrind --tool=callgrind --separate-threads=yes` (load-independent, unlike agent.cjs's
+// CPU time): one paced client (agent.cjs --paced: core's default flushing, ~100 ms frames)
+// makes 1- or 6-point traces at BENCH_IR_RATE traces/s into an agent running under callgrind
+// (instrumentation off while it starts and is warmed by another paced client for
+// BENCH_IR_WARM s), then the counters are zeroed, BENCH_IR_SECONDS of traces are made and
+// acknowledged, and every thread's count is summed (main, GC helpers, libuv pool) per point
+// stored. `BENCH_AGENT_BEFORE=<dir with node_modules/@osprofiler/agent of an older build>`
+// runs that build's agent too, alternated per round. Against the bench's own redis-server.
+// Env: BENCH_IR_RATE (1000), BENCH_IR_PPT (1,6), BENCH_IR_SECONDS (3), BENCH_IR_WARM (4),
+// BENCH_ROUNDS (2), BENCH_AGENT_NODE_ARGS (e.g. --perf-basic-prof to name JIT code), BENCH_IR_KEEP (a
+// directory to keep the dumps in), BENCH_AGENT_ARGS (the daemon's, e.g. `--client-index true`). ~1 min per agent.
+'use strict';
+const { spawn, fork } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const cg = require('./lib/callgrind.cjs');
+const { waitFor } = require('./lib/proc.cjs');
+const { startRedisServer } = require('./lib/redis-server.cjs');
+
+const ROOT = path.join(__dirname, '../..');
+const DAEMON = path.join(ROOT, 'packages/agent/dist/daemon.js');
+const AGENT_BENCH = path.join(__dirname, 'agent.cjs');
+const RATE = Number(process.env.BENCH_IR_RATE || 1000);
+const PPTS = (process.env.BENCH_IR_PPT || '1,6').split(',').map(Number);
+const SECONDS = Number(process.env.BENCH_IR_SECONDS || 3);
+const WARM = Number(process.env.BENCH_IR_WARM || 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
+const AGENT_ARGS = (process.env.BENCH_AGENT_ARGS || '').split(' ').filter(Boolean);
+
+function message(child, send) {
+  return new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`paced client exited (${code})`)));
+    if (send !== undefined) child.send(send);
+  });
+}
+
+/** Every thread's count in the agent's last dump, summed. */
+function allThreads(file, pid) {
+  const dir = path.dirname(file);
+  const mine = fs.readdirSync(dir).filter((f) => f.startsWith(path.basename(`${file}.${pid}.`)));
+  const last = Math.max(...mine.map((f) => Number(f.split('.').at(-1).split('-')[0])));
+  let total = 0;
+  for (const f of mine.filter((f) => Number(f.split('.').at(-1).split('-')[0]) === last)) {
+    const m = /^summary: (\d+)/m.exec(fs.readFileSync(path.join(dir, f), 'utf8'));
+    if (m) total += Number(m[1]);
+  }
+  return total;
+}
+
+async function runCase(dir, port, db, daemon, ppt, n) {
+  const sock = path.join(dir, `a${n}.sock`);
+  const file = path.join(dir, `cg${n}`);
+  const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
+  const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS || '').split(' ').filter(Boolean);
+  const agent = cg.spawnNode(file, [...nodeArgs, daemon, '--listen', sock, '--backend', `redis://127.0.0.1:${port}/${db}`, '--spool-dir', path.join(dir, `spool${n}`), ...AGENT_ARGS], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let err = '';
+  agent.stderr.on('data', (d) => (err += d));
+  try {
+    await waitFor('agent under valgrind', () => /listening on/.test(err), 120_000);
+    // Warm-up: a second client at twice the counted rate (code compiled, connections open).
+    const w = fork(AGENT_BENCH, ['--paced', sock, String(RATE * 2), String(ppt), String(WARM)], { stdio: 'inherit' });
+    await message(w);
+    await message(w, 'go');
+    const c = fork(AGENT_BENCH, ['--paced', sock, String(RATE), String(ppt), String(SECONDS)], { stdio: 'inherit' });
+    await message(c);
+    cg.start(agent.pid);
+    // The client's 'made' comes after core.flush: every batch acknowledged, i.e. stored.
+    const res = await message(c, 'go');
+    cg.control(['-d'], agent.pid);
+    if (process.env.BENCH_IR_KEEP) for (const f of fs.readdirSync(dir)) if (f.startsWith(`cg${n}.`)) fs.copyFileSync(path.join(dir, f), path.join(process.env.BENCH_IR_KEEP, f));
+    return { instructions: allThreads(file, agent.pid), points: res.made * ppt };
+  } finally {
+    agent.kill('SIGKILL');
+  }
+}
+
+async function main() {
+  console.log(cg.version());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-agent-ir-'));
+  const { child: redis, port } = await startRedisServer(dir);
+  const before = process.env.BENCH_AGENT_BEFORE ? path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js') : undefined;
+  const builds = before === undefined ? [['this', DAEMON]] : [['this', DAEMON], ['before', before]];
+  console.log(`agent instructions a point, all threads (callgrind), ${RATE} traces/s, ${SECONDS} s counted after a ${WARM} s warm-up at ${RATE * 2}/s`);
+  let n = 0;
+  try {
+    for (const ppt of PPTS) {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [build, daemon] of (round + ppt) % 2 === 0 ? builds : [...builds].reverse()) {
+          const r = await runCase(dir, port, 4 + (n % 10), daemon, ppt, n++);
+          console.log(`${build.padEnd(7)} ${ppt} point(s)/trace  round ${round + 1}: ${(r.instructions / r.points / 1000).toFixed(1)}k instructions a point (${r.points} points)`);
+        }
+      }
+    }
+  } finally {
+    redis.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
