@@ -33,6 +33,10 @@ const VARIANTS = {
   // Control for `header`: plain Express sent the same requests. wrk builds each request in
   // Lua only when it carries a header, so its own CPU per request differs from plain's
   // static request, on the same two cores as the server (the `wrk µs/req` column).
+  // Control for the sidecars: plain Express with burner.cjs beside it, using about the CPU
+  // the agent and redis-server use for `agent` (BENCH_BUSY_DUTY_MS of every 10 ms): what
+  // sharing the two cores alone costs the server (its column `agent µs/req` is the burner's).
+  'plain-busy': { label: 'plain Express, a CPU burner beside it', busy: true, optional: true },
   'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
   // Control for `header` against `agent`: every request traced by sampling, sent the same
   // bytes under other names (X-Other-Info/-HMAC), so nothing is verified: what the header's

@@ -14,7 +14,8 @@
 // Env: BENCH_ROUNDS (3), BENCH_SECONDS (2, whole seconds: wrk's -d), BENCH_WARMUP_SECONDS (1),
 // BENCH_CONNECTIONS (32), BENCH_ROUTES (hello,db,chain,nested), BENCH_VARIANTS (all),
 // BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900).
-// Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers,
+// Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
+// plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2),
 // agent-headers; with them, header / control lines paired per round.
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');
@@ -114,11 +115,15 @@ async function main() {
     children.push(srv);
     const { port } = await ask(srv, undefined, 'port');
     const hf = v.headers ? { file: headersFile, prefix: v.headerPrefix } : undefined;
+    const burner = v.busy ? fork(path.join(__dirname, 'burner.cjs'), [], { stdio: 'inherit' }) : undefined;
+    if (burner) children.push(burner);
+    const side = burner ?? agent;
     await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
-    const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(agent.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
+    const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     const r = await wrk(port, route, SECONDS, 0, hf);
     const { served } = await ask(srv, 'flush', 'flushed');
-    const cpu1 = [L.procCpuUs(srv.pid), L.procCpuUs(agent.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
+    const cpu1 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
+    burner?.kill();
     const rss = L.procRssMb(srv.pid);
     const exited = new Promise((res) => srv.once('exit', res));
     srv.send('stop');
@@ -135,7 +140,7 @@ async function main() {
       p50: r.p50,
       p99: r.p99,
       cpu: d(0),
-      agent: v.osp === 'agent' ? d(1) : 0,
+      agent: v.osp === 'agent' || v.busy ? d(1) : 0,
       store: v.osp ? d(2) : v.sink ? d(3) : 0,
       wrk: (r.cpu_ticks * 1e6) / L.CLK_TCK / n,
       perReq: exported / served[route],
@@ -195,7 +200,7 @@ async function main() {
       console.log(`${a} / ${b} (paired per round): req/s ${r('rps').toFixed(3)}, CPU ${r('cpu').toFixed(3)} (${rounds}; ${dcpu >= 0 ? '+' : ''}${dcpu.toFixed(1)} µs a request)`);
     }
   }
-  console.log('* median of per-round ratios to plain (same round, same route). CPU = server process; agent = the agent process; ' +
+  console.log('* median of per-round ratios to plain (same round, same route). CPU = server process; agent = the agent process (plain-busy: its burner); ' +
     'store = redis-server for OSProfiler.js, the loopback sink process for OpenTelemetry/dd-trace; wrk = the load generator (10 ms ticks); exported = points (start+stop pairs) or spans counted at the store/sink');
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   clearTimeout(limit);
