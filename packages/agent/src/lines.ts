@@ -21,15 +21,7 @@ import type { Notification } from '@osprofiler/core';
 import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
 import { IndexCopier, IndexWriter, PointIndex, RECORD_BYTES, readIndex, type IndexSource } from './lineindex';
-
-const MAGIC = 0x4c; // 'L'
-/** A line body with an index section. */
-const MAGIC_INDEXED = 0x49; // 'I'
-const LF = 0x0a;
-const CLOSE_BRACE = 0x7d;
-const LINE_START = '{"name": "';
-const BASE_KEY = '", "base_id": "';
-const TIMESTAMP_KEY = '", "timestamp": "';
+import { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, MAGIC_INDEXED, TIMESTAMP_KEY } from './layout';
 
 /** One notification as a line, in the wire's key order whatever order the object has. */
 export function notificationText(n: Notification): string {
