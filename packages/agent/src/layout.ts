@@ -24,11 +24,11 @@ export const WINDOW = 64 * 1024;
 
 /**
  * The end of the window of `body`'s text that starts at `w` (a line's start): at most
- * WINDOW bytes, cut after a LF, or the body's end `len`; a line longer than the window
+ * `size` bytes, cut after a LF, or the body's end `len`; a line longer than the window
  * is taken whole (the body must end with LF).
  */
-export function windowEnd(body: Buffer, w: number, len: number): number {
-  const wEnd = w + WINDOW;
+export function windowEnd(body: Buffer, w: number, len: number, size = WINDOW): number {
+  const wEnd = w + size;
   if (wEnd >= len) return len;
   const l = body.lastIndexOf(LF, wEnd - 1);
   return l >= w ? l + 1 : body.indexOf(LF, wEnd) + 1;
