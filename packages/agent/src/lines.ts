@@ -21,7 +21,12 @@ import type { Notification } from '@osprofiler/core';
 import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
 import { IndexCopier, IndexWriter, PointIndex, RECORD_BYTES, readIndex, type IndexSource } from './lineindex';
-import { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, MAGIC_INDEXED, TIMESTAMP_KEY, windowEnd } from './layout';
+import * as layout from './layout';
+
+// Module-local copies: an imported binding compiles to a property load from the other
+// module's exports object on every use, which cost the decode loop ~300 instructions a
+// point (callgrind, 60 KiB bodies: 4.39k vs 4.07k).
+const { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, MAGIC_INDEXED, TIMESTAMP_KEY, windowEnd } = layout;
 
 /** Bytes of a body's text decoded as one string at most (below V8's regular object size, ~128 KiB). */
 const DECODE_WINDOW = 120 * 1024;

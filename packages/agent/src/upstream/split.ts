@@ -21,7 +21,10 @@
  */
 import { createHash } from 'node:crypto';
 import { lineProject, partitionOf, pointsSubject } from './contract';
-import { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, PARENT_KEY, TIMESTAMP_KEY, TRACE_KEY, windowEnd } from '../layout';
+import * as layout from '../layout';
+
+// Module-local copies (an imported binding is a property load on every use: lines.ts).
+const { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, PARENT_KEY, TIMESTAMP_KEY, TRACE_KEY, windowEnd } = layout;
 
 export interface SplitPart {
   subject: string;
