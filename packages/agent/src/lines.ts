@@ -21,15 +21,21 @@ import type { Notification } from '@osprofiler/core';
 import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
 import { IndexCopier, IndexWriter, PointIndex, RECORD_BYTES, readIndex, type IndexSource } from './lineindex';
+import * as layout from './layout';
 
-const MAGIC = 0x4c; // 'L'
-/** A line body with an index section. */
-const MAGIC_INDEXED = 0x49; // 'I'
-const LF = 0x0a;
-const CLOSE_BRACE = 0x7d;
-const LINE_START = '{"name": "';
-const BASE_KEY = '", "base_id": "';
-const TIMESTAMP_KEY = '", "timestamp": "';
+// Module-local copies: an imported binding compiles to a property load from the other
+// module's exports object on every use, which cost the decode loop ~300 instructions a
+// point (callgrind, 60 KiB bodies: 4.39k vs 4.07k).
+const { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, MAGIC_INDEXED, TIMESTAMP_KEY, windowEnd } = layout;
+
+/**
+ * Bytes of a body's text decoded as one string at most (below V8's regular object size,
+ * ~128 KiB): `append` of 600 KiB bodies 0.38 vs 1.60 µs a point as one string (user +
+ * system CPU; 64 KiB windows did not differ measurably), bodies up to 120 KiB unchanged.
+ * The windows are young-space strings: with 1–4 decoded bodies kept alive 0.39–0.48 vs
+ * 1.46–1.55 µs, but with 32 kept (~20 MB copied by scavenges) 3.2 vs 2.3.
+ */
+const DECODE_WINDOW = 120 * 1024;
 
 /** One notification as a line, in the wire's key order whatever order the object has. */
 export function notificationText(n: Notification): string {
@@ -161,14 +167,20 @@ export class DecodedLines implements LineBatch {
   badIndexes = 0;
   private errorIndexes: number[] = [];
   /**
-   * Per body: its text (one string), where the text starts in memory (`base`, a byteOffset)
-   * and its first point. Point k's line is at `buffers[k].byteOffset - base` in its body's
-   * text: `lines` slices them on first use (no copy: sliced strings). Per body, not three
+   * Per body (per window of a big body): its text (one string), where the text starts in
+   * memory (`base`, a byteOffset) and its first point. Point k's line is at
+   * `buffers[k].byteOffset - base` in its body's text: `lines` slices them on first use (no copy: sliced strings). Per body, not three
    * arrays pushed per point as before (4,073–4,116 vs 4,141–4,223 instructions a line of decode + `lines`, 2,000-point bodies, same callgrind run).
    */
   private readonly texts: { text: string; base: number; first: number }[] = [];
   private strings: string[] | undefined;
   private lineIndex: LineIndex | undefined | null = null;
+
+  /**
+   * @param windowBytes bytes of a body's text read as one string at most (tests pass a small
+   *   one to put window edges everywhere, or Infinity for one string a body).
+   */
+  constructor(private readonly windowBytes = DECODE_WINDOW) {}
 
   get count(): number {
     return this.buffers.length;
@@ -233,7 +245,8 @@ export class DecodedLines implements LineBatch {
 
   /**
    * True when the body did NOT decode (so `append` rolls back). The body's text is read as
-   * ONE latin1 string and searched with string operations; the Buffer methods this replaced
+   * latin1 strings (one for a body up to DECODE_WINDOW, else windows cut after a LF, so no
+   * line straddles two) and searched with string operations; the Buffer methods this replaced
    * (indexOf ×4, compare, toString ×2 a line, then toString again for `lines`) each crossed
    * into C++: decode + `lines` of 200-line bodies of 1-point traces took 505–604 ns a line
    * that way, 280–295 now (same process, alternated, best of 30 rounds; session 9).
@@ -254,55 +267,62 @@ export class DecodedLines implements LineBatch {
       src = readIndex(body, layout.indexStart, layout.textStart, count) ?? null;
       if (src === null) this.badIndexes++;
     }
-    const t0 = layout.textStart;
-    const text = body.toString('latin1', t0);
-    const end = text.length;
-    this.texts.push({ text, base: body.byteOffset + t0, first: start });
-    // Escapes in a base_id or timestamp: `slash` is the next backslash at or after the
-    // field being read, searched natively and again only once passed, so the text is
-    // scanned about once (a charCodeAt loop over each id cost ~30 instructions a character).
-    let slash = nextSlash(text, 0, end);
-    let pos = 0;
+    const len = body.length;
     let n = 0;
     // The previous point's base_id: a trace's points come together, and the same string
     // object again makes every later `===` between them (checks, per-trace grouping, search
     // deltas) a pointer compare, where two slices of the text go through the runtime.
     let lastBase = '';
-    while (pos < end) {
-      if (n === count) return true;
-      const lf = text.indexOf('\n', pos);
-      if (lf < 0 || lf - pos < LINE_START.length + 2 || text.charCodeAt(lf - 1) !== CLOSE_BRACE || !text.startsWith(LINE_START, pos)) return true;
-      const b = text.indexOf(BASE_KEY, pos + LINE_START.length);
-      if (b < 0 || b > lf) return true;
-      const b0 = b + BASE_KEY.length;
-      const b1 = text.indexOf('"', b0);
-      const t = b1 < 0 ? -1 : text.indexOf(TIMESTAMP_KEY, b1);
-      const ts0 = t + TIMESTAMP_KEY.length;
-      const ts1 = t < 0 ? -1 : text.indexOf('"', ts0);
-      if (ts1 < 0 || ts1 > lf) return true;
-      if (slash < b0) slash = nextSlash(text, b0, end);
-      let escaped = slash < b1;
-      if (!escaped) {
-        if (slash < ts0) slash = nextSlash(text, ts0, end);
-        escaped = slash < ts1;
+    // The text is read as latin1 strings of at most DECODE_WINDOW bytes cut after a LF (one
+    // string, as before, for a body up to that size): a bigger string is made in V8's
+    // large-object space on fresh pages each time (layout.ts).
+    for (let w = layout.textStart; w < len; ) {
+      const wEnd = windowEnd(body, w, len, this.windowBytes);
+      const text = body.toString('latin1', w, wEnd);
+      const end = text.length;
+      this.texts.push({ text, base: body.byteOffset + w, first: start + n });
+      // Escapes in a base_id or timestamp: `slash` is the next backslash at or after the
+      // field being read, searched natively and again only once passed, so the text is
+      // scanned about once (a charCodeAt loop over each id cost ~30 instructions a character).
+      let slash = nextSlash(text, 0, end);
+      let pos = 0;
+      while (pos < end) {
+        if (n === count) return true;
+        const lf = text.indexOf('\n', pos);
+        if (lf < 0 || lf - pos < LINE_START.length + 2 || text.charCodeAt(lf - 1) !== CLOSE_BRACE || !text.startsWith(LINE_START, pos)) return true;
+        const b = text.indexOf(BASE_KEY, pos + LINE_START.length);
+        if (b < 0 || b > lf) return true;
+        const b0 = b + BASE_KEY.length;
+        const b1 = text.indexOf('"', b0);
+        const t = b1 < 0 ? -1 : text.indexOf(TIMESTAMP_KEY, b1);
+        const ts0 = t + TIMESTAMP_KEY.length;
+        const ts1 = t < 0 ? -1 : text.indexOf('"', ts0);
+        if (ts1 < 0 || ts1 > lf) return true;
+        if (slash < b0) slash = nextSlash(text, b0, end);
+        let escaped = slash < b1;
+        if (!escaped) {
+          if (slash < ts0) slash = nextSlash(text, ts0, end);
+          escaped = slash < ts1;
+        }
+        if (escaped) {
+          // An id or timestamp with escapes (never core's UUIDs): read them by parsing.
+          const ev = parseStoredEvent(text.slice(pos, lf));
+          if (ev === undefined || typeof ev.base_id !== 'string' || ev.base_id === '') return true;
+          this.baseIds.push(ev.base_id);
+          this.timestamps.push(String(ev.timestamp));
+        } else {
+          if (b1 === b0) return true; // empty base_id
+          const id = text.slice(b0, b1);
+          if (id !== lastBase) lastBase = id;
+          this.baseIds.push(lastBase);
+          this.timestamps.push(text.slice(ts0, ts1));
+        }
+        this.buffers.push(body.subarray(w + pos, w + lf));
+        this.points.push(src, n);
+        n++;
+        pos = lf + 1;
       }
-      if (escaped) {
-        // An id or timestamp with escapes (never core's UUIDs): read them by parsing.
-        const ev = parseStoredEvent(text.slice(pos, lf));
-        if (ev === undefined || typeof ev.base_id !== 'string' || ev.base_id === '') return true;
-        this.baseIds.push(ev.base_id);
-        this.timestamps.push(String(ev.timestamp));
-      } else {
-        if (b1 === b0) return true; // empty base_id
-        const id = text.slice(b0, b1);
-        if (id !== lastBase) lastBase = id;
-        this.baseIds.push(lastBase);
-        this.timestamps.push(text.slice(ts0, ts1));
-      }
-      this.buffers.push(body.subarray(t0 + pos, t0 + lf));
-      this.points.push(src, n);
-      n++;
-      pos = lf + 1;
+      w = wEnd;
     }
     return n !== count;
   }

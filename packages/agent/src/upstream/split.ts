@@ -21,17 +21,10 @@
  */
 import { createHash } from 'node:crypto';
 import { lineProject, partitionOf, pointsSubject } from './contract';
+import * as layout from '../layout';
 
-const MAGIC = 0x4c; // 'L'
-const LF = 0x0a;
-const CLOSE_BRACE = 0x7d;
-const LINE_START = '{"name": "';
-const BASE_KEY = '", "base_id": "';
-const TRACE_KEY = '", "trace_id": "';
-const PARENT_KEY = '", "parent_id": "';
-const TIMESTAMP_KEY = '", "timestamp": "';
-/** Bytes of text read as one string at most (below V8's large-object size). */
-const WINDOW = 64 * 1024;
+// Module-local copies (an imported binding is a property load on every use: lines.ts).
+const { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, PARENT_KEY, TIMESTAMP_KEY, TRACE_KEY, windowEnd } = layout;
 
 export interface SplitPart {
   subject: string;
@@ -74,18 +67,10 @@ export function splitLineRuns(body: Buffer, count: number, o: { subjectPrefix: s
   let lastBase = '';
   let runStart = t0;
   let n = 0;
-  // The text is read as latin1 strings of at most WINDOW bytes, cut after a LF: a string
-  // past V8's regular object size (~128 KiB) goes to large-object space, fresh pages each
-  // time, and `toString` of a 620 KB record cost ~1.9 µs a point (kernel time, not seen in
-  // instruction counts) against ~0.02 µs below it (one process, Node 20).
+  // The text is read as latin1 strings of at most WINDOW bytes, cut after a LF (layout.ts: a
+  // string past V8's regular object size costs kernel time to make).
   for (let w = t0; w < len; ) {
-    let wEnd = w + WINDOW;
-    if (wEnd >= len) wEnd = len;
-    else {
-      const l = body.lastIndexOf(LF, wEnd - 1);
-      // A line longer than the window: the window takes it whole (the body ends with LF).
-      wEnd = l >= w ? l + 1 : body.indexOf(LF, wEnd) + 1;
-    }
+    const wEnd = windowEnd(body, w, len);
     const text = body.toString('latin1', w, wEnd);
     const end = text.length;
     // The next backslash at or after the line being read: a line whose head holds one is
