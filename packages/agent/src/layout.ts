@@ -25,11 +25,13 @@ export const WINDOW = 64 * 1024;
 /**
  * The end of the window of `body`'s text that starts at `w` (a line's start): at most
  * `size` bytes, cut after a LF, or the body's end `len`; a line longer than the window
- * is taken whole (the body must end with LF).
+ * is taken whole, and a tail with no LF is one window (the callers then refuse it).
  */
 export function windowEnd(body: Buffer, w: number, len: number, size = WINDOW): number {
   const wEnd = w + size;
   if (wEnd >= len) return len;
   const l = body.lastIndexOf(LF, wEnd - 1);
-  return l >= w ? l + 1 : body.indexOf(LF, wEnd) + 1;
+  if (l >= w) return l + 1;
+  const next = body.indexOf(LF, wEnd);
+  return next < 0 ? len : next + 1;
 }

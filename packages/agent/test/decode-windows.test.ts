@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { linesOfNotifications, type LineBatch } from '@osprofiler/core/instrument';
 import { DecodedLines, encodeLineBatch, notificationText } from '../src/lines';
 import { BATCH_BODY_OFFSET } from '../src/protocol';
+import { windowEnd } from '../src/layout';
 import { mutate, notifications, rng } from '../../../tools/testing/random-lines';
 
 const ONE_STRING = Infinity;
@@ -194,5 +195,17 @@ describe('windowed decode', () => {
     const d = new DecodedLines();
     expect(d.append(body, lines.length)).toBe(true);
     expect(texts(d)).toEqual([body.toString('latin1', 5)]);
+  });
+
+  it('cuts windows after a LF, takes a longer line whole, and a tail without LF as one window', () => {
+    const b = Buffer.from('aaaa\nbbbbbbbbbbbb\ncc', 'latin1');
+    expect(windowEnd(b, 0, b.length, 8)).toBe(5); // after the first LF
+    expect(windowEnd(b, 5, b.length, 8)).toBe(18); // a line longer than the window, whole
+    expect(windowEnd(b, 18, b.length, 2)).toBe(b.length); // the tail reaches the end
+    const noLf = Buffer.from('x'.repeat(40), 'latin1');
+    expect(windowEnd(noLf, 0, noLf.length, 8)).toBe(noLf.length);
+    // A body without its last LF is refused, not looped over.
+    const d = new DecodedLines(8);
+    expect(d.append(Buffer.concat([Buffer.from([0x4c, 0, 0, 0, 0]), noLf]), 1)).toBe(false);
   });
 });
