@@ -179,7 +179,9 @@ export class RedisDriver implements Driver {
   /**
    * One Buffer: the lines and error index (encodeLines), then the search index; then, for
    * the traces indexed before, their merge (IndexFollowUp). The points are stored once the
-   * first answers; a failed merge leaves the trace's earlier summary (counted, contained).
+   * first answers; a failed merge (counted, contained) leaves the summary of this batch's
+   * part in place of the merged one: its HSET replaced the earlier batches' (IndexFollowUp),
+   * and the merge is not retried.
    */
   private write(lists: Map<string, (string | Uint8Array)[]>, errors: Map<string, string>, points: number, batch: LineBatch): Promise<void> {
     let followUp: IndexFollowUp | undefined;
