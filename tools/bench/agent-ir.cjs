@@ -37,19 +37,6 @@ function message(child, send) {
   });
 }
 
-/** Every thread's count in the agent's last dump, summed. */
-function allThreads(file, pid) {
-  const dir = path.dirname(file);
-  const mine = fs.readdirSync(dir).filter((f) => f.startsWith(path.basename(`${file}.${pid}.`)));
-  const last = Math.max(...mine.map((f) => Number(f.split('.').at(-1).split('-')[0])));
-  let total = 0;
-  for (const f of mine.filter((f) => Number(f.split('.').at(-1).split('-')[0]) === last)) {
-    const m = /^summary: (\d+)/m.exec(fs.readFileSync(path.join(dir, f), 'utf8'));
-    if (m) total += Number(m[1]);
-  }
-  return total;
-}
-
 async function runCase(dir, port, db, daemon, ppt, n) {
   const sock = path.join(dir, `a${n}.sock`);
   const file = path.join(dir, `cg${n}`);
@@ -71,7 +58,8 @@ async function runCase(dir, port, db, daemon, ppt, n) {
     const res = await message(c, 'go');
     cg.control(['-d'], agent.pid);
     if (process.env.BENCH_IR_KEEP) for (const f of fs.readdirSync(dir)) if (f.startsWith(`cg${n}.`)) fs.copyFileSync(path.join(dir, f), path.join(process.env.BENCH_IR_KEEP, f));
-    return { instructions: allThreads(file, agent.pid), points: res.made * ppt };
+    // Every thread's count in the agent's last dump, summed.
+    return { instructions: cg.lastDumpThreads(file, agent.pid).reduce((a, t) => a + t.count, 0), points: res.made * ppt };
   } finally {
     agent.kill('SIGKILL');
   }

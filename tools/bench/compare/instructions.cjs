@@ -54,13 +54,9 @@ async function requests(port, route, n, concurrency, headerAt) {
  * scavenging), which wall-clock CPU includes.
  */
 function otherThreads(file, pid) {
-  const dir = path.dirname(file);
-  const prefix = path.basename(`${file}.${pid}.`);
-  const dumps = fs.readdirSync(dir).filter((f) => f.startsWith(prefix));
-  const last = Math.max(...dumps.map((f) => Number(f.slice(prefix.length).split('-')[0])));
-  const threads = dumps
-    .filter((f) => Number(f.slice(prefix.length).split('-')[0]) === last && !f.endsWith('-01'))
-    .map((f) => Number(/^summary: (\d+)/m.exec(fs.readFileSync(path.join(dir, f), 'utf8'))?.[1] ?? 0));
+  const threads = CG.lastDumpThreads(file, pid)
+    .filter((t) => t.thread !== '01')
+    .map((t) => t.count);
   return { total: threads.reduce((a, b) => a + b, 0), threads };
 }
 

@@ -49,6 +49,21 @@ function dumpMainThread(file, pid, keep) {
 }
 
 /**
+ * The last dump's count per thread (`--separate-threads=yes` writes `<file>.<pid>.<n>-<tt>`,
+ * tt '01' the main thread), in the order the directory lists them.
+ */
+function lastDumpThreads(file, pid) {
+  const dir = path.dirname(file);
+  const prefix = path.basename(`${file}.${pid}.`);
+  const dumps = fs.readdirSync(dir).filter((f) => f.startsWith(prefix));
+  const dump = (f) => Number(f.slice(prefix.length).split('-')[0]);
+  const last = Math.max(...dumps.map(dump));
+  return dumps
+    .filter((f) => dump(f) === last)
+    .map((f) => ({ thread: f.slice(f.lastIndexOf('-') + 1), count: Number(/^summary: (\d+)/m.exec(fs.readFileSync(path.join(dir, f), 'utf8'))?.[1] ?? 0) }));
+}
+
+/**
  * The counted side of a stepped run (`runSteps` below), inside the process under callgrind:
  * `step(label, fn)` says `ready <label>`, waits for the counters to be zeroed, runs `fn`
  * (it returns how many units it did), says `done <n>`, waits for the dump. A timer keeps
@@ -107,4 +122,4 @@ async function runSteps(script, onStep, { nodeArgs = [], env = {} } = {}) {
   if (code !== 0) throw new Error(`the run under callgrind exited with ${code}\n${log}`);
 }
 
-module.exports = { version, spawnNode, control, start, dumpMainThread, stepper, runSteps };
+module.exports = { version, spawnNode, control, start, dumpMainThread, lastDumpThreads, stepper, runSteps };
