@@ -3,7 +3,7 @@
 // redis-server and agent, /proc readings, the signed-headers file.
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
-const { CLK_TCK, procCpuUs, procRssMb, freePort, waitFor } = require('../lib/proc.cjs');
+const { CLK_TCK, procCpuUs, procThreads, procRssMb, freePort, waitFor } = require('../lib/proc.cjs');
 const { startRedisServer } = require('../lib/redis-server.cjs');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -164,6 +164,6 @@ function median(xs) {
 }
 
 module.exports = {
-  ROOT, APP, KEY, VARIANTS, CLK_TCK, serverSpec, procCpuUs, procRssMb, freePort, waitFor, redisCommand,
+  ROOT, APP, KEY, VARIANTS, CLK_TCK, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
   countStoredAndFlush, startRedis, startAgent, writeSignedHeaders, ensureDependencies, median,
 };

@@ -16,6 +16,9 @@ const L = require('./lib.cjs');
 const VARIANTS = (process.env.BENCH_PROFILE_VARIANTS || 'plain,agent').split(',');
 const ROUTE = process.env.BENCH_PROFILE_ROUTE || 'hello';
 const SECONDS = Math.round(Number(process.env.BENCH_PROFILE_SECONDS || 5));
+// BENCH_PROFILE_FUNCTIONS=N: also the N functions whose self time per request differs most
+// between the first and the last variant (name, file:line), to see which host functions grew.
+const FUNCTIONS = Number(process.env.BENCH_PROFILE_FUNCTIONS || 0);
 
 function owner(frame) {
   const u = frame.url || '';
@@ -37,18 +40,26 @@ function owner(frame) {
   return 'other JS';
 }
 
-function summarise(file, requests) {
+/** Self time per request (µs) of each key `keyOf` gives a profile node's frame (idle left out). */
+function summarise(file, requests, keyOf = owner) {
   const p = JSON.parse(fs.readFileSync(file, 'utf8'));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map();
   for (let i = 0; i < p.samples.length; i++) {
     const n = byId.get(p.samples[i]);
-    const k = owner(n.callFrame);
+    const k = keyOf(n.callFrame);
     self.set(k, (self.get(k) ?? 0) + (p.timeDeltas[i] ?? 0));
   }
   const out = {};
   for (const [k, us] of self) if (k !== 'idle') out[k] = us / requests;
   return out;
+}
+
+/** A function as `name file:line`, file shortened to its package. */
+function functionKey(frame) {
+  if (frame.functionName === '(idle)') return 'idle';
+  const file = (frame.url || '').replace(/^.*node_modules\//, '').replace(/^.*\/packages\//, '@osprofiler/').replace(/^file:\/\/.*\//, '');
+  return `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
 }
 
 function ask(child, msg, key) {
@@ -84,6 +95,7 @@ async function main() {
   await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/1`, path.join(dir, 'spool'), children);
   const ctx = { socket, redisPort: redis.port };
   const table = {};
+  const byFunction = {};
   for (const v of VARIANTS) {
     const { execArgv, env } = L.serverSpec(v, ctx);
     const srv = fork(L.APP, [], { execArgv: [...execArgv, '--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${v}.cpuprofile`], env, stdio: 'inherit' });
@@ -98,6 +110,7 @@ async function main() {
       srv.send('stop');
     });
     table[v] = summarise(path.join(dir, `${v}.cpuprofile`), warm.requests + r.requests);
+    if (FUNCTIONS > 0) byFunction[v] = summarise(path.join(dir, `${v}.cpuprofile`), warm.requests + r.requests, functionKey);
   }
   const keys = [...new Set(Object.values(table).flatMap((t) => Object.keys(t)))];
   keys.sort((a, b) => (table[VARIANTS.at(-1)][b] ?? 0) - (table[VARIANTS.at(-1)][a] ?? 0));
@@ -111,6 +124,13 @@ async function main() {
     console.log(`${k.padEnd(44)}${vals.map((x) => x.toFixed(1).padStart(10)).join('')}${vals.length > 1 ? (vals.at(-1) - vals[0]).toFixed(1).padStart(8) : ''}`);
   }
   console.log(`${'total'.padEnd(44)}${VARIANTS.map((v) => total[v].toFixed(1).padStart(10)).join('')}`);
+  if (FUNCTIONS > 0 && VARIANTS.length > 1) {
+    const [a, b] = [byFunction[VARIANTS[0]], byFunction[VARIANTS.at(-1)]];
+    const rows = [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, a[k] ?? 0, b[k] ?? 0]);
+    rows.sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
+    console.log(`\nfunctions, self µs per request: ${VARIANTS[0]}, ${VARIANTS.at(-1)}, diff (the ${FUNCTIONS} largest differences; sampled, so read several runs)`);
+    for (const [k, x, y] of rows.slice(0, FUNCTIONS)) console.log(`${x.toFixed(2).padStart(8)}${y.toFixed(2).padStart(8)}${(y - x).toFixed(2).padStart(8)}  ${k}`);
+  }
   process.exit(0);
 }
 

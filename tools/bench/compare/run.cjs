@@ -120,7 +120,9 @@ async function main() {
     const side = burner ?? agent;
     await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
     const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
+    const th0 = L.procThreads(srv.pid);
     const r = await wrk(port, route, SECONDS, 0, hf);
+    const th1 = L.procThreads(srv.pid);
     const { served } = await ask(srv, 'flush', 'flushed');
     const cpu1 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     burner?.kill();
@@ -135,7 +137,13 @@ async function main() {
     else if (v.sink) exported = (await ask(sinks, 'count', 'counted')).counted[v.sink];
     const n = r.requests;
     const d = (i) => (cpu1[i] - cpu0[i]) / n;
+    const t = (g, k) => (th1[g][k] - th0[g][k]) / n;
     return {
+      main: t('main', 'user') + t('main', 'sys'),
+      mainSys: t('main', 'sys'),
+      mainWait: t('main', 'wait'),
+      mainInv: t('main', 'inv') * 1000,
+      other: t('other', 'user') + t('other', 'sys'),
       rps: n / (r.duration_us / 1e6),
       p50: r.p50,
       p99: r.p99,
@@ -187,6 +195,17 @@ async function main() {
       const tracing = (L.VARIANTS[v].osp && (L.VARIANTS[v].sampling || L.VARIANTS[v].headers)) || L.VARIANTS[v].sink;
       if (tracing && total === 0) failures.push(`${v} exported nothing on /${route}`);
       if (v === 'noheader' && total !== 0) failures.push(`noheader stored ${total} points on /${route} (expected none)`);
+    }
+    // Where the server's CPU went (medians of the windows, per request): its main thread
+    // (user + system, of which system), the time the main thread was runnable but waited
+    // for a CPU, its involuntary context switches, and its other threads (GC helpers, libuv).
+    console.log('server threads   main µs/req  (sys)  ratio*  main waiting µs/req  main preempted /1k req  other threads µs/req');
+    for (const v of VARIANT_NAMES) {
+      const m = (k) => L.median(res[v].map((x) => x[k]));
+      console.log(
+        `${v.padEnd(14)} ${fmt(m('main'), 1).padStart(12)}  ${fmt(m('mainSys'), 1).padStart(5)}  ${res.plain ? paired(v, 'main').toFixed(3) : '  -  '}  ` +
+          `${fmt(m('mainWait'), 1).padStart(19)}  ${fmt(m('mainInv'), 1).padStart(22)}  ${fmt(m('other'), 1).padStart(20)}`,
+      );
     }
     if (res.header && res['plain-headers']) {
       const r = (key) => L.median(res.header.map((x, i) => x[key] / res['plain-headers'][i][key]));

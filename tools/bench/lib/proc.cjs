@@ -30,6 +30,38 @@ function procCpuFineUs(pid) {
   return ns / 1000;
 }
 
+/**
+ * Process `pid`'s threads, the main thread apart from the rest: per group, user and system
+ * CPU (µs, 10 ms ticks), time on a CPU and time runnable but waiting for one (µs, from
+ * schedstat), voluntary and involuntary context switches. The wait and the involuntary
+ * switches show preemption by other processes, which CPU time alone does not.
+ */
+function procThreads(pid) {
+  const out = { main: threadZero(), other: threadZero() };
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const sched = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+      const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      const g = out[tid === String(pid) ? 'main' : 'other'];
+      g.user += (Number(f[11]) * 1e6) / CLK_TCK;
+      g.sys += (Number(f[12]) * 1e6) / CLK_TCK;
+      g.run += Number(sched[0]) / 1000;
+      g.wait += Number(sched[1]) / 1000;
+      g.vol += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      g.inv += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    } catch {
+      // the thread ended between the listing and the reads
+    }
+  }
+  return out;
+}
+
+function threadZero() {
+  return { user: 0, sys: 0, run: 0, wait: 0, vol: 0, inv: 0 };
+}
+
 /** Resident set size of process `pid`, in MB. */
 function procRssMb(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -56,4 +88,4 @@ async function waitFor(what, check, ms) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-module.exports = { CLK_TCK, procCpuUs, procCpuFineUs, procRssMb, freePort, waitFor };
+module.exports = { CLK_TCK, procCpuUs, procCpuFineUs, procThreads, procRssMb, freePort, waitFor };
