@@ -236,6 +236,7 @@ describe('redis:// failures', () => {
   it('rejects unknown options and bad durations at start-up', async () => {
     await expect(createDriver(redis.url('?tll=7d'))).rejects.toThrow(/unknown option "tll"/);
     await expect(createDriver(redis.url('?ttl=soon'))).rejects.toThrow(/ttl="soon" is not a duration/);
+    await expect(createDriver(redis.url('?index=no'))).rejects.toThrow(/index="no" must be true or false/);
   });
 
   it('a server lost after start-up: writes fail, are counted by the driver and contained by core', async () => {

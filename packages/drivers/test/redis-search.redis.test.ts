@@ -122,6 +122,34 @@ describe('redis:// index keys', () => {
   });
 });
 
+describe('redis:// without the index (?index=false)', () => {
+  it('writes no index key, and a search still finds the traces (fallback scan, marked unindexed)', async () => {
+    const d = await createDriver(server.url(7, '?index=false'), { project: 'p', service: 'noidx' });
+    const c = new Redis({ host: '127.0.0.1', port: server.port, db: 7, lazyConnect: true });
+    await c.connect();
+    try {
+      const ids = [randomUUID(), randomUUID()];
+      const t0 = Date.now();
+      const batch: Notification[] = ids.flatMap((id, i) => [
+        { name: 'wsgi-start', base_id: id, trace_id: id, parent_id: id, timestamp: new Date(t0 + i).toISOString().slice(0, -1), info: { request: { path: `/r${i}`, method: 'GET' }, host: 'h' }, project: 'p', service: 'noidx' },
+        { name: 'wsgi-stop', base_id: id, trace_id: id, parent_id: id, timestamp: new Date(t0 + i + 5).toISOString().slice(0, -1), info: { host: 'h' }, project: 'p', service: 'noidx' },
+      ]);
+      await d.notifyLines!(linesOfNotifications(batch));
+      for (const id of ids) expect(await c.llen(`osprofiler_opt:${id}`)).toBe(2);
+      expect(await c.keys('osprofiler_idx:*')).toEqual([]);
+      let hits: TraceSummary[] = [];
+      for (const end = Date.now() + 5000; hits.length < 2 && Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+        hits = (await d.searchTraces!({ service: 'noidx', limit: 10 })).traces;
+      }
+      expect(hits.map((t) => t.base_id).sort()).toEqual([...ids].sort());
+      for (const t of hits) expect(t).toMatchObject({ indexed: false, root_name: 'wsgi', services: ['noidx'], points: 1 });
+    } finally {
+      await d.close();
+      await c.quit();
+    }
+  });
+});
+
 describe('redis:// index retention (?ttl=)', () => {
   it('traces that started more than the ttl ago leave every index key', async () => {
     // Written with a long ttl: nothing is old enough to trim yet.

@@ -37,6 +37,9 @@ const VARIANTS = {
   // the agent and redis-server use for `agent` (BENCH_BUSY_DUTY_MS of every 10 ms): what
   // sharing the two cores alone costs the server (its column `agent µs/req` is the burner's).
   'plain-busy': { label: 'plain Express, a CPU burner beside it', busy: true, optional: true },
+  // Control for `agent`: the same, through a second agent whose store keeps no search index
+  // (redis://…?index=false): what the index's agent and Redis CPU cost the server's req/s.
+  'agent-noindex': { label: 'OSProfiler.js every request, agent:// to redis:// ?index=false', osp: 'agent', sampling: true, noIndex: true, optional: true },
   'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
   // Control for `header` against `agent`: every request traced by sampling, sent the same
   // bytes under other names (X-Other-Info/-HMAC), so nothing is verified: what the header's
@@ -62,7 +65,7 @@ function serverSpec(name, ctx) {
       OSPROFILER_HMAC_KEYS: KEY,
       OSPROFILER_SERVICE: 'bench',
       OSPROFILER_HOST: 'bench',
-      OSPROFILER_CONNECTION_STRING: v.osp === 'agent' ? `agent://${ctx.socket}` : `redis://127.0.0.1:${ctx.redisPort}/2`,
+      OSPROFILER_CONNECTION_STRING: v.osp === 'agent' ? `agent://${v.noIndex ? ctx.noIndexSocket : ctx.socket}` : `redis://127.0.0.1:${ctx.redisPort}/2`,
     });
     if (v.sampling) env.OSPROFILER_SAMPLING = '1/1';
   } else if (v.preload) {

@@ -16,7 +16,8 @@
 // BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900).
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
 // plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2),
-// agent-headers; with them, header / control lines paired per round.
+// agent-headers (with them, header / control lines paired per round), agent-noindex (a second agent
+// whose redis:// keeps no search index).
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -107,6 +108,10 @@ async function main() {
   const headersFile = path.join(dir, 'headers.txt');
   L.writeSignedHeaders(headersFile, HEADERS_N);
   const ctx = { socket, redisPort: redis.port, otlpPort, ddPort };
+  // agent-noindex's own agent, into db 3 without the search index.
+  const noIndexAgent = VARIANT_NAMES.some((n) => L.VARIANTS[n].noIndex)
+    ? await L.startAgent((ctx.noIndexSocket = path.join(dir, 'agent-noindex.sock')), `redis://127.0.0.1:${redis.port}/3?index=false`, path.join(dir, 'spool-noindex'), children)
+    : undefined;
 
   async function window(name, route) {
     const v = L.VARIANTS[name];
@@ -117,7 +122,7 @@ async function main() {
     const hf = v.headers ? { file: headersFile, prefix: v.headerPrefix } : undefined;
     const burner = v.busy ? fork(path.join(__dirname, 'burner.cjs'), [], { stdio: 'inherit' }) : undefined;
     if (burner) children.push(burner);
-    const side = burner ?? agent;
+    const side = burner ?? (v.noIndex ? noIndexAgent : agent);
     await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
     const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     const th0 = L.procThreads(srv.pid);
@@ -133,7 +138,7 @@ async function main() {
     if (srv.exitCode === null && srv.signalCode === null) srv.kill('SIGKILL');
     // What was exported over warm-up and window (the flush sent the rest), per request.
     let exported = 0;
-    if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? 1 : 2)) / 2; // start+stop = one point
+    if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? (v.noIndex ? 3 : 1) : 2)) / 2; // start+stop = one point
     else if (v.sink) exported = (await ask(sinks, 'count', 'counted')).counted[v.sink];
     const n = r.requests;
     const d = (i) => (cpu1[i] - cpu0[i]) / n;
@@ -225,6 +230,7 @@ async function main() {
   clearTimeout(limit);
   sinks.send('stop');
   agent.kill('SIGTERM');
+  noIndexAgent?.kill('SIGTERM');
   if (failures.length) {
     console.error(`FAILED: ${failures.join('; ')}`);
     process.exit(1);

@@ -110,7 +110,7 @@ export class RedisDriver implements Driver {
         enc.command(5).str('SET').str(key).str('1').str('EX').str(marker);
         this.encodeLines(enc, lists, errors);
         const before = enc.count;
-        this.index.addToBatch(enc, searchIndex.deltasOfBatch(b));
+        if (this.settings.index) this.index.addToBatch(enc, searchIndex.deltasOfBatch(b));
         // The index's script call is the last of its commands.
         const indexAt = enc.count > before ? enc.count - 1 - first : -1;
         const queued = enc.count - first;
@@ -187,7 +187,7 @@ export class RedisDriver implements Driver {
     let followUp: IndexFollowUp | undefined;
     const encoded = this.encode((enc) => {
       this.encodeLines(enc, lists, errors);
-      followUp = this.index.addToBatch(enc, searchIndex.deltasOfBatch(batch), true);
+      if (this.settings.index) followUp = this.index.addToBatch(enc, searchIndex.deltasOfBatch(batch), true);
     });
     return this.inflight.track(this.keep.run(async () => {
       const replies = await this.exec(encoded, points, followUp !== undefined);

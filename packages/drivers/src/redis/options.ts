@@ -1,4 +1,4 @@
-/** `redis://[[user]:password@]host[:port][/db][?ttl=7d&connect_timeout=5s]` */
+/** `redis://[[user]:password@]host[:port][/db][?ttl=7d&connect_timeout=5s&index=false]` */
 import type { DriverOptions } from '@osprofiler/core';
 import { parseDurationMs } from '../duration';
 import { optionError } from '../errors';
@@ -19,6 +19,12 @@ export interface RedisSettings {
   commandTimeoutMs: number;
   /** Also index traces that hold an error (`osprofiler_error:<base_id>`), as Python's filter_error_trace. */
   filterErrorTrace: boolean;
+  /**
+   * Keep the search index (`osprofiler_idx:`) as points are written. Off (`?index=false`),
+   * writes cost Redis ~60 % less CPU for 1-point traces (tools/bench/README.md, compare's
+   * `agent-noindex`) and searches find traces by the bounded fallback scan, marked unindexed.
+   */
+  index: boolean;
 }
 
 export const DEFAULT_REDIS_SETTINGS: Readonly<Omit<RedisSettings, 'host' | 'filterErrorTrace'>> = {
@@ -29,9 +35,10 @@ export const DEFAULT_REDIS_SETTINGS: Readonly<Omit<RedisSettings, 'host' | 'filt
   ttlSeconds: 0,
   connectTimeoutMs: 5000,
   commandTimeoutMs: 10_000,
+  index: true,
 };
 
-const KNOWN = new Set(['ttl', 'connect_timeout', 'command_timeout', 'db']);
+const KNOWN = new Set(['ttl', 'connect_timeout', 'command_timeout', 'db', 'index']);
 
 function decode(s: string): string {
   try {
@@ -40,6 +47,14 @@ function decode(s: string): string {
     contained('redis.options', err); // a stray '%': used as written
     return s;
   }
+}
+
+function booleanParam(url: URL, name: string, fallback: boolean): boolean {
+  const v = url.searchParams.get(name);
+  if (v === null) return fallback;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw optionError(url.protocol.slice(0, -1), `${name}="${v}" must be true or false`);
 }
 
 function durationParam(url: URL, name: string, fallback: number): number {
@@ -70,5 +85,6 @@ export function redisSettings(url: URL, options: Partial<DriverOptions> = {}): R
     connectTimeoutMs: durationParam(url, 'connect_timeout', d.connectTimeoutMs),
     commandTimeoutMs: durationParam(url, 'command_timeout', d.commandTimeoutMs),
     filterErrorTrace: options.filterErrorTrace === true,
+    index: booleanParam(url, 'index', d.index),
   };
 }
