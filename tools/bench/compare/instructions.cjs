@@ -15,6 +15,13 @@
 // --max-semi-space-size=16`: V8 sizes the young generation from the allocation rate per
 // wall-clock ms, which under valgrind depends on the machine's load; scavenges per 1,000
 // requests then varied 6–105 for the same build, the largest part of the run-to-run spread).
+// BENCH_IR_FUNCTIONS=N: every server also runs with --perf-basic-prof, and its main thread's
+// instructions per request are summed per owner (OSProfiler.js, Express, Node's JS, V8
+// builtins, V8/Node C++, libc…) and per function (JIT code named from V8's perf map,
+// ../lib/callgrind-functions.cjs); each case is then set against its route's plain case:
+// the owners, and the N functions whose count differs most. Deterministic, unlike the
+// sampled profile.cjs, so a host function that does more work when traced shows exactly.
+// (--perf-basic-prof writes a line per compiled code object, in both cases alike.)
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
@@ -22,11 +29,13 @@ const os = require('node:os');
 const path = require('node:path');
 const L = require('./lib.cjs');
 const CG = require('../lib/callgrind.cjs');
+const CF = require('../lib/callgrind-functions.cjs');
 
 const WARMUP = Number(process.env.BENCH_IR_WARMUP || 3000);
 const COUNT = Number(process.env.BENCH_IR_COUNT || 1000);
 const CONCURRENCY = Number(process.env.BENCH_IR_CONCURRENCY || 4);
 const NODE_FLAGS = (process.env.BENCH_IR_NODE_FLAGS || '').split(/\s+/).filter(Boolean);
+const FUNCTIONS = Number(process.env.BENCH_IR_FUNCTIONS || 0);
 const CASES = (process.env.BENCH_IR_CASES || 'plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello').split(',').map((c) => c.split(':'));
 
 /** Exactly `n` GET requests over `concurrency` keep-alive connections; headers[i] per request if given. */
@@ -46,6 +55,25 @@ async function requests(port, route, n, concurrency, headerAt) {
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
   agent.destroy();
+}
+
+/** Owner of a function name from callgrind-functions.cjs: JS as `name url:line`, else native. */
+function ownerOfName(name) {
+  const js = / (\S+):\d+$/.exec(name);
+  if (js && (js[1].includes('/') || js[1].startsWith('node:'))) return L.ownerOf(js[1], name);
+  if (/^(Builtins_|Builtin:|BytecodeHandler:)/.test(name)) return 'V8 builtins + interpreter';
+  if (name === '(JIT code, unnamed)') return name;
+  if (/v8::|V8_Fatal|^Stub:|^RegExp:/.test(name)) return 'V8 C++ (runtime, GC, compiler)';
+  if (/node::|^uv_|^uv__|napi_/.test(name)) return 'Node C++ + libuv';
+  return 'native (libc, OpenSSL, …)';
+}
+
+/** Rows `a` → `b` per request, largest differences first. */
+function diffRows(a, b, n) {
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  const rows = [...keys].map((k) => [k, (a.get(k) ?? 0) / COUNT, (b.get(k) ?? 0) / COUNT]);
+  rows.sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
+  return rows.slice(0, n);
 }
 
 /**
@@ -85,13 +113,14 @@ async function main() {
     `Node ${process.version}; ${WARMUP} warm-up requests, ${COUNT} counted, ${CONCURRENCY} keep-alive connections` +
     (NODE_FLAGS.length > 0 ? `; node ${NODE_FLAGS.join(' ')}` : ''));
   const out = {};
+  const byCase = {};
   for (const [name, route] of CASES) {
     const { execArgv, env } = L.serverSpec(name, ctx);
     const port = await L.freePort();
     const file = path.join(dir, `cg-${name}-${route}`);
     // Instrumentation off until the warm-up is done (start-up and warm-up run ~10x faster),
     // then on, counters zeroed, the counted requests, a dump.
-    const vg = CG.spawnNode(file, [...NODE_FLAGS, ...execArgv, L.APP], {
+    const vg = CG.spawnNode(file, [...NODE_FLAGS, ...(FUNCTIONS > 0 ? ['--perf-basic-prof'] : []), ...execArgv, L.APP], {
       env: { ...env, BENCH_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -111,10 +140,20 @@ async function main() {
     await requests(port, route, COUNT, CONCURRENCY, pre2 && ((i) => pre2[i]));
     // Let the notifier's timer send what the counted requests made.
     await new Promise((r) => setTimeout(r, 300));
-    const total = CG.dumpMainThread(file, vg.pid, process.env.BENCH_IR_KEEP && path.join(process.env.BENCH_IR_KEEP, `callgrind.${name}-${route}`));
+    const keep = process.env.BENCH_IR_KEEP ? path.join(process.env.BENCH_IR_KEEP, `callgrind.${name}-${route}`) : FUNCTIONS > 0 ? `${file}.main` : undefined;
+    const total = CG.dumpMainThread(file, vg.pid, keep);
     const others = otherThreads(file, vg.pid);
+    // V8 writes the map to /tmp/perf-<pid>.map only (no path flag in Node 20): taken now.
+    const mapFile = `/tmp/perf-${vg.pid}.map`;
+    if (FUNCTIONS > 0) fs.renameSync(mapFile, `${file}.map`);
     vg.kill('SIGKILL');
     await new Promise((r) => vg.once('exit', r));
+    if (FUNCTIONS > 0) {
+      const { self: fns, calls } = CF.profileOf(keep, CF.readPerfMap(`${file}.map`));
+      const owners = new Map();
+      for (const [k, v] of fns) owners.set(ownerOfName(k), (owners.get(ownerOfName(k)) ?? 0) + v);
+      byCase[`${name}:${route}`] = { fns, owners, calls };
+    }
     let stored = '';
     if (L.VARIANTS[name].osp) {
       await new Promise((r) => setTimeout(r, 300));
@@ -128,6 +167,27 @@ async function main() {
   console.log(`ratios: noheader/plain hello ${ratio('noheader:hello', 'plain:hello')} (goal <= 1.02), ` +
     `agent/plain hello ${ratio('agent:hello', 'plain:hello')} (goal <= 1.10), agent/plain nested ${ratio('agent:nested', 'plain:nested')} (goal <= 1.25), ` +
     `header/plain hello ${ratio('header:hello', 'plain:hello')}`);
+  if (FUNCTIONS > 0) {
+    for (const [name, route] of CASES) {
+      const base = byCase[`plain:${route}`];
+      const c = byCase[`${name}:${route}`];
+      if (name === 'plain' || !base) continue;
+      console.log(`\n${name} /${route} against plain /${route}, main thread, instructions per request (k): plain, ${name}, difference`);
+      for (const [k, x, y] of diffRows(base.owners, c.owners, 20)) console.log(`${(x / 1000).toFixed(2).padStart(9)}${(y / 1000).toFixed(2).padStart(9)}${((y - x) / 1000).toFixed(2).padStart(9)}  ${k}`);
+      console.log(`  the ${FUNCTIONS} functions that differ most:`);
+      for (const [k, x, y] of diffRows(base.fns, c.fns, FUNCTIONS)) {
+        console.log(`${(x / 1000).toFixed(2).padStart(9)}${(y / 1000).toFixed(2).padStart(9)}${((y - x) / 1000).toFixed(2).padStart(9)}  ${k}`);
+        // Who called it more (inclusive): a builtin, runtime or Node function is not ours,
+        // its callers may be.
+        if (!k.includes('/packages/') && Math.abs(y - x) > 500) {
+          const callers = (calls) => new Map(CF.callersOf(calls, k).map(([f, , inc]) => [f, inc]));
+          for (const [f, cx, cy] of diffRows(callers(base.calls), callers(c.calls), 4)) {
+            console.log(`${''.padStart(9)}${(cx / 1000).toFixed(2).padStart(9)}${(cy / 1000).toFixed(2).padStart(9)}    from ${f} (inclusive ${((cy - cx) / 1000).toFixed(2)})`);
+          }
+        }
+      }
+    }
+  }
   process.exit(0);
 }
 

@@ -47,6 +47,28 @@ const VARIANTS = {
   'agent-headers': { label: 'OSProfiler.js every request, agent://, sent the header bytes under other names', osp: 'agent', sampling: true, headers: true, headerPrefix: 'X-Other-', optional: true },
 };
 
+/**
+ * Whose code a profiled function is (OSProfiler.js, Express, Node, …), from its script URL
+ * and name: profile.cjs (sampled CPU) and instructions.cjs (callgrind) sum per owner.
+ */
+function ownerOf(u, f) {
+  if (f === '(garbage collector)') return 'GC';
+  if (f === '(program)') return 'native/program';
+  if (f === '(idle)') return 'idle';
+  if (/packages\/(core|express|knex|node|agent|auto|drivers)\/dist|@osprofiler/.test(u)) {
+    return `OSProfiler.js ${/packages\/([a-z]+)\//.exec(u)?.[1] ?? ''}`.trim();
+  }
+  if (/node_modules\/(express|router|body-parser|finalhandler|send|serve-static|on-finished|path-to-regexp|qs|depd|debug|parseurl|encodeurl|etag|fresh|content-type|mime-types|type-is|accepts|negotiator|vary|statuses|http-errors|merge-descriptors|cookie|proxy-addr|range-parser)\//.test(u)) return 'Express + router + deps';
+  if (/node_modules\/(knex|better-sqlite3)/.test(u)) return 'Knex + better-sqlite3';
+  if (u.startsWith('node:')) {
+    if (/async_hooks|promise_hooks/.test(u)) return 'Node async_hooks / ALS';
+    return 'Node internals (http, net, streams, events)';
+  }
+  if (u.includes('compare/app.cjs')) return 'the app';
+  if (u === '') return `V8/native: ${f || '(anonymous)'}`.slice(0, 40);
+  return 'other JS';
+}
+
 /** node flags and environment of one variant's server; `ctx` holds socket, ports. */
 function serverSpec(name, ctx) {
   const v = VARIANTS[name];
@@ -167,6 +189,6 @@ function median(xs) {
 }
 
 module.exports = {
-  ROOT, APP, KEY, VARIANTS, CLK_TCK, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
+  ROOT, APP, KEY, VARIANTS, CLK_TCK, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
   countStoredAndFlush, startRedis, startAgent, writeSignedHeaders, ensureDependencies, median,
 };

@@ -21,23 +21,7 @@ const SECONDS = Math.round(Number(process.env.BENCH_PROFILE_SECONDS || 5));
 const FUNCTIONS = Number(process.env.BENCH_PROFILE_FUNCTIONS || 0);
 
 function owner(frame) {
-  const u = frame.url || '';
-  const f = frame.functionName;
-  if (f === '(garbage collector)') return 'GC';
-  if (f === '(program)') return 'native/program';
-  if (f === '(idle)') return 'idle';
-  if (/packages\/(core|express|knex|node|agent|auto|drivers)\/dist|@osprofiler/.test(u)) {
-    return `OSProfiler.js ${/packages\/([a-z]+)\//.exec(u)?.[1] ?? ''}`.trim();
-  }
-  if (/node_modules\/(express|router|body-parser|finalhandler|send|serve-static|on-finished|path-to-regexp|qs|depd|debug|parseurl|encodeurl|etag|fresh|content-type|mime-types|type-is|accepts|negotiator|vary|statuses|http-errors|merge-descriptors|cookie|proxy-addr|range-parser)\//.test(u)) return 'Express + router + deps';
-  if (/node_modules\/(knex|better-sqlite3)/.test(u)) return 'Knex + better-sqlite3';
-  if (u.startsWith('node:')) {
-    if (/async_hooks|promise_hooks/.test(u)) return 'Node async_hooks / ALS';
-    return 'Node internals (http, net, streams, events)';
-  }
-  if (u.includes('compare/app.cjs')) return 'the app';
-  if (u === '') return `V8/native: ${f || '(anonymous)'}`.slice(0, 40);
-  return 'other JS';
+  return L.ownerOf(frame.url || '', frame.functionName);
 }
 
 /** Self time per request (µs) of each key `keyOf` gives a profile node's frame (idle left out). */
