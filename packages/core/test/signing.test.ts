@@ -235,14 +235,15 @@ describe('signedUnpack: constant-time comparison', () => {
     tse.mockClear();
   });
 
-  it('compares with crypto.timingSafeEqual on the 40 bytes of the hex texts, once per key tried', () => {
+  it('compares with crypto.timingSafeEqual on the 20 bytes of the digest and of the given hex, once per key tried', () => {
     expect(signedUnpack(VALID_INFO, VALID_HMAC, ['k1', 'k2', FIXTURE_KEY])).not.toBeNull();
     expect(tse).toHaveBeenCalledTimes(3);
     for (const [a, b] of tse.mock.calls) {
       expect(Buffer.isBuffer(a) && Buffer.isBuffer(b)).toBe(true);
-      expect((a as Buffer).length).toBe(40);
-      expect((b as Buffer).length).toBe(40);
+      expect((a as Buffer).length).toBe(20);
+      expect((b as Buffer).length).toBe(20);
     }
+    expect((tse.mock.calls[2][1] as Buffer).toString('hex')).toBe(VALID_HMAC);
     expect(tse.mock.results.map((r) => r.value)).toEqual([false, false, true]);
   });
 
@@ -250,6 +251,11 @@ describe('signedUnpack: constant-time comparison', () => {
     const wrong = 'f'.repeat(40);
     expect(signedUnpack(VALID_INFO, wrong, ['a', 'b'])).toBeNull();
     expect(tse).toHaveBeenCalledTimes(2);
+    // Not hex at all (or upper case): still compared against every key, then refused.
+    tse.mockClear();
+    expect(signedUnpack(VALID_INFO, 'z'.repeat(40), ['a', FIXTURE_KEY])).toBeNull();
+    expect(signedUnpack(VALID_INFO, VALID_HMAC.toUpperCase(), ['a', FIXTURE_KEY])).toBeNull();
+    expect(tse).toHaveBeenCalledTimes(4);
   });
 
   it('an hmac of another length is no match, without calling timingSafeEqual (which would throw)', () => {
