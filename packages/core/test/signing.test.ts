@@ -390,4 +390,34 @@ describe('signedUnpack fast path for the canonical header (native decoders)', ()
     }
     expect(checked).toBe(ids.length * ids.length);
   });
+
+  it('reads the base64 natively only when every character before the padding is in the alphabets (decoded byte count)', () => {
+    const id = randomUUID();
+    const { info } = signedPack({ base_id: id, parent_id: id }, 'k');
+    const ok = { base_id: id, parent_id: id, hmac_key: 'k' };
+    const verdict = (v: string) => signedUnpack(v, hmacOf(v, 'k'), ['k']);
+    expect(verdict(info)).toEqual(ok);
+    // Both alphabets mixed are accepted (Python maps '-_' to '+/').
+    const std = info.replaceAll('-', '+').replaceAll('_', '/');
+    expect(verdict(std.slice(0, 8) + info.slice(8))).toEqual(verdict(std));
+    // Characters Buffer's decoder would read as 'A' by their low byte (U+0141, U+0100) or
+    // skip ('.', '*', '\u00ff'), in place of one character or added, length kept a multiple of 4:
+    // Python refuses them or skips them; the general path decides, as before.
+    for (const ch of ['\u0141', '\u0100', '.', '*', '\u00ff', '=']) {
+      for (const at of [0, 5, info.length - 4]) {
+        const replaced = info.slice(0, at) + ch + info.slice(at + 1);
+        const added = info.slice(0, at) + ch + ch + ch + ch + info.slice(at);
+        for (const v of [replaced, added]) {
+          const r = verdict(v);
+          // Python refuses any non-ASCII text; skipped ASCII junk gives the same data or nothing.
+          if (ch.charCodeAt(0) > 0x7f) expect(r).toBeNull();
+          else if (r !== null) expect(r).toEqual(ok);
+        }
+      }
+    }
+    // Padding missing or in the middle: refused; one '=' too many: Python ignores it (general path).
+    const body = info.replace(/=+$/, '');
+    for (const v of [body, body.slice(0, 8) + '==' + body.slice(10) + info.slice(body.length)]) expect(verdict(v)).toBeNull();
+    if (body !== info) expect(verdict(info + '=')).toEqual(ok);
+  });
 });
