@@ -44,46 +44,68 @@ function hasLoneSurrogate(s: string): boolean {
 
 // ---------------------------------------------------------------------------------------
 // Verification: RFC 2104, H((K ^ opad) || H((K ^ ipad) || m)), from one-shot hashes over
-// preallocated buffers. createHmac(...).update().digest() builds a Hmac object and reruns
+// buffers kept per key. createHmac(...).update().digest() builds a Hmac object and reruns
 // the key set-up for every header (~21k against ~17k instructions a verify, session 9).
-// Per header no Buffer is made (a 'buffer' digest costs node:crypto two toLowerCase calls
-// and a new ArrayBuffer; a 'hex' write converts the text to UTF-16 first; a RegExp check
-// of the given text cost ~1k): the inner digest comes as latin1 text and is copied into
-// `outer` as it stands, the outer one as hex text, copied into `expected` and compared
-// with the given text. The key's ipad/opad stay in
-// `inner`/`outer` while the same key is used, and the view hashed while the info's length
-// stays the same (every header of one client has one length).
-// extract() of one signed header, one key (tools/bench/header.cjs --instructions, with the
-// build before in the same run): 25.6k instructions against 32.0k (digests as Buffers,
-// Buffer.from of both texts); with 'hex' digests written back as bytes 26.9k.
+// Per header no Buffer is made and only the info is written into one: each key has its
+// `inner` (ipad, then the info's UTF-8) and `outer` (opad, then the inner digest) buffers,
+// so trying several keys copies no pads. The digests come as latin1 text (no hex encoding):
+// the inner one is copied into `outer` as it stands, the outer one into `expected`, which
+// `timingSafeEqual` compares with the given HMAC's 20 bytes, read once from its hex by
+// `setGivenHmac` in JavaScript. (Until session 15 both hex texts were written into Buffers,
+// the pads copied per key tried; see tools/bench/README.md, header.cjs row. A SHA-1 in
+// JavaScript from per-key states, 4 compressions instead of node:crypto's 6, was tried:
+// ~5k instructions a compression against ~0.85k natively, 24.6k against 17.4k a forged
+// header.)
+
+/**
+ * Node's own Buffer writers and reader (not in @types/node; drivers' redis/resp.ts uses the
+ * writers too): no encoding argument normalised per call. Against `write(s, at, enc)` /
+ * `toString(enc, a, b)`, a header's four calls cost ~0.8k instructions less (callgrind).
+ */
+export interface NodeBuffer extends Buffer {
+  utf8Write(s: string, offset: number): number;
+  latin1Write(s: string, offset: number): number;
+  base64urlWrite(s: string, offset: number): number;
+  latin1Slice(start: number, end: number): string;
+}
 
 interface Pads {
-  readonly ipad: Buffer;
-  readonly opad: Buffer;
+  /** ipad, then the info last hashed with this key. */
+  inner: NodeBuffer;
+  /** `inner` up to that info's end. */
+  view: Buffer;
+  /** opad, then the inner digest. */
+  readonly outer: NodeBuffer;
 }
 const padCache = new Map<string, Pads>();
-// ipad then the info's UTF-8 (at most 3 bytes a character).
-const inner = Buffer.alloc(SHA1_BLOCK + 3 * MAX_INPUT_LENGTH);
-const outer = Buffer.alloc(SHA1_BLOCK + SHA1_LEN);
 const HEX_LEN = 2 * SHA1_LEN;
-const given = Buffer.alloc(HEX_LEN);
-const expected = Buffer.alloc(HEX_LEN);
-let givenHex = '';
-let innerPads: Pads | undefined;
-let outerPads: Pads | undefined;
-let innerView = inner.subarray(0, SHA1_BLOCK);
+// Room for this many info characters at 3 UTF-8 bytes each before `inner` is regrown.
+const INNER_CHARS = 256;
+
+// The given HMAC as 20 bytes (read from its hex in JavaScript, no Buffer write); `givenOk`
+// false when it is not 40 lowercase hex digits (then it matches nothing, as Python's compare
+// of the texts). `expected`: the digest's 20 bytes.
+const given = Buffer.alloc(SHA1_LEN);
+const expected = Buffer.alloc(SHA1_LEN) as NodeBuffer;
+let givenOk = false;
+// Lowercase hex digit values; 16 (not a digit) for every other character code below 256.
+const HEX = new Uint8Array(256).fill(16);
+for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i;
+
+// Whether the info last hashed by `hmacMatches` was ASCII (its UTF-8 one byte a character).
+let lastInfoAscii = false;
 
 function pads(key: string, kb: Buffer): Pads {
   let p = padCache.get(key);
   if (p === undefined) {
     const k = kb.length > SHA1_BLOCK ? hash('sha1', kb, 'buffer') : kb;
-    const ipad = Buffer.alloc(SHA1_BLOCK, 0x36);
-    const opad = Buffer.alloc(SHA1_BLOCK, 0x5c);
+    const inner = Buffer.alloc(SHA1_BLOCK + 3 * INNER_CHARS, 0x36) as NodeBuffer;
+    const outer = Buffer.alloc(SHA1_BLOCK + SHA1_LEN, 0x5c) as NodeBuffer;
     for (let i = 0; i < k.length; i++) {
-      ipad[i] ^= k[i];
-      opad[i] ^= k[i];
+      inner[i] ^= k[i];
+      outer[i] ^= k[i];
     }
-    p = { ipad, opad };
+    p = { inner, view: inner.subarray(0, SHA1_BLOCK), outer };
     if (padCache.size >= KEY_CACHE_MAX) padCache.clear();
     padCache.set(key, p);
   }
@@ -96,34 +118,46 @@ function pads(key: string, kb: Buffer): Pads {
  */
 export function setGivenHmac(hex: string): boolean {
   if (hex.length !== HEX_LEN) return false;
-  given.write(hex, 0, 'latin1');
-  givenHex = hex;
+  let bad = 0;
+  for (let i = 0; i < SHA1_LEN; i++) {
+    const c0 = hex.charCodeAt(2 * i);
+    const c1 = hex.charCodeAt(2 * i + 1);
+    const hi = c0 < 256 ? HEX[c0] : 16;
+    const lo = c1 < 256 ? HEX[c1] : 16;
+    bad |= hi | lo;
+    given[i] = (hi << 4) | (lo & 15);
+  }
+  givenOk = (bad & 16) === 0;
   return true;
 }
 
 /**
  * Whether the lowercase hex HMAC-SHA1 of the UTF-8 of `info` (at most MAX_INPUT_LENGTH
  * characters) under `key` (its bytes `kb`) is the text last given to `setGivenHmac`:
- * compared in constant time (crypto.timingSafeEqual over the 40 bytes), then, once equal,
- * as text — latin1 keeps a character's low byte only, so 'š' (U+0161) wrote the byte of
- * 'a'; Python compares the texts. That second compare only tells the caller whether the
- * text it sent has such characters.
+ * compared in constant time (crypto.timingSafeEqual over the 20 bytes of the digest and of
+ * the given hex). Python compares the texts: a given text that is not 40 lowercase hex
+ * digits matches nothing (checked after the compare, which always runs).
  */
 export function hmacMatches(key: string, kb: Buffer, info: string): boolean {
   const p = pads(key, kb);
-  if (innerPads !== p) {
-    p.ipad.copy(inner, 0);
-    innerPads = p;
+  if (3 * info.length > p.inner.length - SHA1_BLOCK) {
+    const grown = Buffer.alloc(SHA1_BLOCK + 3 * Math.max(info.length, 2 * INNER_CHARS)) as NodeBuffer;
+    p.inner.copy(grown, 0, 0, SHA1_BLOCK);
+    p.inner = grown;
+    p.view = grown.subarray(0, SHA1_BLOCK);
   }
-  const n = SHA1_BLOCK + inner.write(info, SHA1_BLOCK, 'utf8');
-  if (innerView.length !== n) innerView = inner.subarray(0, n);
-  if (outerPads !== p) {
-    p.opad.copy(outer, 0);
-    outerPads = p;
-  }
+  // `inner` has room for 3 bytes a character (above), so the whole info is written.
+  const written = p.inner.utf8Write(info, SHA1_BLOCK);
+  lastInfoAscii = written === info.length;
+  if (p.view.length !== SHA1_BLOCK + written) p.view = p.inner.subarray(0, SHA1_BLOCK + written);
+  const outer = p.outer;
   // 'binary' is latin1 (the name node:crypto's types accept).
-  outer.write(hash('sha1', innerView, 'binary'), SHA1_BLOCK, 'latin1');
-  const digest = hash('sha1', outer, 'hex');
-  expected.write(digest, 0, 'latin1');
-  return timingSafeEqual(expected, given) && digest === givenHex;
+  outer.latin1Write(hash('sha1', p.view, 'binary'), SHA1_BLOCK);
+  expected.latin1Write(hash('sha1', outer, 'binary'), 0);
+  return timingSafeEqual(expected, given) && givenOk;
+}
+
+/** Whether the info of the last `hmacMatches` call was ASCII (so its base64 can be read by Buffer's decoder, see signing.ts). */
+export function lastInfoWasAscii(): boolean {
+  return lastInfoAscii;
 }

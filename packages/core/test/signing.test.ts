@@ -235,14 +235,15 @@ describe('signedUnpack: constant-time comparison', () => {
     tse.mockClear();
   });
 
-  it('compares with crypto.timingSafeEqual on the 40 bytes of the hex texts, once per key tried', () => {
+  it('compares with crypto.timingSafeEqual on the 20 bytes of the digest and of the given hex, once per key tried', () => {
     expect(signedUnpack(VALID_INFO, VALID_HMAC, ['k1', 'k2', FIXTURE_KEY])).not.toBeNull();
     expect(tse).toHaveBeenCalledTimes(3);
     for (const [a, b] of tse.mock.calls) {
       expect(Buffer.isBuffer(a) && Buffer.isBuffer(b)).toBe(true);
-      expect((a as Buffer).length).toBe(40);
-      expect((b as Buffer).length).toBe(40);
+      expect((a as Buffer).length).toBe(20);
+      expect((b as Buffer).length).toBe(20);
     }
+    expect((tse.mock.calls[2][1] as Buffer).toString('hex')).toBe(VALID_HMAC);
     expect(tse.mock.results.map((r) => r.value)).toEqual([false, false, true]);
   });
 
@@ -250,6 +251,11 @@ describe('signedUnpack: constant-time comparison', () => {
     const wrong = 'f'.repeat(40);
     expect(signedUnpack(VALID_INFO, wrong, ['a', 'b'])).toBeNull();
     expect(tse).toHaveBeenCalledTimes(2);
+    // Not hex at all (or upper case): still compared against every key, then refused.
+    tse.mockClear();
+    expect(signedUnpack(VALID_INFO, 'z'.repeat(40), ['a', FIXTURE_KEY])).toBeNull();
+    expect(signedUnpack(VALID_INFO, VALID_HMAC.toUpperCase(), ['a', FIXTURE_KEY])).toBeNull();
+    expect(tse).toHaveBeenCalledTimes(4);
   });
 
   it('an hmac of another length is no match, without calling timingSafeEqual (which would throw)', () => {
@@ -383,5 +389,35 @@ describe('signedUnpack fast path for the canonical header (native decoders)', ()
       }
     }
     expect(checked).toBe(ids.length * ids.length);
+  });
+
+  it('reads the base64 natively only when every character before the padding is in the alphabets (decoded byte count)', () => {
+    const id = randomUUID();
+    const { info } = signedPack({ base_id: id, parent_id: id }, 'k');
+    const ok = { base_id: id, parent_id: id, hmac_key: 'k' };
+    const verdict = (v: string) => signedUnpack(v, hmacOf(v, 'k'), ['k']);
+    expect(verdict(info)).toEqual(ok);
+    // Both alphabets mixed are accepted (Python maps '-_' to '+/').
+    const std = info.replaceAll('-', '+').replaceAll('_', '/');
+    expect(verdict(std.slice(0, 8) + info.slice(8))).toEqual(verdict(std));
+    // Characters Buffer's decoder would read as 'A' by their low byte (U+0141, U+0100) or
+    // skip ('.', '*', '\u00ff'), in place of one character or added, length kept a multiple of 4:
+    // Python refuses them or skips them; the general path decides, as before.
+    for (const ch of ['\u0141', '\u0100', '.', '*', '\u00ff', '=']) {
+      for (const at of [0, 5, info.length - 4]) {
+        const replaced = info.slice(0, at) + ch + info.slice(at + 1);
+        const added = info.slice(0, at) + ch + ch + ch + ch + info.slice(at);
+        for (const v of [replaced, added]) {
+          const r = verdict(v);
+          // Python refuses any non-ASCII text; skipped ASCII junk gives the same data or nothing.
+          if (ch.charCodeAt(0) > 0x7f) expect(r).toBeNull();
+          else if (r !== null) expect(r).toEqual(ok);
+        }
+      }
+    }
+    // Padding missing or in the middle: refused; one '=' too many: Python ignores it (general path).
+    const body = info.replace(/=+$/, '');
+    for (const v of [body, body.slice(0, 8) + '==' + body.slice(10) + info.slice(body.length)]) expect(verdict(v)).toBeNull();
+    if (body !== info) expect(verdict(info + '=')).toEqual(ok);
   });
 });
