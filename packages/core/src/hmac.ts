@@ -4,6 +4,7 @@
  * header but the two digests node:crypto returns.
  */
 import { hash, timingSafeEqual } from 'node:crypto';
+import type { NodeBuffer } from './kit/node-buffer';
 
 /**
  * Inputs longer than this (in characters) are rejected outright. Python has no limit; real
@@ -56,18 +57,6 @@ function hasLoneSurrogate(s: string): boolean {
 // JavaScript from per-key states, 4 compressions instead of node:crypto's 6, was tried:
 // ~5k instructions a compression against ~0.85k natively, 24.6k against 17.4k a forged
 // header.)
-
-/**
- * Node's own Buffer writers and reader (not in @types/node; drivers' redis/resp.ts uses the
- * writers too): no encoding argument normalised per call. Against `write(s, at, enc)` /
- * `toString(enc, a, b)`, a header's four calls cost ~0.8k instructions less (callgrind).
- */
-export interface NodeBuffer extends Buffer {
-  utf8Write(s: string, offset: number): number;
-  latin1Write(s: string, offset: number): number;
-  base64urlWrite(s: string, offset: number): number;
-  latin1Slice(start: number, end: number): string;
-}
 
 interface Pads {
   /** ipad, then the info last hashed with this key. */

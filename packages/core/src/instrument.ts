@@ -78,6 +78,7 @@ export const copyIdentity = decorators_.copyIdentity;
 // --- containment and diagnostics
 export const contained = contained_.contained;
 export type { Contain } from './kit/contained';
+export type { NodeBuffer } from './kit/node-buffer';
 /** Counts a contained failure at `where` (prefer `contained(pkg)`, which names the package). */
 export const recordFailure = failures_.recordFailure;
 export const debug = diagnostics_.debug;

@@ -8,7 +8,8 @@
  * See shared/interop/osprofiler-wire.md §2.
  */
 import { createHmac } from 'node:crypto';
-import { hmacMatches, keyBytes, lastInfoWasAscii, MAX_INPUT_LENGTH, setGivenHmac, type NodeBuffer } from './hmac';
+import { hmacMatches, keyBytes, lastInfoWasAscii, MAX_INPUT_LENGTH, setGivenHmac } from './hmac';
+import type { NodeBuffer } from './kit/node-buffer';
 import { pyDumps, pyString } from './pyjson';
 import { pyUrlsafeB64Decode } from './py/base64';
 import { NO_VALUE, parsePyJson } from './py/json-parse';
