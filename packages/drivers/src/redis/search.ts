@@ -55,11 +55,16 @@ export const INDEX = new Script(INDEX_SCRIPT);
 export const MERGED = new Script(MERGED_SCRIPT);
 
 const CRLF = '\r\n';
-const HEADS: string[] = [];
+/**
+ * The usual lengths' headers, made up front: filled on demand, the array went sparse
+ * (dictionary elements, each lookup hashed: 21.1k → 20.4k instructions a 1-point trace for
+ * deltas and addToBatch, callgrind, 600 batches of 100 traces).
+ */
+const HEADS: string[] = Array.from({ length: 1024 }, (_, n) => '$' + n + CRLF);
 
-/** A bulk string's header `$<n>\r\n`; the usual lengths' made once. */
+/** A bulk string's header `$<n>\r\n`. */
 function head(n: number): string {
-  return n < 1024 ? (HEADS[n] ??= '$' + n + CRLF) : '$' + n + CRLF;
+  return n < 1024 ? HEADS[n] : '$' + n + CRLF;
 }
 
 /** A bulk string framed; its length in characters, or with `bytes` in UTF-8 bytes. */
