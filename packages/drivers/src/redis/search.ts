@@ -375,7 +375,10 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
     parts.s = d.services;
     parts.pr = d.projects;
     parts.h = d.hosts;
-    parts.mid = '","p":' + String(d.points) + (e ? ',"e":1,"s":' : ',"e":0,"s":') + jsonList(d.services, esc) + ',"pr":' + jsonList(d.projects, esc) + ',"h":' + jsonList(d.hosts, esc) + ',"ro":';
+    // Joined (a flat string), not `+`: a rope's pieces would each be a step of the batch
+    // text's flattening in every summary that holds it (deltas+addToBatch 20.3k → 19.3k
+    // instructions a 1-point trace, callgrind, 300 batches of 100).
+    parts.mid = ['","p":', String(d.points), e ? ',"e":1,"s":' : ',"e":0,"s":', jsonList(d.services, esc), ',"pr":', jsonList(d.projects, esc), ',"h":', jsonList(d.hosts, esc), ',"ro":'].join('');
   }
   let ro: string;
   const r = d.root;
@@ -387,7 +390,7 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
       parts.name = r.name;
       parts.service = r.service;
       parts.detail = detail;
-      parts.rootMid = (r.top ? '","top":true,"name":"' : '","top":false,"name":"') + esc(r.name) + (r.service === null ? '","service":null,"detail":' : '","service":"' + esc(r.service) + '","detail":') + (detail ? '"' : '');
+      parts.rootMid = [r.top ? '","top":true,"name":"' : '","top":false,"name":"', esc(r.name), r.service === null ? '","service":null,"detail":' : '","service":"' + esc(r.service) + '","detail":', detail ? '"' : ''].join('');
     }
     ro = '{"ts":"' + (r.ts === d.first ? r.ts : esc(r.ts)) + parts.rootMid + (r.detail === null ? 'null},"rt":' : esc(r.detail) + '"},"rt":');
   }
