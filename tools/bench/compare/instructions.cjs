@@ -146,6 +146,7 @@ async function main() {
     // V8 writes the map to /tmp/perf-<pid>.map only (no path flag in Node 20): taken now.
     const mapFile = `/tmp/perf-${vg.pid}.map`;
     if (FUNCTIONS > 0) fs.renameSync(mapFile, `${file}.map`);
+    if (FUNCTIONS > 0 && process.env.BENCH_IR_KEEP) fs.copyFileSync(`${file}.map`, `${keep}.map`);
     vg.kill('SIGKILL');
     await new Promise((r) => vg.once('exit', r));
     if (FUNCTIONS > 0) {
