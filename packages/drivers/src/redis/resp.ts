@@ -7,12 +7,7 @@
  * this way (callgrind, tools/bench/redis-lines.cjs).
  */
 import { createHash } from 'node:crypto';
-
-/** Node's own writers, not in @types/node: no encoding argument to normalise per call. */
-interface FastBuffer extends Buffer {
-  latin1Write(s: string, offset: number): number;
-  utf8Write(s: string, offset: number): number;
-}
+import type { NodeBuffer } from '@osprofiler/core/instrument';
 
 const CR = 13;
 const LF = 10;
@@ -48,15 +43,15 @@ const SHORT = 16;
  * NOSCRIPT resend may still read it until then).
  */
 export class RespEncoder {
-  private buf: FastBuffer;
+  private buf: NodeBuffer;
   private pos = 0;
-  private spare: FastBuffer | undefined;
+  private spare: NodeBuffer | undefined;
   /** Commands encoded since the last take(). */
   count = 0;
   scripts: ScriptCall[] | undefined;
 
   constructor(initial = 64 << 10) {
-    this.buf = Buffer.allocUnsafeSlow(initial) as FastBuffer;
+    this.buf = Buffer.allocUnsafeSlow(initial) as NodeBuffer;
   }
 
   /** Starts a command of `argc` arguments (its name included). */
@@ -167,7 +162,7 @@ export class RespEncoder {
     // 12.5 MB) would otherwise be allocated again for every later batch, since release()
     // does not keep it — 125 MB/s at 10 small batches a second, a scavenge every ~150 ms
     // and a mark-compact every ~300 ms for "external memory pressure".
-    this.buf = next ?? (Buffer.allocUnsafeSlow(Math.min(this.buf.length, KEEP_MAX)) as FastBuffer);
+    this.buf = next ?? (Buffer.allocUnsafeSlow(Math.min(this.buf.length, KEEP_MAX)) as NodeBuffer);
     this.pos = 0;
     this.count = 0;
     this.scripts = undefined;
@@ -176,7 +171,7 @@ export class RespEncoder {
 
   /** Gives a taken batch's memory back for the next batch. */
   release(bytes: Buffer): void {
-    const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.buffer.byteLength - bytes.byteOffset) as FastBuffer;
+    const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.buffer.byteLength - bytes.byteOffset) as NodeBuffer;
     if (whole.length > KEEP_MAX || whole.length < 1024) return;
     if (this.spare === undefined || this.spare.length < whole.length) this.spare = whole;
   }
@@ -215,7 +210,7 @@ export class RespEncoder {
 
   private ensure(more: number): void {
     if (this.pos + more <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + more)) as FastBuffer;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + more)) as NodeBuffer;
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
