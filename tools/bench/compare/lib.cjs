@@ -69,6 +69,18 @@ function ownerOf(u, f) {
   return 'other JS';
 }
 
+/**
+ * BENCH_PIN=1: every thread of process `pid` on CPU `cpu` only (the server on 0; wrk, the
+ * agents, redis-server and the burner on 1), so the server's main thread is never preempted
+ * by them: what is left of a variant's gap is the server's own. No-op without BENCH_PIN.
+ */
+function pin(pid, cpu) {
+  if (!PIN) return;
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`BENCH_PIN: taskset could not pin ${pid} to CPU ${cpu}`);
+}
+const PIN = process.env.BENCH_PIN === '1';
+
 /** node flags and environment of one variant's server; `ctx` holds socket, ports. */
 function serverSpec(name, ctx) {
   const v = VARIANTS[name];
@@ -189,6 +201,6 @@ function median(xs) {
 }
 
 module.exports = {
-  ROOT, APP, KEY, VARIANTS, CLK_TCK, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
+  ROOT, APP, KEY, VARIANTS, CLK_TCK, PIN, pin, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
   countStoredAndFlush, startRedis, startAgent, writeSignedHeaders, ensureDependencies, median,
 };

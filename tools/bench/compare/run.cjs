@@ -13,7 +13,8 @@
 //
 // Env: BENCH_ROUNDS (3), BENCH_SECONDS (2, whole seconds: wrk's -d), BENCH_WARMUP_SECONDS (1),
 // BENCH_CONNECTIONS (32), BENCH_ROUTES (hello,db,chain,nested), BENCH_VARIANTS (all),
-// BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900).
+// BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900), BENCH_PIN=1 (the server
+// on CPU 0, wrk, the agents, redis-server and the burner on CPU 1: lib.cjs pin).
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
 // plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2),
 // agent-headers (with them, header / control lines paired per round), agent-noindex (a second agent
@@ -50,7 +51,7 @@ function ensureWrk() {
 function wrk(port, route, seconds, offset, headers, strict = true) {
   return new Promise((resolve, reject) => {
     const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '10s', '--latency', '-s', LUA, `http://127.0.0.1:${port}/${route}`, '--', String(offset)];
-    const p = spawn('wrk', args, { env: { ...process.env, BENCH_HEADERS: headers?.file ?? '', BENCH_HEADER_PREFIX: headers?.prefix ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(L.PIN ? 'taskset' : 'wrk', L.PIN ? ['-c', '1', 'wrk', ...args] : args, { env: { ...process.env, BENCH_HEADERS: headers?.file ?? '', BENCH_HEADER_PREFIX: headers?.prefix ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -102,8 +103,10 @@ async function main() {
   const redis = await L.startRedis(dir, children);
   const socket = path.join(dir, 'agent.sock');
   const agent = await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/1`, path.join(dir, 'spool'), children);
+  for (const p of [agent, redis]) L.pin(p.pid, 1);
   const sinks = fork(path.join(__dirname, 'sinks.cjs'), [], { stdio: 'inherit' });
   children.push(sinks);
+  L.pin(sinks.pid, 1);
   const { otlpPort, ddPort } = await ask(sinks, undefined, 'otlpPort');
   const headersFile = path.join(dir, 'headers.txt');
   L.writeSignedHeaders(headersFile, HEADERS_N);
@@ -112,6 +115,7 @@ async function main() {
   const noIndexAgent = VARIANT_NAMES.some((n) => L.VARIANTS[n].noIndex)
     ? await L.startAgent((ctx.noIndexSocket = path.join(dir, 'agent-noindex.sock')), `redis://127.0.0.1:${redis.port}/3?index=false`, path.join(dir, 'spool-noindex'), children)
     : undefined;
+  if (noIndexAgent) L.pin(noIndexAgent.pid, 1);
 
   async function window(name, route) {
     const v = L.VARIANTS[name];
@@ -119,9 +123,11 @@ async function main() {
     const srv = fork(L.APP, [], { execArgv, env, stdio: 'inherit' });
     children.push(srv);
     const { port } = await ask(srv, undefined, 'port');
+    L.pin(srv.pid, 0);
     const hf = v.headers ? { file: headersFile, prefix: v.headerPrefix } : undefined;
     const burner = v.busy ? fork(path.join(__dirname, 'burner.cjs'), [], { stdio: 'inherit' }) : undefined;
     if (burner) children.push(burner);
+    if (burner) L.pin(burner.pid, 1);
     const side = burner ?? (v.noIndex ? noIndexAgent : agent);
     await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
     const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
