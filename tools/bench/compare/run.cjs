@@ -154,6 +154,7 @@ async function main() {
       mainSys: t('main', 'sys'),
       mainWait: t('main', 'wait'),
       mainInv: t('main', 'inv') * 1000,
+      mainFaults: t('main', 'faults'),
       other: t('other', 'user') + t('other', 'sys'),
       rps: n / (r.duration_us / 1e6),
       p50: r.p50,
@@ -209,13 +210,14 @@ async function main() {
     }
     // Where the server's CPU went (medians of the windows, per request): its main thread
     // (user + system, of which system), the time the main thread was runnable but waited
-    // for a CPU, its involuntary context switches, and its other threads (GC helpers, libuv).
-    console.log('server threads   main µs/req  (sys)  ratio*  main waiting µs/req  main preempted /1k req  other threads µs/req');
+    // for a CPU, its involuntary context switches and minor page faults, and its other
+    // threads (GC helpers, libuv).
+    console.log('server threads   main µs/req  (sys)  ratio*  main waiting µs/req  main preempted /1k req  main page faults/req  other threads µs/req');
     for (const v of VARIANT_NAMES) {
       const m = (k) => L.median(res[v].map((x) => x[k]));
       console.log(
         `${v.padEnd(14)} ${fmt(m('main'), 1).padStart(12)}  ${fmt(m('mainSys'), 1).padStart(5)}  ${res.plain ? paired(v, 'main').toFixed(3) : '  -  '}  ` +
-          `${fmt(m('mainWait'), 1).padStart(19)}  ${fmt(m('mainInv'), 1).padStart(22)}  ${fmt(m('other'), 1).padStart(20)}`,
+          `${fmt(m('mainWait'), 1).padStart(19)}  ${fmt(m('mainInv'), 1).padStart(22)}  ${fmt(m('mainFaults'), 2).padStart(20)}  ${fmt(m('other'), 1).padStart(20)}`,
       );
     }
     if (res.header && res['plain-headers']) {

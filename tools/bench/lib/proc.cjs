@@ -33,7 +33,7 @@ function procCpuFineUs(pid) {
 /**
  * Process `pid`'s threads, the main thread apart from the rest: per group, user and system
  * CPU (µs, 10 ms ticks), time on a CPU and time runnable but waiting for one (µs, from
- * schedstat), voluntary and involuntary context switches. The wait and the involuntary
+ * schedstat), voluntary and involuntary context switches, minor page faults. The wait and the involuntary
  * switches show preemption by other processes, which CPU time alone does not.
  */
 function procThreads(pid) {
@@ -45,6 +45,7 @@ function procThreads(pid) {
       const sched = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
       const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
       const g = out[tid === String(pid) ? 'main' : 'other'];
+      g.faults += Number(f[7]);
       g.user += (Number(f[11]) * 1e6) / CLK_TCK;
       g.sys += (Number(f[12]) * 1e6) / CLK_TCK;
       g.run += Number(sched[0]) / 1000;
@@ -59,7 +60,7 @@ function procThreads(pid) {
 }
 
 function threadZero() {
-  return { user: 0, sys: 0, run: 0, wait: 0, vol: 0, inv: 0 };
+  return { user: 0, sys: 0, run: 0, wait: 0, vol: 0, inv: 0, faults: 0 };
 }
 
 /** Resident set size of process `pid`, in MB. */
