@@ -38,16 +38,9 @@ function lookup(map, addr) {
 }
 
 /**
- * Self instructions per function name in callgrind dump `file`. JS code is named
+ * Callgrind dump `file`'s self instructions per function (`self`) and the calls between
+ * functions (`calls`: caller → callee → { count, inclusive instructions }). JS code is named
  * `<name> <file>:<line>` without V8's tier marker (~ ^ + *), so one function's tiers add up.
- */
-function selfByFunction(file, map) {
-  return profileOf(file, map).self;
-}
-
-/**
- * Self instructions per function (`self`) and the calls between functions (`calls`: caller →
- * callee → { count, inclusive instructions }), names as selfByFunction gives them.
  */
 function profileOf(file, map) {
   const names = new Map(); // compressed fn ids → names
@@ -124,4 +117,4 @@ function callersOf(calls, callee) {
   return rows.sort((a, b) => b[2] - a[2]);
 }
 
-module.exports = { readPerfMap, selfByFunction, profileOf, callersOf };
+module.exports = { readPerfMap, profileOf, callersOf };
