@@ -61,8 +61,9 @@ function profileOf(file, map) {
     }
     const c = line.charCodeAt(0);
     if ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 42) {
+      // A position and its cost; a line with a position only costs nothing.
       const sp = line.lastIndexOf(' ');
-      self.set(fn, (self.get(fn) ?? 0) + Number(line.slice(sp + 1)));
+      if (sp > 0) self.set(fn, (self.get(fn) ?? 0) + Number(line.slice(sp + 1)));
     } else if (line.startsWith('fn=')) {
       fn = resolve(names, line.slice(3));
     } else if (line.startsWith('cfn=')) {
