@@ -40,27 +40,35 @@ function start(pid) {
 /** Dumps the counters and returns the main thread's total since `start`; `keep` copies the dump there. */
 function dumpMainThread(file, pid, keep) {
   control(['-d'], pid);
-  const dir = path.dirname(file);
-  const dumps = fs.readdirSync(dir).filter((f) => f.startsWith(path.basename(`${file}.${pid}.`)) && f.endsWith('-01'));
-  dumps.sort((a, b) => Number(a.split('.').at(-1).split('-')[0]) - Number(b.split('.').at(-1).split('-')[0]));
-  const text = fs.readFileSync(path.join(dir, dumps.at(-1)), 'utf8');
-  if (keep) fs.copyFileSync(path.join(dir, dumps.at(-1)), keep);
-  return Number(/^summary: (\d+)/m.exec(text)[1]);
+  const main = lastDumpFiles(file, pid).find((f) => f.endsWith('-01'));
+  const total = main === undefined ? undefined : summaryOf(main);
+  if (total === undefined) throw new Error(`no main-thread dump with a summary for ${file}.${pid}`);
+  if (keep) fs.copyFileSync(main, keep);
+  return total;
 }
 
 /**
- * The last dump's count per thread (`--separate-threads=yes` writes `<file>.<pid>.<n>-<tt>`,
- * tt '01' the main thread), in the order the directory lists them.
+ * The last dump's files (`--separate-threads=yes` writes `<file>.<pid>.<n>-<tt>`, tt '01'
+ * the main thread), in the order the directory lists them.
  */
-function lastDumpThreads(file, pid) {
+function lastDumpFiles(file, pid) {
   const dir = path.dirname(file);
   const prefix = path.basename(`${file}.${pid}.`);
   const dumps = fs.readdirSync(dir).filter((f) => f.startsWith(prefix));
   const dump = (f) => Number(f.slice(prefix.length).split('-')[0]);
   const last = Math.max(...dumps.map(dump));
-  return dumps
-    .filter((f) => dump(f) === last)
-    .map((f) => ({ thread: f.slice(f.lastIndexOf('-') + 1), count: Number(/^summary: (\d+)/m.exec(fs.readFileSync(path.join(dir, f), 'utf8'))?.[1] ?? 0) }));
+  return dumps.filter((f) => dump(f) === last).map((f) => path.join(dir, f));
+}
+
+/** A dump file's total (its `summary:` line), undefined without one. */
+function summaryOf(f) {
+  const m = /^summary: (\d+)/m.exec(fs.readFileSync(f, 'utf8'));
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** The last dump's count per thread, in the order the directory lists them. */
+function lastDumpThreads(file, pid) {
+  return lastDumpFiles(file, pid).map((f) => ({ thread: f.slice(f.lastIndexOf('-') + 1), count: summaryOf(f) ?? 0 }));
 }
 
 /**
