@@ -2,9 +2,9 @@
 // (default 100,000) on redis:// (its own redis-server on a free port) and postgresql://
 // (tables of its own prefix, dropped at the end), per filter; the index's upkeep cost,
 // paired in the same run (the same writes with and without the index, alternating): the
-// writer's CPU and the server's CPU per point (Redis' own counters; the driver's PostgreSQL
-// backends from /proc) and points/s; with BENCH_SEARCH=redis-ir, Redis' instructions per
-// point under callgrind (load-independent). BENCH_BEFORE=<an older build's
+// writer's CPU (and its GC pauses) and the server's CPU per point (Redis' own counters; the
+// driver's PostgreSQL backends from /proc) and points/s; with BENCH_SEARCH=redis-ir, Redis'
+// instructions per point under callgrind (load-independent). BENCH_BEFORE=<an older build's
 // packages/drivers/dist> adds that build's redis:// index to the same run (its own dbs:
 // filled and queried alternately with this build's, its upkeep and instructions alternated
 // too). The viewer's pages: tools/bench/viewer.cjs.
@@ -19,6 +19,22 @@ const instrument = require('@osprofiler/core/instrument');
 require('@osprofiler/drivers');
 const { procCpuUs, waitFor } = require('./lib/proc.cjs');
 const { startRedisServer } = require('./lib/redis-server.cjs');
+const { PerformanceObserver } = require('node:perf_hooks');
+const v8 = require('node:v8');
+const vm = require('node:vm');
+
+/** V8's full GC (as --expose-gc's gc()), for indexCost. */
+const fullGc = (() => {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc');
+})();
+/** Milliseconds the main thread spent in GC pauses so far (indexCost's GC column). */
+let gcPauseMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauseMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
+/** Resolves once the GC entries so far were delivered (the observer gets them a tick later). */
+const gcEntriesIn = () => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
 const N = Number(process.env.BENCH_TRACES || 100_000);
 const BATCH_TRACES = 100; // traces per notify batch (10 points each: 1000 points, as core's notifier sends under load)
@@ -171,6 +187,15 @@ async function indexCost(label, make, serverCpuUs, useLines, makeBefore) {
       }
       const points = batches.reduce((n, b) => n + (useLines ? b.lines.length : b.length), 0);
       const s0 = await serverCpuUs(d);
+      // The batches made above would sit in V8's young generation, and a scavenge during the
+      // timed writes copies them all (~33 ms each, --trace-gc): only the index's runs
+      // allocate enough to trigger one, so "with" paid for copying this bench's 30 batches,
+      // which an agent (one batch at hand) does not hold. GC pauses with / without the
+      // index 3.9 / 0.6 µs a point, with this full GC first 0.15 / 0.00 (session 16, medians
+      // of 5 rounds, load 5-8). It moves them to the old generation.
+      fullGc();
+      await gcEntriesIn();
+      const g0 = gcPauseMs;
       const c0 = process.cpuUsage();
       const t = process.hrtime.bigint();
       for (const b of batches) await (useLines ? d.notifyLines(b) : d.notify(b));
@@ -178,9 +203,11 @@ async function indexCost(label, make, serverCpuUs, useLines, makeBefore) {
       const wall = Number(process.hrtime.bigint() - t) / 1e9;
       const c = process.cpuUsage(c0);
       const s1 = await serverCpuUs(d);
+      await gcEntriesIn();
+      const gc = gcPauseMs - g0;
       si.deltasOfBatch = saved.b;
       si.deltasOfNotifications = saved.n;
-      modes[mode].push({ pps: points / wall, client: (c.user + c.system) / points, server: (s1 - s0) / points });
+      modes[mode].push({ pps: points / wall, client: (c.user + c.system) / points, gc: (gc * 1000) / points, server: (s1 - s0) / points });
       await d.close();
     }
   }
@@ -188,21 +215,21 @@ async function indexCost(label, make, serverCpuUs, useLines, makeBefore) {
     const v = a.map((x) => x[k]).sort((x, y) => x - y);
     return v[Math.floor(v.length / 2)];
   };
-  const row = (m) => ({ pps: med(modes[m], 'pps'), client: med(modes[m], 'client'), server: med(modes[m], 'server') });
+  const row = (m) => ({ pps: med(modes[m], 'pps'), client: med(modes[m], 'client'), gc: med(modes[m], 'gc'), server: med(modes[m], 'server') });
   const w = row('with');
   const wo = row('without');
   const tw = w.client + w.server;
   const two = wo.client + wo.server;
   console.log(`${label}: index upkeep, ${COST_ROUNDS} paired rounds of ${COST_BATCHES} batches × ${BATCH_TRACES * 10} points (load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
   const table = {
-    'without index': { 'points/s': Math.round(wo.pps), 'writer µs/point': wo.client.toFixed(2), 'server µs/point': wo.server.toFixed(2), 'total µs/point': two.toFixed(2) },
-    'with index': { 'points/s': Math.round(w.pps), 'writer µs/point': w.client.toFixed(2), 'server µs/point': w.server.toFixed(2), 'total µs/point': tw.toFixed(2) },
+    'without index': { 'points/s': Math.round(wo.pps), 'writer µs/point': wo.client.toFixed(2), 'of it GC pauses': wo.gc.toFixed(2), 'server µs/point': wo.server.toFixed(2), 'total µs/point': two.toFixed(2) },
+    'with index': { 'points/s': Math.round(w.pps), 'writer µs/point': w.client.toFixed(2), 'of it GC pauses': w.gc.toFixed(2), 'server µs/point': w.server.toFixed(2), 'total µs/point': tw.toFixed(2) },
     'with / without': { 'points/s': (w.pps / wo.pps).toFixed(3), 'writer µs/point': (w.client / wo.client).toFixed(3), 'server µs/point': (w.server / wo.server).toFixed(3), 'total µs/point': (tw / two).toFixed(3) },
   };
   if (makeBefore) {
     const b = row('before');
     const tb = b.client + b.server;
-    table['before (BENCH_BEFORE)'] = { 'points/s': Math.round(b.pps), 'writer µs/point': b.client.toFixed(2), 'server µs/point': b.server.toFixed(2), 'total µs/point': tb.toFixed(2) };
+    table['before (BENCH_BEFORE)'] = { 'points/s': Math.round(b.pps), 'writer µs/point': b.client.toFixed(2), 'of it GC pauses': b.gc.toFixed(2), 'server µs/point': b.server.toFixed(2), 'total µs/point': tb.toFixed(2) };
     table['before / without'] = { 'points/s': (b.pps / wo.pps).toFixed(3), 'writer µs/point': (b.client / wo.client).toFixed(3), 'server µs/point': (b.server / wo.server).toFixed(3), 'total µs/point': (tb / two).toFixed(3) };
   }
   console.table(table);
