@@ -226,4 +226,38 @@ describe('redis:// index update of a batch, framed as one text', () => {
       }
     }
   });
+
+  it('has the same bytes when a batch\'s traces interleave their services and hosts (each value pair\'s summary parts reused by a later trace, some of its other values changed)', () => {
+    const r = rng(11);
+    const search = new RedisSearch(client, 0);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
+    for (let b = 0; b < 200; b++) {
+      // k value pairs, trace i takes pair i % k (A B A B …), as an agent's batch of several apps.
+      const k = 2 + Math.floor(r() * 4);
+      const pairs = Array.from({ length: k }, (_, j) => ({ services: [pick(['api', 'billing', 'orders'])], hosts: [pick(['h1', 'h2', `h${j}`])] }));
+      const deltas: TraceDelta[] = [];
+      for (let i = 0, n = 2 + Math.floor(r() * 20); i < n; i++) {
+        const d = randomDelta(r, b * 100 + i);
+        const pair = pairs[i % k];
+        d.baseId = `id-${b}-${i}`;
+        d.services = r() < 0.8 ? pair.services : [...pair.services, 'extra'];
+        d.hosts = r() < 0.5 ? pair.hosts : [...pair.hosts];
+        d.projects = [r() < 0.8 ? 'bench' : 'other'];
+        d.points = r() < 0.7 ? 10 : d.points;
+        d.error = r() < 0.2;
+        d.route = r() < 0.5 ? null : '/items/:id';
+        d.text = `GET /items/${i}`;
+        d.root = r() < 0.2 ? null : { ts: d.first, top: r() < 0.8, name: r() < 0.8 ? 'wsgi' : 'rpc', service: pair.services[0], detail: r() < 0.5 ? null : 'GET' };
+        deltas.push(d);
+      }
+      const byId = new Map(deltas.map((d) => [d.baseId, d]));
+      for (const first of [false, true]) {
+        const want = new RespEncoder(64);
+        referenceBatch(want, [...byId.values()], first);
+        const got = new RespEncoder(64);
+        search.addToBatch(got, byId, first);
+        expect(got.take().bytes.toString('latin1'), `batch ${b}${first ? ', first write' : ''}`).toBe(want.take().bytes.toString('latin1'));
+      }
+    }
+  });
 });
