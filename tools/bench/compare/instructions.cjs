@@ -28,6 +28,9 @@
 // and KCachegrind's cycle estimate CEst = Ir + 10 (L1 misses + mispredictions) + 100 LL
 // misses; with BENCH_IR_FUNCTIONS the owners and functions get those columns, the functions
 // ranked by their CEst difference (what the traced process may run slower in, not just more of).
+// BENCH_CORE_DIST=<copy of packages/core set aside before a change> and a case written
+// `agent:hello:before`: that server loads the copy for every @osprofiler/core require
+// (../lib/core-dist.cjs), so two core builds are counted in the same run.
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
@@ -154,10 +157,14 @@ async function main() {
   const out = {};
   const sim = {};
   const byCase = {};
-  for (const [name, route] of CASES) {
-    const { execArgv, env } = L.serverSpec(name, ctx);
+  for (const [name, route, build] of CASES) {
+    const spec = L.serverSpec(name, ctx);
+    const env = spec.env;
+    if (build === 'before' && !process.env.BENCH_CORE_DIST) throw new Error(`case ${name}:${route}:before needs BENCH_CORE_DIST`);
+    const execArgv = build === 'before' ? ['--require', path.join(__dirname, '../lib/core-dist.cjs'), ...spec.execArgv] : spec.execArgv;
+    const label = build === 'before' ? `${name}@before` : name;
     const port = await L.freePort();
-    const file = path.join(dir, `cg-${name}-${route}`);
+    const file = path.join(dir, `cg-${label}-${route}`);
     // Instrumentation off until the warm-up is done (start-up and warm-up run ~10x faster),
     // then on, counters zeroed, the counted requests, a dump.
     const vg = CG.spawnNode(file, [...NODE_FLAGS, ...(FUNCTIONS > 0 ? ['--perf-basic-prof'] : []), ...execArgv, L.APP], {
@@ -180,7 +187,7 @@ async function main() {
     await requests(port, route, COUNT, CONCURRENCY, pre2 && ((i) => pre2[i]));
     // Let the notifier's timer send what the counted requests made.
     await new Promise((r) => setTimeout(r, 300));
-    const keep = process.env.BENCH_IR_KEEP ? path.join(process.env.BENCH_IR_KEEP, `callgrind.${name}-${route}`) : FUNCTIONS > 0 ? `${file}.main` : undefined;
+    const keep = process.env.BENCH_IR_KEEP ? path.join(process.env.BENCH_IR_KEEP, `callgrind.${label}-${route}`) : FUNCTIONS > 0 ? `${file}.main` : undefined;
     const events = CG.dumpMainThreadEvents(file, vg.pid, keep);
     const total = events.Ir;
     const others = otherThreads(file, vg.pid);
@@ -203,20 +210,20 @@ async function main() {
           simOwners.set(ownerOfName(k), add(simOwners.get(ownerOfName(k)), f));
         }
       }
-      byCase[`${name}:${route}`] = { fns, owners, calls, simFns, simOwners };
+      byCase[`${label}:${route}`] = { fns, owners, calls, simFns, simOwners };
     }
     let stored = '';
     if (L.VARIANTS[name].osp) {
       await new Promise((r) => setTimeout(r, 300));
       stored = `, ${(await L.countStoredAndFlush(redis.port, 1)) / 2} points stored`;
     }
-    out[`${name}:${route}`] = total / COUNT;
-    console.log(`${`${name} /${route}`.padEnd(18)} ${(total / COUNT / 1000).toFixed(0).padStart(6)}k instructions/request${stored}; ` +
+    out[`${label}:${route}`] = total / COUNT;
+    console.log(`${`${label} /${route}`.padEnd(18)} ${(total / COUNT / 1000).toFixed(0).padStart(6)}k instructions/request${stored}; ` +
       `other threads ${(others.total / COUNT / 1000).toFixed(1)}k (${others.threads.map((t) => (t / COUNT / 1000).toFixed(1)).join(' + ')})`);
     if (SIM) {
       const f = simFigures(events);
       const per = (k) => (f[k] / COUNT).toFixed(k === 'LLm' ? 1 : 0);
-      sim[`${name}:${route}`] = f;
+      sim[`${label}:${route}`] = f;
       console.log(`${''.padEnd(18)} per request: I1 misses ${per('I1m')}, D1 misses ${per('D1m')}, LL misses ${per('LLm')}, ` +
         `mispredicted Bcm ${per('Bcm')} of ${(events.Bc / COUNT).toFixed(0)}, Bim ${per('Bim')} of ${(events.Bi / COUNT).toFixed(0)}; CEst ${(f.CEst / COUNT / 1000).toFixed(0)}k`);
     }
@@ -226,16 +233,18 @@ async function main() {
     `agent/plain hello ${ratio('agent:hello', 'plain:hello')} (goal <= 1.10), agent/plain nested ${ratio('agent:nested', 'plain:nested')} (goal <= 1.25), ` +
     `header/plain hello ${ratio('header:hello', 'plain:hello')}`);
   if (SIM) {
-    for (const [name, route] of CASES) {
+    for (const [name, route, build] of CASES) {
       const a = sim[`plain:${route}`];
-      const b = sim[`${name}:${route}`];
+      const label = build === 'before' ? `${name}@before` : name;
+      const b = sim[`${label}:${route}`];
       if (name === 'plain' || !a) continue;
       const r = (k) => (a[k] > 0 ? (b[k] / a[k]).toFixed(3) : '-');
-      console.log(`${name}/plain /${route}: Ir ${r('Ir')}, I1m ${r('I1m')}, D1m ${r('D1m')}, LLm ${r('LLm')}, Bcm ${r('Bcm')}, Bim ${r('Bim')}, CEst ${r('CEst')}`);
+      console.log(`${label}/plain /${route}: Ir ${r('Ir')}, I1m ${r('I1m')}, D1m ${r('D1m')}, LLm ${r('LLm')}, Bcm ${r('Bcm')}, Bim ${r('Bim')}, CEst ${r('CEst')}`);
     }
   }
   if (FUNCTIONS > 0) {
-    for (const [name, route] of CASES) {
+    for (const [plainName, route, build] of CASES) {
+      const name = build === 'before' ? `${plainName}@before` : plainName;
       const base = byCase[`plain:${route}`];
       const c = byCase[`${name}:${route}`];
       if (name === 'plain' || !base) continue;

@@ -20,7 +20,11 @@ function version() {
 // also counts cache misses (I1mr D1mr D1mw ILmr DLmr DLmw) and conditional / indirect branches
 // and their mispredictions (Bc Bcm Bi Bim) beside Ir. Valgrind models the host's cache sizes
 // and a simple predictor, not the CPU's: figures to compare between cases, not cycles.
-const SIM_ARGS = ['--cache-sim=yes', '--branch-sim=yes'];
+// The LL simulated is the core's own L2, 1 MB 16-way (BENCH_IR_LL=size,assoc,line to change
+// it): this VM's cpuid reports a 512 MB L3, in which valgrind's LL would miss nothing but the
+// first touch; /proc/cpuinfo gives "cache size: 1024 KB" (AMD EPYC, 48 KB 12-way D1). An LL
+// miss here is a trip to the shared L3 or memory.
+const SIM_ARGS = ['--cache-sim=yes', '--branch-sim=yes', `--LL=${process.env.BENCH_IR_LL || '1048576,16,64'}`];
 
 /**
  * Node running `argv` under callgrind, dumps to `${file}.<pid>.<n>-<thread>`; `valgrindArgs`
