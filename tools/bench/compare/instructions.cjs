@@ -31,6 +31,11 @@
 // BENCH_CORE_DIST=<copy of packages/core set aside before a change> and a case written
 // `agent:hello:before`: that server loads the copy for every @osprofiler/core require
 // (../lib/core-dist.cjs), so two core builds are counted in the same run.
+// BENCH_IR_FLUSH_MS (OSPROFILER_FLUSH_INTERVAL_MS of every OSProfiler.js server; a case written
+// `agent:hello:flush10000` sets it for that case): under callgrind a server answers ~10–50
+// requests a second, so core's 100 ms timer flushes a batch every ~5 /hello requests, where
+// at wrk's rates the 256-point early flush sends one every ~128: the per-batch work (format
+// set-up, the agent:// frame and write, the ACK) is then counted ~25x per request.
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
@@ -160,9 +165,11 @@ async function main() {
   for (const [name, route, build] of CASES) {
     const spec = L.serverSpec(name, ctx);
     const env = spec.env;
+    const flushMs = build?.startsWith('flush') ? build.slice(5) : process.env.BENCH_IR_FLUSH_MS;
+    if (flushMs && L.VARIANTS[name].osp) env.OSPROFILER_FLUSH_INTERVAL_MS = flushMs;
     if (build === 'before' && !process.env.BENCH_CORE_DIST) throw new Error(`case ${name}:${route}:before needs BENCH_CORE_DIST`);
     const execArgv = build === 'before' ? ['--require', path.join(__dirname, '../lib/core-dist.cjs'), ...spec.execArgv] : spec.execArgv;
-    const label = build === 'before' ? `${name}@before` : name;
+    const label = build ? `${name}@${build}` : name;
     const port = await L.freePort();
     const file = path.join(dir, `cg-${label}-${route}`);
     // Instrumentation off until the warm-up is done (start-up and warm-up run ~10x faster),
@@ -235,7 +242,7 @@ async function main() {
   if (SIM) {
     for (const [name, route, build] of CASES) {
       const a = sim[`plain:${route}`];
-      const label = build === 'before' ? `${name}@before` : name;
+      const label = build ? `${name}@${build}` : name;
       const b = sim[`${label}:${route}`];
       if (name === 'plain' || !a) continue;
       const r = (k) => (a[k] > 0 ? (b[k] / a[k]).toFixed(3) : '-');
@@ -244,7 +251,7 @@ async function main() {
   }
   if (FUNCTIONS > 0) {
     for (const [plainName, route, build] of CASES) {
-      const name = build === 'before' ? `${plainName}@before` : plainName;
+      const name = build ? `${plainName}@${build}` : plainName;
       const base = byCase[`plain:${route}`];
       const c = byCase[`${name}:${route}`];
       if (name === 'plain' || !base) continue;
