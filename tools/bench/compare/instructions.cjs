@@ -22,6 +22,20 @@
 // the owners, and the N functions whose count differs most. Deterministic, unlike the
 // sampled profile.cjs, so a host function that does more work when traced shows exactly.
 // (--perf-basic-prof writes a line per compiled code object, in both cases alike.)
+// BENCH_IR_SIM=1: callgrind also simulates caches and branch predictors (lib/callgrind.cjs
+// SIM_ARGS, ~2x slower): per request beside Ir the I1 misses, D1 misses (reads + writes), LL
+// misses (instruction + data) and mispredicted conditional (Bcm) and indirect (Bim) branches,
+// and KCachegrind's cycle estimate CEst = Ir + 10 (L1 misses + mispredictions) + 100 LL
+// misses; with BENCH_IR_FUNCTIONS the owners and functions get those columns, the functions
+// ranked by their CEst difference (what the traced process may run slower in, not just more of).
+// BENCH_CORE_DIST=<copy of packages/core set aside before a change> and a case written
+// `agent:hello:before`: that server loads the copy for every @osprofiler/core require
+// (../lib/core-dist.cjs), so two core builds are counted in the same run.
+// BENCH_IR_FLUSH_MS (OSPROFILER_FLUSH_INTERVAL_MS of every OSProfiler.js server; a case written
+// `agent:hello:flush10000` sets it for that case): under callgrind a server answers ~10–50
+// requests a second, so core's 100 ms timer flushes a batch every ~5 /hello requests, where
+// at wrk's rates the 256-point early flush sends one every ~128: the per-batch work (format
+// set-up, the agent:// frame and write, the ACK) is then counted ~25x per request.
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
@@ -36,6 +50,7 @@ const COUNT = Number(process.env.BENCH_IR_COUNT || 1000);
 const CONCURRENCY = Number(process.env.BENCH_IR_CONCURRENCY || 4);
 const NODE_FLAGS = (process.env.BENCH_IR_NODE_FLAGS || '').split(/\s+/).filter(Boolean);
 const FUNCTIONS = Number(process.env.BENCH_IR_FUNCTIONS || 0);
+const SIM = process.env.BENCH_IR_SIM === '1';
 const CASES = (process.env.BENCH_IR_CASES || 'plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello').split(',').map((c) => c.split(':'));
 
 /** Exactly `n` GET requests over `concurrency` keep-alive connections; headers[i] per request if given. */
@@ -77,6 +92,38 @@ function diffRows(a, b, n) {
 }
 
 /**
+ * The simulation's figures from callgrind's events ({ Ir, I1mr, D1mr, … }): L1 and LL misses
+ * summed over their kinds, and KCachegrind's cycle estimate.
+ */
+function simFigures(e) {
+  const I1m = e.I1mr ?? 0;
+  const D1m = (e.D1mr ?? 0) + (e.D1mw ?? 0);
+  const LLm = (e.ILmr ?? 0) + (e.DLmr ?? 0) + (e.DLmw ?? 0);
+  const Bcm = e.Bcm ?? 0;
+  const Bim = e.Bim ?? 0;
+  return { Ir: e.Ir, I1m, D1m, LLm, Bcm, Bim, CEst: e.Ir + 10 * (I1m + D1m + Bcm + Bim) + 100 * LLm };
+}
+const SIM_COLUMNS = ['Ir', 'I1m', 'D1m', 'LLm', 'Bcm', 'Bim', 'CEst'];
+const add = (a, b) => Object.fromEntries(SIM_COLUMNS.map((k) => [k, (a?.[k] ?? 0) + b[k]]));
+
+/** Sim rows `a` → `b` (maps of simFigures): per request, plain CEst, case CEst, and each column's difference, largest CEst difference first. */
+function simDiffRows(a, b, n) {
+  const zero = Object.fromEntries(SIM_COLUMNS.map((k) => [k, 0]));
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  const rows = [...keys].map((k) => [k, a.get(k) ?? zero, b.get(k) ?? zero]);
+  rows.sort((x, y) => Math.abs(y[2].CEst - y[1].CEst) - Math.abs(x[2].CEst - x[1].CEst));
+  return rows.slice(0, n);
+}
+
+/** One line of a sim table: plain and case CEst (k), then the differences per request. */
+function simLine(label, x, y) {
+  const d = (k, scale, digits) => (((y[k] - x[k]) / COUNT) / scale).toFixed(digits).padStart(8);
+  return `${(x.CEst / COUNT / 1000).toFixed(1).padStart(8)}${(y.CEst / COUNT / 1000).toFixed(1).padStart(8)}${d('CEst', 1000, 2)}${d('Ir', 1000, 2)}` +
+    `${d('I1m', 1, 0)}${d('D1m', 1, 0)}${d('LLm', 1, 1)}${d('Bcm', 1, 0)}${d('Bim', 1, 0)}  ${label}`;
+}
+const SIM_HEADER = '  CEst k: plain    case    diff | differences: Ir k, I1m, D1m, LLm, Bcm, Bim';
+
+/**
  * The other threads' instructions in the last dump (V8's GC helpers and compiler, libuv's
  * pool): main-thread counts miss GC work done beside it (concurrent marking, parallel
  * scavenging), which wall-clock CPU includes.
@@ -113,17 +160,24 @@ async function main() {
     `Node ${process.version}; ${WARMUP} warm-up requests, ${COUNT} counted, ${CONCURRENCY} keep-alive connections` +
     (NODE_FLAGS.length > 0 ? `; node ${NODE_FLAGS.join(' ')}` : ''));
   const out = {};
+  const sim = {};
   const byCase = {};
-  for (const [name, route] of CASES) {
-    const { execArgv, env } = L.serverSpec(name, ctx);
+  for (const [name, route, build] of CASES) {
+    const spec = L.serverSpec(name, ctx);
+    const env = spec.env;
+    const flushMs = build?.startsWith('flush') ? build.slice(5) : process.env.BENCH_IR_FLUSH_MS;
+    if (flushMs && L.VARIANTS[name].osp) env.OSPROFILER_FLUSH_INTERVAL_MS = flushMs;
+    if (build === 'before' && !process.env.BENCH_CORE_DIST) throw new Error(`case ${name}:${route}:before needs BENCH_CORE_DIST`);
+    const execArgv = build === 'before' ? ['--require', path.join(__dirname, '../lib/core-dist.cjs'), ...spec.execArgv] : spec.execArgv;
+    const label = build ? `${name}@${build}` : name;
     const port = await L.freePort();
-    const file = path.join(dir, `cg-${name}-${route}`);
+    const file = path.join(dir, `cg-${label}-${route}`);
     // Instrumentation off until the warm-up is done (start-up and warm-up run ~10x faster),
     // then on, counters zeroed, the counted requests, a dump.
     const vg = CG.spawnNode(file, [...NODE_FLAGS, ...(FUNCTIONS > 0 ? ['--perf-basic-prof'] : []), ...execArgv, L.APP], {
       env: { ...env, BENCH_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    }, SIM ? CG.SIM_ARGS : []);
     children.push(vg);
     let log = '';
     vg.stdout.on('data', (d) => (log += d));
@@ -140,8 +194,9 @@ async function main() {
     await requests(port, route, COUNT, CONCURRENCY, pre2 && ((i) => pre2[i]));
     // Let the notifier's timer send what the counted requests made.
     await new Promise((r) => setTimeout(r, 300));
-    const keep = process.env.BENCH_IR_KEEP ? path.join(process.env.BENCH_IR_KEEP, `callgrind.${name}-${route}`) : FUNCTIONS > 0 ? `${file}.main` : undefined;
-    const total = CG.dumpMainThread(file, vg.pid, keep);
+    const keep = process.env.BENCH_IR_KEEP ? path.join(process.env.BENCH_IR_KEEP, `callgrind.${label}-${route}`) : FUNCTIONS > 0 ? `${file}.main` : undefined;
+    const events = CG.dumpMainThreadEvents(file, vg.pid, keep);
+    const total = events.Ir;
     const others = otherThreads(file, vg.pid);
     // V8 writes the map to /tmp/perf-<pid>.map only (no path flag in Node 20): taken now.
     const mapFile = `/tmp/perf-${vg.pid}.map`;
@@ -150,29 +205,62 @@ async function main() {
     vg.kill('SIGKILL');
     await new Promise((r) => vg.once('exit', r));
     if (FUNCTIONS > 0) {
-      const { self: fns, calls } = CF.profileOf(keep, CF.readPerfMap(`${file}.map`));
+      const { self: fns, events: names, selfEvents, calls } = CF.profileOf(keep, CF.readPerfMap(`${file}.map`));
       const owners = new Map();
       for (const [k, v] of fns) owners.set(ownerOfName(k), (owners.get(ownerOfName(k)) ?? 0) + v);
-      byCase[`${name}:${route}`] = { fns, owners, calls };
+      const simFns = new Map();
+      const simOwners = new Map();
+      if (SIM) {
+        for (const [k, v] of selfEvents) {
+          const f = simFigures(Object.fromEntries(names.map((e, i) => [e, v[i]])));
+          simFns.set(k, f);
+          simOwners.set(ownerOfName(k), add(simOwners.get(ownerOfName(k)), f));
+        }
+      }
+      byCase[`${label}:${route}`] = { fns, owners, calls, simFns, simOwners };
     }
     let stored = '';
     if (L.VARIANTS[name].osp) {
       await new Promise((r) => setTimeout(r, 300));
       stored = `, ${(await L.countStoredAndFlush(redis.port, 1)) / 2} points stored`;
     }
-    out[`${name}:${route}`] = total / COUNT;
-    console.log(`${`${name} /${route}`.padEnd(18)} ${(total / COUNT / 1000).toFixed(0).padStart(6)}k instructions/request${stored}; ` +
+    out[`${label}:${route}`] = total / COUNT;
+    console.log(`${`${label} /${route}`.padEnd(18)} ${(total / COUNT / 1000).toFixed(0).padStart(6)}k instructions/request${stored}; ` +
       `other threads ${(others.total / COUNT / 1000).toFixed(1)}k (${others.threads.map((t) => (t / COUNT / 1000).toFixed(1)).join(' + ')})`);
+    if (SIM) {
+      const f = simFigures(events);
+      const per = (k) => (f[k] / COUNT).toFixed(k === 'LLm' ? 1 : 0);
+      sim[`${label}:${route}`] = f;
+      console.log(`${''.padEnd(18)} per request: I1 misses ${per('I1m')}, D1 misses ${per('D1m')}, LL misses ${per('LLm')}, ` +
+        `mispredicted Bcm ${per('Bcm')} of ${(events.Bc / COUNT).toFixed(0)}, Bim ${per('Bim')} of ${(events.Bi / COUNT).toFixed(0)}; CEst ${(f.CEst / COUNT / 1000).toFixed(0)}k`);
+    }
   }
   const ratio = (a, b) => (out[a] && out[b] ? (out[a] / out[b]).toFixed(3) : '-');
   console.log(`ratios: noheader/plain hello ${ratio('noheader:hello', 'plain:hello')} (goal <= 1.02), ` +
     `agent/plain hello ${ratio('agent:hello', 'plain:hello')} (goal <= 1.10), agent/plain nested ${ratio('agent:nested', 'plain:nested')} (goal <= 1.25), ` +
     `header/plain hello ${ratio('header:hello', 'plain:hello')}`);
+  if (SIM) {
+    for (const [name, route, build] of CASES) {
+      const a = sim[`plain:${route}`];
+      const label = build ? `${name}@${build}` : name;
+      const b = sim[`${label}:${route}`];
+      if (name === 'plain' || !a) continue;
+      const r = (k) => (a[k] > 0 ? (b[k] / a[k]).toFixed(3) : '-');
+      console.log(`${label}/plain /${route}: Ir ${r('Ir')}, I1m ${r('I1m')}, D1m ${r('D1m')}, LLm ${r('LLm')}, Bcm ${r('Bcm')}, Bim ${r('Bim')}, CEst ${r('CEst')}`);
+    }
+  }
   if (FUNCTIONS > 0) {
-    for (const [name, route] of CASES) {
+    for (const [plainName, route, build] of CASES) {
+      const name = build ? `${plainName}@${build}` : plainName;
       const base = byCase[`plain:${route}`];
       const c = byCase[`${name}:${route}`];
       if (name === 'plain' || !base) continue;
+      if (SIM) {
+        console.log(`\n${name} /${route} against plain /${route}, main thread, simulated, per request, by owner:\n${SIM_HEADER}`);
+        for (const [k, x, y] of simDiffRows(base.simOwners, c.simOwners, 20)) console.log(simLine(k, x, y));
+        console.log(`  the ${FUNCTIONS} functions whose CEst differs most:\n${SIM_HEADER}`);
+        for (const [k, x, y] of simDiffRows(base.simFns, c.simFns, FUNCTIONS)) console.log(simLine(k, x, y));
+      }
       console.log(`\n${name} /${route} against plain /${route}, main thread, instructions per request (k): plain, ${name}, difference`);
       for (const [k, x, y] of diffRows(base.owners, c.owners, 20)) console.log(`${(x / 1000).toFixed(2).padStart(9)}${(y / 1000).toFixed(2).padStart(9)}${((y - x) / 1000).toFixed(2).padStart(9)}  ${k}`);
       console.log(`  the ${FUNCTIONS} functions that differ most:`);

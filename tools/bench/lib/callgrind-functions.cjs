@@ -38,45 +38,56 @@ function lookup(map, addr) {
 }
 
 /**
- * Callgrind dump `file`'s self instructions per function (`self`) and the calls between
- * functions (`calls`: caller → callee → { count, inclusive instructions }). JS code is named
- * `<name> <file>:<line>` without V8's tier marker (~ ^ + *), so one function's tiers add up.
+ * Callgrind dump `file`'s self instructions per function (`self`), every event of the dump per
+ * function (`selfEvents`: name → array in the order of `events`, e.g. Ir … Bim under
+ * `--cache-sim=yes --branch-sim=yes`) and the calls between functions (`calls`: caller →
+ * callee → { count, inclusive instructions }). JS code is named `<name> <file>:<line>`
+ * without V8's tier marker (~ ^ + *), so one function's tiers add up.
  */
 function profileOf(file, map) {
   const names = new Map(); // compressed fn ids → names
   const self = new Map();
   const edges = new Map();
+  let events = ['Ir'];
   let fn = '';
   let cfn = '';
   let calls = -1;
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     if (calls >= 0) {
-      // The inclusive cost line of a call.
+      // The inclusive cost line of a call: its position, then Ir first.
       const e = edges.get(fn) ?? edges.set(fn, new Map()).get(fn);
       const x = e.get(cfn) ?? e.set(cfn, { count: 0, inclusive: 0 }).get(cfn);
       x.count += calls;
-      x.inclusive += Number(line.slice(line.lastIndexOf(' ') + 1));
+      x.inclusive += Number(line.split(' ')[1] ?? 0);
       calls = -1;
       continue;
     }
     const c = line.charCodeAt(0);
     if ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 42) {
-      // A position and its cost; a line with a position only costs nothing.
-      const sp = line.lastIndexOf(' ');
-      if (sp > 0) self.set(fn, (self.get(fn) ?? 0) + Number(line.slice(sp + 1)));
+      // A position and its costs (events left out at the end count zero); a line with a
+      // position only costs nothing.
+      const parts = line.split(' ');
+      if (parts.length > 1) {
+        const v = self.get(fn) ?? self.set(fn, new Array(events.length).fill(0)).get(fn);
+        for (let i = 1; i < parts.length; i++) v[i - 1] += Number(parts[i]);
+      }
     } else if (line.startsWith('fn=')) {
       fn = resolve(names, line.slice(3));
     } else if (line.startsWith('cfn=')) {
       cfn = resolve(names, line.slice(4));
     } else if (line.startsWith('calls=')) {
       calls = Number(/^calls=(\d+)/.exec(line)[1]);
+    } else if (line.startsWith('events:')) {
+      events = line.slice(7).trim().split(' ');
     }
   }
-  const out = new Map();
-  for (const [raw, n] of self) {
+  const selfEvents = new Map();
+  for (const [raw, v] of self) {
     const name = named(raw, map);
-    out.set(name, (out.get(name) ?? 0) + n);
+    const w = selfEvents.get(name) ?? selfEvents.set(name, new Array(events.length).fill(0)).get(name);
+    for (let i = 0; i < v.length; i++) w[i] += v[i];
   }
+  const out = new Map([...selfEvents].map(([name, v]) => [name, v[0]]));
   const callsOut = new Map();
   for (const [from, e] of edges) {
     const f = named(from, map);
@@ -88,7 +99,7 @@ function profileOf(file, map) {
       y.inclusive += x.inclusive;
     }
   }
-  return { self: out, calls: callsOut };
+  return { self: out, events, selfEvents, calls: callsOut };
 }
 
 function resolve(names, text) {

@@ -16,9 +16,22 @@ function version() {
   return r.stdout.trim();
 }
 
-/** Node running `argv` under callgrind, dumps to `${file}.<pid>.<n>-<thread>`. */
-function spawnNode(file, argv, options) {
-  return spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', `--callgrind-out-file=${file}.%p`, process.execPath, ...argv], options);
+// Simulated caches and branch predictors (`--cache-sim=yes --branch-sim=yes`): each dump then
+// also counts cache misses (I1mr D1mr D1mw ILmr DLmr DLmw) and conditional / indirect branches
+// and their mispredictions (Bc Bcm Bi Bim) beside Ir. Valgrind models the host's cache sizes
+// and a simple predictor, not the CPU's: figures to compare between cases, not cycles.
+// The LL simulated is the core's own L2, 1 MB 16-way (BENCH_IR_LL=size,assoc,line to change
+// it): this VM's cpuid reports a 512 MB L3, in which valgrind's LL would miss nothing but the
+// first touch; /proc/cpuinfo gives "cache size: 1024 KB" (AMD EPYC, 48 KB 12-way D1). An LL
+// miss here is a trip to the shared L3 or memory.
+const SIM_ARGS = ['--cache-sim=yes', '--branch-sim=yes', `--LL=${process.env.BENCH_IR_LL || '1048576,16,64'}`];
+
+/**
+ * Node running `argv` under callgrind, dumps to `${file}.<pid>.<n>-<thread>`; `valgrindArgs`
+ * (e.g. SIM_ARGS) go to callgrind.
+ */
+function spawnNode(file, argv, options, valgrindArgs = []) {
+  return spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', ...valgrindArgs, `--callgrind-out-file=${file}.%p`, process.execPath, ...argv], options);
 }
 
 function control(args, pid) {
@@ -37,11 +50,16 @@ function start(pid) {
   control(['-z'], pid);
 }
 
-/** Dumps the counters and returns the main thread's total since `start`; `keep` copies the dump there. */
+/** Dumps the counters and returns the main thread's instructions since `start`; `keep` copies the dump there. */
 function dumpMainThread(file, pid, keep) {
+  return dumpMainThreadEvents(file, pid, keep).Ir;
+}
+
+/** As dumpMainThread, every event of the dump's summary: { Ir, and with SIM_ARGS D1mr, Bcm, … }. */
+function dumpMainThreadEvents(file, pid, keep) {
   control(['-d'], pid);
   const main = lastDumpFiles(file, pid).find((f) => f.endsWith('-01'));
-  const total = main === undefined ? undefined : summaryOf(main);
+  const total = main === undefined ? undefined : eventsOf(main);
   if (total === undefined) throw new Error(`no main-thread dump with a summary for ${file}.${pid}`);
   if (keep) fs.copyFileSync(main, keep);
   return total;
@@ -60,15 +78,20 @@ function lastDumpFiles(file, pid) {
   return dumps.filter((f) => dump(f) === last).map((f) => path.join(dir, f));
 }
 
-/** A dump file's total (its `summary:` line), undefined without one. */
-function summaryOf(f) {
-  const m = /^summary: (\d+)/m.exec(fs.readFileSync(f, 'utf8'));
-  return m === null ? undefined : Number(m[1]);
+/** A dump file's totals ({ event: count } from its `events:` and `summary:` lines), undefined without them. */
+function eventsOf(f) {
+  const text = fs.readFileSync(f, 'utf8');
+  const events = /^events: (.*)$/m.exec(text);
+  const summary = /^summary: (.*)$/m.exec(text);
+  if (events === null || summary === null) return undefined;
+  const counts = summary[1].trim().split(' ');
+  // Events left out at the end of the line count zero (callgrind's format).
+  return Object.fromEntries(events[1].trim().split(' ').map((e, i) => [e, Number(counts[i] ?? 0)]));
 }
 
 /** The last dump's count per thread, in the order the directory lists them. */
 function lastDumpThreads(file, pid) {
-  return lastDumpFiles(file, pid).map((f) => ({ thread: f.slice(f.lastIndexOf('-') + 1), count: summaryOf(f) ?? 0 }));
+  return lastDumpFiles(file, pid).map((f) => ({ thread: f.slice(f.lastIndexOf('-') + 1), count: eventsOf(f)?.Ir ?? 0 }));
 }
 
 /**
@@ -130,4 +153,4 @@ async function runSteps(script, onStep, { nodeArgs = [], env = {} } = {}) {
   if (code !== 0) throw new Error(`the run under callgrind exited with ${code}\n${log}`);
 }
 
-module.exports = { version, spawnNode, control, start, dumpMainThread, lastDumpThreads, stepper, runSteps };
+module.exports = { version, SIM_ARGS, spawnNode, control, start, dumpMainThread, dumpMainThreadEvents, lastDumpThreads, stepper, runSteps };
