@@ -7,7 +7,7 @@
 import { isPlainString, pyDumps, pyNumber, pyString } from './pyjson';
 import type { Notification } from './notification';
 import { toPrimitive } from './primitive';
-import { pointDetail, stopRoute } from './search';
+import { pointDetail, pointName, stopRoute } from './search';
 import { flat } from './flat';
 
 /**
@@ -73,7 +73,7 @@ export function linesOfNotifications(batch: readonly Notification[], serialise: 
     const full = String(n.name);
     const stop = full.endsWith('-stop');
     index.phases[lines.length] = stop ? 1 : 0;
-    index.names.push(full.replace(/-(start|stop)$/, ''));
+    index.names.push(pointName(full, stop));
     index.parentIds.push(String(n.parent_id));
     index.projects.push(n.project ?? null);
     index.services.push(n.service ?? null);
