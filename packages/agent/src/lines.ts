@@ -220,6 +220,11 @@ export class DecodedLines implements LineBatch {
     return this.strings;
   }
 
+  /** Lets the head matches go (each null): the index is made from them as the driver takes the batch. */
+  dropHeads(): void {
+    this.lineHeads.fill(null);
+  }
+
   get errors(): Uint8Array | null {
     if (this.errorIndexes.length === 0) return null;
     const e = new Uint8Array(this.buffers.length);

@@ -82,7 +82,12 @@ describe('raw line bodies', () => {
     // Heads without escapes were matched once (core's index starts from them); the index is the same either way.
     expect(d.lineHeads.map((m) => m !== null)).toEqual([true, true, false, false, true, false, false, false, true]);
     expect(searchIndex.indexOfLines(d, d.lineHeads)).toEqual(searchIndex.indexOfLines({ lines: d.lines }));
-    expect(searchIndex.deltasOfBatch(d)).toEqual(searchIndex.deltasOfBatch({ baseIds: d.baseIds, timestamps: d.timestamps, lines: d.lines, errors: d.errors }));
+    const deltas = searchIndex.deltasOfBatch({ baseIds: d.baseIds, timestamps: d.timestamps, lines: d.lines, errors: d.errors });
+    expect(searchIndex.deltasOfBatch(d)).toEqual(deltas);
+    // Let go once the driver has taken the batch: the index is then matched again, the same.
+    d.dropHeads();
+    expect(d.lineHeads).toEqual(all.map(() => null));
+    expect(searchIndex.deltasOfBatch(d)).toEqual(deltas);
   });
 
   it('ends a text without its last LF (the client joins lines with LF) exactly as one with it', () => {
