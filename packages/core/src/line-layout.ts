@@ -34,7 +34,8 @@ const PROJECT_KEY = ', "project": ';
  * INFO texts parsed lately, and their values (read only: indexOfEvents only reads them). A
  * service's points repeat their infos (every stop's `{"host": "…"}`, a shared function or
  * statement info): `JSON.parse` of a 45-character INFO cost ~4k instructions, the lookup
- * (hashing the text) ~1k (callgrind, tools/bench/agent-ir.cjs). Bounded: cleared when full;
+ * (hashing the text) ~1k (callgrind, tools/bench/agent-ir.cjs); a text not seen before costs
+ * ~2k more than its parse alone (the kept key's copy and hash). Bounded: cleared when full;
  * long texts (mostly unique: SQL, URLs) are not kept.
  */
 const infos = new Map<string, unknown>();
