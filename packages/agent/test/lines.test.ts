@@ -2,6 +2,7 @@
 // decodes from it, and bodies that must be refused.
 import { describe, expect, it } from 'vitest';
 import { pyDumps, type Notification } from '@osprofiler/core';
+import { searchIndex } from '@osprofiler/core/instrument';
 import { DecodedLines, encodeLineBatch, isLinesBody, notificationText, type TextPart } from '../src/lines';
 import { FrameReader } from '../src/protocol';
 
@@ -78,6 +79,15 @@ describe('raw line bodies', () => {
     expect(d.baseIds).toEqual(all.map((n) => n.base_id));
     expect(d.timestamps).toEqual(all.map((n) => n.timestamp));
     expect(d.lines).toEqual(all.map((n) => pyDumps(n)));
+    // Heads without escapes were matched once (core's index starts from them); the index is the same either way.
+    expect(d.lineHeads.map((m) => m !== null)).toEqual([true, true, false, false, true, false, false, false, true]);
+    expect(searchIndex.indexOfLines(d, d.lineHeads)).toEqual(searchIndex.indexOfLines({ lines: d.lines }));
+    const deltas = searchIndex.deltasOfBatch({ baseIds: d.baseIds, timestamps: d.timestamps, lines: d.lines, errors: d.errors });
+    expect(searchIndex.deltasOfBatch(d)).toEqual(deltas);
+    // Let go once the driver has taken the batch: the index is then matched again, the same.
+    d.dropHeads();
+    expect(d.lineHeads).toEqual(all.map(() => null));
+    expect(searchIndex.deltasOfBatch(d)).toEqual(deltas);
   });
 
   it('ends a text without its last LF (the client joins lines with LF) exactly as one with it', () => {

@@ -30,6 +30,18 @@ export const LINE_HEAD = /\{"name": "([^"\\\x00-\x1f]*)", "base_id": "[^"\\\x00-
 const TAIL = /, "project": (?:null|"([^"\\\x00-\x1f]*)"), "service": (?:null|"([^"\\\x00-\x1f]*)")\}$/y;
 const PROJECT_KEY = ', "project": ';
 
+/**
+ * INFO texts parsed lately, and their values (read only: indexOfEvents only reads them). A
+ * service's points repeat their infos (every stop's `{"host": "…"}`, a shared function or
+ * statement info): `JSON.parse` of a 45-character INFO cost ~4k instructions, the lookup
+ * (hashing the text) ~1k (callgrind, tools/bench/agent-ir.cjs); a text not seen before costs
+ * ~2k more than its parse alone (the kept key's copy and hash). Bounded: cleared when full;
+ * long texts (mostly unique: SQL, URLs) are not kept.
+ */
+const infos = new Map<string, unknown>();
+const MAX_CACHED_INFOS = 1024;
+const MAX_CACHED_INFO = 256;
+
 /** What indexOfEvents reads of a line. */
 interface Fields {
   name: string;
@@ -73,11 +85,19 @@ function rest(line: string, name: string, parentId: string, i0: number): Fields 
     tail = TAIL.exec(line);
     if (tail === null) return undefined;
   }
-  let info: unknown;
-  try {
-    info = JSON.parse(line.slice(i0, k));
-  } catch {
-    return undefined;
+  const text = line.slice(i0, k);
+  let info = text.length <= MAX_CACHED_INFO ? infos.get(text) : undefined;
+  if (info === undefined) {
+    try {
+      info = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (text.length <= MAX_CACHED_INFO) {
+      if (infos.size >= MAX_CACHED_INFOS) infos.clear();
+      // The key copied (a slice of a `+` made flat), not a slice of the body's text it would keep alive.
+      infos.set(('{' + text).slice(1), info);
+    }
   }
   return { name, parent_id: parentId, info, project: tail[1] ?? null, service: tail[2] ?? null };
 }

@@ -7,7 +7,7 @@
 import { isPlainString, pyDumps, pyNumber, pyString } from './pyjson';
 import type { Notification } from './notification';
 import { toPrimitive } from './primitive';
-import { pointDetail, stopRoute } from './search';
+import { pointDetail, pointName, stopRoute } from './search';
 import { flat } from './flat';
 
 /**
@@ -30,6 +30,12 @@ export interface LineBatch {
    * for lines from elsewhere (an agent client, Python): see search.ts `indexOfLines`.
    */
   readonly index?: LineIndex;
+  /**
+   * Without an index: line i's head already matched by whoever read the lines (LINE_HEAD or
+   * a RegExp like it, null when not matched; see line-layout.ts eventOfLine), so building
+   * the index does not match it again.
+   */
+  readonly lineHeads?: readonly (RegExpExecArray | null)[];
 }
 
 /** Per point (same positions as `LineBatch.lines`): the fields trace search indexes. */
@@ -73,7 +79,7 @@ export function linesOfNotifications(batch: readonly Notification[], serialise: 
     const full = String(n.name);
     const stop = full.endsWith('-stop');
     index.phases[lines.length] = stop ? 1 : 0;
-    index.names.push(full.replace(/-(start|stop)$/, ''));
+    index.names.push(pointName(full, stop));
     index.parentIds.push(String(n.parent_id));
     index.projects.push(n.project ?? null);
     index.services.push(n.service ?? null);

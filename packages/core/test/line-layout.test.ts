@@ -24,6 +24,14 @@ describe('indexOfLines reads the layout', () => {
     for (const l of mutated.slice(0, 500)) expect([l, byLayout([l])]).toEqual([l, parsed([l])]);
   });
 
+  it('reads a repeated INFO from its cache as the parse reads it, past the cache\'s bound and for long INFOs', () => {
+    const line = (info: string) => `{"name": "f-stop", "base_id": "b", "trace_id": "t", "parent_id": "b", "timestamp": "2026-12-05T06:00:00", "info": ${info}, "project": null, "service": "s"}`;
+    const infos = Array.from({ length: 2500 }, (_, i) => `{"function": {"name": "f${i % 1300}"}, "host": "h${i % 7}"${i % 500 === 0 ? `, "x": "${'y'.repeat(300)}"` : ''}}`);
+    const lines = [...infos, ...infos.reverse()].map(line);
+    expect(byLayout(lines)).toEqual(parsed(lines));
+    expect(byLayout(lines).details[1]).toBe('f1');
+  });
+
   it('takes the fields by position only from lines in the layout', () => {
     const { lines } = linesOfNotifications(notifications(1, rng(3)));
     const ok = '{"name": "db-start", "base_id": "b", "trace_id": "t", "parent_id": "b", "timestamp": "2026-12-05T06:00:00", "info": {"db": {"statement": "S"}, "host": "h"}, "project": null, "service": "s"}';
