@@ -297,8 +297,9 @@ export class AgentClientDriver implements Driver {
     // The agent's replies (an ACK a batch) are read into one buffer of the connection
     // (`onread`) instead of through the Readable stream ('data': push, addChunk, emit, a
     // nextTick for maybeReadMore, a new Buffer a read), and a read of whole ACK frames is
-    // handled in place: an ACK's read and its nextTicks ~49k → ~10k instructions at core's
-    // 100 ms timer, where this runs in baseline code (tools/bench/README.md, session 16, branch flush). Anything else goes
+    // handled in place: an ACK's read and its nextTicks ~49k → ~10k instructions a batch at
+    // core's 100 ms timer in isolation, where this runs in baseline code (~1k a request in the
+    // compare app, whose HTTP server keeps Node's stream code hot) (tools/bench/README.md, session 16, branch flush). Anything else goes
     // through the FrameReader as a copy (it keeps a view of a frame cut across reads).
     const socket = createConnection({
       path: this.options.socketPath,
