@@ -50,12 +50,24 @@ export function encodeFrame(type: number, payload: Buffer | string): Buffer {
  */
 export function allocBatchFrame(clientId: Buffer, seq: number, count: number, bodyBytes: number): Buffer {
   const out = Buffer.allocUnsafe(BATCH_BODY_OFFSET + bodyBytes);
-  out.writeUInt32BE(1 + BATCH_HEADER_BYTES + bodyBytes, 0);
+  // The header written by byte stores and a typed-array set, not Node's writeUInt32BE and
+  // Buffer#copy (argument checks in JavaScript): the client's flush path runs rarely, in
+  // baseline code, where those cost ~1.5k and ~2.6k instructions a call against ~0.3k and
+  // ~0.1k here (callgrind, session 16, branch flush).
+  putUInt32BE(out, 1 + BATCH_HEADER_BYTES + bodyBytes, 0);
   out[4] = FrameType.BATCH;
-  clientId.copy(out, 5, 0, 16);
-  out.writeUInt32BE(seq >>> 0, 21);
-  out.writeUInt32BE(count >>> 0, 25);
+  out.set(clientId.length > 16 ? clientId.subarray(0, 16) : clientId, 5);
+  putUInt32BE(out, seq, 21);
+  putUInt32BE(out, count, 25);
   return out;
+}
+
+/** `v` as 4 big-endian bytes at `off` (a typed-array store keeps the low 8 bits). */
+function putUInt32BE(out: Buffer, v: number, off: number): void {
+  out[off] = v >>> 24;
+  out[off + 1] = v >>> 16;
+  out[off + 2] = v >>> 8;
+  out[off + 3] = v;
 }
 
 /** A BATCH frame; `body` is its records (lines.ts) or, in the older format, a JSON array of notifications. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { clientOptionsFromUrl, DEFAULT_CLIENT_OPTIONS } from '@osprofiler/agent';
-import { FrameReader, encodeAck, encodeBatch, encodeFrame } from '../src/protocol';
+import { FrameReader, allocBatchFrame, encodeAck, encodeBatch, encodeFrame } from '../src/protocol';
 
 describe('FrameReader', () => {
   it('splits a stream cut at every byte boundary into the frames sent', () => {
@@ -15,6 +15,21 @@ describe('FrameReader', () => {
       expect(got[1].payload.readUInt32BE(16)).toBe(7);
       expect(got[1].payload.subarray(24).toString()).toBe('[{},{}]');
       expect(r.pendingBytes).toBe(0);
+    }
+  });
+
+  it('writes a BATCH header as writeUInt32BE and copy would', () => {
+    const id = randomBytes(16);
+    for (const [seq, count, body] of [[1, 2, 3], [0xfffffffe, 0x80000005, 0], [0x01020304, 255, 70000]]) {
+      const f = allocBatchFrame(id, seq, count, body);
+      const want = Buffer.alloc(29);
+      want.writeUInt32BE(25 + body, 0);
+      want[4] = 3;
+      id.copy(want, 5);
+      want.writeUInt32BE(seq, 21);
+      want.writeUInt32BE(count, 25);
+      expect(f.length).toBe(29 + body);
+      expect(f.subarray(0, 29).equals(want)).toBe(true);
     }
   });
 

@@ -39,6 +39,19 @@ export interface AgentClientCounters {
 }
 
 const HELLO_TIMEOUT_MS = 5000;
+/** The connection's read buffer: the agent sends 9-byte ACKs and small JSON frames. */
+const READ_BUFFER_BYTES = 16 * 1024;
+/** An ACK frame: u32 length 5, the type, u32 seq (protocol.ts `encodeAck`). */
+const ACK_FRAME_BYTES = 9;
+
+/** Whether `buf`'s first `n` bytes are whole ACK frames and nothing else (the usual read). */
+function onlyAcks(buf: Uint8Array, n: number): boolean {
+  if (n === 0 || n % ACK_FRAME_BYTES !== 0) return false;
+  for (let off = 0; off < n; off += ACK_FRAME_BYTES) {
+    if (buf[off] !== 0 || buf[off + 1] !== 0 || buf[off + 2] !== 0 || buf[off + 3] !== 5 || buf[off + 4] !== FrameType.ACK) return false;
+  }
+  return true;
+}
 
 /** A batch as queued: core's LineBatch, its lines as one text, where its points come from, and how far it was taken. */
 interface Chunk {
@@ -211,22 +224,26 @@ export class AgentClientDriver implements Driver {
   private pump(): void {
     const socket = this.socket;
     if (!this.ready || socket === undefined || this.blocked) return;
+    // Corked from the second frame on: the usual pump writes one frame, and cork + uncork
+    // around it (the write buffered, then `clearBuffer`) cost ~7k instructions a batch.
+    let frames = 0;
     try {
-      socket.cork();
       let ok = true;
       while (ok && this.resend.length > 0) {
         const s = this.resend.shift() as Sent;
         this.counters.resent++;
         if (!this.sendIndex) s.frame = withoutIndex(s.frame);
+        if (frames++ === 1) socket.cork();
         ok = this.send(socket, s);
       }
       const { maxInflightPoints, maxBatchPoints } = this.options;
       while (ok && (this.queued > 0 || this.ledger.size > 0) && this.inflightPoints < maxInflightPoints) {
         const seq = (this.seq = (this.seq + 1) >>> 0 || 1);
         const { frame, count } = this.takeBatch(seq, Math.min(maxBatchPoints, Math.max(1, maxInflightPoints - this.inflightPoints)));
+        if (frames++ === 1) socket.cork();
         ok = this.send(socket, { seq, count, frame });
       }
-      socket.uncork();
+      if (frames > 1) socket.uncork();
       if (!ok) {
         this.blocked = true;
         socket.once('drain', () => {
@@ -276,10 +293,31 @@ export class AgentClientDriver implements Driver {
   private connect(): void {
     if (this.closed || this.connecting || this.socket !== undefined) return;
     this.connecting = true;
-    const socket = createConnection(this.options.socketPath);
+    const reader = new FrameReader(1024 * 1024);
+    // The agent's replies (an ACK a batch) are read into one buffer of the connection
+    // (`onread`) instead of through the Readable stream ('data': push, addChunk, emit, a
+    // nextTick for maybeReadMore, a new Buffer a read), and a read of whole ACK frames is
+    // handled in place: an ACK's read and its nextTicks ~49k → ~10k instructions a batch at
+    // core's 100 ms timer in isolation, where this runs in baseline code (~1k a request in the
+    // compare app, whose HTTP server keeps Node's stream code hot) (tools/bench/README.md, session 16, branch flush). Anything else goes
+    // through the FrameReader as a copy (it keeps a view of a frame cut across reads).
+    const socket = createConnection({
+      path: this.options.socketPath,
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+        callback: (n: number, buf: Uint8Array): boolean => {
+          if (reader.pendingBytes === 0 && onlyAcks(buf, n)) {
+            for (let off = 0; off < n; off += ACK_FRAME_BYTES) this.onAck(((buf[off + 5] << 24) | (buf[off + 6] << 16) | (buf[off + 7] << 8) | buf[off + 8]) >>> 0);
+            return true;
+          }
+          for (const f of reader.push(Buffer.copyBytesFrom(buf, 0, n))) this.onFrame(socket, f.type, f.payload);
+          if (reader.failure !== undefined) socket.destroy(new Error(`agent protocol: ${reader.failure}`));
+          return true; // go on reading
+        },
+      },
+    });
     socket.unref();
     this.socket = socket;
-    const reader = new FrameReader(1024 * 1024);
     // An agent that accepts but never answers the HELLO must not hold the client forever.
     const helloTimer = setTimeout(() => {
       if (!this.ready && this.socket === socket) socket.destroy(new Error('agent did not answer the handshake within 5 s'));
@@ -287,10 +325,6 @@ export class AgentClientDriver implements Driver {
     helloTimer.unref();
     socket.on('connect', () => {
       socket.write(encodeFrame(FrameType.HELLO, JSON.stringify({ v: PROTOCOL_VERSION, client: this.clientId.toString('hex'), pid: process.pid })));
-    });
-    socket.on('data', (chunk: Buffer) => {
-      for (const f of reader.push(chunk)) this.onFrame(socket, f.type, f.payload);
-      if (reader.failure !== undefined) socket.destroy(new Error(`agent protocol: ${reader.failure}`));
     });
     socket.on('error', (err) => {
       this.counters.connectErrors++;
@@ -304,13 +338,7 @@ export class AgentClientDriver implements Driver {
 
   private onFrame(socket: Socket, type: number, payload: Buffer): void {
     if (type === FrameType.ACK && payload.length === 4) {
-      const s = this.inflight.get(payload.readUInt32BE(0));
-      if (s === undefined) return;
-      this.inflight.delete(s.seq);
-      this.inflightPoints -= s.count;
-      this.counters.acknowledged += s.count;
-      this.schedule();
-      this.checkWaiters();
+      this.onAck(payload.readUInt32BE(0));
     } else if (type === FrameType.WELCOME) {
       const w = parseJsonObject(payload);
       if (w?.v !== PROTOCOL_VERSION) {
@@ -327,6 +355,16 @@ export class AgentClientDriver implements Driver {
       const e = parseJsonObject(payload);
       socket.destroy(new Error(`agent refused: ${String(e?.message ?? 'unknown error')}`));
     }
+  }
+
+  private onAck(seq: number): void {
+    const s = this.inflight.get(seq);
+    if (s === undefined) return;
+    this.inflight.delete(seq);
+    this.inflightPoints -= s.count;
+    this.counters.acknowledged += s.count;
+    this.schedule();
+    this.checkWaiters();
   }
 
   private onClose(socket: Socket): void {
