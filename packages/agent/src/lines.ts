@@ -16,7 +16,7 @@
  * downstream parses a line to index it). PROTOCOL.md describes it for other clients.
  */
 import { pyDumps } from '@osprofiler/core';
-import { parseStoredEvent } from '@osprofiler/core/instrument';
+import { LINE_HEAD, parseStoredEvent } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
 import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
@@ -28,15 +28,11 @@ import * as layout from './layout';
 // point (callgrind, 60 KiB bodies: 4.39k vs 4.07k).
 const { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, MAGIC_INDEXED, TIMESTAMP_KEY, windowEnd } = layout;
 
-/**
- * A line's head as core's index reads it (@osprofiler/core line-layout.ts LINE_HEAD: name
- * in group 1, parent_id in the last, INFO right after the match), with the base_id (non
- * empty) and trace_id captured too: for lines without an index the decode matches it once
- * for its own fields (base_id; the timestamp ends where INFO's key starts) and for the
- * index (`lineHeads`), instead of searching the keys and then core matching the head again
- * (decode + head match 12.4k → 9.6k instructions a 1-point trace, callgrind, agent-ir.cjs).
- */
-const HEAD = /\{"name": "([^"\\\x00-\x1f]*)", "base_id": "([^"\\\x00-\x1f]+)", "trace_id": "([^"\\\x00-\x1f]*)", "parent_id": "([^"\\\x00-\x1f]*)", "timestamp": "[^"\\\x00-\x1f]*", "info": /y;
+// Lines without an index have their head matched once, by core's LINE_HEAD (name, base_id,
+// trace_id, parent_id captured), for the decode's own fields (base_id; the timestamp ends
+// where INFO's key starts) and for the index (`lineHeads`), instead of searching the keys
+// and then core matching the head again (decode + head match 12.4k → 9.6k instructions a
+// 1-point trace, callgrind, agent-ir.cjs).
 /** What follows the timestamp's closing quote: `, "info": ` and the quote itself. */
 const INFO_KEY_BYTES = '", "info": '.length;
 /** The head's fixed characters before the timestamp's value. */
@@ -175,7 +171,7 @@ export class DecodedLines implements LineBatch {
   readonly baseIds: string[] = [];
   readonly timestamps: string[] = [];
   readonly buffers: Buffer[] = [];
-  /** Per point of a body without an index, its head's match (HEAD; null when read otherwise). */
+  /** Per point of a body without an index, its head's match (core's LINE_HEAD; null when read otherwise). */
   readonly lineHeads: (RegExpExecArray | null)[] = [];
   /** Per point, its carried index entry (or none). */
   readonly points = new PointIndex();
@@ -314,9 +310,10 @@ export class DecodedLines implements LineBatch {
         if (lf < 0 || lf - pos < LINE_START.length + 2 || text.charCodeAt(lf - 1) !== CLOSE_BRACE) return true;
         if (src === null) {
           // No index: the head read once, for these fields and the index (its classes stop at the LF).
-          HEAD.lastIndex = pos;
-          const m = HEAD.exec(text);
-          if (m !== null) {
+          LINE_HEAD.lastIndex = pos;
+          const m = LINE_HEAD.exec(text);
+          // An empty base_id goes to the key search below, which refuses it (as before).
+          if (m !== null && m[2] !== '') {
             const id = m[2];
             if (id !== lastBase) lastBase = id;
             this.baseIds.push(lastBase);

@@ -29,6 +29,7 @@ import * as driver_ from './driver';
 import * as line_ from './line';
 import * as search_ from './search';
 import * as storedEvent_ from './drivers/stored-event';
+import * as lineLayout_ from './line-layout';
 import * as drivers_memory_ from './drivers/memory';
 import * as drivers_file_ from './drivers/file';
 import * as timestamp_ from './timestamp';
@@ -146,6 +147,8 @@ export const memoryDriverFactory = drivers_memory_.memoryDriverFactory;
 export const fileDriverFactory = drivers_file_.fileDriverFactory;
 /** Notification objects as the LineBatch a driver's `notifyLines` takes. */
 export const linesOfNotifications = line_.linesOfNotifications;
+/** A stored line's head up to INFO (sticky; groups: name, base_id, trace_id, parent_id): a match given as `LineBatch.lineHeads` saves the index matching it again. */
+export const LINE_HEAD = lineLayout_.LINE_HEAD;
 /** Parses one stored notification (JSON that may hold Python's bare NaN/Infinity). */
 export const parseStoredEvent = storedEvent_.parseStoredEvent;
 export const parseTimestamp = timestamp_.parseTimestamp;
