@@ -7,7 +7,7 @@
 import { isPlainString, pyDumps, pyNumber, pyString } from './pyjson';
 import type { Notification } from './notification';
 import { toPrimitive } from './primitive';
-import { pointDetail, pointName, stopRoute } from './search';
+import { newLineIndex, notificationEntry } from './search';
 import { flat } from './flat';
 
 /**
@@ -64,7 +64,7 @@ export function linesOfNotifications(batch: readonly Notification[], serialise: 
   const timestamps: string[] = [];
   const lines: string[] = [];
   let errors: Uint8Array | null = null;
-  const index: LineIndex = { names: [], phases: new Uint8Array(batch.length), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+  const index = newLineIndex(batch.length);
   for (const n of batch) {
     let line: string;
     try {
@@ -74,23 +74,16 @@ export function linesOfNotifications(batch: readonly Notification[], serialise: 
       onError(err);
       continue;
     }
-    // Python: data.get("info", {}).get("etype") is not None.
-    if (n.info?.etype != null) (errors ??= new Uint8Array(batch.length))[lines.length] = 1;
-    const full = String(n.name);
-    const stop = full.endsWith('-stop');
-    index.phases[lines.length] = stop ? 1 : 0;
-    index.names.push(pointName(full, stop));
-    index.parentIds.push(String(n.parent_id));
-    index.projects.push(n.project ?? null);
-    index.services.push(n.service ?? null);
-    index.hosts.push(typeof n.info?.host === 'string' ? n.info.host : '');
-    index.details.push(pointDetail(n.info));
-    index.routes.push(stop ? stopRoute(n.info) : null);
+    if (notificationEntry(index, lines.length, n)) (errors ??= new Uint8Array(batch.length))[lines.length] = 1;
     baseIds.push(String(n.base_id));
     timestamps.push(String(n.timestamp));
     lines.push(line);
   }
-  return { baseIds, timestamps, lines, errors, index };
+  const k = lines.length;
+  if (k === batch.length) return { baseIds, timestamps, lines, errors, index };
+  // Points left out: the index and errors (made for the whole batch) end with the lines.
+  for (const a of [index.names, index.parentIds, index.projects, index.services, index.hosts, index.details, index.routes]) a.length = k;
+  return { baseIds, timestamps, lines, errors: errors === null ? null : errors.subarray(0, k), index: { ...index, phases: index.phases.subarray(0, k) } };
 }
 
 const MAX_DEPTH = 10;

@@ -111,23 +111,50 @@ export function indexOfLines(batch: Pick<LineBatch, 'lines'>, heads?: readonly (
 /** The index of lines already parsed (undefined: a line that did not parse), for drivers that parse them anyway. */
 export function indexOfEvents(events: readonly (Record<string, unknown> | undefined)[]): LineIndex {
   const n = events.length;
-  // Arrays of their final length, filled by index: a push cost ~125 instructions (7 a line, callgrind).
-  const index: LineIndex = { names: new Array<string>(n), phases: new Uint8Array(n), parentIds: new Array<string>(n), projects: new Array<string | null>(n), services: new Array<string | null>(n), hosts: new Array<string>(n), details: new Array<string | null>(n), routes: new Array<string | null>(n) };
+  const index = newLineIndex(n);
   for (let i = 0; i < n; i++) {
     const ev = events[i] ?? {};
-    const full = typeof ev.name === 'string' ? ev.name : '';
-    const stop = full.endsWith('-stop');
-    index.names[i] = pointName(full, stop);
-    index.phases[i] = stop ? 1 : 0;
-    index.parentIds[i] = typeof ev.parent_id === 'string' ? ev.parent_id : '';
-    index.projects[i] = typeof ev.project === 'string' ? ev.project : null;
-    index.services[i] = typeof ev.service === 'string' ? ev.service : null;
-    const info = ev.info !== null && typeof ev.info === 'object' ? (ev.info as Record<string, unknown>) : undefined;
-    index.hosts[i] = typeof info?.host === 'string' ? info.host : '';
-    index.details[i] = pointDetail(info);
-    index.routes[i] = stop ? routeOf(info, undefined) : null;
+    setIndexEntry(index, i, ev.name, ev.parent_id, ev.project, ev.service, ev.info);
   }
   return index;
+}
+
+/** A LineIndex for `n` points, to be filled by setIndexEntry. */
+export function newLineIndex(n: number): LineIndex {
+  // Arrays of their final length, filled by index: a push cost ~125 instructions (7 a line, callgrind).
+  return { names: new Array<string>(n), phases: new Uint8Array(n), parentIds: new Array<string>(n), projects: new Array<string | null>(n), services: new Array<string | null>(n), hosts: new Array<string>(n), details: new Array<string | null>(n), routes: new Array<string | null>(n) };
+}
+
+/**
+ * Point i's search-index entry, the one place it is made: from a parsed line (indexOfEvents)
+ * and from a notification object (notificationEntry: linesOfNotifications,
+ * deltasOfNotifications). Each field is read as it would be from the point's line, so an
+ * index a producer hands over equals the one parsing its lines gives (test/search.test.ts):
+ * a field that is not a string is '' (name, parent_id) or null (project, service), an info
+ * that is not an object gives no host, detail or route.
+ */
+export function setIndexEntry(index: LineIndex, i: number, name: unknown, parentId: unknown, project: unknown, service: unknown, info: unknown): void {
+  const full = typeof name === 'string' ? name : '';
+  const stop = full.endsWith('-stop');
+  index.names[i] = pointName(full, stop);
+  index.phases[i] = stop ? 1 : 0;
+  index.parentIds[i] = typeof parentId === 'string' ? parentId : '';
+  index.projects[i] = typeof project === 'string' ? project : null;
+  index.services[i] = typeof service === 'string' ? service : null;
+  const o = info !== null && typeof info === 'object' ? (info as Record<string, unknown>) : undefined;
+  index.hosts[i] = typeof o?.host === 'string' ? o.host : '';
+  index.details[i] = pointDetail(o);
+  index.routes[i] = stop ? stopRoute(o) : null;
+}
+
+/**
+ * Point i of `index` from a notification object; whether it goes into the error index
+ * (Python: `data.get("info", {}).get("etype") is not None`).
+ */
+export function notificationEntry(index: LineIndex, i: number, n: Notification): boolean {
+  const error = n.info?.etype != null;
+  setIndexEntry(index, i, n.name, n.parent_id, n.project, n.service, n.info);
+  return error;
 }
 
 /**
@@ -475,25 +502,15 @@ export function recordOfEvents(baseId: string, lines: readonly string[]): TraceR
 /** Per trace, what a batch of notification objects adds (drivers whose write path takes objects). */
 export function deltasOfNotifications(batch: readonly Notification[]): Map<string, TraceDelta> {
   const n = batch.length;
-  const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
-  const baseIds: string[] = [];
-  const timestamps: string[] = [];
+  const index = newLineIndex(n);
+  const baseIds = new Array<string>(n);
+  const timestamps = new Array<string>(n);
   const errors = new Uint8Array(n);
-  for (const ev of batch) {
-    const i = baseIds.length;
-    const full = String(ev.name);
-    const stop = full.endsWith('-stop');
-    index.phases[i] = stop ? 1 : 0;
-    index.names.push(pointName(full, stop));
-    index.parentIds.push(String(ev.parent_id));
-    index.projects.push(ev.project ?? null);
-    index.services.push(ev.service ?? null);
-    index.hosts.push(typeof ev.info?.host === 'string' ? ev.info.host : '');
-    index.details.push(pointDetail(ev.info));
-    index.routes.push(stop ? stopRoute(ev.info) : null);
-    if (ev.info?.etype != null) errors[i] = 1;
-    baseIds.push(String(ev.base_id));
-    timestamps.push(String(ev.timestamp));
+  for (let i = 0; i < n; i++) {
+    const ev = batch[i];
+    if (notificationEntry(index, i, ev)) errors[i] = 1;
+    baseIds[i] = String(ev.base_id);
+    timestamps[i] = String(ev.timestamp);
   }
   return deltasOfBatch({ baseIds, timestamps, lines: [], errors, index });
 }

@@ -3,7 +3,9 @@ import { MemoryDriver } from '../src/drivers/memory';
 import { BatchNotifier } from '../src/notifier';
 import type { Driver } from '../src/driver';
 import type { LineBatch } from '../src/line';
-import { MAX_TEXT, deltasOfBatch, indexOfLines, type RootCandidate, type TraceDelta } from '../src/search';
+import { MAX_TEXT, deltasOfBatch, deltasOfNotifications, indexOfEvents, indexOfLines, type RootCandidate, type TraceDelta } from '../src/search';
+import type { Notification } from '../src/notification';
+import { parseStoredEvent } from '../src/drivers/stored-event';
 import type { LineIndex } from '../src/line';
 import { linesOfNotifications } from '../src/line';
 import { searchContract, searchFixture } from '../../../tools/testing/search-contract';
@@ -39,6 +41,122 @@ describe('search index data', () => {
     const b = linesOfNotifications(fx.batches[0]);
     const parsed = indexOfLines(b);
     expect({ ...b.index, phases: [...b.index!.phases] }).toEqual({ ...parsed, phases: [...parsed.phases] });
+  });
+});
+
+/** A LineIndex with its phases as a plain array (toEqual compares them with the other fields). */
+const plainIndex = (ix: LineIndex | undefined): unknown => (ix === undefined ? undefined : { ...ix, phases: [...ix.phases] });
+
+/**
+ * The same points through the three paths that make index entries: notification objects
+ * (linesOfNotifications, deltasOfNotifications), their formatted lines read back
+ * (indexOfLines: by layout, or parsed whole when off it) and those lines parsed
+ * (indexOfEvents). All must index a point as its line says.
+ */
+function expectOneIndex(points: readonly Notification[], label: string): LineBatch {
+  const b = linesOfNotifications(points);
+  expect(b.lines, label).toHaveLength(points.length);
+  const fromLines = indexOfLines(b);
+  const fromEvents = indexOfEvents(b.lines.map((l) => parseStoredEvent(l)));
+  expect(plainIndex(b.index), `${label}: notifications vs lines`).toEqual(plainIndex(fromLines));
+  expect(plainIndex(b.index), `${label}: notifications vs events`).toEqual(plainIndex(fromEvents));
+  // The error index: Python's `data.get("info", {}).get("etype") is not None`, of the line.
+  const errors = b.lines.map((l) => {
+    const info = parseStoredEvent(l)?.info as Record<string, unknown> | null | undefined;
+    return info !== null && typeof info === 'object' && info.etype !== undefined && info.etype !== null ? 1 : 0;
+  });
+  expect(b.errors === null ? points.map(() => 0) : [...b.errors], `${label}: errors`).toEqual(errors);
+  const withoutIndex: LineBatch = { baseIds: b.baseIds, timestamps: b.timestamps, lines: b.lines, errors: b.errors };
+  expect(deltasOfNotifications(points), `${label}: deltas of notifications vs lines`).toEqual(deltasOfBatch(withoutIndex));
+  expect(deltasOfBatch(b), `${label}: deltas of the carried index vs lines`).toEqual(deltasOfBatch(withoutIndex));
+  return b;
+}
+
+describe('one index entry for every source', () => {
+  const ts = (k: number): string => `2026-03-01T12:00:00.${String(k).padStart(6, '0')}`;
+  const P = (name: unknown, parent: unknown, info: unknown, more: Record<string, unknown> = {}, k = 0): Notification =>
+    ({ name, base_id: 'B', trace_id: `T${k}`, parent_id: parent, timestamp: ts(k), ...(info === undefined ? {} : { info }), project: 'p', service: 's', ...more }) as unknown as Notification;
+
+  it('odd points index alike from notifications, lines and events', () => {
+    const points = [
+      P('wsgi-start', 'B', { request: { method: 'GET', path: '/x/1', query: '', scheme: 'http' }, host: 'h1' }),
+      P('db-start', 'T0', { db: { statement: 'SELECT 1' }, host: 'h1' }, { service: undefined, project: undefined }, 1), // no project, no service
+      P('db-stop', 'T0', { host: 'h1' }, { service: null, project: null }, 2),
+      P(7, 8, { host: 9, exec: { command: 'ls -l' } }, { project: 5, service: true }, 3), // not strings
+      P(undefined, undefined, null, {}, 4), // no name, no parent, null info
+      P('fn-start', 'T0', 'not an object', { service: '' }, 5),
+      P('fn-stop', 'T0', [1, 2], {}, 6),
+      P('fn-start', 'T0', undefined, {}, 7), // no info
+      P('fn-stop', 'T0', { etype: 'ValueError', message: 'boom', host: 'h2' }, {}, 8), // error info
+      P('fn-start', 'T0', { function: { name: 'f' }, etype: null, host: 'h2' }, {}, 9), // etype null: no error
+      P('fn-stop', 'T0', { etype: 0, host: 'h2' }, {}, 10), // etype 0 is not None; no message
+      P('wsgi-stop', 'B', { host: 'h1' }, {}, 11), // a top-level stop without a route
+      P('wsgi-stop', 'B', { request: { route: '/x/:id' }, host: 'h1' }, {}, 12), // route, no method
+      P('wsgi-stop', 'B', { request: { method: 'POST', route: '/y' }, response: { status_code: 500 }, host: 'h1' }, {}, 13),
+      P('rpc-stop', 'T0', { request: { route: 7 }, host: 'h1' }, {}, 14), // route not a string
+      P('é"q-start', 'T0', { project: 'inner', host: 'h3' }, {}, 15), // off the layout (escapes), a "project" key inside INFO
+      P('plain', 'T0', { value: NaN, host: 'h3' }, {}, 16), // neither -start nor -stop; a bare NaN in the line
+      P('fn-start', 'T0', { function: 'not an object', db: { statement: 5 }, request: { url: 'http://u' }, host: 'h3' }, {}, 17),
+    ];
+    const b = expectOneIndex(points, 'table');
+    const ix = b.index!;
+    expect(ix.names).toEqual(['wsgi', 'db', 'db', '', '', 'fn', 'fn', 'fn', 'fn', 'fn', 'fn', 'wsgi', 'wsgi', 'wsgi', 'rpc', 'é"q', 'plain', 'fn']);
+    expect([...ix.phases]).toEqual([0, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0]);
+    expect(ix.parentIds.slice(3, 5)).toEqual(['', '']);
+    expect(ix.projects.slice(0, 5)).toEqual(['p', null, null, null, 'p']);
+    expect(ix.services.slice(0, 6)).toEqual(['s', null, null, null, 's', '']);
+    expect(ix.hosts.slice(0, 9)).toEqual(['h1', 'h1', 'h1', '', '', '', '', '', 'h2']);
+    expect(ix.details).toEqual(['GET /x/1', 'SELECT 1', null, 'ls -l', null, null, null, null, 'ValueError: boom', 'f', '0: ', null, '/x/:id', 'POST /y', null, null, null, 'http://u']);
+    expect(ix.routes).toEqual([null, null, null, null, null, null, null, null, null, null, null, null, '/x/:id', 'POST /y', null, null, null, null]);
+    expect([...b.errors!]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('300 seeded random batches of odd points index alike', () => {
+    let seed = 7;
+    const r = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    const names = ['wsgi-start', 'wsgi-stop', 'db-start', 'db-stop', 'x', '-stop', '-start', 'ü-stop', 5, undefined, null];
+    const strs = ['s', '', 'ü', 'a"b', 3, null, undefined, false];
+    const requests = [undefined, null, 'r', { method: 'GET', path: '/p' }, { route: '/r/:id' }, { method: 'PUT', route: '/r', url: 'http://x' }, { method: 1, route: '/m' }, { url: 'http://u' }];
+    const infos = (): unknown => {
+      switch (Math.floor(r() * 5)) {
+        case 0:
+          return pick([undefined, null, 'text', 0, [1], true]);
+        default: {
+          const info: Record<string, unknown> = {};
+          if (r() < 0.5) info.request = pick(requests);
+          if (r() < 0.3) info.db = pick([{ statement: 'SELECT 1' }, { statement: 2 }, null]);
+          if (r() < 0.2) info.exec = { command: pick(['ls', 'x'.repeat(400)]) };
+          if (r() < 0.2) info.function = pick([{ name: 'f' }, 'f']);
+          if (r() < 0.2) info.etype = pick(['E', null, 0, '']);
+          if (r() < 0.2) info.message = pick(['m', 1]);
+          if (r() < 0.8) info.host = pick(['h1', 'h2', '', 4, null]);
+          return info;
+        }
+      }
+    };
+    for (let k = 0; k < 300; k++) {
+      const n = 1 + Math.floor(r() * 12);
+      const points: Notification[] = [];
+      for (let i = 0; i < n; i++) {
+        const base = pick(['A', 'B']);
+        const p: Record<string, unknown> = { name: pick(names), base_id: base, trace_id: `T${i}`, parent_id: pick([base, 'T0', 'é', 1, undefined]), timestamp: ts(Math.floor(r() * 50)), info: infos(), project: pick(strs), service: pick(strs) };
+        for (const f of ['info', 'project', 'service']) if (r() < 0.1) delete p[f];
+        points.push(p as unknown as Notification);
+      }
+      expectOneIndex(points, `batch ${k}`);
+    }
+  });
+
+  it('a point that fails to serialise is left out of the index too', () => {
+    const points = [P('a-start', 'B', { host: 'h' }), P('bad-start', 'B', { big: 1n, host: 'h' }, {}, 1), P('a-stop', 'B', { etype: 'E', host: 'h' }, {}, 2)];
+    const lost: unknown[] = [];
+    const b = linesOfNotifications(points, (n) => JSON.stringify(n), (err) => lost.push(err));
+    expect(lost).toHaveLength(1);
+    expect(b.lines).toHaveLength(2);
+    expect(plainIndex(b.index)).toEqual(plainIndex(indexOfLines(b)));
+    expect(Object.values(b.index!).map((a) => (a as ArrayLike<unknown>).length)).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
+    expect([...b.errors!]).toEqual([0, 1]);
   });
 });
 
