@@ -7,7 +7,7 @@
 import { isPlainString, pyDumps, pyNumber, pyString } from './pyjson';
 import type { Notification } from './notification';
 import { toPrimitive } from './primitive';
-import { newLineIndex, notificationEntry } from './search';
+import { newLineIndex, setIndexEntry } from './search';
 import { flat } from './flat';
 
 /**
@@ -74,7 +74,7 @@ export function linesOfNotifications(batch: readonly Notification[], serialise: 
       onError(err);
       continue;
     }
-    if (notificationEntry(index, lines.length, n)) (errors ??= new Uint8Array(batch.length))[lines.length] = 1;
+    if (setIndexEntry(index, lines.length, n)) (errors ??= new Uint8Array(batch.length))[lines.length] = 1;
     baseIds.push(String(n.base_id));
     timestamps.push(String(n.timestamp));
     lines.push(line);

@@ -112,10 +112,8 @@ export function indexOfLines(batch: Pick<LineBatch, 'lines'>, heads?: readonly (
 export function indexOfEvents(events: readonly (Record<string, unknown> | undefined)[]): LineIndex {
   const n = events.length;
   const index = newLineIndex(n);
-  for (let i = 0; i < n; i++) {
-    const ev = events[i] ?? {};
-    setIndexEntry(index, i, ev.name, ev.parent_id, ev.project, ev.service, ev.info);
-  }
+  // The error bit setIndexEntry answers is not kept: a batch of lines carries its errors.
+  for (let i = 0; i < n; i++) setIndexEntry(index, i, events[i] ?? {});
   return index;
 }
 
@@ -125,36 +123,39 @@ export function newLineIndex(n: number): LineIndex {
   return { names: new Array<string>(n), phases: new Uint8Array(n), parentIds: new Array<string>(n), projects: new Array<string | null>(n), services: new Array<string | null>(n), hosts: new Array<string>(n), details: new Array<string | null>(n), routes: new Array<string | null>(n) };
 }
 
-/**
- * Point i's search-index entry, the one place it is made: from a parsed line (indexOfEvents)
- * and from a notification object (notificationEntry: linesOfNotifications,
- * deltasOfNotifications). Each field is read as it would be from the point's line, so an
- * index a producer hands over equals the one parsing its lines gives (test/search.test.ts):
- * a field that is not a string is '' (name, parent_id) or null (project, service), an info
- * that is not an object gives no host, detail or route.
- */
-export function setIndexEntry(index: LineIndex, i: number, name: unknown, parentId: unknown, project: unknown, service: unknown, info: unknown): void {
-  const full = typeof name === 'string' ? name : '';
-  const stop = full.endsWith('-stop');
-  index.names[i] = pointName(full, stop);
-  index.phases[i] = stop ? 1 : 0;
-  index.parentIds[i] = typeof parentId === 'string' ? parentId : '';
-  index.projects[i] = typeof project === 'string' ? project : null;
-  index.services[i] = typeof service === 'string' ? service : null;
-  const o = info !== null && typeof info === 'object' ? (info as Record<string, unknown>) : undefined;
-  index.hosts[i] = typeof o?.host === 'string' ? o.host : '';
-  index.details[i] = pointDetail(o);
-  index.routes[i] = stop ? stopRoute(o) : null;
+/** What the search index reads of a point: a notification object, or a stored line parsed. */
+export interface IndexedPoint {
+  readonly name?: unknown;
+  readonly parent_id?: unknown;
+  readonly project?: unknown;
+  readonly service?: unknown;
+  readonly info?: unknown;
 }
 
 /**
- * Point i of `index` from a notification object; whether it goes into the error index
- * (Python: `data.get("info", {}).get("etype") is not None`).
+ * Point i's search-index entry, the one place it is made (indexOfEvents,
+ * linesOfNotifications, deltasOfNotifications; the notifier's own points, held apart,
+ * share pointDetail and stopRoute); returns whether the point goes into the error index
+ * (Python: `data.get("info", {}).get("etype") is not None`). Each field is read as it is
+ * from the point's line, so an index handed over with lines equals the one parsing them
+ * gives (test/search.test.ts): a field that is not a string indexes as '' (name,
+ * parent_id) or null (project, service); an info that is not an object gives no host,
+ * detail, route or error.
  */
-export function notificationEntry(index: LineIndex, i: number, n: Notification): boolean {
-  const error = n.info?.etype != null;
-  setIndexEntry(index, i, n.name, n.parent_id, n.project, n.service, n.info);
-  return error;
+export function setIndexEntry(index: LineIndex, i: number, p: IndexedPoint): boolean {
+  const full = typeof p.name === 'string' ? p.name : '';
+  const stop = full.endsWith('-stop');
+  index.names[i] = pointName(full, stop);
+  index.phases[i] = stop ? 1 : 0;
+  index.parentIds[i] = typeof p.parent_id === 'string' ? p.parent_id : '';
+  index.projects[i] = typeof p.project === 'string' ? p.project : null;
+  index.services[i] = typeof p.service === 'string' ? p.service : null;
+  const v = p.info;
+  const info = v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+  index.hosts[i] = typeof info?.host === 'string' ? info.host : '';
+  index.details[i] = pointDetail(info);
+  index.routes[i] = stop ? stopRoute(info) : null;
+  return info !== undefined && info.etype !== undefined && info.etype !== null;
 }
 
 /**
@@ -508,7 +509,7 @@ export function deltasOfNotifications(batch: readonly Notification[]): Map<strin
   const errors = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const ev = batch[i];
-    if (notificationEntry(index, i, ev)) errors[i] = 1;
+    if (setIndexEntry(index, i, ev)) errors[i] = 1;
     baseIds[i] = String(ev.base_id);
     timestamps[i] = String(ev.timestamp);
   }

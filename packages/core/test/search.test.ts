@@ -72,6 +72,39 @@ function expectOneIndex(points: readonly Notification[], label: string): LineBat
   return b;
 }
 
+/** Seeded batches of 1-12 odd points (fields of other types, missing, infos of every shape). */
+function randomPoints(start: number): () => Notification[] {
+  let seed = start;
+  const r = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const names = ['wsgi-start', 'wsgi-stop', 'db-start', 'db-stop', 'x', '-stop', '-start', 'ü-stop', 5, undefined, null];
+  const strs = ['s', '', 'ü', 'a"b', 3, null, undefined, false];
+  const requests = [undefined, null, 'r', { method: 'GET', path: '/p' }, { route: '/r/:id' }, { method: 'PUT', route: '/r', url: 'http://x' }, { method: 1, route: '/m' }, { url: 'http://u' }];
+  const info = (): unknown => {
+    if (r() < 0.2) return pick([undefined, null, 'text', 0, [1], true]);
+    const o: Record<string, unknown> = {};
+    if (r() < 0.5) o.request = pick(requests);
+    if (r() < 0.3) o.db = pick([{ statement: 'SELECT 1' }, { statement: 2 }, null]);
+    if (r() < 0.2) o.exec = { command: pick(['ls', 'x'.repeat(400)]) };
+    if (r() < 0.2) o.function = pick([{ name: 'f' }, 'f']);
+    if (r() < 0.2) o.etype = pick(['E', null, 0, '']);
+    if (r() < 0.2) o.message = pick(['m', 1]);
+    if (r() < 0.8) o.host = pick(['h1', 'h2', '', 4, null]);
+    return o;
+  };
+  return () => {
+    const points: Notification[] = [];
+    for (let i = 0, n = 1 + Math.floor(r() * 12); i < n; i++) {
+      const base = pick(['A', 'B']);
+      const ts = `2026-03-01T12:00:00.${String(Math.floor(r() * 50)).padStart(6, '0')}`;
+      const p: Record<string, unknown> = { name: pick(names), base_id: base, trace_id: `T${i}`, parent_id: pick([base, 'T0', 'é', 1, undefined]), timestamp: ts, info: info(), project: pick(strs), service: pick(strs) };
+      for (const f of ['info', 'project', 'service']) if (r() < 0.1) delete p[f];
+      points.push(p as unknown as Notification);
+    }
+    return points;
+  };
+}
+
 describe('one index entry for every source', () => {
   const ts = (k: number): string => `2026-03-01T12:00:00.${String(k).padStart(6, '0')}`;
   const P = (name: unknown, parent: unknown, info: unknown, more: Record<string, unknown> = {}, k = 0): Notification =>
@@ -112,40 +145,8 @@ describe('one index entry for every source', () => {
   });
 
   it('300 seeded random batches of odd points index alike', () => {
-    let seed = 7;
-    const r = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
-    const names = ['wsgi-start', 'wsgi-stop', 'db-start', 'db-stop', 'x', '-stop', '-start', 'ü-stop', 5, undefined, null];
-    const strs = ['s', '', 'ü', 'a"b', 3, null, undefined, false];
-    const requests = [undefined, null, 'r', { method: 'GET', path: '/p' }, { route: '/r/:id' }, { method: 'PUT', route: '/r', url: 'http://x' }, { method: 1, route: '/m' }, { url: 'http://u' }];
-    const infos = (): unknown => {
-      switch (Math.floor(r() * 5)) {
-        case 0:
-          return pick([undefined, null, 'text', 0, [1], true]);
-        default: {
-          const info: Record<string, unknown> = {};
-          if (r() < 0.5) info.request = pick(requests);
-          if (r() < 0.3) info.db = pick([{ statement: 'SELECT 1' }, { statement: 2 }, null]);
-          if (r() < 0.2) info.exec = { command: pick(['ls', 'x'.repeat(400)]) };
-          if (r() < 0.2) info.function = pick([{ name: 'f' }, 'f']);
-          if (r() < 0.2) info.etype = pick(['E', null, 0, '']);
-          if (r() < 0.2) info.message = pick(['m', 1]);
-          if (r() < 0.8) info.host = pick(['h1', 'h2', '', 4, null]);
-          return info;
-        }
-      }
-    };
-    for (let k = 0; k < 300; k++) {
-      const n = 1 + Math.floor(r() * 12);
-      const points: Notification[] = [];
-      for (let i = 0; i < n; i++) {
-        const base = pick(['A', 'B']);
-        const p: Record<string, unknown> = { name: pick(names), base_id: base, trace_id: `T${i}`, parent_id: pick([base, 'T0', 'é', 1, undefined]), timestamp: ts(Math.floor(r() * 50)), info: infos(), project: pick(strs), service: pick(strs) };
-        for (const f of ['info', 'project', 'service']) if (r() < 0.1) delete p[f];
-        points.push(p as unknown as Notification);
-      }
-      expectOneIndex(points, `batch ${k}`);
-    }
+    const random = randomPoints(7);
+    for (let k = 0; k < 300; k++) expectOneIndex(random(), `batch ${k}`);
   });
 
   it('a point that fails to serialise is left out of the index too', () => {
