@@ -88,14 +88,6 @@ function detailOf(info: object | undefined): string | null {
   return out === null ? null : out.length > MAX_DETAIL ? out.slice(0, MAX_DETAIL) : out;
 }
 
-/** Whether a stop's info carries a route (a top-level request's label is then `METHOD route`). */
-function routeOf(info: Record<string, unknown> | undefined, method: string | undefined): string | null {
-  const req = info?.request as Record<string, unknown> | undefined;
-  if (req === undefined || req === null || typeof req !== 'object' || typeof req.route !== 'string') return null;
-  const m = typeof req.method === 'string' ? req.method : method;
-  return m === undefined ? req.route : `${m} ${req.route}`;
-}
-
 /**
  * The index of lines that came without one (not for the request path): each line read by
  * its layout, or parsed whole when off it (./line-layout.ts). `heads[i]`, when given, is
@@ -166,10 +158,13 @@ export function pointName(full: string, stop: boolean): string {
   return stop ? full.slice(0, -5) : full.endsWith('-start') ? full.slice(0, -6) : full;
 }
 
-/** Stop-time route label, for the notifier (it has the info object at hand). */
+/** A stop's route label: `METHOD route` when its info carries the route template (a top-level request's label), else null (also when reading the info throws). */
 export function stopRoute(info: object | undefined): string | null {
   try {
-    return routeOf(info as Record<string, unknown> | undefined, undefined);
+    const req = (info as Record<string, unknown> | undefined)?.request as Record<string, unknown> | undefined;
+    if (req === undefined || req === null || typeof req !== 'object' || typeof req.route !== 'string') return null;
+    const m = typeof req.method === 'string' ? req.method : undefined;
+    return m === undefined ? req.route : `${m} ${req.route}`;
   } catch {
     return null;
   }
