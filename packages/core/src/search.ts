@@ -125,7 +125,7 @@ export interface IndexedPoint {
 }
 
 /**
- * Point i's search-index entry, the one place it is made (indexOfEvents,
+ * Point i's search-index entry, the one place it is made (indexOfEvents, recordOfEvents,
  * linesOfNotifications, deltasOfNotifications; the notifier's own points, held apart,
  * share pointDetail and stopRoute); returns whether the point goes into the error index
  * (Python: `data.get("info", {}).get("etype") is not None`). Each field is read as it is
@@ -471,28 +471,23 @@ export function recordFromJson(text: string): TraceRecord | undefined {
 
 /** A summary record built from whole stored events (a trace no index covers, e.g. written by Python). */
 export function recordOfEvents(baseId: string, lines: readonly string[]): TraceRecord | undefined {
-  const batch: LineBatch = {
-    baseIds: lines.map(() => baseId),
-    timestamps: lines.map((l) => {
-      const ev = parseStoredEvent(l);
-      return typeof ev?.timestamp === 'string' ? ev.timestamp : '';
-    }),
-    lines,
-    errors: new Uint8Array(lines.map((l) => {
-      const ev = parseStoredEvent(l);
-      const info = ev?.info as Record<string, unknown> | undefined;
-      return info?.etype !== undefined && info?.etype !== null ? 1 : 0;
-    })),
-  };
-  const keep = batch.timestamps.map((t) => t !== '');
-  const filtered: LineBatch = {
-    baseIds: batch.baseIds.filter((_, i) => keep[i]),
-    timestamps: batch.timestamps.filter((_, i) => keep[i]),
-    lines: lines.filter((_, i) => keep[i]),
-    errors: (batch.errors as Uint8Array).filter((_, i) => keep[i]),
-  };
-  if (filtered.lines.length === 0) return undefined;
-  return deltasOfBatch(filtered).get(baseId);
+  // Each line parsed once, for its timestamp, index entry and error bit; one without a timestamp is left out.
+  const kept: string[] = [];
+  const timestamps: string[] = [];
+  const events: Record<string, unknown>[] = [];
+  for (const line of lines) {
+    const ev = parseStoredEvent(line);
+    if (ev === undefined || typeof ev.timestamp !== 'string' || ev.timestamp === '') continue;
+    kept.push(line);
+    timestamps.push(ev.timestamp);
+    events.push(ev);
+  }
+  const n = events.length;
+  if (n === 0) return undefined;
+  const index = newLineIndex(n);
+  const errors = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (setIndexEntry(index, i, events[i])) errors[i] = 1;
+  return deltasOfBatch({ baseIds: new Array<string>(n).fill(baseId), timestamps, lines: kept, errors, index }).get(baseId);
 }
 
 /** Per trace, what a batch of notification objects adds (drivers whose write path takes objects). */

@@ -3,7 +3,7 @@ import { MemoryDriver } from '../src/drivers/memory';
 import { BatchNotifier } from '../src/notifier';
 import type { Driver } from '../src/driver';
 import type { LineBatch } from '../src/line';
-import { MAX_TEXT, deltasOfBatch, deltasOfNotifications, indexOfEvents, indexOfLines, type RootCandidate, type TraceDelta } from '../src/search';
+import { MAX_TEXT, deltasOfBatch, deltasOfNotifications, indexOfEvents, indexOfLines, recordOfEvents, type RootCandidate, type TraceDelta } from '../src/search';
 import type { Notification } from '../src/notification';
 import { parseStoredEvent } from '../src/drivers/stored-event';
 import type { LineIndex } from '../src/line';
@@ -147,6 +147,27 @@ describe('one index entry for every source', () => {
   it('300 seeded random batches of odd points index alike', () => {
     const random = randomPoints(7);
     for (let k = 0; k < 300; k++) expectOneIndex(random(), `batch ${k}`);
+  });
+
+  it("recordOfEvents (each line parsed once) equals the delta of the lines read without an index, for 300 seeded random traces", () => {
+    const random = randomPoints(11);
+    let seed = 5;
+    const r = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const junk = ['not json', '[1]', 'null', '{"name": "a-start", "info": {}}', '{"timestamp": "", "name": "a-start"}', '{"timestamp": 5, "name": "a-start"}', '{"name": "x-start", "timestamp": "2026-03-01T12:00:00.000009", "info": {"v": NaN, "etype": "E"}}'];
+    for (let k = 0; k < 300; k++) {
+      const lines = linesOfNotifications(random()).lines.slice();
+      for (let j = Math.floor(r() * 3); j > 0; j--) lines.splice(Math.floor(r() * (lines.length + 1)), 0, junk[Math.floor(r() * junk.length)]);
+      const kept = lines.filter((l) => {
+        const t = parseStoredEvent(l)?.timestamp;
+        return typeof t === 'string' && t !== '';
+      });
+      const errors = kept.map((l) => {
+        const info = parseStoredEvent(l)?.info as Record<string, unknown> | undefined;
+        return info?.etype !== undefined && info?.etype !== null ? 1 : 0;
+      });
+      const reference = kept.length === 0 ? undefined : deltasOfBatch({ baseIds: kept.map(() => 'A'), timestamps: kept.map((l) => parseStoredEvent(l)!.timestamp as string), lines: kept, errors: new Uint8Array(errors) }).get('A');
+      expect(recordOfEvents('A', lines), `trace ${k}`).toEqual(reference);
+    }
   });
 
   it('a point that fails to serialise is left out of the index too', () => {
