@@ -69,23 +69,20 @@ function detailOf(info: object | undefined): string | null {
     const where = req.route ?? req.path ?? req.url;
     if (typeof where === 'string') out = typeof req.method === 'string' ? `${req.method} ${where}` : where;
   }
-  if (out === null) {
-    const db = i.db as Record<string, unknown> | undefined;
-    if (db !== undefined && db !== null && typeof db === 'object' && typeof db.statement === 'string') out = db.statement;
-  }
-  if (out === null) {
-    const ex = i.exec as Record<string, unknown> | undefined;
-    if (ex !== undefined && ex !== null && typeof ex === 'object' && typeof ex.command === 'string') out = ex.command;
-  }
-  if (out === null) {
-    const fn = i.function as Record<string, unknown> | undefined;
-    if (fn !== undefined && fn !== null && typeof fn === 'object' && typeof fn.name === 'string') out = fn.name;
-  }
+  out ??= stringIn(i, 'db', 'statement') ?? stringIn(i, 'exec', 'command') ?? stringIn(i, 'function', 'name');
   if (i.etype !== undefined && i.etype !== null) {
     const e = `${String(i.etype)}: ${typeof i.message === 'string' ? i.message : ''}`;
     out = out === null ? e : `${out} ${e}`;
   }
   return out === null ? null : out.length > MAX_DETAIL ? out.slice(0, MAX_DETAIL) : out;
+}
+
+/** `o[key][field]` when `o[key]` is an object and that field a string, else null. */
+function stringIn(o: Record<string, unknown>, key: string, field: string): string | null {
+  const v = o[key];
+  if (v === undefined || v === null || typeof v !== 'object') return null;
+  const s = (v as Record<string, unknown>)[field];
+  return typeof s === 'string' ? s : null;
 }
 
 /**

@@ -130,18 +130,19 @@ describe('one index entry for every source', () => {
       P('é"q-start', 'T0', { project: 'inner', host: 'h3' }, {}, 15), // off the layout (escapes), a "project" key inside INFO
       P('plain', 'T0', { value: NaN, host: 'h3' }, {}, 16), // neither -start nor -stop; a bare NaN in the line
       P('fn-start', 'T0', { function: 'not an object', db: { statement: 5 }, request: { url: 'http://u' }, host: 'h3' }, {}, 17),
+      P('fn-start', 'T0', { db: { statement: 5 }, exec: null, function: { name: 'g' }, host: 'h3' }, {}, 18), // the first string detail found
     ];
     const b = expectOneIndex(points, 'table');
     const ix = b.index!;
-    expect(ix.names).toEqual(['wsgi', 'db', 'db', '', '', 'fn', 'fn', 'fn', 'fn', 'fn', 'fn', 'wsgi', 'wsgi', 'wsgi', 'rpc', 'é"q', 'plain', 'fn']);
-    expect([...ix.phases]).toEqual([0, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0]);
+    expect(ix.names).toEqual(['wsgi', 'db', 'db', '', '', 'fn', 'fn', 'fn', 'fn', 'fn', 'fn', 'wsgi', 'wsgi', 'wsgi', 'rpc', 'é"q', 'plain', 'fn', 'fn']);
+    expect([...ix.phases]).toEqual([0, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
     expect(ix.parentIds.slice(3, 5)).toEqual(['', '']);
     expect(ix.projects.slice(0, 5)).toEqual(['p', null, null, null, 'p']);
     expect(ix.services.slice(0, 6)).toEqual(['s', null, null, null, 's', '']);
     expect(ix.hosts.slice(0, 9)).toEqual(['h1', 'h1', 'h1', '', '', '', '', '', 'h2']);
-    expect(ix.details).toEqual(['GET /x/1', 'SELECT 1', null, 'ls -l', null, null, null, null, 'ValueError: boom', 'f', '0: ', null, '/x/:id', 'POST /y', null, null, null, 'http://u']);
-    expect(ix.routes).toEqual([null, null, null, null, null, null, null, null, null, null, null, null, '/x/:id', 'POST /y', null, null, null, null]);
-    expect([...b.errors!]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+    expect(ix.details).toEqual(['GET /x/1', 'SELECT 1', null, 'ls -l', null, null, null, null, 'ValueError: boom', 'f', '0: ', null, '/x/:id', 'POST /y', null, null, null, 'http://u', 'g']);
+    expect(ix.routes).toEqual([null, null, null, null, null, null, null, null, null, null, null, null, '/x/:id', 'POST /y', null, null, null, null, null]);
+    expect([...b.errors!]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   it('300 seeded random batches of odd points index alike', () => {
