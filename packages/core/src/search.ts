@@ -8,7 +8,7 @@
  * without an index (the agent receiving lines from an older client, Python's writes)
  * go through `indexOfLines`, which parses them: off any application's request path.
  */
-import type { LineBatch, LineIndex } from './line';
+import { hasErrorType, type LineBatch, type LineIndex } from './line';
 import { parseTimestamp } from './timestamp';
 import type { SearchOptions, SearchPage, TraceSummary } from './driver';
 import { parseStoredEvent } from './drivers/stored-event';
@@ -125,7 +125,7 @@ export interface IndexedPoint {
  * Point i's search-index entry, the one place it is made (indexOfEvents, recordOfEvents,
  * linesOfNotifications, deltasOfNotifications; the notifier's own points, held apart,
  * share pointDetail and stopRoute); returns whether the point goes into the error index
- * (Python: `data.get("info", {}).get("etype") is not None`). Each field is read as it is
+ * (line.ts hasErrorType, of an info that is an object). Each field is read as it is
  * from the point's line, so an index handed over with lines equals the one parsing them
  * gives (test/search.test.ts): a field that is not a string indexes as '' (name,
  * parent_id) or null (project, service); an info that is not an object gives no host,
@@ -144,7 +144,7 @@ export function setIndexEntry(index: LineIndex, i: number, p: IndexedPoint): boo
   index.hosts[i] = typeof info?.host === 'string' ? info.host : '';
   index.details[i] = pointDetail(info);
   index.routes[i] = stop ? stopRoute(info) : null;
-  return info !== undefined && info.etype !== undefined && info.etype !== null;
+  return hasErrorType(info);
 }
 
 /**
