@@ -72,6 +72,23 @@ describe('redis:// write layout (wire spec §4)', () => {
     for (const b of ids) expect(await redis.client.llen(`osprofiler_opt:${b}`)).toBe(50);
   });
 
+  it('a trace whose points come in several runs of a batch gets one LPUSH, its points in batch order', async () => {
+    const [a, b] = [redis.track(randomUUID()), redis.track(randomUUID())];
+    const batch = [note(a, 'x-start', 0), note(b, 'y-start', 1), note(b, 'y-stop', 2), note(a, 'z-start', 3), note(b, 'w-start', 4), note(a, 'z-stop', 5)];
+    const monitor = await redis.client.duplicate().monitor();
+    const lpushes: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
+      if (Number(database) === DB && args[0].toLowerCase() === 'lpush' && [a, b].some((x) => args[1] === `osprofiler_opt:${x}`)) lpushes.push(args);
+    });
+    await driver.notifyLines({ baseIds: batch.map((n) => n.base_id), timestamps: batch.map((n) => n.timestamp), lines: batch.map((n) => pyDumps(n)), errors: null });
+    await new Promise((r) => setTimeout(r, 200));
+    await monitor.disconnect();
+    expect(lpushes).toEqual([
+      ['LPUSH', `osprofiler_opt:${a}`, ...[0, 3, 5].map((i) => pyDumps(batch[i]))],
+      ['LPUSH', `osprofiler_opt:${b}`, ...[1, 2, 4].map((i) => pyDumps(batch[i]))],
+    ]);
+  });
+
   it('stores a trace of 25,000 points handed over in one batch, in order', async () => {
     const b = redis.track(randomUUID());
     const batch = Array.from({ length: 25_000 }, (_, i) => note(b, `p${i}-start`, i % 900000));
