@@ -162,6 +162,40 @@ describe('redis:// write layout (wire spec §4)', () => {
     }
     await ttlDriver.close();
   });
+
+  it('notifyLines with bytes: every trace its list and TTL, ids of any length, a trace of 70 lines, a non-ASCII id', async () => {
+    for (const url of [redis.url('?ttl=1d'), redis.url()]) {
+      const d = (await createDriver(url, {})) as RedisDriver;
+      // Ids of several lengths, a trace past the commands' usual argument counts, and one id
+      // outside ASCII (the batch is then written command by command).
+      const ids = [randomUUID(), 'short', randomUUID() + '-long', randomUUID()].map((b) => redis.track(b));
+      const counts = [2, 1, 70, 3];
+      for (const batchIds of [ids, [...ids, redis.track('caf\u00e9-' + randomUUID())]]) {
+        const lines: { b: string; buf: Buffer }[] = [];
+        batchIds.forEach((b, k) => {
+          for (let i = 0; i < (counts[k] ?? 2); i++) lines.push({ b, buf: Buffer.from(pyDumps(note(b, `n${i}-start`, i))) });
+        });
+        await d.notifyLines({
+          baseIds: lines.map((l) => l.b),
+          timestamps: lines.map(() => '2026-11-23T04:00:00.000001'),
+          buffers: lines.map((l) => l.buf),
+          get lines() {
+            return lines.map((l) => l.buf.toString('latin1'));
+          },
+          errors: null,
+        });
+        for (const b of batchIds) {
+          const key = `osprofiler_opt:${b}`;
+          expect(await redis.client.lrangeBuffer(key, 0, -1)).toEqual(lines.filter((l) => l.b === b).map((l) => l.buf).reverse());
+          const ttl = await redis.client.ttl(key);
+          if (url.includes('ttl')) expect(ttl).toBeGreaterThan(86400 - 60);
+          else expect(ttl).toBe(-1);
+          await redis.client.del(key);
+        }
+      }
+      await d.close();
+    }
+  });
 });
 
 describe('redis:// reading', () => {

@@ -162,7 +162,8 @@ export class RedisDriver implements Driver {
   private encodeLines(enc: RespEncoder, { ids, values: lists, errors }: TraceLists): void {
     const { ttlSeconds } = this.settings;
     const ttl = String(ttlSeconds);
-    for (let k = 0; k < ids.length; k++) {
+    const asBytes = ids.length > 0 && typeof lists[0][0] !== 'string' && linesAsBytes(enc, ids, lists as Uint8Array[][], ttlSeconds > 0 ? ttl : undefined);
+    for (let k = 0; k < ids.length && !asBytes; k++) {
       const baseId = ids[k];
       const values = lists[k];
       for (let i = 0; i < values.length; i += LPUSH_MAX) lpush(enc, baseId, values, i, Math.min(values.length, i + LPUSH_MAX));
@@ -396,6 +397,35 @@ function linesPerTrace(batch: LineBatch, withErrors: boolean, traces = -1): Trac
     else for (const v of values[k]) l.push(v);
   }
   return { ids: [...byId.keys()], values: [...byId.values()], errors };
+}
+
+/** `*<argc>\r\n` and LPUSH's name, for the usual argument counts (made up front, as search.ts HEADS). */
+const LPUSH_HEADS: string[] = Array.from({ length: 64 }, (_, argc) => `*${argc}\r\n$5\r\nLPUSH\r\n`);
+/** The last `$<length>\r\nosprofiler_opt:` made, for ids of its length. */
+let keyHead = { idLength: -1, text: '' };
+
+/**
+ * Per trace its LPUSH (and, with `ttl`, its EXPIRE) of byte lines, the commands' texts
+ * (names, keys) framed here and written with one utf8Write (RespEncoder.interleaved) instead
+ * of one a key; false (nothing written) when a trace has more than LPUSH_MAX lines or an id
+ * is not ASCII (encodeLines then writes them command by command).
+ */
+function linesAsBytes(enc: RespEncoder, ids: readonly string[], lists: readonly Uint8Array[][], ttl: string | undefined): boolean {
+  let text = '';
+  const ends: number[] = new Array<number>(ids.length);
+  const expire = ttl === undefined ? '' : '\r\n$' + ttl.length + '\r\n' + ttl + '\r\n';
+  for (let k = 0; k < ids.length; k++) {
+    const n = lists[k].length;
+    if (n > LPUSH_MAX) return false;
+    // The previous trace's EXPIRE ends where this one's LPUSH starts.
+    if (k > 0 && ttl !== undefined) text += '*3\r\n$6\r\nEXPIRE\r\n' + keyHead.text + ids[k - 1] + expire;
+    const id = ids[k];
+    if (keyHead.idLength !== id.length) keyHead = { idLength: id.length, text: '$' + (NAMESPACE_OPT.length + id.length) + '\r\n' + NAMESPACE_OPT };
+    text += (n + 2 < LPUSH_HEADS.length ? LPUSH_HEADS[n + 2] : '*' + (n + 2) + '\r\n$5\r\nLPUSH\r\n') + keyHead.text + id + '\r\n';
+    ends[k] = text.length;
+  }
+  if (ttl !== undefined) text += '*3\r\n$6\r\nEXPIRE\r\n' + keyHead.text + ids[ids.length - 1] + expire;
+  return enc.interleaved(text, ends, lists, ttl === undefined ? ids.length : 2 * ids.length);
 }
 
 /** `LPUSH osprofiler_opt:<baseId> values[from..to)`. */
