@@ -5,7 +5,7 @@
 // (instrumentation off while it starts and is warmed by another paced client for
 // BENCH_IR_WARM s), then the counters are zeroed, BENCH_IR_SECONDS of traces are made and
 // acknowledged, and every thread's count is summed (main, GC helpers, libuv pool) per point
-// stored. `BENCH_AGENT_BEFORE=<dir with node_modules/@osprofiler/agent of an older build>`
+// stored; the main thread's is shown apart too (steadier: the helpers' GC work swings). `BENCH_AGENT_BEFORE=<dir with node_modules/@osprofiler/agent of an older build>`
 // runs that build's agent too, alternated per round. Against the bench's own redis-server.
 // Env: BENCH_IR_RATE (1000), BENCH_IR_PPT (1,6), BENCH_IR_SECONDS (3), BENCH_IR_WARM (4),
 // BENCH_ROUNDS (2), BENCH_AGENT_NODE_ARGS (e.g. --perf-basic-prof to name JIT code), BENCH_IR_KEEP (a
@@ -58,8 +58,11 @@ async function runCase(dir, port, db, daemon, ppt, n) {
     const res = await message(c, 'go');
     cg.control(['-d'], agent.pid);
     if (process.env.BENCH_IR_KEEP) for (const f of fs.readdirSync(dir)) if (f.startsWith(`cg${n}.`)) fs.copyFileSync(path.join(dir, f), path.join(process.env.BENCH_IR_KEEP, f));
-    // Every thread's count in the agent's last dump, summed.
-    return { instructions: cg.lastDumpThreads(file, agent.pid).reduce((a, t) => a + t.count, 0), points: res.made * ppt };
+    // Every thread's count in the agent's last dump, summed; the main thread's apart (the
+    // others are V8's helpers: parallel scavenges and concurrent compiles, whose share swings
+    // from window to window with where a GC falls, session 17: 1.4–13k a point).
+    const threads = cg.lastDumpThreads(file, agent.pid);
+    return { instructions: threads.reduce((a, t) => a + t.count, 0), main: threads.find((t) => t.thread === '01')?.count ?? 0, points: res.made * ppt };
   } finally {
     agent.kill('SIGKILL');
   }
@@ -78,7 +81,7 @@ async function main() {
       for (let round = 0; round < ROUNDS; round++) {
         for (const [build, daemon] of (round + ppt) % 2 === 0 ? builds : [...builds].reverse()) {
           const r = await runCase(dir, port, 4 + (n % 10), daemon, ppt, n++);
-          console.log(`${build.padEnd(7)} ${ppt} point(s)/trace  round ${round + 1}: ${(r.instructions / r.points / 1000).toFixed(1)}k instructions a point (${r.points} points)`);
+          console.log(`${build.padEnd(7)} ${ppt} point(s)/trace  round ${round + 1}: ${(r.instructions / r.points / 1000).toFixed(1)}k instructions a point, main thread ${(r.main / r.points / 1000).toFixed(1)}k (${r.points} points)`);
         }
       }
     }

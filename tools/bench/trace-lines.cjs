@@ -14,7 +14,11 @@
 // is also why they are higher than the compare's (the GC and compiler threads' work is on
 // the main thread here): read differences between builds of the same run, not totals.
 // BENCH_BEFORE=<an older checkout's root, its packages built>: that build's core and agent
-// are counted too, alternated per round. Env: BENCH_IR_WARMUP (8000), BENCH_IR_COUNT (3000)
+// are counted too, alternated per round (ABBA from round 2 on: the first build of round r is
+// the last of round r-1). BENCH_IR_SIM=1: callgrind also simulates the caches and branch
+// predictors (lib/callgrind.cjs SIM_ARGS, ~2x slower) and each shape reports, per trace, Ir,
+// LL misses (ILmr+DLmr+DLmw) and CEst = Ir + 10 (L1 misses + mispredictions) + 100 LL misses
+// (compare/instructions.cjs's figures). Env: BENCH_IR_WARMUP (8000), BENCH_IR_COUNT (3000)
 // traces, BENCH_ROUNDS (2), BENCH_SHAPES (hello,nested,header). ~1 min a shape and build.
 'use strict';
 const path = require('node:path');
@@ -25,6 +29,7 @@ const WARMUP = Number(process.env.BENCH_IR_WARMUP || 8000);
 const COUNT = Number(process.env.BENCH_IR_COUNT || 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const SHAPES = (process.env.BENCH_SHAPES || 'hello,nested,header').split(',');
+const SIM = process.env.BENCH_IR_SIM === '1';
 const KEY = 'bench-key';
 const PER_FLUSH = 40; // traces between flushes: ~240 points, a busy service's batch
 
@@ -80,23 +85,31 @@ async function child() {
   process.exit(0);
 }
 
-/** Instructions per trace of `shape` with the build at `root`. */
+/** Per trace of `shape` with the build at `root`: its events ({ Ir, and with SIM the simulation's }). */
 async function count(root, shape) {
   let per;
   const nodeArgs = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
-  await CG.runSteps(__filename, (_label, p) => (per = p), { nodeArgs, env: { BENCH_TRACE_ROOT: root, BENCH_TRACE_SHAPE: shape } });
+  await CG.runSteps(__filename, (_label, _ir, events) => (per = events), { nodeArgs, env: { BENCH_TRACE_ROOT: root, BENCH_TRACE_SHAPE: shape }, valgrindArgs: SIM ? CG.SIM_ARGS : [] });
   if (per === undefined) throw new Error(`${shape}: the run under callgrind counted nothing`);
   return per;
+}
+
+/** One shape's figures for the round's line. */
+function figures(shape, events) {
+  if (!SIM) return `${shape} ${(events.Ir / 1000).toFixed(2)}k`;
+  const f = CG.simFigures(events);
+  return `${shape} Ir ${(f.Ir / 1000).toFixed(2)}k LL ${f.LLm.toFixed(1)} CEst ${(f.CEst / 1000).toFixed(2)}k`;
 }
 
 async function main() {
   const builds = [['this', ROOT]];
   if (process.env.BENCH_BEFORE) builds.unshift(['before', path.resolve(process.env.BENCH_BEFORE)]);
-  console.log(`instructions per trace (request path + deferred format + agent:// frame), main thread, callgrind (${CG.version()}), node ${process.version} --predictable; ${WARMUP} warm-up + ${COUNT} counted traces per shape`);
+  const sim = SIM ? ` with the cache simulation (${CG.SIM_ARGS.join(' ')})` : '';
+  console.log(`${SIM ? 'figures' : 'instructions'} per trace (request path + deferred format + agent:// frame), main thread, callgrind (${CG.version()})${sim}, node ${process.version} --predictable; ${WARMUP} warm-up + ${COUNT} counted traces per shape`);
   for (let r = 1; r <= ROUNDS; r++) {
-    for (const [name, root] of builds) {
+    for (const [name, root] of r % 2 === 0 ? [...builds].reverse() : builds) {
       const out = [];
-      for (const shape of SHAPES) out.push(`${shape} ${((await count(root, shape)) / 1000).toFixed(2)}k`);
+      for (const shape of SHAPES) out.push(figures(shape, await count(root, shape)));
       console.log(`  round ${r} ${name.padEnd(6)} ${out.join('  ')}`);
     }
   }

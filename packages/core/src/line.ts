@@ -99,18 +99,46 @@ const hasOwnProperty = Object.prototype.hasOwnProperty;
 // new ids do not push them out.
 const MAX_KEYS = 1024;
 
-/** A key's text: first in its object, and after another field. */
+/**
+ * A key's text: first in its object (`open`: with the object's `{`; `info`: with the line's
+ * `", "info": {` before it), and after another field; each `…Q` variant ends with the opening
+ * quote of a plain string value. Each variant is one string fewer a field (`'{' + …`,
+ * `'"' + value + '"'`): a rope node or a small copy, and its young garbage, fewer
+ * (callgrind, traced /nested: StringAdd was the first allocator of the flush).
+ */
 interface KeyText {
   readonly first: string;
   readonly next: string;
+  readonly open: string;
+  readonly info: string;
+  readonly firstQ: string;
+  readonly nextQ: string;
+  readonly openQ: string;
+  readonly infoQ: string;
 }
 const keys = new Map<string, KeyText>();
+/** What comes before the first field of a line's info. */
+const INFO_KEY = '", "info": {';
+/** fieldsText's first field: as it is, after the object's `{`, or after the line's `", "info": {`. */
+const BARE = 0;
+const OPEN = 1;
+const INFO = 2;
+type Lead = typeof BARE | typeof OPEN | typeof INFO;
 
 function keyText(k: string): KeyText {
   let t = keys.get(k);
   if (t === undefined) {
     const q = pyString(k);
-    t = { first: flat(q + ': '), next: flat(', ' + q + ': ') };
+    t = {
+      first: flat(q + ': '),
+      next: flat(', ' + q + ': '),
+      open: flat('{' + q + ': '),
+      info: flat(INFO_KEY + q + ': '),
+      firstQ: flat(q + ': "'),
+      nextQ: flat(', ' + q + ': "'),
+      openQ: flat('{' + q + ': "'),
+      infoQ: flat(INFO_KEY + q + ': "'),
+    };
     if (keys.size < MAX_KEYS) keys.set(k, t);
   }
   return t;
@@ -192,9 +220,27 @@ function baseText(baseId: string): string {
   return lastBaseText;
 }
 
+// The last line's name head and base text, and the two joined: a trace's lines come in runs
+// of one name and phase (its nested starts, then their stops), so the pair is one piece of
+// the rope for most lines, not two.
+let lastHeadText = '';
+let lastBaseTextUsed = '';
+let lastNameBase = '';
+
+function nameBaseText(name: string, suffix: string, baseId: string): string {
+  const h = nameHead(name, suffix);
+  const b = baseText(baseId);
+  if (h !== lastHeadText || b !== lastBaseTextUsed) {
+    lastHeadText = h;
+    lastBaseTextUsed = b;
+    lastNameBase = h + b;
+  }
+  return lastNameBase;
+}
+
 // What follows the timestamp, for the last tail: no info, and after info fields.
 let lastTail = '';
-let emptyInfoTail = '", "info": {';
+let emptyInfoTail = INFO_KEY;
 let afterFieldsTail = ', ';
 
 // A line is built with `+` (V8 keeps a rope, flattened once where the batch is joined for
@@ -238,7 +284,8 @@ function valueText(v: unknown, depth: number): string {
       }
       out += ']';
     } else {
-      out = '{' + fieldsText(o as Record<string, unknown>, depth, false) + '}';
+      const fields = fieldsText(o as Record<string, unknown>, depth, false, OPEN);
+      out = fields === '' ? '{}' : fields + '}';
     }
     path.pop();
     return out;
@@ -248,20 +295,27 @@ function valueText(v: unknown, depth: number): string {
 }
 
 /**
- * `"k": v` pairs joined by `, `; `skipHost` drops a top-level `host`. '' when none was written.
+ * `"k": v` pairs joined by `, `; `skipHost` drops a top-level `host`; `lead`: what the first
+ * pair starts with (BARE, OPEN, INFO). '' when none was written.
  * Walked with for-in, same order as Object.keys for the plain objects it gets: V8 reads `o[k]`
  * through the object's enum cache there, where `Object.keys` + `o[k]` went through the
  * megamorphic keyed-load stub for infos of every shape, and no key array is made (traced
  * /nested −8.5k instructions a request, tools/bench/trace-lines.cjs under callgrind).
  */
-function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean): string {
+function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean, lead: Lead): string {
   let out = '';
   for (const k in o) {
     if (!hasOwnProperty.call(o, k)) continue; // for-in also walks Object.prototype's enumerable keys (none, unless added)
     const v = o[k];
     if (v === undefined || (skipHost && k === 'host')) continue;
+    const kt = keyText(k);
+    if (typeof v === 'string' && isPlainString(v)) {
+      // The value's opening quote comes with the key's text (pyString would add both quotes).
+      out = out === '' ? (lead === BARE ? kt.firstQ : lead === OPEN ? kt.openQ : kt.infoQ) + v + '"' : out + kt.nextQ + v + '"';
+      continue;
+    }
     const t = valueText(v, depth + 1);
-    out = out === '' ? keyText(k).first + t : out + keyText(k).next + t;
+    out = out === '' ? (lead === BARE ? kt.first : lead === OPEN ? kt.open : kt.info) + t : out + kt.next + t;
   }
   return out;
 }
@@ -311,7 +365,7 @@ function immutableObject(o: object, depth: number): boolean {
   }
 }
 
-/** The point's info fields (all but `host`) joined by `, `; '' for none; throws like the object path. */
+/** `", "info": {` and the point's info fields (all but `host`) joined by `, `; '' for none; throws like the object path. */
 function infoText(info: object | undefined): string {
   if (info === undefined) return '';
   if (info === lastFrozen) return lastFrozenText;
@@ -355,7 +409,7 @@ function fieldsOfInfo(info: object): string {
     o = p as Record<string, unknown>;
   }
   path.push(info);
-  const fields = fieldsText(o, 0, true);
+  const fields = fieldsText(o, 0, true, INFO);
   path.pop();
   return fields;
 }
@@ -364,7 +418,7 @@ function fieldsOfInfo(info: object): string {
 export function infoFields(info: object | undefined): string {
   path.length = 0;
   const fields = infoText(info);
-  return fields === '' ? '' : fields + ', ';
+  return fields === '' ? '' : fields.slice(INFO_KEY.length) + ', ';
 }
 
 /** Whether the point goes into the error index (Python: `info.get("etype") is not None`). */
@@ -417,10 +471,10 @@ export function pointLine(name: string, suffix: string, baseId: string, traceId:
   if (path.length !== 0) path.length = 0; // only after a throw mid-serialisation
   if (tail !== lastTail) {
     lastTail = tail;
-    emptyInfoTail = flat('", "info": {' + tail);
+    emptyInfoTail = flat(INFO_KEY + tail);
     afterFieldsTail = flat(', ' + tail);
   }
-  const head = nameHead(name, suffix) + baseText(baseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + (parentId === lastBase ? lastBaseContent : idContent(parentId)) + timestampHead(second) + micros;
+  const head = nameBaseText(name, suffix, baseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + (parentId === lastBase ? lastBaseContent : idContent(parentId)) + timestampHead(second) + micros;
   const fields = infoText(info);
-  return fields === '' ? head + emptyInfoTail : head + '", "info": {' + fields + afterFieldsTail;
+  return fields === '' ? head + emptyInfoTail : head + fields + afterFieldsTail;
 }

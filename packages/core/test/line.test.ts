@@ -350,6 +350,57 @@ describe('the notifier on the raw path', () => {
   });
 });
 
+describe('the notifier on the raw path: runs of names and base ids', () => {
+  it("writes the object path's text when names, phases and base ids change or repeat from line to line", async () => {
+    const { configure, flush, run, start, stop, traced, shutdown } = await import('../src/index.js');
+    const got: LineBatch[] = [];
+    configure({ driver: linesDriver((b) => void got.push(b)), host: 'h', project: 'p', service: 's', flushIntervalMs: 10_000 });
+    const bases = ['11111111-2222-4333-8444-555555555555', 'b"2', 'b-é'];
+    const names = ['fn', 'wsgi', 'n"q'];
+    const infos: (object | undefined)[] = [undefined, { function: { name: 'f' } }, { a: 'x', b: { c: 'y"', d: {} } }, { s: '\n', t: '' }];
+    const r = rng(7);
+    const expected: [string, string, unknown][] = []; // base_id, name, info of each point, in order
+    const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)];
+    for (let t = 0; t < 40; t++) {
+      const base = pick(bases);
+      run({ hmacKey: 'k', baseId: base }, () => {
+        const nest = (k: number): void => {
+          if (k === 0) return;
+          const [name, info] = [pick(names), pick(infos)];
+          expected.push([base, `${name}-start`, info ?? {}]);
+          traced(name, info, () => nest(k - 1));
+          expected.push([base, `${name}-stop`, {}]);
+        };
+        const [name, info, stopInfo] = [pick(names), pick(infos), pick(infos)];
+        expected.push([base, `${name}-start`, info ?? {}]);
+        start(name, info);
+        if (r() < 0.5) {
+          // Another trace's point of the same name in between (concurrent requests): same
+          // name head, another base id, on both phases.
+          const other = pick(bases.filter((b) => b !== base));
+          run({ hmacKey: 'k', baseId: other }, () => {
+            start(name);
+            stop();
+          });
+          expected.push([other, `${name}-start`, {}], [other, `${name}-stop`, {}]);
+        }
+        nest(Math.floor(r() * 4));
+        expected.push([base, `${name}-stop`, stopInfo ?? {}]);
+        stop(stopInfo);
+      });
+    }
+    await flush(5_000);
+    const lines = got.flatMap((b) => [...b.lines]);
+    expect(lines.length).toBeGreaterThan(80);
+    // Each line is pyDumps of the dict it parses to (the object path's text), key order included.
+    for (const l of lines) expect(pyDumps(JSON.parse(l) as Record<string, unknown>)).toBe(l);
+    const parsed = lines.map((l) => JSON.parse(l) as { base_id: string; name: string; info: Record<string, unknown> });
+    expect(parsed.map((e) => [e.base_id, e.name, { ...e.info, host: undefined }])).toEqual(expected.map(([b, n, i]) => [b, n, { ...(i as object), host: undefined }]));
+    expect(new Set(parsed.map((e) => e.base_id))).toEqual(new Set(bases));
+    await shutdown(1_000);
+  });
+});
+
 describe('start ids: the uuid4 just drawn skips the escaping check, any other id is checked', () => {
   it('writes a sink caller\'s own start id (another copy of core, quotes, non-ASCII) escaped, and fresh ids as they are', async () => {
     const { configure, flush, run, start, stop, shutdown } = await import('../src/index.js');

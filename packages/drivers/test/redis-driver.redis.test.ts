@@ -72,6 +72,23 @@ describe('redis:// write layout (wire spec §4)', () => {
     for (const b of ids) expect(await redis.client.llen(`osprofiler_opt:${b}`)).toBe(50);
   });
 
+  it('a trace whose points come in several runs of a batch gets one LPUSH, its points in batch order', async () => {
+    const [a, b] = [redis.track(randomUUID()), redis.track(randomUUID())];
+    const batch = [note(a, 'x-start', 0), note(b, 'y-start', 1), note(b, 'y-stop', 2), note(a, 'z-start', 3), note(b, 'w-start', 4), note(a, 'z-stop', 5)];
+    const monitor = await redis.client.duplicate().monitor();
+    const lpushes: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
+      if (Number(database) === DB && args[0].toLowerCase() === 'lpush' && [a, b].some((x) => args[1] === `osprofiler_opt:${x}`)) lpushes.push(args);
+    });
+    await driver.notifyLines({ baseIds: batch.map((n) => n.base_id), timestamps: batch.map((n) => n.timestamp), lines: batch.map((n) => pyDumps(n)), errors: null });
+    await new Promise((r) => setTimeout(r, 200));
+    await monitor.disconnect();
+    expect(lpushes).toEqual([
+      ['LPUSH', `osprofiler_opt:${a}`, ...[0, 3, 5].map((i) => pyDumps(batch[i]))],
+      ['LPUSH', `osprofiler_opt:${b}`, ...[1, 2, 4].map((i) => pyDumps(batch[i]))],
+    ]);
+  });
+
   it('stores a trace of 25,000 points handed over in one batch, in order', async () => {
     const b = redis.track(randomUUID());
     const batch = Array.from({ length: 25_000 }, (_, i) => note(b, `p${i}-start`, i % 900000));
@@ -144,6 +161,40 @@ describe('redis:// write layout (wire spec §4)', () => {
       expect(ttl).toBeLessThanOrEqual(7 * 86400);
     }
     await ttlDriver.close();
+  });
+
+  it('notifyLines with bytes: every trace its list and TTL, ids of any length, a trace of 70 lines, a non-ASCII id', async () => {
+    for (const url of [redis.url('?ttl=1d'), redis.url()]) {
+      const d = (await createDriver(url, {})) as RedisDriver;
+      // Ids of several lengths, a trace past the commands' usual argument counts, and one id
+      // outside ASCII (the batch is then written command by command).
+      const ids = [randomUUID(), 'short', randomUUID() + '-long', randomUUID()].map((b) => redis.track(b));
+      const counts = [2, 1, 70, 3];
+      for (const batchIds of [ids, [...ids, redis.track('caf\u00e9-' + randomUUID())]]) {
+        const lines: { b: string; buf: Buffer }[] = [];
+        batchIds.forEach((b, k) => {
+          for (let i = 0; i < (counts[k] ?? 2); i++) lines.push({ b, buf: Buffer.from(pyDumps(note(b, `n${i}-start`, i))) });
+        });
+        await d.notifyLines({
+          baseIds: lines.map((l) => l.b),
+          timestamps: lines.map(() => '2026-11-23T04:00:00.000001'),
+          buffers: lines.map((l) => l.buf),
+          get lines() {
+            return lines.map((l) => l.buf.toString('latin1'));
+          },
+          errors: null,
+        });
+        for (const b of batchIds) {
+          const key = `osprofiler_opt:${b}`;
+          expect(await redis.client.lrangeBuffer(key, 0, -1)).toEqual(lines.filter((l) => l.b === b).map((l) => l.buf).reverse());
+          const ttl = await redis.client.ttl(key);
+          if (url.includes('ttl')) expect(ttl).toBeGreaterThan(86400 - 60);
+          else expect(ttl).toBe(-1);
+          await redis.client.del(key);
+        }
+      }
+      await d.close();
+    }
   });
 });
 

@@ -91,18 +91,8 @@ function diffRows(a, b, n) {
   return rows.slice(0, n);
 }
 
-/**
- * The simulation's figures from callgrind's events ({ Ir, I1mr, D1mr, … }): L1 and LL misses
- * summed over their kinds, and KCachegrind's cycle estimate.
- */
-function simFigures(e) {
-  const I1m = e.I1mr ?? 0;
-  const D1m = (e.D1mr ?? 0) + (e.D1mw ?? 0);
-  const LLm = (e.ILmr ?? 0) + (e.DLmr ?? 0) + (e.DLmw ?? 0);
-  const Bcm = e.Bcm ?? 0;
-  const Bim = e.Bim ?? 0;
-  return { Ir: e.Ir, I1m, D1m, LLm, Bcm, Bim, CEst: e.Ir + 10 * (I1m + D1m + Bcm + Bim) + 100 * LLm };
-}
+// The simulation's figures per request (L1/LL misses summed, KCachegrind's CEst): lib/callgrind.cjs.
+const { simFigures } = CG;
 const SIM_COLUMNS = ['Ir', 'I1m', 'D1m', 'LLm', 'Bcm', 'Bim', 'CEst'];
 const add = (a, b) => Object.fromEntries(SIM_COLUMNS.map((k) => [k, (a?.[k] ?? 0) + b[k]]));
 

@@ -118,17 +118,33 @@ function stepper() {
 }
 
 /**
- * Runs `script` under callgrind with BENCH_IR_CHILD=1 (its `stepper()` steps) and calls
- * `onStep(label, instructionsPerUnit)` for each step: the main thread's count between the
- * step's `ready` and `done`, divided by the units it did. Rejects when the run fails.
- * `nodeArgs`: node flags before the script; `env`: added to the child's environment.
+ * The simulation's figures from callgrind's events ({ Ir, I1mr, D1mr, … }, with SIM_ARGS):
+ * L1 and LL misses summed over their kinds, and KCachegrind's cycle estimate CEst = Ir +
+ * 10 (L1 misses + mispredictions) + 100 LL misses (compare/instructions.cjs's definition).
  */
-async function runSteps(script, onStep, { nodeArgs = [], env = {} } = {}) {
+function simFigures(e) {
+  const I1m = e.I1mr ?? 0;
+  const D1m = (e.D1mr ?? 0) + (e.D1mw ?? 0);
+  const LLm = (e.ILmr ?? 0) + (e.DLmr ?? 0) + (e.DLmw ?? 0);
+  const Bcm = e.Bcm ?? 0;
+  const Bim = e.Bim ?? 0;
+  return { Ir: e.Ir, I1m, D1m, LLm, Bcm, Bim, CEst: e.Ir + 10 * (I1m + D1m + Bcm + Bim) + 100 * LLm };
+}
+
+/**
+ * Runs `script` under callgrind with BENCH_IR_CHILD=1 (its `stepper()` steps) and calls
+ * `onStep(label, instructionsPerUnit, eventsPerUnit)` for each step: the main thread's count
+ * between the step's `ready` and `done`, divided by the units it did (`eventsPerUnit`: every
+ * event of the dump so divided, e.g. the cache simulation's). Rejects when the run fails.
+ * `nodeArgs`: node flags before the script; `env`: added to the child's environment;
+ * `valgrindArgs`: to callgrind (e.g. SIM_ARGS).
+ */
+async function runSteps(script, onStep, { nodeArgs = [], env = {}, valgrindArgs = [] } = {}) {
   const os = require('node:os');
   const readline = require('node:readline');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-ir-'));
   const file = path.join(dir, 'cg');
-  const vg = spawnNode(file, [...nodeArgs, script], { env: { ...process.env, ...env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const vg = spawnNode(file, [...nodeArgs, script], { env: { ...process.env, ...env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] }, valgrindArgs);
   let log = ''; // valgrind's banner and summary: shown only when the run fails
   vg.stderr.on('data', (b) => (log += b));
   const cleanup = () => {
@@ -143,7 +159,9 @@ async function runSteps(script, onStep, { nodeArgs = [], env = {} } = {}) {
       start(vg.pid);
       vg.stdin.write('go\n');
     } else if (line.startsWith('done ')) {
-      onStep(label, dumpMainThread(file, vg.pid) / Number(line.slice(5)));
+      const units = Number(line.slice(5));
+      const events = dumpMainThreadEvents(file, vg.pid);
+      onStep(label, events.Ir / units, Object.fromEntries(Object.entries(events).map(([e, v]) => [e, v / units])));
       vg.stdin.write('next\n');
     }
   }
@@ -153,4 +171,4 @@ async function runSteps(script, onStep, { nodeArgs = [], env = {} } = {}) {
   if (code !== 0) throw new Error(`the run under callgrind exited with ${code}\n${log}`);
 }
 
-module.exports = { version, SIM_ARGS, spawnNode, control, start, dumpMainThread, dumpMainThreadEvents, lastDumpThreads, stepper, runSteps };
+module.exports = { version, SIM_ARGS, simFigures, spawnNode, control, start, dumpMainThread, dumpMainThreadEvents, lastDumpThreads, stepper, runSteps };

@@ -69,8 +69,7 @@ export class RedisDriver implements Driver {
   notifyLines(batch: LineBatch): Promise<void> {
     if (this.closed) throw new Error(`redis:// driver for ${this.endpoint} is closed`);
     if (batch.baseIds.length === 0) return Promise.resolve();
-    const { lists, errors } = linesPerTrace(batch, this.settings.filterErrorTrace);
-    return this.write(lists, errors, batch.baseIds.length, batch);
+    return this.write(batch);
   }
 
   /**
@@ -97,18 +96,19 @@ export class RedisDriver implements Driver {
     const batch = this.encode((enc) => {
       for (const item of todo) {
         const b = items[item].batch;
-        const { lists, errors } = linesPerTrace(b, this.settings.filterErrorTrace);
+        const lists = linesPerTrace(b, this.settings.filterErrorTrace);
+        const { ids, errors } = lists;
         const key = NAMESPACE_BATCH + items[item].key;
         const at = enc.count;
         enc.command(2).str('WATCH').str(key);
-        enc.command(6 + lists.size + errors.size).str('EVAL').str(ONCE_CHECK_LUA).str(String(1 + lists.size + errors.size)).str(key);
-        for (const baseId of lists.keys()) enc.str(NAMESPACE_OPT + baseId);
+        enc.command(6 + ids.length + errors.size).str('EVAL').str(ONCE_CHECK_LUA).str(String(1 + ids.length + errors.size)).str(key);
+        for (const baseId of ids) enc.str(NAMESPACE_OPT + baseId);
         for (const baseId of errors.keys()) enc.str(NAMESPACE_ERROR + baseId);
-        enc.str(String(lists.size)).str(marker);
+        enc.str(String(ids.length)).str(marker);
         enc.command(1).str('MULTI');
         const first = enc.count;
         enc.command(5).str('SET').str(key).str('1').str('EX').str(marker);
-        this.encodeLines(enc, lists, errors);
+        this.encodeLines(enc, lists);
         const before = enc.count;
         if (this.settings.index) this.index.addToBatch(enc, searchIndex.deltasOfBatch(b));
         // The index's script call is the last of its commands.
@@ -159,13 +159,15 @@ export class RedisDriver implements Driver {
   }
 
   /** Per trace ONE LPUSH (oldest first; split past LPUSH_MAX values) and its EXPIRE, then the error index. */
-  private encodeLines(enc: RespEncoder, lists: Map<string, (string | Uint8Array)[]>, errors: Map<string, string>): void {
+  private encodeLines(enc: RespEncoder, { ids, values: lists, errors }: TraceLists): void {
     const { ttlSeconds } = this.settings;
     const ttl = String(ttlSeconds);
-    for (const [baseId, values] of lists) {
-      const key = NAMESPACE_OPT + baseId;
-      for (let i = 0; i < values.length; i += LPUSH_MAX) lpush(enc, key, values, i, Math.min(values.length, i + LPUSH_MAX));
-      if (ttlSeconds > 0) enc.command(3).str('EXPIRE').str(key).str(ttl);
+    const asBytes = ids.length > 0 && typeof lists[0][0] !== 'string' && linesAsBytes(enc, ids, lists as Uint8Array[][], ttlSeconds > 0 ? ttl : undefined);
+    for (let k = 0; k < ids.length && !asBytes; k++) {
+      const baseId = ids[k];
+      const values = lists[k];
+      for (let i = 0; i < values.length; i += LPUSH_MAX) lpush(enc, baseId, values, i, Math.min(values.length, i + LPUSH_MAX));
+      if (ttlSeconds > 0) enc.command(3).str('EXPIRE').str(NAMESPACE_OPT + baseId).str(ttl);
     }
     // Only with filterErrorTrace (linesPerTrace): one SET per trace, its last error.
     for (const [baseId, timestamp] of errors) {
@@ -183,11 +185,14 @@ export class RedisDriver implements Driver {
    * part in place of the merged one: its HSET replaced the earlier batches' (IndexFollowUp),
    * and the merge is not retried.
    */
-  private write(lists: Map<string, (string | Uint8Array)[]>, errors: Map<string, string>, points: number, batch: LineBatch): Promise<void> {
+  private write(batch: LineBatch): Promise<void> {
+    const points = batch.baseIds.length;
     let followUp: IndexFollowUp | undefined;
     const encoded = this.encode((enc) => {
-      this.encodeLines(enc, lists, errors);
-      if (this.settings.index) followUp = this.index.addToBatch(enc, searchIndex.deltasOfBatch(batch), true);
+      // The deltas first: their count of traces lets linesPerTrace skip its Map.
+      const deltas = this.settings.index ? searchIndex.deltasOfBatch(batch) : undefined;
+      this.encodeLines(enc, linesPerTrace(batch, this.settings.filterErrorTrace, deltas === undefined ? -1 : deltas.size));
+      if (deltas !== undefined) followUp = this.index.addToBatch(enc, deltas, true);
     });
     return this.inflight.track(this.keep.run(async () => {
       const replies = await this.exec(encoded, points, followUp !== undefined);
@@ -347,37 +352,85 @@ export class RedisDriver implements Driver {
   }
 }
 
+/** A batch's lines per trace: trace k's base_id and its lines; each trace's error key value. */
+interface TraceLists {
+  ids: string[];
+  values: (string | Uint8Array)[][];
+  errors: Map<string, string>;
+}
+
 /**
  * A batch's lines per trace, in batch order (bytes when the batch came as bytes, the agent's:
  * written as they are, no string made), and with `withErrors` each trace's error key value:
- * the timestamp of its LAST error point, as Python's SET per event leaves it.
+ * the timestamp of its LAST error point, as Python's SET per event leaves it. Lines are
+ * taken in runs of one base_id; `traces`, when the caller knows how many base_ids the
+ * batch has (its search index deltas, one a trace), says whether any trace came in two
+ * runs: only then are the runs joined by a Map (its hashing and lookups were ~1.3k
+ * instructions a 1-point trace, callgrind).
  */
-function linesPerTrace(batch: LineBatch, withErrors: boolean): { lists: Map<string, (string | Uint8Array)[]>; errors: Map<string, string> } {
+function linesPerTrace(batch: LineBatch, withErrors: boolean, traces = -1): TraceLists {
   const { baseIds, timestamps, errors: isError } = batch;
   const lines = (batch.buffers as readonly Uint8Array[] | undefined) ?? batch.lines;
-  const lists = new Map<string, (string | Uint8Array)[]>();
+  const ids: string[] = [];
+  const values: (string | Uint8Array)[][] = [];
   const errors = new Map<string, string>();
   const flagged = withErrors ? isError : null;
   let lastId = '';
   let list: (string | Uint8Array)[] = [];
   for (let i = 0; i < lines.length; i++) {
     const baseId = baseIds[i];
-    // Points of one trace tend to come together: skip the map lookup for a run.
+    // Points of one trace tend to come together (the agent's decode gives a run one string).
     if (baseId !== lastId || i === 0) {
-      let l = lists.get(baseId);
-      if (l === undefined) lists.set(baseId, (l = []));
-      list = l;
+      list = [lines[i]];
+      ids.push(baseId);
+      values.push(list);
       lastId = baseId;
-    }
-    list.push(lines[i]);
+    } else list.push(lines[i]);
     if (flagged !== null && flagged[i] === 1) errors.set(baseId, timestamps[i]);
   }
-  return { lists, errors };
+  if (ids.length === traces) return { ids, values, errors };
+  // Maybe a trace in several runs: joined, in the order of their first line.
+  const byId = new Map<string, (string | Uint8Array)[]>();
+  for (let k = 0; k < ids.length; k++) {
+    const l = byId.get(ids[k]);
+    if (l === undefined) byId.set(ids[k], values[k]);
+    else for (const v of values[k]) l.push(v);
+  }
+  return { ids: [...byId.keys()], values: [...byId.values()], errors };
 }
 
-/** `LPUSH key values[from..to)`. */
-function lpush(enc: RespEncoder, key: string, values: readonly (string | Uint8Array)[], from: number, to: number): void {
-  enc.command(2 + to - from).str('LPUSH').str(key);
+/** `*<argc>\r\n` and LPUSH's name, for the usual argument counts (made up front, as search.ts HEADS). */
+const LPUSH_HEADS: string[] = Array.from({ length: 64 }, (_, argc) => `*${argc}\r\n$5\r\nLPUSH\r\n`);
+/** The last `$<length>\r\nosprofiler_opt:` made, for ids of its length. */
+let keyHead = { idLength: -1, text: '' };
+
+/**
+ * Per trace its LPUSH (and, with `ttl`, its EXPIRE) of byte lines, the commands' texts
+ * (names, keys) framed here and written with one utf8Write (RespEncoder.interleaved) instead
+ * of one a key; false (nothing written) when a trace has more than LPUSH_MAX lines or an id
+ * is not ASCII (encodeLines then writes them command by command).
+ */
+function linesAsBytes(enc: RespEncoder, ids: readonly string[], lists: readonly Uint8Array[][], ttl: string | undefined): boolean {
+  let text = '';
+  const ends: number[] = new Array<number>(ids.length);
+  const expire = ttl === undefined ? '' : '\r\n$' + ttl.length + '\r\n' + ttl + '\r\n';
+  for (let k = 0; k < ids.length; k++) {
+    const n = lists[k].length;
+    if (n > LPUSH_MAX) return false;
+    // The previous trace's EXPIRE ends where this one's LPUSH starts.
+    if (k > 0 && ttl !== undefined) text += '*3\r\n$6\r\nEXPIRE\r\n' + keyHead.text + ids[k - 1] + expire;
+    const id = ids[k];
+    if (keyHead.idLength !== id.length) keyHead = { idLength: id.length, text: '$' + (NAMESPACE_OPT.length + id.length) + '\r\n' + NAMESPACE_OPT };
+    text += (n + 2 < LPUSH_HEADS.length ? LPUSH_HEADS[n + 2] : '*' + (n + 2) + '\r\n$5\r\nLPUSH\r\n') + keyHead.text + id + '\r\n';
+    ends[k] = text.length;
+  }
+  if (ttl !== undefined) text += '*3\r\n$6\r\nEXPIRE\r\n' + keyHead.text + ids[ids.length - 1] + expire;
+  return enc.interleaved(text, ends, lists, ttl === undefined ? ids.length : 2 * ids.length);
+}
+
+/** `LPUSH osprofiler_opt:<baseId> values[from..to)`. */
+function lpush(enc: RespEncoder, baseId: string, values: readonly (string | Uint8Array)[], from: number, to: number): void {
+  enc.command(2 + to - from).str('LPUSH').str(NAMESPACE_OPT + baseId);
   for (let i = from; i < to; i++) enc.arg(values[i]);
 }
 
