@@ -422,8 +422,9 @@ export function infoFields(info: object | undefined): string {
 }
 
 /** Whether the point goes into the error index (Python: `info.get("etype") is not None`). */
-export function hasErrorType(info: object | undefined): boolean {
-  if (info === undefined) return false;
+export function hasErrorType(info: object | null | undefined): boolean {
+  // null too: search.ts's setIndexEntry reads infos that came from parsed lines.
+  if (info === undefined || info === null) return false;
   const e = (info as { etype?: unknown }).etype;
   return e !== undefined && e !== null;
 }

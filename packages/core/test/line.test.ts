@@ -166,6 +166,7 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     expect(hasErrorType({ etype: null })).toBe(false);
     expect(hasErrorType({})).toBe(false);
     expect(hasErrorType(undefined)).toBe(false);
+    expect(hasErrorType(null)).toBe(false);
   });
 });
 
