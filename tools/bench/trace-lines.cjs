@@ -19,7 +19,8 @@
 // predictors (lib/callgrind.cjs SIM_ARGS, ~2x slower) and each shape reports, per trace, Ir,
 // LL misses (ILmr+DLmr+DLmw) and CEst = Ir + 10 (L1 misses + mispredictions) + 100 LL misses
 // (compare/instructions.cjs's figures). Env: BENCH_IR_WARMUP (8000), BENCH_IR_COUNT (3000)
-// traces, BENCH_ROUNDS (2), BENCH_SHAPES (hello,nested,header). ~1 min a shape and build.
+// traces, BENCH_ROUNDS (2), BENCH_SHAPES (hello,nested,header), BENCH_TRACE_INDEX=1 (each batch's
+// search index made too, LineBatch.index). ~1 min a shape and build.
 'use strict';
 const path = require('node:path');
 const CG = require('./lib/callgrind.cjs');
@@ -49,6 +50,9 @@ async function child() {
     getReport: async () => ({}), listTraces: async () => [], listErrorTraces: async () => [],
     notify() { throw new Error('the raw path was expected'); },
     notifyLines(b) {
+      // BENCH_TRACE_INDEX=1: the batch's search index read too, as a driver that keeps one
+      // in the app's process does (direct redis://, an agent asking for the client's index).
+      if (process.env.BENCH_TRACE_INDEX === '1' && b.index.names.length !== b.lines.length) throw new Error('index and lines differ in length');
       framed += lines.encodeLineBatch(clientId, ++seq, [{ text: textOf(b), count: b.lines.length, errors: null }], false).count;
     },
   }));

@@ -5,7 +5,7 @@ import type { Driver } from './driver';
 import { recordFailure } from './failures';
 import { DriverWriteError } from './driver';
 import { hasErrorType, lineTail, pointLine, type LineBatch, type LineIndex } from './line';
-import { pointDetail, stopRoute } from './search';
+import { newLineIndex, pointDetail, stopRoute } from './search';
 import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
 import { cutInfo, infoBytes, mayExceed } from './info-budget';
@@ -444,19 +444,21 @@ class FormattedLines implements LineBatch {
 
 /** What search indexes need of the points at `at` in a notifier buffer (LineBatch.index). */
 function indexOfBuffer(buf: readonly unknown[], at: readonly number[] | null, n: number, project: string | null, service: string | null, host: string): LineIndex {
-  const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+  // Filled by position (search.ts newLineIndex): names are already cut, and project, service
+  // and host are this process's, so setIndexEntry's reads of a point object do not apply.
+  const index = newLineIndex(n);
   for (let j = 0; j < n; j++) {
     const i = at === null ? j * FIELDS : at[j];
     const info = buf[i + 5] as object | undefined;
     const stop = ((buf[i] as number) & 1) !== 0;
     index.phases[j] = stop ? 1 : 0;
-    index.names.push(buf[i + 1] as string);
-    index.parentIds.push(buf[i + 4] as string);
-    index.projects.push(project);
-    index.services.push(service);
-    index.hosts.push(host);
-    index.details.push(pointDetail(info));
-    index.routes.push(stop ? stopRoute(info) : null);
+    index.names[j] = buf[i + 1] as string;
+    index.parentIds[j] = buf[i + 4] as string;
+    index.projects[j] = project;
+    index.services[j] = service;
+    index.hosts[j] = host;
+    index.details[j] = pointDetail(info);
+    index.routes[j] = stop ? stopRoute(info) : null;
   }
   return index;
 }

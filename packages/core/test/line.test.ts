@@ -398,6 +398,9 @@ describe('the notifier on the raw path: runs of names and base ids', () => {
     const parsed = lines.map((l) => JSON.parse(l) as { base_id: string; name: string; info: Record<string, unknown> });
     expect(parsed.map((e) => [e.base_id, e.name, { ...e.info, host: undefined }])).toEqual(expected.map(([b, n, i]) => [b, n, { ...(i as object), host: undefined }]));
     expect(new Set(parsed.map((e) => e.base_id))).toEqual(new Set(bases));
+    // The index the notifier hands over (made from its points, not its lines) is the one parsing the lines gives.
+    const { indexOfLines } = await import('../src/search.js');
+    for (const b of got) expect(b.index).toEqual(indexOfLines(b));
     await shutdown(1_000);
   });
 });
