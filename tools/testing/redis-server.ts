@@ -5,10 +5,9 @@
  * keeps the data across a restart: AOF, fsynced on every write).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from './temp-dir';
 
 /** A port nothing listens on now (the OS's pick for port 0 on 127.0.0.1). */
 export function freePort(): Promise<number> {
@@ -34,7 +33,8 @@ export interface RedisServerOptions {
 }
 
 export class RedisServer {
-  readonly dir = mkdtempSync(join(tmpdir(), 'osp-redis-'));
+  // Removed by close(), or when the test file is done (temp-dir.ts) if only stop() was called.
+  readonly dir = tempDir('osp-redis-');
   private child: ChildProcess | undefined;
   private exited: Promise<void> | undefined;
   private log = '';

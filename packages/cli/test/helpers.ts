@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tempDir as sharedTempDir } from '../../../tools/testing/temp-dir';
 import { join, resolve } from 'node:path';
 
 export const PKG_DIR = resolve(__dirname, '..');
@@ -22,8 +22,9 @@ export function fixtures(): Fixtures {
   return JSON.parse(readFileSync(FIXTURES, 'utf8')) as Fixtures;
 }
 
+/** A temp dir of the test file's own, removed when the file is done (tools/testing/temp-dir). */
 export function tempDir(prefix = 'osprofiler-cli-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return sharedTempDir(prefix);
 }
 
 /** The fixture report written as a file, the way Python's `--out` would have saved it. */

@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from '../../../tools/testing/temp-dir';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFileDriver } from '@osprofiler/core';
 import { main } from '../src/index';
@@ -18,7 +16,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'osp-cli-search-'));
+  const dir = tempDir('osp-cli-search-');
   cs = `file://${dir}`;
   fx = searchFixture();
   const d = createFileDriver(cs);

@@ -1,7 +1,7 @@
 /** `osprofiler ui` (the built binary, stopped by its pid) and `trace show --html`. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { tempDir } from '../../../tools/testing/temp-dir';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFileDriver } from '@osprofiler/core';
@@ -14,7 +14,7 @@ let cs: string;
 let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'osp-cli-viewer-'));
+  dir = tempDir('osp-cli-viewer-');
   cs = `file://${join(dir, 'store')}`;
   fx = searchFixture();
   fx.batches[0][0].info.evil = '</script><!--<img src=x onerror=alert(1)>';

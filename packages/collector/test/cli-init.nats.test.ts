@@ -3,8 +3,7 @@
 // bad command lines exit non-zero with a message.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../../../tools/testing/temp-dir';
 import { resolve } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -56,7 +55,7 @@ describe('osprofiler collector', () => {
   }, 60_000);
 
   it('osprofiler agent --upstream runs without --backend and drains on SIGTERM', async () => {
-    const sock = resolve(mkdtempSync(resolve(tmpdir(), 'osp-cli-up-')), 'a.sock');
+    const sock = resolve(tempDir('osp-cli-up-'), 'a.sock');
     const child = spawn(process.execPath, [CLI, 'agent', '--listen', sock, '--upstream', SHARED_NATS, '--subject-prefix', names.prefix, '--partitions', '3'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));

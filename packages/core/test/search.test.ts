@@ -261,13 +261,11 @@ describe('deltasOfBatch', () => {
   });
 });
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from '../../../tools/testing/temp-dir';
 import { createFileDriver } from '../src/drivers/file';
 
 describe('file:// search contract', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'osp-file-search-'));
+  const dir = tempDir('osp-file-search-');
   const d = createFileDriver(`file://${dir}`);
   // A second driver on the same directory reads what the first wrote (other processes do the same).
   const reader = createFileDriver(`file://${dir}`);

@@ -2,8 +2,8 @@
  * The viewer in Debian's Chromium over a real store: the test's own redis-server, traces
  * written by Node's redis:// driver and by Python's. Screenshots go to test-artifacts/.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tempDir } from '../../../tools/testing/temp-dir';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,14 +175,14 @@ describe('trace page', () => {
     await open(`/trace/${mixed.baseId}`);
     await page.waitForSelector('#waterfall .row');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
-    const saved = join(mkdtempSync(join(tmpdir(), 'osp-dl-')), 'saved.json');
+    const saved = join(tempDir('osp-dl-'), 'saved.json');
     await download.saveAs(saved);
     const ours = JSON.parse(readFileSync(saved, 'utf8'));
     expect(ours).toEqual(await driver.getReport(mixed.baseId));
     // Python's own `trace show --json` of the same trace, opened in the page.
     const py = runPeer(['report', '--base-id', mixed.baseId, '--connection', redis.url()]);
     expect(py.status).toBe(0);
-    const pyFile = join(mkdtempSync(join(tmpdir(), 'osp-py-')), 'python-report.json');
+    const pyFile = join(tempDir('osp-py-'), 'python-report.json');
     writeFileSync(pyFile, py.stdout);
     await page.setInputFiles('#open-file', pyFile);
     await page.waitForFunction(() => document.getElementById('trace-id')?.textContent === '(from file)' || document.querySelectorAll('#waterfall .row').length > 0);
@@ -225,7 +225,7 @@ describe('trace page', () => {
 
 describe('the --html file', () => {
   it('opens from disk, offline, with the same trace page; hostile data stays data', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'osp-html-'));
+    const dir = tempDir('osp-html-');
     const mixedFile = join(dir, 'mixed.html');
     writeFileSync(mixedFile, renderHtmlReport(await driver.getReport(mixed.baseId)));
     const requests: string[] = [];

@@ -1,17 +1,17 @@
 /** Real processes for the tests: agents and the app fixture (each test's own redis-server: tools/testing/redis-server). Each test stops what it started, by handle. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { tempDir as sharedTempDir } from '../../../../tools/testing/temp-dir';
 
 export const AGENT_DIST = resolve(__dirname, '../../dist');
 export const DAEMON = join(AGENT_DIST, 'daemon.js');
 export const FIXTURES = resolve(__dirname, '../fixtures');
 export { freePort } from '../../../../tools/testing/redis-server';
 
+/** A temp dir of the test file's own, removed when the file is done (tools/testing/temp-dir). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `osp-agent-${prefix}-`));
+  return sharedTempDir(`osp-agent-${prefix}-`);
 }
 
 export function sleep(ms: number): Promise<void> {
