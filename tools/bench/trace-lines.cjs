@@ -31,6 +31,7 @@ const COUNT = Number(process.env.BENCH_IR_COUNT || 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const SHAPES = (process.env.BENCH_SHAPES || 'hello,nested,header').split(',');
 const SIM = process.env.BENCH_IR_SIM === '1';
+const WITH_INDEX = process.env.BENCH_TRACE_INDEX === '1';
 const KEY = 'bench-key';
 const PER_FLUSH = 40; // traces between flushes: ~240 points, a busy service's batch
 
@@ -52,7 +53,7 @@ async function child() {
     notifyLines(b) {
       // BENCH_TRACE_INDEX=1: the batch's search index read too, as a driver that keeps one
       // in the app's process does (direct redis://, an agent asking for the client's index).
-      if (process.env.BENCH_TRACE_INDEX === '1' && b.index.names.length !== b.lines.length) throw new Error('index and lines differ in length');
+      if (WITH_INDEX && b.index.names.length !== b.lines.length) throw new Error('index and lines differ in length');
       framed += lines.encodeLineBatch(clientId, ++seq, [{ text: textOf(b), count: b.lines.length, errors: null }], false).count;
     },
   }));

@@ -1,6 +1,6 @@
 /**
  * Temp dirs a test file makes, removed when the file is done (temp-dir-cleanup.ts, a setup
- * file of every package: vitest.shared.mjs). Before it, a day of test runs left ~200 of
+ * file of every package: vitest.shared.mjs). Before it, a day of test runs left ~300 of
  * them in /tmp.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
