@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createFileDriver } from '@osprofiler/core';
 import { startChild, type Child } from '../../../tools/testing/child-process';
 import { httpGet, signedHeaders } from '../../../tools/testing/http';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
 // Automatic mode with each adapter besides Express: every app runs in its own `node`
 // process, loaded as users do it (`--import` an ESM app, `--require` a CommonJS one), and
@@ -13,12 +13,11 @@ import { httpGet, signedHeaders } from '../../../tools/testing/http';
 const PKG = resolve(__dirname, '..');
 const FIXTURES = join(__dirname, 'fixtures');
 const KEY = 'auto-adapters-key';
-const tmp = mkdtempSync(join(tmpdir(), 'osp-auto-adapters-'));
+const tmp = tempDir('osp-auto-adapters-');
 const children: Child[] = [];
 
 afterAll(async () => {
   for (const c of children) await c.stop();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 const get = httpGet;

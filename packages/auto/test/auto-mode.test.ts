@@ -1,22 +1,21 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createFileDriver } from '@osprofiler/core';
 import { startChild, type Child } from '../../../tools/testing/child-process';
 import { httpGet, signedHeaders } from '../../../tools/testing/http';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
 // Every case runs the app in its own `node` process, loaded exactly as users do it.
 const PKG = resolve(__dirname, '..');
 const FIXTURES = join(__dirname, 'fixtures');
 const KEY = 'auto-key';
-const tmp = mkdtempSync(join(tmpdir(), 'osp-auto-'));
+const tmp = tempDir('osp-auto-');
 const children: Child[] = [];
 
 afterAll(async () => {
   for (const c of children) await c.stop();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 const get = httpGet;

@@ -1,23 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createFileDriver, signedPack } from '@osprofiler/core';
 import { startChild, type Child } from '../../../tools/testing/child-process';
 import { httpGet } from '../../../tools/testing/http';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
 // Worker threads inherit `--require @osprofiler/auto`: one that no trace started skips
 // automatic mode without loading the adapters; one started inside a trace continues it.
 const PKG = resolve(__dirname, '..');
 const KEY = 'auto-worker-key';
-const tmp = mkdtempSync(join(tmpdir(), 'osp-auto-workers-'));
+const tmp = tempDir('osp-auto-workers-');
 let child: Child | undefined;
 
 afterAll(async () => {
   await child?.stop();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 const get = httpGet;

@@ -1,10 +1,9 @@
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createFileDriver, FileDriver } from '../src/drivers/file';
 import { fileDriverSettings, parseDuration, parseSize } from '../src/drivers/file-options';
 import { traceFilePath } from '../src/drivers/file-layout';
@@ -15,9 +14,9 @@ import { pyDumps } from '../src/pyjson';
 import { formatReportJson } from '../src/report';
 import { defaultStateDir } from '../src/state-dir';
 import { compileForChild } from './support/compile-for-child';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
-const root = mkdtempSync(join(tmpdir(), 'osprofiler-file-driver-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('osprofiler-file-driver-');
 let n = 0;
 const freshDir = () => join(root, `store-${++n}`);
 const open = (dir: string, options: Record<string, unknown> = {}) =>

@@ -1,14 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Driver, DriverOptions } from '../src/driver';
 import { FileDriver } from '../src/drivers/file';
 import { MemoryDriver } from '../src/drivers/memory';
 import { createDriver, driverSchemes, redactConnectionString, registerDriver } from '../src/registry';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
-const root = mkdtempSync(join(tmpdir(), 'osprofiler-registry-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = tempDir('osprofiler-registry-');
 
 describe('driver registry', () => {
   it('has memory and file built in', () => {

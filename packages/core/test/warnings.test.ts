@@ -5,18 +5,15 @@
  * (warnings are once per process) running the built package.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
 const CORE = resolve(__dirname, '..', 'dist', 'index.js');
 const KIT = resolve(__dirname, '..', 'dist', 'instrument.js');
-const dirs: string[] = [];
 
 function node(code: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'osp-warnings-'));
-  dirs.push(dir);
+  const dir = tempDir('osp-warnings-');
   const r = spawnSync(process.execPath, ['-e', `const core = require(${JSON.stringify(CORE)});\nconst kit = require(${JSON.stringify(KIT)});\n${code}`], {
     cwd: dir,
     encoding: 'utf8',
@@ -27,10 +24,6 @@ function node(code: string, env: Record<string, string> = {}): { status: number 
 }
 
 const count = (text: string, needle: string): number => text.split(needle).length - 1;
-
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
 
 describe('configuration warnings', () => {
   it('keys while tracing is off: one warning naming enabled and OSPROFILER_ENABLED; run() by hand still records', () => {

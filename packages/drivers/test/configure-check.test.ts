@@ -5,19 +5,17 @@
  * all at once.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
 const PACKAGES = resolve(__dirname, '../..');
 const ROOT_MODULES = resolve(PACKAGES, '../node_modules');
-const dirs: string[] = [];
 
 /** A fresh app whose node_modules holds copies of the given @osprofiler packages and links to the given clients. */
 function app(osprofiler: string[], clients: string[] = []): string {
-  const dir = mkdtempSync(join(tmpdir(), 'osp-configure-check-'));
-  dirs.push(dir);
+  const dir = tempDir('osp-configure-check-');
   for (const name of osprofiler) {
     const to = join(dir, 'node_modules', '@osprofiler', name);
     mkdirSync(to, { recursive: true });
@@ -41,10 +39,6 @@ function configureIn(dir: string, options: object, env: Record<string, string> =
   expect(r.status, r.stderr).toBe(0);
   return r.stdout.trim();
 }
-
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
 
 describe('configure(): the connection string is checked before anything connects', () => {
   it('an unknown scheme is one ConfigError naming the field, its variable and the installed schemes (agent included)', () => {

@@ -1,19 +1,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { createFileDriver } from '@osprofiler/core';
 import { startChild, type Child } from '../../../tools/testing/child-process';
 import { request, signed } from './support';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
-const dir = mkdtempSync(join(tmpdir(), 'osp-express-bundle-'));
+const dir = tempDir('osp-express-bundle-');
 let child: Child | undefined;
 
 afterAll(async () => {
   await child?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('an app bundled with esbuild (express and the adapter inside one file)', () => {

@@ -1,20 +1,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { signedPack } from '@osprofiler/core';
 import { startChild, type Child } from '../../../tools/testing/child-process';
 import { request, signed } from './support';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
 // Issue 12 #8: a debug switch says why a trace header was rejected (never the key or the
 // HMAC value) and what the adapter did at start-up. Separate processes: it is read once.
 const KEY = 'diag-secret-key';
-const dir = mkdtempSync(join(tmpdir(), 'osp-express-diag-'));
+const dir = tempDir('osp-express-diag-');
 const children: Child[] = [];
 afterAll(async () => {
   for (const c of children) await c.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function start(debugEnv: Record<string, string>): Promise<Child> {

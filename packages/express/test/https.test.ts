@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configure, MemoryDriver, shutdown } from '@osprofiler/core';
 import { profiler } from '../src/index';
 import { events, loadExpress, signed, waitFor } from './support';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
 const STORE = 'express-https';
 const store = new MemoryDriver({}, STORE);
-const dir = mkdtempSync(join(tmpdir(), 'osp-express-tls-'));
+const dir = tempDir('osp-express-tls-');
 let server: https.Server;
 let port = 0;
 
@@ -32,7 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.closeAllConnections();
   await new Promise((r) => server?.close(r));
-  rmSync(dir, { recursive: true, force: true });
   await shutdown();
 });
 

@@ -6,20 +6,15 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFileDriver, signedPack } from '@osprofiler/core';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
 const ROOT = resolve(__dirname, '../../..');
-const dirs: string[] = [];
-
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
 
 function readmeSnippet(): string {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -50,8 +45,7 @@ function get(port: number, path: string, headers: Record<string, string>): Promi
 
 /** Runs `code` as app.js in a fresh dir (state dir there too), sends one signed request, stops it; returns its stderr and the stored report. */
 async function runApp(code: string): Promise<{ stderr: string; status: number; points: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'osp-readme-'));
-  dirs.push(dir);
+  const dir = tempDir('osp-readme-');
   const port = await freePort();
   expect(code).toContain('app.listen(8080,');
   writeFileSync(join(dir, 'app.js'), code.replace('app.listen(8080,', `app.listen(${port},`));

@@ -1,18 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createFileDriver } from '@osprofiler/core';
 import { startChild, type Child } from '../../../tools/testing/child-process';
 import { request, signed } from './support';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
 // The adapter's own automatic-mode entry, in separate processes (built package).
-const dir = mkdtempSync(join(tmpdir(), 'osp-express-register-'));
+const dir = tempDir('osp-express-register-');
 const children: Child[] = [];
 afterAll(async () => {
   for (const c of children) await c.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe.each(['--import', '--require'])('node %s @osprofiler/express/register on an ESM app', (flag) => {

@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDriver, get, start, stop } from '@osprofiler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findProfileFlag, profileCli, profileCliFromArgv } from '../src/index';
 import { recordPoints, type Recorder } from './support/recorder';
 import { startServer, type TestServer } from './support/servers';
+import { tempDir } from '../../../tools/testing/temp-dir';
 
 let rec: Recorder;
 beforeAll(() => {
@@ -95,11 +94,10 @@ describe("a user's CLI with --profile (separate process, file:// backend in a te
   let dir: string;
   beforeAll(async () => {
     srv = await startServer();
-    dir = mkdtempSync(join(tmpdir(), 'osp-node-cli-'));
+    dir = tempDir('osp-node-cli-');
   });
   afterAll(async () => {
     await srv.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
