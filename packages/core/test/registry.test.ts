@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Driver, DriverOptions } from '../src/driver';
 import { FileDriver } from '../src/drivers/file';

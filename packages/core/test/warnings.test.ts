@@ -5,7 +5,7 @@
  * (warnings are once per process) running the built package.
  */
 import { spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../tools/testing/temp-dir';
 
