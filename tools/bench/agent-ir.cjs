@@ -9,7 +9,9 @@
 // runs that build's agent too, alternated per round. Against the bench's own redis-server.
 // Env: BENCH_IR_RATE (1000), BENCH_IR_PPT (1,6), BENCH_IR_SECONDS (3), BENCH_IR_WARM (4),
 // BENCH_ROUNDS (2), BENCH_AGENT_NODE_ARGS (e.g. --perf-basic-prof to name JIT code), BENCH_IR_KEEP (a
-// directory to keep the dumps in), BENCH_AGENT_ARGS (the daemon's, e.g. `--client-index true`). ~1 min per agent.
+// directory to keep the dumps in), BENCH_AGENT_ARGS (the daemon's, e.g. `--client-index true`),
+// BENCH_IR_BACKEND_QUERY (added to the backend's redis:// URL, e.g. `index=false`: the agent without
+// the search index's work). ~1 min per agent.
 'use strict';
 const { spawn, fork } = require('node:child_process');
 const fs = require('node:fs');
@@ -28,6 +30,7 @@ const SECONDS = Number(process.env.BENCH_IR_SECONDS || 3);
 const WARM = Number(process.env.BENCH_IR_WARM || 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const AGENT_ARGS = (process.env.BENCH_AGENT_ARGS || '').split(' ').filter(Boolean);
+const BACKEND_QUERY = process.env.BENCH_IR_BACKEND_QUERY ? `?${process.env.BENCH_IR_BACKEND_QUERY}` : '';
 
 function message(child, send) {
   return new Promise((resolve, reject) => {
@@ -42,7 +45,7 @@ async function runCase(dir, port, db, daemon, ppt, n) {
   const file = path.join(dir, `cg${n}`);
   const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
   const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS || '').split(' ').filter(Boolean);
-  const agent = cg.spawnNode(file, [...nodeArgs, daemon, '--listen', sock, '--backend', `redis://127.0.0.1:${port}/${db}`, '--spool-dir', path.join(dir, `spool${n}`), ...AGENT_ARGS], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const agent = cg.spawnNode(file, [...nodeArgs, daemon, '--listen', sock, '--backend', `redis://127.0.0.1:${port}/${db}${BACKEND_QUERY}`, '--spool-dir', path.join(dir, `spool${n}`), ...AGENT_ARGS], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
   agent.stderr.on('data', (d) => (err += d));
   try {
@@ -74,7 +77,7 @@ async function main() {
   const { child: redis, port } = await startRedisServer(dir);
   const before = process.env.BENCH_AGENT_BEFORE ? path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js') : undefined;
   const builds = before === undefined ? [['this', DAEMON]] : [['this', DAEMON], ['before', before]];
-  console.log(`agent instructions a point, all threads (callgrind), ${RATE} traces/s, ${SECONDS} s counted after a ${WARM} s warm-up at ${RATE * 2}/s`);
+  console.log(`agent instructions a point, all threads (callgrind), ${RATE} traces/s, ${SECONDS} s counted after a ${WARM} s warm-up at ${RATE * 2}/s${BACKEND_QUERY ? `, backend redis://…${BACKEND_QUERY}` : ''}`);
   let n = 0;
   try {
     for (const ppt of PPTS) {
