@@ -115,6 +115,12 @@ interface KeyText {
   readonly nextQ: string;
   readonly openQ: string;
   readonly infoQ: string;
+  /** `next` and `nextQ` after a plain string value's closing quote (see `quoteOwed`). */
+  readonly qnext: string;
+  readonly qnextQ: string;
+  /** first, open, info by Lead; leadsQ: firstQ, openQ, infoQ (one keyed load, less code in fieldsText). */
+  readonly leads: readonly string[];
+  readonly leadsQ: readonly string[];
 }
 const keys = new Map<string, KeyText>();
 /** What comes before the first field of a line's info. */
@@ -129,15 +135,25 @@ function keyText(k: string): KeyText {
   let t = keys.get(k);
   if (t === undefined) {
     const q = pyString(k);
+    const first = flat(q + ': ');
+    const open = flat('{' + q + ': ');
+    const info = flat(INFO_KEY + q + ': ');
+    const firstQ = flat(q + ': "');
+    const openQ = flat('{' + q + ': "');
+    const infoQ = flat(INFO_KEY + q + ': "');
     t = {
-      first: flat(q + ': '),
+      first,
       next: flat(', ' + q + ': '),
-      open: flat('{' + q + ': '),
-      info: flat(INFO_KEY + q + ': '),
-      firstQ: flat(q + ': "'),
+      open,
+      info,
+      firstQ,
       nextQ: flat(', ' + q + ': "'),
-      openQ: flat('{' + q + ': "'),
-      infoQ: flat(INFO_KEY + q + ': "'),
+      openQ,
+      infoQ,
+      qnext: flat('", ' + q + ': '),
+      qnextQ: flat('", ' + q + ': "'),
+      leads: [first, open, info],
+      leadsQ: [firstQ, openQ, infoQ],
     };
     if (keys.size < MAX_KEYS) keys.set(k, t);
   }
@@ -192,16 +208,21 @@ let lastHead: NameHead | undefined;
 
 function nameHead(name: string, suffix: string): string {
   let h = name === lastName ? lastHead : names.get(name);
-  if (h === undefined) {
-    const c = isPlainString(name) ? name : pyString(name).slice(1, -1);
-    h = { start: flat('{"name": "' + c + '-start", "base_id": "'), stop: flat('{"name": "' + c + '-stop", "base_id": "') };
-    if (names.size < MAX_KEYS) names.set(name, h);
-  }
+  if (h === undefined) h = newNameHead(name);
   lastName = name;
   lastHead = h;
   if (suffix === '-start') return h.start;
   if (suffix === '-stop') return h.stop;
   return '{"name": "' + (isPlainString(name) ? name : pyString(name).slice(1, -1)) + suffix + '", "base_id": "';
+}
+
+// Apart from nameHead, so that nameHead stays small enough for TurboFan to inline it into
+// pointLine (callgrind, traced /nested: ~1k instructions a trace when it was called).
+function newNameHead(name: string): NameHead {
+  const c = isPlainString(name) ? name : pyString(name).slice(1, -1);
+  const h = { start: flat('{"name": "' + c + '-start", "base_id": "'), stop: flat('{"name": "' + c + '-stop", "base_id": "') };
+  if (names.size < MAX_KEYS) names.set(name, h);
+  return h;
 }
 
 // The last base id: its text up to the trace id's value (every line of a trace has it).
@@ -246,6 +267,7 @@ function parentContent(p: string): string {
 let lastTail = '';
 let emptyInfoTail = INFO_KEY;
 let afterFieldsTail = ', ';
+let quoteAfterFieldsTail = '", ';
 
 // A line is built with `+` (V8 keeps a rope, flattened once where the batch is joined for
 // the socket or file). Counted under callgrind (tools/bench/compare, README "compare"),
@@ -259,6 +281,13 @@ let afterFieldsTail = ', ';
 // nested object pushed in the remembered set (callgrind, traced /nested: ~0.8k
 // instructions a trace of RecordWrite for 15 pushes).
 let path: object[] = [];
+
+// Whether the text fieldsText returned last ends in a plain string value whose closing quote
+// it left to what follows: the next key's text (KeyText.qnext), the object's `"}` or the
+// line's tail. One piece of the line's rope fewer for each plain string value (a string
+// addition, a node walked and a memcpy where the batch is joined; callgrind, traced
+// /nested: 10 pieces a trace).
+let quoteOwed = false;
 
 /** Called before formatting a batch of lines (notifier.ts formatLines). */
 export function startLines(): void {
@@ -302,7 +331,7 @@ function valueText(v: unknown, depth: number): string {
       out += ']';
     } else {
       const fields = fieldsText(o as Record<string, unknown>, depth, false, OPEN);
-      out = fields === '' ? '{}' : fields + '}';
+      out = fields === '' ? '{}' : fields + (quoteOwed ? '"}' : '}');
     }
     path.pop();
     return out;
@@ -321,19 +350,24 @@ function valueText(v: unknown, depth: number): string {
  */
 function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean, lead: Lead): string {
   let out = '';
+  let owed = false;
   for (const k in o) {
     if (!hasOwnProperty.call(o, k)) continue; // for-in also walks Object.prototype's enumerable keys (none, unless added)
     const v = o[k];
     if (v === undefined || (skipHost && k === 'host')) continue;
     const kt = keyText(k);
     if (typeof v === 'string' && isPlainString(v)) {
-      // The value's opening quote comes with the key's text (pyString would add both quotes).
-      out = out === '' ? (lead === BARE ? kt.firstQ : lead === OPEN ? kt.openQ : kt.infoQ) + v + '"' : out + kt.nextQ + v + '"';
+      // The value's opening quote comes with the key's text (pyString would add both quotes),
+      // its closing one with what follows.
+      out = out === '' ? kt.leadsQ[lead] + v : out + (owed ? kt.qnextQ : kt.nextQ) + v;
+      owed = true;
       continue;
     }
     const t = valueText(v, depth + 1);
-    out = out === '' ? (lead === BARE ? kt.first : lead === OPEN ? kt.open : kt.info) + t : out + kt.next + t;
+    out = out === '' ? kt.leads[lead] + t : out + (owed ? kt.qnext : kt.next) + t;
+    owed = false;
   }
+  quoteOwed = owed;
   return out;
 }
 
@@ -385,18 +419,27 @@ function immutableObject(o: object, depth: number): boolean {
 /** `", "info": {` and the point's info fields (all but `host`) joined by `, `; '' for none; throws like the object path. */
 function infoText(info: object | undefined): string {
   if (info === undefined) return '';
-  if (info === lastFrozen) return lastFrozenText;
+  if (info === lastFrozen) {
+    quoteOwed = false;
+    return lastFrozenText;
+  }
   // A primitive passes Object.isFrozen and is no WeakMap key: it goes on to be refused.
   if (typeof info !== 'object' || info === null || !isFrozenInfo(info)) return fieldsOfInfo(info);
   let text = frozenTexts.get(info);
   if (text === undefined) {
-    text = isImmutableInfo(info) ? fieldsOfInfo(info) : null;
+    text = isImmutableInfo(info) ? withQuote(fieldsOfInfo(info)) : null;
     frozenTexts.set(info, text);
   }
   if (text === null) return fieldsOfInfo(info);
+  quoteOwed = false;
   lastFrozen = info;
   lastFrozenText = text;
   return text;
+}
+
+/** `fields` (from fieldsOfInfo) with the quote it owes. */
+function withQuote(fields: string): string {
+  return quoteOwed ? fields + '"' : fields;
 }
 
 // A Proxy's traps may throw where formatting would not: such an info is just not cached.
@@ -435,7 +478,7 @@ function fieldsOfInfo(info: object): string {
 export function infoFields(info: object | undefined): string {
   path.length = 0;
   const fields = infoText(info);
-  return fields === '' ? '' : fields.slice(INFO_KEY.length) + ', ';
+  return fields === '' ? '' : withQuote(fields).slice(INFO_KEY.length) + ', ';
 }
 
 /** Whether the point goes into the error index (Python: `info.get("etype") is not None`). */
@@ -491,8 +534,9 @@ export function pointLine(name: string, suffix: string, baseId: string, traceId:
     lastTail = tail;
     emptyInfoTail = flat(INFO_KEY + tail);
     afterFieldsTail = flat(', ' + tail);
+    quoteAfterFieldsTail = flat('", ' + tail);
   }
   const head = nameBaseText(name, suffix, baseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + parentContent(parentId) + timestampHead(second) + micros;
   const fields = infoText(info);
-  return fields === '' ? head + emptyInfoTail : head + fields + afterFieldsTail;
+  return fields === '' ? head + emptyInfoTail : head + fields + (quoteOwed ? quoteAfterFieldsTail : afterFieldsTail);
 }
