@@ -1,8 +1,8 @@
 import { flat } from './flat';
 
 /**
- * Wall time = one anchor + monotonic offset: a trace point reads only `performance.now()`
- * (cheap, monotonic) and formatting happens later, in batches. The anchor is refreshed
+ * Wall time = one anchor + monotonic offset: a trace point reads only the monotonic clock
+ * (cheap) and formatting happens later, in batches. The anchor is refreshed
  * from time to time so that long uptimes do not drift from the system clock.
  */
 const REANCHOR_MS = 60_000;
