@@ -125,11 +125,13 @@ interface KeyText {
 const keys = new Map<string, KeyText>();
 /** What comes before the first field of a line's info. */
 const INFO_KEY = '", "info": {';
-/** fieldsText's first field: as it is, after the object's `{`, or after the line's `", "info": {`. */
-const BARE = 0;
+/**
+ * fieldsText's first field: as it is (0, BARE), after the object's `{` (OPEN), or after the
+ * line's `", "info": {` (INFO); also its index in KeyText.leads / leadsQ.
+ */
 const OPEN = 1;
 const INFO = 2;
-type Lead = typeof BARE | typeof OPEN | typeof INFO;
+type Lead = 0 | typeof OPEN | typeof INFO;
 
 function keyText(k: string): KeyText {
   let t = keys.get(k);
@@ -342,7 +344,7 @@ function valueText(v: unknown, depth: number): string {
 
 /**
  * `"k": v` pairs joined by `, `; `skipHost` drops a top-level `host`; `lead`: what the first
- * pair starts with (BARE, OPEN, INFO). '' when none was written.
+ * pair starts with (0 for BARE, OPEN, INFO). '' when none was written.
  * Walked with for-in, same order as Object.keys for the plain objects it gets: V8 reads `o[k]`
  * through the object's enum cache there, where `Object.keys` + `o[k]` went through the
  * megamorphic keyed-load stub for infos of every shape, and no key array is made (traced
