@@ -1,26 +1,41 @@
-import { performance } from 'node:perf_hooks';
 import { flat } from './flat';
 
 /**
- * Wall time = one anchor + monotonic offset: a trace point reads only `performance.now()`
- * (cheap, monotonic) and formatting happens later, in batches. The anchor is refreshed
+ * Wall time = one anchor + monotonic offset: a trace point reads only the monotonic clock
+ * (cheap) and formatting happens later, in batches. The anchor is refreshed
  * from time to time so that long uptimes do not drift from the system clock.
  */
 const REANCHOR_MS = 60_000;
+
+/**
+ * The monotonic clock in milliseconds: `process.hrtime()`, the clock `performance.now()`
+ * reads too (uv_hrtime), without the latter's brand check (Node 20: `validateInternalField`,
+ * a `hasOwnProperty` of a symbol on `performance`, ~100 instructions a call; callgrind,
+ * traced /nested: 0.6k a trace for its 6 points). Its [s, ns] array does not escape. Taken
+ * once: Node 20's global `process` is a getter.
+ */
+const hrtime = process.hrtime;
+function monotonicMs(): number {
+  const t = hrtime();
+  return t[0] * 1000 + t[1] / 1e6;
+}
+
 let anchorWall = Date.now();
-let anchorPerf = performance.now();
+let anchorPerf = monotonicMs();
 
 /** Milliseconds since the epoch, with sub-millisecond precision. */
 export function nowMs(): number {
-  return anchorWall + (performance.now() - anchorPerf);
+  return anchorWall + (monotonicMs() - anchorPerf);
 }
 
 /** Re-reads the system clock if the anchor is older than a minute (called off the hot path). */
 export function maybeReanchor(): void {
-  const p = performance.now();
-  if (p - anchorPerf >= REANCHOR_MS) {
+  // monotonicMs written out: called once a batch on its own, it was compiled late (in
+  // trace-lines.cjs's counted window), where nowMs has it inlined.
+  const t = hrtime();
+  if (t[0] * 1000 + t[1] / 1e6 - anchorPerf >= REANCHOR_MS) {
     anchorWall = Date.now();
-    anchorPerf = performance.now();
+    anchorPerf = monotonicMs();
   }
 }
 

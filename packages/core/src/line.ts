@@ -115,68 +115,84 @@ interface KeyText {
   readonly nextQ: string;
   readonly openQ: string;
   readonly infoQ: string;
+  /** `next` and `nextQ` after a plain string value's closing quote (see `quoteOwed`). */
+  readonly qnext: string;
+  readonly qnextQ: string;
+  /** first, open, info by Lead; leadsQ: firstQ, openQ, infoQ (one keyed load, less code in fieldsText). */
+  readonly leads: readonly string[];
+  readonly leadsQ: readonly string[];
 }
 const keys = new Map<string, KeyText>();
 /** What comes before the first field of a line's info. */
 const INFO_KEY = '", "info": {';
-/** fieldsText's first field: as it is, after the object's `{`, or after the line's `", "info": {`. */
-const BARE = 0;
+/**
+ * fieldsText's first field: as it is (0, BARE), after the object's `{` (OPEN), or after the
+ * line's `", "info": {` (INFO); also its index in KeyText.leads / leadsQ.
+ */
 const OPEN = 1;
 const INFO = 2;
-type Lead = typeof BARE | typeof OPEN | typeof INFO;
+type Lead = 0 | typeof OPEN | typeof INFO;
 
 function keyText(k: string): KeyText {
   let t = keys.get(k);
   if (t === undefined) {
     const q = pyString(k);
+    const first = flat(q + ': ');
+    const open = flat('{' + q + ': ');
+    const info = flat(INFO_KEY + q + ': ');
+    const firstQ = flat(q + ': "');
+    const openQ = flat('{' + q + ': "');
+    const infoQ = flat(INFO_KEY + q + ': "');
     t = {
-      first: flat(q + ': '),
+      first,
       next: flat(', ' + q + ': '),
-      open: flat('{' + q + ': '),
-      info: flat(INFO_KEY + q + ': '),
-      firstQ: flat(q + ': "'),
+      open,
+      info,
+      firstQ,
       nextQ: flat(', ' + q + ': "'),
-      openQ: flat('{' + q + ': "'),
-      infoQ: flat(INFO_KEY + q + ': "'),
+      openQ,
+      infoQ,
+      qnext: flat('", ' + q + ': '),
+      qnextQ: flat('", ' + q + ': "'),
+      leads: [first, open, info],
+      leadsQ: [firstQ, openQ, infoQ],
     };
     if (keys.size < MAX_KEYS) keys.set(k, t);
   }
   return t;
 }
 
-// A ring of the last 8 plain ids: one slot written a remembered id (shifting four
-// variables cost four write barriers a call), and 8 rather than 4 so that a /nested
-// trace's ids (its base, the wsgi point, five nested points) stay in it until their stops.
-let id0 = '';
-let id1 = '';
-let id2 = '';
-let id3 = '';
-let id4 = '';
-let id5 = '';
-let id6 = '';
-let id7 = '';
-let ring = 0;
+// Plain ids seen lately, in a direct-mapped table of 256 slots chosen by the id's first two
+// characters (a uuid4's first byte: one slot each, whatever the order). A remembered id is
+// found with one comparison, almost always of the same string (its identity, no characters
+// read). The ring of 8 ids before compared an id with up to 8 others of the same length
+// (36): each a StringEqual call reading characters (callgrind, traced /nested: ~3.3k
+// instructions a trace in StringEqual). A slot's id stays until an id of the same slot
+// replaces it (at most 256 old ids kept alive, ~20 KB).
+const ID_SLOTS = 256;
+const idSlots: string[] = new Array<string>(ID_SLOTS).fill('');
+
+/** `s`'s slot: the hex value of its first two characters for an id (other strings: any slot). */
+function idSlot(s: string): number {
+  if (s.length < 2) return 0;
+  const a = s.charCodeAt(0);
+  const b = s.charCodeAt(1);
+  // '0'-'9' → 0-9, 'a'-'f' → 10-15 (c & 15, plus 9 past 0x3f).
+  return (((a & 15) + 9 * (a >> 6)) * 16 + (b & 15) + 9 * (b >> 6)) & (ID_SLOTS - 1);
+}
 
 /** An id, between quotes the caller writes: escaped only when it has to be. */
 function idContent(s: string): string {
-  if (s === id0 || s === id1 || s === id2 || s === id3 || s === id4 || s === id5 || s === id6 || s === id7) return s;
+  const k = idSlot(s);
+  if (idSlots[k] === s) return s;
   if (!isPlainString(s)) return pyString(s).slice(1, -1);
-  return remember(s);
+  idSlots[k] = s;
+  return s;
 }
 
-/** `s` (known plain) goes into the id cache: its stop line and its children's lines find it there. */
+/** `s` (known plain) goes into the id table: its stop line and its children's lines find it there. */
 function remember(s: string): string {
-  switch (ring) {
-    case 0: id0 = s; break;
-    case 1: id1 = s; break;
-    case 2: id2 = s; break;
-    case 3: id3 = s; break;
-    case 4: id4 = s; break;
-    case 5: id5 = s; break;
-    case 6: id6 = s; break;
-    default: id7 = s;
-  }
-  ring = (ring + 1) & 7;
+  idSlots[idSlot(s)] = s;
   return s;
 }
 
@@ -194,16 +210,21 @@ let lastHead: NameHead | undefined;
 
 function nameHead(name: string, suffix: string): string {
   let h = name === lastName ? lastHead : names.get(name);
-  if (h === undefined) {
-    const c = isPlainString(name) ? name : pyString(name).slice(1, -1);
-    h = { start: flat('{"name": "' + c + '-start", "base_id": "'), stop: flat('{"name": "' + c + '-stop", "base_id": "') };
-    if (names.size < MAX_KEYS) names.set(name, h);
-  }
+  if (h === undefined) h = newNameHead(name);
   lastName = name;
   lastHead = h;
   if (suffix === '-start') return h.start;
   if (suffix === '-stop') return h.stop;
   return '{"name": "' + (isPlainString(name) ? name : pyString(name).slice(1, -1)) + suffix + '", "base_id": "';
+}
+
+// Apart from nameHead, so that nameHead stays small enough for TurboFan to inline it into
+// pointLine (callgrind, traced /nested: ~1k instructions a trace when it was called).
+function newNameHead(name: string): NameHead {
+  const c = isPlainString(name) ? name : pyString(name).slice(1, -1);
+  const h = { start: flat('{"name": "' + c + '-start", "base_id": "'), stop: flat('{"name": "' + c + '-stop", "base_id": "') };
+  if (names.size < MAX_KEYS) names.set(name, h);
+  return h;
 }
 
 // The last base id: its text up to the trace id's value (every line of a trace has it).
@@ -214,7 +235,7 @@ let lastBaseText = '", "trace_id": "';
 function baseText(baseId: string): string {
   if (baseId !== lastBase) {
     lastBase = baseId;
-    lastBaseContent = isPlainString(baseId) ? baseId : pyString(baseId).slice(1, -1);
+    lastBaseContent = isPlainString(baseId) ? remember(baseId) : pyString(baseId).slice(1, -1);
     lastBaseText = lastBaseContent + '", "trace_id": "';
   }
   return lastBaseText;
@@ -238,10 +259,17 @@ function nameBaseText(name: string, suffix: string, baseId: string): string {
   return lastNameBase;
 }
 
+/** A parent id's content: the base's (plain or not) without a test, or as idContent. */
+function parentContent(p: string): string {
+  if (idSlots[idSlot(p)] === p) return p;
+  return p === lastBase ? lastBaseContent : idContent(p);
+}
+
 // What follows the timestamp, for the last tail: no info, and after info fields.
 let lastTail = '';
 let emptyInfoTail = INFO_KEY;
 let afterFieldsTail = ', ';
+let quoteAfterFieldsTail = '", ';
 
 // A line is built with `+` (V8 keeps a rope, flattened once where the batch is joined for
 // the socket or file). Counted under callgrind (tools/bench/compare, README "compare"),
@@ -249,8 +277,28 @@ let afterFieldsTail = ', ';
 // 15.9k with an array of parts joined per line (Array.prototype.join's generic path, and
 // the `parts.length = 0` reset is a runtime call).
 // The objects being serialised (outermost first), for toPrimitive's `<circular>`; at most
-// MAX_DEPTH long, so a linear scan, and no Set per point.
-const path: object[] = [];
+// MAX_DEPTH long, so a linear scan, and no Set per point. A new array for each batch
+// (startLines): a young array takes the infos it holds without the write barrier's slow
+// path, where the one array of the process, long promoted, recorded every young info and
+// nested object pushed in the remembered set (callgrind, traced /nested: ~0.8k
+// instructions a trace of RecordWrite for 15 pushes).
+let path: object[] = [];
+
+// Whether the text fieldsText returned last ends in a plain string value whose closing quote
+// it left to what follows: the next key's text (KeyText.qnext), the object's `"}` or the
+// line's tail. One piece of the line's rope fewer for each plain string value (a string
+// addition, a node walked and a memcpy where the batch is joined; callgrind, traced
+// /nested: 10 pieces a trace).
+let quoteOwed = false;
+
+/** Called before formatting a batch of lines (notifier.ts formatLines). */
+export function startLines(): void {
+  // Made holding an object, so that it is an array of objects from the start: an empty
+  // literal is an array of small integers, and the first push of an object changes its
+  // elements kind, where `push` is then called, not inlined (~50 instructions a push).
+  path = [path];
+  path.pop();
+}
 
 /** `pyDumps(toPrimitive(value, depth))` in one pass, for the shapes trace info usually has. */
 function valueText(v: unknown, depth: number): string {
@@ -285,7 +333,7 @@ function valueText(v: unknown, depth: number): string {
       out += ']';
     } else {
       const fields = fieldsText(o as Record<string, unknown>, depth, false, OPEN);
-      out = fields === '' ? '{}' : fields + '}';
+      out = fields === '' ? '{}' : fields + (quoteOwed ? '"}' : '}');
     }
     path.pop();
     return out;
@@ -296,7 +344,7 @@ function valueText(v: unknown, depth: number): string {
 
 /**
  * `"k": v` pairs joined by `, `; `skipHost` drops a top-level `host`; `lead`: what the first
- * pair starts with (BARE, OPEN, INFO). '' when none was written.
+ * pair starts with (0 for BARE, OPEN, INFO). '' when none was written.
  * Walked with for-in, same order as Object.keys for the plain objects it gets: V8 reads `o[k]`
  * through the object's enum cache there, where `Object.keys` + `o[k]` went through the
  * megamorphic keyed-load stub for infos of every shape, and no key array is made (traced
@@ -304,19 +352,24 @@ function valueText(v: unknown, depth: number): string {
  */
 function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean, lead: Lead): string {
   let out = '';
+  let owed = false;
   for (const k in o) {
     if (!hasOwnProperty.call(o, k)) continue; // for-in also walks Object.prototype's enumerable keys (none, unless added)
     const v = o[k];
     if (v === undefined || (skipHost && k === 'host')) continue;
     const kt = keyText(k);
     if (typeof v === 'string' && isPlainString(v)) {
-      // The value's opening quote comes with the key's text (pyString would add both quotes).
-      out = out === '' ? (lead === BARE ? kt.firstQ : lead === OPEN ? kt.openQ : kt.infoQ) + v + '"' : out + kt.nextQ + v + '"';
+      // The value's opening quote comes with the key's text (pyString would add both quotes),
+      // its closing one with what follows.
+      out = out === '' ? kt.leadsQ[lead] + v : out + (owed ? kt.qnextQ : kt.nextQ) + v;
+      owed = true;
       continue;
     }
     const t = valueText(v, depth + 1);
-    out = out === '' ? (lead === BARE ? kt.first : lead === OPEN ? kt.open : kt.info) + t : out + kt.next + t;
+    out = out === '' ? kt.leads[lead] + t : out + (owed ? kt.qnext : kt.next) + t;
+    owed = false;
   }
+  quoteOwed = owed;
   return out;
 }
 
@@ -368,18 +421,27 @@ function immutableObject(o: object, depth: number): boolean {
 /** `", "info": {` and the point's info fields (all but `host`) joined by `, `; '' for none; throws like the object path. */
 function infoText(info: object | undefined): string {
   if (info === undefined) return '';
-  if (info === lastFrozen) return lastFrozenText;
+  if (info === lastFrozen) {
+    quoteOwed = false;
+    return lastFrozenText;
+  }
   // A primitive passes Object.isFrozen and is no WeakMap key: it goes on to be refused.
   if (typeof info !== 'object' || info === null || !isFrozenInfo(info)) return fieldsOfInfo(info);
   let text = frozenTexts.get(info);
   if (text === undefined) {
-    text = isImmutableInfo(info) ? fieldsOfInfo(info) : null;
+    text = isImmutableInfo(info) ? withQuote(fieldsOfInfo(info)) : null;
     frozenTexts.set(info, text);
   }
   if (text === null) return fieldsOfInfo(info);
+  quoteOwed = false;
   lastFrozen = info;
   lastFrozenText = text;
   return text;
+}
+
+/** `fields` (from fieldsOfInfo) with the quote it owes. */
+function withQuote(fields: string): string {
+  return quoteOwed ? fields + '"' : fields;
 }
 
 // A Proxy's traps may throw where formatting would not: such an info is just not cached.
@@ -418,7 +480,7 @@ function fieldsOfInfo(info: object): string {
 export function infoFields(info: object | undefined): string {
   path.length = 0;
   const fields = infoText(info);
-  return fields === '' ? '' : fields.slice(INFO_KEY.length) + ', ';
+  return fields === '' ? '' : withQuote(fields).slice(INFO_KEY.length) + ', ';
 }
 
 /** Whether the point goes into the error index (Python: `info.get("etype") is not None`). */
@@ -474,8 +536,9 @@ export function pointLine(name: string, suffix: string, baseId: string, traceId:
     lastTail = tail;
     emptyInfoTail = flat(INFO_KEY + tail);
     afterFieldsTail = flat(', ' + tail);
+    quoteAfterFieldsTail = flat('", ' + tail);
   }
-  const head = nameBaseText(name, suffix, baseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + (parentId === lastBase ? lastBaseContent : idContent(parentId)) + timestampHead(second) + micros;
+  const head = nameBaseText(name, suffix, baseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + parentContent(parentId) + timestampHead(second) + micros;
   const fields = infoText(info);
-  return fields === '' ? head + emptyInfoTail : head + fields + afterFieldsTail;
+  return fields === '' ? head + emptyInfoTail : head + fields + (quoteOwed ? quoteAfterFieldsTail : afterFieldsTail);
 }

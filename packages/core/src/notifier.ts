@@ -4,7 +4,7 @@ import { formatTimestamp, maybeReanchor, nowMs, timestampMicros, timestampSecond
 import type { Driver } from './driver';
 import { recordFailure } from './failures';
 import { DriverWriteError } from './driver';
-import { hasErrorType, lineTail, pointLine, type LineBatch, type LineIndex } from './line';
+import { hasErrorType, lineTail, pointLine, startLines, type LineBatch, type LineIndex } from './line';
 import { newLineIndex, pointDetail, stopRoute } from './search';
 import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
@@ -293,6 +293,7 @@ export class BatchNotifier implements PointSink {
     // there, only when a driver asks): made only once a point is lost, line j's point is
     // otherwise point j.
     let at: number[] | null = null;
+    startLines();
     for (let p = 0; p < n; p++) {
       const i = p * FIELDS;
       const info = buf[i + 5] as object | undefined;

@@ -1,7 +1,7 @@
 import { uuid4 } from './uuid';
 import { errorInfo } from './errors-info';
 import { markDropped, Profiler, type TraceBudget } from './profiler';
-import { runIn, runtime, storage } from './runtime';
+import { runIn, runOn, runtime, storage, storeOf, storeResource } from './runtime';
 
 /**
  * A point opened by `openPoint`: independent of the profiler's stack, so it can be
@@ -87,11 +87,14 @@ export function traced<R>(name: string, info: object | undefined, fn: () => R, s
 export function traced<R>(name: string, a: object | undefined | (() => R), b?: () => R, stopInfo?: StopInfoFn<Awaited<R>>): R {
   const fn = (typeof a === 'function' ? a : b) as () => R;
   const info = typeof a === 'function' ? undefined : a;
-  const point = openPoint(name, info);
+  // The current async resource read once, for the parent and for running fn (runtime.ts runOn).
+  const resource = storeResource();
+  const parent = resource === undefined ? storage.getStore() : storeOf(resource);
+  const point = openPoint(name, info, parent);
   if (point === undefined) return fn();
   let result: R;
   try {
-    result = point.run(fn);
+    result = resource === undefined ? point.run(fn) : runOn(resource, parent, point.profiler, fn);
   } catch (err) {
     point.fail(err);
     throw err;

@@ -155,6 +155,14 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     }
   });
 
+  it('infoFields closes a plain string value that ends the info or an object in it', () => {
+    const info = { a: 'x', b: { c: 'y' }, d: 'z', host: 'dropped' };
+    expect(infoFields(info)).toBe('"a": "x", "b": {"c": "y"}, "d": "z", ');
+    expect(infoFields(Object.freeze({ e: 'q"', f: Object.freeze({ g: 'w' }) }))).toBe('"e": "q\\"", "f": {"g": "w"}, ');
+    const frozen = Object.freeze({ s: 'end' });
+    for (let round = 0; round < 2; round++) expect(linePath(frozen, 'h', 'p', 's')).toBe(objectPath(frozen, 'h', 'p', 's'));
+  });
+
   it('refuses info that is not an object once made primitive, as the object path does', () => {
     expect(() => infoFields([1, 2])).toThrow(TypeError);
     expect(() => infoFields(new Date(0))).toThrow(TypeError);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { configure, flush, run, shutdown, traced, trace, traceClass, failureCounts } from '../src/index';
+import { AsyncResource } from 'node:async_hooks';
+import { configure, flush, get, run, shutdown, traced, trace, traceClass, failureCounts } from '../src/index';
 import { RecordingDriver } from './support/recording-driver';
 
 let driver: RecordingDriver;
@@ -43,6 +44,32 @@ describe('scoped points', () => {
     const ev = driver.byBase('s2');
     expect(ev.map((e) => e.name)).toEqual(['slow-start', 'slow-stop', 'rej-start', 'rej-stop']);
     expect(ev[3].info).toMatchObject({ etype: 'TypeError', message: 'bad' });
+  });
+
+  it('runs fn as the point, then gives the caller its profiler back (after a throw too, and across async resources)', async () => {
+    run({ hmacKey: 'k', baseId: 's3' }, () => {
+      const root = get();
+      let inner: unknown;
+      traced('outer', () => {
+        inner = get();
+        expect(inner).not.toBe(root);
+        // fn switching to another async resource and back, as a callback from a pool would.
+        const res = new AsyncResource('x');
+        res.runInAsyncScope(() => traced('in-scope', () => expect(get()).not.toBe(inner)));
+        expect(get()).toBe(inner);
+        expect(() => traced('throws', () => { throw new Error('x'); })).toThrow('x');
+        expect(get()).toBe(inner);
+      });
+      expect(get()).toBe(root);
+    });
+    expect(get()).toBeUndefined();
+    await flush();
+    const ev = driver.byBase('s3');
+    const names = ev.map((e) => e.name);
+    expect(names).toEqual(['outer-start', 'in-scope-start', 'in-scope-stop', 'throws-start', 'throws-stop', 'outer-stop']);
+    const outer = ev[0].trace_id;
+    expect(ev[1].parent_id).toBe(outer);
+    expect(ev[3].parent_id).toBe(outer);
   });
 
   it('outside a trace runs the function with no point and no wrapper promise', async () => {
