@@ -18,8 +18,6 @@
 // and statement of their own, durations 1–1000 ms, 1 % failed; a wsgi root and POINTS - 1 sql
 // children, so BENCH_IR_POINTS=5 is search.cjs's 10-line trace: "bytes + index" minus "bytes,
 // index off" is the index's client work for its traces).
-// Each case's counted batches start after a full GC (the bench's own batches, made up front,
-// would otherwise be copied by a scavenge inside the counted window).
 // Bounded: ~3 min (valgrind).
 'use strict';
 const { randomUUID } = require('node:crypto');
@@ -30,8 +28,6 @@ const core = require('@osprofiler/core');
 const instrument = require('@osprofiler/core/instrument');
 require('@osprofiler/drivers');
 const CG = require('./lib/callgrind.cjs');
-const v8 = require('node:v8');
-const vm = require('node:vm');
 const { startRedisServer } = require('./lib/redis-server.cjs');
 
 const TRACES = Number(process.env.BENCH_IR_TRACES || 100);
@@ -40,12 +36,6 @@ const BATCHES = Number(process.env.BENCH_IR_BATCHES || 20);
 const WARMUP = 30;
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
 const host = os.hostname();
-
-/** V8's full GC (as --expose-gc's gc()). */
-const fullGc = (() => {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc');
-})();
 
 const SPLIT = process.env.BENCH_IR_SPLIT === '1';
 const VARIED = process.env.BENCH_IR_VARIED === '1';
@@ -148,7 +138,6 @@ async function child() {
     const d = before ? await require(path.join(BEFORE, 'redis/driver.js')).createRedisDriver(new URL(url), {}) : await core.createDriver(url, {});
     const batches = Array.from({ length: WARMUP + BATCHES }, batch);
     for (const b of batches.slice(0, WARMUP)) await CASES[name](d, b);
-    fullGc();
     await steps.step(name, async () => {
       // One batch at a time, as an agent at service rates writes a frame's points.
       for (const b of batches.slice(WARMUP)) await CASES[name](d, b);
