@@ -82,24 +82,26 @@ const EXEC = cmd(1, 'EXEC');
 
 /**
  * A trace's duration in µs, `Number(lu) - Number(fu)` of its µs texts: when its first and
- * last timestamps (Python's 26-character form) share their second, the difference of their
- * six fraction digits, read here; else by Number() (~1.3k instructions a trace for two,
- * their texts hashed and parsed as doubles, callgrind; deltas+addToBatch 19.3k → 19.1k a
- * 1-point trace).
+ * last timestamps (Python's 26-character form) share their minute, the difference of their
+ * seconds' and six fraction digits, read here (µs are linear in them within a minute, by
+ * either parse of timestampMicrosText); else by Number() (~1.3k instructions a trace for
+ * two, their texts hashed and parsed as doubles, callgrind: search.cjs's traces, up to a
+ * second long, cross a second in about half of them).
  */
 function durationMicros(first: string, last: string, fu: string, lu: string): number {
   if (first.length === 26 && last.length === 26) {
     let same = true;
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 17; i++) {
       if (first.charCodeAt(i) !== last.charCodeAt(i)) {
         same = false;
         break;
       }
     }
-    if (same) {
+    if (same && first.charCodeAt(19) === 46 && last.charCodeAt(19) === 46) {
       let a = 0;
       let b = 0;
-      for (let i = 20; i < 26; i++) {
+      for (let i = 17; i < 26; i++) {
+        if (i === 19) continue;
         const x = first.charCodeAt(i) - 48;
         const y = last.charCodeAt(i) - 48;
         if (x < 0 || x > 9 || y < 0 || y > 9) return Number(lu) - Number(fu);
@@ -540,9 +542,17 @@ export class RedisSearch {
     let strings = '';
     let texts = '';
     let prev: TraceDelta | undefined;
-    for (const d of deltas.values()) {
-      const fu = timestampMicrosText(d.first);
-      const lu = timestampMicrosText(d.last);
+    // The µs texts of the traces' first timestamps, then of their last: core's reading
+    // keeps the last second it met at hand, and a batch's starts share their seconds in runs
+    // (its ends too), where one trace's first and last, alternated, often did not (a cache
+    // lookup and the second's text made again, twice a trace of search.cjs's).
+    const all = [...deltas.values()];
+    const lasts = new Array<string | undefined>(all.length);
+    for (let i = 0; i < all.length; i++) lasts[i] = timestampMicrosText(all[i].last);
+    for (let i = 0; i < all.length; i++) {
+      const d = all[i];
+      const lu = lasts[i];
+      const fu = d.first === d.last ? lu : timestampMicrosText(d.first);
       if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
       traces.push(d);
       fus.push(fu);
