@@ -168,10 +168,11 @@ export function stopRoute(info: object | undefined): string | null {
 }
 
 function addUnique(list: string[], v: string | null): void {
-  if (v === null || v === '') return;
-  // A trace's points mostly share their service, project and host: the last one first.
+  // A trace's points mostly share their service, project and host: the last one first (no
+  // list holds null or '').
   const n = list.length;
   if (n > 0 && list[n - 1] === v) return;
+  if (v === null || v === '') return;
   if (!list.includes(v)) list.push(v);
 }
 
@@ -182,8 +183,9 @@ function listOf(v: string | null): string[] {
 
 function appendText(text: string, more: string | null): string {
   if (more === null || more === '' || text.length >= MAX_TEXT) return text;
-  if (text.includes(more)) return text;
-  const t = text === '' ? more : text + '\n' + more;
+  if (text === '') return more.length > MAX_TEXT ? more.slice(0, MAX_TEXT) : more;
+  if (more.length <= text.length && text.includes(more)) return text;
+  const t = text + '\n' + more;
   return t.length > MAX_TEXT ? t.slice(0, MAX_TEXT) : t;
 }
 

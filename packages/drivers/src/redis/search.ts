@@ -72,13 +72,28 @@ function frame(s: string, bytes: boolean): string {
   return head(bytes ? Buffer.byteLength(s) : s.length) + s + CRLF;
 }
 
-/** A command's header: `*<argc>\r\n` and its name. */
-function cmd(argc: number, name: string): string {
-  return '*' + argc + CRLF + head(name.length) + name + CRLF;
+/** A command name's part of its header (`\r\n$<n>\r\n<name>\r\n`), for cmd(). */
+function named(name: string): string {
+  return [CRLF, head(name.length), name, CRLF].join('');
 }
 
-const MULTI = cmd(1, 'MULTI');
-const EXEC = cmd(1, 'EXEC');
+const SADD = named('SADD');
+const ZADD = named('ZADD');
+const HMGET = named('HMGET');
+const HSET = named('HSET');
+const EVALSHA = named('EVALSHA');
+
+/**
+ * A command's header: `*<argc>` and its name's part (named()), made once: built here from
+ * four pieces, every SADD's header cost ~3 more joins (and steps of the batch text's
+ * flattening) than now (search.cjs's traces: ~0.9 SADDs a trace, see encode).
+ */
+function cmd(argc: number, name: string): string {
+  return '*' + argc + name;
+}
+
+const MULTI = cmd(1, named('MULTI'));
+const EXEC = cmd(1, named('EXEC'));
 
 /**
  * A trace's duration in µs, `Number(lu) - Number(fu)` of its µs texts: when its first and
@@ -114,9 +129,16 @@ function durationMicros(first: string, last: string, fu: string, lu: string): nu
   return Number(lu) - Number(fu);
 }
 
+/** Each duration bucket's key framed, made once (flat) when first used: a batch of search.cjs's traces has ~45 buckets. */
+const DUR_KEYS: (string | undefined)[] = Array.from({ length: DUR_BUCKET_MAX + 1 }, () => undefined);
+
+function durKey(k: number): string {
+  return (DUR_KEYS[k] ??= [head((DUR + k).length), DUR, String(k), CRLF].join(''));
+}
+
 /** The write script's call: trim cutoff, then `n` traces' framed id and summary (`pairs`). */
 function scriptCall(trim: string, n: number, pairs: string): string {
-  return cmd(5 + 2 * n, 'EVALSHA') + frame(INDEX.sha, false) + frame('0', false) + frame(trim, false) + frame(String(n), false) + pairs;
+  return cmd(5 + 2 * n, EVALSHA) + frame(INDEX.sha, false) + frame('0', false) + frame(trim, false) + frame(String(n), false) + pairs;
 }
 
 /**
@@ -184,7 +206,7 @@ export class IndexFollowUp {
         this.cas.push({ i, old });
       }
     }
-    if (this.cas.length > 0) enc.framedCommands(cmd(3 + 7 * this.cas.length, 'EVALSHA') + frame(MERGED.sha, false) + frame('0', false) + cas, 1, false, MERGED, 0);
+    if (this.cas.length > 0) enc.framedCommands(cmd(3 + 7 * this.cas.length, EVALSHA) + frame(MERGED.sha, false) + frame('0', false) + cas, 1, false, MERGED, 0);
     if (n > 0) enc.framedCommands(scriptCall('', n, script), 1, false, INDEX, 0);
   }
 
@@ -317,7 +339,7 @@ function sadds(groups: Groups, prefix: string, bytes: boolean, keys?: { text: st
   let out = '';
   for (const [value, g] of groups.map) {
     const key = frame(prefix + value, bytes);
-    out += cmd(2 + g.n, 'SADD') + key + idsOf(g, groups.all);
+    out += cmd(2 + g.n, SADD) + key + idsOf(g, groups.all);
     if (keys !== undefined) {
       keys.text += key;
       keys.n++;
@@ -381,6 +403,8 @@ export class SummaryParts {
   h: readonly string[] = [];
   /** `","p":…,"ro":` */
   mid = '';
+  /** mid and `{"ts":"` (a root's opening). */
+  midRo = '';
   top = false;
   name = '';
   service: string | null = null;
@@ -442,10 +466,15 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
     // text's flattening in every summary that holds it (deltas+addToBatch 20.3k → 19.3k
     // instructions a 1-point trace, callgrind, 300 batches of 100).
     parts.mid = ['","p":', String(d.points), e ? ',"e":1,"s":' : ',"e":0,"s":', jsonList(d.services, esc), ',"pr":', jsonList(d.projects, esc), ',"h":', jsonList(d.hosts, esc), ',"ro":'].join('');
+    parts.midRo = [parts.mid, '{"ts":"'].join('');
   }
-  let ro: string;
+  // Joined left to right, constants next to each other made one (RT_TAILS): each `+` is a
+  // piece of the batch text's rope, ~120 instructions with its flattening (25 a summary of
+  // search.cjs's traces instead of 28).
+  let s = '{"id":"' + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu;
   const r = d.root;
-  if (r === null) ro = 'false,"rt":';
+  let rt = 0; // the root: 0 none, 1 without detail, 2 with
+  if (r === null) s += parts.mid;
   else {
     const detail = r.detail !== null;
     if (r.top !== parts.top || r.name !== parts.name || r.service !== parts.service || detail !== parts.detail || parts.rootMid === '') {
@@ -455,16 +484,31 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
       parts.detail = detail;
       parts.rootMid = [r.top ? '","top":true,"name":"' : '","top":false,"name":"', esc(r.name), r.service === null ? '","service":null,"detail":' : '","service":"' + esc(r.service) + '","detail":', detail ? '"' : ''].join('');
     }
-    ro = '{"ts":"' + (r.ts === d.first ? r.ts : esc(r.ts)) + parts.rootMid + (r.detail === null ? 'null},"rt":' : esc(r.detail) + '"},"rt":');
+    s += parts.midRo + (r.ts === d.first ? r.ts : esc(r.ts)) + parts.rootMid;
+    if (r.detail === null) rt = 1;
+    else {
+      s += esc(r.detail);
+      rt = 2;
+    }
   }
   const x = d.text.toLowerCase();
-  return (
-    '{"id":"' + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu + parts.mid + ro + (d.route === null ? 'false,"x":' : '"' + esc(d.route) + '","x":') +
-    // A plain text's one escaped character is its line break (NOT_PLAIN_TEXT): replaced
-    // here instead of JSON.stringify's walk of the whole text.
-    (plain ? '"' + escapeBreaks(x) + '"}' : json(x) + '}')
-  );
+  const route = d.route;
+  // A plain text's one escaped character is its line break (PLAIN_TEXT): escaped here
+  // instead of JSON.stringify's walk of the whole text.
+  if (route === null) return plain ? s + RT_TAILS[rt + 3] + escapeBreaks(x) + '"}' : s + RT_TAILS[rt] + json(x) + '}';
+  return plain ? s + RT_TAILS[rt + 6] + esc(route) + '","x":"' + escapeBreaks(x) + '"}' : s + RT_TAILS[rt + 6] + esc(route) + '","x":' + json(x) + '}';
 }
+
+/**
+ * What follows the root's detail in a summary, by root (none, without detail, with: +0,
+ * +1, +2): no route, then no route with the plain text's opening quote (+3), then a route's
+ * opening (+6).
+ */
+const RT_TAILS = [
+  'false,"rt":false,"x":', 'null},"rt":false,"x":', '"},"rt":false,"x":',
+  'false,"rt":false,"x":"', 'null},"rt":false,"x":"', '"},"rt":false,"x":"',
+  'false,"rt":"', 'null},"rt":"', '"},"rt":"',
+];
 
 /** `x` with its line breaks as `\\n`, by its pieces between them: `replaceAll` cost ~1.6k instructions a 4-line text (callgrind). */
 function escapeBreaks(x: string): string {
@@ -604,7 +648,7 @@ export class RedisSearch {
   /** The batch's commands as one text (see addToBatch); undefined when `bytes` is needed (not all ASCII), else the follow-up (null: none). */
   private encode(enc: RespEncoder, traces: readonly TraceDelta[], fus: readonly string[], lus: readonly string[], plain: boolean, trim: string, bytes: boolean, firstWrite: boolean): IndexFollowUp | null | undefined {
     const n = traces.length;
-    let zadd = cmd(3 + 2 * n, 'ZADD') + frame(START, bytes) + frame('NX', bytes);
+    let zadd = cmd(3 + 2 * n, ZADD) + frame(START, bytes) + frame('NX', bytes);
     let script = '';
     const all = new BatchIds();
     const sums: string[] | undefined = firstWrite ? new Array<string>(n) : undefined;
@@ -661,19 +705,19 @@ export class RedisSearch {
     let text = zadd;
     if (nErrors > 0) {
       const key = frame(IN + 'error', bytes);
-      text += cmd(2 + nErrors, 'SADD') + key + errors;
+      text += cmd(2 + nErrors, SADD) + key + errors;
       keys.text += key;
       keys.n++;
     }
     text += sadds(services, IN + 'service:', bytes, keys) + sadds(projects, IN + 'project:', bytes, keys) + sadds(hosts, IN + 'host:', bytes, keys) + sadds(roots, IN + 'root:', bytes, keys);
     let commands = 1 + keys.n + buckets.length;
     if (keys.n > 0) {
-      text += cmd(2 + keys.n, 'SADD') + frame(IDX + 'keys', bytes) + keys.text;
+      text += cmd(2 + keys.n, SADD) + frame(IDX + 'keys', bytes) + keys.text;
       commands++;
     }
     for (const k of buckets) {
       const g = durs[k]!;
-      text += cmd(2 + g.n, 'SADD') + frame(DUR + k, false) + idsOf(g, all);
+      text += cmd(2 + g.n, SADD) + durKey(k) + idsOf(g, all);
     }
     if (sums === undefined) {
       const at = text.length;
@@ -682,7 +726,7 @@ export class RedisSearch {
     }
     // The summaries as one transaction (see IndexFollowUp): `script` holds the HSET's pairs.
     const exec = enc.count + commands + 3;
-    text += MULTI + cmd(2 + n, 'HMGET') + frame(SUM, false) + all.prefix(n) + cmd(2 + 2 * n, 'HSET') + frame(SUM, false) + script + EXEC;
+    text += MULTI + cmd(2 + n, HMGET) + frame(SUM, false) + all.prefix(n) + cmd(2 + 2 * n, HSET) + frame(SUM, false) + script + EXEC;
     commands += 4;
     if (trim === '') return enc.framedCommands(text, commands, !bytes) ? new IndexFollowUp(exec, all.fids, sums, traces, fus, lus, traceBuckets!) : undefined;
     const at = text.length;
