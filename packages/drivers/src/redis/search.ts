@@ -413,19 +413,27 @@ export class SummaryParts {
   rootMid = '';
 }
 
+/** SummaryParts a PartsMemo keeps at most (then it starts again). */
+const PARTS_MAX = 1024;
+
 /**
- * A batch's SummaryParts per first service and first host (nested Maps: the strings are the
- * batch's shared copies, their hashes cached), so a batch mixing services and hosts (an
- * agent's of several apps, search.cjs's upkeep: 5 services, 20 hosts) reuses its parts
- * instead of joining them again for every trace (two joins, ~3.8k instructions a trace):
- * the driver's main thread 10.8k → 10.5k instructions a line of those batches (callgrind,
- * ABBA). The previous trace's are kept at hand (one service and host a batch: no lookup).
+ * SummaryParts per first service and first host (nested Maps: the strings are the batch's
+ * shared copies, their hashes cached), so a batch mixing services and hosts (an agent's of
+ * several apps, search.cjs's upkeep: 5 services, 20 hosts) reuses its parts instead of
+ * joining them again for every trace (two joins, ~3.8k instructions a trace): the driver's
+ * main thread 10.8k → 10.5k instructions a line of those batches (callgrind, ABBA). The
+ * previous trace's are kept at hand (one service and host a batch: no lookup). Kept from
+ * batch to batch (RedisSearch's): summaryText checks a parts' values before it reuses them,
+ * and a value that is not plain is escaped the same in a batch that is (see json()), so
+ * the next batch's first trace of each pair need not join them again (search.cjs's 20 pairs
+ * a batch of 100 traces: ~0.6 joins a trace).
  */
 class PartsMemo {
   private readonly byService = new Map<string, Map<string, SummaryParts>>();
   private lastService: string | undefined;
   private lastHost: string | undefined;
   private last: SummaryParts | undefined;
+  private size = 0;
 
   of(d: TraceDelta): SummaryParts {
     const service = d.services.length > 0 ? d.services[0] : '';
@@ -434,7 +442,14 @@ class PartsMemo {
     let hosts = this.byService.get(service);
     if (hosts === undefined) this.byService.set(service, (hosts = new Map()));
     let parts = hosts.get(host);
-    if (parts === undefined) hosts.set(host, (parts = new SummaryParts()));
+    if (parts === undefined) {
+      if (++this.size > PARTS_MAX) {
+        this.byService.clear();
+        this.size = 1;
+        this.byService.set(service, (hosts = new Map()));
+      }
+      hosts.set(host, (parts = new SummaryParts()));
+    }
     this.lastService = service;
     this.lastHost = host;
     this.last = parts;
@@ -567,6 +582,8 @@ export class RedisSearch {
   /** A filter set or duration range this small is read whole and ordered by start; a larger one walks the time order. */
   small = SEARCH_BOUND;
   private lastTrim = 0;
+  /** The summaries' shared parts, kept from batch to batch (PartsMemo). */
+  private readonly parts = new PartsMemo();
   private unindexed: { at: number; ids: string[] } | undefined;
   private refreshing: Promise<string[]> | undefined;
   private waited = false;
@@ -664,7 +681,7 @@ export class RedisSearch {
     // instructions a trace), in the order first met.
     const durs = new Array<Members | undefined>(DUR_BUCKET_MAX + 1);
     const buckets: number[] = [];
-    const parts = new PartsMemo();
+    const parts = this.parts;
     for (let i = 0; i < n; i++) {
       const d = traces[i];
       const fu = fus[i];
