@@ -639,7 +639,9 @@ export class RedisSearch {
       const r = d.root;
       if (r !== null) {
         const pr = prev?.root;
-        if (pr == null || r.name !== pr.name || r.service !== pr.service) strings += r.name + (r.service ?? '');
+        if (pr == null || r.name !== pr.name) strings += r.name;
+        // The root's service is mostly the trace's first (checked with the services above, or before).
+        if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0]) strings += r.service;
         if (r.ts !== d.first) strings += r.ts;
         if (r.detail !== null) strings += r.detail;
       }
