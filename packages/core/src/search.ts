@@ -222,6 +222,10 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
   let name = '';
   // Whether d's root candidate is at d's first timestamp.
   let rootFirst = false;
+  // The values d's lists were last given (addUnique), null when not known.
+  let lastService: string | null = null;
+  let lastProject: string | null = null;
+  let lastHost: string | null = null;
   for (let i = 0; i < baseIds.length; i++) {
     const baseId = baseIds[i];
     const ts = timestamps[i];
@@ -237,6 +241,11 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
         d = { baseId, first: ts, last: ts, points: 0, error: false, services: listOf(service), projects: listOf(project), hosts: listOf(host), root: null, route: null, text: '' };
         out.set(baseId, d);
         made = true;
+        lastService = service;
+        lastProject = project;
+        lastHost = host;
+      } else {
+        lastService = lastProject = lastHost = null;
       }
       lastText = null;
       rootFirst = false; // not known for a trace met again
@@ -262,9 +271,22 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
     }
     if (errors !== null && errors[i] === 1) d.error = true;
     if (!made) {
-      addUnique(d.services, services[i]);
-      addUnique(d.projects, projects[i]);
-      addUnique(d.hosts, hosts[i]);
+      // A value the trace's lists were given last (or null) changes nothing: one compare, not addUnique's reads.
+      const sv = services[i];
+      if (sv !== lastService) {
+        addUnique(d.services, sv);
+        lastService = sv;
+      }
+      const pv = projects[i];
+      if (pv !== lastProject) {
+        addUnique(d.projects, pv);
+        lastProject = pv;
+      }
+      const hv = hosts[i];
+      if (hv !== lastHost) {
+        addUnique(d.hosts, hv);
+        lastHost = hv;
+      }
     }
     const detail = details[i];
     if (detail !== lastText && detail !== null) {
