@@ -289,7 +289,7 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
       }
     }
     const detail = details[i];
-    if (detail !== lastText && detail !== null) {
+    if (detail !== null && detail !== lastText) {
       d.text = appendText(d.text, detail);
       lastText = detail;
     }
