@@ -13,7 +13,11 @@
 //   before, …       the same with BENCH_BEFORE=<an older build's packages/drivers/dist>
 // Env: BENCH_IR_BATCHES (counted batches per case, default 20), BENCH_IR_TRACES (traces per
 // batch, 100), BENCH_IR_POINTS (points per trace, 1; 10 as search.cjs's upkeep), BENCH_IR_SPLIT=1
-// (each trace's later half in the next batch: every batch merges), BENCH_IR_CASES (see ORDER).
+// (each trace's later half in the next batch: every batch merges), BENCH_IR_CASES (see ORDER),
+// BENCH_IR_PAUSE_MS (a pause after a case's first warm-up batches, 2000), BENCH_IR_VARIED=1 (traces as search.cjs's upkeep writes them: 5 services, 20 hosts, a path
+// and statement of their own, durations 1–1000 ms, 1 % failed; a wsgi root and POINTS - 1 sql
+// children, so BENCH_IR_POINTS=5 is search.cjs's 10-line trace: "bytes + index" minus "bytes,
+// index off" is the index's client work for its traces).
 // Bounded: ~3 min (valgrind).
 'use strict';
 const { randomUUID } = require('node:crypto');
@@ -30,10 +34,38 @@ const TRACES = Number(process.env.BENCH_IR_TRACES || 100);
 const POINTS = Number(process.env.BENCH_IR_POINTS || 1); // points per trace: a wsgi root and POINTS - 1 db children
 const BATCHES = Number(process.env.BENCH_IR_BATCHES || 20);
 const WARMUP = 30;
+const PAUSE_MS = Number(process.env.BENCH_IR_PAUSE_MS ?? 2000);
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
 const host = os.hostname();
 
 const SPLIT = process.env.BENCH_IR_SPLIT === '1';
+const VARIED = process.env.BENCH_IR_VARIED === '1';
+const SERVICES = ['api', 'billing', 'orders', 'search', 'users'];
+/** Varied traces made so far (each its own path, duration, service and host, as search.cjs's trace i). */
+let seq = 0;
+const T0 = Date.now();
+/** Python's timestamp of epoch ms `ms` (µs kept), as search.cjs's. */
+function ts(ms) {
+  const us = Math.round(ms * 1000);
+  return new Date(Math.floor(us / 1000)).toISOString().slice(0, 19) + '.' + String(us % 1_000_000).padStart(6, '0');
+}
+/** Varied trace i (search.cjs's traceEvents with POINTS - 1 sql children). */
+function variedTrace(i) {
+  const baseId = randomUUID();
+  const w = randomUUID();
+  const start = T0 + i * 10;
+  const dur = 1 + (i * 7919) % 1000;
+  const service = SERVICES[i % SERVICES.length];
+  const err = i % 100 === 0;
+  const mk = (name, id, parent, t, info) => ({ name, base_id: baseId, trace_id: id, parent_id: parent, timestamp: ts(t), info: { ...info, host: `host${i % 20}` }, project: 'bench', service });
+  const out = [mk('wsgi-start', w, baseId, start, { request: { method: 'GET', path: `/items/${i}`, query: '', scheme: 'http' } })];
+  for (let k = 0; k < POINTS - 1; k++) {
+    const id = randomUUID();
+    out.push(mk('sql-start', id, w, start + 1 + k, { db: { statement: `SELECT * FROM items WHERE id = ${i}` } }), mk('sql-stop', id, w, start + 1 + k + dur / 8, {}));
+  }
+  out.push(mk('wsgi-stop', w, baseId, start + dur, err ? { etype: 'ValueError', message: 'boom' } : { request: { route: '/items/:id' } }));
+  return out;
+}
 /** BENCH_IR_CASES: the cases to run, `|`-separated, in this order (a case may repeat: ABBA pairs of this build and BENCH_BEFORE's). */
 const ORDER = process.env.BENCH_IR_CASES ? process.env.BENCH_IR_CASES.split('|') : null;
 /** BENCH_IR_SPLIT=1: each trace's later half, held for the next batch (merged there, as an agent's flushes split longer requests). */
@@ -45,6 +77,11 @@ function batch() {
   held = [];
   const t0 = Date.now();
   for (let i = 0; i < TRACES; i++) {
+    if (VARIED) {
+      objects.push(...variedTrace(seq++));
+      if (SPLIT) held.push(...objects.splice(objects.length - POINTS, POINTS));
+      continue;
+    }
     const base = randomUUID();
     const id = randomUUID();
     const info = { request: { method: 'GET', path: `/orders/${i}`, query: '', scheme: 'http' }, host };
@@ -101,7 +138,12 @@ async function child() {
     const url = `redis://127.0.0.1:${port}/${db++}`;
     const d = before ? await require(path.join(BEFORE, 'redis/driver.js')).createRedisDriver(new URL(url), {}) : await core.createDriver(url, {});
     const batches = Array.from({ length: WARMUP + BATCHES }, batch);
-    for (const b of batches.slice(0, WARMUP)) await CASES[name](d, b);
+    for (const b of batches.slice(0, WARMUP - 5)) await CASES[name](d, b);
+    // A pause for the compiler thread: valgrind runs one thread at a time, and the index's
+    // encode (~180 ms of TurboFan natively) was still compiling in some counted windows
+    // (the first case of a build read up to ~0.5k a line more).
+    await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+    for (const b of batches.slice(WARMUP - 5, WARMUP)) await CASES[name](d, b);
     await steps.step(name, async () => {
       // One batch at a time, as an agent at service rates writes a frame's points.
       for (const b of batches.slice(WARMUP)) await CASES[name](d, b);
@@ -119,10 +161,10 @@ async function main() {
   const { child: redis, port } = await startRedisServer(dir);
   process.env.BENCH_REDIS_PORT = String(port);
   try {
-    console.log(`redis:// client instructions per stored line, main thread, callgrind (${valgrind}), node ${process.version}; ${BATCHES} batches of ${TRACES} ${POINTS}-point traces (${TRACES * POINTS * 2} lines) per case, one at a time`);
+    console.log(`redis:// client instructions per stored line, main thread, callgrind (${valgrind}), node ${process.version}; ${BATCHES} batches of ${TRACES} ${POINTS}-point${VARIED ? ' varied' : ''} traces (${TRACES * POINTS * 2} lines) per case, one at a time`);
     console.log('| case | instructions / line |');
     console.log('|---|---:|');
-    await CG.runSteps(__filename, (label, per) => console.log(`| ${label} | ${(per / 1000).toFixed(1)}k |`));
+    await CG.runSteps(__filename, (label, per) => console.log(`| ${label} | ${(per / 1000).toFixed(2)}k |`));
   } finally {
     redis.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });

@@ -259,6 +259,42 @@ describe('deltasOfBatch', () => {
       expect(deltasOfBatch(batch), `batch ${b}`).toEqual(referenceDeltas(batch));
     }
   });
+
+  it('equals the reference for 2,000 seeded random batches of near-ordered timestamps with ties (the root compares it skips: a start before the trace\'s first, between its first and last with the root at its first, at a tie)', () => {
+    let seed = 7;
+    const r = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    const stamps = ['2026-03-01T12:00:01.000000', '2026-03-01T12:00:01.000500', '2026-03-01T12:00:02.000000', '2026-03-01T12:00:02.250000', '2026-03-01T12:00:03.000000'];
+    for (let b = 0; b < 2000; b++) {
+      const n = 1 + Math.floor(r() * 30);
+      const ids = ['A', 'B'].slice(0, 1 + Math.floor(r() * 2));
+      const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+      const baseIds: string[] = [];
+      const timestamps: string[] = [];
+      let id = pick(ids);
+      for (let i = 0; i < n; i++) {
+        if (r() < 0.15) id = pick(ids);
+        baseIds.push(id);
+        timestamps.push(pick(stamps));
+        index.phases[i] = r() < 0.6 ? 0 : 1;
+        index.names.push(pick(['wsgi', 'db']));
+        index.parentIds.push(r() < 0.4 ? id : 'P1');
+        index.services.push(pick(['s1', 's2']));
+        index.projects.push('p');
+        index.hosts.push('h1');
+        index.details.push(pick([null, 'GET /a', 'SELECT 1']));
+        index.routes.push(null);
+      }
+      // Sorted, then a few neighbours swapped: mostly in order, as an agent's lines come.
+      timestamps.sort();
+      for (let k = 0; k < n / 4; k++) {
+        const i = Math.floor(r() * (n - 1));
+        [timestamps[i], timestamps[i + 1]] = [timestamps[i + 1], timestamps[i]];
+      }
+      const batch: LineBatch = { baseIds, timestamps, lines: [], errors: null, index };
+      expect(deltasOfBatch(batch), `batch ${b}`).toEqual(referenceDeltas(batch));
+    }
+  });
 });
 
 import { tempDir } from '../../../tools/testing/temp-dir';

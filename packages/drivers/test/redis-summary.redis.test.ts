@@ -260,4 +260,33 @@ describe('redis:// index update of a batch, framed as one text', () => {
       }
     }
   });
+
+  it('puts each trace in the duration bucket of Number(lu) - Number(fu) (its µs texts), within a second, a minute, across minutes, hours and days, and in forms off the fast path', () => {
+    const r = rng(23);
+    const search = new RedisSearch(client, 0);
+    const stamp = (u: number): string => new Date(Math.floor(u / 1000)).toISOString().slice(0, 19) + '.' + String(u % 1_000_000).padStart(6, '0');
+    // Spans from 0 to a day, starts anywhere in a minute (so some cross a second, a minute, an hour at its end).
+    const spans = [0, 1, 999, 999_999, 1_000_000, 1_500_000, 59_999_999, 60_000_000, 61_000_001, 3_600_000_000, 86_400_000_000];
+    const odd = ['2026-01-02 03:04:05.100000', '2026-01-02T03:04:05.1000000', '2026-01-02T03:04:5.100000', '2026-01-02T03:04:05:100000', '2026-01-02T03:04:05.10000x', '2026-01-02T03:04:59.999999', '2026-01-02T03:04:60.000000'];
+    for (let b = 0; b < 100; b++) {
+      const deltas: TraceDelta[] = [];
+      for (let i = 0; i < 20; i++) {
+        const d = randomDelta(r, b * 100 + i);
+        d.baseId = `id-${b}-${i}`;
+        const us = Math.floor(1.7e15 + r() * 1e14);
+        const span = r() < 0.5 ? spans[Math.floor(r() * spans.length)] : Math.floor(r() * 2e6);
+        d.first = r() < 0.1 ? odd[Math.floor(r() * odd.length)] : stamp(us);
+        d.last = r() < 0.1 ? odd[Math.floor(r() * odd.length)] : r() < 0.05 ? d.first : stamp(us + span);
+        deltas.push(d);
+      }
+      const byId = new Map(deltas.map((d) => [d.baseId, d]));
+      for (const first of [false, true]) {
+        const want = new RespEncoder(64);
+        referenceBatch(want, [...byId.values()], first);
+        const got = new RespEncoder(64);
+        search.addToBatch(got, byId, first);
+        expect(got.take().bytes.toString('latin1'), `batch ${b}${first ? ', first write' : ''}`).toBe(want.take().bytes.toString('latin1'));
+      }
+    }
+  });
 });

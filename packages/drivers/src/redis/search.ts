@@ -72,34 +72,51 @@ function frame(s: string, bytes: boolean): string {
   return head(bytes ? Buffer.byteLength(s) : s.length) + s + CRLF;
 }
 
-/** A command's header: `*<argc>\r\n` and its name. */
-function cmd(argc: number, name: string): string {
-  return '*' + argc + CRLF + head(name.length) + name + CRLF;
+/** A command name's part of its header (`\r\n$<n>\r\n<name>\r\n`), for cmd(). */
+function named(name: string): string {
+  return [CRLF, head(name.length), name, CRLF].join('');
 }
 
-const MULTI = cmd(1, 'MULTI');
-const EXEC = cmd(1, 'EXEC');
+const SADD = named('SADD');
+const ZADD = named('ZADD');
+const HMGET = named('HMGET');
+const HSET = named('HSET');
+const EVALSHA = named('EVALSHA');
+
+/**
+ * A command's header: `*<argc>` and its name's part (named()), made once: built here from
+ * four pieces, every SADD's header cost ~3 more joins (and steps of the batch text's
+ * flattening) than now (search.cjs's traces: ~0.9 SADDs a trace, see encode).
+ */
+function cmd(argc: number, name: string): string {
+  return '*' + argc + name;
+}
+
+const MULTI = cmd(1, named('MULTI'));
+const EXEC = cmd(1, named('EXEC'));
 
 /**
  * A trace's duration in µs, `Number(lu) - Number(fu)` of its µs texts: when its first and
- * last timestamps (Python's 26-character form) share their second, the difference of their
- * six fraction digits, read here; else by Number() (~1.3k instructions a trace for two,
- * their texts hashed and parsed as doubles, callgrind; deltas+addToBatch 19.3k → 19.1k a
- * 1-point trace).
+ * last timestamps (Python's 26-character form) share their minute, the difference of their
+ * seconds' and six fraction digits, read here (µs are linear in them within a minute, by
+ * either parse of timestampMicrosText); else by Number() (~1.3k instructions a trace for
+ * two, their texts hashed and parsed as doubles, callgrind: search.cjs's traces, up to a
+ * second long, cross a second in about half of them).
  */
 function durationMicros(first: string, last: string, fu: string, lu: string): number {
   if (first.length === 26 && last.length === 26) {
     let same = true;
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 17; i++) {
       if (first.charCodeAt(i) !== last.charCodeAt(i)) {
         same = false;
         break;
       }
     }
-    if (same) {
+    if (same && first.charCodeAt(19) === 46 && last.charCodeAt(19) === 46) {
       let a = 0;
       let b = 0;
-      for (let i = 20; i < 26; i++) {
+      for (let i = 17; i < 26; i++) {
+        if (i === 19) continue;
         const x = first.charCodeAt(i) - 48;
         const y = last.charCodeAt(i) - 48;
         if (x < 0 || x > 9 || y < 0 || y > 9) return Number(lu) - Number(fu);
@@ -112,9 +129,16 @@ function durationMicros(first: string, last: string, fu: string, lu: string): nu
   return Number(lu) - Number(fu);
 }
 
+/** Each duration bucket's key framed, made once (flat) when first used: a batch of search.cjs's traces has ~45 buckets. */
+const DUR_KEYS: (string | undefined)[] = Array.from({ length: DUR_BUCKET_MAX + 1 }, () => undefined);
+
+function durKey(k: number): string {
+  return (DUR_KEYS[k] ??= [head((DUR + k).length), DUR, String(k), CRLF].join(''));
+}
+
 /** The write script's call: trim cutoff, then `n` traces' framed id and summary (`pairs`). */
 function scriptCall(trim: string, n: number, pairs: string): string {
-  return cmd(5 + 2 * n, 'EVALSHA') + frame(INDEX.sha, false) + frame('0', false) + frame(trim, false) + frame(String(n), false) + pairs;
+  return cmd(5 + 2 * n, EVALSHA) + frame(INDEX.sha, false) + frame('0', false) + frame(trim, false) + frame(String(n), false) + pairs;
 }
 
 /**
@@ -182,7 +206,7 @@ export class IndexFollowUp {
         this.cas.push({ i, old });
       }
     }
-    if (this.cas.length > 0) enc.framedCommands(cmd(3 + 7 * this.cas.length, 'EVALSHA') + frame(MERGED.sha, false) + frame('0', false) + cas, 1, false, MERGED, 0);
+    if (this.cas.length > 0) enc.framedCommands(cmd(3 + 7 * this.cas.length, EVALSHA) + frame(MERGED.sha, false) + frame('0', false) + cas, 1, false, MERGED, 0);
     if (n > 0) enc.framedCommands(scriptCall('', n, script), 1, false, INDEX, 0);
   }
 
@@ -315,7 +339,7 @@ function sadds(groups: Groups, prefix: string, bytes: boolean, keys?: { text: st
   let out = '';
   for (const [value, g] of groups.map) {
     const key = frame(prefix + value, bytes);
-    out += cmd(2 + g.n, 'SADD') + key + idsOf(g, groups.all);
+    out += cmd(2 + g.n, SADD) + key + idsOf(g, groups.all);
     if (keys !== undefined) {
       keys.text += key;
       keys.n++;
@@ -355,8 +379,8 @@ const same = (s: string): string => s;
  * strings have none is written without a check per string (NOT_PLAIN_TEXT: the traces'
  * texts, whose only escaped character may then be their line breaks).
  */
-const NOT_PLAIN = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
-const NOT_PLAIN_TEXT = /[^\n\x20\x21\x23-\x5b\x5d-\x7e]/;
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const PLAIN_TEXT = /^[\n\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   if (a === b) return true;
@@ -379,6 +403,8 @@ export class SummaryParts {
   h: readonly string[] = [];
   /** `","p":…,"ro":` */
   mid = '';
+  /** mid and `{"ts":"` (a root's opening). */
+  midRo = '';
   top = false;
   name = '';
   service: string | null = null;
@@ -387,19 +413,27 @@ export class SummaryParts {
   rootMid = '';
 }
 
+/** SummaryParts a PartsMemo keeps at most (then it starts again). */
+const PARTS_MAX = 1024;
+
 /**
- * A batch's SummaryParts per first service and first host (nested Maps: the strings are the
- * batch's shared copies, their hashes cached), so a batch mixing services and hosts (an
- * agent's of several apps, search.cjs's upkeep: 5 services, 20 hosts) reuses its parts
- * instead of joining them again for every trace (two joins, ~3.8k instructions a trace):
- * the driver's main thread 10.8k → 10.5k instructions a line of those batches (callgrind,
- * ABBA). The previous trace's are kept at hand (one service and host a batch: no lookup).
+ * SummaryParts per first service and first host (nested Maps: the strings are the batch's
+ * shared copies, their hashes cached), so a batch mixing services and hosts (an agent's of
+ * several apps, search.cjs's upkeep: 5 services, 20 hosts) reuses its parts instead of
+ * joining them again for every trace (two joins, ~3.8k instructions a trace): the driver's
+ * main thread 10.8k → 10.5k instructions a line of those batches (callgrind, ABBA). The
+ * previous trace's are kept at hand (one service and host a batch: no lookup). Kept from
+ * batch to batch (RedisSearch's): summaryText checks a parts' values before it reuses them,
+ * and a value that is not plain is escaped the same in a batch that is (see json()), so
+ * the next batch's first trace of each pair need not join them again (search.cjs's 20 pairs
+ * a batch of 100 traces: ~0.6 joins a trace).
  */
 class PartsMemo {
   private readonly byService = new Map<string, Map<string, SummaryParts>>();
   private lastService: string | undefined;
   private lastHost: string | undefined;
   private last: SummaryParts | undefined;
+  private size = 0;
 
   of(d: TraceDelta): SummaryParts {
     const service = d.services.length > 0 ? d.services[0] : '';
@@ -408,7 +442,14 @@ class PartsMemo {
     let hosts = this.byService.get(service);
     if (hosts === undefined) this.byService.set(service, (hosts = new Map()));
     let parts = hosts.get(host);
-    if (parts === undefined) hosts.set(host, (parts = new SummaryParts()));
+    if (parts === undefined) {
+      if (++this.size > PARTS_MAX) {
+        this.byService.clear();
+        this.size = 1;
+        this.byService.set(service, (hosts = new Map()));
+      }
+      hosts.set(host, (parts = new SummaryParts()));
+    }
     this.lastService = service;
     this.lastHost = host;
     this.last = parts;
@@ -440,10 +481,15 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
     // text's flattening in every summary that holds it (deltas+addToBatch 20.3k → 19.3k
     // instructions a 1-point trace, callgrind, 300 batches of 100).
     parts.mid = ['","p":', String(d.points), e ? ',"e":1,"s":' : ',"e":0,"s":', jsonList(d.services, esc), ',"pr":', jsonList(d.projects, esc), ',"h":', jsonList(d.hosts, esc), ',"ro":'].join('');
+    parts.midRo = [parts.mid, '{"ts":"'].join('');
   }
-  let ro: string;
+  // Joined left to right, constants next to each other made one (RT_TAILS): each `+` is a
+  // piece of the batch text's rope, ~120 instructions with its flattening (25 a summary of
+  // search.cjs's traces instead of 28).
+  let s = '{"id":"' + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu;
   const r = d.root;
-  if (r === null) ro = 'false,"rt":';
+  let rt = 0; // the root: 0 none, 1 without detail, 2 with
+  if (r === null) s += parts.mid;
   else {
     const detail = r.detail !== null;
     if (r.top !== parts.top || r.name !== parts.name || r.service !== parts.service || detail !== parts.detail || parts.rootMid === '') {
@@ -453,15 +499,44 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
       parts.detail = detail;
       parts.rootMid = [r.top ? '","top":true,"name":"' : '","top":false,"name":"', esc(r.name), r.service === null ? '","service":null,"detail":' : '","service":"' + esc(r.service) + '","detail":', detail ? '"' : ''].join('');
     }
-    ro = '{"ts":"' + (r.ts === d.first ? r.ts : esc(r.ts)) + parts.rootMid + (r.detail === null ? 'null},"rt":' : esc(r.detail) + '"},"rt":');
+    s += parts.midRo + (r.ts === d.first ? r.ts : esc(r.ts)) + parts.rootMid;
+    if (r.detail === null) rt = 1;
+    else {
+      s += esc(r.detail);
+      rt = 2;
+    }
   }
   const x = d.text.toLowerCase();
-  return (
-    '{"id":"' + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu + parts.mid + ro + (d.route === null ? 'false,"x":' : '"' + esc(d.route) + '","x":') +
-    // A plain text's one escaped character is its line break (NOT_PLAIN_TEXT): replaced
-    // here instead of JSON.stringify's walk of the whole text.
-    (plain ? '"' + x.replaceAll('\n', '\\n') + '"}' : json(x) + '}')
-  );
+  const route = d.route;
+  // A plain text's one escaped character is its line break (PLAIN_TEXT): escaped here
+  // instead of JSON.stringify's walk of the whole text.
+  if (route === null) return plain ? s + RT_TAILS[rt + 3] + escapeBreaks(x) + '"}' : s + RT_TAILS[rt] + json(x) + '}';
+  return plain ? s + RT_TAILS[rt + 6] + esc(route) + '","x":"' + escapeBreaks(x) + '"}' : s + RT_TAILS[rt + 6] + esc(route) + '","x":' + json(x) + '}';
+}
+
+/**
+ * What follows the root's detail in a summary, by root (none, without detail, with: +0,
+ * +1, +2): no route, then no route with the plain text's opening quote (+3), then a route's
+ * opening (+6).
+ */
+const RT_TAILS = [
+  'false,"rt":false,"x":', 'null},"rt":false,"x":', '"},"rt":false,"x":',
+  'false,"rt":false,"x":"', 'null},"rt":false,"x":"', '"},"rt":false,"x":"',
+  'false,"rt":"', 'null},"rt":"', '"},"rt":"',
+];
+
+/** `x` with its line breaks as `\\n`, by its pieces between them: `replaceAll` cost ~1.6k instructions a 4-line text (callgrind). */
+function escapeBreaks(x: string): string {
+  let k = x.indexOf('\n');
+  if (k < 0) return x;
+  let out = '';
+  let from = 0;
+  do {
+    out += x.slice(from, k) + '\\n';
+    from = k + 1;
+    k = x.indexOf('\n', from);
+  } while (k >= 0);
+  return out + x.slice(from);
 }
 
 /** The runs of `text` between characters JSON may escape (`"`, `\\`, `/`, controls, DEL): a summary holding the text holds each as it is. */
@@ -507,6 +582,8 @@ export class RedisSearch {
   /** A filter set or duration range this small is read whole and ordered by start; a larger one walks the time order. */
   small = SEARCH_BOUND;
   private lastTrim = 0;
+  /** The summaries' shared parts, kept from batch to batch (PartsMemo). */
+  private readonly parts = new PartsMemo();
   private unindexed: { at: number; ids: string[] } | undefined;
   private refreshing: Promise<string[]> | undefined;
   private waited = false;
@@ -540,9 +617,17 @@ export class RedisSearch {
     let strings = '';
     let texts = '';
     let prev: TraceDelta | undefined;
-    for (const d of deltas.values()) {
-      const fu = timestampMicrosText(d.first);
-      const lu = timestampMicrosText(d.last);
+    // The µs texts of the traces' first timestamps, then of their last: core's reading
+    // keeps the last second it met at hand, and a batch's starts share their seconds in runs
+    // (its ends too), where one trace's first and last, alternated, often did not (a cache
+    // lookup and the second's text made again, twice a trace of search.cjs's).
+    const all = [...deltas.values()];
+    const lasts = new Array<string | undefined>(all.length);
+    for (let i = 0; i < all.length; i++) lasts[i] = timestampMicrosText(all[i].last);
+    for (let i = 0; i < all.length; i++) {
+      const d = all[i];
+      const lu = lasts[i];
+      const fu = d.first === d.last ? lu : timestampMicrosText(d.first);
       if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
       traces.push(d);
       fus.push(fu);
@@ -554,7 +639,9 @@ export class RedisSearch {
       const r = d.root;
       if (r !== null) {
         const pr = prev?.root;
-        if (pr == null || r.name !== pr.name || r.service !== pr.service) strings += r.name + (r.service ?? '');
+        if (pr == null || r.name !== pr.name) strings += r.name;
+        // The root's service is mostly the trace's first (checked with the services above, or before).
+        if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0]) strings += r.service;
         if (r.ts !== d.first) strings += r.ts;
         if (r.detail !== null) strings += r.detail;
       }
@@ -563,7 +650,7 @@ export class RedisSearch {
       prev = d;
     }
     if (traces.length === 0) return undefined;
-    const plain = !NOT_PLAIN.test(strings) && !NOT_PLAIN_TEXT.test(texts);
+    const plain = PLAIN.test(strings) && PLAIN_TEXT.test(texts);
     let trim = '';
     const now = Date.now();
     if (this.ttlSeconds > 0 && now - this.lastTrim >= TRIM_EVERY_MS) {
@@ -580,7 +667,7 @@ export class RedisSearch {
   /** The batch's commands as one text (see addToBatch); undefined when `bytes` is needed (not all ASCII), else the follow-up (null: none). */
   private encode(enc: RespEncoder, traces: readonly TraceDelta[], fus: readonly string[], lus: readonly string[], plain: boolean, trim: string, bytes: boolean, firstWrite: boolean): IndexFollowUp | null | undefined {
     const n = traces.length;
-    let zadd = cmd(3 + 2 * n, 'ZADD') + frame(START, bytes) + frame('NX', bytes);
+    let zadd = cmd(3 + 2 * n, ZADD) + frame(START, bytes) + frame('NX', bytes);
     let script = '';
     const all = new BatchIds();
     const sums: string[] | undefined = firstWrite ? new Array<string>(n) : undefined;
@@ -596,7 +683,7 @@ export class RedisSearch {
     // instructions a trace), in the order first met.
     const durs = new Array<Members | undefined>(DUR_BUCKET_MAX + 1);
     const buckets: number[] = [];
-    const parts = new PartsMemo();
+    const parts = this.parts;
     for (let i = 0; i < n; i++) {
       const d = traces[i];
       const fu = fus[i];
@@ -637,19 +724,19 @@ export class RedisSearch {
     let text = zadd;
     if (nErrors > 0) {
       const key = frame(IN + 'error', bytes);
-      text += cmd(2 + nErrors, 'SADD') + key + errors;
+      text += cmd(2 + nErrors, SADD) + key + errors;
       keys.text += key;
       keys.n++;
     }
     text += sadds(services, IN + 'service:', bytes, keys) + sadds(projects, IN + 'project:', bytes, keys) + sadds(hosts, IN + 'host:', bytes, keys) + sadds(roots, IN + 'root:', bytes, keys);
     let commands = 1 + keys.n + buckets.length;
     if (keys.n > 0) {
-      text += cmd(2 + keys.n, 'SADD') + frame(IDX + 'keys', bytes) + keys.text;
+      text += cmd(2 + keys.n, SADD) + frame(IDX + 'keys', bytes) + keys.text;
       commands++;
     }
     for (const k of buckets) {
       const g = durs[k]!;
-      text += cmd(2 + g.n, 'SADD') + frame(DUR + k, false) + idsOf(g, all);
+      text += cmd(2 + g.n, SADD) + durKey(k) + idsOf(g, all);
     }
     if (sums === undefined) {
       const at = text.length;
@@ -658,7 +745,7 @@ export class RedisSearch {
     }
     // The summaries as one transaction (see IndexFollowUp): `script` holds the HSET's pairs.
     const exec = enc.count + commands + 3;
-    text += MULTI + cmd(2 + n, 'HMGET') + frame(SUM, false) + all.prefix(n) + cmd(2 + 2 * n, 'HSET') + frame(SUM, false) + script + EXEC;
+    text += MULTI + cmd(2 + n, HMGET) + frame(SUM, false) + all.prefix(n) + cmd(2 + 2 * n, HSET) + frame(SUM, false) + script + EXEC;
     commands += 4;
     if (trim === '') return enc.framedCommands(text, commands, !bytes) ? new IndexFollowUp(exec, all.fids, sums, traces, fus, lus, traceBuckets!) : undefined;
     const at = text.length;
