@@ -23,13 +23,21 @@ import { parseStoredEvent } from './drivers/stored-event';
 /**
  * The fixed fields up to INFO: strings without quotes, escapes or control characters (so
  * each is exactly what `JSON.parse` would make of it); captures name, base_id, trace_id and
- * parent_id (the agent's decode reads base_id and the timestamp from the same match and
- * hands it to the index, agent src/lines.ts). One sticky RegExp: ~100 ns a line, against
- * ~30-45 ns for each `startsWith` of a key.
+ * parent_id. One sticky RegExp: ~100 ns a line, against ~30-45 ns for each `startsWith` of a
+ * key. (The agent's decode tests it without captures, LINE_HEAD_TEST, reads the fields by
+ * position, agent src/lines.ts, and hands them to eventAfterHead.)
  */
 export const LINE_HEAD = /\{"name": "([^"\\\x00-\x1f]*)", "base_id": "([^"\\\x00-\x1f]*)", "trace_id": "([^"\\\x00-\x1f]*)", "parent_id": "([^"\\\x00-\x1f]*)", "timestamp": "[^"\\\x00-\x1f]*", "info": /y;
-/** After INFO: project and service, null or such strings, and the line's end. */
-const TAIL = /, "project": (?:null|"([^"\\\x00-\x1f]*)"), "service": (?:null|"([^"\\\x00-\x1f]*)")\}$/y;
+/**
+ * LINE_HEAD without its captures (`test` of it makes no result array and no substrings): for
+ * a reader that finds the fields' quotes itself once the head checked out (the agent).
+ */
+export const LINE_HEAD_TEST = new RegExp(LINE_HEAD.source.replace(/\((?!\?)/g, '(?:'), 'y');
+/**
+ * After INFO: project and service, null or such strings, and `}` (the caller checks that the
+ * line ends there: the line may be a piece of a longer text, eventAfterHead).
+ */
+const TAIL = /, "project": (?:null|"([^"\\\x00-\x1f]*)"), "service": (?:null|"([^"\\\x00-\x1f]*)")\}/y;
 const PROJECT_KEY = ', "project": ';
 
 /**
@@ -43,9 +51,18 @@ const PROJECT_KEY = ', "project": ';
 const infos = new Map<string, unknown>();
 const MAX_CACHED_INFOS = 1024;
 const MAX_CACHED_INFO = 256;
+/**
+ * The last INFO text of each length (mod RECENT) and its value, found by one compare: no
+ * hash. The Map's lookup of a slice hashed
+ * it and compared it with the kept key in V8's runtime (~1k instructions a line, callgrind,
+ * agent-ir.cjs); a service's lines mostly repeat the last INFO of their length.
+ */
+const RECENT = 64;
+const recentTexts: string[] = new Array<string>(RECENT).fill('');
+const recentInfos: unknown[] = new Array<unknown>(RECENT).fill(undefined);
 
 /** What indexOfEvents reads of a line. */
-interface Fields {
+export interface LineFields {
   name: string;
   parent_id: string;
   info: unknown;
@@ -65,41 +82,70 @@ export function eventOfLine(line: string, head?: RegExpExecArray | null): Record
     LINE_HEAD.lastIndex = 0;
     m = LINE_HEAD.exec(line);
   }
-  const f = m === null ? undefined : rest(line, m[1], m[m.length - 1], m[0].length);
+  const f = m === null ? undefined : eventAfterHead(line, line.length, m[1], m[m.length - 1], m[0].length);
   return (f as unknown as Record<string, unknown> | undefined) ?? parseStoredEvent(line);
 }
 
-/** The line's fields given its head (name, parent_id, INFO at `i0`), or undefined when the rest is off the layout (then parsed whole). */
-function rest(line: string, name: string, parentId: string, i0: number): Fields | undefined {
+/**
+ * The fields of the line that ends at `end` in `text` (a line, or a longer text holding it,
+ * ended by a LF or the text's end) given its head, read as LINE_HEAD reads it: `name` and
+ * `parentId` its strings, INFO at `i0`. Undefined when the rest is off the layout: the
+ * caller then parses the line whole. (The agent reads heads by position in a body's text,
+ * agent src/lines.ts, and hands them here without making the line's string.)
+ */
+export function eventAfterHead(text: string, end: number, name: string, parentId: string, i0: number): LineFields | undefined {
   // A `, "project": ` from which the tail runs to the line's end is the top-level key:
   // inside a string its quotes would be escaped, only one place can start such a tail, and
   // INFO (one JSON value, below) comes before it. The first one after INFO's start is it
   // unless INFO holds a "project" key itself; then the last one (`lastIndexOf`, a runtime
   // call: 0.43k instructions a line, against 0.29k for the `indexOf` and its search).
-  let k = line.indexOf(PROJECT_KEY, i0);
-  if (k < 0) return undefined;
+  let k = text.indexOf(PROJECT_KEY, i0);
+  if (k < 0 || k >= end) return undefined;
   TAIL.lastIndex = k;
-  let tail: RegExpExecArray | null = TAIL.exec(line);
-  if (tail === null) {
-    k = line.lastIndexOf(PROJECT_KEY);
+  let tail: RegExpExecArray | null = TAIL.exec(text);
+  if (tail === null || TAIL.lastIndex !== end) {
+    k = text.lastIndexOf(PROJECT_KEY, end - PROJECT_KEY.length);
     if (k < i0) return undefined;
     TAIL.lastIndex = k;
-    tail = TAIL.exec(line);
-    if (tail === null) return undefined;
+    tail = TAIL.exec(text);
+    if (tail === null || TAIL.lastIndex !== end) return undefined;
   }
-  const text = line.slice(i0, k);
-  let info = text.length <= MAX_CACHED_INFO ? infos.get(text) : undefined;
+  const n = k - i0;
+  let info: unknown;
+  if (n > MAX_CACHED_INFO) info = undefined;
+  else {
+    const slot = n & (RECENT - 1);
+    const seen = recentTexts[slot];
+    const s = text.slice(i0, k);
+    // `indexOf` of the slice (bounded by its length): a builtin call; V8 compiles `startsWith`
+    // into a loop of ~30 instructions a character, `===` of two slices goes to its runtime.
+    if (seen.length === n && s.indexOf(seen) === 0) info = recentInfos[slot];
+    else {
+      info = infos.get(s);
+      if (info === undefined) {
+        info = parseInfo(s);
+        if (info === undefined) return undefined;
+        if (infos.size >= MAX_CACHED_INFOS) infos.clear();
+        // The key copied (a slice of a `+` made flat), not a slice of the body's text it would keep alive.
+        const key = ('{' + s).slice(1);
+        infos.set(key, info);
+        recentTexts[slot] = key;
+      } else recentTexts[slot] = ('{' + s).slice(1);
+      recentInfos[slot] = info;
+    }
+  }
   if (info === undefined) {
-    try {
-      info = JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-    if (text.length <= MAX_CACHED_INFO) {
-      if (infos.size >= MAX_CACHED_INFOS) infos.clear();
-      // The key copied (a slice of a `+` made flat), not a slice of the body's text it would keep alive.
-      infos.set(('{' + text).slice(1), info);
-    }
+    info = parseInfo(text.slice(i0, k));
+    if (info === undefined) return undefined;
   }
   return { name, parent_id: parentId, info, project: tail[1] ?? null, service: tail[2] ?? null };
+}
+
+/** INFO's value, or undefined when the text is not one JSON value. */
+function parseInfo(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
