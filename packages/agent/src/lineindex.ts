@@ -207,8 +207,10 @@ export class PointIndex {
   private known = 0;
 
   push(src: IndexSource | null, pos: number): void {
-    this.srcs.push(src);
-    this.pos.push(pos);
+    // Stored by index, not pushed (a builtin call each: ~55 instructions, callgrind).
+    const n = this.srcs.length;
+    this.srcs[n] = src;
+    this.pos[n] = pos;
     if (src !== null) this.known++;
   }
 

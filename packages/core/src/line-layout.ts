@@ -37,8 +37,9 @@ export const LINE_HEAD_TEST = new RegExp(LINE_HEAD.source.replace(/\((?!\?)/g, '
  * After INFO: project and service, null or such strings, and `}` (the caller checks that the
  * line ends there: the line may be a piece of a longer text, eventAfterHead).
  */
-const TAIL = /, "project": (?:null|"([^"\\\x00-\x1f]*)"), "service": (?:null|"([^"\\\x00-\x1f]*)")\}/y;
+const TAIL = /, "project": (?:null|"[^"\\\x00-\x1f]*"), "service": (?:null|"[^"\\\x00-\x1f]*")\}/y;
 const PROJECT_KEY = ', "project": ';
+const SERVICE_KEY = ', "service": ';
 
 /**
  * INFO texts parsed lately, and their values (read only: indexOfEvents only reads them). A
@@ -52,14 +53,17 @@ const infos = new Map<string, unknown>();
 const MAX_CACHED_INFOS = 1024;
 const MAX_CACHED_INFO = 256;
 /**
- * The last INFO text of each length (mod RECENT) and its value, found by one compare: no
- * hash. The Map's lookup of a slice hashed
- * it and compared it with the kept key in V8's runtime (~1k instructions a line, callgrind,
- * agent-ir.cjs); a service's lines mostly repeat the last INFO of their length.
+ * The last INFO texts read (most recent first), each with the top-level `, "project": ` after
+ * it, and their values: a line whose text at INFO's start is one of them has its INFO's end
+ * there (TAIL then tested from it; only one place in a line can start a tail that runs to its
+ * end), so neither the key's search nor the Map's lookup is made. Per line (callgrind,
+ * agent-ir.cjs, 6-point traces): the key's `indexOf` (~0.35k instructions), the lookup's hash
+ * and its compare of a sliced text in V8's runtime (~1k) against a slice and one `indexOf` of
+ * it (~0.25k; V8 compiles `startsWith` into a loop of ~30 instructions a character).
  */
-const RECENT = 64;
-const recentTexts: string[] = new Array<string>(RECENT).fill('');
-const recentInfos: unknown[] = new Array<unknown>(RECENT).fill(undefined);
+const MRU = 4;
+const mruTexts: string[] = new Array<string>(MRU).fill('');
+const mruInfos: unknown[] = new Array<unknown>(MRU).fill(undefined);
 
 /** What indexOfEvents reads of a line. */
 export interface LineFields {
@@ -94,51 +98,72 @@ export function eventOfLine(line: string, head?: RegExpExecArray | null): Record
  * agent src/lines.ts, and hands them here without making the line's string.)
  */
 export function eventAfterHead(text: string, end: number, name: string, parentId: string, i0: number): LineFields | undefined {
-  // A `, "project": ` from which the tail runs to the line's end is the top-level key:
-  // inside a string its quotes would be escaped, only one place can start such a tail, and
-  // INFO (one JSON value, below) comes before it. The first one after INFO's start is it
-  // unless INFO holds a "project" key itself; then the last one (`lastIndexOf`, a runtime
-  // call: 0.43k instructions a line, against 0.29k for the `indexOf` and its search).
-  let k = text.indexOf(PROJECT_KEY, i0);
-  if (k < 0 || k >= end) return undefined;
-  TAIL.lastIndex = k;
-  let tail: RegExpExecArray | null = TAIL.exec(text);
-  if (tail === null || TAIL.lastIndex !== end) {
-    k = text.lastIndexOf(PROJECT_KEY, end - PROJECT_KEY.length);
-    if (k < i0) return undefined;
-    TAIL.lastIndex = k;
-    tail = TAIL.exec(text);
-    if (tail === null || TAIL.lastIndex !== end) return undefined;
-  }
-  const n = k - i0;
+  let k = -1;
   let info: unknown;
-  if (n > MAX_CACHED_INFO) info = undefined;
-  else {
-    const slot = n & (RECENT - 1);
-    const seen = recentTexts[slot];
+  for (let j = 0; j < MRU; j++) {
+    const t = mruTexts[j];
+    const e = i0 + t.length;
+    // The key's comma and last space where this INFO would put them: most other INFOs fail here.
+    if (t.length === 0 || e > end || text.charCodeAt(e - 1) !== 0x20 || text.charCodeAt(e - PROJECT_KEY.length) !== 0x2c) continue;
+    if (text.slice(i0, e).indexOf(t) !== 0) continue;
+    TAIL.lastIndex = e - PROJECT_KEY.length;
+    if (!TAIL.test(text) || TAIL.lastIndex !== end) break;
+    k = e - PROJECT_KEY.length;
+    info = mruInfos[j];
+    if (j > 0) {
+      mruTexts[j] = mruTexts[j - 1];
+      mruInfos[j] = mruInfos[j - 1];
+      mruTexts[j - 1] = t;
+      mruInfos[j - 1] = info;
+    }
+    break;
+  }
+  if (k < 0) {
+    // A `, "project": ` from which the tail runs to the line's end is the top-level key:
+    // inside a string its quotes would be escaped, only one place can start such a tail, and
+    // INFO (one JSON value, below) comes before it. The first one after INFO's start is it
+    // unless INFO holds a "project" key itself; then the last one (`lastIndexOf`, a runtime
+    // call: 0.43k instructions a line, against 0.29k for the `indexOf` and its search). TAIL is
+    // tested, not executed: its two values are then read by position (`exec` made a result
+    // array and the captures' substrings, ~0.2k instructions a line more, callgrind).
+    k = text.indexOf(PROJECT_KEY, i0);
+    if (k < 0 || k >= end) return undefined;
+    TAIL.lastIndex = k;
+    if (!TAIL.test(text) || TAIL.lastIndex !== end) {
+      k = text.lastIndexOf(PROJECT_KEY, end - PROJECT_KEY.length);
+      if (k < i0) return undefined;
+      TAIL.lastIndex = k;
+      if (!TAIL.test(text) || TAIL.lastIndex !== end) return undefined;
+    }
     const s = text.slice(i0, k);
-    // `indexOf` of the slice (bounded by its length): a builtin call; V8 compiles `startsWith`
-    // into a loop of ~30 instructions a character, `===` of two slices goes to its runtime.
-    if (seen.length === n && s.indexOf(seen) === 0) info = recentInfos[slot];
-    else {
-      info = infos.get(s);
-      if (info === undefined) {
-        info = parseInfo(s);
-        if (info === undefined) return undefined;
+    info = s.length <= MAX_CACHED_INFO ? infos.get(s) : undefined;
+    if (info === undefined) {
+      info = parseInfo(s);
+      if (info === undefined) return undefined;
+      if (s.length <= MAX_CACHED_INFO) {
         if (infos.size >= MAX_CACHED_INFOS) infos.clear();
         // The key copied (a slice of a `+` made flat), not a slice of the body's text it would keep alive.
-        const key = ('{' + s).slice(1);
-        infos.set(key, info);
-        recentTexts[slot] = key;
-      } else recentTexts[slot] = ('{' + s).slice(1);
-      recentInfos[slot] = info;
+        infos.set(('{' + s).slice(1), info);
+      }
+    }
+    if (s.length <= MAX_CACHED_INFO) {
+      for (let j = MRU - 1; j > 0; j--) {
+        mruTexts[j] = mruTexts[j - 1];
+        mruInfos[j] = mruInfos[j - 1];
+      }
+      mruTexts[0] = ('{' + s + PROJECT_KEY).slice(1);
+      mruInfos[0] = info;
     }
   }
-  if (info === undefined) {
-    info = parseInfo(text.slice(i0, k));
-    if (info === undefined) return undefined;
-  }
-  return { name, parent_id: parentId, info, project: tail[1] ?? null, service: tail[2] ?? null };
+  const pv = k + PROJECT_KEY.length;
+  const project = tailValue(text, pv);
+  const service = tailValue(text, (project === null ? pv + 4 : pv + project.length + 2) + SERVICE_KEY.length);
+  return { name, parent_id: parentId, info, project, service };
+}
+
+/** The tail's value at `at` (TAIL matched there): null, or a string without quotes or escapes. */
+function tailValue(text: string, at: number): string | null {
+  return text.charCodeAt(at) === 0x6e /* n */ ? null : text.slice(at + 1, text.indexOf('"', at + 1));
 }
 
 /** INFO's value, or undefined when the text is not one JSON value. */

@@ -32,9 +32,9 @@ describe('indexOfLines reads the layout', () => {
     expect(byLayout(lines).details[1]).toBe('f1');
   });
 
-  it('tells apart INFOs of one length, and of lengths 64 apart, kept last (compared in place)', () => {
+  it('tells apart INFOs kept last (one length, lengths 64 apart, one a prefix of another), as the parse reads them', () => {
     const line = (info: string) => `{"name": "f-start", "base_id": "b", "trace_id": "t", "parent_id": "b", "timestamp": "2026-12-05T06:00:00", "info": ${info}, "project": null, "service": "s"}`;
-    const infos = ['{"host": "a"}', '{"host": "b"}', '{"host": "a"}', `{"host": "${'x'.repeat(64)}"}`, '{"host": "b"}', `{"host": "${'y'.repeat(64)}"}`, '{"hosT": "b"}', '{"host": "b"}', '"ab"', '"ab"'];
+    const infos = ['{"host": "a"}', '{"host": "b"}', '{"host": "a"}', `{"host": "${'x'.repeat(64)}"}`, '{"host": "b"}', `{"host": "${'y'.repeat(64)}"}`, '{"hosT": "b"}', '{"host": "b"}', '"ab"', '"ab"', '{"a": 1}', '{"a": 1}, "project": null, "service": "s"}', '{"a": 1}'];
     const lines = [...infos, ...infos].map(line);
     expect(byLayout(lines)).toEqual(parsed(lines));
     expect(byLayout(lines).hosts.slice(0, 8)).toEqual(['a', 'b', 'a', 'x'.repeat(64), 'b', 'y'.repeat(64), '', 'b']);
