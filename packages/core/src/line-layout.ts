@@ -52,18 +52,21 @@ const SERVICE_KEY = ', "service": ';
 const infos = new Map<string, unknown>();
 const MAX_CACHED_INFOS = 1024;
 const MAX_CACHED_INFO = 256;
+/** Characters of a line's rest kept at most (a longer INFO is mostly unique). */
+const MAX_CACHED_REST = 384;
 /**
- * The last INFO texts read (most recent first), each with the top-level `, "project": ` after
- * it, and their values: a line whose text at INFO's start is one of them has its INFO's end
- * there (TAIL then tested from it; only one place in a line can start a tail that runs to its
- * end), so neither the key's search nor the Map's lookup is made. Per line (callgrind,
- * agent-ir.cjs, 6-point traces): the key's `indexOf` (~0.35k instructions), the lookup's hash
- * and its compare of a sliced text in V8's runtime (~1k) against a slice and one `indexOf` of
- * it (~0.25k; V8 compiles `startsWith` into a loop of ~30 instructions a character).
+ * The last lines' rests (from INFO's start to the line's end: INFO and the tail) read whole,
+ * most recent first, with what they gave: a line whose rest is one of them (same length, one
+ * compare) gives the same INFO, project and service, with no key search, TAIL or INFO lookup.
+ * A service's lines mostly repeat a few rests (its stops' `{"host": …}` and its project and
+ * service). Per line (callgrind, agent-ir.cjs, 6-point traces): the key's `indexOf` ~0.35k
+ * instructions, TAIL ~0.45k, the INFO Map's hash and its compare of a sliced text in V8's
+ * runtime ~1k, against a slice and one `indexOf` of it ~0.25k (V8 compiles `startsWith`
+ * into a loop of ~30 instructions a character).
  */
 const MRU = 4;
-const mruTexts: string[] = new Array<string>(MRU).fill('');
-const mruInfos: unknown[] = new Array<unknown>(MRU).fill(undefined);
+const mruRests: string[] = new Array<string>(MRU).fill('');
+const mruFields: { info: unknown; project: string | null; service: string | null }[] = new Array(MRU).fill({ info: undefined, project: null, service: null });
 
 /** What indexOfEvents reads of a line. */
 export interface LineFields {
@@ -98,66 +101,59 @@ export function eventOfLine(line: string, head?: RegExpExecArray | null): Record
  * agent src/lines.ts, and hands them here without making the line's string.)
  */
 export function eventAfterHead(text: string, end: number, name: string, parentId: string, i0: number): LineFields | undefined {
-  let k = -1;
-  let info: unknown;
-  for (let j = 0; j < MRU; j++) {
-    const t = mruTexts[j];
-    const e = i0 + t.length;
-    // The key's comma and last space where this INFO would put them: most other INFOs fail here.
-    if (t.length === 0 || e > end || text.charCodeAt(e - 1) !== 0x20 || text.charCodeAt(e - PROJECT_KEY.length) !== 0x2c) continue;
-    if (text.slice(i0, e).indexOf(t) !== 0) continue;
-    TAIL.lastIndex = e - PROJECT_KEY.length;
-    if (!TAIL.test(text) || TAIL.lastIndex !== end) break;
-    k = e - PROJECT_KEY.length;
-    info = mruInfos[j];
+  const n = end - i0;
+  // (The slots start empty: an empty rest, never one read, must not match them.)
+  for (let j = 0; j < MRU && n > 0; j++) {
+    const r = mruRests[j];
+    if (r.length !== n || text.slice(i0, end).indexOf(r) !== 0) continue;
+    const f = mruFields[j];
     if (j > 0) {
-      mruTexts[j] = mruTexts[j - 1];
-      mruInfos[j] = mruInfos[j - 1];
-      mruTexts[j - 1] = t;
-      mruInfos[j - 1] = info;
+      mruRests[j] = mruRests[j - 1];
+      mruFields[j] = mruFields[j - 1];
+      mruRests[j - 1] = r;
+      mruFields[j - 1] = f;
     }
-    break;
+    return { name, parent_id: parentId, info: f.info, project: f.project, service: f.service };
   }
-  if (k < 0) {
-    // A `, "project": ` from which the tail runs to the line's end is the top-level key:
-    // inside a string its quotes would be escaped, only one place can start such a tail, and
-    // INFO (one JSON value, below) comes before it. The first one after INFO's start is it
-    // unless INFO holds a "project" key itself; then the last one (`lastIndexOf`, a runtime
-    // call: 0.43k instructions a line, against 0.29k for the `indexOf` and its search). TAIL is
-    // tested, not executed: its two values are then read by position (`exec` made a result
-    // array and the captures' substrings, ~0.2k instructions a line more, callgrind).
-    k = text.indexOf(PROJECT_KEY, i0);
-    if (k < 0 || k >= end) return undefined;
+  // A `, "project": ` from which the tail runs to the line's end is the top-level key:
+  // inside a string its quotes would be escaped, only one place can start such a tail, and
+  // INFO (one JSON value, below) comes before it. The first one after INFO's start is it
+  // unless INFO holds a "project" key itself; then the last one (`lastIndexOf`, a runtime
+  // call: 0.43k instructions a line, against 0.29k for the `indexOf` and its search). TAIL is
+  // tested, not executed: its two values are then read by position (`exec` made a result
+  // array and the captures' substrings, ~0.2k instructions a line more, callgrind).
+  let k = text.indexOf(PROJECT_KEY, i0);
+  if (k < 0 || k >= end) return undefined;
+  TAIL.lastIndex = k;
+  if (!TAIL.test(text) || TAIL.lastIndex !== end) {
+    k = text.lastIndexOf(PROJECT_KEY, end - PROJECT_KEY.length);
+    if (k < i0) return undefined;
     TAIL.lastIndex = k;
-    if (!TAIL.test(text) || TAIL.lastIndex !== end) {
-      k = text.lastIndexOf(PROJECT_KEY, end - PROJECT_KEY.length);
-      if (k < i0) return undefined;
-      TAIL.lastIndex = k;
-      if (!TAIL.test(text) || TAIL.lastIndex !== end) return undefined;
-    }
-    const s = text.slice(i0, k);
-    info = s.length <= MAX_CACHED_INFO ? infos.get(s) : undefined;
-    if (info === undefined) {
-      info = parseInfo(s);
-      if (info === undefined) return undefined;
-      if (s.length <= MAX_CACHED_INFO) {
-        if (infos.size >= MAX_CACHED_INFOS) infos.clear();
-        // The key copied (a slice of a `+` made flat), not a slice of the body's text it would keep alive.
-        infos.set(('{' + s).slice(1), info);
-      }
-    }
+    if (!TAIL.test(text) || TAIL.lastIndex !== end) return undefined;
+  }
+  const s = text.slice(i0, k);
+  let info = s.length <= MAX_CACHED_INFO ? infos.get(s) : undefined;
+  if (info === undefined) {
+    info = parseInfo(s);
+    if (info === undefined) return undefined;
     if (s.length <= MAX_CACHED_INFO) {
-      for (let j = MRU - 1; j > 0; j--) {
-        mruTexts[j] = mruTexts[j - 1];
-        mruInfos[j] = mruInfos[j - 1];
-      }
-      mruTexts[0] = ('{' + s + PROJECT_KEY).slice(1);
-      mruInfos[0] = info;
+      if (infos.size >= MAX_CACHED_INFOS) infos.clear();
+      // The key copied (a slice of a `+` made flat), not a slice of the body's text it would keep alive.
+      infos.set(('{' + s).slice(1), info);
     }
   }
   const pv = k + PROJECT_KEY.length;
   const project = tailValue(text, pv);
   const service = tailValue(text, (project === null ? pv + 4 : pv + project.length + 2) + SERVICE_KEY.length);
+  if (n <= MAX_CACHED_REST) {
+    for (let j = MRU - 1; j > 0; j--) {
+      mruRests[j] = mruRests[j - 1];
+      mruFields[j] = mruFields[j - 1];
+    }
+    // Copied (a slice of a `+` made flat), not a slice of the body's text it would keep alive.
+    mruRests[0] = ('{' + text.slice(i0, end)).slice(1);
+    mruFields[0] = { info, project, service };
+  }
   return { name, parent_id: parentId, info, project, service };
 }
 

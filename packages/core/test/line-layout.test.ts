@@ -52,7 +52,8 @@ describe('indexOfLines reads the layout', () => {
     expect(byLayout([ctl])).toEqual(parsed([ctl]));
     expect(byLayout([ctl]).names).toEqual(['']);
     // Anything after the object, or another key after service: parsed whole (and not JSON).
-    for (const odd of [`${ok} `, `${ok}}`, `${ok.slice(0, -1)}, "x": 1}`, `${ok}, "project": null, "service": "t"}`]) {
+    // …and a line that ends where INFO would start (nothing kept matches an empty rest).
+    for (const odd of [`${ok} `, `${ok}}`, `${ok.slice(0, -1)}, "x": 1}`, `${ok}, "project": null, "service": "t"}`, ok.slice(0, ok.indexOf('"info": ') + 8)]) {
       expect(byLayout([odd])).toEqual(parsed([odd]));
     }
     expect(byLayout(lines)).toEqual(parsed(lines));
