@@ -16,9 +16,9 @@
  * downstream parses a line to index it). PROTOCOL.md describes it for other clients.
  */
 import { pyDumps } from '@osprofiler/core';
-import { LINE_HEAD, parseStoredEvent } from '@osprofiler/core/instrument';
+import { LINE_HEAD_TEST, eventAfterHead, parseStoredEvent } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
-import type { LineBatch, LineIndex } from '@osprofiler/core/instrument';
+import type { LineBatch, LineFields, LineIndex } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
 import { IndexCopier, IndexWriter, PointIndex, RECORD_BYTES, readIndex, type IndexSource } from './lineindex';
 import * as layout from './layout';
@@ -26,17 +26,18 @@ import * as layout from './layout';
 // Module-local copies: an imported binding compiles to a property load from the other
 // module's exports object on every use, which cost the decode loop ~300 instructions a
 // point (callgrind, 60 KiB bodies: 4.39k vs 4.07k).
-const { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, MAGIC_INDEXED, TIMESTAMP_KEY, windowEnd } = layout;
+const { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, MAGIC_INDEXED, PARENT_KEY, TIMESTAMP_KEY, TRACE_KEY, windowEnd } = layout;
 
-// Lines without an index have their head matched once, by core's LINE_HEAD (name, base_id,
-// trace_id, parent_id captured), for the decode's own fields (base_id; the timestamp ends
-// where INFO's key starts) and for the index (`lineHeads`), instead of searching the keys
-// and then core matching the head again (decode + head match 12.4k → 9.6k instructions a
-// 1-point trace, callgrind, agent-ir.cjs).
+// Lines without an index have their head (name, base_id, trace_id, parent_id, timestamp, up
+// to INFO) checked once by core's LINE_HEAD without captures (readHead), and its fields found
+// by position, for the decode's own fields and for the index (`heads`: where the name,
+// parent_id and INFO are, handed to core's eventAfterHead). `exec` with the captures cost
+// ~1.4k instructions a line more (the result array, four substrings; callgrind, agent-ir.cjs);
+// checking the keys and fields by bytes in JavaScript cost more than the RegExp's code.
 /** What follows the timestamp's closing quote: `, "info": ` and the quote itself. */
-const INFO_KEY_BYTES = '", "info": '.length;
-/** The head's fixed characters before the timestamp's value. */
-const HEAD_FIXED = LINE_START.length + BASE_KEY.length + layout.TRACE_KEY.length + layout.PARENT_KEY.length + TIMESTAMP_KEY.length;
+const INFO_KEY = '", "info": ';
+/** Int32s a point in `heads`: name's end, parent_id's start and end, INFO's start (from the line's start; -1: parse the line). */
+const HEAD_INTS = 4;
 
 /**
  * A line's bytes: a Buffer (Buffer.prototype's methods, `instanceof Buffer`) made as a view
@@ -171,6 +172,50 @@ export function bodyLayout(body: Buffer): BodyLayout | undefined {
   return { errors, indexStart: after + 4, textStart: after + 4 + x };
 }
 
+/** Whether the `n` bytes at `a` and at `b` (all within `dv`) are the same. */
+function sameBytes(dv: DataView, a: number, b: number, n: number): boolean {
+  if (n < 4) {
+    for (let i = 0; i < n; i++) if (dv.getUint8(a + i) !== dv.getUint8(b + i)) return false;
+    return true;
+  }
+  for (let i = 0; i + 4 < n; i += 4) if (dv.getInt32(a + i, true) !== dv.getInt32(b + i, true)) return false;
+  return dv.getInt32(a + n - 4, true) === dv.getInt32(b + n - 4, true);
+}
+
+const NOT_LAID_OUT = 0;
+const SAME_BASE = 1;
+const NEW_BASE = 2;
+/** Where readHead found the fields (text positions): name's end, base_id's start and end, parent_id's, the timestamp's, INFO's start. */
+const HEAD = new Int32Array(8);
+
+/**
+ * Reads the head of the line text[pos, lf) (window `w` of the body `dv`) as core's LINE_HEAD
+ * matches it (LINE_HEAD_TEST: the same RegExp without its captures), then finds its fields'
+ * quotes: the RegExp checked what lies between them. Fills HEAD and says whether the
+ * base_id is the last one's (its bytes at `baseAt`, -1 for none; `baseLen` long), or
+ * NOT_LAID_OUT (an empty base_id too: the key search then reads the line, and refuses it).
+ */
+function readHead(dv: DataView, text: string, w: number, pos: number, baseAt: number, baseLen: number): number {
+  LINE_HEAD_TEST.lastIndex = pos;
+  if (!LINE_HEAD_TEST.test(text)) return NOT_LAID_OUT;
+  const i0 = LINE_HEAD_TEST.lastIndex;
+  const n1 = text.indexOf('"', pos + LINE_START.length);
+  const b0 = n1 + BASE_KEY.length;
+  const b1 = text.indexOf('"', b0);
+  if (b1 === b0) return NOT_LAID_OUT;
+  const p0 = text.indexOf('"', b1 + TRACE_KEY.length) + PARENT_KEY.length;
+  const p1 = text.indexOf('"', p0);
+  HEAD[0] = n1;
+  HEAD[1] = b0;
+  HEAD[2] = b1;
+  HEAD[3] = p0;
+  HEAD[4] = p1;
+  HEAD[5] = p1 + TIMESTAMP_KEY.length;
+  HEAD[6] = i0 - INFO_KEY.length;
+  HEAD[7] = i0;
+  return baseAt >= 0 && b1 - b0 === baseLen && sameBytes(dv, w + b0, baseAt, baseLen) ? SAME_BASE : NEW_BASE;
+}
+
 /** The first backslash at or after `from`, or `end`. */
 function nextSlash(text: string, from: number, end: number): number {
   const i = text.indexOf('\\', from);
@@ -182,8 +227,8 @@ export class DecodedLines implements LineBatch {
   readonly baseIds: string[] = [];
   readonly timestamps: string[] = [];
   readonly buffers: Buffer[] = [];
-  /** Per point of a body without an index, its head's match (core's LINE_HEAD; null when read otherwise). */
-  readonly lineHeads: (RegExpExecArray | null)[] = [];
+  /** Per point (HEAD_INTS each) of a body without an index, where readHead found its head's fields (-1: not read so). */
+  private heads = new Int32Array(HEAD_INTS * 64);
   /** Per point, its carried index entry (or none). */
   readonly points = new PointIndex();
   /** Bodies whose index section did not check out (dropped; their lines are parsed when indexed). */
@@ -227,11 +272,6 @@ export class DecodedLines implements LineBatch {
     return this.strings;
   }
 
-  /** Lets the head matches go (each null): the index is made from them as the driver takes the batch. */
-  dropHeads(): void {
-    this.lineHeads.fill(null);
-  }
-
   get errors(): Uint8Array | null {
     if (this.errorIndexes.length === 0) return null;
     const e = new Uint8Array(this.buffers.length);
@@ -239,10 +279,36 @@ export class DecodedLines implements LineBatch {
     return e;
   }
 
-  /** The carried search index (points without one parsed); undefined when no body carried one. */
+  /**
+   * The search index: carried entries, and for points without one what core reads of their
+   * heads read by position (eventAfterHead; a line off the layout parsed whole), as
+   * `indexOfLines` would make it, without making the lines' strings.
+   */
   get index(): LineIndex | undefined {
-    if (this.lineIndex === null) this.lineIndex = this.points.lineIndex(() => this.lines);
+    if (this.lineIndex === null) this.lineIndex = this.points.lineIndex(() => this.lines, (ids) => this.events(ids));
     return this.lineIndex;
+  }
+
+  /** What the index reads of points `ids` (all when null), in that order. */
+  private events(ids: readonly number[] | null): (Record<string, unknown> | undefined)[] {
+    const n = ids === null ? this.buffers.length : ids.length;
+    const out = new Array<Record<string, unknown> | undefined>(n);
+    const { texts, heads, buffers } = this;
+    let j = 0;
+    for (let q = 0; q < n; q++) {
+      const k = ids === null ? q : ids[q];
+      while (j + 1 < texts.length && texts[j + 1].first <= k) j++;
+      const { text, base } = texts[j];
+      const b = buffers[k];
+      const at = b.byteOffset - base;
+      const end = at + b.length;
+      const o = HEAD_INTS * k;
+      const nameEnd = heads[o];
+      let ev: LineFields | undefined;
+      if (nameEnd >= 0) ev = eventAfterHead(text, end, text.slice(at + LINE_START.length, at + nameEnd), text.slice(at + heads[o + 1], at + heads[o + 2]), at + heads[o + 3]);
+      out[q] = (ev as unknown as Record<string, unknown> | undefined) ?? parseStoredEvent(text.slice(at, end));
+    }
+    return out;
   }
 
   /**
@@ -265,7 +331,6 @@ export class DecodedLines implements LineBatch {
     this.baseIds.length = start;
     this.timestamps.length = start;
     this.buffers.length = start;
-    this.lineHeads.length = start;
     while (this.texts.length > 0 && this.texts[this.texts.length - 1].first >= start) this.texts.pop();
     this.points.truncate(start);
     this.errorIndexes.length = errStart;
@@ -304,6 +369,23 @@ export class DecodedLines implements LineBatch {
     // object again makes every later `===` between them (checks, per-trace grouping, search
     // deltas) a pointer compare, where two slices of the text go through the runtime.
     let lastBase = '';
+    // Where lastBase's bytes are in the body when it came from a head read by position (no
+    // control character), else -1: the same base_id again (a trace's lines) is then compared
+    // in place, not sliced and checked.
+    let baseAt = -1;
+    // Stored by index (the arrays are `start + n` long here), not pushed: a `push` on an array
+    // loaded from `this` is a builtin call (~55 instructions), a store that grows it is inlined.
+    const { baseIds, timestamps, buffers } = this;
+    // The body's bytes, to compare a base_id with the last 4 bytes at a time: `===` of two
+    // slices goes to V8's runtime (~450 instructions), and V8 compiles `startsWith` into a
+    // loop of ~30 instructions a character.
+    const dv = new DataView(memory, at0, len);
+    let heads = this.heads;
+    if (heads.length < HEAD_INTS * (start + count)) {
+      heads = new Int32Array(Math.max(HEAD_INTS * (start + count), 2 * heads.length));
+      heads.set(this.heads);
+      this.heads = heads;
+    }
     // The text is read as latin1 strings of at most DECODE_WINDOW bytes cut after a LF (one
     // string, as before, for a body up to that size): a bigger string is made in V8's
     // large-object space on fresh pages each time (layout.ts).
@@ -321,19 +403,24 @@ export class DecodedLines implements LineBatch {
         if (n === count) return true;
         const lf = text.indexOf('\n', pos);
         if (lf < 0 || lf - pos < LINE_START.length + 2 || text.charCodeAt(lf - 1) !== CLOSE_BRACE) return true;
+        const o = HEAD_INTS * (start + n);
+        heads[o] = -1;
         if (src === null) {
-          // No index: the head read once, for these fields and the index (its classes stop at the LF).
-          LINE_HEAD.lastIndex = pos;
-          const m = LINE_HEAD.exec(text);
-          // An empty base_id goes to the key search below, which refuses it (as before).
-          if (m !== null && m[2] !== '') {
-            const id = m[2];
-            if (id !== lastBase) lastBase = id;
-            this.baseIds.push(lastBase);
-            const ts1 = pos + m[0].length - INFO_KEY_BYTES;
-            this.timestamps.push(text.slice(pos + HEAD_FIXED + m[1].length + id.length + m[3].length + m[4].length, ts1));
-            this.lineHeads.push(m);
-            this.buffers.push(new LineBytes(memory, at0 + w + pos, lf - pos));
+          const how = readHead(dv, text, w, pos, baseAt, lastBase.length);
+          if (how !== NOT_LAID_OUT) {
+            // HEAD: name's end, base_id, parent_id, timestamp (start, end each), INFO's start.
+            if (how === NEW_BASE) {
+              lastBase = text.slice(HEAD[1], HEAD[2]);
+              baseAt = w + HEAD[1];
+            }
+            const k = start + n;
+            baseIds[k] = lastBase;
+            timestamps[k] = text.slice(HEAD[5], HEAD[6]);
+            heads[o] = HEAD[0] - pos;
+            heads[o + 1] = HEAD[3] - pos;
+            heads[o + 2] = HEAD[4] - pos;
+            heads[o + 3] = HEAD[7] - pos;
+            buffers[k] = new LineBytes(memory, at0 + w + pos, lf - pos);
             this.points.push(src, n);
             n++;
             pos = lf + 1;
@@ -364,11 +451,13 @@ export class DecodedLines implements LineBatch {
         } else {
           if (b1 === b0) return true; // empty base_id
           const id = text.slice(b0, b1);
-          if (id !== lastBase) lastBase = id;
+          if (id !== lastBase) {
+            lastBase = id;
+            baseAt = -1;
+          }
           this.baseIds.push(lastBase);
           this.timestamps.push(text.slice(ts0, ts1));
         }
-        this.lineHeads.push(null);
         this.buffers.push(new LineBytes(memory, at0 + w + pos, lf - pos));
         this.points.push(src, n);
         n++;

@@ -149,6 +149,11 @@ export const fileDriverFactory = drivers_file_.fileDriverFactory;
 export const linesOfNotifications = line_.linesOfNotifications;
 /** A stored line's head up to INFO (sticky; groups: name, base_id, trace_id, parent_id): a match given as `LineBatch.lineHeads` saves the index matching it again. */
 export const LINE_HEAD = lineLayout_.LINE_HEAD;
+/** LINE_HEAD without captures (for `test`). */
+export const LINE_HEAD_TEST = lineLayout_.LINE_HEAD_TEST;
+/** A line's index fields given its head (name, parent_id, where INFO starts) read by the caller; undefined when off the layout (then parse it). */
+export const eventAfterHead = lineLayout_.eventAfterHead;
+export type { LineFields } from './line-layout';
 /** Parses one stored notification (JSON that may hold Python's bare NaN/Infinity). */
 export const parseStoredEvent = storedEvent_.parseStoredEvent;
 export const parseTimestamp = timestamp_.parseTimestamp;

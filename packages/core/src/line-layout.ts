@@ -23,14 +23,23 @@ import { parseStoredEvent } from './drivers/stored-event';
 /**
  * The fixed fields up to INFO: strings without quotes, escapes or control characters (so
  * each is exactly what `JSON.parse` would make of it); captures name, base_id, trace_id and
- * parent_id (the agent's decode reads base_id and the timestamp from the same match and
- * hands it to the index, agent src/lines.ts). One sticky RegExp: ~100 ns a line, against
- * ~30-45 ns for each `startsWith` of a key.
+ * parent_id. One sticky RegExp: ~100 ns a line, against ~30-45 ns for each `startsWith` of a
+ * key. (The agent's decode tests it without captures, LINE_HEAD_TEST, reads the fields by
+ * position, agent src/lines.ts, and hands them to eventAfterHead.)
  */
 export const LINE_HEAD = /\{"name": "([^"\\\x00-\x1f]*)", "base_id": "([^"\\\x00-\x1f]*)", "trace_id": "([^"\\\x00-\x1f]*)", "parent_id": "([^"\\\x00-\x1f]*)", "timestamp": "[^"\\\x00-\x1f]*", "info": /y;
-/** After INFO: project and service, null or such strings, and the line's end. */
-const TAIL = /, "project": (?:null|"([^"\\\x00-\x1f]*)"), "service": (?:null|"([^"\\\x00-\x1f]*)")\}$/y;
+/**
+ * LINE_HEAD without its captures (`test` of it makes no result array and no substrings): for
+ * a reader that finds the fields' quotes itself once the head checked out (the agent).
+ */
+export const LINE_HEAD_TEST = new RegExp(LINE_HEAD.source.replace(/\((?!\?)/g, '(?:'), 'y');
+/**
+ * After INFO: project and service, null or such strings, and `}` (the caller checks that the
+ * line ends there: the line may be a piece of a longer text, eventAfterHead).
+ */
+const TAIL = /, "project": (?:null|"[^"\\\x00-\x1f]*"), "service": (?:null|"[^"\\\x00-\x1f]*")\}/y;
 const PROJECT_KEY = ', "project": ';
+const SERVICE_KEY = ', "service": ';
 
 /**
  * INFO texts parsed lately, and their values (read only: indexOfEvents only reads them). A
@@ -43,9 +52,24 @@ const PROJECT_KEY = ', "project": ';
 const infos = new Map<string, unknown>();
 const MAX_CACHED_INFOS = 1024;
 const MAX_CACHED_INFO = 256;
+/** Characters of a line's rest kept at most (a longer INFO is mostly unique). */
+const MAX_CACHED_REST = 384;
+/**
+ * The last lines' rests (from INFO's start to the line's end: INFO and the tail) read whole,
+ * most recent first, with what they gave: a line whose rest is one of them (same length, one
+ * compare) gives the same INFO, project and service, with no key search, TAIL or INFO lookup.
+ * A service's lines mostly repeat a few rests (its stops' `{"host": …}` and its project and
+ * service). Per line (callgrind, agent-ir.cjs, 6-point traces): the key's `indexOf` ~0.35k
+ * instructions, TAIL ~0.45k, the INFO Map's hash and its compare of a sliced text in V8's
+ * runtime ~1k, against a slice and one `indexOf` of it ~0.25k (V8 compiles `startsWith`
+ * into a loop of ~30 instructions a character).
+ */
+const MRU = 4;
+const mruRests: string[] = new Array<string>(MRU).fill('');
+const mruFields: { info: unknown; project: string | null; service: string | null }[] = new Array(MRU).fill({ info: undefined, project: null, service: null });
 
 /** What indexOfEvents reads of a line. */
-interface Fields {
+export interface LineFields {
   name: string;
   parent_id: string;
   info: unknown;
@@ -65,41 +89,84 @@ export function eventOfLine(line: string, head?: RegExpExecArray | null): Record
     LINE_HEAD.lastIndex = 0;
     m = LINE_HEAD.exec(line);
   }
-  const f = m === null ? undefined : rest(line, m[1], m[m.length - 1], m[0].length);
+  const f = m === null ? undefined : eventAfterHead(line, line.length, m[1], m[m.length - 1], m[0].length);
   return (f as unknown as Record<string, unknown> | undefined) ?? parseStoredEvent(line);
 }
 
-/** The line's fields given its head (name, parent_id, INFO at `i0`), or undefined when the rest is off the layout (then parsed whole). */
-function rest(line: string, name: string, parentId: string, i0: number): Fields | undefined {
+/**
+ * The fields of the line that ends at `end` in `text` (a line, or a longer text holding it,
+ * ended by a LF or the text's end) given its head, read as LINE_HEAD reads it: `name` and
+ * `parentId` its strings, INFO at `i0`. Undefined when the rest is off the layout: the
+ * caller then parses the line whole. (The agent reads heads by position in a body's text,
+ * agent src/lines.ts, and hands them here without making the line's string.)
+ */
+export function eventAfterHead(text: string, end: number, name: string, parentId: string, i0: number): LineFields | undefined {
+  const n = end - i0;
+  // (The slots start empty: an empty rest, never one read, must not match them.)
+  for (let j = 0; j < MRU && n > 0; j++) {
+    const r = mruRests[j];
+    if (r.length !== n || text.slice(i0, end).indexOf(r) !== 0) continue;
+    const f = mruFields[j];
+    if (j > 0) {
+      mruRests[j] = mruRests[j - 1];
+      mruFields[j] = mruFields[j - 1];
+      mruRests[j - 1] = r;
+      mruFields[j - 1] = f;
+    }
+    return { name, parent_id: parentId, info: f.info, project: f.project, service: f.service };
+  }
   // A `, "project": ` from which the tail runs to the line's end is the top-level key:
   // inside a string its quotes would be escaped, only one place can start such a tail, and
   // INFO (one JSON value, below) comes before it. The first one after INFO's start is it
   // unless INFO holds a "project" key itself; then the last one (`lastIndexOf`, a runtime
-  // call: 0.43k instructions a line, against 0.29k for the `indexOf` and its search).
-  let k = line.indexOf(PROJECT_KEY, i0);
-  if (k < 0) return undefined;
+  // call: 0.43k instructions a line, against 0.29k for the `indexOf` and its search). TAIL is
+  // tested, not executed: its two values are then read by position (`exec` made a result
+  // array and the captures' substrings, ~0.2k instructions a line more, callgrind).
+  let k = text.indexOf(PROJECT_KEY, i0);
+  if (k < 0 || k >= end) return undefined;
   TAIL.lastIndex = k;
-  let tail: RegExpExecArray | null = TAIL.exec(line);
-  if (tail === null) {
-    k = line.lastIndexOf(PROJECT_KEY);
+  if (!TAIL.test(text) || TAIL.lastIndex !== end) {
+    k = text.lastIndexOf(PROJECT_KEY, end - PROJECT_KEY.length);
     if (k < i0) return undefined;
     TAIL.lastIndex = k;
-    tail = TAIL.exec(line);
-    if (tail === null) return undefined;
+    if (!TAIL.test(text) || TAIL.lastIndex !== end) return undefined;
   }
-  const text = line.slice(i0, k);
-  let info = text.length <= MAX_CACHED_INFO ? infos.get(text) : undefined;
+  const s = text.slice(i0, k);
+  let info = s.length <= MAX_CACHED_INFO ? infos.get(s) : undefined;
   if (info === undefined) {
-    try {
-      info = JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-    if (text.length <= MAX_CACHED_INFO) {
+    info = parseInfo(s);
+    if (info === undefined) return undefined;
+    if (s.length <= MAX_CACHED_INFO) {
       if (infos.size >= MAX_CACHED_INFOS) infos.clear();
       // The key copied (a slice of a `+` made flat), not a slice of the body's text it would keep alive.
-      infos.set(('{' + text).slice(1), info);
+      infos.set(('{' + s).slice(1), info);
     }
   }
-  return { name, parent_id: parentId, info, project: tail[1] ?? null, service: tail[2] ?? null };
+  const pv = k + PROJECT_KEY.length;
+  const project = tailValue(text, pv);
+  const service = tailValue(text, (project === null ? pv + 4 : pv + project.length + 2) + SERVICE_KEY.length);
+  if (n <= MAX_CACHED_REST) {
+    for (let j = MRU - 1; j > 0; j--) {
+      mruRests[j] = mruRests[j - 1];
+      mruFields[j] = mruFields[j - 1];
+    }
+    // Copied (a slice of a `+` made flat), not a slice of the body's text it would keep alive.
+    mruRests[0] = ('{' + text.slice(i0, end)).slice(1);
+    mruFields[0] = { info, project, service };
+  }
+  return { name, parent_id: parentId, info, project, service };
+}
+
+/** The tail's value at `at` (TAIL matched there): null, or a string without quotes or escapes. */
+function tailValue(text: string, at: number): string | null {
+  return text.charCodeAt(at) === 0x6e /* n */ ? null : text.slice(at + 1, text.indexOf('"', at + 1));
+}
+
+/** INFO's value, or undefined when the text is not one JSON value. */
+function parseInfo(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

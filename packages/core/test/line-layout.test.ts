@@ -32,6 +32,16 @@ describe('indexOfLines reads the layout', () => {
     expect(byLayout(lines).details[1]).toBe('f1');
   });
 
+  it('tells apart INFOs kept last (one length, lengths 64 apart, one a prefix of another), as the parse reads them', () => {
+    const line = (info: string) => `{"name": "f-start", "base_id": "b", "trace_id": "t", "parent_id": "b", "timestamp": "2026-12-05T06:00:00", "info": ${info}, "project": null, "service": "s"}`;
+    const infos = ['{"host": "a"}', '{"host": "b"}', '{"host": "a"}', `{"host": "${'x'.repeat(64)}"}`, '{"host": "b"}', `{"host": "${'y'.repeat(64)}"}`, '{"hosT": "b"}', '{"host": "b"}', '"ab"', '"ab"', '{"a": 1}', '{"a": 1}, "project": null, "service": "s"}', '{"a": 1}'];
+    const lines = [...infos, ...infos].map(line);
+    expect(byLayout(lines)).toEqual(parsed(lines));
+    expect(byLayout(lines).hosts.slice(0, 8)).toEqual(['a', 'b', 'a', 'x'.repeat(64), 'b', 'y'.repeat(64), '', 'b']);
+    // One line at a time too (each call starts from what the last left).
+    for (const l of lines) expect(byLayout([l])).toEqual(parsed([l]));
+  });
+
   it('takes the fields by position only from lines in the layout', () => {
     const { lines } = linesOfNotifications(notifications(1, rng(3)));
     const ok = '{"name": "db-start", "base_id": "b", "trace_id": "t", "parent_id": "b", "timestamp": "2026-12-05T06:00:00", "info": {"db": {"statement": "S"}, "host": "h"}, "project": null, "service": "s"}';
@@ -42,7 +52,8 @@ describe('indexOfLines reads the layout', () => {
     expect(byLayout([ctl])).toEqual(parsed([ctl]));
     expect(byLayout([ctl]).names).toEqual(['']);
     // Anything after the object, or another key after service: parsed whole (and not JSON).
-    for (const odd of [`${ok} `, `${ok}}`, `${ok.slice(0, -1)}, "x": 1}`, `${ok}, "project": null, "service": "t"}`]) {
+    // …and a line that ends where INFO would start (nothing kept matches an empty rest).
+    for (const odd of [`${ok} `, `${ok}}`, `${ok.slice(0, -1)}, "x": 1}`, `${ok}, "project": null, "service": "t"}`, ok.slice(0, ok.indexOf('"info": ') + 8)]) {
       expect(byLayout([odd])).toEqual(parsed([odd]));
     }
     expect(byLayout(lines)).toEqual(parsed(lines));

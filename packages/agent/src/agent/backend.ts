@@ -11,8 +11,7 @@ import type { LineBatch } from '@osprofiler/core/instrument';
 
 /** One write: points in line form (the raw path) and, from older clients, as objects. */
 export interface BackendBatch {
-  /** `dropHeads`: lets go of what only the index is built from, once the driver has taken the batch. */
-  lines: LineBatch & { readonly count: number; dropHeads?(): void };
+  lines: LineBatch & { readonly count: number };
   objects: Notification[];
   count: number;
 }
@@ -70,11 +69,7 @@ export class Backend implements Sink {
         if (lines.count > 0) {
           // Text-storing drivers take the lines as they came; the others get objects.
           if (typeof d.notifyLines === 'function') {
-            const stored = d.notifyLines(lines);
-            // The head matches serve the index a driver builds as it takes the batch; kept
-            // until the store answers, scavenges copied them (helper threads, 6-point traces).
-            lines.dropHeads?.();
-            await stored;
+            await d.notifyLines(lines);
           }
           else {
             const objects = toObjects(lines);
