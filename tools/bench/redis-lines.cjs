@@ -28,6 +28,7 @@ const core = require('@osprofiler/core');
 const instrument = require('@osprofiler/core/instrument');
 require('@osprofiler/drivers');
 const CG = require('./lib/callgrind.cjs');
+const ST = require('./lib/search-traces.cjs');
 const { startRedisServer } = require('./lib/redis-server.cjs');
 
 const TRACES = Number(process.env.BENCH_IR_TRACES || 100);
@@ -40,32 +41,11 @@ const host = os.hostname();
 
 const SPLIT = process.env.BENCH_IR_SPLIT === '1';
 const VARIED = process.env.BENCH_IR_VARIED === '1';
-const SERVICES = ['api', 'billing', 'orders', 'search', 'users'];
 /** Varied traces made so far (each its own path, duration, service and host, as search.cjs's trace i). */
 let seq = 0;
 const T0 = Date.now();
-/** Python's timestamp of epoch ms `ms` (µs kept), as search.cjs's. */
-function ts(ms) {
-  const us = Math.round(ms * 1000);
-  return new Date(Math.floor(us / 1000)).toISOString().slice(0, 19) + '.' + String(us % 1_000_000).padStart(6, '0');
-}
-/** Varied trace i (search.cjs's traceEvents with POINTS - 1 sql children). */
-function variedTrace(i) {
-  const baseId = randomUUID();
-  const w = randomUUID();
-  const start = T0 + i * 10;
-  const dur = 1 + (i * 7919) % 1000;
-  const service = SERVICES[i % SERVICES.length];
-  const err = i % 100 === 0;
-  const mk = (name, id, parent, t, info) => ({ name, base_id: baseId, trace_id: id, parent_id: parent, timestamp: ts(t), info: { ...info, host: `host${i % 20}` }, project: 'bench', service });
-  const out = [mk('wsgi-start', w, baseId, start, { request: { method: 'GET', path: `/items/${i}`, query: '', scheme: 'http' } })];
-  for (let k = 0; k < POINTS - 1; k++) {
-    const id = randomUUID();
-    out.push(mk('sql-start', id, w, start + 1 + k, { db: { statement: `SELECT * FROM items WHERE id = ${i}` } }), mk('sql-stop', id, w, start + 1 + k + dur / 8, {}));
-  }
-  out.push(mk('wsgi-stop', w, baseId, start + dur, err ? { etype: 'ValueError', message: 'boom' } : { request: { route: '/items/:id' } }));
-  return out;
-}
+/** Varied trace i (search.cjs's trace with POINTS - 1 sql children). */
+const variedTrace = (i) => ST.variedTrace(i, POINTS - 1, T0);
 /** BENCH_IR_CASES: the cases to run, `|`-separated, in this order (a case may repeat: ABBA pairs of this build and BENCH_BEFORE's). */
 const ORDER = process.env.BENCH_IR_CASES ? process.env.BENCH_IR_CASES.split('|') : null;
 /** BENCH_IR_SPLIT=1: each trace's later half, held for the next batch (merged there, as an agent's flushes split longer requests). */

@@ -10,7 +10,7 @@
 // too). The viewer's pages: tools/bench/viewer.cjs.
 // Bounded: N traces, 5 rounds per query, BENCH_COST_ROUNDS (5) × BENCH_COST_BATCHES (30) batches.
 'use strict';
-const { randomUUID, randomBytes } = require('node:crypto');
+const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -19,6 +19,7 @@ const instrument = require('@osprofiler/core/instrument');
 require('@osprofiler/drivers');
 const { procCpuUs, waitFor } = require('./lib/proc.cjs');
 const { startRedisServer } = require('./lib/redis-server.cjs');
+const { variedTrace } = require('./lib/search-traces.cjs');
 const { PerformanceObserver } = require('node:perf_hooks');
 const v8 = require('node:v8');
 const vm = require('node:vm');
@@ -44,31 +45,9 @@ const COST_BATCHES = Number(process.env.BENCH_COST_BATCHES || 30);
 const FILL_BATCH = 500;
 const ONLY = (process.env.BENCH_SEARCH || 'redis,postgresql').split(',');
 const T0 = Date.UTC(2026, 5, 1);
-const SERVICES = ['api', 'billing', 'orders', 'search', 'users'];
 
-function ts(ms) {
-  const us = Math.round(ms * 1000);
-  return new Date(Math.floor(us / 1000)).toISOString().slice(0, 19) + '.' + String(us % 1_000_000).padStart(6, '0');
-}
-
-/** Trace i: a wsgi root and four sql children (10 points, as tools/bench/drivers.cjs); 1 % fail; durations 1..1000 ms. */
-function traceEvents(i, small = false) {
-  const baseId = randomUUID();
-  const w = randomUUID();
-  const s = randomUUID();
-  const start = T0 + i * 10;
-  const dur = 1 + (i * 7919) % 1000;
-  const service = SERVICES[i % SERVICES.length];
-  const err = i % 100 === 0;
-  const mk = (name, id, parent, t, info) => ({ name, base_id: baseId, trace_id: id, parent_id: parent, timestamp: ts(t), info: { ...info, host: `host${i % 20}` }, project: 'bench', service });
-  const out = [mk('wsgi-start', w, baseId, start, { request: { method: 'GET', path: `/items/${i}`, query: '', scheme: 'http' } })];
-  for (let k = 0; k < (small ? 0 : 4); k++) {
-    const id = k === 0 ? s : randomUUID();
-    out.push(mk('sql-start', id, w, start + 1 + k, { db: { statement: `SELECT * FROM items WHERE id = ${i}` } }), mk('sql-stop', id, w, start + 1 + k + dur / 8, {}));
-  }
-  out.push(mk('wsgi-stop', w, baseId, start + dur, err ? { etype: 'ValueError', message: 'boom' } : { request: { route: '/items/:id' } }));
-  return out;
-}
+/** Trace i: a wsgi root and four sql children (10 points, as tools/bench/drivers.cjs), or with `small` the root alone; 1 % fail; durations 1..1000 ms. */
+const traceEvents = (i, small = false) => variedTrace(i, small ? 0 : 4, T0);
 
 const QUERIES = {
   'no filter': {},

@@ -124,6 +124,18 @@ describe('redis:// summary JSON built as text', () => {
   });
 });
 
+/** addToBatch's bytes for `deltas` (as a batch's Map) are referenceBatch's, with and without firstWrite. */
+function expectReferenceBytes(search: RedisSearch, deltas: TraceDelta[], label: string): void {
+  const byId = new Map(deltas.map((d) => [d.baseId, d]));
+  for (const first of [false, true]) {
+    const want = new RespEncoder(64);
+    referenceBatch(want, [...byId.values()], first);
+    const got = new RespEncoder(64);
+    search.addToBatch(got, byId, first);
+    expect(got.take().bytes.toString('latin1'), `${label}${first ? ', first write' : ''}`).toBe(want.take().bytes.toString('latin1'));
+  }
+}
+
 /** The index update of a batch as the layout says (src/redis/index-scripts.ts), one call() per command, each text framed by str(). */
 function referenceBatch(enc: RespEncoder, deltas: TraceDelta[], firstWrite = false): void {
   const ok = deltas.filter((d) => timestampMicrosText(d.first) !== undefined && timestampMicrosText(d.last) !== undefined);
@@ -250,14 +262,7 @@ describe('redis:// index update of a batch, framed as one text', () => {
         d.root = r() < 0.2 ? null : { ts: d.first, top: r() < 0.8, name: r() < 0.8 ? 'wsgi' : 'rpc', service: pair.services[0], detail: r() < 0.5 ? null : 'GET' };
         deltas.push(d);
       }
-      const byId = new Map(deltas.map((d) => [d.baseId, d]));
-      for (const first of [false, true]) {
-        const want = new RespEncoder(64);
-        referenceBatch(want, [...byId.values()], first);
-        const got = new RespEncoder(64);
-        search.addToBatch(got, byId, first);
-        expect(got.take().bytes.toString('latin1'), `batch ${b}${first ? ', first write' : ''}`).toBe(want.take().bytes.toString('latin1'));
-      }
+      expectReferenceBytes(search, deltas, `batch ${b}`);
     }
   });
 
@@ -279,14 +284,7 @@ describe('redis:// index update of a batch, framed as one text', () => {
         d.last = r() < 0.1 ? odd[Math.floor(r() * odd.length)] : r() < 0.05 ? d.first : stamp(us + span);
         deltas.push(d);
       }
-      const byId = new Map(deltas.map((d) => [d.baseId, d]));
-      for (const first of [false, true]) {
-        const want = new RespEncoder(64);
-        referenceBatch(want, [...byId.values()], first);
-        const got = new RespEncoder(64);
-        search.addToBatch(got, byId, first);
-        expect(got.take().bytes.toString('latin1'), `batch ${b}${first ? ', first write' : ''}`).toBe(want.take().bytes.toString('latin1'));
-      }
+      expectReferenceBytes(search, deltas, `batch ${b}`);
     }
   });
 });
