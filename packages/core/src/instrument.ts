@@ -147,7 +147,7 @@ export const memoryDriverFactory = drivers_memory_.memoryDriverFactory;
 export const fileDriverFactory = drivers_file_.fileDriverFactory;
 /** Notification objects as the LineBatch a driver's `notifyLines` takes. */
 export const linesOfNotifications = line_.linesOfNotifications;
-/** A stored line's head up to INFO (sticky; groups: name, base_id, trace_id, parent_id): a match given as `LineBatch.lineHeads` saves the index matching it again. */
+/** A stored line's head up to INFO (sticky; groups: name, base_id, trace_id, parent_id): a match handed to `indexOfLines` saves it matching the head again (the collector's wireindex.ts). */
 export const LINE_HEAD = lineLayout_.LINE_HEAD;
 /** LINE_HEAD without captures (for `test`). */
 export const LINE_HEAD_TEST = lineLayout_.LINE_HEAD_TEST;

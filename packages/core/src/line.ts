@@ -30,12 +30,6 @@ export interface LineBatch {
    * for lines from elsewhere (an agent client, Python): see search.ts `indexOfLines`.
    */
   readonly index?: LineIndex;
-  /**
-   * Without an index: line i's head already matched by whoever read the lines (LINE_HEAD or
-   * a RegExp like it, null when not matched; see line-layout.ts eventOfLine), so building
-   * the index does not match it again.
-   */
-  readonly lineHeads?: readonly (RegExpExecArray | null)[];
 }
 
 /** Per point (same positions as `LineBatch.lines`): the fields trace search indexes. */

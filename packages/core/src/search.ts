@@ -204,7 +204,7 @@ function betterRoot(a: RootCandidate | null, b: RootCandidate | null): RootCandi
  * (appendText would leave the text as it is), and timestamps come mostly in order.
  */
 export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
-  const index = batch.index ?? indexOfLines(batch, batch.lineHeads);
+  const index = batch.index ?? indexOfLines(batch);
   const out = new Map<string, TraceDelta>();
   const { baseIds, timestamps, errors } = batch;
   const { services, projects, hosts, details, phases, parentIds, names, routes } = index;
