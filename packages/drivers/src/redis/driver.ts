@@ -4,8 +4,8 @@
  *
  * Writes are batched: each notify() batch becomes, per trace, ONE `LPUSH
  * osprofiler_opt:<base_id> e1 e2 …` (the same list as one LPUSH per event, oldest pushed
- * first), plus the error index SETs and the search index's script call, all encoded into
- * one Buffer and sent on a write connection of its own (./writer.ts); reads use ioredis.
+ * first), plus the error index SETs and the search index's batch (./index-write.ts), all
+ * encoded into one Buffer and sent on a write connection of its own (./writer.ts); reads use ioredis.
  */
 import type { Redis as RedisClient } from 'ioredis';
 import { buildReport, pyDumps } from '@osprofiler/core';
@@ -13,7 +13,8 @@ import { linesOfNotifications, parseStoredEvent, searchIndex, withTimeout } from
 import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { DriverFactory, LineBatch } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
-import { INDEX, MERGED, RedisSearch, type IndexFollowUp } from './search';
+import { RedisSearch } from './search';
+import { IndexWriter, TRIM } from './index-write';
 import { connectError } from '../errors';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
@@ -21,7 +22,7 @@ import { requirePeer } from '../optional';
 import { NAMESPACE_ERROR, NAMESPACE_LEGACY, NAMESPACE_OPT, globEscape } from './keys';
 import { NAMESPACE_BATCH, ONCE_CHECK_LUA, onceOutcome, type OnceSlot } from './once';
 import { redisSettings, type RedisSettings } from './options';
-import type { Reply, RespEncoder } from './resp';
+import { RedisReplyError, type Reply, type RespEncoder } from './resp';
 import { RedisWriter, type EncodedBatch } from './writer';
 
 type IORedis = typeof import('ioredis');
@@ -39,6 +40,7 @@ export class RedisDriver implements Driver {
   private readonly inflight = new InFlight();
   private closed = false;
   private readonly index: RedisSearch;
+  private readonly indexWriter: IndexWriter;
   /** Write-once batches tried again because another connection wrote their marker between check and EXEC. */
   onceRaces = 0;
 
@@ -53,6 +55,7 @@ export class RedisDriver implements Driver {
     private readonly keep: IdleUnref = new IdleUnref(),
   ) {
     this.index = new RedisSearch(client, settings.ttlSeconds);
+    this.indexWriter = new IndexWriter(settings.ttlSeconds);
   }
 
   /** The store's endpoint, for messages: `host:port/db` (never the password). */
@@ -92,6 +95,7 @@ export class RedisDriver implements Driver {
   /** One try at the items `todo`: sets `written[i]`, throws the first failure, returns the items to try again (raced). */
   private async writeOnce(items: readonly { key: string; batch: LineBatch }[], todo: readonly number[], markerTtlSeconds: number, written: boolean[]): Promise<number[]> {
     const slots: OnceSlot[] = [];
+    const sites: { pushes: Pushes; first: number }[] = [];
     const marker = String(markerTtlSeconds);
     const batch = this.encode((enc) => {
       for (const item of todo) {
@@ -108,14 +112,13 @@ export class RedisDriver implements Driver {
         enc.command(1).str('MULTI');
         const first = enc.count;
         enc.command(5).str('SET').str(key).str('1').str('EX').str(marker);
-        this.encodeLines(enc, lists);
-        const before = enc.count;
-        if (this.settings.index) this.index.addToBatch(enc, searchIndex.deltasOfBatch(b));
-        // The index's script call is the last of its commands.
-        const indexAt = enc.count > before ? enc.count - 1 - first : -1;
+        const pushes = this.encodeLines(enc, lists);
+        // The index's trimming call, when it has one, is the last of its commands.
+        const indexAt = this.settings.index && this.indexWriter.addToBatch(enc, searchIndex.deltasOfBatch(b)) ? enc.count - 1 - first : -1;
         const queued = enc.count - first;
         enc.command(1).str('EXEC');
         slots.push({ item, at, queued, indexAt });
+        sites.push({ pushes, first });
       }
     });
     let replies: Reply[];
@@ -128,15 +131,19 @@ export class RedisDriver implements Driver {
       throw err;
     }
     const again: number[] = [];
-    const lostIndex: number[] = [];
+    let lostTrim = false;
+    const split: string[] = [];
     let failure: Error | undefined;
-    for (const slot of slots) {
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[k];
       const o = onceOutcome(replies, slot);
       const points = items[slot.item].batch.baseIds.length;
       if (o.kind === 'written') {
         written[slot.item] = true;
         this.counters.written += points;
-        if (o.indexLost) lostIndex.push(slot.item);
+        if (o.indexLost) lostTrim = true;
+        // Inside EXEC's answer, the transaction's commands count from its first (the marker's SET).
+        if (this.settings.index) splitTraces(replies[slot.at + 3 + slot.queued] as Reply[], sites[k].pushes, sites[k].first, split);
       } else if (o.kind === 'raced') {
         this.onceRaces++;
         again.push(slot.item);
@@ -146,11 +153,12 @@ export class RedisDriver implements Driver {
       }
     }
     this.counters.batches++;
-    if (lostIndex.length > 0) {
-      // SCRIPT FLUSH since connect: the index follows on its own (the writer loads the script
-      // again; its ZADD NX and SADDs, sent again with it, change nothing a second time).
+    if (lostTrim || split.length > 0) {
+      // SCRIPT FLUSH since connect: trimming follows on its own (the writer loads the script
+      // again); traces that came in more than one batch are marked.
       const ib = this.encode((enc) => {
-        for (const i of lostIndex) this.index.addToBatch(enc, searchIndex.deltasOfBatch(items[i].batch));
+        if (lostTrim) this.indexWriter.encodeTrim(enc);
+        this.indexWriter.encodeSplit(enc, split);
       });
       await this.inflight.track(this.keep.run(() => this.writer.exec(ib, false))).catch((err: unknown) => contained('redis.index', err));
     }
@@ -158,14 +166,22 @@ export class RedisDriver implements Driver {
     return again;
   }
 
-  /** Per trace ONE LPUSH (oldest first; split past LPUSH_MAX values) and its EXPIRE, then the error index. */
-  private encodeLines(enc: RespEncoder, { ids, values: lists, errors }: TraceLists): void {
+  /**
+   * Per trace ONE LPUSH (oldest first; split past LPUSH_MAX values) and its EXPIRE, then the
+   * error index. Returns where each trace's first LPUSH is (its answer, the list's length
+   * after it, says whether an earlier batch pushed lines of that trace: splitTraces).
+   */
+  private encodeLines(enc: RespEncoder, { ids, values: lists, errors }: TraceLists): Pushes {
     const { ttlSeconds } = this.settings;
     const ttl = String(ttlSeconds);
+    const from = enc.count;
     const asBytes = ids.length > 0 && typeof lists[0][0] !== 'string' && linesAsBytes(enc, ids, lists as Uint8Array[][], ttlSeconds > 0 ? ttl : undefined);
+    // linesAsBytes: trace k's LPUSH is command from + k (× 2 with EXPIREs).
+    const pushes: Pushes = { ids, lists, at: asBytes ? null : new Array<number>(ids.length), from, step: ttlSeconds > 0 ? 2 : 1 };
     for (let k = 0; k < ids.length && !asBytes; k++) {
       const baseId = ids[k];
       const values = lists[k];
+      pushes.at![k] = enc.count;
       for (let i = 0; i < values.length; i += LPUSH_MAX) lpush(enc, baseId, values, i, Math.min(values.length, i + LPUSH_MAX));
       if (ttlSeconds > 0) enc.command(3).str('EXPIRE').str(NAMESPACE_OPT + baseId).str(ttl);
     }
@@ -176,32 +192,45 @@ export class RedisDriver implements Driver {
       if (ttlSeconds > 0) enc.command(5).str('SET').str(key).str(value).str('EX').str(ttl);
       else enc.command(3).str('SET').str(key).str(value);
     }
+    return pushes;
   }
 
   /**
-   * One Buffer: the lines and error index (encodeLines), then the search index; then, for
-   * the traces indexed before, their merge (IndexFollowUp). The points are stored once the
-   * first answers; a failed merge (counted, contained) leaves the summary of this batch's
-   * part in place of the merged one: its HSET replaced the earlier batches' (IndexFollowUp),
-   * and the merge is not retried.
+   * One Buffer: the lines and error index (encodeLines), then the search index's batch
+   * (./index-write.ts). The points are stored once it answers; then the traces an earlier
+   * batch had pushed lines of are marked `split` (their records are partial: a search reads
+   * them from their lines). A failed mark (counted, contained) leaves each part of such a
+   * trace found on its own until the trace is written again.
    */
   private write(batch: LineBatch): Promise<void> {
     const points = batch.baseIds.length;
-    let followUp: IndexFollowUp | undefined;
+    let pushes: Pushes | undefined;
+    let indexFrom = Infinity;
     const encoded = this.encode((enc) => {
       // The deltas first: their count of traces lets linesPerTrace skip its Map.
       const deltas = this.settings.index ? searchIndex.deltasOfBatch(batch) : undefined;
-      this.encodeLines(enc, linesPerTrace(batch, this.settings.filterErrorTrace, deltas === undefined ? -1 : deltas.size));
-      if (deltas !== undefined) followUp = this.index.addToBatch(enc, deltas, true);
+      const p = this.encodeLines(enc, linesPerTrace(batch, this.settings.filterErrorTrace, deltas === undefined ? -1 : deltas.size));
+      if (deltas !== undefined) {
+        indexFrom = enc.count;
+        this.indexWriter.addToBatch(enc, deltas);
+        pushes = p;
+      }
     });
     return this.inflight.track(this.keep.run(async () => {
-      const replies = await this.exec(encoded, points, followUp !== undefined);
-      if (followUp === undefined || replies === undefined) return;
-      const f = followUp;
-      if (!f.needsMerge(replies)) return;
+      const replies = await this.exec(encoded, points, pushes !== undefined, indexFrom);
+      if (pushes === undefined || replies === undefined) return;
+      // The index's refusals (a key of another type, a script error): counted, the points are stored.
+      for (let i = indexFrom; i < replies.length; i++) {
+        if (replies[i] instanceof RedisReplyError) {
+          contained('redis.index', replies[i]);
+          break;
+        }
+      }
+      const split: string[] = [];
+      splitTraces(replies as Reply[], pushes, 0, split);
+      if (split.length === 0) return;
       try {
-        const merged = await this.writer.exec(this.encode((enc) => f.encodeMerges(enc, replies)), true);
-        if (merged !== undefined && f.needsRetry(merged)) await this.writer.exec(this.encode((enc) => f.encodeRetries(enc, merged)), false);
+        await this.writer.exec(this.encode((enc) => this.indexWriter.encodeSplit(enc, split)), false);
       } catch (err) {
         contained('redis.index', err);
       }
@@ -220,11 +249,11 @@ export class RedisDriver implements Driver {
     return enc.take();
   }
 
-  /** Sends a batch of `points` points; resolves with its replies when `keep`, rejects when any command failed. */
-  private async exec(batch: EncodedBatch, points: number, keep: boolean): Promise<unknown[] | undefined> {
+  /** Sends a batch of `points` points; resolves with its replies when `keep`, rejects when a command before `softFrom` failed. */
+  private async exec(batch: EncodedBatch, points: number, keep: boolean, softFrom = Infinity): Promise<unknown[] | undefined> {
     let results: unknown[] | undefined;
     try {
-      results = await this.writer.exec(batch, keep);
+      results = await this.writer.exec(batch, keep, softFrom);
     } catch (err) {
       // Some lists may have been written; we cannot tell which events were lost.
       this.counters.failed += points;
@@ -353,6 +382,29 @@ export class RedisDriver implements Driver {
 }
 
 /** A batch's lines per trace: trace k's base_id and its lines; each trace's error key value. */
+/** Where a batch's LPUSHes are: trace k's first at `at[k]`, or (one LPUSH a trace) at `from + k × step`; `lists[k]` its lines. */
+interface Pushes {
+  ids: readonly string[];
+  lists: readonly (readonly unknown[])[];
+  at: number[] | null;
+  from: number;
+  step: number;
+}
+
+/**
+ * Adds to `out` the traces whose first LPUSH answered a list longer than it pushed: lines of
+ * theirs were there before (an earlier batch's, another writer's, or Python's). `replies`
+ * holds the commands' answers from command `first` on.
+ */
+function splitTraces(replies: readonly Reply[], p: Pushes, first: number, out: string[]): void {
+  if (!Array.isArray(replies)) return;
+  const { ids, lists, at } = p;
+  for (let k = 0; k < ids.length; k++) {
+    const r = replies[(at === null ? p.from + k * p.step : at[k]) - first];
+    if (typeof r === 'number' && r > Math.min(lists[k].length, LPUSH_MAX)) out.push(ids[k]);
+  }
+}
+
 interface TraceLists {
   ids: string[];
   values: (string | Uint8Array)[][];
@@ -484,7 +536,7 @@ export async function createRedisDriver(url: URL, options: Partial<DriverOptions
     throw connectError('redis', `${endpoint}/${settings.db}`, firstError ?? err);
   }
   const keep = new IdleUnref();
-  const writer = new RedisWriter(settings, counters, keep, [INDEX, MERGED]);
+  const writer = new RedisWriter(settings, counters, keep, [TRIM]);
   try {
     await withTimeout(keep.run(() => writer.start()), settings.connectTimeoutMs, 'connect (write connection)');
   } catch (err) {

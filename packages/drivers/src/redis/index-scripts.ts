@@ -1,51 +1,23 @@
 /**
- * The search index kept beside Python's layout, under `osprofiler_idx:` (a prefix Python
- * never reads: its `trace list` GETs every `osprofiler:*` key).
+ * Layout 1 of the redis:// search index (sessions 10–18), now read and trimmed only: the
+ * writer keeps layout 2 (./index-layout.ts). A store written by an earlier build still
+ * holds, under `osprofiler_idx:`:
  *
- *   osprofiler_idx:sum               HASH  base_id → summary JSON (first/last event and their µs,
- *                                          points, error, services, projects, hosts, root, route,
- *                                          lower-cased text)
+ *   osprofiler_idx:sum               HASH  base_id → summary JSON (the record layout 2 keeps
+ *                                          in its batch blobs)
  *   osprofiler_idx:start             ZSET  every indexed trace, score = first event µs
- *   osprofiler_idx:dur:<k>           SET   traces whose duration (µs) is in bucket k (durBucket:
- *                                          exact below 32 µs, then 16 buckets a power of two)
+ *   osprofiler_idx:dur:<k>           SET   traces whose duration (µs) is in bucket k (durBucket)
  *   osprofiler_idx:in:error          SET   traces with an error
  *   osprofiler_idx:in:service:<s>, in:project:<p>, in:host:<h>, in:root:<name>   SET
  *   osprofiler_idx:keys              SET   the `in:` sets (for trimming)
  *
- * A batch's update, in the order sent (./search.ts addToBatch): `ZADD start NX` of every
- * trace, one SADD per `in:` set and per duration bucket with the batch's traces in it,
- * `SADD keys`, then the write script with, per trace, its id and summary only. What only
- * grows by union (the time order of a trace's first batch, set memberships) needs no
- * script; the script merges a trace already indexed (decoded, merged, encoded), moves it to
- * its merged duration's bucket (out of its former one and the batch's own) and sets its
- * start to the merged first event. The driver's own writes (not once.ts, whose batch must
- * be one transaction) send `MULTI; HMGET sum <ids>; HSET sum <id summary>…; EXEC` instead
- * of the script and, once the replies are in, merge each summary the HSET replaced with the
- * batch's delta themselves and write it with MERGED_SCRIPT (a compare-and-set: where another
- * writer changed it in between, the write script merges the replaced summary instead): a
- * trace's first batch, the usual case, costs Redis no Lua (index 24.5k → 14.3k instructions
- * a 10-point trace with one HSETNX a trace, 12.6k with two commands a batch), a merge no
- * cjson (280k → 121k a 10-point trace split over two batches; tools/bench/search.cjs
- * `redis-ir`). Redis's cost per indexed trace (callgrind,
- * tools/bench/search.cjs `redis-ir`): ~40k instructions when every field went through the
- * script (pushing its arguments into Lua cost 1.1k a string, then each again back into a
- * command), and a `dur` sorted set and an `x` hash of lower-cased text beside the summary.
- * The text is searched in the summary itself (its `x` is lower-cased when written); a
- * duration filter reads the buckets its range covers and checks each candidate's exact
- * duration in its summary (`fu`, `lu`), so an edge bucket's wider range costs no result.
- * A trace's root can change when a later batch brings a better one, so `in:root:` may
- * hold a trace under an earlier candidate too: a root filter checks the summary.
- * Members and fields do not expire: with `?ttl=` the write script now and then removes
- * traces that started more than the ttl ago from all of them.
- *
- * A store indexed by the previous layout (a `dur` sorted set and an `x` hash, no buckets):
- * its summaries and sets are read as they are; a duration filter also reads `dur` for the
- * traces it still holds; while `x` exists a text filter lower-cases every summary it reads
- * (their text was not lower-cased); a merge moves a trace from `dur` into its bucket, and
- * trimming removes traces from `dur` and `x` too, so both empty (and vanish) as the old
- * traces age out. Without `?ttl=` they stay until deleted by hand (`DEL osprofiler_idx:dur
- * osprofiler_idx:x`, once no reader of the old build is left; a text search is then
- * case-sensitive for the traces indexed before).
+ * Its traces are searched by SEARCH_SCRIPT beside layout 2's (./index-read.ts) and, with
+ * `?ttl=`, trimmed by TRIM_SCRIPT until they age out. Kept per trace (~8 set and sorted-set
+ * members, a hash field and the writer's merges), it cost Redis ~20k and the writer ~28k
+ * instructions a 10-point trace (session 18), about half of the agent's work; layout 2 costs
+ * a few members a batch. Traces it indexed before its buckets (an older `dur` sorted set and
+ * an `x` hash) are read as before: a duration filter also reads `dur`; while `x` exists a
+ * text filter lower-cases every summary it reads; trimming removes traces from both.
  */
 export const IDX = 'osprofiler_idx:';
 
@@ -90,137 +62,52 @@ local function bucket(d)
 end
 `;
 
-const LUA_COMMON = `
-local P = '${IDX}'
-local MAXTEXT = 4096
-local function has(list, v) for _, w in ipairs(list) do if w == v then return true end end return false end
-local function addAll(dst, src) for _, v in ipairs(src) do if not has(dst, v) then table.insert(dst, v) end end end
-local function better(a, b)
-  if not a then return b end
-  if not b then return a end
-  if a.top ~= b.top then if a.top then return a end return b end
-  if b.ts < a.ts then return b end
-  return a
-end
-local function addText(t, line)
-  if line == nil or line == '' or #t >= MAXTEXT or string.find(t, line, 1, true) then return t end
-  if t == '' then t = line else t = t .. '\\n' .. line end
-  if #t > MAXTEXT then t = string.sub(t, 1, MAXTEXT) end
-  return t
-end
-`;
-
 /**
- * KEYS: none. ARGV[1] = trim cutoff µs ('' = no trim now), ARGV[2] = n traces, then per
- * trace: id, summary JSON (`{id, f, l, fu, lu, p, e, s, pr, h, ro, rt, x}`, x lower-cased).
- * Sent after the batch's `ZADD start NX` and SADDs (see the layout above). A trace seen for
- * the first time is written as sent (no JSON decoded here); one already indexed is merged
- * with it, set to its merged start and moved to its merged duration's bucket.
+ * Trimming with `?ttl=` (KEYS none, ARGV[1] = cutoff µs): what started before the cutoff
+ * leaves layout 2's sorted sets (`batches`, every `v:` key listed in `vkeys`, `split`; the
+ * batch blobs expire by themselves), an emptied `v:` key leaves `vkeys`; and, while a store
+ * holds layout 1's keys, their traces leave every one of them (at most 50,000 a call).
  */
-export const INDEX_SCRIPT = `${LUA_COMMON}${LUA_DUR}
-local SUM, START, DUR = P .. 'sum', P .. 'start', P .. 'dur:'
-local n = tonumber(ARGV[2])
-local ids = {}
-for k = 1, n do ids[k] = ARGV[1 + 2 * k] end
-local cur = {}
-for c = 1, n, 1000 do
-  local got = redis.call('HMGET', SUM, unpack(ids, c, math.min(n, c + 999)))
-  for k = 1, #got do cur[c + k - 1] = got[k] end
+export const TRIM_SCRIPT = `
+local P = '${IDX}'
+${LUA_DUR}
+local cutoff = '(' .. ARGV[1]
+redis.call('ZREMRANGEBYSCORE', P .. 'batches', '-inf', cutoff)
+redis.call('ZREMRANGEBYSCORE', P .. 'split', '-inf', cutoff)
+for _, k in ipairs(redis.call('SMEMBERS', P .. 'vkeys')) do
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', cutoff)
+  if redis.call('EXISTS', k) == 0 then redis.call('SREM', P .. 'vkeys', k) end
 end
-local sums = {}
-local legacy
-for k = 1, n do
-  local id, j = ARGV[1 + 2 * k], ARGV[2 + 2 * k]
-  if cur[k] then
-    local m = cjson.decode(cur[k])
-    local dl = cjson.decode(j)
-    local was = bucket(tonumber(m.lu) - tonumber(m.fu))
-    local sent = bucket(tonumber(dl.lu) - tonumber(dl.fu))
-    if dl.f < m.f then m.f = dl.f; m.fu = dl.fu end
-    if dl.l > m.l then m.l = dl.l; m.lu = dl.lu end
-    m.p = m.p + dl.p
-    if dl.e == 1 then m.e = 1 end
-    addAll(m.s, dl.s); addAll(m.pr, dl.pr); addAll(m.h, dl.h)
-    m.ro = better(m.ro, dl.ro)
-    if not m.rt then m.rt = dl.rt end
-    for line in string.gmatch(dl.x, '[^\\n]+') do m.x = addText(m.x, line) end
-    j = cjson.encode(m)
-    local now = bucket(tonumber(m.lu) - tonumber(m.fu))
-    if was ~= now then redis.call('SREM', DUR .. was, id) end
-    if sent ~= now then redis.call('SREM', DUR .. sent, id) end
-    redis.call('SADD', DUR .. now, id)
-    -- The batch's ZADD NX kept the score a former batch set.
-    redis.call('ZADD', START, m.fu, id)
-    if legacy == nil then legacy = redis.call('EXISTS', P .. 'dur') == 1 end
-    if legacy then redis.call('ZREM', P .. 'dur', id) end
-  end
-  sums[2 * k - 1] = id; sums[2 * k] = j
-end
-for c = 1, #sums, 2000 do redis.call('HSET', SUM, unpack(sums, c, math.min(#sums, c + 1999))) end
-if ARGV[1] ~= '' then
-  local cutoff = '(' .. ARGV[1]
-  local setKeys = redis.call('SMEMBERS', P .. 'keys')
-  local oldDur = redis.call('EXISTS', P .. 'dur') == 1
-  local oldX = redis.call('EXISTS', P .. 'x') == 1
-  -- Keyed by id everywhere but 'start': remove exactly the traces that leave 'start'.
-  local old = redis.call('ZRANGEBYSCORE', START, '-inf', cutoff, 'LIMIT', 0, 50000)
-  for c = 1, #old, 1000 do
-    local part = { unpack(old, c, math.min(#old, c + 999)) }
-    local got = redis.call('HMGET', SUM, unpack(part))
-    local byBucket = {}
-    for k = 1, #part do
-      local d = got[k] and durOf(got[k])
-      if d then
-        local b = DUR .. bucket(d)
-        if not byBucket[b] then byBucket[b] = {} end
-        table.insert(byBucket[b], part[k])
-      end
+local START, SUM, DUR = P .. 'start', P .. 'sum', P .. 'dur:'
+if redis.call('EXISTS', START) == 0 then return 0 end
+local setKeys = redis.call('SMEMBERS', P .. 'keys')
+local oldDur = redis.call('EXISTS', P .. 'dur') == 1
+local oldX = redis.call('EXISTS', P .. 'x') == 1
+-- Keyed by id everywhere but 'start': remove exactly the traces that leave 'start'.
+local old = redis.call('ZRANGEBYSCORE', START, '-inf', cutoff, 'LIMIT', 0, 50000)
+for c = 1, #old, 1000 do
+  local part = { unpack(old, c, math.min(#old, c + 999)) }
+  local got = redis.call('HMGET', SUM, unpack(part))
+  local byBucket = {}
+  for k = 1, #part do
+    local d = got[k] and durOf(got[k])
+    if d then
+      local b = DUR .. bucket(d)
+      if not byBucket[b] then byBucket[b] = {} end
+      table.insert(byBucket[b], part[k])
     end
-    for b, members in pairs(byBucket) do redis.call('SREM', b, unpack(members)) end
-    redis.call('HDEL', SUM, unpack(part))
-    redis.call('ZREM', START, unpack(part))
-    if oldDur then redis.call('ZREM', P .. 'dur', unpack(part)) end
-    if oldX then redis.call('HDEL', P .. 'x', unpack(part)) end
-    for _, z in ipairs(setKeys) do redis.call('SREM', z, unpack(part)) end
   end
-  for _, z in ipairs(setKeys) do
-    if redis.call('SCARD', z) == 0 then redis.call('SREM', P .. 'keys', z) end
-  end
+  for b, members in pairs(byBucket) do redis.call('SREM', b, unpack(members)) end
+  redis.call('HDEL', SUM, unpack(part))
+  redis.call('ZREM', START, unpack(part))
+  if oldDur then redis.call('ZREM', P .. 'dur', unpack(part)) end
+  if oldX then redis.call('HDEL', P .. 'x', unpack(part)) end
+  for _, z in ipairs(setKeys) do redis.call('SREM', z, unpack(part)) end
 end
-return n
-`;
-
-/**
- * KEYS: none. ARGV, 7 a trace: id, the summary its batch stored (HSET), the summary merged
- * by the driver with the one that HSET replaced, the merged start µs, the replaced and the
- * stored summaries' duration buckets, the merged one's. Writes the merged summary, bucket and
- * start only where the stored summary is still the batch's (else another writer merged in
- * between: 0 for that trace, the driver then merges through INDEX_SCRIPT). A merge decoded and
- * encoded by cjson in INDEX_SCRIPT cost Redis ~200k instructions a trace (callgrind).
- */
-export const MERGED_SCRIPT = `
-local P = '${IDX}'
-local SUM, START, DUR = P .. 'sum', P .. 'start', P .. 'dur:'
-local out = {}
-local legacy
-for k = 0, #ARGV / 7 - 1 do
-  local a = 7 * k
-  local id = ARGV[a + 1]
-  if redis.call('HGET', SUM, id) == ARGV[a + 2] then
-    local was, sent, now = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
-    redis.call('HSET', SUM, id, ARGV[a + 3])
-    if was ~= now then redis.call('SREM', DUR .. was, id) end
-    if sent ~= now then redis.call('SREM', DUR .. sent, id) end
-    redis.call('SADD', DUR .. now, id)
-    redis.call('ZADD', START, ARGV[a + 4], id)
-    if legacy == nil then legacy = redis.call('EXISTS', P .. 'dur') == 1 end
-    if legacy then redis.call('ZREM', P .. 'dur', id) end
-    out[k + 1] = 1
-  else
-    out[k + 1] = 0
-  end
+for _, z in ipairs(setKeys) do
+  if redis.call('SCARD', z) == 0 then redis.call('SREM', P .. 'keys', z) end
 end
-return out
+return #old
 `;
 
 /**

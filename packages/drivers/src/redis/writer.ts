@@ -71,13 +71,15 @@ export class RedisWriter {
    * rejects with the first error reply, or when the connection is down, lost or the
    * batch is not answered in time. A script the server does not know (NOSCRIPT: restarted,
    * SCRIPT FLUSH) is loaded and that command sent again, once; the others are not resent.
+   * Error replies of commands from `softFrom` on do not reject (the caller reads them in
+   * the replies it keeps: the search index's, whose failure must not fail the points).
    */
-  async exec(batch: EncodedBatch, keep: boolean): Promise<Reply[] | undefined> {
+  async exec(batch: EncodedBatch, keep: boolean, softFrom = Infinity): Promise<Reply[] | undefined> {
     const round = await this.send(batch.bytes, batch.commands, keep);
     if (round.errors !== undefined && batch.scripts !== undefined) await this.resendScripts(batch, round, keep);
     // Every reply is in: the server has read the bytes, the memory can take the next batch.
     this.encoder.release(batch.bytes);
-    if (round.errors !== undefined) throw round.errors[0].error;
+    if (round.errors !== undefined && round.errors[0].index < softFrom) throw round.errors[0].error;
     return round.replies;
   }
 

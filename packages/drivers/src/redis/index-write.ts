@@ -1,0 +1,285 @@
+/**
+ * The redis:// search index's write side, layout 2 (./index-layout.ts): a batch's traces go
+ * out as ONE record blob, its ids, and one sorted-set member per distinct filter value, all
+ * framed here as one text (RespEncoder.framedCommands). A trace's records are never merged
+ * here: a trace whose lines came in more than one batch is marked in `split` once its LPUSH
+ * answered (./driver.ts), and read whole from its lines (./index-read.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import type { TraceDelta } from '@osprofiler/core/instrument';
+import { timestampMicrosText } from '../timestamp';
+import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, SPAN, SPLIT, DUR_CLASS_MAX, batchMember, durClass } from './index-layout';
+import { TRIM_SCRIPT } from './index-scripts';
+import { CRLF, cmd, frame, head, named } from './frame';
+import { Script, type RespEncoder } from './resp';
+import { PartsMemo, sameList, summaryText } from './search';
+
+/** Trimming's script (`?ttl=`), sent as EVALSHA on the driver's write connection (loaded there at connect). */
+export const TRIM = new Script(TRIM_SCRIPT);
+
+/** Trimming runs at most this often per driver. */
+const TRIM_EVERY_MS = 60_000;
+/** Posting keys a writer remembers having listed in `vkeys` (then it lists them again). */
+const KNOWN_MAX = 4096;
+
+const SET = named('SET');
+const ZADD = named('ZADD');
+const SADD = named('SADD');
+const EVALSHA = named('EVALSHA');
+const EX = frame('EX', false);
+
+/**
+ * A character JSON escapes or one past ASCII (as core's isPlainString): a batch whose
+ * strings have none is written without a check per string (PLAIN_TEXT: the traces' texts,
+ * whose only escaped character may then be their line breaks).
+ */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const PLAIN_TEXT = /^[\n\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * A trace's duration in µs, `Number(lu) - Number(fu)` of its µs texts: when its first and
+ * last timestamps (Python's 26-character form) share their minute, the difference of their
+ * seconds' and six fraction digits, read here (µs are linear in them within a minute, by
+ * either parse of timestampMicrosText); else by Number() (~1.3k instructions a trace for
+ * two, their texts hashed and parsed as doubles, callgrind: search.cjs's traces, up to a
+ * second long, cross a second in about half of them).
+ */
+export function durationMicros(first: string, last: string, fu: string, lu: string): number {
+  if (first.length === 26 && last.length === 26) {
+    let same = true;
+    for (let i = 0; i < 17; i++) {
+      if (first.charCodeAt(i) !== last.charCodeAt(i)) {
+        same = false;
+        break;
+      }
+    }
+    if (same && first.charCodeAt(19) === 46 && last.charCodeAt(19) === 46) {
+      let a = 0;
+      let b = 0;
+      for (let i = 17; i < 26; i++) {
+        if (i === 19) continue;
+        const x = first.charCodeAt(i) - 48;
+        const y = last.charCodeAt(i) - 48;
+        if (x < 0 || x > 9 || y < 0 || y > 9) return Number(lu) - Number(fu);
+        a = a * 10 + x;
+        b = b * 10 + y;
+      }
+      return b - a;
+    }
+  }
+  return Number(lu) - Number(fu);
+}
+
+/** Whether µs text `a` is before `b` (same length and no sign: their characters order them). */
+function earlier(a: string, b: string): boolean {
+  if (a.length === b.length && a.charCodeAt(0) !== 45 && b.charCodeAt(0) !== 45) return a < b;
+  return Number(a) < Number(b);
+}
+
+/** A filter kind's values in a batch, each once, in the order first met. */
+class Values {
+  readonly list: string[] = [];
+  private readonly seen = new Set<string>();
+  private last: readonly string[] | undefined;
+
+  addAll(values: readonly string[]): void {
+    // Consecutive traces mostly share their lists (one app's batch): compared, not hashed.
+    if (this.last !== undefined && sameList(values, this.last)) return;
+    this.last = values;
+    for (const v of values) this.add(v);
+  }
+
+  add(v: string): void {
+    if (this.seen.has(v)) return;
+    this.seen.add(v);
+    this.list.push(v);
+  }
+}
+
+export class IndexWriter {
+  /** The summaries' shared parts, kept from batch to batch (PartsMemo). */
+  private readonly parts = new PartsMemo();
+  /** This writer's part of its batch members (unique across writers and restarts). */
+  private readonly writer = randomBytes(4).toString('hex');
+  private seq = 0;
+  private lastTrim = 0;
+  /** Posting keys this writer listed in `vkeys` since its last trim. */
+  private readonly known = new Set<string>();
+  /** The largest span this writer sent to `meta`. */
+  private span = 0;
+
+  constructor(private readonly ttlSeconds: number) {}
+
+  /**
+   * Encodes the index update of a batch (its deltas, one a trace) into the driver's write
+   * batch. Returns whether its last command is TRIM's EVALSHA (once.ts looks for its
+   * NOSCRIPT there).
+   */
+  addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>): boolean {
+    const n = deltas.size;
+    const traces: TraceDelta[] = [];
+    const fus: string[] = [];
+    const lus: string[] = [];
+    // The batch's strings at once, for one plainness check instead of one per string; a
+    // value the trace before had too is not added again.
+    let strings = '';
+    let texts = '';
+    let prev: TraceDelta | undefined;
+    // The µs texts of the traces' first timestamps, then of their last: core's reading keeps
+    // the last second it met at hand, and a batch's starts share their seconds in runs (its
+    // ends too), where one trace's first and last, alternated, often did not.
+    const all = [...deltas.values()];
+    const lasts = new Array<string | undefined>(n);
+    for (let i = 0; i < n; i++) lasts[i] = timestampMicrosText(all[i].last);
+    for (let i = 0; i < n; i++) {
+      const d = all[i];
+      const lu = lasts[i];
+      const fu = d.first === d.last ? lu : timestampMicrosText(d.first);
+      if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
+      traces.push(d);
+      fus.push(fu);
+      lus.push(lu);
+      strings += d.baseId;
+      if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) strings += v;
+      if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) strings += v;
+      if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) strings += v;
+      const r = d.root;
+      if (r !== null) {
+        const pr = prev?.root;
+        if (pr == null || r.name !== pr.name) strings += r.name;
+        // The root's service is mostly the trace's first (checked with the services above, or before).
+        if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0]) strings += r.service;
+        if (r.ts !== d.first) strings += r.ts;
+        if (r.detail !== null) strings += r.detail;
+      }
+      if (d.route !== null) strings += d.route;
+      texts += d.text;
+      prev = d;
+    }
+    const m = traces.length;
+    if (m === 0) return false;
+    const plain = PLAIN.test(strings) && PLAIN_TEXT.test(texts);
+    const bytes = !plain;
+
+    const services = new Values();
+    const projects = new Values();
+    const hosts = new Values();
+    const roots = new Values();
+    const classes = new Uint8Array(DUR_CLASS_MAX + 1);
+    const classList: number[] = [];
+    let error = false;
+    let records = '';
+    let ids = '';
+    let minFu = fus[0];
+    let maxFu = fus[0];
+    const parts = this.parts;
+    for (let i = 0; i < m; i++) {
+      const d = traces[i];
+      const fu = fus[i];
+      const lu = lus[i];
+      const sum = summaryText(d, fu, lu, plain, parts.of(d));
+      if (i === 0) {
+        records = sum;
+        ids = d.baseId;
+      } else {
+        records += '\n' + sum;
+        ids += ' ' + d.baseId;
+        if (earlier(fu, minFu)) minFu = fu;
+        else if (earlier(maxFu, fu)) maxFu = fu;
+      }
+      if (d.error) error = true;
+      services.addAll(d.services);
+      projects.addAll(d.projects);
+      hosts.addAll(d.hosts);
+      if (d.root !== null && d.root.name !== '') roots.add(d.root.name);
+      const c = durClass(durationMicros(d.first, d.last, fu, lu));
+      if (classes[c] === 0) {
+        classes[c] = 1;
+        classList.push(c);
+      }
+    }
+
+    const keys: string[] = [];
+    if (error) keys.push(ERROR_POSTING);
+    for (const v of services.list) keys.push(POSTING + 'service:' + v);
+    for (const v of projects.list) keys.push(POSTING + 'project:' + v);
+    for (const v of hosts.list) keys.push(POSTING + 'host:' + v);
+    for (const v of roots.list) keys.push(POSTING + 'root:' + v);
+    for (const c of classList) keys.push(POSTING + 'dur:' + c);
+    const fresh = keys.filter((k) => !this.known.has(k));
+    let span = '';
+    if (m > 1) {
+      const us = Number(maxFu) - Number(minFu);
+      if (us > this.span) span = String(us);
+    }
+    const now = Date.now();
+    const trim = this.ttlSeconds > 0 && now - this.lastTrim >= TRIM_EVERY_MS ? String((now - this.ttlSeconds * 1000) * 1000) : '';
+    const member = batchMember(minFu, this.writer, this.seq++);
+    // Framed counting characters, or bytes when a string may be past ASCII (then it is
+    // checked: framedCommands refuses a text that is not all ASCII when told it is).
+    if (!this.frameBatch(enc, member, maxFu, records, ids, keys, fresh, span, trim, bytes)) this.frameBatch(enc, member, maxFu, records, ids, keys, fresh, span, trim, true);
+    if (span !== '') this.span = Number(span);
+    if (trim !== '') {
+      this.lastTrim = now;
+      // A key trimming empties leaves `vkeys`: listed again by the next batch that has it.
+      this.known.clear();
+    } else {
+      if (this.known.size + fresh.length > KNOWN_MAX) this.known.clear();
+      for (const k of fresh) this.known.add(k);
+    }
+    return trim !== '';
+  }
+
+  /** The batch's commands as one text (see index-layout.ts); false when `bytes` is needed. */
+  private frameBatch(enc: RespEncoder, member: string, maxFu: string, records: string, ids: string, keys: readonly string[], fresh: readonly string[], span: string, trim: string, bytes: boolean): boolean {
+    const ttl = this.ttlSeconds > 0 ? String(this.ttlSeconds) : '';
+    const expiry = ttl === '' ? '' : EX + frame(ttl, false);
+    const setArgc = ttl === '' ? 3 : 5;
+    // Every ZADD's score and member, framed once.
+    const scored = frame(maxFu, false) + frame(member, false);
+    let text = cmd(setArgc, SET) + frame(BLOB + member, false) + frame(records, bytes) + expiry;
+    text += cmd(setArgc, SET) + frame(IDS + member, false) + frame(ids, bytes) + expiry;
+    text += cmd(4, ZADD) + frame(BATCHES, false) + scored;
+    let commands = 3;
+    for (const key of keys) text += cmd(4, ZADD) + frame(key, bytes) + scored;
+    commands += keys.length;
+    if (fresh.length > 0) {
+      text += cmd(2 + fresh.length, SADD) + frame(POSTING_KEYS, false);
+      for (const key of fresh) text += frame(key, bytes);
+      commands++;
+    }
+    if (span !== '') {
+      text += cmd(5, ZADD) + frame(META, false) + frame('GT', false) + frame(span, false) + frame(SPAN, false);
+      commands++;
+    }
+    if (trim === '') return enc.framedCommands(text, commands, !bytes);
+    const at = text.length;
+    text += trimCall(trim);
+    return enc.framedCommands(text, commands + 1, !bytes, TRIM, at);
+  }
+
+  /** Trimming alone, due now (a batch's trim lost to NOSCRIPT inside a transaction). */
+  encodeTrim(enc: RespEncoder): void {
+    if (this.ttlSeconds <= 0) return;
+    const now = Date.now();
+    this.lastTrim = now;
+    this.known.clear();
+    enc.framedCommands(trimCall(String((now - this.ttlSeconds * 1000) * 1000)), 1, true, TRIM, 0);
+  }
+
+  /** Marks traces whose lines came in more than one batch (`split`, scored now in µs). */
+  encodeSplit(enc: RespEncoder, ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const score = frame(String(Date.now() * 1000), false);
+    let text = cmd(2 + 2 * ids.length, ZADD) + frame(SPLIT, false);
+    let bytes = false;
+    for (const id of ids) if (!PLAIN.test(id)) bytes = true;
+    for (const id of ids) text += score + frame(id, bytes);
+    enc.framedCommands(text, 1, !bytes);
+  }
+}
+
+/** TRIM's call with its cutoff (µs). */
+function trimCall(cutoff: string): string {
+  return cmd(4, EVALSHA) + frame(TRIM.sha, false) + head(1) + '0' + CRLF + frame(cutoff, false);
+}
