@@ -8,7 +8,6 @@ import { IDX, SEARCH_SCRIPT } from './index-scripts';
 
 /** The filter sets' prefix. */
 const IN = IDX + 'in:';
-const START = IDX + 'start';
 import { NAMESPACE_OPT } from './keys';
 
 /** Candidates a search examines at most per call (a page may come back short, with a cursor). */
