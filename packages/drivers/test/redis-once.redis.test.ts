@@ -10,6 +10,7 @@ import type { Notification } from '@osprofiler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
 import type { RedisDriver } from '../src/index';
+import { TRIM } from '../src/redis/index-write';
 import { RedisFixture } from './support/redis';
 import { RedisServer } from '../../../tools/testing/redis-server';
 
@@ -35,15 +36,23 @@ function n(base: string, name: string, etype: string | null = null): Notificatio
 }
 
 describe('redis:// notifyLinesOnce', () => {
-  it('the index script unknown to the server (SCRIPT FLUSH): the batch and its marker are written, its index follows', async () => {
-    const a = fx.track(randomUUID());
-    const k = fx.trackKey(`osprofiler_batch:t-${randomUUID()}`).slice('osprofiler_batch:'.length);
-    await fx.client.script('FLUSH');
-    expect(await driver.notifyLinesOnce([{ key: k, batch: linesOfNotifications([n(a, 'wsgi-start'), n(a, 'wsgi-stop')]) }], 60)).toEqual([true]);
-    expect(await fx.client.llen(`osprofiler_opt:${a}`)).toBe(2);
-    expect(await fx.client.exists(`osprofiler_batch:${k}`)).toBe(1);
-    expect(JSON.parse((await fx.client.hget('osprofiler_idx:sum', a))!)).toMatchObject({ id: a, p: 1 });
-    expect(await fx.client.sismember('osprofiler_idx:in:service:svc', a)).toBe(1);
+  it('the index\'s trimming script unknown to the server (SCRIPT FLUSH): the batch, its marker and its index are written, trimming follows', async () => {
+    const trimming = (await createDriver(fx.url('?ttl=3600'), { filterErrorTrace: true })) as RedisDriver;
+    (trimming as unknown as { indexWriter: { trimEveryMs: number } }).indexWriter.trimEveryMs = 0;
+    try {
+      const a = fx.track(randomUUID());
+      const k = fx.trackKey(`osprofiler_batch:t-${randomUUID()}`).slice('osprofiler_batch:'.length);
+      await fx.client.script('FLUSH');
+      expect(await trimming.notifyLinesOnce([{ key: k, batch: linesOfNotifications([n(a, 'wsgi-start'), n(a, 'wsgi-stop')]) }], 60)).toEqual([true]);
+      expect(await fx.client.llen(`osprofiler_opt:${a}`)).toBe(2);
+      expect(await fx.client.exists(`osprofiler_batch:${k}`)).toBe(1);
+      expect(await fx.indexRecords(a)).toMatchObject([{ id: a, p: 1, s: ['svc'] }]);
+      // The follow-up loaded the script again and trimmed.
+      expect(await fx.client.script('EXISTS', TRIM.sha)).toEqual([1]);
+      expect(trimming.counters.failed).toBe(0);
+    } finally {
+      await trimming.close();
+    }
   });
 
   it('writes a key once; the marker and the points are one atomic step', async () => {
@@ -105,8 +114,7 @@ describe('redis:// notifyLinesOnce, concurrently and refused', () => {
         const lens = await Promise.all(ids.map((id) => fx.client.llen(`osprofiler_opt:${id}`)));
         expect(lens.every((l) => l === 2)).toBe(true);
         // The index counted the batch once.
-        const sums = await fx.client.hmget('osprofiler_idx:sum', ...ids.slice(0, 5));
-        expect(sums.map((j) => JSON.parse(j!).p)).toEqual([1, 1, 1, 1, 1]);
+        for (const id of ids.slice(0, 5)) expect(await fx.indexRecords(id)).toMatchObject([{ p: 1 }]);
         await fx.cleanup();
       }
       expect(driver.counters.failed + other.counters.failed).toBe(0);
@@ -135,7 +143,7 @@ describe('redis:// notifyLinesOnce, concurrently and refused', () => {
     expect(driver.counters.failed - failed).toBe(2);
     expect(await fx.client.exists(`osprofiler_batch:${k1}`)).toBe(0);
     expect(await fx.client.llen(`osprofiler_opt:${good}`)).toBe(0);
-    expect(await fx.client.hget('osprofiler_idx:sum', good)).toBeNull();
+    expect(await fx.indexRecords(good)).toEqual([]);
     expect(await fx.client.get(`osprofiler_opt:${bad}`)).toBe('not a list');
     expect(await fx.client.exists(`osprofiler_batch:${k2}`)).toBe(1);
     expect(await fx.client.llen(`osprofiler_opt:${later}`)).toBe(1);

@@ -3,14 +3,16 @@
  * same string JSON.stringify writes for the object form the index kept before (its text
  * lower-cased), for many
  * seeded random deltas, and read the same by recordOfLua and by Lua's cjson in a real
- * redis-server of this file's own (the write script merges with cjson.decode).
+ * redis-server of this file's own (layout 1's search script decodes it with cjson); a batch's
+ * layout-2 update (src/redis/index-write.ts) against a reference of one call() per command.
  */
 import { Redis } from 'ioredis';
 import { timestampMicrosText } from '@osprofiler/core/instrument';
 import type { TraceDelta } from '@osprofiler/core/instrument';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INDEX, RedisSearch, recordOfLua, summaryText } from '../src/redis/search';
-import { IDX, durBucket } from '../src/redis/index-scripts';
+import { recordOfLua, summaryText } from '../src/redis/search';
+import { IndexWriter, TRIM } from '../src/redis/index-write';
+import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, durClass } from '../src/redis/index-layout';
 import { RespEncoder } from '../src/redis/resp';
 import { RedisServer } from '../../../tools/testing/redis-server';
 
@@ -124,61 +126,55 @@ describe('redis:// summary JSON built as text', () => {
   });
 });
 
-/** addToBatch's bytes for `deltas` (as a batch's Map) are referenceBatch's, with and without firstWrite. */
-function expectReferenceBytes(search: RedisSearch, deltas: TraceDelta[], label: string): void {
+/** What a writer carries from batch to batch (its member's parts, the keys it listed, the span it sent). */
+type WriterState = { writer: string; seq: number; known: Set<string>; span: number };
+
+/** addToBatch's bytes for `deltas` (as a batch's Map) are referenceBatch's. */
+function expectReferenceBytes(w: IndexWriter, deltas: TraceDelta[], label: string): void {
   const byId = new Map(deltas.map((d) => [d.baseId, d]));
-  for (const first of [false, true]) {
-    const want = new RespEncoder(64);
-    referenceBatch(want, [...byId.values()], first);
-    const got = new RespEncoder(64);
-    search.addToBatch(got, byId, first);
-    expect(got.take().bytes.toString('latin1'), `${label}${first ? ', first write' : ''}`).toBe(want.take().bytes.toString('latin1'));
-  }
+  const st = w as unknown as WriterState;
+  const want = new RespEncoder(64);
+  referenceBatch(want, [...byId.values()], { ...st, known: new Set(st.known) });
+  const got = new RespEncoder(64);
+  w.addToBatch(got, byId);
+  const g = got.take();
+  const wt = want.take();
+  expect(g.commands, label).toBe(wt.commands);
+  expect(g.bytes.toString('latin1'), label).toBe(wt.bytes.toString('latin1'));
 }
 
-/** The index update of a batch as the layout says (src/redis/index-scripts.ts), one call() per command, each text framed by str(). */
-function referenceBatch(enc: RespEncoder, deltas: TraceDelta[], firstWrite = false): void {
+/** The index update of a batch as layout 2 says (src/redis/index-layout.ts), one call() per command, each text framed by str(); no ttl. */
+function referenceBatch(enc: RespEncoder, deltas: TraceDelta[], w: WriterState): void {
   const ok = deltas.filter((d) => timestampMicrosText(d.first) !== undefined && timestampMicrosText(d.last) !== undefined);
   if (ok.length === 0) return;
-  const group = new Map<string, string[]>();
-  const add = (key: string, id: string): void => {
-    const g = group.get(key);
-    if (g === undefined) group.set(key, [id]);
-    else g.push(id);
+  const fus = ok.map((d) => micros(d.first));
+  const min = fus.reduce((a, b) => (Number(b) < Number(a) ? b : a));
+  const max = fus.reduce((a, b) => (Number(b) > Number(a) ? b : a));
+  const member = `${min}:${w.writer}:${w.seq.toString(36)}`;
+  enc.call('SET', BLOB + member, ok.map((d) => summaryText(d, micros(d.first), micros(d.last))).join('\n'));
+  enc.call('SET', IDS + member, ok.map((d) => d.baseId).join(' '));
+  enc.call('ZADD', BATCHES, max, member);
+  const keys: string[] = [];
+  const add = (k: string): void => {
+    if (!keys.includes(k)) keys.push(k);
   };
-  for (const d of ok) if (d.error) add(`${IDX}in:error`, d.baseId);
-  for (const kind of ['service', 'project', 'host', 'root'] as const) {
-    for (const d of ok) {
-      const values = kind === 'service' ? d.services : kind === 'project' ? d.projects : kind === 'host' ? d.hosts : d.root === null || d.root.name === '' ? [] : [d.root.name];
-      for (const v of values) add(`${IDX}in:${kind}:${v}`, d.baseId);
-    }
-  }
-  const keys = [...group.keys()];
-  const durs = new Map<string, string[]>();
-  for (const d of ok) {
-    const key = `${IDX}dur:${durBucket(Number(micros(d.last)) - Number(micros(d.first)))}`;
-    durs.set(key, [...(durs.get(key) ?? []), d.baseId]);
-  }
-  enc.call('ZADD', `${IDX}start`, 'NX', ...ok.flatMap((d) => [micros(d.first), d.baseId]));
-  for (const [key, ids] of group) enc.call('SADD', key, ...ids);
-  if (keys.length > 0) enc.call('SADD', `${IDX}keys`, ...keys);
-  for (const [key, ids] of durs) enc.call('SADD', key, ...ids);
-  const pairs = ok.flatMap((d) => [d.baseId, summaryText(d, micros(d.first), micros(d.last))]);
-  if (!firstWrite) {
-    enc.call('EVALSHA', INDEX.sha, '0', '', String(ok.length), ...pairs);
-    return;
-  }
-  // The driver's own writes: the summaries as one transaction (IndexFollowUp).
-  enc.call('MULTI');
-  enc.call('HMGET', `${IDX}sum`, ...ok.map((d) => d.baseId));
-  enc.call('HSET', `${IDX}sum`, ...pairs);
-  enc.call('EXEC');
+  if (ok.some((d) => d.error)) add(ERROR_POSTING);
+  for (const d of ok) for (const v of d.services) add(`${POSTING}service:${v}`);
+  for (const d of ok) for (const v of d.projects) add(`${POSTING}project:${v}`);
+  for (const d of ok) for (const v of d.hosts) add(`${POSTING}host:${v}`);
+  for (const d of ok) if (d.root !== null && d.root.name !== '') add(`${POSTING}root:${d.root.name}`);
+  for (const d of ok) add(`${POSTING}dur:${durClass(Number(micros(d.last)) - Number(micros(d.first)))}`);
+  for (const k of keys) enc.call('ZADD', k, max, member);
+  const fresh = keys.filter((k) => !w.known.has(k));
+  if (fresh.length > 0) enc.call('SADD', POSTING_KEYS, ...fresh);
+  const span = Number(max) - Number(min);
+  if (ok.length > 1 && span > w.span) enc.call('ZADD', META, 'GT', String(span), 'span');
 }
 
 describe('redis:// index update of a batch, framed as one text', () => {
-  it('has the bytes of one call() per command for 400 seeded random batches (the script, and the driver\'s MULTI/HMGET/HSET/EXEC): plain, one odd string (JSON escape, non-ASCII, line break) in any field, and anything', () => {
+  it('has the bytes of one call() per command for 400 seeded random batches of one writer: plain, one odd string (JSON escape, non-ASCII, line break) in any field, and anything', () => {
     const r = rng(5);
-    const search = new RedisSearch(client, 0);
+    const writer = new IndexWriter(0);
     const plainPool = ['orders', 'GET /orders/42', '</script>', 'x'.repeat(70), 'a b c'];
     const odd = POOL.filter((v) => !plainPool.includes(v) && v !== '');
     for (let b = 0; b < 400; b++) {
@@ -213,35 +209,41 @@ describe('redis:// index update of a batch, framed as one text', () => {
         else if (field === 5) d.text = v;
         else d.root = { ts: field === 6 ? v : d.first, top: true, name: field === 6 ? 'n' : v, service: null, detail: v };
       }
-      const byId = new Map(deltas.map((d) => [d.baseId, d]));
-      const want = new RespEncoder(64);
-      referenceBatch(want, [...byId.values()]);
-      const got = new RespEncoder(64);
-      search.addToBatch(got, byId);
-      const w = want.take();
-      const g = got.take();
-      expect(g.commands, `batch ${b}`).toBe(w.commands);
-      expect(g.bytes.toString('latin1'), `batch ${b}`).toBe(w.bytes.toString('latin1'));
-      const wantFirst = new RespEncoder(64);
-      referenceBatch(wantFirst, [...byId.values()], true);
-      const gotFirst = new RespEncoder(64);
-      search.addToBatch(gotFirst, byId, true);
-      const wf = wantFirst.take();
-      const gf = gotFirst.take();
-      expect(gf.commands, `batch ${b}, first write`).toBe(wf.commands);
-      expect(gf.bytes.toString('latin1'), `batch ${b}, first write`).toBe(wf.bytes.toString('latin1'));
-      if (w.commands > 0) {
-        const call = g.scripts![0];
-        expect(call.index).toBe(g.commands - 1);
-        expect(call.end).toBe(g.bytes.length);
-        expect(g.bytes.subarray(call.start, call.end).toString('latin1')).toMatch(/^\*\d+\r\n\$7\r\nEVALSHA\r\n\$40\r\n[0-9a-f]{40}\r\n\$1\r\n0\r\n\$0\r\n\r\n\$\d+\r\n\d+\r\n/);
+      expectReferenceBytes(writer, deltas, `batch ${b}`);
+    }
+  });
+
+  it('sets the blobs to expire with ?ttl= and ends the first batch of each minute with the trimming script, its cutoff the ttl ago', () => {
+    const r = rng(7);
+    const writer = new IndexWriter(3600);
+    for (let b = 0; b < 3; b++) {
+      const deltas = Array.from({ length: 3 }, (_, i) => randomDelta(r, b * 10 + i)).filter((d) => timestampMicrosText(d.first) !== undefined && timestampMicrosText(d.last) !== undefined);
+      const enc = new RespEncoder(64);
+      const before = Date.now();
+      const trimmed = writer.addToBatch(enc, new Map(deltas.map((d) => [d.baseId, d])));
+      const g = enc.take();
+      const text = g.bytes.toString('latin1');
+      expect(text.match(/\r\nSET\r\n.*?\r\nEX\r\n\$4\r\n3600\r\n/gs)?.length, `batch ${b}`).toBe(2);
+      expect(trimmed).toBe(b === 0);
+      if (b > 0) {
+        expect(g.scripts).toBeUndefined();
+        continue;
       }
+      const call = g.scripts![0];
+      expect(call.script).toBe(TRIM);
+      expect(call.index).toBe(g.commands - 1);
+      expect(call.end).toBe(g.bytes.length);
+      const m = /^\*4\r\n\$7\r\nEVALSHA\r\n\$40\r\n([0-9a-f]{40})\r\n\$1\r\n0\r\n\$\d+\r\n(\d+)\r\n$/.exec(g.bytes.subarray(call.start, call.end).toString('latin1'));
+      expect(m?.[1]).toBe(TRIM.sha);
+      const cutoff = Number(m?.[2]);
+      expect(cutoff).toBeGreaterThanOrEqual((before - 3600_000) * 1000);
+      expect(cutoff).toBeLessThanOrEqual((Date.now() - 3600_000) * 1000);
     }
   });
 
   it('has the same bytes when a batch\'s traces interleave their services and hosts (each value pair\'s summary parts reused by a later trace, some of its other values changed)', () => {
     const r = rng(11);
-    const search = new RedisSearch(client, 0);
+    const writer = new IndexWriter(0);
     const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
     for (let b = 0; b < 200; b++) {
       // k value pairs, trace i takes pair i % k (A B A B …), as an agent's batch of several apps.
@@ -262,13 +264,13 @@ describe('redis:// index update of a batch, framed as one text', () => {
         d.root = r() < 0.2 ? null : { ts: d.first, top: r() < 0.8, name: r() < 0.8 ? 'wsgi' : 'rpc', service: pair.services[0], detail: r() < 0.5 ? null : 'GET' };
         deltas.push(d);
       }
-      expectReferenceBytes(search, deltas, `batch ${b}`);
+      expectReferenceBytes(writer, deltas, `batch ${b}`);
     }
   });
 
-  it('puts each trace in the duration bucket of Number(lu) - Number(fu) (its µs texts), within a second, a minute, across minutes, hours and days, and in forms off the fast path', () => {
+  it('puts each trace in the duration class of Number(lu) - Number(fu) (its µs texts), within a second, a minute, across minutes, hours and days, and in forms off the fast path', () => {
     const r = rng(23);
-    const search = new RedisSearch(client, 0);
+    const writer = new IndexWriter(0);
     const stamp = (u: number): string => new Date(Math.floor(u / 1000)).toISOString().slice(0, 19) + '.' + String(u % 1_000_000).padStart(6, '0');
     // Spans from 0 to a day, starts anywhere in a minute (so some cross a second, a minute, an hour at its end).
     const spans = [0, 1, 999, 999_999, 1_000_000, 1_500_000, 59_999_999, 60_000_000, 61_000_001, 3_600_000_000, 86_400_000_000];
@@ -284,7 +286,7 @@ describe('redis:// index update of a batch, framed as one text', () => {
         d.last = r() < 0.1 ? odd[Math.floor(r() * odd.length)] : r() < 0.05 ? d.first : stamp(us + span);
         deltas.push(d);
       }
-      expectReferenceBytes(search, deltas, `batch ${b}`);
+      expectReferenceBytes(writer, deltas, `batch ${b}`);
     }
   });
 });

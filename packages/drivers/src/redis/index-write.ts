@@ -107,6 +107,8 @@ export class IndexWriter {
   private readonly known = new Set<string>();
   /** The largest span this writer sent to `meta`. */
   private span = 0;
+  /** Trimming runs at most this often (tests set 0: every batch). */
+  trimEveryMs = TRIM_EVERY_MS;
 
   constructor(private readonly ttlSeconds: number) {}
 
@@ -213,7 +215,7 @@ export class IndexWriter {
       if (us > this.span) span = String(us);
     }
     const now = Date.now();
-    const trim = this.ttlSeconds > 0 && now - this.lastTrim >= TRIM_EVERY_MS ? String((now - this.ttlSeconds * 1000) * 1000) : '';
+    const trim = this.ttlSeconds > 0 && now - this.lastTrim >= this.trimEveryMs ? String((now - this.ttlSeconds * 1000) * 1000) : '';
     const member = batchMember(minFu, this.writer, this.seq++);
     // Framed counting characters, or bytes when a string may be past ASCII (then it is
     // checked: framedCommands refuses a text that is not all ASCII when told it is).

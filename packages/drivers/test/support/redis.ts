@@ -45,16 +45,39 @@ export class RedisFixture {
     const keys = [...this.extraKeys];
     for (const id of this.baseIds) keys.push(`osprofiler_opt:${id}`, `osprofiler_error:${id}`);
     if (keys.length > 0) await this.client.del(...keys);
-    // The search index's keys are shared by all traces: remove exactly our ids.
+    // The search index's batches are shared by traces: remove the batches holding ours.
     if (this.baseIds.size > 0) {
-      const ids = [...this.baseIds];
-      await this.client.hdel('osprofiler_idx:sum', ...ids);
-      await this.client.zrem('osprofiler_idx:start', ...ids);
-      const sets = [...(await this.client.smembers('osprofiler_idx:keys')), ...(await this.client.keys('osprofiler_idx:dur:*'))];
-      for (const s of sets) await this.client.srem(s, ...ids);
+      const members = (await this.indexBatches()).filter((b) => b.ids.some((id) => this.baseIds.has(id))).map((b) => b.member);
+      if (members.length > 0) {
+        await this.client.del(...members.flatMap((m) => [`osprofiler_idx:b:${m}`, `osprofiler_idx:i:${m}`]));
+        for (const z of ['osprofiler_idx:batches', ...(await this.client.smembers('osprofiler_idx:vkeys'))]) await this.client.zrem(z, ...members);
+      }
+      await this.client.zrem('osprofiler_idx:split', ...this.baseIds);
     }
     this.baseIds.clear();
     this.extraKeys.clear();
+  }
+
+  /** The search index's batches (layout 2: src/redis/index-layout.ts): member and ids. */
+  async indexBatches(): Promise<{ member: string; ids: string[] }[]> {
+    const keys = await this.client.keys('osprofiler_idx:i:*');
+    if (keys.length === 0) return [];
+    const values = await this.client.mget(...keys);
+    return keys.map((k, i) => ({ member: k.slice('osprofiler_idx:i:'.length), ids: (values[i] ?? '').split(' ') }));
+  }
+
+  /** The records (summary JSON, parsed) the index's batches hold for `baseId`. */
+  async indexRecords(baseId: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    for (const b of await this.indexBatches()) {
+      if (!b.ids.includes(baseId)) continue;
+      const blob = (await this.client.get(`osprofiler_idx:b:${b.member}`)) ?? '';
+      for (const line of blob.split('\n')) {
+        const rec = JSON.parse(line) as Record<string, unknown>;
+        if (rec.id === baseId) out.push(rec);
+      }
+    }
+    return out;
   }
 
   async close(): Promise<void> {
