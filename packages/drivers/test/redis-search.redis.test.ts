@@ -10,10 +10,17 @@ import type { Driver, Notification, TraceSummary } from '@osprofiler/core';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
-import { durBucket } from '../src/redis/index-scripts';
+import { durClass } from '../src/redis/index-layout';
 import { RedisServer } from '../../../tools/testing/redis-server';
 import { searchContract, searchFixture } from '../../../tools/testing/search-contract';
 import { peer, pythonCli, requirePythonOsprofiler } from './support/python';
+
+/** The index batches (members) whose ids list `id`. */
+async function batchesOf(c: Redis, id: string): Promise<string[]> {
+  const keys = await c.keys('osprofiler_idx:i:*');
+  const values = keys.length === 0 ? [] : await c.mget(...keys);
+  return keys.filter((_, i) => (values[i] ?? '').split(' ').includes(id)).map((k) => k.slice('osprofiler_idx:i:'.length));
+}
 
 let server: RedisServer;
 let driver: Driver;
@@ -74,7 +81,9 @@ describe('redis:// index keys', () => {
     page = await driver.searchTraces!({ service: 'later', root: 'wsgi' });
     expect(page.traces).toMatchObject([{ base_id: base, root_name: 'wsgi', points: 2, duration_ms: 30 }]);
     expect((await driver.searchTraces!({ service: 'later', root: 'rpc' })).traces).toEqual([]);
-    expect(await client.sismember('osprofiler_idx:in:root:rpc', base)).toBe(1); // stale, hence the check
+    // The first batch is still listed under rpc (stale: the trace is read whole, hence the check).
+    const [first] = await batchesOf(client, base);
+    expect(await client.zscore('osprofiler_idx:v:root:rpc', first)).not.toBeNull();
   });
 
   it('live under osprofiler_idx:, never osprofiler:, and Python reads the store as before', async () => {
@@ -103,7 +112,7 @@ describe('redis:// index keys', () => {
     requirePythonOsprofiler();
     const baseId = peer(['emit', '--key', 'K', '--connection', server.url(), '--service', 'pysvc', '--error']).trim();
     expect(baseId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await client.hexists('osprofiler_idx:sum', baseId)).toBe(0);
+    expect(await batchesOf(client, baseId)).toEqual([]);
     // A fresh reader (no cached fallback scan).
     const reader = await createDriver(server.url(), { project: null, service: null });
     try {
@@ -159,20 +168,22 @@ describe('redis:// index retention (?ttl=)', () => {
     try {
       const old = searchFixture(Date.now() - 60_000);
       await d.notifyLines!(linesOfNotifications(old.batches[0]));
-      expect(await c.hexists('osprofiler_idx:sum', old.ids.orders)).toBe(1);
-      expect(await c.sismember('osprofiler_idx:in:service:api', old.ids.orders)).toBe(1);
+      const [oldBatch] = await batchesOf(c, old.ids.orders);
+      expect(await batchesOf(c, old.ids.pay)).toEqual([oldBatch]);
+      expect(await c.zscore('osprofiler_idx:batches', oldBatch)).not.toBeNull();
+      expect(await c.zscore('osprofiler_idx:v:service:api', oldBatch)).not.toBeNull();
+      expect(await c.zscore('osprofiler_idx:v:host:h2', oldBatch)).not.toBeNull();
       // A driver with ?ttl=2s trims on its first write: members that started before now - ttl go.
       const d2 = await createDriver(`${server.url(3, '?ttl=2s')}`, { project: 'p', service: 's' });
       const fresh = searchFixture(Date.now());
       await d2.notifyLines!(linesOfNotifications(fresh.batches[2]));
       await d2.close();
-      expect(await c.sismember('osprofiler_idx:in:service:api', old.ids.orders)).toBe(0);
-      expect(await c.zscore('osprofiler_idx:start', old.ids.pay)).toBeNull();
-      expect(await c.sismember('osprofiler_idx:in:host:h2', old.ids.pay)).toBe(0);
-      expect(await c.hexists('osprofiler_idx:sum', old.ids.pay)).toBe(0);
-      expect(await c.sismember(`osprofiler_idx:dur:${durBucket(300_000)}`, old.ids.pay)).toBe(0);
-      expect(await c.sismember('osprofiler_idx:in:service:api', fresh.ids.health[0])).toBe(1);
-      expect(await c.hexists('osprofiler_idx:sum', fresh.ids.health[0])).toBe(1);
+      for (const k of ['batches', 'v:service:api', 'v:host:h2', `v:dur:${durClass(300_000)}`]) expect(await c.zscore(`osprofiler_idx:${k}`, oldBatch), k).toBeNull();
+      // Its blob and ids expire by themselves, an hour after they were written.
+      expect(await c.ttl(`osprofiler_idx:b:${oldBatch}`)).toBeGreaterThan(3000);
+      const [freshBatch] = await batchesOf(c, fresh.ids.health[0]);
+      expect(await c.zscore('osprofiler_idx:batches', freshBatch)).not.toBeNull();
+      expect(await c.ttl(`osprofiler_idx:b:${freshBatch}`)).toBeLessThanOrEqual(2);
     } finally {
       await d.close();
       await c.quit();
