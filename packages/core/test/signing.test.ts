@@ -215,6 +215,22 @@ describe('signedUnpack: the pad-based HMAC equals crypto.createHmac', () => {
       }
     }
   });
+  it('accepts exactly the HMACs createHmac computes for every info length to 600 bytes (each padding boundary; JavaScript SHA-1 to 503 bytes, node:crypto above)', () => {
+    const spy = vi.mocked(crypto.timingSafeEqual);
+    for (const key of ['k', 'y'.repeat(64), 'z'.repeat(65)]) {
+      for (let n = 0; n <= 600; n++) {
+        // ASCII, and with a 2-byte and a 3-byte character (UTF-8 longer than the text).
+        for (const info of [b64u(randomBytes(n)).slice(0, n), n < 3 ? 'é'.repeat(n) : 'é€' + 'a'.repeat(n - 3)]) {
+          const good = crypto.createHmac('sha1', Buffer.from(key, 'utf8')).update(info, 'utf8').digest('hex');
+          spy.mockClear();
+          signedUnpack(info, good, [key]);
+          signedUnpack(info, good.slice(0, 39) + (good[39] === '0' ? '1' : '0'), [key]);
+          expect(spy.mock.results.map((r) => r.value), `key ${key.length}, info ${JSON.stringify(info)}`).toEqual([true, false]);
+        }
+      }
+    }
+  });
+
   it('verifies real headers signed with each key, alternating keys (no state kept between calls)', () => {
     for (let round = 0; round < 3; round++) {
       for (const key of keys) {
