@@ -215,6 +215,22 @@ describe('signedUnpack: the pad-based HMAC equals crypto.createHmac', () => {
       }
     }
   });
+  it('accepts exactly the HMACs createHmac computes for every info length to 600 bytes (each padding boundary; JavaScript SHA-1 to 503 bytes, node:crypto above)', () => {
+    const spy = vi.mocked(crypto.timingSafeEqual);
+    for (const key of ['k', 'y'.repeat(64), 'z'.repeat(65)]) {
+      for (let n = 0; n <= 600; n++) {
+        // ASCII, and with a 2-byte and a 3-byte character (UTF-8 longer than the text).
+        for (const info of [b64u(randomBytes(n)).slice(0, n), n < 3 ? 'é'.repeat(n) : 'é€' + 'a'.repeat(n - 3)]) {
+          const good = crypto.createHmac('sha1', Buffer.from(key, 'utf8')).update(info, 'utf8').digest('hex');
+          spy.mockClear();
+          signedUnpack(info, good, [key]);
+          signedUnpack(info, good.slice(0, 39) + (good[39] === '0' ? '1' : '0'), [key]);
+          expect(spy.mock.results.map((r) => r.value), `key ${key.length}, info ${JSON.stringify(info)}`).toEqual([true, false]);
+        }
+      }
+    }
+  });
+
   it('verifies real headers signed with each key, alternating keys (no state kept between calls)', () => {
     for (let round = 0; round < 3; round++) {
       for (const key of keys) {
@@ -389,6 +405,35 @@ describe('signedUnpack fast path for the canonical header (native decoders)', ()
       }
     }
     expect(checked).toBe(ids.length * ids.length);
+  });
+
+  it('checks the JSON byte by byte as the general path decides it: every byte replaced, removed or doubled, at every position', () => {
+    // Short ids, and ids of 9 and 36 bytes (read four bytes at a time, then byte by byte).
+    const originals = ['{"base_id": "ab-1", "parent_id": "c d"}', `{"base_id": "~!x y#$%^", "parent_id": "${randomUUID()}"}`];
+    // Bytes around each class edge of a plain id, the JSON's own, and a UTF-8 lead byte.
+    const others = [0x00, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x2c, 0x3a, 0x5b, 0x5c, 0x5d, 0x7b, 0x7d, 0x7e, 0x7f, 0x80, 0xc3, 0xff];
+    const texts: Buffer[] = [];
+    for (const original of originals) {
+      const text = Buffer.from(original, 'latin1');
+      texts.push(text);
+      for (let i = 0; i < text.length; i++) {
+        for (const b of others) texts.push(Buffer.concat([text.subarray(0, i), Buffer.of(b), text.subarray(i + 1)]));
+        texts.push(Buffer.concat([text.subarray(0, i), text.subarray(i + 1)]));
+        texts.push(Buffer.concat([text.subarray(0, i + 1), text.subarray(i)]));
+      }
+    }
+    let traced = 0;
+    for (const t of texts) {
+      const info = b64u(t);
+      // A line break inside: the same bytes to Python, decided by the general path only.
+      const general = info.slice(0, 4) + '\n' + info.slice(4);
+      const expected = signedUnpack(general, hmacOf(general, 'k'), ['k']);
+      expect(signedUnpack(info, hmacOf(info, 'k'), ['k']), t.toString('latin1')).toEqual(expected);
+      if (expected !== null) traced++;
+    }
+    // Some mutations still trace (an id's byte changed), most do not.
+    expect(traced).toBeGreaterThan(200);
+    expect(traced).toBeLessThan(texts.length / 2);
   });
 
   it('reads the base64 natively only when every character before the padding is in the alphabets (decoded byte count)', () => {
