@@ -1,11 +1,10 @@
 /**
  * HMAC-SHA1 for the signed trace headers (signing.ts): the key's UTF-8 bytes, and the
  * verification of an X-Trace-HMAC against one key without a string or Buffer made per
- * header (SHA-1 from each key's midstates, sha1.ts).
+ * header but the two digests node:crypto returns.
  */
-import { createHmac, hash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { NodeBuffer } from './kit/node-buffer';
-import { SHA1_IV, sha1Block } from './sha1';
 
 /**
  * Inputs longer than this (in characters) are rejected outright. Python has no limit; real
@@ -45,47 +44,42 @@ function hasLoneSurrogate(s: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------
-// Verification: RFC 2104, H((K ^ opad) || H((K ^ ipad) || m)). The two pads are one SHA-1
-// block each, so each key's state after its pad (its midstates) is computed once and every
-// header starts from them: 3 compressions for a ~140-character info and 1 outer, in
-// JavaScript (sha1.ts), against node:crypto's 6 plus ~2.9k instructions of set-up per `hash`
-// call (per header under callgrind, session 19: see sha1.ts and tools/bench/README.md,
-// header.cjs row). The info's UTF-8 is written into one buffer kept for it (no Buffer made
-// per header), the digest into `expected`, which `timingSafeEqual` compares with the given
-// HMAC's 20 bytes, read once from its hex by `setGivenHmac` in JavaScript. Infos over
-// JS_MAX_BYTES (no real header: ~140 characters) go to node:crypto's HMAC, whose native
-// blocks cost ~0.85k instructions against ~1.4k here: a forged 8 KiB header costs no more
-// than before. (Until session 19 the pads were hashed with node:crypto's one-shot `hash`
-// per header; until session 15 the pads were copied per key and both hex texts written into
-// Buffers; see the README.)
+// Verification: RFC 2104, H((K ^ opad) || H((K ^ ipad) || m)), from one-shot hashes over
+// buffers kept per key. createHmac(...).update().digest() builds a Hmac object and reruns
+// the key set-up for every header (~21k against ~17k instructions a verify, session 9).
+// Per header no Buffer is made and only the info is written into one: each key has its
+// `inner` (ipad, then the info's UTF-8) and `outer` (opad, then the inner digest) buffers,
+// so trying several keys copies no pads. The digests come as latin1 text (no hex encoding):
+// the inner one is copied into `outer` as it stands, the outer one into `expected`, which
+// `timingSafeEqual` compares with the given HMAC's 20 bytes, read once from its hex by
+// `setGivenHmac` in JavaScript. (Until session 15 both hex texts were written into Buffers,
+// the pads copied per key tried; see tools/bench/README.md, header.cjs row. A SHA-1 in
+// JavaScript from per-key states, 4 compressions instead of node:crypto's 6, was tried:
+// ~5k instructions a compression against ~0.85k natively, 24.6k against 17.4k a forged
+// header. Session 19 wrote its rounds out one by one, ~1.4k a block: a header's verify
+// 21.8k → 16.4k instructions, the whole server's within its spread. Not kept: until V8
+// optimises it, such code's timing follows the values it handles (small integers or heap
+// numbers), here the key's states; the HMAC stays in OpenSSL.)
 
-const SHA1_WORDS = SHA1_LEN / 4;
-// The info's UTF-8 bytes hashed in JavaScript at most: 8 blocks of it with its padding.
-const JS_MAX_BYTES = 8 * SHA1_BLOCK - 9;
-// Per key: the state after the inner pad (words 0–4) and after the outer pad (5–9).
-const midCache = new Map<string, Int32Array>();
-// Room for this many info characters at 3 UTF-8 bytes each before `message` is regrown.
+interface Pads {
+  /** ipad, then the info last hashed with this key. */
+  inner: NodeBuffer;
+  /** `inner` up to that info's end. */
+  view: Buffer;
+  /** opad, then the inner digest. */
+  readonly outer: NodeBuffer;
+}
+const padCache = new Map<string, Pads>();
+const HEX_LEN = 2 * SHA1_LEN;
+// Room for this many info characters at 3 UTF-8 bytes each before `inner` is regrown.
 const INNER_CHARS = 256;
-
-// The info's UTF-8 then SHA-1's padding; `state` the running hash; `outerBlock` the inner
-// digest and the outer hash's padding (its length: the outer pad's block and 20 bytes).
-let message = Buffer.alloc(3 * INNER_CHARS + 2 * SHA1_BLOCK) as NodeBuffer;
-let messageView = new DataView(message.buffer, message.byteOffset, message.length);
-const state = new Int32Array(SHA1_WORDS);
-const outerBlock = new Uint8Array(SHA1_BLOCK);
-const outerView = new DataView(outerBlock.buffer);
-outerBlock[SHA1_LEN] = 0x80;
-outerBlock[SHA1_BLOCK - 2] = ((SHA1_BLOCK + SHA1_LEN) * 8) >>> 8;
-outerBlock[SHA1_BLOCK - 1] = ((SHA1_BLOCK + SHA1_LEN) * 8) & 0xff;
 
 // The given HMAC as 20 bytes (read from its hex in JavaScript, no Buffer write); `givenOk`
 // false when it is not 40 lowercase hex digits (then it matches nothing, as Python's compare
 // of the texts). `expected`: the digest's 20 bytes.
 const given = Buffer.alloc(SHA1_LEN);
-const expected = Buffer.alloc(SHA1_LEN);
-const expectedView = new DataView(expected.buffer, expected.byteOffset, SHA1_LEN);
+const expected = Buffer.alloc(SHA1_LEN) as NodeBuffer;
 let givenOk = false;
-const HEX_LEN = 2 * SHA1_LEN;
 // Lowercase hex digit values; 16 (not a digit) for every other character code below 256.
 const HEX = new Uint8Array(256).fill(16);
 for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i;
@@ -93,59 +87,21 @@ for (let i = 0; i < 16; i++) HEX['0123456789abcdef'.charCodeAt(i)] = i;
 // Whether the info last hashed by `hmacMatches` was ASCII (its UTF-8 one byte a character).
 let lastInfoAscii = false;
 
-// The key of the last `midstates` call and its midstates: the configured key is one string,
-// compared by identity, where the Map hashes it (~0.25k instructions a header).
-let lastKey: string | undefined;
-let lastMid: Int32Array = new Int32Array(0);
-
-function midstates(key: string, kb: Buffer): Int32Array {
-  if (key === lastKey) return lastMid;
-  let mid = midCache.get(key);
-  if (mid === undefined) {
+function pads(key: string, kb: Buffer): Pads {
+  let p = padCache.get(key);
+  if (p === undefined) {
     const k = kb.length > SHA1_BLOCK ? hash('sha1', kb, 'buffer') : kb;
-    mid = new Int32Array(2 * SHA1_WORDS);
-    const block = new Uint8Array(SHA1_BLOCK);
-    for (const [pad, at] of [
-      [0x36, 0],
-      [0x5c, SHA1_WORDS],
-    ]) {
-      block.fill(pad);
-      for (let i = 0; i < k.length; i++) block[i] ^= k[i];
-      state.set(SHA1_IV);
-      sha1Block(state, new DataView(block.buffer), 0);
-      mid.set(state, at);
+    const inner = Buffer.alloc(SHA1_BLOCK + 3 * INNER_CHARS, 0x36) as NodeBuffer;
+    const outer = Buffer.alloc(SHA1_BLOCK + SHA1_LEN, 0x5c) as NodeBuffer;
+    for (let i = 0; i < k.length; i++) {
+      inner[i] ^= k[i];
+      outer[i] ^= k[i];
     }
-    if (midCache.size >= KEY_CACHE_MAX) midCache.clear();
-    midCache.set(key, mid);
+    p = { inner, view: inner.subarray(0, SHA1_BLOCK), outer };
+    if (padCache.size >= KEY_CACHE_MAX) padCache.clear();
+    padCache.set(key, p);
   }
-  lastKey = key;
-  lastMid = mid;
-  return mid;
-}
-
-/** The 5 words of `h` into `out`, big-endian. */
-function wordsInto(h: Int32Array, out: DataView): void {
-  for (let i = 0; i < SHA1_WORDS; i++) out.setInt32(4 * i, h[i]);
-}
-
-/** HMAC-SHA1 of `message`'s first `n` bytes under the key of `mid` into `expected`. */
-function digestInto(mid: Int32Array, n: number): void {
-  // SHA-1's padding after the pad's block and the n bytes: 0x80, zeros, the length in bits
-  // as 64 bits big-endian (below 2^32 here), to a multiple of the block size.
-  const end = (n + 72) & ~(SHA1_BLOCK - 1);
-  const m = messageView;
-  m.setUint8(n, 0x80);
-  let i = n + 1;
-  for (; (i & 3) !== 0; i++) m.setUint8(i, 0);
-  for (; i < end - 4; i += 4) m.setInt32(i, 0);
-  m.setInt32(end - 4, (SHA1_BLOCK + n) * 8);
-  const h = state;
-  for (let i = 0; i < SHA1_WORDS; i++) h[i] = mid[i];
-  for (let o = 0; o < end; o += SHA1_BLOCK) sha1Block(h, m, o);
-  wordsInto(h, outerView);
-  for (let i = 0; i < SHA1_WORDS; i++) h[i] = mid[SHA1_WORDS + i];
-  sha1Block(h, outerView, 0);
-  wordsInto(h, expectedView);
+  return p;
 }
 
 /**
@@ -175,15 +131,21 @@ export function setGivenHmac(hex: string): boolean {
  * digits matches nothing (checked after the compare, which always runs).
  */
 export function hmacMatches(key: string, kb: Buffer, info: string): boolean {
-  if (3 * info.length + 2 * SHA1_BLOCK > message.length) {
-    message = Buffer.alloc(3 * Math.max(info.length, 2 * INNER_CHARS) + 2 * SHA1_BLOCK) as NodeBuffer;
-    messageView = new DataView(message.buffer, message.byteOffset, message.length);
+  const p = pads(key, kb);
+  if (3 * info.length > p.inner.length - SHA1_BLOCK) {
+    const grown = Buffer.alloc(SHA1_BLOCK + 3 * Math.max(info.length, 2 * INNER_CHARS)) as NodeBuffer;
+    p.inner.copy(grown, 0, 0, SHA1_BLOCK);
+    p.inner = grown;
+    p.view = grown.subarray(0, SHA1_BLOCK);
   }
-  // `message` has room for 3 bytes a character and the padding (at most 72 bytes).
-  const n = message.utf8Write(info, 0);
-  lastInfoAscii = n === info.length;
-  if (n <= JS_MAX_BYTES) digestInto(midstates(key, kb), n);
-  else createHmac('sha1', kb).update(message.subarray(0, n)).digest().copy(expected);
+  // `inner` has room for 3 bytes a character (above), so the whole info is written.
+  const written = p.inner.utf8Write(info, SHA1_BLOCK);
+  lastInfoAscii = written === info.length;
+  if (p.view.length !== SHA1_BLOCK + written) p.view = p.inner.subarray(0, SHA1_BLOCK + written);
+  const outer = p.outer;
+  // 'binary' is latin1 (the name node:crypto's types accept).
+  outer.latin1Write(hash('sha1', p.view, 'binary'), SHA1_BLOCK);
+  expected.latin1Write(hash('sha1', outer, 'binary'), 0);
   return timingSafeEqual(expected, given) && givenOk;
 }
 
