@@ -28,6 +28,8 @@ const FIRST_SCAN_WAIT_MS = 50;
 /** Layout 2's walk: batches a round trip, first and at most (a first page mostly needs one small chunk). */
 const CHUNK_FIRST = 16;
 const CHUNK_MAX = 512;
+/** Split traces a search with postings filters reads up front at most (see layout2). */
+const SPLIT_READ = 1000;
 /** A filter's posting key is walked instead of `batches` when it holds at most this share of them. */
 const WALK_SHARE = 0.5;
 
@@ -238,7 +240,6 @@ export class IndexReader {
         size = n;
       }
     });
-    if (walked >= 0 && size === 0) return done;
     const src = walked >= 0 ? kinds[walked][0] : BATCHES;
     const checks = kinds.filter((_, i) => i !== walked);
 
@@ -268,6 +269,33 @@ export class IndexReader {
       hits: out.map((f) => ({ key: f.key, summary: searchIndex.summaryOfRecord(f.rec) })),
       frontier,
     });
+    /** A record met (its trace's first): held when past the cursor and matching. */
+    const consider = (rec: TraceRecord): void => {
+      met.add(rec.baseId);
+      const key = { startUs: searchIndex.timestampMicros(rec.first), baseId: rec.baseId };
+      if (s.after !== undefined && searchIndex.compareNewestFirst(key, s.after) <= 0) return;
+      if (searchIndex.recordMatches(rec, s)) buffer.push({ key, rec });
+    };
+
+    // A batch's postings hold its own (partial) records' values: a split trace that only
+    // matches whole (its duration over both parts, one part's service and the other's
+    // host) may be in no candidate batch. With postings filtering, the traces SPLIT lists
+    // (the latest marked first, at most SPLIT_READ) are built from their lines up front
+    // and held like the walk's records; the walk skips them.
+    if (kinds.length > 0 && setup.split > 0) {
+      const ids = await this.client.zrevrange(SPLIT, 0, SPLIT_READ - 1);
+      const recs = await this.recordsOfLines(ids);
+      ids.forEach((id, i) => {
+        merged.set(id, recs[i]);
+        met.add(id);
+        const rec = recs[i];
+        if (rec !== undefined) consider(rec);
+      });
+    }
+    if (walked >= 0 && size === 0) {
+      flush(-Infinity);
+      return part(null);
+    }
 
     for (;;) {
       const chunk = await this.client.zrevrangebyscore(src, top, lo, 'WITHSCORES', 'LIMIT', ties, n);
@@ -343,13 +371,7 @@ export class IndexReader {
               }
               rec = recordOfLua(line);
             }
-            if (rec === undefined) continue;
-            if (met.has(rec.baseId)) continue;
-            met.add(rec.baseId);
-            const key = { startUs: searchIndex.timestampMicros(rec.first), baseId: rec.baseId };
-            if (s.after !== undefined && searchIndex.compareNewestFirst(key, s.after) <= 0) continue;
-            if (!searchIndex.recordMatches(rec, s)) continue;
-            buffer.push({ key, rec });
+            if (rec !== undefined && !met.has(rec.baseId)) consider(rec);
           }
         }
         // Bound: stop after a batch scored below x (so the next call's window is lower than
