@@ -246,7 +246,7 @@ describe('layout 2 search', () => {
       const o: SearchOptions = { minDurationMs: lo === undefined ? undefined : lo / 1000, maxDurationMs: hi === undefined ? undefined : hi / 1000 };
       const want = st.reference(o);
       expect(want.length).toBeGreaterThan(0);
-      const durations = new Set(want.map((t) => Math.round(t.duration_ms * 1000)));
+      const durations = new Set(want.map((t) => Math.round((t.duration_ms ?? NaN) * 1000)));
       for (const d of durations) {
         if (lo !== undefined) expect(d).toBeGreaterThanOrEqual(lo);
         if (hi !== undefined) expect(d).toBeLessThanOrEqual(hi);
@@ -297,6 +297,21 @@ describe('layout 2: batches that span a long time', () => {
     for (const limit of [1, 3, 7]) await st.expectReference({}, limit);
     await st.expectReference({ until: T0 + 2_000_000 }, 4);
     await st.expectReference({ since: T0 + 500, until: T0 + 1_000_000 }, 2);
+  });
+});
+
+describe('layout 2: the walk in chunks', () => {
+  it('records of overlapping batches across a chunk edge come out in order; batches of one score across it all read', async () => {
+    const st = await Store.open();
+    // 40 batches 100 ms apart, each holding a trace at its latest start and one 250 ms
+    // before: a batch's early trace is older than the next two batches' late ones.
+    for (let k = 0; k < 40; k++) await st.batch([...trace(2 * k, 10_000 + k * 100), ...trace(2 * k + 1, 10_000 + k * 100 - 250)], { writer: 'w' + (k % 3) });
+    // 20 batches of one trace each, all starting at the same µs (the walk's ties: more than its first chunk).
+    for (let k = 0; k < 20; k++) await st.batch(trace(100 + k, 5000, { durUs: 64 }), { writer: 't' + k });
+    expect(await st.c.zcount(BATCHES, (T0 + 5000) * 1000, (T0 + 5000) * 1000)).toBe(20);
+    for (const limit of [100, 1000, 17, 5]) await st.expectReference({}, limit);
+    for (const o of [{ text: 'select 1' }, { minDurationMs: 0.064, maxDurationMs: 0.064 }, { until: T0 + 5000 }]) await st.expectReference(o, 100);
+    await st.expectReference({ until: T0 + 5000 }, 3);
   });
 });
 
