@@ -25,8 +25,13 @@ const SCAN_COUNT = 5000;
 const IDS_CHUNK = 500;
 /** How long the first search waits for the fallback scan. */
 const FIRST_SCAN_WAIT_MS = 50;
-/** Layout 2's walk: batches a round trip, first and at most (a first page mostly needs one small chunk). */
-const CHUNK_FIRST = 16;
+/**
+ * Layout 2's walk: batches a round trip, first and at most, doubling. A first page mostly
+ * needs a batch or two (of 100 traces): starting at 16, the blobs read cost a page of 50
+ * out of 5,000 traces ~7.7 ms of CPU a call against ~4.8 starting at 4 (process.cpuUsage,
+ * 50 calls, tools/bench/search.cjs redis-layout2; load average 2.5, so rough).
+ */
+const CHUNK_FIRST = 4;
 const CHUNK_MAX = 512;
 /** Split traces a search with postings filters reads up front at most (see layout2). */
 const SPLIT_READ = 1000;
@@ -379,6 +384,12 @@ export class IndexReader {
         if (examined >= this.bound && scores[i] < x) {
           flush(scores[i]);
           return part({ startUs: scores[i], baseId: AFTER_ALL });
+        }
+        // What is final goes out after each batch read: a full page leaves the chunk's other
+        // blobs unparsed (16 batches of 100 traces: 1,600 records).
+        if (lines !== undefined) {
+          flush(scores[i]);
+          if (out.length > s.limit) return part(out[out.length - 1].key);
         }
       }
       if (members.length < n) {
