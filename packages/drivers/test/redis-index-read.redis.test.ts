@@ -232,6 +232,10 @@ describe('layout 2 search', () => {
       { project: 'shop', errorsOnly: true, maxDurationMs: 1.024 },
       { host: 'h1', text: 'get', since: T0 + 1000 },
     ];
+    // A window whose edges are traces' own starts: both ends included.
+    const all = st.reference({});
+    const startMs = (t: TraceSummary): number => searchIndex.timestampMicros(t.timestamp) / 1000;
+    cases.push({ since: startMs(all[120]), until: startMs(all[40]) }, { since: startMs(all[7]), minDurationMs: 0.032 });
     for (const o of cases) {
       const want = st.reference(o);
       if (o.service !== 'nobody') expect(want.length, JSON.stringify(o)).toBeGreaterThan(0);

@@ -274,6 +274,34 @@ export class IndexReader {
       hits: out.map((f) => ({ key: f.key, summary: searchIndex.summaryOfRecord(f.rec) })),
       frontier,
     });
+    const sinceMs = s.sinceMs;
+    const untilMs = s.untilMs;
+    const minMs = s.minDurationMs;
+    const maxMs = s.maxDurationMs;
+    const after = s.after;
+    /**
+     * Whether a line (its trace `id`) may be past the cursor and in the time and duration
+     * window, by its `fu` and `lu` read from the text (summaryText: timestampMicrosText of
+     * `f` and `l`, what recordMatches' timestampMicros reads, and the same arithmetic):
+     * the records of batches straddling a cursor, and of a duration class wider than its
+     * range, are mostly dropped without parsing. True when they cannot be read.
+     */
+    const inWindow = (line: string, id: string): boolean => {
+      const at = line.indexOf('","fu":"', id.length + 7);
+      if (at < 0) return true;
+      const mid = line.indexOf('","lu":"', at + 8);
+      const end = mid < 0 ? -1 : line.indexOf('"', mid + 8);
+      if (end < 0) return true;
+      const fu = Number(line.slice(at + 8, mid));
+      const lu = Number(line.slice(mid + 8, end));
+      if (!Number.isFinite(fu) || !Number.isFinite(lu)) return true;
+      if (after !== undefined && searchIndex.compareNewestFirst({ startUs: fu, baseId: id }, after) <= 0) return false;
+      if (sinceMs !== undefined && !(fu / 1000 >= sinceMs)) return false;
+      if (untilMs !== undefined && !(fu / 1000 <= untilMs)) return false;
+      const d = (lu - fu) / 1000;
+      if (minMs !== undefined && !(d >= minMs)) return false;
+      return maxMs === undefined || d <= maxMs;
+    };
     /** A record met (its trace's first): held when past the cursor and matching. */
     const consider = (rec: TraceRecord): void => {
       met.add(rec.baseId);
@@ -366,6 +394,10 @@ export class IndexReader {
             let rec: TraceRecord | undefined;
             if (id !== undefined && split?.has(id)) rec = merged.get(id);
             else {
+              if (id !== undefined && !inWindow(line, id)) {
+                met.add(id);
+                continue;
+              }
               if (needed.length > 0 && !needed.every((t) => line.includes(t))) {
                 if (id !== undefined) met.add(id);
                 continue;
