@@ -35,6 +35,9 @@ const CHUNK_FIRST = 4;
 const CHUNK_MAX = 512;
 /** Split traces a search with postings filters reads up front at most (see layout2). */
 const SPLIT_READ = 1000;
+/** How long a split trace's record built from its lines is reused, and how many are kept (splitRecords). */
+const SPLIT_CACHE_MS = 5_000;
+const SPLIT_CACHE_MAX = 4 * SPLIT_READ;
 /** A filter's posting key is walked instead of `batches` when it holds at most this share of them. */
 const WALK_SHARE = 0.5;
 
@@ -119,6 +122,30 @@ function textRuns(s: NormalisedSearch): string[] {
   return s.text === undefined || !/^[\x20-\x7e]*$/.test(s.text) ? [] : plainRuns(s.text);
 }
 
+/**
+ * The lines of a blob holding every text of `needed`, found by searching the blob for the
+ * first (one indexOf a hit, not one a line: '"e":1' in each of 5,000 lines cost ~0.5 µs a
+ * line, tools/bench/search.cjs redis-layout2 errors only), and how many lines it has. A
+ * text never holds a line break (JSON escapes it), so a hit lies within one line.
+ */
+function linesHolding(blob: string, needed: readonly string[]): { lines: string[]; total: number } {
+  let total = 1;
+  for (let k = blob.indexOf('\n'); k >= 0; k = blob.indexOf('\n', k + 1)) total++;
+  const lines: string[] = [];
+  const first = needed[0];
+  for (let at = blob.indexOf(first); at >= 0; ) {
+    const start = blob.lastIndexOf('\n', at) + 1;
+    let end = blob.indexOf('\n', at);
+    if (end < 0) end = blob.length;
+    const line = blob.slice(start, end);
+    let all = true;
+    for (let j = 1; j < needed.length && all; j++) all = line.includes(needed[j]);
+    if (all) lines.push(line);
+    at = end < blob.length ? blob.indexOf(first, end + 1) : -1;
+  }
+  return { lines, total };
+}
+
 function holdsRuns(line: string, runs: readonly string[]): boolean {
   let lower: string | undefined;
   for (const run of runs) {
@@ -165,6 +192,7 @@ export class IndexReader {
   /** Layout 1's: a filter set or duration range this small is read whole and ordered by start; a larger one walks the time order. */
   small = SEARCH_BOUND;
   private unindexed: { at: number; ids: string[] } | undefined;
+  private readonly splitCache = new Map<string, { at: number; rec: TraceRecord | undefined }>();
   private refreshing: Promise<string[]> | undefined;
   private waited = false;
 
@@ -317,7 +345,7 @@ export class IndexReader {
     // and held like the walk's records; the walk skips them.
     if (kinds.length > 0 && setup.split > 0) {
       const ids = await this.client.zrevrange(SPLIT, 0, SPLIT_READ - 1);
-      const recs = await this.recordsOfLines(ids);
+      const recs = await this.splitRecords(ids);
       ids.forEach((id, i) => {
         merged.set(id, recs[i]);
         met.add(id);
@@ -372,40 +400,45 @@ export class IndexReader {
         }
         cands = cands.filter((_, j) => pass[j]);
       }
-      const blobs = new Map<number, string[]>();
+      const blobs = new Map<number, string>();
       if (cands.length > 0) {
         const p = this.client.pipeline();
         for (const i of cands) p.get(BLOB + members[i]);
         const r = await replies(p);
         // A missing blob: expired (its postings go at the next trim).
         cands.forEach((i, j) => {
-          if (typeof r[j] === 'string') blobs.set(i, (r[j] as string).split('\n'));
+          if (typeof r[j] === 'string') blobs.set(i, r[j] as string);
         });
       }
       const split = setup.split > 0 ? await this.splitOf(blobs, merged) : undefined;
 
+      // Without split traces in the chunk, the lines holding a filter's texts are found in
+      // the blob (linesHolding) instead of in each line.
+      const scan = needed.length > 0 && (split === undefined || split.size === 0);
       for (let i = 0; i < members.length; i++) {
-        const lines = blobs.get(i);
-        if (lines !== undefined) {
+        const blob = blobs.get(i);
+        if (blob !== undefined) {
+          let lines: string[];
+          if (scan) {
+            const held = linesHolding(blob, needed);
+            lines = held.lines;
+            examined += held.total;
+          } else {
+            lines = blob.split('\n');
+            examined += lines.length;
+          }
           for (const line of lines) {
-            examined++;
             const id = idOfLine(line);
-            if (id !== undefined && met.has(id)) continue; // a race between two batches (not split): the first met is kept
             let rec: TraceRecord | undefined;
-            if (id !== undefined && split?.has(id)) rec = merged.get(id);
-            else {
-              if (id !== undefined && !inWindow(line, id)) {
-                met.add(id);
-                continue;
-              }
-              if (needed.length > 0 && !needed.every((t) => line.includes(t))) {
-                if (id !== undefined) met.add(id);
-                continue;
-              }
-              if (runs.length > 0 && !holdsRuns(line, runs)) {
-                if (id !== undefined) met.add(id);
-                continue;
-              }
+            if (id !== undefined && split?.has(id)) {
+              if (met.has(id)) continue;
+              rec = merged.get(id);
+            } else {
+              if (id !== undefined && !inWindow(line, id)) continue;
+              if (!scan && needed.length > 0 && !needed.every((t) => line.includes(t))) continue;
+              if (runs.length > 0 && !holdsRuns(line, runs)) continue;
+              // A race between two batches (the trace not in SPLIT): the first record held is kept.
+              if (id !== undefined && met.has(id)) continue;
               rec = recordOfLua(line);
             }
             if (rec !== undefined && !met.has(rec.baseId)) consider(rec);
@@ -419,7 +452,7 @@ export class IndexReader {
         }
         // What is final goes out after each batch read: a full page leaves the chunk's other
         // blobs unparsed (16 batches of 100 traces: 1,600 records).
-        if (lines !== undefined) {
+        if (blob !== undefined) {
           flush(scores[i]);
           if (out.length > s.limit) return part(out[out.length - 1].key);
         }
@@ -434,11 +467,37 @@ export class IndexReader {
     }
   }
 
+  /**
+   * Split traces' records built from their lines, each reused for SPLIT_CACHE_MS: a search
+   * with postings filters reads up to SPLIT_READ of them, 1,000 split 2-point traces cost
+   * ~25 ms of CPU a call (tools/bench/search.cjs redis-layout2 with them marked, rough),
+   * and the UI pages and repeats searches. A live trace's summary lags its lines as long.
+   */
+  private async splitRecords(ids: readonly string[]): Promise<(TraceRecord | undefined)[]> {
+    const now = Date.now();
+    const got = new Map<string, TraceRecord | undefined>();
+    const todo: string[] = [];
+    for (const id of ids) {
+      const c = this.splitCache.get(id);
+      if (c !== undefined && now - c.at < SPLIT_CACHE_MS) got.set(id, c.rec);
+      else todo.push(id);
+    }
+    if (todo.length > 0) {
+      const recs = await this.recordsOfLines(todo);
+      if (this.splitCache.size + todo.length > SPLIT_CACHE_MAX) this.splitCache.clear();
+      todo.forEach((id, i) => {
+        got.set(id, recs[i]);
+        this.splitCache.set(id, { at: now, rec: recs[i] });
+      });
+    }
+    return ids.map((id) => got.get(id));
+  }
+
   /** The chunk's traces listed in SPLIT (their records partial): their records built from their lines, into `merged` (per call). */
-  private async splitOf(blobs: Map<number, string[]>, merged: Map<string, TraceRecord | undefined>): Promise<Set<string>> {
+  private async splitOf(blobs: Map<number, string>, merged: Map<string, TraceRecord | undefined>): Promise<Set<string>> {
     const ids = new Set<string>();
-    for (const lines of blobs.values()) {
-      for (const line of lines) {
+    for (const blob of blobs.values()) {
+      for (const line of blob.split('\n')) {
         const id = idOfLine(line);
         if (id !== undefined) ids.add(id);
       }
@@ -452,7 +511,7 @@ export class IndexReader {
     });
     const todo = [...split].filter((id) => !merged.has(id));
     if (todo.length > 0) {
-      const recs = await this.recordsOfLines(todo);
+      const recs = await this.splitRecords(todo);
       todo.forEach((id, i) => merged.set(id, recs[i]));
     }
     return split;
