@@ -124,9 +124,10 @@ function textRuns(s: NormalisedSearch): string[] {
 
 /**
  * The lines of a blob holding every text of `needed`, found by searching the blob for the
- * first (one indexOf a hit, not one a line: '"e":1' in each of 5,000 lines cost ~0.5 µs a
- * line, tools/bench/search.cjs redis-layout2 errors only), and how many lines it has. A
- * text never holds a line break (JSON escapes it), so a hit lies within one line.
+ * first (one indexOf a hit, not a split and one a line: errors only over 5,000 records,
+ * 5.1 → 3.5 ms a call in these steps, cpu-prof of tools/bench/search.cjs redis-layout2),
+ * and how many lines it has. A text never holds a line break (JSON escapes it), so a hit
+ * lies within one line.
  */
 function linesHolding(blob: string, needed: readonly string[]): { lines: string[]; total: number } {
   let total = 1;
