@@ -18,6 +18,7 @@ import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING_KEYS, SPAN, SPLIT, bat
 import { summaryText } from '../src/redis/search';
 import { RedisServer } from '../../../tools/testing/redis-server';
 import { ts } from '../../../tools/testing/search-contract';
+import { peer, requirePythonOsprofiler } from './support/python';
 
 let server: RedisServer;
 let db = 0;
@@ -45,6 +46,7 @@ class Store {
   private seq = 0;
 
   private constructor(
+    readonly db: number,
     readonly reader: Driver,
     readonly lines: Driver,
     readonly c: Redis,
@@ -57,7 +59,12 @@ class Store {
     const c = new Redis({ host: '127.0.0.1', port: server.port, db: n, lazyConnect: true, maxRetriesPerRequest: 1 });
     await c.connect();
     open.push(reader, lines, { close: () => c.quit() });
-    return new Store(reader, lines, c);
+    return new Store(n, reader, lines, c);
+  }
+
+  /** This store's url (its db). */
+  get url(): string {
+    return server.url(this.db);
   }
 
   /** The reader's bounds (RedisSearch's, forwarded to IndexReader). */
@@ -424,5 +431,20 @@ describe('traces no index covers', () => {
     expect(indexed.every((t) => t.indexed)).toBe(true);
     expect((await st.reader.searchTraces!({ service: 'pysvc' })).traces.map((t) => t.base_id)).toEqual([py]);
     expect((await st.reader.searchTraces!({ service: 'api' })).traces.map((t) => t.base_id)).not.toContain(py);
+  });
+
+  it('a trace Python itself stored is found beside layout 2 traces, marked unindexed', async () => {
+    requirePythonOsprofiler();
+    const st = await Store.open();
+    await varied(st, 6);
+    const py = peer(['emit', '--key', 'K', '--connection', st.url, '--service', 'pysvc', '--error']).trim();
+    expect(py).toMatch(/^[0-9a-f-]{36}$/);
+    let hit: TraceSummary | undefined;
+    for (const end = Date.now() + 5000; hit === undefined && Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+      hit = (await st.reader.searchTraces!({ errorsOnly: true, limit: 100 })).traces.find((t) => t.base_id === py);
+    }
+    expect(hit).toMatchObject({ indexed: false, root_name: 'peer_emit', services: ['pysvc'], error: true });
+    const all = (await st.reader.searchTraces!({ limit: 100 })).traces;
+    expect(all.filter((t) => t.indexed).map((t) => t.base_id)).toEqual(st.reference({}).map((t) => t.base_id));
   });
 });
