@@ -7,7 +7,10 @@
 // instructions per point under callgrind (load-independent). BENCH_BEFORE=<an older build's
 // packages/drivers/dist> adds that build's redis:// index to the same run (its own dbs:
 // filled and queried alternately with this build's, its upkeep and instructions alternated
-// too). The viewer's pages: tools/bench/viewer.cjs.
+// too). The viewer's pages: tools/bench/viewer.cjs. BENCH_SEARCH=redis-layout2: the index's
+// layout 2 (src/redis/index-layout.ts) written directly (batches of BATCH_TRACES traces, the
+// lines by a driver with ?index=false) and searched, each query's client and Redis CPU
+// beside its wall time (until the driver writes layout 2 itself).
 // Bounded: N traces, 5 rounds per query, BENCH_COST_ROUNDS (5) × BENCH_COST_BATCHES (30) batches.
 'use strict';
 const { randomBytes } = require('node:crypto');
@@ -384,8 +387,91 @@ async function benchPostgres() {
   }
 }
 
+/**
+ * Layout 2 filled directly (as test/redis-index-read's fixtures: summaryText of core's
+ * deltas, one blob, ids, postings a batch) and searched: per query the median wall time,
+ * and the client's and Redis' CPU a call (process.cpuUsage, INFO cpu: less moved by the
+ * machine's load than wall time).
+ */
+async function benchRedisLayout2() {
+  const dist = path.join(__dirname, '../../packages/drivers/dist/redis');
+  const L = require(path.join(dist, 'index-layout.js'));
+  const { summaryText } = require(path.join(dist, 'search.js'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-search-'));
+  const { child: proc, port } = await startRedisServer(dir);
+  try {
+    const url = `redis://127.0.0.1:${port}`;
+    const lines = await core.createDriver(`${url}?index=false`, { project: 'bench', service: 'bench' });
+    const d = await core.createDriver(url, { project: 'bench', service: 'bench' });
+    const c = d.client;
+    for (let i = 0; i < N; i += BATCH_TRACES) {
+      const notes = [];
+      for (let j = i; j < Math.min(N, i + BATCH_TRACES); j++) notes.push(...traceEvents(j, true));
+      const b = instrument.linesOfNotifications(notes);
+      await lines.notifyLines(b);
+      const rows = [...instrument.searchIndex.deltasOfBatch(b).values()].map((x) => ({ d: x, fu: instrument.timestampMicrosText(x.first), lu: instrument.timestampMicrosText(x.last) }));
+      const earliest = rows.reduce((a, r) => (Number(r.fu) < Number(a.fu) ? r : a)).fu;
+      const latest = Math.max(...rows.map((r) => Number(r.fu)));
+      const member = L.batchMember(earliest, 'bench', i / BATCH_TRACES);
+      const keys = new Set();
+      for (const { d: x, fu, lu } of rows) {
+        for (const v of x.services) keys.add(L.postingKey('service', v));
+        for (const v of x.projects) keys.add(L.postingKey('project', v));
+        for (const v of x.hosts) keys.add(L.postingKey('host', v));
+        if (x.root !== null && x.root.name !== '') keys.add(L.postingKey('root', x.root.name));
+        keys.add(L.postingKey('dur', String(L.durClass(Number(lu) - Number(fu)))));
+        if (x.error) keys.add(L.ERROR_POSTING);
+      }
+      const m = c.multi();
+      m.set(L.BLOB + member, rows.map((r) => summaryText(r.d, r.fu, r.lu)).join('\n'));
+      m.set(L.IDS + member, rows.map((r) => r.d.baseId).join(' '));
+      m.zadd(L.BATCHES, latest, member);
+      for (const k of keys) m.zadd(k, latest, member).sadd(L.POSTING_KEYS, k);
+      m.zadd(L.META, 'GT', latest - Number(earliest), L.SPAN);
+      await m.exec();
+    }
+    await lines.flush(60_000);
+    console.log(`redis:// layout 2: stored ${N} traces in ${N / BATCH_TRACES} batches; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    const redisCpuUs = async () => {
+      const info = await c.info('cpu');
+      const f = (k) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)[1]);
+      return (f('used_cpu_user') + f('used_cpu_sys')) * 1e6;
+    };
+    await d.searchTraces({ limit: 50 }); // the fallback scan's first run, out of the figures
+    await new Promise((r) => setTimeout(r, 3000));
+    const rows = [];
+    for (const [label, q] of Object.entries(QUERIES)) {
+      const wall = [];
+      const client = [];
+      const server = [];
+      let hits = 0;
+      for (let r = 0; r < ROUNDS; r++) {
+        const s0 = await redisCpuUs();
+        const c0 = process.cpuUsage();
+        const t = process.hrtime.bigint();
+        const page = await d.searchTraces({ ...q, limit: 50 });
+        wall.push(Number(process.hrtime.bigint() - t) / 1e6);
+        const cu = process.cpuUsage(c0);
+        client.push((cu.user + cu.system) / 1000);
+        server.push((await redisCpuUs()) - s0);
+        hits = page.traces.length;
+      }
+      const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+      rows.push({ query: label, hits, 'median ms': med(wall).toFixed(1), 'client CPU ms': med(client).toFixed(1), 'redis CPU ms': (med(server) / 1000).toFixed(1) });
+    }
+    console.table(rows);
+    await textPaging(d, QUERIES['text "/items/4242" (bounded scan)']);
+    await d.close();
+    await lines.close();
+  } finally {
+    proc.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 (async () => {
   if (ONLY.includes('redis')) await benchRedis();
+  if (ONLY.includes('redis-layout2')) await benchRedisLayout2();
   if (ONLY.includes('redis-ir')) await benchRedisInstructions();
   if (ONLY.includes('postgresql')) await benchPostgres();
 })().catch((err) => {

@@ -47,23 +47,6 @@ describe('redis:// search contract', () => {
   });
 });
 
-describe('redis:// search contract, walking the time order (no set read whole)', () => {
-  let walker: Driver;
-  beforeAll(async () => {
-    walker = await createDriver(server.url(5), { project: 'p', service: 's' });
-    (walker as unknown as { index: { small: number } }).index.small = 0;
-  });
-  afterAll(async () => {
-    await walker?.close();
-  });
-  searchContract({
-    driver: () => walker,
-    write: async (batches) => {
-      for (const b of batches) await walker.notifyLines!(linesOfNotifications(b));
-    },
-  });
-});
-
 describe('redis:// index keys', () => {
   it('a better root in a later batch replaces the first candidate: a root filter finds the trace by the root it has now', async () => {
     const base = randomUUID();

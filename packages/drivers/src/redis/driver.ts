@@ -13,7 +13,7 @@ import { linesOfNotifications, parseStoredEvent, searchIndex, withTimeout } from
 import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { DriverFactory, LineBatch } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
-import { RedisSearch } from './search';
+import { IndexReader } from './index-read';
 import { IndexWriter, TRIM } from './index-write';
 import { connectError } from '../errors';
 import { IdleUnref } from '../idle-unref';
@@ -39,7 +39,7 @@ export class RedisDriver implements Driver {
   readonly scheme = 'redis';
   private readonly inflight = new InFlight();
   private closed = false;
-  private readonly index: RedisSearch;
+  private readonly index: IndexReader;
   private readonly indexWriter: IndexWriter;
   /** Write-once batches tried again because another connection wrote their marker between check and EXEC. */
   onceRaces = 0;
@@ -54,7 +54,7 @@ export class RedisDriver implements Driver {
     /** Keeps the sockets from holding the process open while nothing is in flight. */
     private readonly keep: IdleUnref = new IdleUnref(),
   ) {
-    this.index = new RedisSearch(client, settings.ttlSeconds);
+    this.index = new IndexReader(client);
     this.indexWriter = new IndexWriter(settings.ttlSeconds);
   }
 

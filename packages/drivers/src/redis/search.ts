@@ -1,26 +1,7 @@
-/** Searching the redis:// search index (layouts: ./index-layout.ts, ./index-scripts.ts), and its records' summary JSON. */
-import type { Redis as RedisClient } from 'ioredis';
-import { jsonString, searchIndex } from '@osprofiler/core/instrument';
+/** The redis:// search index's records: a trace's summary JSON, written as text (./index-write.ts) and read back (./index-read.ts). */
+import { jsonString } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
-import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import type { TraceDelta, TraceRecord } from '@osprofiler/core/instrument';
-import { IDX, SEARCH_SCRIPT } from './index-scripts';
-
-/** The filter sets' prefix. */
-const IN = IDX + 'in:';
-import { NAMESPACE_OPT } from './keys';
-
-/** Candidates a search examines at most per call (a page may come back short, with a cursor). */
-export const SEARCH_BOUND = 5_000;
-/** Stored trace lists the fallback scan examines at most. */
-export const UNINDEXED_SCAN_BOUND = 200_000;
-/** Unindexed traces read (LRANGE + parse) at most per search. */
-const UNINDEXED_READ = 200;
-/** The fallback scan's answer is reused this long, then refreshed in the background (the UI searches often). */
-const UNINDEXED_CACHE_MS = 10_000;
-const SCAN_COUNT = 5000;
-/** How long the first search waits for the fallback scan. */
-const FIRST_SCAN_WAIT_MS = 50;
 
 interface LuaDelta {
   id: string;
@@ -37,10 +18,6 @@ interface LuaDelta {
   rt: string | false;
   x: string;
 }
-
-type Commands = {
-  ospSearch(query: string): Promise<string[]>;
-};
 
 type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
 
@@ -109,7 +86,7 @@ const PARTS_MAX = 1024;
  * joining them again for every trace (two joins, ~3.8k instructions a trace): the driver's
  * main thread 10.8k → 10.5k instructions a line of those batches (callgrind, ABBA). The
  * previous trace's are kept at hand (one service and host a batch: no lookup). Kept from
- * batch to batch (RedisSearch's): summaryText checks a parts' values before it reuses them,
+ * batch to batch (IndexWriter's): summaryText checks a parts' values before it reuses them,
  * and a value that is not plain is escaped the same in a batch that is (see json()), so
  * the next batch's first trace of each pair need not join them again (search.cjs's 20 pairs
  * a batch of 100 traces: ~0.6 joins a trace).
@@ -260,155 +237,4 @@ export function recordOfLua(j: string | null, quiet = false, micros?: { fu: unkn
     route: typeof v.rt === 'string' ? v.rt : null,
     text: typeof v.x === 'string' ? v.x : '',
   };
-}
-
-export class RedisSearch {
-  /** Candidates a search examines at most per call (tests lower these to reach each path). */
-  bound = SEARCH_BOUND;
-  /** A filter set or duration range this small is read whole and ordered by start; a larger one walks the time order. */
-  small = SEARCH_BOUND;
-  private unindexed: { at: number; ids: string[] } | undefined;
-  private refreshing: Promise<string[]> | undefined;
-  private waited = false;
-
-  constructor(
-    private readonly client: RedisClient,
-    private readonly ttlSeconds: number,
-  ) {
-    const c = client as RedisClient & Partial<Commands>;
-    if (c.ospSearch === undefined) client.defineCommand('ospSearch', { numberOfKeys: 0, lua: SEARCH_SCRIPT });
-  }
-
-  async search(options: SearchOptions): Promise<SearchPage> {
-    const s = searchIndex.normaliseSearch(options);
-    const sets: string[] = [];
-    if (s.errorsOnly) sets.push(IN + 'error');
-    if (s.service !== undefined) sets.push(IN + 'service:' + s.service);
-    if (s.project !== undefined) sets.push(IN + 'project:' + s.project);
-    if (s.host !== undefined) sets.push(IN + 'host:' + s.host);
-    if (s.root !== undefined) sets.push(IN + 'root:' + s.root);
-    const us = (ms: number | undefined): string | false => (ms === undefined ? false : String(Math.round(ms * 1000)));
-    const query = {
-      limit: s.limit,
-      bound: this.bound,
-      small: this.small,
-      sets,
-      since: us(s.sinceMs),
-      until: us(s.untilMs),
-      cAfterScore: s.after === undefined ? false : String(s.after.startUs),
-      cAfterId: s.after === undefined ? false : s.after.baseId,
-      minDur: us(s.minDurationMs),
-      maxDur: us(s.maxDurationMs),
-      root: s.root ?? false,
-      text: s.text ?? false,
-      runs: s.text === undefined ? [] : plainRuns(s.text),
-    };
-    const raw = await (this.client as unknown as Commands).ospSearch(JSON.stringify(query));
-    const n = raw.length - 3;
-    // A bare id ('' summary) keeps its place in the time order until built from its lines.
-    const page: (TraceSummary | string)[] = [];
-    const bare: string[] = [];
-    for (let i = 0; i < n; i += 3) {
-      if (raw[i] === '') {
-        bare.push(raw[i + 2] as string);
-        page.push(raw[i + 2] as string);
-        continue;
-      }
-      const rec = recordOfLua(raw[i]);
-      if (rec !== undefined) page.push(searchIndex.summaryOfRecord(rec));
-    }
-    const built = bare.length === 0 ? undefined : new Map((await this.summariesOfLines(bare, s)).map((t) => [t.base_id, t]));
-    const traces: TraceSummary[] = [];
-    for (const t of page) {
-      if (typeof t !== 'string') traces.push(t);
-      else if (built?.has(t)) traces.push(built.get(t) as TraceSummary);
-    }
-    const [status, lastScore, lastId] = raw.slice(n);
-    const cursor = status === 'end' || lastId === '' ? null : searchIndex.encodeCursor({ startUs: Number(lastScore), baseId: lastId });
-    // Traces only Python wrote have no index entry: found by a bounded scan, shown on the first page.
-    if (s.after === undefined) {
-      const extra = await this.unindexedMatches(s);
-      if (extra.length > 0) {
-        traces.push(...extra);
-        traces.sort((a, b) => searchIndex.compareNewestFirst(
-          { startUs: searchIndex.timestampMicros(a.timestamp), baseId: a.base_id },
-          { startUs: searchIndex.timestampMicros(b.timestamp), baseId: b.base_id },
-        ));
-      }
-    }
-    return { traces, cursor };
-  }
-
-  /** Ids of stored lists the index does not cover: the first call waits for the scan, later ones get the last answer while a new scan runs. */
-  private async unindexedIds(): Promise<string[]> {
-    const cached = this.unindexed;
-    if (cached !== undefined && Date.now() - cached.at < UNINDEXED_CACHE_MS) return cached.ids;
-    this.refreshing ??= this.scanUnindexed()
-      .then((ids) => {
-        this.unindexed = { at: Date.now(), ids };
-        return ids;
-      })
-      .finally(() => {
-        this.refreshing = undefined;
-      });
-    this.refreshing.catch(() => undefined); // a failed scan is started again by the next search
-    if (cached !== undefined) return cached.ids;
-    // The first scan of a large store takes seconds (2.3 s for 100,000 traces): the first
-    // search waits for it at most FIRST_SCAN_WAIT_MS, later ones not at all until it is
-    // done; what it finds shows from then on.
-    if (this.waited) return [];
-    this.waited = true;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<string[]>((resolve) => {
-      timer = setTimeout(() => resolve([]), FIRST_SCAN_WAIT_MS);
-      timer.unref();
-    });
-    try {
-      return await Promise.race([this.refreshing, late]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** SCAN in chunks from here (Redis is never blocked for the whole keyspace), checking membership with ZMSCORE. */
-  private async scanUnindexed(): Promise<string[]> {
-    const out = new Set<string>();
-    let cursor = '0';
-    let seen = 0;
-    do {
-      const [next, keys] = await this.client.scan(cursor, 'MATCH', NAMESPACE_OPT + '*', 'COUNT', SCAN_COUNT);
-      cursor = next;
-      seen += keys.length;
-      if (keys.length > 0) {
-        const ids = keys.map((k) => k.slice(NAMESPACE_OPT.length));
-        const scores = await this.client.zmscore(IDX + 'start', ...ids);
-        ids.forEach((id, i) => {
-          if (scores[i] === null) out.add(id);
-        });
-      }
-    } while (cursor !== '0' && seen < UNINDEXED_SCAN_BOUND);
-    return [...out];
-  }
-
-  private async unindexedMatches(s: ReturnType<typeof searchIndex.normaliseSearch>): Promise<TraceSummary[]> {
-    const ids = (await this.unindexedIds()).slice(0, UNINDEXED_READ);
-    if (ids.length === 0) return [];
-    return (await this.summariesOfLines(ids, s)).sort((a, b) => (a.timestamp < b.timestamp ? 1 : -1)).slice(0, s.limit);
-  }
-
-  /** Summaries built from the traces' stored lines (marked unindexed), those matching `s` only: traces without an index entry. */
-  private async summariesOfLines(ids: readonly string[], s: ReturnType<typeof searchIndex.normaliseSearch>): Promise<TraceSummary[]> {
-    const p = this.client.pipeline();
-    for (const id of ids) p.lrange(NAMESPACE_OPT + id, 0, -1);
-    const results = (await p.exec()) ?? [];
-    const out: TraceSummary[] = [];
-    results.forEach(([err, lines], i) => {
-      if (err !== null || !Array.isArray(lines) || lines.length === 0) return;
-      // LRANGE is newest first; the summary builder wants write order.
-      const rec = searchIndex.recordOfEvents(ids[i], [...(lines as string[])].reverse());
-      if (rec === undefined || !searchIndex.recordMatches(rec, s)) return;
-      out.push(searchIndex.summaryOfRecord(rec, false));
-    });
-    return out;
-  }
 }

@@ -1,0 +1,676 @@
+/**
+ * Searching the redis:// index: layout 2 (./index-layout.ts), layout 1's search script beside
+ * it while a store still holds layout 1's keys (./index-scripts.ts), and the traces no index
+ * covers (only Python wrote them), found by a bounded scan.
+ */
+import type { Redis as RedisClient } from 'ioredis';
+import { jsonString, searchIndex } from '@osprofiler/core/instrument';
+import type { NormalisedSearch, SearchCursor, TraceRecord } from '@osprofiler/core/instrument';
+import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
+import { IDX, SEARCH_SCRIPT } from './index-scripts';
+import { BATCHES, BLOB, DUR_CLASS_MAX, ERROR_POSTING, IDS, META, SPAN, SPLIT, durClass, memberEarliest, postingKey } from './index-layout';
+import { NAMESPACE_OPT } from './keys';
+import { plainRuns, recordOfLua } from './search';
+
+/** Records (layout 2) or candidates (layout 1) a search examines at most per call (a page may come back short, with a cursor). */
+export const SEARCH_BOUND = 5_000;
+/** Stored trace lists the fallback scan examines at most (and layout 2's indexed ids it reads at most to tell them apart). */
+export const UNINDEXED_SCAN_BOUND = 200_000;
+/** Unindexed traces read (LRANGE + parse) at most per search. */
+const UNINDEXED_READ = 200;
+/** The fallback scan's answer is reused this long, then refreshed in the background (the UI searches often). */
+const UNINDEXED_CACHE_MS = 10_000;
+const SCAN_COUNT = 5000;
+/** Batches whose ids (IDS) the fallback scan reads per round trip. */
+const IDS_CHUNK = 500;
+/** How long the first search waits for the fallback scan. */
+const FIRST_SCAN_WAIT_MS = 50;
+/**
+ * Layout 2's walk: batches a round trip, first and at most, doubling. A first page mostly
+ * needs a batch or two (of 100 traces): starting at 16, the blobs read cost a page of 50
+ * out of 5,000 traces ~7.7 ms of CPU a call against ~4.8 starting at 4 (process.cpuUsage,
+ * 50 calls, tools/bench/search.cjs redis-layout2; load average 2.5, so rough).
+ */
+const CHUNK_FIRST = 4;
+const CHUNK_MAX = 512;
+/** Split traces a search with postings filters reads up front at most (see layout2). */
+const SPLIT_READ = 1000;
+/** How long a split trace's record built from its lines is reused, and how many are kept (splitRecords). */
+const SPLIT_CACHE_MS = 5_000;
+const SPLIT_CACHE_MAX = 4 * SPLIT_READ;
+/** A filter's posting key is walked instead of `batches` when it holds at most this share of them. */
+const WALK_SHARE = 0.5;
+
+const SUM = IDX + 'sum';
+const START = IDX + 'start';
+/** A resume key after every record starting at M (the next call starts at M, ties included). */
+const AFTER_ALL = '\uffff';
+
+type Commands = {
+  ospSearch(query: string): Promise<string[]>;
+};
+
+/** A hit and its place in the order (start µs, base_id). */
+interface Hit {
+  key: SearchCursor;
+  summary: TraceSummary;
+}
+
+/** One index's part of a page: its hits in order; every match up to `frontier` (in that order) is among them, null: every match. */
+interface Part {
+  hits: Hit[];
+  frontier: SearchCursor | null;
+}
+
+interface Found {
+  key: SearchCursor;
+  rec: TraceRecord;
+}
+
+const byKey = (a: { key: SearchCursor }, b: { key: SearchCursor }): number => searchIndex.compareNewestFirst(a.key, b.key);
+
+/** The earlier (newest-first) of two frontiers: the merged page is whole only up to it. */
+function earlier(a: SearchCursor | null, b: SearchCursor | null): SearchCursor | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return searchIndex.compareNewestFirst(a, b) <= 0 ? a : b;
+}
+
+/** ioredis pipeline replies, the first error thrown. */
+async function replies(p: ReturnType<RedisClient['pipeline']>): Promise<unknown[]> {
+  const r = (await p.exec()) ?? [];
+  return r.map(([err, v]) => {
+    if (err !== null) throw err;
+    return v;
+  });
+}
+
+/** A summary line's base_id read from its text (`{"id":"<id>","f":…`, see summaryText); undefined when it is not one or is escaped. */
+function idOfLine(line: string): string | undefined {
+  if (!line.startsWith('{"id":"')) return undefined;
+  // Inside a JSON string every quote is escaped: the first `","f":"` ends the id.
+  const end = line.indexOf('","f":"', 7);
+  if (end < 0) return undefined;
+  const raw = line.slice(7, end);
+  // An escaped id (never a UUID) is left to the parse: such a trace is not looked up in
+  // SPLIT: its record is read as the batch wrote it.
+  return raw.includes('\\') ? undefined : raw;
+}
+
+/**
+ * Texts a summary line must hold to match `s`, checked before it is parsed (JSON.parse is
+ * most of a record's cost): each of service, project, host, root as summaryText writes it
+ * (jsonString of the value, quotes included; a value that is not well-formed is written
+ * changed, so it could not match anyway) and `"e":1` for errorsOnly. Undefined: none.
+ */
+function neededTexts(s: NormalisedSearch): string[] {
+  const out: string[] = [];
+  for (const v of [s.service, s.project, s.host, s.root]) {
+    if (v !== undefined && (v as unknown as { isWellFormed(): boolean }).isWellFormed()) out.push(jsonString(v));
+  }
+  if (s.errorsOnly) out.push('"e":1');
+  return out;
+}
+
+/**
+ * A text filter's runs (plainRuns) when the text is ASCII: a matching record holds each in
+ * its JSON line verbatim (its `x`, lower-cased when written) or, lower-cased, in its root's
+ * name (ASCII characters lower-case the same in the line as in the name alone); a non-ASCII
+ * text is not checked before parsing.
+ */
+function textRuns(s: NormalisedSearch): string[] {
+  return s.text === undefined || !/^[\x20-\x7e]*$/.test(s.text) ? [] : plainRuns(s.text);
+}
+
+/**
+ * The lines of a blob holding every text of `needed`, found by searching the blob for the
+ * first (one indexOf a hit, not a split and one a line: errors only over 5,000 records,
+ * 5.1 → 3.5 ms a call in these steps, cpu-prof of tools/bench/search.cjs redis-layout2),
+ * and how many lines it has. A text never holds a line break (JSON escapes it), so a hit
+ * lies within one line.
+ */
+function linesHolding(blob: string, needed: readonly string[]): { lines: string[]; total: number } {
+  let total = 1;
+  for (let k = blob.indexOf('\n'); k >= 0; k = blob.indexOf('\n', k + 1)) total++;
+  const lines: string[] = [];
+  const first = needed[0];
+  for (let at = blob.indexOf(first); at >= 0; ) {
+    const start = blob.lastIndexOf('\n', at) + 1;
+    let end = blob.indexOf('\n', at);
+    if (end < 0) end = blob.length;
+    const line = blob.slice(start, end);
+    let all = true;
+    for (let j = 1; j < needed.length && all; j++) all = line.includes(needed[j]);
+    if (all) lines.push(line);
+    at = end < blob.length ? blob.indexOf(first, end + 1) : -1;
+  }
+  return { lines, total };
+}
+
+function holdsRuns(line: string, runs: readonly string[]): boolean {
+  let lower: string | undefined;
+  for (const run of runs) {
+    if (line.includes(run)) continue;
+    lower ??= line.toLowerCase();
+    if (!lower.includes(run)) return false;
+  }
+  return true;
+}
+
+/** Layout 2's filters as posting keys: one list per filter kind, a batch a candidate when each list has a key holding it. */
+function postingKinds(s: NormalisedSearch): string[][] {
+  const kinds: string[][] = [];
+  if (s.service !== undefined) kinds.push([postingKey('service', s.service)]);
+  if (s.project !== undefined) kinds.push([postingKey('project', s.project)]);
+  if (s.host !== undefined) kinds.push([postingKey('host', s.host)]);
+  if (s.root !== undefined) kinds.push([postingKey('root', s.root)]);
+  if (s.errorsOnly) kinds.push([ERROR_POSTING]);
+  if (s.minDurationMs !== undefined || s.maxDurationMs !== undefined) {
+    // Classes are monotonic in the duration: rounded outwards, the range holds every match
+    // (the exact duration is checked in the record).
+    const lo = s.minDurationMs === undefined ? 0 : durClass(Math.floor(s.minDurationMs * 1000));
+    const hi = s.maxDurationMs === undefined ? DUR_CLASS_MAX : Math.min(DUR_CLASS_MAX, durClass(Math.ceil(s.maxDurationMs * 1000)));
+    const keys: string[] = [];
+    for (let c = lo; c <= hi; c++) keys.push(postingKey('dur', String(c)));
+    kinds.push(keys);
+  }
+  return kinds;
+}
+
+/** What search() reads first, in one round trip. */
+interface Setup {
+  legacy: boolean;
+  batches: number;
+  span: number;
+  split: number;
+  /** ZCARD of each single-key kind, by kind index (undefined for the duration union). */
+  sizes: (number | undefined)[];
+}
+
+export class IndexReader {
+  /** Records (layout 2) or candidates (layout 1) examined at most per call (tests lower it to reach each path). */
+  bound = SEARCH_BOUND;
+  /** Layout 1's: a filter set or duration range this small is read whole and ordered by start; a larger one walks the time order. */
+  small = SEARCH_BOUND;
+  private unindexed: { at: number; ids: string[] } | undefined;
+  private readonly splitCache = new Map<string, { at: number; rec: TraceRecord | undefined }>();
+  private refreshing: Promise<string[]> | undefined;
+  private waited = false;
+
+  constructor(private readonly client: RedisClient) {
+    const c = client as RedisClient & Partial<Commands>;
+    if (c.ospSearch === undefined) client.defineCommand('ospSearch', { numberOfKeys: 0, lua: SEARCH_SCRIPT });
+  }
+
+  /** One page, newest first (core's compareNewestFirst), from both layouts, plus on the first page the traces no index covers. */
+  async search(options: SearchOptions): Promise<SearchPage> {
+    const s = searchIndex.normaliseSearch(options);
+    const kinds = postingKinds(s);
+    const setup = await this.setup(kinds);
+    const [two, one] = await Promise.all([this.layout2(s, kinds, setup), setup.legacy ? this.layout1(s) : { hits: [], frontier: null }]);
+    // Layout 2's first at equal keys (stable sort): a split trace's record is built whole.
+    const all = [...two.hits, ...one.hits].sort(byKey);
+    const frontier = earlier(two.frontier, one.frontier);
+    const kept: Hit[] = [];
+    const ids = new Set<string>();
+    for (const h of all) {
+      if (frontier !== null && searchIndex.compareNewestFirst(h.key, frontier) > 0) break;
+      if (ids.has(h.key.baseId)) continue;
+      ids.add(h.key.baseId);
+      kept.push(h);
+    }
+    const page = kept.slice(0, s.limit);
+    const cursorKey = kept.length > s.limit ? page[page.length - 1].key : frontier;
+    const traces = page.map((h) => h.summary);
+    // Traces only Python wrote have no index entry: found by a bounded scan, shown on the first page.
+    if (s.after === undefined) {
+      const extra = (await this.unindexedMatches(s)).filter((t) => !ids.has(t.base_id));
+      if (extra.length > 0) {
+        traces.push(...extra);
+        traces.sort((a, b) => searchIndex.compareNewestFirst(
+          { startUs: searchIndex.timestampMicros(a.timestamp), baseId: a.base_id },
+          { startUs: searchIndex.timestampMicros(b.timestamp), baseId: b.base_id },
+        ));
+      }
+    }
+    return { traces, cursor: cursorKey === null ? null : searchIndex.encodeCursor(cursorKey) };
+  }
+
+  private async setup(kinds: readonly string[][]): Promise<Setup> {
+    const p = this.client.pipeline();
+    p.exists(SUM);
+    p.zcard(BATCHES);
+    p.zscore(META, SPAN);
+    p.zcard(SPLIT);
+    for (const k of kinds) if (k.length === 1) p.zcard(k[0]);
+    const r = await replies(p);
+    let at = 4;
+    return {
+      legacy: r[0] === 1,
+      batches: r[1] as number,
+      span: Number(r[2] ?? 0) || 0,
+      split: r[3] as number,
+      sizes: kinds.map((k) => (k.length === 1 ? (r[at++] as number) : undefined)),
+    };
+  }
+
+  /**
+   * Layout 2: batches walked by score (their records' latest start) descending, from the
+   * window's top plus META's span (batches scored above hold no record at or before it) down
+   * to `since`; their records read, filtered and held until final: after a batch scored M,
+   * the unwalked hold only records starting at or before M, so those starting after M are
+   * in their final order.
+   */
+  private async layout2(s: NormalisedSearch, kinds: readonly string[][], setup: Setup): Promise<Part> {
+    const done: Part = { hits: [], frontier: null };
+    if (setup.batches === 0) return done;
+    for (const k of kinds) if (k.length === 0) return done; // an empty duration range
+    // The walked source: the smallest single-key filter's posting key when clearly smaller than `batches`.
+    let walked = -1;
+    let size = setup.batches * WALK_SHARE;
+    setup.sizes.forEach((n, i) => {
+      if (n !== undefined && n <= size) {
+        walked = i;
+        size = n;
+      }
+    });
+    const src = walked >= 0 ? kinds[walked][0] : BATCHES;
+    const checks = kinds.filter((_, i) => i !== walked);
+
+    const untilUs = s.untilMs === undefined ? Infinity : s.untilMs * 1000;
+    const x = Math.min(untilUs, s.after === undefined ? Infinity : s.after.startUs);
+    const lo = s.sinceMs === undefined ? '-inf' : String(Math.floor(s.sinceMs * 1000));
+    let top = x === Infinity ? '+inf' : String(Math.ceil(x + setup.span));
+    let ties = 0; // members walked with score `top` (the next chunk skips them)
+    let n = CHUNK_FIRST;
+    const needed = neededTexts(s);
+    const runs = textRuns(s);
+    const metMembers = new Set<string>();
+    const met = new Set<string>();
+    const merged = new Map<string, TraceRecord | undefined>();
+    let buffer: Found[] = [];
+    const out: Found[] = [];
+    let examined = 0;
+
+    /** Moves the buffered records starting after `m` (final) to `out`, in order. */
+    const flush = (m: number): void => {
+      const final = buffer.filter((f) => f.key.startUs > m).sort(byKey);
+      if (final.length === 0) return;
+      buffer = buffer.filter((f) => !(f.key.startUs > m));
+      out.push(...final);
+    };
+    const part = (frontier: SearchCursor | null): Part => ({
+      hits: out.map((f) => ({ key: f.key, summary: searchIndex.summaryOfRecord(f.rec) })),
+      frontier,
+    });
+    const sinceMs = s.sinceMs;
+    const untilMs = s.untilMs;
+    const minMs = s.minDurationMs;
+    const maxMs = s.maxDurationMs;
+    const after = s.after;
+    /**
+     * Whether a line (its trace `id`) may be past the cursor and in the time and duration
+     * window, by its `fu` and `lu` read from the text (summaryText: timestampMicrosText of
+     * `f` and `l`, what recordMatches' timestampMicros reads, and the same arithmetic):
+     * the records of batches straddling a cursor, and of a duration class wider than its
+     * range, are mostly dropped without parsing. True when they cannot be read.
+     */
+    const inWindow = (line: string, id: string): boolean => {
+      const at = line.indexOf('","fu":"', id.length + 7);
+      if (at < 0) return true;
+      const mid = line.indexOf('","lu":"', at + 8);
+      const end = mid < 0 ? -1 : line.indexOf('"', mid + 8);
+      if (end < 0) return true;
+      const fu = Number(line.slice(at + 8, mid));
+      const lu = Number(line.slice(mid + 8, end));
+      if (!Number.isFinite(fu) || !Number.isFinite(lu)) return true;
+      if (after !== undefined && searchIndex.compareNewestFirst({ startUs: fu, baseId: id }, after) <= 0) return false;
+      if (sinceMs !== undefined && !(fu / 1000 >= sinceMs)) return false;
+      if (untilMs !== undefined && !(fu / 1000 <= untilMs)) return false;
+      const d = (lu - fu) / 1000;
+      if (minMs !== undefined && !(d >= minMs)) return false;
+      return maxMs === undefined || d <= maxMs;
+    };
+    /** A record met (its trace's first): held when past the cursor and matching. */
+    const consider = (rec: TraceRecord): void => {
+      met.add(rec.baseId);
+      const key = { startUs: searchIndex.timestampMicros(rec.first), baseId: rec.baseId };
+      if (s.after !== undefined && searchIndex.compareNewestFirst(key, s.after) <= 0) return;
+      if (searchIndex.recordMatches(rec, s)) buffer.push({ key, rec });
+    };
+
+    // A batch's postings hold its own (partial) records' values: a split trace that only
+    // matches whole (its duration over both parts, one part's service and the other's
+    // host) may be in no candidate batch. With postings filtering, the traces SPLIT lists
+    // (the latest marked first, at most SPLIT_READ) are built from their lines up front
+    // and held like the walk's records; the walk skips them.
+    if (kinds.length > 0 && setup.split > 0) {
+      const ids = await this.client.zrevrange(SPLIT, 0, SPLIT_READ - 1);
+      const recs = await this.splitRecords(ids);
+      ids.forEach((id, i) => {
+        merged.set(id, recs[i]);
+        met.add(id);
+        const rec = recs[i];
+        if (rec !== undefined) consider(rec);
+      });
+    }
+    if (walked >= 0 && size === 0) {
+      flush(-Infinity);
+      return part(null);
+    }
+
+    for (;;) {
+      const chunk = await this.client.zrevrangebyscore(src, top, lo, 'WITHSCORES', 'LIMIT', ties, n);
+      const members: string[] = [];
+      const scores: number[] = [];
+      for (let i = 0; i < chunk.length; i += 2) {
+        members.push(chunk[i]);
+        scores.push(Number(chunk[i + 1]));
+      }
+      if (members.length > 0) {
+        // The next chunk from the last score, past the members already walked there: a
+        // batch added above meanwhile does not shift it (LIMIT's offset alone would).
+        const lastText = chunk[chunk.length - 1];
+        let same = 0;
+        for (let i = scores.length - 1; i >= 0 && scores[i] === scores[scores.length - 1]; i--) same++;
+        ties = lastText === top ? ties + same : same;
+        top = lastText;
+      }
+      // Candidates: not read before, holding records at or before x (their earliest start in the member), in every filter's postings.
+      let cands: number[] = [];
+      for (let i = 0; i < members.length; i++) {
+        const m = members[i];
+        if (metMembers.has(m)) continue;
+        metMembers.add(m);
+        if (!(memberEarliest(m) > x)) cands.push(i);
+      }
+      if (cands.length > 0 && checks.length > 0) {
+        const p = this.client.pipeline();
+        const names = cands.map((i) => members[i]);
+        for (const kind of checks) for (const key of kind) p.zmscore(key, ...names);
+        const r = await replies(p);
+        let at = 0;
+        const pass = cands.map(() => true);
+        for (const kind of checks) {
+          const any = cands.map(() => false);
+          for (let k = 0; k < kind.length; k++) {
+            const got = r[at++] as (string | null)[];
+            for (let j = 0; j < cands.length; j++) if (got[j] !== null) any[j] = true;
+          }
+          for (let j = 0; j < cands.length; j++) pass[j] &&= any[j];
+        }
+        cands = cands.filter((_, j) => pass[j]);
+      }
+      const blobs = new Map<number, string>();
+      if (cands.length > 0) {
+        const p = this.client.pipeline();
+        for (const i of cands) p.get(BLOB + members[i]);
+        const r = await replies(p);
+        // A missing blob: expired (its postings go at the next trim).
+        cands.forEach((i, j) => {
+          if (typeof r[j] === 'string') blobs.set(i, r[j] as string);
+        });
+      }
+      const split = setup.split > 0 ? await this.splitOf(blobs, merged) : undefined;
+
+      // Without split traces in the chunk, the lines holding a filter's texts are found in
+      // the blob (linesHolding) instead of in each line.
+      const scan = needed.length > 0 && (split === undefined || split.size === 0);
+      for (let i = 0; i < members.length; i++) {
+        const blob = blobs.get(i);
+        if (blob !== undefined) {
+          let lines: string[];
+          if (scan) {
+            const held = linesHolding(blob, needed);
+            lines = held.lines;
+            examined += held.total;
+          } else {
+            lines = blob.split('\n');
+            examined += lines.length;
+          }
+          for (const line of lines) {
+            const id = idOfLine(line);
+            let rec: TraceRecord | undefined;
+            if (id !== undefined && split?.has(id)) {
+              if (met.has(id)) continue;
+              rec = merged.get(id);
+            } else {
+              if (id !== undefined && !inWindow(line, id)) continue;
+              if (!scan && needed.length > 0 && !needed.every((t) => line.includes(t))) continue;
+              if (runs.length > 0 && !holdsRuns(line, runs)) continue;
+              // A race between two batches (the trace not in SPLIT): the first record held is kept.
+              if (id !== undefined && met.has(id)) continue;
+              rec = recordOfLua(line);
+            }
+            if (rec !== undefined && !met.has(rec.baseId)) consider(rec);
+          }
+        }
+        // Bound: stop after a batch scored below x (so the next call's window is lower than
+        // this one's: it always gets on), resuming at its score, ties included.
+        if (examined >= this.bound && scores[i] < x) {
+          flush(scores[i]);
+          return part({ startUs: scores[i], baseId: AFTER_ALL });
+        }
+        // What is final goes out after each batch read: a full page leaves the chunk's other
+        // blobs unparsed (16 batches of 100 traces: 1,600 records).
+        if (blob !== undefined) {
+          flush(scores[i]);
+          if (out.length > s.limit) return part(out[out.length - 1].key);
+        }
+      }
+      if (members.length < n) {
+        flush(-Infinity);
+        return part(null);
+      }
+      flush(scores[scores.length - 1]);
+      if (out.length > s.limit) return part(out[out.length - 1].key);
+      n = Math.min(CHUNK_MAX, n * 2);
+    }
+  }
+
+  /**
+   * Split traces' records built from their lines, each reused for SPLIT_CACHE_MS: a search
+   * with postings filters reads up to SPLIT_READ of them, 1,000 split 2-point traces cost
+   * ~25 ms of CPU a call (tools/bench/search.cjs redis-layout2 with them marked, rough),
+   * and the UI pages and repeats searches. A live trace's summary lags its lines as long.
+   */
+  private async splitRecords(ids: readonly string[]): Promise<(TraceRecord | undefined)[]> {
+    const now = Date.now();
+    const got = new Map<string, TraceRecord | undefined>();
+    const todo: string[] = [];
+    for (const id of ids) {
+      const c = this.splitCache.get(id);
+      if (c !== undefined && now - c.at < SPLIT_CACHE_MS) got.set(id, c.rec);
+      else todo.push(id);
+    }
+    if (todo.length > 0) {
+      const recs = await this.recordsOfLines(todo);
+      if (this.splitCache.size + todo.length > SPLIT_CACHE_MAX) this.splitCache.clear();
+      todo.forEach((id, i) => {
+        got.set(id, recs[i]);
+        this.splitCache.set(id, { at: now, rec: recs[i] });
+      });
+    }
+    return ids.map((id) => got.get(id));
+  }
+
+  /** The chunk's traces listed in SPLIT (their records partial): their records built from their lines, into `merged` (per call). */
+  private async splitOf(blobs: Map<number, string>, merged: Map<string, TraceRecord | undefined>): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const blob of blobs.values()) {
+      for (const line of blob.split('\n')) {
+        const id = idOfLine(line);
+        if (id !== undefined) ids.add(id);
+      }
+    }
+    const split = new Set<string>();
+    if (ids.size === 0) return split;
+    const list = [...ids];
+    const scores = await this.client.zmscore(SPLIT, ...list);
+    list.forEach((id, i) => {
+      if (scores[i] !== null) split.add(id);
+    });
+    const todo = [...split].filter((id) => !merged.has(id));
+    if (todo.length > 0) {
+      const recs = await this.splitRecords(todo);
+      todo.forEach((id, i) => merged.set(id, recs[i]));
+    }
+    return split;
+  }
+
+  /** Layout 1 (a store indexed before layout 2, while its keys last): SEARCH_SCRIPT as before. */
+  private async layout1(s: NormalisedSearch): Promise<Part> {
+    const IN = IDX + 'in:';
+    const sets: string[] = [];
+    if (s.errorsOnly) sets.push(IN + 'error');
+    if (s.service !== undefined) sets.push(IN + 'service:' + s.service);
+    if (s.project !== undefined) sets.push(IN + 'project:' + s.project);
+    if (s.host !== undefined) sets.push(IN + 'host:' + s.host);
+    if (s.root !== undefined) sets.push(IN + 'root:' + s.root);
+    const us = (ms: number | undefined): string | false => (ms === undefined ? false : String(Math.round(ms * 1000)));
+    const query = {
+      limit: s.limit,
+      bound: this.bound,
+      small: this.small,
+      sets,
+      since: us(s.sinceMs),
+      until: us(s.untilMs),
+      cAfterScore: s.after === undefined ? false : String(s.after.startUs),
+      cAfterId: s.after === undefined ? false : s.after.baseId,
+      minDur: us(s.minDurationMs),
+      maxDur: us(s.maxDurationMs),
+      root: s.root ?? false,
+      text: s.text ?? false,
+      runs: s.text === undefined ? [] : plainRuns(s.text),
+    };
+    const raw = await (this.client as unknown as Commands).ospSearch(JSON.stringify(query));
+    const n = raw.length - 3;
+    // A bare id ('' summary) keeps its place in the time order until built from its lines.
+    const page: { key: SearchCursor; summary: TraceSummary | undefined }[] = [];
+    const bare: string[] = [];
+    for (let i = 0; i < n; i += 3) {
+      const key = { startUs: Number(raw[i + 1]), baseId: raw[i + 2] };
+      if (raw[i] === '') {
+        bare.push(key.baseId);
+        page.push({ key, summary: undefined });
+        continue;
+      }
+      const rec = recordOfLua(raw[i]);
+      if (rec !== undefined) page.push({ key, summary: searchIndex.summaryOfRecord(rec) });
+    }
+    const built = bare.length === 0 ? undefined : new Map((await this.summariesOfLines(bare, s)).map((t) => [t.base_id, t]));
+    const hits: Hit[] = [];
+    for (const h of page) {
+      const summary = h.summary ?? built?.get(h.key.baseId);
+      if (summary !== undefined) hits.push({ key: h.key, summary });
+    }
+    const [status, lastScore, lastId] = raw.slice(n);
+    return { hits, frontier: status === 'end' || lastId === '' ? null : { startUs: Number(lastScore), baseId: lastId } };
+  }
+
+  /** Ids of stored lists the index does not cover: the first call waits for the scan, later ones get the last answer while a new scan runs. */
+  private async unindexedIds(): Promise<string[]> {
+    const cached = this.unindexed;
+    if (cached !== undefined && Date.now() - cached.at < UNINDEXED_CACHE_MS) return cached.ids;
+    this.refreshing ??= this.scanUnindexed()
+      .then((ids) => {
+        this.unindexed = { at: Date.now(), ids };
+        return ids;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    this.refreshing.catch(() => undefined); // a failed scan is started again by the next search
+    if (cached !== undefined) return cached.ids;
+    // The first scan of a large store takes seconds (2.3 s for 100,000 traces): the first
+    // search waits for it at most FIRST_SCAN_WAIT_MS, later ones not at all until it is
+    // done; what it finds shows from then on.
+    if (this.waited) return [];
+    this.waited = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string[]>((resolve) => {
+      timer = setTimeout(() => resolve([]), FIRST_SCAN_WAIT_MS);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([this.refreshing, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * SCAN in chunks from here (Redis is never blocked for the whole keyspace), dropping ids
+   * layout 1's `start` holds (ZMSCORE), then those some layout 2 batch holds (its IDS key).
+   */
+  private async scanUnindexed(): Promise<string[]> {
+    const out = new Set<string>();
+    let cursor = '0';
+    let seen = 0;
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', NAMESPACE_OPT + '*', 'COUNT', SCAN_COUNT);
+      cursor = next;
+      seen += keys.length;
+      if (keys.length > 0) {
+        const ids = keys.map((k) => k.slice(NAMESPACE_OPT.length));
+        const scores = await this.client.zmscore(START, ...ids);
+        ids.forEach((id, i) => {
+          if (scores[i] === null) out.add(id);
+        });
+      }
+    } while (cursor !== '0' && seen < UNINDEXED_SCAN_BOUND);
+    if (out.size > 0) await this.dropIndexed(out);
+    return [...out];
+  }
+
+  /**
+   * Removes from `ids` those some layout 2 batch holds: every batch's IDS read, newest
+   * first, until none is left to tell apart or UNINDEXED_SCAN_BOUND ids are read (past it,
+   * an indexed trace may show twice on a first page: once indexed, once not — search()
+   * drops the second where both are on the page).
+   */
+  private async dropIndexed(ids: Set<string>): Promise<void> {
+    let read = 0;
+    for (let from = 0; ids.size > 0 && read < UNINDEXED_SCAN_BOUND; from += IDS_CHUNK) {
+      const members = await this.client.zrevrange(BATCHES, from, from + IDS_CHUNK - 1);
+      if (members.length === 0) return;
+      const p = this.client.pipeline();
+      for (const m of members) p.get(IDS + m);
+      for (const text of await replies(p)) {
+        if (typeof text !== 'string' || text === '') continue;
+        for (const id of text.split(' ')) {
+          ids.delete(id);
+          read++;
+        }
+      }
+    }
+  }
+
+  private async unindexedMatches(s: NormalisedSearch): Promise<TraceSummary[]> {
+    const ids = (await this.unindexedIds()).slice(0, UNINDEXED_READ);
+    if (ids.length === 0) return [];
+    return (await this.summariesOfLines(ids, s)).sort((a, b) => (a.timestamp < b.timestamp ? 1 : -1)).slice(0, s.limit);
+  }
+
+  /** Records built from the traces' stored lines (undefined where none is left). */
+  private async recordsOfLines(ids: readonly string[]): Promise<(TraceRecord | undefined)[]> {
+    const p = this.client.pipeline();
+    for (const id of ids) p.lrange(NAMESPACE_OPT + id, 0, -1);
+    const results = (await p.exec()) ?? [];
+    return ids.map((id, i) => {
+      const [err, lines] = results[i] ?? [null, undefined];
+      if (err !== null || !Array.isArray(lines) || lines.length === 0) return undefined;
+      // LRANGE is newest first; the summary builder wants write order.
+      return searchIndex.recordOfEvents(id, [...(lines as string[])].reverse());
+    });
+  }
+
+  /** Summaries built from the traces' stored lines (marked unindexed), those matching `s` only: traces without an index entry. */
+  private async summariesOfLines(ids: readonly string[], s: NormalisedSearch): Promise<TraceSummary[]> {
+    const out: TraceSummary[] = [];
+    for (const rec of await this.recordsOfLines(ids)) {
+      if (rec !== undefined && searchIndex.recordMatches(rec, s)) out.push(searchIndex.summaryOfRecord(rec, false));
+    }
+    return out;
+  }
+}
