@@ -18,28 +18,17 @@ import { DUR_BUCKET_MAX, LUA_DUR, durBucket } from '../src/redis/index-scripts';
 import { DUR_CLASS_MAX, durClass, memberEarliest } from '../src/redis/index-layout';
 import type { RedisDriver } from '../src/index';
 import { plainRuns } from '../src/redis/search';
-import { RedisServer } from '../../../tools/testing/redis-server';
 import { ts } from '../../../tools/testing/search-contract';
+import { RedisDbs, batchesOf } from './support/redis';
 
-let server: RedisServer;
-let db = 0;
-const open: { close(): Promise<unknown> | void }[] = [];
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-});
-afterAll(async () => {
-  for (const o of open) await o.close();
-  await server?.close();
-});
+const dbs = new RedisDbs();
+beforeAll(() => dbs.start());
+afterAll(() => dbs.close());
 
 /** A driver and a plain client on a fresh db. */
 async function store(query = ''): Promise<{ d: Driver; c: Redis; n: number }> {
-  const n = ++db;
-  const d = await createDriver(server.url(n, query), { project: 'p', service: 's' });
-  const c = new Redis({ host: '127.0.0.1', port: server.port, db: n, lazyConnect: true, maxRetriesPerRequest: 1 });
-  await c.connect();
-  open.push(d, { close: () => c.quit() });
+  const { n, c } = await dbs.db();
+  const d = dbs.keep(await createDriver(dbs.server.url(n, query), { project: 'p', service: 's' }));
   return { d, c, n };
 }
 
@@ -60,13 +49,6 @@ const write = async (d: Driver, notes: Notification[]): Promise<void> => {
 };
 const window = { since: T0 - 1000, until: T0 + 600_000, limit: 100 };
 const found = async (d: Driver, o: SearchOptions): Promise<string[]> => (await d.searchTraces!({ ...window, ...o })).traces.map((t) => t.base_id);
-
-/** The batches (members) whose ids list `id`. */
-async function batchesOf(c: Redis, id: string): Promise<string[]> {
-  const keys = await c.keys('osprofiler_idx:i:*');
-  const values = keys.length === 0 ? [] : await c.mget(...keys);
-  return keys.filter((_, i) => (values[i] ?? '').split(' ').includes(id)).map((k) => k.slice('osprofiler_idx:i:'.length));
-}
 
 describe('duration buckets', () => {
   it('JavaScript and the scripts put every duration in the same bucket, each bucket 1/32 to 1/16 of its durations wide', async () => {
@@ -177,8 +159,8 @@ describe('a trace over several batches', () => {
 
   it('written by two writers at once (each its half, interleaved) is found once per trace, with both halves', async () => {
     const { d, n } = await store();
-    const d2 = await createDriver(server.url(n), { project: 'p', service: 's' });
-    open.push(d2);
+    const d2 = await createDriver(dbs.server.url(n), { project: 'p', service: 's' });
+    dbs.keep(d2);
     const ids = Array.from({ length: 200 }, () => randomUUID());
     const early = ids.flatMap((id, i) => point(id, 0, 1000 + i, { ms: i, service: 'a' }));
     const late = ids.flatMap((id, i) => point(id, 500, 300_000 + i, { ms: i, service: 'b', name: 'rpc', parent: randomUUID() }));
@@ -239,7 +221,7 @@ describe('trimming (?ttl=)', () => {
       { name: 'wsgi-start', base_id: id, trace_id: id, parent_id: id, project: 'p', service, timestamp: ts(ms, 0), info: { host: 'ht' } },
       { name: 'wsgi-stop', base_id: id, trace_id: id, parent_id: id, project: 'p', service, timestamp: ts(ms, dur), info: { host: 'ht' } },
     ];
-    const d1 = await createDriver(server.url(n, '?ttl=1h'), { project: 'p', service: 's' });
+    const d1 = await createDriver(dbs.server.url(n, '?ttl=1h'), { project: 'p', service: 's' });
     await write(d1, [...mk(old[0], oldStart, 700, 'gone'), ...mk(old[1], oldStart + 1, 70_000, 'gone')]);
     await write(d1, mk(old[0], oldStart + 2, 900, 'gone')); // marks old[0] split
     await d1.close();
@@ -252,7 +234,7 @@ describe('trimming (?ttl=)', () => {
     expect(await c.zscore(`osprofiler_idx:v:dur:${durClass(70_000)}`, oldMember)).not.toBeNull();
     // The split mark is scored when made (now): a cutoff after it, as a later trim's, removes it.
     await c.zadd('osprofiler_idx:split', String((Date.now() - 120_000) * 1000), old[0]);
-    const d2 = await createDriver(server.url(n, '?ttl=60s'), { project: 'p', service: 's' });
+    const d2 = await createDriver(dbs.server.url(n, '?ttl=60s'), { project: 'p', service: 's' });
     await write(d2, mk(keep, Date.now(), 700, 'kept'));
     await d2.close();
     const [keepMember] = await batchesOf(c, keep);
@@ -330,7 +312,7 @@ describe('a store indexed by the earlier layouts', () => {
     const hourAgo = -(Date.now() - T0) - 3_600_000;
     await layout0Trace(c, id, hourAgo, 2000, 'old'); // started an hour ago
     await layout1Trace(c, one, hourAgo, 70_000, 'one');
-    const d = await createDriver(server.url(n, '?ttl=60s'), { project: 'p', service: 's' });
+    const d = await createDriver(dbs.server.url(n, '?ttl=60s'), { project: 'p', service: 's' });
     await write(d, point(randomUUID(), 0, 10, { ms: Date.now() - T0 }));
     await d.close();
     expect(await c.exists('osprofiler_idx:dur', 'osprofiler_idx:x', 'osprofiler_idx:sum', 'osprofiler_idx:start', `osprofiler_idx:dur:${durBucket(70_000)}`)).toBe(0);

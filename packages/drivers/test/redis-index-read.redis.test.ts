@@ -16,21 +16,13 @@ import '../src/register';
 import { IDX, durBucket } from '../src/redis/index-scripts';
 import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING_KEYS, SPAN, SPLIT, batchMember, durClass, postingKey } from '../src/redis/index-layout';
 import { summaryText } from '../src/redis/search';
-import { RedisServer } from '../../../tools/testing/redis-server';
 import { ts } from '../../../tools/testing/search-contract';
 import { peer, requirePythonOsprofiler } from './support/python';
+import { RedisDbs } from './support/redis';
 
-let server: RedisServer;
-let db = 0;
-const open: { close(): Promise<unknown> | void }[] = [];
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-});
-afterAll(async () => {
-  for (const o of open) await o.close();
-  await server?.close();
-});
+const dbs = new RedisDbs();
+beforeAll(() => dbs.start());
+afterAll(() => dbs.close());
 
 const T0 = Date.UTC(2026, 4, 1, 12);
 const SERVICES = ['api', 'billing', 'auth'];
@@ -53,18 +45,15 @@ class Store {
   ) {}
 
   static async open(): Promise<Store> {
-    const n = ++db;
-    const reader = await createDriver(server.url(n), { project: 'p', service: 's' });
-    const lines = await createDriver(server.url(n, '?index=false'), { project: 'p', service: 's' });
-    const c = new Redis({ host: '127.0.0.1', port: server.port, db: n, lazyConnect: true, maxRetriesPerRequest: 1 });
-    await c.connect();
-    open.push(reader, lines, { close: () => c.quit() });
+    const { n, c } = await dbs.db();
+    const reader = dbs.keep(await createDriver(dbs.server.url(n), { project: 'p', service: 's' }));
+    const lines = dbs.keep(await createDriver(dbs.server.url(n, '?index=false'), { project: 'p', service: 's' }));
     return new Store(n, reader, lines, c);
   }
 
   /** This store's url (its db). */
   get url(): string {
-    return server.url(this.db);
+    return dbs.server.url(this.db);
   }
 
   /** The driver's IndexReader's bounds. */

@@ -14,13 +14,7 @@ import { durClass } from '../src/redis/index-layout';
 import { RedisServer } from '../../../tools/testing/redis-server';
 import { searchContract, searchFixture } from '../../../tools/testing/search-contract';
 import { peer, pythonCli, requirePythonOsprofiler } from './support/python';
-
-/** The index batches (members) whose ids list `id`. */
-async function batchesOf(c: Redis, id: string): Promise<string[]> {
-  const keys = await c.keys('osprofiler_idx:i:*');
-  const values = keys.length === 0 ? [] : await c.mget(...keys);
-  return keys.filter((_, i) => (values[i] ?? '').split(' ').includes(id)).map((k) => k.slice('osprofiler_idx:i:'.length));
-}
+import { batchesOf } from './support/redis';
 
 let server: RedisServer;
 let driver: Driver;

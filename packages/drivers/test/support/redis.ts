@@ -60,6 +60,7 @@ export class RedisFixture {
 
   /** The search index's batches (layout 2: src/redis/index-layout.ts): member and ids. */
   async indexBatches(): Promise<{ member: string; ids: string[] }[]> {
+    // Every batch's ids: cleanup() needs them all, not one trace's (batchesOf).
     const keys = await this.client.keys('osprofiler_idx:i:*');
     if (keys.length === 0) return [];
     const values = await this.client.mget(...keys);
@@ -84,4 +85,46 @@ export class RedisFixture {
     if (this._client !== undefined) await this._client.quit();
     await this.server.close();
   }
+}
+
+/**
+ * A test file's own redis-server whose tests each take a database of their own (db()): a
+ * fresh db is empty, so nothing another test stored is counted or found. What the tests
+ * open (keep()) is closed before the server.
+ */
+export class RedisDbs {
+  server!: RedisServer;
+  private last = 0;
+  private readonly open: { close(): Promise<unknown> | void }[] = [];
+
+  async start(): Promise<void> {
+    this.server = await RedisServer.start();
+  }
+
+  /** A fresh db: its number and a client on it. */
+  async db(): Promise<{ n: number; c: Redis }> {
+    const n = ++this.last;
+    const c = new Redis({ host: '127.0.0.1', port: this.server.port, db: n, lazyConnect: true, maxRetriesPerRequest: 1 });
+    await c.connect();
+    this.keep({ close: () => c.quit() });
+    return { n, c };
+  }
+
+  /** `o`, closed with the server. */
+  keep<T extends { close(): Promise<unknown> | void }>(o: T): T {
+    this.open.push(o);
+    return o;
+  }
+
+  async close(): Promise<void> {
+    for (const o of this.open.reverse()) await o.close();
+    await this.server?.close();
+  }
+}
+
+/** The search index's batches (layout 2, src/redis/index-layout.ts) whose ids list `id`. */
+export async function batchesOf(c: Redis, id: string): Promise<string[]> {
+  const keys = await c.keys('osprofiler_idx:i:*');
+  const values = keys.length === 0 ? [] : await c.mget(...keys);
+  return keys.filter((_, i) => (values[i] ?? '').split(' ').includes(id)).map((k) => k.slice('osprofiler_idx:i:'.length));
 }
