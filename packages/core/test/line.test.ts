@@ -155,6 +155,19 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     }
   });
 
+  it('writes each key of keys that share a key-text slot (same length and middle character), alternating', () => {
+    // 'aaxaa' and 'bbxbb' take one slot; '', 'q' and '\u00e9' (escaped) are the short edge cases.
+    const keysInTurn = ['aaxaa', 'bbxbb', 'aaxaa', '', 'bbxbb', 'q', '\u00e9', 'aaxaa'];
+    for (let round = 0; round < 3; round++) {
+      for (const k of keysInTurn) {
+        const info = { [k]: 'v', nested: { [k]: 1, other: { [k === 'aaxaa' ? 'bbxbb' : 'aaxaa']: null } } };
+        expect(linePath(info, 'h', null, null)).toBe(objectPath(info, 'h', null, null));
+      }
+      const both = { aaxaa: 1, bbxbb: 'two', nested: { bbxbb: [3], aaxaa: { aaxaa: 'x' } } };
+      expect(linePath(both, 'h', 'p', 's')).toBe(objectPath(both, 'h', 'p', 's'));
+    }
+  });
+
   it('infoFields closes a plain string value that ends the info or an object in it', () => {
     const info = { a: 'x', b: { c: 'y' }, d: 'z', host: 'dropped' };
     expect(infoFields(info)).toBe('"a": "x", "b": {"c": "y"}, "d": "z", ');
