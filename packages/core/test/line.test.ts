@@ -168,6 +168,17 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     }
   });
 
+  it('escapes short string values that share a plain value\'s slot (same length and last character), alternating', () => {
+    // 'aab' is plain; 'x"b', 'x\\b' and 'x\u00e9b'... share its slot; the same text made anew compares equal.
+    const values = ['aab', 'x"b', 'aab', 'x\\b', ['a', 'ab'].join(''), '\u00e9ab', 'aab', 'a\nb', '', 'q'.repeat(16), 'q'.repeat(15) + '"'];
+    for (let round = 0; round < 3; round++) {
+      for (const v of values) {
+        const info = { v, nested: { v, list: [v] } };
+        expect(linePath(info, 'h', null, null)).toBe(objectPath(info, 'h', null, null));
+      }
+    }
+  });
+
   it('infoFields closes a plain string value that ends the info or an object in it', () => {
     const info = { a: 'x', b: { c: 'y' }, d: 'z', host: 'dropped' };
     expect(infoFields(info)).toBe('"a": "x", "b": {"c": "y"}, "d": "z", ');
