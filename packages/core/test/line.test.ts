@@ -169,7 +169,7 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
   });
 
   it('escapes short string values that share a plain value\'s slot (same length and last character), alternating', () => {
-    // 'aab' is plain; 'x"b', 'x\\b' and 'x\u00e9b'... share its slot; the same text made anew compares equal.
+    // 'aab' is plain; 'x"b', 'x\\b', '\u00e9ab' and 'a\nb' share its slot; the same text made anew compares equal.
     const values = ['aab', 'x"b', 'aab', 'x\\b', ['a', 'ab'].join(''), '\u00e9ab', 'aab', 'a\nb', '', 'q'.repeat(16), 'q'.repeat(15) + '"'];
     for (let round = 0; round < 3; round++) {
       for (const v of values) {
