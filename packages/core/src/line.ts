@@ -111,7 +111,7 @@ interface KeyText {
   readonly nextQ: string;
   readonly openQ: string;
   readonly infoQ: string;
-  /** `next` and `nextQ` after a plain string value's closing quote (see `quoteOwed`). */
+  /** `next` and `nextQ` after a plain string value's closing quote (see `closeOwed`). */
   readonly qnext: string;
   readonly qnextQ: string;
   /** first, open, info by Lead; leadsQ: firstQ, openQ, infoQ (one keyed load, less code in fieldsText). */
@@ -280,8 +280,8 @@ function parentContent(p: string): string {
 // What follows the timestamp, for the last tail: no info, and after info fields.
 let lastTail = '';
 let emptyInfoTail = INFO_KEY;
-let afterFieldsTail = ', ';
-let quoteAfterFieldsTail = '", ';
+// After info fields, by what they owe (CLOSES): `, ` + tail, `", `, `}, `, `"}, ` + tail.
+let afterFieldsTails = [', ', '", ', '}, ', '"}, '];
 
 // A line is built with `+` (V8 keeps a rope, flattened once where the batch is joined for
 // the socket or file). Counted under callgrind (tools/bench/compare, README "compare"),
@@ -301,7 +301,20 @@ let path: object[] = [];
 // line's tail. One piece of the line's rope fewer for each plain string value (a string
 // addition, a node walked and a memcpy where the batch is joined; callgrind, traced
 // /nested: 10 pieces a trace).
-let quoteOwed = false;
+//
+// And an info's last field, when its value is a plain object, leaves that object's `}` (or
+// `"}`) to the line's tail: one piece fewer a line whose info ends in an object (an HTTP
+// point's request, a function's name, a statement's `db`; callgrind, trace-lines nested
+// with BENCH_IR_WARMUP=20000: 68.71k -> 68.43k a trace, 7 lines). So what the text owes is
+// one of: nothing, a quote, a brace, or both (CLOSES).
+let closeOwed = 0;
+const OWES_QUOTE = 1;
+const OWES_BRACE = 2;
+const CLOSES = ['', '"', '}', '"}'];
+// Set by fieldsText just before valueText of a top-level info field: a plain object's text
+// may then end open, its closer owed (closeLeft, read back at once).
+let deferClose = false;
+let closeLeft = 0;
 
 /** Called before formatting a batch of lines (notifier.ts formatLines). */
 export function startLines(): void {
@@ -314,6 +327,8 @@ export function startLines(): void {
 
 /** `pyDumps(toPrimitive(value, depth))` in one pass, for the shapes trace info usually has. */
 function valueText(v: unknown, depth: number): string {
+  const open = deferClose;
+  deferClose = false;
   switch (typeof v) {
     case 'string':
       return pyString(v);
@@ -346,7 +361,11 @@ function valueText(v: unknown, depth: number): string {
       out += ']';
     } else {
       const fields = fieldsText(o as Record<string, unknown>, depth, false, OPEN);
-      out = fields === '' ? '{}' : fields + (quoteOwed ? '"}' : '}');
+      if (fields === '') out = '{}';
+      else if (open) {
+        closeLeft = closeOwed | OWES_BRACE;
+        out = fields;
+      } else out = fields + CLOSES[closeOwed | OWES_BRACE];
     }
     path.pop();
     return out;
@@ -387,7 +406,7 @@ function isPlainValue(v: string): boolean {
  */
 function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean, lead: Lead): string {
   let out = '';
-  let owed = false;
+  let owed = 0;
   for (const k in o) {
     if (!hasOwnProperty.call(o, k)) continue; // for-in also walks Object.prototype's enumerable keys (none, unless added)
     const v = o[k];
@@ -396,15 +415,17 @@ function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean
     if (typeof v === 'string' && isPlainValue(v)) {
       // The value's opening quote comes with the key's text (pyString would add both quotes),
       // its closing one with what follows.
-      out = out === '' ? kt.leadsQ[lead] + v : out + (owed ? kt.qnextQ : kt.nextQ) + v;
-      owed = true;
+      out = out === '' ? kt.leadsQ[lead] + v : (owed < OWES_BRACE ? out + (owed === OWES_QUOTE ? kt.qnextQ : kt.nextQ) : out + CLOSES[owed] + kt.nextQ) + v;
+      owed = OWES_QUOTE;
       continue;
     }
+    deferClose = lead === INFO;
     const t = valueText(v, depth + 1);
-    out = out === '' ? kt.leads[lead] + t : out + (owed ? kt.qnext : kt.next) + t;
-    owed = false;
+    out = out === '' ? kt.leads[lead] + t : (owed < OWES_BRACE ? out + (owed === OWES_QUOTE ? kt.qnext : kt.next) : out + CLOSES[owed] + kt.next) + t;
+    owed = closeLeft;
+    closeLeft = 0;
   }
-  quoteOwed = owed;
+  closeOwed = owed;
   return out;
 }
 
@@ -457,7 +478,7 @@ function immutableObject(o: object, depth: number): boolean {
 function infoText(info: object | undefined): string {
   if (info === undefined) return '';
   if (info === lastFrozen) {
-    quoteOwed = false;
+    closeOwed = 0;
     return lastFrozenText;
   }
   // A primitive passes Object.isFrozen and is no WeakMap key: it goes on to be refused.
@@ -468,15 +489,15 @@ function infoText(info: object | undefined): string {
     frozenTexts.set(info, text);
   }
   if (text === null) return fieldsOfInfo(info);
-  quoteOwed = false;
+  closeOwed = 0;
   lastFrozen = info;
   lastFrozenText = text;
   return text;
 }
 
-/** `fields` (from fieldsOfInfo) with the quote it owes. */
+/** `fields` (from fieldsOfInfo) with the quote and brace it owes. */
 function withQuote(fields: string): string {
-  return quoteOwed ? fields + '"' : fields;
+  return closeOwed === 0 ? fields : fields + CLOSES[closeOwed];
 }
 
 // A Proxy's traps may throw where formatting would not: such an info is just not cached.
@@ -570,10 +591,9 @@ export function pointLine(name: string, suffix: string, baseId: string, traceId:
   if (tail !== lastTail) {
     lastTail = tail;
     emptyInfoTail = flat(INFO_KEY + tail);
-    afterFieldsTail = flat(', ' + tail);
-    quoteAfterFieldsTail = flat('", ' + tail);
+    afterFieldsTails = CLOSES.map((c) => flat(c + ', ' + tail));
   }
   const head = nameBaseText(name, suffix, baseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + parentContent(parentId) + timestampHead(second) + micros;
   const fields = infoText(info);
-  return fields === '' ? head + emptyInfoTail : head + fields + (quoteOwed ? quoteAfterFieldsTail : afterFieldsTail);
+  return fields === '' ? head + emptyInfoTail : head + fields + afterFieldsTails[closeOwed];
 }

@@ -187,6 +187,31 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     for (let round = 0; round < 2; round++) expect(linePath(frozen, 'h', 'p', 's')).toBe(objectPath(frozen, 'h', 'p', 's'));
   });
 
+  it("leaves an info's last object's closing brace to the line's tail, whatever follows or is skipped", () => {
+    const shapes: Record<string, unknown>[] = [
+      { a: { b: 'x' } },
+      { a: { b: 1 } },
+      { a: {} },
+      { a: { b: { c: 'x' } } },
+      { a: { b: 'x' }, c: 1 },
+      { a: { b: 'x' }, c: 'y' },
+      { a: { b: 1 }, d: { e: 'q"' } },
+      { a: [{ b: 'x' }] },
+      { a: new Date(0) },
+      { a: { b: 'x' }, host: 'skipped' },
+      { a: { b: 'x' }, u: undefined },
+      { s: 'x', a: { b: 'x', c: { d: 2 } } },
+    ];
+    for (const info of shapes) {
+      for (const shape of [info, deepFreeze(structuredClone(info))]) {
+        for (let round = 0; round < 2; round++) expect(linePath(shape, 'h', 'p', 's')).toBe(objectPath(shape, 'h', 'p', 's'));
+      }
+    }
+    expect(infoFields({ a: { b: 'x' } })).toBe('"a": {"b": "x"}, ');
+    expect(infoFields({ a: { b: 1 }, host: 'h' })).toBe('"a": {"b": 1}, ');
+    expect(infoFields(Object.freeze({ a: Object.freeze({ b: 'x' }) }))).toBe('"a": {"b": "x"}, ');
+  });
+
   it('refuses info that is not an object once made primitive, as the object path does', () => {
     expect(() => infoFields([1, 2])).toThrow(TypeError);
     expect(() => infoFields(new Date(0))).toThrow(TypeError);
