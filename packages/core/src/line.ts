@@ -101,6 +101,8 @@ const MAX_KEYS = 1024;
  * (callgrind, traced /nested: StringAdd was the first allocator of the flush).
  */
 interface KeyText {
+  /** The key itself (keySlots below are checked against it). */
+  readonly key: string;
   readonly first: string;
   readonly next: string;
   readonly open: string;
@@ -109,7 +111,7 @@ interface KeyText {
   readonly nextQ: string;
   readonly openQ: string;
   readonly infoQ: string;
-  /** `next` and `nextQ` after a plain string value's closing quote (see `quoteOwed`). */
+  /** `next` and `nextQ` after a plain string value's closing quote (see `closeOwed`). */
   readonly qnext: string;
   readonly qnextQ: string;
   /** first, open, info by Lead; leadsQ: firstQ, openQ, infoQ (one keyed load, less code in fieldsText). */
@@ -127,7 +129,22 @@ const OPEN = 1;
 const INFO = 2;
 type Lead = 0 | typeof OPEN | typeof INFO;
 
+// Key texts by a slot of the key's length and middle character, checked against the key (keys
+// are mostly literals' internalized strings: one pointer comparison): a Map lookup hashed
+// each key, ~70 instructions (callgrind, traced /nested: 19 lookups a trace, 1.3k). A key
+// whose slot another key holds goes to the Map, and takes the slot.
+const KEY_SLOTS = 128;
+const keySlots: (KeyText | undefined)[] = new Array<KeyText | undefined>(KEY_SLOTS).fill(undefined);
+
 function keyText(k: string): KeyText {
+  const n = k.length;
+  const slot = n === 0 ? 0 : (n * 7 + k.charCodeAt(n >> 1)) & (KEY_SLOTS - 1);
+  const t = keySlots[slot];
+  if (t !== undefined && t.key === k) return t;
+  return (keySlots[slot] = keyTextOf(k));
+}
+
+function keyTextOf(k: string): KeyText {
   let t = keys.get(k);
   if (t === undefined) {
     const q = pyString(k);
@@ -138,6 +155,7 @@ function keyText(k: string): KeyText {
     const openQ = flat('{' + q + ': "');
     const infoQ = flat(INFO_KEY + q + ': "');
     t = {
+      key: k,
       first,
       next: flat(', ' + q + ': '),
       open,
@@ -262,8 +280,8 @@ function parentContent(p: string): string {
 // What follows the timestamp, for the last tail: no info, and after info fields.
 let lastTail = '';
 let emptyInfoTail = INFO_KEY;
-let afterFieldsTail = ', ';
-let quoteAfterFieldsTail = '", ';
+// After info fields, by what they owe (CLOSES): `, ` + tail, `", `, `}, `, `"}, ` + tail.
+let afterFieldsTails = [', ', '", ', '}, ', '"}, '];
 
 // A line is built with `+` (V8 keeps a rope, flattened once where the batch is joined for
 // the socket or file). Counted under callgrind (tools/bench/compare, README "compare"),
@@ -283,7 +301,20 @@ let path: object[] = [];
 // line's tail. One piece of the line's rope fewer for each plain string value (a string
 // addition, a node walked and a memcpy where the batch is joined; callgrind, traced
 // /nested: 10 pieces a trace).
-let quoteOwed = false;
+//
+// And an info's last field, when its value is a plain object, leaves that object's `}` (or
+// `"}`) to the line's tail: one piece fewer a line whose info ends in an object (an HTTP
+// point's request, a function's name, a statement's `db`; callgrind, trace-lines nested
+// with BENCH_IR_WARMUP=20000: 68.71k -> 68.43k a trace, 7 lines). So what the text owes is
+// one of: nothing, a quote, a brace, or both (CLOSES).
+let closeOwed = 0;
+const OWES_QUOTE = 1;
+const OWES_BRACE = 2;
+const CLOSES = ['', '"', '}', '"}'];
+// Set by fieldsText just before valueText of a top-level info field: a plain object's text
+// may then end open, its closer owed (closeLeft, read back at once).
+let deferClose = false;
+let closeLeft = 0;
 
 /** Called before formatting a batch of lines (notifier.ts formatLines). */
 export function startLines(): void {
@@ -296,6 +327,8 @@ export function startLines(): void {
 
 /** `pyDumps(toPrimitive(value, depth))` in one pass, for the shapes trace info usually has. */
 function valueText(v: unknown, depth: number): string {
+  const open = deferClose;
+  deferClose = false;
   switch (typeof v) {
     case 'string':
       return pyString(v);
@@ -315,7 +348,8 @@ function valueText(v: unknown, depth: number): string {
   const o = v as object;
   const isArray = Array.isArray(o);
   if (isArray || Object.getPrototypeOf(o) === Object.prototype) {
-    if (path.includes(o)) return '"<circular>"';
+    // A loop, not `includes` (a builtin call, ~35 instructions): the path is short.
+    for (let i = 0; i < path.length; i++) if (path[i] === o) return '"<circular>"';
     path.push(o);
     let out: string;
     if (isArray) {
@@ -327,13 +361,39 @@ function valueText(v: unknown, depth: number): string {
       out += ']';
     } else {
       const fields = fieldsText(o as Record<string, unknown>, depth, false, OPEN);
-      out = fields === '' ? '{}' : fields + (quoteOwed ? '"}' : '}');
+      if (fields === '') out = '{}';
+      else if (open) {
+        closeLeft = closeOwed | OWES_BRACE;
+        out = fields;
+      } else out = fields + CLOSES[closeOwed | OWES_BRACE];
     }
     path.pop();
     return out;
   }
   // Dates, Buffers, Errors, Maps, Sets, class instances: exactly what the object path does.
   return pyDumps(toPrimitive(o, depth, new Set(path)));
+}
+
+// Short string values that tested plain lately, by a slot of their length and last character:
+// a service's infos repeat their values as the same strings (a method, a scheme, a route, a
+// function's name), found with one comparison instead of isPlainString's loop, ~35
+// instructions a character (callgrind, trace-lines nested: the loop ~1.1k a trace for 10
+// values). A value that is not the slot's string (a new path, another value in the slot) is
+// tested and takes the slot; equal text in another string object compares equal, and is as
+// plain. Longer values go to isPlainString's RegExp, as before.
+const VALUE_SLOTS = 128;
+const SHORT_VALUE = 16;
+const plainValues: string[] = new Array<string>(VALUE_SLOTS).fill('');
+
+function isPlainValue(v: string): boolean {
+  const n = v.length;
+  if (n === 0) return true;
+  if (n > SHORT_VALUE) return isPlainString(v);
+  const slot = (n * 31 + v.charCodeAt(n - 1)) & (VALUE_SLOTS - 1);
+  if (plainValues[slot] === v) return true;
+  if (!isPlainString(v)) return false;
+  plainValues[slot] = v;
+  return true;
 }
 
 /**
@@ -346,24 +406,26 @@ function valueText(v: unknown, depth: number): string {
  */
 function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean, lead: Lead): string {
   let out = '';
-  let owed = false;
+  let owed = 0;
   for (const k in o) {
     if (!hasOwnProperty.call(o, k)) continue; // for-in also walks Object.prototype's enumerable keys (none, unless added)
     const v = o[k];
     if (v === undefined || (skipHost && k === 'host')) continue;
     const kt = keyText(k);
-    if (typeof v === 'string' && isPlainString(v)) {
+    if (typeof v === 'string' && isPlainValue(v)) {
       // The value's opening quote comes with the key's text (pyString would add both quotes),
       // its closing one with what follows.
-      out = out === '' ? kt.leadsQ[lead] + v : out + (owed ? kt.qnextQ : kt.nextQ) + v;
-      owed = true;
+      out = out === '' ? kt.leadsQ[lead] + v : (owed < OWES_BRACE ? out + (owed === OWES_QUOTE ? kt.qnextQ : kt.nextQ) : out + CLOSES[owed] + kt.nextQ) + v;
+      owed = OWES_QUOTE;
       continue;
     }
+    deferClose = lead === INFO;
     const t = valueText(v, depth + 1);
-    out = out === '' ? kt.leads[lead] + t : out + (owed ? kt.qnext : kt.next) + t;
-    owed = false;
+    out = out === '' ? kt.leads[lead] + t : (owed < OWES_BRACE ? out + (owed === OWES_QUOTE ? kt.qnext : kt.next) : out + CLOSES[owed] + kt.next) + t;
+    owed = closeLeft;
+    closeLeft = 0;
   }
-  quoteOwed = owed;
+  closeOwed = owed;
   return out;
 }
 
@@ -416,7 +478,7 @@ function immutableObject(o: object, depth: number): boolean {
 function infoText(info: object | undefined): string {
   if (info === undefined) return '';
   if (info === lastFrozen) {
-    quoteOwed = false;
+    closeOwed = 0;
     return lastFrozenText;
   }
   // A primitive passes Object.isFrozen and is no WeakMap key: it goes on to be refused.
@@ -427,15 +489,15 @@ function infoText(info: object | undefined): string {
     frozenTexts.set(info, text);
   }
   if (text === null) return fieldsOfInfo(info);
-  quoteOwed = false;
+  closeOwed = 0;
   lastFrozen = info;
   lastFrozenText = text;
   return text;
 }
 
-/** `fields` (from fieldsOfInfo) with the quote it owes. */
+/** `fields` (from fieldsOfInfo) with the quote and brace it owes. */
 function withQuote(fields: string): string {
-  return quoteOwed ? fields + '"' : fields;
+  return closeOwed === 0 ? fields : fields + CLOSES[closeOwed];
 }
 
 // A Proxy's traps may throw where formatting would not: such an info is just not cached.
@@ -529,10 +591,9 @@ export function pointLine(name: string, suffix: string, baseId: string, traceId:
   if (tail !== lastTail) {
     lastTail = tail;
     emptyInfoTail = flat(INFO_KEY + tail);
-    afterFieldsTail = flat(', ' + tail);
-    quoteAfterFieldsTail = flat('", ' + tail);
+    afterFieldsTails = CLOSES.map((c) => flat(c + ', ' + tail));
   }
   const head = nameBaseText(name, suffix, baseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + parentContent(parentId) + timestampHead(second) + micros;
   const fields = infoText(info);
-  return fields === '' ? head + emptyInfoTail : head + fields + (quoteOwed ? quoteAfterFieldsTail : afterFieldsTail);
+  return fields === '' ? head + emptyInfoTail : head + fields + afterFieldsTails[closeOwed];
 }

@@ -155,12 +155,61 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     }
   });
 
+  it('writes each key of keys that share a key-text slot (same length and middle character), alternating', () => {
+    // 'aaxaa' and 'bbxbb' take one slot; '', 'q' and '\u00e9' (escaped) are the short edge cases.
+    const keysInTurn = ['aaxaa', 'bbxbb', 'aaxaa', '', 'bbxbb', 'q', '\u00e9', 'aaxaa'];
+    for (let round = 0; round < 3; round++) {
+      for (const k of keysInTurn) {
+        const info = { [k]: 'v', nested: { [k]: 1, other: { [k === 'aaxaa' ? 'bbxbb' : 'aaxaa']: null } } };
+        expect(linePath(info, 'h', null, null)).toBe(objectPath(info, 'h', null, null));
+      }
+      const both = { aaxaa: 1, bbxbb: 'two', nested: { bbxbb: [3], aaxaa: { aaxaa: 'x' } } };
+      expect(linePath(both, 'h', 'p', 's')).toBe(objectPath(both, 'h', 'p', 's'));
+    }
+  });
+
+  it('escapes short string values that share a plain value\'s slot (same length and last character), alternating', () => {
+    // 'aab' is plain; 'x"b', 'x\\b', '\u00e9ab' and 'a\nb' share its slot; the same text made anew compares equal.
+    const values = ['aab', 'x"b', 'aab', 'x\\b', ['a', 'ab'].join(''), '\u00e9ab', 'aab', 'a\nb', '', 'q'.repeat(16), 'q'.repeat(15) + '"'];
+    for (let round = 0; round < 3; round++) {
+      for (const v of values) {
+        const info = { v, nested: { v, list: [v] } };
+        expect(linePath(info, 'h', null, null)).toBe(objectPath(info, 'h', null, null));
+      }
+    }
+  });
+
   it('infoFields closes a plain string value that ends the info or an object in it', () => {
     const info = { a: 'x', b: { c: 'y' }, d: 'z', host: 'dropped' };
     expect(infoFields(info)).toBe('"a": "x", "b": {"c": "y"}, "d": "z", ');
     expect(infoFields(Object.freeze({ e: 'q"', f: Object.freeze({ g: 'w' }) }))).toBe('"e": "q\\"", "f": {"g": "w"}, ');
     const frozen = Object.freeze({ s: 'end' });
     for (let round = 0; round < 2; round++) expect(linePath(frozen, 'h', 'p', 's')).toBe(objectPath(frozen, 'h', 'p', 's'));
+  });
+
+  it("leaves an info's last object's closing brace to the line's tail, whatever follows or is skipped", () => {
+    const shapes: Record<string, unknown>[] = [
+      { a: { b: 'x' } },
+      { a: { b: 1 } },
+      { a: {} },
+      { a: { b: { c: 'x' } } },
+      { a: { b: 'x' }, c: 1 },
+      { a: { b: 'x' }, c: 'y' },
+      { a: { b: 1 }, d: { e: 'q"' } },
+      { a: [{ b: 'x' }] },
+      { a: new Date(0) },
+      { a: { b: 'x' }, host: 'skipped' },
+      { a: { b: 'x' }, u: undefined },
+      { s: 'x', a: { b: 'x', c: { d: 2 } } },
+    ];
+    for (const info of shapes) {
+      for (const shape of [info, deepFreeze(structuredClone(info))]) {
+        for (let round = 0; round < 2; round++) expect(linePath(shape, 'h', 'p', 's')).toBe(objectPath(shape, 'h', 'p', 's'));
+      }
+    }
+    expect(infoFields({ a: { b: 'x' } })).toBe('"a": {"b": "x"}, ');
+    expect(infoFields({ a: { b: 1 }, host: 'h' })).toBe('"a": {"b": 1}, ');
+    expect(infoFields(Object.freeze({ a: Object.freeze({ b: 'x' }) }))).toBe('"a": {"b": "x"}, ');
   });
 
   it('refuses info that is not an object once made primitive, as the object path does', () => {
