@@ -13,7 +13,7 @@
 //   before, …       the same with BENCH_BEFORE=<an older build's packages/drivers/dist>
 // Env: BENCH_IR_BATCHES (counted batches per case, default 20), BENCH_IR_TRACES (traces per
 // batch, 100), BENCH_IR_POINTS (points per trace, 1; 10 as search.cjs's upkeep), BENCH_IR_SPLIT=1
-// (each trace's later half in the next batch: every batch merges), BENCH_IR_CASES (see ORDER),
+// (each trace's later half in the next batch: every batch marks its traces split), BENCH_IR_CASES (see ORDER),
 // BENCH_IR_PAUSE_MS (a pause after a case's first warm-up batches, 2000), BENCH_IR_VARIED=1 (traces as search.cjs's upkeep writes them: 5 services, 20 hosts, a path
 // and statement of their own, durations 1–1000 ms, 1 % failed; a wsgi root and POINTS - 1 sql
 // children, so BENCH_IR_POINTS=5 is search.cjs's 10-line trace: "bytes + index" minus "bytes,
@@ -48,7 +48,7 @@ const T0 = Date.now();
 const variedTrace = (i) => ST.variedTrace(i, POINTS - 1, T0);
 /** BENCH_IR_CASES: the cases to run, `|`-separated, in this order (a case may repeat: ABBA pairs of this build and BENCH_BEFORE's). */
 const ORDER = process.env.BENCH_IR_CASES ? process.env.BENCH_IR_CASES.split('|') : null;
-/** BENCH_IR_SPLIT=1: each trace's later half, held for the next batch (merged there, as an agent's flushes split longer requests). */
+/** BENCH_IR_SPLIT=1: each trace's later half, held for the next batch (marked split there, as an agent's flushes split longer requests). */
 let held = [];
 
 /** TRACES 1-point traces: lines, their bytes and their index, as the agent decodes a frame. */

@@ -265,7 +265,7 @@ async function benchRedis() {
  * start and stop, as a /hello request) instead of 10; BENCH_IR_PREFILL=n indexes n traces
  * per db first (sorted sets and sets cost more as they grow; none by default);
  * BENCH_IR_SPLIT=1 sends each trace's later half in the next batch (every counted batch
- * merges 100 traces written before, as an agent's flushes split longer requests).
+ * marks split 100 traces written before, as an agent's flushes split longer requests).
  */
 async function benchRedisInstructions() {
   const { spawnSync } = require('node:child_process');
@@ -314,7 +314,7 @@ async function benchRedisInstructions() {
           held = [];
           for (let j = 0; j < BATCH_TRACES; j++) {
             const events = traceEvents(N + 2_000_000 + seq++, SMALL);
-            // BENCH_IR_SPLIT=1: a trace's later half goes in the next batch (merged there).
+            // BENCH_IR_SPLIT=1: a trace's later half goes in the next batch (marked split there).
             const cut = SPLIT ? Math.ceil(events.length / 2) : events.length;
             batch.push(...events.slice(0, cut));
             held.push(...events.slice(cut));
