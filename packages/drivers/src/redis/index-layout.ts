@@ -39,10 +39,9 @@
  * `split`. A store still holding layout 1's keys (`sum`, `start`, `in:*`, `dur:*`) is read
  * beside layout 2 and trimmed as before until they age out.
  */
-import { durBucket } from './index-scripts';
+import { IDX, durBucket } from './index-scripts';
 
-export { IDX } from './index-scripts';
-import { IDX } from './index-scripts';
+export { IDX };
 
 export const BLOB = IDX + 'b:';
 export const IDS = IDX + 'i:';

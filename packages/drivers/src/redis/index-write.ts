@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TraceDelta } from '@osprofiler/core/instrument';
 import { timestampMicrosText } from '../timestamp';
-import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, SPAN, SPLIT, DUR_CLASS_MAX, batchMember, durClass } from './index-layout';
+import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING_KEYS, SPAN, SPLIT, DUR_CLASS_MAX, batchMember, durClass, postingKey } from './index-layout';
 import { TRIM_SCRIPT } from './index-scripts';
 import { CRLF, cmd, frame, head, named } from './frame';
 import { Script, type RespEncoder } from './resp';
@@ -203,11 +203,11 @@ export class IndexWriter {
 
     const keys: string[] = [];
     if (error) keys.push(ERROR_POSTING);
-    for (const v of services.list) keys.push(POSTING + 'service:' + v);
-    for (const v of projects.list) keys.push(POSTING + 'project:' + v);
-    for (const v of hosts.list) keys.push(POSTING + 'host:' + v);
-    for (const v of roots.list) keys.push(POSTING + 'root:' + v);
-    for (const c of classList) keys.push(POSTING + 'dur:' + c);
+    for (const v of services.list) keys.push(postingKey('service', v));
+    for (const v of projects.list) keys.push(postingKey('project', v));
+    for (const v of hosts.list) keys.push(postingKey('host', v));
+    for (const v of roots.list) keys.push(postingKey('root', v));
+    for (const c of classList) keys.push(postingKey('dur', String(c)));
     const fresh = keys.filter((k) => !this.known.has(k));
     let span = '';
     if (m > 1) {
