@@ -69,18 +69,24 @@ async function timeQueries(driver, others = []) {
   const rows = [];
   for (const [label, q] of Object.entries(QUERIES)) {
     const times = drivers.map(() => []);
+    const cpu = drivers.map(() => []);
     const hits = drivers.map(() => 0);
     for (let r = 0; r < ROUNDS; r++) {
       for (const [k, [, d]] of drivers.entries()) {
+        const c0 = process.cpuUsage();
         const t = process.hrtime.bigint();
         const page = await d.searchTraces({ ...q, limit: 50 });
         times[k].push(Number(process.hrtime.bigint() - t) / 1e6);
+        const cu = process.cpuUsage(c0);
+        // The client's CPU (this process): what the machine's load moves least.
+        cpu[k].push((cu.user + cu.system) / 1000);
         hits[k] = page.traces.length;
       }
     }
     for (const [k, [name]] of drivers.entries()) {
       const ts = times[k].sort((a, b) => a - b);
-      rows.push({ query: label + (name ? ` (${name})` : ''), hits: hits[k], 'median ms': ts[Math.floor(ts.length / 2)].toFixed(1), 'max ms': ts[ts.length - 1].toFixed(1) });
+      const cs = cpu[k].sort((a, b) => a - b);
+      rows.push({ query: label + (name ? ` (${name})` : ''), hits: hits[k], 'median ms': ts[Math.floor(ts.length / 2)].toFixed(1), 'max ms': ts[ts.length - 1].toFixed(1), 'client CPU ms': cs[Math.floor(cs.length / 2)].toFixed(1) });
     }
   }
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -280,6 +280,31 @@ describe('layout 2 search', () => {
   });
 });
 
+describe('layout 2: records held unparsed until a page', () => {
+  it("a record holding a filter's text in another field (prefiltered in, parsed, dropped) never reaches a page; pages stay whole", async () => {
+    const st = await Store.open();
+    // Every batch mixes traces of service 'api' with traces of service 'web' on host 'api':
+    // the service filter's text ("api") is in both, the postings hold the batch for both.
+    for (let k = 0; k < 12; k++) {
+      const notes: Notification[] = [];
+      for (let j = 0; j < 6; j++) {
+        const i = k * 6 + j;
+        const t = trace(i, 1000 + i * 50, { service: j % 2 === 0 ? 'api' : 'web' });
+        notes.push(...t.map((n) => (j % 2 === 0 ? n : { ...n, info: { ...n.info, host: 'api' } })));
+      }
+      await st.batch(notes, { writer: 'w' + (k % 2) });
+    }
+    const want = st.reference({ service: 'api' });
+    expect(want.length).toBe(36);
+    expect(st.reference({ host: 'api' }).length).toBe(36);
+    for (const limit of [1, 5, 36, 50]) {
+      await st.expectReference({ service: 'api' }, limit);
+      await st.expectReference({ host: 'api' }, limit);
+      await st.expectReference({}, limit);
+    }
+  });
+});
+
 describe('layout 2: batches that span a long time', () => {
   it('a batch holding records an hour apart (META span): found in a window inside its span, and a cursor inside it resumes', async () => {
     const st = await Store.open();

@@ -62,9 +62,14 @@ interface Part {
   frontier: SearchCursor | null;
 }
 
+/**
+ * A record held until final: parsed (`rec`), or its line kept unparsed with its key read
+ * from the text (`line`), parsed only if it reaches a page.
+ */
 interface Found {
   key: SearchCursor;
-  rec: TraceRecord;
+  rec: TraceRecord | undefined;
+  line: string | undefined;
 }
 
 const byKey = (a: { key: SearchCursor }, b: { key: SearchCursor }): number => searchIndex.compareNewestFirst(a.key, b.key);
@@ -295,15 +300,26 @@ export class IndexReader {
     const out: Found[] = [];
     let examined = 0;
 
-    /** Moves the buffered records starting after `m` (final) to `out`, in order. */
+    /**
+     * Moves the buffered records starting after `m` (final) to `out`, in order, parsing the
+     * unparsed ones there and dropping those that do not match; stops at a page and one
+     * (the caller then returns: nothing after out's last is needed).
+     */
     const flush = (m: number): void => {
       const final = buffer.filter((f) => f.key.startUs > m).sort(byKey);
       if (final.length === 0) return;
       buffer = buffer.filter((f) => !(f.key.startUs > m));
-      out.push(...final);
+      for (const f of final) {
+        if (f.line !== undefined) {
+          f.rec = recordOfLua(f.line);
+          if (f.rec === undefined || !searchIndex.recordMatches(f.rec, s)) continue;
+        }
+        out.push(f);
+        if (out.length > s.limit) return;
+      }
     };
     const part = (frontier: SearchCursor | null): Part => ({
-      hits: out.map((f) => ({ key: f.key, summary: searchIndex.summaryOfRecord(f.rec) })),
+      hits: out.map((f) => ({ key: f.key, summary: searchIndex.summaryOfRecord(f.rec!) })),
       frontier,
     });
     const sinceMs = s.sinceMs;
@@ -312,34 +328,35 @@ export class IndexReader {
     const maxMs = s.maxDurationMs;
     const after = s.after;
     /**
-     * Whether a line (its trace `id`) may be past the cursor and in the time and duration
-     * window, by its `fu` and `lu` read from the text (summaryText: timestampMicrosText of
-     * `f` and `l`, what recordMatches' timestampMicros reads, and the same arithmetic):
-     * the records of batches straddling a cursor, and of a duration class wider than its
-     * range, are mostly dropped without parsing. True when they cannot be read.
+     * A line's start in µs (its trace `id`'s key), read from its `fu` and `lu` (summaryText:
+     * timestampMicrosText of `f` and `l`, what recordMatches' and consider's timestampMicros
+     * read, and the same arithmetic); null when it is not past the cursor or not in the time
+     * and duration window, undefined when they cannot be read. The records of batches
+     * straddling a cursor, and of a duration class wider than its range, are mostly dropped
+     * without parsing, and the others held unparsed until they reach a page.
      */
-    const inWindow = (line: string, id: string): boolean => {
+    const startOf = (line: string, id: string): number | null | undefined => {
       const at = line.indexOf('","fu":"', id.length + 7);
-      if (at < 0) return true;
+      if (at < 0) return undefined;
       const mid = line.indexOf('","lu":"', at + 8);
       const end = mid < 0 ? -1 : line.indexOf('"', mid + 8);
-      if (end < 0) return true;
+      if (end < 0) return undefined;
       const fu = Number(line.slice(at + 8, mid));
       const lu = Number(line.slice(mid + 8, end));
-      if (!Number.isFinite(fu) || !Number.isFinite(lu)) return true;
-      if (after !== undefined && searchIndex.compareNewestFirst({ startUs: fu, baseId: id }, after) <= 0) return false;
-      if (sinceMs !== undefined && !(fu / 1000 >= sinceMs)) return false;
-      if (untilMs !== undefined && !(fu / 1000 <= untilMs)) return false;
+      if (!Number.isFinite(fu) || !Number.isFinite(lu)) return undefined;
+      if (after !== undefined && searchIndex.compareNewestFirst({ startUs: fu, baseId: id }, after) <= 0) return null;
+      if (sinceMs !== undefined && !(fu / 1000 >= sinceMs)) return null;
+      if (untilMs !== undefined && !(fu / 1000 <= untilMs)) return null;
       const d = (lu - fu) / 1000;
-      if (minMs !== undefined && !(d >= minMs)) return false;
-      return maxMs === undefined || d <= maxMs;
+      if (minMs !== undefined && !(d >= minMs)) return null;
+      return maxMs === undefined || d <= maxMs ? fu : null;
     };
     /** A record met (its trace's first): held when past the cursor and matching. */
     const consider = (rec: TraceRecord): void => {
       met.add(rec.baseId);
       const key = { startUs: searchIndex.timestampMicros(rec.first), baseId: rec.baseId };
       if (s.after !== undefined && searchIndex.compareNewestFirst(key, s.after) <= 0) return;
-      if (searchIndex.recordMatches(rec, s)) buffer.push({ key, rec });
+      if (searchIndex.recordMatches(rec, s)) buffer.push({ key, rec, line: undefined });
     };
 
     // A batch's postings hold its own (partial) records' values: a split trace that only
@@ -359,7 +376,7 @@ export class IndexReader {
     }
     if (walked >= 0 && size === 0) {
       flush(-Infinity);
-      return part(null);
+      return part(out.length > s.limit ? out[out.length - 1].key : null);
     }
 
     for (;;) {
@@ -438,11 +455,19 @@ export class IndexReader {
               if (met.has(id)) continue;
               rec = merged.get(id);
             } else {
-              if (id !== undefined && !inWindow(line, id)) continue;
+              const startUs = id === undefined ? undefined : startOf(line, id);
+              if (startUs === null) continue;
               if (!scan && needed.length > 0 && !needed.every((t) => line.includes(t))) continue;
               if (runs.length > 0 && !holdsRuns(line, runs)) continue;
               // A race between two batches (the trace not in SPLIT): the first record held is kept.
               if (id !== undefined && met.has(id)) continue;
+              if (startUs !== undefined) {
+                // Parsed only if it reaches a page (flush): a page of 50 with no filter
+                // parsed every record of the blobs it read (500 a batch in search.cjs' fill).
+                met.add(id!);
+                buffer.push({ key: { startUs, baseId: id! }, rec: undefined, line });
+                continue;
+              }
               rec = recordOfLua(line);
             }
             if (rec !== undefined && !met.has(rec.baseId)) consider(rec);
@@ -452,6 +477,7 @@ export class IndexReader {
         // this one's: it always gets on), resuming at its score, ties included.
         if (examined >= this.bound && scores[i] < x) {
           flush(scores[i]);
+          if (out.length > s.limit) return part(out[out.length - 1].key);
           return part({ startUs: scores[i], baseId: AFTER_ALL });
         }
         // What is final goes out after each batch read: a full page leaves the chunk's other
@@ -463,7 +489,7 @@ export class IndexReader {
       }
       if (members.length < n) {
         flush(-Infinity);
-        return part(null);
+        return part(out.length > s.limit ? out[out.length - 1].key : null);
       }
       flush(scores[scores.length - 1]);
       if (out.length > s.limit) return part(out[out.length - 1].key);
