@@ -147,14 +147,28 @@ describe('a trace over several batches', () => {
     await write(d, point(id, 3000, 5000, { parent: top, name: 'db' }));
     expect(await c.zscore('osprofiler_idx:split', id)).toBeNull();
     await write(d, point(id, 0, 10_000, { name: 'wsgi' }));
-    expect(await c.zscore('osprofiler_idx:split', id)).not.toBeNull();
+    // Scored by the trace's start: the least of its oldest stored line (3 ms) and this batch's earliest (0).
+    expect(Number(await c.zscore('osprofiler_idx:split', id))).toBe(T0 * 1000);
     await write(d, point(id, 4000, 4500, { parent: top, name: 'db' }));
+    expect(Number(await c.zscore('osprofiler_idx:split', id))).toBe(T0 * 1000);
     expect(await batchesOf(c, id)).toHaveLength(3);
     const [hit, ...more] = (await d.searchTraces!({ ...window, minDurationMs: 9, maxDurationMs: 11 })).traces;
     expect(more).toEqual([]);
     expect(hit).toMatchObject({ base_id: id, points: 3, duration_ms: 10, root_name: 'wsgi', timestamp: ts(T0, 0) });
     expect(await found(d, { maxDurationMs: 3 })).toEqual([]);
     expect(await found(d, {})).toEqual([id]);
+  });
+
+  it("marked through notifyLinesOnce too, scored by its start: its oldest stored line's or the later batch's earliest, whichever is first", async () => {
+    const { d, c } = await store();
+    const once = (notes: Notification[]) => (d as RedisDriver).notifyLinesOnce([{ key: randomUUID(), batch: linesOfNotifications(notes) }], 60);
+    const [a, b] = [randomUUID(), randomUUID()];
+    // a: its child stored first (at 3 ms), its root (at 1 ms) later; b: its root first (at 2 ms), a child later.
+    await once([...point(a, 3000, 5000, { name: 'db', parent: randomUUID() }), ...point(b, 2000, 9000)]);
+    await once([...point(a, 1000, 8000), ...point(b, 4000, 4500, { name: 'db', parent: randomUUID() })]);
+    expect(Number(await c.zscore('osprofiler_idx:split', a))).toBe(T0 * 1000 + 1000);
+    expect(Number(await c.zscore('osprofiler_idx:split', b))).toBe(T0 * 1000 + 2000);
+    expect(await found(d, { minDurationMs: 6.5 })).toEqual([b, a]);
   });
 
   it('written by two writers at once (each its half, interleaved) is found once per trace, with both halves', async () => {

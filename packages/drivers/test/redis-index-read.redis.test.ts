@@ -371,6 +371,40 @@ describe('layout 2: split traces, races, expired blobs', () => {
     await st.expectReference({ service: 'billing' }, 2);
   });
 
+  it('split traces are walked by their start beside the batches: an old slow one behind 1,200 newer split ones is found by its whole duration', async () => {
+    const st = await Store.open();
+    const ids = Array.from({ length: 1200 }, () => randomUUID());
+    // Trace k starts at T0 + 10k ms; its root's start in one batch, its stop (5 ms later;
+    // trace 0's 2 s later) in the next: each part alone is short.
+    const host = (k: number): string => HOSTS[k % 4];
+    const part = (k: number, stop: boolean): Notification[] => {
+      const common = { base_id: ids[k], trace_id: ids[k] + '-r', parent_id: ids[k], project: 'shop', service: stop && k % 2 === 1 ? 'billing' : 'api' };
+      return stop
+        ? [{ ...common, name: 'wsgi-stop', timestamp: ts(T0 + 10 * k + (k === 0 ? 2000 : 5)), info: { host: host(k) } }]
+        : [{ ...common, name: 'wsgi-start', timestamp: ts(T0 + 10 * k), info: { host: host(k), request: { method: 'GET', path: `/s/${k}`, query: '', scheme: 'http' } } }];
+    };
+    for (let from = 0; from < ids.length; from += 400) {
+      const ks = Array.from({ length: 400 }, (_, j) => from + j);
+      await st.batch(ks.flatMap((k) => part(k, false)), { writer: 'a' });
+      await st.batch(ks.flatMap((k) => part(k, true)), { writer: 'b' });
+    }
+    // As the writers mark them (src/redis/split-mark.ts): by start.
+    await st.c.zadd(SPLIT, ...ids.flatMap((id, k) => [String((T0 + 10 * k) * 1000), id]));
+    expect((await st.reader.searchTraces!({ minDurationMs: 1000 })).traces.map((t) => t.base_id)).toEqual([ids[0]]);
+    await st.expectReference({ minDurationMs: 1000 }, 50);
+    for (const o of [{ since: T0 + 3000 }, { service: 'billing' }, { host: 'h2', minDurationMs: 4 }, { until: T0 + 5000 }, { text: '/s/11' }]) await st.expectReference(o, 50);
+    await st.expectReference({ service: 'billing', until: T0 + 9000 }, 7);
+    // The bound within the split walk: short pages, none lost or twice.
+    st.index.bound = 100;
+    try {
+      const got = await st.expectReference({ minDurationMs: 1000 }, 50);
+      expect(got.sizes.length).toBeGreaterThan(5);
+      await st.expectReference({ service: 'billing' }, 50);
+    } finally {
+      st.index.bound = 5000;
+    }
+  });
+
   it('a trace in two batches but not in SPLIT (the writers raced) is found once', async () => {
     const st = await Store.open();
     const base = randomUUID();

@@ -11,7 +11,7 @@ import type { Redis as RedisClient } from 'ioredis';
 import { buildReport, pyDumps } from '@osprofiler/core';
 import { linesOfNotifications, parseStoredEvent, searchIndex, withTimeout } from '@osprofiler/core/instrument';
 import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
-import type { DriverFactory, LineBatch } from '@osprofiler/core/instrument';
+import type { DriverFactory, LineBatch, TraceDelta } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
 import { IndexReader } from './index-read';
 import { IndexWriter, TRIM } from './index-write';
@@ -22,6 +22,7 @@ import { requirePeer } from '../optional';
 import { NAMESPACE_ERROR, NAMESPACE_LEGACY, NAMESPACE_OPT, globEscape } from './keys';
 import { NAMESPACE_BATCH, ONCE_CHECK_LUA, onceOutcome, type OnceSlot } from './once';
 import { redisSettings, type RedisSettings } from './options';
+import { splitScores } from './split-mark';
 import { RedisReplyError, type Reply, type RespEncoder } from './resp';
 import { RedisWriter, type EncodedBatch } from './writer';
 
@@ -97,6 +98,8 @@ export class RedisDriver implements Driver {
     const slots: OnceSlot[] = [];
     const sites: { pushes: Pushes; first: number }[] = [];
     const marker = String(markerTtlSeconds);
+    /** Each item's index deltas (a split trace's earliest in its batch: splitScores). */
+    const itemDeltas: Map<string, TraceDelta>[] = [];
     const batch = this.encode((enc) => {
       for (const item of todo) {
         const b = items[item].batch;
@@ -114,7 +117,9 @@ export class RedisDriver implements Driver {
         enc.command(5).str('SET').str(key).str('1').str('EX').str(marker);
         const pushes = this.encodeLines(enc, lists);
         // The index's trimming call, when it has one, is the last of its commands.
-        const indexAt = this.settings.index && this.indexWriter.addToBatch(enc, searchIndex.deltasOfBatch(b)) ? enc.count - 1 - first : -1;
+        const deltas = this.settings.index ? searchIndex.deltasOfBatch(b) : undefined;
+        if (deltas !== undefined) itemDeltas.push(deltas);
+        const indexAt = deltas !== undefined && this.indexWriter.addToBatch(enc, deltas) ? enc.count - 1 - first : -1;
         const queued = enc.count - first;
         enc.command(1).str('EXEC');
         slots.push({ item, at, queued, indexAt });
@@ -156,11 +161,14 @@ export class RedisDriver implements Driver {
     if (lostTrim || split.length > 0) {
       // SCRIPT FLUSH since connect: trimming follows on its own (the writer loads the script
       // again); traces that came in more than one batch are marked.
-      const ib = this.encode((enc) => {
-        if (lostTrim) this.indexWriter.encodeTrim(enc);
-        this.indexWriter.encodeSplit(enc, split);
-      });
-      await this.inflight.track(this.keep.run(() => this.writer.exec(ib, false))).catch((err: unknown) => contained('redis.index', err));
+      await this.inflight.track(this.keep.run(async () => {
+        const scores = split.length > 0 ? await splitScores(this.client, split, itemDeltas) : [];
+        const ib = this.encode((enc) => {
+          if (lostTrim) this.indexWriter.encodeTrim(enc);
+          this.indexWriter.encodeSplit(enc, split, scores);
+        });
+        await this.writer.exec(ib, false);
+      })).catch((err: unknown) => contained('redis.index', err));
     }
     if (failure !== undefined) throw failure;
     return again;
@@ -206,9 +214,10 @@ export class RedisDriver implements Driver {
     const points = batch.baseIds.length;
     let pushes: Pushes | undefined;
     let indexFrom = Infinity;
+    let deltas: Map<string, TraceDelta> | undefined;
     const encoded = this.encode((enc) => {
       // The deltas first: their count of traces lets linesPerTrace skip its Map.
-      const deltas = this.settings.index ? searchIndex.deltasOfBatch(batch) : undefined;
+      deltas = this.settings.index ? searchIndex.deltasOfBatch(batch) : undefined;
       const p = this.encodeLines(enc, linesPerTrace(batch, this.settings.filterErrorTrace, deltas === undefined ? -1 : deltas.size));
       if (deltas !== undefined) {
         indexFrom = enc.count;
@@ -230,7 +239,8 @@ export class RedisDriver implements Driver {
       splitTraces(replies as Reply[], pushes, 0, split);
       if (split.length === 0) return;
       try {
-        await this.writer.exec(this.encode((enc) => this.indexWriter.encodeSplit(enc, split)), false);
+        const scores = await splitScores(this.client, split, deltas === undefined ? [] : [deltas]);
+        await this.writer.exec(this.encode((enc) => this.indexWriter.encodeSplit(enc, split, scores)), false);
       } catch (err) {
         contained('redis.index', err);
       }

@@ -28,8 +28,10 @@
  *                             before T
  *   split             ZSET    base_ids of traces whose lines were pushed by more than one
  *                             batch (the writer's LPUSH answered more lines than it pushed),
- *                             score = when marked (µs): their records are partial, the
- *                             reader builds the trace's summary from its lines
+ *                             score = the trace's start (µs, ./split-mark.ts; ZADD LT; when
+ *                             marked, before session 20): their records are partial, the
+ *                             reader walks them by score beside `batches` and builds each
+ *                             summary from its lines
  *
  * A batch member is `<earliest start µs>:<writer>:<seq>`: its earliest start readable
  * without the blob (memberEarliest), unique across writers (writer: random per driver).

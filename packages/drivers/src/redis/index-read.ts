@@ -33,11 +33,12 @@ const FIRST_SCAN_WAIT_MS = 50;
  */
 const CHUNK_FIRST = 4;
 const CHUNK_MAX = 512;
-/** Split traces a search with postings filters reads up front at most (see layout2). */
-const SPLIT_READ = 1000;
+/** Split traces (`split`, by score) a round trip of layout 2's second walk, first and at most, doubling. */
+const SPLIT_FIRST = 16;
+const SPLIT_MAX = 512;
 /** How long a split trace's record built from its lines is reused, and how many are kept (splitRecords). */
 const SPLIT_CACHE_MS = 5_000;
-const SPLIT_CACHE_MAX = 4 * SPLIT_READ;
+const SPLIT_CACHE_MAX = 4096;
 /** A filter's posting key is walked instead of `batches` when it holds at most this share of them. */
 const WALK_SHARE = 0.5;
 
@@ -359,25 +360,61 @@ export class IndexReader {
       if (searchIndex.recordMatches(rec, s)) buffer.push({ key, rec, line: undefined });
     };
 
-    // A batch's postings hold its own (partial) records' values: a split trace that only
-    // matches whole (its duration over both parts, one part's service and the other's
-    // host) may be in no candidate batch. With postings filtering, the traces SPLIT lists
-    // (the latest marked first, at most SPLIT_READ) are built from their lines up front
-    // and held like the walk's records; the walk skips them.
-    if (kinds.length > 0 && setup.split > 0) {
-      const ids = await this.client.zrevrange(SPLIT, 0, SPLIT_READ - 1);
-      const recs = await this.splitRecords(ids);
-      ids.forEach((id, i) => {
-        merged.set(id, recs[i]);
-        met.add(id);
-        const rec = recs[i];
-        if (rec !== undefined) consider(rec);
-      });
-    }
-    if (walked >= 0 && size === 0) {
-      flush(-Infinity);
-      return part(out.length > s.limit ? out[out.length - 1].key : null);
-    }
+    // The second walk: `split` by score, newest first, beside the batches'. A split trace's
+    // records are partial (a batch's postings hold its part's values: one that matches only
+    // whole, by its duration over both parts or one part's service and the other's host, is
+    // in no candidate batch), so every split trace is read from its lines here, in step with
+    // the batches: `split` scores a trace by its start (or, marked before session 20, by when
+    // it was marked: later), so once this walk is below M every split trace starting after M
+    // is held, and the batch walk skips their partial records.
+    const splitTopUs = x === Infinity ? Infinity : Math.ceil(x + setup.span);
+    let splitTop = splitTopUs === Infinity ? '+inf' : String(splitTopUs);
+    let splitTies = 0;
+    let splitN = SPLIT_FIRST;
+    /** The split walk's last score: every entry scored above it was read (-Infinity: all). */
+    let splitAt = setup.split > 0 ? Infinity : -Infinity;
+    /** Reads `split` down to `m` (entries scored above it), or until the bound; returns whether it got there. */
+    const splitDown = async (m: number): Promise<boolean> => {
+      while (splitAt > m) {
+        if (examined >= this.bound && splitAt < x) return false;
+        const chunk = await this.client.zrevrangebyscore(SPLIT, splitTop, lo, 'WITHSCORES', 'LIMIT', splitTies, splitN);
+        const ids: string[] = [];
+        for (let i = 0; i < chunk.length; i += 2) if (!met.has(chunk[i])) ids.push(chunk[i]);
+        if (chunk.length > 0) {
+          const lastText = chunk[chunk.length - 1];
+          let same = 0;
+          for (let i = chunk.length - 1; i >= 0 && chunk[i] === lastText; i -= 2) same++;
+          splitTies = lastText === splitTop ? splitTies + same : same;
+          splitTop = lastText;
+        }
+        const recs = await this.splitRecords(ids);
+        examined += ids.length;
+        ids.forEach((id, i) => {
+          met.add(id);
+          const rec = recs[i];
+          if (rec !== undefined) consider(rec);
+        });
+        splitAt = chunk.length < 2 * splitN ? -Infinity : Number(splitTop);
+        splitN = Math.min(SPLIT_MAX, splitN * 2);
+      }
+      return true;
+    };
+    /**
+     * What is final once both walks are below `m` moves to `out`; null when a page is full
+     * or the bound was reached (the part to return), else undefined.
+     */
+    const settle = async (m: number): Promise<Part | undefined> => {
+      if (!(await splitDown(m))) {
+        // The bound, in the split walk: final down to where it got (above m).
+        flush(splitAt);
+        if (out.length > s.limit) return part(out[out.length - 1].key);
+        return part({ startUs: splitAt, baseId: AFTER_ALL });
+      }
+      flush(m);
+      if (out.length > s.limit) return part(out[out.length - 1].key);
+      return undefined;
+    };
+    if (walked >= 0 && size === 0) return (await settle(-Infinity)) ?? part(null);
 
     for (;;) {
       const chunk = await this.client.zrevrangebyscore(src, top, lo, 'WITHSCORES', 'LIMIT', ties, n);
@@ -431,7 +468,7 @@ export class IndexReader {
           if (typeof r[j] === 'string') blobs.set(i, r[j] as string);
         });
       }
-      const split = setup.split > 0 ? await this.splitOf(blobs, merged) : undefined;
+      const split = setup.split > 0 ? await this.splitOf(blobs, merged, splitTopUs) : undefined;
 
       // Without split traces in the chunk, the lines holding a filter's texts are found in
       // the blob (linesHolding) instead of in each line.
@@ -452,7 +489,8 @@ export class IndexReader {
             const id = idOfLine(line);
             let rec: TraceRecord | undefined;
             if (id !== undefined && split?.has(id)) {
-              if (met.has(id)) continue;
+              // The split walk's (held there), unless marked later than that walk's top.
+              if (met.has(id) || !merged.has(id)) continue;
               rec = merged.get(id);
             } else {
               const startUs = id === undefined ? undefined : startOf(line, id);
@@ -475,33 +513,26 @@ export class IndexReader {
         }
         // Bound: stop after a batch scored below x (so the next call's window is lower than
         // this one's: it always gets on), resuming at its score, ties included.
-        if (examined >= this.bound && scores[i] < x) {
-          flush(scores[i]);
-          if (out.length > s.limit) return part(out[out.length - 1].key);
-          return part({ startUs: scores[i], baseId: AFTER_ALL });
-        }
+        if (examined >= this.bound && scores[i] < x) return (await settle(scores[i])) ?? part({ startUs: scores[i], baseId: AFTER_ALL });
         // What is final goes out after each batch read: a full page leaves the chunk's other
         // blobs unparsed (16 batches of 100 traces: 1,600 records).
         if (blob !== undefined) {
-          flush(scores[i]);
-          if (out.length > s.limit) return part(out[out.length - 1].key);
+          const done = await settle(scores[i]);
+          if (done !== undefined) return done;
         }
       }
-      if (members.length < n) {
-        flush(-Infinity);
-        return part(out.length > s.limit ? out[out.length - 1].key : null);
-      }
-      flush(scores[scores.length - 1]);
-      if (out.length > s.limit) return part(out[out.length - 1].key);
+      if (members.length < n) return (await settle(-Infinity)) ?? part(null);
+      const done = await settle(scores[scores.length - 1]);
+      if (done !== undefined) return done;
       n = Math.min(CHUNK_MAX, n * 2);
     }
   }
 
   /**
-   * Split traces' records built from their lines, each reused for SPLIT_CACHE_MS: a search
-   * with postings filters reads up to SPLIT_READ of them, 1,000 split 2-point traces cost
-   * ~25 ms of CPU a call (tools/bench/search.cjs redis-layout2 with them marked, rough),
-   * and the UI pages and repeats searches. A live trace's summary lags its lines as long.
+   * Split traces' records built from their lines, each reused for SPLIT_CACHE_MS: 1,000
+   * split 2-point traces cost ~25 ms of CPU (tools/bench/search.cjs redis-layout2 with them
+   * marked, rough), and the UI pages and repeats searches. A live trace's summary lags its
+   * lines as long.
    */
   private async splitRecords(ids: readonly string[]): Promise<(TraceRecord | undefined)[]> {
     const now = Date.now();
@@ -523,8 +554,13 @@ export class IndexReader {
     return ids.map((id) => got.get(id));
   }
 
-  /** The chunk's traces listed in SPLIT (their records partial): their records built from their lines, into `merged` (per call). */
-  private async splitOf(blobs: Map<number, string>, merged: Map<string, TraceRecord | undefined>): Promise<Set<string>> {
+  /**
+   * The chunk's traces listed in SPLIT (their records partial). Those scored above `top`
+   * (the split walk's first score: marked by a writer before session 20, by when, long after
+   * they started) are not in that walk: their records are built from their lines here, into
+   * `merged` (per call).
+   */
+  private async splitOf(blobs: Map<number, string>, merged: Map<string, TraceRecord | undefined>, top: number): Promise<Set<string>> {
     const ids = new Set<string>();
     for (const blob of blobs.values()) {
       for (const line of blob.split('\n')) {
@@ -536,10 +572,14 @@ export class IndexReader {
     if (ids.size === 0) return split;
     const list = [...ids];
     const scores = await this.client.zmscore(SPLIT, ...list);
+    const late: string[] = [];
     list.forEach((id, i) => {
-      if (scores[i] !== null) split.add(id);
+      const score = scores[i];
+      if (score === null) return;
+      split.add(id);
+      if (Number(score) > top && !merged.has(id)) late.push(id);
     });
-    const todo = [...split].filter((id) => !merged.has(id));
+    const todo = late;
     if (todo.length > 0) {
       const recs = await this.splitRecords(todo);
       todo.forEach((id, i) => merged.set(id, recs[i]));

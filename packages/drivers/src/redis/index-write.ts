@@ -27,6 +27,7 @@ const ZADD = named('ZADD');
 const SADD = named('SADD');
 const EVALSHA = named('EVALSHA');
 const EX = frame('EX', false);
+const LT = frame('LT', false);
 
 /**
  * A character JSON escapes or one past ASCII (as core's isPlainString): a batch whose
@@ -269,14 +270,16 @@ export class IndexWriter {
     enc.framedCommands(trimCall(String((now - this.ttlSeconds * 1000) * 1000)), 1, true, TRIM, 0);
   }
 
-  /** Marks traces whose lines came in more than one batch (`split`, scored now in µs). */
-  encodeSplit(enc: RespEncoder, ids: readonly string[]): void {
+  /**
+   * Marks traces whose lines came in more than one batch (`split`), each scored by its
+   * start (µs text, ./split-mark.ts), the least kept (LT).
+   */
+  encodeSplit(enc: RespEncoder, ids: readonly string[], scores: readonly string[]): void {
     if (ids.length === 0) return;
-    const score = frame(String(Date.now() * 1000), false);
-    let text = cmd(2 + 2 * ids.length, ZADD) + frame(SPLIT, false);
+    let text = cmd(3 + 2 * ids.length, ZADD) + frame(SPLIT, false) + LT;
     let bytes = false;
     for (const id of ids) if (!PLAIN.test(id)) bytes = true;
-    for (const id of ids) text += score + frame(id, bytes);
+    for (let i = 0; i < ids.length; i++) text += frame(scores[i], false) + frame(ids[i], bytes);
     enc.framedCommands(text, 1, !bytes);
   }
 }
