@@ -163,6 +163,19 @@ function holdsRuns(line: string, runs: readonly string[]): boolean {
   return true;
 }
 
+/**
+ * Whether a split trace can match `s` whole where none of its parts does: a duration range
+ * (the whole is longer than its parts), or two filter kinds (one part's service, another's
+ * host). Text counts as a kind: a part's text is part of the whole's.
+ */
+function wholeOnly(s: NormalisedSearch): boolean {
+  if (s.minDurationMs !== undefined || s.maxDurationMs !== undefined) return true;
+  let kinds = 0;
+  for (const v of [s.service, s.project, s.host, s.root, s.text]) if (v !== undefined) kinds++;
+  if (s.errorsOnly) kinds++;
+  return kinds >= 2;
+}
+
 /** Layout 2's filters as posting keys: one list per filter kind, a batch a candidate when each list has a key holding it. */
 function postingKinds(s: NormalisedSearch): string[][] {
   const kinds: string[][] = [];
@@ -363,16 +376,20 @@ export class IndexReader {
     // The second walk: `split` by score, newest first, beside the batches'. A split trace's
     // records are partial (a batch's postings hold its part's values: one that matches only
     // whole, by its duration over both parts or one part's service and the other's host, is
-    // in no candidate batch), so every split trace is read from its lines here, in step with
-    // the batches: `split` scores a trace by its start (or, marked before session 20, by when
-    // it was marked: later), so once this walk is below M every split trace starting after M
-    // is held, and the batch walk skips their partial records.
-    const splitTopUs = x === Infinity ? Infinity : Math.ceil(x + setup.span);
+    // in no candidate batch), so with such filters every split trace is read from its lines
+    // here, in step with the batches: `split` scores a trace by its start (or, marked before
+    // session 20, by when it was marked: later), so once this walk is below M every split
+    // trace starting after M is held, and the batch walk skips their partial records. Without
+    // (no filter, or one kind whose value a part holds), some part of every matching split
+    // trace is in a candidate batch scored at or above its start, met before its start is
+    // final: the batch walk reads it from its lines there.
+    const splitWalk = setup.split > 0 && wholeOnly(s);
+    const splitTopUs = !splitWalk ? -Infinity : x === Infinity ? Infinity : Math.ceil(x + setup.span);
     let splitTop = splitTopUs === Infinity ? '+inf' : String(splitTopUs);
     let splitTies = 0;
     let splitN = SPLIT_FIRST;
     /** The split walk's last score: every entry scored above it was read (-Infinity: all). */
-    let splitAt = setup.split > 0 ? Infinity : -Infinity;
+    let splitAt = splitWalk ? Infinity : -Infinity;
     /** Reads `split` down to `m` (entries scored above it), or until the bound; returns whether it got there. */
     const splitDown = async (m: number): Promise<boolean> => {
       while (splitAt > m) {
@@ -556,9 +573,9 @@ export class IndexReader {
 
   /**
    * The chunk's traces listed in SPLIT (their records partial). Those scored above `top`
-   * (the split walk's first score: marked by a writer before session 20, by when, long after
-   * they started) are not in that walk: their records are built from their lines here, into
-   * `merged` (per call).
+   * (the split walk's first score, -Infinity without it; above it: marked by a writer before
+   * session 20, by when, long after they started) are not in that walk: their records are
+   * built from their lines here, into `merged` (per call).
    */
   private async splitOf(blobs: Map<number, string>, merged: Map<string, TraceRecord | undefined>, top: number): Promise<Set<string>> {
     const ids = new Set<string>();
