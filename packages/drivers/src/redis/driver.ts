@@ -22,7 +22,7 @@ import { requirePeer } from '../optional';
 import { NAMESPACE_ERROR, NAMESPACE_LEGACY, NAMESPACE_OPT, globEscape } from './keys';
 import { NAMESPACE_BATCH, ONCE_CHECK_LUA, onceOutcome, type OnceSlot } from './once';
 import { redisSettings, type RedisSettings } from './options';
-import { splitScores } from './split-mark';
+import { encodeOldest, splitScores } from './split-mark';
 import { RedisReplyError, type Reply, type RespEncoder } from './resp';
 import { RedisWriter, type EncodedBatch } from './writer';
 
@@ -162,7 +162,7 @@ export class RedisDriver implements Driver {
       // SCRIPT FLUSH since connect: trimming follows on its own (the writer loads the script
       // again); traces that came in more than one batch are marked.
       await this.inflight.track(this.keep.run(async () => {
-        const scores = split.length > 0 ? await splitScores(this.client, split, itemDeltas) : [];
+        const scores = split.length > 0 ? await this.splitScores(split, itemDeltas) : [];
         const ib = this.encode((enc) => {
           if (lostTrim) this.indexWriter.encodeTrim(enc);
           this.indexWriter.encodeSplit(enc, split, scores);
@@ -239,12 +239,18 @@ export class RedisDriver implements Driver {
       splitTraces(replies as Reply[], pushes, 0, split);
       if (split.length === 0) return;
       try {
-        const scores = await splitScores(this.client, split, deltas === undefined ? [] : [deltas]);
+        const scores = await this.splitScores(split, deltas === undefined ? [] : [deltas]);
         await this.writer.exec(this.encode((enc) => this.indexWriter.encodeSplit(enc, split, scores)), false);
       } catch (err) {
         contained('redis.index', err);
       }
     }));
+  }
+
+  /** Split traces' scores: their starts (./split-mark.ts), their oldest lines read on the write connection. */
+  private async splitScores(ids: readonly string[], deltas: readonly Map<string, TraceDelta>[]): Promise<string[]> {
+    const replies = await this.writer.execReplies(this.encode((enc) => encodeOldest(enc, ids)));
+    return splitScores(replies, ids, deltas);
   }
 
   /** The commands `fill` encodes, as one batch; nothing of it is kept when `fill` throws. */
