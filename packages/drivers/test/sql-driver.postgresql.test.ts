@@ -1,5 +1,6 @@
 /** postgresql:// against the real PostgreSQL on 127.0.0.1:5432 (db test), tables of its own. */
 import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
 import { createDriver } from '@osprofiler/core';
 import type { Notification } from '@osprofiler/core';
 import { expect, it } from 'vitest';
@@ -36,6 +37,42 @@ it('postgresql:// the server drops our connections: later writes go through new 
     expect(stored).toHaveLength(2 + ok);
   } finally {
     await driver.close();
+    await sql.dropTables(prefix);
+    await sql.close();
+  }
+});
+
+it("postgresql:// synchronous_commit is every connection's startup parameter, the user's own `options` kept", async () => {
+  const sql = postgresAccess();
+  const prefix = uniquePrefix();
+  const opened: PostgresDriver[] = [];
+  const open = async (query: string): Promise<PostgresDriver> => {
+    const d = (await createDriver(`${POSTGRES_URL}?table_prefix=${prefix}${query}`)) as PostgresDriver;
+    opened.push(d);
+    return d;
+  };
+  const show = async (d: PostgresDriver, name: string): Promise<string[]> => {
+    // Every connection of the pool at once (held together: each its own backend).
+    const pool = (d as unknown as { pool: Pool }).pool;
+    const clients = await Promise.all(Array.from({ length: 3 }, () => pool.connect()));
+    try {
+      return await Promise.all(clients.map(async (c) => ((await c.query(`SHOW ${name}`)).rows[0] as Record<string, string>)[name]));
+    } finally {
+      for (const c of clients) c.release();
+    }
+  };
+  try {
+    const off = await open('&pool_size=3');
+    // Queries at once on fresh connections.
+    await Promise.all([1, 2, 3].map((i) => off.notify([{ name: `p${i}-start`, base_id: randomUUID(), trace_id: 't', parent_id: 'p', timestamp: '2026-11-23T05:00:00.000001', info: { host: 'h' }, project: null, service: 's' }])));
+    expect(await show(off, 'synchronous_commit')).toEqual(['off', 'off', 'off']);
+    const on = await open('&pool_size=3&synchronous_commit=on');
+    expect(await show(on, 'synchronous_commit')).toEqual(['on', 'on', 'on']);
+    const own = await open(`&pool_size=3&options=${encodeURIComponent('-c statement_timeout=12345')}`);
+    expect(await show(own, 'statement_timeout')).toEqual(['12345ms', '12345ms', '12345ms']);
+    expect(await show(own, 'synchronous_commit')).toEqual(['off', 'off', 'off']);
+  } finally {
+    for (const d of opened) await d.close();
     await sql.dropTables(prefix);
     await sql.close();
   }

@@ -304,6 +304,14 @@ export async function createPostgresDriver(url: URL, options: Partial<DriverOpti
   const { Pool } = requirePeer<Pg>('pg', scheme);
   const { from } = requirePeer<CopyStreams>('pg-copy-streams', scheme);
   clientUrl.protocol = 'postgresql:';
+  // A startup parameter of every connection (libpq's `options`, after the user's own), not a
+  // `SET` queued on pg's 'connect' event: no round trip a connection, no failure ignored
+  // (a refused SET left the connection committing synchronously), and nothing queued ahead
+  // of the caller's first query (pg 9 drops client-side query queues).
+  if (!settings.synchronousCommit) {
+    const own = clientUrl.searchParams.get('options');
+    clientUrl.searchParams.set('options', (own === null || own === '' ? '' : own + ' ') + '-c synchronous_commit=off');
+  }
   const pool = new Pool({
     connectionString: clientUrl.href,
     max: settings.poolSize,
@@ -313,8 +321,6 @@ export async function createPostgresDriver(url: URL, options: Partial<DriverOpti
   });
   // An idle client that loses its server emits 'error' on the pool; pg would rethrow it.
   pool.on('error', () => undefined);
-  // Queued before anything else the new connection runs.
-  if (!settings.synchronousCommit) pool.on('connect', (client) => void client.query('SET synchronous_commit = off').catch(() => undefined));
   const driver = new PostgresDriver(settings, endpoint, pool, from);
   try {
     const client = await pool.connect();
