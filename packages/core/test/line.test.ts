@@ -155,6 +155,22 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     }
   });
 
+  it("writes objects whose constructor reads Object but whose prototype is not Object.prototype as the object path does", () => {
+    // line.ts isFieldObject: such objects are written field by field, not through toPrimitive.
+    const base = { inherited: 'no', nested: { x: 1 } };
+    const made = Object.assign(Object.create(base) as Record<string, unknown>, { own: 'yes', n: 2 });
+    const ownCtor = { constructor: Object, k: 'v' };
+    const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, { a: 'b' });
+    class Shape {
+      side = 3;
+    }
+    const shape = new Shape();
+    (shape as unknown as { constructor: unknown }).constructor = Object; // an own field naming Object
+    for (const info of [made, ownCtor, nullProto, shape, { inner: made }, { inner: ownCtor }, { inner: nullProto }, { inner: shape }, { list: [made, ownCtor] }]) {
+      for (let round = 0; round < 2; round++) expect(linePath(info, 'h', 'p', 's')).toBe(objectPath(info, 'h', 'p', 's'));
+    }
+  });
+
   it('writes each key of keys that share a key-text slot (same length and middle character), alternating', () => {
     // 'aaxaa' and 'bbxbb' take one slot; '', 'q' and '\u00e9' (escaped) are the short edge cases.
     const keysInTurn = ['aaxaa', 'bbxbb', 'aaxaa', '', 'bbxbb', 'q', '\u00e9', 'aaxaa'];
