@@ -273,11 +273,11 @@ function newLastTexts(): LastTexts {
 
 let last: LastTexts = newLastTexts();
 
-function baseText(baseId: string): string {
+function baseText(baseId: string, plainBase: boolean): string {
   const l = last;
   if (baseId !== l.base) {
     l.base = baseId;
-    l.baseContent = isPlainString(baseId) ? remember(baseId) : pyString(baseId).slice(1, -1);
+    l.baseContent = plainBase || isPlainString(baseId) ? remember(baseId) : pyString(baseId).slice(1, -1);
     l.baseText = l.baseContent + '", "trace_id": "';
   }
   return l.baseText;
@@ -287,9 +287,9 @@ function baseText(baseId: string): string {
 // of one name and phase (its nested starts, then their stops), so the pair is one piece of
 // the rope for most lines, not two.
 
-function nameBaseText(name: string, suffix: string, baseId: string): string {
+function nameBaseText(name: string, suffix: string, baseId: string, plainBase: boolean): string {
   const h = nameHead(name, suffix);
-  const b = baseText(baseId);
+  const b = baseText(baseId, plainBase);
   const l = last;
   if (h !== l.headText || b !== l.baseTextUsed) {
     l.headText = h;
@@ -636,15 +636,16 @@ function timestampHead(second: string): string {
  * `plainTraceId`: the caller knows `traceId` is plain (a start's fresh uuid4, notifier.ts),
  * so it is neither tested nor compared with the cache (callgrind, traced /nested: the
  * RegExp test and four string comparisons for each of the 6 fresh ids, ~5k a trace).
+ * `plainBaseId`: likewise for `baseId`, a new trace's fresh base (notifier.ts FRESH_ROOT).
  */
-export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, second: string, micros: string, info: object | undefined, tail: string, plainTraceId = false): string {
+export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, second: string, micros: string, info: object | undefined, tail: string, plainTraceId = false, plainBaseId = false): string {
   if (path.length !== 0) path.length = 0; // only after a throw mid-serialisation
   if (tail !== lastTail) {
     lastTail = tail;
     emptyInfoTail = flat(INFO_KEY + tail);
     afterFieldsTails = CLOSES.map((c) => flat(c + ', ' + tail));
   }
-  const head = nameBaseText(name, suffix, baseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + parentContent(parentId) + timestampHead(second) + micros;
+  const head = nameBaseText(name, suffix, baseId, plainBaseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + parentContent(parentId) + timestampHead(second) + micros;
   const fields = infoText(info);
   return fields === '' ? head + emptyInfoTail : head + fields + afterFieldsTails[closeOwed];
 }
