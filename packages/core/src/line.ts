@@ -181,8 +181,23 @@ function keyTextOf(k: string): KeyText {
 // (36): each a StringEqual call reading characters (callgrind, traced /nested: ~3.3k
 // instructions a trace in StringEqual). A slot's id stays until an id of the same slot
 // replaces it (at most 256 old ids kept alive, ~20 KB).
+//
+// The table is made anew for each batch (startLines), so that it is young while the batch's
+// lines are made: a fresh id stored in the process's one table, long promoted, went through
+// the write barrier's slow path (the remembered set), ~50 instructions a store (callgrind,
+// trace-lines nested: 7 a trace). A trace's lines come in one batch; an id whose lines span
+// two batches is tested again in the second.
 const ID_SLOTS = 256;
-const idSlots: string[] = new Array<string>(ID_SLOTS).fill('');
+// A batch's new tables are copies of these (`slice` of a packed array is one block copy; `new
+// Array(n).fill('')` filled a holey array slot by slot: ~11k instructions a batch for both
+// tables, ~0.28k a /nested trace in trace-lines.cjs).
+const EMPTY_IDS: string[] = Array.from({ length: ID_SLOTS }, () => '');
+const EMPTY_VALUES: string[] = Array.from({ length: 128 }, () => '');
+let idSlots: string[] = newIdSlots();
+
+function newIdSlots(): string[] {
+  return EMPTY_IDS.slice();
+}
 
 /** `s`'s slot: the hex value of its first two characters for an id (other strings: any slot). */
 function idSlot(s: string): number {
@@ -217,14 +232,13 @@ const names = new Map<string, NameHead>();
 // The last name's heads: a batch's lines come in runs of one name (a trace's nested `fn`
 // starts, then their stops), and a name is one string, so one comparison replaces the Map
 // lookup for most lines.
-let lastName = '';
-let lastHead: NameHead | undefined;
 
 function nameHead(name: string, suffix: string): string {
-  let h = name === lastName ? lastHead : names.get(name);
+  const l = last;
+  let h = name === l.name ? l.head : names.get(name);
   if (h === undefined) h = newNameHead(name);
-  lastName = name;
-  lastHead = h;
+  l.name = name;
+  l.head = h;
   if (suffix === '-start') return h.start;
   if (suffix === '-stop') return h.stop;
   return '{"name": "' + (isPlainString(name) ? name : pyString(name).slice(1, -1)) + suffix + '", "base_id": "';
@@ -239,42 +253,62 @@ function newNameHead(name: string): NameHead {
   return h;
 }
 
-// The last base id: its text up to the trace id's value (every line of a trace has it).
-let lastBase = '';
-let lastBaseContent = '';
-let lastBaseText = '", "trace_id": "';
+/**
+ * What the last line used, for the next: its name's heads (a batch's lines come in runs of
+ * one name), its base id and that id's text up to the trace id's value (every line of a
+ * trace has it), and its name head and base text joined. An object made for each batch
+ * (startLines): young, its fields take the batch's young strings without the write
+ * barrier's slow path, where module variables (a context long promoted) took it at every
+ * new base id and joined text (callgrind, trace-lines nested: 11 a trace, ~0.57k).
+ */
+interface LastTexts {
+  name: string;
+  head: NameHead | undefined;
+  base: string;
+  baseContent: string;
+  baseText: string;
+  headText: string;
+  baseTextUsed: string;
+  nameBase: string;
+}
 
-function baseText(baseId: string): string {
-  if (baseId !== lastBase) {
-    lastBase = baseId;
-    lastBaseContent = isPlainString(baseId) ? remember(baseId) : pyString(baseId).slice(1, -1);
-    lastBaseText = lastBaseContent + '", "trace_id": "';
+function newLastTexts(): LastTexts {
+  return { name: '', head: undefined, base: '', baseContent: '', baseText: '", "trace_id": "', headText: '', baseTextUsed: '', nameBase: '' };
+}
+
+let last: LastTexts = newLastTexts();
+
+function baseText(baseId: string, plainBase: boolean): string {
+  const l = last;
+  if (baseId !== l.base) {
+    l.base = baseId;
+    l.baseContent = plainBase || isPlainString(baseId) ? remember(baseId) : pyString(baseId).slice(1, -1);
+    l.baseText = l.baseContent + '", "trace_id": "';
   }
-  return lastBaseText;
+  return l.baseText;
 }
 
 // The last line's name head and base text, and the two joined: a trace's lines come in runs
 // of one name and phase (its nested starts, then their stops), so the pair is one piece of
 // the rope for most lines, not two.
-let lastHeadText = '';
-let lastBaseTextUsed = '';
-let lastNameBase = '';
 
-function nameBaseText(name: string, suffix: string, baseId: string): string {
+function nameBaseText(name: string, suffix: string, baseId: string, plainBase: boolean): string {
   const h = nameHead(name, suffix);
-  const b = baseText(baseId);
-  if (h !== lastHeadText || b !== lastBaseTextUsed) {
-    lastHeadText = h;
-    lastBaseTextUsed = b;
-    lastNameBase = h + b;
+  const b = baseText(baseId, plainBase);
+  const l = last;
+  if (h !== l.headText || b !== l.baseTextUsed) {
+    l.headText = h;
+    l.baseTextUsed = b;
+    l.nameBase = h + b;
   }
-  return lastNameBase;
+  return l.nameBase;
 }
 
 /** A parent id's content: the base's (plain or not) without a test, or as idContent. */
 function parentContent(p: string): string {
   if (idSlots[idSlot(p)] === p) return p;
-  return p === lastBase ? lastBaseContent : idContent(p);
+  const l = last;
+  return p === l.base ? l.baseContent : idContent(p);
 }
 
 // What follows the timestamp, for the last tail: no info, and after info fields.
@@ -323,6 +357,22 @@ export function startLines(): void {
   // elements kind, where `push` is then called, not inlined (~50 instructions a push).
   path = [path];
   path.pop();
+  idSlots = newIdSlots();
+  plainValues = newPlainValues();
+  last = newLastTexts();
+}
+
+/**
+ * Whether valueText writes `o` (not an array) field by field, as an object literal: its
+ * `constructor` is Object (literals, JSON.parse's objects), or its prototype Object.prototype.
+ * The `constructor` load comes first: Object.getPrototypeOf goes through the runtime on Node
+ * 20 for objects of unknown shape, ~120 instructions a call, the load ~50 (callgrind,
+ * trace-lines nested: 15 a trace). An object made with Object.create(literal) or with an own
+ * `constructor: Object` now takes this path, not toPrimitive's: the same text, since
+ * toPrimitive copies such an object's own enumerable fields too (test/line.test.ts).
+ */
+function isFieldObject(o: object): boolean {
+  return (o as { constructor?: unknown }).constructor === Object || Object.getPrototypeOf(o) === Object.prototype;
 }
 
 /** `pyDumps(toPrimitive(value, depth))` in one pass, for the shapes trace info usually has. */
@@ -347,7 +397,7 @@ function valueText(v: unknown, depth: number): string {
   if (depth >= MAX_DEPTH) return '"?"';
   const o = v as object;
   const isArray = Array.isArray(o);
-  if (isArray || Object.getPrototypeOf(o) === Object.prototype) {
+  if (isArray || isFieldObject(o)) {
     // A loop, not `includes` (a builtin call, ~35 instructions): the path is short.
     for (let i = 0; i < path.length; i++) if (path[i] === o) return '"<circular>"';
     path.push(o);
@@ -381,9 +431,14 @@ function valueText(v: unknown, depth: number): string {
 // values). A value that is not the slot's string (a new path, another value in the slot) is
 // tested and takes the slot; equal text in another string object compares equal, and is as
 // plain. Longer values go to isPlainString's RegExp, as before.
-const VALUE_SLOTS = 128;
+const VALUE_SLOTS = EMPTY_VALUES.length;
 const SHORT_VALUE = 16;
-const plainValues: string[] = new Array<string>(VALUE_SLOTS).fill('');
+// Made for each batch too (startLines), as idSlots.
+let plainValues: string[] = newPlainValues();
+
+function newPlainValues(): string[] {
+  return EMPTY_VALUES.slice();
+}
 
 function isPlainValue(v: string): boolean {
   const n = v.length;
@@ -521,7 +576,8 @@ function isImmutableInfo(info: object): boolean {
 
 function fieldsOfInfo(info: object): string {
   let o = info as Record<string, unknown>;
-  if (Object.getPrototypeOf(info) !== Object.prototype) {
+  // null: toPrimitive's refusal below, as the object path's (not a TypeError of the `constructor` read).
+  if (info === null || !isFieldObject(info)) {
     const p = toPrimitive(info);
     if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new TypeError('trace info must be an object');
     o = p as Record<string, unknown>;
@@ -585,15 +641,16 @@ function timestampHead(second: string): string {
  * `plainTraceId`: the caller knows `traceId` is plain (a start's fresh uuid4, notifier.ts),
  * so it is neither tested nor compared with the cache (callgrind, traced /nested: the
  * RegExp test and four string comparisons for each of the 6 fresh ids, ~5k a trace).
+ * `plainBaseId`: likewise for `baseId`, a new trace's fresh base (notifier.ts FRESH_ROOT).
  */
-export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, second: string, micros: string, info: object | undefined, tail: string, plainTraceId = false): string {
+export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, second: string, micros: string, info: object | undefined, tail: string, plainTraceId = false, plainBaseId = false): string {
   if (path.length !== 0) path.length = 0; // only after a throw mid-serialisation
   if (tail !== lastTail) {
     lastTail = tail;
     emptyInfoTail = flat(INFO_KEY + tail);
     afterFieldsTails = CLOSES.map((c) => flat(c + ', ' + tail));
   }
-  const head = nameBaseText(name, suffix, baseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + parentContent(parentId) + timestampHead(second) + micros;
+  const head = nameBaseText(name, suffix, baseId, plainBaseId) + (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + parentContent(parentId) + timestampHead(second) + micros;
   const fields = infoText(info);
   return fields === '' ? head + emptyInfoTail : head + fields + afterFieldsTails[closeOwed];
 }

@@ -10,7 +10,7 @@ import type { Notification, NotificationInfo } from './notification';
 import { toPrimitive } from './primitive';
 import { cutInfo, infoBytes, mayExceed } from './info-budget';
 import { TimeoutError, withTimeout } from './kit/timeout';
-import { isLastUuid } from './uuid';
+import { isLastUuid, isUuidBeforeLast } from './uuid';
 
 export interface NotifierOptions {
   project: string | null;
@@ -43,6 +43,12 @@ const FIELDS = 6; // per point in `Points.slots`: phase, name, baseId, traceId, 
  * (bit 0 is the phase: 0 start, 1 stop). Its line skips that id's escaping check.
  */
 const FRESH_START = 2;
+/**
+ * FRESH_START whose base id is the uuid4 drawn just before its own (a new trace's first
+ * point, its root profiler's fresh base): the base id's escaping check is skipped too (the
+ * RegExp over its 36 characters, ~0.7k instructions a trace; callgrind, trace-lines nested).
+ */
+const FRESH_ROOT = FRESH_START | 4;
 /**
  * Under load a batch also goes as soon as it holds this many points (in a setImmediate,
  * still off the request path). Points that wait for the timer outlive the young
@@ -136,7 +142,7 @@ export class BatchNotifier implements PointSink {
     if (n === buf.times.length) grow(buf);
     const s = buf.slots;
     const o = n * FIELDS;
-    s[o] = phase === 0 && isLastUuid(traceId) ? FRESH_START : phase;
+    s[o] = phase === 0 && isLastUuid(traceId) ? (isUuidBeforeLast(baseId) ? FRESH_ROOT : FRESH_START) : phase;
     s[o + 1] = name;
     s[o + 2] = baseId;
     s[o + 3] = traceId;
@@ -304,11 +310,11 @@ export class BatchNotifier implements PointSink {
       try {
         const phase = buf[i] as number;
         const suffix = (phase & 1) === 0 ? '-start' : '-stop';
-        line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, micros, info, tail, phase === FRESH_START);
+        line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, micros, info, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
         // The line holds the whole info, so a line within the budget needs no closer look.
         if (line.length > this.maxInfo && info !== undefined) {
           const cut = this.fitInfo(info);
-          if (cut !== undefined) line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, micros, cut, tail, phase === FRESH_START);
+          if (cut !== undefined) line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, micros, cut, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
         }
       } catch (err) {
         this.stats.lost++;

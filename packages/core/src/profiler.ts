@@ -86,24 +86,31 @@ export class Profiler {
   }
 
   start(name: string, info?: object): void {
-    const ids = (this.ids ??= [this.below, this.top]);
-    const names = (this.names ??= []);
-    const parent = ids[ids.length - 1];
+    const ids = this.ids;
+    const parent = ids === undefined ? this.top : ids[ids.length - 1];
     const b = this.budget;
+    let id: string;
     if (b.left <= 0) {
       // Past the budget: not recorded. The parent's id is pushed again, so points and
       // calls made inside still hang under the last recorded point.
       b.dropped++;
       this.muted++;
-      ids.push(parent);
-      names.push(name);
-      return;
+      id = parent;
+    } else {
+      b.left--;
+      id = uuid4();
+      runtime.sink.point(0, name, this.baseId, id, parent, info);
     }
-    b.left--;
-    const id = uuid4();
-    ids.push(id);
-    names.push(name);
-    runtime.sink.point(0, name, this.baseId, id, parent, info);
+    if (ids === undefined) {
+      // The first start makes the stack with its entry in it: an array literal is made at
+      // its length, so `[below, top]` then a push grew it at once (and `[]` then a push the
+      // names): two copies of each (callgrind, trace-lines: GrowFastSmiOrObjectElements).
+      this.ids = [this.below, this.top, id];
+      this.names = [name];
+    } else {
+      ids.push(id);
+      (this.names as string[]).push(name);
+    }
   }
 
   stop(info?: object): void {

@@ -78,3 +78,12 @@ export function uuid4(): string {
 export function isLastUuid(s: string): boolean {
   return next !== 0 && s === ids[next - 1];
 }
+
+/**
+ * Whether `s` is the id `uuid4()` returned just before the last one: a root profiler draws
+ * its base id (newProfiler) right before its first point's id, so a fresh start whose base
+ * passes is a new trace's first point, its base plain (notifier.ts FRESH_ROOT).
+ */
+export function isUuidBeforeLast(s: string): boolean {
+  return next > 1 && s === ids[next - 2];
+}

@@ -155,6 +155,22 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     }
   });
 
+  it("writes objects whose constructor reads Object but whose prototype is not Object.prototype as the object path does", () => {
+    // line.ts isFieldObject: such objects are written field by field, not through toPrimitive.
+    const base = { inherited: 'no', nested: { x: 1 } };
+    const made = Object.assign(Object.create(base) as Record<string, unknown>, { own: 'yes', n: 2 });
+    const ownCtor = { constructor: Object, k: 'v' };
+    const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, { a: 'b' });
+    class Shape {
+      side = 3;
+    }
+    const shape = new Shape();
+    (shape as unknown as { constructor: unknown }).constructor = Object; // an own field naming Object
+    for (const info of [made, ownCtor, nullProto, shape, { inner: made }, { inner: ownCtor }, { inner: nullProto }, { inner: shape }, { list: [made, ownCtor] }]) {
+      for (let round = 0; round < 2; round++) expect(linePath(info, 'h', 'p', 's')).toBe(objectPath(info, 'h', 'p', 's'));
+    }
+  });
+
   it('writes each key of keys that share a key-text slot (same length and middle character), alternating', () => {
     // 'aaxaa' and 'bbxbb' take one slot; '', 'q' and '\u00e9' (escaped) are the short edge cases.
     const keysInTurn = ['aaxaa', 'bbxbb', 'aaxaa', '', 'bbxbb', 'q', '\u00e9', 'aaxaa'];
@@ -492,6 +508,38 @@ describe('start ids: the uuid4 just drawn skips the escaping check, any other id
     const drawn = events.find((e) => e.name === 'drawn-start');
     expect(drawn?.trace_id).toBe(fresh);
     expect(lines.find((l) => l.startsWith('{"name": "drawn-start"'))).toContain(`"trace_id": "${fresh}", "parent_id": "${fresh}"`);
+    await shutdown(1_000);
+  });
+
+  it("writes a root's fresh base id as it is, and a base id drawn before the start's id but not by uuid4 escaped", async () => {
+    const { configure, flush, run, start, stop, shutdown } = await import('../src/index.js');
+    const { runtime } = await import('../src/runtime.js');
+    const { uuid4 } = await import('../src/uuid.js');
+    const got: LineBatch[] = [];
+    configure({ driver: linesDriver((b) => void got.push(b)), host: 'h', flushIntervalMs: 10_000 });
+    let base = '';
+    run({ hmacKey: 'k' }, () => {
+      start('root'); // a root profiler's base (newProfiler) and this start's id: the two last uuid4s
+      stop();
+    });
+    // A sink caller whose base is not the uuid4 drawn before its start's id (notifier.ts FRESH_ROOT).
+    uuid4();
+    const id = uuid4();
+    runtime.sink.point(0, 'odd', 'b"ase\u00e9', id, 'b"ase\u00e9', undefined);
+    runtime.sink.point(1, 'odd', 'b"ase\u00e9', id, 'b"ase\u00e9', undefined);
+    // A fresh base and start id, then a sink caller's start with a quoted base whose id is fresh too.
+    base = uuid4();
+    const first = uuid4();
+    runtime.sink.point(0, 'pair', base, first, base, undefined);
+    runtime.sink.point(1, 'pair', base, first, base, undefined);
+    await flush(5_000);
+    const lines = got.flatMap((b) => [...b.lines]);
+    expect(lines).toHaveLength(6);
+    for (const l of lines) expect(l).toMatch(/^[\x20-\x7e]+$/);
+    const events = lines.map((l) => JSON.parse(l) as { name: string; base_id: string; trace_id: string });
+    expect(events[0].base_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(events.filter((e) => e.name.startsWith('odd')).map((e) => e.base_id)).toEqual(['b"ase\u00e9', 'b"ase\u00e9']);
+    expect(lines.filter((l) => l.startsWith('{"name": "pair')).every((l) => l.includes(`"base_id": "${base}", "trace_id": "${first}"`))).toBe(true);
     await shutdown(1_000);
   });
 });
