@@ -232,8 +232,11 @@ const AFTER_NAME = le4('base');
 const AFTER_BASE = le4('trac');
 const AFTER_TRACE = le4('pare');
 const AFTER_PARENT = le4('time');
-/** The last lengths of the name, base_id, trace_id and parent_id: the next line's likely ones. */
-const FIELD_LENGTHS = new Int32Array(4);
+/**
+ * The last two lengths of the name, base_id, trace_id and parent_id (field f's at f and f + 4):
+ * the next line's likely ones (a service's starts and stops alternate two names' lengths).
+ */
+const FIELD_LENGTHS = new Int32Array(8);
 
 /**
  * The end (closing quote) of the head field that starts at `from`, in a head LINE_HEAD_TEST
@@ -244,9 +247,17 @@ const FIELD_LENGTHS = new Int32Array(4);
  */
 function fieldEnd(dv: DataView, text: string, w: number, from: number, f: number, after: number, limit: number): number {
   const guess = FIELD_LENGTHS[f];
-  const x = from + guess;
+  let x = from + guess;
   if (guess > 0 && x + 8 <= limit && dv.getInt32(w + x, true) === SEP && dv.getInt32(w + x + 4, true) === after) return x;
+  const other = FIELD_LENGTHS[f + 4];
+  x = from + other;
+  if (other > 0 && x + 8 <= limit && dv.getInt32(w + x, true) === SEP && dv.getInt32(w + x + 4, true) === after) {
+    FIELD_LENGTHS[f + 4] = guess;
+    FIELD_LENGTHS[f] = other;
+    return x;
+  }
   const end = text.indexOf('"', from);
+  FIELD_LENGTHS[f + 4] = guess;
   FIELD_LENGTHS[f] = end - from;
   return end;
 }
