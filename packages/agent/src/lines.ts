@@ -177,14 +177,21 @@ export function bodyLayout(body: Buffer): BodyLayout | undefined {
   return { errors, indexStart: after + 4, textStart: after + 4 + x };
 }
 
-/** Whether the `n` bytes at `a` and at `b` (all within `dv`) are the same. */
+/**
+ * Whether the `n` bytes at `a` and at `b` (all within `dv`) are the same: 8 at a time as
+ * float64s when n ≥ 8, half the DataView reads of int32s (~18 instructions each). Two equal
+ * float64s that are not zeros have the same bits; NaNs are never equal (false: the caller
+ * then takes the id as a new one, the same text). Zeros are 7 bytes of 0, which a field
+ * LINE_HEAD matched cannot hold (no control characters), so they do not meet here.
+ */
 function sameBytes(dv: DataView, a: number, b: number, n: number): boolean {
   if (n < 4) {
     for (let i = 0; i < n; i++) if (dv.getUint8(a + i) !== dv.getUint8(b + i)) return false;
     return true;
   }
-  for (let i = 0; i + 4 < n; i += 4) if (dv.getInt32(a + i, true) !== dv.getInt32(b + i, true)) return false;
-  return dv.getInt32(a + n - 4, true) === dv.getInt32(b + n - 4, true);
+  if (n < 8) return dv.getInt32(a, true) === dv.getInt32(b, true) && dv.getInt32(a + n - 4, true) === dv.getInt32(b + n - 4, true);
+  for (let i = 0; i + 8 < n; i += 8) if (dv.getFloat64(a + i, true) !== dv.getFloat64(b + i, true)) return false;
+  return dv.getFloat64(a + n - 8, true) === dv.getFloat64(b + n - 8, true);
 }
 
 const NOT_LAID_OUT = 0;
