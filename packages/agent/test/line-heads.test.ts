@@ -83,6 +83,18 @@ describe("the decode's head read by position", () => {
     expectAsParsed([line({}), line({ base: 'b\u0001' }), line({}), line({ base: 'bb' }), line({ base: 'b' })]);
   });
 
+  it('is the parse when the fields change length from line to line', () => {
+    // readHead tries each field's end at the last line's length first: every length from 1
+    // to 60 after every other, so a guess lands on every place in the keys after it.
+    const r = rng(13);
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const n = () => 1 + Math.floor(r() * 60);
+      lines.push(line({ name: 'x'.repeat(n()), base: 'b'.repeat(n()), trace: ', trace_id'.repeat(1 + (i % 3)).slice(0, n()), parent: 'p, time'.repeat(9).slice(0, n()) }));
+    }
+    expectAsParsed(lines);
+  });
+
   it('is the parse of lines mutated at random', () => {
     const r = rng(12);
     const { lines } = linesOfNotifications(notifications(3000, r));
