@@ -317,8 +317,13 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
       }
     } else if (d.route === null && routes[i] !== null && parentIds[i] === baseId) {
       d.route = routes[i];
-      d.text = appendText(d.text, d.route);
-      lastText = d.route;
+      // A top-level stop's detail is mostly its route (appendText was just given it): a search
+      // of the text saved, deltasOfBatch ~8.5k → ~7.8k instructions a varied 5-point trace
+      // (callgrind, both builds in one process).
+      if (d.route !== lastText) {
+        d.text = appendText(d.text, d.route);
+        lastText = d.route;
+      }
     }
   }
   return out;
