@@ -417,8 +417,8 @@ export class IndexReader {
       return true;
     };
     /**
-     * What is final once both walks are below `m` moves to `out`; null when a page is full
-     * or the bound was reached (the part to return), else undefined.
+     * What is final once both walks are below `m` moves to `out`. Returns the part to return
+     * when a page is full or the split walk reached the bound, else undefined.
      */
     const settle = async (m: number): Promise<Part | undefined> => {
       if (!(await splitDown(m))) {
