@@ -163,6 +163,44 @@ function holdsRuns(line: string, runs: readonly string[]): boolean {
   return true;
 }
 
+/** A sorted set read newest first by score (ZREVRANGEBYSCORE … WITHSCORES), in chunks doubling from `n` to `max`. */
+class ScoreWalk {
+  /** Members walked with score `top` (the next chunk skips them). */
+  private ties = 0;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly key: string,
+    private top: string,
+    private readonly lo: string,
+    private n: number,
+    private readonly max: number,
+  ) {}
+
+  /** The next chunk; `last`: nothing follows it. */
+  async next(): Promise<{ members: string[]; scores: number[]; last: boolean }> {
+    const n = this.n;
+    const chunk = await this.client.zrevrangebyscore(this.key, this.top, this.lo, 'WITHSCORES', 'LIMIT', this.ties, n);
+    const members: string[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < chunk.length; i += 2) {
+      members.push(chunk[i]);
+      scores.push(Number(chunk[i + 1]));
+    }
+    if (members.length > 0) {
+      // The next chunk from the last score, past the members already walked there: a
+      // member added above meanwhile does not shift it (LIMIT's offset alone would).
+      const lastText = chunk[chunk.length - 1];
+      let same = 0;
+      for (let i = scores.length - 1; i >= 0 && scores[i] === scores[scores.length - 1]; i--) same++;
+      this.ties = lastText === this.top ? this.ties + same : same;
+      this.top = lastText;
+    }
+    this.n = Math.min(this.max, n * 2);
+    return { members, scores, last: members.length < n };
+  }
+}
+
 /**
  * Whether a split trace can match `s` whole where none of its parts does: a duration range
  * (the whole is longer than its parts), or two filter kinds (one part's service, another's
@@ -302,9 +340,7 @@ export class IndexReader {
     const untilUs = s.untilMs === undefined ? Infinity : s.untilMs * 1000;
     const x = Math.min(untilUs, s.after === undefined ? Infinity : s.after.startUs);
     const lo = s.sinceMs === undefined ? '-inf' : String(Math.floor(s.sinceMs * 1000));
-    let top = x === Infinity ? '+inf' : String(Math.ceil(x + setup.span));
-    let ties = 0; // members walked with score `top` (the next chunk skips them)
-    let n = CHUNK_FIRST;
+    const walk = new ScoreWalk(this.client, src, x === Infinity ? '+inf' : String(Math.ceil(x + setup.span)), lo, CHUNK_FIRST, CHUNK_MAX);
     const needed = neededTexts(s);
     const runs = textRuns(s);
     const metMembers = new Set<string>();
@@ -385,25 +421,15 @@ export class IndexReader {
     // final: the batch walk reads it from its lines there.
     const splitWalk = setup.split > 0 && wholeOnly(s);
     const splitTopUs = !splitWalk ? -Infinity : x === Infinity ? Infinity : Math.ceil(x + setup.span);
-    let splitTop = splitTopUs === Infinity ? '+inf' : String(splitTopUs);
-    let splitTies = 0;
-    let splitN = SPLIT_FIRST;
+    const splits = new ScoreWalk(this.client, SPLIT, splitTopUs === Infinity ? '+inf' : String(splitTopUs), lo, SPLIT_FIRST, SPLIT_MAX);
     /** The split walk's last score: every entry scored above it was read (-Infinity: all). */
     let splitAt = splitWalk ? Infinity : -Infinity;
     /** Reads `split` down to `m` (entries scored above it), or until the bound; returns whether it got there. */
     const splitDown = async (m: number): Promise<boolean> => {
       while (splitAt > m) {
         if (examined >= this.bound && splitAt < x) return false;
-        const chunk = await this.client.zrevrangebyscore(SPLIT, splitTop, lo, 'WITHSCORES', 'LIMIT', splitTies, splitN);
-        const ids: string[] = [];
-        for (let i = 0; i < chunk.length; i += 2) if (!met.has(chunk[i])) ids.push(chunk[i]);
-        if (chunk.length > 0) {
-          const lastText = chunk[chunk.length - 1];
-          let same = 0;
-          for (let i = chunk.length - 1; i >= 0 && chunk[i] === lastText; i -= 2) same++;
-          splitTies = lastText === splitTop ? splitTies + same : same;
-          splitTop = lastText;
-        }
+        const { members, scores, last } = await splits.next();
+        const ids = members.filter((id) => !met.has(id));
         const recs = await this.splitRecords(ids);
         examined += ids.length;
         ids.forEach((id, i) => {
@@ -411,8 +437,7 @@ export class IndexReader {
           const rec = recs[i];
           if (rec !== undefined) consider(rec);
         });
-        splitAt = chunk.length < 2 * splitN ? -Infinity : Number(splitTop);
-        splitN = Math.min(SPLIT_MAX, splitN * 2);
+        splitAt = last ? -Infinity : scores[scores.length - 1];
       }
       return true;
     };
@@ -434,22 +459,7 @@ export class IndexReader {
     if (walked >= 0 && size === 0) return (await settle(-Infinity)) ?? part(null);
 
     for (;;) {
-      const chunk = await this.client.zrevrangebyscore(src, top, lo, 'WITHSCORES', 'LIMIT', ties, n);
-      const members: string[] = [];
-      const scores: number[] = [];
-      for (let i = 0; i < chunk.length; i += 2) {
-        members.push(chunk[i]);
-        scores.push(Number(chunk[i + 1]));
-      }
-      if (members.length > 0) {
-        // The next chunk from the last score, past the members already walked there: a
-        // batch added above meanwhile does not shift it (LIMIT's offset alone would).
-        const lastText = chunk[chunk.length - 1];
-        let same = 0;
-        for (let i = scores.length - 1; i >= 0 && scores[i] === scores[scores.length - 1]; i--) same++;
-        ties = lastText === top ? ties + same : same;
-        top = lastText;
-      }
+      const { members, scores, last } = await walk.next();
       // Candidates: not read before, holding records at or before x (their earliest start in the member), in every filter's postings.
       let cands: number[] = [];
       for (let i = 0; i < members.length; i++) {
@@ -538,10 +548,9 @@ export class IndexReader {
           if (done !== undefined) return done;
         }
       }
-      if (members.length < n) return (await settle(-Infinity)) ?? part(null);
+      if (last) return (await settle(-Infinity)) ?? part(null);
       const done = await settle(scores[scores.length - 1]);
       if (done !== undefined) return done;
-      n = Math.min(CHUNK_MAX, n * 2);
     }
   }
 
