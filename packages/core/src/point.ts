@@ -36,10 +36,7 @@ export class Point {
   stop(info?: object): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (!this.recorded) return;
-    const b = this.profiler.budget;
-    if (b.dropped !== b.marked) markDropped(this.profiler.baseId, b);
-    runtime.sink.point(1, this.name, this.profiler.baseId, this.traceId, this.parentId, info);
+    if (this.recorded) emitStop(this.profiler.budget, this.name, this.profiler.baseId, this.traceId, this.parentId, info);
   }
 
   /** Stops with Python's error info (`etype`, `message`) merged into `info`. */
@@ -105,27 +102,27 @@ export function traced<R>(name: string, a: object | undefined | (() => R), b?: (
   try {
     result = resource === undefined ? runIn(profiler, fn) : runOn(resource, parent, profiler, fn);
   } catch (err) {
-    stopOnce(budget, name, baseId, traceId, parentId, errorInfo(err));
+    emitStop(budget, name, baseId, traceId, parentId, errorInfo(err));
     throw err;
   }
   if (isThenable(result)) {
     return (result as PromiseLike<Awaited<R>>).then(
       (value) => {
-        stopOnce(budget, name, baseId, traceId, parentId, safeStopInfo(stopInfo, value));
+        emitStop(budget, name, baseId, traceId, parentId, safeStopInfo(stopInfo, value));
         return value;
       },
       (err: unknown) => {
-        stopOnce(budget, name, baseId, traceId, parentId, errorInfo(err));
+        emitStop(budget, name, baseId, traceId, parentId, errorInfo(err));
         throw err;
       },
     ) as R;
   }
-  stopOnce(budget, name, baseId, traceId, parentId, safeStopInfo(stopInfo, result as Awaited<R>));
+  emitStop(budget, name, baseId, traceId, parentId, safeStopInfo(stopInfo, result as Awaited<R>));
   return result;
 }
 
-/** A recorded point's stop, as Point.stop writes it (traced() calls it once a point). */
-function stopOnce(b: TraceBudget, name: string, baseId: string, traceId: string, parentId: string, info: object | undefined): void {
+/** A recorded point's stop (Point.stop, and traced() once a point without a Point). */
+function emitStop(b: TraceBudget, name: string, baseId: string, traceId: string, parentId: string, info: object | undefined): void {
   if (b.dropped !== b.marked) markDropped(baseId, b);
   runtime.sink.point(1, name, baseId, traceId, parentId, info);
 }
