@@ -495,7 +495,9 @@ export class IndexReader {
           if (typeof r[j] === 'string') blobs.set(i, r[j] as string);
         });
       }
-      const split = setup.split > 0 ? await this.splitOf(blobs, merged, splitTopUs) : undefined;
+      // With split traces in the store, each blob's lines are needed whole (their ids looked up in SPLIT): split once here.
+      const blobLines = setup.split > 0 ? new Map([...blobs].map(([i, blob]) => [i, blob.split('\n')])) : undefined;
+      const split = blobLines !== undefined ? await this.splitOf(blobLines, merged, splitTopUs) : undefined;
 
       // Without split traces in the chunk, the lines holding a filter's texts are found in
       // the blob (linesHolding) instead of in each line.
@@ -509,7 +511,7 @@ export class IndexReader {
             lines = held.lines;
             examined += held.total;
           } else {
-            lines = blob.split('\n');
+            lines = blobLines?.get(i) ?? blob.split('\n');
             examined += lines.length;
           }
           for (const line of lines) {
@@ -586,10 +588,10 @@ export class IndexReader {
    * session 20, by when, long after they started) are not in that walk: their records are
    * built from their lines here, into `merged` (per call).
    */
-  private async splitOf(blobs: Map<number, string>, merged: Map<string, TraceRecord | undefined>, top: number): Promise<Set<string>> {
+  private async splitOf(blobLines: Map<number, string[]>, merged: Map<string, TraceRecord | undefined>, top: number): Promise<Set<string>> {
     const ids = new Set<string>();
-    for (const blob of blobs.values()) {
-      for (const line of blob.split('\n')) {
+    for (const lines of blobLines.values()) {
+      for (const line of lines) {
         const id = idOfLine(line);
         if (id !== undefined) ids.add(id);
       }
@@ -605,10 +607,9 @@ export class IndexReader {
       split.add(id);
       if (Number(score) > top && !merged.has(id)) late.push(id);
     });
-    const todo = late;
-    if (todo.length > 0) {
-      const recs = await this.splitRecords(todo);
-      todo.forEach((id, i) => merged.set(id, recs[i]));
+    if (late.length > 0) {
+      const recs = await this.splitRecords(late);
+      late.forEach((id, i) => merged.set(id, recs[i]));
     }
     return split;
   }
