@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createFileDriver } from '@osprofiler/core';
 import { startChild, type Child } from '../../../tools/testing/child-process';
+import { listedIds } from '../../../tools/testing/file-store';
 import { httpGet, signedHeaders } from '../../../tools/testing/http';
 import { tempDir } from '../../../tools/testing/temp-dir';
 
@@ -96,9 +97,7 @@ describe.each(MATRIX)('node %s @osprofiler/auto %s (%s)', (flag, app, expressMod
     expect(stop(errRep.children[0], 'wsgi').info).toMatchObject({ etype: 'Error', message: 'boom', response: { status_code: 500 } });
 
     expect((await get(c.port, '/hello/plain')).status).toBe(200);
-    const driver = createFileDriver(`file://${store}`);
-    expect((await driver.listTraces()).map((t) => t.base_id).sort()).toEqual([base, errBase].sort());
-    await driver.close();
+    expect(await listedIds(store, [base, errBase])).toEqual([base, errBase].sort());
     expect(c.output()).not.toMatch(/Warning|Error:/);
   }, 60_000);
 });
