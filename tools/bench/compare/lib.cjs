@@ -36,6 +36,9 @@ const VARIANTS = {
   // Control for the sidecars: plain Express with burner.cjs beside it, using about the CPU
   // the agent and redis-server use for `agent` (BENCH_BUSY_DUTY_MS of every 10 ms): what
   // sharing the two cores alone costs the server (its column `agent µs/req` is the burner's).
+  // Control for the traced request's allocation: plain Express allocating and dropping about
+  // what a traced /nested request does (alloc.cjs), no tracer work.
+  'plain-alloc': { label: 'plain Express, allocating a traced request\'s garbage', preload: 'alloc.cjs', optional: true },
   'plain-busy': { label: 'plain Express, a CPU burner beside it', busy: true, optional: true },
   // Control for `agent`: the same, through a second agent whose store keeps no search index
   // (redis://…?index=false): what the index's agent and Redis CPU cost the server's req/s.

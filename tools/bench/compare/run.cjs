@@ -16,7 +16,8 @@
 // BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900), BENCH_PIN=1 (the server
 // on CPU 0, wrk, the agents, redis-server and the burner on CPU 1: lib.cjs pin).
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
-// plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2),
+// plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2), plain-alloc (plain Express allocating and dropping
+// BENCH_ALLOC_BYTES a request, default 11,700: a traced /nested request's garbage, alloc.cjs),
 // agent-headers (with them, header / control lines paired per round), agent-noindex (a second agent
 // whose redis:// keeps no search index).
 'use strict';
