@@ -21,8 +21,14 @@
 // (compare/instructions.cjs's figures). Env: BENCH_IR_WARMUP (8000), BENCH_IR_COUNT (3000)
 // traces, BENCH_ROUNDS (2), BENCH_SHAPES (hello,nested,header), BENCH_TRACE_INDEX=1 (each batch's
 // search index made too, LineBatch.index). ~1 min a shape and build.
+// BENCH_ALLOC=1: bytes instead of instructions, no callgrind — each shape's process (the same
+// child, node flags and warm-up) counts the bytes its BENCH_IR_COUNT traces allocate on V8's
+// heap, collected objects included (lib/allocated.cjs, V8's sampling heap profiler), and
+// prints bytes a trace per round and build (ABBA as above), then, for each build and shape,
+// the BENCH_ALLOC_TOP (12) functions that allocate most (bytes a trace, the last round's).
 'use strict';
 const path = require('node:path');
+const { spawn } = require('node:child_process');
 const CG = require('./lib/callgrind.cjs');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -32,6 +38,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const SHAPES = (process.env.BENCH_SHAPES || 'hello,nested,header').split(',');
 const SIM = process.env.BENCH_IR_SIM === '1';
 const WITH_INDEX = process.env.BENCH_TRACE_INDEX === '1';
+const ALLOC = process.env.BENCH_ALLOC === '1';
+const ALLOC_TOP = Number(process.env.BENCH_ALLOC_TOP || 12);
 const KEY = 'bench-key';
 const PER_FLUSH = 40; // traces between flushes: ~240 points, a busy service's batch
 
@@ -82,19 +90,41 @@ async function child() {
     return n;
   };
   await core.run(sampled, async () => { await null; }); // promise hooks on, as in a service
-  const steps = CG.stepper();
+  const steps = ALLOC ? undefined : CG.stepper();
   await traces(WARMUP, shape === 'header' ? headers(WARMUP) : undefined);
   const carriers = shape === 'header' ? headers(COUNT) : undefined;
-  await steps.step(shape, () => traces(COUNT, carriers));
-  steps.end();
+  if (ALLOC) {
+    const { allocated } = require('./lib/allocated.cjs');
+    const { bytes, frames } = await allocated(() => traces(COUNT, carriers));
+    process.stdout.write(`${JSON.stringify({ bytes: bytes / COUNT, frames: frames.slice(0, ALLOC_TOP).map(([f, b]) => [f, b / COUNT]) })}\n`);
+  } else {
+    await steps.step(shape, () => traces(COUNT, carriers));
+    steps.end();
+  }
   process.exit(0);
+}
+
+const NODE_ARGS = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
+
+/** BENCH_ALLOC=1: bytes a trace of `shape` with the build at `root`, and the top functions' ({ bytes, frames }). */
+function allocatedPerTrace(root, shape) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_ARGS, __filename], { env: { ...process.env, BENCH_TRACE_ROOT: root, BENCH_TRACE_SHAPE: shape, BENCH_IR_CHILD: '1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').pop();
+      if (code !== 0 || !last) reject(new Error(`${shape}: the child exited with ${code}`));
+      else resolve(JSON.parse(last));
+    });
+  });
 }
 
 /** Per trace of `shape` with the build at `root`: its events ({ Ir, and with SIM the simulation's }). */
 async function count(root, shape) {
   let per;
-  const nodeArgs = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
-  await CG.runSteps(__filename, (_label, _ir, events) => (per = events), { nodeArgs, env: { BENCH_TRACE_ROOT: root, BENCH_TRACE_SHAPE: shape }, valgrindArgs: SIM ? CG.SIM_ARGS : [] });
+  await CG.runSteps(__filename, (_label, _ir, events) => (per = events), { nodeArgs: NODE_ARGS, env: { BENCH_TRACE_ROOT: root, BENCH_TRACE_SHAPE: shape }, valgrindArgs: SIM ? CG.SIM_ARGS : [] });
   if (per === undefined) throw new Error(`${shape}: the run under callgrind counted nothing`);
   return per;
 }
@@ -109,6 +139,7 @@ function figures(shape, events) {
 async function main() {
   const builds = [['this', ROOT]];
   if (process.env.BENCH_BEFORE) builds.unshift(['before', path.resolve(process.env.BENCH_BEFORE)]);
+  if (ALLOC) return mainAlloc(builds);
   const sim = SIM ? ` with the cache simulation (${CG.SIM_ARGS.join(' ')})` : '';
   console.log(`${SIM ? 'figures' : 'instructions'} per trace (request path + deferred format + agent:// frame), main thread, callgrind (${CG.version()})${sim}, node ${process.version} --predictable; ${WARMUP} warm-up + ${COUNT} counted traces per shape`);
   for (let r = 1; r <= ROUNDS; r++) {
@@ -117,6 +148,27 @@ async function main() {
       for (const shape of SHAPES) out.push(figures(shape, await count(root, shape)));
       console.log(`  round ${r} ${name.padEnd(6)} ${out.join('  ')}`);
     }
+  }
+}
+
+/** BENCH_ALLOC=1: bytes a trace per round and build, alternated as instructions are, then where they go. */
+async function mainAlloc(builds) {
+  console.log(`bytes allocated on V8's heap per trace (request path + deferred format + agent:// frame), main thread, V8's sampling heap profiler (256-byte interval, collected objects included), node ${process.version} --predictable; ${WARMUP} warm-up + ${COUNT} counted traces per shape`);
+  const last = new Map();
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const [name, root] of r % 2 === 0 ? [...builds].reverse() : builds) {
+      const out = [];
+      for (const shape of SHAPES) {
+        const a = await allocatedPerTrace(root, shape);
+        last.set(`${name} ${shape}`, a.frames);
+        out.push(`${shape} ${a.bytes.toFixed(0)} B`);
+      }
+      console.log(`  round ${r} ${name.padEnd(6)} ${out.join('  ')}`);
+    }
+  }
+  for (const [key, frames] of last) {
+    console.log(`${key}, bytes a trace by function (round ${ROUNDS}):`);
+    for (const [f, b] of frames) console.log(`  ${b.toFixed(0).padStart(6)}  ${f}`);
   }
 }
 
