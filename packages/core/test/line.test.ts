@@ -571,3 +571,51 @@ describe('the notifier under load', () => {
     await shutdown(1_000);
   });
 });
+
+describe("a stop line reuses its start's ids text only when trace id, parent id and second are its own", () => {
+  it('writes every stop with its own ids: slots shared, other parents, escaped ids, another second', async () => {
+    const { configure, flush, shutdown } = await import('../src/index.js');
+    const { runtime } = await import('../src/runtime.js');
+    const got: LineBatch[] = [];
+    configure({ driver: linesDriver((b) => void got.push(b)), host: 'h', flushIntervalMs: 10_000 });
+    const sink = runtime.sink;
+    const expected: [string, string, string][] = []; // name, trace_id, parent_id
+    const point = (phase: 0 | 1, name: string, trace: string, parent: string): void => {
+      sink.point(phase, name, 'b-1', trace, parent, phase === 0 ? { k: name } : undefined);
+      expected.push([`${name}-${phase === 0 ? 'start' : 'stop'}`, trace, parent]);
+    };
+    // Ids of one slot (the same first two hex digits), opened and closed crossed.
+    const a = 'aa000000-0000-4000-8000-000000000001';
+    const b = 'aa000000-0000-4000-8000-000000000002';
+    point(0, 'a', a, 'b-1');
+    point(0, 'b', b, a);
+    point(1, 'a', a, 'b-1');
+    point(1, 'b', b, a);
+    // The same trace id stopped under another parent, then with a parent equal in text only.
+    point(0, 'c', 'c-1', 'p-1');
+    point(1, 'c', 'c-1', 'p-2');
+    point(0, 'd', 'd-1', 'p-1');
+    point(1, 'd', 'd-1', ['p', '1'].join('-'));
+    // Ids that need escaping, stopped twice (the second stop finds the first's text).
+    point(0, 'e', 'e"1\u00e9', 'p"\u0001');
+    point(1, 'e', 'e"1\u00e9', 'p"\u0001');
+    point(1, 'e', 'e"1\u00e9', 'p"\u0001');
+    // A stop in another second than its start.
+    point(0, 'f', 'f-1', 'p-1');
+    await new Promise((r) => setTimeout(r, 1_050));
+    point(1, 'f', 'f-1', 'p-1');
+    await flush(5_000);
+    const batches = got.filter((g) => g.lines.length > 0);
+    const lines = batches.flatMap((g) => [...g.lines]);
+    const timestamps = batches.flatMap((g) => [...g.timestamps]);
+    expect(lines).toHaveLength(expected.length);
+    for (const l of lines) expect(l).toMatch(/^[\x20-\x7e]+$/);
+    for (const l of lines) expect(pyDumps(JSON.parse(l) as Record<string, unknown>)).toBe(l);
+    const events = lines.map((l) => JSON.parse(l) as { name: string; trace_id: string; parent_id: string; timestamp: string });
+    expect(events.map((e) => [e.name, e.trace_id, e.parent_id])).toEqual(expected);
+    expect(events.map((e) => e.timestamp)).toEqual(timestamps);
+    const f = events.filter((e) => e.name.startsWith('f-'));
+    expect(f[0].timestamp.slice(0, 19)).not.toBe(f[1].timestamp.slice(0, 19));
+    await shutdown(1_000);
+  });
+});
