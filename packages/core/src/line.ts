@@ -198,25 +198,37 @@ let idSlots: string[] = newIdSlots();
 // A point's ids text (`<trace_id>", "parent_id": "<parent_id>", "timestamp": "<second>`), kept
 // from its start line for its stop line: the stop's line is then its name head, this block,
 // its micros and tail, 3 rope pieces fewer (3 ConsStrings, 96 bytes of young garbage, and
-// 3 string additions a stop line: trace-lines.cjs BENCH_ALLOC nested). By a slot of the
-// trace id: BLOCK_SLOTS entries of [trace id, parent id, second's text, block], a table made
-// for each batch (startLines, young as idSlots); a slot a later start took is a miss (the
-// block is made again), so is a stop in another second than its start.
-const BLOCK_SLOTS = 32;
-const EMPTY_BLOCKS: string[] = Array.from({ length: BLOCK_SLOTS * 4 }, () => '');
+// 3 string additions a stop line: trace-lines.cjs BENCH_ALLOC nested). A stack of up to
+// BLOCK_DEPTH entries of [trace id, parent id, second's text, block]: a start with a fresh id
+// pushes its block, a stop takes the top one when it is its own (a trace's points stop in
+// the reverse order of their starts); anything else is a miss (the block made again): a
+// stop after another trace's start, a stop in another second than its start. A table made
+// for each batch (startLines, young as idSlots); a full stack starts again from the bottom.
+const BLOCK_DEPTH = 16;
+const EMPTY_BLOCKS: string[] = Array.from({ length: BLOCK_DEPTH * 4 }, () => '');
 let blocks: string[] = EMPTY_BLOCKS.slice();
+let blockDepth = 0;
+const PARENT_KEY = '", "parent_id": "';
 
 function idsBlock(traceId: string, parentId: string, second: string, plainTraceId: boolean): string {
-  const k = (idSlot(traceId) & (BLOCK_SLOTS - 1)) * 4;
-  const b = blocks;
   const head = timestampHead(second);
-  // A fresh trace id (a start's uuid4) is in no slot: not looked up.
-  if (!plainTraceId && b[k] === traceId && b[k + 1] === parentId && b[k + 2] === head) return b[k + 3];
-  const block = (plainTraceId ? remember(traceId) : idContent(traceId)) + '", "parent_id": "' + parentContent(parentId) + head;
+  const b = blocks;
+  const d = blockDepth;
+  if (!plainTraceId) {
+    const k = d * 4 - 4;
+    if (d !== 0 && b[k] === traceId && b[k + 1] === parentId && b[k + 2] === head) {
+      blockDepth = d - 1;
+      return b[k + 3];
+    }
+    return idContent(traceId) + PARENT_KEY + parentContent(parentId) + head;
+  }
+  const block = remember(traceId) + PARENT_KEY + parentContent(parentId) + head;
+  const k = d === BLOCK_DEPTH ? 0 : d * 4;
   b[k] = traceId;
   b[k + 1] = parentId;
   b[k + 2] = head;
   b[k + 3] = block;
+  blockDepth = (k >> 2) + 1;
   return block;
 }
 
@@ -384,6 +396,7 @@ export function startLines(): void {
   path.pop();
   idSlots = newIdSlots();
   blocks = EMPTY_BLOCKS.slice();
+  blockDepth = 0;
   plainValues = newPlainValues();
   last = newLastTexts();
 }
@@ -654,6 +667,14 @@ function timestampHead(second: string): string {
   return secondText;
 }
 
+// Apart from pointLine, which stays small enough for TurboFan to inline it into the
+// notifier's formatLines (a call with its 11 arguments a line otherwise).
+function setTail(tail: string): void {
+  lastTail = tail;
+  emptyInfoTail = flat(INFO_KEY + tail);
+  afterFieldsTails = CLOSES.map((c) => flat(c + ', ' + tail));
+}
+
 /**
  * One line, as the notifier builds it: the name is `name` + `suffix` (`-start`/`-stop`),
  * given apart so that no string is built for it (a concatenated name would be flattened
@@ -671,11 +692,7 @@ function timestampHead(second: string): string {
  */
 export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, second: string, micros: string, info: object | undefined, tail: string, plainTraceId = false, plainBaseId = false): string {
   if (path.length !== 0) path.length = 0; // only after a throw mid-serialisation
-  if (tail !== lastTail) {
-    lastTail = tail;
-    emptyInfoTail = flat(INFO_KEY + tail);
-    afterFieldsTails = CLOSES.map((c) => flat(c + ', ' + tail));
-  }
+  if (tail !== lastTail) setTail(tail);
   const head = nameBaseText(name, suffix, baseId, plainBaseId) + idsBlock(traceId, parentId, second, plainTraceId) + micros;
   const fields = infoText(info);
   return fields === '' ? head + emptyInfoTail : head + fields + afterFieldsTails[closeOwed];

@@ -573,9 +573,10 @@ describe('the notifier under load', () => {
 });
 
 describe("a stop line reuses its start's ids text only when trace id, parent id and second are its own", () => {
-  it('writes every stop with its own ids: slots shared, other parents, escaped ids, another second', async () => {
+  it('writes every stop with its own ids: crossed, other parents, escaped ids, deep, another second', async () => {
     const { configure, flush, shutdown } = await import('../src/index.js');
     const { runtime } = await import('../src/runtime.js');
+    const { uuid4 } = await import('../src/uuid.js');
     const got: LineBatch[] = [];
     configure({ driver: linesDriver((b) => void got.push(b)), host: 'h', flushIntervalMs: 10_000 });
     const sink = runtime.sink;
@@ -600,9 +601,31 @@ describe("a stop line reuses its start's ids text only when trace id, parent id 
     point(0, 'e', 'e"1\u00e9', 'p"\u0001');
     point(1, 'e', 'e"1\u00e9', 'p"\u0001');
     point(1, 'e', 'e"1\u00e9', 'p"\u0001');
-    // A stop in another second than its start.
+    // Fresh ids (the uuid4 just drawn: the start's ids text is kept), stopped in reverse
+    // order, crossed, under another parent, past the kept texts' depth (16), twice.
+    const fresh = (): string => uuid4();
+    const g = Array.from({ length: 20 }, fresh);
+    g.forEach((id, i) => point(0, `g${i}`, id, i === 0 ? 'b-1' : g[i - 1]));
+    for (let i = g.length - 1; i >= 0; i--) point(1, `g${i}`, g[i], i === 0 ? 'b-1' : g[i - 1]);
+    const h1 = fresh();
+    point(0, 'h1', h1, 'b-1');
+    const h2 = fresh();
+    point(0, 'h2', h2, 'b-1');
+    point(1, 'h1', h1, 'b-1');
+    point(1, 'h2', h2, 'b-1');
+    point(1, 'h2', h2, 'b-1');
+    const i1 = fresh();
+    point(0, 'i', i1, 'p-1');
+    point(1, 'i', i1, 'p-2');
+    const j1 = fresh();
+    point(0, 'j', j1, 'p-1');
+    point(1, 'j', j1, ['p', '1'].join('-'));
+    // A stop in another second than its start, with a sink caller's id and a fresh one.
     point(0, 'f', 'f-1', 'p-1');
+    const k1 = fresh();
+    point(0, 'k', k1, 'p-1');
     await new Promise((r) => setTimeout(r, 1_050));
+    point(1, 'k', k1, 'p-1');
     point(1, 'f', 'f-1', 'p-1');
     await flush(5_000);
     const batches = got.filter((g) => g.lines.length > 0);
@@ -614,8 +637,10 @@ describe("a stop line reuses its start's ids text only when trace id, parent id 
     const events = lines.map((l) => JSON.parse(l) as { name: string; trace_id: string; parent_id: string; timestamp: string });
     expect(events.map((e) => [e.name, e.trace_id, e.parent_id])).toEqual(expected);
     expect(events.map((e) => e.timestamp)).toEqual(timestamps);
-    const f = events.filter((e) => e.name.startsWith('f-'));
-    expect(f[0].timestamp.slice(0, 19)).not.toBe(f[1].timestamp.slice(0, 19));
+    for (const n of ['f', 'k']) {
+      const f = events.filter((e) => e.name.startsWith(`${n}-`));
+      expect(f[0].timestamp.slice(0, 19)).not.toBe(f[1].timestamp.slice(0, 19));
+    }
     await shutdown(1_000);
   });
 });
