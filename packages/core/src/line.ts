@@ -195,41 +195,40 @@ const EMPTY_IDS: string[] = Array.from({ length: ID_SLOTS }, () => '');
 const EMPTY_VALUES: string[] = Array.from({ length: 128 }, () => '');
 let idSlots: string[] = newIdSlots();
 
-// A point's ids text (`<trace_id>", "parent_id": "<parent_id>", "timestamp": "<second>`), kept
-// from its start line for its stop line: the stop's line is then its name head, this block,
-// its micros and tail, 3 rope pieces fewer (3 ConsStrings, 96 bytes of young garbage, and
-// 3 string additions a stop line: trace-lines.cjs BENCH_ALLOC nested). A stack of up to
-// BLOCK_DEPTH entries of [trace id, parent id, second's text, block]: a start with a fresh id
-// pushes its block, a stop takes the top one when it is its own (a trace's points stop in
-// the reverse order of their starts); anything else is a miss (the block made again): a
-// stop after another trace's start, a stop in another second than its start. A table made
-// for each batch (startLines, young as idSlots); a full stack starts again from the bottom.
+// A point's ids text (`<trace_id>", "parent_id": "<parent_id>`), kept from its start line for
+// its stop line: 2 rope pieces fewer a stop line (2 ConsStrings, 64 bytes of young garbage,
+// and 2 string additions: trace-lines.cjs BENCH_ALLOC). A stack of up to BLOCK_DEPTH entries
+// of [trace id, parent id, text]: a start with a fresh id pushes its text, a stop takes the
+// top one when it is its own (a trace's points stop in the reverse order of their starts);
+// anything else (a stop after another trace's start, a sink caller's own ids) makes the text
+// again. The second is not part of it: a stop in another second than its start took the
+// other path, which traced /nested then never ran until a second went by, and its first run
+// deoptimized pointLine (+14k instructions a trace in some trace-lines.cjs runs). A table
+// made for each batch (startLines, young as idSlots); a full stack starts again from the bottom.
 const BLOCK_DEPTH = 16;
-const EMPTY_BLOCKS: string[] = Array.from({ length: BLOCK_DEPTH * 4 }, () => '');
+const EMPTY_BLOCKS: string[] = Array.from({ length: BLOCK_DEPTH * 3 }, () => '');
 let blocks: string[] = EMPTY_BLOCKS.slice();
 let blockDepth = 0;
 const PARENT_KEY = '", "parent_id": "';
 
-function idsBlock(traceId: string, parentId: string, second: string, plainTraceId: boolean): string {
-  const head = timestampHead(second);
+function idsText(traceId: string, parentId: string, plainTraceId: boolean): string {
   const b = blocks;
   const d = blockDepth;
   if (!plainTraceId) {
-    const k = d * 4 - 4;
-    if (d !== 0 && b[k] === traceId && b[k + 1] === parentId && b[k + 2] === head) {
+    const k = d * 3 - 3;
+    if (d !== 0 && b[k] === traceId && b[k + 1] === parentId) {
       blockDepth = d - 1;
-      return b[k + 3];
+      return b[k + 2];
     }
-    return idContent(traceId) + PARENT_KEY + parentContent(parentId) + head;
+    return idContent(traceId) + PARENT_KEY + parentContent(parentId);
   }
-  const block = remember(traceId) + PARENT_KEY + parentContent(parentId) + head;
-  const k = d === BLOCK_DEPTH ? 0 : d * 4;
+  const text = remember(traceId) + PARENT_KEY + parentContent(parentId);
+  const k = d === BLOCK_DEPTH ? 0 : d * 3;
   b[k] = traceId;
   b[k + 1] = parentId;
-  b[k + 2] = head;
-  b[k + 3] = block;
-  blockDepth = (k >> 2) + 1;
-  return block;
+  b[k + 2] = text;
+  blockDepth = k / 3 + 1;
+  return text;
 }
 
 function newIdSlots(): string[] {
@@ -693,7 +692,7 @@ function setTail(tail: string): void {
 export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, second: string, micros: string, info: object | undefined, tail: string, plainTraceId = false, plainBaseId = false): string {
   if (path.length !== 0) path.length = 0; // only after a throw mid-serialisation
   if (tail !== lastTail) setTail(tail);
-  const head = nameBaseText(name, suffix, baseId, plainBaseId) + idsBlock(traceId, parentId, second, plainTraceId) + micros;
+  const head = nameBaseText(name, suffix, baseId, plainBaseId) + idsText(traceId, parentId, plainTraceId) + timestampHead(second) + micros;
   const fields = infoText(info);
   return fields === '' ? head + emptyInfoTail : head + fields + afterFieldsTails[closeOwed];
 }
