@@ -44,13 +44,15 @@ export class Profiler {
   /** @internal Shared by the whole trace in this process. */
   readonly budget: TraceBudget;
   /**
-   * The stack, made at the first `start()`: until then it is `[below, top]`, kept in two
-   * fields. Most profilers are a scoped point's fork (`traced`, adapters' points) whose
-   * own stack is never used: two arrays fewer per point, each scavenged young garbage
-   * (callgrind, traced /nested: the scavenges, not the points, are most of the cost).
+   * The stack above `[below, top]`: nothing (undefined), one started entry as a string (its id,
+   * and its name in `names`), or from a second start on the whole stack as arrays
+   * (`[below, top, …]` and the names). Most profilers are a scoped point's fork (`traced`,
+   * adapters' points) whose own stack is never used, and a root's is mostly one point deep
+   * (a request's `wsgi`): no arrays for either (two arrays fewer a traced request, 128 bytes
+   * of young garbage: trace-lines.cjs BENCH_ALLOC).
    */
-  private ids: string[] | undefined;
-  private names: string[] | undefined;
+  private ids: string | string[] | undefined;
+  private names: string | string[] | undefined;
   private readonly below: string;
   private readonly top: string;
   /**
@@ -76,18 +78,18 @@ export class Profiler {
   /** The id of the innermost open point (what outgoing calls send as `parent_id`). */
   get currentId(): string {
     const ids = this.ids;
-    return ids === undefined ? this.top : ids[ids.length - 1];
+    return ids === undefined ? this.top : typeof ids === 'string' ? ids : ids[ids.length - 1];
   }
 
   /** The id just below the current one. */
   get parentId(): string {
     const ids = this.ids;
-    return ids === undefined ? this.below : ids[ids.length - 2];
+    return ids === undefined ? this.below : typeof ids === 'string' ? this.top : ids[ids.length - 2];
   }
 
   start(name: string, info?: object): void {
     const ids = this.ids;
-    const parent = ids === undefined ? this.top : ids[ids.length - 1];
+    const parent = ids === undefined ? this.top : typeof ids === 'string' ? ids : ids[ids.length - 1];
     const b = this.budget;
     let id: string;
     if (b.left <= 0) {
@@ -102,11 +104,13 @@ export class Profiler {
       runtime.sink.point(0, name, this.baseId, id, parent, info);
     }
     if (ids === undefined) {
-      // The first start makes the stack with its entry in it: an array literal is made at
-      // its length, so `[below, top]` then a push grew it at once (and `[]` then a push the
-      // names): two copies of each (callgrind, trace-lines: GrowFastSmiOrObjectElements).
-      this.ids = [this.below, this.top, id];
-      this.names = [name];
+      this.ids = id;
+      this.names = name;
+    } else if (typeof ids === 'string') {
+      // The second start makes the arrays with their entries in them: an array literal is
+      // made at its length (`[]` then pushes grew it: GrowFastSmiOrObjectElements, callgrind).
+      this.ids = [this.below, this.top, ids, id];
+      this.names = [this.names as string, name];
     } else {
       ids.push(id);
       (this.names as string[]).push(name);
@@ -115,20 +119,31 @@ export class Profiler {
 
   stop(info?: object): void {
     const ids = this.ids;
-    if (ids === undefined || ids.length <= 2) {
+    let id: string;
+    let name: string;
+    let parent: string;
+    if (typeof ids === 'string') {
+      id = ids;
+      name = this.names as string;
+      parent = this.top;
+      this.ids = undefined;
+      this.names = undefined;
+    } else if (ids === undefined || ids.length <= 2) {
       // The two bottom entries belong to the creator (base/parent, or a scoped point).
       // Unmatched stop: ignored and counted, never thrown (Python OSProfiler 4.x behaviour).
       runtime.unmatchedStops++;
       return;
+    } else {
+      id = ids.pop() as string;
+      name = (this.names as string[]).pop() as string;
+      parent = ids[ids.length - 1];
     }
-    const id = ids.pop() as string;
-    const name = (this.names as string[]).pop() as string;
     if (this.muted !== 0) {
       this.muted--; // its start was past the budget
       return;
     }
     if (this.budget.dropped !== this.budget.marked) markDropped(this.baseId, this.budget);
-    runtime.sink.point(1, name, this.baseId, id, ids[ids.length - 1], info);
+    runtime.sink.point(1, name, this.baseId, id, parent, info);
   }
 }
 

@@ -40,6 +40,59 @@ describe('profiler stack (Python semantics)', () => {
     expect(ev.map((e) => e.timestamp)).toEqual([...ev.map((e) => e.timestamp)].sort());
   });
 
+  it('keeps ids and parents through one-deep, deeper and emptied stacks, reused (the stack as one entry, then arrays)', async () => {
+    const base = '21111111-2222-4333-8444-555555555555';
+    const seen: [string, string][] = []; // currentId, parentId after each step
+    const look = (): void => {
+      const p = get()!;
+      seen.push([p.currentId, p.parentId]);
+    };
+    run({ hmacKey: 'k', baseId: base, parentId: 'p-0' }, () => {
+      look();
+      start('a'); // one deep
+      look();
+      stop();
+      look();
+      start('b'); // one deep again, then three deep
+      start('c');
+      look();
+      start('d');
+      look();
+      stop();
+      stop();
+      look();
+      stop(); // emptied from the arrays
+      look();
+      stop(); // unmatched
+      start('e'); // after the arrays
+      look();
+      stop();
+      look();
+    });
+    await flush();
+    const ev = driver.byBase(base);
+    expect(ev.map((e) => e.name)).toEqual(['a-start', 'a-stop', 'b-start', 'c-start', 'd-start', 'd-stop', 'c-stop', 'b-stop', 'e-start', 'e-stop']);
+    const id = (n: string): string => ev.find((e) => e.name === `${n}-start`)!.trace_id;
+    const parent = (n: string): string => ev.find((e) => e.name === `${n}-start`)!.parent_id;
+    expect([parent('a'), parent('b'), parent('c'), parent('d'), parent('e')]).toEqual(['p-0', 'p-0', id('b'), id('c'), 'p-0']);
+    for (const n of ['a', 'b', 'c', 'd', 'e']) {
+      const stopEvent = ev.find((e) => e.name === `${n}-stop`)!;
+      expect([stopEvent.trace_id, stopEvent.parent_id]).toEqual([id(n), parent(n)]);
+    }
+    expect(seen).toEqual([
+      ['p-0', base],
+      [id('a'), 'p-0'],
+      ['p-0', base],
+      [id('c'), id('b')],
+      [id('d'), id('c')],
+      [id('b'), 'p-0'],
+      ['p-0', base],
+      [id('e'), 'p-0'],
+      ['p-0', base],
+    ]);
+    expect(new Set(['a', 'b', 'c', 'd', 'e'].map(id)).size).toBe(5);
+  });
+
   it('uses the given parent id for the first point and a fresh uuid4 for an empty base id', async () => {
     let base = '';
     run({ hmacKey: 'k', baseId: '', parentId: 'parent-from-header' }, () => {
