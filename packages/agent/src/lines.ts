@@ -277,12 +277,32 @@ function nextSlash(text: string, from: number, end: number): number {
   return i < 0 ? end : i;
 }
 
-/** Points decoded from bodies, appended to; `lines` are made from `buffers` on first use. */
+/**
+ * The lines' bytes where they are, for a driver that copies them without a Buffer a line
+ * (the redis:// driver's LPUSH values): line i is `regions[r][places[stride × i + at],
+ * places[stride × i + at + 1])`, r the last region whose `firsts[r]` ≤ i.
+ */
+export interface LinePlaces {
+  readonly regions: readonly Uint8Array[];
+  readonly firsts: readonly number[];
+  readonly places: Int32Array;
+  readonly stride: number;
+  readonly at: number;
+}
+
+/**
+ * Points decoded from bodies, appended to; `buffers` (a Buffer a line) and `lines` are made
+ * on first use: the redis:// driver copies the bytes from `linePlaces`, and a Buffer a line
+ * was ~100 bytes of V8's heap and a typed array's construction (~0.4k instructions) each.
+ */
 export class DecodedLines implements LineBatch {
   readonly baseIds: string[] = [];
   readonly timestamps: string[] = [];
-  readonly buffers: Buffer[] = [];
-  /** Per point (HEAD_INTS each) of a body without an index, where readHead found its head's fields (-1: not read so). */
+  private lineBuffers: Buffer[] | undefined;
+  /**
+   * Per point (HEAD_INTS each): where readHead found its head's fields in a body without an
+   * index (-1: not read so), then the line's start and end in its window's text (every point).
+   */
   private heads = new Int32Array(HEAD_INTS * 64);
   /** Per point, its carried index entry (or none). */
   readonly points = new PointIndex();
@@ -290,12 +310,12 @@ export class DecodedLines implements LineBatch {
   badIndexes = 0;
   private errorIndexes: number[] = [];
   /**
-   * Per body (per window of a big body): its text (one string), where the text starts in
-   * memory (`base`, a byteOffset) and its first point. Point k's line is at
-   * `buffers[k].byteOffset - base` in its body's text: `lines` slices them on first use (no copy: sliced strings). Per body, not three
+   * Per body (per window of a big body): its text (one string), its bytes (`region`) and
+   * its first point. Point k's line is at `heads[HEAD_INTS × k + 4]` in its window's text and
+   * region: `lines` slices them on first use (no copy: sliced strings). Per body, not three
    * arrays pushed per point as before (4,073–4,116 vs 4,141–4,223 instructions a line of decode + `lines`, 2,000-point bodies, same callgrind run).
    */
-  private readonly texts: { text: string; base: number; first: number }[] = [];
+  private readonly texts: { text: string; region: Uint8Array; first: number }[] = [];
   private strings: string[] | undefined;
   private lineIndex: LineIndex | undefined | null = null;
 
@@ -306,21 +326,49 @@ export class DecodedLines implements LineBatch {
   constructor(private readonly windowBytes = DECODE_WINDOW) {}
 
   get count(): number {
-    return this.buffers.length;
+    return this.baseIds.length;
+  }
+
+  /** Each line's bytes: a view of its body's memory (made on first use, see the class). */
+  get buffers(): readonly Buffer[] {
+    if (this.lineBuffers === undefined) {
+      const n = this.baseIds.length;
+      const out: Buffer[] = new Array<Buffer>(n);
+      const heads = this.heads;
+      for (let j = 0; j < this.texts.length; j++) {
+        const { region, first } = this.texts[j];
+        const last = j + 1 < this.texts.length ? this.texts[j + 1].first : n;
+        for (let k = first; k < last; k++) {
+          const at = heads[HEAD_INTS * k + 4];
+          out[k] = new LineBytes(region.buffer, region.byteOffset + at, heads[HEAD_INTS * k + 5] - at);
+        }
+      }
+      this.lineBuffers = out;
+    }
+    return this.lineBuffers;
+  }
+
+  /** Where the lines' bytes are (LinePlaces), for a driver that copies them as they are. */
+  get linePlaces(): LinePlaces {
+    const { texts } = this;
+    const regions: Uint8Array[] = new Array<Uint8Array>(texts.length);
+    const firsts: number[] = new Array<number>(texts.length);
+    for (let j = 0; j < texts.length; j++) {
+      regions[j] = texts[j].region;
+      firsts[j] = texts[j].first;
+    }
+    return { regions, firsts, places: this.heads, stride: HEAD_INTS, at: 4 };
   }
 
   get lines(): readonly string[] {
     if (this.strings === undefined) {
-      const n = this.buffers.length;
+      const n = this.baseIds.length;
       const out: string[] = new Array<string>(n);
+      const heads = this.heads;
       for (let j = 0; j < this.texts.length; j++) {
-        const { text, base, first } = this.texts[j];
+        const { text, first } = this.texts[j];
         const last = j + 1 < this.texts.length ? this.texts[j + 1].first : n;
-        for (let k = first; k < last; k++) {
-          const b = this.buffers[k];
-          const at = b.byteOffset - base;
-          out[k] = text.slice(at, at + b.length);
-        }
+        for (let k = first; k < last; k++) out[k] = text.slice(heads[HEAD_INTS * k + 4], heads[HEAD_INTS * k + 5]);
       }
       this.strings = out;
     }
@@ -329,7 +377,7 @@ export class DecodedLines implements LineBatch {
 
   get errors(): Uint8Array | null {
     if (this.errorIndexes.length === 0) return null;
-    const e = new Uint8Array(this.buffers.length);
+    const e = new Uint8Array(this.baseIds.length);
     for (const i of this.errorIndexes) e[i] = 1;
     return e;
   }
@@ -346,7 +394,7 @@ export class DecodedLines implements LineBatch {
 
   /** What the index reads of points `ids` (all when null), in that order. */
   private events(ids: readonly number[] | null): (Record<string, unknown> | undefined)[] {
-    const n = ids === null ? this.buffers.length : ids.length;
+    const n = ids === null ? this.baseIds.length : ids.length;
     const out = new Array<Record<string, unknown> | undefined>(n);
     const { texts, heads } = this;
     let j = 0;
@@ -371,7 +419,7 @@ export class DecodedLines implements LineBatch {
    * index section alone only drops the index (`badIndexes`).
    */
   append(body: Buffer, count: number): boolean {
-    const start = this.buffers.length;
+    const start = this.baseIds.length;
     const errStart = this.errorIndexes.length;
     let failed = true;
     try {
@@ -381,10 +429,10 @@ export class DecodedLines implements LineBatch {
     }
     this.lineIndex = null;
     this.strings = undefined;
+    this.lineBuffers = undefined;
     if (!failed) return true;
     this.baseIds.length = start;
     this.timestamps.length = start;
-    this.buffers.length = start;
     while (this.texts.length > 0 && this.texts[this.texts.length - 1].first >= start) this.texts.pop();
     this.points.truncate(start);
     this.errorIndexes.length = errStart;
@@ -400,7 +448,7 @@ export class DecodedLines implements LineBatch {
    * that way, 280–295 now (same process, alternated, best of 30 rounds; session 9).
    */
   private decode(body: Buffer, count: number): boolean {
-    const start = this.buffers.length;
+    const start = this.baseIds.length;
     const layout = bodyLayout(body);
     if (layout === undefined) return true;
     const e = layout.errors;
@@ -429,7 +477,7 @@ export class DecodedLines implements LineBatch {
     let baseAt = -1;
     // Stored by index (the arrays are `start + n` long here), not pushed: a `push` on an array
     // loaded from `this` is a builtin call (~55 instructions), a store that grows it is inlined.
-    const { baseIds, timestamps, buffers } = this;
+    const { baseIds, timestamps } = this;
     // The body's bytes, to compare a base_id with the last 4 bytes at a time: `===` of two
     // slices goes to V8's runtime (~450 instructions), and V8 compiles `startsWith` into a
     // loop of ~30 instructions a character.
@@ -447,7 +495,7 @@ export class DecodedLines implements LineBatch {
       const wEnd = windowEnd(body, w, len, this.windowBytes);
       const text = body.toString('latin1', w, wEnd);
       const end = text.length;
-      this.texts.push({ text, base: body.byteOffset + w, first: start + n });
+      this.texts.push({ text, region: new Uint8Array(memory, at0 + w, wEnd - w), first: start + n });
       // Escapes in a base_id or timestamp: `slash` is the next backslash at or after the
       // field being read, searched natively and again only once passed, so the text is
       // scanned about once (a charCodeAt loop over each id cost ~30 instructions a character).
@@ -476,7 +524,6 @@ export class DecodedLines implements LineBatch {
             heads[o + 1] = HEAD[3] - pos;
             heads[o + 2] = HEAD[4] - pos;
             heads[o + 3] = HEAD[7] - pos;
-            buffers[k] = new LineBytes(memory, at0 + w + pos, lf - pos);
             this.points.push(src, n);
             n++;
             pos = lf + 1;
@@ -514,7 +561,6 @@ export class DecodedLines implements LineBatch {
           this.baseIds.push(lastBase);
           this.timestamps.push(text.slice(ts0, ts1));
         }
-        this.buffers.push(new LineBytes(memory, at0 + w + pos, lf - pos));
         this.points.push(src, n);
         n++;
         pos = lf + 1;

@@ -155,36 +155,96 @@ export class RespEncoder {
 
   /**
    * `commands` whole commands of texts and byte arguments in turn: `text` up to `ends[0]`,
-   * `parts[0]` as bulk strings, `text` up to `ends[1]`, `parts[1]`, …, then the rest of
-   * `text`. The caller frames the text (all ASCII: its headers count characters); it goes in
-   * with ONE utf8Write (a call costs ~1.2k instructions: one a trace's LPUSH key before),
-   * written at the end of the room the whole takes and moved into place piece by piece, each
-   * piece ahead of the bytes written before it. False, and nothing kept, when the text is not
-   * all ASCII.
+   * trace 0's lines as bulk strings, `text` up to `ends[1]`, trace 1's, …, then the rest of
+   * `text`; trace k's lines are `lines` at positions [traceEnds[k - 1] (0 for k = 0),
+   * traceEnds[k]) of `order` (of `lines` itself when null). The caller frames the text (all
+   * ASCII: its headers count characters); it goes in with ONE utf8Write (a call costs ~1.2k
+   * instructions: one a trace's LPUSH key before), written at the end of the room the whole
+   * takes and moved into place piece by piece, each piece ahead of the bytes written before
+   * it. False, and nothing kept, when the text is not all ASCII.
    */
-  interleaved(text: string, ends: readonly number[], parts: readonly (readonly Uint8Array[])[], commands: number): boolean {
+  interleaved(text: string, ends: readonly number[], lines: readonly Uint8Array[], order: readonly number[] | null, traceEnds: readonly number[], commands: number): boolean {
     const h = text.length;
+    const total = traceEnds.length === 0 ? 0 : traceEnds[traceEnds.length - 1];
     let room = h;
-    for (let k = 0; k < parts.length; k++) {
-      const p = parts[k];
-      for (let i = 0; i < p.length; i++) room += p[i].length + 16; // `$`, the digits, two CRLFs
-    }
+    for (let i = 0; i < total; i++) room += lines[order === null ? i : order[i]].length + 16; // `$`, the digits, two CRLFs
     // 32 more: bytes() asks for its value's length + 32, and must never move the buffer
     // (the staged text past `pos` would not be copied).
     this.ensure(room + 32);
     const stage = this.pos + room - h;
     if (this.buf.utf8Write(text, stage) !== h) return false;
     let from = 0;
-    for (let k = 0; k < parts.length; k++) {
+    let i = 0;
+    for (let k = 0; k < ends.length; k++) {
       const to = ends[k];
       this.buf.copyWithin(this.pos, stage + from, stage + to);
       this.pos += to - from;
       from = to;
-      const p = parts[k];
-      for (let i = 0; i < p.length; i++) this.bytes(p[i]);
+      for (const last = traceEnds[k]; i < last; i++) this.bytes(lines[order === null ? i : order[i]]);
     }
     if (from < h) {
       this.buf.copyWithin(this.pos, stage + from, stage + h);
+      this.pos += h - from;
+    }
+    this.count += commands;
+    return true;
+  }
+
+  /**
+   * As interleaved, the lines' bytes read where they are (LinePlaces: the agent's decoded
+   * bodies) instead of from a Buffer a line: each region is copied once past the room the
+   * commands take, then each line moved into place from there by `copyWithin` (no object
+   * made; `Buffer.copy` of a part makes a Uint8Array view, ~100 bytes of V8's heap a line).
+   */
+  interleavedPlaces(text: string, ends: readonly number[], lines: LinePlaces, order: readonly number[] | null, traceEnds: readonly number[], commands: number): boolean {
+    const { regions, firsts, places, stride } = lines;
+    const off = lines.at;
+    const h = text.length;
+    const total = traceEnds.length === 0 ? 0 : traceEnds[traceEnds.length - 1];
+    let room = h;
+    for (let i = 0; i < total; i++) {
+      const p = stride * (order === null ? i : order[i]) + off;
+      room += places[p + 1] - places[p] + 16; // `$`, the digits, two CRLFs
+    }
+    let staged = h;
+    for (let r = 0; r < regions.length; r++) staged += regions[r].length;
+    this.ensure(room + staged);
+    // Staged past the room the commands take: nothing written overlaps what is still to read.
+    const stage = this.pos + room;
+    if (this.buf.utf8Write(text, stage) !== h) return false;
+    const at: number[] = new Array<number>(regions.length);
+    let s = stage + h;
+    for (let r = 0; r < regions.length; r++) {
+      at[r] = s;
+      this.buf.set(regions[r], s);
+      s += regions[r].length;
+    }
+    const buf = this.buf;
+    let from = 0;
+    let i = 0;
+    let r = 0;
+    for (let k = 0; k < ends.length; k++) {
+      const to = ends[k];
+      buf.copyWithin(this.pos, stage + from, stage + to);
+      this.pos += to - from;
+      from = to;
+      for (const last = traceEnds[k]; i < last; i++) {
+        const line = order === null ? i : order[i];
+        // The line's region: the next one in batch order, else searched (a trace in two runs).
+        if (line < firsts[r] || (r + 1 < firsts.length && line >= firsts[r + 1])) r = regionOf(firsts, line);
+        const p = stride * line + off;
+        const a = places[p];
+        const n = places[p + 1] - a;
+        buf[this.pos++] = 36; // '$'
+        this.int(n);
+        buf.copyWithin(this.pos, at[r] + a, at[r] + a + n);
+        this.pos += n;
+        buf[this.pos++] = CR;
+        buf[this.pos++] = LF;
+      }
+    }
+    if (from < h) {
+      buf.copyWithin(this.pos, stage + from, stage + h);
       this.pos += h - from;
     }
     this.count += commands;
@@ -252,6 +312,31 @@ export class RespEncoder {
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
+}
+
+/**
+ * Lines' bytes where they are (the agent's decoded bodies: its DecodedLines.linePlaces):
+ * line i is `regions[r][places[stride × i + at], places[stride × i + at + 1])`, r the last
+ * region whose `firsts[r]` ≤ i.
+ */
+export interface LinePlaces {
+  readonly regions: readonly Uint8Array[];
+  readonly firsts: readonly number[];
+  readonly places: Int32Array;
+  readonly stride: number;
+  readonly at: number;
+}
+
+/** The region of line `line`: the last whose first line is at or before it. */
+function regionOf(firsts: readonly number[], line: number): number {
+  let lo = 0;
+  let hi = firsts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (firsts[mid] <= line) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** An error reply (`-ERR …`): the server refused one command. */
