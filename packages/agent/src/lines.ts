@@ -194,6 +194,52 @@ function sameBytes(dv: DataView, a: number, b: number, n: number): boolean {
   return dv.getFloat64(a + n - 8, true) === dv.getFloat64(b + n - 8, true);
 }
 
+/**
+ * The last names read (a service's few names: `db-start`, `db-stop`, …) up to 16 bytes, each
+ * as its length and the 4 int32s at its start and end (they cover all of it), MRU first.
+ * A name found here is that string again, not a new one a line (~30 bytes of V8's heap).
+ */
+const NAME_SLOTS = 4;
+const NAME_KEYS = new Int32Array(5 * NAME_SLOTS).fill(-1);
+const NAME_STRINGS: string[] = new Array<string>(NAME_SLOTS).fill('');
+
+/** The name at text[a, e) (bytes at the same places in `dv`): a string of NAME_STRINGS when its bytes are one's. */
+function nameAt(dv: DataView, text: string, a: number, e: number): string {
+  const n = e - a;
+  if (n < 4 || n > 16) return text.slice(a, e);
+  const w0 = dv.getInt32(a, true);
+  const w1 = dv.getInt32(n < 8 ? a : a + 4, true);
+  const w2 = dv.getInt32(n < 8 ? e - 4 : e - 8, true);
+  const w3 = dv.getInt32(e - 4, true);
+  for (let s = 0; s < NAME_SLOTS; s++) {
+    const o = 5 * s;
+    if (NAME_KEYS[o] !== n || NAME_KEYS[o + 1] !== w0 || NAME_KEYS[o + 2] !== w1 || NAME_KEYS[o + 3] !== w2 || NAME_KEYS[o + 4] !== w3) continue;
+    const name = NAME_STRINGS[s];
+    if (s > 0) {
+      // One step toward the front: a service's two or three names stay found.
+      NAME_KEYS.copyWithin(o, o - 5, o);
+      NAME_STRINGS[s] = NAME_STRINGS[s - 1];
+      NAME_KEYS[o - 5] = n;
+      NAME_KEYS[o - 4] = w0;
+      NAME_KEYS[o - 3] = w1;
+      NAME_KEYS[o - 2] = w2;
+      NAME_KEYS[o - 1] = w3;
+      NAME_STRINGS[s - 1] = name;
+    }
+    return name;
+  }
+  // Copied flat (a `+` made flat, then sliced): a slice would keep the body's text alive.
+  const name = n < 13 ? text.slice(a, e) : ('{' + text.slice(a, e)).slice(1);
+  const o = 5 * (NAME_SLOTS - 1);
+  NAME_KEYS[o] = n;
+  NAME_KEYS[o + 1] = w0;
+  NAME_KEYS[o + 2] = w1;
+  NAME_KEYS[o + 3] = w2;
+  NAME_KEYS[o + 4] = w3;
+  NAME_STRINGS[NAME_SLOTS - 1] = name;
+  return name;
+}
+
 const NOT_LAID_OUT = 0;
 const SAME_BASE = 1;
 const NEW_BASE = 2;
@@ -290,20 +336,24 @@ export interface LinePlaces {
   readonly at: number;
 }
 
+/** Points of a first body's arrays made at their length up front (`new Array(n)` past 100,000 makes a dictionary). */
+const PRESIZE_MAX = 50_000;
+
 /**
  * Points decoded from bodies, appended to; `buffers` (a Buffer a line) and `lines` are made
  * on first use: the redis:// driver copies the bytes from `linePlaces`, and a Buffer a line
  * was ~100 bytes of V8's heap and a typed array's construction (~0.4k instructions) each.
  */
 export class DecodedLines implements LineBatch {
-  readonly baseIds: string[] = [];
-  readonly timestamps: string[] = [];
+  /** Made as long as the first body's count (grown a point at a time, each was copied ~3 times over). */
+  baseIds: string[] = [];
+  timestamps: string[] = [];
   private lineBuffers: Buffer[] | undefined;
   /**
    * Per point (HEAD_INTS each): where readHead found its head's fields in a body without an
    * index (-1: not read so), then the line's start and end in its window's text (every point).
    */
-  private heads = new Int32Array(HEAD_INTS * 64);
+  private heads = new Int32Array(0);
   /** Per point, its carried index entry (or none). */
   readonly points = new PointIndex();
   /** Bodies whose index section did not check out (dropped; their lines are parsed when indexed). */
@@ -396,18 +446,33 @@ export class DecodedLines implements LineBatch {
   private events(ids: readonly number[] | null): (Record<string, unknown> | undefined)[] {
     const n = ids === null ? this.baseIds.length : ids.length;
     const out = new Array<Record<string, unknown> | undefined>(n);
-    const { texts, heads } = this;
+    const { texts, heads, baseIds } = this;
     let j = 0;
+    let text = texts[0].text;
+    let region = texts[0].region;
+    let dv = new DataView(region.buffer, region.byteOffset, region.length);
     for (let q = 0; q < n; q++) {
       const k = ids === null ? q : ids[q];
-      while (j + 1 < texts.length && texts[j + 1].first <= k) j++;
-      const text = texts[j].text;
+      if (j + 1 < texts.length && texts[j + 1].first <= k) {
+        while (j + 1 < texts.length && texts[j + 1].first <= k) j++;
+        text = texts[j].text;
+        region = texts[j].region;
+        dv = new DataView(region.buffer, region.byteOffset, region.length);
+      }
       const o = HEAD_INTS * k;
       const at = heads[o + 4];
       const end = heads[o + 5];
       const nameEnd = heads[o];
       let ev: LineFields | undefined;
-      if (nameEnd >= 0) ev = eventAfterHead(text, end, text.slice(at + LINE_START.length, at + nameEnd), text.slice(at + heads[o + 1], at + heads[o + 2]), at + heads[o + 3]);
+      if (nameEnd >= 0) {
+        // A root's parent_id is its base_id: the base_id's string then (no slice; the same
+        // string object makes core's compares of the two a pointer compare).
+        const p0 = at + heads[o + 1];
+        const p1 = at + heads[o + 2];
+        const base = baseIds[k];
+        const parent = p1 - p0 === base.length && sameBytes(dv, p0, at + nameEnd + BASE_KEY.length, p1 - p0) ? base : text.slice(p0, p1);
+        ev = eventAfterHead(text, end, nameAt(dv, text, at + LINE_START.length, at + nameEnd), parent, at + heads[o + 3]);
+      }
       out[q] = (ev as unknown as Record<string, unknown> | undefined) ?? parseStoredEvent(text.slice(at, end));
     }
     return out;
@@ -475,8 +540,13 @@ export class DecodedLines implements LineBatch {
     // control character), else -1: the same base_id again (a trace's lines) is then compared
     // in place, not sliced and checked.
     let baseAt = -1;
-    // Stored by index (the arrays are `start + n` long here), not pushed: a `push` on an array
-    // loaded from `this` is a builtin call (~55 instructions), a store that grows it is inlined.
+    // Stored by index (the arrays are `start + n` long here, or the first body's count), not
+    // pushed: a `push` on an array loaded from `this` is a builtin call (~55 instructions), a
+    // store that grows it is inlined.
+    if (start === 0 && count <= PRESIZE_MAX) {
+      this.baseIds = new Array<string>(count);
+      this.timestamps = new Array<string>(count);
+    }
     const { baseIds, timestamps } = this;
     // The body's bytes, to compare a base_id with the last 4 bytes at a time: `===` of two
     // slices goes to V8's runtime (~450 instructions), and V8 compiles `startsWith` into a
@@ -549,8 +619,8 @@ export class DecodedLines implements LineBatch {
           // An id or timestamp with escapes (never core's UUIDs): read them by parsing.
           const ev = parseStoredEvent(text.slice(pos, lf));
           if (ev === undefined || typeof ev.base_id !== 'string' || ev.base_id === '') return true;
-          this.baseIds.push(ev.base_id);
-          this.timestamps.push(String(ev.timestamp));
+          baseIds[start + n] = ev.base_id;
+          timestamps[start + n] = String(ev.timestamp);
         } else {
           if (b1 === b0) return true; // empty base_id
           const id = text.slice(b0, b1);
@@ -558,8 +628,8 @@ export class DecodedLines implements LineBatch {
             lastBase = id;
             baseAt = -1;
           }
-          this.baseIds.push(lastBase);
-          this.timestamps.push(text.slice(ts0, ts1));
+          baseIds[start + n] = lastBase;
+          timestamps[start + n] = text.slice(ts0, ts1);
         }
         this.points.push(src, n);
         n++;
