@@ -229,14 +229,16 @@ function nameAt(dv: DataView, text: string, a: number, e: number): string {
     return name;
   }
   // Copied flat (a `+` made flat, then sliced): a slice would keep the body's text alive.
+  // In front, the others one step back (the last one out).
   const name = n < 13 ? text.slice(a, e) : ('{' + text.slice(a, e)).slice(1);
-  const o = 5 * (NAME_SLOTS - 1);
-  NAME_KEYS[o] = n;
-  NAME_KEYS[o + 1] = w0;
-  NAME_KEYS[o + 2] = w1;
-  NAME_KEYS[o + 3] = w2;
-  NAME_KEYS[o + 4] = w3;
-  NAME_STRINGS[NAME_SLOTS - 1] = name;
+  NAME_KEYS.copyWithin(5, 0, 5 * (NAME_SLOTS - 1));
+  for (let s = NAME_SLOTS - 1; s > 0; s--) NAME_STRINGS[s] = NAME_STRINGS[s - 1];
+  NAME_KEYS[0] = n;
+  NAME_KEYS[1] = w0;
+  NAME_KEYS[2] = w1;
+  NAME_KEYS[3] = w2;
+  NAME_KEYS[4] = w3;
+  NAME_STRINGS[0] = name;
   return name;
 }
 
