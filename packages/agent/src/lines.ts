@@ -194,54 +194,6 @@ function sameBytes(dv: DataView, a: number, b: number, n: number): boolean {
   return dv.getFloat64(a + n - 8, true) === dv.getFloat64(b + n - 8, true);
 }
 
-/**
- * The last names read (a service's few names: `db-start`, `db-stop`, …) up to 16 bytes, each
- * as its length and the 4 int32s at its start and end (they cover all of it), MRU first.
- * A name found here is that string again, not a new one a line (~30 bytes of V8's heap).
- */
-const NAME_SLOTS = 4;
-const NAME_KEYS = new Int32Array(5 * NAME_SLOTS).fill(-1);
-const NAME_STRINGS: string[] = new Array<string>(NAME_SLOTS).fill('');
-
-/** The name at text[a, e) (bytes at the same places in `dv`): a string of NAME_STRINGS when its bytes are one's. */
-function nameAt(dv: DataView, text: string, a: number, e: number): string {
-  const n = e - a;
-  if (n < 4 || n > 16) return text.slice(a, e);
-  const w0 = dv.getInt32(a, true);
-  const w1 = dv.getInt32(n < 8 ? a : a + 4, true);
-  const w2 = dv.getInt32(n < 8 ? e - 4 : e - 8, true);
-  const w3 = dv.getInt32(e - 4, true);
-  for (let s = 0; s < NAME_SLOTS; s++) {
-    const o = 5 * s;
-    if (NAME_KEYS[o] !== n || NAME_KEYS[o + 1] !== w0 || NAME_KEYS[o + 2] !== w1 || NAME_KEYS[o + 3] !== w2 || NAME_KEYS[o + 4] !== w3) continue;
-    const name = NAME_STRINGS[s];
-    if (s > 0) {
-      // One step toward the front: a service's two or three names stay found.
-      NAME_KEYS.copyWithin(o, o - 5, o);
-      NAME_STRINGS[s] = NAME_STRINGS[s - 1];
-      NAME_KEYS[o - 5] = n;
-      NAME_KEYS[o - 4] = w0;
-      NAME_KEYS[o - 3] = w1;
-      NAME_KEYS[o - 2] = w2;
-      NAME_KEYS[o - 1] = w3;
-      NAME_STRINGS[s - 1] = name;
-    }
-    return name;
-  }
-  // Copied flat (a `+` made flat, then sliced): a slice would keep the body's text alive.
-  // In front, the others one step back (the last one out).
-  const name = n < 13 ? text.slice(a, e) : ('{' + text.slice(a, e)).slice(1);
-  NAME_KEYS.copyWithin(5, 0, 5 * (NAME_SLOTS - 1));
-  for (let s = NAME_SLOTS - 1; s > 0; s--) NAME_STRINGS[s] = NAME_STRINGS[s - 1];
-  NAME_KEYS[0] = n;
-  NAME_KEYS[1] = w0;
-  NAME_KEYS[2] = w1;
-  NAME_KEYS[3] = w2;
-  NAME_KEYS[4] = w3;
-  NAME_STRINGS[0] = name;
-  return name;
-}
-
 const NOT_LAID_OUT = 0;
 const SAME_BASE = 1;
 const NEW_BASE = 2;
@@ -473,7 +425,7 @@ export class DecodedLines implements LineBatch {
         const p1 = at + heads[o + 2];
         const base = baseIds[k];
         const parent = p1 - p0 === base.length && sameBytes(dv, p0, at + nameEnd + BASE_KEY.length, p1 - p0) ? base : text.slice(p0, p1);
-        ev = eventAfterHead(text, end, nameAt(dv, text, at + LINE_START.length, at + nameEnd), parent, at + heads[o + 3]);
+        ev = eventAfterHead(text, end, text.slice(at + LINE_START.length, at + nameEnd), parent, at + heads[o + 3]);
       }
       out[q] = (ev as unknown as Record<string, unknown> | undefined) ?? parseStoredEvent(text.slice(at, end));
     }
@@ -546,8 +498,10 @@ export class DecodedLines implements LineBatch {
     // pushed: a `push` on an array loaded from `this` is a builtin call (~55 instructions), a
     // store that grows it is inlined.
     if (start === 0 && count <= PRESIZE_MAX) {
-      this.baseIds = new Array<string>(count);
-      this.timestamps = new Array<string>(count);
+      // Filled: stores of strings into holes of a new array (SMI kind) transitioned it, and
+      // the store sites went megamorphic (~120 instructions a store, callgrind).
+      this.baseIds = new Array<string>(count).fill('');
+      this.timestamps = new Array<string>(count).fill('');
     }
     const { baseIds, timestamps } = this;
     // The body's bytes, to compare a base_id with the last 4 bytes at a time: `===` of two

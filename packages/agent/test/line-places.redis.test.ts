@@ -50,10 +50,14 @@ async function dump(db: number): Promise<Map<string, { value: Buffer[] | string 
   return out;
 }
 
-/** Notifications of `traces` traces, each trace's points together or shuffled among the others'. */
+/** Lines of traces of 1 to 12 points (random notifications given base_ids), each trace's points together or shuffled among the others'. */
 function points(seed: number, together: boolean): string[] {
   const r = rng(seed);
   const all = notifications(300, r);
+  for (let i = 0, t = 0; i < all.length; t++) {
+    const size = 1 + Math.floor(r() * 12);
+    for (let k = 0; k < size && i < all.length; k++, i++) all[i].base_id = `7f3c${String(t).padStart(4, '0')}-aaaa-4bbb-8ccc-${seed}`;
+  }
   if (together) {
     const byBase = new Map<string, Notification[]>();
     for (const n of all) byBase.set(n.base_id, [...(byBase.get(n.base_id) ?? []), n]);

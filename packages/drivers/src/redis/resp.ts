@@ -192,9 +192,12 @@ export class RespEncoder {
 
   /**
    * As interleaved, the lines' bytes read where they are (LinePlaces: the agent's decoded
-   * bodies) instead of from a Buffer a line: each region is copied once past the room the
-   * commands take, then each line moved into place from there by `copyWithin` (no object
-   * made; `Buffer.copy` of a part makes a Uint8Array view, ~100 bytes of V8's heap a line).
+   * bodies) instead of from a Buffer a line (~100 bytes of V8's heap and ~0.4k instructions
+   * each to make): a trace whose lines came together (`order` null, one region: one run of
+   * bytes, lines apart by a LF) is copied in ONE piece, placed so that its last line lands
+   * where it goes, the others then moved back into place by `copyWithin` (first first, so
+   * nothing unread is written over) and their headers written in the gaps; other lines are
+   * copied one by one through a view each.
    */
   interleavedPlaces(text: string, ends: readonly number[], lines: LinePlaces, order: readonly number[] | null, traceEnds: readonly number[], commands: number): boolean {
     const { regions, firsts, places, stride } = lines;
@@ -206,19 +209,10 @@ export class RespEncoder {
       const p = stride * (order === null ? i : order[i]) + off;
       room += places[p + 1] - places[p] + 16; // `$`, the digits, two CRLFs
     }
-    let staged = h;
-    for (let r = 0; r < regions.length; r++) staged += regions[r].length;
-    this.ensure(room + staged);
-    // Staged past the room the commands take: nothing written overlaps what is still to read.
-    const stage = this.pos + room;
+    // As interleaved: the text staged at the end of the room, never overtaken.
+    this.ensure(room + 32);
+    const stage = this.pos + room - h;
     if (this.buf.utf8Write(text, stage) !== h) return false;
-    const at: number[] = new Array<number>(regions.length);
-    let s = stage + h;
-    for (let r = 0; r < regions.length; r++) {
-      at[r] = s;
-      this.buf.set(regions[r], s);
-      s += regions[r].length;
-    }
     const buf = this.buf;
     let from = 0;
     let i = 0;
@@ -228,19 +222,21 @@ export class RespEncoder {
       buf.copyWithin(this.pos, stage + from, stage + to);
       this.pos += to - from;
       from = to;
-      for (const last = traceEnds[k]; i < last; i++) {
+      const last = traceEnds[k];
+      if (order === null && last - i > 1) {
+        if (i < firsts[r] || (r + 1 < firsts.length && i >= firsts[r + 1])) r = regionOf(firsts, i);
+        if (r + 1 >= firsts.length || last <= firsts[r + 1]) {
+          this.run(regions[r], places, stride, off, i, last);
+          i = last;
+          continue;
+        }
+      }
+      for (; i < last; i++) {
         const line = order === null ? i : order[i];
-        // The line's region: the next one in batch order, else searched (a trace in two runs).
         if (line < firsts[r] || (r + 1 < firsts.length && line >= firsts[r + 1])) r = regionOf(firsts, line);
         const p = stride * line + off;
-        const a = places[p];
-        const n = places[p + 1] - a;
-        buf[this.pos++] = 36; // '$'
-        this.int(n);
-        buf.copyWithin(this.pos, at[r] + a, at[r] + a + n);
-        this.pos += n;
-        buf[this.pos++] = CR;
-        buf[this.pos++] = LF;
+        const region = regions[r];
+        this.bytes(new Uint8Array(region.buffer, region.byteOffset + places[p], places[p + 1] - places[p]));
       }
     }
     if (from < h) {
@@ -249,6 +245,45 @@ export class RespEncoder {
     }
     this.count += commands;
     return true;
+  }
+
+  /** Lines [i, last) of `region` (one after the other there, apart by a LF) as bulk strings (interleavedPlaces). */
+  private run(region: Uint8Array, places: Int32Array, stride: number, off: number, i: number, last: number): void {
+    const m = last - i;
+    if (RUN_AT.length < m) RUN_AT = new Int32Array(2 * m);
+    const at = RUN_AT;
+    // Where each line's bytes go: after `$`, its length's digits and CRLF.
+    let q = this.pos;
+    for (let j = 0; j < m; j++) {
+      const p = stride * (i + j) + off;
+      const n = places[p + 1] - places[p];
+      q += 3 + digits(n);
+      at[j] = q;
+      q += n + 2;
+    }
+    const buf = this.buf;
+    const a0 = places[stride * i + off];
+    const pl = stride * (last - 1) + off;
+    // The whole run, its last line where it goes; each other line then lies past its place
+    // (by its later lines' headers: 1 + digits + 1 bytes more than a LF each), and is moved
+    // back into it first line first, so no move writes over bytes still to be read.
+    const out = at[m - 1] - (places[pl] - a0);
+    buf.set(new Uint8Array(region.buffer, region.byteOffset + a0, places[pl + 1] - a0), out);
+    for (let j = 0; j < m - 1; j++) {
+      const p = stride * (i + j) + off;
+      const src = out + places[p] - a0;
+      buf.copyWithin(at[j], src, src + places[p + 1] - places[p]);
+    }
+    for (let j = 0; j < m; j++) {
+      const p = stride * (i + j) + off;
+      const n = places[p + 1] - places[p];
+      this.pos = at[j] - 3 - digits(n);
+      buf[this.pos++] = 36; // '$'
+      this.int(n);
+      buf[at[j] + n] = CR;
+      buf[at[j] + n + 1] = LF;
+    }
+    this.pos = q;
   }
 
   /** The bytes of what was encoded since the last take(); the memory is this batch's until release(). */
@@ -325,6 +360,16 @@ export interface LinePlaces {
   readonly places: Int32Array;
   readonly stride: number;
   readonly at: number;
+}
+
+/** Where interleavedPlaces' runs put each line (grown as needed). */
+let RUN_AT = new Int32Array(64);
+
+/** Decimal digits of a non-negative integer. */
+function digits(n: number): number {
+  let d = 1;
+  for (let m = n; m >= 10; m = Math.floor(m / 10)) d++;
+  return d;
 }
 
 /** The region of line `line`: the last whose first line is at or before it. */
