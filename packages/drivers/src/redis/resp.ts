@@ -214,6 +214,13 @@ export class RespEncoder {
     const stage = this.pos + room - h;
     if (this.buf.utf8Write(text, stage) !== h) return false;
     const buf = this.buf;
+    // Each region's memory and offset, read once (`buffer` is a getter V8 calls into C++ for).
+    const memories: ArrayBufferLike[] = new Array<ArrayBufferLike>(regions.length);
+    const bases: number[] = new Array<number>(regions.length);
+    for (let q = 0; q < regions.length; q++) {
+      memories[q] = regions[q].buffer;
+      bases[q] = regions[q].byteOffset;
+    }
     let from = 0;
     let i = 0;
     let r = 0;
@@ -226,7 +233,7 @@ export class RespEncoder {
       if (order === null && last - i > 1) {
         if (i < firsts[r] || (r + 1 < firsts.length && i >= firsts[r + 1])) r = regionOf(firsts, i);
         if (r + 1 >= firsts.length || last <= firsts[r + 1]) {
-          this.run(regions[r], places, stride, off, i, last);
+          this.run(memories[r], bases[r], places, stride, off, i, last);
           i = last;
           continue;
         }
@@ -235,8 +242,7 @@ export class RespEncoder {
         const line = order === null ? i : order[i];
         if (line < firsts[r] || (r + 1 < firsts.length && line >= firsts[r + 1])) r = regionOf(firsts, line);
         const p = stride * line + off;
-        const region = regions[r];
-        this.bytes(new Uint8Array(region.buffer, region.byteOffset + places[p], places[p + 1] - places[p]));
+        this.bytes(new Uint8Array(memories[r], bases[r] + places[p], places[p + 1] - places[p]));
       }
     }
     if (from < h) {
@@ -248,17 +254,18 @@ export class RespEncoder {
   }
 
   /** Lines [i, last) of `region` (one after the other there, apart by a LF) as bulk strings (interleavedPlaces). */
-  private run(region: Uint8Array, places: Int32Array, stride: number, off: number, i: number, last: number): void {
+  private run(memory: ArrayBufferLike, base: number, places: Int32Array, stride: number, off: number, i: number, last: number): void {
     const m = last - i;
-    if (RUN_AT.length < m) RUN_AT = new Int32Array(2 * m);
+    if (RUN_AT.length < 2 * m) RUN_AT = new Int32Array(4 * m);
     const at = RUN_AT;
-    // Where each line's bytes go: after `$`, its length's digits and CRLF.
+    // Where each line's header (at 2j + 1) and bytes (at 2j) go: `$`, its length's digits, CRLF.
     let q = this.pos;
     for (let j = 0; j < m; j++) {
       const p = stride * (i + j) + off;
       const n = places[p + 1] - places[p];
-      q += 3 + digits(n);
-      at[j] = q;
+      at[2 * j + 1] = q;
+      q += n < 10 ? 4 : n < 100 ? 5 : n < 1000 ? 6 : 3 + digits(n);
+      at[2 * j] = q;
       q += n + 2;
     }
     const buf = this.buf;
@@ -267,21 +274,22 @@ export class RespEncoder {
     // The whole run, its last line where it goes; each other line then lies past its place
     // (by its later lines' headers: 1 + digits + 1 bytes more than a LF each), and is moved
     // back into it first line first, so no move writes over bytes still to be read.
-    const out = at[m - 1] - (places[pl] - a0);
-    buf.set(new Uint8Array(region.buffer, region.byteOffset + a0, places[pl + 1] - a0), out);
+    const out = at[2 * m - 2] - (places[pl] - a0);
+    buf.set(new Uint8Array(memory, base + a0, places[pl + 1] - a0), out);
     for (let j = 0; j < m - 1; j++) {
       const p = stride * (i + j) + off;
       const src = out + places[p] - a0;
-      buf.copyWithin(at[j], src, src + places[p + 1] - places[p]);
+      buf.copyWithin(at[2 * j], src, src + places[p + 1] - places[p]);
     }
     for (let j = 0; j < m; j++) {
       const p = stride * (i + j) + off;
       const n = places[p + 1] - places[p];
-      this.pos = at[j] - 3 - digits(n);
+      this.pos = at[2 * j + 1];
       buf[this.pos++] = 36; // '$'
       this.int(n);
-      buf[at[j] + n] = CR;
-      buf[at[j] + n + 1] = LF;
+      const e = at[2 * j] + n;
+      buf[e] = CR;
+      buf[e + 1] = LF;
     }
     this.pos = q;
   }
