@@ -253,6 +253,114 @@ export class RespEncoder {
     return true;
   }
 
+  /**
+   * Per trace k (base_id `ids[k]`, its lines as interleavedPlaces takes them) `LPUSH
+   * <prefix><id> <lines…>`, and with `ttl` `EXPIRE <prefix><id> <ttl>`, framed here byte by
+   * byte, the id's bytes copied from its first line: no text a batch to build (a rope of ~4
+   * pieces a trace, flattened again by its utf8Write: ~210 bytes of V8's heap a 1-point
+   * trace). False, and nothing kept, when a trace's first line has no known base_id place,
+   * an id is not ASCII (the text path then frames it, and counts UTF-8 bytes), or a trace has
+   * more than `max` lines.
+   */
+  pushesInPlace(prefix: string, ids: readonly string[], lines: LinePlaces, order: readonly number[] | null, traceEnds: readonly number[], max: number, ttl: string | undefined): boolean {
+    const { regions, firsts, places, stride, idAt, idShift } = lines;
+    const off = lines.at;
+    const total = traceEnds.length === 0 ? 0 : traceEnds[traceEnds.length - 1];
+    const np = prefix.length;
+    let room = 0;
+    for (let k = 0; k < ids.length; k++) room += 2 * (ids[k].length + np) + 96;
+    for (let i = 0; i < total; i++) {
+      const p = stride * (order === null ? i : order[i]) + off;
+      room += places[p + 1] - places[p] + 16;
+    }
+    this.ensure(room + 32);
+    const start = this.pos;
+    const buf = this.buf;
+    const memories: ArrayBufferLike[] = new Array<ArrayBufferLike>(regions.length);
+    const bases: number[] = new Array<number>(regions.length);
+    for (let q = 0; q < regions.length; q++) {
+      memories[q] = regions[q].buffer;
+      bases[q] = regions[q].byteOffset;
+    }
+    const pre = asciiBytes(prefix);
+    const tail = ttl === undefined ? undefined : asciiBytes(ttl);
+    let i = 0;
+    let r = 0;
+    for (let k = 0; k < ids.length; k++) {
+      const last = traceEnds[k];
+      const n = last - i;
+      const first = order === null ? i : order[i];
+      const ip = places[stride * first + idAt];
+      const idn = ids[k].length;
+      if (n > max || ip < 0) return this.undo(start);
+      if (first < firsts[r] || (r + 1 < firsts.length && first >= firsts[r + 1])) r = regionOf(firsts, first);
+      // The id's bytes, as a view of the region's memory from here on.
+      const region = regions[r];
+      const idFrom = places[stride * first + off] + ip + idShift;
+      // *<n + 2> $5 LPUSH $<len> <prefix><id>
+      buf[this.pos++] = 42; // '*'
+      this.int(n + 2);
+      this.ascii(LPUSH_NAME);
+      if (!this.key(pre, region, idFrom, idn)) return this.undo(start);
+      if (order === null && n > 1 && (r + 1 >= firsts.length || last <= firsts[r + 1])) {
+        this.run(memories[r], bases[r], places, stride, off, i, last);
+        i = last;
+      } else {
+        for (; i < last; i++) {
+          const line = order === null ? i : order[i];
+          let q = r;
+          if (line < firsts[q] || (q + 1 < firsts.length && line >= firsts[q + 1])) q = regionOf(firsts, line);
+          const p = stride * line + off;
+          this.bytes(new Uint8Array(memories[q], bases[q] + places[p], places[p + 1] - places[p]));
+        }
+      }
+      if (tail !== undefined) {
+        this.ascii(EXPIRE_NAME);
+        this.key(pre, region, idFrom, idn);
+        buf[this.pos++] = 36; // '$'
+        this.int(tail.length);
+        this.ascii(tail);
+        buf[this.pos++] = CR;
+        buf[this.pos++] = LF;
+      }
+    }
+    this.count += tail === undefined ? ids.length : 2 * ids.length;
+    return true;
+  }
+
+  /** `$<len>\r\n<prefix><id>\r\n`, the id's `n` bytes from `region[from…]`; false at a byte past ASCII. */
+  private key(pre: Uint8Array, region: Uint8Array, from: number, n: number): boolean {
+    const buf = this.buf;
+    buf[this.pos++] = 36; // '$'
+    this.int(pre.length + n);
+    this.ascii(pre);
+    let p = this.pos;
+    let high = 0;
+    for (let j = 0; j < n; j++) {
+      const c = region[from + j];
+      high |= c;
+      buf[p++] = c;
+    }
+    buf[p++] = CR;
+    buf[p++] = LF;
+    this.pos = p;
+    return high < 0x80;
+  }
+
+  /** Bytes known to be ASCII, written here (short constants: a call of `set` costs more). */
+  private ascii(b: Uint8Array): void {
+    const buf = this.buf;
+    let p = this.pos;
+    for (let j = 0; j < b.length; j++) buf[p++] = b[j];
+    this.pos = p;
+  }
+
+  /** Forgets what was written since `start`; false. */
+  private undo(start: number): false {
+    this.pos = start;
+    return false;
+  }
+
   /** Lines [i, last) of `region` (one after the other there, apart by a LF) as bulk strings (interleavedPlaces). */
   private run(memory: ArrayBufferLike, base: number, places: Int32Array, stride: number, off: number, i: number, last: number): void {
     const m = last - i;
@@ -368,6 +476,27 @@ export interface LinePlaces {
   readonly places: Int32Array;
   readonly stride: number;
   readonly at: number;
+  /**
+   * Where a line's base_id starts: `places[stride × i + idAt] + idShift` bytes after the line's
+   * start, when that entry is not negative (unknown otherwise).
+   */
+  readonly idAt: number;
+  readonly idShift: number;
+}
+
+const LPUSH_NAME = Buffer.from('$5\r\nLPUSH\r\n', 'latin1');
+const EXPIRE_NAME = Buffer.from('*3\r\n$6\r\nEXPIRE\r\n', 'latin1');
+/** The last text asciiBytes made bytes of (a batch's prefix and ttl: the same every time). */
+const ASCII_KEPT = new Map<string, Uint8Array>();
+
+/** An ASCII text's bytes, kept (a few constants). */
+function asciiBytes(s: string): Uint8Array {
+  let b = ASCII_KEPT.get(s);
+  if (b === undefined) {
+    if (ASCII_KEPT.size > 16) ASCII_KEPT.clear();
+    ASCII_KEPT.set(s, (b = Buffer.from(s, 'latin1')));
+  }
+  return b;
 }
 
 /** Where interleavedPlaces' runs put each line (grown as needed). */
