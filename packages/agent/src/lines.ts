@@ -288,9 +288,6 @@ export interface LinePlaces {
   readonly places: Int32Array;
   readonly stride: number;
   readonly at: number;
-  /** The line's base_id starts `places[stride × i + idAt] + idShift` bytes after its start (unknown when negative). */
-  readonly idAt: number;
-  readonly idShift: number;
 }
 
 /** Points of a first body's arrays made at their length up front (`new Array(n)` past 100,000 makes a dictionary). */
@@ -364,8 +361,7 @@ export class DecodedLines implements LineBatch {
       regions[j] = texts[j].region;
       firsts[j] = texts[j].first;
     }
-    // heads[0]: the name's end (its closing quote), which BASE_KEY follows; -1 off the layout.
-    return { regions, firsts, places: this.heads, stride: HEAD_INTS, at: 4, idAt: 0, idShift: BASE_KEY.length };
+    return { regions, firsts, places: this.heads, stride: HEAD_INTS, at: 4 };
   }
 
   get lines(): readonly string[] {

@@ -506,8 +506,6 @@ let keyHead = { idLength: -1, text: '' };
  * writes them command by command).
  */
 function linesAsBytes(enc: RespEncoder, ids: readonly string[], ends: readonly number[], order: readonly number[] | null, lines: readonly Uint8Array[] | LinePlaces, ttl: string | undefined): boolean {
-  // The agent's lines: the commands framed as bytes, the ids copied from the lines.
-  if (!Array.isArray(lines) && enc.pushesInPlace(NAMESPACE_OPT, ids, lines as LinePlaces, order, ends, LPUSH_MAX, ttl)) return true;
   let text = '';
   const at: number[] = new Array<number>(ids.length);
   const expire = ttl === undefined ? '' : '\r\n$' + ttl.length + '\r\n' + ttl + '\r\n';
