@@ -334,7 +334,7 @@ export class DecodedLines implements LineBatch {
   }
 
   /** Each line's bytes: a view of its body's memory (made on first use, see the class). */
-  get buffers(): readonly Buffer[] {
+  get buffers(): Buffer[] {
     if (this.lineBuffers === undefined) {
       const n = this.baseIds.length;
       const out: Buffer[] = new Array<Buffer>(n);
