@@ -12,6 +12,12 @@
 // directory to keep the dumps in), BENCH_AGENT_ARGS (the daemon's, e.g. `--client-index true`),
 // BENCH_IR_BACKEND_QUERY (added to the backend's redis:// URL, e.g. `index=false`: the agent without
 // the search index's work). ~1 min per agent.
+// BENCH_ALLOC=1: bytes allocated on V8's heap a point instead (lib/allocated.cjs, the sampling
+// heap profiler, objects already collected included), in the agent process around the same
+// counted window: the agent runs without valgrind, with this file as its `--require`d preload
+// (BENCH_ALLOC_CHILD), which starts sampling on a first SIGUSR2 and writes { bytes, frames }
+// to BENCH_ALLOC_OUT on a second. Prints bytes a point and the BENCH_ALLOC_TOP (12) largest
+// functions' bytes a point per case. Buffers' backing stores outside V8's heap are not counted.
 'use strict';
 const { spawn, fork } = require('node:child_process');
 const fs = require('node:fs');
@@ -31,6 +37,21 @@ const WARM = Number(process.env.BENCH_IR_WARM || 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const AGENT_ARGS = (process.env.BENCH_AGENT_ARGS || '').split(' ').filter(Boolean);
 const BACKEND_QUERY = process.env.BENCH_IR_BACKEND_QUERY ? `?${process.env.BENCH_IR_BACKEND_QUERY}` : '';
+const ALLOC = process.env.BENCH_ALLOC === '1';
+const ALLOC_TOP = Number(process.env.BENCH_ALLOC_TOP || 12);
+
+/** In the agent (BENCH_ALLOC_CHILD): sampling between two SIGUSR2s, the result to BENCH_ALLOC_OUT. */
+function allocChild() {
+  const { allocated } = require('./lib/allocated.cjs');
+  let stop;
+  process.on('SIGUSR2', () => {
+    if (stop !== undefined) return void stop();
+    allocated(() => new Promise((resolve) => (stop = resolve))).then(
+      (r) => fs.writeFileSync(process.env.BENCH_ALLOC_OUT, JSON.stringify(r)),
+      (err) => fs.writeFileSync(process.env.BENCH_ALLOC_OUT, JSON.stringify({ error: String(err) })),
+    );
+  });
+}
 
 function message(child, send) {
   return new Promise((resolve, reject) => {
@@ -45,7 +66,11 @@ async function runCase(dir, port, db, daemon, ppt, n) {
   const file = path.join(dir, `cg${n}`);
   const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
   const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS || '').split(' ').filter(Boolean);
-  const agent = cg.spawnNode(file, [...nodeArgs, daemon, '--listen', sock, '--backend', `redis://127.0.0.1:${port}/${db}${BACKEND_QUERY}`, '--spool-dir', path.join(dir, `spool${n}`), ...AGENT_ARGS], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const out = path.join(dir, `alloc${n}.json`);
+  const argv = [...nodeArgs, daemon, '--listen', sock, '--backend', `redis://127.0.0.1:${port}/${db}${BACKEND_QUERY}`, '--spool-dir', path.join(dir, `spool${n}`), ...AGENT_ARGS];
+  const agent = ALLOC
+    ? spawn(process.execPath, ['--require', __filename, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, BENCH_ALLOC_CHILD: '1', BENCH_ALLOC_OUT: out } })
+    : cg.spawnNode(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
   agent.stderr.on('data', (d) => (err += d));
   try {
@@ -56,6 +81,17 @@ async function runCase(dir, port, db, daemon, ppt, n) {
     await message(w, 'go');
     const c = fork(AGENT_BENCH, ['--paced', sock, String(RATE), String(ppt), String(SECONDS)], { stdio: 'inherit' });
     await message(c);
+    if (ALLOC) {
+      agent.kill('SIGUSR2');
+      // The profiler is on once the first dump of the sampling state could be asked for.
+      await new Promise((r) => setTimeout(r, 200));
+      const res = await message(c, 'go');
+      agent.kill('SIGUSR2');
+      await waitFor('the agent\'s allocation profile', () => fs.existsSync(out) && fs.statSync(out).size > 0, 30_000);
+      const a = JSON.parse(fs.readFileSync(out, 'utf8'));
+      if (a.error) throw new Error(a.error);
+      return { bytes: a.bytes, frames: a.frames, points: res.made * ppt };
+    }
     cg.start(agent.pid);
     // The client's 'made' comes after core.flush: every batch acknowledged, i.e. stored.
     const res = await message(c, 'go');
@@ -72,18 +108,24 @@ async function runCase(dir, port, db, daemon, ppt, n) {
 }
 
 async function main() {
-  console.log(cg.version());
+  if (!ALLOC) console.log(cg.version());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-agent-ir-'));
   const { child: redis, port } = await startRedisServer(dir);
   const before = process.env.BENCH_AGENT_BEFORE ? path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js') : undefined;
   const builds = before === undefined ? [['this', DAEMON]] : [['this', DAEMON], ['before', before]];
-  console.log(`agent instructions a point, all threads (callgrind), ${RATE} traces/s, ${SECONDS} s counted after a ${WARM} s warm-up at ${RATE * 2}/s${BACKEND_QUERY ? `, backend redis://…${BACKEND_QUERY}` : ''}`);
+  if (ALLOC) console.log(`agent bytes allocated a point, V8 heap, main thread (sampling heap profiler), ${RATE} traces/s, ${SECONDS} s counted after a ${WARM} s warm-up at ${RATE * 2}/s${BACKEND_QUERY ? `, backend redis://…${BACKEND_QUERY}` : ''}`);
+  else console.log(`agent instructions a point, all threads (callgrind), ${RATE} traces/s, ${SECONDS} s counted after a ${WARM} s warm-up at ${RATE * 2}/s${BACKEND_QUERY ? `, backend redis://…${BACKEND_QUERY}` : ''}`);
   let n = 0;
   try {
     for (const ppt of PPTS) {
       for (let round = 0; round < ROUNDS; round++) {
         for (const [build, daemon] of (round + ppt) % 2 === 0 ? builds : [...builds].reverse()) {
           const r = await runCase(dir, port, 4 + (n % 10), daemon, ppt, n++);
+          if (ALLOC) {
+            console.log(`${build.padEnd(7)} ${ppt} point(s)/trace  round ${round + 1}: ${(r.bytes / r.points).toFixed(0)} bytes a point (${r.points} points)`);
+            for (const [f, b] of r.frames.slice(0, ALLOC_TOP)) console.log(`    ${(b / r.points).toFixed(0).padStart(6)}  ${f}`);
+            continue;
+          }
           console.log(`${build.padEnd(7)} ${ppt} point(s)/trace  round ${round + 1}: ${(r.instructions / r.points / 1000).toFixed(1)}k instructions a point, main thread ${(r.main / r.points / 1000).toFixed(1)}k (${r.points} points)`);
         }
       }
@@ -94,7 +136,8 @@ async function main() {
   }
 }
 
-main().then(
+if (process.env.BENCH_ALLOC_CHILD === '1' && require.main !== module) allocChild();
+else main().then(
   () => process.exit(0),
   (err) => {
     console.error(err);

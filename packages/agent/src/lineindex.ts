@@ -201,28 +201,62 @@ export class IndexCopier {
  * rule rewrote): `lineIndex` then parses only those lines.
  */
 export class PointIndex {
-  readonly srcs: (IndexSource | null)[] = [];
-  readonly pos: number[] = [];
+  /**
+   * Points so far, and per point its entry's source and place; while no point has an entry
+   * (the apps' default 'L' bodies) only counted: two arrays of nulls and zeros grown a point
+   * at a time were ~50 bytes of V8's heap a point (`srcs`/`pos` then make them on first use).
+   */
+  private n = 0;
+  private srcList: (IndexSource | null)[] | undefined;
+  private posList: number[] | undefined;
   /** Points with an entry. */
   private known = 0;
 
+  get srcs(): readonly (IndexSource | null)[] {
+    return this.materialize().srcList!;
+  }
+
+  get pos(): readonly number[] {
+    return this.materialize().posList!;
+  }
+
   push(src: IndexSource | null, pos: number): void {
+    if (this.srcList === undefined) {
+      if (src === null) {
+        this.n++;
+        return;
+      }
+      this.materialize();
+    }
     // Stored by index, not pushed (a builtin call each: ~55 instructions, callgrind).
-    const n = this.srcs.length;
-    this.srcs[n] = src;
-    this.pos[n] = pos;
+    const n = this.n++;
+    this.srcList![n] = src;
+    this.posList![n] = pos;
     if (src !== null) this.known++;
   }
 
   truncate(n: number): void {
-    for (let i = n; i < this.srcs.length; i++) if (this.srcs[i] !== null) this.known--;
-    this.srcs.length = n;
-    this.pos.length = n;
+    if (n >= this.n) return;
+    this.n = n;
+    const srcs = this.srcList;
+    if (srcs === undefined) return;
+    for (let i = n; i < srcs.length; i++) if (srcs[i] !== null) this.known--;
+    srcs.length = n;
+    this.posList!.length = n;
+  }
+
+  /** The arrays of the points counted so far (nulls and zeros for points without an entry). */
+  private materialize(): this {
+    if (this.srcList === undefined) {
+      this.srcList = new Array<IndexSource | null>(this.n).fill(null);
+      this.posList = new Array<number>(this.n).fill(0);
+    }
+    return this;
   }
 
   /** Whether every point has an entry. */
   get complete(): boolean {
-    return this.known === this.srcs.length;
+    return this.known === this.n;
   }
 
   /**
@@ -231,15 +265,16 @@ export class PointIndex {
    * without `events`, undefined when no point has an entry (the driver parses them all).
    */
   lineIndex(lines: () => readonly string[], events?: (points: readonly number[] | null) => readonly (Record<string, unknown> | undefined)[]): LineIndex | undefined {
-    const n = this.srcs.length;
+    const n = this.n;
     if (n === 0) return undefined;
     if (this.known === 0) return events === undefined ? undefined : searchIndex.indexOfEvents(events(null));
     const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
     // Points without an entry are parsed together, in one indexOfLines call (one a line,
     // before: a batch object and an index of 7 arrays per line).
     let missing: number[] | undefined;
+    const { srcs, pos } = this;
     for (let i = 0; i < n; i++) {
-      const src = this.srcs[i];
+      const src = srcs[i];
       if (src === null) {
         (missing ??= []).push(i);
         index.names.push('');
@@ -251,7 +286,7 @@ export class PointIndex {
         index.routes.push(null);
         continue;
       }
-      const p = this.pos[i];
+      const p = pos[i];
       index.phases[i] = src.phase(p);
       index.names.push(src.string(src.ref(p, 0)) ?? '');
       index.parentIds.push(src.string(src.ref(p, 1)) ?? '');

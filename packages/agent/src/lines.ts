@@ -277,25 +277,49 @@ function nextSlash(text: string, from: number, end: number): number {
   return i < 0 ? end : i;
 }
 
-/** Points decoded from bodies, appended to; `lines` are made from `buffers` on first use. */
+/**
+ * The lines' bytes where they are, for a driver that copies them without a Buffer a line
+ * (the redis:// driver's LPUSH values): line i is `regions[r][places[stride × i + at],
+ * places[stride × i + at + 1])`, r the last region whose `firsts[r]` ≤ i.
+ */
+export interface LinePlaces {
+  readonly regions: readonly Uint8Array[];
+  readonly firsts: readonly number[];
+  readonly places: Int32Array;
+  readonly stride: number;
+  readonly at: number;
+}
+
+/** Points of a first body's arrays made at their length up front (`new Array(n)` past 100,000 makes a dictionary). */
+const PRESIZE_MAX = 50_000;
+
+/**
+ * Points decoded from bodies, appended to; `buffers` (a Buffer a line) and `lines` are made
+ * on first use: the redis:// driver copies the bytes from `linePlaces`, and a Buffer a line
+ * was ~100 bytes of V8's heap and a typed array's construction (~0.4k instructions) each.
+ */
 export class DecodedLines implements LineBatch {
-  readonly baseIds: string[] = [];
-  readonly timestamps: string[] = [];
-  readonly buffers: Buffer[] = [];
-  /** Per point (HEAD_INTS each) of a body without an index, where readHead found its head's fields (-1: not read so). */
-  private heads = new Int32Array(HEAD_INTS * 64);
+  /** Made as long as the first body's count (grown a point at a time, each was copied ~3 times over). */
+  baseIds: string[] = [];
+  timestamps: string[] = [];
+  private lineBuffers: Buffer[] | undefined;
+  /**
+   * Per point (HEAD_INTS each): where readHead found its head's fields in a body without an
+   * index (-1: not read so), then the line's start and end in its window's text (every point).
+   */
+  private heads = new Int32Array(0);
   /** Per point, its carried index entry (or none). */
   readonly points = new PointIndex();
   /** Bodies whose index section did not check out (dropped; their lines are parsed when indexed). */
   badIndexes = 0;
   private errorIndexes: number[] = [];
   /**
-   * Per body (per window of a big body): its text (one string), where the text starts in
-   * memory (`base`, a byteOffset) and its first point. Point k's line is at
-   * `buffers[k].byteOffset - base` in its body's text: `lines` slices them on first use (no copy: sliced strings). Per body, not three
+   * Per body (per window of a big body): its text (one string), its bytes (`region`) and
+   * its first point. Point k's line is at `heads[HEAD_INTS × k + 4]` in its window's text and
+   * region: `lines` slices them on first use (no copy: sliced strings). Per body, not three
    * arrays pushed per point as before (4,073–4,116 vs 4,141–4,223 instructions a line of decode + `lines`, 2,000-point bodies, same callgrind run).
    */
-  private readonly texts: { text: string; base: number; first: number }[] = [];
+  private readonly texts: { text: string; region: Uint8Array; first: number }[] = [];
   private strings: string[] | undefined;
   private lineIndex: LineIndex | undefined | null = null;
 
@@ -306,21 +330,49 @@ export class DecodedLines implements LineBatch {
   constructor(private readonly windowBytes = DECODE_WINDOW) {}
 
   get count(): number {
-    return this.buffers.length;
+    return this.baseIds.length;
+  }
+
+  /** Each line's bytes: a view of its body's memory (made on first use, see the class). */
+  get buffers(): Buffer[] {
+    if (this.lineBuffers === undefined) {
+      const n = this.baseIds.length;
+      const out: Buffer[] = new Array<Buffer>(n);
+      const heads = this.heads;
+      for (let j = 0; j < this.texts.length; j++) {
+        const { region, first } = this.texts[j];
+        const last = j + 1 < this.texts.length ? this.texts[j + 1].first : n;
+        for (let k = first; k < last; k++) {
+          const at = heads[HEAD_INTS * k + 4];
+          out[k] = new LineBytes(region.buffer, region.byteOffset + at, heads[HEAD_INTS * k + 5] - at);
+        }
+      }
+      this.lineBuffers = out;
+    }
+    return this.lineBuffers;
+  }
+
+  /** Where the lines' bytes are (LinePlaces), for a driver that copies them as they are. */
+  get linePlaces(): LinePlaces {
+    const { texts } = this;
+    const regions: Uint8Array[] = new Array<Uint8Array>(texts.length);
+    const firsts: number[] = new Array<number>(texts.length);
+    for (let j = 0; j < texts.length; j++) {
+      regions[j] = texts[j].region;
+      firsts[j] = texts[j].first;
+    }
+    return { regions, firsts, places: this.heads, stride: HEAD_INTS, at: 4 };
   }
 
   get lines(): readonly string[] {
     if (this.strings === undefined) {
-      const n = this.buffers.length;
+      const n = this.baseIds.length;
       const out: string[] = new Array<string>(n);
+      const heads = this.heads;
       for (let j = 0; j < this.texts.length; j++) {
-        const { text, base, first } = this.texts[j];
+        const { text, first } = this.texts[j];
         const last = j + 1 < this.texts.length ? this.texts[j + 1].first : n;
-        for (let k = first; k < last; k++) {
-          const b = this.buffers[k];
-          const at = b.byteOffset - base;
-          out[k] = text.slice(at, at + b.length);
-        }
+        for (let k = first; k < last; k++) out[k] = text.slice(heads[HEAD_INTS * k + 4], heads[HEAD_INTS * k + 5]);
       }
       this.strings = out;
     }
@@ -329,7 +381,7 @@ export class DecodedLines implements LineBatch {
 
   get errors(): Uint8Array | null {
     if (this.errorIndexes.length === 0) return null;
-    const e = new Uint8Array(this.buffers.length);
+    const e = new Uint8Array(this.baseIds.length);
     for (const i of this.errorIndexes) e[i] = 1;
     return e;
   }
@@ -346,20 +398,35 @@ export class DecodedLines implements LineBatch {
 
   /** What the index reads of points `ids` (all when null), in that order. */
   private events(ids: readonly number[] | null): (Record<string, unknown> | undefined)[] {
-    const n = ids === null ? this.buffers.length : ids.length;
+    const n = ids === null ? this.baseIds.length : ids.length;
     const out = new Array<Record<string, unknown> | undefined>(n);
-    const { texts, heads } = this;
+    const { texts, heads, baseIds } = this;
     let j = 0;
+    let text = texts[0].text;
+    let region = texts[0].region;
+    let dv = new DataView(region.buffer, region.byteOffset, region.length);
     for (let q = 0; q < n; q++) {
       const k = ids === null ? q : ids[q];
-      while (j + 1 < texts.length && texts[j + 1].first <= k) j++;
-      const text = texts[j].text;
+      if (j + 1 < texts.length && texts[j + 1].first <= k) {
+        while (j + 1 < texts.length && texts[j + 1].first <= k) j++;
+        text = texts[j].text;
+        region = texts[j].region;
+        dv = new DataView(region.buffer, region.byteOffset, region.length);
+      }
       const o = HEAD_INTS * k;
       const at = heads[o + 4];
       const end = heads[o + 5];
       const nameEnd = heads[o];
       let ev: LineFields | undefined;
-      if (nameEnd >= 0) ev = eventAfterHead(text, end, text.slice(at + LINE_START.length, at + nameEnd), text.slice(at + heads[o + 1], at + heads[o + 2]), at + heads[o + 3]);
+      if (nameEnd >= 0) {
+        // A root's parent_id is its base_id: the base_id's string then (no slice; the same
+        // string object makes core's compares of the two a pointer compare).
+        const p0 = at + heads[o + 1];
+        const p1 = at + heads[o + 2];
+        const base = baseIds[k];
+        const parent = p1 - p0 === base.length && sameBytes(dv, p0, at + nameEnd + BASE_KEY.length, p1 - p0) ? base : text.slice(p0, p1);
+        ev = eventAfterHead(text, end, text.slice(at + LINE_START.length, at + nameEnd), parent, at + heads[o + 3]);
+      }
       out[q] = (ev as unknown as Record<string, unknown> | undefined) ?? parseStoredEvent(text.slice(at, end));
     }
     return out;
@@ -371,7 +438,7 @@ export class DecodedLines implements LineBatch {
    * index section alone only drops the index (`badIndexes`).
    */
   append(body: Buffer, count: number): boolean {
-    const start = this.buffers.length;
+    const start = this.baseIds.length;
     const errStart = this.errorIndexes.length;
     let failed = true;
     try {
@@ -381,10 +448,10 @@ export class DecodedLines implements LineBatch {
     }
     this.lineIndex = null;
     this.strings = undefined;
+    this.lineBuffers = undefined;
     if (!failed) return true;
     this.baseIds.length = start;
     this.timestamps.length = start;
-    this.buffers.length = start;
     while (this.texts.length > 0 && this.texts[this.texts.length - 1].first >= start) this.texts.pop();
     this.points.truncate(start);
     this.errorIndexes.length = errStart;
@@ -400,7 +467,7 @@ export class DecodedLines implements LineBatch {
    * that way, 280–295 now (same process, alternated, best of 30 rounds; session 9).
    */
   private decode(body: Buffer, count: number): boolean {
-    const start = this.buffers.length;
+    const start = this.baseIds.length;
     const layout = bodyLayout(body);
     if (layout === undefined) return true;
     const e = layout.errors;
@@ -427,9 +494,16 @@ export class DecodedLines implements LineBatch {
     // control character), else -1: the same base_id again (a trace's lines) is then compared
     // in place, not sliced and checked.
     let baseAt = -1;
-    // Stored by index (the arrays are `start + n` long here), not pushed: a `push` on an array
-    // loaded from `this` is a builtin call (~55 instructions), a store that grows it is inlined.
-    const { baseIds, timestamps, buffers } = this;
+    // Stored by index (the arrays are `start + n` long here, or the first body's count), not
+    // pushed: a `push` on an array loaded from `this` is a builtin call (~55 instructions), a
+    // store that grows it is inlined.
+    if (start === 0 && count <= PRESIZE_MAX) {
+      // Filled: stores of strings into holes of a new array (SMI kind) transitioned it, and
+      // the store sites went megamorphic (~120 instructions a store, callgrind).
+      this.baseIds = new Array<string>(count).fill('');
+      this.timestamps = new Array<string>(count).fill('');
+    }
+    const { baseIds, timestamps } = this;
     // The body's bytes, to compare a base_id with the last 4 bytes at a time: `===` of two
     // slices goes to V8's runtime (~450 instructions), and V8 compiles `startsWith` into a
     // loop of ~30 instructions a character.
@@ -447,7 +521,7 @@ export class DecodedLines implements LineBatch {
       const wEnd = windowEnd(body, w, len, this.windowBytes);
       const text = body.toString('latin1', w, wEnd);
       const end = text.length;
-      this.texts.push({ text, base: body.byteOffset + w, first: start + n });
+      this.texts.push({ text, region: new Uint8Array(memory, at0 + w, wEnd - w), first: start + n });
       // Escapes in a base_id or timestamp: `slash` is the next backslash at or after the
       // field being read, searched natively and again only once passed, so the text is
       // scanned about once (a charCodeAt loop over each id cost ~30 instructions a character).
@@ -476,7 +550,6 @@ export class DecodedLines implements LineBatch {
             heads[o + 1] = HEAD[3] - pos;
             heads[o + 2] = HEAD[4] - pos;
             heads[o + 3] = HEAD[7] - pos;
-            buffers[k] = new LineBytes(memory, at0 + w + pos, lf - pos);
             this.points.push(src, n);
             n++;
             pos = lf + 1;
@@ -502,8 +575,8 @@ export class DecodedLines implements LineBatch {
           // An id or timestamp with escapes (never core's UUIDs): read them by parsing.
           const ev = parseStoredEvent(text.slice(pos, lf));
           if (ev === undefined || typeof ev.base_id !== 'string' || ev.base_id === '') return true;
-          this.baseIds.push(ev.base_id);
-          this.timestamps.push(String(ev.timestamp));
+          baseIds[start + n] = ev.base_id;
+          timestamps[start + n] = String(ev.timestamp);
         } else {
           if (b1 === b0) return true; // empty base_id
           const id = text.slice(b0, b1);
@@ -511,10 +584,9 @@ export class DecodedLines implements LineBatch {
             lastBase = id;
             baseAt = -1;
           }
-          this.baseIds.push(lastBase);
-          this.timestamps.push(text.slice(ts0, ts1));
+          baseIds[start + n] = lastBase;
+          timestamps[start + n] = text.slice(ts0, ts1);
         }
-        this.buffers.push(new LineBytes(memory, at0 + w + pos, lf - pos));
         this.points.push(src, n);
         n++;
         pos = lf + 1;

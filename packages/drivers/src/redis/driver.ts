@@ -23,7 +23,7 @@ import { NAMESPACE_ERROR, NAMESPACE_LEGACY, NAMESPACE_OPT, globEscape } from './
 import { NAMESPACE_BATCH, ONCE_CHECK_LUA, onceOutcome, type OnceSlot } from './once';
 import { redisSettings, type RedisSettings } from './options';
 import { encodeOldest, splitScores } from './split-mark';
-import { RedisReplyError, type Reply, type RespEncoder } from './resp';
+import { RedisReplyError, type LinePlaces, type Reply, type RespEncoder } from './resp';
 import { RedisWriter, type EncodedBatch } from './writer';
 
 type IORedis = typeof import('ioredis');
@@ -115,7 +115,7 @@ export class RedisDriver implements Driver {
         enc.command(1).str('MULTI');
         const first = enc.count;
         enc.command(5).str('SET').str(key).str('1').str('EX').str(marker);
-        const pushes = this.encodeLines(enc, lists);
+        const pushes = this.encodeLines(enc, b, lists);
         // The index's trimming call, when it has one, is the last of its commands.
         const deltas = this.settings.index ? searchIndex.deltasOfBatch(b) : undefined;
         if (deltas !== undefined) itemDeltas.push(deltas);
@@ -179,19 +179,30 @@ export class RedisDriver implements Driver {
    * error index. Returns where each trace's first LPUSH is (its answer, the list's length
    * after it, says whether an earlier batch pushed lines of that trace: splitTraces).
    */
-  private encodeLines(enc: RespEncoder, { ids, values: lists, errors }: TraceLists): Pushes {
+  private encodeLines(enc: RespEncoder, batch: LineBatch, lists: TraceLists): Pushes {
+    const { ids, ends, order, errors } = lists;
     const { ttlSeconds } = this.settings;
     const ttl = String(ttlSeconds);
     const from = enc.count;
-    const asBytes = ids.length > 0 && typeof lists[0][0] !== 'string' && linesAsBytes(enc, ids, lists as Uint8Array[][], ttlSeconds > 0 ? ttl : undefined);
+    let asBytes = false;
+    if (ids.length > 0) {
+      // The agent's decoded lines: their bytes copied from where they are (no Buffer a line).
+      const places = (batch as PlacedBatch).linePlaces;
+      if (places !== undefined) asBytes = linesAsBytes(enc, ids, ends, order, places, ttlSeconds > 0 ? ttl : undefined);
+      else if (batch.buffers !== undefined) asBytes = linesAsBytes(enc, ids, ends, order, batch.buffers, ttlSeconds > 0 ? ttl : undefined);
+    }
     // linesAsBytes: trace k's LPUSH is command from + k (× 2 with EXPIREs).
-    const pushes: Pushes = { ids, lists, at: asBytes ? null : new Array<number>(ids.length), from, step: ttlSeconds > 0 ? 2 : 1 };
-    for (let k = 0; k < ids.length && !asBytes; k++) {
-      const baseId = ids[k];
-      const values = lists[k];
-      pushes.at![k] = enc.count;
-      for (let i = 0; i < values.length; i += LPUSH_MAX) lpush(enc, baseId, values, i, Math.min(values.length, i + LPUSH_MAX));
-      if (ttlSeconds > 0) enc.command(3).str('EXPIRE').str(NAMESPACE_OPT + baseId).str(ttl);
+    const pushes: Pushes = { ids, ends, at: asBytes ? null : new Array<number>(ids.length), from, step: ttlSeconds > 0 ? 2 : 1 };
+    if (!asBytes) {
+      const lines = (batch.buffers as readonly Uint8Array[] | undefined) ?? batch.lines;
+      for (let k = 0; k < ids.length; k++) {
+        const baseId = ids[k];
+        const first = k === 0 ? 0 : ends[k - 1];
+        const last = ends[k];
+        pushes.at![k] = enc.count;
+        for (let i = first; i < last; i += LPUSH_MAX) lpush(enc, baseId, lines, order, i, Math.min(last, i + LPUSH_MAX));
+        if (ttlSeconds > 0) enc.command(3).str('EXPIRE').str(NAMESPACE_OPT + baseId).str(ttl);
+      }
     }
     // Only with filterErrorTrace (linesPerTrace): one SET per trace, its last error.
     for (const [baseId, timestamp] of errors) {
@@ -218,7 +229,7 @@ export class RedisDriver implements Driver {
     const encoded = this.encode((enc) => {
       // The deltas first: their count of traces lets linesPerTrace skip its Map.
       deltas = this.settings.index ? searchIndex.deltasOfBatch(batch) : undefined;
-      const p = this.encodeLines(enc, linesPerTrace(batch, this.settings.filterErrorTrace, deltas === undefined ? -1 : deltas.size));
+      const p = this.encodeLines(enc, batch, linesPerTrace(batch, this.settings.filterErrorTrace, deltas === undefined ? -1 : deltas.size));
       if (deltas !== undefined) {
         indexFrom = enc.count;
         this.indexWriter.addToBatch(enc, deltas);
@@ -398,10 +409,10 @@ export class RedisDriver implements Driver {
 }
 
 /** A batch's lines per trace: trace k's base_id and its lines; each trace's error key value. */
-/** Where a batch's LPUSHes are: trace k's first at `at[k]`, or (one LPUSH a trace) at `from + k × step`; `lists[k]` its lines. */
+/** Where a batch's LPUSHes are: trace k's first at `at[k]`, or (one LPUSH a trace) at `from + k × step`; `ends` as TraceLists'. */
 interface Pushes {
   ids: readonly string[];
-  lists: readonly (readonly unknown[])[];
+  ends: readonly number[];
   at: number[] | null;
   from: number;
   step: number;
@@ -414,57 +425,72 @@ interface Pushes {
  */
 function splitTraces(replies: readonly Reply[], p: Pushes, first: number, out: string[]): void {
   if (!Array.isArray(replies)) return;
-  const { ids, lists, at } = p;
+  const { ids, ends, at } = p;
   for (let k = 0; k < ids.length; k++) {
     const r = replies[(at === null ? p.from + k * p.step : at[k]) - first];
-    if (typeof r === 'number' && r > Math.min(lists[k].length, LPUSH_MAX)) out.push(ids[k]);
+    if (typeof r === 'number' && r > Math.min(ends[k] - (k === 0 ? 0 : ends[k - 1]), LPUSH_MAX)) out.push(ids[k]);
   }
 }
 
+/**
+ * A batch's points per trace: trace k (base_id `ids[k]`) has the batch's lines at positions
+ * [ends[k - 1] (0 for the first), ends[k]) of `order`, or of the batch itself when `order` is
+ * null (every trace's lines came together); `errors` each trace's error key value.
+ */
 interface TraceLists {
   ids: string[];
-  values: (string | Uint8Array)[][];
+  ends: number[];
+  order: number[] | null;
   errors: Map<string, string>;
 }
 
 /**
- * A batch's lines per trace, in batch order (bytes when the batch came as bytes, the agent's:
- * written as they are, no string made), and with `withErrors` each trace's error key value:
- * the timestamp of its LAST error point, as Python's SET per event leaves it. Lines are
- * taken in runs of one base_id; `traces`, when the caller knows how many base_ids the
- * batch has (its search index deltas, one a trace), says whether any trace came in two
- * runs: only then are the runs joined by a Map (its hashing and lookups were ~1.3k
- * instructions a 1-point trace, callgrind).
+ * A batch's lines per trace, in batch order, and with `withErrors` each trace's error key
+ * value: the timestamp of its LAST error point, as Python's SET per event leaves it. Lines
+ * are taken in runs of one base_id, as positions (no array a trace: a 1-point trace's list
+ * grown by its second line was ~180 bytes of V8's heap); `traces`, when the caller knows how
+ * many base_ids the batch has (its search index deltas, one a trace), says whether any trace
+ * came in two runs: only then are the runs joined by a Map (its hashing and lookups were
+ * ~1.3k instructions a 1-point trace, callgrind).
  */
 function linesPerTrace(batch: LineBatch, withErrors: boolean, traces = -1): TraceLists {
   const { baseIds, timestamps, errors: isError } = batch;
-  const lines = (batch.buffers as readonly Uint8Array[] | undefined) ?? batch.lines;
-  const ids: string[] = [];
-  const values: (string | Uint8Array)[][] = [];
+  const n = baseIds.length;
+  const ids: string[] = traces > 0 ? new Array<string>(traces) : [];
+  const ends: number[] = traces > 0 ? new Array<number>(traces) : [];
   const errors = new Map<string, string>();
   const flagged = withErrors ? isError : null;
   let lastId = '';
-  let list: (string | Uint8Array)[] = [];
-  for (let i = 0; i < lines.length; i++) {
+  let runs = 0;
+  for (let i = 0; i < n; i++) {
     const baseId = baseIds[i];
     // Points of one trace tend to come together (the agent's decode gives a run one string).
     if (baseId !== lastId || i === 0) {
-      list = [lines[i]];
-      ids.push(baseId);
-      values.push(list);
+      if (runs > 0) ends[runs - 1] = i;
+      ids[runs++] = baseId;
       lastId = baseId;
-    } else list.push(lines[i]);
+    }
     if (flagged !== null && flagged[i] === 1) errors.set(baseId, timestamps[i]);
   }
-  if (ids.length === traces) return { ids, values, errors };
+  if (runs > 0) ends[runs - 1] = n;
+  if (runs === traces) return { ids, ends, order: null, errors };
+  ids.length = runs;
+  ends.length = runs;
   // Maybe a trace in several runs: joined, in the order of their first line.
-  const byId = new Map<string, (string | Uint8Array)[]>();
-  for (let k = 0; k < ids.length; k++) {
-    const l = byId.get(ids[k]);
-    if (l === undefined) byId.set(ids[k], values[k]);
-    else for (const v of values[k]) l.push(v);
+  const byId = new Map<string, number[]>();
+  for (let k = 0; k < runs; k++) {
+    let l = byId.get(ids[k]);
+    if (l === undefined) byId.set(ids[k], (l = []));
+    for (let i = k === 0 ? 0 : ends[k - 1]; i < ends[k]; i++) l.push(i);
   }
-  return { ids: [...byId.keys()], values: [...byId.values()], errors };
+  if (byId.size === runs) return { ids, ends, order: null, errors };
+  const order: number[] = [];
+  const joined: number[] = [];
+  for (const l of byId.values()) {
+    for (const i of l) order.push(i);
+    joined.push(order.length);
+  }
+  return { ids: [...byId.keys()], ends: joined, order, errors };
 }
 
 /** `*<argc>\r\n` and LPUSH's name, for the usual argument counts (made up front, as search.ts HEADS). */
@@ -473,33 +499,40 @@ const LPUSH_HEADS: string[] = Array.from({ length: 64 }, (_, argc) => `*${argc}\
 let keyHead = { idLength: -1, text: '' };
 
 /**
- * Per trace its LPUSH (and, with `ttl`, its EXPIRE) of byte lines, the commands' texts
- * (names, keys) framed here and written with one utf8Write (RespEncoder.interleaved) instead
- * of one a key; false (nothing written) when a trace has more than LPUSH_MAX lines or an id
- * is not ASCII (encodeLines then writes them command by command).
+ * Per trace its LPUSH (and, with `ttl`, its EXPIRE) of byte lines (`lines`: a Buffer a line,
+ * or where the agent's decoded lines are), the commands' texts (names, keys) framed here and
+ * written with one utf8Write (RespEncoder.interleaved) instead of one a key; false (nothing
+ * written) when a trace has more than LPUSH_MAX lines or an id is not ASCII (encodeLines then
+ * writes them command by command).
  */
-function linesAsBytes(enc: RespEncoder, ids: readonly string[], lists: readonly Uint8Array[][], ttl: string | undefined): boolean {
+function linesAsBytes(enc: RespEncoder, ids: readonly string[], ends: readonly number[], order: readonly number[] | null, lines: readonly Uint8Array[] | LinePlaces, ttl: string | undefined): boolean {
   let text = '';
-  const ends: number[] = new Array<number>(ids.length);
+  const at: number[] = new Array<number>(ids.length);
   const expire = ttl === undefined ? '' : '\r\n$' + ttl.length + '\r\n' + ttl + '\r\n';
   for (let k = 0; k < ids.length; k++) {
-    const n = lists[k].length;
+    const n = ends[k] - (k === 0 ? 0 : ends[k - 1]);
     if (n > LPUSH_MAX) return false;
     // The previous trace's EXPIRE ends where this one's LPUSH starts.
     if (k > 0 && ttl !== undefined) text += '*3\r\n$6\r\nEXPIRE\r\n' + keyHead.text + ids[k - 1] + expire;
     const id = ids[k];
     if (keyHead.idLength !== id.length) keyHead = { idLength: id.length, text: '$' + (NAMESPACE_OPT.length + id.length) + '\r\n' + NAMESPACE_OPT };
     text += (n + 2 < LPUSH_HEADS.length ? LPUSH_HEADS[n + 2] : '*' + (n + 2) + '\r\n$5\r\nLPUSH\r\n') + keyHead.text + id + '\r\n';
-    ends[k] = text.length;
+    at[k] = text.length;
   }
   if (ttl !== undefined) text += '*3\r\n$6\r\nEXPIRE\r\n' + keyHead.text + ids[ids.length - 1] + expire;
-  return enc.interleaved(text, ends, lists, ttl === undefined ? ids.length : 2 * ids.length);
+  const commands = ttl === undefined ? ids.length : 2 * ids.length;
+  return Array.isArray(lines) ? enc.interleaved(text, at, lines as readonly Uint8Array[], order, ends, commands) : enc.interleavedPlaces(text, at, lines as LinePlaces, order, ends, commands);
 }
 
-/** `LPUSH osprofiler_opt:<baseId> values[from..to)`. */
-function lpush(enc: RespEncoder, baseId: string, values: readonly (string | Uint8Array)[], from: number, to: number): void {
+/** `LPUSH osprofiler_opt:<baseId>` of the lines at positions [from, to) of `order` (or of `lines` when null). */
+function lpush(enc: RespEncoder, baseId: string, lines: readonly (string | Uint8Array)[], order: readonly number[] | null, from: number, to: number): void {
   enc.command(2 + to - from).str('LPUSH').str(NAMESPACE_OPT + baseId);
-  for (let i = from; i < to; i++) enc.arg(values[i]);
+  for (let i = from; i < to; i++) enc.arg(lines[order === null ? i : order[i]]);
+}
+
+/** A batch whose lines' bytes can be read where they are (the agent's DecodedLines). */
+interface PlacedBatch extends LineBatch {
+  readonly linePlaces?: LinePlaces;
 }
 
 function summaryOf(ev: Record<string, unknown> | undefined): TraceSummary | undefined {

@@ -155,33 +155,32 @@ export class RespEncoder {
 
   /**
    * `commands` whole commands of texts and byte arguments in turn: `text` up to `ends[0]`,
-   * `parts[0]` as bulk strings, `text` up to `ends[1]`, `parts[1]`, …, then the rest of
-   * `text`. The caller frames the text (all ASCII: its headers count characters); it goes in
-   * with ONE utf8Write (a call costs ~1.2k instructions: one a trace's LPUSH key before),
-   * written at the end of the room the whole takes and moved into place piece by piece, each
-   * piece ahead of the bytes written before it. False, and nothing kept, when the text is not
-   * all ASCII.
+   * trace 0's lines as bulk strings, `text` up to `ends[1]`, trace 1's, …, then the rest of
+   * `text`; trace k's lines are `lines` at positions [traceEnds[k - 1] (0 for k = 0),
+   * traceEnds[k]) of `order` (of `lines` itself when null). The caller frames the text (all
+   * ASCII: its headers count characters); it goes in with ONE utf8Write (a call costs ~1.2k
+   * instructions: one a trace's LPUSH key before), written at the end of the room the whole
+   * takes and moved into place piece by piece, each piece ahead of the bytes written before
+   * it. False, and nothing kept, when the text is not all ASCII.
    */
-  interleaved(text: string, ends: readonly number[], parts: readonly (readonly Uint8Array[])[], commands: number): boolean {
+  interleaved(text: string, ends: readonly number[], lines: readonly Uint8Array[], order: readonly number[] | null, traceEnds: readonly number[], commands: number): boolean {
     const h = text.length;
+    const total = traceEnds.length === 0 ? 0 : traceEnds[traceEnds.length - 1];
     let room = h;
-    for (let k = 0; k < parts.length; k++) {
-      const p = parts[k];
-      for (let i = 0; i < p.length; i++) room += p[i].length + 16; // `$`, the digits, two CRLFs
-    }
+    for (let i = 0; i < total; i++) room += lines[order === null ? i : order[i]].length + 16; // `$`, the digits, two CRLFs
     // 32 more: bytes() asks for its value's length + 32, and must never move the buffer
     // (the staged text past `pos` would not be copied).
     this.ensure(room + 32);
     const stage = this.pos + room - h;
     if (this.buf.utf8Write(text, stage) !== h) return false;
     let from = 0;
-    for (let k = 0; k < parts.length; k++) {
+    let i = 0;
+    for (let k = 0; k < ends.length; k++) {
       const to = ends[k];
       this.buf.copyWithin(this.pos, stage + from, stage + to);
       this.pos += to - from;
       from = to;
-      const p = parts[k];
-      for (let i = 0; i < p.length; i++) this.bytes(p[i]);
+      for (const last = traceEnds[k]; i < last; i++) this.bytes(lines[order === null ? i : order[i]]);
     }
     if (from < h) {
       this.buf.copyWithin(this.pos, stage + from, stage + h);
@@ -189,6 +188,110 @@ export class RespEncoder {
     }
     this.count += commands;
     return true;
+  }
+
+  /**
+   * As interleaved, the lines' bytes read where they are (LinePlaces: the agent's decoded
+   * bodies) instead of from a Buffer a line (~100 bytes of V8's heap and ~0.4k instructions
+   * each to make): a trace whose lines came together (`order` null, one region: one run of
+   * bytes, lines apart by a LF) is copied in ONE piece, placed so that its last line lands
+   * where it goes, the others then moved back into place by `copyWithin` (first first, so
+   * nothing unread is written over) and their headers written in the gaps; other lines are
+   * copied one by one through a view each.
+   */
+  interleavedPlaces(text: string, ends: readonly number[], lines: LinePlaces, order: readonly number[] | null, traceEnds: readonly number[], commands: number): boolean {
+    const { regions, firsts, places, stride } = lines;
+    const off = lines.at;
+    const h = text.length;
+    const total = traceEnds.length === 0 ? 0 : traceEnds[traceEnds.length - 1];
+    let room = h;
+    for (let i = 0; i < total; i++) {
+      const p = stride * (order === null ? i : order[i]) + off;
+      room += places[p + 1] - places[p] + 16; // `$`, the digits, two CRLFs
+    }
+    // As interleaved: the text staged at the end of the room, never overtaken.
+    this.ensure(room + 32);
+    const stage = this.pos + room - h;
+    if (this.buf.utf8Write(text, stage) !== h) return false;
+    const buf = this.buf;
+    // Each region's memory and offset, read once (`buffer` is a getter V8 calls into C++ for).
+    const memories: ArrayBufferLike[] = new Array<ArrayBufferLike>(regions.length);
+    const bases: number[] = new Array<number>(regions.length);
+    for (let q = 0; q < regions.length; q++) {
+      memories[q] = regions[q].buffer;
+      bases[q] = regions[q].byteOffset;
+    }
+    let from = 0;
+    let i = 0;
+    let r = 0;
+    for (let k = 0; k < ends.length; k++) {
+      const to = ends[k];
+      buf.copyWithin(this.pos, stage + from, stage + to);
+      this.pos += to - from;
+      from = to;
+      const last = traceEnds[k];
+      if (order === null && last - i > 1) {
+        if (i < firsts[r] || (r + 1 < firsts.length && i >= firsts[r + 1])) r = regionOf(firsts, i);
+        if (r + 1 >= firsts.length || last <= firsts[r + 1]) {
+          this.run(memories[r], bases[r], places, stride, off, i, last);
+          i = last;
+          continue;
+        }
+      }
+      for (; i < last; i++) {
+        const line = order === null ? i : order[i];
+        if (line < firsts[r] || (r + 1 < firsts.length && line >= firsts[r + 1])) r = regionOf(firsts, line);
+        const p = stride * line + off;
+        this.bytes(new Uint8Array(memories[r], bases[r] + places[p], places[p + 1] - places[p]));
+      }
+    }
+    if (from < h) {
+      buf.copyWithin(this.pos, stage + from, stage + h);
+      this.pos += h - from;
+    }
+    this.count += commands;
+    return true;
+  }
+
+  /** Lines [i, last) of `region` (one after the other there, apart by a LF) as bulk strings (interleavedPlaces). */
+  private run(memory: ArrayBufferLike, base: number, places: Int32Array, stride: number, off: number, i: number, last: number): void {
+    const m = last - i;
+    if (RUN_AT.length < 2 * m) RUN_AT = new Int32Array(4 * m);
+    const at = RUN_AT;
+    // Where each line's header (at 2j + 1) and bytes (at 2j) go: `$`, its length's digits, CRLF.
+    let q = this.pos;
+    for (let j = 0; j < m; j++) {
+      const p = stride * (i + j) + off;
+      const n = places[p + 1] - places[p];
+      at[2 * j + 1] = q;
+      q += n < 10 ? 4 : n < 100 ? 5 : n < 1000 ? 6 : 3 + digits(n);
+      at[2 * j] = q;
+      q += n + 2;
+    }
+    const buf = this.buf;
+    const a0 = places[stride * i + off];
+    const pl = stride * (last - 1) + off;
+    // The whole run, its last line where it goes; each other line then lies past its place
+    // (by its later lines' headers: 1 + digits + 1 bytes more than a LF each), and is moved
+    // back into it first line first, so no move writes over bytes still to be read.
+    const out = at[2 * m - 2] - (places[pl] - a0);
+    buf.set(new Uint8Array(memory, base + a0, places[pl + 1] - a0), out);
+    for (let j = 0; j < m - 1; j++) {
+      const p = stride * (i + j) + off;
+      const src = out + places[p] - a0;
+      buf.copyWithin(at[2 * j], src, src + places[p + 1] - places[p]);
+    }
+    for (let j = 0; j < m; j++) {
+      const p = stride * (i + j) + off;
+      const n = places[p + 1] - places[p];
+      this.pos = at[2 * j + 1];
+      buf[this.pos++] = 36; // '$'
+      this.int(n);
+      const e = at[2 * j] + n;
+      buf[e] = CR;
+      buf[e + 1] = LF;
+    }
+    this.pos = q;
   }
 
   /** The bytes of what was encoded since the last take(); the memory is this batch's until release(). */
@@ -252,6 +355,41 @@ export class RespEncoder {
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
+}
+
+/**
+ * Lines' bytes where they are (the agent's decoded bodies: its DecodedLines.linePlaces):
+ * line i is `regions[r][places[stride × i + at], places[stride × i + at + 1])`, r the last
+ * region whose `firsts[r]` ≤ i.
+ */
+export interface LinePlaces {
+  readonly regions: readonly Uint8Array[];
+  readonly firsts: readonly number[];
+  readonly places: Int32Array;
+  readonly stride: number;
+  readonly at: number;
+}
+
+/** Where interleavedPlaces' runs put each line (grown as needed). */
+let RUN_AT = new Int32Array(64);
+
+/** Decimal digits of a non-negative integer. */
+function digits(n: number): number {
+  let d = 1;
+  for (let m = n; m >= 10; m = Math.floor(m / 10)) d++;
+  return d;
+}
+
+/** The region of line `line`: the last whose first line is at or before it. */
+function regionOf(firsts: readonly number[], line: number): number {
+  let lo = 0;
+  let hi = firsts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (firsts[mid] <= line) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** An error reply (`-ERR …`): the server refused one command. */
