@@ -12,7 +12,7 @@ import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING_KEYS, SPAN, SPLIT, DUR
 import { TRIM_SCRIPT } from './index-scripts';
 import { CRLF, cmd, frame, head, named } from './frame';
 import { Script, type RespEncoder } from './resp';
-import { PartsMemo, sameList, summaryText } from './search';
+import { PartsMemo, sameList, summaryPieces } from './search';
 
 /** Trimming's script (`?ttl=`), sent as EVALSHA on the driver's write connection (loaded there at connect). */
 export const TRIM = new Script(TRIM_SCRIPT);
@@ -110,6 +110,12 @@ export class IndexWriter {
   private span = 0;
   /** Trimming runs at most this often (tests set 0: every batch). */
   trimEveryMs = TRIM_EVERY_MS;
+  /**
+   * The batch's record pieces (summaryPieces) and ids, kept from batch to batch (no array
+   * grown again a batch), joined once: see summaryPieces.
+   */
+  private readonly pieces: string[] = [];
+  private readonly idList: string[] = [];
 
   constructor(private readonly ttlSeconds: number) {}
 
@@ -126,6 +132,7 @@ export class IndexWriter {
     // The batch's strings at once, for one plainness check instead of one per string; a
     // value the trace before had too is not added again.
     let strings = '';
+    const idList = this.idList;
     let texts = '';
     let prev: TraceDelta | undefined;
     // The µs texts of the traces' first timestamps, then of their last: core's reading keeps
@@ -139,10 +146,10 @@ export class IndexWriter {
       const lu = lasts[i];
       const fu = d.first === d.last ? lu : timestampMicrosText(d.first);
       if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
+      idList[traces.length] = d.baseId;
       traces.push(d);
       fus.push(fu);
       lus.push(lu);
-      strings += d.baseId;
       if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) strings += v;
       if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) strings += v;
       if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) strings += v;
@@ -161,7 +168,10 @@ export class IndexWriter {
     }
     const m = traces.length;
     if (m === 0) return false;
-    const plain = PLAIN.test(strings) && PLAIN_TEXT.test(texts);
+    // The ids joined (one flat string, written as it is): checked there, not copied into `strings`.
+    idList.length = m;
+    const ids = idList.join(' ');
+    const plain = PLAIN.test(ids) && PLAIN.test(strings) && PLAIN_TEXT.test(texts);
     const bytes = !plain;
 
     const services = new Values();
@@ -171,8 +181,8 @@ export class IndexWriter {
     const classes = new Uint8Array(DUR_CLASS_MAX + 1);
     const classList: number[] = [];
     let error = false;
-    let records = '';
-    let ids = '';
+    const pieces = this.pieces;
+    let k = 0;
     let minFu = fus[0];
     let maxFu = fus[0];
     const parts = this.parts;
@@ -180,13 +190,8 @@ export class IndexWriter {
       const d = traces[i];
       const fu = fus[i];
       const lu = lus[i];
-      const sum = summaryText(d, fu, lu, plain, parts.of(d));
-      if (i === 0) {
-        records = sum;
-        ids = d.baseId;
-      } else {
-        records += '\n' + sum;
-        ids += ' ' + d.baseId;
+      k = summaryPieces(d, fu, lu, plain, parts.of(d), pieces, k, i > 0);
+      if (i > 0) {
         if (earlier(fu, minFu)) minFu = fu;
         else if (earlier(maxFu, fu)) maxFu = fu;
       }
@@ -202,6 +207,8 @@ export class IndexWriter {
       }
     }
 
+    pieces.length = k;
+    const records = pieces.join('');
     const keys: string[] = [];
     if (error) keys.push(ERROR_POSTING);
     for (const v of services.list) keys.push(postingKey('service', v));
@@ -218,9 +225,8 @@ export class IndexWriter {
     const now = Date.now();
     const trim = this.ttlSeconds > 0 && now - this.lastTrim >= this.trimEveryMs ? String((now - this.ttlSeconds * 1000) * 1000) : '';
     const member = batchMember(minFu, this.writer, this.seq++);
-    // Framed counting characters, or bytes when a string may be past ASCII (then it is
-    // checked: framedCommands refuses a text that is not all ASCII when told it is).
-    if (!this.frameBatch(enc, member, maxFu, records, ids, keys, fresh, span, trim, bytes)) this.frameBatch(enc, member, maxFu, records, ids, keys, fresh, span, trim, true);
+    // Framed counting characters, or bytes when a string may be past ASCII.
+    this.frameBatch(enc, member, maxFu, records, ids, keys, fresh, span, trim, bytes);
     if (span !== '') this.span = Number(span);
     if (trim !== '') {
       this.lastTrim = now;
@@ -233,17 +239,26 @@ export class IndexWriter {
     return trim !== '';
   }
 
-  /** The batch's commands as one text (see index-layout.ts); false when `bytes` is needed. */
-  private frameBatch(enc: RespEncoder, member: string, maxFu: string, records: string, ids: string, keys: readonly string[], fresh: readonly string[], span: string, trim: string, bytes: boolean): boolean {
+  /**
+   * The batch's commands (see index-layout.ts), written as five texts: the records and the
+   * ids (flat, joined) each by a framedCommands call of their own, so no text holding them
+   * is flattened again (a copy of the blob a batch); a call costs ~1.2k instructions, ~50 a
+   * trace of 100. `bytes`: framed counting UTF-8 bytes. Without it every string was checked
+   * plain (addToBatch: the timestamps by their reading, the µs texts are digits), so each
+   * text is ASCII and framedCommands cannot refuse it: a part written cannot be taken back.
+   */
+  private frameBatch(enc: RespEncoder, member: string, maxFu: string, records: string, ids: string, keys: readonly string[], fresh: readonly string[], span: string, trim: string, bytes: boolean): void {
     const ttl = this.ttlSeconds > 0 ? String(this.ttlSeconds) : '';
     const expiry = ttl === '' ? '' : EX + frame(ttl, false);
     const setArgc = ttl === '' ? 3 : 5;
     // Every ZADD's score and member, framed once.
     const scored = frame(maxFu, false) + frame(member, false);
-    let text = cmd(setArgc, SET) + frame(BLOB + member, false) + frame(records, bytes) + expiry;
-    text += cmd(setArgc, SET) + frame(IDS + member, false) + frame(ids, bytes) + expiry;
-    text += cmd(4, ZADD) + frame(BATCHES, false) + scored;
-    let commands = 3;
+    written(enc.framedCommands(cmd(setArgc, SET) + frame(BLOB + member, false) + head(bytes ? Buffer.byteLength(records) : records.length), 0, !bytes));
+    written(enc.framedCommands(records, 0, !bytes));
+    written(enc.framedCommands(CRLF + expiry + cmd(setArgc, SET) + frame(IDS + member, false) + head(bytes ? Buffer.byteLength(ids) : ids.length), 1, !bytes));
+    written(enc.framedCommands(ids, 0, !bytes));
+    let text = CRLF + expiry + cmd(4, ZADD) + frame(BATCHES, false) + scored;
+    let commands = 2;
     for (const key of keys) text += cmd(4, ZADD) + frame(key, bytes) + scored;
     commands += keys.length;
     if (fresh.length > 0) {
@@ -255,10 +270,10 @@ export class IndexWriter {
       text += cmd(5, ZADD) + frame(META, false) + frame('GT', false) + frame(span, false) + frame(SPAN, false);
       commands++;
     }
-    if (trim === '') return enc.framedCommands(text, commands, !bytes);
+    if (trim === '') return written(enc.framedCommands(text, commands, !bytes));
     const at = text.length;
     text += trimCall(trim);
-    return enc.framedCommands(text, commands + 1, !bytes, TRIM, at);
+    written(enc.framedCommands(text, commands + 1, !bytes, TRIM, at));
   }
 
   /** Trimming alone, due now (a batch's trim lost to NOSCRIPT inside a transaction). */
@@ -282,6 +297,11 @@ export class IndexWriter {
     for (let i = 0; i < ids.length; i++) text += frame(scores[i], false) + frame(ids[i], bytes);
     enc.framedCommands(text, 1, !bytes);
   }
+}
+
+/** A framedCommands call's answer: false (a text checked plain was not ASCII) cannot happen, and is not written over. */
+function written(ok: boolean): void {
+  if (!ok) throw new Error('redis:// index: a text checked plain was not ASCII');
 }
 
 /** TRIM's call with its cutoff (µs). */

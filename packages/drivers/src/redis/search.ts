@@ -178,6 +178,86 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
 }
 
 /**
+ * summaryText's pieces, in order, stored into `out` from index `k` on (the caller joins a
+ * batch's at once: Array.join allocates the blob's one flat string and a slot a piece, where
+ * `+` allocates a 32-byte ConsString a piece and the write's flattening a copy of the whole
+ * blob again); returns the index after the last. `sep`: the summary follows another in the
+ * blob (a line break before it). The same text as summaryText (held to it by the byte tests).
+ */
+export function summaryPieces(d: TraceDelta, fu: string, lu: string, plain: boolean, parts: SummaryParts, out: string[], k: number, sep: boolean): number {
+  const esc = plain ? same : inner;
+  const e = d.error;
+  if (d.points !== parts.p || e !== parts.e || !sameList(d.services, parts.s) || !sameList(d.projects, parts.pr) || !sameList(d.hosts, parts.h)) {
+    parts.p = d.points;
+    parts.e = e;
+    parts.s = d.services;
+    parts.pr = d.projects;
+    parts.h = d.hosts;
+    parts.mid = ['","p":', String(d.points), e ? ',"e":1,"s":' : ',"e":0,"s":', jsonList(d.services, esc), ',"pr":', jsonList(d.projects, esc), ',"h":', jsonList(d.hosts, esc), ',"ro":'].join('');
+    parts.midRo = [parts.mid, '{"ts":"'].join('');
+  }
+  out[k++] = sep ? '\n{"id":"' : '{"id":"';
+  out[k++] = plain ? d.baseId : inner(d.baseId);
+  out[k++] = '","f":"';
+  out[k++] = d.first;
+  out[k++] = '","l":"';
+  out[k++] = d.last;
+  out[k++] = '","fu":"';
+  out[k++] = fu;
+  out[k++] = '","lu":"';
+  out[k++] = lu;
+  const r = d.root;
+  let rt = 0; // the root: 0 none, 1 without detail, 2 with
+  if (r === null) out[k++] = parts.mid;
+  else {
+    const detail = r.detail !== null;
+    if (r.top !== parts.top || r.name !== parts.name || r.service !== parts.service || detail !== parts.detail || parts.rootMid === '') {
+      parts.top = r.top;
+      parts.name = r.name;
+      parts.service = r.service;
+      parts.detail = detail;
+      parts.rootMid = [r.top ? '","top":true,"name":"' : '","top":false,"name":"', esc(r.name), r.service === null ? '","service":null,"detail":' : '","service":"' + esc(r.service) + '","detail":', detail ? '"' : ''].join('');
+    }
+    out[k++] = parts.midRo;
+    out[k++] = r.ts === d.first || plain ? r.ts : inner(r.ts);
+    out[k++] = parts.rootMid;
+    if (r.detail === null) rt = 1;
+    else {
+      out[k++] = plain ? r.detail : inner(r.detail);
+      rt = 2;
+    }
+  }
+  const x = d.text.toLowerCase();
+  const route = d.route;
+  if (route === null) out[k++] = RT_TAILS[plain ? rt + 3 : rt];
+  else {
+    out[k++] = RT_TAILS[rt + 6];
+    out[k++] = plain ? route : inner(route);
+    out[k++] = plain ? '","x":"' : '","x":';
+  }
+  if (!plain) {
+    out[k++] = json(x);
+    out[k++] = '}';
+    return k;
+  }
+  // A plain text's one escaped character is its line break (PLAIN_TEXT), its pieces
+  // between them stored as they are.
+  let b = x.indexOf('\n');
+  if (b >= 0) {
+    let from = 0;
+    do {
+      out[k++] = x.slice(from, b);
+      out[k++] = '\\n';
+      from = b + 1;
+      b = x.indexOf('\n', from);
+    } while (b >= 0);
+    out[k++] = x.slice(from);
+  } else out[k++] = x;
+  out[k++] = '"}';
+  return k;
+}
+
+/**
  * What follows the root's detail in a summary, by root (none, without detail, with: +0,
  * +1, +2): no route, then no route with the plain text's opening quote (+3), then a route's
  * opening (+6).
