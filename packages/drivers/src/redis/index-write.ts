@@ -83,6 +83,14 @@ class Values {
   private readonly seen = new Set<string>();
   private last: readonly string[] | undefined;
 
+  /** Empty again, for the writer's next batch (kept: see Kept). */
+  reset(): void {
+    if (this.list.length === 0) return;
+    this.list.length = 0;
+    this.seen.clear();
+    this.last = undefined;
+  }
+
   addAll(values: readonly string[]): void {
     // Consecutive traces mostly share their lists (one app's batch): compared, not hashed.
     if (this.last !== undefined && sameList(values, this.last)) return;
@@ -95,6 +103,34 @@ class Values {
     this.seen.add(v);
     this.list.push(v);
   }
+}
+
+/** Entries a batch may leave in a writer's arrays (Kept); past it they are made anew. */
+const KEPT_MAX = 1 << 16;
+
+/**
+ * IndexWriter's per-batch arrays and sets (addToBatch), kept: besides the garbage, objects
+ * of a class made anew each batch lose their map in a full GC once the last is collected
+ * ('weak objects': V8 throws away the optimized code that holds it, and addToBatch then ran
+ * in baseline code, its Map iteration allocating a result object an entry).
+ */
+class Kept {
+  readonly all: TraceDelta[] = [];
+  readonly lasts: (string | undefined)[] = [];
+  readonly traces: TraceDelta[] = [];
+  readonly fus: string[] = [];
+  readonly lus: string[] = [];
+  readonly idList: string[] = [];
+  readonly strs: string[] = [];
+  readonly txts: string[] = [];
+  readonly pieces: string[] = [];
+  readonly services = new Values();
+  readonly projects = new Values();
+  readonly hosts = new Values();
+  readonly roots = new Values();
+  /** Which duration classes the batch has (classList: in the order first met). */
+  readonly classes = new Uint8Array(DUR_CLASS_MAX + 1);
+  readonly classList: number[] = [];
 }
 
 export class IndexWriter {
@@ -111,11 +147,11 @@ export class IndexWriter {
   /** Trimming runs at most this often (tests set 0: every batch). */
   trimEveryMs = TRIM_EVERY_MS;
   /**
-   * The batch's record pieces (summaryPieces) and ids, kept from batch to batch (no array
-   * grown again a batch), joined once: see summaryPieces.
+   * addToBatch's arrays, kept from batch to batch (not grown again a batch: ~90 bytes a
+   * trace of 100), each holding its batch's values in its first entries; the record pieces
+   * (summaryPieces) and ids are joined once.
    */
-  private readonly pieces: string[] = [];
-  private readonly idList: string[] = [];
+  private kept = new Kept();
 
   constructor(private readonly ttlSeconds: number) {}
 
@@ -125,63 +161,66 @@ export class IndexWriter {
    * NOSCRIPT there).
    */
   addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>): boolean {
-    const n = deltas.size;
-    const traces: TraceDelta[] = [];
-    const fus: string[] = [];
-    const lus: string[] = [];
-    // The batch's strings at once, for one plainness check instead of one per string; a
-    // value the trace before had too is not added again.
-    let strings = '';
-    const idList = this.idList;
-    let texts = '';
-    let prev: TraceDelta | undefined;
+    // The writer's arrays (see `kept`): the batch's first n or m entries are its own.
+    const { all, lasts, traces, fus, lus, idList, strs, txts } = this.kept;
     // The µs texts of the traces' first timestamps, then of their last: core's reading keeps
     // the last second it met at hand, and a batch's starts share their seconds in runs (its
     // ends too), where one trace's first and last, alternated, often did not.
-    const all = [...deltas.values()];
-    const lasts = new Array<string | undefined>(n);
-    for (let i = 0; i < n; i++) lasts[i] = timestampMicrosText(all[i].last);
+    let n = 0;
+    for (const d of deltas.values()) {
+      all[n] = d;
+      lasts[n++] = timestampMicrosText(d.last);
+    }
+    // The batch's strings at once, for one plainness check instead of one per string (joined:
+    // a `+` a string cost a 32-byte ConsString, and the check's flattening a copy); a value
+    // the trace before had too is not added again.
+    let ns = 0;
+    let nt = 0;
+    let prev: TraceDelta | undefined;
+    let m = 0;
     for (let i = 0; i < n; i++) {
       const d = all[i];
       const lu = lasts[i];
       const fu = d.first === d.last ? lu : timestampMicrosText(d.first);
       if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
-      idList[traces.length] = d.baseId;
-      traces.push(d);
-      fus.push(fu);
-      lus.push(lu);
-      if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) strings += v;
-      if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) strings += v;
-      if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) strings += v;
+      idList[m] = d.baseId;
+      traces[m] = d;
+      fus[m] = fu;
+      lus[m++] = lu;
+      if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) strs[ns++] = v;
+      if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) strs[ns++] = v;
+      if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) strs[ns++] = v;
       const r = d.root;
       if (r !== null) {
         const pr = prev?.root;
-        if (pr == null || r.name !== pr.name) strings += r.name;
+        if (pr == null || r.name !== pr.name) strs[ns++] = r.name;
         // The root's service is mostly the trace's first (checked with the services above, or before).
-        if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0]) strings += r.service;
-        if (r.ts !== d.first) strings += r.ts;
-        if (r.detail !== null) strings += r.detail;
+        if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0]) strs[ns++] = r.service;
+        if (r.ts !== d.first) strs[ns++] = r.ts;
+        if (r.detail !== null) strs[ns++] = r.detail;
       }
-      if (d.route !== null) strings += d.route;
-      texts += d.text;
+      if (d.route !== null) strs[ns++] = d.route;
+      txts[nt++] = d.text;
       prev = d;
     }
-    const m = traces.length;
     if (m === 0) return false;
-    // The ids joined (one flat string, written as it is): checked there, not copied into `strings`.
+    // The ids joined (one flat string, written as it is): checked there, not copied into `strs`.
     idList.length = m;
+    strs.length = ns;
+    txts.length = nt;
     const ids = idList.join(' ');
-    const plain = PLAIN.test(ids) && PLAIN.test(strings) && PLAIN_TEXT.test(texts);
+    const plain = PLAIN.test(ids) && PLAIN.test(strs.join('')) && PLAIN_TEXT.test(txts.join(''));
     const bytes = !plain;
 
-    const services = new Values();
-    const projects = new Values();
-    const hosts = new Values();
-    const roots = new Values();
-    const classes = new Uint8Array(DUR_CLASS_MAX + 1);
-    const classList: number[] = [];
+    const { services, projects, hosts, roots, classes, classList } = this.kept;
+    services.reset();
+    projects.reset();
+    hosts.reset();
+    roots.reset();
+    for (const c of classList) classes[c] = 0;
+    classList.length = 0;
     let error = false;
-    const pieces = this.pieces;
+    const pieces = this.kept.pieces;
     let k = 0;
     let minFu = fus[0];
     let maxFu = fus[0];
@@ -209,6 +248,7 @@ export class IndexWriter {
 
     pieces.length = k;
     const records = pieces.join('');
+    if (k > KEPT_MAX) this.kept = new Kept(); // a burst's batch: its strings not held
     const keys: string[] = [];
     if (error) keys.push(ERROR_POSTING);
     for (const v of services.list) keys.push(postingKey('service', v));
