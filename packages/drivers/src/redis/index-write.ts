@@ -253,7 +253,7 @@ export class IndexWriter {
         if (r.ts !== d.first) strs[ns++] = r.ts;
         if (r.detail !== null) strs[ns++] = r.detail;
       }
-      if (d.route !== null) strs[ns++] = d.route;
+      if (d.route !== null && (prev === undefined || d.route !== prev.route)) strs[ns++] = d.route;
       txts[nt++] = d.text;
       prev = d;
     }

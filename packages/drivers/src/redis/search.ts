@@ -74,6 +74,11 @@ export class SummaryParts {
   detail = false;
   /** `","top":…,"detail":` up to the detail's text (its opening quote included when it has one). */
   rootMid = '';
+  /** summaryPieces': the route's part (RT_TAILS's, the route, the text's opening) and what it was made of. */
+  route: string | null = null;
+  routeRt = -1;
+  routePlain = false;
+  routeTail = '';
 }
 
 /** SummaryParts a PartsMemo keeps at most (then it starts again). */
@@ -231,9 +236,14 @@ export function summaryPieces(d: TraceDelta, fu: string, lu: string, plain: bool
   const route = d.route;
   if (route === null) out[k++] = RT_TAILS[plain ? rt + 3 : rt];
   else {
-    out[k++] = RT_TAILS[rt + 6];
-    out[k++] = plain ? route : inner(route);
-    out[k++] = plain ? '","x":"' : '","x":';
+    // One piece while the batch's traces share their route (one app's few routes).
+    if (route !== parts.route || rt !== parts.routeRt || plain !== parts.routePlain) {
+      parts.route = route;
+      parts.routeRt = rt;
+      parts.routePlain = plain;
+      parts.routeTail = [RT_TAILS[rt + 6], plain ? route : inner(route), plain ? '","x":"' : '","x":'].join('');
+    }
+    out[k++] = parts.routeTail;
   }
   if (!plain) {
     out[k++] = json(x);
