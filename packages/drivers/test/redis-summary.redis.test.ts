@@ -213,6 +213,20 @@ describe('redis:// index update of a batch, framed as one text', () => {
     }
   });
 
+  it('has the same bytes after a burst batch (its arrays not kept) and past the posting keys a writer keeps (4,096), its later batches reusing kept arrays and keys', () => {
+    const r = rng(13);
+    const writer = new IndexWriter(0);
+    const plain = (d: TraceDelta, b: number, i: number): TraceDelta => ({ ...d, baseId: `id-${b}-${i}`, services: ['api'], projects: ['bench'], hosts: [`host-${(b * 7 + i) % 5000}`], route: '/items/:id', text: `GET /items/${i}\nselect ${i}`, root: d.root === null ? null : { ...d.root, ts: d.first, name: 'wsgi', service: 'api', detail: `GET /items/${i}` } });
+    // 4,000 traces (~19 pieces each): past the pieces a writer keeps (1 << 16), then small batches again.
+    const burst = Array.from({ length: 4000 }, (_, i) => plain(randomDelta(r, i), 0, i));
+    expectReferenceBytes(writer, burst, 'burst');
+    for (let b = 1; b < 40; b++) {
+      // Up to 200 new hosts a batch: the writer's 4,096 kept posting keys wrap around.
+      const deltas = Array.from({ length: 1 + Math.floor(r() * 200) }, (_, i) => plain(randomDelta(r, b * 1000 + i), b * 1000, i));
+      expectReferenceBytes(writer, deltas, `batch ${b}`);
+    }
+  });
+
   it('sets the blobs to expire with ?ttl= and ends the first batch of each minute with the trimming script, its cutoff the ttl ago', () => {
     const r = rng(7);
     const writer = new IndexWriter(3600);

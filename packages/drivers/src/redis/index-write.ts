@@ -73,6 +73,27 @@ export function durationMicros(first: string, last: string, fu: string, lu: stri
   return Number(lu) - Number(fu);
 }
 
+/**
+ * Whether d's strings are plain (PLAIN, its text PLAIN_TEXT; its id is checked with the
+ * batch's). A value `prev` (the batch's trace before, known plain) had too is not checked again.
+ */
+function plainDelta(d: TraceDelta, prev: TraceDelta | undefined): boolean {
+  if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) if (!PLAIN.test(v)) return false;
+  if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) if (!PLAIN.test(v)) return false;
+  if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) if (!PLAIN.test(v)) return false;
+  const r = d.root;
+  if (r !== null) {
+    const pr = prev?.root;
+    if ((pr == null || r.name !== pr.name) && !PLAIN.test(r.name)) return false;
+    // The root's service is mostly the trace's first (checked with the services above, or before).
+    if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0] && !PLAIN.test(r.service)) return false;
+    if (r.ts !== d.first && !PLAIN.test(r.ts)) return false;
+    if (r.detail !== null && !PLAIN.test(r.detail)) return false;
+  }
+  if (d.route !== null && (prev === undefined || d.route !== prev.route) && !PLAIN.test(d.route)) return false;
+  return PLAIN_TEXT.test(d.text);
+}
+
 /** Whether µs text `a` is before `b` (same length and no sign: their characters order them). */
 function earlier(a: string, b: string): boolean {
   if (a.length === b.length && a.charCodeAt(0) !== 45 && b.charCodeAt(0) !== 45) return a < b;
@@ -123,8 +144,6 @@ class Kept {
   readonly fus: string[] = [];
   readonly lus: string[] = [];
   readonly idList: string[] = [];
-  readonly strs: string[] = [];
-  readonly txts: string[] = [];
   readonly pieces: string[] = [];
   readonly services = new Values();
   readonly projects = new Values();
@@ -216,7 +235,7 @@ export class IndexWriter {
    */
   addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>): boolean {
     // The writer's arrays (see `kept`): the batch's first n or m entries are its own.
-    const { all, lasts, traces, fus, lus, idList, strs, txts } = this.kept;
+    const { all, lasts, traces, fus, lus, idList } = this.kept;
     // The µs texts of the traces' first timestamps, then of their last: core's reading keeps
     // the last second it met at hand, and a batch's starts share their seconds in runs (its
     // ends too), where one trace's first and last, alternated, often did not.
@@ -225,11 +244,10 @@ export class IndexWriter {
       all[n] = d;
       lasts[n++] = timestampMicrosText(d.last);
     }
-    // The batch's strings at once, for one plainness check instead of one per string (joined:
-    // a `+` a string cost a 32-byte ConsString, and the check's flattening a copy); a value
-    // the trace before had too is not added again.
-    let ns = 0;
-    let nt = 0;
+    // Whether the batch's strings are all plain, each checked until one is not (they were
+    // `+`-joined for one check: a 32-byte ConsString a string, and the check's flattening a
+    // copy; joined by Array.join, a copy); a value the trace before had too is not checked again.
+    let plain = true;
     let prev: TraceDelta | undefined;
     let m = 0;
     for (let i = 0; i < n; i++) {
@@ -241,29 +259,15 @@ export class IndexWriter {
       traces[m] = d;
       fus[m] = fu;
       lus[m++] = lu;
-      if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) strs[ns++] = v;
-      if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) strs[ns++] = v;
-      if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) strs[ns++] = v;
-      const r = d.root;
-      if (r !== null) {
-        const pr = prev?.root;
-        if (pr == null || r.name !== pr.name) strs[ns++] = r.name;
-        // The root's service is mostly the trace's first (checked with the services above, or before).
-        if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0]) strs[ns++] = r.service;
-        if (r.ts !== d.first) strs[ns++] = r.ts;
-        if (r.detail !== null) strs[ns++] = r.detail;
-      }
-      if (d.route !== null && (prev === undefined || d.route !== prev.route)) strs[ns++] = d.route;
-      txts[nt++] = d.text;
+      if (plain && !plainDelta(d, prev)) plain = false;
       prev = d;
     }
     if (m === 0) return false;
     // The ids joined (one flat string, written as it is): checked there, not copied into `strs`.
     idList.length = m;
-    strs.length = ns;
-    txts.length = nt;
     const ids = idList.join(' ');
-    const plain = PLAIN.test(ids) && PLAIN.test(strs.join('')) && PLAIN_TEXT.test(txts.join(''));
+    idList.fill('', 0, m);
+    if (plain && !PLAIN.test(ids)) plain = false;
     const bytes = !plain;
 
     const { services, projects, hosts, roots, classes, classList } = this.kept;
@@ -302,7 +306,15 @@ export class IndexWriter {
 
     pieces.length = k;
     const records = pieces.join('');
-    if (k > KEPT_MAX) this.kept = new Kept(); // a burst's batch: its strings not held
+    // The kept arrays let go of the batch's strings and deltas once used: held until the
+    // next batch, a scavenge in between would copy them and promote them to the old space.
+    pieces.fill('', 0, k);
+    all.fill(undefined as unknown as TraceDelta, 0, n);
+    traces.fill(undefined as unknown as TraceDelta, 0, m);
+    lasts.fill(undefined, 0, n);
+    fus.fill('', 0, m);
+    lus.fill('', 0, m);
+    if (k > KEPT_MAX) this.kept = new Kept(); // a burst's batch: its arrays not kept
     const { keys, fresh } = this.kept;
     const postings = this.postings;
     let nk = 0;
@@ -376,6 +388,7 @@ export class IndexWriter {
     }
     out.length = k;
     written(enc.framedCommands(out.join(''), commands, !bytes));
+    out.fill('', 0, k);
     if (trim !== '') written(enc.framedCommands(trimCall(trim), 1, !bytes, TRIM, 0));
   }
 
