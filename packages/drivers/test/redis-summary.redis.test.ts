@@ -12,7 +12,7 @@ import type { TraceDelta } from '@osprofiler/core/instrument';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordOfLua, summaryText } from '../src/redis/search';
 import { IndexWriter, TRIM } from '../src/redis/index-write';
-import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, durClass } from '../src/redis/index-layout';
+import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, durClass, idInBlob } from '../src/redis/index-layout';
 import { RespEncoder } from '../src/redis/resp';
 import { RedisServer } from '../../../tools/testing/redis-server';
 
@@ -152,7 +152,7 @@ function referenceBatch(enc: RespEncoder, deltas: TraceDelta[], w: WriterState):
   const max = fus.reduce((a, b) => (Number(b) > Number(a) ? b : a));
   const member = `${min}:${w.writer}:${w.seq.toString(36)}`;
   enc.call('SET', BLOB + member, ok.map((d) => summaryText(d, micros(d.first), micros(d.last))).join('\n'));
-  enc.call('SET', IDS + member, ok.map((d) => d.baseId).join(' '));
+  enc.call('SET', IDS + member, ok.map((d) => idInBlob(d.baseId)).join(' '));
   enc.call('ZADD', BATCHES, max, member);
   const keys: string[] = [];
   const add = (k: string): void => {
@@ -184,7 +184,8 @@ describe('redis:// index update of a batch, framed as one text', () => {
         const d = randomDelta(r, b * 100 + i);
         if (mode < 2) {
           const p = (): string => plainPool[Math.floor(r() * plainPool.length)];
-          const id = d.baseId.startsWith('00000000') ? d.baseId : `id-${b}-${i}`;
+          // Plain ids, some holding spaces (written escaped: idInBlob).
+          const id = d.baseId.startsWith('00000000') ? d.baseId : i % 3 === 2 ? `id ${b} ${i}` : `id-${b}-${i}`;
           Object.assign(d, { baseId: id, services: d.services.map(p), projects: d.projects.map(p), hosts: d.hosts.map(p), route: d.route === null ? null : p(), text: [p(), p()].join('\n') });
           if (d.root !== null) d.root = { ...d.root, ts: d.first, name: p(), service: d.root.service === null ? null : p(), detail: d.root.detail === null ? null : p() };
         }

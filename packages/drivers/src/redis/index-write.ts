@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TraceDelta } from '@osprofiler/core/instrument';
 import { timestampMicrosText } from '../timestamp';
-import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, SPAN, SPLIT, DUR_CLASS_MAX, batchMember, durClass, postingKey, type PostingKind } from './index-layout';
+import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, SPAN, SPLIT, DUR_CLASS_MAX, batchMember, durClass, idInBlob, postingKey, type PostingKind } from './index-layout';
 import { TRIM_SCRIPT } from './index-scripts';
 import { CRLF, cmd, frame, head, named } from './frame';
 import { Script, type RespEncoder } from './resp';
@@ -92,6 +92,12 @@ function plainDelta(d: TraceDelta, prev: TraceDelta | undefined): boolean {
   }
   if (d.route !== null && (prev === undefined || d.route !== prev.route) && !PLAIN.test(d.route)) return false;
   return PLAIN_TEXT.test(d.text);
+}
+
+/** Whether one of the list's first m ids holds a space. */
+function spaced(ids: readonly string[], m: number): boolean {
+  for (let i = 0; i < m; i++) if (ids[i].indexOf(' ') >= 0) return true;
+  return false;
 }
 
 /** Whether µs text `a` is before `b` (same length and no sign: their characters order them). */
@@ -265,9 +271,15 @@ export class IndexWriter {
     if (m === 0) return false;
     // The ids joined (one flat string, written as it is): checked there, not copied into `strs`.
     idList.length = m;
-    const ids = idList.join(' ');
-    idList.fill('', 0, m);
+    let ids = idList.join(' ');
     if (plain && !PLAIN.test(ids)) plain = false;
+    // An id holding a space (or, in a batch not plain, a backslash) is written escaped
+    // (idInBlob): the reader splits the blob on spaces.
+    if (!plain || spaced(idList, m)) {
+      for (let i = 0; i < m; i++) idList[i] = idInBlob(idList[i]);
+      ids = idList.join(' ');
+    }
+    idList.fill('', 0, m);
     const bytes = !plain;
 
     const { services, projects, hosts, roots, classes, classList } = this.kept;
