@@ -73,27 +73,6 @@ export function durationMicros(first: string, last: string, fu: string, lu: stri
   return Number(lu) - Number(fu);
 }
 
-/**
- * Whether d's strings are plain (PLAIN, its text PLAIN_TEXT; its id is checked with the
- * batch's). A value `prev` (the batch's trace before, known plain) had too is not checked again.
- */
-function plainDelta(d: TraceDelta, prev: TraceDelta | undefined): boolean {
-  if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) if (!PLAIN.test(v)) return false;
-  if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) if (!PLAIN.test(v)) return false;
-  if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) if (!PLAIN.test(v)) return false;
-  const r = d.root;
-  if (r !== null) {
-    const pr = prev?.root;
-    if ((pr == null || r.name !== pr.name) && !PLAIN.test(r.name)) return false;
-    // The root's service is mostly the trace's first (checked with the services above, or before).
-    if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0] && !PLAIN.test(r.service)) return false;
-    if (r.ts !== d.first && !PLAIN.test(r.ts)) return false;
-    if (r.detail !== null && !PLAIN.test(r.detail)) return false;
-  }
-  if (d.route !== null && (prev === undefined || d.route !== prev.route) && !PLAIN.test(d.route)) return false;
-  return PLAIN_TEXT.test(d.text);
-}
-
 /** Whether one of the list's first m ids holds a space. */
 function spaced(ids: readonly string[], m: number): boolean {
   for (let i = 0; i < m; i++) if (ids[i].indexOf(' ') >= 0) return true;
@@ -144,12 +123,13 @@ const KEPT_MAX = 1 << 16;
  * in baseline code, its Map iteration allocating a result object an entry).
  */
 class Kept {
-  readonly all: TraceDelta[] = [];
   readonly lasts: (string | undefined)[] = [];
   readonly traces: TraceDelta[] = [];
   readonly fus: string[] = [];
   readonly lus: string[] = [];
   readonly idList: string[] = [];
+  readonly strs: string[] = [];
+  readonly txts: string[] = [];
   readonly pieces: string[] = [];
   readonly services = new Values();
   readonly projects = new Values();
@@ -240,46 +220,68 @@ export class IndexWriter {
    * NOSCRIPT there).
    */
   addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>): boolean {
-    // The writer's arrays (see `kept`): the batch's first n or m entries are its own.
-    const { all, lasts, traces, fus, lus, idList } = this.kept;
+    // The writer's arrays (see Kept): the batch's first n or m entries are its own, each
+    // emptied once used (held until the next batch, a scavenge in between would copy what
+    // they hold and promote it to the old space).
+    const { lasts, traces, fus, lus, idList, strs, txts } = this.kept;
     // The µs texts of the traces' first timestamps, then of their last: core's reading keeps
     // the last second it met at hand, and a batch's starts share their seconds in runs (its
     // ends too), where one trace's first and last, alternated, often did not.
-    let n = 0;
-    for (const d of deltas.values()) {
-      all[n] = d;
-      lasts[n++] = timestampMicrosText(d.last);
-    }
-    // Whether the batch's strings are all plain, each checked until one is not (they were
-    // `+`-joined for one check: a 32-byte ConsString a string, and the check's flattening a
-    // copy; joined by Array.join, a copy); a value the trace before had too is not checked again.
-    let plain = true;
+    // Spread (a builtin's fast path): a for-of of the Map's values allocated a result object
+    // an entry whenever addToBatch ran unoptimized.
+    const all = [...deltas.values()];
+    const n = all.length;
+    for (let i = 0; i < n; i++) lasts[i] = timestampMicrosText(all[i].last);
+    // The batch's strings at once, for one plainness check instead of one per string (a
+    // RegExp's call costs ~300 instructions, through the runtime): joined, where `+` cost a
+    // 32-byte ConsString a string and the check's flattening a copy; a value the trace before
+    // had too is not added again.
+    let ns = 0;
+    let nt = 0;
     let prev: TraceDelta | undefined;
     let m = 0;
     for (let i = 0; i < n; i++) {
       const d = all[i];
       const lu = lasts[i];
+      lasts[i] = undefined;
       const fu = d.first === d.last ? lu : timestampMicrosText(d.first);
       if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
       idList[m] = d.baseId;
       traces[m] = d;
       fus[m] = fu;
       lus[m++] = lu;
-      if (plain && !plainDelta(d, prev)) plain = false;
+      if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) strs[ns++] = v;
+      if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) strs[ns++] = v;
+      if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) strs[ns++] = v;
+      const r = d.root;
+      if (r !== null) {
+        const pr = prev?.root;
+        if (pr == null || r.name !== pr.name) strs[ns++] = r.name;
+        // The root's service is mostly the trace's first (checked with the services above, or before).
+        if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0]) strs[ns++] = r.service;
+        if (r.ts !== d.first) strs[ns++] = r.ts;
+        if (r.detail !== null) strs[ns++] = r.detail;
+      }
+      if (d.route !== null && (prev === undefined || d.route !== prev.route)) strs[ns++] = d.route;
+      txts[nt++] = d.text;
       prev = d;
     }
     if (m === 0) return false;
     // The ids joined (one flat string, written as it is): checked there, not copied into `strs`.
     idList.length = m;
+    strs.length = ns;
+    txts.length = nt;
     let ids = idList.join(' ');
-    if (plain && !PLAIN.test(ids)) plain = false;
+    const plain = PLAIN.test(ids) && PLAIN.test(strs.join('')) && PLAIN_TEXT.test(txts.join(''));
+    for (let i = 0; i < ns; i++) strs[i] = '';
+    for (let i = 0; i < nt; i++) txts[i] = '';
     // An id holding a space (or, in a batch not plain, a backslash) is written escaped
     // (idInBlob): the reader splits the blob on spaces.
     if (!plain || spaced(idList, m)) {
       for (let i = 0; i < m; i++) idList[i] = idInBlob(idList[i]);
       ids = idList.join(' ');
     }
-    idList.fill('', 0, m);
+    for (let i = 0; i < m; i++) idList[i] = '';
     const bytes = !plain;
 
     const { services, projects, hosts, roots, classes, classList } = this.kept;
@@ -299,6 +301,8 @@ export class IndexWriter {
       const d = traces[i];
       const fu = fus[i];
       const lu = lus[i];
+      traces[i] = undefined as unknown as TraceDelta;
+      fus[i] = lus[i] = '';
       k = summaryPieces(d, fu, lu, plain, parts.of(d), pieces, k, i > 0);
       if (i > 0) {
         if (earlier(fu, minFu)) minFu = fu;
@@ -320,12 +324,7 @@ export class IndexWriter {
     const records = pieces.join('');
     // The kept arrays let go of the batch's strings and deltas once used: held until the
     // next batch, a scavenge in between would copy them and promote them to the old space.
-    pieces.fill('', 0, k);
-    all.fill(undefined as unknown as TraceDelta, 0, n);
-    traces.fill(undefined as unknown as TraceDelta, 0, m);
-    lasts.fill(undefined, 0, n);
-    fus.fill('', 0, m);
-    lus.fill('', 0, m);
+    for (let i = 0; i < k; i++) pieces[i] = '';
     if (k > KEPT_MAX) this.kept = new Kept(); // a burst's batch: its arrays not kept
     const { keys, fresh } = this.kept;
     const postings = this.postings;
@@ -400,7 +399,7 @@ export class IndexWriter {
     }
     out.length = k;
     written(enc.framedCommands(out.join(''), commands, !bytes));
-    out.fill('', 0, k);
+    for (let i = 0; i < k; i++) out[i] = '';
     if (trim !== '') written(enc.framedCommands(trimCall(trim), 1, !bytes, TRIM, 0));
   }
 
