@@ -218,8 +218,8 @@ describe('redis:// index update of a batch, framed as one text', () => {
     const r = rng(13);
     const writer = new IndexWriter(0);
     const plain = (d: TraceDelta, b: number, i: number): TraceDelta => ({ ...d, baseId: `id-${b}-${i}`, services: ['api'], projects: ['bench'], hosts: [`host-${(b * 7 + i) % 5000}`], route: '/items/:id', text: `GET /items/${i}\nselect ${i}`, root: d.root === null ? null : { ...d.root, ts: d.first, name: 'wsgi', service: 'api', detail: `GET /items/${i}` } });
-    // 4,000 traces (~19 pieces each): past the pieces a writer keeps (1 << 16), then small batches again.
-    const burst = Array.from({ length: 4000 }, (_, i) => plain(randomDelta(r, i), 0, i));
+    // 5,000 traces: past the batch a writer keeps its arrays for (4,096), then small batches again.
+    const burst = Array.from({ length: 5000 }, (_, i) => plain(randomDelta(r, i), 0, i));
     expectReferenceBytes(writer, burst, 'burst');
     for (let b = 1; b < 40; b++) {
       // Up to 200 new hosts a batch: the writer's 4,096 kept posting keys wrap around.

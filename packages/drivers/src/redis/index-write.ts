@@ -12,7 +12,7 @@ import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, SPAN, S
 import { TRIM_SCRIPT } from './index-scripts';
 import { CRLF, cmd, frame, head, named } from './frame';
 import { Script, type RespEncoder } from './resp';
-import { PartsMemo, sameList, summaryPieces } from './search';
+import { PartsMemo, sameList, summaryText } from './search';
 
 /** Trimming's script (`?ttl=`), sent as EVALSHA on the driver's write connection (loaded there at connect). */
 export const TRIM = new Script(TRIM_SCRIPT);
@@ -113,8 +113,8 @@ class Values {
   }
 }
 
-/** Entries a batch may leave in a writer's arrays (Kept); past it they are made anew. */
-const KEPT_MAX = 1 << 16;
+/** Traces a batch may have for a writer to keep its arrays (Kept); past it they are made anew. */
+const KEPT_MAX = 4096;
 
 /**
  * IndexWriter's per-batch arrays and sets (addToBatch), kept: besides the garbage, objects
@@ -130,7 +130,6 @@ class Kept {
   readonly idList: string[] = [];
   readonly strs: string[] = [];
   readonly txts: string[] = [];
-  readonly pieces: string[] = [];
   readonly services = new Values();
   readonly projects = new Values();
   readonly hosts = new Values();
@@ -207,8 +206,7 @@ export class IndexWriter {
   trimEveryMs = TRIM_EVERY_MS;
   /**
    * addToBatch's arrays, kept from batch to batch (not grown again a batch: ~90 bytes a
-   * trace of 100), each holding its batch's values in its first entries; the record pieces
-   * (summaryPieces) and ids are joined once.
+   * trace of 100), each holding its batch's values in its first entries.
    */
   private kept = new Kept();
 
@@ -292,8 +290,7 @@ export class IndexWriter {
     for (const c of classList) classes[c] = 0;
     classList.length = 0;
     let error = false;
-    const pieces = this.kept.pieces;
-    let k = 0;
+    let records = '';
     let minFu = fus[0];
     let maxFu = fus[0];
     const parts = this.parts;
@@ -303,7 +300,11 @@ export class IndexWriter {
       const lu = lus[i];
       traces[i] = undefined as unknown as TraceDelta;
       fus[i] = lus[i] = '';
-      k = summaryPieces(d, fu, lu, plain, parts.of(d), pieces, k, i > 0);
+      // A rope, its pieces `+`-joined: Array.join of a batch's pieces (a slot a piece, no
+      // ConsString) allocated ~40 % fewer bytes a trace but cost ~2.5k instructions more (its
+      // loop ~110 a piece, the kept array's write barrier), see tools/bench/README.md.
+      const sum = summaryText(d, fu, lu, plain, parts.of(d), d.baseId, i > 0);
+      records = i === 0 ? sum : records + sum;
       if (i > 0) {
         if (earlier(fu, minFu)) minFu = fu;
         else if (earlier(maxFu, fu)) maxFu = fu;
@@ -320,12 +321,7 @@ export class IndexWriter {
       }
     }
 
-    pieces.length = k;
-    const records = pieces.join('');
-    // The kept arrays let go of the batch's strings and deltas once used: held until the
-    // next batch, a scavenge in between would copy them and promote them to the old space.
-    for (let i = 0; i < k; i++) pieces[i] = '';
-    if (k > KEPT_MAX) this.kept = new Kept(); // a burst's batch: its arrays not kept
+    if (n > KEPT_MAX) this.kept = new Kept(); // a burst's batch: its arrays not kept
     const { keys, fresh } = this.kept;
     const postings = this.postings;
     let nk = 0;
@@ -362,10 +358,10 @@ export class IndexWriter {
   }
 
   /**
-   * The batch's commands (see index-layout.ts), written as five texts: the records and the
-   * ids (flat, joined) each by a framedCommands call of their own, so no text holding them
-   * is flattened again (a copy of the blob a batch); a call costs ~1.2k instructions, ~50 a
-   * trace of 100. `bytes`: framed counting UTF-8 bytes. Without it every string was checked
+   * The batch's commands (see index-layout.ts), written as five texts: the records (a rope,
+   * flattened by their write) and the ids (joined, flat) each by a framedCommands call of
+   * their own, so the ids and the commands around them are not copied again by one text's
+   * flattening; a call costs ~1.2k instructions, ~50 a trace of 100. `bytes`: framed counting UTF-8 bytes. Without it every string was checked
    * plain (addToBatch: the timestamps by their reading, the µs texts are digits), so each
    * text is ASCII and framedCommands cannot refuse it: a part written cannot be taken back.
    */

@@ -74,7 +74,7 @@ export class SummaryParts {
   detail = false;
   /** `","top":…,"detail":` up to the detail's text (its opening quote included when it has one). */
   rootMid = '';
-  /** summaryPieces': the route's part (RT_TAILS's, the route, the text's opening) and what it was made of. */
+  /** The route's part (RT_TAILS's, the route, the text's opening) and what it was made of. */
   route: string | null = null;
   routeRt = -1;
   routePlain = false;
@@ -136,7 +136,7 @@ export class PartsMemo {
  * batch's at once), so none is escaped or checked here. `parts`: the batch's last summary's (see SummaryParts).
  * `id`: d.baseId, flat (see encode).
  */
-export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false, parts = new SummaryParts(), id = d.baseId): string {
+export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false, parts = new SummaryParts(), id = d.baseId, sep = false): string {
   const esc = plain ? same : inner;
   const e = d.error;
   if (d.points !== parts.p || e !== parts.e || !sameList(d.services, parts.s) || !sameList(d.projects, parts.pr) || !sameList(d.hosts, parts.h)) {
@@ -154,7 +154,7 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
   // Joined left to right, constants next to each other made one (RT_TAILS): each `+` is a
   // piece of the batch text's rope, ~120 instructions with its flattening (25 a summary of
   // search.cjs's traces instead of 28).
-  let s = '{"id":"' + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu;
+  let s = (sep ? '\n{"id":"' : '{"id":"') + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu;
   const r = d.root;
   let rt = 0; // the root: 0 none, 1 without detail, 2 with
   if (r === null) s += parts.mid;
@@ -179,92 +179,15 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
   // A plain text's one escaped character is its line break (PLAIN_TEXT): escaped here
   // instead of JSON.stringify's walk of the whole text.
   if (route === null) return plain ? s + RT_TAILS[rt + 3] + escapeBreaks(x) + '"}' : s + RT_TAILS[rt] + json(x) + '}';
-  return plain ? s + RT_TAILS[rt + 6] + esc(route) + '","x":"' + escapeBreaks(x) + '"}' : s + RT_TAILS[rt + 6] + esc(route) + '","x":' + json(x) + '}';
-}
-
-/**
- * summaryText's pieces, in order, stored into `out` from index `k` on (the caller joins a
- * batch's at once: Array.join allocates the blob's one flat string and a slot a piece, where
- * `+` allocates a 32-byte ConsString a piece and the write's flattening a copy of the whole
- * blob again); returns the index after the last. `sep`: the summary follows another in the
- * blob (a line break before it). The same text as summaryText (held to it by the byte tests).
- */
-export function summaryPieces(d: TraceDelta, fu: string, lu: string, plain: boolean, parts: SummaryParts, out: string[], k: number, sep: boolean): number {
-  const esc = plain ? same : inner;
-  const e = d.error;
-  if (d.points !== parts.p || e !== parts.e || !sameList(d.services, parts.s) || !sameList(d.projects, parts.pr) || !sameList(d.hosts, parts.h)) {
-    parts.p = d.points;
-    parts.e = e;
-    parts.s = d.services;
-    parts.pr = d.projects;
-    parts.h = d.hosts;
-    parts.mid = ['","p":', String(d.points), e ? ',"e":1,"s":' : ',"e":0,"s":', jsonList(d.services, esc), ',"pr":', jsonList(d.projects, esc), ',"h":', jsonList(d.hosts, esc), ',"ro":'].join('');
-    parts.midRo = [parts.mid, '{"ts":"'].join('');
+  // The route's part one piece while the batch's traces share their route (one app's few
+  // routes): two pieces fewer (2 ConsStrings, ~300 instructions with the flattening).
+  if (route !== parts.route || rt !== parts.routeRt || plain !== parts.routePlain) {
+    parts.route = route;
+    parts.routeRt = rt;
+    parts.routePlain = plain;
+    parts.routeTail = [RT_TAILS[rt + 6], esc(route), plain ? '","x":"' : '","x":'].join('');
   }
-  out[k++] = sep ? '\n{"id":"' : '{"id":"';
-  out[k++] = plain ? d.baseId : inner(d.baseId);
-  out[k++] = '","f":"';
-  out[k++] = d.first;
-  out[k++] = '","l":"';
-  out[k++] = d.last;
-  out[k++] = '","fu":"';
-  out[k++] = fu;
-  out[k++] = '","lu":"';
-  out[k++] = lu;
-  const r = d.root;
-  let rt = 0; // the root: 0 none, 1 without detail, 2 with
-  if (r === null) out[k++] = parts.mid;
-  else {
-    const detail = r.detail !== null;
-    if (r.top !== parts.top || r.name !== parts.name || r.service !== parts.service || detail !== parts.detail || parts.rootMid === '') {
-      parts.top = r.top;
-      parts.name = r.name;
-      parts.service = r.service;
-      parts.detail = detail;
-      parts.rootMid = [r.top ? '","top":true,"name":"' : '","top":false,"name":"', esc(r.name), r.service === null ? '","service":null,"detail":' : '","service":"' + esc(r.service) + '","detail":', detail ? '"' : ''].join('');
-    }
-    out[k++] = parts.midRo;
-    out[k++] = r.ts === d.first || plain ? r.ts : inner(r.ts);
-    out[k++] = parts.rootMid;
-    if (r.detail === null) rt = 1;
-    else {
-      out[k++] = plain ? r.detail : inner(r.detail);
-      rt = 2;
-    }
-  }
-  const x = d.text.toLowerCase();
-  const route = d.route;
-  if (route === null) out[k++] = RT_TAILS[plain ? rt + 3 : rt];
-  else {
-    // One piece while the batch's traces share their route (one app's few routes).
-    if (route !== parts.route || rt !== parts.routeRt || plain !== parts.routePlain) {
-      parts.route = route;
-      parts.routeRt = rt;
-      parts.routePlain = plain;
-      parts.routeTail = [RT_TAILS[rt + 6], plain ? route : inner(route), plain ? '","x":"' : '","x":'].join('');
-    }
-    out[k++] = parts.routeTail;
-  }
-  if (!plain) {
-    out[k++] = json(x);
-    out[k++] = '}';
-    return k;
-  }
-  // A plain text's one escaped character is its line break (PLAIN_TEXT), its pieces
-  // between them stored as they are.
-  let b = x.indexOf('\n');
-  if (b >= 0) {
-    let from = 0;
-    do {
-      out[k++] = x.slice(from, b);
-      out[k++] = '\\n';
-      from = b + 1;
-      b = x.indexOf('\n', from);
-    } while (b >= 0);
-    out[k++] = x.slice(from);
-  } else out[k++] = x;
-  out[k++] = '"}';
-  return k;
+  return plain ? s + parts.routeTail + escapeBreaks(x) + '"}' : s + parts.routeTail + json(x) + '}';
 }
 
 /**
