@@ -18,6 +18,10 @@
 // and statement of their own, durations 1–1000 ms, 1 % failed; a wsgi root and POINTS - 1 sql
 // children, so BENCH_IR_POINTS=5 is search.cjs's 10-line trace: "bytes + index" minus "bytes,
 // index off" is the index's client work for its traces).
+// BENCH_ALLOC=1: bytes allocated on V8's heap a line instead of instructions (no valgrind;
+// ./lib/allocated.cjs, V8's sampling heap profiler in this process, objects already collected
+// included: garbage costs the process time callgrind does not count), each case's largest
+// functions after it (BENCH_ALLOC_FRAMES, 12), in bytes a line; BENCH_BEFORE's cases the same.
 // Bounded: ~3 min (valgrind).
 'use strict';
 const { randomUUID } = require('node:crypto');
@@ -28,6 +32,7 @@ const core = require('@osprofiler/core');
 const instrument = require('@osprofiler/core/instrument');
 require('@osprofiler/drivers');
 const CG = require('./lib/callgrind.cjs');
+const { allocated } = require('./lib/allocated.cjs');
 const ST = require('./lib/search-traces.cjs');
 const { startRedisServer } = require('./lib/redis-server.cjs');
 
@@ -38,6 +43,8 @@ const WARMUP = 30;
 const PAUSE_MS = Number(process.env.BENCH_IR_PAUSE_MS ?? 2000);
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : undefined;
 const host = os.hostname();
+const ALLOC = process.env.BENCH_ALLOC === '1';
+const ALLOC_FRAMES = Number(process.env.BENCH_ALLOC_FRAMES ?? 12);
 
 const SPLIT = process.env.BENCH_IR_SPLIT === '1';
 const VARIED = process.env.BENCH_IR_VARIED === '1';
@@ -108,8 +115,23 @@ function sliceBatch(b, from, to) {
   return { baseIds: b.baseIds.slice(from, to), timestamps: b.timestamps.slice(from, to), lines: b.lines.slice(from, to), buffers: b.buffers.slice(from, to), errors: b.errors === null ? null : b.errors.slice(from, to), index };
 }
 
+/** BENCH_ALLOC's steps: each case's counted batches under the sampling heap profiler, printed as they end. */
+function allocSteps() {
+  return {
+    async step(label, fn) {
+      let n = 0;
+      const { bytes, frames } = await allocated(async () => {
+        n = await fn();
+      });
+      console.log(`| ${label} | ${(bytes / n).toFixed(0)} |`);
+      for (const [frame, b] of frames.slice(0, ALLOC_FRAMES)) console.log(`|   ${frame.replace(/\|/g, '/')} | ${(b / n).toFixed(1)} |`);
+    },
+    end() {},
+  };
+}
+
 async function child() {
-  const steps = CG.stepper();
+  const steps = ALLOC ? allocSteps() : CG.stepper();
   const port = Number(process.env.BENCH_REDIS_PORT);
   let db = 0;
   for (const name of ORDER ?? Object.keys(CASES)) {
@@ -132,15 +154,22 @@ async function child() {
     await d.close();
   }
   steps.end();
-  process.exit(0);
+  if (!ALLOC) process.exit(0);
 }
 
 async function main() {
-  const valgrind = CG.version();
+  const valgrind = ALLOC ? '' : CG.version();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-redis-lines-'));
   const { child: redis, port } = await startRedisServer(dir);
   process.env.BENCH_REDIS_PORT = String(port);
   try {
+    if (ALLOC) {
+      console.log(`redis:// client bytes allocated on V8's heap per stored line (sampling heap profiler, collected objects included), node ${process.version}; ${BATCHES} batches of ${TRACES} ${POINTS}-point${VARIED ? ' varied' : ''} traces (${TRACES * POINTS * 2} lines) per case, one at a time`);
+      console.log('| case / function | bytes / line |');
+      console.log('|---|---:|');
+      await child();
+      return;
+    }
     console.log(`redis:// client instructions per stored line, main thread, callgrind (${valgrind}), node ${process.version}; ${BATCHES} batches of ${TRACES} ${POINTS}-point${VARIED ? ' varied' : ''} traces (${TRACES * POINTS * 2} lines) per case, one at a time`);
     console.log('| case | instructions / line |');
     console.log('|---|---:|');

@@ -481,6 +481,20 @@ describe('traces no index covers', () => {
     expect((await st.reader.searchTraces!({ service: 'api' })).traces.map((t) => t.base_id)).not.toContain(py);
   });
 
+  it("a base_id holding a space or a backslash is read back from its batch's ids (the writer escapes it); ids a blob written before holds as they are read as before", async () => {
+    const st = await Store.open();
+    const ids = ['trace with spaces', 'back\\slash', 'both \\s\\ ', ' ', randomUUID()];
+    await st.reader.notifyLines!(linesOfNotifications(ids.flatMap((base, i) => trace(i, 1000 + i, { base }))));
+    // A blob of before session 21: its ids joined as they are (one holding a backslash read as itself).
+    const old = ['old\\one', randomUUID()];
+    await st.batch(old.flatMap((base, i) => trace(i, 3000 + i, { base })));
+    expect(await st.c.get(IDS + (await st.c.zrange(BATCHES, 0, -1)).find((m) => !m.includes(':w:')))).toContain('trace\\swith\\sspaces');
+    const reader = (st.reader as unknown as { index: { dropIndexed(ids: Set<string>): Promise<void> } }).index;
+    const left = new Set([...ids, ...old, 'not indexed', 'spaces', 'with']);
+    await reader.dropIndexed(left);
+    expect([...left]).toEqual(['not indexed', 'spaces', 'with']);
+  });
+
   it('a trace Python itself stored is found beside layout 2 traces, marked unindexed', async () => {
     requirePythonOsprofiler();
     const st = await Store.open();

@@ -12,7 +12,7 @@ import type { TraceDelta } from '@osprofiler/core/instrument';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordOfLua, summaryText } from '../src/redis/search';
 import { IndexWriter, TRIM } from '../src/redis/index-write';
-import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, durClass } from '../src/redis/index-layout';
+import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, durClass, idInBlob } from '../src/redis/index-layout';
 import { RespEncoder } from '../src/redis/resp';
 import { RedisServer } from '../../../tools/testing/redis-server';
 
@@ -152,7 +152,7 @@ function referenceBatch(enc: RespEncoder, deltas: TraceDelta[], w: WriterState):
   const max = fus.reduce((a, b) => (Number(b) > Number(a) ? b : a));
   const member = `${min}:${w.writer}:${w.seq.toString(36)}`;
   enc.call('SET', BLOB + member, ok.map((d) => summaryText(d, micros(d.first), micros(d.last))).join('\n'));
-  enc.call('SET', IDS + member, ok.map((d) => d.baseId).join(' '));
+  enc.call('SET', IDS + member, ok.map((d) => idInBlob(d.baseId)).join(' '));
   enc.call('ZADD', BATCHES, max, member);
   const keys: string[] = [];
   const add = (k: string): void => {
@@ -184,7 +184,8 @@ describe('redis:// index update of a batch, framed as one text', () => {
         const d = randomDelta(r, b * 100 + i);
         if (mode < 2) {
           const p = (): string => plainPool[Math.floor(r() * plainPool.length)];
-          const id = d.baseId.startsWith('00000000') ? d.baseId : `id-${b}-${i}`;
+          // Plain ids, some holding spaces (written escaped: idInBlob).
+          const id = d.baseId.startsWith('00000000') ? d.baseId : i % 3 === 2 ? `id ${b} ${i}` : `id-${b}-${i}`;
           Object.assign(d, { baseId: id, services: d.services.map(p), projects: d.projects.map(p), hosts: d.hosts.map(p), route: d.route === null ? null : p(), text: [p(), p()].join('\n') });
           if (d.root !== null) d.root = { ...d.root, ts: d.first, name: p(), service: d.root.service === null ? null : p(), detail: d.root.detail === null ? null : p() };
         }
@@ -209,6 +210,20 @@ describe('redis:// index update of a batch, framed as one text', () => {
         else if (field === 5) d.text = v;
         else d.root = { ts: field === 6 ? v : d.first, top: true, name: field === 6 ? 'n' : v, service: null, detail: v };
       }
+      expectReferenceBytes(writer, deltas, `batch ${b}`);
+    }
+  });
+
+  it('has the same bytes after a burst batch (its arrays not kept) and past the posting keys a writer keeps (4,096), its later batches reusing kept arrays and keys', () => {
+    const r = rng(13);
+    const writer = new IndexWriter(0);
+    const plain = (d: TraceDelta, b: number, i: number): TraceDelta => ({ ...d, baseId: `id-${b}-${i}`, services: ['api'], projects: ['bench'], hosts: [`host-${(b * 7 + i) % 5000}`], route: '/items/:id', text: `GET /items/${i}\nselect ${i}`, root: d.root === null ? null : { ...d.root, ts: d.first, name: 'wsgi', service: 'api', detail: `GET /items/${i}` } });
+    // 5,000 traces: past the batch a writer keeps its arrays for (4,096), then small batches again.
+    const burst = Array.from({ length: 5000 }, (_, i) => plain(randomDelta(r, i), 0, i));
+    expectReferenceBytes(writer, burst, 'burst');
+    for (let b = 1; b < 40; b++) {
+      // Up to 200 new hosts a batch: the writer's 4,096 kept posting keys wrap around.
+      const deltas = Array.from({ length: 1 + Math.floor(r() * 200) }, (_, i) => plain(randomDelta(r, b * 1000 + i), b * 1000, i));
       expectReferenceBytes(writer, deltas, `batch ${b}`);
     }
   });

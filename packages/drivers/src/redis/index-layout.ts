@@ -15,7 +15,10 @@
  *                             "ro","rt","x"}`), joined by "\n" (JSON never holds a raw line
  *                             break); EX ttl with `?ttl=`
  *   i:<member>        STRING  the batch's base_ids joined by " " (the fallback scan's
- *                             "is this trace indexed?" without reading records); EX ttl
+ *                             "is this trace indexed?" without reading records), an id
+ *                             holding a space or a backslash escaped (idInBlob: `\` as
+ *                             `\\`, a space as `\s`; before session 21 written as it is, so
+ *                             one holding a space read as two ids); EX ttl
  *   batches           ZSET    every batch, score = its records' latest start (µs)
  *   v:<kind>:<value>  ZSET    the batches holding a record with that value, same score:
  *                             kinds service, project, host, root (the record's root name),
@@ -78,4 +81,29 @@ export function batchMember(earliestUs: string, writer: string, seq: number): st
 export function memberEarliest(member: string): number {
   const k = member.indexOf(':');
   return k <= 0 ? NaN : Number(member.slice(0, k));
+}
+
+/**
+ * A base_id as the ids blob (`i:<member>`) holds it: as it is, unless it holds a space or a
+ * backslash (then `\` as `\\` and a space as `\s`, so the blob's words are its ids).
+ */
+export function idInBlob(id: string): string {
+  return id.indexOf(' ') < 0 && id.indexOf('\\') < 0 ? id : id.replace(/[\\ ]/g, (c) => (c === ' ' ? '\\s' : '\\\\'));
+}
+
+/**
+ * The ids an ids blob holds: each word, and a word holding a backslash also read as
+ * idInBlob escaped it. A blob written before ids were escaped holds each as it is: its
+ * words read as before (an id holding a backslash as itself, one holding a space not).
+ */
+export function idsOfBlob(text: string): string[] {
+  const out: string[] = [];
+  for (const w of text.split(' ')) {
+    out.push(w);
+    if (w.includes('\\')) {
+      const id = w.replace(/\\(s|\\)/g, (_, c: string) => (c === 's' ? ' ' : '\\'));
+      if (id !== w) out.push(id);
+    }
+  }
+  return out;
 }

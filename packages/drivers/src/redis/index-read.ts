@@ -8,7 +8,7 @@ import { jsonString, searchIndex } from '@osprofiler/core/instrument';
 import type { NormalisedSearch, SearchCursor, TraceRecord } from '@osprofiler/core/instrument';
 import type { SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
 import { IDX, SEARCH_SCRIPT } from './index-scripts';
-import { BATCHES, BLOB, DUR_CLASS_MAX, ERROR_POSTING, IDS, META, SPAN, SPLIT, durClass, memberEarliest, postingKey } from './index-layout';
+import { BATCHES, BLOB, DUR_CLASS_MAX, ERROR_POSTING, IDS, META, SPAN, SPLIT, durClass, idsOfBlob, memberEarliest, postingKey } from './index-layout';
 import { NAMESPACE_OPT } from './keys';
 import { plainRuns, recordOfLua } from './search';
 
@@ -753,7 +753,7 @@ export class IndexReader {
       fresh.forEach((m, i) => {
         this.readBatches.add(m);
         const text = texts[i];
-        if (typeof text === 'string' && text !== '') for (const id of text.split(' ')) this.indexedIds.add(id);
+        if (typeof text === 'string' && text !== '') for (const id of idsOfBlob(text)) this.indexedIds.add(id);
       });
       if (members.length < IDS_CHUNK || this.indexedIds.size > UNINDEXED_SCAN_BOUND) break;
     }

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TraceDelta } from '@osprofiler/core/instrument';
 import { timestampMicrosText } from '../timestamp';
-import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING_KEYS, SPAN, SPLIT, DUR_CLASS_MAX, batchMember, durClass, postingKey } from './index-layout';
+import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, SPAN, SPLIT, DUR_CLASS_MAX, batchMember, durClass, idInBlob, postingKey, type PostingKind } from './index-layout';
 import { TRIM_SCRIPT } from './index-scripts';
 import { CRLF, cmd, frame, head, named } from './frame';
 import { Script, type RespEncoder } from './resp';
@@ -25,6 +25,8 @@ const KNOWN_MAX = 4096;
 const SET = named('SET');
 const ZADD = named('ZADD');
 const SADD = named('SADD');
+/** A 4-argument ZADD's header. */
+const ZADD4 = cmd(4, ZADD);
 const EVALSHA = named('EVALSHA');
 const EX = frame('EX', false);
 const LT = frame('LT', false);
@@ -71,6 +73,12 @@ export function durationMicros(first: string, last: string, fu: string, lu: stri
   return Number(lu) - Number(fu);
 }
 
+/** Whether one of the list's first m ids holds a space. */
+function spaced(ids: readonly string[], m: number): boolean {
+  for (let i = 0; i < m; i++) if (ids[i].indexOf(' ') >= 0) return true;
+  return false;
+}
+
 /** Whether µs text `a` is before `b` (same length and no sign: their characters order them). */
 function earlier(a: string, b: string): boolean {
   if (a.length === b.length && a.charCodeAt(0) !== 45 && b.charCodeAt(0) !== 45) return a < b;
@@ -82,6 +90,14 @@ class Values {
   readonly list: string[] = [];
   private readonly seen = new Set<string>();
   private last: readonly string[] | undefined;
+
+  /** Empty again, for the writer's next batch (kept: see Kept). */
+  reset(): void {
+    if (this.list.length === 0) return;
+    this.list.length = 0;
+    this.seen.clear();
+    this.last = undefined;
+  }
 
   addAll(values: readonly string[]): void {
     // Consecutive traces mostly share their lists (one app's batch): compared, not hashed.
@@ -97,6 +113,83 @@ class Values {
   }
 }
 
+/** Traces a batch may have for a writer to keep its arrays (Kept); past it they are made anew. */
+const KEPT_MAX = 4096;
+
+/**
+ * IndexWriter's per-batch arrays and sets (addToBatch), kept: besides the garbage, objects
+ * of a class made anew each batch lose their map in a full GC once the last is collected
+ * ('weak objects': V8 throws away the optimized code that holds it, and addToBatch then ran
+ * in baseline code, its Map iteration allocating a result object an entry).
+ */
+class Kept {
+  readonly lasts: (string | undefined)[] = [];
+  readonly traces: TraceDelta[] = [];
+  readonly fus: string[] = [];
+  readonly lus: string[] = [];
+  readonly idList: string[] = [];
+  readonly strs: string[] = [];
+  readonly txts: string[] = [];
+  readonly services = new Values();
+  readonly projects = new Values();
+  readonly hosts = new Values();
+  readonly roots = new Values();
+  /** Which duration classes the batch has (classList: in the order first met). */
+  readonly classes = new Uint8Array(DUR_CLASS_MAX + 1);
+  readonly classList: number[] = [];
+  readonly tail: string[] = [];
+  readonly keys: Posting[] = [];
+  readonly fresh: Posting[] = [];
+}
+
+/** A posting key, framed (counting characters) and as its ZADD's start, each made once (flat). */
+class Posting {
+  readonly framed: string;
+  readonly zadd: string;
+
+  constructor(readonly key: string) {
+    this.framed = [head(key.length), key, CRLF].join('');
+    this.zadd = [ZADD4, this.framed].join('');
+  }
+}
+
+const KINDS: readonly PostingKind[] = ['service', 'project', 'host', 'root'];
+
+/** Postings a writer keeps (Postings); past it they are made anew. */
+const POSTINGS_MAX = 4096;
+
+/**
+ * A writer's Posting per kind and value, kept from batch to batch: a batch's ~40 keys were
+ * each joined, framed and hashed again (~100 bytes a trace of 100, callgrind ~0.3k). Keyed
+ * by a copy of the value (a slice of its flat key), not the batch's string, which may be a
+ * slice of a whole frame's text.
+ */
+class Postings {
+  private readonly byKind = KINDS.map(() => new Map<string, Posting>());
+  private readonly durs: (Posting | undefined)[] = new Array<Posting | undefined>(DUR_CLASS_MAX + 1).fill(undefined);
+  private size = 0;
+  readonly error = new Posting(ERROR_POSTING);
+
+  of(kind: number, v: string): Posting {
+    const m = this.byKind[kind];
+    let p = m.get(v);
+    if (p === undefined) {
+      if (++this.size > POSTINGS_MAX) {
+        for (const x of this.byKind) x.clear();
+        this.size = 1;
+      }
+      const prefix = POSTING + KINDS[kind] + ':';
+      p = new Posting([prefix, v].join(''));
+      m.set(p.key.slice(prefix.length), p);
+    }
+    return p;
+  }
+
+  dur(c: number): Posting {
+    return (this.durs[c] ??= new Posting(postingKey('dur', String(c))));
+  }
+}
+
 export class IndexWriter {
   /** The summaries' shared parts, kept from batch to batch (PartsMemo). */
   private readonly parts = new PartsMemo();
@@ -106,10 +199,16 @@ export class IndexWriter {
   private lastTrim = 0;
   /** Posting keys this writer listed in `vkeys` since its last trim. */
   private readonly known = new Set<string>();
+  private readonly postings = new Postings();
   /** The largest span this writer sent to `meta`. */
   private span = 0;
   /** Trimming runs at most this often (tests set 0: every batch). */
   trimEveryMs = TRIM_EVERY_MS;
+  /**
+   * addToBatch's arrays, kept from batch to batch (not grown again a batch: ~90 bytes a
+   * trace of 100), each holding its batch's values in its first entries.
+   */
+  private kept = new Kept();
 
   constructor(private readonly ttlSeconds: number) {}
 
@@ -119,60 +218,79 @@ export class IndexWriter {
    * NOSCRIPT there).
    */
   addToBatch(enc: RespEncoder, deltas: Map<string, TraceDelta>): boolean {
-    const n = deltas.size;
-    const traces: TraceDelta[] = [];
-    const fus: string[] = [];
-    const lus: string[] = [];
-    // The batch's strings at once, for one plainness check instead of one per string; a
-    // value the trace before had too is not added again.
-    let strings = '';
-    let texts = '';
-    let prev: TraceDelta | undefined;
+    // The writer's arrays (see Kept): the batch's first n or m entries are its own, each
+    // emptied once used (held until the next batch, a scavenge in between would copy what
+    // they hold and promote it to the old space).
+    const { lasts, traces, fus, lus, idList, strs, txts } = this.kept;
     // The µs texts of the traces' first timestamps, then of their last: core's reading keeps
     // the last second it met at hand, and a batch's starts share their seconds in runs (its
     // ends too), where one trace's first and last, alternated, often did not.
+    // Spread (a builtin's fast path): a for-of of the Map's values allocated a result object
+    // an entry whenever addToBatch ran unoptimized.
     const all = [...deltas.values()];
-    const lasts = new Array<string | undefined>(n);
+    const n = all.length;
     for (let i = 0; i < n; i++) lasts[i] = timestampMicrosText(all[i].last);
+    // The batch's strings at once, for one plainness check instead of one per string (a
+    // RegExp's call costs ~300 instructions, through the runtime): joined, where `+` cost a
+    // 32-byte ConsString a string and the check's flattening a copy; a value the trace before
+    // had too is not added again.
+    let ns = 0;
+    let nt = 0;
+    let prev: TraceDelta | undefined;
+    let m = 0;
     for (let i = 0; i < n; i++) {
       const d = all[i];
       const lu = lasts[i];
+      lasts[i] = undefined;
       const fu = d.first === d.last ? lu : timestampMicrosText(d.first);
       if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
-      traces.push(d);
-      fus.push(fu);
-      lus.push(lu);
-      strings += d.baseId;
-      if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) strings += v;
-      if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) strings += v;
-      if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) strings += v;
+      idList[m] = d.baseId;
+      traces[m] = d;
+      fus[m] = fu;
+      lus[m++] = lu;
+      if (prev === undefined || !sameList(d.services, prev.services)) for (const v of d.services) strs[ns++] = v;
+      if (prev === undefined || !sameList(d.projects, prev.projects)) for (const v of d.projects) strs[ns++] = v;
+      if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (const v of d.hosts) strs[ns++] = v;
       const r = d.root;
       if (r !== null) {
         const pr = prev?.root;
-        if (pr == null || r.name !== pr.name) strings += r.name;
+        if (pr == null || r.name !== pr.name) strs[ns++] = r.name;
         // The root's service is mostly the trace's first (checked with the services above, or before).
-        if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0]) strings += r.service;
-        if (r.ts !== d.first) strings += r.ts;
-        if (r.detail !== null) strings += r.detail;
+        if (r.service !== null && (pr == null || r.service !== pr.service) && r.service !== d.services[0]) strs[ns++] = r.service;
+        if (r.ts !== d.first) strs[ns++] = r.ts;
+        if (r.detail !== null) strs[ns++] = r.detail;
       }
-      if (d.route !== null) strings += d.route;
-      texts += d.text;
+      if (d.route !== null && (prev === undefined || d.route !== prev.route)) strs[ns++] = d.route;
+      txts[nt++] = d.text;
       prev = d;
     }
-    const m = traces.length;
     if (m === 0) return false;
-    const plain = PLAIN.test(strings) && PLAIN_TEXT.test(texts);
+    // The ids joined (one flat string, written as it is): checked there, not copied into `strs`.
+    idList.length = m;
+    strs.length = ns;
+    txts.length = nt;
+    let ids = idList.join(' ');
+    const plain = PLAIN.test(ids) && PLAIN.test(strs.join('')) && PLAIN_TEXT.test(txts.join(''));
+    for (let i = 0; i < ns; i++) strs[i] = '';
+    for (let i = 0; i < nt; i++) txts[i] = '';
+    // An id holding a space (or, in a batch not plain, a backslash) is written escaped
+    // (idInBlob): the reader splits the blob on spaces.
+    if (!plain || spaced(idList, m)) {
+      for (let i = 0; i < m; i++) idList[i] = idInBlob(idList[i]);
+      ids = idList.join(' ');
+    }
+    for (let i = 0; i < m; i++) idList[i] = '';
     const bytes = !plain;
 
-    const services = new Values();
-    const projects = new Values();
-    const hosts = new Values();
-    const roots = new Values();
-    const classes = new Uint8Array(DUR_CLASS_MAX + 1);
-    const classList: number[] = [];
+    const { services, projects, hosts, roots, classes, classList } = this.kept;
+    services.reset();
+    projects.reset();
+    hosts.reset();
+    roots.reset();
+    for (const c of classList) classes[c] = 0;
+    classList.length = 0;
     let error = false;
     let records = '';
-    let ids = '';
     let minFu = fus[0];
     let maxFu = fus[0];
     const parts = this.parts;
@@ -180,13 +298,14 @@ export class IndexWriter {
       const d = traces[i];
       const fu = fus[i];
       const lu = lus[i];
-      const sum = summaryText(d, fu, lu, plain, parts.of(d));
-      if (i === 0) {
-        records = sum;
-        ids = d.baseId;
-      } else {
-        records += '\n' + sum;
-        ids += ' ' + d.baseId;
+      traces[i] = undefined as unknown as TraceDelta;
+      fus[i] = lus[i] = '';
+      // A rope, its pieces `+`-joined: Array.join of a batch's pieces (a slot a piece, no
+      // ConsString) allocated ~40 % fewer bytes a trace but cost ~2.5k instructions more (its
+      // loop ~110 a piece, the kept array's write barrier), see tools/bench/README.md.
+      const sum = summaryText(d, fu, lu, plain, parts.of(d), d.baseId, i > 0);
+      records = i === 0 ? sum : records + sum;
+      if (i > 0) {
         if (earlier(fu, minFu)) minFu = fu;
         else if (earlier(maxFu, fu)) maxFu = fu;
       }
@@ -202,14 +321,20 @@ export class IndexWriter {
       }
     }
 
-    const keys: string[] = [];
-    if (error) keys.push(ERROR_POSTING);
-    for (const v of services.list) keys.push(postingKey('service', v));
-    for (const v of projects.list) keys.push(postingKey('project', v));
-    for (const v of hosts.list) keys.push(postingKey('host', v));
-    for (const v of roots.list) keys.push(postingKey('root', v));
-    for (const c of classList) keys.push(postingKey('dur', String(c)));
-    const fresh = keys.filter((k) => !this.known.has(k));
+    if (n > KEPT_MAX) this.kept = new Kept(); // a burst's batch: its arrays not kept
+    const { keys, fresh } = this.kept;
+    const postings = this.postings;
+    let nk = 0;
+    if (error) keys[nk++] = postings.error;
+    for (const v of services.list) keys[nk++] = postings.of(0, v);
+    for (const v of projects.list) keys[nk++] = postings.of(1, v);
+    for (const v of hosts.list) keys[nk++] = postings.of(2, v);
+    for (const v of roots.list) keys[nk++] = postings.of(3, v);
+    for (const c of classList) keys[nk++] = postings.dur(c);
+    keys.length = nk;
+    let nf = 0;
+    for (let i = 0; i < nk; i++) if (!this.known.has(keys[i].key)) fresh[nf++] = keys[i];
+    fresh.length = nf;
     let span = '';
     if (m > 1) {
       const us = Number(maxFu) - Number(minFu);
@@ -218,9 +343,8 @@ export class IndexWriter {
     const now = Date.now();
     const trim = this.ttlSeconds > 0 && now - this.lastTrim >= this.trimEveryMs ? String((now - this.ttlSeconds * 1000) * 1000) : '';
     const member = batchMember(minFu, this.writer, this.seq++);
-    // Framed counting characters, or bytes when a string may be past ASCII (then it is
-    // checked: framedCommands refuses a text that is not all ASCII when told it is).
-    if (!this.frameBatch(enc, member, maxFu, records, ids, keys, fresh, span, trim, bytes)) this.frameBatch(enc, member, maxFu, records, ids, keys, fresh, span, trim, true);
+    // Framed counting characters, or bytes when a string may be past ASCII.
+    this.frameBatch(enc, member, maxFu, records, ids, keys, fresh, span, trim, bytes);
     if (span !== '') this.span = Number(span);
     if (trim !== '') {
       this.lastTrim = now;
@@ -228,37 +352,51 @@ export class IndexWriter {
       this.known.clear();
     } else {
       if (this.known.size + fresh.length > KNOWN_MAX) this.known.clear();
-      for (const k of fresh) this.known.add(k);
+      for (const p of fresh) this.known.add(p.key);
     }
     return trim !== '';
   }
 
-  /** The batch's commands as one text (see index-layout.ts); false when `bytes` is needed. */
-  private frameBatch(enc: RespEncoder, member: string, maxFu: string, records: string, ids: string, keys: readonly string[], fresh: readonly string[], span: string, trim: string, bytes: boolean): boolean {
+  /**
+   * The batch's commands (see index-layout.ts), written as five texts: the records (a rope,
+   * flattened by their write) and the ids (joined, flat) each by a framedCommands call of
+   * their own, so the ids and the commands around them are not copied again by one text's
+   * flattening; a call costs ~1.2k instructions, ~50 a trace of 100. `bytes`: framed counting UTF-8 bytes. Without it every string was checked
+   * plain (addToBatch: the timestamps by their reading, the µs texts are digits), so each
+   * text is ASCII and framedCommands cannot refuse it: a part written cannot be taken back.
+   */
+  private frameBatch(enc: RespEncoder, member: string, maxFu: string, records: string, ids: string, keys: readonly Posting[], fresh: readonly Posting[], span: string, trim: string, bytes: boolean): void {
     const ttl = this.ttlSeconds > 0 ? String(this.ttlSeconds) : '';
     const expiry = ttl === '' ? '' : EX + frame(ttl, false);
     const setArgc = ttl === '' ? 3 : 5;
     // Every ZADD's score and member, framed once.
     const scored = frame(maxFu, false) + frame(member, false);
-    let text = cmd(setArgc, SET) + frame(BLOB + member, false) + frame(records, bytes) + expiry;
-    text += cmd(setArgc, SET) + frame(IDS + member, false) + frame(ids, bytes) + expiry;
-    text += cmd(4, ZADD) + frame(BATCHES, false) + scored;
-    let commands = 3;
-    for (const key of keys) text += cmd(4, ZADD) + frame(key, bytes) + scored;
-    commands += keys.length;
+    written(enc.framedCommands(cmd(setArgc, SET) + frame(BLOB + member, false) + head(bytes ? Buffer.byteLength(records) : records.length), 0, !bytes));
+    written(enc.framedCommands(records, 0, !bytes));
+    written(enc.framedCommands(CRLF + expiry + cmd(setArgc, SET) + frame(IDS + member, false) + head(bytes ? Buffer.byteLength(ids) : ids.length), 1, !bytes));
+    written(enc.framedCommands(ids, 0, !bytes));
+    // The rest as pieces joined once (an array of its own: the records' keeps its length).
+    const out = this.kept.tail;
+    let k = 0;
+    out[k++] = CRLF + expiry + ZADD4 + frame(BATCHES, false) + scored;
+    for (const p of keys) {
+      out[k++] = bytes ? ZADD4 + frame(p.key, true) : p.zadd;
+      out[k++] = scored;
+    }
+    let commands = 2 + keys.length;
     if (fresh.length > 0) {
-      text += cmd(2 + fresh.length, SADD) + frame(POSTING_KEYS, false);
-      for (const key of fresh) text += frame(key, bytes);
+      out[k++] = cmd(2 + fresh.length, SADD) + frame(POSTING_KEYS, false);
+      for (const p of fresh) out[k++] = bytes ? frame(p.key, true) : p.framed;
       commands++;
     }
     if (span !== '') {
-      text += cmd(5, ZADD) + frame(META, false) + frame('GT', false) + frame(span, false) + frame(SPAN, false);
+      out[k++] = cmd(5, ZADD) + frame(META, false) + frame('GT', false) + frame(span, false) + frame(SPAN, false);
       commands++;
     }
-    if (trim === '') return enc.framedCommands(text, commands, !bytes);
-    const at = text.length;
-    text += trimCall(trim);
-    return enc.framedCommands(text, commands + 1, !bytes, TRIM, at);
+    out.length = k;
+    written(enc.framedCommands(out.join(''), commands, !bytes));
+    for (let i = 0; i < k; i++) out[i] = '';
+    if (trim !== '') written(enc.framedCommands(trimCall(trim), 1, !bytes, TRIM, 0));
   }
 
   /** Trimming alone, due now (a batch's trim lost to NOSCRIPT inside a transaction). */
@@ -282,6 +420,11 @@ export class IndexWriter {
     for (let i = 0; i < ids.length; i++) text += frame(scores[i], false) + frame(ids[i], bytes);
     enc.framedCommands(text, 1, !bytes);
   }
+}
+
+/** A framedCommands call's answer: false (a text checked plain was not ASCII) cannot happen, and is not written over. */
+function written(ok: boolean): void {
+  if (!ok) throw new Error('redis:// index: a text checked plain was not ASCII');
 }
 
 /** TRIM's call with its cutoff (µs). */
