@@ -156,6 +156,8 @@ async function fill(driver, useLines) {
  * process' CPU (process.cpuUsage) and the server's CPU (`serverCpuUs()`), so the cost
  * is seen apart from the machine's load; points/s too. Medians of ROUNDS_COST. */
 async function indexCost(label, make, serverCpuUs, useLines, makeBefore) {
+  // BENCH_COST_ROUNDS=0: the pages only (no round, nothing to report).
+  if (COST_ROUNDS <= 0) return;
   const modes = makeBefore ? { without: [], with: [], before: [] } : { without: [], with: [] };
   const order = Object.keys(modes);
   let seq = 0;
