@@ -18,7 +18,7 @@
 import { pyDumps } from '@osprofiler/core';
 import { LINE_HEAD_TEST, eventAfterHead, parseStoredEvent } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
-import type { LineBatch, LineFields, LineIndex } from '@osprofiler/core/instrument';
+import type { LineBatch, LineFields, LineIndex, LinePlaces } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
 import { IndexCopier, IndexWriter, PointIndex, RECORD_BYTES, readIndex, type IndexSource } from './lineindex';
 import * as layout from './layout';
@@ -275,19 +275,6 @@ function fieldEnd(dv: DataView, text: string, w: number, from: number, f: number
 function nextSlash(text: string, from: number, end: number): number {
   const i = text.indexOf('\\', from);
   return i < 0 ? end : i;
-}
-
-/**
- * The lines' bytes where they are, for a driver that copies them without a Buffer a line
- * (the redis:// driver's LPUSH values): line i is `regions[r][places[stride × i + at],
- * places[stride × i + at + 1])`, r the last region whose `firsts[r]` ≤ i.
- */
-export interface LinePlaces {
-  readonly regions: readonly Uint8Array[];
-  readonly firsts: readonly number[];
-  readonly places: Int32Array;
-  readonly stride: number;
-  readonly at: number;
 }
 
 /** Points of a first body's arrays made at their length up front (`new Array(n)` past 100,000 makes a dictionary). */

@@ -139,7 +139,7 @@ export const inDbOperation = dbOperation_.inDbOperation;
 export type { Driver, DriverFactory, DriverOptions, ListOptions, SearchOptions, SearchPage, TraceSummary } from './driver';
 export const DriverWriteError = driver_.DriverWriteError;
 export type DriverWriteError = driver_.DriverWriteError;
-export type { LineBatch, LineIndex } from './line';
+export type { LineBatch, LineIndex, LinePlaces } from './line';
 export const registerDriver = registry_.registerDriver;
 export type { DriverRegistration } from './registry';
 export const driverSchemes = registry_.driverSchemes;

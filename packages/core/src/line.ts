@@ -25,11 +25,29 @@ export interface LineBatch {
   /** When the producer has them: each line's bytes (a driver may write them as they are). */
   readonly buffers?: readonly Uint8Array[];
   /**
+   * When the producer has them: where each line's bytes are, without a Uint8Array a line
+   * (the agent's decoded bodies; the redis:// driver copies them from there). A driver that
+   * reads this need not read `buffers`.
+   */
+  readonly linePlaces?: LinePlaces;
+  /**
    * What search indexes need of each point, filled by whoever formats the lines (core's
    * notifier, linesOfNotifications), so drivers never parse lines to index them. Absent
    * for lines from elsewhere (an agent client, Python): see search.ts `indexOfLines`.
    */
   readonly index?: LineIndex;
+}
+
+/**
+ * Lines' bytes where they are: line i is `regions[r][places[stride × i + at],
+ * places[stride × i + at + 1])`, r the last region whose `firsts[r]` ≤ i.
+ */
+export interface LinePlaces {
+  readonly regions: readonly Uint8Array[];
+  readonly firsts: readonly number[];
+  readonly places: Int32Array;
+  readonly stride: number;
+  readonly at: number;
 }
 
 /** Per point (same positions as `LineBatch.lines`): the fields trace search indexes. */

@@ -11,7 +11,7 @@ import type { Redis as RedisClient } from 'ioredis';
 import { buildReport, pyDumps } from '@osprofiler/core';
 import { linesOfNotifications, parseStoredEvent, searchIndex, withTimeout } from '@osprofiler/core/instrument';
 import type { Driver, DriverOptions, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
-import type { DriverFactory, LineBatch, TraceDelta } from '@osprofiler/core/instrument';
+import type { DriverFactory, LineBatch, LinePlaces, TraceDelta } from '@osprofiler/core/instrument';
 import { contained } from '../contained';
 import { IndexReader } from './index-read';
 import { IndexWriter, TRIM } from './index-write';
@@ -23,7 +23,7 @@ import { NAMESPACE_ERROR, NAMESPACE_LEGACY, NAMESPACE_OPT, globEscape } from './
 import { NAMESPACE_BATCH, ONCE_CHECK_LUA, onceOutcome, type OnceSlot } from './once';
 import { redisSettings, type RedisSettings } from './options';
 import { encodeOldest, splitScores } from './split-mark';
-import { RedisReplyError, type LinePlaces, type Reply, type RespEncoder } from './resp';
+import { RedisReplyError, type Reply, type RespEncoder } from './resp';
 import { RedisWriter, type EncodedBatch } from './writer';
 
 type IORedis = typeof import('ioredis');
@@ -187,7 +187,7 @@ export class RedisDriver implements Driver {
     let asBytes = false;
     if (ids.length > 0) {
       // The agent's decoded lines: their bytes copied from where they are (no Buffer a line).
-      const places = (batch as PlacedBatch).linePlaces;
+      const places = batch.linePlaces;
       if (places !== undefined) asBytes = linesAsBytes(enc, ids, ends, order, places, ttlSeconds > 0 ? ttl : undefined);
       else if (batch.buffers !== undefined) asBytes = linesAsBytes(enc, ids, ends, order, batch.buffers, ttlSeconds > 0 ? ttl : undefined);
     }
@@ -528,11 +528,6 @@ function linesAsBytes(enc: RespEncoder, ids: readonly string[], ends: readonly n
 function lpush(enc: RespEncoder, baseId: string, lines: readonly (string | Uint8Array)[], order: readonly number[] | null, from: number, to: number): void {
   enc.command(2 + to - from).str('LPUSH').str(NAMESPACE_OPT + baseId);
   for (let i = from; i < to; i++) enc.arg(lines[order === null ? i : order[i]]);
-}
-
-/** A batch whose lines' bytes can be read where they are (the agent's DecodedLines). */
-interface PlacedBatch extends LineBatch {
-  readonly linePlaces?: LinePlaces;
 }
 
 function summaryOf(ev: Record<string, unknown> | undefined): TraceSummary | undefined {

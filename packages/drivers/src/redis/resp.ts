@@ -7,7 +7,7 @@
  * this way (callgrind, tools/bench/redis-lines.cjs).
  */
 import { createHash } from 'node:crypto';
-import type { NodeBuffer } from '@osprofiler/core/instrument';
+import type { LinePlaces, NodeBuffer } from '@osprofiler/core/instrument';
 
 const CR = 13;
 const LF = 10;
@@ -355,19 +355,6 @@ export class RespEncoder {
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
-}
-
-/**
- * Lines' bytes where they are (the agent's decoded bodies: its DecodedLines.linePlaces):
- * line i is `regions[r][places[stride × i + at], places[stride × i + at + 1])`, r the last
- * region whose `firsts[r]` ≤ i.
- */
-export interface LinePlaces {
-  readonly regions: readonly Uint8Array[];
-  readonly firsts: readonly number[];
-  readonly places: Int32Array;
-  readonly stride: number;
-  readonly at: number;
 }
 
 /** Where interleavedPlaces' runs put each line (grown as needed). */
