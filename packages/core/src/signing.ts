@@ -154,6 +154,9 @@ const CANONICAL_INFO = /^\{"base_id": "([\x20\x21\x23-\x5b\x5d-\x7e]+)", "parent
 // header, and 7.5k instructions for that function alone.)
 const decoded = Buffer.allocUnsafeSlow((MAX_INPUT_LENGTH / 4) * 3) as NodeBuffer;
 const EQ = 0x3d; // '='
+const BASE_AT = '{"base_id": "'.length;
+// V8 makes a substring of at least this many characters a slice of its parent string.
+const SLICED_MIN = 13;
 
 /**
  * `info` decoded when it is canonical base64 (a multiple of 4 characters, only the base64
@@ -172,7 +175,14 @@ function decodeCanonical(info: string, key: string, ascii: boolean): UnpackedTra
   if (n !== (len / 4) * 3 - pad) return undefined;
   const m = CANONICAL_INFO.exec(decoded.latin1Slice(0, n));
   if (m === null) return undefined;
-  const baseId = m[1];
+  // The base id copied out of the buffer as a string of its own: a RegExp capture of 13 or
+  // more characters is a slice of the decoded text (V8's SlicedString), and the trace's
+  // every point compares its base id (notifier.ts, the fresh-root check at each start) and
+  // its lines' ropes copy it: with a slice, each such comparison went through the runtime
+  // (String::SlowEquals, ~250 instructions; trace-lines.cjs nested-header). The parent id is
+  // read by the first point's line only.
+  const b = m[1].length;
+  const baseId = b < SLICED_MIN ? m[1] : decoded.latin1Slice(BASE_AT, BASE_AT + b);
   return { base_id: baseId, parent_id: m[2] === '' ? baseId : m[2], hmac_key: key };
 }
 

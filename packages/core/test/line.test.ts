@@ -544,6 +544,46 @@ describe('start ids: the uuid4 just drawn skips the escaping check, any other id
   });
 });
 
+describe('a trace continued from a signed header: its base id written as it came', () => {
+  it('writes a canonical header\'s ids as they are, and a base id that needs escaping escaped, on every line', async () => {
+    const { configure, flush, run, traced, shutdown, signedPack, extract } = await import('../src/index.js');
+    const { pyString } = await import('../src/pyjson.js');
+    const got: LineBatch[] = [];
+    configure({ driver: linesDriver((b) => void got.push(b)), host: 'h', flushIntervalMs: 10_000, hmacKeys: ['k'] });
+    const cases: Array<[string, string]> = [
+      ['1b4e28ba-2fa1-11d2-883f-0016d3cca427', '6fa459ea-ee8a-3ca4-894e-db77e160355e'], // canonical, a slice of the decoded text
+      ['1b4e28ba-2fa1-11d2-883f-0016d3cca427', ''], // canonical, no parent: the base
+      ['short-base', 'short-par'], // canonical, shorter than V8's slices
+      ['a base with spaces and symbols !#$%&()*+,-./:;<=>?@[]^_`{|}~', 'p'], // canonical: every plain character
+      ['b"ase\\with\u00e9 and a long enough tail \u0001', 'p"\u2603'], // the general path: escaped
+      ['\u00fc'.repeat(20), '\u00fc'.repeat(20)],
+    ];
+    for (const [base, parent] of cases) {
+      const { info, hmac } = signedPack({ base_id: base, parent_id: parent }, 'k');
+      const options = extract({ 'x-trace-info': info, 'x-trace-hmac': hmac }, ['k']);
+      expect(options).toEqual({ hmacKey: 'k', baseId: base, parentId: parent === '' ? base : parent });
+      run(options!, () => traced('wsgi', () => traced('fn', () => traced('fn', () => 1))));
+    }
+    await flush(5_000);
+    const lines = got.flatMap((b) => [...b.lines]);
+    expect(lines).toHaveLength(6 * cases.length);
+    for (const l of lines) expect(l).toMatch(/^[\x20-\x7e]+$/);
+    cases.forEach(([base, parent], c) => {
+      const mine = lines.slice(6 * c, 6 * c + 6);
+      const events = mine.map((l) => JSON.parse(l) as { name: string; base_id: string; trace_id: string; parent_id: string });
+      expect(events.map((e) => e.name)).toEqual(['wsgi-start', 'fn-start', 'fn-start', 'fn-stop', 'fn-stop', 'wsgi-stop']);
+      for (const l of mine) expect(l).toContain(`"base_id": ${pyString(base)}, "trace_id": "`);
+      for (const e of events) expect(e.base_id).toBe(base);
+      expect(events[0].parent_id).toBe(parent === '' ? base : parent);
+      expect(events[5].parent_id).toBe(parent === '' ? base : parent);
+      expect(mine[0]).toContain(`"parent_id": ${pyString(parent === '' ? base : parent)}`);
+      expect(events[1].parent_id).toBe(events[0].trace_id);
+      expect(events[2].parent_id).toBe(events[1].trace_id);
+    });
+    await shutdown(1_000);
+  });
+});
+
 describe('the notifier under load', () => {
   it('sends a batch as soon as it holds 256 points, without waiting for the timer', async () => {
     const { configure, run, start, stop, shutdown } = await import('../src/index.js');
