@@ -9,6 +9,7 @@ import type { Notification } from './notification';
 import { toPrimitive } from './primitive';
 import { newLineIndex, setIndexEntry } from './search';
 import { flat } from './flat';
+import { isNotedPlain } from './plain-ids';
 
 /**
  * Points already serialised, for drivers that store text (`Driver.notifyLines`).
@@ -336,7 +337,8 @@ function baseText(baseId: string, plainBase: boolean): string {
   const l = last;
   if (baseId !== l.base) {
     l.base = baseId;
-    l.baseContent = plainBase || isPlainString(baseId) ? remember(baseId) : pyString(baseId).slice(1, -1);
+    // A header-continued trace's base was noted plain when its header was decoded (plain-ids.ts).
+    l.baseContent = plainBase || isNotedPlain(baseId) || isPlainString(baseId) ? remember(baseId) : pyString(baseId).slice(1, -1);
     l.baseText = l.baseContent + '", "trace_id": "';
   }
   return l.baseText;

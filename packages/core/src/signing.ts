@@ -10,6 +10,7 @@
 import { createHmac } from 'node:crypto';
 import { hmacMatches, keyBytes, lastInfoWasAscii, MAX_INPUT_LENGTH, setGivenHmac } from './hmac';
 import type { NodeBuffer } from './kit/node-buffer';
+import { notePlainId } from './plain-ids';
 import { pyDumps, pyString } from './pyjson';
 import { pyUrlsafeB64Decode } from './py/base64';
 import { NO_VALUE, parsePyJson } from './py/json-parse';
@@ -183,6 +184,8 @@ function decodeCanonical(info: string, key: string, ascii: boolean): UnpackedTra
   // read by the first point's line only.
   const b = m[1].length;
   const baseId = b < SLICED_MIN ? m[1] : decoded.latin1Slice(BASE_AT, BASE_AT + b);
+  // CANONICAL_INFO's id characters are those a line writes unescaped: line.ts skips the check.
+  notePlainId(baseId);
   return { base_id: baseId, parent_id: m[2] === '' ? baseId : m[2], hmac_key: key };
 }
 

@@ -582,6 +582,35 @@ describe('a trace continued from a signed header: its base id written as it came
     });
     await shutdown(1_000);
   });
+  it('escapes a base id that shares a noted plain base id\'s table slot, or differs from it in one character', async () => {
+    const { configure, flush, run, start, stop, shutdown, signedPack, extract } = await import('../src/index.js');
+    const { notePlainId, isNotedPlain } = await import('../src/plain-ids.js');
+    const got: LineBatch[] = [];
+    configure({ driver: linesDriver((b) => void got.push(b)), host: 'h', flushIntervalMs: 10_000, hmacKeys: ['k'] });
+    const plain = 'ab000000-0000-4000-8000-000000000000';
+    const { info, hmac } = signedPack({ base_id: plain, parent_id: plain }, 'k');
+    const options = extract({ 'x-trace-info': info, 'x-trace-hmac': hmac }, ['k'])!;
+    expect(isNotedPlain(plain)).toBe(true);
+    const odd = ['ab000000-0000-4000-8000-00000000000"', 'ab"00000-0000-4000-8000-000000000000', 'ab\u00e90000-0000-4000-8000-00000000000'];
+    for (const base of odd) expect(isNotedPlain(base)).toBe(false);
+    run(options, () => {
+      start('plain');
+      stop();
+    });
+    for (const base of odd) {
+      notePlainId(plain); // the slot still holds the plain id
+      run({ hmacKey: 'k', baseId: base, parentId: base }, () => {
+        start('odd');
+        stop();
+      });
+    }
+    await flush(5_000);
+    const lines = got.flatMap((b) => [...b.lines]);
+    expect(lines).toHaveLength(2 + 2 * odd.length);
+    for (const l of lines) expect(l).toMatch(/^[\x20-\x7e]+$/);
+    expect(lines.map((l) => (JSON.parse(l) as { base_id: string }).base_id)).toEqual([plain, plain, ...odd.flatMap((b) => [b, b])]);
+    await shutdown(1_000);
+  });
 });
 
 describe('the notifier under load', () => {
