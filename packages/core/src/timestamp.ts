@@ -28,96 +28,47 @@ export function parseTimestamp(s: string): bigint | undefined {
  * undefined where Python's strptime would fail; no bigint on the usual form.
  */
 export function timestampMicrosText(s: string): string | undefined {
-  if (!fastSecond(s)) return parseTimestampFull(s)?.toString();
+  const us = fastMicros(s);
+  if (us < 0) return parseTimestampFull(s)?.toString();
   // The second's digits (cached with it) and the six fraction digits as they are: String()
   // of a 16-digit number cost more than the rest of the fast path (the redis:// index's two
   // per trace: 2.4k → 1.0–1.4k instructions a line of 1-point traces, callgrind).
-  if (last[0] === 0) return String(lastFrac);
-  lastSecondText ??= String(last[0] / 1_000_000);
+  if (lastSecondMicros === 0) return String(us);
+  lastSecondText ??= String(lastSecondMicros / 1_000_000);
   return lastSecondText + s.slice(20, 26);
 }
 
 // The fast path: the writers' form is always 26 characters (`….ffffff`) and the events of
 // one batch or trace share their second in runs, so only the six digits are new. Saves the
 // regex and four bigint operations per event (10,000-point report: see buildReport). The
-// second is read as the numbers of its digits (`YYYYMMDD` and `hhmmss`, small integers,
-// its separators checked), compared with the last second's first, then looked up in a
-// direct-mapped cache of seconds read; a second not there is read without regex (a trace's first
-// and last event often lie in different seconds, so a miss must be cheap too). Its digits,
-// not a slice of its text: the slice cost a 32-byte SlicedString a call (the redis://
-// index's two a trace) and its compare with the last second's went through V8's runtime
-// (~470 instructions, callgrind); one number of all 14 digits is past a small integer
-// (a 16-byte HeapNumber a call), hence two.
-let lastDate = -1;
-/** The six fraction digits' number of the timestamp fastSecond read last. */
-let lastFrac = 0;
-let lastTime = -1;
-/**
- * [0]: the last second's µs (a typed array's double: a `let` of a number past a small
- * integer took a 16-byte HeapNumber every time it changed).
- */
-const last = new Float64Array(1);
-/** last[0] / 10^6 as text, made when timestampMicrosText first needs it. */
+// last second is compared first (no hashing of the sliced prefix), then a bounded map of
+// seconds seen; a second never seen is read without regex (a trace's first and last event
+// often lie in different seconds, so a miss must be cheap too).
+let lastSecond = '';
+let lastSecondMicros = 0;
+/** lastSecondMicros / 10^6 as text, made when timestampMicrosText first needs it. */
 let lastSecondText: string | undefined;
-/**
- * Seconds read, direct-mapped by their digits' numbers (a slot's date -1: empty): a second
- * met before costs no Date.UTC, a collision only a second read again. Typed arrays, not a
- * Map of numbers: no HeapNumber key or value a lookup.
- */
-const CACHE_SLOTS = 4096;
-const cacheDate = new Int32Array(CACHE_SLOTS).fill(-1);
-const cacheTime = new Int32Array(CACHE_SLOTS);
-const cacheMicros = new Float64Array(CACHE_SLOTS);
+const secondCache = new Map<string, number>();
+const SECOND_CACHE_MAX = 4096;
 
 /** µs of the usual form, or -1 when it is not that form (or not a date the fast path takes). */
 function fastMicros(s: string): number {
-  return fastSecond(s) ? last[0] + lastFrac : -1;
-}
-
-/**
- * Whether s is the usual form and a date the fast path takes; then its second is the last
- * one read (last[0], lastSecondText) and its six fraction digits' number is lastFrac. A
- * boolean, not the µs: a number past a small integer returned by a function V8 did not
- * inline took a 16-byte HeapNumber a call.
- */
-function fastSecond(s: string): boolean {
-  if (s.length !== 26 || s.charCodeAt(19) !== 46 /* . */) return false;
+  if (s.length !== 26 || s.charCodeAt(19) !== 46 /* . */) return -1;
   const frac = digits(s, 20, 26);
-  if (frac < 0) return false;
-  // Two seconds' texts are the same exactly when their separators are there and their digits' numbers are equal.
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
-  const date = fields(s, 0, 4, 5, 8);
-  const time = fields(s, 11, 13, 14, 17);
-  if (date < 0 || time < 0) return false;
-  if ((date !== lastDate || time !== lastTime) && !readSecond(s, date, time)) return false;
-  lastFrac = frac;
-  return true;
-}
-
-/** Makes s's second (its digits' numbers `date` and `time`) the last one read; false when the fast path does not take it. */
-function readSecond(s: string, date: number, time: number): boolean {
-  const k = (time ^ (date << 5)) & (CACHE_SLOTS - 1);
-  if (cacheDate[k] === date && cacheTime[k] === time) last[0] = cacheMicros[k];
-  else {
-    const base = secondMicros(s);
-    if (base < 0) return false;
-    cacheDate[k] = date;
-    cacheTime[k] = time;
-    cacheMicros[k] = base;
-    last[0] = base;
+  if (frac < 0) return -1;
+  const second = s.slice(0, 19);
+  if (second === lastSecond) return lastSecondMicros + frac;
+  let base = secondCache.get(second);
+  if (base === undefined) {
+    base = secondMicros(s);
+    if (base < 0) return -1;
+    if (secondCache.size >= SECOND_CACHE_MAX) secondCache.clear();
+    secondCache.set(second, base);
   }
-  lastDate = date;
-  lastTime = time;
+  lastSecond = second;
+  lastSecondMicros = base;
   lastSecondText = undefined;
-  return true;
-}
-
-/** Digits s[a..b), s[c..c+2) and s[e..e+2) as one number (`YYYYMMDD`, `hhmmss`), or -1 when one is not a digit. */
-function fields(s: string, a: number, b: number, c: number, e: number): number {
-  const x = digits(s, a, b);
-  const y = digits(s, c, c + 2);
-  const z = digits(s, e, e + 2);
-  return x < 0 || y < 0 || z < 0 ? -1 : (x * 100 + y) * 100 + z;
+  return base + frac;
 }
 
 /** Digits s[a..b) as a number, or -1. */
