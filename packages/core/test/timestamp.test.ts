@@ -18,6 +18,23 @@ describe('timestamps', () => {
     }
   });
 
+  it("a second's text changed in one character right after that second was read: never taken for it", () => {
+    // The fast path compares a second by the number its digits make (separators checked):
+    // each of the first 19 characters replaced, the same second read just before.
+    const ts = '2026-12-06T05:04:41.123456';
+    const subs = ['0', '9', '-', ':', 'T', 't', ' ', '/', '.', 'a', '\u0660', '\u00b2'];
+    for (let i = 0; i < 19; i++) {
+      for (const c of subs) {
+        const changed = ts.slice(0, i) + c + ts.slice(i + 1);
+        expect(timestampMicrosText(ts)).toBe(parseTimestampFull(ts)!.toString());
+        expect(timestampMicrosText(changed)).toBe(parseTimestampFull(changed)?.toString());
+        expect(parseTimestamp(changed)).toBe(parseTimestampFull(changed));
+        // and the other way: the changed one read first, then the usual one
+        expect(timestampMicrosText(ts)).toBe(parseTimestampFull(ts)!.toString());
+      }
+    }
+  });
+
   it.each([
     '2026-11-23T04:00:00.1',
     '2026-1-2T3:4:5.000001',
