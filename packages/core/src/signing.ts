@@ -149,13 +149,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // `{"base_id": "…", "parent_id": "…"}` with plain ids. For it the native decoders give
 // exactly Python's result, ~3 µs a traced request cheaper here than the general path
 // (which decides every other input, as Python does).
-const CANONICAL_INFO = /^\{"base_id": "([\x20\x21\x23-\x5b\x5d-\x7e]+)", "parent_id": "([\x20\x21\x23-\x5b\x5d-\x7e]*)"\}$/;
+const CANONICAL_INFO = /^\{"base_id": "[\x20\x21\x23-\x5b\x5d-\x7e]+", "parent_id": "[\x20\x21\x23-\x5b\x5d-\x7e]*"\}$/;
 // Decoded into memory kept for it, not a new Buffer a header. (JavaScript reading the
 // base64 and the ids byte by byte instead of RegExps was slower: 845 against 370–430 ns a
 // header, and 7.5k instructions for that function alone.)
 const decoded = Buffer.allocUnsafeSlow((MAX_INPUT_LENGTH / 4) * 3) as NodeBuffer;
 const EQ = 0x3d; // '='
 const BASE_AT = '{"base_id": "'.length;
+const PARENT_GAP = '", "parent_id": "'.length;
 // V8 makes a substring of at least this many characters a slice of its parent string.
 const SLICED_MIN = 13;
 
@@ -174,19 +175,23 @@ function decodeCanonical(info: string, key: string, ascii: boolean): UnpackedTra
   const pad = info.charCodeAt(len - 1) !== EQ ? 0 : info.charCodeAt(len - 2) !== EQ ? 1 : 2;
   const n = decoded.base64urlWrite(info, 0);
   if (n !== (len / 4) * 3 - pad) return undefined;
-  const m = CANONICAL_INFO.exec(decoded.latin1Slice(0, n));
-  if (m === null) return undefined;
-  // The base id copied out of the buffer as a string of its own: a RegExp capture of 13 or
-  // more characters is a slice of the decoded text (V8's SlicedString), and the trace's
-  // every point compares its base id (notifier.ts, the fresh-root check at each start) and
-  // its lines' ropes copy it: with a slice, each such comparison went through the runtime
+  const text = decoded.latin1Slice(0, n);
+  // test(), not exec(): no match array and no captures made (exec's ~190 bytes a header);
+  // the ids' bounds are known once it matched: the base id ends at the first '"' after its
+  // start (CANONICAL_INFO's id characters exclude '"'), the parent id 2 before the end.
+  if (!CANONICAL_INFO.test(text)) return undefined;
+  const baseEnd = text.indexOf('"', BASE_AT);
+  const parentAt = baseEnd + PARENT_GAP;
+  // The base id copied out of the buffer as a string of its own: a substring of 13 or more
+  // characters is a slice of the decoded text (V8's SlicedString), and the trace's every
+  // point compares its base id (notifier.ts, the fresh-root check at each start) and its
+  // lines' ropes copy it: with a slice, each such comparison went through the runtime
   // (String::SlowEquals, ~250 instructions; trace-lines.cjs nested-header). The parent id is
   // read by the first point's line only.
-  const b = m[1].length;
-  const baseId = b < SLICED_MIN ? m[1] : decoded.latin1Slice(BASE_AT, BASE_AT + b);
+  const baseId = baseEnd - BASE_AT < SLICED_MIN ? text.slice(BASE_AT, baseEnd) : decoded.latin1Slice(BASE_AT, baseEnd);
   // CANONICAL_INFO's id characters are those a line writes unescaped: line.ts skips the check.
   notePlainId(baseId);
-  return { base_id: baseId, parent_id: m[2] === '' ? baseId : m[2], hmac_key: key };
+  return { base_id: baseId, parent_id: parentAt === n - 2 ? baseId : text.slice(parentAt, n - 2), hmac_key: key };
 }
 
 function decodeTraceInfo(info: string, key: string, ascii: boolean): UnpackedTraceData | null {
