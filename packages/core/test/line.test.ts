@@ -713,3 +713,63 @@ describe("a stop line reuses its start's ids text only when trace id, parent id 
     await shutdown(1_000);
   });
 });
+
+describe("a line's timestamp: its second and millisecond kept as one piece while they repeat", () => {
+  it('timestampSecond + timestampMilli + timestampSub is formatTimestamp, at every edge', async () => {
+    const { formatTimestamp, timestampMilli, timestampSecond, timestampSub } = await import('../src/clock.js');
+    const at = Date.UTC(2026, 11, 31, 23, 59, 59);
+    const ms = [at, at + 0.000999, at + 0.001, at + 0.999, at + 0.9995, at + 1, at + 999.999, at + 999.9999, at + 1000, at + 1000.0005, 0, 86_400_000 * 366 + 0.5];
+    const r = rng(7);
+    for (let i = 0; i < 2_000; i++) ms.push(at + r() * 3_000);
+    for (const t of ms) {
+      const sub = timestampSub(t);
+      expect(timestampSecond() + timestampMilli() + sub).toBe(formatTimestamp(t));
+    }
+  });
+
+  it('writes each line with its own timestamp across milliseconds and seconds, notificationLine in between', async () => {
+    const { configure, flush, shutdown } = await import('../src/index.js');
+    const { runtime } = await import('../src/runtime.js');
+    const { nowMs } = await import('../src/clock.js');
+    const got: LineBatch[] = [];
+    configure({ driver: linesDriver((b) => void got.push(b)), host: 'h', flushIntervalMs: 10_000 });
+    const sink = runtime.sink;
+    const tail = lineTail('h', null, null);
+    let n = 0;
+    // Points over a few milliseconds, a few to a millisecond.
+    const burst = (ms: number): void => {
+      const end = nowMs() + ms;
+      while (nowMs() < end) {
+        for (let k = 0; k < 3; k++) sink.point((n++ & 1) as 0 | 1, 'p', 'b-1', `t-${n}`, 'b-1', { k });
+        const t = nowMs();
+        while (nowMs() - t < 0.3);
+      }
+    };
+    burst(5);
+    await flush(5_000);
+    // A line of the raw path whose timestamp is the last batch's second text (the cache's key)
+    // and one a whole timestamp: the next batch, in the same millisecond, writes its own.
+    const lastLine = got[got.length - 1].lines.at(-1) as string;
+    const second = (JSON.parse(lastLine) as { timestamp: string }).timestamp.slice(0, 20);
+    for (const ts of [second, `${second}123456`]) {
+      const line = notificationLine('x-start', 'b-1', 't-1', 'p-1', ts, { a: 1 }, tail);
+      expect((JSON.parse(line) as { timestamp: string }).timestamp).toBe(ts);
+      burst(1);
+      await flush(5_000);
+    }
+    // Across a second.
+    await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) - 3));
+    burst(8);
+    await flush(5_000);
+    const batches = got.filter((g) => g.lines.length > 0);
+    const lines = batches.flatMap((g) => [...g.lines]);
+    const timestamps = batches.flatMap((g) => [...g.timestamps]);
+    expect(lines).toHaveLength(n);
+    for (const l of lines) expect(pyDumps(JSON.parse(l) as Record<string, unknown>)).toBe(l);
+    const stamps = lines.map((l) => (JSON.parse(l) as { timestamp: string }).timestamp);
+    expect(stamps).toEqual(timestamps);
+    expect(new Set(stamps.map((s) => s.slice(0, 23))).size).toBeGreaterThan(5);
+    expect(new Set(stamps.map((s) => s.slice(0, 19))).size).toBeGreaterThan(1);
+    await shutdown(1_000);
+  });
+});
