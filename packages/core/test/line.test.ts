@@ -773,3 +773,40 @@ describe("a line's timestamp: its second and millisecond kept as one piece while
     await shutdown(1_000);
   });
 });
+
+describe("a line without info: its timestamp's last digits and the tail as one piece", () => {
+  it('writes every microsecond ending with and without info as the object path does, and a new tail after a new host', async () => {
+    const { configure, flush, shutdown } = await import('../src/index.js');
+    const { runtime } = await import('../src/runtime.js');
+    const { nowMs } = await import('../src/clock.js');
+    for (const [host, project, service] of [['h1', null, 's'], ['h2 "é"', 'p', null]] as const) {
+      const got: LineBatch[] = [];
+      configure({ driver: linesDriver((b) => void got.push(b)), host, project: project ?? undefined, service: service ?? undefined, flushIntervalMs: 10_000 });
+      const sink = runtime.sink;
+      const expected: { name: string; info: object }[] = [];
+      const seen = new Set<string>();
+      // Points until ~300 distinct last-three-digit endings were written, info on one in three.
+      for (let n = 0; seen.size < 300 && n < 200_000; n++) {
+        const info = n % 3 === 0 ? { k: n } : undefined;
+        sink.point((n & 1) as 0 | 1, 'p', 'b-1', `t-${n}`, 'b-1', info);
+        expected.push({ name: `p-${n & 1 ? 'stop' : 'start'}`, info: { ...(info ?? {}), host } });
+        seen.add(nowMs().toFixed(3).slice(-3));
+        if (n % 200 === 199) await flush(5_000);
+      }
+      await flush(5_000);
+      const lines = got.flatMap((g) => [...g.lines]);
+      const timestamps = got.flatMap((g) => [...g.timestamps]);
+      expect(lines).toHaveLength(expected.length);
+      lines.forEach((l, i) => {
+        const e = JSON.parse(l) as { name: string; info: object; timestamp: string; project: unknown; service: unknown };
+        expect(e.name).toBe(expected[i].name);
+        expect(e.info).toEqual(expected[i].info);
+        expect([e.project, e.service]).toEqual([project, service]);
+        expect(e.timestamp).toBe(timestamps[i]);
+        expect(pyDumps(e as unknown as Record<string, unknown>)).toBe(l);
+      });
+      expect(new Set(timestamps.map((t) => t.slice(-3))).size).toBeGreaterThan(100);
+      await shutdown(1_000);
+    }
+  });
+});
