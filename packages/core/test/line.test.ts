@@ -745,7 +745,7 @@ describe("a line's timestamp: its second and millisecond kept as one piece while
         while (nowMs() - t < 0.3);
       }
     };
-    burst(5);
+    burst(10);
     await flush(5_000);
     // A line of the raw path whose timestamp is the last batch's second text (the cache's key)
     // and one a whole timestamp: the next batch, in the same millisecond, writes its own.
@@ -768,7 +768,7 @@ describe("a line's timestamp: its second and millisecond kept as one piece while
     for (const l of lines) expect(pyDumps(JSON.parse(l) as Record<string, unknown>)).toBe(l);
     const stamps = lines.map((l) => (JSON.parse(l) as { timestamp: string }).timestamp);
     expect(stamps).toEqual(timestamps);
-    expect(new Set(stamps.map((s) => s.slice(0, 23))).size).toBeGreaterThan(5);
+    expect(new Set(stamps.map((s) => s.slice(0, 23))).size).toBeGreaterThan(3); // milliseconds (a loaded machine may skip some)
     expect(new Set(stamps.map((s) => s.slice(0, 19))).size).toBeGreaterThan(1);
     await shutdown(1_000);
   });
