@@ -1,6 +1,6 @@
 import { storage, type PointSink } from './runtime';
 import { untraced } from './api';
-import { formatTimestamp, maybeReanchor, nowMs, timestampMicros, timestampSecond } from './clock';
+import { formatTimestamp, maybeReanchor, nowMs, timestampMilli, timestampSecond, timestampSub } from './clock';
 import type { Driver } from './driver';
 import { recordFailure } from './failures';
 import { DriverWriteError } from './driver';
@@ -304,17 +304,18 @@ export class BatchNotifier implements PointSink {
       const i = p * FIELDS;
       const info = buf[i + 5] as object | undefined;
       const baseId = buf[i + 2] as string;
-      const micros = timestampMicros(points.times[p]);
+      const micros = timestampSub(points.times[p]);
+      const milli = timestampMilli();
       const second = timestampSecond();
       let line: string;
       try {
         const phase = buf[i] as number;
         const suffix = (phase & 1) === 0 ? '-start' : '-stop';
-        line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, micros, info, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
+        line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, milli, micros, info, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
         // The line holds the whole info, so a line within the budget needs no closer look.
         if (line.length > this.maxInfo && info !== undefined) {
           const cut = this.fitInfo(info);
-          if (cut !== undefined) line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, micros, cut, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
+          if (cut !== undefined) line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, milli, micros, cut, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
         }
       } catch (err) {
         this.stats.lost++;

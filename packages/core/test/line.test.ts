@@ -713,3 +713,100 @@ describe("a stop line reuses its start's ids text only when trace id, parent id 
     await shutdown(1_000);
   });
 });
+
+describe("a line's timestamp: its second and millisecond kept as one piece while they repeat", () => {
+  it('timestampSecond + timestampMilli + timestampSub is formatTimestamp, at every edge', async () => {
+    const { formatTimestamp, timestampMilli, timestampSecond, timestampSub } = await import('../src/clock.js');
+    const at = Date.UTC(2026, 11, 31, 23, 59, 59);
+    const ms = [at, at + 0.000999, at + 0.001, at + 0.999, at + 0.9995, at + 1, at + 999.999, at + 999.9999, at + 1000, at + 1000.0005, 0, 86_400_000 * 366 + 0.5];
+    const r = rng(7);
+    for (let i = 0; i < 2_000; i++) ms.push(at + r() * 3_000);
+    for (const t of ms) {
+      const sub = timestampSub(t);
+      expect(timestampSecond() + timestampMilli() + sub).toBe(formatTimestamp(t));
+    }
+  });
+
+  it('writes each line with its own timestamp across milliseconds and seconds, notificationLine in between', async () => {
+    const { configure, flush, shutdown } = await import('../src/index.js');
+    const { runtime } = await import('../src/runtime.js');
+    const { nowMs } = await import('../src/clock.js');
+    const got: LineBatch[] = [];
+    configure({ driver: linesDriver((b) => void got.push(b)), host: 'h', flushIntervalMs: 10_000 });
+    const sink = runtime.sink;
+    const tail = lineTail('h', null, null);
+    let n = 0;
+    // Points over a few milliseconds, a few to a millisecond.
+    const burst = (ms: number): void => {
+      const end = nowMs() + ms;
+      while (nowMs() < end) {
+        for (let k = 0; k < 3; k++) sink.point((n++ & 1) as 0 | 1, 'p', 'b-1', `t-${n}`, 'b-1', { k });
+        const t = nowMs();
+        while (nowMs() - t < 0.3);
+      }
+    };
+    burst(10);
+    await flush(5_000);
+    // A line of the raw path whose timestamp is the last batch's second text (the cache's key)
+    // and one a whole timestamp: the next batch, in the same millisecond, writes its own.
+    const lastLine = got[got.length - 1].lines.at(-1) as string;
+    const second = (JSON.parse(lastLine) as { timestamp: string }).timestamp.slice(0, 20);
+    for (const ts of [second, `${second}123456`]) {
+      const line = notificationLine('x-start', 'b-1', 't-1', 'p-1', ts, { a: 1 }, tail);
+      expect((JSON.parse(line) as { timestamp: string }).timestamp).toBe(ts);
+      burst(1);
+      await flush(5_000);
+    }
+    // Across a second.
+    await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) - 3));
+    burst(8);
+    await flush(5_000);
+    const batches = got.filter((g) => g.lines.length > 0);
+    const lines = batches.flatMap((g) => [...g.lines]);
+    const timestamps = batches.flatMap((g) => [...g.timestamps]);
+    expect(lines).toHaveLength(n);
+    for (const l of lines) expect(pyDumps(JSON.parse(l) as Record<string, unknown>)).toBe(l);
+    const stamps = lines.map((l) => (JSON.parse(l) as { timestamp: string }).timestamp);
+    expect(stamps).toEqual(timestamps);
+    expect(new Set(stamps.map((s) => s.slice(0, 23))).size).toBeGreaterThan(3); // milliseconds (a loaded machine may skip some)
+    expect(new Set(stamps.map((s) => s.slice(0, 19))).size).toBeGreaterThan(1);
+    await shutdown(1_000);
+  });
+});
+
+describe("a line without info: its timestamp's last digits and the tail as one piece", () => {
+  it('writes every microsecond ending with and without info as the object path does, and a new tail after a new host', async () => {
+    const { configure, flush, shutdown } = await import('../src/index.js');
+    const { runtime } = await import('../src/runtime.js');
+    const { nowMs } = await import('../src/clock.js');
+    for (const [host, project, service] of [['h1', null, 's'], ['h2 "é"', 'p', null]] as const) {
+      const got: LineBatch[] = [];
+      configure({ driver: linesDriver((b) => void got.push(b)), host, project: project ?? undefined, service: service ?? undefined, flushIntervalMs: 10_000 });
+      const sink = runtime.sink;
+      const expected: { name: string; info: object }[] = [];
+      const seen = new Set<string>();
+      // Points until ~300 distinct last-three-digit endings were written, info on one in three.
+      for (let n = 0; seen.size < 300 && n < 200_000; n++) {
+        const info = n % 3 === 0 ? { k: n } : undefined;
+        sink.point((n & 1) as 0 | 1, 'p', 'b-1', `t-${n}`, 'b-1', info);
+        expected.push({ name: `p-${n & 1 ? 'stop' : 'start'}`, info: { ...(info ?? {}), host } });
+        seen.add(nowMs().toFixed(3).slice(-3));
+        if (n % 200 === 199) await flush(5_000);
+      }
+      await flush(5_000);
+      const lines = got.flatMap((g) => [...g.lines]);
+      const timestamps = got.flatMap((g) => [...g.timestamps]);
+      expect(lines).toHaveLength(expected.length);
+      lines.forEach((l, i) => {
+        const e = JSON.parse(l) as { name: string; info: object; timestamp: string; project: unknown; service: unknown };
+        expect(e.name).toBe(expected[i].name);
+        expect(e.info).toEqual(expected[i].info);
+        expect([e.project, e.service]).toEqual([project, service]);
+        expect(e.timestamp).toBe(timestamps[i]);
+        expect(pyDumps(e as unknown as Record<string, unknown>)).toBe(l);
+      });
+      expect(new Set(timestamps.map((t) => t.slice(-3))).size).toBeGreaterThan(100);
+      await shutdown(1_000);
+    }
+  });
+});
