@@ -709,28 +709,6 @@ function setTail(tail: string): void {
   lastTail = tail;
   emptyInfoTail = flat(INFO_KEY + tail);
   afterFieldsTails = CLOSES.map((c) => flat(c + ', ' + tail));
-  subTails = EMPTY_SUB_TAILS.slice();
-}
-
-// A line without info (a traced call's stop, most spans' stops) ends in its timestamp's last
-// three digits and the no-info tail: one flat piece for the two, from a table of the 1000
-// made as lines need them (~110 bytes each, ~110 KB once all are made; made again with the
-// tail). One rope piece fewer such a line: a ConsString (32 bytes), a string addition and a
-// piece of the batch's join (trace-lines.cjs nested: 5 of its 12 lines).
-const EMPTY_SUB_TAILS: string[] = Array.from({ length: 1000 }, () => '');
-let subTails: string[] = EMPTY_SUB_TAILS.slice();
-
-/** `micros` (3 digits: clock.ts timestampSub) and the no-info tail, one flat string. */
-function subTail(micros: string): string {
-  const k = micros.charCodeAt(0) * 100 + micros.charCodeAt(1) * 10 + micros.charCodeAt(2) - 48 * 111;
-  let t = subTails[k];
-  if (t === undefined) return micros + emptyInfoTail; // not 3 digits
-  if (t === '') {
-    // Array.prototype.join writes one sequential string.
-    t = [micros, emptyInfoTail].join('');
-    subTails[k] = t;
-  }
-  return t;
 }
 
 /**
@@ -753,8 +731,7 @@ function subTail(micros: string): string {
 export function pointLine(name: string, suffix: string, baseId: string, traceId: string, parentId: string, second: string, milli: string, micros: string, info: object | undefined, tail: string, plainTraceId = false, plainBaseId = false): string {
   if (path.length !== 0) path.length = 0; // only after a throw mid-serialisation
   if (tail !== lastTail) setTail(tail);
-  const head = nameBaseText(name, suffix, baseId, plainBaseId) + idsText(traceId, parentId, plainTraceId) + timestampHead(second, milli);
+  const head = nameBaseText(name, suffix, baseId, plainBaseId) + idsText(traceId, parentId, plainTraceId) + timestampHead(second, milli) + micros;
   const fields = infoText(info);
-  if (fields === '') return micros.length === 3 ? head + subTail(micros) : head + micros + emptyInfoTail;
-  return head + micros + fields + afterFieldsTails[closeOwed];
+  return fields === '' ? head + emptyInfoTail : head + fields + afterFieldsTails[closeOwed];
 }
