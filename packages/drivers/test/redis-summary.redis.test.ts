@@ -82,8 +82,8 @@ function wellFormed(d: TraceDelta): TraceDelta {
   };
 }
 
-/** The object form the index wrote with JSON.stringify before summaryText. */
-function objectForm(d: TraceDelta, fu: string, lu: string): string {
+/** The object form the index wrote with JSON.stringify before summaryText (fu and lu left out when undefined: the writer's form since session 22). */
+function objectForm(d: TraceDelta, fu: string | undefined, lu: string | undefined): string {
   return JSON.stringify({ id: d.baseId, f: d.first, l: d.last, fu, lu, p: d.points, e: d.error ? 1 : 0, s: d.services, pr: d.projects, h: d.hosts, ro: d.root === null ? false : d.root, rt: d.route ?? false, x: d.text });
 }
 
@@ -94,7 +94,7 @@ const micros = (ts: string): string => {
 };
 
 describe('redis:// summary JSON built as text', () => {
-  it('equals JSON.stringify of the object form for 5,000 seeded random deltas, and recordOfLua reads it back', () => {
+  it('equals JSON.stringify of the object form (with and without fu, lu) for 5,000 seeded random deltas, and recordOfLua reads it back', () => {
     const r = rng(20261204);
     for (let i = 0; i < 5000; i++) {
       const d = randomDelta(r, i);
@@ -103,6 +103,10 @@ describe('redis:// summary JSON built as text', () => {
       const text = summaryText(d, fu, lu);
       expect(text, `delta ${i}`).toBe(objectForm(wellFormed(d), fu, lu));
       expect(recordOfLua(text)).toEqual(wellFormed(d));
+      // The writer's form since session 22: without the µs texts.
+      const bare = summaryText(d);
+      expect(bare, `delta ${i}`).toBe(objectForm(wellFormed(d), undefined, undefined));
+      expect(recordOfLua(bare)).toEqual(wellFormed(d));
     }
   });
 
@@ -151,7 +155,8 @@ function referenceBatch(enc: RespEncoder, deltas: TraceDelta[], w: WriterState):
   const min = fus.reduce((a, b) => (Number(b) < Number(a) ? b : a));
   const max = fus.reduce((a, b) => (Number(b) > Number(a) ? b : a));
   const member = `${min}:${w.writer}:${w.seq.toString(36)}`;
-  enc.call('SET', BLOB + member, ok.map((d) => summaryText(d, micros(d.first), micros(d.last))).join('\n'));
+  // Since session 22 without `fu` and `lu` (the reader computes them from `f` and `l`).
+  enc.call('SET', BLOB + member, ok.map((d) => summaryText(d)).join('\n'));
   enc.call('SET', IDS + member, ok.map((d) => idInBlob(d.baseId)).join(' '));
   enc.call('ZADD', BATCHES, max, member);
   const keys: string[] = [];
