@@ -201,7 +201,8 @@ describe('text', () => {
       ...point(b, 0, 100, { ms: 10, info: { request: { method: 'GET', path: '/Items/42', query: '', scheme: 'http' } } }),
     ]);
     const [member] = await batchesOf(c, a);
-    expect(await c.get(`osprofiler_idx:b:${member}`)).toContain('select \\"total\\" from orders');
+    // The text as it is since session 22 (lower-cased before; the reader lower-cases either).
+    expect(await c.get(`osprofiler_idx:b:${member}`)).toContain('SELECT \\"Total\\" FROM Orders');
     expect(await found(d, { text: 'from ORDERS' })).toEqual([a]);
     expect(await found(d, { text: '"total" from' })).toEqual([a]);
     expect(await found(d, { text: 'orders\\x' })).toEqual([a]);

@@ -78,7 +78,7 @@ function wellFormed(d: TraceDelta): TraceDelta {
     hosts: d.hosts.map(w),
     root: d.root === null ? null : { ...d.root, ts: w(d.root.ts), name: w(d.root.name), service: wn(d.root.service), detail: wn(d.root.detail) },
     route: wn(d.route),
-    text: w(d.text).toLowerCase(),
+    text: w(d.text), // as it is since session 22 (lower-cased by the reader)
   };
 }
 

@@ -120,7 +120,7 @@ function neededTexts(s: NormalisedSearch): string[] {
 
 /**
  * A text filter's runs (plainRuns) when the text is ASCII: a matching record holds each in
- * its JSON line verbatim (its `x`, lower-cased when written) or, lower-cased, in its root's
+ * its JSON line verbatim (its `x`, lower-cased when written before session 22) or, lower-cased, in its `x` or its root's
  * name (ASCII characters lower-case the same in the line as in the name alone); a non-ASCII
  * text is not checked before parsing.
  */

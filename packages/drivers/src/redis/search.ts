@@ -128,7 +128,7 @@ export class PartsMemo {
 
 /**
  * A trace's summary JSON exactly as `JSON.stringify` writes its LuaDelta form (the keys in
- * that order, the text lower-cased: the search script looks for a text in it; recordOfLua
+ * that order, the text as it is (lower-cased before session 22, see below); recordOfLua
  * and the script's cjson read it; a lone surrogate as U+FFFD, see json()), built as text: JSON.stringify
  * of the object cost 8.6k instructions a line of 1-point traces, this 3.9k (callgrind).
  * `fu`, `lu`: timestampMicrosText of d.first and d.last, written after `l` when given
@@ -180,7 +180,10 @@ export function summaryText(d: TraceDelta, fu = '', lu = '', plain = false, part
       rt = 2;
     }
   }
-  const x = d.text.toLowerCase();
+  // As it is: lower-cased before session 22 (~340 instructions and a copy a trace); the
+  // reader lower-cases a line whose text a search does not find as it is (index-read.ts
+  // holdsRuns, recordMatches), which it did for every line not holding it already.
+  const x = d.text;
   const route = d.route;
   // A plain text's one escaped character is its line break (PLAIN_TEXT): escaped here
   // instead of JSON.stringify's walk of the whole text.
