@@ -51,15 +51,10 @@ const PLAIN_TEXT = /^[\n\x20\x21\x23-\x5b\x5d-\x7e]*$/;
  */
 export function durationMicros(first: string, last: string, fu: string): number {
   if (first === last) return 0;
-  if (first.length === 26 && last.length === 26) {
-    let same = true;
-    for (let i = 0; i < 17; i++) {
-      if (first.charCodeAt(i) !== last.charCodeAt(i)) {
-        same = false;
-        break;
-      }
-    }
-    if (same && first.charCodeAt(19) === 46 && last.charCodeAt(19) === 46 && last.charCodeAt(17) <= 53) {
+  // The minutes compared as two slices (V8's runtime compares them): 17 charCodeAt pairs
+  // cost ~350 instructions more a trace (scratch callgrind, timestamps as search.cjs's).
+  if (first.length === 26 && last.length === 26 && first.slice(0, 17) === last.slice(0, 17)) {
+    if (first.charCodeAt(19) === 46 && last.charCodeAt(19) === 46 && last.charCodeAt(17) <= 53) {
       let a = 0;
       let b = 0;
       let digits = true;
