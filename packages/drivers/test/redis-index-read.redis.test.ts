@@ -91,7 +91,8 @@ class Store {
       if (d.error) keys.add(ERROR_POSTING);
     }
     const m = this.c.multi();
-    if (o.blob !== false) m.set(BLOB + member, rows.map((r) => summaryText(r.d, r.fu, r.lu)).join('\n'));
+    // Both forms of a summary in one blob: with its µs texts (written before session 22) and without (since; the reader computes them).
+    if (o.blob !== false) m.set(BLOB + member, rows.map((r, k) => (k % 2 === 0 ? summaryText(r.d, r.fu, r.lu) : summaryText(r.d))).join('\n'));
     m.set(IDS + member, rows.map((r) => r.d.baseId).join(' '));
     m.zadd(BATCHES, latest, member);
     for (const k of keys) {

@@ -120,7 +120,7 @@ function neededTexts(s: NormalisedSearch): string[] {
 
 /**
  * A text filter's runs (plainRuns) when the text is ASCII: a matching record holds each in
- * its JSON line verbatim (its `x`, lower-cased when written) or, lower-cased, in its root's
+ * its JSON line verbatim (its `x`, lower-cased when written before session 22) or, lower-cased, in its `x` or its root's
  * name (ASCII characters lower-case the same in the line as in the name alone); a non-ASCII
  * text is not checked before parsing.
  */
@@ -229,6 +229,8 @@ function postingKinds(s: NormalisedSearch): string[][] {
     const hi = s.maxDurationMs === undefined ? DUR_CLASS_MAX : Math.min(DUR_CLASS_MAX, durClass(Math.ceil(s.maxDurationMs * 1000)));
     const keys: string[] = [];
     for (let c = lo; c <= hi; c++) keys.push(postingKey('dur', String(c)));
+    // Batches written since session 22 post their records' pairs of classes (durPair).
+    if (lo <= hi) for (let c = lo >> 1; c <= hi >> 1; c++) keys.push(postingKey('dur2', String(c)));
     kinds.push(keys);
   }
   return kinds;
@@ -380,19 +382,32 @@ export class IndexReader {
     /**
      * A line's start in µs (its trace `id`'s key), read from its `fu` and `lu` (summaryText:
      * timestampMicrosText of `f` and `l`, what recordMatches' and consider's timestampMicros
-     * read, and the same arithmetic); null when it is not past the cursor or not in the time
+     * read, and the same arithmetic), or from `f` and `l` when it has none; null when it is not past the cursor or not in the time
      * and duration window, undefined when they cannot be read. The records of batches
      * straddling a cursor, and of a duration class wider than its range, are mostly dropped
      * without parsing, and the others held unparsed until they reach a page.
      */
     const startOf = (line: string, id: string): number | null | undefined => {
-      const at = line.indexOf('","fu":"', id.length + 7);
-      if (at < 0) return undefined;
-      const mid = line.indexOf('","lu":"', at + 8);
-      const end = mid < 0 ? -1 : line.indexOf('"', mid + 8);
-      if (end < 0) return undefined;
-      const fu = Number(line.slice(at + 8, mid));
-      const lu = Number(line.slice(mid + 8, end));
+      // `{"id":"<id>","f":"<f>","l":"<l>"`, then `","fu":"<fu>","lu":"<lu>"` in a blob
+      // written before session 22; since, they are computed here from f and l (the same
+      // reading as timestampMicrosText's; NaN where it gives none).
+      const fAt = 7 + id.length + 7;
+      const fEnd = line.indexOf('"', fAt);
+      if (fEnd < 0 || !line.startsWith('","l":"', fEnd)) return undefined;
+      const lEnd = line.indexOf('"', fEnd + 7);
+      if (lEnd < 0) return undefined;
+      let fu: number;
+      let lu: number;
+      if (line.startsWith('","fu":"', lEnd)) {
+        const mid = line.indexOf('","lu":"', lEnd + 8);
+        const end = mid < 0 ? -1 : line.indexOf('"', mid + 8);
+        if (end < 0) return undefined;
+        fu = Number(line.slice(lEnd + 8, mid));
+        lu = Number(line.slice(mid + 8, end));
+      } else {
+        fu = searchIndex.timestampMicros(line.slice(fAt, fEnd));
+        lu = searchIndex.timestampMicros(line.slice(fEnd + 7, lEnd));
+      }
       if (!Number.isFinite(fu) || !Number.isFinite(lu)) return undefined;
       if (after !== undefined && searchIndex.compareNewestFirst({ startUs: fu, baseId: id }, after) <= 0) return null;
       if (sinceMs !== undefined && !(fu / 1000 >= sinceMs)) return null;

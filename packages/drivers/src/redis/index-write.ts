@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TraceDelta } from '@osprofiler/core/instrument';
 import { timestampMicrosText } from '../timestamp';
-import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, SPAN, SPLIT, DUR_CLASS_MAX, batchMember, durClass, idInBlob, postingKey, type PostingKind } from './index-layout';
+import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, SPAN, SPLIT, DUR_PAIR_MAX, batchMember, durPair, idInBlob, postingKey, type PostingKind } from './index-layout';
 import { TRIM_SCRIPT } from './index-scripts';
 import { CRLF, cmd, frame, head, named } from './frame';
 import { Script, type RespEncoder } from './resp';
@@ -40,37 +40,40 @@ const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 const PLAIN_TEXT = /^[\n\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /**
- * A trace's duration in µs, `Number(lu) - Number(fu)` of its µs texts: when its first and
- * last timestamps (Python's 26-character form) share their minute, the difference of their
- * seconds' and six fraction digits, read here (µs are linear in them within a minute, by
- * either parse of timestampMicrosText); else by Number() (~1.3k instructions a trace for
- * two, their texts hashed and parsed as doubles, callgrind: search.cjs's traces, up to a
- * second long, cross a second in about half of them).
+ * A trace's duration in µs (its first timestamp read: `fu`, timestampMicrosText's), or NaN
+ * when its last is not a timestamp Python reads (the trace is then not indexed). When the
+ * two (Python's 26-character form) share their minute, the difference of their seconds'
+ * and six fraction digits, read here (µs are linear in them within a minute), and the last
+ * is known readable by those digits (its seconds below 60, the rest as the first's): its
+ * own µs reading (timestampMicrosText, ~1k instructions: a 19-character slice compared in
+ * V8's runtime) is saved, which the summary no longer holds (search.ts summaryText); else
+ * read and `Number(lu) - Number(fu)`.
  */
-export function durationMicros(first: string, last: string, fu: string, lu: string): number {
-  if (first.length === 26 && last.length === 26) {
-    let same = true;
-    for (let i = 0; i < 17; i++) {
-      if (first.charCodeAt(i) !== last.charCodeAt(i)) {
-        same = false;
-        break;
-      }
-    }
-    if (same && first.charCodeAt(19) === 46 && last.charCodeAt(19) === 46) {
+export function durationMicros(first: string, last: string, fu: string): number {
+  if (first === last) return 0;
+  // The minutes compared as two slices (V8's runtime compares them): 17 charCodeAt pairs
+  // cost ~350 instructions more a trace (scratch callgrind, timestamps as search.cjs's).
+  if (first.length === 26 && last.length === 26 && first.slice(0, 17) === last.slice(0, 17)) {
+    if (first.charCodeAt(19) === 46 && last.charCodeAt(19) === 46 && last.charCodeAt(17) <= 53) {
       let a = 0;
       let b = 0;
+      let digits = true;
       for (let i = 17; i < 26; i++) {
         if (i === 19) continue;
         const x = first.charCodeAt(i) - 48;
         const y = last.charCodeAt(i) - 48;
-        if (x < 0 || x > 9 || y < 0 || y > 9) return Number(lu) - Number(fu);
+        if (x < 0 || x > 9 || y < 0 || y > 9) {
+          digits = false;
+          break;
+        }
         a = a * 10 + x;
         b = b * 10 + y;
       }
-      return b - a;
+      if (digits) return b - a;
     }
   }
-  return Number(lu) - Number(fu);
+  const lu = timestampMicrosText(last);
+  return lu === undefined ? NaN : Number(lu) - Number(fu);
 }
 
 /** Whether one of the list's first m ids holds a space. */
@@ -126,10 +129,10 @@ const KEPT_MAX = 4096;
  * in baseline code, its Map iteration allocating a result object an entry).
  */
 class Kept {
-  readonly lasts: (string | undefined)[] = [];
   readonly traces: TraceDelta[] = [];
   readonly fus: string[] = [];
-  readonly lus: string[] = [];
+  /** The traces' durations (µs). */
+  readonly durs: number[] = [];
   readonly idList: string[] = [];
   readonly strs: string[] = [];
   readonly txts: string[] = [];
@@ -137,8 +140,8 @@ class Kept {
   readonly projects = new Values();
   readonly hosts = new Values();
   readonly roots = new Values();
-  /** Which duration classes the batch has (classList: in the order first met). */
-  readonly classes = new Uint8Array(DUR_CLASS_MAX + 1);
+  /** Which duration pairs (durPair) the batch has (classList: in the order first met). */
+  readonly classes = new Uint8Array(DUR_PAIR_MAX + 1);
   readonly classList: number[] = [];
   readonly tail: string[] = [];
   readonly keys: Posting[] = [];
@@ -169,7 +172,7 @@ const POSTINGS_MAX = 4096;
  */
 class Postings {
   private readonly byKind = KINDS.map(() => new Map<string, Posting>());
-  private readonly durs: (Posting | undefined)[] = new Array<Posting | undefined>(DUR_CLASS_MAX + 1).fill(undefined);
+  private readonly durs: (Posting | undefined)[] = new Array<Posting | undefined>(DUR_PAIR_MAX + 1).fill(undefined);
   private size = 0;
   readonly error = new Posting(ERROR_POSTING);
 
@@ -189,7 +192,7 @@ class Postings {
   }
 
   dur(c: number): Posting {
-    return (this.durs[c] ??= new Posting(postingKey('dur', String(c))));
+    return (this.durs[c] ??= new Posting(postingKey('dur2', String(c))));
   }
 }
 
@@ -224,15 +227,11 @@ export class IndexWriter {
     // The writer's arrays (see Kept): the batch's first n or m entries are its own, each
     // emptied once used (held until the next batch, a scavenge in between would copy what
     // they hold and promote it to the old space).
-    const { lasts, traces, fus, lus, idList, strs, txts } = this.kept;
-    // The µs texts of the traces' first timestamps, then of their last: core's reading keeps
-    // the last second it met at hand, and a batch's starts share their seconds in runs (its
-    // ends too), where one trace's first and last, alternated, often did not.
+    const { traces, fus, durs, idList, strs, txts } = this.kept;
     // Spread (a builtin's fast path): a for-of of the Map's values allocated a result object
     // an entry whenever addToBatch ran unoptimized.
     const all = [...deltas.values()];
     const n = all.length;
-    for (let i = 0; i < n; i++) lasts[i] = timestampMicrosText(all[i].last);
     // The batch's strings at once, for one plainness check instead of one per string (a
     // RegExp's call costs ~300 instructions, through the runtime): joined, where `+` cost a
     // 32-byte ConsString a string and the check's flattening a copy; a value the trace before
@@ -243,14 +242,17 @@ export class IndexWriter {
     let m = 0;
     for (let i = 0; i < n; i++) {
       const d = all[i];
-      const lu = lasts[i];
-      lasts[i] = undefined;
-      const fu = d.first === d.last ? lu : timestampMicrosText(d.first);
-      if (fu === undefined || lu === undefined) continue; // not a timestamp Python could read: not indexed
+      // The µs text of the trace's first timestamp (core's reading keeps the last second it
+      // met at hand: a batch's starts share their seconds in runs); its last is read only
+      // for its duration (durationMicros), mostly from its digits.
+      const fu = timestampMicrosText(d.first);
+      if (fu === undefined) continue; // not a timestamp Python could read: not indexed
+      const us = durationMicros(d.first, d.last, fu);
+      if (us !== us) continue; // its last not readable either
       idList[m] = d.baseId;
       traces[m] = d;
       fus[m] = fu;
-      lus[m++] = lu;
+      durs[m++] = us;
       if (prev === undefined || !sameList(d.services, prev.services)) for (let j = 0; j < d.services.length; j++) strs[ns++] = d.services[j];
       if (prev === undefined || !sameList(d.projects, prev.projects)) for (let j = 0; j < d.projects.length; j++) strs[ns++] = d.projects[j];
       if (prev === undefined || !sameList(d.hosts, prev.hosts)) for (let j = 0; j < d.hosts.length; j++) strs[ns++] = d.hosts[j];
@@ -300,13 +302,12 @@ export class IndexWriter {
     for (let i = 0; i < m; i++) {
       const d = traces[i];
       const fu = fus[i];
-      const lu = lus[i];
       traces[i] = undefined as unknown as TraceDelta;
-      fus[i] = lus[i] = '';
+      fus[i] = '';
       // A rope, its pieces `+`-joined: Array.join of a batch's pieces (a slot a piece, no
       // ConsString) allocated ~40 % fewer bytes a trace but cost ~2.5k instructions more (its
       // loop ~110 a piece, the kept array's write barrier), see tools/bench/README.md.
-      const sum = summaryText(d, fu, lu, plain, parts.of(d), d.baseId, i > 0);
+      const sum = summaryText(d, '', '', plain, parts.of(d), d.baseId, i > 0);
       records = i === 0 ? sum : records + sum;
       if (i > 0) {
         if (earlier(fu, minFu)) minFu = fu;
@@ -317,7 +318,7 @@ export class IndexWriter {
       projects.addAll(d.projects);
       hosts.addAll(d.hosts);
       if (d.root !== null && d.root.name !== '') roots.add(d.root.name);
-      const c = durClass(durationMicros(d.first, d.last, fu, lu));
+      const c = durPair(durs[i]);
       if (classes[c] === 0) {
         classes[c] = 1;
         classList.push(c);

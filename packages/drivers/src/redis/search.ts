@@ -7,8 +7,9 @@ interface LuaDelta {
   id: string;
   f: string;
   l: string;
-  fu: string;
-  lu: string;
+  /** Before session 22 (and layout 1's `sum`): timestampMicrosText of f and l; the reader computes them when absent. */
+  fu?: string;
+  lu?: string;
   p: number;
   e: 0 | 1;
   s: string[];
@@ -127,16 +128,20 @@ export class PartsMemo {
 
 /**
  * A trace's summary JSON exactly as `JSON.stringify` writes its LuaDelta form (the keys in
- * that order, the text lower-cased: the search script looks for a text in it; recordOfLua
+ * that order, the text as it is (lower-cased before session 22, see below); recordOfLua
  * and the script's cjson read it; a lone surrogate as U+FFFD, see json()), built as text: JSON.stringify
  * of the object cost 8.6k instructions a line of 1-point traces, this 3.9k (callgrind).
- * `fu`, `lu`: timestampMicrosText of d.first and d.last. That it read them says they are
- * plain (digits, `-`, `T`, `:`, `.`, space), so they are not checked again. `plain`: every
+ * `fu`, `lu`: timestampMicrosText of d.first and d.last, written after `l` when given
+ * (layout 1's `sum`, whose scripts read them; blobs before session 22); the index writer
+ * leaves them out ('') since session 22: the reader computes them from `f` and `l`
+ * (index-read.ts startOf), the writer saved one µs reading a trace (its last, when its
+ * first's minute holds it) and four pieces of the summary's rope. That it read them says
+ * they are plain (digits, `-`, `T`, `:`, `.`, space), so they are not checked again. `plain`: every
  * other string of the delta is known plain but the text's line breaks (addToBatch checks a
  * batch's at once), so none is escaped or checked here. `parts`: the batch's last summary's (see SummaryParts).
  * `id`: d.baseId, flat (see encode).
  */
-export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false, parts = new SummaryParts(), id = d.baseId, sep = false): string {
+export function summaryText(d: TraceDelta, fu = '', lu = '', plain = false, parts = new SummaryParts(), id = d.baseId, sep = false): string {
   const esc = plain ? same : inner;
   const e = d.error;
   if (d.points !== parts.p || e !== parts.e || !sameList(d.services, parts.s) || !sameList(d.projects, parts.pr) || !sameList(d.hosts, parts.h)) {
@@ -154,7 +159,8 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
   // Joined left to right, constants next to each other made one (RT_TAILS): each `+` is a
   // piece of the batch text's rope, ~120 instructions with its flattening (25 a summary of
   // search.cjs's traces instead of 28).
-  let s = (sep ? '\n{"id":"' : '{"id":"') + esc(id) + '","f":"' + d.first + '","l":"' + d.last + '","fu":"' + fu + '","lu":"' + lu;
+  let s = (sep ? '\n{"id":"' : '{"id":"') + esc(id) + '","f":"' + d.first + '","l":"' + d.last;
+  if (fu !== '') s += '","fu":"' + fu + '","lu":"' + lu;
   const r = d.root;
   let rt = 0; // the root: 0 none, 1 without detail, 2 with
   if (r === null) s += parts.mid;
@@ -174,7 +180,10 @@ export function summaryText(d: TraceDelta, fu: string, lu: string, plain = false
       rt = 2;
     }
   }
-  const x = d.text.toLowerCase();
+  // As it is: lower-cased before session 22 (~340 instructions and a copy a trace); the
+  // reader lower-cases a line whose text a search does not find as it is (index-read.ts
+  // holdsRuns, recordMatches), which it did for every line not holding it already.
+  const x = d.text;
   const route = d.route;
   // A plain text's one escaped character is its line break (PLAIN_TEXT): escaped here
   // instead of JSON.stringify's walk of the whole text.
