@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
 import { DUR_BUCKET_MAX, LUA_DUR, durBucket } from '../src/redis/index-scripts';
-import { DUR_CLASS_MAX, DUR_PAIR_MAX, durClass, durPair, memberEarliest } from '../src/redis/index-layout';
+import { DUR_CLASS_MAX, durClass, memberEarliest } from '../src/redis/index-layout';
 import type { RedisDriver } from '../src/index';
 import { plainRuns } from '../src/redis/search';
 import { ts } from '../../../tools/testing/search-contract';
@@ -70,10 +70,6 @@ describe('duration buckets', () => {
     for (let i = 1; i < sorted.length; i++) expect(durClass(sorted[i])).toBeGreaterThanOrEqual(durClass(sorted[i - 1]));
     expect([durClass(31), durClass(32), durClass(63), durClass(64), durClass(1023), durClass(1024)]).toEqual([1, 2, 2, 3, 6, 7]);
     expect(durClass(2 ** 53)).toBe(DUR_CLASS_MAX);
-    // The writer's pairs (session 22): two classes each, the highest DUR_PAIR_MAX.
-    for (const v of values) expect(durPair(v)).toBe(durClass(v) >> 1);
-    expect([durPair(31), durPair(32), durPair(63), durPair(64), durPair(1023), durPair(1024)]).toEqual([0, 1, 1, 1, 3, 3]);
-    expect(durPair(2 ** 53)).toBe(DUR_PAIR_MAX);
   });
 
   it("min/max duration filters are exact at a class's edges and within one, also paged one hit at a time", async () => {
@@ -82,10 +78,8 @@ describe('duration buckets', () => {
     const ids = durs.map(() => randomUUID());
     await write(d, ids.flatMap((id, i) => point(id, 0, durs[i], { ms: i * 10 })));
     const [member] = await batchesOf(c, ids[0]);
-    // Since session 22 one posting a pair of classes (durPair), `dur2`; `dur` (one a class) only read.
-    for (const u of durs) expect(await c.zscore(`osprofiler_idx:v:dur2:${durPair(u)}`, member), String(u)).not.toBeNull();
-    expect(await c.zscore(`osprofiler_idx:v:dur2:${durPair(100)}`, member)).toBeNull();
-    expect(await c.exists(`osprofiler_idx:v:dur:${durClass(991)}`)).toBe(0);
+    for (const u of durs) expect(await c.zscore(`osprofiler_idx:v:dur:${durClass(u)}`, member), String(u)).not.toBeNull();
+    expect(await c.zscore(`osprofiler_idx:v:dur:${durClass(100)}`, member)).toBeNull();
     const by = (pred: (us: number) => boolean): string[] => ids.filter((_, i) => pred(durs[i])).reverse();
     expect(await found(d, { minDurationMs: 0.992 })).toEqual(by((u) => u >= 992));
     expect(await found(d, { minDurationMs: 0.9925 })).toEqual(by((u) => u >= 993)); // 992.5 µs rounds to 993
@@ -121,7 +115,7 @@ describe('a batch', () => {
     const latest = Number(timestampMicrosText(ts(T0 + 250, 0)));
     expect(memberEarliest(m)).toBe(earliest);
     expect(Number(await c.zscore('osprofiler_idx:batches', m))).toBe(latest);
-    for (const k of ['service:a', 'service:b', 'project:p', 'host:h', 'root:wsgi', 'root:rpc', `dur2:${durPair(500)}`, `dur2:${durPair(900)}`]) {
+    for (const k of ['service:a', 'service:b', 'project:p', 'host:h', 'root:wsgi', 'root:rpc', `dur:${durClass(500)}`, `dur:${durClass(900)}`]) {
       expect(Number(await c.zscore(`osprofiler_idx:v:${k}`, m)), k).toBe(latest);
       expect(await c.sismember('osprofiler_idx:vkeys', `osprofiler_idx:v:${k}`), k).toBe(1);
     }
@@ -252,7 +246,7 @@ describe('trimming (?ttl=)', () => {
     expect(ttl).toBeLessThanOrEqual(3600);
     expect(await c.ttl(`osprofiler_idx:i:${oldMember}`)).toBeGreaterThan(3500);
     expect(await c.zscore('osprofiler_idx:split', old[0])).not.toBeNull();
-    expect(await c.zscore(`osprofiler_idx:v:dur2:${durPair(70_000)}`, oldMember)).not.toBeNull();
+    expect(await c.zscore(`osprofiler_idx:v:dur:${durClass(70_000)}`, oldMember)).not.toBeNull();
     // The split mark is scored when made (now): a cutoff after it, as a later trim's, removes it.
     await c.zadd('osprofiler_idx:split', String((Date.now() - 120_000) * 1000), old[0]);
     const d2 = await createDriver(dbs.server.url(n, '?ttl=60s'), { project: 'p', service: 's' });
@@ -260,7 +254,7 @@ describe('trimming (?ttl=)', () => {
     await d2.close();
     const [keepMember] = await batchesOf(c, keep);
     expect(await c.zrange('osprofiler_idx:batches', 0, -1)).toEqual([keepMember]);
-    for (const k of ['service:gone', `dur2:${durPair(70_000)}`]) {
+    for (const k of ['service:gone', `dur:${durClass(70_000)}`]) {
       expect(await c.exists(`osprofiler_idx:v:${k}`), k).toBe(0); // emptied, so gone
       expect(await c.sismember('osprofiler_idx:vkeys', `osprofiler_idx:v:${k}`), k).toBe(0);
     }

@@ -10,7 +10,7 @@ import type { Driver, Notification, TraceSummary } from '@osprofiler/core';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/register';
-import { durPair } from '../src/redis/index-layout';
+import { durClass } from '../src/redis/index-layout';
 import { RedisServer } from '../../../tools/testing/redis-server';
 import { searchContract, searchFixture } from '../../../tools/testing/search-contract';
 import { peer, pythonCli, requirePythonOsprofiler } from './support/python';
@@ -157,7 +157,7 @@ describe('redis:// index retention (?ttl=)', () => {
       const fresh = searchFixture(Date.now());
       await d2.notifyLines!(linesOfNotifications(fresh.batches[2]));
       await d2.close();
-      for (const k of ['batches', 'v:service:api', 'v:host:h2', `v:dur2:${durPair(300_000)}`]) expect(await c.zscore(`osprofiler_idx:${k}`, oldBatch), k).toBeNull();
+      for (const k of ['batches', 'v:service:api', 'v:host:h2', `v:dur:${durClass(300_000)}`]) expect(await c.zscore(`osprofiler_idx:${k}`, oldBatch), k).toBeNull();
       // Its blob and ids expire by themselves, an hour after they were written.
       expect(await c.ttl(`osprofiler_idx:b:${oldBatch}`)).toBeGreaterThan(3000);
       const [freshBatch] = await batchesOf(c, fresh.ids.health[0]);

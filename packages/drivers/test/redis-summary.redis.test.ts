@@ -12,7 +12,7 @@ import type { TraceDelta } from '@osprofiler/core/instrument';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordOfLua, summaryText } from '../src/redis/search';
 import { IndexWriter, TRIM } from '../src/redis/index-write';
-import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, durPair, idInBlob } from '../src/redis/index-layout';
+import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, durClass, idInBlob } from '../src/redis/index-layout';
 import { RespEncoder } from '../src/redis/resp';
 import { RedisServer } from '../../../tools/testing/redis-server';
 
@@ -168,7 +168,7 @@ function referenceBatch(enc: RespEncoder, deltas: TraceDelta[], w: WriterState):
   for (const d of ok) for (const v of d.projects) add(`${POSTING}project:${v}`);
   for (const d of ok) for (const v of d.hosts) add(`${POSTING}host:${v}`);
   for (const d of ok) if (d.root !== null && d.root.name !== '') add(`${POSTING}root:${d.root.name}`);
-  for (const d of ok) add(`${POSTING}dur2:${durPair(Number(micros(d.last)) - Number(micros(d.first)))}`);
+  for (const d of ok) add(`${POSTING}dur:${durClass(Number(micros(d.last)) - Number(micros(d.first)))}`);
   for (const k of keys) enc.call('ZADD', k, max, member);
   const fresh = keys.filter((k) => !w.known.has(k));
   if (fresh.length > 0) enc.call('SADD', POSTING_KEYS, ...fresh);

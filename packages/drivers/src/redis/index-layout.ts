@@ -22,8 +22,7 @@
  *   batches           ZSET    every batch, score = its records' latest start (µs)
  *   v:<kind>:<value>  ZSET    the batches holding a record with that value, same score:
  *                             kinds service, project, host, root (the record's root name),
- *                             dur2 (durPair of the record's duration; before session 22
- *                             dur, its durClass); and `v:error` (no
+ *                             dur (durClass of the record's duration); and `v:error` (no
  *                             value) for a record with an error
  *   vkeys             SET     every v: key (for trimming)
  *   meta              ZSET    member `span`: the largest (latest − earliest start) of any
@@ -59,7 +58,7 @@ export const META = IDX + 'meta';
 export const SPAN = 'span';
 export const SPLIT = IDX + 'split';
 
-export type PostingKind = 'service' | 'project' | 'host' | 'root' | 'dur' | 'dur2';
+export type PostingKind = 'service' | 'project' | 'host' | 'root' | 'dur';
 
 export function postingKey(kind: PostingKind, value: string): string {
   return POSTING + kind + ':' + value;
@@ -71,19 +70,6 @@ export const DUR_CLASS_MAX = 50;
 /** A duration's class (µs): its durBucket's power of two, 0..50 — each class one power of two wide (the exact duration is checked in the record). */
 export function durClass(us: number): number {
   return durBucket(us) >> 4;
-}
-
-/** Highest duration pair (durPair). */
-export const DUR_PAIR_MAX = DUR_CLASS_MAX >> 1;
-
-/**
- * A duration's pair of classes (µs): durClass halved, 0..25 — each two powers of two wide.
- * The writer's `dur2` postings since session 22 (a batch of varied traces spans ~10 classes,
- * ~6 pairs: ~5 ZADDs fewer a batch); `dur` postings (one a class) are read for the batches
- * written before, the reader's union holding both (index-read.ts postingKinds).
- */
-export function durPair(us: number): number {
-  return durClass(us) >> 1;
 }
 
 /** The batch member for a batch whose earliest record starts at `earliestUs` (an integer's text). */

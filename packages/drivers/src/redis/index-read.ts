@@ -229,8 +229,6 @@ function postingKinds(s: NormalisedSearch): string[][] {
     const hi = s.maxDurationMs === undefined ? DUR_CLASS_MAX : Math.min(DUR_CLASS_MAX, durClass(Math.ceil(s.maxDurationMs * 1000)));
     const keys: string[] = [];
     for (let c = lo; c <= hi; c++) keys.push(postingKey('dur', String(c)));
-    // Batches written since session 22 post their records' pairs of classes (durPair).
-    if (lo <= hi) for (let c = lo >> 1; c <= hi >> 1; c++) keys.push(postingKey('dur2', String(c)));
     kinds.push(keys);
   }
   return kinds;

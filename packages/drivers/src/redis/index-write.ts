@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TraceDelta } from '@osprofiler/core/instrument';
 import { timestampMicrosText } from '../timestamp';
-import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, SPAN, SPLIT, DUR_PAIR_MAX, batchMember, durPair, idInBlob, postingKey, type PostingKind } from './index-layout';
+import { BATCHES, BLOB, ERROR_POSTING, IDS, META, POSTING, POSTING_KEYS, SPAN, SPLIT, DUR_CLASS_MAX, batchMember, durClass, idInBlob, postingKey, type PostingKind } from './index-layout';
 import { TRIM_SCRIPT } from './index-scripts';
 import { CRLF, cmd, frame, head, named } from './frame';
 import { Script, type RespEncoder } from './resp';
@@ -140,8 +140,8 @@ class Kept {
   readonly projects = new Values();
   readonly hosts = new Values();
   readonly roots = new Values();
-  /** Which duration pairs (durPair) the batch has (classList: in the order first met). */
-  readonly classes = new Uint8Array(DUR_PAIR_MAX + 1);
+  /** Which duration classes the batch has (classList: in the order first met). */
+  readonly classes = new Uint8Array(DUR_CLASS_MAX + 1);
   readonly classList: number[] = [];
   readonly tail: string[] = [];
   readonly keys: Posting[] = [];
@@ -172,7 +172,7 @@ const POSTINGS_MAX = 4096;
  */
 class Postings {
   private readonly byKind = KINDS.map(() => new Map<string, Posting>());
-  private readonly durs: (Posting | undefined)[] = new Array<Posting | undefined>(DUR_PAIR_MAX + 1).fill(undefined);
+  private readonly durs: (Posting | undefined)[] = new Array<Posting | undefined>(DUR_CLASS_MAX + 1).fill(undefined);
   private size = 0;
   readonly error = new Posting(ERROR_POSTING);
 
@@ -192,7 +192,7 @@ class Postings {
   }
 
   dur(c: number): Posting {
-    return (this.durs[c] ??= new Posting(postingKey('dur2', String(c))));
+    return (this.durs[c] ??= new Posting(postingKey('dur', String(c))));
   }
 }
 
@@ -318,7 +318,7 @@ export class IndexWriter {
       projects.addAll(d.projects);
       hosts.addAll(d.hosts);
       if (d.root !== null && d.root.name !== '') roots.add(d.root.name);
-      const c = durPair(durs[i]);
+      const c = durClass(durs[i]);
       if (classes[c] === 0) {
         classes[c] = 1;
         classList.push(c);
