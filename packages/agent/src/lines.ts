@@ -412,7 +412,7 @@ export class DecodedLines implements LineBatch {
         const p1 = at + heads[o + 2];
         const base = baseIds[k];
         const parent = p1 - p0 === base.length && sameBytes(dv, p0, at + nameEnd + BASE_KEY.length, p1 - p0) ? base : text.slice(p0, p1);
-        ev = eventAfterHead(text, end, text.slice(at + LINE_START.length, at + nameEnd), parent, at + heads[o + 3]);
+        ev = eventAfterHead(text, end, text.slice(at + LINE_START.length, at + nameEnd), parent, at + heads[o + 3], dv);
       }
       out[q] = (ev as unknown as Record<string, unknown> | undefined) ?? parseStoredEvent(text.slice(at, end));
     }
