@@ -58,15 +58,8 @@ export function formatTimestamp(ms: number): string {
  * writes the two apart, so a line's timestamp is 2 pieces, not a rope of 3.
  */
 export function timestampMicros(ms: number): string {
-  const micros = Math.floor(ms * 1000);
-  const second = Math.floor(micros / 1_000_000);
-  if (second !== cachedSecond) {
-    cachedSecond = second;
-    cachedPrefix = flat(new Date(second * 1000).toISOString().slice(0, 20)); // up to the '.', in one piece
-  }
-  const frac = micros - second * 1_000_000;
-  const hi = Math.floor(frac / 1000);
-  return DIGITS3[hi] + DIGITS3[frac - hi * 1000];
+  const sub = timestampSub(ms);
+  return cachedMilli + sub;
 }
 
 /**
@@ -81,7 +74,7 @@ export function timestampSub(ms: number): string {
   const second = Math.floor(micros / 1_000_000);
   if (second !== cachedSecond) {
     cachedSecond = second;
-    cachedPrefix = flat(new Date(second * 1000).toISOString().slice(0, 20));
+    cachedPrefix = flat(new Date(second * 1000).toISOString().slice(0, 20)); // up to the '.', in one piece
   }
   const frac = micros - second * 1_000_000;
   const hi = Math.floor(frac / 1000);
