@@ -188,7 +188,6 @@ export function eventAfterHead(text: string, end: number, name: string, parentId
   return { name, parent_id: parentId, info, project, service };
 }
 
-
 /**
  * The `n` ≥ 8 bytes at `at` as float64s: 8 at a time, then the last 8 (overlapping). A kept
  * rest passed TAIL and `JSON.parse`, so it holds no NUL byte: no chunk of it is a zero (±0
