@@ -320,23 +320,22 @@ export class DecodedLines implements LineBatch {
     return this.baseIds.length;
   }
 
+  /** One value a line, in order, from its body and its place there (`at`, `end`): the lines' strings or Buffers, made on first use. */
+  private eachLine<T>(make: (body: { text: string; region: Uint8Array }, at: number, end: number) => T): T[] {
+    const n = this.baseIds.length;
+    const out: T[] = new Array<T>(n);
+    const { heads, texts } = this;
+    for (let j = 0; j < texts.length; j++) {
+      const body = texts[j];
+      const last = j + 1 < texts.length ? texts[j + 1].first : n;
+      for (let k = body.first; k < last; k++) out[k] = make(body, heads[HEAD_INTS * k + 4], heads[HEAD_INTS * k + 5]);
+    }
+    return out;
+  }
+
   /** Each line's bytes: a view of its body's memory (made on first use, see the class). */
   get buffers(): Buffer[] {
-    if (this.lineBuffers === undefined) {
-      const n = this.baseIds.length;
-      const out: Buffer[] = new Array<Buffer>(n);
-      const heads = this.heads;
-      for (let j = 0; j < this.texts.length; j++) {
-        const { region, first } = this.texts[j];
-        const last = j + 1 < this.texts.length ? this.texts[j + 1].first : n;
-        for (let k = first; k < last; k++) {
-          const at = heads[HEAD_INTS * k + 4];
-          out[k] = new LineBytes(region.buffer, region.byteOffset + at, heads[HEAD_INTS * k + 5] - at);
-        }
-      }
-      this.lineBuffers = out;
-    }
-    return this.lineBuffers;
+    return (this.lineBuffers ??= this.eachLine<Buffer>(({ region }, at, end) => new LineBytes(region.buffer, region.byteOffset + at, end - at)));
   }
 
   /** Where the lines' bytes are (LinePlaces), for a driver that copies them as they are. */
@@ -352,18 +351,7 @@ export class DecodedLines implements LineBatch {
   }
 
   get lines(): readonly string[] {
-    if (this.strings === undefined) {
-      const n = this.baseIds.length;
-      const out: string[] = new Array<string>(n);
-      const heads = this.heads;
-      for (let j = 0; j < this.texts.length; j++) {
-        const { text, first } = this.texts[j];
-        const last = j + 1 < this.texts.length ? this.texts[j + 1].first : n;
-        for (let k = first; k < last; k++) out[k] = text.slice(heads[HEAD_INTS * k + 4], heads[HEAD_INTS * k + 5]);
-      }
-      this.strings = out;
-    }
-    return this.strings;
+    return (this.strings ??= this.eachLine<string>(({ text }, at, end) => text.slice(at, end)));
   }
 
   get errors(): Uint8Array | null {
