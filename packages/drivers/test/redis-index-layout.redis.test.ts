@@ -138,6 +138,38 @@ describe('a batch', () => {
   });
 });
 
+describe("a batch's index, written behind its lines", () => {
+  it('batches handed over without waiting (their lines and indexes on the wire together) are each stored and found, split traces marked', async () => {
+    const { d, c } = await store();
+    const ids = Array.from({ length: 40 }, () => randomUUID());
+    // 40 batches in flight at once: each 1–3 traces, the last 10 traces' later points in a later batch.
+    const writes: Promise<void>[] = [];
+    for (let k = 0; k < ids.length; k++) {
+      const notes = point(ids[k], 0, 1000 * (k + 1), { ms: k });
+      if (k >= 30) notes.push(...point(ids[k - 30], 100, 200, { ms: k - 30, name: 'db', parent: randomUUID() }));
+      writes.push(write(d, notes));
+    }
+    await Promise.all(writes);
+    for (let k = 0; k < ids.length; k++) expect(await c.llen(`osprofiler_opt:${ids[k]}`)).toBe(k < 10 ? 4 : 2);
+    expect(new Set(await found(d, {}))).toEqual(new Set(ids));
+    expect((await c.zrange('osprofiler_idx:split', 0, -1)).sort()).toEqual(ids.slice(0, 10).sort());
+    const hit = (await d.searchTraces!({ ...window, minDurationMs: 39.5 })).traces;
+    expect(hit.map((t) => t.base_id)).toEqual([ids[39]]);
+  });
+
+  it('when the lines fail (a key of another type), the write fails with their error and counts their points; the next batch is stored and found', async () => {
+    const { d, c } = await store();
+    const [bad, good] = [randomUUID(), randomUUID()];
+    await c.hset(`osprofiler_opt:${bad}`, 'x', '1');
+    await expect(write(d, point(bad, 0, 1000))).rejects.toThrow(/WRONGTYPE/);
+    expect((d as RedisDriver).counters.failed).toBe(2);
+    await write(d, point(good, 0, 1000));
+    // The later batch is stored and found, whatever became of the refused one's index.
+    expect(await found(d, {})).toContain(good);
+    expect(await c.llen(`osprofiler_opt:${good}`)).toBe(2);
+  });
+});
+
 describe('a trace over several batches', () => {
   it('is marked split once a later batch pushes its lines, and found once, with the summary of all its lines, at its earliest start', async () => {
     const { d, c } = await store();

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
-import { createDriver } from '@osprofiler/core';
+import { createDriver, failureCounts } from '@osprofiler/core';
 import { linesOfNotifications } from '@osprofiler/core/instrument';
 import type { LineBatch } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
@@ -178,6 +178,21 @@ describe('RESP encoder', () => {
     enc.release(first.bytes);
     const next = ['d', 'e'].map((x) => enc.call('ECHO', x).take());
     expect(next.map((b) => b.bytes.buffer)).toContain(first.bytes.buffer);
+  });
+
+  it("two batches on the wire at once (a batch's lines, then its index) each keep their bytes; once both are released both memories are reused", () => {
+    const enc = new RespEncoder(2048);
+    const lines = enc.call('ECHO', 'lines').take();
+    const index = enc.call('ECHO', 'index').take();
+    expect(index.bytes.buffer).not.toBe(lines.bytes.buffer);
+    expect(lines.bytes.toString()).toBe('*2\r\n$4\r\nECHO\r\n$5\r\nlines\r\n');
+    enc.release(lines.bytes);
+    enc.release(index.bytes);
+    const taken = ['a', 'b', 'c'].map((x) => enc.call('ECHO', x).take());
+    const reused = taken.map((b) => b.bytes.buffer);
+    expect(reused).toContain(lines.bytes.buffer);
+    expect(reused).toContain(index.bytes.buffer);
+    expect(taken.map((b) => b.bytes.toString())).toEqual(['a', 'b', 'c'].map((x) => `*2\r\n$4\r\nECHO\r\n$1\r\n${x}\r\n`));
   });
 
   it('after a batch past the size it keeps, takes turns between two buffers of at most that size', () => {
@@ -385,12 +400,15 @@ describe('redis:// write connection: a server down, restarted, stopped', () => {
       await driver.notifyLines(agentBatch([randomUUID()]));
       await own.stop('SIGKILL');
       const failedBefore = driver.counters.failed;
+      const indexFailures = failureCounts()['drivers.redis.index'] ?? 0;
       const t0 = Date.now();
       let p: Promise<void> | undefined;
       expect(() => (p = driver.notifyLines(agentBatch([randomUUID()])))).not.toThrow();
       await expect(p).rejects.toThrow();
       expect(Date.now() - t0).toBeLessThan(1000);
       expect(driver.counters.failed).toBe(failedBefore + 2);
+      // The batch's index failed with its lines: the lines' failure is the one counted.
+      expect(failureCounts()['drivers.redis.index'] ?? 0).toBe(indexFailures);
       // While it is down: still failing at once, and reconnect attempts are counted.
       await new Promise((r) => setTimeout(r, 700));
       const t1 = Date.now();
@@ -414,12 +432,14 @@ describe('redis:// write connection: a server down, restarted, stopped', () => {
       await driver.notifyLines(agentBatch([randomUUID()]));
       process.kill(pid, 'SIGSTOP');
       const failedBefore = driver.counters.failed;
+      const indexFailures = failureCounts()['drivers.redis.index'] ?? 0;
       const t0 = Date.now();
       await expect(driver.notifyLines(agentBatch([randomUUID(), randomUUID()]))).rejects.toThrow(/command_timeout/);
       const took = Date.now() - t0;
       expect(took).toBeGreaterThanOrEqual(450);
       expect(took).toBeLessThan(2000);
       expect(driver.counters.failed).toBe(failedBefore + 4);
+      expect(failureCounts()['drivers.redis.index'] ?? 0).toBe(indexFailures);
       process.kill(pid, 'SIGCONT');
       await writesAgain(driver, own.port);
     } finally {

@@ -4,8 +4,9 @@
  *
  * Writes are batched: each notify() batch becomes, per trace, ONE `LPUSH
  * osprofiler_opt:<base_id> e1 e2 …` (the same list as one LPUSH per event, oldest pushed
- * first), plus the error index SETs and the search index's batch (./index-write.ts), all
- * encoded into one Buffer and sent on a write connection of its own (./writer.ts); reads use ioredis.
+ * first), plus the error index SETs, encoded into one Buffer and sent on a write connection
+ * of its own (./writer.ts), then the search index's batch (./index-write.ts), made while
+ * Redis stores the lines and sent behind them; reads use ioredis.
  */
 import type { Redis as RedisClient } from 'ioredis';
 import { buildReport, pyDumps } from '@osprofiler/core';
@@ -215,47 +216,71 @@ export class RedisDriver implements Driver {
   }
 
   /**
-   * One Buffer: the lines and error index (encodeLines), then the search index's batch
-   * (./index-write.ts). The points are stored once it answers; then the traces an earlier
-   * batch had pushed lines of are marked `split` (their records are partial: a search reads
-   * them from their lines). A failed mark (counted, contained) leaves each part of such a
-   * trace found on its own until the trace is written again.
+   * Two writes on the one connection: the lines and error index (encodeLines), sent at
+   * once, then the search index's batch (./index-write.ts), made while Redis stores the
+   * lines and sent behind them (Redis answers in order, so the index never runs ahead of
+   * its lines). One Buffer with both kept the client idle while Redis stored the lines and
+   * Redis idle while the client made the index. The points are stored once the lines'
+   * write answers; the index's refusals are counted and contained. Then, the index taken,
+   * the traces an earlier batch had pushed lines of are marked `split` (their records are partial: a
+   * search reads them from their lines). A failed mark (counted, contained) leaves each
+   * part of such a trace found on its own until the trace is written again.
    */
   private write(batch: LineBatch): Promise<void> {
     const points = batch.baseIds.length;
+    const index = this.settings.index;
     let pushes: Pushes | undefined;
-    let indexFrom = Infinity;
-    let deltas: Map<string, TraceDelta> | undefined;
-    const encoded = this.encode((enc) => {
-      // The deltas first: their count of traces lets linesPerTrace skip its Map.
-      deltas = this.settings.index ? searchIndex.deltasOfBatch(batch) : undefined;
-      const p = this.encodeLines(enc, batch, linesPerTrace(batch, this.settings.filterErrorTrace, deltas === undefined ? -1 : deltas.size));
-      if (deltas !== undefined) {
-        indexFrom = enc.count;
-        this.indexWriter.addToBatch(enc, deltas);
-        pushes = p;
-      }
+    const lines = this.encode((enc) => {
+      pushes = this.encodeLines(enc, batch, linesPerTrace(batch, this.settings.filterErrorTrace));
     });
     return this.inflight.track(this.keep.run(async () => {
-      const replies = await this.exec(encoded, points, pushes !== undefined, indexFrom);
-      if (pushes === undefined || replies === undefined) return;
-      // The index's refusals (a key of another type, a script error): counted, the points are stored.
-      for (let i = indexFrom; i < replies.length; i++) {
-        if (replies[i] instanceof RedisReplyError) {
-          contained('redis.index', replies[i]);
-          break;
+      // Both writes leave before the first await (an async function runs to it at once):
+      // the deltas and the index are made while Redis stores the lines.
+      const stored = this.exec(lines, points, index);
+      const indexed = index ? this.writeIndex(batch) : undefined;
+      let replies: unknown[] | undefined;
+      let deltas: Map<string, TraceDelta> | undefined;
+      try {
+        replies = await stored;
+      } finally {
+        // Settled either way before the write does: flush() and close() wait for it. When
+        // the lines failed too (the connection), theirs is the failure that counts.
+        if (indexed !== undefined) {
+          deltas = await indexed.then(
+            (d) => d,
+            (err: unknown) => {
+              if (replies !== undefined) contained('redis.index', err);
+              return undefined;
+            },
+          );
         }
       }
+      if (deltas === undefined || replies === undefined || pushes === undefined) return;
       const split: string[] = [];
       splitTraces(replies as Reply[], pushes, 0, split);
       if (split.length === 0) return;
       try {
-        const scores = await this.splitScores(split, deltas === undefined ? [] : [deltas]);
+        const scores = await this.splitScores(split, [deltas]);
         await this.writer.exec(this.encode((enc) => this.indexWriter.encodeSplit(enc, split, scores)), false);
       } catch (err) {
         contained('redis.index', err);
       }
     }));
+  }
+
+  /**
+   * Makes and sends a batch's search index; resolves with its deltas once Redis took it,
+   * rejects with what failed (a refusal: a key of another type, a script error; or the
+   * connection). The points are stored whatever becomes of their index.
+   */
+  private async writeIndex(batch: LineBatch): Promise<Map<string, TraceDelta>> {
+    const deltas = searchIndex.deltasOfBatch(batch);
+    const index = this.encode((enc) => this.indexWriter.addToBatch(enc, deltas));
+    if (index.commands === 0) return deltas;
+    const replies = await this.writer.exec(index, true, 0);
+    const refused = replies?.find((r) => r instanceof RedisReplyError);
+    if (refused !== undefined) throw refused;
+    return deltas;
   }
 
   /** Split traces' scores: their starts (./split-mark.ts), their oldest lines read on the write connection. */
@@ -276,11 +301,11 @@ export class RedisDriver implements Driver {
     return enc.take();
   }
 
-  /** Sends a batch of `points` points; resolves with its replies when `keep`, rejects when a command before `softFrom` failed. */
-  private async exec(batch: EncodedBatch, points: number, keep: boolean, softFrom = Infinity): Promise<unknown[] | undefined> {
+  /** Sends a batch of `points` points; resolves with its replies when `keep`, rejects when a command failed. */
+  private async exec(batch: EncodedBatch, points: number, keep: boolean): Promise<unknown[] | undefined> {
     let results: unknown[] | undefined;
     try {
-      results = await this.writer.exec(batch, keep, softFrom);
+      results = await this.writer.exec(batch, keep);
     } catch (err) {
       // Some lists may have been written; we cannot tell which events were lost.
       this.counters.failed += points;
@@ -448,16 +473,15 @@ interface TraceLists {
  * A batch's lines per trace, in batch order, and with `withErrors` each trace's error key
  * value: the timestamp of its LAST error point, as Python's SET per event leaves it. Lines
  * are taken in runs of one base_id, as positions (no array a trace: a 1-point trace's list
- * grown by its second line was ~180 bytes of V8's heap); `traces`, when the caller knows how
- * many base_ids the batch has (its search index deltas, one a trace), says whether any trace
- * came in two runs: only then are the runs joined by a Map (its hashing and lookups were
- * ~1.3k instructions a 1-point trace, callgrind).
+ * grown by its second line was ~180 bytes of V8's heap). Only when a trace came in two
+ * runs (a Set of the runs' ids says whether) are they joined by a Map of line lists (its
+ * hashing, lookups and lists were ~1.3k instructions a 1-point trace, callgrind).
  */
-function linesPerTrace(batch: LineBatch, withErrors: boolean, traces = -1): TraceLists {
+function linesPerTrace(batch: LineBatch, withErrors: boolean): TraceLists {
   const { baseIds, timestamps, errors: isError } = batch;
   const n = baseIds.length;
-  const ids: string[] = traces > 0 ? new Array<string>(traces) : [];
-  const ends: number[] = traces > 0 ? new Array<number>(traces) : [];
+  const ids: string[] = [];
+  const ends: number[] = [];
   const errors = new Map<string, string>();
   const flagged = withErrors ? isError : null;
   let lastId = '';
@@ -473,9 +497,7 @@ function linesPerTrace(batch: LineBatch, withErrors: boolean, traces = -1): Trac
     if (flagged !== null && flagged[i] === 1) errors.set(baseId, timestamps[i]);
   }
   if (runs > 0) ends[runs - 1] = n;
-  if (runs === traces) return { ids, ends, order: null, errors };
-  ids.length = runs;
-  ends.length = runs;
+  if (new Set(ids).size === runs) return { ids, ends, order: null, errors };
   // Maybe a trace in several runs: joined, in the order of their first line.
   const byId = new Map<string, number[]>();
   for (let k = 0; k < runs; k++) {
@@ -483,7 +505,6 @@ function linesPerTrace(batch: LineBatch, withErrors: boolean, traces = -1): Trac
     if (l === undefined) byId.set(ids[k], (l = []));
     for (let i = k === 0 ? 0 : ends[k - 1]; i < ends[k]; i++) l.push(i);
   }
-  if (byId.size === runs) return { ids, ends, order: null, errors };
   const order: number[] = [];
   const joined: number[] = [];
   for (const l of byId.values()) {

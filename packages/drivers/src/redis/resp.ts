@@ -34,6 +34,8 @@ export interface ScriptCall {
 // ArrayBuffer is ours to write again.
 /** Buffers bigger than this are not kept for the next batch. */
 const KEEP_MAX = 4 << 20;
+/** Released buffers kept at most (RespEncoder.spares). */
+const SPARES = 2;
 /** Texts this short are written by str() in JavaScript while ASCII (shortAscii). */
 const SHORT = 16;
 
@@ -45,7 +47,11 @@ const SHORT = 16;
 export class RespEncoder {
   private buf: NodeBuffer;
   private pos = 0;
-  private spare: NodeBuffer | undefined;
+  /**
+   * Released batches' memory for the next ones: two, as the driver has two batches on the
+   * wire at once (a batch's lines, then its search index made while Redis stores them).
+   */
+  private readonly spares: NodeBuffer[] = [];
   /** Commands encoded since the last take(). */
   count = 0;
   scripts: ScriptCall[] | undefined;
@@ -297,8 +303,7 @@ export class RespEncoder {
   /** The bytes of what was encoded since the last take(); the memory is this batch's until release(). */
   take(): { bytes: Buffer; commands: number; scripts: ScriptCall[] | undefined } {
     const out = { bytes: this.buf.subarray(0, this.pos), commands: this.count, scripts: this.scripts };
-    const next = this.spare;
-    this.spare = undefined;
+    const next = this.spares.pop();
     // Never more than KEEP_MAX: one burst's batch (an agent's 2,000-point writes grew it to
     // 12.5 MB) would otherwise be allocated again for every later batch, since release()
     // does not keep it — 125 MB/s at 10 small batches a second, a scavenge every ~150 ms
@@ -314,7 +319,9 @@ export class RespEncoder {
   release(bytes: Buffer): void {
     const whole = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.buffer.byteLength - bytes.byteOffset) as NodeBuffer;
     if (whole.length > KEEP_MAX || whole.length < 1024) return;
-    if (this.spare === undefined || this.spare.length < whole.length) this.spare = whole;
+    const spares = this.spares;
+    if (spares.length < SPARES) spares.push(whole);
+    else if (spares[0].length < whole.length) spares[0] = whole;
   }
 
   /** Drops what was encoded since the last take() (a batch that failed to encode). */
