@@ -237,7 +237,8 @@ export class RedisDriver implements Driver {
       // Both writes leave before the first await (an async function runs to it at once):
       // the deltas and the index are made while Redis stores the lines.
       const stored = this.exec(lines, points, index);
-      const indexed = index ? this.writeIndex(batch) : undefined;
+      // Its outcome as a value (never a rejection that waits, unhandled, while the lines do).
+      const indexed = index ? this.writeIndex(batch).then((deltas) => ({ deltas, failure: undefined as unknown }), (failure: unknown) => ({ deltas: undefined, failure })) : undefined;
       let replies: unknown[] | undefined;
       let deltas: Map<string, TraceDelta> | undefined;
       try {
@@ -246,13 +247,9 @@ export class RedisDriver implements Driver {
         // Settled either way before the write does: flush() and close() wait for it. When
         // the lines failed too (the connection), theirs is the failure that counts.
         if (indexed !== undefined) {
-          deltas = await indexed.then(
-            (d) => d,
-            (err: unknown) => {
-              if (replies !== undefined) contained('redis.index', err);
-              return undefined;
-            },
-          );
+          const outcome = await indexed;
+          deltas = outcome.deltas;
+          if (outcome.failure !== undefined && replies !== undefined) contained('redis.index', outcome.failure);
         }
       }
       if (deltas === undefined || replies === undefined || pushes === undefined) return;

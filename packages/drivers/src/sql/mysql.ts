@@ -3,7 +3,7 @@
  * written twice hits the (trace_id, name) unique key and is ignored
  * (ON DUPLICATE KEY UPDATE id = id: unlike INSERT IGNORE, other errors still fail).
  */
-import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { DriverOptions } from '@osprofiler/core';
 import type { DriverFactory, NormalisedSearch } from '@osprofiler/core/instrument';
 import { connectError, endpointOf } from '../errors';
@@ -131,7 +131,7 @@ export class MysqlDriver extends SqlDriver {
     );
   }
 
-  protected async upsertSummaries(rows: readonly SummaryRow[]): Promise<void> {
+  protected async upsertSummaries(rows: readonly SummaryRow[], on: Pool | PoolConnection = this.pool): Promise<void> {
     const values = rows.map((r) => [
       r.baseId, r.firstTs, r.lastTs, r.firstUs, r.lastUs, String(BigInt(r.lastUs) - BigInt(r.firstUs)), r.points, r.error ? 1 : 0,
       r.rootKey, r.rootName, r.rootService, r.rootDetail, r.route, r.text,
@@ -139,7 +139,7 @@ export class MysqlDriver extends SqlDriver {
     const better = 'VALUES(root_key) < root_key';
     // ON DUPLICATE KEY UPDATE assigns left to right and later ones see earlier results:
     // the root fields before root_key, duration after first_us/last_us.
-    await this.pool.query(
+    await on.query(
       `INSERT INTO ${this.tables.traces} (base_id, first_ts, last_ts, first_us, last_us, duration_us, points, error, root_key, root_name, root_service, root_detail, route, search_text)
        VALUES ? ON DUPLICATE KEY UPDATE
          root_name = IF(${better}, VALUES(root_name), root_name),
@@ -159,7 +159,28 @@ export class MysqlDriver extends SqlDriver {
       [values],
     );
     const tags = rows.flatMap((r) => r.tags.map(([kind, value]) => [kind, value, r.baseId]));
-    if (tags.length > 0) await this.pool.query(`INSERT IGNORE INTO ${this.tables.tags} (kind, value, base_id) VALUES ?`, [tags]);
+    if (tags.length > 0) await on.query(`INSERT IGNORE INTO ${this.tables.tags} (kind, value, base_id) VALUES ?`, [tags]);
+  }
+
+  protected async openSummaries(rows: readonly SummaryRow[]): Promise<(commit: boolean) => Promise<void>> {
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.query('START TRANSACTION');
+      await this.upsertSummaries(rows, conn);
+    } catch (err) {
+      // The connection is dropped, not reused: whatever state the transaction was left in goes with it.
+      conn.destroy();
+      throw err;
+    }
+    return async (commit) => {
+      try {
+        await conn.query(commit ? 'COMMIT' : 'ROLLBACK');
+      } catch (err) {
+        conn.destroy();
+        throw err;
+      }
+      conn.release();
+    };
   }
 
   protected async selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryPage> {

@@ -149,7 +149,7 @@ export class PostgresDriver extends SqlDriver {
    * never changes, so each connection parses and plans it once (a named prepared
    * statement) instead of a fresh VALUES list of 14 parameters per trace every batch.
    */
-  protected async upsertSummaries(rows: readonly SummaryRow[]): Promise<void> {
+  protected async upsertSummaries(rows: readonly SummaryRow[], on: Pool | PoolClient = this.pool): Promise<void> {
     const cols: unknown[][] = Array.from({ length: 14 }, () => []);
     const tagKind: string[] = [];
     const tagValue: string[] = [];
@@ -163,7 +163,28 @@ export class PostgresDriver extends SqlDriver {
         tagBase.push(r.baseId);
       }
     }
-    await this.pool.query({ name: 'osp_upsert_summaries', text: this.upsertSql ??= this.makeUpsertSql(), values: [...cols, tagKind, tagValue, tagBase] });
+    await on.query({ name: 'osp_upsert_summaries', text: this.upsertSql ??= this.makeUpsertSql(), values: [...cols, tagKind, tagValue, tagBase] });
+  }
+
+  protected async openSummaries(rows: readonly SummaryRow[]): Promise<(commit: boolean) => Promise<void>> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await this.upsertSummaries(rows, client);
+    } catch (err) {
+      // The connection is dropped, not reused: whatever state the transaction was left in goes with it.
+      client.release(err as Error);
+      throw err;
+    }
+    return async (commit) => {
+      try {
+        await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+      } catch (err) {
+        client.release(err as Error);
+        throw err;
+      }
+      client.release();
+    };
   }
 
   private upsertSql: string | undefined;

@@ -318,6 +318,54 @@ export function sqlDriverCases(label: string, access: () => SqlAccess): void {
     });
   });
 
+  describe(`${label}: summaries written beside their points`, () => {
+    const traceIn = (service: string, k: number): Notification[] => {
+      const b = randomUUID();
+      return [0, 1].map((i) => ({ ...note(b, i === 0 ? 'wsgi-start' : 'wsgi-stop', `${b}-t`, 10 * k + 5 * i), service }));
+    };
+
+    it('batches in flight together are each stored and found, with two connections a batch or (pool_size=1) one', async () => {
+      for (const query of ['', '&pool_size=1']) {
+        const d = (await createDriver(cs(query))) as SqlDriver;
+        try {
+          const service = `beside-${randomUUID()}`;
+          const batches = Array.from({ length: 12 }, (_, k) => [...traceIn(service, k), ...traceIn(service, k + 100)]);
+          await Promise.all(batches.map((b) => d.notify(b)));
+          const ids = batches.flatMap((b) => [b[0].base_id, b[2].base_id]);
+          const page = await d.searchTraces!({ service, limit: 100 });
+          expect(page.traces.map((t) => t.base_id).sort()).toEqual([...ids].sort());
+          for (const id of ids.slice(0, 3)) expect((await d.getReport(id)).children).toHaveLength(1);
+          expect(d.counters.written).toBe(48);
+          expect(d.counters.failed).toBe(0);
+        } finally {
+          await d.close();
+        }
+      }
+    });
+
+    it('a batch whose points fail leaves no summary (its transaction rolled back), and the next batch is stored', async () => {
+      const own = uniquePrefix();
+      const d = (await createDriver(`${sql.url}?table_prefix=${own}`)) as SqlDriver;
+      try {
+        const points = `${own}osprofiler_points`;
+        const service = `beside-${randomUUID()}`;
+        const lost = traceIn(service, 1);
+        await sql.query(`ALTER TABLE ${points} RENAME TO ${points}_away`);
+        await expect(d.notify(lost)).rejects.toThrow();
+        expect(d.counters.failed).toBe(2);
+        await sql.query(`ALTER TABLE ${points}_away RENAME TO ${points}`);
+        const kept = traceIn(service, 2);
+        await d.notify(kept);
+        const q = sql.dialect === 'mysql' ? '?' : '$1';
+        expect(await sql.query(`SELECT base_id FROM ${own}osprofiler_traces WHERE base_id = ${q}`, [lost[0].base_id])).toEqual([]);
+        expect((await d.searchTraces!({ service, limit: 10 })).traces.map((t) => t.base_id)).toEqual([kept[0].base_id]);
+      } finally {
+        await d.close();
+        await sql.dropTables(own);
+      }
+    });
+  });
+
   describe(`${label}: failures`, () => {
     it('start-up failure names the scheme and host, never the password', async () => {
       const port = await closedPort();
