@@ -76,8 +76,31 @@ interface Points {
 const MIN_POINTS = 64;
 const MAX_PRESIZED_POINTS = 4096;
 
+/**
+ * A holey array of doubles at least as long as any `times` made so far, copied (`slice`) for
+ * each new one: `new Array(n)` is an array of small integers, and the batch's first time
+ * stored in it changed its elements to doubles, a second backing store of n × 8 bytes made
+ * and the first one garbage (120 bytes a traced /nested request at 40 traces a batch, and
+ * `CopySmiToDoubleElements`: trace-lines.cjs BENCH_ALLOC and callgrind). Grown only when a
+ * batch asks for more, up to MAX_PRESIZED_POINTS doubles (32 KB).
+ */
+let doubles: number[] = holeyDoubles(MIN_POINTS);
+
+function holeyDoubles(n: number): number[] {
+  return new Array<number>(n).fill(0.5);
+}
+
+/** `n` times' room, doubles from the start (see `doubles`; past MAX_PRESIZED_POINTS made apart, not kept). */
+function newTimes(n: number): number[] {
+  if (doubles.length < n) {
+    if (n > MAX_PRESIZED_POINTS) return holeyDoubles(n);
+    doubles = holeyDoubles(n);
+  }
+  return doubles.slice(0, n);
+}
+
 function newPoints(capacity: number): Points {
-  return { slots: new Array<unknown>(capacity * FIELDS), times: new Array<number>(capacity), n: 0 };
+  return { slots: new Array<unknown>(capacity * FIELDS), times: newTimes(capacity), n: 0 };
 }
 
 /**
@@ -256,7 +279,7 @@ export class BatchNotifier implements PointSink {
     let n = 0;
     try {
       const batch = this.formatLines(buf);
-      n = batch.baseIds.length;
+      n = batch.lines.length;
       if (n === 0) return undefined;
       this.stats.points += n;
       const r = (driver.notifyLines as (b: LineBatch) => Promise<void> | void)(batch);
@@ -289,9 +312,9 @@ export class BatchNotifier implements PointSink {
     const tail = (this.tail ??= lineTail(host, project, service));
     const buf = points.slots;
     const n = points.n;
-    // Made at the batch's size and written by index (`push` from empty grew each array twice
-    // for a 24-line batch); cut to the lines kept only when a point was lost.
-    const baseIds = new Array<string>(n);
+    // Made at the batch's size and written by index (`push` from empty grew it twice for a
+    // 24-line batch); cut to the lines kept only when a point was lost. The base ids are read
+    // from the points when a driver asks (FormattedLines.baseIds).
     const lines = new Array<string>(n);
     let kept = 0;
     let errors: Uint8Array | null = null;
@@ -328,16 +351,12 @@ export class BatchNotifier implements PointSink {
       }
       if (hasErrorType(info)) (errors ??= new Uint8Array(n))[kept] = 1;
       if (at !== null) at.push(i);
-      baseIds[kept] = baseId;
       lines[kept] = line;
       kept++;
     }
-    if (kept !== n) {
-      baseIds.length = kept;
-      lines.length = kept;
-    }
+    if (kept !== n) lines.length = kept;
     if (errors !== null && errors.length !== kept) errors = errors.subarray(0, kept);
-    return new FormattedLines(baseIds, lines, errors, at, points, this.options);
+    return new FormattedLines(lines, errors, at, points, this.options);
   }
 
   private format(points: Points): Notification[] {
@@ -412,19 +431,20 @@ export class BatchNotifier implements PointSink {
 }
 
 /**
- * A batch's lines; its timestamps and search index are made when a driver reads them (the
- * agent:// client does not). A class, not an object literal with getters: each literal's
+ * A batch's lines; its base ids, timestamps and search index are made when a driver reads
+ * them (the agent:// client reads none of them unless it drops points: an array of the base
+ * ids made for each batch was 8 bytes a line of young garbage, trace-lines.cjs BENCH_ALLOC). A class, not an object literal with getters: each literal's
  * getters were closures of their own, so each batch got a hidden class of its own, made in
  * old space, whose accessors held the batch's points. Dead there until a mark-compact, those
  * maps kept every batch's points alive through the scavenges: ~1.8 KB a traced /nested
  * request (6 points) promoted, ~2 MB at every scavenge (tools/bench/README.md, trace-lines).
  */
 class FormattedLines implements LineBatch {
+  private bases: string[] | undefined;
   private times: string[] | undefined;
   private idx: LineIndex | undefined;
 
   constructor(
-    readonly baseIds: string[],
     readonly lines: string[],
     readonly errors: Uint8Array | null,
     /** Where each line's point sits in `points.slots`; null: line j is point j. */
@@ -432,6 +452,18 @@ class FormattedLines implements LineBatch {
     private readonly points: Points,
     private readonly options: NotifierOptions,
   ) {}
+
+  /** Each line's base id. */
+  get baseIds(): string[] {
+    if (this.bases === undefined) {
+      const { at, points, lines } = this;
+      const slots = points.slots;
+      const b = new Array<string>(lines.length);
+      for (let j = 0; j < lines.length; j++) b[j] = slots[(at === null ? j * FIELDS : at[j]) + 2] as string;
+      this.bases = b;
+    }
+    return this.bases;
+  }
 
   /** The same text as the lines' timestamps. */
   get timestamps(): string[] {
@@ -474,7 +506,7 @@ function indexOfBuffer(buf: readonly unknown[], at: readonly number[] | null, n:
 /** Twice the room, the points kept (a batch larger than its arrays were made for). */
 function grow(b: Points): void {
   const slots = new Array<unknown>(b.slots.length * 2);
-  const times = new Array<number>(b.times.length * 2);
+  const times = newTimes(b.times.length * 2);
   for (let k = 0; k < b.slots.length; k++) slots[k] = b.slots[k];
   for (let k = 0; k < b.times.length; k++) times[k] = b.times[k];
   b.slots = slots;
