@@ -136,6 +136,15 @@ interface KeyText {
   /** first, open, info by Lead; leadsQ: firstQ, openQ, infoQ (one keyed load, less code in fieldsText). */
   readonly leads: readonly string[];
   readonly leadsQ: readonly string[];
+  /**
+   * The text before an object whose first key this is (its parent's key text: `after`), and
+   * `open` / `openQ` after it, as one flat piece each (`afterOpen`, `afterOpenQ`): see
+   * mergedLead. `tried`: the text last seen before it, not merged yet.
+   */
+  after: string;
+  afterOpen: string;
+  afterOpenQ: string;
+  tried: string;
 }
 const keys = new Map<string, KeyText>();
 /** What comes before the first field of a line's info. */
@@ -187,6 +196,10 @@ function keyTextOf(k: string): KeyText {
       qnextQ: flat('", ' + q + ': "'),
       leads: [first, open, info],
       leadsQ: [firstQ, openQ, infoQ],
+      after: '',
+      afterOpen: '',
+      afterOpenQ: '',
+      tried: '',
     };
     if (keys.size < MAX_KEYS) keys.set(k, t);
   }
@@ -406,6 +419,42 @@ const CLOSES = ['', '"', '}', '"}'];
 let deferClose = false;
 let closeLeft = 0;
 
+// The text fieldsText writes before an object value (its key's text: `", "info": {"k": ` or
+// `, "k": `), set just before valueText of that value: the object's first key then comes with
+// it as one flat piece (KeyText.afterOpen), and prefixTaken says so when valueText returns
+// (set by that object's fieldsText as it ends). One rope piece fewer for each object value
+// whose key and first key repeat (a function's name, a request's path or route, a response's
+// status: 8 a traced /nested request, trace-lines.cjs).
+let prefix = '';
+let prefixTaken = false;
+
+/**
+ * `pre` + `kt`'s object lead (`{"k": `, with the value's opening quote when `q`), one flat
+ * piece, or undefined until `pre` came before this key twice in a row (a key that follows
+ * several parents in turn makes nothing).
+ */
+/** The first field's lead (KeyText.leads / leadsQ), merged with `pre` when it can be (leadMerged says so). */
+function firstLead(kt: KeyText, lead: Lead, pre: string, q: boolean): string {
+  const m = pre === '' ? undefined : mergedLead(kt, pre, q);
+  leadMerged = m !== undefined;
+  return m !== undefined ? m : q ? kt.leadsQ[lead] : kt.leads[lead];
+}
+
+let leadMerged = false;
+
+function mergedLead(kt: KeyText, pre: string, q: boolean): string | undefined {
+  if (kt.after !== pre) {
+    if (kt.tried !== pre) {
+      kt.tried = pre;
+      return undefined;
+    }
+    kt.afterOpen = flat(pre + kt.open);
+    kt.afterOpenQ = flat(pre + kt.openQ);
+    kt.after = pre;
+  }
+  return q ? kt.afterOpenQ : kt.afterOpen;
+}
+
 /** Called before formatting a batch of lines (notifier.ts formatLines). */
 export function startLines(): void {
   // Made holding an object, so that it is an array of objects from the start: an empty
@@ -437,6 +486,9 @@ function isFieldObject(o: object): boolean {
 function valueText(v: unknown, depth: number): string {
   const open = deferClose;
   deferClose = false;
+  const pre = prefix;
+  prefix = '';
+  prefixTaken = false;
   switch (typeof v) {
     case 'string':
       return pyString(v);
@@ -468,7 +520,7 @@ function valueText(v: unknown, depth: number): string {
       }
       out += ']';
     } else {
-      const fields = fieldsText(o as Record<string, unknown>, depth, false, OPEN);
+      const fields = fieldsText(o as Record<string, unknown>, depth, false, OPEN, pre);
       if (fields === '') out = '{}';
       else if (open) {
         closeLeft = closeOwed | OWES_BRACE;
@@ -517,9 +569,10 @@ function isPlainValue(v: string): boolean {
  * megamorphic keyed-load stub for infos of every shape, and no key array is made (traced
  * /nested −8.5k instructions a request, tools/bench/trace-lines.cjs under callgrind).
  */
-function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean, lead: Lead): string {
+function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean, lead: Lead, pre = ''): string {
   let out = '';
   let owed = 0;
+  let took = false;
   for (const k in o) {
     if (!hasOwnProperty.call(o, k)) continue; // for-in also walks Object.prototype's enumerable keys (none, unless added)
     const v = o[k];
@@ -528,17 +581,31 @@ function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean
     if (typeof v === 'string' && isPlainValue(v)) {
       // The value's opening quote comes with the key's text (pyString would add both quotes),
       // its closing one with what follows.
-      out = out === '' ? kt.leadsQ[lead] + v : (owed < OWES_BRACE ? out + (owed === OWES_QUOTE ? kt.qnextQ : kt.nextQ) : out + CLOSES[owed] + kt.nextQ) + v;
+      if (out === '') {
+        out = firstLead(kt, lead, pre, true) + v;
+        took = leadMerged;
+      } else out = (owed < OWES_BRACE ? out + (owed === OWES_QUOTE ? kt.qnextQ : kt.nextQ) : out + CLOSES[owed] + kt.nextQ) + v;
       owed = OWES_QUOTE;
       continue;
     }
     deferClose = lead === INFO;
+    let l: string;
+    let before = '';
+    if (out === '') {
+      l = firstLead(kt, lead, pre, false);
+      took = leadMerged;
+    } else {
+      l = owed === OWES_QUOTE ? kt.qnext : kt.next;
+      before = owed < OWES_BRACE ? out : out + CLOSES[owed];
+    }
+    prefix = l;
     const t = valueText(v, depth + 1);
-    out = out === '' ? kt.leads[lead] + t : (owed < OWES_BRACE ? out + (owed === OWES_QUOTE ? kt.qnext : kt.next) : out + CLOSES[owed] + kt.next) + t;
+    out = prefixTaken ? before + t : before + l + t;
     owed = closeLeft;
     closeLeft = 0;
   }
   closeOwed = owed;
+  prefixTaken = took;
   return out;
 }
 
