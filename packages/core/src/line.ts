@@ -133,13 +133,21 @@ interface KeyText {
   /** `next` and `nextQ` after a plain string value's closing quote (see `closeOwed`). */
   readonly qnext: string;
   readonly qnextQ: string;
+  /**
+   * The key's text after another field, by what that field's text owes (`closeOwed`, CLOSES):
+   * `next`, `qnext`, and after an object value left open `}` or `"}` and `next` as one piece
+   * (a piece fewer a field after an object: a request's route after its response's status).
+   * nextsQ: the same with `nextQ`.
+   */
+  readonly nexts: readonly string[];
+  readonly nextsQ: readonly string[];
   /** first, open, info by Lead; leadsQ: firstQ, openQ, infoQ (one keyed load, less code in fieldsText). */
   readonly leads: readonly string[];
   readonly leadsQ: readonly string[];
   /**
    * The text before an object whose first key this is (its parent's key text: `after`), and
    * `open` / `openQ` after it, as one flat piece each (`afterOpen`, `afterOpenQ`): see
-   * mergedLead. `tried`: the text last seen before it, not merged yet.
+   * firstLead. `tried`: the text last seen before it, not merged yet.
    */
   after: string;
   afterOpen: string;
@@ -182,18 +190,22 @@ function keyTextOf(k: string): KeyText {
     const firstQ = flat(q + ': "');
     const openQ = flat('{' + q + ': "');
     const infoQ = flat(INFO_KEY + q + ': "');
+    const next = flat(', ' + q + ': ');
+    const nextQ = flat(', ' + q + ': "');
     t = {
       key: k,
       first,
-      next: flat(', ' + q + ': '),
+      next,
       open,
       info,
       firstQ,
-      nextQ: flat(', ' + q + ': "'),
+      nextQ,
       openQ,
       infoQ,
       qnext: flat('", ' + q + ': '),
       qnextQ: flat('", ' + q + ': "'),
+      nexts: CLOSES.map((c) => (c === '' ? next : flat(c + next))),
+      nextsQ: CLOSES.map((c) => (c === '' ? nextQ : flat(c + nextQ))),
       leads: [first, open, info],
       leadsQ: [firstQ, openQ, infoQ],
       after: '',
@@ -429,30 +441,32 @@ let prefix = '';
 let prefixTaken = false;
 
 /**
- * `pre` + `kt`'s object lead (`{"k": `, with the value's opening quote when `q`), one flat
- * piece, or undefined until `pre` came before this key twice in a row (a key that follows
- * several parents in turn makes nothing).
+ * The first field's lead (KeyText.leads / leadsQ, `q` with a string value's opening quote), or
+ * `pre` and the key's object lead as one flat piece (leadMerged then says so) once `pre` came
+ * before this key twice in a row (a key that follows several parents in turn makes nothing).
  */
-/** The first field's lead (KeyText.leads / leadsQ), merged with `pre` when it can be (leadMerged says so). */
 function firstLead(kt: KeyText, lead: Lead, pre: string, q: boolean): string {
-  const m = pre === '' ? undefined : mergedLead(kt, pre, q);
-  leadMerged = m !== undefined;
-  return m !== undefined ? m : q ? kt.leadsQ[lead] : kt.leads[lead];
+  if (pre !== '' && (kt.after === pre || mergeLead(kt, pre))) {
+    leadMerged = true;
+    return q ? kt.afterOpenQ : kt.afterOpen;
+  }
+  leadMerged = false;
+  return q ? kt.leadsQ[lead] : kt.leads[lead];
 }
 
 let leadMerged = false;
 
-function mergedLead(kt: KeyText, pre: string, q: boolean): string | undefined {
-  if (kt.after !== pre) {
-    if (kt.tried !== pre) {
-      kt.tried = pre;
-      return undefined;
-    }
-    kt.afterOpen = flat(pre + kt.open);
-    kt.afterOpenQ = flat(pre + kt.openQ);
-    kt.after = pre;
+// Apart from firstLead (its rare path), so that fieldsText with firstLead inlined stays small
+// enough for TurboFan to inline it into valueText.
+function mergeLead(kt: KeyText, pre: string): boolean {
+  if (kt.tried !== pre) {
+    kt.tried = pre;
+    return false;
   }
-  return q ? kt.afterOpenQ : kt.afterOpen;
+  kt.afterOpen = flat(pre + kt.open);
+  kt.afterOpenQ = flat(pre + kt.openQ);
+  kt.after = pre;
+  return true;
 }
 
 /** Called before formatting a batch of lines (notifier.ts formatLines). */
@@ -584,23 +598,19 @@ function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean
       if (out === '') {
         out = firstLead(kt, lead, pre, true) + v;
         took = leadMerged;
-      } else out = (owed < OWES_BRACE ? out + (owed === OWES_QUOTE ? kt.qnextQ : kt.nextQ) : out + CLOSES[owed] + kt.nextQ) + v;
+      } else out = out + kt.nextsQ[owed] + v;
       owed = OWES_QUOTE;
       continue;
     }
     deferClose = lead === INFO;
     let l: string;
-    let before = '';
     if (out === '') {
       l = firstLead(kt, lead, pre, false);
       took = leadMerged;
-    } else {
-      l = owed === OWES_QUOTE ? kt.qnext : kt.next;
-      before = owed < OWES_BRACE ? out : out + CLOSES[owed];
-    }
+    } else l = kt.nexts[owed];
     prefix = l;
     const t = valueText(v, depth + 1);
-    out = prefixTaken ? before + t : before + l + t;
+    out = prefixTaken ? out + t : out + l + t;
     owed = closeLeft;
     closeLeft = 0;
   }
