@@ -37,7 +37,7 @@ export interface NotifierStats {
   infoCut: number;
 }
 
-const FIELDS = 6; // per point in `Points.slots`: phase, name, baseId, traceId, parentId, info
+const FIELDS = 5; // per point in `Points.slots`: name, baseId, traceId, parentId, info (its phase in `Points.phases`)
 /**
  * The phase slot of a start whose trace id is the uuid4 this copy of core drew for it
  * (bit 0 is the phase: 0 start, 1 stop). Its line skips that id's escaping check.
@@ -67,6 +67,12 @@ const EARLY_FLUSH_POINTS = 256;
 interface Points {
   /** FIELDS slots a point. */
   slots: unknown[];
+  /**
+   * Each point's phase (3 bits: 0 start, 1 stop, FRESH_START, FRESH_ROOT), PHASES_PER to a
+   * small integer: a slot of its own was 8 bytes a point (10 with the presizing), a traced
+   * /nested request's 12 points 120 bytes of young garbage (trace-lines.cjs BENCH_ALLOC).
+   */
+  phases: number[];
   /** Each point's `nowMs()`: a holey-double array, the numbers unboxed. */
   times: number[];
   /** Points written. */
@@ -99,8 +105,21 @@ function newTimes(n: number): number[] {
   return doubles.slice(0, n);
 }
 
+const PHASE_BITS = 3;
+const PHASES_PER = 8; // 24 bits: a small integer on every platform
+const PHASES_SHIFT = 3; // log2(PHASES_PER)
+
+function newPhases(capacity: number): number[] {
+  return new Array<number>(Math.ceil(capacity / PHASES_PER)).fill(0);
+}
+
+/** Point `p`'s phase (bit 0: 0 start, 1 stop; FRESH_START, FRESH_ROOT). */
+function phaseOf(points: Points, p: number): number {
+  return (points.phases[p >> PHASES_SHIFT] >> ((p & (PHASES_PER - 1)) * PHASE_BITS)) & 7;
+}
+
 function newPoints(capacity: number): Points {
-  return { slots: new Array<unknown>(capacity * FIELDS), times: newTimes(capacity), n: 0 };
+  return { slots: new Array<unknown>(capacity * FIELDS), phases: newPhases(capacity), times: newTimes(capacity), n: 0 };
 }
 
 /**
@@ -165,12 +184,13 @@ export class BatchNotifier implements PointSink {
     if (n === buf.times.length) grow(buf);
     const s = buf.slots;
     const o = n * FIELDS;
-    s[o] = phase === 0 && isLastUuid(traceId) ? (isUuidBeforeLast(baseId) ? FRESH_ROOT : FRESH_START) : phase;
-    s[o + 1] = name;
-    s[o + 2] = baseId;
-    s[o + 3] = traceId;
-    s[o + 4] = parentId;
-    s[o + 5] = info;
+    const ph = phase === 0 && isLastUuid(traceId) ? (isUuidBeforeLast(baseId) ? FRESH_ROOT : FRESH_START) : phase;
+    if (ph !== 0) buf.phases[n >> PHASES_SHIFT] |= ph << ((n & (PHASES_PER - 1)) * PHASE_BITS);
+    s[o] = name;
+    s[o + 1] = baseId;
+    s[o + 2] = traceId;
+    s[o + 3] = parentId;
+    s[o + 4] = info;
     buf.times[n] = nowMs();
     buf.n = n + 1;
     if (!this.armed) this.schedule();
@@ -318,39 +338,39 @@ export class BatchNotifier implements PointSink {
     const lines = new Array<string>(n);
     let kept = 0;
     let errors: Uint8Array | null = null;
-    // Where each kept point sits in `buf` (the search index and the timestamps are read from
-    // there, only when a driver asks): made only once a point is lost, line j's point is
-    // otherwise point j.
+    // Each kept line's point (the search index, base ids and timestamps are read from there,
+    // only when a driver asks): made only once a point is lost, line j's point is otherwise
+    // point j.
     let at: number[] | null = null;
     startLines();
     for (let p = 0; p < n; p++) {
       const i = p * FIELDS;
-      const info = buf[i + 5] as object | undefined;
-      const baseId = buf[i + 2] as string;
+      const info = buf[i + 4] as object | undefined;
+      const baseId = buf[i + 1] as string;
       const micros = timestampSub(points.times[p]);
       const milli = timestampMilli();
       const second = timestampSecond();
       let line: string;
       try {
-        const phase = buf[i] as number;
+        const phase = phaseOf(points, p);
         const suffix = (phase & 1) === 0 ? '-start' : '-stop';
-        line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, milli, micros, info, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
+        line = pointLine(buf[i] as string, suffix, baseId, buf[i + 2] as string, buf[i + 3] as string, second, milli, micros, info, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
         // The line holds the whole info, so a line within the budget needs no closer look.
         if (line.length > this.maxInfo && info !== undefined) {
           const cut = this.fitInfo(info);
-          if (cut !== undefined) line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, milli, micros, cut, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
+          if (cut !== undefined) line = pointLine(buf[i] as string, suffix, baseId, buf[i + 2] as string, buf[i + 3] as string, second, milli, micros, cut, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
         }
       } catch (err) {
         this.stats.lost++;
         recordFailure('notifier.format', err);
         if (at === null) {
           at = [];
-          for (let j = 0; j < kept; j++) at.push(j * FIELDS);
+          for (let j = 0; j < kept; j++) at.push(j);
         }
         continue;
       }
       if (hasErrorType(info)) (errors ??= new Uint8Array(n))[kept] = 1;
-      if (at !== null) at.push(i);
+      if (at !== null) at.push(p);
       lines[kept] = line;
       kept++;
     }
@@ -365,7 +385,7 @@ export class BatchNotifier implements PointSink {
     const out: Notification[] = new Array(points.n);
     for (let j = 0; j < points.n; j++) {
       const i = j * FIELDS;
-      const raw = buf[i + 5];
+      const raw = buf[i + 4];
       let info = (raw === undefined ? {} : (toPrimitive(raw) as Record<string, unknown>)) as NotificationInfo;
       if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new TypeError('trace info must be an object');
       if (this.maxInfo !== Infinity && mayExceed(info, this.maxInfo) && infoBytes(info) > this.maxInfo) {
@@ -376,10 +396,10 @@ export class BatchNotifier implements PointSink {
       delete (info as { host?: string }).host;
       info.host = host;
       out[j] = {
-        name: (buf[i + 1] as string) + (((buf[i] as number) & 1) === 0 ? '-start' : '-stop'),
-        base_id: buf[i + 2] as string,
-        trace_id: buf[i + 3] as string,
-        parent_id: buf[i + 4] as string,
+        name: (buf[i] as string) + ((phaseOf(points, j) & 1) === 0 ? '-start' : '-stop'),
+        base_id: buf[i + 1] as string,
+        trace_id: buf[i + 2] as string,
+        parent_id: buf[i + 3] as string,
         timestamp: formatTimestamp(points.times[j]),
         info,
         project,
@@ -447,7 +467,7 @@ class FormattedLines implements LineBatch {
   constructor(
     readonly lines: string[],
     readonly errors: Uint8Array | null,
-    /** Where each line's point sits in `points.slots`; null: line j is point j. */
+    /** Each line's point (its index in `points`); null: line j is point j. */
     private readonly at: number[] | null,
     private readonly points: Points,
     private readonly options: NotifierOptions,
@@ -459,7 +479,7 @@ class FormattedLines implements LineBatch {
       const { at, points, lines } = this;
       const slots = points.slots;
       const b = new Array<string>(lines.length);
-      for (let j = 0; j < lines.length; j++) b[j] = slots[(at === null ? j * FIELDS : at[j]) + 2] as string;
+      for (let j = 0; j < lines.length; j++) b[j] = slots[(at === null ? j : at[j]) * FIELDS + 1] as string;
       this.bases = b;
     }
     return this.bases;
@@ -470,7 +490,7 @@ class FormattedLines implements LineBatch {
     if (this.times === undefined) {
       const { at, points, lines } = this;
       const t = new Array<string>(lines.length);
-      for (let j = 0; j < lines.length; j++) t[j] = formatTimestamp(points.times[at === null ? j : at[j] / FIELDS]);
+      for (let j = 0; j < lines.length; j++) t[j] = formatTimestamp(points.times[at === null ? j : at[j]]);
       this.times = t;
     }
     return this.times;
@@ -478,22 +498,24 @@ class FormattedLines implements LineBatch {
 
   get index(): LineIndex {
     const { project, service, host } = this.options;
-    return (this.idx ??= indexOfBuffer(this.points.slots, this.at, this.lines.length, project, service, host));
+    return (this.idx ??= indexOfBuffer(this.points, this.at, this.lines.length, project, service, host));
   }
 }
 
 /** What search indexes need of the points at `at` in a notifier buffer (LineBatch.index). */
-function indexOfBuffer(buf: readonly unknown[], at: readonly number[] | null, n: number, project: string | null, service: string | null, host: string): LineIndex {
+function indexOfBuffer(points: Points, at: readonly number[] | null, n: number, project: string | null, service: string | null, host: string): LineIndex {
   // Filled by position (search.ts newLineIndex): names are already cut, and project, service
   // and host are this process's, so setIndexEntry's reads of a point object do not apply.
   const index = newLineIndex(n);
+  const buf = points.slots;
   for (let j = 0; j < n; j++) {
-    const i = at === null ? j * FIELDS : at[j];
-    const info = buf[i + 5] as object | undefined;
-    const stop = ((buf[i] as number) & 1) !== 0;
+    const p = at === null ? j : at[j];
+    const i = p * FIELDS;
+    const info = buf[i + 4] as object | undefined;
+    const stop = (phaseOf(points, p) & 1) !== 0;
     index.phases[j] = stop ? 1 : 0;
-    index.names[j] = buf[i + 1] as string;
-    index.parentIds[j] = buf[i + 4] as string;
+    index.names[j] = buf[i] as string;
+    index.parentIds[j] = buf[i + 3] as string;
     index.projects[j] = project;
     index.services[j] = service;
     index.hosts[j] = host;
@@ -506,10 +528,13 @@ function indexOfBuffer(buf: readonly unknown[], at: readonly number[] | null, n:
 /** Twice the room, the points kept (a batch larger than its arrays were made for). */
 function grow(b: Points): void {
   const slots = new Array<unknown>(b.slots.length * 2);
+  const phases = newPhases(b.times.length * 2);
   const times = newTimes(b.times.length * 2);
   for (let k = 0; k < b.slots.length; k++) slots[k] = b.slots[k];
+  for (let k = 0; k < b.phases.length; k++) phases[k] = b.phases[k];
   for (let k = 0; k < b.times.length; k++) times[k] = b.times[k];
   b.slots = slots;
+  b.phases = phases;
   b.times = times;
 }
 
