@@ -147,7 +147,7 @@ interface KeyText {
   /**
    * The text before an object whose first key this is (its parent's key text: `after`), and
    * `open` / `openQ` after it, as one flat piece each (`afterOpen`, `afterOpenQ`): see
-   * firstLead. `tried`: the text last seen before it, not merged yet.
+   * fieldsText. `tried`: the text last seen before it, not merged yet.
    */
   after: string;
   afterOpen: string;
@@ -440,24 +440,8 @@ let closeLeft = 0;
 let prefix = '';
 let prefixTaken = false;
 
-/**
- * The first field's lead (KeyText.leads / leadsQ, `q` with a string value's opening quote), or
- * `pre` and the key's object lead as one flat piece (leadMerged then says so) once `pre` came
- * before this key twice in a row (a key that follows several parents in turn makes nothing).
- */
-function firstLead(kt: KeyText, lead: Lead, pre: string, q: boolean): string {
-  if (pre !== '' && (kt.after === pre || mergeLead(kt, pre))) {
-    leadMerged = true;
-    return q ? kt.afterOpenQ : kt.afterOpen;
-  }
-  leadMerged = false;
-  return q ? kt.leadsQ[lead] : kt.leads[lead];
-}
-
-let leadMerged = false;
-
-// Apart from firstLead (its rare path), so that fieldsText with firstLead inlined stays small
-// enough for TurboFan to inline it into valueText.
+// `pre` came before this key: merged (true) the second time in a row; apart from fieldsText
+// (its rare path), so that fieldsText stays small enough for TurboFan to inline it.
 function mergeLead(kt: KeyText, pre: string): boolean {
   if (kt.tried !== pre) {
     kt.tried = pre;
@@ -592,25 +576,24 @@ function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean
     const v = o[k];
     if (v === undefined || (skipHost && k === 'host')) continue;
     const kt = keyText(k);
-    if (typeof v === 'string' && isPlainValue(v)) {
-      // The value's opening quote comes with the key's text (pyString would add both quotes),
-      // its closing one with what follows.
-      if (out === '') {
-        out = firstLead(kt, lead, pre, true) + v;
-        took = leadMerged;
-      } else out = out + kt.nextsQ[owed] + v;
+    // A plain string value's opening quote comes with the key's text (pyString would add both
+    // quotes), its closing one with what follows.
+    const plain = typeof v === 'string' && isPlainValue(v);
+    let l: string;
+    if (out !== '') l = plain ? kt.nextsQ[owed] : kt.nexts[owed];
+    else if (pre !== '' && (kt.after === pre || mergeLead(kt, pre))) {
+      l = plain ? kt.afterOpenQ : kt.afterOpen;
+      took = true;
+    } else l = plain ? kt.leadsQ[lead] : kt.leads[lead];
+    if (plain) {
+      out = out === '' ? l + (v as string) : out + l + (v as string);
       owed = OWES_QUOTE;
       continue;
     }
     deferClose = lead === INFO;
-    let l: string;
-    if (out === '') {
-      l = firstLead(kt, lead, pre, false);
-      took = leadMerged;
-    } else l = kt.nexts[owed];
     prefix = l;
     const t = valueText(v, depth + 1);
-    out = prefixTaken ? out + t : out + l + t;
+    out = prefixTaken ? (out === '' ? t : out + t) : out === '' ? l + t : out + l + t;
     owed = closeLeft;
     closeLeft = 0;
   }
