@@ -133,9 +133,26 @@ interface KeyText {
   /** `next` and `nextQ` after a plain string value's closing quote (see `closeOwed`). */
   readonly qnext: string;
   readonly qnextQ: string;
+  /**
+   * The key's text after another field, by what that field's text owes (`closeOwed`, CLOSES):
+   * `next`, `qnext`, and after an object value left open `}` or `"}` and `next` as one piece
+   * (a piece fewer a field after an object: a request's route after its response's status).
+   * nextsQ: the same with `nextQ`.
+   */
+  readonly nexts: readonly string[];
+  readonly nextsQ: readonly string[];
   /** first, open, info by Lead; leadsQ: firstQ, openQ, infoQ (one keyed load, less code in fieldsText). */
   readonly leads: readonly string[];
   readonly leadsQ: readonly string[];
+  /**
+   * The text before an object whose first key this is (its parent's key text: `after`), and
+   * `open` / `openQ` after it, as one flat piece each (`afterOpen`, `afterOpenQ`): see
+   * fieldsText. `tried`: the text last seen before it, not merged yet.
+   */
+  after: string;
+  afterOpen: string;
+  afterOpenQ: string;
+  tried: string;
 }
 const keys = new Map<string, KeyText>();
 /** What comes before the first field of a line's info. */
@@ -173,20 +190,28 @@ function keyTextOf(k: string): KeyText {
     const firstQ = flat(q + ': "');
     const openQ = flat('{' + q + ': "');
     const infoQ = flat(INFO_KEY + q + ': "');
+    const next = flat(', ' + q + ': ');
+    const nextQ = flat(', ' + q + ': "');
     t = {
       key: k,
       first,
-      next: flat(', ' + q + ': '),
+      next,
       open,
       info,
       firstQ,
-      nextQ: flat(', ' + q + ': "'),
+      nextQ,
       openQ,
       infoQ,
       qnext: flat('", ' + q + ': '),
       qnextQ: flat('", ' + q + ': "'),
+      nexts: CLOSES.map((c) => (c === '' ? next : flat(c + next))),
+      nextsQ: CLOSES.map((c) => (c === '' ? nextQ : flat(c + nextQ))),
       leads: [first, open, info],
       leadsQ: [firstQ, openQ, infoQ],
+      after: '',
+      afterOpen: '',
+      afterOpenQ: '',
+      tried: '',
     };
     if (keys.size < MAX_KEYS) keys.set(k, t);
   }
@@ -406,6 +431,28 @@ const CLOSES = ['', '"', '}', '"}'];
 let deferClose = false;
 let closeLeft = 0;
 
+// The text fieldsText writes before an object value (its key's text: `", "info": {"k": ` or
+// `, "k": `), set just before valueText of that value: the object's first key then comes with
+// it as one flat piece (KeyText.afterOpen), and prefixTaken says so when valueText returns
+// (set by that object's fieldsText as it ends). One rope piece fewer for each object value
+// whose key and first key repeat (a function's name, a request's path or route, a response's
+// status: 8 a traced /nested request, trace-lines.cjs).
+let prefix = '';
+let prefixTaken = false;
+
+// `pre` came before this key: merged (true) the second time in a row; apart from fieldsText
+// (its rare path), so that fieldsText stays small enough for TurboFan to inline it.
+function mergeLead(kt: KeyText, pre: string): boolean {
+  if (kt.tried !== pre) {
+    kt.tried = pre;
+    return false;
+  }
+  kt.afterOpen = flat(pre + kt.open);
+  kt.afterOpenQ = flat(pre + kt.openQ);
+  kt.after = pre;
+  return true;
+}
+
 /** Called before formatting a batch of lines (notifier.ts formatLines). */
 export function startLines(): void {
   // Made holding an object, so that it is an array of objects from the start: an empty
@@ -437,6 +484,9 @@ function isFieldObject(o: object): boolean {
 function valueText(v: unknown, depth: number): string {
   const open = deferClose;
   deferClose = false;
+  const pre = prefix;
+  prefix = '';
+  prefixTaken = false;
   switch (typeof v) {
     case 'string':
       return pyString(v);
@@ -468,7 +518,7 @@ function valueText(v: unknown, depth: number): string {
       }
       out += ']';
     } else {
-      const fields = fieldsText(o as Record<string, unknown>, depth, false, OPEN);
+      const fields = fieldsText(o as Record<string, unknown>, depth, false, OPEN, pre);
       if (fields === '') out = '{}';
       else if (open) {
         closeLeft = closeOwed | OWES_BRACE;
@@ -517,28 +567,38 @@ function isPlainValue(v: string): boolean {
  * megamorphic keyed-load stub for infos of every shape, and no key array is made (traced
  * /nested −8.5k instructions a request, tools/bench/trace-lines.cjs under callgrind).
  */
-function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean, lead: Lead): string {
+function fieldsText(o: Record<string, unknown>, depth: number, skipHost: boolean, lead: Lead, pre = ''): string {
   let out = '';
   let owed = 0;
+  let took = false;
   for (const k in o) {
     if (!hasOwnProperty.call(o, k)) continue; // for-in also walks Object.prototype's enumerable keys (none, unless added)
     const v = o[k];
     if (v === undefined || (skipHost && k === 'host')) continue;
     const kt = keyText(k);
-    if (typeof v === 'string' && isPlainValue(v)) {
-      // The value's opening quote comes with the key's text (pyString would add both quotes),
-      // its closing one with what follows.
-      out = out === '' ? kt.leadsQ[lead] + v : (owed < OWES_BRACE ? out + (owed === OWES_QUOTE ? kt.qnextQ : kt.nextQ) : out + CLOSES[owed] + kt.nextQ) + v;
+    // A plain string value's opening quote comes with the key's text (pyString would add both
+    // quotes), its closing one with what follows.
+    const plain = typeof v === 'string' && isPlainValue(v);
+    let l: string;
+    if (out !== '') l = plain ? kt.nextsQ[owed] : kt.nexts[owed];
+    else if (pre !== '' && (kt.after === pre || mergeLead(kt, pre))) {
+      l = plain ? kt.afterOpenQ : kt.afterOpen;
+      took = true;
+    } else l = plain ? kt.leadsQ[lead] : kt.leads[lead];
+    if (plain) {
+      out = out === '' ? l + (v as string) : out + l + (v as string);
       owed = OWES_QUOTE;
       continue;
     }
     deferClose = lead === INFO;
+    prefix = l;
     const t = valueText(v, depth + 1);
-    out = out === '' ? kt.leads[lead] + t : (owed < OWES_BRACE ? out + (owed === OWES_QUOTE ? kt.qnext : kt.next) : out + CLOSES[owed] + kt.next) + t;
+    out = prefixTaken ? (out === '' ? t : out + t) : out === '' ? l + t : out + l + t;
     owed = closeLeft;
     closeLeft = 0;
   }
   closeOwed = owed;
+  prefixTaken = took;
   return out;
 }
 

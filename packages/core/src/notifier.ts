@@ -37,7 +37,7 @@ export interface NotifierStats {
   infoCut: number;
 }
 
-const FIELDS = 6; // per point in `Points.slots`: phase, name, baseId, traceId, parentId, info
+const FIELDS = 5; // per point in `Points.slots`: name, baseId, traceId, parentId, info (its phase in `Points.phases`)
 /**
  * The phase slot of a start whose trace id is the uuid4 this copy of core drew for it
  * (bit 0 is the phase: 0 start, 1 stop). Its line skips that id's escaping check.
@@ -67,6 +67,12 @@ const EARLY_FLUSH_POINTS = 256;
 interface Points {
   /** FIELDS slots a point. */
   slots: unknown[];
+  /**
+   * Each point's phase (3 bits: 0 start, 1 stop, FRESH_START, FRESH_ROOT), PHASES_PER to a
+   * small integer: a slot of its own was 8 bytes a point (10 with the presizing), a traced
+   * /nested request's 12 points 120 bytes of young garbage (trace-lines.cjs BENCH_ALLOC).
+   */
+  phases: number[];
   /** Each point's `nowMs()`: a holey-double array, the numbers unboxed. */
   times: number[];
   /** Points written. */
@@ -76,8 +82,44 @@ interface Points {
 const MIN_POINTS = 64;
 const MAX_PRESIZED_POINTS = 4096;
 
+/**
+ * A holey array of doubles at least as long as any `times` made so far, copied (`slice`) for
+ * each new one: `new Array(n)` is an array of small integers, and the batch's first time
+ * stored in it changed its elements to doubles, a second backing store of n × 8 bytes made
+ * and the first one garbage (120 bytes a traced /nested request at 40 traces a batch, and
+ * `CopySmiToDoubleElements`: trace-lines.cjs BENCH_ALLOC and callgrind). Grown only when a
+ * batch asks for more, up to MAX_PRESIZED_POINTS doubles (32 KB).
+ */
+let doubles: number[] = holeyDoubles(MIN_POINTS);
+
+function holeyDoubles(n: number): number[] {
+  return new Array<number>(n).fill(0.5);
+}
+
+/** `n` times' room, doubles from the start (see `doubles`; past MAX_PRESIZED_POINTS made apart, not kept). */
+function newTimes(n: number): number[] {
+  if (doubles.length < n) {
+    if (n > MAX_PRESIZED_POINTS) return holeyDoubles(n);
+    doubles = holeyDoubles(n);
+  }
+  return doubles.slice(0, n);
+}
+
+const PHASE_BITS = 3;
+const PHASES_PER = 8; // 24 bits: a small integer on every platform
+const PHASES_SHIFT = 3; // log2(PHASES_PER)
+
+function newPhases(capacity: number): number[] {
+  return new Array<number>(Math.ceil(capacity / PHASES_PER)).fill(0);
+}
+
+/** Point `p`'s phase (bit 0: 0 start, 1 stop; FRESH_START, FRESH_ROOT). */
+function phaseOf(points: Points, p: number): number {
+  return (points.phases[p >> PHASES_SHIFT] >> ((p & (PHASES_PER - 1)) * PHASE_BITS)) & 7;
+}
+
 function newPoints(capacity: number): Points {
-  return { slots: new Array<unknown>(capacity * FIELDS), times: new Array<number>(capacity), n: 0 };
+  return { slots: new Array<unknown>(capacity * FIELDS), phases: newPhases(capacity), times: newTimes(capacity), n: 0 };
 }
 
 /**
@@ -142,12 +184,13 @@ export class BatchNotifier implements PointSink {
     if (n === buf.times.length) grow(buf);
     const s = buf.slots;
     const o = n * FIELDS;
-    s[o] = phase === 0 && isLastUuid(traceId) ? (isUuidBeforeLast(baseId) ? FRESH_ROOT : FRESH_START) : phase;
-    s[o + 1] = name;
-    s[o + 2] = baseId;
-    s[o + 3] = traceId;
-    s[o + 4] = parentId;
-    s[o + 5] = info;
+    const ph = phase === 0 && isLastUuid(traceId) ? (isUuidBeforeLast(baseId) ? FRESH_ROOT : FRESH_START) : phase;
+    if (ph !== 0) buf.phases[n >> PHASES_SHIFT] |= ph << ((n & (PHASES_PER - 1)) * PHASE_BITS);
+    s[o] = name;
+    s[o + 1] = baseId;
+    s[o + 2] = traceId;
+    s[o + 3] = parentId;
+    s[o + 4] = info;
     buf.times[n] = nowMs();
     buf.n = n + 1;
     if (!this.armed) this.schedule();
@@ -256,7 +299,7 @@ export class BatchNotifier implements PointSink {
     let n = 0;
     try {
       const batch = this.formatLines(buf);
-      n = batch.baseIds.length;
+      n = batch.lines.length;
       if (n === 0) return undefined;
       this.stats.points += n;
       const r = (driver.notifyLines as (b: LineBatch) => Promise<void> | void)(batch);
@@ -289,55 +332,51 @@ export class BatchNotifier implements PointSink {
     const tail = (this.tail ??= lineTail(host, project, service));
     const buf = points.slots;
     const n = points.n;
-    // Made at the batch's size and written by index (`push` from empty grew each array twice
-    // for a 24-line batch); cut to the lines kept only when a point was lost.
-    const baseIds = new Array<string>(n);
+    // Made at the batch's size and written by index (`push` from empty grew it twice for a
+    // 24-line batch); cut to the lines kept only when a point was lost. The base ids are read
+    // from the points when a driver asks (FormattedLines.baseIds).
     const lines = new Array<string>(n);
     let kept = 0;
     let errors: Uint8Array | null = null;
-    // Where each kept point sits in `buf` (the search index and the timestamps are read from
-    // there, only when a driver asks): made only once a point is lost, line j's point is
-    // otherwise point j.
+    // Each kept line's point (the search index, base ids and timestamps are read from there,
+    // only when a driver asks): made only once a point is lost, line j's point is otherwise
+    // point j.
     let at: number[] | null = null;
     startLines();
     for (let p = 0; p < n; p++) {
       const i = p * FIELDS;
-      const info = buf[i + 5] as object | undefined;
-      const baseId = buf[i + 2] as string;
+      const info = buf[i + 4] as object | undefined;
+      const baseId = buf[i + 1] as string;
       const micros = timestampSub(points.times[p]);
       const milli = timestampMilli();
       const second = timestampSecond();
       let line: string;
       try {
-        const phase = buf[i] as number;
+        const phase = phaseOf(points, p);
         const suffix = (phase & 1) === 0 ? '-start' : '-stop';
-        line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, milli, micros, info, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
+        line = pointLine(buf[i] as string, suffix, baseId, buf[i + 2] as string, buf[i + 3] as string, second, milli, micros, info, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
         // The line holds the whole info, so a line within the budget needs no closer look.
         if (line.length > this.maxInfo && info !== undefined) {
           const cut = this.fitInfo(info);
-          if (cut !== undefined) line = pointLine(buf[i + 1] as string, suffix, baseId, buf[i + 3] as string, buf[i + 4] as string, second, milli, micros, cut, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
+          if (cut !== undefined) line = pointLine(buf[i] as string, suffix, baseId, buf[i + 2] as string, buf[i + 3] as string, second, milli, micros, cut, tail, (phase & FRESH_START) !== 0, phase === FRESH_ROOT);
         }
       } catch (err) {
         this.stats.lost++;
         recordFailure('notifier.format', err);
         if (at === null) {
           at = [];
-          for (let j = 0; j < kept; j++) at.push(j * FIELDS);
+          for (let j = 0; j < kept; j++) at.push(j);
         }
         continue;
       }
       if (hasErrorType(info)) (errors ??= new Uint8Array(n))[kept] = 1;
-      if (at !== null) at.push(i);
-      baseIds[kept] = baseId;
+      if (at !== null) at.push(p);
       lines[kept] = line;
       kept++;
     }
-    if (kept !== n) {
-      baseIds.length = kept;
-      lines.length = kept;
-    }
+    if (kept !== n) lines.length = kept;
     if (errors !== null && errors.length !== kept) errors = errors.subarray(0, kept);
-    return new FormattedLines(baseIds, lines, errors, at, points, this.options);
+    return new FormattedLines(lines, errors, at, points, this.options);
   }
 
   private format(points: Points): Notification[] {
@@ -346,7 +385,7 @@ export class BatchNotifier implements PointSink {
     const out: Notification[] = new Array(points.n);
     for (let j = 0; j < points.n; j++) {
       const i = j * FIELDS;
-      const raw = buf[i + 5];
+      const raw = buf[i + 4];
       let info = (raw === undefined ? {} : (toPrimitive(raw) as Record<string, unknown>)) as NotificationInfo;
       if (typeof info !== 'object' || info === null || Array.isArray(info)) throw new TypeError('trace info must be an object');
       if (this.maxInfo !== Infinity && mayExceed(info, this.maxInfo) && infoBytes(info) > this.maxInfo) {
@@ -357,10 +396,10 @@ export class BatchNotifier implements PointSink {
       delete (info as { host?: string }).host;
       info.host = host;
       out[j] = {
-        name: (buf[i + 1] as string) + (((buf[i] as number) & 1) === 0 ? '-start' : '-stop'),
-        base_id: buf[i + 2] as string,
-        trace_id: buf[i + 3] as string,
-        parent_id: buf[i + 4] as string,
+        name: (buf[i] as string) + ((phaseOf(points, j) & 1) === 0 ? '-start' : '-stop'),
+        base_id: buf[i + 1] as string,
+        trace_id: buf[i + 2] as string,
+        parent_id: buf[i + 3] as string,
         timestamp: formatTimestamp(points.times[j]),
         info,
         project,
@@ -412,33 +451,46 @@ export class BatchNotifier implements PointSink {
 }
 
 /**
- * A batch's lines; its timestamps and search index are made when a driver reads them (the
- * agent:// client does not). A class, not an object literal with getters: each literal's
+ * A batch's lines; its base ids, timestamps and search index are made when a driver reads
+ * them (the agent:// client reads none of them unless it drops points: an array of the base
+ * ids made for each batch was 8 bytes a line of young garbage, trace-lines.cjs BENCH_ALLOC). A class, not an object literal with getters: each literal's
  * getters were closures of their own, so each batch got a hidden class of its own, made in
  * old space, whose accessors held the batch's points. Dead there until a mark-compact, those
  * maps kept every batch's points alive through the scavenges: ~1.8 KB a traced /nested
  * request (6 points) promoted, ~2 MB at every scavenge (tools/bench/README.md, trace-lines).
  */
 class FormattedLines implements LineBatch {
+  private bases: string[] | undefined;
   private times: string[] | undefined;
   private idx: LineIndex | undefined;
 
   constructor(
-    readonly baseIds: string[],
     readonly lines: string[],
     readonly errors: Uint8Array | null,
-    /** Where each line's point sits in `points.slots`; null: line j is point j. */
+    /** Each line's point (its index in `points`); null: line j is point j. */
     private readonly at: number[] | null,
     private readonly points: Points,
     private readonly options: NotifierOptions,
   ) {}
+
+  /** Each line's base id. */
+  get baseIds(): string[] {
+    if (this.bases === undefined) {
+      const { at, points, lines } = this;
+      const slots = points.slots;
+      const b = new Array<string>(lines.length);
+      for (let j = 0; j < lines.length; j++) b[j] = slots[(at === null ? j : at[j]) * FIELDS + 1] as string;
+      this.bases = b;
+    }
+    return this.bases;
+  }
 
   /** The same text as the lines' timestamps. */
   get timestamps(): string[] {
     if (this.times === undefined) {
       const { at, points, lines } = this;
       const t = new Array<string>(lines.length);
-      for (let j = 0; j < lines.length; j++) t[j] = formatTimestamp(points.times[at === null ? j : at[j] / FIELDS]);
+      for (let j = 0; j < lines.length; j++) t[j] = formatTimestamp(points.times[at === null ? j : at[j]]);
       this.times = t;
     }
     return this.times;
@@ -446,22 +498,24 @@ class FormattedLines implements LineBatch {
 
   get index(): LineIndex {
     const { project, service, host } = this.options;
-    return (this.idx ??= indexOfBuffer(this.points.slots, this.at, this.lines.length, project, service, host));
+    return (this.idx ??= indexOfBuffer(this.points, this.at, this.lines.length, project, service, host));
   }
 }
 
 /** What search indexes need of the points at `at` in a notifier buffer (LineBatch.index). */
-function indexOfBuffer(buf: readonly unknown[], at: readonly number[] | null, n: number, project: string | null, service: string | null, host: string): LineIndex {
+function indexOfBuffer(points: Points, at: readonly number[] | null, n: number, project: string | null, service: string | null, host: string): LineIndex {
   // Filled by position (search.ts newLineIndex): names are already cut, and project, service
   // and host are this process's, so setIndexEntry's reads of a point object do not apply.
   const index = newLineIndex(n);
+  const buf = points.slots;
   for (let j = 0; j < n; j++) {
-    const i = at === null ? j * FIELDS : at[j];
-    const info = buf[i + 5] as object | undefined;
-    const stop = ((buf[i] as number) & 1) !== 0;
+    const p = at === null ? j : at[j];
+    const i = p * FIELDS;
+    const info = buf[i + 4] as object | undefined;
+    const stop = (phaseOf(points, p) & 1) !== 0;
     index.phases[j] = stop ? 1 : 0;
-    index.names[j] = buf[i + 1] as string;
-    index.parentIds[j] = buf[i + 4] as string;
+    index.names[j] = buf[i] as string;
+    index.parentIds[j] = buf[i + 3] as string;
     index.projects[j] = project;
     index.services[j] = service;
     index.hosts[j] = host;
@@ -474,10 +528,13 @@ function indexOfBuffer(buf: readonly unknown[], at: readonly number[] | null, n:
 /** Twice the room, the points kept (a batch larger than its arrays were made for). */
 function grow(b: Points): void {
   const slots = new Array<unknown>(b.slots.length * 2);
-  const times = new Array<number>(b.times.length * 2);
+  const phases = newPhases(b.times.length * 2);
+  const times = newTimes(b.times.length * 2);
   for (let k = 0; k < b.slots.length; k++) slots[k] = b.slots[k];
+  for (let k = 0; k < b.phases.length; k++) phases[k] = b.phases[k];
   for (let k = 0; k < b.times.length; k++) times[k] = b.times[k];
   b.slots = slots;
+  b.phases = phases;
   b.times = times;
 }
 

@@ -55,11 +55,6 @@ export class Profiler {
   private names: string | string[] | undefined;
   private readonly below: string;
   private readonly top: string;
-  /**
-   * Entries at the top of the stack that were past the budget. The budget only shrinks, so
-   * they are always the topmost ones: a counter tells stop() (no string compare, measured).
-   */
-  private muted = 0;
 
   /**
    * Use `newProfiler()` for a trace's root profiler. The stack starts as `[below, top]`:
@@ -94,9 +89,9 @@ export class Profiler {
     let id: string;
     if (b.left <= 0) {
       // Past the budget: not recorded. The parent's id is pushed again, so points and
-      // calls made inside still hang under the last recorded point.
+      // calls made inside still hang under the last recorded point (and stop() knows such
+      // an entry by it: a recorded entry's id is a fresh uuid4, never the one below it).
       b.dropped++;
-      this.muted++;
       id = parent;
     } else {
       b.left--;
@@ -138,10 +133,10 @@ export class Profiler {
       name = (this.names as string[]).pop() as string;
       parent = ids[ids.length - 1];
     }
-    if (this.muted !== 0) {
-      this.muted--; // its start was past the budget
-      return;
-    }
+    // Its start was past the budget (it pushed its parent's id again). Such entries are the
+    // topmost ones (the budget only shrinks): one comparison at a stop, where a count of them
+    // was a field in every profiler (8 of its 88 bytes; a traced /nested request makes 6).
+    if (id === parent) return;
     if (this.budget.dropped !== this.budget.marked) markDropped(this.baseId, this.budget);
     runtime.sink.point(1, name, this.baseId, id, parent, info);
   }

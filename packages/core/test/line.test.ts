@@ -95,6 +95,29 @@ describe('raw line path (notificationLine) equals pyDumps of the object path', (
     expect(checked).toBe(5000);
   });
 
+  it("an object's first key merged with its parent's key text once the pair repeats: every order and shape", () => {
+    // line.ts mergedLead: a pair (the text before an object, its first key) makes one piece
+    // the second time in a row; a key under parents in turn, chains of first keys, a first
+    // value to escape, arrays of objects and empty objects must still read as pyDumps writes them.
+    const shapes: (() => object)[] = [
+      () => ({ function: { name: 'f1' } }),
+      () => ({ db: { name: 'x', statement: 'SELECT 1' } }),
+      () => ({ response: { status_code: 200 }, request: { route: '/r' } }),
+      () => ({ request: { path: '/a', query: '', method: 'GET' } }),
+      () => ({ a: { b: { c: { d: 'deep' } } }, e: { b: { c: 1 } } }),
+      () => ({ a: { b: 'q"uote' }, n: { name: 'line\nbreak' } }),
+      () => ({ list: [{ name: 'x' }, { name: 'y' }], o: {}, p: { name: {} } }),
+      () => ({ x: 'v', function: { name: 'after a plain value' } }),
+      () => ({ x: 1, function: { name: 'after a number' }, y: { name: 'z' } }),
+      () => ({ function: { name: 'f', args: ['1'], kwargs: {} }, db: { statement: 'S', params: [{ name: 'p' }] } }),
+    ];
+    const r = rng(7);
+    for (let i = 0; i < 3000; i++) {
+      const info = shapes[i < 100 ? i % shapes.length : Math.floor(r() * shapes.length)]();
+      expect(linePath(info, 'h', null, null)).toBe(objectPath(info, 'h', null, null));
+    }
+  });
+
   it('cuts deep nesting and cycles exactly as toPrimitive does', () => {
     const deep: Record<string, unknown> = {};
     let cur = deep;

@@ -149,7 +149,8 @@ export class AgentClientDriver implements Driver {
   }
 
   private enqueueLines(batch: LineBatch, origin: PointOrigin): void {
-    const n = batch.baseIds.length;
+    // The lines' count, not baseIds': core's batch makes its base ids only when read (dropOldest).
+    const n = batch.lines.length;
     if (n === 0) return;
     this.counters.received += n;
     if (this.closed) {
