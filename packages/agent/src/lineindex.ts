@@ -311,6 +311,11 @@ export class PointIndex {
     return this;
   }
 
+  /** Whether no point has an entry (the apps' default 'L' bodies). */
+  get none(): boolean {
+    return this.known === 0;
+  }
+
   /** Whether every point has an entry. */
   get complete(): boolean {
     return this.known === this.n;

@@ -16,7 +16,7 @@
  * downstream parses a line to index it). PROTOCOL.md describes it for other clients.
  */
 import { pyDumps } from '@osprofiler/core';
-import { LINE_HEAD_TEST, eventAfterHead, parseStoredEvent } from '@osprofiler/core/instrument';
+import { LINE_HEAD_TEST, eventAfterHead, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
 import type { LineBatch, LineFields, LineIndex, LinePlaces } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
@@ -419,8 +419,64 @@ export class DecodedLines implements LineBatch {
    * `indexOfLines` would make it, without making the lines' strings.
    */
   get index(): LineIndex | undefined {
-    if (this.lineIndex === null) this.lineIndex = this.points.lineIndex(() => this.lines, (ids) => this.events(ids));
+    if (this.lineIndex === null) this.lineIndex = this.points.none && this.baseIds.length > 0 ? this.indexOfHeads() : this.points.lineIndex(() => this.lines, (ids) => this.events(ids));
     return this.lineIndex;
+  }
+
+  /**
+   * The index of points none of which came with an entry: each laid-out line's entry written
+   * by core's eventAfterHead into the arrays (made at their length), the others' (off the
+   * layout) from `events` and indexOfEvents. Before, a LineFields object a line handed to
+   * indexOfEvents, whose setIndexEntry read INFO again for every line.
+   */
+  private indexOfHeads(): LineIndex {
+    const n = this.baseIds.length;
+    const index: LineIndex = {
+      names: new Array<string>(n),
+      phases: new Uint8Array(n),
+      parentIds: new Array<string>(n),
+      projects: new Array<string | null>(n),
+      services: new Array<string | null>(n),
+      hosts: new Array<string>(n),
+      details: new Array<string | null>(n),
+      routes: new Array<string | null>(n),
+    };
+    let missing: number[] | undefined;
+    const { texts, heads, baseIds } = this;
+    for (let j = 0; j < texts.length; j++) {
+      const { text, region } = texts[j];
+      const last = j + 1 < texts.length ? texts[j + 1].first : n;
+      const dv = new DataView(region.buffer, region.byteOffset, region.length);
+      for (let k = texts[j].first; k < last; k++) {
+        const o = HEAD_INTS * k;
+        const nameEnd = heads[o];
+        if (nameEnd >= 0) {
+          const at = heads[o + 4];
+          const p0 = at + heads[o + 1];
+          const p1 = at + heads[o + 2];
+          const base = baseIds[k];
+          // A root's parent_id is its base_id: the base_id's string then (as in `events`).
+          const parent = p1 - p0 === base.length && sameBytes(dv, p0, at + nameEnd + BASE_KEY.length, p1 - p0) ? base : text.slice(p0, p1);
+          if (eventAfterHead(text, heads[o + 5], text.slice(at + LINE_START.length, at + nameEnd), parent, at + heads[o + 3], dv, index, k) !== undefined) continue;
+        }
+        (missing ??= []).push(k);
+      }
+    }
+    if (missing !== undefined) {
+      const parsed = searchIndex.indexOfEvents(this.events(missing));
+      for (let q = 0; q < missing.length; q++) {
+        const k = missing[q];
+        index.phases[k] = parsed.phases[q];
+        index.names[k] = parsed.names[q];
+        index.parentIds[k] = parsed.parentIds[q];
+        index.projects[k] = parsed.projects[q];
+        index.services[k] = parsed.services[q];
+        index.hosts[k] = parsed.hosts[q];
+        index.details[k] = parsed.details[q];
+        index.routes[k] = parsed.routes[q];
+      }
+    }
+    return index;
   }
 
   /** What the index reads of points `ids` (all when null), in that order. */
