@@ -639,7 +639,7 @@ export class DecodedLines implements LineBatch {
           }
         }
         // The base_id and timestamp as the first `", "base_id": "` after the name and the
-        // first `", "timestamp": "` after the base_id find them, by the quotes (keyAfter).
+        // first `", "timestamp": "` after the base_id find them, by the quotes (keyAt, timestampKey).
         if (dv.getFloat64(w + pos, true) !== LINE_START_0 || dv.getUint16(w + pos + 8, true) !== LINE_START_8) return true;
         let b = text.indexOf('"', pos + LINE_START.length);
         if (b >= 0 && !keyAt(dv, w, b, end, BASE_BYTES, BASE_KEY.length)) b = text.indexOf(BASE_KEY, b);
