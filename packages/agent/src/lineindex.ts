@@ -23,7 +23,14 @@ const REFS = 7;
 
 /** A checked index section: string table offsets and where the records start. */
 export class IndexSource {
-  private cache: (string | undefined)[];
+  /** The table's strings, made together on first use (each once a section, not a lookup a ref). */
+  private table: string[] | undefined;
+  /**
+   * The section's bytes for its u32 reads: `buf.readUInt32BE` went through a LoadIC and
+   * Node's JavaScript each (~100 instructions a ref, 7 refs a point read twice: ~3k a point of
+   * 6-point traces, callgrind, agent-ir.cjs with --client-index), a DataView read is inlined.
+   */
+  readonly dv: DataView;
 
   constructor(
     readonly buf: Buffer,
@@ -31,18 +38,30 @@ export class IndexSource {
     readonly starts: Uint32Array,
     readonly ends: Uint32Array,
     readonly records: number,
+    dv?: DataView,
   ) {
-    this.cache = new Array<string | undefined>(starts.length);
+    this.dv = dv ?? new DataView(buf.buffer, buf.byteOffset, buf.length);
   }
 
   get strings(): number {
     return this.starts.length;
   }
 
+  /** Every string of the table, in ref order (made once). */
+  texts(): string[] {
+    let t = this.table;
+    if (t === undefined) {
+      const { buf, starts, ends } = this;
+      t = new Array<string>(starts.length);
+      for (let k = 0; k < starts.length; k++) t[k] = buf.toString('utf8', starts[k], ends[k]);
+      this.table = t;
+    }
+    return t;
+  }
+
   /** String `ref` (null for NONE). */
   string(ref: number): string | null {
-    if (ref === NONE) return null;
-    return (this.cache[ref] ??= this.buf.toString('utf8', this.starts[ref], this.ends[ref]));
+    return ref === NONE ? null : this.texts()[ref];
   }
 
   phase(pos: number): number {
@@ -51,14 +70,15 @@ export class IndexSource {
 
   /** Ref `k` (0 name … 6 route) of the point at `pos`. */
   ref(pos: number, k: number): number {
-    return this.buf.readUInt32BE(this.records + pos * RECORD_BYTES + 1 + 4 * k);
+    return this.dv.getUint32(this.records + pos * RECORD_BYTES + 1 + 4 * k);
   }
 }
 
 /** The section at buf[start, end) for `count` points, or undefined when it does not check out. */
 export function readIndex(buf: Buffer, start: number, end: number, count: number): IndexSource | undefined {
   if (end - start < 4) return undefined;
-  const s = buf.readUInt32BE(start);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  const s = dv.getUint32(start);
   // Each point names at most 7 distinct strings.
   if (s > REFS * count) return undefined;
   const starts = new Uint32Array(s);
@@ -66,7 +86,7 @@ export function readIndex(buf: Buffer, start: number, end: number, count: number
   let off = start + 4;
   for (let k = 0; k < s; k++) {
     if (end - off < 4) return undefined;
-    const n = buf.readUInt32BE(off);
+    const n = dv.getUint32(off);
     off += 4;
     if (n > end - off) return undefined;
     starts[k] = off;
@@ -76,12 +96,12 @@ export function readIndex(buf: Buffer, start: number, end: number, count: number
   if (end - off !== count * RECORD_BYTES) return undefined;
   for (let r = off; r < end; r += RECORD_BYTES) {
     if (buf[r] > 1) return undefined;
-    for (let k = 0; k < REFS; k++) {
-      const ref = buf.readUInt32BE(r + 1 + 4 * k);
+    for (let k = r + 1; k < r + RECORD_BYTES; k += 4) {
+      const ref = dv.getUint32(k);
       if (ref >= s && ref !== NONE) return undefined;
     }
   }
-  return new IndexSource(buf, starts, ends, off);
+  return new IndexSource(buf, starts, ends, off, dv);
 }
 
 /** Builds a section from core LineIndex ranges (the client) — strings deduplicated. */
@@ -201,16 +221,22 @@ export class IndexCopier {
  * rule rewrote): `lineIndex` then parses only those lines.
  */
 export class PointIndex {
-  /**
-   * Points so far, and per point its entry's source and place; while no point has an entry
-   * (the apps' default 'L' bodies) only counted: two arrays of nulls and zeros grown a point
-   * at a time were ~50 bytes of V8's heap a point (`srcs`/`pos` then make them on first use).
-   */
+  /** Points so far. */
   private n = 0;
-  private srcList: (IndexSource | null)[] | undefined;
-  private posList: number[] | undefined;
+  /**
+   * The points with an entry, as runs: run r is points [runFirst[r], runFirst[r] + runCount[r])
+   * at positions runPos[r]… of section runSrc[r] (a body's points are one run). Per point,
+   * two arrays grown a point at a time were ~50 bytes of V8's heap a point and a store each;
+   * `srcs`/`pos` make them on first use (splitting bodies, the collector).
+   */
+  private runSrc: IndexSource[] = [];
+  private runFirst: number[] = [];
+  private runPos: number[] = [];
+  private runCount: number[] = [];
   /** Points with an entry. */
   private known = 0;
+  private srcList: (IndexSource | null)[] | undefined;
+  private posList: number[] | undefined;
 
   get srcs(): readonly (IndexSource | null)[] {
     return this.materialize().srcList!;
@@ -221,37 +247,73 @@ export class PointIndex {
   }
 
   push(src: IndexSource | null, pos: number): void {
-    if (this.srcList === undefined) {
-      if (src === null) {
-        this.n++;
-        return;
-      }
-      this.materialize();
+    const i = this.n++;
+    this.srcList = this.posList = undefined;
+    if (src === null) return;
+    this.known++;
+    const r = this.runSrc.length - 1;
+    if (r >= 0 && this.runSrc[r] === src && this.runFirst[r] + this.runCount[r] === i && this.runPos[r] + this.runCount[r] === pos) {
+      this.runCount[r]++;
+      return;
     }
-    // Stored by index, not pushed (a builtin call each: ~55 instructions, callgrind).
-    const n = this.n++;
-    this.srcList![n] = src;
-    this.posList![n] = pos;
-    if (src !== null) this.known++;
+    this.runSrc.push(src);
+    this.runFirst.push(i);
+    this.runPos.push(pos);
+    this.runCount.push(1);
+  }
+
+  /** Points [n, n + count) with the entries at positions 0… of `src` (a body's points), or none (null). */
+  pushBody(src: IndexSource | null, count: number): void {
+    const first = this.n;
+    this.n += count;
+    this.srcList = this.posList = undefined;
+    if (src === null || count === 0) return;
+    this.known += count;
+    this.runSrc.push(src);
+    this.runFirst.push(first);
+    this.runPos.push(0);
+    this.runCount.push(count);
   }
 
   truncate(n: number): void {
     if (n >= this.n) return;
     this.n = n;
-    const srcs = this.srcList;
-    if (srcs === undefined) return;
-    for (let i = n; i < srcs.length; i++) if (srcs[i] !== null) this.known--;
-    srcs.length = n;
-    this.posList!.length = n;
+    this.srcList = this.posList = undefined;
+    const { runSrc, runFirst, runPos, runCount } = this;
+    for (let r = runSrc.length - 1; r >= 0 && runFirst[r] + runCount[r] > n; r--) {
+      const keep = Math.max(0, n - runFirst[r]);
+      this.known -= runCount[r] - keep;
+      if (keep > 0) runCount[r] = keep;
+      else {
+        runSrc.length = r;
+        runFirst.length = r;
+        runPos.length = r;
+        runCount.length = r;
+      }
+    }
   }
 
-  /** The arrays of the points counted so far (nulls and zeros for points without an entry). */
+  /** Per point its source and position (null and 0 for points without an entry), made once until the next change. */
   private materialize(): this {
     if (this.srcList === undefined) {
-      this.srcList = new Array<IndexSource | null>(this.n).fill(null);
-      this.posList = new Array<number>(this.n).fill(0);
+      const srcs = new Array<IndexSource | null>(this.n).fill(null);
+      const pos = new Array<number>(this.n).fill(0);
+      const { runSrc, runFirst, runPos, runCount } = this;
+      for (let r = 0; r < runSrc.length; r++) {
+        for (let k = 0; k < runCount[r]; k++) {
+          srcs[runFirst[r] + k] = runSrc[r];
+          pos[runFirst[r] + k] = runPos[r] + k;
+        }
+      }
+      this.srcList = srcs;
+      this.posList = pos;
     }
     return this;
+  }
+
+  /** Whether no point has an entry (the apps' default 'L' bodies). */
+  get none(): boolean {
+    return this.known === 0;
   }
 
   /** Whether every point has an entry. */
@@ -263,39 +325,56 @@ export class PointIndex {
    * The LineIndex of all points. Points without an entry are read by `events` when given
    * (what the index reads of the points listed, or of all when null), else their lines parsed;
    * without `events`, undefined when no point has an entry (the driver parses them all).
+   * Entries are read run by run: each section's strings made once (`texts`), its refs read
+   * through its DataView, the arrays made at their length and filled by position (per point
+   * before: 7 `string(ref(…))` calls, each a `readUInt32BE` and a cache lookup, and 7 pushes).
    */
   lineIndex(lines: () => readonly string[], events?: (points: readonly number[] | null) => readonly (Record<string, unknown> | undefined)[]): LineIndex | undefined {
     const n = this.n;
     if (n === 0) return undefined;
     if (this.known === 0) return events === undefined ? undefined : searchIndex.indexOfEvents(events(null));
-    const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
-    // Points without an entry are parsed together, in one indexOfLines call (one a line,
-    // before: a batch object and an index of 7 arrays per line).
+    const names = new Array<string>(n);
+    const phases = new Uint8Array(n);
+    const parentIds = new Array<string>(n);
+    const projects = new Array<string | null>(n);
+    const services = new Array<string | null>(n);
+    const hosts = new Array<string>(n);
+    const details = new Array<string | null>(n);
+    const routes = new Array<string | null>(n);
+    // Points without an entry are parsed together, in one call (one a line, before: a batch
+    // object and an index of 7 arrays per line).
     let missing: number[] | undefined;
-    const { srcs, pos } = this;
-    for (let i = 0; i < n; i++) {
-      const src = srcs[i];
-      if (src === null) {
-        (missing ??= []).push(i);
-        index.names.push('');
-        index.parentIds.push('');
-        index.projects.push(null);
-        index.services.push(null);
-        index.hosts.push('');
-        index.details.push(null);
-        index.routes.push(null);
-        continue;
+    let at = 0;
+    const { runSrc, runFirst, runPos, runCount } = this;
+    for (let r = 0; r <= runSrc.length; r++) {
+      const first = r < runSrc.length ? runFirst[r] : n;
+      for (; at < first; at++) (missing ??= []).push(at);
+      if (r === runSrc.length) break;
+      const src = runSrc[r];
+      const t = src.texts();
+      const { buf, dv } = src;
+      const end = first + runCount[r];
+      let o = src.records + runPos[r] * RECORD_BYTES;
+      for (let i = first; i < end; i++, o += RECORD_BYTES) {
+        phases[i] = buf[o];
+        let ref = dv.getUint32(o + 1);
+        names[i] = ref === NONE ? '' : t[ref];
+        ref = dv.getUint32(o + 5);
+        parentIds[i] = ref === NONE ? '' : t[ref];
+        ref = dv.getUint32(o + 9);
+        projects[i] = ref === NONE ? null : t[ref];
+        ref = dv.getUint32(o + 13);
+        services[i] = ref === NONE ? null : t[ref];
+        ref = dv.getUint32(o + 17);
+        hosts[i] = ref === NONE ? '' : t[ref];
+        ref = dv.getUint32(o + 21);
+        details[i] = ref === NONE ? null : t[ref];
+        ref = dv.getUint32(o + 25);
+        routes[i] = ref === NONE ? null : t[ref];
       }
-      const p = pos[i];
-      index.phases[i] = src.phase(p);
-      index.names.push(src.string(src.ref(p, 0)) ?? '');
-      index.parentIds.push(src.string(src.ref(p, 1)) ?? '');
-      index.projects.push(src.string(src.ref(p, 2)));
-      index.services.push(src.string(src.ref(p, 3)));
-      index.hosts.push(src.string(src.ref(p, 4)) ?? '');
-      index.details.push(src.string(src.ref(p, 5)));
-      index.routes.push(src.string(src.ref(p, 6)));
+      at = end;
     }
+    const index: LineIndex = { names, phases, parentIds, projects, services, hosts, details, routes };
     if (missing !== undefined) {
       let parsed: LineIndex;
       if (events !== undefined) parsed = searchIndex.indexOfEvents(events(missing));
@@ -305,14 +384,14 @@ export class PointIndex {
       }
       for (let k = 0; k < missing.length; k++) {
         const i = missing[k];
-        index.phases[i] = parsed.phases[k];
-        index.names[i] = parsed.names[k];
-        index.parentIds[i] = parsed.parentIds[k];
-        index.projects[i] = parsed.projects[k];
-        index.services[i] = parsed.services[k];
-        index.hosts[i] = parsed.hosts[k];
-        index.details[i] = parsed.details[k];
-        index.routes[i] = parsed.routes[k];
+        phases[i] = parsed.phases[k];
+        names[i] = parsed.names[k];
+        parentIds[i] = parsed.parentIds[k];
+        projects[i] = parsed.projects[k];
+        services[i] = parsed.services[k];
+        hosts[i] = parsed.hosts[k];
+        details[i] = parsed.details[k];
+        routes[i] = parsed.routes[k];
       }
     }
     return index;

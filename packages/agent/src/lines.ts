@@ -16,7 +16,7 @@
  * downstream parses a line to index it). PROTOCOL.md describes it for other clients.
  */
 import { pyDumps } from '@osprofiler/core';
-import { LINE_HEAD_TEST, eventAfterHead, parseStoredEvent } from '@osprofiler/core/instrument';
+import { LINE_HEAD_TEST, eventAfterHead, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
 import type { LineBatch, LineFields, LineIndex, LinePlaces } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
@@ -180,9 +180,9 @@ export function bodyLayout(body: Buffer): BodyLayout | undefined {
 /**
  * Whether the `n` bytes at `a` and at `b` (all within `dv`) are the same: 8 at a time as
  * float64s when n ≥ 8, half the DataView reads of int32s (~18 instructions each). Two equal
- * float64s that are not zeros have the same bits; NaNs are never equal (false: the caller
- * then takes the id as a new one, the same text). Zeros are 7 bytes of 0, which a field
- * LINE_HEAD matched cannot hold (no control characters), so they do not meet here.
+ * float64s that are not zeros have the same bits; NaNs are never equal and zeros (+0 and -0
+ * are equal with other bits) are taken as a difference: false then, and the caller takes the
+ * id as a new one (the same text).
  */
 function sameBytes(dv: DataView, a: number, b: number, n: number): boolean {
   if (n < 4) {
@@ -190,10 +190,62 @@ function sameBytes(dv: DataView, a: number, b: number, n: number): boolean {
     return true;
   }
   if (n < 8) return dv.getInt32(a, true) === dv.getInt32(b, true) && dv.getInt32(a + n - 4, true) === dv.getInt32(b + n - 4, true);
-  for (let i = 0; i + 8 < n; i += 8) if (dv.getFloat64(a + i, true) !== dv.getFloat64(b + i, true)) return false;
-  return dv.getFloat64(a + n - 8, true) === dv.getFloat64(b + n - 8, true);
+  for (let i = 0; i + 8 < n; i += 8) {
+    const x = dv.getFloat64(a + i, true);
+    if (x !== dv.getFloat64(b + i, true) || x === 0) return false;
+  }
+  const x = dv.getFloat64(a + n - 8, true);
+  return x === dv.getFloat64(b + n - 8, true) && x !== 0;
 }
 
+/**
+ * A key's bytes as keyAt compares them: float64s (little-endian) of its first 8, of its
+ * bytes 8-15 and of its last 8. ASCII text without DEL: never a NaN or a zero, so a read
+ * equal to one is those very bytes.
+ */
+function keyBytes(key: string): Float64Array {
+  const b = Buffer.from(key, 'latin1');
+  return new Float64Array([b.readDoubleLE(0), b.readDoubleLE(b.length < 16 ? b.length - 8 : 8), b.readDoubleLE(b.length - 8)]);
+}
+const BASE_BYTES = keyBytes(BASE_KEY);
+const TRACE_BYTES = keyBytes(TRACE_KEY);
+const PARENT_BYTES = keyBytes(PARENT_KEY);
+const TIMESTAMP_BYTES = keyBytes(TIMESTAMP_KEY);
+const LINE_START_0 = Buffer.from(LINE_START, 'latin1').readDoubleLE(0);
+const LINE_START_8 = Buffer.from(LINE_START, 'latin1').readUInt16LE(8);
+
+/**
+ * Whether the key `k` (keyBytes of a key `len` ≥ 8 bytes long) is at text position `at` of
+ * the window at `w` in `dv` (the text `end` long). Three reads of 8 bytes, against a
+ * multi-character `indexOf` (V8's StringSearch: ~500 instructions a call, callgrind,
+ * agent-ir.cjs with --client-index).
+ */
+function keyAt(dv: DataView, w: number, at: number, end: number, k: Float64Array, len: number): boolean {
+  const x = w + at;
+  return at + len <= end && dv.getFloat64(x, true) === k[0] && dv.getFloat64(x + (len < 16 ? len - 8 : 8), true) === k[1] && dv.getFloat64(x + len - 8, true) === k[2];
+}
+
+/**
+ * The first `", "timestamp": "` at or after the quote `b1` (a base_id's end) in the text of
+ * the window at `w`: in a line of the wire's layout the third quote from there, after the
+ * trace_id's and parent_id's keys, found by two single-character searches (memchr) and three
+ * 8-byte compares a key instead of a multi-character search. Why it is the first: an
+ * occurrence starts at a quote, and of the quotes up to it only the keys' own lie between
+ * (the first quote after each key is the next key's); none of those can start one (a letter
+ * or `:` follows each but a key's last, and an occurrence there would put `, "t` after it:
+ * the next quote would then be followed by `t`, not the next key's `,`). Else (another
+ * layout) searched.
+ */
+function timestampKey(dv: DataView, text: string, w: number, b1: number, end: number): number {
+  if (keyAt(dv, w, b1, end, TRACE_BYTES, TRACE_KEY.length)) {
+    const q2 = text.indexOf('"', b1 + TRACE_KEY.length);
+    if (q2 >= 0 && keyAt(dv, w, q2, end, PARENT_BYTES, PARENT_KEY.length)) {
+      const q3 = text.indexOf('"', q2 + PARENT_KEY.length);
+      if (q3 >= 0 && keyAt(dv, w, q3, end, TIMESTAMP_BYTES, TIMESTAMP_KEY.length)) return q3;
+    }
+  }
+  return text.indexOf(TIMESTAMP_KEY, b1);
+}
 const NOT_LAID_OUT = 0;
 const SAME_BASE = 1;
 const NEW_BASE = 2;
@@ -367,8 +419,64 @@ export class DecodedLines implements LineBatch {
    * `indexOfLines` would make it, without making the lines' strings.
    */
   get index(): LineIndex | undefined {
-    if (this.lineIndex === null) this.lineIndex = this.points.lineIndex(() => this.lines, (ids) => this.events(ids));
+    if (this.lineIndex === null) this.lineIndex = this.points.none && this.baseIds.length > 0 ? this.indexOfHeads() : this.points.lineIndex(() => this.lines, (ids) => this.events(ids));
     return this.lineIndex;
+  }
+
+  /**
+   * The index of points none of which came with an entry: each laid-out line's entry written
+   * by core's eventAfterHead into the arrays (made at their length), the others' (off the
+   * layout) from `events` and indexOfEvents. Before, a LineFields object a line handed to
+   * indexOfEvents, whose setIndexEntry read INFO again for every line.
+   */
+  private indexOfHeads(): LineIndex {
+    const n = this.baseIds.length;
+    const index: LineIndex = {
+      names: new Array<string>(n),
+      phases: new Uint8Array(n),
+      parentIds: new Array<string>(n),
+      projects: new Array<string | null>(n),
+      services: new Array<string | null>(n),
+      hosts: new Array<string>(n),
+      details: new Array<string | null>(n),
+      routes: new Array<string | null>(n),
+    };
+    let missing: number[] | undefined;
+    const { texts, heads, baseIds } = this;
+    for (let j = 0; j < texts.length; j++) {
+      const { text, region } = texts[j];
+      const last = j + 1 < texts.length ? texts[j + 1].first : n;
+      const dv = new DataView(region.buffer, region.byteOffset, region.length);
+      for (let k = texts[j].first; k < last; k++) {
+        const o = HEAD_INTS * k;
+        const nameEnd = heads[o];
+        if (nameEnd >= 0) {
+          const at = heads[o + 4];
+          const p0 = at + heads[o + 1];
+          const p1 = at + heads[o + 2];
+          const base = baseIds[k];
+          // A root's parent_id is its base_id: the base_id's string then (as in `events`).
+          const parent = p1 - p0 === base.length && sameBytes(dv, p0, at + nameEnd + BASE_KEY.length, p1 - p0) ? base : text.slice(p0, p1);
+          if (eventAfterHead(text, heads[o + 5], text.slice(at + LINE_START.length, at + nameEnd), parent, at + heads[o + 3], dv, index, k) !== undefined) continue;
+        }
+        (missing ??= []).push(k);
+      }
+    }
+    if (missing !== undefined) {
+      const parsed = searchIndex.indexOfEvents(this.events(missing));
+      for (let q = 0; q < missing.length; q++) {
+        const k = missing[q];
+        index.phases[k] = parsed.phases[q];
+        index.names[k] = parsed.names[q];
+        index.parentIds[k] = parsed.parentIds[q];
+        index.projects[k] = parsed.projects[q];
+        index.services[k] = parsed.services[q];
+        index.hosts[k] = parsed.hosts[q];
+        index.details[k] = parsed.details[q];
+        index.routes[k] = parsed.routes[q];
+      }
+    }
+    return index;
   }
 
   /** What the index reads of points `ids` (all when null), in that order. */
@@ -525,18 +633,20 @@ export class DecodedLines implements LineBatch {
             heads[o + 1] = HEAD[3] - pos;
             heads[o + 2] = HEAD[4] - pos;
             heads[o + 3] = HEAD[7] - pos;
-            this.points.push(src, n);
             n++;
             pos = lf + 1;
             continue;
           }
         }
-        if (!text.startsWith(LINE_START, pos)) return true;
-        const b = text.indexOf(BASE_KEY, pos + LINE_START.length);
+        // The base_id and timestamp as the first `", "base_id": "` after the name and the
+        // first `", "timestamp": "` after the base_id find them, by the quotes (keyAt, timestampKey).
+        if (dv.getFloat64(w + pos, true) !== LINE_START_0 || dv.getUint16(w + pos + 8, true) !== LINE_START_8) return true;
+        let b = text.indexOf('"', pos + LINE_START.length);
+        if (b >= 0 && !keyAt(dv, w, b, end, BASE_BYTES, BASE_KEY.length)) b = text.indexOf(BASE_KEY, b);
         if (b < 0 || b > lf) return true;
         const b0 = b + BASE_KEY.length;
         const b1 = text.indexOf('"', b0);
-        const t = b1 < 0 ? -1 : text.indexOf(TIMESTAMP_KEY, b1);
+        const t = b1 < 0 ? -1 : timestampKey(dv, text, w, b1, end);
         const ts0 = t + TIMESTAMP_KEY.length;
         const ts1 = t < 0 ? -1 : text.indexOf('"', ts0);
         if (ts1 < 0 || ts1 > lf) return true;
@@ -554,21 +664,22 @@ export class DecodedLines implements LineBatch {
           timestamps[start + n] = String(ev.timestamp);
         } else {
           if (b1 === b0) return true; // empty base_id
-          const id = text.slice(b0, b1);
-          if (id !== lastBase) {
-            lastBase = id;
-            baseAt = -1;
+          // The last base_id again (a trace's lines): compared in place, no slice.
+          if (baseAt < 0 || b1 - b0 !== lastBase.length || !sameBytes(dv, w + b0, baseAt, b1 - b0)) {
+            lastBase = text.slice(b0, b1);
+            baseAt = w + b0;
           }
           baseIds[start + n] = lastBase;
           timestamps[start + n] = text.slice(ts0, ts1);
         }
-        this.points.push(src, n);
         n++;
         pos = lf + 1;
       }
       w = wEnd;
     }
-    return n !== count;
+    if (n !== count) return true;
+    this.points.pushBody(src, n);
+    return false;
   }
 }
 

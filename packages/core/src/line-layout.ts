@@ -19,6 +19,8 @@
  * stored as it came either way.)
  */
 import { parseStoredEvent } from './drivers/stored-event';
+import type { LineIndex } from './line';
+import { pointName, setIndexEntry, stopRoute } from './search';
 
 /**
  * The fixed fields up to INFO: strings without quotes, escapes or control characters (so
@@ -77,7 +79,40 @@ const mruLengths = new Int32Array(MRU);
  */
 const NO_BYTES = new Float64Array(0);
 const mruBytes: Float64Array[] = new Array<Float64Array>(MRU).fill(NO_BYTES);
-const mruFields: { info: unknown; project: string | null; service: string | null }[] = new Array(MRU).fill({ info: undefined, project: null, service: null });
+/**
+ * What a slot's rest gives: INFO, project and service, and (`ready`, once a caller handed
+ * eventAfterHead an index to fill) the index entry's parts INFO decides: host, detail and a
+ * stop's route, as setIndexEntry makes them. A line whose rest is a slot's then costs its
+ * entry's stores and its name's `-stop` test: setIndexEntry's reads of INFO (megamorphic
+ * loads, pointDetail's several keys) ~1.1k instructions a line (callgrind, agent-ir.cjs).
+ */
+interface RestFields {
+  info: unknown;
+  project: string | null;
+  service: string | null;
+  ready: boolean;
+  host: string;
+  detail: string | null;
+  route: string | null;
+}
+const mruFields: RestFields[] = new Array<RestFields>(MRU).fill({ info: undefined, project: null, service: null, ready: false, host: '', detail: null, route: null });
+/**
+ * The last two names fill met and what the index makes of them (without `-start`/`-stop`,
+ * and whether a stop): a service's lines alternate a few names, so a line's name is mostly
+ * one of them (one compare of two short flat strings), not `endsWith` and a slice (~0.4k
+ * instructions a line, callgrind, agent-ir.cjs). Names shorter than SHORT_NAME only: a
+ * slice that long is a copy (flat: compared in V8's builtin, and no body's text kept alive);
+ * a longer one is a SlicedString, compared in V8's runtime (~450 instructions).
+ */
+const SHORT_NAME = 13;
+let nameA = '';
+let shortA = '';
+let stopA = false;
+let nameB = '';
+let shortB = '';
+let stopB = false;
+/** What eventAfterHead returns when it wrote the entry into the index it was given. */
+const FILLED: LineFields = { name: '', parent_id: '', info: undefined, project: null, service: null };
 
 /** What indexOfEvents reads of a line. */
 export interface LineFields {
@@ -111,9 +146,12 @@ export function eventOfLine(line: string, head?: RegExpExecArray | null): Record
  * caller then parses the line whole. (The agent reads heads by position in a body's text,
  * agent src/lines.ts, and hands them here without making the line's string.) `bytes`, when
  * given, holds the text's bytes (a one-byte text: byte i is character i, from text index 0):
- * the last lines' rests are then kept and compared as bytes.
+ * the last lines' rests are then kept and compared as bytes. `index`, when given, gets the
+ * line's entry at `i` (what setIndexEntry makes of these fields; then the result is only
+ * compared with undefined): a rest met lately gives its INFO's parts of it without reading
+ * INFO again.
  */
-export function eventAfterHead(text: string, end: number, name: string, parentId: string, i0: number, bytes?: DataView): LineFields | undefined {
+export function eventAfterHead(text: string, end: number, name: string, parentId: string, i0: number, bytes?: DataView, index?: LineIndex, i = 0): LineFields | undefined {
   const n = end - i0;
   // (The slots start empty: an empty rest, never one read, must not match them.)
   for (let j = 0; j < MRU && n > 0; j++) {
@@ -134,6 +172,7 @@ export function eventAfterHead(text: string, end: number, name: string, parentId
       mruLengths[j - 1] = n;
       mruFields[j - 1] = f;
     }
+    if (index !== undefined) return fill(index, i, name, parentId, f);
     return { name, parent_id: parentId, info: f.info, project: f.project, service: f.service };
   }
   // A `, "project": ` from which the tail runs to the line's end is the top-level key:
@@ -183,9 +222,61 @@ export function eventAfterHead(text: string, end: number, name: string, parentId
       mruRests[0] = ('{' + text.slice(i0, end)).slice(1);
     }
     mruLengths[0] = n;
-    mruFields[0] = { info, project, service };
+    mruFields[0] = { info, project, service, ready: false, host: '', detail: null, route: null };
+    if (index !== undefined) return fill(index, i, name, parentId, mruFields[0]);
+  }
+  if (index !== undefined) {
+    setIndexEntry(index, i, { name, parent_id: parentId, info, project, service });
+    return FILLED;
   }
   return { name, parent_id: parentId, info, project, service };
+}
+
+/**
+ * Entry `i` of `index` for a line of name `name` and parent `parentId` whose rest gave `f`:
+ * setIndexEntry's the first time (host, detail and route then kept in `f`), after that from
+ * `f` (the same values: they depend on INFO alone, read only, and a stop's route on INFO).
+ */
+function fill(index: LineIndex, i: number, name: string, parentId: string, f: RestFields): LineFields {
+  if (!f.ready) {
+    setIndexEntry(index, i, { name, parent_id: parentId, info: f.info, project: f.project, service: f.service });
+    const v = f.info;
+    f.host = index.hosts[i];
+    f.detail = index.details[i];
+    f.route = stopRoute(v !== null && typeof v === 'object' ? v : undefined);
+    f.ready = true;
+    return FILLED;
+  }
+  let stop: boolean;
+  let short: string;
+  if (name.length >= SHORT_NAME) {
+    stop = name.endsWith('-stop');
+    short = pointName(name, stop);
+  } else if (name === nameA) {
+    stop = stopA;
+    short = shortA;
+  } else if (name === nameB) {
+    stop = stopB;
+    short = shortB;
+  } else {
+    stop = name.endsWith('-stop');
+    short = pointName(name, stop);
+    nameB = nameA;
+    shortB = shortA;
+    stopB = stopA;
+    nameA = name;
+    shortA = short;
+    stopA = stop;
+  }
+  index.names[i] = short;
+  index.phases[i] = stop ? 1 : 0;
+  index.parentIds[i] = parentId;
+  index.projects[i] = f.project;
+  index.services[i] = f.service;
+  index.hosts[i] = f.host;
+  index.details[i] = f.detail;
+  index.routes[i] = stop ? f.route : null;
+  return FILLED;
 }
 
 /**
