@@ -297,20 +297,26 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
       d.points++;
       // betterRoot(d.root, this start): a top-level start beats any other, else the earlier wins.
       const a = d.root;
-      if (names[i] !== name) name = names[i];
-      if (services[i] !== service) service = services[i];
-      // ts < a.ts, asked only when the answer is not known already.
+      // ts < a.ts, asked only when the answer is not known already. The batch's shared name
+      // and service (see above) are looked for only when a root is made: a trace's other
+      // starts compared them for nothing (two string compares each).
       if (a === null) {
+        if (names[i] !== name) name = names[i];
+        if (services[i] !== service) service = services[i];
         d.root = { ts, top: parentIds[i] === baseId, name, service, detail };
         rootFirst = made || earlier;
       } else if (a.top) {
         if (!later && (earlier || (!rootFirst && ts < a.ts)) && parentIds[i] === baseId) {
+          if (names[i] !== name) name = names[i];
+          if (services[i] !== service) service = services[i];
           d.root = { ts, top: true, name, service, detail };
           rootFirst = earlier;
         }
       } else {
         const top = parentIds[i] === baseId;
         if (top || (!later && (earlier || (!rootFirst && ts < a.ts)))) {
+          if (names[i] !== name) name = names[i];
+          if (services[i] !== service) service = services[i];
           d.root = { ts, top, name, service, detail };
           rootFirst = made || earlier;
         }
