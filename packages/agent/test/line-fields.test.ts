@@ -5,9 +5,8 @@
 // fields, values starting with `,`, escapes, control characters) and thousands mutated at
 // random; and the same as the 'L' decode of the same lines.
 import { describe, expect, it } from 'vitest';
-import { linesOfNotifications, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
-import { DecodedLines, encodeLineBatch } from '../src/lines';
-import { FrameReader } from '../src/protocol';
+import { linesOfNotifications, parseStoredEvent } from '@osprofiler/core/instrument';
+import { decode, line } from './support/decode-lines';
 import { mutate, notifications, rng } from '../../../tools/testing/random-lines';
 
 const LINE_START = '{"name": "';
@@ -34,15 +33,6 @@ function reference(l: string): { base: string; ts: string } | undefined {
   return { base: l.slice(b0, b1), ts: l.slice(ts0, ts1) };
 }
 
-function decode(lines: readonly string[], indexed: boolean, windowBytes?: number): DecodedLines | undefined {
-  const index = indexed ? searchIndex.indexOfEvents(lines.map((l) => parseStoredEvent(l))) : undefined;
-  const { frame, count } = encodeLineBatch(Buffer.alloc(16, 7), 1, [{ text: lines.join('\n'), count: lines.length, errors: null, index }], indexed);
-  const [f] = new FrameReader(1 << 24).push(frame);
-  expect(f.payload[24]).toBe(indexed ? 0x49 : 0x4c);
-  const d = new DecodedLines(windowBytes);
-  return d.append(f.payload.subarray(24), count) ? d : undefined;
-}
-
 /** Decoded as an 'I' body (one window, and small ones) and as an 'L' body: the reference's fields, or refused when it refuses a line. */
 function expectAsReference(lines: readonly string[]): void {
   const want = lines.map(reference);
@@ -62,9 +52,6 @@ function expectAsReference(lines: readonly string[]): void {
     }
   }
 }
-
-const line = (f: Partial<Record<'name' | 'base' | 'trace' | 'parent' | 'ts' | 'info', string>>): string =>
-  `{"name": "${f.name ?? 'db-start'}", "base_id": "${f.base ?? 'b'}", "trace_id": "${f.trace ?? 't'}", "parent_id": "${f.parent ?? 'b'}", "timestamp": "${f.ts ?? '2026-12-05T06:00:00.000001'}", "info": ${f.info ?? '{"host": "h"}'}, "project": "p", "service": "s"}`;
 
 describe("the decode's base_id and timestamp found by the keys' quotes", () => {
   it("is core's lines' fields, trace after trace", () => {

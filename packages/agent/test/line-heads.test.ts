@@ -4,23 +4,15 @@
 // another order, INFO holding the tail's keys) and for thousands of lines mutated at random.
 import { describe, expect, it } from 'vitest';
 import { linesOfNotifications, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
-import { DecodedLines, encodeLineBatch } from '../src/lines';
-import { FrameReader } from '../src/protocol';
+import { decode, line } from './support/decode-lines';
 import { mutate, notifications, rng } from '../../../tools/testing/random-lines';
-
-function decode(lines: readonly string[], windowBytes?: number): DecodedLines | undefined {
-  const { frame, count } = encodeLineBatch(Buffer.alloc(16, 7), 1, [{ text: lines.join('\n'), count: lines.length, errors: null }]);
-  const [f] = new FrameReader(1 << 24).push(frame);
-  const d = new DecodedLines(windowBytes);
-  return d.append(f.payload.subarray(24), count) ? d : undefined;
-}
 
 const parsed = (lines: readonly string[]) => searchIndex.indexOfEvents(lines.map((l) => parseStoredEvent(l)));
 
 /** Decoded as one body (and in small windows): the parse's index, and base_ids/timestamps as the parse reads them. */
 function expectAsParsed(lines: readonly string[]): void {
   for (const w of [undefined, 300]) {
-    const d = decode(lines, w);
+    const d = decode(lines, false, w);
     expect(d).toBeDefined();
     expect(d!.index).toEqual(parsed(lines));
     expect(d!.lines).toEqual(lines);
@@ -31,9 +23,6 @@ function expectAsParsed(lines: readonly string[]): void {
     });
   }
 }
-
-const line = (f: Partial<Record<'name' | 'base' | 'trace' | 'parent' | 'ts' | 'info' | 'tail', string>>): string =>
-  `{"name": "${f.name ?? 'db-start'}", "base_id": "${f.base ?? 'b'}", "trace_id": "${f.trace ?? 't'}", "parent_id": "${f.parent ?? 'b'}", "timestamp": "${f.ts ?? '2026-12-05T06:00:00.000001'}", "info": ${f.info ?? '{"db": {"statement": "S"}, "host": "h"}'}${f.tail ?? ', "project": "p", "service": "s"}'}`;
 
 describe("the decode's head read by position", () => {
   it("is core's parse of core's lines, one trace after another", () => {

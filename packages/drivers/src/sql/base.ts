@@ -32,6 +32,15 @@ export function tableNames(prefix: string): TableNames {
   return { points: `${prefix}osprofiler_points`, errors: `${prefix}osprofiler_errors`, traces: `${prefix}osprofiler_traces`, tags: `${prefix}osprofiler_tags` };
 }
 
+/** A pooled connection as openTransaction uses it. */
+export interface TxConnection {
+  query(sql: string): Promise<unknown>;
+  /** Back to the pool. */
+  release(): void;
+  /** Closed, not reused. */
+  drop(err: unknown): void;
+}
+
 /** What prune() deleted. */
 export interface SqlPruneResult {
   points: number;
@@ -127,6 +136,30 @@ export abstract class SqlDriver implements Driver {
     }
     this.counters.written += points.length;
     this.counters.batches++;
+  }
+
+  /**
+   * openSummaries' lifecycle, for every dialect: `begin` and `work` on a connection of its own,
+   * left open; its end commits or rolls back and releases it. A connection that failed
+   * anywhere is dropped, not reused: whatever state its transaction was left in goes with it.
+   */
+  protected async openTransaction(conn: TxConnection, begin: string, work: () => Promise<void>): Promise<(commit: boolean) => Promise<void>> {
+    try {
+      await conn.query(begin);
+      await work();
+    } catch (err) {
+      conn.drop(err);
+      throw err;
+    }
+    return async (commit) => {
+      try {
+        await conn.query(commit ? 'COMMIT' : 'ROLLBACK');
+      } catch (err) {
+        conn.drop(err);
+        throw err;
+      }
+      conn.release();
+    };
   }
 
   /** Batches written beside their summaries, one at a time (each holds two connections: see writeBeside). */

@@ -164,23 +164,8 @@ export class MysqlDriver extends SqlDriver {
 
   protected async openSummaries(rows: readonly SummaryRow[]): Promise<(commit: boolean) => Promise<void>> {
     const conn = await this.pool.getConnection();
-    try {
-      await conn.query('START TRANSACTION');
-      await this.upsertSummaries(rows, conn);
-    } catch (err) {
-      // The connection is dropped, not reused: whatever state the transaction was left in goes with it.
-      conn.destroy();
-      throw err;
-    }
-    return async (commit) => {
-      try {
-        await conn.query(commit ? 'COMMIT' : 'ROLLBACK');
-      } catch (err) {
-        conn.destroy();
-        throw err;
-      }
-      conn.release();
-    };
+    const tx = { query: (sql: string) => conn.query(sql), release: () => conn.release(), drop: () => conn.destroy() };
+    return this.openTransaction(tx, 'START TRANSACTION', () => this.upsertSummaries(rows, conn));
   }
 
   protected async selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryPage> {

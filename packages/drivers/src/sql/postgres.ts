@@ -168,23 +168,8 @@ export class PostgresDriver extends SqlDriver {
 
   protected async openSummaries(rows: readonly SummaryRow[]): Promise<(commit: boolean) => Promise<void>> {
     const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await this.upsertSummaries(rows, client);
-    } catch (err) {
-      // The connection is dropped, not reused: whatever state the transaction was left in goes with it.
-      client.release(err as Error);
-      throw err;
-    }
-    return async (commit) => {
-      try {
-        await client.query(commit ? 'COMMIT' : 'ROLLBACK');
-      } catch (err) {
-        client.release(err as Error);
-        throw err;
-      }
-      client.release();
-    };
+    const conn = { query: (sql: string) => client.query(sql), release: () => client.release(), drop: (err: unknown) => client.release(err as Error) };
+    return this.openTransaction(conn, 'BEGIN', () => this.upsertSummaries(rows, client));
   }
 
   private upsertSql: string | undefined;
