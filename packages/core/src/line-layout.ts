@@ -20,7 +20,7 @@
  */
 import { parseStoredEvent } from './drivers/stored-event';
 import type { LineIndex } from './line';
-import { pointName, setIndexEntry, stopRoute } from './search';
+import { pointName, setIndexEntry, stopRoute, writeIndexEntry } from './search';
 
 /**
  * The fixed fields up to INFO: strings without quotes, escapes or control characters (so
@@ -268,14 +268,7 @@ function fill(index: LineIndex, i: number, name: string, parentId: string, f: Re
     shortA = short;
     stopA = stop;
   }
-  index.names[i] = short;
-  index.phases[i] = stop ? 1 : 0;
-  index.parentIds[i] = parentId;
-  index.projects[i] = f.project;
-  index.services[i] = f.service;
-  index.hosts[i] = f.host;
-  index.details[i] = f.detail;
-  index.routes[i] = stop ? f.route : null;
+  writeIndexEntry(index, i, short, stop, parentId, f.project, f.service, f.host, f.detail, f.route);
   return FILLED;
 }
 

@@ -134,17 +134,36 @@ export interface IndexedPoint {
 export function setIndexEntry(index: LineIndex, i: number, p: IndexedPoint): boolean {
   const full = typeof p.name === 'string' ? p.name : '';
   const stop = full.endsWith('-stop');
-  index.names[i] = pointName(full, stop);
-  index.phases[i] = stop ? 1 : 0;
-  index.parentIds[i] = typeof p.parent_id === 'string' ? p.parent_id : '';
-  index.projects[i] = typeof p.project === 'string' ? p.project : null;
-  index.services[i] = typeof p.service === 'string' ? p.service : null;
   const v = p.info;
   const info = v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
-  index.hosts[i] = typeof info?.host === 'string' ? info.host : '';
-  index.details[i] = pointDetail(info);
-  index.routes[i] = stop ? stopRoute(info) : null;
+  writeIndexEntry(
+    index,
+    i,
+    pointName(full, stop),
+    stop,
+    typeof p.parent_id === 'string' ? p.parent_id : '',
+    typeof p.project === 'string' ? p.project : null,
+    typeof p.service === 'string' ? p.service : null,
+    typeof info?.host === 'string' ? info.host : '',
+    pointDetail(info),
+    stop ? stopRoute(info) : null,
+  );
   return hasErrorType(info);
+}
+
+/**
+ * Entry `i`'s fields, as setIndexEntry makes them from a point; also for callers that kept
+ * a point's INFO parts (host, detail, route) from an earlier line (line-layout.ts).
+ */
+export function writeIndexEntry(index: LineIndex, i: number, name: string, stop: boolean, parentId: string, project: string | null, service: string | null, host: string, detail: string | null, route: string | null): void {
+  index.names[i] = name;
+  index.phases[i] = stop ? 1 : 0;
+  index.parentIds[i] = parentId;
+  index.projects[i] = project;
+  index.services[i] = service;
+  index.hosts[i] = host;
+  index.details[i] = detail;
+  index.routes[i] = stop ? route : null;
 }
 
 /**
