@@ -382,18 +382,23 @@ export class PointIndex {
         const all = lines();
         parsed = searchIndex.indexOfLines({ lines: missing.map((i) => all[i]) });
       }
-      for (let k = 0; k < missing.length; k++) {
-        const i = missing[k];
-        phases[i] = parsed.phases[k];
-        names[i] = parsed.names[k];
-        parentIds[i] = parsed.parentIds[k];
-        projects[i] = parsed.projects[k];
-        services[i] = parsed.services[k];
-        hosts[i] = parsed.hosts[k];
-        details[i] = parsed.details[k];
-        routes[i] = parsed.routes[k];
-      }
+      fillAt(index, missing, parsed);
     }
     return index;
+  }
+}
+
+/** Entry `at[k]` of `index` set to entry k of `from` (the parsed entries of the points that came without one). */
+export function fillAt(index: LineIndex, at: readonly number[], from: LineIndex): void {
+  for (let k = 0; k < at.length; k++) {
+    const i = at[k];
+    index.phases[i] = from.phases[k];
+    index.names[i] = from.names[k];
+    index.parentIds[i] = from.parentIds[k];
+    index.projects[i] = from.projects[k];
+    index.services[i] = from.services[k];
+    index.hosts[i] = from.hosts[k];
+    index.details[i] = from.details[k];
+    index.routes[i] = from.routes[k];
   }
 }

@@ -20,7 +20,7 @@ import { LINE_HEAD_TEST, eventAfterHead, parseStoredEvent, searchIndex } from '@
 import type { Notification } from '@osprofiler/core';
 import type { LineBatch, LineFields, LineIndex, LinePlaces } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
-import { IndexCopier, IndexWriter, PointIndex, RECORD_BYTES, readIndex, type IndexSource } from './lineindex';
+import { IndexCopier, IndexWriter, PointIndex, RECORD_BYTES, fillAt, readIndex, type IndexSource } from './lineindex';
 import * as layout from './layout';
 
 // Module-local copies: an imported binding compiles to a property load from the other
@@ -462,20 +462,7 @@ export class DecodedLines implements LineBatch {
         (missing ??= []).push(k);
       }
     }
-    if (missing !== undefined) {
-      const parsed = searchIndex.indexOfEvents(this.events(missing));
-      for (let q = 0; q < missing.length; q++) {
-        const k = missing[q];
-        index.phases[k] = parsed.phases[q];
-        index.names[k] = parsed.names[q];
-        index.parentIds[k] = parsed.parentIds[q];
-        index.projects[k] = parsed.projects[q];
-        index.services[k] = parsed.services[q];
-        index.hosts[k] = parsed.hosts[q];
-        index.details[k] = parsed.details[q];
-        index.routes[k] = parsed.routes[q];
-      }
-    }
+    if (missing !== undefined) fillAt(index, missing, searchIndex.indexOfEvents(this.events(missing)));
     return index;
   }
 
