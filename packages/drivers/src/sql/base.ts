@@ -8,7 +8,7 @@
  *     stores), project, service, created_at; UNIQUE (trace_id, name) so a point written
  *     twice is stored once; INDEX (base_id, id) for getReport; INDEX (created_at) for prune.
  *   <prefix>osprofiler_errors: base_id (primary key), ts of its latest error, created_at.
- *   <prefix>osprofiler_traces, <prefix>osprofiler_tags: the search index (./summary.ts).
+ *   <prefix>osprofiler_traces (and for mysql <prefix>osprofiler_tags): the search index (./summary.ts).
  */
 import { buildReport } from '@osprofiler/core';
 import { linesOfNotifications, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
@@ -81,6 +81,8 @@ export abstract class SqlDriver implements Driver {
   /** Deletes up to `chunk` rows of `table` created more than `maxAgeMs` ago (by the server's clock); returns how many. */
   protected abstract deleteOlder(table: string, maxAgeMs: number, chunk: number): Promise<number>;
   protected abstract closeClient(): Promise<void>;
+  /** The tags' own table (pruned with the summaries), or none when a summary row holds its tags. */
+  protected abstract readonly tagTable: string | undefined;
   /** Merges the batch's summaries into the search index (rows sorted by base_id). */
   protected abstract upsertSummaries(rows: readonly SummaryRow[]): Promise<void>;
   /**
@@ -257,7 +259,7 @@ export abstract class SqlDriver implements Driver {
         const points = await deleteAll(this.tables.points);
         const errors = await deleteAll(this.tables.errors);
         const traces = await deleteAll(this.tables.traces);
-        await deleteAll(this.tables.tags);
+        if (this.tagTable !== undefined) await deleteAll(this.tagTable);
         return { points, errors, traces };
       } finally {
         this.pruning = undefined;

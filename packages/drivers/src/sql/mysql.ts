@@ -91,6 +91,7 @@ function quote(v: string | null): string {
 
 export class MysqlDriver extends SqlDriver {
   readonly scheme = 'mysql';
+  protected readonly tagTable = this.tables.tags;
 
   constructor(
     settings: SqlSettings,

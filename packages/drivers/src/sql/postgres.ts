@@ -62,25 +62,43 @@ export function postgresSchema(t: TableNames): string[] {
       root_detail text,
       route text,
       search_text text NOT NULL,
+      tags text[] NOT NULL DEFAULT '{}',
       created_at timestamptz NOT NULL DEFAULT now()
     )`,
+    // Tables made before the tags moved into the summary row (see postgresLegacyTags).
+    `ALTER TABLE ${t.traces} ADD COLUMN IF NOT EXISTS tags text[] NOT NULL DEFAULT '{}'`,
     `CREATE INDEX IF NOT EXISTS ${t.traces}_first ON ${t.traces} (first_us, base_id)`,
     `CREATE INDEX IF NOT EXISTS ${t.traces}_errors ON ${t.traces} (first_us, base_id) WHERE error`,
-    `CREATE INDEX IF NOT EXISTS ${t.traces}_duration ON ${t.traces} (duration_us)`,
+    // No index on duration_us: a duration filter is checked while the time index is walked
+    // (a page of 50 out of 100,000 traces: 6 ms for 1 % of them, 13 ms for none), and keeping
+    // the index up cost ~7 % of the points/s (tools/bench/search.cjs). Earlier versions made it.
+    `DROP INDEX IF EXISTS ${t.traces}_duration`,
     `CREATE INDEX IF NOT EXISTS ${t.traces}_created ON ${t.traces} USING brin (created_at)`,
-    `CREATE TABLE IF NOT EXISTS ${t.tags} (
-      kind char(1) NOT NULL,
-      value text NOT NULL,
-      base_id text NOT NULL,
-      created_at timestamptz NOT NULL DEFAULT now(),
-      PRIMARY KEY (kind, value, base_id)
-    )`,
-    `CREATE INDEX IF NOT EXISTS ${t.tags}_base ON ${t.tags} (base_id)`,
+    // A trace's services, projects and hosts as 's:…', 'p:…', 'h:…' in its own row, one GIN
+    // index over them: a tag table (a row and two B-tree entries a tag, ~3 a trace) was
+    // about half of the index's server work (tools/bench/search.cjs, session 23).
+    `CREATE INDEX IF NOT EXISTS ${t.traces}_tags ON ${t.traces} USING gin (tags)`,
+  ];
+}
+
+/**
+ * Earlier versions kept the tags in a table of their own (<prefix>osprofiler_tags: kind,
+ * value, base_id): when it is there, its tags are folded into the summary rows and it is
+ * dropped, in the schema's transaction. Writers of those versions must be upgraded with
+ * this one (their summaries would fail on the missing table).
+ */
+export function postgresLegacyTags(t: TableNames): string[] {
+  return [
+    `UPDATE ${t.traces} s SET tags = g.tags
+       FROM (SELECT base_id, array_agg(kind || ':' || value ORDER BY kind, value) AS tags FROM ${t.tags} GROUP BY base_id) g
+      WHERE g.base_id = s.base_id`,
+    `DROP TABLE ${t.tags}`,
   ];
 }
 
 export class PostgresDriver extends SqlDriver {
   readonly scheme = 'postgresql';
+  protected readonly tagTable = undefined;
 
   constructor(
     settings: SqlSettings,
@@ -145,25 +163,18 @@ export class PostgresDriver extends SqlDriver {
   }
 
   /**
-   * One statement per batch, summaries and tags together, over arrays (`unnest`): its text
-   * never changes, so each connection parses and plans it once (a named prepared
-   * statement) instead of a fresh VALUES list of 14 parameters per trace every batch.
+   * One statement per batch, over arrays (`unnest`): its text never changes, so each
+   * connection parses and plans it once (a named prepared statement) instead of a fresh
+   * VALUES list of 15 parameters per trace every batch. A row's tags go as the text of a
+   * PostgreSQL array (unnest cannot take an array of arrays of different lengths).
    */
   protected async upsertSummaries(rows: readonly SummaryRow[], on: Pool | PoolClient = this.pool): Promise<void> {
-    const cols: unknown[][] = Array.from({ length: 14 }, () => []);
-    const tagKind: string[] = [];
-    const tagValue: string[] = [];
-    const tagBase: string[] = [];
+    const cols: unknown[][] = Array.from({ length: 15 }, () => []);
     for (const r of rows) {
-      const v = [r.baseId, r.firstTs, r.lastTs, r.firstUs, r.lastUs, String(Number(r.lastUs) - Number(r.firstUs)), r.points, r.error, r.rootKey, r.rootName, r.rootService, r.rootDetail, r.route, r.text];
-      for (let i = 0; i < 14; i++) cols[i].push(v[i]);
-      for (const [kind, value] of r.tags) {
-        tagKind.push(kind);
-        tagValue.push(value);
-        tagBase.push(r.baseId);
-      }
+      const v = [r.baseId, r.firstTs, r.lastTs, r.firstUs, r.lastUs, String(Number(r.lastUs) - Number(r.firstUs)), r.points, r.error, r.rootKey, r.rootName, r.rootService, r.rootDetail, r.route, r.text, tagsLiteral(r.tags)];
+      for (let i = 0; i < 15; i++) cols[i].push(v[i]);
     }
-    await on.query({ name: 'osp_upsert_summaries', text: this.upsertSql ??= this.makeUpsertSql(), values: [...cols, tagKind, tagValue, tagBase] });
+    await on.query({ name: 'osp_upsert_summaries', text: this.upsertSql ??= this.makeUpsertSql(), values: cols });
   }
 
   protected async openSummaries(rows: readonly SummaryRow[]): Promise<(commit: boolean) => Promise<void>> {
@@ -176,10 +187,11 @@ export class PostgresDriver extends SqlDriver {
 
   private makeUpsertSql(): string {
     const better = 'EXCLUDED.root_key < t.root_key';
-    const types = ['text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'int', 'bool', 'text', 'text', 'text', 'text', 'text', 'text'];
-    return `WITH s AS (
-       INSERT INTO ${this.tables.traces} AS t (${SUMMARY_COLUMNS})
-       SELECT * FROM unnest(${types.map((ty, i) => `$${i + 1}::${ty}[]`).join(', ')})
+    const types = ['text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'int', 'bool', 'text', 'text', 'text', 'text', 'text', 'text', 'text'];
+    const names = types.map((_, i) => `c${i + 1}`);
+    return `INSERT INTO ${this.tables.traces} AS t (${SUMMARY_COLUMNS}, tags)
+       SELECT ${names.slice(0, 14).join(', ')}, c15::text[]
+       FROM unnest(${types.map((ty, i) => `$${i + 1}::${ty}[]`).join(', ')}) AS u(${names.join(', ')})
        ON CONFLICT (base_id) DO UPDATE SET
          first_ts = LEAST(t.first_ts, EXCLUDED.first_ts),
          last_ts = GREATEST(t.last_ts, EXCLUDED.last_ts),
@@ -194,11 +206,9 @@ export class PostgresDriver extends SqlDriver {
          root_key = LEAST(t.root_key, EXCLUDED.root_key),
          route = COALESCE(t.route, EXCLUDED.route),
          search_text = CASE WHEN length(t.search_text) >= 4096 OR EXCLUDED.search_text = '' OR strpos(t.search_text, EXCLUDED.search_text) > 0
-           THEN t.search_text ELSE left(t.search_text || E'\\n' || EXCLUDED.search_text, 4096) END
-       RETURNING 1)
-     INSERT INTO ${this.tables.tags} (kind, value, base_id)
-     SELECT * FROM unnest($15::char[], $16::text[], $17::text[])
-     ON CONFLICT DO NOTHING`;
+           THEN t.search_text ELSE left(t.search_text || E'\\n' || EXCLUDED.search_text, 4096) END,
+         tags = CASE WHEN EXCLUDED.tags <@ t.tags THEN t.tags
+           ELSE ARRAY(SELECT DISTINCT x FROM unnest(t.tags || EXCLUDED.tags) x ORDER BY x) END`;
   }
 
   protected async selectSummaries(s: NormalisedSearch, limit: number): Promise<SummaryPage> {
@@ -244,26 +254,27 @@ export class PostgresDriver extends SqlDriver {
   }
 
   /**
-   * A tag filter as SQL. For a common tag the planner tends to hash-join all of its traces
-   * and sort them (~260 ms for a 5 % host of 100,000 traces, tools/bench/search.cjs); with
-   * OFFSET 0 the probe cannot be pulled up into a join, so the time index is walked and the
-   * page ends early. A rare tag (few rows) keeps the join, which is then the cheap plan.
+   * A tag filter as SQL. A rare tag (few traces) is looked up in the GIN index and its traces
+   * sorted; a common one is checked row by row while the time index is walked newest first,
+   * so the page ends early (the planner, left to choose, bitmap-scans all of a 5 % host's
+   * traces of 100,000 and sorts them: ~260 ms, tools/bench/search.cjs). `= ANY` cannot use
+   * the GIN index, `@>` can.
    */
   private async tagCondition(kind: string, value: string, p: (v: unknown) => string): Promise<string> {
+    const tag = `${kind}:${value}`;
     const r = await this.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM (SELECT 1 FROM ${this.tables.tags} WHERE kind = $1 AND value = $2 LIMIT ${RARE_TAG}) x`,
-      [kind, value],
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${this.tables.traces} WHERE tags @> ARRAY[$1::text] LIMIT ${RARE_TAG}) x`,
+      [tag],
     );
     const rare = Number(r.rows[0]?.n ?? 0) < RARE_TAG;
-    return `EXISTS (SELECT 1 FROM ${this.tables.tags} g WHERE g.kind = ${p(kind)} AND g.value = ${p(value)} AND g.base_id = t.base_id${rare ? '' : ' OFFSET 0'})`;
+    return rare ? `t.tags @> ARRAY[${p(tag)}::text]` : `${p(tag)}::text = ANY(t.tags)`;
   }
 
   protected async selectTags(baseIds: string[]): Promise<{ base_id: string; kind: string; value: string }[]> {
-    const r = await this.pool.query<{ base_id: string; kind: string; value: string }>(
-      `SELECT base_id, kind, value FROM ${this.tables.tags} WHERE base_id = ANY($1) ORDER BY base_id, kind, value`,
-      [baseIds],
-    );
-    return r.rows;
+    const r = await this.pool.query<{ base_id: string; tags: string[] }>(`SELECT base_id, tags FROM ${this.tables.traces} WHERE base_id = ANY($1)`, [baseIds]);
+    const out: { base_id: string; kind: string; value: string }[] = [];
+    for (const row of r.rows) for (const tag of [...row.tags].sort()) out.push({ base_id: row.base_id, kind: tag[0], value: tag.slice(2) });
+    return out;
   }
 
   protected async selectEvents(baseId: string): Promise<string[]> {
@@ -288,7 +299,7 @@ export class PostgresDriver extends SqlDriver {
   }
 
   protected async deleteOlder(table: string, maxAgeMs: number, chunk: number): Promise<number> {
-    const key = table === this.tables.points ? 'id' : table === this.tables.tags ? 'ctid' : 'base_id';
+    const key = table === this.tables.points ? 'id' : 'base_id';
     const r = await this.pool.query(
       `DELETE FROM ${table} WHERE ${key} IN
          (SELECT ${key} FROM ${table} WHERE created_at < now() - $1 * interval '1 millisecond' LIMIT $2)`,
@@ -335,6 +346,8 @@ export async function createPostgresDriver(url: URL, options: Partial<DriverOpti
       // Several processes may start at once: CREATE … IF NOT EXISTS alone can still race.
       await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`osprofiler:${settings.tablePrefix}`]);
       for (const ddl of postgresSchema(driver.tables)) await client.query(ddl);
+      const legacy = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [driver.tables.tags]);
+      if (legacy.rows[0]?.t != null) for (const ddl of postgresLegacyTags(driver.tables)) await client.query(ddl);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -351,3 +364,12 @@ export async function createPostgresDriver(url: URL, options: Partial<DriverOpti
 }
 
 export const postgresDriverFactory: DriverFactory = (url, options) => createPostgresDriver(url, options);
+
+
+/** A row's tags ('s:…', 'p:…', 'h:…', sorted) as the text of a PostgreSQL text[]. */
+function tagsLiteral(tags: SummaryRow['tags']): string {
+  const texts = tags.map(([kind, value]) => `${kind}:${value}`).sort();
+  let out = '{';
+  for (let i = 0; i < texts.length; i++) out += (i === 0 ? '"' : ',"') + texts[i].replace(/["\\]/g, '\\$&') + '"';
+  return out + '}';
+}

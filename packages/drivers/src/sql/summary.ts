@@ -7,7 +7,8 @@
  *     '0'+ts for a point whose parent is the base_id, '1'+ts otherwise, '2' for none),
  *     root_name, root_service, root_detail, route, search_text (lower-cased, bounded),
  *     created_at; INDEX (first_us, base_id) for the newest-first page.
- *   <prefix>osprofiler_tags: (kind 's'|'p'|'h', value, base_id) key, first_us.
+ *   tags: postgresql keeps them in the summary row ('s:…', 'p:…', 'h:…', a GIN index);
+ *   mysql in <prefix>osprofiler_tags: (kind 's'|'p'|'h', value, base_id) key.
  */
 import { searchIndex } from '@osprofiler/core/instrument';
 import type { SearchOptions, TraceSummary } from '@osprofiler/core';
