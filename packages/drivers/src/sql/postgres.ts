@@ -25,7 +25,25 @@ type CopyStreams = typeof import('pg-copy-streams');
 /** Rows per INSERT in the duplicate-tolerant fallback (7 parameters each, under pg's 65535). */
 const INSERT_CHUNK = 1000;
 
-export function postgresSchema(t: TableNames): string[] {
+/** What tables made by an earlier version lack or have besides (FOUND_SQL, read under the schema's lock). */
+interface PostgresFound {
+  /** The summaries' `tags` column (or no summary table yet). */
+  tagsColumn: boolean;
+  /** Earlier versions kept the tags in <prefix>osprofiler_tags (kind, value, base_id). */
+  tagTable: boolean;
+  /** Earlier versions indexed duration_us. */
+  durationIndex: boolean;
+}
+
+const FOUND_SQL = `SELECT to_regclass($1) IS NULL OR EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'tags' AND NOT attisdropped) AS "tagsColumn",
+  to_regclass($2) IS NOT NULL AS "tagTable", to_regclass($3) IS NOT NULL AS "durationIndex"`;
+
+/**
+ * The tables and indexes, created when missing, and what earlier versions made brought up to
+ * date (only what `found` says is there: an ALTER TABLE takes the table's strongest lock
+ * even when it changes nothing, and every process runs this at start-up).
+ */
+function postgresSchema(t: TableNames, found: PostgresFound): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS ${t.points} (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -65,34 +83,28 @@ export function postgresSchema(t: TableNames): string[] {
       tags text[] NOT NULL DEFAULT '{}',
       created_at timestamptz NOT NULL DEFAULT now()
     )`,
-    // Tables made before the tags moved into the summary row (see postgresLegacyTags).
-    `ALTER TABLE ${t.traces} ADD COLUMN IF NOT EXISTS tags text[] NOT NULL DEFAULT '{}'`,
-    `CREATE INDEX IF NOT EXISTS ${t.traces}_first ON ${t.traces} (first_us, base_id)`,
-    `CREATE INDEX IF NOT EXISTS ${t.traces}_errors ON ${t.traces} (first_us, base_id) WHERE error`,
+    ...(found.tagsColumn ? [] : [`ALTER TABLE ${t.traces} ADD COLUMN tags text[] NOT NULL DEFAULT '{}'`]),
+    // Tags once had a table of their own: folded into the rows, the table dropped. Writers of
+    // those versions must be upgraded with this one (their summaries would fail on it).
+    ...(found.tagTable
+      ? [
+          `UPDATE ${t.traces} s SET tags = g.tags
+             FROM (SELECT base_id, array_agg(kind || ':' || value ORDER BY kind, value) AS tags FROM ${t.tags} GROUP BY base_id) g
+            WHERE g.base_id = s.base_id`,
+          `DROP TABLE ${t.tags}`,
+        ]
+      : []),
     // No index on duration_us: a duration filter is checked while the time index is walked
     // (a page of 50 out of 100,000 traces: 6 ms for 1 % of them, 13 ms for none), and keeping
-    // the index up cost ~7 % of the points/s (tools/bench/search.cjs). Earlier versions made it.
-    `DROP INDEX IF EXISTS ${t.traces}_duration`,
+    // the index up cost ~8 % of the points/s (tools/bench/search.cjs). Earlier versions made it.
+    ...(found.durationIndex ? [`DROP INDEX ${t.traces}_duration`] : []),
+    `CREATE INDEX IF NOT EXISTS ${t.traces}_first ON ${t.traces} (first_us, base_id)`,
+    `CREATE INDEX IF NOT EXISTS ${t.traces}_errors ON ${t.traces} (first_us, base_id) WHERE error`,
     `CREATE INDEX IF NOT EXISTS ${t.traces}_created ON ${t.traces} USING brin (created_at)`,
     // A trace's services, projects and hosts as 's:…', 'p:…', 'h:…' in its own row, one GIN
     // index over them: a tag table (a row and two B-tree entries a tag, ~3 a trace) was
     // about half of the index's server work (tools/bench/search.cjs, session 23).
     `CREATE INDEX IF NOT EXISTS ${t.traces}_tags ON ${t.traces} USING gin (tags)`,
-  ];
-}
-
-/**
- * Earlier versions kept the tags in a table of their own (<prefix>osprofiler_tags: kind,
- * value, base_id): when it is there, its tags are folded into the summary rows and it is
- * dropped, in the schema's transaction. Writers of those versions must be upgraded with
- * this one (their summaries would fail on the missing table).
- */
-export function postgresLegacyTags(t: TableNames): string[] {
-  return [
-    `UPDATE ${t.traces} s SET tags = g.tags
-       FROM (SELECT base_id, array_agg(kind || ':' || value ORDER BY kind, value) AS tags FROM ${t.tags} GROUP BY base_id) g
-      WHERE g.base_id = s.base_id`,
-    `DROP TABLE ${t.tags}`,
   ];
 }
 
@@ -345,9 +357,9 @@ export async function createPostgresDriver(url: URL, options: Partial<DriverOpti
       await client.query('BEGIN');
       // Several processes may start at once: CREATE … IF NOT EXISTS alone can still race.
       await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`osprofiler:${settings.tablePrefix}`]);
-      for (const ddl of postgresSchema(driver.tables)) await client.query(ddl);
-      const legacy = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [driver.tables.tags]);
-      if (legacy.rows[0]?.t != null) for (const ddl of postgresLegacyTags(driver.tables)) await client.query(ddl);
+      const t = driver.tables;
+      const found = (await client.query<PostgresFound>(FOUND_SQL, [t.traces, t.tags, `${t.traces}_duration`])).rows[0];
+      for (const ddl of postgresSchema(t, found)) await client.query(ddl);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
