@@ -1,6 +1,6 @@
 import { uuid4 } from './uuid';
 import { errorInfo } from './errors-info';
-import { markDropped, Profiler, type TraceBudget } from './profiler';
+import { markDropped, newBudget, Profiler, type TraceBudget } from './profiler';
 import { runIn, runOn, runtime, storage, storeOf, storeResource } from './runtime';
 
 /**
@@ -23,8 +23,15 @@ export class Point {
     readonly parentId: string,
     parent: Profiler,
     private readonly recorded = true,
+    /** @internal A trace's root point (openRootPoint): its trace's budget, key and base id; `parent` unused. */
+    rootBudget?: TraceBudget,
+    rootKey?: string,
+    rootBase?: string,
   ) {
-    this.profiler = new Profiler(parent.hmacKey, parent.baseId, parentId, traceId, parent.budget);
+    this.profiler =
+      rootBudget === undefined
+        ? new Profiler(parent.hmacKey, parent.baseId, parentId, traceId, parent.budget)
+        : new Profiler(rootKey as string, rootBase as string, parentId, traceId, rootBudget);
   }
 
   /** Runs `fn` with this point as the current one (its async continuations too). */
@@ -67,6 +74,23 @@ export function openPoint(name: string, info?: object, parent: Profiler | undefi
   const parentId = parent.currentId;
   runtime.sink.point(0, name, parent.baseId, traceId, parentId, info);
   return new Point(name, traceId, parentId, parent);
+}
+
+/**
+ * `openPoint(name, info, newProfiler(hmacKey, baseId, parentId))` — a trace's first point in
+ * this process (an HTTP server's `wsgi`) — without the root profiler, which would only lend
+ * the point its ids and budget: one profiler (40 bytes) fewer a traced request.
+ * The same ids in the same order (the base id, when drawn, right before the point's).
+ */
+export function openRootPoint(name: string, info: object | undefined, hmacKey: string, baseId?: string | null, parentId?: string | null): Point {
+  const base = baseId || uuid4();
+  const top = parentId || base;
+  const budget = newBudget();
+  if (budget.left <= 0) return openPoint(name, info, new Profiler(hmacKey, base, base, top, budget)) as Point;
+  budget.left--;
+  const traceId = uuid4();
+  runtime.sink.point(0, name, base, traceId, top, info);
+  return new Point(name, traceId, top, undefined as unknown as Profiler, true, budget, hmacKey, base);
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -68,6 +68,24 @@ export function runIn<R>(store: Profiler | undefined, fn: () => R): R {
 }
 
 /**
+ * `runIn(store, () => fn.call(self, a, b, c))` without the closure (and its context) made
+ * for each call: an HTTP entry runs the framework's handler this way, once a traced request.
+ */
+export function runCall<T, A, B, C, R>(store: Profiler, fn: (this: T, a: A, b: B, c: C) => R, self: T, a: A, b: B, c: C): R {
+  const k = resourceKey;
+  if (k === undefined || (storage as unknown as { enabled?: unknown }).enabled !== true) return storage.run(store, () => fn.call(self, a, b, c));
+  const resource = executionAsyncResource() as Record<symbol, unknown>;
+  const old = resource[k];
+  if (old === store) return fn.call(self, a, b, c);
+  resource[k] = store;
+  try {
+    return fn.call(self, a, b, c);
+  } finally {
+    resource[k] = old;
+  }
+}
+
+/**
  * The current async resource when `runIn` would use it (Node's async-hooks storage, enabled),
  * else undefined: `traced()` reads the store from it and then runs the point's work on it
  * (`runOn`), one `executionAsyncResource()` and one keyed load of the store a point instead

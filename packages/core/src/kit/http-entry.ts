@@ -5,6 +5,7 @@
  * `X-Trace-HMAC` (sampling off) costs one header lookup.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { runCall } from '../runtime';
 import type { HttpTracer } from './http-server';
 import { isWrapped, markWrapped } from './wrap';
 
@@ -21,7 +22,8 @@ export function tracedEntry<F extends Entry>(original: F, tracer: () => HttpTrac
     if (t === undefined || (!t.sampling && req.headers['x-trace-hmac'] === undefined)) return original.call(this, req, res, next);
     const point = t.begin(req, res, this);
     if (point === undefined) return original.call(this, req, res, next);
-    return point.run(() => original.call(this, req, res, next));
+    // point.run(() => original.call(this, req, res, next)) without the closure.
+    return runCall(point.profiler, original, this, req, res, next);
   } as F;
 }
 

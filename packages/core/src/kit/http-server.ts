@@ -14,8 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TraceOptions } from '../api';
 import { ENV_NAMES } from '../config';
 import { debug, debugEnabled, warnOnce } from '../diagnostics';
-import { openPoint, type Point } from '../point';
-import { newProfiler } from '../profiler';
+import { openRootPoint, type Point } from '../point';
 import { responseTraceHeader } from '../response-header';
 import { splitTarget, wsgiRequestInfo } from '../wsgi-info';
 import type { Contain } from './contained';
@@ -193,10 +192,9 @@ function open(
   ctx: unknown,
 ): Point | undefined {
   const info = startInfo(adapter, o, target, req);
-  // The point takes its ids from a root profiler passed in, not from the context: no
-  // AsyncLocalStorage run for the root (the framework runs once, inside the point's).
-  const point = openPoint('wsgi', info, newProfiler(trace.hmacKey, trace.baseId, trace.parentId));
-  if (point === undefined) return undefined;
+  // The point is the trace's root, not taken from the context: no AsyncLocalStorage run for
+  // a root profiler (the framework runs once, inside the point's), and no root profiler.
+  const point = openRootPoint('wsgi', info, trace.hmacKey, trace.baseId, trace.parentId);
   const state: HttpRequestState = { point, route: undefined, error: undefined, hasError: false, extra: undefined, held: undefined };
   (req as unknown as Marked)[HTTP_REQUEST] = state;
   try {
