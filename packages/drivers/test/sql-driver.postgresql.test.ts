@@ -173,35 +173,3 @@ it('postgresql:// tables of an earlier version: the tag table folded into the su
     await sql.close();
   }
 });
-
-it('postgresql:// a batch\'s summaries are made and sent while its points are being stored, not before they are sent nor after', async () => {
-  const sql = postgresAccess();
-  const prefix = uniquePrefix();
-  const driver = (await createDriver(`${POSTGRES_URL}?table_prefix=${prefix}&pool_size=2`)) as PostgresDriver;
-  try {
-    const events: string[] = [];
-    const d = driver as unknown as {
-      insertPoints: (rows: unknown[], sent?: () => void) => Promise<void>;
-      openSummaries: (rows: unknown[]) => Promise<unknown>;
-    };
-    const insert = d.insertPoints.bind(driver);
-    const open = d.openSummaries.bind(driver);
-    d.insertPoints = async (rows, sent) => {
-      events.push('points');
-      await insert(rows, () => (events.push('sent'), sent?.()));
-      events.push('stored');
-    };
-    d.openSummaries = (rows) => (events.push(`summaries ${rows.length}`), open(rows));
-    const baseId = randomUUID();
-    await driver.notify([0, 1, 2].map((i) => ({
-      name: `p${i}-start`, base_id: baseId, trace_id: `t${i}`, parent_id: baseId,
-      timestamp: `2026-11-23T05:00:00.00000${i}`, info: { host: 'h' }, project: null, service: 's',
-    })));
-    expect(events).toEqual(['points', 'sent', 'summaries 1', 'stored']);
-    expect((await driver.searchTraces({ service: 's', limit: 5 })).traces.map((t) => t.base_id)).toEqual([baseId]);
-  } finally {
-    await driver.close();
-    await sql.dropTables(prefix);
-    await sql.close();
-  }
-});

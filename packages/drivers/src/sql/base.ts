@@ -13,7 +13,7 @@
 import { buildReport } from '@osprofiler/core';
 import { linesOfNotifications, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
 import type { Driver, ListOptions, Notification, Report, SearchOptions, SearchPage, TraceSummary } from '@osprofiler/core';
-import type { LineBatch, NormalisedSearch, TraceDelta } from '@osprofiler/core/instrument';
+import type { LineBatch, NormalisedSearch } from '@osprofiler/core/instrument';
 import { summaryOfRow, summaryRows, TEXT_SEARCH_BOUND, type SummaryPage, type SummaryRow } from './summary';
 import { IdleUnref } from '../idle-unref';
 import { InFlight, newCounters, type DriverCounters } from '../inflight';
@@ -71,11 +71,7 @@ export abstract class SqlDriver implements Driver {
     this.tables = tableNames(settings.tablePrefix);
   }
 
-  /**
-   * Stores the rows. `sent`, when given, is called once they are on their way (the server is
-   * storing them), or at the start when the dialect cannot tell.
-   */
-  protected abstract insertPoints(rows: readonly PointRow[], sent?: () => void): Promise<void>;
+  protected abstract insertPoints(rows: readonly PointRow[]): Promise<void>;
   protected abstract upsertErrors(errors: ReadonlyMap<string, string>): Promise<void>;
   /** The stored events of one trace, newest first (the order Redis' LRANGE gives). */
   protected abstract selectEvents(baseId: string): Promise<string[]>;
@@ -124,17 +120,16 @@ export abstract class SqlDriver implements Driver {
     const { points, errors, rejected, kept } = rowsOfLines(batch, this.settings.filterErrorTrace);
     this.counters.failed += rejected;
     if (points.length === 0) return Promise.resolve();
-    const deltas = searchIndex.deltasOfBatch(kept);
-    return this.inflight.track(this.keep.run(() => this.write(points, errors, deltas)));
+    const summaries = summaryRows(searchIndex.deltasOfBatch(kept)).sort((a, b) => (a.baseId < b.baseId ? -1 : 1));
+    return this.inflight.track(this.keep.run(() => this.write(points, errors, summaries)));
   }
 
-  private async write(points: PointRow[], errors: Map<string, string>, deltas: Map<string, TraceDelta>): Promise<void> {
+  private async write(points: PointRow[], errors: Map<string, string>, summaries: SummaryRow[]): Promise<void> {
     try {
-      if (deltas.size > 0 && this.settings.poolSize > 1) await this.writeBeside(points, errors, deltas);
+      if (summaries.length > 0 && this.settings.poolSize > 1) await this.writeBeside(points, errors, summaries);
       else {
         await this.insertPoints(points);
         if (errors.size > 0) await this.upsertErrors(errors);
-        const summaries = summariesOf(deltas);
         if (summaries.length > 0) await this.upsertSummaries(summaries);
       }
     } catch (err) {
@@ -178,34 +173,22 @@ export abstract class SqlDriver implements Driver {
    * search.cjs) while it stores the points, instead of after. The summaries' transaction
    * commits only once the points are stored, so a search never finds a trace whose points
    * failed. One batch at a time: two batches each holding one connection and waiting for a
-   * second could otherwise take the whole pool. The summary rows are made once the points are
-   * on their way (insertPoints' `sent`), so the client's part (~0.5 ms a batch of 100 traces)
-   * runs while the server stores the points instead of before it starts.
+   * second could otherwise take the whole pool.
    */
-  private writeBeside(points: PointRow[], errors: Map<string, string>, deltas: Map<string, TraceDelta>): Promise<void> {
+  private writeBeside(points: PointRow[], errors: Map<string, string>, summaries: SummaryRow[]): Promise<void> {
     const run = this.besides.then(async () => {
-      let end: Promise<(commit: boolean) => Promise<void>> | undefined;
-      const open = (): Promise<(commit: boolean) => Promise<void>> => {
-        if (end === undefined) {
-          // A microtask: whatever the summaries throw is this promise's rejection, not the caller's.
-          end = Promise.resolve().then(() => {
-            const rows = summariesOf(deltas);
-            return rows.length > 0 ? this.openSummaries(rows) : async () => undefined;
-          });
-          // Read below on every path; handled now, so a failure before then is no unhandled rejection.
-          end.catch(() => undefined);
-        }
-        return end;
-      };
+      const end = this.openSummaries(summaries);
+      // Read below on every path; handled now, so a failure before then is no unhandled rejection.
+      end.catch(() => undefined);
       try {
-        await this.insertPoints(points, open);
+        await this.insertPoints(points);
         if (errors.size > 0) await this.upsertErrors(errors);
       } catch (err) {
         // Whatever became of the summaries (their own failure is this one's consequence or beside it).
-        await end?.then((close) => close(false), () => undefined);
+        await end.then((close) => close(false), () => undefined);
         throw err;
       }
-      await (await open())(true);
+      await (await end)(true);
     });
     this.besides = run.then(() => undefined, () => undefined);
     return run;
@@ -297,11 +280,6 @@ export abstract class SqlDriver implements Driver {
     await this.pruning?.catch(() => undefined);
     await this.closeClient();
   }
-}
-
-/** A batch's summary rows, sorted by base_id (several writers then lock rows in one order). */
-function summariesOf(deltas: Map<string, TraceDelta>): SummaryRow[] {
-  return summaryRows(deltas).sort((a, b) => (a.baseId < b.baseId ? -1 : 1));
 }
 
 function limitOf(options: ListOptions): number | undefined {

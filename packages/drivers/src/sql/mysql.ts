@@ -110,9 +110,7 @@ export class MysqlDriver extends SqlDriver {
     });
   }
 
-  protected async insertPoints(rows: readonly PointRow[], sent?: () => void): Promise<void> {
-    // mysql2 sends a query only once it holds a connection: the summaries go at once, as before.
-    sent?.();
+  protected async insertPoints(rows: readonly PointRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       let values = '';
       for (let k = i; k < Math.min(rows.length, i + INSERT_CHUNK); k++) {

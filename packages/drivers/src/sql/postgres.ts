@@ -121,11 +121,11 @@ export class PostgresDriver extends SqlDriver {
     super(settings, endpoint);
   }
 
-  protected async insertPoints(rows: readonly PointRow[], sent?: () => void): Promise<void> {
+  protected async insertPoints(rows: readonly PointRow[]): Promise<void> {
     const client = await this.pool.connect();
     try {
       try {
-        await this.copy(client, rows, sent);
+        await this.copy(client, rows);
       } catch (err) {
         if ((err as { code?: string }).code !== '23505') throw err; // unique_violation
         await this.insertIgnoringDuplicates(client, rows);
@@ -135,15 +135,12 @@ export class PostgresDriver extends SqlDriver {
     }
   }
 
-  private copy(client: PoolClient, rows: readonly PointRow[], sent?: () => void): Promise<void> {
+  private copy(client: PoolClient, rows: readonly PointRow[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const stream = client.query(this.copyFrom(`COPY ${this.tables.points} (${COPY_COLUMNS}) FROM STDIN`));
       stream.on('error', reject);
       stream.on('finish', () => resolve());
-      // The stream holds the text until the server has answered the COPY; the write's
-      // callback comes once it is handed to the socket.
-      stream.write(copyText(rows), () => sent?.());
-      stream.end();
+      stream.end(copyText(rows));
     });
   }
 
