@@ -29,11 +29,12 @@ import * as layout from './layout';
 const { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, MAGIC_INDEXED, PARENT_KEY, TIMESTAMP_KEY, TRACE_KEY, windowEnd } = layout;
 
 // Lines without an index have their head (name, base_id, trace_id, parent_id, timestamp, up
-// to INFO) checked once by core's LINE_HEAD without captures (readHead), and its fields found
-// by position, for the decode's own fields and for the index (`heads`: where the name,
-// parent_id and INFO are, handed to core's eventAfterHead). `exec` with the captures cost
-// ~1.4k instructions a line more (the result array, four substrings; callgrind, agent-ir.cjs);
-// checking the keys and fields by bytes in JavaScript cost more than the RegExp's code.
+// to INFO) checked once as core's LINE_HEAD would match it (readHead: by bytes, plainHead,
+// else by LINE_HEAD without captures), and its fields found by position, for the decode's own
+// fields and for the index (`heads`: where the name, parent_id and INFO are, handed to core's
+// eventAfterHead). `exec` with the captures cost ~1.4k instructions a line more (the result
+// array, four substrings; callgrind, agent-ir.cjs); checking the fields by a byte loop or
+// DataView reads cost more than the RegExp's code, four bytes an Int32Array load less.
 /** What follows the timestamp's closing quote: `, "info": ` and the quote itself. */
 const INFO_KEY = '", "info": ';
 /**
@@ -318,8 +319,10 @@ function headKeyAt(dv: DataView, w: number, at: number, end: number, f: number):
 
 /**
  * The end of head field f (from `from`) where its key follows: at the field's last two
- * lengths first, else at the next quote; -1 when the key is at none of them. The field's
- * bytes are not checked here (plainHead does).
+ * lengths first (three 8-byte reads a try, against `indexOf`'s ~140 instructions a call),
+ * else at the next quote; -1 when the key is at none of them. The field's bytes are not
+ * checked here (plainHead does; after LINE_HEAD_TEST, with `end` the head's, the key found
+ * is the field's end: a field holds no quote).
  */
 function keyEnd(dv: DataView, text: string, w: number, from: number, end: number, f: number): number {
   const guess = FIELD_LENGTHS[f];
@@ -391,13 +394,15 @@ function readHead(dv: DataView, words: Int32Array, a: number, text: string, w: n
   if (plainHead(dv, words, a, text, w, pos, end, slash) < 0) {
     LINE_HEAD_TEST.lastIndex = pos;
     if (!LINE_HEAD_TEST.test(text)) return NOT_LAID_OUT;
+    // The RegExp checked the fields (no quote in one) and keys: each field's end is the first
+    // place after its start where its key is, within the head (INFO may hold a key's text).
     const i0 = LINE_HEAD_TEST.lastIndex;
-    const n1 = fieldEnd(dv, text, w, pos + LINE_START.length, 0, AFTER_NAME, i0);
+    const n1 = keyEnd(dv, text, w, pos + LINE_START.length, i0, 0);
     const b0 = n1 + BASE_KEY.length;
-    const b1 = fieldEnd(dv, text, w, b0, 1, AFTER_BASE, i0);
+    const b1 = keyEnd(dv, text, w, b0, i0, 1);
     if (b1 === b0) return NOT_LAID_OUT;
-    const p0 = fieldEnd(dv, text, w, b1 + TRACE_KEY.length, 2, AFTER_TRACE, i0) + PARENT_KEY.length;
-    const p1 = fieldEnd(dv, text, w, p0, 3, AFTER_PARENT, i0);
+    const p0 = keyEnd(dv, text, w, b1 + TRACE_KEY.length, i0, 2) + PARENT_KEY.length;
+    const p1 = keyEnd(dv, text, w, p0, i0, 3);
     HEAD[0] = n1;
     HEAD[1] = b0;
     HEAD[2] = b1;
@@ -410,44 +415,6 @@ function readHead(dv: DataView, words: Int32Array, a: number, text: string, w: n
   const b0 = HEAD[1];
   const n = HEAD[2] - b0;
   return baseAt >= 0 && n === baseLen && sameBytes(dv, w + b0, baseAt, n) ? SAME_BASE : NEW_BASE;
-}
-
-/** A key's first 4 characters as `DataView.getInt32(…, true)` reads them. */
-function le4(key: string): number {
-  return key.charCodeAt(0) | (key.charCodeAt(1) << 8) | (key.charCodeAt(2) << 16) | (key.charCodeAt(3) << 24);
-}
-/** `", "`: a field's closing quote and the next key's opening one. */
-const SEP = le4('", "');
-/** The next key's first 4 letters, after the name, base_id, trace_id and parent_id. */
-const AFTER_NAME = le4('base');
-const AFTER_BASE = le4('trac');
-const AFTER_TRACE = le4('pare');
-const AFTER_PARENT = le4('time');
-
-/**
- * The end (closing quote) of the head field that starts at `from`, in a head LINE_HEAD_TEST
- * matched (it ends at `limit`): tried at field `f`'s last two lengths first, by the 8 bytes
- * there (`", "` and the next key's first 4 letters: a field holds no quote, and no other
- * place after its start has those 8 bytes), else found by `indexOf` (~140 instructions a
- * call, 4 a line, against ~18 a DataView read). With the index's line places (HEAD_INTS),
- * decode + index of 200-line bodies of 1-point traces: 6.95-7.02k vs 7.14-7.26k
- * instructions a line (scratch callgrind, both builds alternated in one process).
- */
-function fieldEnd(dv: DataView, text: string, w: number, from: number, f: number, after: number, limit: number): number {
-  const guess = FIELD_LENGTHS[f];
-  let x = from + guess;
-  if (guess > 0 && x + 8 <= limit && dv.getInt32(w + x, true) === SEP && dv.getInt32(w + x + 4, true) === after) return x;
-  const other = FIELD_LENGTHS[f + FIELDS];
-  x = from + other;
-  if (other > 0 && x + 8 <= limit && dv.getInt32(w + x, true) === SEP && dv.getInt32(w + x + 4, true) === after) {
-    FIELD_LENGTHS[f + FIELDS] = guess;
-    FIELD_LENGTHS[f] = other;
-    return x;
-  }
-  const end = text.indexOf('"', from);
-  FIELD_LENGTHS[f + FIELDS] = guess;
-  FIELD_LENGTHS[f] = end - from;
-  return end;
 }
 
 /** The first backslash at or after `from`, or `end`. */
