@@ -29,11 +29,12 @@ import * as layout from './layout';
 const { BASE_KEY, CLOSE_BRACE, LF, LINE_START, MAGIC, MAGIC_INDEXED, PARENT_KEY, TIMESTAMP_KEY, TRACE_KEY, windowEnd } = layout;
 
 // Lines without an index have their head (name, base_id, trace_id, parent_id, timestamp, up
-// to INFO) checked once by core's LINE_HEAD without captures (readHead), and its fields found
-// by position, for the decode's own fields and for the index (`heads`: where the name,
-// parent_id and INFO are, handed to core's eventAfterHead). `exec` with the captures cost
-// ~1.4k instructions a line more (the result array, four substrings; callgrind, agent-ir.cjs);
-// checking the keys and fields by bytes in JavaScript cost more than the RegExp's code.
+// to INFO) checked once as core's LINE_HEAD would match it (readHead: by bytes, plainHead,
+// else by LINE_HEAD without captures), and its fields found by position, for the decode's own
+// fields and for the index (`heads`: where the name, parent_id and INFO are, handed to core's
+// eventAfterHead). `exec` with the captures cost ~1.4k instructions a line more (the result
+// array, four substrings; callgrind, agent-ir.cjs); checking the fields by a byte loop or
+// DataView reads cost more than the RegExp's code, four bytes an Int32Array load less.
 /** What follows the timestamp's closing quote: `, "info": ` and the quote itself. */
 const INFO_KEY = '", "info": ';
 /**
@@ -252,75 +253,168 @@ const NEW_BASE = 2;
 /** Where readHead found the fields (text positions): name's end, base_id's start and end, parent_id's, the timestamp's, INFO's start. */
 const HEAD = new Int32Array(8);
 
+/** A field's place in HEAD_KEY_BYTES and FIELD_LENGTHS: name, base_id, trace_id, parent_id, timestamp. */
+const FIELDS = 5;
+/** The key after each head field (keyBytes: 3 float64s each) and its length. */
+const HEAD_KEY_BYTES = new Float64Array(3 * FIELDS);
+const HEAD_KEY_LENGTHS = new Int32Array(FIELDS);
 /**
- * Reads the head of the line text[pos, lf) (window `w` of the body `dv`) as core's LINE_HEAD
- * matches it (LINE_HEAD_TEST: the same RegExp without its captures), then finds its fields'
- * quotes: the RegExp checked what lies between them. Fills HEAD and says whether the
- * base_id is the last one's (its bytes at `baseAt`, -1 for none; `baseLen` long), or
- * NOT_LAID_OUT (an empty base_id too: the key search then reads the line, and refuses it).
+ * Where keyBytes' second read of each is (its bytes 8-15, or its last 8 under 16): held here,
+ * not computed from the length at the read (a `len < 16 ? …` offset left that read a call of
+ * V8's DataView builtin, ~130 instructions, in TurboFan's code: scratch callgrind).
  */
-function readHead(dv: DataView, text: string, w: number, pos: number, baseAt: number, baseLen: number): number {
-  LINE_HEAD_TEST.lastIndex = pos;
-  if (!LINE_HEAD_TEST.test(text)) return NOT_LAID_OUT;
-  const i0 = LINE_HEAD_TEST.lastIndex;
-  const n1 = fieldEnd(dv, text, w, pos + LINE_START.length, 0, AFTER_NAME, i0);
+const HEAD_KEY_MIDDLES = new Int32Array(FIELDS);
+[BASE_KEY, TRACE_KEY, PARENT_KEY, TIMESTAMP_KEY, INFO_KEY].forEach((key, f) => {
+  HEAD_KEY_BYTES.set(keyBytes(key), 3 * f);
+  HEAD_KEY_LENGTHS[f] = key.length;
+  HEAD_KEY_MIDDLES[f] = key.length < 16 ? key.length - 8 : 8;
+});
+/**
+ * The last two lengths of each head field (field f's at f and f + FIELDS): the next line's
+ * likely ones (a service's starts and stops alternate two names' lengths).
+ */
+const FIELD_LENGTHS = new Int32Array(2 * FIELDS);
+/** Whether this machine's Int32Arrays are little-endian (plainBytes' edge masks assume it). */
+const LITTLE_ENDIAN = new Uint8Array(new Int32Array([1]).buffer)[0] === 1;
+/** OR-ed into the first word of a field at byte offset 0-3 (its bytes before the field made 0x40: neither < 0x23 nor a borrow). */
+const LOW_MASK = new Int32Array([0, 0x40, 0x4040, 0x404040]);
+/** OR-ed into the last word of a field whose last byte is byte 0-3 of it (the bytes after it made 0x40). */
+const HIGH_MASK = new Int32Array([0x40404000, 0x40400000, 0x40000000, 0]);
+const BELOW_23 = 0x23232323;
+const HIGH_BITS = 0x80808080 | 0;
+
+/**
+ * Whether the bytes [a, b) of `words` (the body's memory as int32s, `a`, `b` byte offsets in
+ * it) are all ≥ 0x23: no control character, no quote (nor a space or `!`: a field holding one
+ * is left to the RegExp). Four bytes a load: `(x - 0x23232323) & ~x` has a byte's high bit
+ * set for the lowest byte under 0x23 of x (bytes at or above it borrow nothing, and a byte
+ * ≥ 0x80 has its high bit cleared by `~x`), so OR-ed over the words and masked it says
+ * whether any byte is under 0x23; the bytes of the first and last words outside [a, b) are
+ * made 0x40 first.
+ */
+function plainBytes(words: Int32Array, a: number, b: number): boolean {
+  if (a >= b) return true;
+  let i = a >> 2;
+  const last = (b - 1) >> 2;
+  let x = words[i] | LOW_MASK[a & 3];
+  let acc = 0;
+  while (i < last) {
+    acc |= (x - BELOW_23) & ~x;
+    x = words[++i];
+  }
+  x |= HIGH_MASK[(b - 1) & 3];
+  return ((acc | ((x - BELOW_23) & ~x)) & HIGH_BITS) === 0;
+}
+
+/**
+ * Whether field f's key (HEAD_KEY_BYTES) is at text position `at` of the window at `w` in
+ * `dv` (the text `end` long): keyAt's three 8-byte reads.
+ */
+function headKeyAt(dv: DataView, w: number, at: number, end: number, f: number): boolean {
+  const len = HEAD_KEY_LENGTHS[f];
+  const x = w + at;
+  const k = 3 * f;
+  return at >= 0 && at + len <= end && dv.getFloat64(x, true) === HEAD_KEY_BYTES[k] && dv.getFloat64(x + HEAD_KEY_MIDDLES[f], true) === HEAD_KEY_BYTES[k + 1] && dv.getFloat64(x + len - 8, true) === HEAD_KEY_BYTES[k + 2];
+}
+
+/**
+ * The end of head field f (from `from`) where its key follows: at the field's last two
+ * lengths first (three 8-byte reads a try, against `indexOf`'s ~140 instructions a call),
+ * else at the next quote; -1 when the key is at none of them. The field's bytes are not
+ * checked here (plainHead does; after LINE_HEAD_TEST, with `end` the head's, the key found
+ * is the field's end: a field holds no quote).
+ */
+function keyEnd(dv: DataView, text: string, w: number, from: number, end: number, f: number): number {
+  const guess = FIELD_LENGTHS[f];
+  if (headKeyAt(dv, w, from + guess, end, f)) return from + guess;
+  const other = FIELD_LENGTHS[f + FIELDS];
+  if (headKeyAt(dv, w, from + other, end, f)) {
+    FIELD_LENGTHS[f + FIELDS] = guess;
+    FIELD_LENGTHS[f] = other;
+    return from + other;
+  }
+  const q = text.indexOf('"', from);
+  if (q < 0 || !headKeyAt(dv, w, q, end, f)) return -1;
+  FIELD_LENGTHS[f + FIELDS] = guess;
+  FIELD_LENGTHS[f] = q - from;
+  return q;
+}
+
+/**
+ * The head of the line at text position `pos` (window `w` of the body `dv`, its text `end`
+ * long, at byte `a` of `words`) read without the RegExp: each key where the field before it
+ * ends (keyEnd), every field's bytes ≥ 0x23 (plainBytes) and no backslash before INFO (the
+ * next one is at `slash` ≥ pos). Such a head is in LINE_HEAD's language and its fields end
+ * at their first quote, so this is LINE_HEAD_TEST's match, field for field. Fills HEAD and
+ * returns INFO's start, or -1 (a field with a space, `!`, a quote, an escape or a control
+ * character in it, an empty base_id, another layout: the RegExp decides). Against the
+ * RegExp's ~8.5 instructions a character of the ~225-character head (~1.9k a line,
+ * callgrind, agent-ir.cjs): ~2 a field's character and ~60 a key.
+ */
+export function plainHead(dv: DataView, words: Int32Array, a: number, text: string, w: number, pos: number, end: number, slash: number): number {
+  if (!LITTLE_ENDIAN || dv.getFloat64(w + pos, true) !== LINE_START_0 || dv.getUint16(w + pos + 8, true) !== LINE_START_8) return -1;
+  const n0 = pos + LINE_START.length;
+  const n1 = keyEnd(dv, text, w, n0, end, 0);
+  if (n1 < 0) return -1;
   const b0 = n1 + BASE_KEY.length;
-  const b1 = fieldEnd(dv, text, w, b0, 1, AFTER_BASE, i0);
-  if (b1 === b0) return NOT_LAID_OUT;
-  const p0 = fieldEnd(dv, text, w, b1 + TRACE_KEY.length, 2, AFTER_TRACE, i0) + PARENT_KEY.length;
-  const p1 = fieldEnd(dv, text, w, p0, 3, AFTER_PARENT, i0);
+  const b1 = keyEnd(dv, text, w, b0, end, 1);
+  if (b1 <= b0) return -1;
+  const t0 = b1 + TRACE_KEY.length;
+  const t1 = keyEnd(dv, text, w, t0, end, 2);
+  if (t1 < 0) return -1;
+  const p0 = t1 + PARENT_KEY.length;
+  const p1 = keyEnd(dv, text, w, p0, end, 3);
+  if (p1 < 0) return -1;
+  const s0 = p1 + TIMESTAMP_KEY.length;
+  const s1 = keyEnd(dv, text, w, s0, end, 4);
+  if (s1 < 0) return -1;
+  const i0 = s1 + INFO_KEY.length;
+  if (slash < i0 || !plainBytes(words, a + n0, a + n1) || !plainBytes(words, a + b0, a + b1) || !plainBytes(words, a + t0, a + t1) || !plainBytes(words, a + p0, a + p1) || !plainBytes(words, a + s0, a + s1)) return -1;
   HEAD[0] = n1;
   HEAD[1] = b0;
   HEAD[2] = b1;
   HEAD[3] = p0;
   HEAD[4] = p1;
-  HEAD[5] = p1 + TIMESTAMP_KEY.length;
-  HEAD[6] = i0 - INFO_KEY.length;
+  HEAD[5] = s0;
+  HEAD[6] = s1;
   HEAD[7] = i0;
-  return baseAt >= 0 && b1 - b0 === baseLen && sameBytes(dv, w + b0, baseAt, baseLen) ? SAME_BASE : NEW_BASE;
+  return i0;
 }
 
-/** A key's first 4 characters as `DataView.getInt32(…, true)` reads them. */
-function le4(key: string): number {
-  return key.charCodeAt(0) | (key.charCodeAt(1) << 8) | (key.charCodeAt(2) << 16) | (key.charCodeAt(3) << 24);
-}
-/** `", "`: a field's closing quote and the next key's opening one. */
-const SEP = le4('", "');
-/** The next key's first 4 letters, after the name, base_id, trace_id and parent_id. */
-const AFTER_NAME = le4('base');
-const AFTER_BASE = le4('trac');
-const AFTER_TRACE = le4('pare');
-const AFTER_PARENT = le4('time');
 /**
- * The last two lengths of the name, base_id, trace_id and parent_id (field f's at f and f + 4):
- * the next line's likely ones (a service's starts and stops alternate two names' lengths).
+ * Reads the head of the line text[pos, lf) (window `w` of the body `dv`, its text at byte
+ * `a` of `words`, `end` long; the next backslash at `slash` ≥ pos) as core's LINE_HEAD
+ * matches it: by plainHead, else by LINE_HEAD_TEST (the same RegExp without its captures)
+ * and then its fields' quotes (the RegExp checked what lies between them). Fills HEAD and
+ * says whether the base_id is the last one's (its bytes at `baseAt`, -1 for none; `baseLen`
+ * long), or NOT_LAID_OUT (an empty base_id too: the key search then reads the line, and
+ * refuses it).
  */
-const FIELD_LENGTHS = new Int32Array(8);
-
-/**
- * The end (closing quote) of the head field that starts at `from`, in a head LINE_HEAD_TEST
- * matched (it ends at `limit`): tried at field `f`'s last two lengths first, by the 8 bytes
- * there (`", "` and the next key's first 4 letters: a field holds no quote, and no other
- * place after its start has those 8 bytes), else found by `indexOf` (~140 instructions a
- * call, 4 a line, against ~18 a DataView read). With the index's line places (HEAD_INTS),
- * decode + index of 200-line bodies of 1-point traces: 6.95-7.02k vs 7.14-7.26k
- * instructions a line (scratch callgrind, both builds alternated in one process).
- */
-function fieldEnd(dv: DataView, text: string, w: number, from: number, f: number, after: number, limit: number): number {
-  const guess = FIELD_LENGTHS[f];
-  let x = from + guess;
-  if (guess > 0 && x + 8 <= limit && dv.getInt32(w + x, true) === SEP && dv.getInt32(w + x + 4, true) === after) return x;
-  const other = FIELD_LENGTHS[f + 4];
-  x = from + other;
-  if (other > 0 && x + 8 <= limit && dv.getInt32(w + x, true) === SEP && dv.getInt32(w + x + 4, true) === after) {
-    FIELD_LENGTHS[f + 4] = guess;
-    FIELD_LENGTHS[f] = other;
-    return x;
+function readHead(dv: DataView, words: Int32Array, a: number, text: string, w: number, pos: number, end: number, slash: number, baseAt: number, baseLen: number): number {
+  if (plainHead(dv, words, a, text, w, pos, end, slash) < 0) {
+    LINE_HEAD_TEST.lastIndex = pos;
+    if (!LINE_HEAD_TEST.test(text)) return NOT_LAID_OUT;
+    // The RegExp checked the fields (no quote in one) and keys: each field's end is the first
+    // place after its start where its key is, within the head (INFO may hold a key's text).
+    const i0 = LINE_HEAD_TEST.lastIndex;
+    const n1 = keyEnd(dv, text, w, pos + LINE_START.length, i0, 0);
+    const b0 = n1 + BASE_KEY.length;
+    const b1 = keyEnd(dv, text, w, b0, i0, 1);
+    if (b1 === b0) return NOT_LAID_OUT;
+    const p0 = keyEnd(dv, text, w, b1 + TRACE_KEY.length, i0, 2) + PARENT_KEY.length;
+    const p1 = keyEnd(dv, text, w, p0, i0, 3);
+    HEAD[0] = n1;
+    HEAD[1] = b0;
+    HEAD[2] = b1;
+    HEAD[3] = p0;
+    HEAD[4] = p1;
+    HEAD[5] = p1 + TIMESTAMP_KEY.length;
+    HEAD[6] = i0 - INFO_KEY.length;
+    HEAD[7] = i0;
   }
-  const end = text.indexOf('"', from);
-  FIELD_LENGTHS[f + 4] = guess;
-  FIELD_LENGTHS[f] = end - from;
-  return end;
+  const b0 = HEAD[1];
+  const n = HEAD[2] - b0;
+  return baseAt >= 0 && n === baseLen && sameBytes(dv, w + b0, baseAt, n) ? SAME_BASE : NEW_BASE;
 }
 
 /** The first backslash at or after `from`, or `end`. */
@@ -578,6 +672,9 @@ export class DecodedLines implements LineBatch {
     // slices goes to V8's runtime (~450 instructions), and V8 compiles `startsWith` into a
     // loop of ~30 instructions a character.
     const dv = new DataView(memory, at0, len);
+    // The same memory as int32s from its start, for plainHead's field checks (a field ends
+    // ≥ 11 bytes before the body does, so its last word is within the view).
+    const words = new Int32Array(memory, 0, memory.byteLength >> 2);
     let heads = this.heads;
     if (heads.length < HEAD_INTS * (start + count)) {
       heads = new Int32Array(Math.max(HEAD_INTS * (start + count), 2 * heads.length));
@@ -606,7 +703,8 @@ export class DecodedLines implements LineBatch {
         heads[o + 4] = pos;
         heads[o + 5] = lf;
         if (src === null) {
-          const how = readHead(dv, text, w, pos, baseAt, lastBase.length);
+          if (slash < pos) slash = nextSlash(text, pos, end);
+          const how = readHead(dv, words, at0 + w, text, w, pos, end, slash, baseAt, lastBase.length);
           if (how !== NOT_LAID_OUT) {
             // HEAD: name's end, base_id, parent_id, timestamp (start, end each), INFO's start.
             if (how === NEW_BASE) {

@@ -3,26 +3,9 @@
 // lines at the edges of the layout (escapes and control characters in each field, keys in
 // another order, INFO holding the tail's keys) and for thousands of lines mutated at random.
 import { describe, expect, it } from 'vitest';
-import { linesOfNotifications, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
-import { decode, line } from './support/decode-lines';
+import { linesOfNotifications } from '@osprofiler/core/instrument';
+import { decode, expectAsParsed, line } from './support/decode-lines';
 import { mutate, notifications, rng } from '../../../tools/testing/random-lines';
-
-const parsed = (lines: readonly string[]) => searchIndex.indexOfEvents(lines.map((l) => parseStoredEvent(l)));
-
-/** Decoded as one body (and in small windows): the parse's index, and base_ids/timestamps as the parse reads them. */
-function expectAsParsed(lines: readonly string[]): void {
-  for (const w of [undefined, 300]) {
-    const d = decode(lines, false, w);
-    expect(d).toBeDefined();
-    expect(d!.index).toEqual(parsed(lines));
-    expect(d!.lines).toEqual(lines);
-    lines.forEach((l, i) => {
-      const e = parseStoredEvent(l);
-      if (e !== undefined && typeof e.base_id === 'string') expect([l, d!.baseIds[i]]).toEqual([l, e.base_id]);
-      if (e !== undefined && typeof e.timestamp === 'string' && !l.slice(0, l.indexOf('"info"')).includes('\\')) expect([l, d!.timestamps[i]]).toEqual([l, e.timestamp]);
-    });
-  }
-}
 
 describe("the decode's head read by position", () => {
   it("is core's parse of core's lines, one trace after another", () => {

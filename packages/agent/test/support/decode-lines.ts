@@ -1,5 +1,5 @@
 // Lines through a BATCH frame and the agent's decode, and lines laid out field by field: shared by
-// the decode's tests (line-heads, line-fields).
+// the decode's tests (line-heads, line-fields, plain-head).
 import { expect } from 'vitest';
 import { parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
 import { DecodedLines, encodeLineBatch } from '../../src/lines';
@@ -18,3 +18,20 @@ export function decode(lines: readonly string[], indexed = false, windowBytes?: 
 /** A line in the wire's key order, each field's text as given (escapes and all). */
 export const line = (f: Partial<Record<'name' | 'base' | 'trace' | 'parent' | 'ts' | 'info' | 'tail', string>>): string =>
   `{"name": "${f.name ?? 'db-start'}", "base_id": "${f.base ?? 'b'}", "trace_id": "${f.trace ?? 't'}", "parent_id": "${f.parent ?? 'b'}", "timestamp": "${f.ts ?? '2026-12-05T06:00:00.000001'}", "info": ${f.info ?? '{"db": {"statement": "S"}, "host": "h"}'}${f.tail ?? ', "project": "p", "service": "s"}'}`;
+
+const parsed = (lines: readonly string[]) => searchIndex.indexOfEvents(lines.map((l) => parseStoredEvent(l)));
+
+/** Decoded as one body (and in small windows): the parse's index, and base_ids/timestamps as the parse reads them. */
+export function expectAsParsed(lines: readonly string[]): void {
+  for (const w of [undefined, 300]) {
+    const d = decode(lines, false, w);
+    expect(d).toBeDefined();
+    expect(d!.index).toEqual(parsed(lines));
+    expect(d!.lines).toEqual(lines);
+    lines.forEach((l, i) => {
+      const e = parseStoredEvent(l);
+      if (e !== undefined && typeof e.base_id === 'string') expect([l, d!.baseIds[i]]).toEqual([l, e.base_id]);
+      if (e !== undefined && typeof e.timestamp === 'string' && !l.slice(0, l.indexOf('"info"')).includes('\\')) expect([l, d!.timestamps[i]]).toEqual([l, e.timestamp]);
+    });
+  }
+}
