@@ -95,8 +95,9 @@ function postgresSchema(t: TableNames, found: PostgresFound): string[] {
         ]
       : []),
     // No index on duration_us: a duration filter is checked while the time index is walked
-    // (a page of 50 out of 100,000 traces: 6 ms for 1 % of them, 13 ms for none), and keeping
-    // the index up cost ~8 % of the points/s (tools/bench/search.cjs). Earlier versions made it.
+    // (a page of 50 out of 100,000 traces: 4–6 ms for 1 % of them, 13–24 ms when none match),
+    // and keeping the index up cost ~8 % of the points/s (tools/bench/search.cjs). Earlier
+    // versions made it.
     ...(found.durationIndex ? [`DROP INDEX ${t.traces}_duration`] : []),
     `CREATE INDEX IF NOT EXISTS ${t.traces}_first ON ${t.traces} (first_us, base_id)`,
     `CREATE INDEX IF NOT EXISTS ${t.traces}_errors ON ${t.traces} (first_us, base_id) WHERE error`,
@@ -273,7 +274,7 @@ export class PostgresDriver extends SqlDriver {
    * the GIN index, `@>` can.
    */
   private async tagCondition(kind: string, value: string, p: (v: unknown) => string): Promise<string> {
-    const tag = `${kind}:${value}`;
+    const tag = tagText(kind, value);
     const r = await this.pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM (SELECT 1 FROM ${this.tables.traces} WHERE tags @> ARRAY[$1::text] LIMIT ${RARE_TAG}) x`,
       [tag],
@@ -285,7 +286,7 @@ export class PostgresDriver extends SqlDriver {
   protected async selectTags(baseIds: string[]): Promise<{ base_id: string; kind: string; value: string }[]> {
     const r = await this.pool.query<{ base_id: string; tags: string[] }>(`SELECT base_id, tags FROM ${this.tables.traces} WHERE base_id = ANY($1)`, [baseIds]);
     const out: { base_id: string; kind: string; value: string }[] = [];
-    for (const row of r.rows) for (const tag of [...row.tags].sort()) out.push({ base_id: row.base_id, kind: tag[0], value: tag.slice(2) });
+    for (const row of r.rows) for (const tag of [...row.tags].sort()) out.push({ base_id: row.base_id, kind: tag[0], value: tag.slice(TAG_HEAD) });
     return out;
   }
 
@@ -378,9 +379,17 @@ export async function createPostgresDriver(url: URL, options: Partial<DriverOpti
 export const postgresDriverFactory: DriverFactory = (url, options) => createPostgresDriver(url, options);
 
 
-/** A row's tags ('s:…', 'p:…', 'h:…', sorted) as the text of a PostgreSQL text[]. */
+/** A tag as the `tags` column holds it: its kind's letter, ':', its value (the fold of earlier tables writes the same). */
+function tagText(kind: string, value: string): string {
+  return `${kind}:${value}`;
+}
+
+/** Where a tag's value starts in its text. */
+const TAG_HEAD = 2;
+
+/** A row's tags (sorted) as the text of a PostgreSQL text[]. */
 function tagsLiteral(tags: SummaryRow['tags']): string {
-  const texts = tags.map(([kind, value]) => `${kind}:${value}`).sort();
+  const texts = tags.map(([kind, value]) => tagText(kind, value)).sort();
   let out = '{';
   for (let i = 0; i < texts.length; i++) out += (i === 0 ? '"' : ',"') + texts[i].replace(/["\\]/g, '\\$&') + '"';
   return out + '}';
