@@ -199,31 +199,48 @@ function sameBytes(dv: DataView, a: number, b: number, n: number): boolean {
   return x === dv.getFloat64(b + n - 8, true) && x !== 0;
 }
 
-/**
- * A key's bytes as keyAt compares them: float64s (little-endian) of its first 8, of its
- * bytes 8-15 and of its last 8. ASCII text without DEL: never a NaN or a zero, so a read
- * equal to one is those very bytes.
- */
-function keyBytes(key: string): Float64Array {
-  const b = Buffer.from(key, 'latin1');
-  return new Float64Array([b.readDoubleLE(0), b.readDoubleLE(b.length < 16 ? b.length - 8 : 8), b.readDoubleLE(b.length - 8)]);
-}
-const BASE_BYTES = keyBytes(BASE_KEY);
-const TRACE_BYTES = keyBytes(TRACE_KEY);
-const PARENT_BYTES = keyBytes(PARENT_KEY);
-const TIMESTAMP_BYTES = keyBytes(TIMESTAMP_KEY);
 const LINE_START_0 = Buffer.from(LINE_START, 'latin1').readDoubleLE(0);
 const LINE_START_8 = Buffer.from(LINE_START, 'latin1').readUInt16LE(8);
 
+/** A field's place in HEAD_KEY_BYTES and FIELD_LENGTHS: name, base_id, trace_id, parent_id, timestamp. */
+const FIELDS = 5;
 /**
- * Whether the key `k` (keyBytes of a key `len` ≥ 8 bytes long) is at text position `at` of
- * the window at `w` in `dv` (the text `end` long). Three reads of 8 bytes, against a
+ * The key after each head field as headKeyAt compares it: float64s (little-endian) of its
+ * first 8 bytes, of its bytes 8-15 (its last 8 under 16) and of its last 8. ASCII text
+ * without DEL: never a NaN or a zero, so a read equal to one is those very bytes.
+ */
+const HEAD_KEY_BYTES = new Float64Array(3 * FIELDS);
+const HEAD_KEY_LENGTHS = new Int32Array(FIELDS);
+/**
+ * Where the second read of each is: held here, not computed from the length at the read (a
+ * `len < 16 ? …` offset left that read a call of V8's DataView builtin, ~130 instructions, in
+ * TurboFan's code: scratch callgrind).
+ */
+const HEAD_KEY_MIDDLES = new Int32Array(FIELDS);
+[BASE_KEY, TRACE_KEY, PARENT_KEY, TIMESTAMP_KEY, INFO_KEY].forEach((key, f) => {
+  const b = Buffer.from(key, 'latin1');
+  const middle = key.length < 16 ? key.length - 8 : 8;
+  HEAD_KEY_BYTES.set([b.readDoubleLE(0), b.readDoubleLE(middle), b.readDoubleLE(key.length - 8)], 3 * f);
+  HEAD_KEY_LENGTHS[f] = key.length;
+  HEAD_KEY_MIDDLES[f] = middle;
+});
+/** Field f's key, after it: the base_id's after the name, …, the timestamp's after the parent_id (INFO's is 4). */
+const KEY_BASE = 0;
+const KEY_TRACE = 1;
+const KEY_PARENT = 2;
+const KEY_TIMESTAMP = 3;
+
+/**
+ * Whether field f's key (HEAD_KEY_BYTES: KEY_BASE, KEY_TRACE, …) is at text position `at` of the
+ * window at `w` in `dv` (the text `end` long). Three reads of 8 bytes, against a
  * multi-character `indexOf` (V8's StringSearch: ~500 instructions a call, callgrind,
  * agent-ir.cjs with --client-index).
  */
-function keyAt(dv: DataView, w: number, at: number, end: number, k: Float64Array, len: number): boolean {
+function headKeyAt(dv: DataView, w: number, at: number, end: number, f: number): boolean {
+  const len = HEAD_KEY_LENGTHS[f];
   const x = w + at;
-  return at + len <= end && dv.getFloat64(x, true) === k[0] && dv.getFloat64(x + (len < 16 ? len - 8 : 8), true) === k[1] && dv.getFloat64(x + len - 8, true) === k[2];
+  const k = 3 * f;
+  return at >= 0 && at + len <= end && dv.getFloat64(x, true) === HEAD_KEY_BYTES[k] && dv.getFloat64(x + HEAD_KEY_MIDDLES[f], true) === HEAD_KEY_BYTES[k + 1] && dv.getFloat64(x + len - 8, true) === HEAD_KEY_BYTES[k + 2];
 }
 
 /**
@@ -238,11 +255,11 @@ function keyAt(dv: DataView, w: number, at: number, end: number, k: Float64Array
  * layout) searched.
  */
 function timestampKey(dv: DataView, text: string, w: number, b1: number, end: number): number {
-  if (keyAt(dv, w, b1, end, TRACE_BYTES, TRACE_KEY.length)) {
+  if (headKeyAt(dv, w, b1, end, KEY_TRACE)) {
     const q2 = text.indexOf('"', b1 + TRACE_KEY.length);
-    if (q2 >= 0 && keyAt(dv, w, q2, end, PARENT_BYTES, PARENT_KEY.length)) {
+    if (q2 >= 0 && headKeyAt(dv, w, q2, end, KEY_PARENT)) {
       const q3 = text.indexOf('"', q2 + PARENT_KEY.length);
-      if (q3 >= 0 && keyAt(dv, w, q3, end, TIMESTAMP_BYTES, TIMESTAMP_KEY.length)) return q3;
+      if (q3 >= 0 && headKeyAt(dv, w, q3, end, KEY_TIMESTAMP)) return q3;
     }
   }
   return text.indexOf(TIMESTAMP_KEY, b1);
@@ -253,22 +270,6 @@ const NEW_BASE = 2;
 /** Where readHead found the fields (text positions): name's end, base_id's start and end, parent_id's, the timestamp's, INFO's start. */
 const HEAD = new Int32Array(8);
 
-/** A field's place in HEAD_KEY_BYTES and FIELD_LENGTHS: name, base_id, trace_id, parent_id, timestamp. */
-const FIELDS = 5;
-/** The key after each head field (keyBytes: 3 float64s each) and its length. */
-const HEAD_KEY_BYTES = new Float64Array(3 * FIELDS);
-const HEAD_KEY_LENGTHS = new Int32Array(FIELDS);
-/**
- * Where keyBytes' second read of each is (its bytes 8-15, or its last 8 under 16): held here,
- * not computed from the length at the read (a `len < 16 ? …` offset left that read a call of
- * V8's DataView builtin, ~130 instructions, in TurboFan's code: scratch callgrind).
- */
-const HEAD_KEY_MIDDLES = new Int32Array(FIELDS);
-[BASE_KEY, TRACE_KEY, PARENT_KEY, TIMESTAMP_KEY, INFO_KEY].forEach((key, f) => {
-  HEAD_KEY_BYTES.set(keyBytes(key), 3 * f);
-  HEAD_KEY_LENGTHS[f] = key.length;
-  HEAD_KEY_MIDDLES[f] = key.length < 16 ? key.length - 8 : 8;
-});
 /**
  * The last two lengths of each head field (field f's at f and f + FIELDS): the next line's
  * likely ones (a service's starts and stops alternate two names' lengths).
@@ -304,17 +305,6 @@ function plainBytes(words: Int32Array, a: number, b: number): boolean {
   }
   x |= HIGH_MASK[(b - 1) & 3];
   return ((acc | ((x - BELOW_23) & ~x)) & HIGH_BITS) === 0;
-}
-
-/**
- * Whether field f's key (HEAD_KEY_BYTES) is at text position `at` of the window at `w` in
- * `dv` (the text `end` long): keyAt's three 8-byte reads.
- */
-function headKeyAt(dv: DataView, w: number, at: number, end: number, f: number): boolean {
-  const len = HEAD_KEY_LENGTHS[f];
-  const x = w + at;
-  const k = 3 * f;
-  return at >= 0 && at + len <= end && dv.getFloat64(x, true) === HEAD_KEY_BYTES[k] && dv.getFloat64(x + HEAD_KEY_MIDDLES[f], true) === HEAD_KEY_BYTES[k + 1] && dv.getFloat64(x + len - 8, true) === HEAD_KEY_BYTES[k + 2];
 }
 
 /**
@@ -370,6 +360,12 @@ export function plainHead(dv: DataView, words: Int32Array, a: number, text: stri
   if (s1 < 0) return -1;
   const i0 = s1 + INFO_KEY.length;
   if (slash < i0 || !plainBytes(words, a + n0, a + n1) || !plainBytes(words, a + b0, a + b1) || !plainBytes(words, a + t0, a + t1) || !plainBytes(words, a + p0, a + p1) || !plainBytes(words, a + s0, a + s1)) return -1;
+  setHead(n1, b0, b1, p0, p1, s0, s1, i0);
+  return i0;
+}
+
+/** HEAD's fields, for plainHead and readHead's RegExp path alike. */
+function setHead(n1: number, b0: number, b1: number, p0: number, p1: number, s0: number, s1: number, i0: number): void {
   HEAD[0] = n1;
   HEAD[1] = b0;
   HEAD[2] = b1;
@@ -378,7 +374,6 @@ export function plainHead(dv: DataView, words: Int32Array, a: number, text: stri
   HEAD[5] = s0;
   HEAD[6] = s1;
   HEAD[7] = i0;
-  return i0;
 }
 
 /**
@@ -403,14 +398,7 @@ function readHead(dv: DataView, words: Int32Array, a: number, text: string, w: n
     if (b1 === b0) return NOT_LAID_OUT;
     const p0 = keyEnd(dv, text, w, b1 + TRACE_KEY.length, i0, 2) + PARENT_KEY.length;
     const p1 = keyEnd(dv, text, w, p0, i0, 3);
-    HEAD[0] = n1;
-    HEAD[1] = b0;
-    HEAD[2] = b1;
-    HEAD[3] = p0;
-    HEAD[4] = p1;
-    HEAD[5] = p1 + TIMESTAMP_KEY.length;
-    HEAD[6] = i0 - INFO_KEY.length;
-    HEAD[7] = i0;
+    setHead(n1, b0, b1, p0, p1, p1 + TIMESTAMP_KEY.length, i0 - INFO_KEY.length, i0);
   }
   const b0 = HEAD[1];
   const n = HEAD[2] - b0;
@@ -724,10 +712,10 @@ export class DecodedLines implements LineBatch {
           }
         }
         // The base_id and timestamp as the first `", "base_id": "` after the name and the
-        // first `", "timestamp": "` after the base_id find them, by the quotes (keyAt, timestampKey).
+        // first `", "timestamp": "` after the base_id find them, by the quotes (headKeyAt, timestampKey).
         if (dv.getFloat64(w + pos, true) !== LINE_START_0 || dv.getUint16(w + pos + 8, true) !== LINE_START_8) return true;
         let b = text.indexOf('"', pos + LINE_START.length);
-        if (b >= 0 && !keyAt(dv, w, b, end, BASE_BYTES, BASE_KEY.length)) b = text.indexOf(BASE_KEY, b);
+        if (b >= 0 && !headKeyAt(dv, w, b, end, KEY_BASE)) b = text.indexOf(BASE_KEY, b);
         if (b < 0 || b > lf) return true;
         const b0 = b + BASE_KEY.length;
         const b1 = text.indexOf('"', b0);
