@@ -13,10 +13,11 @@ export interface RequestStartInfo {
 }
 
 // webob's PATH_SAFE plus urllib.parse.quote's always-safe set: these bytes stay as they are.
-const PATH_SAFE_RE = /^[A-Za-z0-9_.\-~/!$&'()*+,;=:@]*$/;
+const PATH_SAFE = "[A-Za-z0-9_.\\-~/!$&'()*+,;=:@]";
+const PATH_SAFE_RE = new RegExp(`^${PATH_SAFE}*$`);
 // A target that is its own path, unchanged by splitTarget and pythonPath: '/' then PATH_SAFE
 // bytes (no '?', so no query; no '%', so nothing to decode or quote).
-const SAFE_ORIGIN_RE = /^\/[A-Za-z0-9_.\-~/!$&'()*+,;=:@]*$/;
+const SAFE_ORIGIN_RE = new RegExp(`^/${PATH_SAFE}*$`);
 const SAFE_BYTE = new Uint8Array(256);
 for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/!$&'()*+,;=:@") SAFE_BYTE[c.charCodeAt(0)] = 1;
 const HEX = '0123456789ABCDEF';
