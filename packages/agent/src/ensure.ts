@@ -24,6 +24,8 @@ export interface EnsureAgentOptions {
   startTimeoutMs?: number;
   /** Append the agent's stderr to this file (default: discarded). */
   logFile?: string;
+  /** The agent's nice value, 0–19 (default 10: below the app that starts it). */
+  nice?: number;
 }
 
 export interface EnsureAgentResult {
@@ -38,6 +40,7 @@ export async function ensureAgent(options: EnsureAgentOptions): Promise<EnsureAg
   const args = [join(__dirname, 'daemon.js'), '--listen', options.socketPath, '--backend', options.backend];
   if (options.spoolDir !== undefined) args.push('--spool-dir', options.spoolDir);
   if (options.health !== undefined) args.push('--health', options.health);
+  if (options.nice !== undefined) args.push('--nice', String(options.nice));
   const log = options.logFile === undefined ? 'ignore' : openSync(options.logFile, 'a', 0o600);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'ignore', log], env: process.env });
   if (typeof log === 'number') closeSync(log);

@@ -5,7 +5,8 @@
 import { redactConnectionString } from '@osprofiler/core/instrument';
 import { AgentError } from './errors';
 import { startAgent } from './agent/server';
-import type { AgentOptionsInput } from './agent/options';
+import { DEFAULT_AGENT_OPTIONS, type AgentOptionsInput } from './agent/options';
+import { MAX_NICE, lowerPriority } from './priority';
 
 /** Exit code when another agent already listens on the socket. */
 export const EXIT_ALREADY_RUNNING = 3;
@@ -22,6 +23,14 @@ const stderrLog: RunLog = {
 
 /** Runs until SIGTERM/SIGINT; resolves with the process exit code. */
 export async function runAgentProcess(options: AgentOptionsInput, log: RunLog = stderrLog): Promise<number> {
+  const nice = options.nice ?? DEFAULT_AGENT_OPTIONS.nice;
+  if (!Number.isInteger(nice) || nice < 0 || nice > MAX_NICE) {
+    log.error(`osprofiler agent: nice (--nice) ${String(nice)}: expected an integer from 0 to ${MAX_NICE}`);
+    return 1;
+  }
+  // A failure to lower it is reported, not fatal: the agent still works at the app's priority.
+  const lowered = lowerPriority(nice);
+  if ('error' in lowered) log.error(`osprofiler agent: could not lower its priority to nice ${nice}: ${lowered.error}`);
   let agent;
   try {
     agent = await startAgent(options);
@@ -35,7 +44,8 @@ export async function runAgentProcess(options: AgentOptionsInput, log: RunLog = 
   }
   const health = agent.healthAddress === undefined ? '' : `, metrics on http://${agent.healthAddress}/metrics`;
   const to = agent.options.upstream === undefined ? '' : `, publishing to ${redactConnectionString(agent.options.upstream)}`;
-  log.info(`osprofiler agent ${process.pid}: listening on ${agent.socketPath}${to}${health}`);
+  const niceText = 'nice' in lowered ? `, nice ${lowered.nice}` : '';
+  log.info(`osprofiler agent ${process.pid}: listening on ${agent.socketPath}${to}${health}${niceText}`);
   const onSignal = (sig: NodeJS.Signals): void => {
     log.info(`osprofiler agent: ${sig}, draining`);
     void agent.stop();
@@ -64,6 +74,7 @@ const DAEMON_FLAGS: Record<string, keyof AgentOptionsInput> = {
   '--partitions': 'partitions',
   '--agent-id': 'agentId',
   '--client-index': 'clientIndex',
+  '--nice': 'nice',
 };
 
 /** `--listen S (--backend CS | --upstream URL) [--spool-dir D] [--health H] […]` → options (for the detached daemon and tests). */
@@ -76,11 +87,14 @@ export function parseDaemonArgs(argv: string[]): AgentOptionsInput {
     if (field === undefined || value === undefined) {
       throw new AgentError(
         'OSP_AGENT_BAD_OPTION',
-        `unexpected argument "${key}" (usage: --listen SOCKET (--backend CS | --upstream nats://HOST:4222) [--spool-dir DIR] [--health HOST:PORT] [--subject-prefix P] [--partitions N] [--agent-id ID] [--client-index true|false] [--nats-creds F] [--nats-tls-ca F --nats-tls-cert F --nats-tls-key F])`,
+        `unexpected argument "${key}" (usage: --listen SOCKET (--backend CS | --upstream nats://HOST:4222) [--spool-dir DIR] [--health HOST:PORT] [--subject-prefix P] [--partitions N] [--agent-id ID] [--client-index true|false] [--nice 0-19] [--nats-creds F] [--nats-tls-ca F --nats-tls-cert F --nats-tls-key F])`,
       );
     }
     if (field === 'partitions') {
       if (!/^\d+$/.test(value)) throw new AgentError('OSP_AGENT_BAD_OPTION', `--partitions "${value}": expected a positive integer`);
+      out[field] = Number(value);
+    } else if (field === 'nice') {
+      if (!/^\d+$/.test(value) || Number(value) > MAX_NICE) throw new AgentError('OSP_AGENT_BAD_OPTION', `--nice "${value}": expected an integer from 0 to ${MAX_NICE}`);
       out[field] = Number(value);
     } else if (field === 'clientIndex') {
       if (value !== 'true' && value !== 'false') throw new AgentError('OSP_AGENT_BAD_OPTION', `--client-index "${value}": expected true or false`);

@@ -11,11 +11,13 @@ describe('parseDaemonArgs', () => {
       clientIndex: true,
     });
     expect(parseDaemonArgs(['--listen', '/tmp/a.sock', '--client-index', 'false']).clientIndex).toBe(false);
+    expect(parseDaemonArgs(['--listen', '/tmp/a.sock', '--nice', '19']).nice).toBe(19);
   });
 
   it('refuses a bad value or an unknown flag, naming it', () => {
     expect(() => parseDaemonArgs(['--listen', '/tmp/a.sock', '--client-index', 'yes'])).toThrow('--client-index "yes": expected true or false');
     expect(() => parseDaemonArgs(['--listen', '/tmp/a.sock', '--partitions', 'x'])).toThrow('--partitions "x": expected a positive integer');
-    expect(() => parseDaemonArgs(['--listen', '/tmp/a.sock', '--nope', '1'])).toThrow(/unexpected argument "--nope" \(usage: .*--client-index true\|false/);
+    expect(() => parseDaemonArgs(['--listen', '/tmp/a.sock', '--nice', '20'])).toThrow('--nice "20": expected an integer from 0 to 19');
+    expect(() => parseDaemonArgs(['--listen', '/tmp/a.sock', '--nope', '1'])).toThrow(/unexpected argument "--nope" \(usage: .*--client-index true\|false\] \[--nice 0-19\]/);
   });
 });

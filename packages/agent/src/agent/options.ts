@@ -60,6 +60,13 @@ export interface AgentOptions {
    * scarcer one.
    */
   clientIndex: boolean;
+  /**
+   * The agent process's nice value, 0–19 (`osprofiler agent` and the daemon `ensureAgent`
+   * starts; `startAgent` inside an app's own process leaves the app's priority alone). 10 by
+   * default: below the apps it serves, so its batches do not preempt them on a busy node
+   * (src/priority.ts). A process already started nicer keeps its value; 0 leaves it as is.
+   */
+  nice: number;
 }
 
 export const DEFAULT_AGENT_OPTIONS: Readonly<Omit<AgentOptions, 'socketPath' | 'backend'>> = {
@@ -79,6 +86,7 @@ export const DEFAULT_AGENT_OPTIONS: Readonly<Omit<AgentOptions, 'socketPath' | '
   helloTimeoutMs: 2_000,
   driverOptions: {},
   clientIndex: false,
+  nice: 10,
 };
 
 export type AgentOptionsInput = Pick<AgentOptions, 'socketPath'> & Partial<AgentOptions>;

@@ -1,5 +1,5 @@
 /**
- * `osprofiler agent --listen SOCKET (--backend CS | --upstream nats://…) [--spool-dir DIR] [--health HOST:PORT]`:
+ * `osprofiler agent --listen SOCKET (--backend CS | --upstream nats://…) [--spool-dir DIR] [--health HOST:PORT] [--nice N]`:
  * runs the per-node agent (packages/agent) in the foreground until SIGTERM/SIGINT.
  * @osprofiler/agent is an optional peer of the CLI, loaded only here.
  */
@@ -22,6 +22,7 @@ export interface AgentCommandOptions {
   partitions?: number;
   agentId?: string;
   clientIndex?: boolean;
+  nice?: number;
 }
 
 type AgentModule = typeof import('@osprofiler/agent');
@@ -61,6 +62,7 @@ export function agentCommand(opts: AgentCommandOptions, io: CliIO): Promise<numb
       ...(opts.partitions === undefined ? {} : { partitions: opts.partitions }),
       agentId: opts.agentId,
       ...(opts.clientIndex === true ? { clientIndex: true } : {}),
+      ...(opts.nice === undefined ? {} : { nice: opts.nice }),
     },
     { info: (l) => io.stderr(l + '\n'), error: (l) => io.stderr(`error: ${l}\n`) },
   );
