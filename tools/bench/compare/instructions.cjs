@@ -137,7 +137,7 @@ async function main() {
   const redis = await L.startRedis(dir, children);
   const socket = path.join(dir, 'agent.sock');
   await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/1`, path.join(dir, 'spool'), children);
-  const ctx = { socket, redisPort: redis.port };
+  const ctx = { redisPort: redis.port, agents: { main: { socket } } };
   const { signedPack } = require('@osprofiler/core');
   // `prefix`: the header names (a control variant sends the same bytes under other names).
   const signed = (prefix) => () => {

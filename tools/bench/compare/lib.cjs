@@ -42,7 +42,10 @@ const VARIANTS = {
   'plain-busy': { label: 'plain Express, a CPU burner beside it', busy: true, optional: true },
   // Control for `agent`: the same, through a second agent whose store keeps no search index
   // (redis://…?index=false): what the index's agent and Redis CPU cost the server's req/s.
-  'agent-noindex': { label: 'OSProfiler.js every request, agent:// to redis:// ?index=false', osp: 'agent', sampling: true, noIndex: true, optional: true },
+  'agent-noindex': { label: 'OSProfiler.js every request, agent:// to redis:// ?index=false', osp: 'agent', sampling: true, agent: 'noindex', optional: true },
+  // Control for `agent`: the same, through a second agent run at nice 0 (the default is 10):
+  // what the agent's priority against the app's is worth to the app's req/s.
+  'agent-nice0': { label: 'OSProfiler.js every request, agent:// at nice 0', osp: 'agent', sampling: true, agent: 'nice0', optional: true },
   'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
   // Control for `header` against `agent`: every request traced by sampling, sent the same
   // bytes under other names (X-Other-Info/-HMAC), so nothing is verified: what the header's
@@ -102,7 +105,7 @@ function serverSpec(name, ctx) {
       OSPROFILER_HMAC_KEYS: KEY,
       OSPROFILER_SERVICE: 'bench',
       OSPROFILER_HOST: 'bench',
-      OSPROFILER_CONNECTION_STRING: v.osp === 'agent' ? `agent://${v.noIndex ? ctx.noIndexSocket : ctx.socket}` : `redis://127.0.0.1:${ctx.redisPort}/2`,
+      OSPROFILER_CONNECTION_STRING: v.osp === 'agent' ? `agent://${ctx.agents[v.agent ?? 'main'].socket}` : `redis://127.0.0.1:${ctx.redisPort}/2`,
     });
     if (v.sampling) env.OSPROFILER_SAMPLING = '1/1';
   } else if (v.preload) {
@@ -161,9 +164,19 @@ async function startRedis(dir, children) {
   return redis;
 }
 
-async function startAgent(socket, backend, spool, children) {
+/**
+ * The agents a run may use, by the name variants give in `agent`: the Redis db each writes
+ * (its points counted there) and the daemon's extra arguments.
+ */
+const AGENTS = {
+  main: { db: 1, query: '', args: [] },
+  noindex: { db: 3, query: '?index=false', args: [] },
+  nice0: { db: 4, query: '', args: ['--nice', '0'] },
+};
+
+async function startAgent(socket, backend, spool, children, args = []) {
   const daemon = path.join(ROOT, 'packages/agent/dist/daemon.js');
-  const child = spawn(process.execPath, [daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let err = '';
   child.stderr.on('data', (d) => (err += d));
@@ -204,6 +217,6 @@ function median(xs) {
 }
 
 module.exports = {
-  ROOT, APP, KEY, VARIANTS, CLK_TCK, PIN, pin, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
+  ROOT, APP, KEY, VARIANTS, AGENTS, CLK_TCK, PIN, pin, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
   countStoredAndFlush, startRedis, startAgent, writeSignedHeaders, ensureDependencies, median,
 };

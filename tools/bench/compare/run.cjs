@@ -18,7 +18,7 @@
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
 // plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2), plain-alloc (plain Express allocating and dropping
 // BENCH_ALLOC_BYTES a request, default 11,700: a traced /nested request's garbage, alloc.cjs),
-// agent-headers (with them, header / control lines paired per round), agent-noindex (a second agent
+// agent-headers (with them, header / control lines paired per round), agent-nice0 (a second agent at nice 0), agent-noindex (a second agent
 // whose redis:// keeps no search index).
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');
@@ -102,21 +102,22 @@ async function main() {
   }, LIMIT_SECONDS * 1000);
 
   const redis = await L.startRedis(dir, children);
-  const socket = path.join(dir, 'agent.sock');
-  const agent = await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/1`, path.join(dir, 'spool'), children);
-  for (const p of [agent, redis]) L.pin(p.pid, 1);
+  L.pin(redis.pid, 1);
   const sinks = fork(path.join(__dirname, 'sinks.cjs'), [], { stdio: 'inherit' });
   children.push(sinks);
   L.pin(sinks.pid, 1);
   const { otlpPort, ddPort } = await ask(sinks, undefined, 'otlpPort');
   const headersFile = path.join(dir, 'headers.txt');
   L.writeSignedHeaders(headersFile, HEADERS_N);
-  const ctx = { socket, redisPort: redis.port, otlpPort, ddPort };
-  // agent-noindex's own agent, into db 3 without the search index.
-  const noIndexAgent = VARIANT_NAMES.some((n) => L.VARIANTS[n].noIndex)
-    ? await L.startAgent((ctx.noIndexSocket = path.join(dir, 'agent-noindex.sock')), `redis://127.0.0.1:${redis.port}/3?index=false`, path.join(dir, 'spool-noindex'), children)
-    : undefined;
-  if (noIndexAgent) L.pin(noIndexAgent.pid, 1);
+  const ctx = { redisPort: redis.port, otlpPort, ddPort, agents: {} };
+  // Each agent the variants name (L.AGENTS), writing its own Redis db.
+  for (const name of new Set(['main', ...VARIANT_NAMES.map((n) => L.VARIANTS[n].agent).filter(Boolean)])) {
+    const a = L.AGENTS[name];
+    const socket = path.join(dir, `agent-${name}.sock`);
+    const child = await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/${a.db}${a.query}`, path.join(dir, `spool-${name}`), children, a.args);
+    L.pin(child.pid, 1);
+    ctx.agents[name] = { socket, child, db: a.db };
+  }
 
   async function window(name, route) {
     const v = L.VARIANTS[name];
@@ -129,7 +130,7 @@ async function main() {
     const burner = v.busy ? fork(path.join(__dirname, 'burner.cjs'), [], { stdio: 'inherit' }) : undefined;
     if (burner) children.push(burner);
     if (burner) L.pin(burner.pid, 1);
-    const side = burner ?? (v.noIndex ? noIndexAgent : agent);
+    const side = burner ?? ctx.agents[v.agent ?? 'main'].child;
     await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
     const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     const th0 = L.procThreads(srv.pid);
@@ -145,7 +146,7 @@ async function main() {
     if (srv.exitCode === null && srv.signalCode === null) srv.kill('SIGKILL');
     // What was exported over warm-up and window (the flush sent the rest), per request.
     let exported = 0;
-    if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? (v.noIndex ? 3 : 1) : 2)) / 2; // start+stop = one point
+    if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? ctx.agents[v.agent ?? 'main'].db : 2)) / 2; // start+stop = one point
     else if (v.sink) exported = (await ask(sinks, 'count', 'counted')).counted[v.sink];
     const n = r.requests;
     const d = (i) => (cpu1[i] - cpu0[i]) / n;
@@ -238,8 +239,7 @@ async function main() {
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   clearTimeout(limit);
   sinks.send('stop');
-  agent.kill('SIGTERM');
-  noIndexAgent?.kill('SIGTERM');
+  for (const a of Object.values(ctx.agents)) a.child.kill('SIGTERM');
   if (failures.length) {
     console.error(`FAILED: ${failures.join('; ')}`);
     process.exit(1);
