@@ -57,19 +57,16 @@ export function runIn<R>(store: Profiler | undefined, fn: () => R): R {
   const k = resourceKey;
   if (k === undefined || (storage as unknown as { enabled?: unknown }).enabled !== true) return storage.run(store as Profiler, fn);
   const resource = executionAsyncResource() as Record<symbol, unknown>;
-  const old = resource[k];
-  if (old === store) return fn();
-  resource[k] = store;
-  try {
-    return fn();
-  } finally {
-    resource[k] = old;
-  }
+  const old = resource[k] as Profiler | undefined;
+  return old === store ? fn() : runOn(resource, old, store, fn);
 }
 
 /**
  * `runIn(store, () => fn.call(self, a, b, c))` without the closure (and its context) made
  * for each call: an HTTP entry runs the framework's handler this way, once a traced request.
+ * Its own store swap, not runOn's: runOn's `fn()` as `fn.call(self, a, b, c)` with three
+ * more arguments cost traced /nested +0.4–1.1k instructions a trace (its 5 `traced` calls;
+ * trace-lines.cjs, same run, ABBA), and a closure here is what this function avoids.
  */
 export function runCall<T, A, B, C, R>(store: Profiler, fn: (this: T, a: A, b: B, c: C) => R, self: T, a: A, b: B, c: C): R {
   const k = resourceKey;
@@ -106,7 +103,7 @@ export function storeOf(resource: Record<symbol, unknown>): Profiler | undefined
  * `runIn(store, fn)` on `resource` (from storeResource, still the current one), whose store
  * is `old` (storeOf, read since: nothing between changed it for good — storage.run puts it back).
  */
-export function runOn<R>(resource: Record<symbol, unknown>, old: Profiler | undefined, store: Profiler, fn: () => R): R {
+export function runOn<R>(resource: Record<symbol, unknown>, old: Profiler | undefined, store: Profiler | undefined, fn: () => R): R {
   const k = resourceKey as symbol;
   resource[k] = store;
   try {
