@@ -36,11 +36,15 @@ export function lowerPriority(nice: number): { nice: number } | { error: string 
   }
 }
 
-/** This process's thread ids (Linux), else 0: the whole process where nice is per process. */
+/**
+ * This process's thread ids (Linux), the main thread first: a thread started while the
+ * others are set inherits the main thread's value. Else 0: the whole process, where nice
+ * is per process.
+ */
 function threadIds(): number[] {
   if (process.platform !== 'linux') return [0];
   try {
-    return readdirSync('/proc/self/task').map(Number);
+    return [0, ...readdirSync('/proc/self/task').map(Number).filter((tid) => tid !== process.pid)];
   } catch {
     return [0];
   }
