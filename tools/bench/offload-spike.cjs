@@ -1,0 +1,585 @@
+// Spike (issue 15, brief off25): what would the app's MAIN THREAD save if a batch's lines were
+// formatted and framed by a worker_thread of the app instead of on it? A scratch bench: core
+// and the agent client are not changed; their dist code is used as it is, and the notifier's
+// request-path half (BatchNotifier.point, its timer/early-flush scheduling) is replicated in
+// a PointSink of its own, installed as core's setup installs the notifier (runtime.sink).
+// RESULTS: see the end of this header (filled in from the runs).
+//
+// Shape: trace-lines.cjs `nested` — a `wsgi` root point with a request info as core's wsgi
+// start info, five nested `traced('fn', { function: { name } })` points inside (their stops
+// carry no info), the root's stop with status and route: 6 points, 12 lines a trace, 40
+// traces between flushes (trace-lines PER_FLUSH: one 480-point batch a flush; the 256-point
+// early flush is scheduled, as core does, and finds the buffer already flushed).
+// Cases (BENCH_OFF_CASES, default today,clone,shared,drop):
+//   today   core's BatchNotifier as it is: points recorded through the public API, its
+//           formatLines (line.ts pointLine) and the agent:// client's text and BATCH frame
+//           (agent lines.ts encodeLineBatch, no socket), all on the main thread (= trace-lines).
+//   clone   the same points recorded by this file's HandoffSink (the notifier's point() —
+//           five slots a point, the FRESH_START/FRESH_ROOT phase bits — times in a
+//           Float64Array, phases in a Uint8Array), and at each flush the raw records
+//           { n, phases, times, slots: [name, baseId, traceId, parentId, info]… } sent with
+//           one `postMessage` (structured clone) to a worker that formats them with core's
+//           line.ts (startLines, pointLine, the clock's timestamp parts) and frames them.
+//   shared  the same sink; at each flush the records go into a SharedArrayBuffer ring of 4
+//           batch slots: per point 6 int32 (phase, name, base, trace, parent refs, info
+//           length), the times as float64, and one UTF-8 text per batch (one utf8Write of
+//           the batch's new strings and infos joined by `+`). Names and ids are interned by
+//           identity in direct-mapped tables (ids by their first two hex digits, as line.ts's
+//           idSlots; names by length and middle character) mirrored by the worker, so a
+//           trace's base id goes once and each point's id once (its stop and children find
+//           it). Infos go as JSON.stringify text (made on the main thread), JSON.parse'd by
+//           the worker — exact for JSON-plain infos only (strings, finite numbers, booleans,
+//           null, plain objects/arrays): a Date, Map, class instance, -0, NaN, BigInt or a
+//           cycle would differ from core's text (a product would need a check or a fallback).
+//           Wake-up: Atomics.store + Atomics.notify; the worker blocks in Atomics.wait (a
+//           dedicated thread; Atomics.waitAsync let the worker exit on Node 20, no handle).
+//           A full ring makes the main thread Atomics.wait (not counted: blocked).
+//   drop    the floor of any handoff: the same sink, each batch dropped at flush (recording,
+//           uuids, async_hooks, core.flush's own overhead only).
+// Counting: each case in its own `node --predictable` (fixed 16 MB young generation, 256 MB
+// initial old space: trace-lines.cjs NODE_ARGS) under `valgrind --tool=callgrind
+// --separate-threads=yes --instr-atstart=no` (lib/callgrind.cjs spawnNode); warm-up, then
+// instrumentation on + zero, the counted traces (and the wait until the worker has framed
+// them all), a dump: the main thread is the `-01` part, the worker thread the other part with
+// the most instructions (with --predictable V8 runs no background threads: the rest, shown as
+// `other`, is ~0). Per trace = dump / BENCH_IR_COUNT. Rounds alternate the case order (ABBA:
+// round 2 runs the cases in reverse). Both sides call core.flush(30_000) every 40 traces
+// (its storage.exit/withTimeout cost the same; the handoff sink flushes just before).
+// Env: BENCH_IR_WARMUP (2000), BENCH_IR_COUNT (2000) traces, BENCH_ROUNDS (2).
+// BENCH_OFF_VERIFY=1 (no callgrind): each handoff case fed the same points as core's own
+// notifier (a tee sink; clock.nowMs pinned so both read the same time) — every frame the
+// worker makes must be byte-identical to today's frame of the same batch, else it fails.
+// BENCH_ALLOC=1 (no callgrind): bytes allocated on the main thread's V8 heap per trace
+// (lib/allocated.cjs, the sampling heap profiler: the main isolate only).
+'use strict';
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
+
+const ROOT = path.resolve(__dirname, '../..');
+const WARMUP = Number(process.env.BENCH_IR_WARMUP || 2000);
+const COUNT = Number(process.env.BENCH_IR_COUNT || 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
+const CASES = (process.env.BENCH_OFF_CASES || 'today,clone,shared,drop').split(',');
+const VERIFY = process.env.BENCH_OFF_VERIFY === '1';
+const ALLOC = process.env.BENCH_ALLOC === '1';
+const KEY = 'bench-key';
+const PER_FLUSH = 40; // trace-lines.cjs: traces between flushes
+const DEPTH = 5;
+const LINES_PER_TRACE = 2 * (DEPTH + 1);
+const NODE_ARGS = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
+
+// The notifier's constants (packages/core/src/notifier.ts), replicated.
+const FIELDS = 5;
+const FRESH_START = 2;
+const FRESH_ROOT = FRESH_START | 4;
+const EARLY_FLUSH_POINTS = 256;
+const MIN_POINTS = 64;
+const MAX_PRESIZED_POINTS = 4096;
+
+// The shared ring: CTL int32s, then SLOTS batch slots of SLOT_BYTES each.
+const WRITTEN = 0; // batches written (the main thread's sequence)
+const DONE = 1; // batches the worker has framed
+const FRAMED = 2; // lines the worker has framed (stored before DONE)
+const CTL_BYTES = 64;
+const SLOTS = 4;
+const MAX_POINTS = 4096; // per batch (a larger batch would be split; not needed here)
+const REC = 6; // int32 a point: phase, name, base, trace, parent refs, info length (-1: none)
+const HEAD_BYTES = 16; // n, new strings, text bytes
+const RECS_BYTES = MAX_POINTS * REC * 4;
+const LENS_BYTES = MAX_POINTS * 4 * 4; // a point's new strings: at most 4
+const TIMES_BYTES = MAX_POINTS * 8;
+const TEXT_BYTES = 1 << 20;
+const SLOT_BYTES = HEAD_BYTES + RECS_BYTES + LENS_BYTES + TIMES_BYTES + TEXT_BYTES;
+const ID_SLOTS = 256;
+const NAME_SLOTS = 64;
+const NEW = ID_SLOTS + NAME_SLOTS; // a ref ≥ NEW: a new string, its table slot ref − NEW
+
+function mods(root) {
+  const dist = (p) => require(path.join(root, 'packages', p));
+  return {
+    core: dist('core/dist/index.js'),
+    instrument: dist('core/dist/instrument.js'),
+    api: dist('core/dist/api.js'),
+    clock: dist('core/dist/clock.js'),
+    uuid: dist('core/dist/uuid.js'),
+    line: dist('core/dist/line.js'),
+    lines: dist('agent/dist/lines.js'),
+  };
+}
+
+/** Slot of an id (line.ts idSlot: its first two hex digits). */
+function idSlot(s) {
+  if (s.length < 2) return 0;
+  const a = s.charCodeAt(0);
+  const b = s.charCodeAt(1);
+  return (((a & 15) + 9 * (a >> 6)) * 16 + (b & 15) + 9 * (b >> 6)) & (ID_SLOTS - 1);
+}
+
+function nameSlot(s) {
+  const n = s.length;
+  return ID_SLOTS + ((n === 0 ? 0 : n * 7 + s.charCodeAt(n >> 1)) & (NAME_SLOTS - 1));
+}
+
+function slotOffsets(k) {
+  const base = CTL_BYTES + k * SLOT_BYTES;
+  return { head: base, recs: base + HEAD_BYTES, lens: base + HEAD_BYTES + RECS_BYTES, times: base + HEAD_BYTES + RECS_BYTES + LENS_BYTES, text: base + HEAD_BYTES + RECS_BYTES + LENS_BYTES + TIMES_BYTES };
+}
+
+// ---------------------------------------------------------------- the worker thread
+function workerMain() {
+  const { root, kind, tail, verify, sab } = workerData;
+  const m = mods(root);
+  const clientId = Buffer.alloc(16, 1);
+  let seq = 0;
+  let framed = 0;
+  /** Today's formatLines + the bench driver's frame, off the main thread. */
+  function frame(n, phases, times, slots) {
+    m.line.startLines();
+    const lines = new Array(n);
+    let kept = 0;
+    let errors = null;
+    for (let p = 0; p < n; p++) {
+      const i = p * FIELDS;
+      const info = slots[i + 4];
+      const micros = m.clock.timestampSub(times[p]);
+      const milli = m.clock.timestampMilli();
+      const second = m.clock.timestampSecond();
+      const ph = phases[p];
+      try {
+        lines[kept] = m.line.pointLine(slots[i], (ph & 1) === 0 ? '-start' : '-stop', slots[i + 1], slots[i + 2], slots[i + 3], second, milli, micros, info, tail, (ph & FRESH_START) !== 0, ph === FRESH_ROOT);
+      } catch {
+        continue; // lost (the notifier counts it); not met here
+      }
+      if (m.line.hasErrorType(info)) (errors ??= new Uint8Array(n))[kept] = 1;
+      kept++;
+    }
+    if (kept !== n) lines.length = kept;
+    const f = m.lines.encodeLineBatch(clientId, ++seq, [{ text: lines.join('\n'), count: kept, errors }], false);
+    framed += f.count;
+    if (verify) parentPort.postMessage({ frame: f.frame });
+  }
+  if (kind === 'clone') {
+    parentPort.on('message', (msg) => {
+      if (msg.sync) parentPort.postMessage({ framed });
+      else frame(msg.n, msg.phases, msg.times, msg.slots);
+    });
+    return;
+  }
+  // shared: block until batches are written, frame them in order.
+  const ctl = new Int32Array(sab, 0, CTL_BYTES / 4);
+  const i32 = new Int32Array(sab);
+  const u8 = Buffer.from(sab);
+  const table = new Array(NEW).fill('');
+  let done = 0;
+  for (;;) {
+    const w = Atomics.load(ctl, WRITTEN);
+    if (w === done) {
+      Atomics.wait(ctl, WRITTEN, w);
+      continue;
+    }
+    for (let s = done + 1; s <= w; s++) {
+      const o = slotOffsets((s - 1) % SLOTS);
+      const n = i32[o.head / 4];
+      const bytes = i32[o.head / 4 + 2];
+      const text = u8.utf8Slice(o.text, o.text + bytes);
+      let pos = 0;
+      let li = o.lens / 4;
+      const get = (ref) => {
+        if (ref < NEW) return table[ref];
+        const len = i32[li++];
+        const str = text.slice(pos, pos + len);
+        pos += len;
+        table[ref - NEW] = str;
+        return str;
+      };
+      const slots = new Array(n * FIELDS);
+      const phases = new Uint8Array(n);
+      for (let p = 0; p < n; p++) {
+        const r = o.recs / 4 + p * REC;
+        phases[p] = i32[r];
+        const i = p * FIELDS;
+        slots[i] = get(i32[r + 1]);
+        slots[i + 1] = get(i32[r + 2]);
+        slots[i + 2] = get(i32[r + 3]);
+        slots[i + 3] = get(i32[r + 4]);
+        const il = i32[r + 5];
+        if (il >= 0) {
+          slots[i + 4] = JSON.parse(text.slice(pos, pos + il));
+          pos += il;
+        }
+      }
+      frame(n, phases, new Float64Array(sab, o.times, n), slots);
+      Atomics.store(ctl, FRAMED, framed);
+      Atomics.store(ctl, DONE, s);
+      Atomics.notify(ctl, DONE);
+    }
+    done = w;
+  }
+}
+
+// ---------------------------------------------------------------- the app's side (child)
+function newPoints(cap) {
+  return { slots: new Array(cap * FIELDS), phases: new Uint8Array(cap), times: new Float64Array(cap), n: 0, cap };
+}
+
+function grow(b) {
+  const nb = newPoints(b.cap * 2);
+  for (let k = 0; k < b.n * FIELDS; k++) nb.slots[k] = b.slots[k];
+  nb.phases.set(b.phases);
+  nb.times.set(b.times);
+  b.slots = nb.slots;
+  b.phases = nb.phases;
+  b.times = nb.times;
+  b.cap = nb.cap;
+}
+
+/** BatchNotifier's request-path half (point, timer, early flush), replicated; `send` takes each batch. */
+function handoffSink(m, send) {
+  const { clock, uuid, api } = m;
+  return {
+    buf: newPoints(MIN_POINTS),
+    armed: false,
+    timer: undefined,
+    early: undefined,
+    point(phase, name, baseId, traceId, parentId, info) {
+      const buf = this.buf;
+      const n = buf.n;
+      if (n === buf.cap) grow(buf);
+      const s = buf.slots;
+      const o = n * FIELDS;
+      buf.phases[n] = phase === 0 && uuid.isLastUuid(traceId) ? (uuid.isUuidBeforeLast(baseId) ? FRESH_ROOT : FRESH_START) : phase;
+      s[o] = name;
+      s[o + 1] = baseId;
+      s[o + 2] = traceId;
+      s[o + 3] = parentId;
+      s[o + 4] = info;
+      buf.times[n] = clock.nowMs();
+      buf.n = n + 1;
+      if (!this.armed) this.schedule();
+      else if (n + 1 >= EARLY_FLUSH_POINTS && this.early === undefined) this.scheduleEarly();
+    },
+    schedule() {
+      this.armed = true;
+      if (this.timer !== undefined) {
+        const timer = this.timer;
+        api.untraced(() => timer.refresh());
+        return;
+      }
+      this.timer = api.untraced(() => setTimeout(() => this.armed && this.flush(), 60_000));
+      this.timer.unref();
+    },
+    scheduleEarly() {
+      this.early = api.untraced(() =>
+        setImmediate(() => {
+          this.early = undefined;
+          this.flush();
+        }),
+      );
+    },
+    flush() {
+      this.armed = false;
+      const buf = this.buf;
+      if (buf.n === 0) return;
+      this.buf = newPoints(Math.min(Math.max(buf.n + (buf.n >> 2), MIN_POINTS), MAX_PRESIZED_POINTS));
+      clock.maybeReanchor();
+      send(buf);
+    },
+  };
+}
+
+/** The shared ring's writer: `send(buf)` for handoffSink. */
+function sharedWriter(sab) {
+  const ctl = new Int32Array(sab, 0, CTL_BYTES / 4);
+  const i32 = new Int32Array(sab);
+  const f64 = new Float64Array(sab);
+  const u8 = Buffer.from(sab);
+  const table = new Array(NEW).fill('');
+  let seq = 0;
+  let text = '';
+  let li = 0;
+  const ref = (s, slot) => {
+    if (table[slot] === s) return slot;
+    table[slot] = s;
+    text += s;
+    i32[li++] = s.length;
+    return slot + NEW;
+  };
+  return (buf) => {
+    const s = ++seq;
+    // A free slot: the worker is at most SLOTS batches behind (blocked here otherwise).
+    for (let d = Atomics.load(ctl, DONE); s - d > SLOTS; d = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, d, 1000);
+    const o = slotOffsets((s - 1) % SLOTS);
+    const n = buf.n;
+    if (n > MAX_POINTS) throw new Error(`a batch of ${n} points: split it`);
+    const sl = buf.slots;
+    text = '';
+    li = o.lens / 4;
+    let r = o.recs / 4;
+    for (let p = 0; p < n; p++, r += REC) {
+      const i = p * FIELDS;
+      i32[r] = buf.phases[p];
+      i32[r + 1] = ref(sl[i], nameSlot(sl[i]));
+      i32[r + 2] = ref(sl[i + 1], idSlot(sl[i + 1]));
+      i32[r + 3] = ref(sl[i + 2], idSlot(sl[i + 2]));
+      i32[r + 4] = ref(sl[i + 3], idSlot(sl[i + 3]));
+      const info = sl[i + 4];
+      if (info === undefined) i32[r + 5] = -1;
+      else {
+        const t = JSON.stringify(info);
+        text += t;
+        i32[r + 5] = t.length;
+      }
+    }
+    const bytes = text === '' ? 0 : u8.utf8Write(text, o.text, TEXT_BYTES);
+    if (bytes > TEXT_BYTES - 4) throw new Error('a batch text past its slot: split it');
+    f64.set(buf.times.subarray(0, n), o.times / 8);
+    i32[o.head / 4] = n;
+    i32[o.head / 4 + 2] = bytes;
+    text = '';
+    Atomics.store(ctl, WRITTEN, s);
+    Atomics.notify(ctl, WRITTEN, 1);
+  };
+}
+
+async function child() {
+  const kase = process.env.BENCH_OFF_CASE;
+  const m = mods(ROOT);
+  const { core, instrument, line } = m;
+  const clientId = Buffer.alloc(16, 1);
+  let seq = 0;
+  let framed = 0;
+  const todayFrames = [];
+  instrument.registerDriver('benchframes', () => ({
+    scheme: 'benchframes', flush: async () => {}, close: async () => {},
+    getReport: async () => ({}), listTraces: async () => [], listErrorTraces: async () => [],
+    notify() { throw new Error('the raw path was expected'); },
+    notifyLines(b) {
+      const f = m.lines.encodeLineBatch(clientId, ++seq, [{ text: b.lines.join('\n'), count: b.lines.length, errors: b.errors }], false);
+      framed += f.count;
+      if (VERIFY) todayFrames.push(f.frame);
+    },
+  }));
+  const config = core.configure({ enabled: true, connectionString: 'benchframes://x', host: 'bench', service: 'bench', hmacKeys: [KEY], maxBufferPoints: 1e6, flushIntervalMs: 60_000 });
+  const runtime = globalThis[Symbol.for('osprofiler.runtime.v1')];
+  const notifier = runtime.sink;
+  const tail = line.lineTail(config.host, config.project, config.service);
+
+  // The handoff side.
+  let worker;
+  let sink;
+  let sab;
+  const workerFrames = [];
+  let workerFramed = () => framed;
+  if (kase !== 'today') {
+    let send = () => {};
+    if (kase === 'clone' || kase === 'shared') {
+      if (kase === 'shared') sab = new SharedArrayBuffer(CTL_BYTES + SLOTS * SLOT_BYTES);
+      worker = new Worker(__filename, { workerData: { root: ROOT, kind: kase, tail, verify: VERIFY, sab } });
+      worker.on('error', (e) => {
+        console.error(e);
+        process.exit(1);
+      });
+      if (VERIFY) worker.on('message', (msg) => msg.frame && workerFrames.push(Buffer.from(msg.frame)));
+    }
+    if (kase === 'clone') {
+      send = (buf) => {
+        buf.slots.length = buf.n * FIELDS;
+        worker.postMessage({ n: buf.n, phases: buf.phases, times: buf.times, slots: buf.slots });
+      };
+      workerFramed = () =>
+        new Promise((resolve) => {
+          const on = (msg) => {
+            if (msg.framed === undefined) return;
+            worker.off('message', on);
+            resolve(msg.framed);
+          };
+          worker.on('message', on);
+          worker.postMessage({ sync: true });
+        });
+    } else if (kase === 'shared') {
+      send = sharedWriter(sab);
+      const ctl = new Int32Array(sab, 0, CTL_BYTES / 4);
+      workerFramed = () => {
+        const w = Atomics.load(ctl, WRITTEN);
+        for (let d = Atomics.load(ctl, DONE); d !== w; d = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, d, 1000);
+        return Atomics.load(ctl, FRAMED);
+      };
+    } else if (kase === 'drop') {
+      let dropped = 0;
+      send = (buf) => (dropped += buf.n);
+      workerFramed = () => dropped;
+    } else throw new Error(`unknown case ${kase}`);
+    sink = handoffSink(m, send);
+    if (VERIFY) {
+      // Both sinks fed the same points at the same time: nowMs pinned for each point.
+      const clock = m.clock;
+      const realNow = clock.nowMs;
+      let t = 0;
+      clock.nowMs = () => t;
+      runtime.sink = {
+        point(phase, name, baseId, traceId, parentId, info) {
+          t = realNow();
+          notifier.point(phase, name, baseId, traceId, parentId, info);
+          sink.point(phase, name, baseId, traceId, parentId, info);
+        },
+      };
+    } else runtime.sink = sink;
+  }
+
+  const nested = (k) => (k === 0 ? 0 : core.traced('fn', { function: { name: `f${k}` } }, () => nested(k - 1) + 1));
+  const request = (trace) =>
+    core.run(trace, () => {
+      core.start('wsgi', { request: { path: '/nested', query: '', method: 'GET', scheme: 'http' } });
+      nested(DEPTH);
+      core.stop({ response: { status_code: 200 }, request: { route: '/nested' } });
+    });
+  const sampled = { hmacKey: KEY };
+  const traces = async (n) => {
+    const before = kase === 'today' ? framed : await workerFramed();
+    for (let i = 0; i < n; i += PER_FLUSH) {
+      for (let j = i; j < Math.min(n, i + PER_FLUSH); j++) request(sampled);
+      if (sink !== undefined) sink.flush();
+      await core.flush(30_000);
+    }
+    const after = kase === 'today' ? framed : await workerFramed();
+    if (after - before !== n * LINES_PER_TRACE) throw new Error(`${kase}: framed ${after - before} lines for ${n} traces`);
+    return n;
+  };
+  await core.run(sampled, async () => {
+    await null;
+  }); // promise hooks on, as in a service
+  const CG = require('./lib/callgrind.cjs');
+  const steps = ALLOC || VERIFY ? undefined : CG.stepper();
+  await traces(WARMUP);
+  if (VERIFY) {
+    for (let k = 0; k < 200 && workerFrames.length < todayFrames.length; k++) await new Promise((r) => setTimeout(r, 10));
+    if (workerFrames.length !== todayFrames.length) throw new Error(`${kase}: ${workerFrames.length} frames from the worker, ${todayFrames.length} today`);
+    let bytes = 0;
+    for (let k = 0; k < todayFrames.length; k++) {
+      if (!todayFrames[k].equals(workerFrames[k])) {
+        console.error(`today:  ${todayFrames[k].subarray(0, 600).toString('latin1')}\nworker: ${workerFrames[k].subarray(0, 600).toString('latin1')}`);
+        throw new Error(`${kase}: frame ${k} differs`);
+      }
+      bytes += todayFrames[k].length;
+    }
+    const sample = todayFrames[0].toString('latin1').split('\n')[0];
+    process.stdout.write(`${JSON.stringify({ frames: todayFrames.length, lines: framed, bytes, sample: sample.slice(sample.indexOf('{')) })}\n`);
+  } else if (ALLOC) {
+    const { allocated } = require('./lib/allocated.cjs');
+    const { bytes, frames } = await allocated(() => traces(COUNT));
+    process.stdout.write(`${JSON.stringify({ bytes: bytes / COUNT, frames: frames.slice(0, 8).map(([f, b]) => [f, b / COUNT]) })}\n`);
+  } else {
+    await steps.step(kase, () => traces(COUNT));
+    steps.end();
+  }
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------- the parent
+/** A case under callgrind: per trace { main, worker, other } instructions. */
+async function count(kase) {
+  const CG = require('./lib/callgrind.cjs');
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const readline = require('node:readline');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-off25-'));
+  const file = path.join(dir, 'cg');
+  const extra = (process.env.BENCH_OFF_NODE_ARGS || '').split(' ').filter(Boolean);
+  const vg = CG.spawnNode(file, [...NODE_ARGS, ...extra, __filename], { env: { ...process.env, BENCH_IR_CHILD: '1', BENCH_OFF_CASE: kase }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let log = '';
+  vg.stderr.on('data', (b) => (log += b));
+  let out;
+  try {
+    for await (const l of readline.createInterface({ input: vg.stdout })) {
+      if (l.startsWith('ready ')) {
+        CG.start(vg.pid);
+        vg.stdin.write('go\n');
+      } else if (l.startsWith('done ')) {
+        const units = Number(l.slice(5));
+        const main = CG.dumpMainThreadEvents(file, vg.pid).Ir;
+        const rest = CG.lastDumpThreads(file, vg.pid).filter((t) => t.thread !== '01').sort((a, b) => b.count - a.count);
+        const worker = rest.length === 0 ? 0 : rest[0].count;
+        const other = rest.slice(1).reduce((s, t) => s + t.count, 0);
+        out = { main: main / units, worker: worker / units, other: other / units, threads: rest.length + 1 };
+        // BENCH_IR_KEEP=<dir>: the dump's thread files (and a --perf-basic-prof map) kept for
+        // lib/callgrind-functions.cjs, as <case>.<pid>-<thread> (with BENCH_OFF_NODE_ARGS=--perf-basic-prof).
+        if (process.env.BENCH_IR_KEEP) {
+          for (const t of CG.lastDumpThreads(file, vg.pid)) {
+            const src = fs.readdirSync(dir).filter((f) => f.endsWith(`-${t.thread}`)).sort((a, b) => Number(b.split('.')[2].split('-')[0]) - Number(a.split('.')[2].split('-')[0]))[0];
+            fs.copyFileSync(path.join(dir, src), path.join(process.env.BENCH_IR_KEEP, `${kase}.${vg.pid}-${t.thread}`));
+          }
+          const map = `/tmp/perf-${vg.pid}.map`;
+          if (fs.existsSync(map)) fs.copyFileSync(map, path.join(process.env.BENCH_IR_KEEP, `${kase}.${vg.pid}.map`));
+        }
+        vg.stdin.write('next\n');
+      }
+    }
+    const code = await new Promise((r) => (vg.exitCode !== null || vg.signalCode !== null ? r(vg.exitCode) : vg.once('exit', r)));
+    if (code !== 0 || out === undefined) throw new Error(`${kase}: the run under callgrind exited with ${code}\n${log}`);
+    return out;
+  } finally {
+    if (vg.exitCode === null && vg.signalCode === null) vg.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function plainChild(kase, env) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [...NODE_ARGS, __filename], { env: { ...process.env, ...env, BENCH_IR_CHILD: '1', BENCH_OFF_CASE: kase }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('error', reject);
+    c.on('close', (code) => {
+      const last = out.trim().split('\n').pop();
+      if (code !== 0 || !last) reject(new Error(`${kase}: the child exited with ${code}`));
+      else resolve(JSON.parse(last));
+    });
+  });
+}
+
+const k = (v) => `${(v / 1000).toFixed(2)}k`;
+
+async function main() {
+  if (VERIFY) {
+    for (const kase of CASES.filter((c) => c === 'clone' || c === 'shared')) {
+      const v = await plainChild(kase, { BENCH_OFF_VERIFY: '1' });
+      console.log(`verify ${kase}: ${v.frames} frames, ${v.lines} lines, ${v.bytes} bytes byte-identical to today's (core's notifier fed the same points and times)`);
+      console.log(`  first line: ${v.sample}`);
+    }
+    return;
+  }
+  if (ALLOC) {
+    console.log(`bytes allocated on the main thread's V8 heap per nested trace (lib/allocated.cjs), node ${process.version} --predictable; ${WARMUP} warm-up + ${COUNT} counted traces`);
+    const last = new Map();
+    for (let r = 1; r <= ROUNDS; r++) {
+      const out = [];
+      for (const kase of r % 2 === 0 ? [...CASES].reverse() : CASES) {
+        const a = await plainChild(kase, { BENCH_ALLOC: '1' });
+        last.set(kase, a.frames);
+        out.push(`${kase} ${a.bytes.toFixed(0)} B`);
+      }
+      console.log(`  round ${r}  ${out.join('  ')}`);
+    }
+    for (const [kase, frames] of last) {
+      console.log(`${kase}, bytes a trace by function (round ${ROUNDS}):`);
+      for (const [f, b] of frames) console.log(`  ${b.toFixed(0).padStart(6)}  ${f}`);
+    }
+    return;
+  }
+  const CG = require('./lib/callgrind.cjs');
+  console.log(`instructions per nested trace (6 points, 12 lines), callgrind (${CG.version()}) --separate-threads=yes, node ${process.version} --predictable; ${WARMUP} warm-up + ${COUNT} counted traces a case`);
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const kase of r % 2 === 0 ? [...CASES].reverse() : CASES) {
+      const c = await count(kase);
+      console.log(`  round ${r} ${kase.padEnd(6)} main ${k(c.main)}  worker ${k(c.worker)}  other ${k(c.other)}  (${c.threads} threads)`);
+    }
+  }
+}
+
+if (!isMainThread) workerMain();
+else
+  (process.env.BENCH_IR_CHILD ? child : main)().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
