@@ -60,7 +60,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const WARMUP = Number(process.env.BENCH_IR_WARMUP || 2000);
 const COUNT = Number(process.env.BENCH_IR_COUNT || 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
-const CASES = (process.env.BENCH_OFF_CASES || 'today,clone,shared,drop').split(',');
+const CASES = (process.env.BENCH_OFF_CASES || 'today,clone,shared,fields,drop').split(',');
 const VERIFY = process.env.BENCH_OFF_VERIFY === '1';
 const ALLOC = process.env.BENCH_ALLOC === '1';
 const KEY = 'bench-key';
@@ -81,19 +81,44 @@ const MAX_PRESIZED_POINTS = 4096;
 const WRITTEN = 0; // batches written (the main thread's sequence)
 const DONE = 1; // batches the worker has framed
 const FRAMED = 2; // lines the worker has framed (stored before DONE)
+const FAILED = 3; // 1: the worker threw (its error on stderr)
 const CTL_BYTES = 64;
 const SLOTS = 4;
 const MAX_POINTS = 4096; // per batch (a larger batch would be split; not needed here)
 const REC = 6; // int32 a point: phase, name, base, trace, parent refs, info length (-1: none)
 const HEAD_BYTES = 16; // n, new strings, text bytes
 const RECS_BYTES = MAX_POINTS * REC * 4;
-const LENS_BYTES = MAX_POINTS * 4 * 4; // a point's new strings: at most 4
+const LENS_BYTES = MAX_POINTS * 16 * 4; // new strings (ids, names, and with `fields` keys and values)
 const TIMES_BYTES = MAX_POINTS * 8;
 const TEXT_BYTES = 1 << 20;
-const SLOT_BYTES = HEAD_BYTES + RECS_BYTES + LENS_BYTES + TIMES_BYTES + TEXT_BYTES;
+const TOKENS_BYTES = MAX_POINTS * 64 * 4; // `fields`: the infos' tokens
+const SLOT_BYTES = HEAD_BYTES + RECS_BYTES + LENS_BYTES + TIMES_BYTES + TOKENS_BYTES + TEXT_BYTES;
 const ID_SLOTS = 256;
 const NAME_SLOTS = 64;
-const NEW = ID_SLOTS + NAME_SLOTS; // a ref ≥ NEW: a new string, its table slot ref − NEW
+const KEY_SLOTS = 128;
+const VALUE_SLOTS = 128;
+const KEYS_AT = ID_SLOTS + NAME_SLOTS;
+const VALUES_AT = KEYS_AT + KEY_SLOTS;
+const NEW = VALUES_AT + VALUE_SLOTS; // a ref ≥ NEW: a new string, its table slot ref − NEW
+// `fields`: an info as tokens (int32) in the slot's token lane, strings by ref as above.
+// In an object, a token ≥ 0 is a key's ref and its value follows; T_END closes it.
+const T_OBJ = -1;
+const T_ARR = -2;
+const T_END = -3;
+const T_UNDEF = -4;
+const T_NULL = -5;
+const T_TRUE = -6;
+const T_FALSE = -7;
+const T_INT = -8; // then the int32
+const T_NUM = -9; // then a string ref: String(v) (round-trips every double but -0)
+const T_NEGZERO = -10;
+const T_STR = -11; // then a string ref
+const T_ABORT = -12; // the info was not walkable: its tokens so far are dropped, its text follows
+const MAX_DEPTH = 10; // line.ts: an object or array this deep is written "?"
+const INFO_NONE = 0;
+const INFO_TOKENS = 1;
+const INFO_TEXT = 2; // core's infoFields text (made on the main thread), | INFO_ETYPE
+const INFO_ETYPE = 4;
 
 function mods(root) {
   const dist = (p) => require(path.join(root, 'packages', p));
@@ -121,9 +146,20 @@ function nameSlot(s) {
   return ID_SLOTS + ((n === 0 ? 0 : n * 7 + s.charCodeAt(n >> 1)) & (NAME_SLOTS - 1));
 }
 
+function keySlot(s) {
+  const n = s.length;
+  return KEYS_AT + ((n === 0 ? 0 : n * 7 + s.charCodeAt(n >> 1)) & (KEY_SLOTS - 1));
+}
+
+function valueSlot(s) {
+  const n = s.length;
+  return VALUES_AT + ((n === 0 ? 0 : n * 31 + s.charCodeAt(n - 1)) & (VALUE_SLOTS - 1));
+}
+
 function slotOffsets(k) {
   const base = CTL_BYTES + k * SLOT_BYTES;
-  return { head: base, recs: base + HEAD_BYTES, lens: base + HEAD_BYTES + RECS_BYTES, times: base + HEAD_BYTES + RECS_BYTES + LENS_BYTES, text: base + HEAD_BYTES + RECS_BYTES + LENS_BYTES + TIMES_BYTES };
+  const times = base + HEAD_BYTES + RECS_BYTES + LENS_BYTES;
+  return { head: base, recs: base + HEAD_BYTES, lens: base + HEAD_BYTES + RECS_BYTES, times, tokens: times + TIMES_BYTES, text: times + TIMES_BYTES + TOKENS_BYTES };
 }
 
 // ---------------------------------------------------------------- the worker thread
@@ -134,7 +170,7 @@ function workerMain() {
   let seq = 0;
   let framed = 0;
   /** Today's formatLines + the bench driver's frame, off the main thread. */
-  function frame(n, phases, times, slots) {
+  function frame(n, phases, times, slots, texts) {
     m.line.startLines();
     const lines = new Array(n);
     let kept = 0;
@@ -146,12 +182,15 @@ function workerMain() {
       const milli = m.clock.timestampMilli();
       const second = m.clock.timestampSecond();
       const ph = phases[p];
+      const text = texts === undefined ? undefined : texts[p];
       try {
-        lines[kept] = m.line.pointLine(slots[i], (ph & 1) === 0 ? '-start' : '-stop', slots[i + 1], slots[i + 2], slots[i + 3], second, milli, micros, info, tail, (ph & FRESH_START) !== 0, ph === FRESH_ROOT);
+        const l = m.line.pointLine(slots[i], (ph & 1) === 0 ? '-start' : '-stop', slots[i + 1], slots[i + 2], slots[i + 3], second, milli, micros, text === undefined ? info : undefined, tail, (ph & FRESH_START) !== 0, ph === FRESH_ROOT);
+        // An info the main thread formatted (core's infoFields): in where the bare line has `", "info": {`.
+        lines[kept] = text === undefined ? l : l.slice(0, l.length - tail.length) + text + tail;
       } catch {
         continue; // lost (the notifier counts it); not met here
       }
-      if (m.line.hasErrorType(info)) (errors ??= new Uint8Array(n))[kept] = 1;
+      if (text === undefined ? m.line.hasErrorType(info) : info === true) (errors ??= new Uint8Array(n))[kept] = 1;
       kept++;
     }
     if (kept !== n) lines.length = kept;
@@ -166,7 +205,8 @@ function workerMain() {
     });
     return;
   }
-  // shared: block until batches are written, frame them in order.
+  // shared, fields: block until batches are written, frame them in order.
+  const ABORT = new Error('abort');
   const ctl = new Int32Array(sab, 0, CTL_BYTES / 4);
   const i32 = new Int32Array(sab);
   const u8 = Buffer.from(sab);
@@ -179,10 +219,24 @@ function workerMain() {
       continue;
     }
     for (let s = done + 1; s <= w; s++) {
+      try {
+        decode(s);
+      } catch (e) {
+        require('node:fs').writeSync(2, `worker: ${e.stack}\n`);
+        Atomics.store(ctl, FAILED, 1);
+      }
+      Atomics.store(ctl, FRAMED, framed);
+      Atomics.store(ctl, DONE, s);
+      Atomics.notify(ctl, DONE);
+    }
+    done = w;
+  }
+  function decode(s) {
+    {
       const o = slotOffsets((s - 1) % SLOTS);
       const n = i32[o.head / 4];
       const bytes = i32[o.head / 4 + 2];
-      const text = u8.utf8Slice(o.text, o.text + bytes);
+      const text = u8.ucs2Slice(o.text, o.text + bytes);
       let pos = 0;
       let li = o.lens / 4;
       const get = (ref) => {
@@ -193,8 +247,51 @@ function workerMain() {
         table[ref - NEW] = str;
         return str;
       };
+      let ti = o.tokens / 4;
+      const value = () => {
+        const t = i32[ti++];
+        switch (t) {
+          case T_STR:
+            return get(i32[ti++]);
+          case T_INT:
+            return i32[ti++];
+          case T_NUM:
+            return Number(get(i32[ti++]));
+          case T_NEGZERO:
+            return -0;
+          case T_UNDEF:
+            return undefined;
+          case T_NULL:
+            return null;
+          case T_TRUE:
+            return true;
+          case T_FALSE:
+            return false;
+          case T_ARR: {
+            const a = [];
+            while (i32[ti] !== T_END) a.push(value());
+            ti++;
+            return a;
+          }
+          case T_OBJ: {
+            const obj = {};
+            for (let k = i32[ti++]; k !== T_END; k = i32[ti++]) {
+              if (k < 0) throw new Error(`token ${k} for a key`);
+              const key = get(k);
+              const v = value();
+              if (key === '__proto__') Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+              else obj[key] = v;
+            }
+            return obj;
+          }
+          case T_ABORT:
+            throw ABORT;
+        }
+        throw new Error(`token ${t}`);
+      };
       const slots = new Array(n * FIELDS);
       const phases = new Uint8Array(n);
+      let texts;
       for (let p = 0; p < n; p++) {
         const r = o.recs / 4 + p * REC;
         phases[p] = i32[r];
@@ -204,17 +301,25 @@ function workerMain() {
         slots[i + 2] = get(i32[r + 3]);
         slots[i + 3] = get(i32[r + 4]);
         const il = i32[r + 5];
-        if (il >= 0) {
-          slots[i + 4] = JSON.parse(text.slice(pos, pos + il));
-          pos += il;
+        if (kind === 'shared') {
+          if (il >= 0) {
+            slots[i + 4] = JSON.parse(text.slice(pos, pos + il));
+            pos += il;
+          }
+        } else if (il === INFO_TOKENS) slots[i + 4] = value();
+        else if (il !== INFO_NONE) {
+          // Not walkable: its tokens up to T_ABORT (their new strings kept), then core's text of it.
+          try {
+            value();
+          } catch (e) {
+            if (e !== ABORT) throw e;
+          }
+          (texts ??= [])[p] = get(i32[ti++]);
+          slots[i + 4] = (il & INFO_ETYPE) !== 0;
         }
       }
-      frame(n, phases, new Float64Array(sab, o.times, n), slots);
-      Atomics.store(ctl, FRAMED, framed);
-      Atomics.store(ctl, DONE, s);
-      Atomics.notify(ctl, DONE);
+      frame(n, phases, new Float64Array(sab, o.times, n), slots, texts);
     }
-    done = w;
   }
 }
 
@@ -288,8 +393,8 @@ function handoffSink(m, send) {
   };
 }
 
-/** The shared ring's writer: `send(buf)` for handoffSink. */
-function sharedWriter(sab) {
+/** The shared ring's writer: `send(buf)` for handoffSink; `fields`: infos as tokens (else JSON text). */
+function sharedWriter(sab, m, fields) {
   const ctl = new Int32Array(sab, 0, CTL_BYTES / 4);
   const i32 = new Int32Array(sab);
   const f64 = new Float64Array(sab);
@@ -298,12 +403,96 @@ function sharedWriter(sab) {
   let seq = 0;
   let text = '';
   let li = 0;
+  let ti = 0;
   const ref = (s, slot) => {
     if (table[slot] === s) return slot;
     table[slot] = s;
     text += s;
     i32[li++] = s.length;
     return slot + NEW;
+  };
+  // The objects being walked (the info first), for line.ts's "<circular>".
+  const path = [];
+  /** `v` (at line.ts valueText's `depth`) as tokens; false when core's text of it could differ (then T_ABORT). */
+  const value = (v, depth) => {
+    switch (typeof v) {
+      case 'string':
+        i32[ti++] = T_STR;
+        i32[ti++] = ref(v, valueSlot(v));
+        return true;
+      case 'number':
+        if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+          i32[ti++] = T_INT;
+          i32[ti++] = v;
+        } else if (v === 0) i32[ti++] = T_NEGZERO;
+        else {
+          const t = String(v);
+          i32[ti++] = T_NUM;
+          i32[ti++] = ref(t, valueSlot(t));
+        }
+        return true;
+      case 'boolean':
+        i32[ti++] = v ? T_TRUE : T_FALSE;
+        return true;
+      case 'undefined':
+        i32[ti++] = T_UNDEF;
+        return true;
+      case 'object':
+        break;
+      default:
+        return false; // bigint, function, symbol: String(v) — left to core
+    }
+    if (v === null) {
+      i32[ti++] = T_NULL;
+      return true;
+    }
+    if (depth >= MAX_DEPTH || path.includes(v)) {
+      const t = depth >= MAX_DEPTH ? '?' : '<circular>';
+      i32[ti++] = T_STR;
+      i32[ti++] = ref(t, valueSlot(t));
+      return true;
+    }
+    const isArray = Array.isArray(v);
+    // line.ts isFieldObject: anything else (Date, Map, Buffer, class) is core's toPrimitive's.
+    if (!isArray && v.constructor !== Object && Object.getPrototypeOf(v) !== Object.prototype) return false;
+    path.push(v);
+    let ok = true;
+    if (isArray) {
+      i32[ti++] = T_ARR;
+      for (let i = 0; ok && i < v.length; i++) ok = value(v[i], depth + 1);
+    } else {
+      i32[ti++] = T_OBJ;
+      for (const k in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+        i32[ti++] = ref(k, keySlot(k));
+        if (!(ok = value(v[k], depth + 1))) break;
+      }
+    }
+    path.pop();
+    if (ok) i32[ti++] = T_END;
+    return ok;
+  };
+  /** An info's tokens (INFO_TOKENS), or its text by core (INFO_TEXT). */
+  const info = (o) => {
+    let ok = typeof o === 'object' && o !== null && !Array.isArray(o) && (o.constructor === Object || Object.getPrototypeOf(o) === Object.prototype);
+    if (ok) {
+      path.push(o);
+      i32[ti++] = T_OBJ;
+      for (const k in o) {
+        if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
+        i32[ti++] = ref(k, keySlot(k));
+        if (!(ok = value(o[k], 1))) break;
+      }
+      path.length = 0;
+      if (ok) {
+        i32[ti++] = T_END;
+        return INFO_TOKENS;
+      }
+    }
+    i32[ti++] = T_ABORT;
+    const t = m.line.infoFields(o);
+    i32[ti++] = ref(t, valueSlot(t));
+    return INFO_TEXT | (m.line.hasErrorType(o) ? INFO_ETYPE : 0);
   };
   return (buf) => {
     const s = ++seq;
@@ -315,6 +504,8 @@ function sharedWriter(sab) {
     const sl = buf.slots;
     text = '';
     li = o.lens / 4;
+    ti = o.tokens / 4;
+    const tiEnd = ti + TOKENS_BYTES / 4 - 4096;
     let r = o.recs / 4;
     for (let p = 0; p < n; p++, r += REC) {
       const i = p * FIELDS;
@@ -323,15 +514,19 @@ function sharedWriter(sab) {
       i32[r + 2] = ref(sl[i + 1], idSlot(sl[i + 1]));
       i32[r + 3] = ref(sl[i + 2], idSlot(sl[i + 2]));
       i32[r + 4] = ref(sl[i + 3], idSlot(sl[i + 3]));
-      const info = sl[i + 4];
-      if (info === undefined) i32[r + 5] = -1;
+      const inf = sl[i + 4];
+      if (fields) {
+        i32[r + 5] = inf === undefined ? INFO_NONE : info(inf);
+        if (ti > tiEnd) throw new Error('a batch of tokens past its slot: split it');
+      } else if (inf === undefined) i32[r + 5] = -1;
       else {
-        const t = JSON.stringify(info);
+        const t = JSON.stringify(inf);
         text += t;
         i32[r + 5] = t.length;
       }
     }
-    const bytes = text === '' ? 0 : u8.utf8Write(text, o.text, TEXT_BYTES);
+    if (li > o.lens / 4 + LENS_BYTES / 4) throw new Error('new strings past their lane: split it');
+    const bytes = text === '' ? 0 : u8.ucs2Write(text, o.text, TEXT_BYTES); // UTF-16: lone surrogates too (UTF-8 made them U+FFFD)
     if (bytes > TEXT_BYTES - 4) throw new Error('a batch text past its slot: split it');
     f64.set(buf.times.subarray(0, n), o.times / 8);
     i32[o.head / 4] = n;
@@ -373,8 +568,8 @@ async function child() {
   let workerFramed = () => framed;
   if (kase !== 'today') {
     let send = () => {};
-    if (kase === 'clone' || kase === 'shared') {
-      if (kase === 'shared') sab = new SharedArrayBuffer(CTL_BYTES + SLOTS * SLOT_BYTES);
+    if (kase === 'clone' || kase === 'shared' || kase === 'fields') {
+      if (kase !== 'clone') sab = new SharedArrayBuffer(CTL_BYTES + SLOTS * SLOT_BYTES);
       worker = new Worker(__filename, { workerData: { root: ROOT, kind: kase, tail, verify: VERIFY, sab } });
       worker.on('error', (e) => {
         console.error(e);
@@ -397,12 +592,13 @@ async function child() {
           worker.on('message', on);
           worker.postMessage({ sync: true });
         });
-    } else if (kase === 'shared') {
-      send = sharedWriter(sab);
+    } else if (kase === 'shared' || kase === 'fields') {
+      send = sharedWriter(sab, m, kase === 'fields');
       const ctl = new Int32Array(sab, 0, CTL_BYTES / 4);
       workerFramed = () => {
         const w = Atomics.load(ctl, WRITTEN);
         for (let d = Atomics.load(ctl, DONE); d !== w; d = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, d, 1000);
+        if (Atomics.load(ctl, FAILED) !== 0) throw new Error(`${kase}: the worker failed`);
         return Atomics.load(ctl, FRAMED);
       };
     } else if (kase === 'drop') {
@@ -432,9 +628,22 @@ async function child() {
     core.run(trace, () => {
       core.start('wsgi', { request: { path: '/nested', query: '', method: 'GET', scheme: 'http' } });
       nested(DEPTH);
+      if (odd.length > 0) {
+        core.start('odd', odd[nth++ % odd.length]);
+        core.stop(odd[nth % odd.length]);
+      }
       core.stop({ response: { status_code: 200 }, request: { route: '/nested' } });
     });
+  // BENCH_OFF_VERIFY: each trace also records an `odd` point whose info is one of these
+  // (the encodings' corners: what core formats with toPrimitive, cycles, depth, numbers,
+  // non-ASCII and lone surrogates, escapes, `__proto__` and integer keys, an error's etype).
+  // `shared` sends infos as JSON text: exact for JSON-plain infos only, so it gets none of
+  // them; `clone` cannot clone a function (DataCloneError) and makes a class instance a plain
+  // object, a Buffer a Uint8Array: those left out for it (a product would need a fallback).
+  const odd = !VERIFY || kase === 'shared' ? [] : oddInfos().filter((o) => kase !== 'clone' || !(o && (typeof o.f === 'function' || o.row)));
+  const linesPerTrace = LINES_PER_TRACE + (odd.length > 0 ? 2 : 0);
   const sampled = { hmacKey: KEY };
+  let nth = 0;
   const traces = async (n) => {
     const before = kase === 'today' ? framed : await workerFramed();
     for (let i = 0; i < n; i += PER_FLUSH) {
@@ -443,7 +652,7 @@ async function child() {
       await core.flush(30_000);
     }
     const after = kase === 'today' ? framed : await workerFramed();
-    if (after - before !== n * LINES_PER_TRACE) throw new Error(`${kase}: framed ${after - before} lines for ${n} traces`);
+    if (after - before !== n * linesPerTrace) throw new Error(`${kase}: framed ${after - before} lines for ${n} traces`);
     return n;
   };
   await core.run(sampled, async () => {
@@ -458,7 +667,10 @@ async function child() {
     let bytes = 0;
     for (let k = 0; k < todayFrames.length; k++) {
       if (!todayFrames[k].equals(workerFrames[k])) {
-        console.error(`today:  ${todayFrames[k].subarray(0, 600).toString('latin1')}\nworker: ${workerFrames[k].subarray(0, 600).toString('latin1')}`);
+        const a = todayFrames[k].toString('latin1').split('\n');
+        const b = workerFrames[k].toString('latin1').split('\n');
+        const j = a.findIndex((l, i) => l !== b[i]);
+        console.error(`line ${j}\ntoday:  ${a[j]}\nworker: ${b[j]}`);
         throw new Error(`${kase}: frame ${k} differs`);
       }
       bytes += todayFrames[k].length;
@@ -474,6 +686,36 @@ async function child() {
     steps.end();
   }
   process.exit(0);
+}
+
+function oddInfos() {
+  const cyc = { a: 1 };
+  cyc.self = cyc;
+  let deep = { leaf: 'x' };
+  for (let d = 0; d < 12; d++) deep = { d, deep };
+  const bare = Object.create(null);
+  bare.k = 'v';
+  class Row {
+    constructor() {
+      this.id = 7;
+    }
+  }
+  return [
+    { d: new Date(0), n: [1.5, -0, NaN, Infinity, -Infinity, 1e21, 2 ** 31, -5, 0.1 + 0.2], b: [true, false, null, undefined], u: undefined },
+    { s: 'é€😀"\\\n\t\u0001', long: 'x'.repeat(40), empty: '', sur: 'a\ud800b' },
+    { m: new Map([['a', 1]]), after: 'map' },
+    { big: 10n },
+    { f: function foo() {} },
+    cyc,
+    deep,
+    bare,
+    { row: new Row(), buf: Buffer.from('hi') },
+    JSON.parse('{"__proto__": {"x": 1}, "b": 1, "2": "two", "a": 3, "1": "one"}'),
+    { etype: 'ValueError', message: 'boom' },
+    { etype: 'E', when: new Date(5) },
+    { host: 'not-this-host', db: { statement: 'SELECT 1', params: [1, 'a', null] } },
+    undefined,
+  ];
 }
 
 // ---------------------------------------------------------------- the parent
@@ -542,7 +784,7 @@ const k = (v) => `${(v / 1000).toFixed(2)}k`;
 
 async function main() {
   if (VERIFY) {
-    for (const kase of CASES.filter((c) => c === 'clone' || c === 'shared')) {
+    for (const kase of CASES.filter((c) => c === 'clone' || c === 'shared' || c === 'fields')) {
       const v = await plainChild(kase, { BENCH_OFF_VERIFY: '1' });
       console.log(`verify ${kase}: ${v.frames} frames, ${v.lines} lines, ${v.bytes} bytes byte-identical to today's (core's notifier fed the same points and times)`);
       console.log(`  first line: ${v.sample}`);
