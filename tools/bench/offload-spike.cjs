@@ -3,14 +3,41 @@
 // and the agent client are not changed; their dist code is used as it is, and the notifier's
 // request-path half (BatchNotifier.point, its timer/early-flush scheduling) is replicated in
 // a PointSink of its own, installed as core's setup installs the notifier (runtime.sink).
-// RESULTS: see the end of this header (filled in from the runs).
+//
+// RESULT (callgrind, node v20.20.2, 2000 warm-up + 2000 counted traces a case, 2 rounds in
+// one run, case order reversed in round 2; instructions per nested trace, 12 lines):
+//   case     main thread        worker thread      main-thread heap bytes (BENCH_ALLOC)
+//   today    90.91k / 90.90k    —                  10,310 B
+//   clone    102.81k / 103.25k  207k / 211k        3,904 B
+//   shared   86.11k / 85.84k    93.1k / 92.7k      4,943 B
+//   fields   67.78k / 67.51k    69.5k / 69.1k      3,910 B
+//   drop     49.80k / 49.80k    —                  3,410 B   (the floor: recording only)
+// today − drop = 41.1k a trace is the formatting + text + frame the main thread does now.
+// - clone (structured clone of the raw records) is DEARER on the main thread than formatting
+//   there (+12k): V8's ValueSerializer writes every string in full (a trace's base id 12
+//   times), looks each info's properties up one by one, and grows an IdentityMap.
+// - shared with JSON.stringify'd infos saves 5k only: JSON.stringify is ~15k a trace for 7
+//   small infos (its string escaping, toJSON lookups).
+// - fields saves 23.1–23.4k a trace (≥ 15k): 17.8k of today's 41.1k stay on the main thread
+//   (the ring writer's loop ~6.7k, the info walk ~6k, string equality of interned values,
+//   the batch's rope and its ucs2Write). Its worker spends 69k a trace for the 41k moved:
+//   the process's CPU per trace goes UP, 91k → 137k. So it helps req/s only while a core
+//   is otherwise idle; on the compare bench's 2 shared cores (app, agent, load generator)
+//   that is not given: measure there before any redesign.
+// Not counted in any case (trace-lines has no socket): the agent client's socket write,
+// which the worker would take too. Byte-exactness (BENCH_OFF_VERIFY, below): clone, shared
+// and fields frames are byte-identical to today's for the nested shape; fields also for the
+// odd infos (Date, Map, Buffer, class instance, bigint, function, cycles, depth > 10, -0,
+// NaN, lone surrogates, `__proto__` and integer keys, etype); clone fails on a function
+// (DataCloneError) and would turn a class instance into a plain object; shared is exact for
+// JSON-plain infos only.
 //
 // Shape: trace-lines.cjs `nested` — a `wsgi` root point with a request info as core's wsgi
 // start info, five nested `traced('fn', { function: { name } })` points inside (their stops
 // carry no info), the root's stop with status and route: 6 points, 12 lines a trace, 40
 // traces between flushes (trace-lines PER_FLUSH: one 480-point batch a flush; the 256-point
 // early flush is scheduled, as core does, and finds the buffer already flushed).
-// Cases (BENCH_OFF_CASES, default today,clone,shared,drop):
+// Cases (BENCH_OFF_CASES, default today,clone,shared,fields,drop):
 //   today   core's BatchNotifier as it is: points recorded through the public API, its
 //           formatLines (line.ts pointLine) and the agent:// client's text and BATCH frame
 //           (agent lines.ts encodeLineBatch, no socket), all on the main thread (= trace-lines).
@@ -22,8 +49,9 @@
 //           line.ts (startLines, pointLine, the clock's timestamp parts) and frames them.
 //   shared  the same sink; at each flush the records go into a SharedArrayBuffer ring of 4
 //           batch slots: per point 6 int32 (phase, name, base, trace, parent refs, info
-//           length), the times as float64, and one UTF-8 text per batch (one utf8Write of
-//           the batch's new strings and infos joined by `+`). Names and ids are interned by
+//           length), the times as float64, and one UTF-16 text per batch (one ucs2Write of
+//           the batch's new strings and infos joined by `+`; UTF-8 turned lone surrogates
+//           into U+FFFD, caught by the verify run). Names and ids are interned by
 //           identity in direct-mapped tables (ids by their first two hex digits, as line.ts's
 //           idSlots; names by length and middle character) mirrored by the worker, so a
 //           trace's base id goes once and each point's id once (its stop and children find
@@ -34,6 +62,15 @@
 //           Wake-up: Atomics.store + Atomics.notify; the worker blocks in Atomics.wait (a
 //           dedicated thread; Atomics.waitAsync let the worker exit on Node 20, no handle).
 //           A full ring makes the main thread Atomics.wait (not counted: blocked).
+//   fields  shared, with each info walked on the main thread as line.ts's valueText walks
+//           it (for-in own keys, isFieldObject, depth 10, `<circular>`) into int32 tokens
+//           (object/array begin and end, key refs, string refs, small ints, other numbers as
+//           String(v) text, -0, true/false/null/undefined), keys and short string values
+//           interned like ids (slots by length and a character); the worker rebuilds the
+//           object and pointLine formats it (same text). What valueText would hand to
+//           toPrimitive (Date, Map, Buffer, class instances, bigint, functions) is not
+//           walked: that info's text is made on the main thread by core's line.ts infoFields
+//           and spliced in by the worker (the rare, dear path: today's cost for that info).
 //   drop    the floor of any handoff: the same sink, each batch dropped at flush (recording,
 //           uuids, async_hooks, core.flush's own overhead only).
 // Counting: each case in its own `node --predictable` (fixed 16 MB young generation, 256 MB
@@ -49,6 +86,10 @@
 // BENCH_OFF_VERIFY=1 (no callgrind): each handoff case fed the same points as core's own
 // notifier (a tee sink; clock.nowMs pinned so both read the same time) — every frame the
 // worker makes must be byte-identical to today's frame of the same batch, else it fails.
+// The verify run adds an `odd` point a trace whose infos hit the encodings' corners (see
+// oddInfos; `shared` gets none of them, `clone` not the function or class instance).
+// BENCH_IR_KEEP=<dir> (with BENCH_OFF_NODE_ARGS=--perf-basic-prof): the dumps and perf maps
+// kept for lib/callgrind-functions.cjs (where the fields split above comes from).
 // BENCH_ALLOC=1 (no callgrind): bytes allocated on the main thread's V8 heap per trace
 // (lib/allocated.cjs, the sampling heap profiler: the main isolate only).
 'use strict';
@@ -231,95 +272,94 @@ function workerMain() {
     }
     done = w;
   }
+  /** Batch `s`'s records back into a notifier-like batch, framed. */
   function decode(s) {
-    {
-      const o = slotOffsets((s - 1) % SLOTS);
-      const n = i32[o.head / 4];
-      const bytes = i32[o.head / 4 + 2];
-      const text = u8.ucs2Slice(o.text, o.text + bytes);
-      let pos = 0;
-      let li = o.lens / 4;
-      const get = (ref) => {
-        if (ref < NEW) return table[ref];
-        const len = i32[li++];
-        const str = text.slice(pos, pos + len);
-        pos += len;
-        table[ref - NEW] = str;
-        return str;
-      };
-      let ti = o.tokens / 4;
-      const value = () => {
-        const t = i32[ti++];
-        switch (t) {
-          case T_STR:
-            return get(i32[ti++]);
-          case T_INT:
-            return i32[ti++];
-          case T_NUM:
-            return Number(get(i32[ti++]));
-          case T_NEGZERO:
-            return -0;
-          case T_UNDEF:
-            return undefined;
-          case T_NULL:
-            return null;
-          case T_TRUE:
-            return true;
-          case T_FALSE:
-            return false;
-          case T_ARR: {
-            const a = [];
-            while (i32[ti] !== T_END) a.push(value());
-            ti++;
-            return a;
-          }
-          case T_OBJ: {
-            const obj = {};
-            for (let k = i32[ti++]; k !== T_END; k = i32[ti++]) {
-              if (k < 0) throw new Error(`token ${k} for a key`);
-              const key = get(k);
-              const v = value();
-              if (key === '__proto__') Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
-              else obj[key] = v;
-            }
-            return obj;
-          }
-          case T_ABORT:
-            throw ABORT;
+    const o = slotOffsets((s - 1) % SLOTS);
+    const n = i32[o.head / 4];
+    const bytes = i32[o.head / 4 + 2];
+    const text = u8.ucs2Slice(o.text, o.text + bytes);
+    let pos = 0;
+    let li = o.lens / 4;
+    const get = (ref) => {
+      if (ref < NEW) return table[ref];
+      const len = i32[li++];
+      const str = text.slice(pos, pos + len);
+      pos += len;
+      table[ref - NEW] = str;
+      return str;
+    };
+    let ti = o.tokens / 4;
+    const value = () => {
+      const t = i32[ti++];
+      switch (t) {
+        case T_STR:
+          return get(i32[ti++]);
+        case T_INT:
+          return i32[ti++];
+        case T_NUM:
+          return Number(get(i32[ti++]));
+        case T_NEGZERO:
+          return -0;
+        case T_UNDEF:
+          return undefined;
+        case T_NULL:
+          return null;
+        case T_TRUE:
+          return true;
+        case T_FALSE:
+          return false;
+        case T_ARR: {
+          const a = [];
+          while (i32[ti] !== T_END) a.push(value());
+          ti++;
+          return a;
         }
-        throw new Error(`token ${t}`);
-      };
-      const slots = new Array(n * FIELDS);
-      const phases = new Uint8Array(n);
-      let texts;
-      for (let p = 0; p < n; p++) {
-        const r = o.recs / 4 + p * REC;
-        phases[p] = i32[r];
-        const i = p * FIELDS;
-        slots[i] = get(i32[r + 1]);
-        slots[i + 1] = get(i32[r + 2]);
-        slots[i + 2] = get(i32[r + 3]);
-        slots[i + 3] = get(i32[r + 4]);
-        const il = i32[r + 5];
-        if (kind === 'shared') {
-          if (il >= 0) {
-            slots[i + 4] = JSON.parse(text.slice(pos, pos + il));
-            pos += il;
+        case T_OBJ: {
+          const obj = {};
+          for (let k = i32[ti++]; k !== T_END; k = i32[ti++]) {
+            if (k < 0) throw new Error(`token ${k} for a key`);
+            const key = get(k);
+            const v = value();
+            if (key === '__proto__') Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+            else obj[key] = v;
           }
-        } else if (il === INFO_TOKENS) slots[i + 4] = value();
-        else if (il !== INFO_NONE) {
-          // Not walkable: its tokens up to T_ABORT (their new strings kept), then core's text of it.
-          try {
-            value();
-          } catch (e) {
-            if (e !== ABORT) throw e;
-          }
-          (texts ??= [])[p] = get(i32[ti++]);
-          slots[i + 4] = (il & INFO_ETYPE) !== 0;
+          return obj;
         }
+        case T_ABORT:
+          throw ABORT;
       }
-      frame(n, phases, new Float64Array(sab, o.times, n), slots, texts);
+      throw new Error(`token ${t}`);
+    };
+    const slots = new Array(n * FIELDS);
+    const phases = new Uint8Array(n);
+    let texts;
+    for (let p = 0; p < n; p++) {
+      const r = o.recs / 4 + p * REC;
+      phases[p] = i32[r];
+      const i = p * FIELDS;
+      slots[i] = get(i32[r + 1]);
+      slots[i + 1] = get(i32[r + 2]);
+      slots[i + 2] = get(i32[r + 3]);
+      slots[i + 3] = get(i32[r + 4]);
+      const il = i32[r + 5];
+      if (kind === 'shared') {
+        if (il >= 0) {
+          slots[i + 4] = JSON.parse(text.slice(pos, pos + il));
+          pos += il;
+        }
+      } else if (il === INFO_TOKENS) slots[i + 4] = value();
+      else if (il !== INFO_NONE) {
+        // Not walkable: its tokens up to T_ABORT (their new strings kept), then core's text of it.
+        try {
+          value();
+        } catch (e) {
+          if (e !== ABORT) throw e;
+        }
+        (texts ??= [])[p] = get(i32[ti++]);
+        slots[i + 4] = (il & INFO_ETYPE) !== 0;
+      }
     }
+    frame(n, phases, new Float64Array(sab, o.times, n), slots, texts);
   }
 }
 
@@ -411,8 +451,14 @@ function sharedWriter(sab, m, fields) {
     i32[li++] = s.length;
     return slot + NEW;
   };
-  // The objects being walked (the info first), for line.ts's "<circular>".
-  const path = [];
+  // The objects being walked (the info first), for line.ts's "<circular>": a fixed array and
+  // its depth (`path.length = 0` and pushes into a shrunk array cost ~1.8k a trace, callgrind).
+  const path = new Array(MAX_DEPTH + 2).fill(null);
+  let depth0 = 0;
+  const onPath = (v) => {
+    for (let i = 0; i < depth0; i++) if (path[i] === v) return true;
+    return false;
+  };
   /** `v` (at line.ts valueText's `depth`) as tokens; false when core's text of it could differ (then T_ABORT). */
   const value = (v, depth) => {
     switch (typeof v) {
@@ -446,7 +492,7 @@ function sharedWriter(sab, m, fields) {
       i32[ti++] = T_NULL;
       return true;
     }
-    if (depth >= MAX_DEPTH || path.includes(v)) {
+    if (depth >= MAX_DEPTH || onPath(v)) {
       const t = depth >= MAX_DEPTH ? '?' : '<circular>';
       i32[ti++] = T_STR;
       i32[ti++] = ref(t, valueSlot(t));
@@ -455,7 +501,7 @@ function sharedWriter(sab, m, fields) {
     const isArray = Array.isArray(v);
     // line.ts isFieldObject: anything else (Date, Map, Buffer, class) is core's toPrimitive's.
     if (!isArray && v.constructor !== Object && Object.getPrototypeOf(v) !== Object.prototype) return false;
-    path.push(v);
+    path[depth0++] = v;
     let ok = true;
     if (isArray) {
       i32[ti++] = T_ARR;
@@ -468,7 +514,7 @@ function sharedWriter(sab, m, fields) {
         if (!(ok = value(v[k], depth + 1))) break;
       }
     }
-    path.pop();
+    path[--depth0] = null;
     if (ok) i32[ti++] = T_END;
     return ok;
   };
@@ -476,14 +522,15 @@ function sharedWriter(sab, m, fields) {
   const info = (o) => {
     let ok = typeof o === 'object' && o !== null && !Array.isArray(o) && (o.constructor === Object || Object.getPrototypeOf(o) === Object.prototype);
     if (ok) {
-      path.push(o);
+      path[0] = o;
+      depth0 = 1;
       i32[ti++] = T_OBJ;
       for (const k in o) {
         if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
         i32[ti++] = ref(k, keySlot(k));
         if (!(ok = value(o[k], 1))) break;
       }
-      path.length = 0;
+      for (; depth0 > 0; depth0--) path[depth0 - 1] = null;
       if (ok) {
         i32[ti++] = T_END;
         return INFO_TOKENS;
