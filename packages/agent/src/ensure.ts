@@ -24,7 +24,7 @@ export interface EnsureAgentOptions {
   startTimeoutMs?: number;
   /** Append the agent's stderr to this file (default: discarded). */
   logFile?: string;
-  /** The agent's nice value, 0–19 (default 10: below the app that starts it). */
+  /** The agent's nice value, 0–19 (default 0: as the app that starts it; above 0, below it). */
   nice?: number;
 }
 

@@ -178,7 +178,7 @@ export function buildProgram(io: CliIO, state: RunState): Command {
     .addOption(new Option('--partitions <n>', 'partition count, as the collectors use (default: 16)').argParser(positiveInt))
     .option('--agent-id <id>', "this agent's id in message ids (default: host name + hash of the socket path)")
     .option('--client-index', "ask apps to send each batch's search index with its lines: less agent and collector CPU, ~4k instructions a line more in the app")
-    .addOption(new Option('--nice <n>', "the agent's CPU priority as a nice value, 0-19: below the apps it serves (default: 10; a process started nicer keeps its value)").argParser(niceValue))
+    .addOption(new Option('--nice <n>', "the agent's CPU priority as a nice value, 0-19, above 0 below the apps it serves (default: 0, left as it is; a process started nicer keeps its value)").argParser(niceValue))
     .action(async (opts: AgentCommandOptions) => {
       const { agentCommand } = await import('./commands/agent.js');
       state.exitCode = await agentCommand(opts, io);

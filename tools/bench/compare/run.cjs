@@ -18,7 +18,7 @@
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
 // plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2), plain-alloc (plain Express allocating and dropping
 // BENCH_ALLOC_BYTES a request, default 11,700: a traced /nested request's garbage, alloc.cjs),
-// agent-headers (with them, header / control lines paired per round), agent-nice0 (a second agent at nice 0), agent-noindex (a second agent
+// agent-headers (with them, header / control lines paired per round), agent-nice10 (a second agent at nice 10), agent-noindex (a second agent
 // whose redis:// keeps no search index).
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');

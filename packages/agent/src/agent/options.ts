@@ -62,9 +62,10 @@ export interface AgentOptions {
   clientIndex: boolean;
   /**
    * The agent process's nice value, 0–19 (`osprofiler agent` and the daemon `ensureAgent`
-   * starts; `startAgent` inside an app's own process leaves the app's priority alone). 10 by
-   * default: below the apps it serves, so its batches do not preempt them on a busy node
-   * (src/priority.ts). A process already started nicer keeps its value; 0 leaves it as is.
+   * starts; `startAgent` inside an app's own process leaves the app's priority alone): above
+   * 0, the agent runs below the apps it serves. 0 by default, which leaves the priority as
+   * it was: nice 10 measured no better for the app, and worse on some routes (src/priority.ts).
+   * A process already started nicer keeps its value.
    */
   nice: number;
 }
@@ -86,7 +87,7 @@ export const DEFAULT_AGENT_OPTIONS: Readonly<Omit<AgentOptions, 'socketPath' | '
   helloTimeoutMs: 2_000,
   driverOptions: {},
   clientIndex: false,
-  nice: 10,
+  nice: 0,
 };
 
 export type AgentOptionsInput = Pick<AgentOptions, 'socketPath'> & Partial<AgentOptions>;
