@@ -4,9 +4,10 @@
  * agent catches up in their idle time (its queue and the clients' buffers absorb the lag,
  * bounded by maxQueuePoints). Not the default: on the compare bench's two cores (app, wrk,
  * agent and Redis on them) an agent at nice 10 did not serve the app better than one at
- * nice 0 in the same runs — traced /nested 0.807 / 0.856 / 0.847 / 0.807 of plain req/s
- * against 0.905 / 0.839 / 0.822 / 0.861, /chain 0.578 against 0.708, the app's own CPU a
- * request as high or higher (tools/bench/README.md, "Session 25 runs").
+ * nice 0 in the same runs — traced /nested 0.807 / 0.856 / 0.847 / 0.807 / 0.952 / 0.807 of
+ * plain req/s against 0.905 / 0.839 / 0.822 / 0.861 / 1.012 / 0.871, /chain 0.578 against
+ * 0.708, the app's own CPU a request as high or higher (tools/bench/README.md, "Session 25
+ * runs").
  */
 import { getPriority, setPriority } from 'node:os';
 import { readdirSync } from 'node:fs';
