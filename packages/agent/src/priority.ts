@@ -15,6 +15,11 @@ import { readdirSync } from 'node:fs';
 /** Highest nice value (lowest priority) the kernel accepts. */
 export const MAX_NICE = 19;
 
+/** What is wrong with `nice` as the agent's nice value, for a message after its name; undefined when it is one. */
+export function niceProblem(nice: number): string | undefined {
+  return Number.isInteger(nice) && nice >= 0 && nice <= MAX_NICE ? undefined : `expected an integer from 0 to ${MAX_NICE}`;
+}
+
 /**
  * Lowers this process's priority to `nice` (0–19); never raises it (a process started
  * under `nice -n 15` stays at 15). On Linux a nice value belongs to a thread, so every
