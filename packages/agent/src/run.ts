@@ -6,7 +6,7 @@ import { redactConnectionString } from '@osprofiler/core/instrument';
 import { AgentError } from './errors';
 import { startAgent } from './agent/server';
 import { DEFAULT_AGENT_OPTIONS, type AgentOptionsInput } from './agent/options';
-import { MAX_NICE, lowerPriority } from './priority';
+import { lowerPriority, niceProblem } from './priority';
 
 /** Exit code when another agent already listens on the socket. */
 export const EXIT_ALREADY_RUNNING = 3;
@@ -24,8 +24,9 @@ const stderrLog: RunLog = {
 /** Runs until SIGTERM/SIGINT; resolves with the process exit code. */
 export async function runAgentProcess(options: AgentOptionsInput, log: RunLog = stderrLog): Promise<number> {
   const nice = options.nice ?? DEFAULT_AGENT_OPTIONS.nice;
-  if (!Number.isInteger(nice) || nice < 0 || nice > MAX_NICE) {
-    log.error(`osprofiler agent: nice (--nice) ${String(nice)}: expected an integer from 0 to ${MAX_NICE}`);
+  const problem = niceProblem(nice);
+  if (problem !== undefined) {
+    log.error(`osprofiler agent: nice (--nice) ${String(nice)}: ${problem}`);
     return 1;
   }
   // A failure to lower it is reported, not fatal: the agent still works at the app's priority.
@@ -44,14 +45,16 @@ export async function runAgentProcess(options: AgentOptionsInput, log: RunLog = 
   }
   const health = agent.healthAddress === undefined ? '' : `, metrics on http://${agent.healthAddress}/metrics`;
   const to = agent.options.upstream === undefined ? '' : `, publishing to ${redactConnectionString(agent.options.upstream)}`;
-  const niceText = 'nice' in lowered ? `, nice ${lowered.nice}` : '';
-  log.info(`osprofiler agent ${process.pid}: listening on ${agent.socketPath}${to}${health}${niceText}`);
   const onSignal = (sig: NodeJS.Signals): void => {
     log.info(`osprofiler agent: ${sig}, draining`);
     void agent.stop();
   };
+  // Before the line that says it listens: whoever waits for that line may signal at once
+  // (a SIGTERM in between killed the process undrained, exit by signal: 12 of 40 starts).
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  const niceText = 'nice' in lowered ? `, nice ${lowered.nice}` : '';
+  log.info(`osprofiler agent ${process.pid}: listening on ${agent.socketPath}${to}${health}${niceText}`);
   await agent.stopped;
   process.removeListener('SIGTERM', onSignal);
   process.removeListener('SIGINT', onSignal);
@@ -94,7 +97,8 @@ export function parseDaemonArgs(argv: string[]): AgentOptionsInput {
       if (!/^\d+$/.test(value)) throw new AgentError('OSP_AGENT_BAD_OPTION', `--partitions "${value}": expected a positive integer`);
       out[field] = Number(value);
     } else if (field === 'nice') {
-      if (!/^\d+$/.test(value) || Number(value) > MAX_NICE) throw new AgentError('OSP_AGENT_BAD_OPTION', `--nice "${value}": expected an integer from 0 to ${MAX_NICE}`);
+      const problem = /^\d+$/.test(value) ? niceProblem(Number(value)) : niceProblem(NaN);
+      if (problem !== undefined) throw new AgentError('OSP_AGENT_BAD_OPTION', `--nice "${value}": ${problem}`);
       out[field] = Number(value);
     } else if (field === 'clientIndex') {
       if (value !== 'true' && value !== 'false') throw new AgentError('OSP_AGENT_BAD_OPTION', `--client-index "${value}": expected true or false`);
