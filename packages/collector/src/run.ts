@@ -34,14 +34,16 @@ export async function runCollectorProcess(options: CollectorOptionsInput & { ini
     log.error(`osprofiler collector: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
-  const health = c.healthAddress === undefined ? '' : `, metrics on http://${c.healthAddress}/metrics`;
-  log.info(`osprofiler collector ${process.pid} (${c.id}): consuming ${c.options.stream} (${c.options.partitions} partitions) into ${redactConnectionString(c.options.backend)}${health}`);
   const onSignal = (sig: NodeJS.Signals): void => {
     log.info(`osprofiler collector: ${sig}, draining`);
     void c.stop();
   };
+  // Before the line that says it runs: whoever waits for that line may signal at once (as
+  // the agent's run.ts).
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  const health = c.healthAddress === undefined ? '' : `, metrics on http://${c.healthAddress}/metrics`;
+  log.info(`osprofiler collector ${process.pid} (${c.id}): consuming ${c.options.stream} (${c.options.partitions} partitions) into ${redactConnectionString(c.options.backend)}${health}`);
   await c.stopped;
   process.removeListener('SIGTERM', onSignal);
   process.removeListener('SIGINT', onSignal);

@@ -48,6 +48,13 @@ export async function uiCommand(opts: UiOptions, io: CliIO, stop?: Promise<void>
     await driver.close().catch(() => undefined);
     throw new CliError(`cannot start the viewer on ${opts.host}:${opts.port}: ${(err as Error).message}`, 1);
   }
+  // Listening for the signals before the URL is printed: whoever waits for it may signal at once.
+  const stopped =
+    stop ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
   io.stdout(`OSProfiler viewer for ${redact(cs)}: ${server.url}\n`);
   if (server.token !== undefined && opts.token === undefined) io.stderr(`a token is required on ${opts.host}; it is in the URL above (send it once as ?token= or as Authorization: Bearer)\n`);
   if (typeof driver.searchTraces !== 'function') io.stderr(`note: the ${driver.scheme}:// store cannot search; open traces by id (#/trace/<id>)\n`);
@@ -57,11 +64,7 @@ export async function uiCommand(opts: UiOptions, io: CliIO, stop?: Promise<void>
     child.on('error', () => io.stderr(`could not start ${opener}; open the URL yourself\n`));
     child.unref();
   }
-  await (stop ??
-    new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    }));
+  await stopped;
   await server.close();
   await driver.close().catch(() => undefined);
   return 0;
