@@ -34,4 +34,20 @@ describe('osprofiler agent', () => {
     expect(first.stderr()).toMatch(/SIGTERM, draining/);
     expect(existsSync(socket)).toBe(false);
   }, 30_000);
+
+  it('drains on a SIGTERM sent the moment it says it listens (10 starts)', async () => {
+    // The handlers were once registered after that line: such a signal killed the process
+    // undrained (exit by signal) in about 3 starts of 10.
+    const dir = tempDir('cli-term');
+    for (let i = 0; i < 10; i++) {
+      const p = spawnNode([CLI, 'agent', '--listen', join(dir, `a${i}.sock`), '--backend', `file://${join(dir, 'store')}`]);
+      // Signalled from the very event that brings the line, not from a later poll.
+      let sent = false;
+      p.child.stderr?.on('data', () => {
+        if (!sent && /listening on/.test(p.stderr())) sent = p.child.kill('SIGTERM');
+      });
+      expect(await p.exited).toBe(0);
+      expect(p.stderr()).toMatch(/SIGTERM, draining/);
+    }
+  }, 60_000);
 });
