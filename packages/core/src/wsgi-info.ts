@@ -73,14 +73,18 @@ export function splitTarget(url: string): { path: string; query: string } {
   return { path, query };
 }
 
+/** `https` on a TLS socket, else `http` (WSGI's `wsgi.url_scheme`). */
+export function requestScheme(req: IncomingMessage): string {
+  return (req.socket as { encrypted?: boolean } | null)?.encrypted === true ? 'https' : 'http';
+}
+
 /**
  * Start info of a request. `target` is the request target to record (default `req.url`;
  * Express passes `originalUrl`, the URL before any router trimmed it).
  */
 export function wsgiRequestInfo(req: IncomingMessage, target: string = req.url ?? ''): RequestStartInfo {
-  const encrypted = (req.socket as { encrypted?: boolean } | null)?.encrypted === true;
   const method = req.method ?? '';
-  const scheme = encrypted ? 'https' : 'http';
+  const scheme = requestScheme(req);
   // An origin-form target of safe bytes only (no '?', no '%'): path and target are the same,
   // the query empty. One RegExp test, not splitTarget's and pythonPath's calls and object:
   // run once a request, this function is still in V8's baseline tier after thousands of them,

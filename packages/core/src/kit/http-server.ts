@@ -17,6 +17,7 @@ import { debug, debugEnabled, warnOnce } from '../diagnostics';
 import { openRootPoint, type Point } from '../point';
 import { responseTraceHeader } from '../response-header';
 import { splitTarget, wsgiRequestInfo } from '../wsgi-info';
+import { requestStartInfo } from './start-infos';
 import type { Contain } from './contained';
 import { resolveHttpOptions, type HttpServerOptions, type ResolvedHttpOptions } from './http-options';
 import { hostProperty, responseFinished } from './host-object';
@@ -168,16 +169,16 @@ export function createHttpTracer(adapter: HttpServerAdapter, options: HttpServer
 }
 
 function startInfo(adapter: HttpServerAdapter, o: ResolvedHttpOptions, target: (req: IncomingMessage) => string, req: IncomingMessage): object {
+  // Without addInfo the info is the request's alone: shared for a target seen again (start-infos.ts).
+  if (o.addInfo === undefined) return requestStartInfo(req, target(req));
   const info: Record<string, unknown> = { request: wsgiRequestInfo(req, target(req)) };
-  if (o.addInfo !== undefined) {
-    try {
-      const extra = o.addInfo(req);
-      if (extra !== null && typeof extra === 'object') {
-        for (const k of Object.keys(extra)) if (k !== 'request' && k !== 'host') info[k] = (extra as Record<string, unknown>)[k];
-      }
-    } catch (err) {
-      adapter.contained('addInfo', err);
+  try {
+    const extra = o.addInfo(req);
+    if (extra !== null && typeof extra === 'object') {
+      for (const k of Object.keys(extra)) if (k !== 'request' && k !== 'host') info[k] = (extra as Record<string, unknown>)[k];
     }
+  } catch (err) {
+    adapter.contained('addInfo', err);
   }
   return info;
 }
