@@ -83,8 +83,11 @@ export function requestScheme(req: IncomingMessage): string {
  * Express passes `originalUrl`, the URL before any router trimmed it).
  */
 export function wsgiRequestInfo(req: IncomingMessage, target: string = req.url ?? ''): RequestStartInfo {
-  const method = req.method ?? '';
-  const scheme = requestScheme(req);
+  return requestInfo(target, req.method ?? '', requestScheme(req));
+}
+
+/** wsgiRequestInfo's object from the request's method and scheme already read (kit/start-infos.ts reads them for its key). */
+export function requestInfo(target: string, method: string, scheme: string): RequestStartInfo {
   // An origin-form target of safe bytes only (no '?', no '%'): path and target are the same,
   // the query empty. One RegExp test, not splitTarget's and pythonPath's calls and object:
   // run once a request, this function is still in V8's baseline tier after thousands of them,

@@ -9,7 +9,7 @@
  * a target that is not the slot's takes the slot (bounded memory, no eviction policy).
  */
 import type { IncomingMessage } from 'node:http';
-import { requestScheme, wsgiRequestInfo } from '../wsgi-info';
+import { requestInfo, requestScheme } from '../wsgi-info';
 import { frozenInfo } from './frozen-info';
 
 const SLOTS = 256;
@@ -29,11 +29,11 @@ export function requestStartInfo(req: IncomingMessage, target: string): object {
   if (targets[slot] === target && methods[slot] === method && schemes[slot] === scheme) {
     const known = infos[slot];
     if (known !== NONE) return known;
-    return (infos[slot] = frozenInfo({ request: wsgiRequestInfo(req, target) }));
+    return (infos[slot] = frozenInfo({ request: requestInfo(target, method, scheme) }));
   }
   targets[slot] = target;
   methods[slot] = method;
   schemes[slot] = scheme;
   infos[slot] = NONE;
-  return { request: wsgiRequestInfo(req, target) };
+  return { request: requestInfo(target, method, scheme) };
 }
