@@ -97,7 +97,7 @@ export function parseDaemonArgs(argv: string[]): AgentOptionsInput {
       if (!/^\d+$/.test(value)) throw new AgentError('OSP_AGENT_BAD_OPTION', `--partitions "${value}": expected a positive integer`);
       out[field] = Number(value);
     } else if (field === 'nice') {
-      const problem = /^\d+$/.test(value) ? niceProblem(Number(value)) : niceProblem(NaN);
+      const problem = niceProblem(/^\d+$/.test(value) ? Number(value) : NaN);
       if (problem !== undefined) throw new AgentError('OSP_AGENT_BAD_OPTION', `--nice "${value}": ${problem}`);
       out[field] = Number(value);
     } else if (field === 'clientIndex') {
