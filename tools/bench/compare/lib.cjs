@@ -105,7 +105,7 @@ function serverSpec(name, ctx) {
       OSPROFILER_HMAC_KEYS: KEY,
       OSPROFILER_SERVICE: 'bench',
       OSPROFILER_HOST: 'bench',
-      OSPROFILER_CONNECTION_STRING: v.osp === 'agent' ? `agent://${ctx.agents[v.agent ?? 'main'].socket}` : `redis://127.0.0.1:${ctx.redisPort}/2`,
+      OSPROFILER_CONNECTION_STRING: v.osp === 'agent' ? `agent://${agentOf(ctx, v).socket}` : `redis://127.0.0.1:${ctx.redisPort}/2`,
     });
     if (v.sampling) env.OSPROFILER_SAMPLING = '1/1';
   } else if (v.preload) {
@@ -174,6 +174,11 @@ const AGENTS = {
   nice10: { db: 4, query: '', args: ['--nice', '10'] },
 };
 
+/** The agent (`ctx.agents`, by AGENTS' names) variant `v` sends to: its own, else the main one. */
+function agentOf(ctx, v) {
+  return ctx.agents[v.agent ?? 'main'];
+}
+
 async function startAgent(socket, backend, spool, children, args = []) {
   const daemon = path.join(ROOT, 'packages/agent/dist/daemon.js');
   const child = spawn(process.execPath, [daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -217,6 +222,6 @@ function median(xs) {
 }
 
 module.exports = {
-  ROOT, APP, KEY, VARIANTS, AGENTS, CLK_TCK, PIN, pin, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
+  ROOT, APP, KEY, VARIANTS, AGENTS, agentOf, CLK_TCK, PIN, pin, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
   countStoredAndFlush, startRedis, startAgent, writeSignedHeaders, ensureDependencies, median,
 };

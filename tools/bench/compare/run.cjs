@@ -130,7 +130,7 @@ async function main() {
     const burner = v.busy ? fork(path.join(__dirname, 'burner.cjs'), [], { stdio: 'inherit' }) : undefined;
     if (burner) children.push(burner);
     if (burner) L.pin(burner.pid, 1);
-    const side = burner ?? ctx.agents[v.agent ?? 'main'].child;
+    const side = burner ?? L.agentOf(ctx, v).child;
     await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
     const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     const th0 = L.procThreads(srv.pid);
@@ -146,7 +146,7 @@ async function main() {
     if (srv.exitCode === null && srv.signalCode === null) srv.kill('SIGKILL');
     // What was exported over warm-up and window (the flush sent the rest), per request.
     let exported = 0;
-    if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? ctx.agents[v.agent ?? 'main'].db : 2)) / 2; // start+stop = one point
+    if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? L.agentOf(ctx, v).db : 2)) / 2; // start+stop = one point
     else if (v.sink) exported = (await ask(sinks, 'count', 'counted')).counted[v.sink];
     const n = r.requests;
     const d = (i) => (cpu1[i] - cpu0[i]) / n;
