@@ -18,6 +18,7 @@ import { openRootPoint, type Point } from '../point';
 import { responseTraceHeader } from '../response-header';
 import { splitTarget, wsgiRequestInfo } from '../wsgi-info';
 import { requestStartInfo } from './start-infos';
+import { responseStopInfo } from './stop-infos';
 import type { Contain } from './contained';
 import { resolveHttpOptions, type HttpServerOptions, type ResolvedHttpOptions } from './http-options';
 import { hostProperty, responseFinished } from './host-object';
@@ -218,6 +219,13 @@ function finish(adapter: HttpServerAdapter, req: IncomingMessage, res: ServerRes
   if (state.point.isStopped) return;
   try {
     if (state.route === undefined && adapter.routeAtFinish !== undefined) state.route = adapter.routeAtFinish(req);
+    if (!aborted && !state.hasError && state.extra === undefined) {
+      const status = hostProperty(res, 'statusCode');
+      if (typeof status === 'number') {
+        state.point.stop(responseStopInfo(status, state.route));
+        return;
+      }
+    }
     const response: { status_code?: number; aborted?: true } = {};
     if (!aborted || res.headersSent) response.status_code = hostProperty(res, 'statusCode') as number;
     if (aborted) response.aborted = true;

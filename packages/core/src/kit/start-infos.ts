@@ -20,12 +20,20 @@ const schemes: string[] = Array.from({ length: SLOTS }, () => '');
 const NONE: object = Object.freeze({});
 const infos: object[] = Array.from({ length: SLOTS }, () => NONE);
 
+/**
+ * A text's slot hash (its length and last character): for direct-mapped caches of texts a
+ * service repeats (targets here, route templates in stop-infos.ts). Masked by the caller.
+ */
+export function textSlot(text: string): number {
+  const n = text.length;
+  return n === 0 ? 0 : n * 31 + text.charCodeAt(n - 1);
+}
+
 /** The start info of `req` for `target`: the slot's frozen one when the same request came before. */
 export function requestStartInfo(req: IncomingMessage, target: string): object {
   const method = req.method ?? '';
   const scheme = requestScheme(req);
-  const n = target.length;
-  const slot = n === 0 ? 0 : (n * 31 + target.charCodeAt(n - 1)) & (SLOTS - 1);
+  const slot = textSlot(target) & (SLOTS - 1);
   if (targets[slot] === target && methods[slot] === method && schemes[slot] === scheme) {
     const known = infos[slot];
     if (known !== NONE) return known;
