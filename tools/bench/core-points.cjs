@@ -4,7 +4,8 @@
 // AsyncLocalStorage.run() switches promise hooks on for the whole process.
 // `--instructions`: instead, instructions per start+stop pair (request path + deferred
 // raw-line format, no I/O) of the main thread under callgrind (lib/callgrind.cjs;
-// load-independent), per info shape: BENCH_IR_WARMUP (20000) pairs, then BENCH_IR_COUNT
+// load-independent; node with lib/callgrind.cjs PREDICTABLE_NODE_ARGS, one build repeating
+// within ~1 %), per info shape: BENCH_IR_WARMUP (20000) pairs, then BENCH_IR_COUNT
 // (20000) counted. BENCH_CORE_DIST=<copy of packages/core>: that core build instead
 // (lib/core-dist.cjs), to compare two builds run at once.
 'use strict';
@@ -162,16 +163,22 @@ async function main() {
 
 // The info shapes of the instruction count: an HTTP start (a fresh object per request),
 // and a `db` start as the Knex adapter passes it — one frozen object per (client, method,
-// table), whose text core makes once — beside the same shape built fresh per query.
+// table), whose text core makes once — beside the same shape built fresh per query; and a
+// `trace()`-wrapped function, whose default start info core shares once its name repeats.
 const knexInfo = () => ({ function: { name: 'knex.first' }, db: { system: 'sqlite', client: 'better-sqlite3', operation: 'select', table: 'items', database: ':memory:' } });
 const frozenKnex = knexInfo();
 Object.freeze(frozenKnex.function);
 Object.freeze(frozenKnex.db);
 Object.freeze(frozenKnex);
+// A function wrapped by core's `trace()` decorator with its defaults (arguments hidden).
+const work = core.trace('fn')(function work() {
+  return 1;
+});
 const SHAPES = [
   ['wsgi start, fresh info; stop, none', () => { core.start('wsgi', { request: { method: 'GET', path: '/x', query: '', scheme: 'http' } }); core.stop(); }],
   ['db start, one frozen info (knex); stop {db: {rows}}', () => { core.start('db', frozenKnex); core.stop({ db: { rows: 1 } }); }],
   ['db start, same shape fresh per query; stop {db: {rows}}', () => { core.start('db', knexInfo()); core.stop({ db: { rows: 1 } }); }],
+  ['fn, a trace()-wrapped function (default options: its name only)', () => work()],
 ];
 const IR_WARMUP = Number(process.env.BENCH_IR_WARMUP || 20_000);
 const IR_COUNT = Number(process.env.BENCH_IR_COUNT || 20_000);
@@ -207,8 +214,8 @@ async function instructionsChild() {
 }
 
 async function instructionsMain() {
-  console.log(`core trace points — instructions per start+stop pair (request path + raw-line format, no I/O), main thread, callgrind (${CG.version()}), node ${process.version}, ${IR_WARMUP} warm-up + ${IR_COUNT} counted pairs per shape${process.env.BENCH_CORE_DIST ? `, core from ${process.env.BENCH_CORE_DIST}` : ''}`);
-  await CG.runSteps(__filename, (label, per) => console.log(`  ${label.padEnd(56)} ${(per / 1000).toFixed(2).padStart(7)}k`));
+  console.log(`core trace points — instructions per start+stop pair (request path + raw-line format, no I/O), main thread, callgrind (${CG.version()}), node ${process.version} ${CG.PREDICTABLE_NODE_ARGS.join(' ')}, ${IR_WARMUP} warm-up + ${IR_COUNT} counted pairs per shape${process.env.BENCH_CORE_DIST ? `, core from ${process.env.BENCH_CORE_DIST}` : ''}`);
+  await CG.runSteps(__filename, (label, per) => console.log(`  ${label.padEnd(56)} ${(per / 1000).toFixed(2).padStart(7)}k`), { nodeArgs: CG.PREDICTABLE_NODE_ARGS });
 }
 
 (process.env.BENCH_IR_CHILD ? instructionsChild : process.argv.includes('--instructions') ? instructionsMain : main)().catch((err) => {

@@ -111,7 +111,7 @@ async function child() {
   process.exit(0);
 }
 
-const NODE_ARGS = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
+const NODE_ARGS = CG.PREDICTABLE_NODE_ARGS;
 
 /** BENCH_ALLOC=1: bytes a trace of `shape` with the build at `root`, and the top functions' ({ bytes, frames }). */
 function allocatedPerTrace(root, shape) {

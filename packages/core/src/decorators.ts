@@ -1,3 +1,4 @@
+import { frozenInfo } from './kit/frozen-info';
 import { traced } from './point';
 import { repr } from './repr';
 import { storage } from './runtime';
@@ -28,13 +29,31 @@ function wrapFunction<F extends AnyFn>(fn: F, pointName: string, options: TraceF
   if ((fn as unknown as Record<symbol, unknown>)[TRACED]) return fn;
   const hideArgs = options.hideArgs !== false;
   const stopInfo = options.hideResult === false ? (r: unknown) => ({ function: { result: repr(r) } }) : undefined;
+  // With the arguments hidden and no extra info (the defaults) the start info is only the
+  // function's name: one frozen object once a name repeats, whose text the formatter makes
+  // once (line.ts, "frozen info"), as kit/frozen-info.ts's adapters do. Names alternating
+  // (a base method on two subclasses) get fresh objects, as before.
+  const shareInfo = hideArgs && options.info === undefined;
+  let lastName: string | undefined;
+  let lastInfo: object | undefined;
   const wrapped = function (this: unknown) {
     // eslint-disable-next-line prefer-rest-params
     const args = arguments;
     if (storage.getStore() === undefined) return fn.apply(this, args as unknown as unknown[]);
-    const fnInfo: Record<string, unknown> = { name: nameOf(this) };
-    if (!hideArgs) fnInfo.args = repr(Array.prototype.slice.call(args));
-    const info = options.info === undefined ? { function: fnInfo } : { ...options.info, function: fnInfo };
+    const name = nameOf(this);
+    let info: object;
+    if (shareInfo) {
+      if (name === lastName) info = lastInfo ??= frozenInfo({ function: { name } });
+      else {
+        lastName = name;
+        lastInfo = undefined;
+        info = { function: { name } };
+      }
+    } else {
+      const fnInfo: Record<string, unknown> = { name };
+      if (!hideArgs) fnInfo.args = repr(Array.prototype.slice.call(args));
+      info = options.info === undefined ? { function: fnInfo } : { ...options.info, function: fnInfo };
+    }
     return traced(pointName, info, () => fn.apply(this, args as unknown as unknown[]), stopInfo);
   };
   copyIdentity(fn, wrapped);

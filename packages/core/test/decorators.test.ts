@@ -4,6 +4,7 @@ import ts from 'typescript';
 import 'reflect-metadata';
 import * as core from '../src/index';
 import { RecordingDriver } from './support/recording-driver';
+import { runtime } from '../src/runtime';
 
 const nodeRequire = createRequire(__filename);
 let driver: RecordingDriver;
@@ -85,3 +86,80 @@ for (const legacy of [true, false]) {
     });
   });
 }
+
+describe("a traced function's start info", () => {
+  type Ev = { phase: number; name: string; info: object | undefined };
+  const recorded = async (body: () => void): Promise<Ev[]> => {
+    const evs: Ev[] = [];
+    const saved = runtime.sink;
+    runtime.sink = { point: (phase, name, _b, _t, _p, info) => void evs.push({ phase, name, info }) };
+    try {
+      await core.run({ hmacKey: 'k', baseId: 'dec-infos' }, async () => body());
+    } finally {
+      runtime.sink = saved;
+    }
+    return evs.filter((e) => e.phase === 0);
+  };
+
+  it('by default (arguments hidden, no extra info) one frozen info once the name repeats', async () => {
+    const f = core.trace('fn')(function work(x: number) {
+      return x + 1;
+    });
+    const starts = await recorded(() => {
+      for (let i = 0; i < 3; i++) expect(f(i)).toBe(i + 1);
+    });
+    expect(starts).toHaveLength(3);
+    for (const s of starts) expect(s.info).toEqual({ function: { name: 'work' } });
+    expect(Object.isFrozen(starts[0].info)).toBe(false);
+    expect(Object.isFrozen(starts[1].info)).toBe(true);
+    expect(Object.isFrozen((starts[1].info as { function: object }).function)).toBe(true);
+    expect(starts[2].info).toBe(starts[1].info);
+  });
+
+  it("a base method on two subclasses: each call its own class's name, alternating ones never shared", async () => {
+    class Base {
+      m(): number {
+        return 1;
+      }
+    }
+    core.traceClass('svc')(Base);
+    class A extends Base {}
+    class B extends Base {}
+    const a = new A();
+    const b = new B();
+    const starts = await recorded(() => {
+      for (let i = 0; i < 3; i++) {
+        a.m();
+        b.m();
+      }
+      a.m();
+      a.m();
+    });
+    expect(starts.map((s) => (s.info as { function: { name: string } }).function.name)).toEqual(['A.m', 'B.m', 'A.m', 'B.m', 'A.m', 'B.m', 'A.m', 'A.m']);
+    expect(starts.slice(0, 7).every((s) => !Object.isFrozen(s.info))).toBe(true);
+    expect(Object.isFrozen(starts[7].info)).toBe(true);
+  });
+
+  it('extra info or shown arguments: a fresh info every call, the options never frozen', async () => {
+    const extra = { component: { kind: 'cache' } };
+    const f = core.trace('fn', { info: extra })(function withExtra() {
+      return 0;
+    });
+    const g = core.trace('fn', { hideArgs: false })(function withArgs(x: number) {
+      return x;
+    });
+    const starts = await recorded(() => {
+      for (let i = 0; i < 3; i++) {
+        f();
+        g(i);
+      }
+    });
+    expect(starts).toHaveLength(6);
+    for (let i = 0; i < 3; i++) {
+      expect(starts[2 * i].info).toEqual({ component: { kind: 'cache' }, function: { name: 'withExtra' } });
+      expect(starts[2 * i + 1].info).toEqual({ function: { name: 'withArgs', args: `[${i}]` } });
+    }
+    expect(starts.every((s) => !Object.isFrozen(s.info))).toBe(true);
+    expect(Object.isFrozen(extra) || Object.isFrozen(extra.component)).toBe(false);
+  });
+});

@@ -24,6 +24,14 @@ function version() {
 // it): this VM's cpuid reports a 512 MB L3, in which valgrind's LL would miss nothing but the
 // first touch; /proc/cpuinfo gives "cache size: 1024 KB" (AMD EPYC, 48 KB 12-way D1). An LL
 // miss here is a trip to the shared L3 or memory.
+/**
+ * Node flags for a repeatable count of a child's own work (trace-lines.cjs, core-points.cjs):
+ * `--predictable` runs compilation and GC on the main thread in the same order every run, a
+ * fixed 16 MB young generation and a 256 MB initial old generation (no full GC in the
+ * window). One build's counts then repeat within ~1 %.
+ */
+const PREDICTABLE_NODE_ARGS = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
+
 const SIM_ARGS = ['--cache-sim=yes', '--branch-sim=yes', `--LL=${process.env.BENCH_IR_LL || '1048576,16,64'}`];
 
 /**
@@ -171,4 +179,4 @@ async function runSteps(script, onStep, { nodeArgs = [], env = {}, valgrindArgs 
   if (code !== 0) throw new Error(`the run under callgrind exited with ${code}\n${log}`);
 }
 
-module.exports = { version, SIM_ARGS, simFigures, spawnNode, control, start, dumpMainThread, dumpMainThreadEvents, lastDumpThreads, stepper, runSteps };
+module.exports = { version, PREDICTABLE_NODE_ARGS, SIM_ARGS, simFigures, spawnNode, control, start, dumpMainThread, dumpMainThreadEvents, lastDumpThreads, stepper, runSteps };
