@@ -80,7 +80,10 @@ export function notificationText(n: Notification): string {
  * `errors` are indexes within it; `index` (from `from` on) their search index.
  */
 export interface TextPart {
+  /** The lines as text ('' when `bytes` holds them). */
   text: string;
+  /** The lines' bytes instead of `text` (a queued chunk kept off V8's heap, client/driver.ts `park`). */
+  bytes?: Uint8Array;
   count: number;
   errors: readonly number[] | null;
   index?: LineIndex;
@@ -99,7 +102,7 @@ export function encodeLineBatch(clientId: Buffer, seq: number, parts: readonly T
   for (const p of parts) {
     count += p.count;
     errors += p.errors === null ? 0 : p.errors.length;
-    textBytes += p.text.length + (endsWithLf(p.text) ? 0 : 1); // ASCII: one byte per character
+    textBytes += p.bytes !== undefined ? p.bytes.length + (p.bytes[p.bytes.length - 1] === LF ? 0 : 1) : p.text.length + (endsWithLf(p.text) ? 0 : 1); // ASCII: one byte per character
     if (p.index === undefined) indexed = false;
   }
   let ix: IndexWriter | undefined;
@@ -125,6 +128,12 @@ export function encodeLineBatch(clientId: Buffer, seq: number, parts: readonly T
   }
   if (ix !== undefined) off = ix.write(out, out.writeUInt32BE(ix.bytes, off));
   for (const p of parts) {
+    if (p.bytes !== undefined) {
+      out.set(p.bytes, off);
+      off += p.bytes.length;
+      if (p.bytes[p.bytes.length - 1] !== LF) out[off++] = LF;
+      continue;
+    }
     off += out.write(p.text, off, 'latin1');
     if (!endsWithLf(p.text)) out[off++] = LF;
   }

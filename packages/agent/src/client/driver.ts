@@ -53,15 +53,29 @@ function onlyAcks(buf: Uint8Array, n: number): boolean {
   return true;
 }
 
-/** A batch as queued: core's LineBatch, its lines as one text, where its points come from, and how far it was taken. */
+/** What a queued chunk still reads of its batch: the drop ledger's ids and times, the error flags, the index. */
+type ChunkSource = Pick<LineBatch, 'baseIds' | 'timestamps' | 'errors'> & { readonly index?: LineIndex };
+
+/**
+ * A batch as queued: core's LineBatch, its lines as one text, where its points come from,
+ * and how far it was taken. A chunk that cannot go at once is parked (`park`): its text as
+ * bytes outside V8's heap and only the batch's ids, times and error flags kept, not the
+ * batch (core's points, their infos, the lines' ropes). A lagging agent otherwise left
+ * every queued batch in the app's young generation: with the agent stopped 250 ms of every
+ * 500 ms, the traced compare app held 154 against 23 MB of heap and spent 38.6 against
+ * 21.7 µs a /nested request in scavenges (tools/bench/README.md, session 26).
+ */
 interface Chunk {
-  readonly batch: LineBatch;
+  batch: ChunkSource;
   /**
    * Its search index, read when queued (core's notifier builds it lazily from the points'
    * info: read in the same turn as the lines were formatted, so both see the same info).
    */
   readonly index: LineIndex | undefined;
-  readonly text: string;
+  /** The lines, LF-separated; '' once parked. */
+  text: string;
+  /** The text's bytes once parked (lines are ASCII: a character a byte, the offsets below hold for both). */
+  bytes: Buffer | undefined;
   readonly count: number;
   readonly origin: PointOrigin;
   /** Points of this chunk already taken (sent or dropped), and where the next line starts in `text` (its lines joined by LF, none after the last). */
@@ -78,13 +92,26 @@ interface Sent {
 /** Moves a chunk's head `n` lines on (to the end without scanning when it is all taken). */
 function advance(c: Chunk, n: number): void {
   c.head += n;
+  const bytes = c.bytes;
   if (c.head === c.count) {
-    c.headOffset = c.text.length;
+    c.headOffset = bytes !== undefined ? bytes.length : c.text.length;
     return;
   }
   let off = c.headOffset;
-  for (let k = 0; k < n; k++) off = c.text.indexOf('\n', off) + 1;
+  if (bytes !== undefined) for (let k = 0; k < n; k++) off = bytes.indexOf(LF, off) + 1;
+  else for (let k = 0; k < n; k++) off = c.text.indexOf('\n', off) + 1;
   c.headOffset = off;
+}
+
+const LF = 0x0a;
+
+/** `c` kept off V8's heap while it waits (see Chunk); once per chunk. */
+function park(c: Chunk): void {
+  if (c.bytes !== undefined) return;
+  const b = c.batch;
+  c.batch = { baseIds: b.baseIds, timestamps: b.timestamps, errors: b.errors };
+  c.bytes = Buffer.from(c.text, 'latin1');
+  c.text = '';
 }
 
 export class AgentClientDriver implements Driver {
@@ -111,6 +138,11 @@ export class AgentClientDriver implements Driver {
    * never parse a line to index it.
    */
   private sendIndex = false;
+  /**
+   * A WELCOME came (on this connection or an earlier one): `sendIndex` is known. Until then a
+   * waiting batch is not parked, since the agent may yet ask for its index (read from the batch).
+   */
+  private welcomed = false;
   private connecting = false;
   private attempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -157,13 +189,16 @@ export class AgentClientDriver implements Driver {
       this.counters.dropped += n;
       return;
     }
-    this.queue.push({ batch, index: this.sendIndex ? batch.index : undefined, text: batch.lines.join('\n'), count: n, origin, head: 0, headOffset: 0 });
+    this.queue.push({ batch, index: this.sendIndex ? batch.index : undefined, text: batch.lines.join('\n'), bytes: undefined, count: n, origin, head: 0, headOffset: 0 });
     this.queued += n;
     if (this.queued > this.options.maxPoints) this.dropOldest(this.queued - this.options.maxPoints);
     // Core's notifier calls this once per batch, from its timer, off the request path: the
     // frame goes now rather than in a setImmediate (one immediate and one more wake-up per
     // batch, measured under callgrind on traced /hello). A pump already scheduled takes it.
     if (!this.pumpScheduled) this.pump();
+    // What could not go now waits off the heap (the agent is behind, or down after a first
+    // connection); with the index asked for, the chunk keeps the index it took when queued.
+    if (this.welcomed) for (let i = this.queue.length - 1; i >= 0 && this.queue[i].bytes === undefined; i--) park(this.queue[i]);
   }
 
   /** Points waiting: queued, in flight and to resend, plus the drop markers owed. */
@@ -278,12 +313,14 @@ export class AgentClientDriver implements Driver {
       const from = c.head;
       const fromOffset = c.headOffset;
       advance(c, take);
-      // Whole chunks go as they are (no copy); a cut chunk as a substring.
-      const text = fromOffset === 0 && c.head === c.count ? c.text : c.text.slice(fromOffset, c.headOffset);
+      // Whole chunks go as they are (no copy); a cut chunk as a substring (or a view of its bytes).
+      const whole = fromOffset === 0 && c.head === c.count;
+      const bytes = c.bytes === undefined ? undefined : whole ? c.bytes : c.bytes.subarray(fromOffset, c.headOffset);
+      const text = bytes !== undefined || whole ? c.text : c.text.slice(fromOffset, c.headOffset);
       let errors: number[] | null = null;
       const e = c.batch.errors;
       if (e !== null) for (let i = from; i < c.head; i++) if (e[i] === 1) (errors ??= []).push(i - from);
-      parts.push({ text, count: take, errors, index: c.index ?? (this.sendIndex ? c.batch.index : undefined), from }); // (queued before the WELCOME: read now)
+      parts.push({ text, bytes, count: take, errors, index: c.index ?? (this.sendIndex ? c.batch.index : undefined), from }); // (queued before the WELCOME: read now; a parked chunk has its index only if it was asked for when queued)
       count += take;
       this.queued -= take;
       if (c.head === c.count) this.queue.shift();
@@ -347,6 +384,7 @@ export class AgentClientDriver implements Driver {
         return;
       }
       this.sendIndex = w.index === true;
+      this.welcomed = true;
       this.connecting = false;
       this.ready = true;
       this.attempts = 0;
