@@ -5,7 +5,7 @@
 // `--instructions`: instead, instructions per start+stop pair (request path + deferred
 // raw-line format, no I/O) of the main thread under callgrind (lib/callgrind.cjs;
 // load-independent; node with lib/callgrind.cjs PREDICTABLE_NODE_ARGS, one build repeating
-// within ~1 %), per info shape: BENCH_IR_WARMUP (20000) pairs, then BENCH_IR_COUNT
+// within 0.2 %), per info shape: BENCH_IR_WARMUP (20000) pairs, then BENCH_IR_COUNT
 // (20000) counted. BENCH_CORE_DIST=<copy of packages/core>: that core build instead
 // (lib/core-dist.cjs), to compare two builds run at once.
 'use strict';

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { responseStopInfo } from '../src/kit/stop-infos';
-import { createHttpTracer, noteHttpError, type HttpRequestState } from '../src/kit/http-server';
+import { createHttpTracer, httpState, noteHttpError, type HttpRequestState } from '../src/kit/http-server';
 import { runtime, type PointSink } from '../src/runtime';
 import { contained } from '../src/kit/contained';
 
@@ -78,7 +78,7 @@ describe('the stop event of a request through createHttpTracer', () => {
     server = http.createServer((req, res) => {
       const point = tracer.begin(req, res);
       point!.run(() => {
-        if (mode === 'error') noteHttpError((req as unknown as Record<symbol, HttpRequestState>)[Symbol.for('osprofiler.http.request')], new Error('boom'));
+        if (mode === 'error') noteHttpError(httpState(req)!, new Error('boom'));
         res.statusCode = req.url === '/missing' ? 404 : 200;
         res.end('ok');
       });

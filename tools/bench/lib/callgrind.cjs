@@ -16,14 +16,6 @@ function version() {
   return r.stdout.trim();
 }
 
-// Simulated caches and branch predictors (`--cache-sim=yes --branch-sim=yes`): each dump then
-// also counts cache misses (I1mr D1mr D1mw ILmr DLmr DLmw) and conditional / indirect branches
-// and their mispredictions (Bc Bcm Bi Bim) beside Ir. Valgrind models the host's cache sizes
-// and a simple predictor, not the CPU's: figures to compare between cases, not cycles.
-// The LL simulated is the core's own L2, 1 MB 16-way (BENCH_IR_LL=size,assoc,line to change
-// it): this VM's cpuid reports a 512 MB L3, in which valgrind's LL would miss nothing but the
-// first touch; /proc/cpuinfo gives "cache size: 1024 KB" (AMD EPYC, 48 KB 12-way D1). An LL
-// miss here is a trip to the shared L3 or memory.
 /**
  * Node flags for a repeatable count of a child's own work (trace-lines.cjs, core-points.cjs):
  * `--predictable` runs compilation and GC on the main thread in the same order every run, a
@@ -32,6 +24,14 @@ function version() {
  */
 const PREDICTABLE_NODE_ARGS = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
 
+// Simulated caches and branch predictors (`--cache-sim=yes --branch-sim=yes`): each dump then
+// also counts cache misses (I1mr D1mr D1mw ILmr DLmr DLmw) and conditional / indirect branches
+// and their mispredictions (Bc Bcm Bi Bim) beside Ir. Valgrind models the host's cache sizes
+// and a simple predictor, not the CPU's: figures to compare between cases, not cycles.
+// The LL simulated is the core's own L2, 1 MB 16-way (BENCH_IR_LL=size,assoc,line to change
+// it): this VM's cpuid reports a 512 MB L3, in which valgrind's LL would miss nothing but the
+// first touch; /proc/cpuinfo gives "cache size: 1024 KB" (AMD EPYC, 48 KB 12-way D1). An LL
+// miss here is a trip to the shared L3 or memory.
 const SIM_ARGS = ['--cache-sim=yes', '--branch-sim=yes', `--LL=${process.env.BENCH_IR_LL || '1048576,16,64'}`];
 
 /**
