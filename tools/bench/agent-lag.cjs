@@ -16,6 +16,7 @@ const path = require('node:path');
 const { fork, spawn, spawnSync } = require('node:child_process');
 // Loaded by the bench itself only: this file is also the app's GC preload (gcChild).
 const bench = () => ({ ...require('./lib/redis-server.cjs'), ...require('./lib/proc.cjs'), L: require('./compare/lib.cjs') });
+const { ask, median } = require('./lib/http-bench.cjs');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const SECONDS = Number(process.env.BENCH_SECONDS || 6);
@@ -42,19 +43,6 @@ function gcChild() {
   }).observe({ entryTypes: ['gc'] });
   process.on('message', (m) => {
     if (m === 'gc') process.send({ gc: { ...counts }, heapMb: process.memoryUsage().heapUsed / 1e6 });
-  });
-}
-
-function ask(child, msg, key) {
-  return new Promise((resolve) => {
-    const on = (m) => {
-      if (m && m[key] !== undefined) {
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    if (msg !== undefined) child.send(msg);
   });
 }
 
@@ -123,12 +111,6 @@ async function window(mode, build) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function main() {
   if (spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error) throw new Error('wrk is not installed: apt-get install -y wrk');

@@ -12,6 +12,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const L = require('./lib.cjs');
+const { ask } = require('../lib/http-bench.cjs');
 
 const VARIANTS = (process.env.BENCH_PROFILE_VARIANTS || 'plain,agent').split(',');
 const ROUTE = process.env.BENCH_PROFILE_ROUTE || 'hello';
@@ -44,19 +45,6 @@ function functionKey(frame) {
   if (frame.functionName === '(idle)') return 'idle';
   const file = (frame.url || '').replace(/^.*node_modules\//, '').replace(/^.*\/packages\//, '@osprofiler/').replace(/^file:\/\/.*\//, '');
   return `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
-}
-
-function ask(child, msg, key) {
-  return new Promise((resolve) => {
-    const on = (m) => {
-      if (m && m[key] !== undefined) {
-        child.off('message', on);
-        resolve(m);
-      }
-    };
-    child.on('message', on);
-    if (msg !== undefined) child.send(msg);
-  });
 }
 
 function wrk(port, seconds) {
