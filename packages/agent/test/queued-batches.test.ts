@@ -6,7 +6,8 @@
 import { expect, it } from 'vitest';
 import { join } from 'node:path';
 import { AgentClientDriver, clientOptionsFromUrl, startAgent } from '@osprofiler/agent';
-import { createDriver, pyDumps, type LineBatch, type MemoryDriver, type Notification } from '@osprofiler/core';
+import { createDriver, pyDumps, type MemoryDriver, type Notification } from '@osprofiler/core';
+import type { LineBatch } from '@osprofiler/core/instrument';
 import { sleep, tempDir } from './support/procs';
 
 function batchOf(from: number, n: number, traces: string[]): { batch: LineBatch; lines: string[]; notes: Notification[] } {
