@@ -62,8 +62,10 @@ type ChunkSource = Pick<LineBatch, 'baseIds' | 'timestamps' | 'errors'> & { read
  * bytes outside V8's heap and only the batch's ids, times and error flags kept, not the
  * batch (core's points, their infos, the lines' ropes). A lagging agent otherwise left
  * every queued batch in the app's young generation: with the agent stopped 250 ms of every
- * 500 ms, the traced compare app held 154 against 23 MB of heap and spent 38.6 against
- * 21.7 µs a /nested request in scavenges (tools/bench/README.md, session 26).
+ * 500 ms, the traced compare app's scavenges took 37.9 / 40.8 µs a /nested request (heap
+ * 185 / 85 MB) before, 16.1 / 22.5 µs (23 / 52 MB) parked (tools/bench/agent-lag.cjs, both
+ * builds alternated; tools/bench/README.md, session 26). Before the first WELCOME nothing is
+ * parked: the agent may yet ask for a batch's index, read from the batch.
  */
 interface Chunk {
   batch: ChunkSource;
