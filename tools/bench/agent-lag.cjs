@@ -15,8 +15,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { fork, spawn, spawnSync } = require('node:child_process');
 // Loaded by the bench itself only: this file is also the app's GC preload (gcChild).
-const bench = () => ({ ...require('./lib/redis-server.cjs'), ...require('./lib/proc.cjs'), L: require('./compare/lib.cjs') });
-const { ask, median } = require('./lib/http-bench.cjs');
+const bench = () => ({ L: require('./compare/lib.cjs') });
+const { ask } = require('./lib/http-bench.cjs');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const SECONDS = Number(process.env.BENCH_SECONDS || 6);
@@ -61,23 +61,20 @@ function wrk(port, seconds) {
 
 /** One window: a fresh redis-server, agent and app; `build` 'this' or 'before'. */
 async function window(mode, build) {
-  const { startRedisServer, waitFor, L } = bench();
+  const { L } = bench();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-lag-'));
   const children = [];
   try {
-    const redis = await startRedisServer(dir);
-    children.push(redis.child);
+    const redis = await L.startRedis(dir, children);
     const socket = path.join(dir, 'agent.sock');
-    const agent = spawn(process.execPath, [path.join(L.ROOT, 'packages/agent/dist/daemon.js'), '--listen', socket, '--backend', `redis://127.0.0.1:${redis.port}/1`, '--spool-dir', path.join(dir, 'spool')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    children.push(agent);
-    let err = '';
-    agent.stderr.on('data', (d) => (err += d));
-    await waitFor('agent', () => /listening on/.test(err), 15_000);
-    const req = (m) => require.resolve(m, { paths: [path.join(__dirname, 'compare')] });
-    const preloads = [...(build === 'before' ? [path.join(__dirname, 'lib/core-dist.cjs')] : []), req('@osprofiler/auto'), req('@osprofiler/knex/register'), req('@osprofiler/agent/register'), path.join(__dirname, 'compare/osprofiler.cjs'), GC_PRELOAD];
-    const env = { ...process.env, BENCH_GC_CHILD: '1', BENCH_PORT: '0', OSPROFILER_ENABLED: 'true', OSPROFILER_HMAC_KEYS: L.KEY, OSPROFILER_SERVICE: 'bench', OSPROFILER_HOST: 'bench', OSPROFILER_CONNECTION_STRING: `agent://${socket}`, OSPROFILER_SAMPLING: '1/1' };
+    const agent = await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/1`, path.join(dir, 'spool'), children);
+    // The compare's agent:// variant (automatic mode, every request sampled), plus the GC
+    // preload, and for the build before core-dist.cjs first (it redirects the agent's client).
+    const spec = L.serverSpec('agent', { agents: { main: { socket } } });
+    const execArgv = [...(build === 'before' ? ['--require', path.join(__dirname, 'lib/core-dist.cjs')] : []), ...spec.execArgv, '--require', GC_PRELOAD];
+    const env = { ...spec.env, BENCH_GC_CHILD: '1' };
     if (build !== 'before') delete env.BENCH_AGENT_DIST;
-    const app = fork(L.APP, [], { execArgv: preloads.flatMap((p) => ['--require', p]), env, stdio: 'inherit' });
+    const app = fork(L.APP, [], { execArgv, env, stdio: 'inherit' });
     children.push(app);
     const { port } = await ask(app, undefined, 'port');
     await wrk(port, 2); // warm-up, discarded
@@ -128,6 +125,7 @@ async function main() {
     }
     for (const b of builds) {
       const xs = rows[b];
+      const { median } = bench().L;
       console.log(`${mode} ${b} medians: ${median(xs.map((x) => x.rps)).toFixed(0)} req/s, app ${median(xs.map((x) => x.appUs)).toFixed(1)} µs/req, scavenges ${median(xs.map((x) => x.minorUs)).toFixed(1)} µs/req, heap ${median(xs.map((x) => x.heapMb)).toFixed(0)} MB`);
     }
   }

@@ -108,7 +108,7 @@ const KEY = 'bench-key';
 const PER_FLUSH = 40; // trace-lines.cjs: traces between flushes
 const DEPTH = 5;
 const LINES_PER_TRACE = 2 * (DEPTH + 1);
-const NODE_ARGS = ['--predictable', '--min-semi-space-size=16', '--max-semi-space-size=16', '--initial-old-space-size=256'];
+const NODE_ARGS = require('./lib/callgrind.cjs').PREDICTABLE_NODE_ARGS;
 
 // The notifier's constants (packages/core/src/notifier.ts), replicated.
 const FIELDS = 5;
