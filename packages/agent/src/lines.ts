@@ -16,7 +16,7 @@
  * downstream parses a line to index it). PROTOCOL.md describes it for other clients.
  */
 import { pyDumps } from '@osprofiler/core';
-import { LINE_HEAD_TEST, eventAfterHead, parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
+import { LINE_HEAD_TEST, eventAfterHead, parseStoredEvent, searchIndex, timeKey } from '@osprofiler/core/instrument';
 import type { Notification } from '@osprofiler/core';
 import type { LineBatch, LineFields, LineIndex, LinePlaces } from '@osprofiler/core/instrument';
 import { BATCH_BODY_OFFSET, allocBatchFrame } from './protocol';
@@ -414,6 +414,45 @@ function readHead(dv: DataView, words: Int32Array, a: number, text: string, w: n
   return baseAt >= 0 && n === baseLen && sameBytes(dv, w + b0, baseAt, n) ? SAME_BASE : NEW_BASE;
 }
 
+// The second timeKeyAt read last: its 19 bytes (`YYYY-MM-DDTHH:MM:SS`) as four words and
+// three bytes, and its µs since 1970. A body's lines mostly share their second.
+let secA = 0;
+let secB = 0;
+let secC = 0;
+let secD = 0;
+let secE = 0;
+let secUs = NaN;
+
+/**
+ * The timestamp text[t, t + n) (its bytes at `p` of `dv`) as core's timeKey reads it,
+ * from its bytes: the six fraction digits, and the second's µs when its bytes are the last
+ * second's (else core reads the text: a valid second is kept). NaN when it has no key.
+ */
+export function timeKeyAt(dv: DataView, p: number, n: number, text: string, t: number): number {
+  if (n !== 26 || dv.getUint8(p + 19) !== 46) return NaN;
+  let frac = 0;
+  for (let i = p + 20; i < p + 26; i++) {
+    const c = dv.getUint8(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    frac = frac * 10 + c;
+  }
+  const a = dv.getInt32(p, true);
+  const b = dv.getInt32(p + 4, true);
+  const c = dv.getInt32(p + 8, true);
+  const d = dv.getInt32(p + 12, true);
+  const e = dv.getUint16(p + 16, true) | (dv.getUint8(p + 18) << 16);
+  if (a === secA && b === secB && c === secC && d === secD && e === secE) return secUs + frac;
+  const us = timeKey(text.slice(t, t + n));
+  if (us !== us) return NaN;
+  secA = a;
+  secB = b;
+  secC = c;
+  secD = d;
+  secE = e;
+  secUs = us - frac;
+  return us;
+}
+
 /** The first backslash at or after `from`, or `end`. */
 function nextSlash(text: string, from: number, end: number): number {
   const i = text.indexOf('\\', from);
@@ -432,6 +471,10 @@ export class DecodedLines implements LineBatch {
   /** Made as long as the first body's count (grown a point at a time, each was copied ~3 times over). */
   baseIds: string[] = [];
   timestamps: string[] = [];
+  /** Per point, its timestamp's key (timeKeyAt; NaN: none). */
+  private keys = new Float64Array(0);
+  /** Points without a key (then `timeKeys` is undefined). */
+  private unkeyed = 0;
   private lineBuffers: Buffer[] | undefined;
   /**
    * Per point (HEAD_INTS each): where readHead found its head's fields in a body without an
@@ -495,6 +538,12 @@ export class DecodedLines implements LineBatch {
 
   get lines(): readonly string[] {
     return (this.strings ??= this.eachLine<string>(({ text }, at, end) => text.slice(at, end)));
+  }
+
+  /** The timestamps' keys (LineBatch.timeKeys) when every point has one. */
+  get timeKeys(): Float64Array | undefined {
+    const n = this.baseIds.length;
+    return this.unkeyed === 0 && n > 0 ? this.keys.subarray(0, n) : undefined;
   }
 
   get errors(): Uint8Array | null {
@@ -678,6 +727,14 @@ export class DecodedLines implements LineBatch {
       heads.set(this.heads);
       this.heads = heads;
     }
+    let keys = this.keys;
+    if (keys.length < start + count) {
+      keys = new Float64Array(Math.max(start + count, 2 * keys.length));
+      keys.set(this.keys);
+      this.keys = keys;
+    }
+    // Points of this body without a key (counted on success only: a failed body is rolled back).
+    let unkeyed = 0;
     // The text is read as latin1 strings of at most DECODE_WINDOW bytes cut after a LF (one
     // string, as before, for a body up to that size): a bigger string is made in V8's
     // large-object space on fresh pages each time (layout.ts).
@@ -711,6 +768,9 @@ export class DecodedLines implements LineBatch {
             const k = start + n;
             baseIds[k] = lastBase;
             timestamps[k] = text.slice(HEAD[5], HEAD[6]);
+            const key = timeKeyAt(dv, w + HEAD[5], HEAD[6] - HEAD[5], text, HEAD[5]);
+            keys[k] = key;
+            if (key !== key) unkeyed++;
             heads[o] = HEAD[0] - pos;
             heads[o + 1] = HEAD[3] - pos;
             heads[o + 2] = HEAD[4] - pos;
@@ -744,6 +804,7 @@ export class DecodedLines implements LineBatch {
           if (ev === undefined || typeof ev.base_id !== 'string' || ev.base_id === '') return true;
           baseIds[start + n] = ev.base_id;
           timestamps[start + n] = String(ev.timestamp);
+          unkeyed++;
         } else {
           if (b1 === b0) return true; // empty base_id
           // The last base_id again (a trace's lines): compared in place, no slice.
@@ -753,6 +814,9 @@ export class DecodedLines implements LineBatch {
           }
           baseIds[start + n] = lastBase;
           timestamps[start + n] = text.slice(ts0, ts1);
+          const key = timeKeyAt(dv, w + ts0, ts1 - ts0, text, ts0);
+          keys[start + n] = key;
+          if (key !== key) unkeyed++;
         }
         n++;
         pos = lf + 1;
@@ -761,6 +825,7 @@ export class DecodedLines implements LineBatch {
     }
     if (n !== count) return true;
     this.points.pushBody(src, n);
+    this.unkeyed += unkeyed;
     return false;
   }
 }

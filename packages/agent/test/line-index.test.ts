@@ -75,7 +75,8 @@ describe('carried LineIndex', () => {
     expect(d.index).toEqual(parsed(d));
     expect(d.index).toEqual(b.index);
     const withIndex = searchIndex.deltasOfBatch(d);
-    const without = searchIndex.deltasOfBatch({ baseIds: d.baseIds, timestamps: d.timestamps, lines: d.lines, errors: d.errors });
+    const without = searchIndex.deltasOfBatch({ baseIds: d.baseIds, timestamps: d.timestamps, lines: d.lines, errors: d.errors, timeKeys: d.timeKeys });
+    expect(d.timeKeys).toBeDefined();
     expect([...withIndex.entries()]).toEqual([...without.entries()]);
   });
 

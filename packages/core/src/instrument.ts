@@ -159,6 +159,8 @@ export const parseStoredEvent = storedEvent_.parseStoredEvent;
 export const parseTimestamp = timestamp_.parseTimestamp;
 /** The same as a decimal string of µs (SQL `ts` columns, index scores), without bigint on the usual form. */
 export const timestampMicrosText = timestamp_.timestampMicrosText;
+/** A timestamp's µs since 1970 in the writers' strict form, else NaN: a sort key (LineBatch.timeKeys). */
+export const timeKey = timestamp_.timeKey;
 /** Python's strftime of µs since 1970 (the inverse of parseTimestamp). */
 export const microsToTimestamp = timestamp_.microsToTimestamp;
 export const formatTimestamp = clock_.formatTimestamp;

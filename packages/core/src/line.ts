@@ -19,6 +19,13 @@ export interface LineBatch {
   readonly baseIds: readonly string[];
   /** Each point's timestamp, as in its line (indexes need it without parsing the line). */
   readonly timestamps: readonly string[];
+  /**
+   * When the producer has them: each timestamp's timeKey (µs since 1970), present only
+   * when every one of the batch's timestamps has one (none is NaN). Keyed timestamps order
+   * as their texts, so deltasOfBatch compares these instead (the agent reads them from a
+   * frame's bytes, where its timestamps are slices of the frame's text).
+   */
+  readonly timeKeys?: Float64Array;
   /** Python's `json.dumps(notification)`, one per point, ASCII only (ensure_ascii). */
   readonly lines: readonly string[];
   /** 1 where the point's `info.etype` is not null (the error index), or null when none is. */

@@ -38,6 +38,13 @@ export interface TraceDelta {
   /** `METHOD route` from a top-level request's stop (routing knows the template only then). */
   route: string | null;
   text: string;
+  /**
+   * `first` and `last` as timeKey reads them, when the batch had LineBatch.timeKeys (else
+   * NaN), on a delta fresh from deltasOfBatch: the redis:// index writer takes the trace's
+   * duration from them. A record (mergeDelta's copy) has none; a merge leaves them NaN.
+   */
+  firstUs?: number;
+  lastUs?: number;
 }
 
 export interface RootCandidate {
@@ -226,6 +233,8 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
   const index = batch.index ?? indexOfLines(batch);
   const out = new Map<string, TraceDelta>();
   const { baseIds, timestamps, errors } = batch;
+  // Numbers compared where the batch has them (LineBatch.timeKeys), else the texts.
+  const keys = batch.timeKeys;
   const { services, projects, hosts, details, phases, parentIds, names, routes } = index;
   let d: TraceDelta | undefined;
   // The last text appendText was given for `d`: appendText(t, x) leaves a text holding x, or
@@ -248,6 +257,7 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
   for (let i = 0; i < baseIds.length; i++) {
     const baseId = baseIds[i];
     const ts = timestamps[i];
+    const key = keys === undefined ? NaN : keys[i];
     let made = false;
     if (d === undefined || d.baseId !== baseId) {
       d = out.get(baseId);
@@ -257,7 +267,7 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
         if (hosts[i] !== host) host = hosts[i];
         // The trace's first line's values in arrays made with them (as addUnique adds): an
         // empty array grown by its first push cost ~100 instructions each (callgrind).
-        d = { baseId, first: ts, last: ts, points: 0, error: false, services: listOf(service), projects: listOf(project), hosts: listOf(host), root: null, route: null, text: '' };
+        d = { baseId, first: ts, last: ts, points: 0, error: false, services: listOf(service), projects: listOf(project), hosts: listOf(host), root: null, route: null, text: '', firstUs: key, lastUs: key };
         out.set(baseId, d);
         made = true;
         lastService = service;
@@ -278,9 +288,22 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
     // root's compare is left to a start in between a later root (3 compares of a 10-point
     // trace of search.cjs's saved; in the agent, where timestamps are slices of the frame's
     // text, each goes through the runtime).
+    // With keys (the agent's lines) the same questions of numbers: keyed timestamps order as
+    // their texts, and equal keys are equal texts.
     let later = false;
     let earlier = false;
-    if (ts > d.last) {
+    if (keys !== undefined) {
+      if (key > (d.lastUs as number)) {
+        d.last = ts;
+        d.lastUs = key;
+        later = true;
+      } else if (key < (d.firstUs as number)) {
+        d.first = ts;
+        d.firstUs = key;
+        earlier = true;
+        rootFirst = false;
+      }
+    } else if (ts > d.last) {
       d.last = ts;
       later = true;
     } else if (ts < d.first) {
@@ -356,7 +379,12 @@ export function deltasOfBatch(batch: LineBatch): Map<string, TraceDelta> {
 
 /** Merges a delta into a record (a fresh copy when `rec` is undefined). */
 export function mergeDelta(rec: TraceRecord | undefined, d: TraceDelta): TraceRecord {
-  if (rec === undefined) return { ...d, services: [...d.services], projects: [...d.projects], hosts: [...d.hosts] };
+  if (rec === undefined) {
+    // The record's fields only (no timestamp keys: see TraceDelta.firstUs).
+    const { baseId, first, last, points, error, root, route, text } = d;
+    return { baseId, first, last, points, error, services: [...d.services], projects: [...d.projects], hosts: [...d.hosts], root, route, text };
+  }
+  if (rec.firstUs !== undefined) rec.firstUs = rec.lastUs = NaN;
   if (d.first < rec.first) rec.first = d.first;
   if (d.last > rec.last) rec.last = d.last;
   rec.points += d.points;
@@ -529,7 +557,9 @@ export function searchRecords(records: Iterable<TraceRecord>, options: SearchOpt
 
 /** A record serialised for stores that keep text (file://, redis hash field). */
 export function recordToJson(rec: TraceRecord): string {
-  return JSON.stringify(rec);
+  // A delta stored as its record (the file driver's first for a trace) without its keys.
+  const { baseId, first, last, points, error, services, projects, hosts, root, route, text } = rec;
+  return JSON.stringify({ baseId, first, last, points, error, services, projects, hosts, root, route, text });
 }
 
 export function recordFromJson(text: string): TraceRecord | undefined {

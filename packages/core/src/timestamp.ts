@@ -38,6 +38,18 @@ export function timestampMicrosText(s: string): string | undefined {
   return lastSecondText + s.slice(20, 26);
 }
 
+/**
+ * A timestamp's sort key: its µs since 1970 when it is in the writers' strict form
+ * (`YYYY-MM-DDTHH:MM:SS.ffffff`, a valid date from 1970 to ~2255), else NaN. Two keyed
+ * timestamps order as their texts do (same length, digits in the same places), so a reader
+ * that has keys (the agent's decoded lines, LineBatch.timeKeys) compares numbers where V8
+ * would compare two slices of a text in its runtime (~400 instructions, callgrind).
+ */
+export function timeKey(s: string): number {
+  const us = fastMicros(s);
+  return us < 0 ? NaN : us;
+}
+
 // The fast path: the writers' form is always 26 characters (`….ffffff`) and the events of
 // one batch or trace share their second in runs, so only the six digits are new. Saves the
 // regex and four bigint operations per event (10,000-point report: see buildReport). The

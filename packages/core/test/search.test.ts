@@ -3,7 +3,8 @@ import { MemoryDriver } from '../src/drivers/memory';
 import { BatchNotifier } from '../src/notifier';
 import type { Driver } from '../src/driver';
 import type { LineBatch } from '../src/line';
-import { MAX_TEXT, deltasOfBatch, deltasOfNotifications, indexOfEvents, indexOfLines, recordOfEvents, type RootCandidate, type TraceDelta } from '../src/search';
+import { timeKey } from '../src/timestamp';
+import { MAX_TEXT, deltasOfBatch, mergeDelta, recordToJson, deltasOfNotifications, indexOfEvents, indexOfLines, recordOfEvents, type RootCandidate, type TraceDelta } from '../src/search';
 import type { Notification } from '../src/notification';
 import { parseStoredEvent } from '../src/drivers/stored-event';
 import type { LineIndex } from '../src/line';
@@ -225,6 +226,33 @@ function referenceDeltas(batch: LineBatch): Map<string, TraceDelta> {
   return out;
 }
 
+/** A delta without its timestamp keys (TraceDelta.firstUs), as the reference makes it. */
+function keyless(deltas: Map<string, TraceDelta>): Map<string, TraceDelta> {
+  const out = new Map<string, TraceDelta>();
+  for (const [id, d] of deltas) {
+    const { firstUs: _f, lastUs: _l, ...rest } = d;
+    out.set(id, rest);
+  }
+  return out;
+}
+
+/**
+ * deltasOfBatch equals the reference from the timestamps' texts, and, when every timestamp
+ * has a key, from their keys (LineBatch.timeKeys, as the agent gives them) too, with the
+ * keys of the trace's first and last.
+ */
+function expectDeltas(batch: LineBatch, label: string): void {
+  const want = referenceDeltas(batch);
+  const plain = deltasOfBatch(batch);
+  expect(keyless(plain), label).toEqual(want);
+  for (const d of plain.values()) expect([d.firstUs, d.lastUs], label).toEqual([NaN, NaN]);
+  const keys = Float64Array.from(batch.timestamps, timeKey);
+  if (keys.some((k) => Number.isNaN(k))) return;
+  const keyed = deltasOfBatch({ ...batch, timeKeys: keys });
+  expect(keyless(keyed), `${label}, keyed`).toEqual(want);
+  for (const d of keyed.values()) expect([d.firstUs, d.lastUs], `${label}, keyed`).toEqual([timeKey(d.first), timeKey(d.last)]);
+}
+
 describe('deltasOfBatch', () => {
   it('equals the reference (every line through addUnique, appendText, betterRoot) for 2,000 seeded random batches', () => {
     let seed = 99;
@@ -256,7 +284,7 @@ describe('deltasOfBatch', () => {
       // Half the batches in time order, the usual case (a start later than the trace's last line skips the root's compare).
       if (b % 2 === 0) timestamps.sort();
       const batch: LineBatch = { baseIds, timestamps, lines: [], errors: r() < 0.2 ? null : errors, index };
-      expect(deltasOfBatch(batch), `batch ${b}`).toEqual(referenceDeltas(batch));
+      expectDeltas(batch, `batch ${b}`);
     }
   });
 
@@ -287,13 +315,79 @@ describe('deltasOfBatch', () => {
       }
       // Sorted, then a few neighbours swapped: mostly in order, as an agent's lines come.
       timestamps.sort();
-      for (let k = 0; k < n / 4; k++) {
+      // (Not for a single line: its swap would add an undefined second timestamp.)
+      for (let k = 0; n > 1 && k < n / 4; k++) {
         const i = Math.floor(r() * (n - 1));
         [timestamps[i], timestamps[i + 1]] = [timestamps[i + 1], timestamps[i]];
       }
       const batch: LineBatch = { baseIds, timestamps, lines: [], errors: null, index };
-      expect(deltasOfBatch(batch), `batch ${b}`).toEqual(referenceDeltas(batch));
+      expectDeltas(batch, `batch ${b}`);
     }
+  });
+});
+
+describe('deltasOfBatch with timestamp keys (LineBatch.timeKeys)', () => {
+  // Stamps across a second, a minute, a day, a leap day and a year, with ties: keyed
+  // timestamps order as their texts, so both ways give the same first, last and root.
+  const STAMPS = [
+    '2026-12-31T23:59:59.999999',
+    '2027-01-01T00:00:00.000000',
+    '2027-01-01T00:00:00.000001',
+    '2027-01-01T00:00:59.999999',
+    '2027-01-01T00:01:00.000000',
+    '2028-02-28T23:59:59.500000',
+    '2028-02-29T00:00:00.000000',
+    '2028-03-01T00:00:00.000000',
+    '1970-01-01T00:00:00.000000',
+  ];
+
+  it('gives the deltas the texts give for 2,000 seeded random batches in any order, first and last keyed', () => {
+    let seed = 31;
+    const r = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    let keyedBatches = 0;
+    for (let b = 0; b < 2000; b++) {
+      const n = 1 + Math.floor(r() * 24);
+      const ids = ['A', 'B', 'C'].slice(0, 1 + Math.floor(r() * 3));
+      const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+      const baseIds: string[] = [];
+      const timestamps: string[] = [];
+      let id = pick(ids);
+      for (let i = 0; i < n; i++) {
+        if (r() < 0.3) id = pick(ids);
+        baseIds.push(id);
+        // Now and then a stamp with no key (before 1970, a short fraction): that batch compares texts.
+        timestamps.push(r() < 0.01 ? pick(['1969-12-31T23:59:59.999999', '2027-01-01T00:00:00.5']) : pick(STAMPS));
+        index.phases[i] = r() < 0.6 ? 0 : 1;
+        index.names.push(pick(['wsgi', 'db']));
+        index.parentIds.push(r() < 0.4 ? id : 'P1');
+        index.services.push(pick(['s1', 's2']));
+        index.projects.push('p');
+        index.hosts.push('h1');
+        index.details.push(pick([null, 'GET /a', 'SELECT 1']));
+        index.routes.push(null);
+      }
+      if (b % 3 === 0) timestamps.sort();
+      const batch: LineBatch = { baseIds, timestamps, lines: [], errors: null, index };
+      if (timestamps.every((t) => !Number.isNaN(timeKey(t)))) keyedBatches++;
+      expectDeltas(batch, `batch ${b}`);
+    }
+    expect(keyedBatches).toBeGreaterThan(1000);
+  });
+
+  it('keeps the keys out of records: a merge leaves them NaN, a record copied or written as JSON has none', () => {
+    const index: LineIndex = { names: ['wsgi', 'wsgi'], phases: Uint8Array.of(0, 1), parentIds: ['A', 'A'], projects: ['p', 'p'], services: ['s', 's'], hosts: ['h', 'h'], details: [null, null], routes: [null, null] };
+    const timestamps = ['2027-01-01T00:00:00.000001', '2027-01-01T00:00:00.250000'];
+    const batch: LineBatch = { baseIds: ['A', 'A'], timestamps, lines: [], errors: null, index, timeKeys: Float64Array.from(timestamps, timeKey) };
+    const d = deltasOfBatch(batch).get('A')!;
+    expect(d.lastUs! - d.firstUs!).toBe(249_999);
+    const copy = mergeDelta(undefined, d);
+    expect('firstUs' in copy || 'lastUs' in copy).toBe(false);
+    expect(Object.keys(JSON.parse(recordToJson(d)))).toEqual(['baseId', 'first', 'last', 'points', 'error', 'services', 'projects', 'hosts', 'root', 'route', 'text']);
+    const later = deltasOfBatch({ ...batch, timestamps: ['2027-01-01T00:00:01.000000', '2027-01-01T00:00:02.000000'], timeKeys: undefined }).get('A')!;
+    mergeDelta(d, later);
+    expect([d.first, d.last]).toEqual(['2027-01-01T00:00:00.000001', '2027-01-01T00:00:02.000000']);
+    expect([d.firstUs, d.lastUs]).toEqual([NaN, NaN]);
   });
 });
 

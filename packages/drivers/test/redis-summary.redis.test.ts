@@ -7,7 +7,7 @@
  * layout-2 update (src/redis/index-write.ts) against a reference of one call() per command.
  */
 import { Redis } from 'ioredis';
-import { timestampMicrosText } from '@osprofiler/core/instrument';
+import { timeKey, timestampMicrosText } from '@osprofiler/core/instrument';
 import type { TraceDelta } from '@osprofiler/core/instrument';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordOfLua, summaryText } from '../src/redis/search';
@@ -214,6 +214,14 @@ describe('redis:// index update of a batch, framed as one text', () => {
         else if (field === 4) d.route = v;
         else if (field === 5) d.text = v;
         else d.root = { ts: field === 6 ? v : d.first, top: true, name: field === 6 ? 'n' : v, service: null, detail: v };
+      }
+      // Every other batch as the agent's deltas come, with their timestamps' keys (core's
+      // timeKey; NaN where it has none): the duration is taken from them, else from the texts.
+      if (b % 2 === 1) {
+        for (const d of deltas) {
+          d.firstUs = timeKey(d.first);
+          d.lastUs = timeKey(d.last);
+        }
       }
       expectReferenceBytes(writer, deltas, `batch ${b}`);
     }

@@ -1,7 +1,7 @@
 // Lines through a BATCH frame and the agent's decode, and lines laid out field by field: shared by
 // the decode's tests (line-heads, line-fields, plain-head).
 import { expect } from 'vitest';
-import { parseStoredEvent, searchIndex } from '@osprofiler/core/instrument';
+import { parseStoredEvent, searchIndex, timeKey } from '@osprofiler/core/instrument';
 import { DecodedLines, encodeLineBatch } from '../../src/lines';
 import { FrameReader } from '../../src/protocol';
 
@@ -33,5 +33,10 @@ export function expectAsParsed(lines: readonly string[]): void {
       if (e !== undefined && typeof e.base_id === 'string') expect([l, d!.baseIds[i]]).toEqual([l, e.base_id]);
       if (e !== undefined && typeof e.timestamp === 'string' && !l.slice(0, l.indexOf('"info"')).includes('\\')) expect([l, d!.timestamps[i]]).toEqual([l, e.timestamp]);
     });
+    // Timestamp keys (time-keys.test.ts): each core's timeKey of the timestamp, or none for
+    // the body when one has none or was read by parsing (an escape before INFO).
+    const keys = d!.timeKeys;
+    if (keys !== undefined) lines.forEach((l, i) => expect([l, keys[i]]).toEqual([l, timeKey(d!.timestamps[i])]));
+    else expect(lines.some((l, i) => Number.isNaN(timeKey(d!.timestamps[i])) || l.slice(0, l.indexOf('"info"')).includes('\\'))).toBe(true);
   }
 }

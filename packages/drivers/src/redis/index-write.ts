@@ -247,7 +247,10 @@ export class IndexWriter {
       // for its duration (durationMicros), mostly from its digits.
       const fu = timestampMicrosText(d.first);
       if (fu === undefined) continue; // not a timestamp Python could read: not indexed
-      const us = durationMicros(d.first, d.last, fu);
+      // From the timestamps' keys when the batch had them (the agent's: numbers, where the
+      // texts' minutes were compared as two slices in V8's runtime).
+      let us = d.firstUs === undefined ? NaN : (d.lastUs as number) - d.firstUs;
+      if (us !== us) us = durationMicros(d.first, d.last, fu);
       if (us !== us) continue; // its last not readable either
       idList[m] = d.baseId;
       traces[m] = d;

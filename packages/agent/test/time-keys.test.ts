@@ -1,0 +1,84 @@
+// Each decoded point's timestamp key (src/lines.ts `timeKeyAt`, `DecodedLines.timeKeys`), read
+// from the frame's bytes: core's timeKey of its timestamp for every point, or none for the
+// batch when one point has none (then the search index compares the texts, as before).
+import { describe, expect, it } from 'vitest';
+import { timeKey } from '@osprofiler/core/instrument';
+import { DecodedLines } from '../src/lines';
+import { decode, line } from './support/decode-lines';
+import { rng } from '../../../tools/testing/random-lines';
+
+/** Stamps across a second, a minute, a day, a leap day and a year, and 1970's first. */
+const STAMPS = [
+  '2026-12-31T23:59:59.999999',
+  '2027-01-01T00:00:00.000000',
+  '2027-01-01T00:00:00.000001',
+  '2027-01-01T00:00:59.999999',
+  '2027-01-01T00:01:00.000000',
+  '2028-02-28T23:59:59.500000',
+  '2028-02-29T00:00:00.000000',
+  '2028-03-01T00:00:00.000000',
+  '1970-01-01T00:00:00.000000',
+];
+
+/** Every point keyed, each key core's timeKey of its timestamp. */
+function expectKeyed(d: DecodedLines | undefined, stamps: readonly string[], label: string): void {
+  expect(d, label).toBeDefined();
+  expect(d!.timestamps, label).toEqual(stamps);
+  const keys = d!.timeKeys;
+  expect(keys, label).toBeDefined();
+  expect([...keys!], label).toEqual(stamps.map(timeKey));
+}
+
+describe('decoded timestamp keys', () => {
+  it("are core's timeKey of each timestamp, for 300 seeded bodies of stamps in any order, heads read by position or by the carried index, one string or small windows", () => {
+    const r = rng(2026_12_06);
+    for (let b = 0; b < 300; b++) {
+      const n = 1 + Math.floor(r() * 40);
+      const stamps = Array.from({ length: n }, () => STAMPS[Math.floor(r() * STAMPS.length)]);
+      // Runs of one trace's points, as clients send them.
+      const lines = stamps.map((ts, i) => line({ ts, base: `b${Math.floor(i / 3)}`, parent: r() < 0.5 ? `b${Math.floor(i / 3)}` : 'p' }));
+      for (const indexed of [false, true]) for (const w of [undefined, 300]) expectKeyed(decode(lines, indexed, w), stamps, `body ${b}, indexed ${indexed}, window ${w}`);
+    }
+  });
+
+  it('alternating seconds each get their own second (the last second read is kept, not assumed)', () => {
+    const stamps = ['2027-01-01T00:00:01.000001', '2027-01-01T00:00:02.000002', '2027-01-01T00:00:01.000003', '2027-01-01T00:00:02.000004', '2027-01-01T00:00:02.000005'];
+    expectKeyed(decode(stamps.map((ts) => line({ ts }))), stamps, 'alternating');
+    expect(timeKey(stamps[1]) - timeKey(stamps[0])).toBe(1_000_001);
+  });
+
+  it.each([
+    ['a date that does not exist, after its neighbour day', '2028-02-30T00:00:00.000000'],
+    ['before 1970', '1969-12-31T23:59:59.999999'],
+    ['a lower-case T', '2027-01-01t00:00:00.000000'],
+    ['a short fraction', '2027-01-01T00:00:00.5'],
+    ['a letter in the fraction', '2027-01-01T00:00:00.00000a'],
+    ['a space for the T', '2027-01-01 00:00:00.000000'],
+    ['an hour past 23', '2027-01-01T24:00:00.000000'],
+    ['an escape (the head is parsed)', '2027-01-01T00:00:00.00000\\u0031'],
+  ])('are none for the batch when one point has %s; its timestamp is still read', (_, odd) => {
+    // The stamp before it shares its date, so the odd one's second is not the one kept.
+    const stamps = ['2028-02-28T00:00:00.000000', '2027-01-01T00:00:00.000001', odd, '2027-01-01T00:00:00.000002'];
+    const lines = stamps.map((ts) => line({ ts }));
+    for (const indexed of [false, true]) {
+      const d = decode(lines, indexed);
+      expect(d).toBeDefined();
+      expect(d!.timestamps.slice(0, 2)).toEqual(stamps.slice(0, 2));
+      expect(d!.timestamps[2]).toBe(odd.includes('\\u0031') ? '2027-01-01T00:00:00.000001' : odd);
+      expect(d!.timeKeys).toBeUndefined();
+    }
+  });
+
+  it('a refused body leaves the keys of the bodies before it', () => {
+    const good = decode(['2027-01-01T00:00:00.000001', '2027-01-01T00:00:00.000002'].map((ts) => line({ ts })))!;
+    const d = new DecodedLines();
+    const body = Buffer.concat([Buffer.from([0x4c, 0, 0, 0, 0]), Buffer.from(good.lines.join('\n') + '\n', 'latin1')]);
+    expect(d.append(body, 2)).toBe(true);
+    // Its count wrong: refused, though its only point has no key.
+    const bad = Buffer.concat([Buffer.from([0x4c, 0, 0, 0, 0]), Buffer.from(line({ ts: '1969-01-01T00:00:00.000000' }) + '\n', 'latin1')]);
+    expect(d.append(bad, 2)).toBe(false);
+    expect(d.count).toBe(2);
+    expect([...d.timeKeys!]).toEqual(good.timestamps.map(timeKey));
+    expect(new DecodedLines().timeKeys).toBeUndefined();
+  });
+});
