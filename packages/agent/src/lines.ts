@@ -414,42 +414,50 @@ function readHead(dv: DataView, words: Int32Array, a: number, text: string, w: n
   return baseAt >= 0 && n === baseLen && sameBytes(dv, w + b0, baseAt, n) ? SAME_BASE : NEW_BASE;
 }
 
-// The second timeKeyAt read last: its 19 bytes (`YYYY-MM-DDTHH:MM:SS`) as four words and
-// three bytes, and its µs since 1970. A body's lines mostly share their second.
-let secA = 0;
-let secB = 0;
-let secC = 0;
-let secD = 0;
-let secE = 0;
-let secUs = NaN;
+// The day timeKeyAt read last (`YYYYMMDD` as a number) and its midnight's µs since 1970.
+let lastDay = -1;
+let lastDayUs = NaN;
+
+/** Not a digit: twoDigits' answer, which leaves any sum timeKeyAt makes of it negative (and small integers otherwise). */
+const NOT_DIGITS = -1_000_000_000;
+
+/** Two digits at b[i] as a number, NOT_DIGITS when one is not a digit. */
+function twoDigits(b: Uint8Array, i: number): number {
+  const x = b[i] - 48;
+  const y = b[i + 1] - 48;
+  return x >>> 0 <= 9 && y >>> 0 <= 9 ? x * 10 + y : NOT_DIGITS;
+}
 
 /**
- * The timestamp text[t, t + n) (its bytes at `p` of `dv`) as core's timeKey reads it,
- * from its bytes: the six fraction digits, and the second's µs when its bytes are the last
- * second's (else core reads the text: a valid second is kept). NaN when it has no key.
+ * The timestamp at t of `text` (its bytes `b`, `n` long) as core's timeKey reads it: its
+ * digits read here, and its day's µs when it is the last day read (else core reads the
+ * text, and a valid day is kept). NaN when it has no key. ~420 instructions a line
+ * (agent-ir.cjs's profile, 6-point traces); charCodeAt of the text made 10.8 KB of
+ * optimized code and cost ~900, twoDigits answering NaN (float arithmetic) ~570.
  */
-export function timeKeyAt(dv: DataView, p: number, n: number, text: string, t: number): number {
-  if (n !== 26 || dv.getUint8(p + 19) !== 46) return NaN;
-  let frac = 0;
-  for (let i = p + 20; i < p + 26; i++) {
-    const c = dv.getUint8(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    frac = frac * 10 + c;
+export function timeKeyAt(b: Uint8Array, text: string, t: number, n: number): number {
+  if (n !== 26 || b[t + 4] !== 45 || b[t + 7] !== 45 || b[t + 10] !== 84 || b[t + 13] !== 58 || b[t + 16] !== 58 || b[t + 19] !== 46) return NaN;
+  const day = (twoDigits(b, t) * 100 + twoDigits(b, t + 2)) * 10_000 + twoDigits(b, t + 5) * 100 + twoDigits(b, t + 8);
+  const h = twoDigits(b, t + 11);
+  const mi = twoDigits(b, t + 14);
+  const se = twoDigits(b, t + 17);
+  const frac = (twoDigits(b, t + 20) * 100 + twoDigits(b, t + 22)) * 100 + twoDigits(b, t + 24);
+  if (day < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59 || frac < 0) return NaN;
+  const inDay = ((h * 60 + mi) * 60 + se) * 1_000_000 + frac;
+  if (day === lastDay) {
+    const us = lastDayUs + inDay;
+    // core's bound: a second's µs past MAX_SAFE_INTEGER − 10⁶ has no key.
+    return us - frac > Number.MAX_SAFE_INTEGER - 1_000_000 ? NaN : us;
   }
-  const a = dv.getInt32(p, true);
-  const b = dv.getInt32(p + 4, true);
-  const c = dv.getInt32(p + 8, true);
-  const d = dv.getInt32(p + 12, true);
-  const e = dv.getUint16(p + 16, true) | (dv.getUint8(p + 18) << 16);
-  if (a === secA && b === secB && c === secC && d === secD && e === secE) return secUs + frac;
-  const us = timeKey(text.slice(t, t + n));
+  return newDay(text, t, day, inDay);
+}
+
+/** timeKeyAt's key on a day other than the last (kept when valid), read by core. */
+function newDay(text: string, t: number, day: number, inDay: number): number {
+  const us = timeKey(text.slice(t, t + 26));
   if (us !== us) return NaN;
-  secA = a;
-  secB = b;
-  secC = c;
-  secD = d;
-  secE = e;
-  secUs = us - frac;
+  lastDay = day;
+  lastDayUs = us - inDay;
   return us;
 }
 
@@ -471,10 +479,6 @@ export class DecodedLines implements LineBatch {
   /** Made as long as the first body's count (grown a point at a time, each was copied ~3 times over). */
   baseIds: string[] = [];
   timestamps: string[] = [];
-  /** Per point, its timestamp's key (timeKeyAt; NaN: none). */
-  private keys = new Float64Array(0);
-  /** Points without a key (then `timeKeys` is undefined). */
-  private unkeyed = 0;
   private lineBuffers: Buffer[] | undefined;
   /**
    * Per point (HEAD_INTS each): where readHead found its head's fields in a body without an
@@ -495,6 +499,7 @@ export class DecodedLines implements LineBatch {
   private readonly texts: { text: string; region: Uint8Array; first: number }[] = [];
   private strings: string[] | undefined;
   private lineIndex: LineIndex | undefined | null = null;
+  private keys: Float64Array | undefined | null = null;
 
   /**
    * @param windowBytes bytes of a body's text read as one string at most (tests pass a small
@@ -540,10 +545,43 @@ export class DecodedLines implements LineBatch {
     return (this.strings ??= this.eachLine<string>(({ text }, at, end) => text.slice(at, end)));
   }
 
-  /** The timestamps' keys (LineBatch.timeKeys) when every point has one. */
+  /**
+   * The timestamps' keys (LineBatch.timeKeys) when every point has one, made on first use: a
+   * head read by position has its timestamp's place (between parent_id's end and INFO's
+   * start), read by timeKeyAt; another point's timestamp is read by core's timeKey. Made in
+   * decode's loop, they cost ~0.5k instructions a point more there (decode no longer
+   * inlined readHead, agent-ir.cjs's profile). At 6 points a trace they cost ~1.0k a point
+   * and save ~1.8k of V8's runtime comparing the timestamps' slices (deltasOfBatch, the
+   * redis:// index's durations).
+   */
   get timeKeys(): Float64Array | undefined {
+    if (this.keys === null) this.keys = this.keysOfHeads();
+    return this.keys;
+  }
+
+  private keysOfHeads(): Float64Array | undefined {
     const n = this.baseIds.length;
-    return this.unkeyed === 0 && n > 0 ? this.keys.subarray(0, n) : undefined;
+    if (n === 0) return undefined;
+    const keys = new Float64Array(n);
+    const { texts, heads, timestamps } = this;
+    for (let j = 0; j < texts.length; j++) {
+      const { text, region } = texts[j];
+      const last = j + 1 < texts.length ? texts[j + 1].first : n;
+      for (let k = texts[j].first; k < last; k++) {
+        const o = HEAD_INTS * k;
+        let key: number;
+        if (heads[o] >= 0) {
+          const at = heads[o + 4];
+          const t0 = at + heads[o + 2] + TIMESTAMP_KEY.length;
+          key = timeKeyAt(region, text, t0, at + heads[o + 3] - INFO_KEY.length - t0);
+        } else {
+          key = timeKey(timestamps[k]);
+        }
+        if (key !== key) return undefined;
+        keys[k] = key;
+      }
+    }
+    return keys;
   }
 
   get errors(): Uint8Array | null {
@@ -657,6 +695,7 @@ export class DecodedLines implements LineBatch {
       failed = true; // never let a body from a socket throw
     }
     this.lineIndex = null;
+    this.keys = null;
     this.strings = undefined;
     this.lineBuffers = undefined;
     if (!failed) return true;
@@ -727,14 +766,6 @@ export class DecodedLines implements LineBatch {
       heads.set(this.heads);
       this.heads = heads;
     }
-    let keys = this.keys;
-    if (keys.length < start + count) {
-      keys = new Float64Array(Math.max(start + count, 2 * keys.length));
-      keys.set(this.keys);
-      this.keys = keys;
-    }
-    // Points of this body without a key (counted on success only: a failed body is rolled back).
-    let unkeyed = 0;
     // The text is read as latin1 strings of at most DECODE_WINDOW bytes cut after a LF (one
     // string, as before, for a body up to that size): a bigger string is made in V8's
     // large-object space on fresh pages each time (layout.ts).
@@ -768,9 +799,6 @@ export class DecodedLines implements LineBatch {
             const k = start + n;
             baseIds[k] = lastBase;
             timestamps[k] = text.slice(HEAD[5], HEAD[6]);
-            const key = timeKeyAt(dv, w + HEAD[5], HEAD[6] - HEAD[5], text, HEAD[5]);
-            keys[k] = key;
-            if (key !== key) unkeyed++;
             heads[o] = HEAD[0] - pos;
             heads[o + 1] = HEAD[3] - pos;
             heads[o + 2] = HEAD[4] - pos;
@@ -804,7 +832,6 @@ export class DecodedLines implements LineBatch {
           if (ev === undefined || typeof ev.base_id !== 'string' || ev.base_id === '') return true;
           baseIds[start + n] = ev.base_id;
           timestamps[start + n] = String(ev.timestamp);
-          unkeyed++;
         } else {
           if (b1 === b0) return true; // empty base_id
           // The last base_id again (a trace's lines): compared in place, no slice.
@@ -814,9 +841,6 @@ export class DecodedLines implements LineBatch {
           }
           baseIds[start + n] = lastBase;
           timestamps[start + n] = text.slice(ts0, ts1);
-          const key = timeKeyAt(dv, w + ts0, ts1 - ts0, text, ts0);
-          keys[start + n] = key;
-          if (key !== key) unkeyed++;
         }
         n++;
         pos = lf + 1;
@@ -825,7 +849,6 @@ export class DecodedLines implements LineBatch {
     }
     if (n !== count) return true;
     this.points.pushBody(src, n);
-    this.unkeyed += unkeyed;
     return false;
   }
 }

@@ -19,6 +19,7 @@ function view(d: DecodedLines, ok: boolean[]) {
     count: d.count,
     baseIds: d.baseIds.slice(),
     timestamps: d.timestamps.slice(),
+    timeKeys: d.timeKeys === undefined ? undefined : [...d.timeKeys],
     places: d.buffers.map((b) => [b.byteOffset, b.length]),
     lines: d.lines.slice(),
     errors: d.errors === null ? null : [...d.errors],
