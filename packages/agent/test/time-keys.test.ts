@@ -7,19 +7,7 @@ import { timeKey } from '@osprofiler/core/instrument';
 import { DecodedLines } from '../src/lines';
 import { decode, line } from './support/decode-lines';
 import { rng } from '../../../tools/testing/random-lines';
-
-/** Stamps across a second, a minute, a day, a leap day and a year, and 1970's first. */
-const STAMPS = [
-  '2026-12-31T23:59:59.999999',
-  '2027-01-01T00:00:00.000000',
-  '2027-01-01T00:00:00.000001',
-  '2027-01-01T00:00:59.999999',
-  '2027-01-01T00:01:00.000000',
-  '2028-02-28T23:59:59.500000',
-  '2028-02-29T00:00:00.000000',
-  '2028-03-01T00:00:00.000000',
-  '1970-01-01T00:00:00.000000',
-];
+import { KEYED_STAMPS } from '../../../tools/testing/time-stamps';
 
 /** Every point keyed, each key core's timeKey of its timestamp. */
 function expectKeyed(d: DecodedLines | undefined, stamps: readonly string[], label: string): void {
@@ -35,7 +23,7 @@ describe('decoded timestamp keys', () => {
     const r = rng(2026_12_06);
     for (let b = 0; b < 300; b++) {
       const n = 1 + Math.floor(r() * 40);
-      const stamps = Array.from({ length: n }, () => STAMPS[Math.floor(r() * STAMPS.length)]);
+      const stamps = Array.from({ length: n }, () => KEYED_STAMPS[Math.floor(r() * KEYED_STAMPS.length)]);
       // Runs of one trace's points, as clients send them.
       const lines = stamps.map((ts, i) => line({ ts, base: `b${Math.floor(i / 3)}`, parent: r() < 0.5 ? `b${Math.floor(i / 3)}` : 'p' }));
       for (const indexed of [false, true]) for (const w of [undefined, 300]) expectKeyed(decode(lines, indexed, w), stamps, `body ${b}, indexed ${indexed}, window ${w}`);

@@ -4,6 +4,7 @@ import { BatchNotifier } from '../src/notifier';
 import type { Driver } from '../src/driver';
 import type { LineBatch } from '../src/line';
 import { timeKey } from '../src/timestamp';
+import { KEYED_STAMPS } from '../../../tools/testing/time-stamps';
 import { MAX_TEXT, deltasOfBatch, mergeDelta, recordToJson, deltasOfNotifications, indexOfEvents, indexOfLines, recordOfEvents, type RootCandidate, type TraceDelta } from '../src/search';
 import type { Notification } from '../src/notification';
 import { parseStoredEvent } from '../src/drivers/stored-event';
@@ -253,6 +254,33 @@ function expectDeltas(batch: LineBatch, label: string): void {
   for (const d of keyed.values()) expect([d.firstUs, d.lastUs], `${label}, keyed`).toEqual([timeKey(d.first), timeKey(d.last)]);
 }
 
+/**
+ * A batch of `n` lines of traces from `ids` (another one picked with chance `switchShare`),
+ * each stamped by `stamp()`, of two names, phases and parents: the shape the root's
+ * compares are tested on.
+ */
+function tiedBatch(r: () => number, n: number, ids: readonly string[], switchShare: number, stamp: () => string): LineBatch & { timestamps: string[] } {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
+  const baseIds: string[] = [];
+  const timestamps: string[] = [];
+  let id = pick(ids);
+  for (let i = 0; i < n; i++) {
+    if (r() < switchShare) id = pick(ids);
+    baseIds.push(id);
+    timestamps.push(stamp());
+    index.phases[i] = r() < 0.6 ? 0 : 1;
+    index.names.push(pick(['wsgi', 'db']));
+    index.parentIds.push(r() < 0.4 ? id : 'P1');
+    index.services.push(pick(['s1', 's2']));
+    index.projects.push('p');
+    index.hosts.push('h1');
+    index.details.push(pick([null, 'GET /a', 'SELECT 1']));
+    index.routes.push(null);
+  }
+  return { baseIds, timestamps, lines: [], errors: null, index };
+}
+
 describe('deltasOfBatch', () => {
   it('equals the reference (every line through addUnique, appendText, betterRoot) for 2,000 seeded random batches', () => {
     let seed = 99;
@@ -295,24 +323,8 @@ describe('deltasOfBatch', () => {
     const stamps = ['2026-03-01T12:00:01.000000', '2026-03-01T12:00:01.000500', '2026-03-01T12:00:02.000000', '2026-03-01T12:00:02.250000', '2026-03-01T12:00:03.000000'];
     for (let b = 0; b < 2000; b++) {
       const n = 1 + Math.floor(r() * 30);
-      const ids = ['A', 'B'].slice(0, 1 + Math.floor(r() * 2));
-      const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
-      const baseIds: string[] = [];
-      const timestamps: string[] = [];
-      let id = pick(ids);
-      for (let i = 0; i < n; i++) {
-        if (r() < 0.15) id = pick(ids);
-        baseIds.push(id);
-        timestamps.push(pick(stamps));
-        index.phases[i] = r() < 0.6 ? 0 : 1;
-        index.names.push(pick(['wsgi', 'db']));
-        index.parentIds.push(r() < 0.4 ? id : 'P1');
-        index.services.push(pick(['s1', 's2']));
-        index.projects.push('p');
-        index.hosts.push('h1');
-        index.details.push(pick([null, 'GET /a', 'SELECT 1']));
-        index.routes.push(null);
-      }
+      const batch = tiedBatch(r, n, ['A', 'B'].slice(0, 1 + Math.floor(r() * 2)), 0.15, () => pick(stamps));
+      const { timestamps } = batch;
       // Sorted, then a few neighbours swapped: mostly in order, as an agent's lines come.
       timestamps.sort();
       // (Not for a single line: its swap would add an undefined second timestamp.)
@@ -320,27 +332,14 @@ describe('deltasOfBatch', () => {
         const i = Math.floor(r() * (n - 1));
         [timestamps[i], timestamps[i + 1]] = [timestamps[i + 1], timestamps[i]];
       }
-      const batch: LineBatch = { baseIds, timestamps, lines: [], errors: null, index };
       expectDeltas(batch, `batch ${b}`);
     }
   });
 });
 
 describe('deltasOfBatch with timestamp keys (LineBatch.timeKeys)', () => {
-  // Stamps across a second, a minute, a day, a leap day and a year, with ties: keyed
+  // KEYED_STAMPS cross a second, a minute, a day, a leap day and a year, with ties: keyed
   // timestamps order as their texts, so both ways give the same first, last and root.
-  const STAMPS = [
-    '2026-12-31T23:59:59.999999',
-    '2027-01-01T00:00:00.000000',
-    '2027-01-01T00:00:00.000001',
-    '2027-01-01T00:00:59.999999',
-    '2027-01-01T00:01:00.000000',
-    '2028-02-28T23:59:59.500000',
-    '2028-02-29T00:00:00.000000',
-    '2028-03-01T00:00:00.000000',
-    '1970-01-01T00:00:00.000000',
-  ];
-
   it('gives the deltas the texts give for 2,000 seeded random batches in any order, first and last keyed', () => {
     let seed = 31;
     const r = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -348,27 +347,11 @@ describe('deltasOfBatch with timestamp keys (LineBatch.timeKeys)', () => {
     let keyedBatches = 0;
     for (let b = 0; b < 2000; b++) {
       const n = 1 + Math.floor(r() * 24);
-      const ids = ['A', 'B', 'C'].slice(0, 1 + Math.floor(r() * 3));
-      const index: LineIndex = { names: [], phases: new Uint8Array(n), parentIds: [], projects: [], services: [], hosts: [], details: [], routes: [] };
-      const baseIds: string[] = [];
-      const timestamps: string[] = [];
-      let id = pick(ids);
-      for (let i = 0; i < n; i++) {
-        if (r() < 0.3) id = pick(ids);
-        baseIds.push(id);
-        // Now and then a stamp with no key (before 1970, a short fraction): that batch compares texts.
-        timestamps.push(r() < 0.01 ? pick(['1969-12-31T23:59:59.999999', '2027-01-01T00:00:00.5']) : pick(STAMPS));
-        index.phases[i] = r() < 0.6 ? 0 : 1;
-        index.names.push(pick(['wsgi', 'db']));
-        index.parentIds.push(r() < 0.4 ? id : 'P1');
-        index.services.push(pick(['s1', 's2']));
-        index.projects.push('p');
-        index.hosts.push('h1');
-        index.details.push(pick([null, 'GET /a', 'SELECT 1']));
-        index.routes.push(null);
-      }
+      // Now and then a stamp with no key (before 1970, a short fraction): that batch compares texts.
+      const stamp = (): string => (r() < 0.01 ? pick(['1969-12-31T23:59:59.999999', '2027-01-01T00:00:00.5']) : pick(KEYED_STAMPS));
+      const batch = tiedBatch(r, n, ['A', 'B', 'C'].slice(0, 1 + Math.floor(r() * 3)), 0.3, stamp);
+      const { timestamps } = batch;
       if (b % 3 === 0) timestamps.sort();
-      const batch: LineBatch = { baseIds, timestamps, lines: [], errors: null, index };
       if (timestamps.every((t) => !Number.isNaN(timeKey(t)))) keyedBatches++;
       expectDeltas(batch, `batch ${b}`);
     }
