@@ -435,7 +435,7 @@ function twoDigits(b: Uint8Array, i: number): number {
  * (agent-ir.cjs's profile, 6-point traces); charCodeAt of the text made 10.8 KB of
  * optimized code and cost ~900, twoDigits answering NaN (float arithmetic) ~570.
  */
-export function timeKeyAt(b: Uint8Array, text: string, t: number, n: number): number {
+function timeKeyAt(b: Uint8Array, text: string, t: number, n: number): number {
   if (n !== 26 || b[t + 4] !== 45 || b[t + 7] !== 45 || b[t + 10] !== 84 || b[t + 13] !== 58 || b[t + 16] !== 58 || b[t + 19] !== 46) return NaN;
   const day = (twoDigits(b, t) * 100 + twoDigits(b, t + 2)) * 10_000 + twoDigits(b, t + 5) * 100 + twoDigits(b, t + 8);
   const h = twoDigits(b, t + 11);
