@@ -30,8 +30,8 @@ describe('decoded timestamp keys', () => {
     }
   });
 
-  it('alternating seconds each get their own second (the last second read is kept, not assumed)', () => {
-    const stamps = ['2027-01-01T00:00:01.000001', '2027-01-01T00:00:02.000002', '2027-01-01T00:00:01.000003', '2027-01-01T00:00:02.000004', '2027-01-01T00:00:02.000005'];
+  it('alternating days and seconds each get their own key (the last day read is kept, not assumed)', () => {
+    const stamps = ['2027-01-01T00:00:01.000001', '2027-01-01T00:00:02.000002', '2027-01-02T00:00:01.000003', '2027-01-01T23:59:59.999999', '2027-01-02T00:00:02.000005'];
     expectKeyed(decode(stamps.map((ts) => line({ ts }))), stamps, 'alternating');
     expect(timeKey(stamps[1]) - timeKey(stamps[0])).toBe(1_000_001);
   });
@@ -45,7 +45,7 @@ describe('decoded timestamp keys', () => {
     ['a space for the T', '2027-01-01 00:00:00.000000'],
     ['an hour past 23', '2027-01-01T24:00:00.000000'],
   ])('are none for the batch when one point has %s; its timestamp is still read', (_, odd) => {
-    // The stamp before it shares its date, so the odd one's second is not the one kept.
+    // The stamp before it is on 2027-01-01: an odd one on that day is read against the kept day.
     const stamps = ['2028-02-28T00:00:00.000000', '2027-01-01T00:00:00.000001', odd, '2027-01-01T00:00:00.000002'];
     const lines = stamps.map((ts) => line({ ts }));
     for (const indexed of [false, true]) {
