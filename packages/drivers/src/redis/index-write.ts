@@ -130,7 +130,6 @@ const KEPT_MAX = 4096;
  */
 class Kept {
   readonly traces: TraceDelta[] = [];
-  readonly fus: string[] = [];
   /** The traces' durations (µs). */
   readonly durs: number[] = [];
   readonly idList: string[] = [];
@@ -227,7 +226,7 @@ export class IndexWriter {
     // The writer's arrays (see Kept): the batch's first n or m entries are its own, each
     // emptied once used (held until the next batch, a scavenge in between would copy what
     // they hold and promote it to the old space).
-    const { traces, fus, durs, idList, strs, txts } = this.kept;
+    const { traces, durs, idList, strs, txts } = this.kept;
     // Spread (a builtin's fast path): a for-of of the Map's values allocated a result object
     // an entry whenever addToBatch ran unoptimized.
     const all = [...deltas.values()];
@@ -240,21 +239,38 @@ export class IndexWriter {
     let nt = 0;
     let prev: TraceDelta | undefined;
     let m = 0;
+    // The batch's earliest and latest first timestamps (µs): of traces with keys as numbers,
+    // of the others as texts (see below).
+    let minKey = Infinity;
+    let maxKey = -Infinity;
+    let minFu = '';
+    let maxFu = '';
     for (let i = 0; i < n; i++) {
       const d = all[i];
-      // The µs text of the trace's first timestamp (core's reading keeps the last second it
-      // met at hand: a batch's starts share their seconds in runs); its last is read only
-      // for its duration (durationMicros), mostly from its digits.
-      const fu = timestampMicrosText(d.first);
-      if (fu === undefined) continue; // not a timestamp Python could read: not indexed
-      // From the timestamps' keys when the batch had them (the agent's: numbers, where the
-      // texts' minutes were compared as two slices in V8's runtime).
-      let us = d.firstUs === undefined ? NaN : (d.lastUs as number) - d.firstUs;
-      if (us !== us) us = durationMicros(d.first, d.last, fu);
-      if (us !== us) continue; // its last not readable either
+      // From the timestamps' keys when the batch had them (the agent's: numbers). A keyed
+      // timestamp is one core's µs text reads too, so the trace is indexed; its text, read
+      // for every trace before (timestampMicrosText: a 19-character slice compared in V8's
+      // runtime, ~1.2k instructions, and `earlier`'s compares of two µs texts ~0.65k a trace
+      // of 1-point traces, agent-ir.cjs's profile), is made once a batch, for its extremes.
+      const key = d.firstUs;
+      let us = key === undefined ? NaN : (d.lastUs as number) - key;
+      if (us === us) {
+        const k = key as number;
+        if (k < minKey) minKey = k;
+        if (k > maxKey) maxKey = k;
+      } else {
+        // The µs text of the trace's first timestamp (core's reading keeps the last second it
+        // met at hand: a batch's starts share their seconds in runs); its last is read only
+        // for its duration (durationMicros), mostly from its digits.
+        const fu = timestampMicrosText(d.first);
+        if (fu === undefined) continue; // not a timestamp Python could read: not indexed
+        us = durationMicros(d.first, d.last, fu);
+        if (us !== us) continue; // its last not readable either
+        if (minFu === '' || earlier(fu, minFu)) minFu = fu;
+        if (maxFu === '' || earlier(maxFu, fu)) maxFu = fu;
+      }
       idList[m] = d.baseId;
       traces[m] = d;
-      fus[m] = fu;
       durs[m++] = us;
       if (prev === undefined || !sameList(d.services, prev.services)) for (let j = 0; j < d.services.length; j++) strs[ns++] = d.services[j];
       if (prev === undefined || !sameList(d.projects, prev.projects)) for (let j = 0; j < d.projects.length; j++) strs[ns++] = d.projects[j];
@@ -299,23 +315,23 @@ export class IndexWriter {
     classList.length = 0;
     let error = false;
     let records = '';
-    let minFu = fus[0];
-    let maxFu = fus[0];
+    // Keys as µs texts: String() of such a number is its timestampMicrosText (an integer
+    // under 2^53, no exponent).
+    if (minKey <= maxKey) {
+      const a = String(minKey);
+      const b = minKey === maxKey ? a : String(maxKey);
+      if (minFu === '' || earlier(a, minFu)) minFu = a;
+      if (maxFu === '' || earlier(maxFu, b)) maxFu = b;
+    }
     const parts = this.parts;
     for (let i = 0; i < m; i++) {
       const d = traces[i];
-      const fu = fus[i];
       traces[i] = undefined as unknown as TraceDelta;
-      fus[i] = '';
       // A rope, its pieces `+`-joined: Array.join of a batch's pieces (a slot a piece, no
       // ConsString) allocated ~40 % fewer bytes a trace but cost ~2.5k instructions more (its
       // loop ~110 a piece, the kept array's write barrier), see tools/bench/README.md.
       const sum = summaryText(d, '', '', plain, parts.of(d), d.baseId, i > 0);
       records = i === 0 ? sum : records + sum;
-      if (i > 0) {
-        if (earlier(fu, minFu)) minFu = fu;
-        else if (earlier(maxFu, fu)) maxFu = fu;
-      }
       if (d.error) error = true;
       services.addAll(d.services);
       projects.addAll(d.projects);
