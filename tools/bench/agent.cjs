@@ -26,20 +26,22 @@
 // by default; 0 = none): a long-running agent has its code compiled, and a fresh one spends
 // its first seconds in the compiler and GC (measured at 1k traces/s: 106 µs a point cold, 36
 // after the warm-up). Reported: the agent's CPU (its threads' /proc schedstat, ns resolution; window from the first trace to
-// the last acknowledgement) per point, Redis's CPU per point apart, and the client's CPU
-// per point. At these rates the agent wakes per frame, so per-frame and per-trace costs
+// the last acknowledgement) per point, its main thread's apart (with the kernel's share of it,
+// 10 ms ticks) from its other threads' (V8's GC helpers and compiler, libuv's pool), Redis's
+// CPU per point apart, and the client's CPU per point. At these rates the agent wakes per frame, so per-frame and per-trace costs
 // show here, which the throughput run (part 2) hides.
 //
 // Everything runs against the bench's OWN redis-server (temp dir, free port). Bounded: ~150 s.
 // Env: BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_THROUGHPUT_SECONDS,
 // BENCH_THROUGHPUT_CLIENTS, BENCH_ONLY=throughput|service, BENCH_AGENT_NODE_ARGS (node flags for
 // the agent), BENCH_SERVICE_SECONDS (3: traces made per case = rate x this),
-// BENCH_SERVICE_RATES (1000,5000,10000), BENCH_SERVICE_AGENT_WARM (5 s), BENCH_AGENT_BEFORE (an
+// BENCH_SERVICE_RATES (1000,5000,10000), BENCH_SERVICE_AGENT_WARM (5 s), BENCH_SERVICE_BACKEND_QUERY
+// (added to the service agents' redis:// URL, e.g. `index=false`), BENCH_AGENT_BEFORE (an
 // older build laid out as DIR/node_modules/@osprofiler/{agent,core,drivers}: part 3 runs each
 // case with its agent too, alternated).
 'use strict';
 const { ask, load, median } = require('./lib/http-bench.cjs');
-const { procCpuUs, procCpuFineUs, procRssMb, waitFor } = require('./lib/proc.cjs');
+const { procCpuUs, procCpuFineUs, procRssMb, procThreads, waitFor } = require('./lib/proc.cjs');
 const { startRedisServer } = require('./lib/redis-server.cjs');
 const { pacedTraces } = require('./lib/paced.cjs');
 const { fork, spawn } = require('node:child_process');
@@ -371,12 +373,15 @@ async function main() {
     const seconds = Number(process.env.BENCH_SERVICE_SECONDS || 3);
     const agentWarm = Number(process.env.BENCH_SERVICE_AGENT_WARM ?? 5);
     const redisPid = redis.pid;
+    // BENCH_SERVICE_BACKEND_QUERY: added to the agents' redis:// URL (e.g. `index=false`: the
+    // agent without the search index's work, which is about half its instructions a point).
+    const backendQuery = process.env.BENCH_SERVICE_BACKEND_QUERY ? `?${process.env.BENCH_SERVICE_BACKEND_QUERY}` : '';
     console.log(`\nagent at service rates (one paced client, ${seconds} s of traces per case, core's default flushing, a fresh agent per case warmed ${agentWarm} s at 20k points/s or 10k traces/s, then the client's 1 s warm-up, neither counted)`);
     // BENCH_AGENT_BEFORE=<dir holding node_modules/@osprofiler/{agent,core,drivers} of an
     // older build>: each case is run with that build's agent too, in alternating order.
     const before = process.env.BENCH_AGENT_BEFORE ? path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js') : undefined;
     const builds = before === undefined ? [['this', DAEMON]] : [['this', DAEMON], ['before', before]];
-    console.log(`${builds.length > 1 ? 'build   ' : ''}points/trace  traces/s  points/s made  stored/expected  agent µs/point  redis µs/point  client µs/point`);
+    console.log(`${builds.length > 1 ? 'build   ' : ''}points/trace  traces/s  points/s made  stored/expected  agent µs/point  redis µs/point  client µs/point  agent main (sys)  agent others`);
     let n = 0;
     // Which build goes first alternates per case (`n` counts agents, two a case: it was even
     // at every case's start, so this build always ran first).
@@ -386,7 +391,7 @@ async function main() {
         for (const [build, daemon] of cases++ % 2 === 0 ? builds : [...builds].reverse()) {
           const sock = path.join(dir, `svc${n}.sock`);
           const db = 4 + (n % 10);
-          const a = await startAgent(sock, `redis://127.0.0.1:${port}/${db}`, path.join(dir, `svcspool${n++}`), daemon);
+          const a = await startAgent(sock, `redis://127.0.0.1:${port}/${db}${backendQuery}`, path.join(dir, `svcspool${n++}`), daemon);
           children.push(a);
           if (agentWarm > 0) {
             const w = fork(__filename, ['--paced', sock, String(Math.round(10_000 / Math.max(1, ppt / 2))), String(ppt), String(agentWarm)], { stdio: 'inherit' });
@@ -400,16 +405,20 @@ async function main() {
           await ask(c, undefined, 'warm');
           // Threads' schedstat (ns), not /proc/<pid>/stat's 10 ms ticks.
           const a0 = procCpuFineUs(a.pid);
+          const t0 = procThreads(a.pid);
           const r0 = procCpuFineUs(redisPid);
           const res = await ask(c, 'go', 'made');
           const aCpu = procCpuFineUs(a.pid) - a0;
+          const t1 = procThreads(a.pid);
           const rCpu = procCpuFineUs(redisPid) - r0;
           const points = res.made * ppt;
           const stored = (await countAndDelete(port, db, res.bases.map((b) => `osprofiler_opt:${b}`))) / 2;
           console.log(
             `${builds.length > 1 ? build.padEnd(8) : ''}${String(ppt).padStart(12)}  ${String(rate).padStart(8)}  ${(points / res.elapsed).toFixed(0).padStart(13)}  ` +
               `${`${stored}/${points}`.padStart(15)}  ${(aCpu / points).toFixed(2).padStart(14)}  ${(rCpu / points).toFixed(2).padStart(14)}  ` +
-              `${(res.cpuUs / points).toFixed(2).padStart(15)}`,
+              `${(res.cpuUs / points).toFixed(2).padStart(15)}  ` +
+              // Where the agent's time went (schedstat time on a CPU, the kernel's share from 10 ms ticks).
+              `${`${((t1.main.run - t0.main.run) / points).toFixed(2)} (${((t1.main.sys - t0.main.sys) / points).toFixed(2)})`.padStart(17)}  ${((t1.other.run - t0.other.run) / points).toFixed(2).padStart(13)}`,
           );
           a.kill('SIGTERM');
         }
