@@ -46,6 +46,11 @@ const VARIANTS = {
   // Control for `agent`: the same, through a second agent run at nice 10 (the default is 0):
   // what the agent's priority below the app's is worth to the app's req/s.
   'agent-nice10': { label: 'OSProfiler.js every request, agent:// at nice 10', osp: 'agent', sampling: true, agent: 'nice10', optional: true },
+  // Control for `agent`: the same, through a second agent under SCHED_IDLE (`chrt --idle`, all
+  // its threads): the kernel counts a CPU running only idle-class tasks as idle when it places
+  // a waking task (wrk, Redis, the app's helper threads), so those take the agent's CPU rather
+  // than preempt the app's main thread. What that placement is worth to the app's req/s.
+  'agent-idle': { label: 'OSProfiler.js every request, agent:// under SCHED_IDLE', osp: 'agent', sampling: true, agent: 'idle', optional: true },
   'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
   // Control for `header` against `agent`: every request traced by sampling, sent the same
   // bytes under other names (X-Other-Info/-HMAC), so nothing is verified: what the header's
@@ -166,12 +171,13 @@ async function startRedis(dir, children) {
 
 /**
  * The agents a run may use, by the name variants give in `agent`: the Redis db each writes
- * (its points counted there) and the daemon's extra arguments.
+ * (its points counted there), the daemon's extra arguments and its scheduling class (`sched`).
  */
 const AGENTS = {
   main: { db: 1, query: '', args: [] },
   noindex: { db: 3, query: '?index=false', args: [] },
   nice10: { db: 4, query: '', args: ['--nice', '10'] },
+  idle: { db: 5, query: '', args: [], sched: 'idle' },
 };
 
 /** The agent (`ctx.agents`, by AGENTS' names) variant `v` sends to: its own, else the main one. */

@@ -8,17 +8,26 @@
 // route), and CPU as µs per request read from /proc/<pid>/stat around the measured run and
 // the flush, for the server, the agent and the store or sink apart.
 //
+// BENCH_INTERLEAVE=<cycles>: shorter and many more alternations (issue 15: a stable answer on a
+// VM whose speed drifts by ±20 % over tens of seconds). Per route one server per variant,
+// warmed once (BENCH_WARMUP_SECONDS), then <cycles> cycles of one BENCH_SECONDS window per
+// variant in a rotating order, each window followed by that server's flush (its deferred
+// work counted in its CPU, as above); ratios are paired per cycle, windows a few seconds
+// apart instead of a round's minute. The servers live through the run (their JIT and heap
+// settled), the store is emptied after each window.
+//
 // `node tools/bench/compare/run.cjs --instructions`: instructions per request under
 // callgrind instead (instructions.cjs).
 //
 // Env: BENCH_ROUNDS (3), BENCH_SECONDS (2, whole seconds: wrk's -d), BENCH_WARMUP_SECONDS (1),
 // BENCH_CONNECTIONS (32), BENCH_ROUTES (hello,db,chain,nested), BENCH_VARIANTS (all),
+// BENCH_INTERLEAVE=<cycles> (the interleaved method below; BENCH_ROUNDS is then not read),
 // BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900), BENCH_PIN=1 (the server
 // on CPU 0, wrk, the agents, redis-server and the burner on CPU 1: lib.cjs pin).
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
 // plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2), plain-alloc (plain Express allocating and dropping
 // BENCH_ALLOC_BYTES a request, default 11,700: a traced /nested request's garbage, alloc.cjs),
-// agent-headers (with them, header / control lines paired per round), agent-nice10 (a second agent at nice 10), agent-noindex (a second agent
+// agent-headers (with them, header / control lines paired per round), agent-nice10 (a second agent at nice 10), agent-idle (a second agent under SCHED_IDLE), agent-noindex (a second agent
 // whose redis:// keeps no search index).
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');
@@ -36,6 +45,15 @@ const VARIANT_NAMES = (process.env.BENCH_VARIANTS || Object.keys(L.VARIANTS).fil
 const HEADERS_N = Number(process.env.BENCH_HEADERS_N || 100_000);
 const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS || 900);
 const LUA = path.join(__dirname, 'request.lua');
+const INTERLEAVE = Math.max(0, Math.round(Number(process.env.BENCH_INTERLEAVE || 0)));
+
+/** The `q` quantile of `xs` (linear between the two nearest ranks). */
+function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return lo + 1 < s.length ? s[lo] + (s[lo + 1] - s[lo]) * (at - lo) : s[lo];
+}
 
 function ensureWrk() {
   const has = () => spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
@@ -116,10 +134,15 @@ async function main() {
     const socket = path.join(dir, `agent-${name}.sock`);
     const child = await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/${a.db}${a.query}`, path.join(dir, `spool-${name}`), children, a.args);
     L.pin(child.pid, 1);
+    if (a.sched === 'idle') {
+      const r = spawnSync('chrt', ['--idle', '--all-tasks', '--pid', '0', String(child.pid)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`agent-idle: chrt --idle failed (util-linux's chrt needed): ${r.stderr || r.error}`);
+    }
     ctx.agents[name] = { socket, child, db: a.db };
   }
 
-  async function window(name, route) {
+  /** A server of variant `name`, listening, pinned (with BENCH_PIN); its headers file when it sends them. */
+  async function startServer(name) {
     const v = L.VARIANTS[name];
     const { execArgv, env } = L.serverSpec(name, ctx);
     const srv = fork(L.APP, [], { execArgv, env, stdio: 'inherit' });
@@ -130,24 +153,49 @@ async function main() {
     const burner = v.busy ? fork(path.join(__dirname, 'burner.cjs'), [], { stdio: 'inherit' }) : undefined;
     if (burner) children.push(burner);
     if (burner) L.pin(burner.pid, 1);
-    const side = burner ?? L.agentOf(ctx, v).child;
-    await wrk(port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), hf, false);
-    const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
-    const th0 = L.procThreads(srv.pid);
-    const r = await wrk(port, route, SECONDS, 0, hf);
-    const th1 = L.procThreads(srv.pid);
-    const { served } = await ask(srv, 'flush', 'flushed');
-    const cpu1 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
-    burner?.kill();
-    const rss = L.procRssMb(srv.pid);
+    // served: the app's count of `route`'s requests already accounted for (interleaved windows).
+    return { name, v, srv, port, hf, burner, served: 0 };
+  }
+
+  /** Interleaved: a server's burner runs in that server's windows only (stopped, by its handle, in between). */
+  function pauseBurner(s, paused) {
+    if (INTERLEAVE > 0) s.burner?.kill(paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  async function stopServer(s) {
+    const { srv } = s;
+    pauseBurner(s, false);
+    s.burner?.kill();
     const exited = new Promise((res) => srv.once('exit', res));
     srv.send('stop');
     await Promise.race([exited, new Promise((res) => setTimeout(res, 3000))]);
     if (srv.exitCode === null && srv.signalCode === null) srv.kill('SIGKILL');
-    // What was exported over warm-up and window (the flush sent the rest), per request.
+  }
+
+  /**
+   * One measured window of server `s` on `route` (its headers from line `offset` on), then
+   * its flush: the CPU of the server, its agent (or burner) and the store or sink around both,
+   * what it exported since its last window, and wrk's figures.
+   */
+  async function measure(s, route, offset) {
+    const { v, srv, port, hf, burner } = s;
+    pauseBurner(s, false);
+    const side = burner ?? L.agentOf(ctx, v).child;
+    const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
+    const th0 = L.procThreads(srv.pid);
+    const r = await wrk(port, route, SECONDS, offset, hf);
+    const th1 = L.procThreads(srv.pid);
+    const { served } = await ask(srv, 'flush', 'flushed');
+    const cpu1 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
+    pauseBurner(s, true);
+    const rss = L.procRssMb(srv.pid);
+    // What was exported since the last count (the flush sent the rest): over warm-up and
+    // window for a server's first window, per request the server served in that time.
     let exported = 0;
     if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? L.agentOf(ctx, v).db : 2)) / 2; // start+stop = one point
     else if (v.sink) exported = (await ask(sinks, 'count', 'counted')).counted[v.sink];
+    const servedHere = served[route] - s.served;
+    s.served = served[route];
     const n = r.requests;
     const d = (i) => (cpu1[i] - cpu0[i]) / n;
     const t = (g, k) => (th1[g][k] - th0[g][k]) / n;
@@ -165,10 +213,20 @@ async function main() {
       agent: v.osp === 'agent' || v.busy ? d(1) : 0,
       store: v.osp ? d(2) : v.sink ? d(3) : 0,
       wrk: (r.cpu_ticks * 1e6) / L.CLK_TCK / n,
-      perReq: exported / served[route],
+      perReq: exported / servedHere,
       exported,
       rss,
+      requests: n,
     };
+  }
+
+  /** The default method's window: a fresh server, warmed, measured once, stopped. */
+  async function window(name, route) {
+    const s = await startServer(name);
+    await wrk(s.port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), s.hf, false);
+    const out = await measure(s, route, 0);
+    await stopServer(s);
+    return out;
   }
 
   console.log(
@@ -176,15 +234,41 @@ async function main() {
       `OpenTelemetry sdk ${require('@opentelemetry/sdk-trace-node/package.json').version}, dd-trace ${require('dd-trace/package.json').version}; ` +
       `Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   );
-  console.log(`${ROUNDS} rounds; per window a fresh server, ${WARMUP_SECONDS} s wrk warm-up (discarded), ${SECONDS} s measured; wrk -t1 -c${CONNECTIONS}`);
+  if (INTERLEAVE > 0) console.log(`interleaved: per route one server per variant, warmed ${WARMUP_SECONDS} s with wrk (discarded), then ${INTERLEAVE} cycles of one ${SECONDS} s window per variant (rotating order), each window followed by the server's flush; wrk -t1 -c${CONNECTIONS}`);
+  else console.log(`${ROUNDS} rounds; per window a fresh server, ${WARMUP_SECONDS} s wrk warm-up (discarded), ${SECONDS} s measured; wrk -t1 -c${CONNECTIONS}`);
 
   const results = {};
   for (const route of ROUTES) results[route] = Object.fromEntries(VARIANT_NAMES.map((v) => [v, []]));
-  for (let r = 0; r < ROUNDS; r++) {
+  const order = (r, ri) => VARIANT_NAMES.map((_, i) => VARIANT_NAMES[(i + r + ri) % VARIANT_NAMES.length]);
+  if (INTERLEAVE > 0) {
     for (const [ri, route] of ROUTES.entries()) {
-      const order = VARIANT_NAMES.map((_, i) => VARIANT_NAMES[(i + r + ri) % VARIANT_NAMES.length]);
-      for (const name of order) results[route][name].push(await window(name, route));
-      process.stdout.write(`round ${r + 1}/${ROUNDS} /${route}: ` + order.map((n) => `${n} ${results[route][n][r].rps.toFixed(0)}`).join(', ') + '\n');
+      const servers = {};
+      for (const name of VARIANT_NAMES) {
+        servers[name] = await startServer(name);
+        await wrk(servers[name].port, route, WARMUP_SECONDS, Math.floor(HEADERS_N / 2), servers[name].hf, false);
+        pauseBurner(servers[name], true);
+      }
+      // Each window's headers start where the server's last window ended (wrk's script
+      // cycles through the file): no header is sent twice until HEADERS_N have gone.
+      const offsets = Object.fromEntries(VARIANT_NAMES.map((n) => [n, 0]));
+      for (let c = 0; c < INTERLEAVE; c++) {
+        const o = order(c, ri);
+        for (const name of o) {
+          const w = await measure(servers[name], route, offsets[name] % HEADERS_N);
+          offsets[name] += w.requests;
+          results[route][name].push(w);
+        }
+        if (c % 10 === 9 || c === INTERLEAVE - 1) process.stdout.write(`cycle ${c + 1}/${INTERLEAVE} /${route}: ` + o.map((n) => `${n} ${results[route][n][c].rps.toFixed(0)}`).join(', ') + '\n');
+      }
+      for (const name of VARIANT_NAMES) await stopServer(servers[name]);
+    }
+  } else {
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [ri, route] of ROUTES.entries()) {
+        const o = order(r, ri);
+        for (const name of o) results[route][name].push(await window(name, route));
+        process.stdout.write(`round ${r + 1}/${ROUNDS} /${route}: ` + o.map((n) => `${n} ${results[route][n][r].rps.toFixed(0)}`).join(', ') + '\n');
+      }
     }
   }
 
@@ -199,7 +283,9 @@ async function main() {
       const xs = res[v];
       const m = (k) => L.median(xs.map((x) => x[k]));
       const hasPlain = res.plain !== undefined;
-      const perRound = hasPlain ? xs.map((x, i) => (x.rps / res.plain[i].rps).toFixed(2)).join(' ') : '';
+      // Per round, or with more than 10 rounds (interleaved cycles) the quartiles of the per-round ratios.
+      const ratios = hasPlain ? xs.map((x, i) => x.rps / res.plain[i].rps) : [];
+      const perRound = ratios.length <= 10 ? ratios.map((x) => x.toFixed(2)).join(' ') : `q1 ${quantile(ratios, 0.25).toFixed(2)} q3 ${quantile(ratios, 0.75).toFixed(2)}`;
       console.log(
         `${v.padEnd(9)} ${fmt(m('rps')).padStart(7)}  ${hasPlain ? paired(v, 'rps').toFixed(3) : '  -  '}  ${`(${perRound})`.padEnd(20)} ${fmt(m('p50')).padStart(6)}  ${fmt(m('p99')).padStart(6)}  ` +
           `${fmt(m('cpu'), 1).padStart(10)}  ${hasPlain ? paired(v, 'cpu').toFixed(3) : '  -  '}  ${fmt(m('agent'), 1).padStart(12)}  ${fmt(m('store'), 1).padStart(12)}  ${fmt(m('wrk'), 1).padStart(10)}  ` +
