@@ -47,6 +47,11 @@ const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS || 900);
 const LUA = path.join(__dirname, 'request.lua');
 const INTERLEAVE = Math.max(0, Math.round(Number(process.env.BENCH_INTERLEAVE || 0)));
 
+/** Per-round ratios as they are, or past 10 rounds (interleaved cycles) their quartiles. */
+function spread(ratios) {
+  return ratios.length <= 10 ? ratios.map((x) => x.toFixed(2)).join(' ') : `q1 ${quantile(ratios, 0.25).toFixed(2)} q3 ${quantile(ratios, 0.75).toFixed(2)}`;
+}
+
 /** The `q` quantile of `xs` (linear between the two nearest ranks). */
 function quantile(xs, q) {
   const s = [...xs].sort((a, b) => a - b);
@@ -283,9 +288,7 @@ async function main() {
       const xs = res[v];
       const m = (k) => L.median(xs.map((x) => x[k]));
       const hasPlain = res.plain !== undefined;
-      // Per round, or with more than 10 rounds (interleaved cycles) the quartiles of the per-round ratios.
-      const ratios = hasPlain ? xs.map((x, i) => x.rps / res.plain[i].rps) : [];
-      const perRound = ratios.length <= 10 ? ratios.map((x) => x.toFixed(2)).join(' ') : `q1 ${quantile(ratios, 0.25).toFixed(2)} q3 ${quantile(ratios, 0.75).toFixed(2)}`;
+      const perRound = hasPlain ? spread(xs.map((x, i) => x.rps / res.plain[i].rps)) : '';
       console.log(
         `${v.padEnd(9)} ${fmt(m('rps')).padStart(7)}  ${hasPlain ? paired(v, 'rps').toFixed(3) : '  -  '}  ${`(${perRound})`.padEnd(20)} ${fmt(m('p50')).padStart(6)}  ${fmt(m('p99')).padStart(6)}  ` +
           `${fmt(m('cpu'), 1).padStart(10)}  ${hasPlain ? paired(v, 'cpu').toFixed(3) : '  -  '}  ${fmt(m('agent'), 1).padStart(12)}  ${fmt(m('store'), 1).padStart(12)}  ${fmt(m('wrk'), 1).padStart(10)}  ` +
@@ -316,7 +319,8 @@ async function main() {
       if (!res[a] || !res[b]) continue;
       const r = (key) => L.median(res[a].map((x, i) => x[key] / res[b][i][key]));
       const dcpu = L.median(res[a].map((x, i) => x.cpu - res[b][i].cpu));
-      const rounds = res[a].map((x, i) => (x.cpu / res[b][i].cpu).toFixed(2)).join(' ');
+      const cpuRatios = res[a].map((x, i) => x.cpu / res[b][i].cpu);
+      const rounds = spread(cpuRatios);
       console.log(`${a} / ${b} (paired per round): req/s ${r('rps').toFixed(3)}, CPU ${r('cpu').toFixed(3)} (${rounds}; ${dcpu >= 0 ? '+' : ''}${dcpu.toFixed(1)} µs a request)`);
     }
   }
