@@ -7,7 +7,9 @@
 //   /chain   one outgoing HTTP call (to this server's /hello)
 //   /nested  five nested traced function calls
 // Listens on 127.0.0.1:BENCH_PORT (0: any) and sends {port} over IPC when forked; IPC
-// 'flush' → {flushed, served}; without IPC (callgrind mode) it prints "listening <port>".
+// 'flush' → {flushed, served, client} (client: the agent:// client's sampled state since
+// 'sample' → {sampling}, with BENCH_CLIENT_STATE=1); without IPC (callgrind mode) it prints
+// "listening <port>".
 'use strict';
 const http = require('node:http');
 const express = require('express');
@@ -83,8 +85,12 @@ async function main() {
   });
   server.keepAliveTimeout = 60_000;
   process.on('message', (m) => {
-    if (m === 'flush') {
-      const done = () => process.send({ flushed: true, served });
+    if (m === 'sample') {
+      bench.sampleClient?.();
+      process.send({ sampling: bench.sampleClient !== undefined });
+    } else if (m === 'flush') {
+      const client = bench.clientSamples?.();
+      const done = () => process.send({ flushed: true, served, client });
       Promise.resolve(bench.flush()).then(done, done);
     } else if (m === 'stop') process.exit(0);
   });

@@ -22,6 +22,8 @@
 // Env: BENCH_ROUNDS (3), BENCH_SECONDS (2, whole seconds: wrk's -d), BENCH_WARMUP_SECONDS (1),
 // BENCH_CONNECTIONS (32), BENCH_ROUTES (hello,db,chain,nested), BENCH_VARIANTS (all),
 // BENCH_INTERLEAVE=<cycles> (the interleaved method below; BENCH_ROUNDS is then not read),
+// BENCH_CLIENT_STATE=1 (agent:// variants: the client's state sampled every 10 ms through each
+// measured window, osprofiler.cjs; a table of it per route),
 // BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900), BENCH_PIN=1 (the server
 // on CPU 0, wrk, the agents, redis-server and the burner on CPU 1: lib.cjs pin).
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
@@ -46,6 +48,7 @@ const HEADERS_N = Number(process.env.BENCH_HEADERS_N || 100_000);
 const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS || 900);
 const LUA = path.join(__dirname, 'request.lua');
 const INTERLEAVE = Math.max(0, Math.round(Number(process.env.BENCH_INTERLEAVE || 0)));
+const CLIENT_STATE = process.env.BENCH_CLIENT_STATE === '1';
 
 /** Per-round ratios as they are, or past 10 rounds (interleaved cycles) their quartiles. */
 function spread(ratios) {
@@ -187,10 +190,11 @@ async function main() {
     pauseBurner(s, false);
     const side = burner ?? L.agentOf(ctx, v).child;
     const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
+    if (CLIENT_STATE) await ask(srv, 'sample', 'sampling');
     const th0 = L.procThreads(srv.pid);
     const r = await wrk(port, route, SECONDS, offset, hf);
     const th1 = L.procThreads(srv.pid);
-    const { served } = await ask(srv, 'flush', 'flushed');
+    const { served, client } = await ask(srv, 'flush', 'flushed');
     const cpu1 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     pauseBurner(s, true);
     const rss = L.procRssMb(srv.pid);
@@ -222,6 +226,7 @@ async function main() {
       exported,
       rss,
       requests: n,
+      client,
     };
   }
 
@@ -310,6 +315,15 @@ async function main() {
         `${v.padEnd(14)} ${fmt(m('main'), 1).padStart(12)}  ${fmt(m('mainSys'), 1).padStart(5)}  ${res.plain ? paired(v, 'main').toFixed(3) : '  -  '}  ` +
           `${fmt(m('mainWait'), 1).padStart(19)}  ${fmt(m('mainInv'), 1).padStart(22)}  ${fmt(m('mainFaults'), 2).padStart(20)}  ${fmt(m('other'), 1).padStart(20)}`,
       );
+    }
+    if (CLIENT_STATE) {
+      // The agent:// client through the measured windows (medians of the windows' means).
+      const sampled = VARIANT_NAMES.filter((v) => res[v].some((x) => x.client !== undefined));
+      if (sampled.length > 0) console.log('agent:// client   queued points (mean)  in flight (mean)  held back (% of 10 ms samples: window full or socket blocked)  queued (max)');
+      for (const v of sampled) {
+        const m = (k) => L.median(res[v].filter((x) => x.client !== undefined).map((x) => x.client[k]));
+        console.log(`${v.padEnd(16)} ${fmt(m('queued'), 1).padStart(20)}  ${fmt(m('inflight'), 1).padStart(16)}  ${fmt(100 * m('full'), 1).padStart(61)}  ${fmt(m('maxQueued')).padStart(12)}`);
+      }
     }
     if (res.header && res['plain-headers']) {
       const r = (key) => L.median(res.header.map((x, i) => x[key] / res['plain-headers'][i][key]));
