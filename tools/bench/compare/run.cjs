@@ -189,8 +189,8 @@ async function main() {
     const { v, srv, port, hf, burner } = s;
     pauseBurner(s, false);
     const side = burner ?? L.agentOf(ctx, v).child;
-    const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     if (CLIENT_STATE) await ask(srv, 'sample', 'sampling');
+    const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     const th0 = L.procThreads(srv.pid);
     const r = await wrk(port, route, SECONDS, offset, hf);
     const th1 = L.procThreads(srv.pid);
