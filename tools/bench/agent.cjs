@@ -403,13 +403,13 @@ async function main() {
           const c = fork(__filename, ['--paced', sock, String(rate), String(ppt), String(seconds)], { stdio: 'inherit' });
           children.push(c);
           await ask(c, undefined, 'warm');
-          // Threads' schedstat (ns), not /proc/<pid>/stat's 10 ms ticks.
-          const a0 = procCpuFineUs(a.pid);
+          // Threads' schedstat (ns), not /proc/<pid>/stat's 10 ms ticks: the agent's per
+          // thread (procThreads' `run`), its total their sum.
           const t0 = procThreads(a.pid);
           const r0 = procCpuFineUs(redisPid);
           const res = await ask(c, 'go', 'made');
-          const aCpu = procCpuFineUs(a.pid) - a0;
           const t1 = procThreads(a.pid);
+          const aCpu = t1.main.run + t1.other.run - (t0.main.run + t0.other.run);
           const rCpu = procCpuFineUs(redisPid) - r0;
           const points = res.made * ppt;
           const stored = (await countAndDelete(port, db, res.bases.map((b) => `osprofiler_opt:${b}`))) / 2;

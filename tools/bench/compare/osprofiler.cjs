@@ -12,8 +12,8 @@ globalThis.__bench = {
 
 // BENCH_CLIENT_STATE=1 (agent:// variants): the client's public state() every 10 ms between
 // the orchestrator's 'sample' and its 'flush' — points queued, points in flight, and whether
-// the in-flight window was full (no frame may go until the agent acknowledges): a lagging
-// agent shows there before it shows anywhere else. The client is the driver automatic mode
+// the client held frames back (its in-flight window full, or its socket blocked until the
+// agent reads): a lagging agent shows there before it shows anywhere else. The client is the driver automatic mode
 // made, found when core first hands it a batch.
 if (process.env.BENCH_CLIENT_STATE === '1' && /^agent:/.test(process.env.OSPROFILER_CONNECTION_STRING ?? '')) {
   const { AgentClientDriver } = require('@osprofiler/agent');
