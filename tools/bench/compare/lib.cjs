@@ -51,6 +51,11 @@ const VARIANTS = {
   // a waking task (wrk, Redis, the app's helper threads), so those take the agent's CPU rather
   // than preempt the app's main thread. What that placement is worth to the app's req/s.
   'agent-idle': { label: 'OSProfiler.js every request, agent:// under SCHED_IDLE', osp: 'agent', sampling: true, agent: 'idle', optional: true },
+  // Control for `agent`: the same, through a second agent under SCHED_BATCH (`chrt --batch`, all
+  // its threads): its fair share of the CPUs as at nice 0, but its wake-ups (a frame from
+  // the app, Redis's answer) never preempt the task running there (the kernel's wake-up
+  // preemption skips batch tasks). What that is worth to the app's req/s.
+  'agent-batch': { label: 'OSProfiler.js every request, agent:// under SCHED_BATCH', osp: 'agent', sampling: true, agent: 'batch', optional: true },
   'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
   // Control for `header` against `agent`: every request traced by sampling, sent the same
   // bytes under other names (X-Other-Info/-HMAC), so nothing is verified: what the header's
@@ -129,7 +134,7 @@ function serverSpec(name, ctx) {
         DD_TRACE_STATS_COMPUTATION_ENABLED: 'false',
       });
   }
-  return { execArgv: requires.flatMap((r) => ['--require', r]), env };
+  return { execArgv: [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), ...requires.flatMap((r) => ['--require', r])], env };
 }
 
 
@@ -178,6 +183,7 @@ const AGENTS = {
   noindex: { db: 3, query: '?index=false', args: [] },
   nice10: { db: 4, query: '', args: ['--nice', '10'] },
   idle: { db: 5, query: '', args: [], sched: 'idle' },
+  batch: { db: 6, query: '', args: [], sched: 'batch' },
 };
 
 /** The agent (`ctx.agents`, by AGENTS' names) variant `v` sends to: its own, else the main one. */

@@ -24,12 +24,15 @@
 // BENCH_INTERLEAVE=<cycles> (the interleaved method below; BENCH_ROUNDS is then not read),
 // BENCH_CLIENT_STATE=1 (agent:// variants: the client's state sampled every 10 ms through each
 // measured window, osprofiler.cjs; a table of it per route),
+// BENCH_SERVER_NODE_ARGS (node flags for every server, e.g. `--trace-gc`; its lines start [pid:…]),
+// BENCH_SCHED=1 (each window's CPU switches recorded with perf: who preempted the server's main
+// thread and how long it then waited, a table per route; sched.cjs),
 // BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900), BENCH_PIN=1 (the server
 // on CPU 0, wrk, the agents, redis-server and the burner on CPU 1: lib.cjs pin).
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
 // plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2), plain-alloc (plain Express allocating and dropping
 // BENCH_ALLOC_BYTES a request, default 11,700: a traced /nested request's garbage, alloc.cjs),
-// agent-headers (with them, header / control lines paired per round), agent-nice10 (a second agent at nice 10), agent-idle (a second agent under SCHED_IDLE), agent-noindex (a second agent
+// agent-headers (with them, header / control lines paired per round), agent-nice10 (a second agent at nice 10), agent-idle (a second agent under SCHED_IDLE), agent-batch (one under SCHED_BATCH), agent-noindex (a second agent
 // whose redis:// keeps no search index).
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');
@@ -49,6 +52,7 @@ const LIMIT_SECONDS = Number(process.env.BENCH_LIMIT_SECONDS || 900);
 const LUA = path.join(__dirname, 'request.lua');
 const INTERLEAVE = Math.max(0, Math.round(Number(process.env.BENCH_INTERLEAVE || 0)));
 const CLIENT_STATE = process.env.BENCH_CLIENT_STATE === '1';
+const SCHED = process.env.BENCH_SCHED === '1' ? require('./sched.cjs') : undefined;
 
 /** Per-round ratios as they are, or past 10 rounds (interleaved cycles) their quartiles. */
 function spread(ratios) {
@@ -127,6 +131,7 @@ async function main() {
     process.exit(1);
   }, LIMIT_SECONDS * 1000);
 
+  SCHED?.checkPerf(dir);
   const redis = await L.startRedis(dir, children);
   L.pin(redis.pid, 1);
   const sinks = fork(path.join(__dirname, 'sinks.cjs'), [], { stdio: 'inherit' });
@@ -142,9 +147,9 @@ async function main() {
     const socket = path.join(dir, `agent-${name}.sock`);
     const child = await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/${a.db}${a.query}`, path.join(dir, `spool-${name}`), children, a.args);
     L.pin(child.pid, 1);
-    if (a.sched === 'idle') {
-      const r = spawnSync('chrt', ['--idle', '--all-tasks', '--pid', '0', String(child.pid)], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`agent-idle: chrt --idle failed (util-linux's chrt needed): ${r.stderr || r.error}`);
+    if (a.sched !== undefined) {
+      const r = spawnSync('chrt', [`--${a.sched}`, '--all-tasks', '--pid', '0', String(child.pid)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`agent-${a.sched}: chrt --${a.sched} failed (util-linux's chrt needed): ${r.stderr || r.error}`);
     }
     ctx.agents[name] = { socket, child, db: a.db };
   }
@@ -192,8 +197,13 @@ async function main() {
     if (CLIENT_STATE) await ask(srv, 'sample', 'sampling');
     const cpu0 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     const th0 = L.procThreads(srv.pid);
+    const switches = SCHED === undefined ? undefined : path.join(dir, 'sched.data');
+    const rec = switches === undefined ? undefined : SCHED.record(switches);
+    await rec?.start();
     const r = await wrk(port, route, SECONDS, offset, hf);
     const th1 = L.procThreads(srv.pid);
+    await rec?.stop();
+    const sched = switches === undefined ? undefined : SCHED.preemptions(switches, srv.pid, { agent: v.osp === 'agent' ? L.agentOf(ctx, v).child.pid : undefined, redis: redis.pid, server: srv.pid });
     const { served, client } = await ask(srv, 'flush', 'flushed');
     const cpu1 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     pauseBurner(s, true);
@@ -227,6 +237,7 @@ async function main() {
       rss,
       requests: n,
       client,
+      sched,
     };
   }
 
@@ -323,6 +334,15 @@ async function main() {
       for (const v of sampled) {
         const m = (k) => L.median(res[v].filter((x) => x.client !== undefined).map((x) => x.client[k]));
         console.log(`${v.padEnd(16)} ${fmt(m('queued'), 1).padStart(20)}  ${fmt(m('inflight'), 1).padStart(16)}  ${fmt(100 * m('full'), 1).padStart(61)}  ${fmt(m('maxQueued')).padStart(12)}`);
+      }
+    }
+    if (SCHED !== undefined) {
+      // Preemptions of the main thread by who took its CPU, per 1k requests, and the µs a
+      // request it then waited to run again (medians of the windows).
+      console.log(`main thread preempted by   ${SCHED.GROUPS.map((g) => `${g} /1k req, µs/req`.padStart(g.length + 17)).join('  ')}`);
+      for (const v of VARIANT_NAMES) {
+        const m = (g, k) => L.median(res[v].map((x) => (k === 'count' ? (1000 * x.sched[g].count) / x.requests : x.sched[g].waitUs / x.requests)));
+        console.log(`${v.padEnd(26)} ${SCHED.GROUPS.map((g) => `${fmt(m(g, 'count'), 1)}, ${fmt(m(g, 'waitUs'), 2)}`.padStart(g.length + 17)).join('  ')}`);
       }
     }
     if (res.header && res['plain-headers']) {
