@@ -22,20 +22,23 @@
 // Part 3, the agent at service rates (issue 15): one client process makes traces of 1 or 6
 // points (a point = a start+stop pair) at a paced rate of 1k, 5k or 10k traces/s for a
 // bounded count, with core's default flush interval, as a service would; a fresh agent per
-// case, first warmed by another client (BENCH_SERVICE_AGENT_WARM seconds at 10k traces/s or 20k points/s, 5
+// case, first warmed by another client (BENCH_SERVICE_AGENT_WARM seconds at 10k traces/s or 20k points/s, 20
 // by default; 0 = none): a long-running agent has its code compiled, and a fresh one spends
 // its first seconds in the compiler and GC (measured at 1k traces/s: 106 µs a point cold, 36
-// after the warm-up). Reported: the agent's CPU (its threads' /proc schedstat, ns resolution; window from the first trace to
+// after 5 s). 5 s was the default until session 30: V8's log (--log-code) showed TurboFan
+// still compiling ~10 functions a second 10 s into an agent's life (per-frame code reaches
+// its thresholds slowly), and at 5k 1-point traces/s the agent's other threads read 2.3–2.5
+// µs a point after 5 s against 0.55–0.60 after 20 s (its total 12.0–13.0 vs 8.5–9.5). Reported: the agent's CPU (its threads' /proc schedstat, ns resolution; window from the first trace to
 // the last acknowledgement) per point, its main thread's apart (with the kernel's share of it,
 // 10 ms ticks) from its other threads' (V8's GC helpers and compiler, libuv's pool), Redis's
 // CPU per point apart, and the client's CPU per point. At these rates the agent wakes per frame, so per-frame and per-trace costs
 // show here, which the throughput run (part 2) hides.
 //
-// Everything runs against the bench's OWN redis-server (temp dir, free port). Bounded: ~150 s.
+// Everything runs against the bench's OWN redis-server (temp dir, free port). Bounded: ~4 min (part 3 ~3 min).
 // Env: BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_THROUGHPUT_SECONDS,
 // BENCH_THROUGHPUT_CLIENTS, BENCH_ONLY=throughput|service, BENCH_AGENT_NODE_ARGS (node flags for
 // the agent), BENCH_SERVICE_SECONDS (3: traces made per case = rate x this),
-// BENCH_SERVICE_RATES (1000,5000,10000), BENCH_SERVICE_AGENT_WARM (5 s), BENCH_SERVICE_BACKEND_QUERY
+// BENCH_SERVICE_RATES (1000,5000,10000), BENCH_SERVICE_AGENT_WARM (20 s), BENCH_SERVICE_BACKEND_QUERY
 // (added to the service agents' redis:// URL, e.g. `index=false`), BENCH_AGENT_BEFORE (an
 // older build laid out as DIR/node_modules/@osprofiler/{agent,core,drivers}: part 3 runs each
 // case with its agent too, alternated).
@@ -371,7 +374,7 @@ async function main() {
   if (process.env.BENCH_ONLY !== 'throughput') {
     const rates = (process.env.BENCH_SERVICE_RATES || '1000,5000,10000').split(',').map(Number);
     const seconds = Number(process.env.BENCH_SERVICE_SECONDS || 3);
-    const agentWarm = Number(process.env.BENCH_SERVICE_AGENT_WARM ?? 5);
+    const agentWarm = Number(process.env.BENCH_SERVICE_AGENT_WARM ?? 20);
     const redisPid = redis.pid;
     // BENCH_SERVICE_BACKEND_QUERY: added to the agents' redis:// URL (e.g. `index=false`: the
     // agent without the search index's work, which is about half its instructions a point).
