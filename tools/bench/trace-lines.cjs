@@ -22,6 +22,10 @@
 // (compare/instructions.cjs's figures). Env: BENCH_IR_WARMUP (8000), BENCH_IR_COUNT (3000)
 // traces, BENCH_ROUNDS (2), BENCH_SHAPES (hello,nested,header), BENCH_TRACE_INDEX=1 (each batch's
 // search index made too, LineBatch.index). ~1 min a shape and build.
+// BENCH_IR_FUNCTIONS=N: each shape's child also runs with --perf-basic-prof, and after the
+// rounds the N functions with the most instructions a trace are listed per build and shape
+// (the last round's; JIT code named from V8's perf map, lib/callgrind-functions.cjs), and with
+// BENCH_BEFORE the N that differ most between the builds.
 // BENCH_ALLOC=1: bytes instead of instructions, no callgrind — each shape's process (the same
 // child, node flags and warm-up) counts the bytes its BENCH_IR_COUNT traces allocate on V8's
 // heap, collected objects included (lib/allocated.cjs, V8's sampling heap profiler), and
@@ -41,6 +45,7 @@ const SIM = process.env.BENCH_IR_SIM === '1';
 const WITH_INDEX = process.env.BENCH_TRACE_INDEX === '1';
 const ALLOC = process.env.BENCH_ALLOC === '1';
 const ALLOC_TOP = Number(process.env.BENCH_ALLOC_TOP || 12);
+const FUNCTIONS = Number(process.env.BENCH_IR_FUNCTIONS || 0);
 const KEY = 'bench-key';
 const PER_FLUSH = 40; // traces between flushes: ~240 points, a busy service's batch
 
@@ -128,12 +133,36 @@ function allocatedPerTrace(root, shape) {
   });
 }
 
-/** Per trace of `shape` with the build at `root`: its events ({ Ir, and with SIM the simulation's }). */
+/** Per trace of `shape` with the build at `root`: its events ({ Ir, and with SIM the simulation's }) and, with FUNCTIONS, its instructions by function. */
 async function count(root, shape) {
   let per;
-  await CG.runSteps(__filename, (_label, _ir, events) => (per = events), { nodeArgs: NODE_ARGS, env: { BENCH_TRACE_ROOT: root, BENCH_TRACE_SHAPE: shape }, valgrindArgs: SIM ? CG.SIM_ARGS : [] });
+  let fns;
+  await CG.runSteps(__filename, (_label, _ir, events, perFunction) => ((per = events), (fns = perFunction)), {
+    nodeArgs: NODE_ARGS,
+    env: { BENCH_TRACE_ROOT: root, BENCH_TRACE_SHAPE: shape },
+    valgrindArgs: SIM ? CG.SIM_ARGS : [],
+    functions: FUNCTIONS > 0,
+  });
   if (per === undefined) throw new Error(`${shape}: the run under callgrind counted nothing`);
-  return per;
+  return { per, fns };
+}
+
+/** BENCH_IR_FUNCTIONS: the largest functions of each build and shape, then the largest differences between builds. */
+function printFunctions(byBuild) {
+  const fmt = (x) => `${(x / 1000).toFixed(2)}k`.padStart(8);
+  for (const [key, fns] of byBuild) {
+    console.log(`${key}, instructions a trace by function (the last round's; the ${FUNCTIONS} largest):`);
+    for (const [f, n] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, FUNCTIONS)) console.log(`  ${fmt(n)}  ${f}`);
+  }
+  for (const shape of SHAPES) {
+    const a = byBuild.get(`before ${shape}`);
+    const b = byBuild.get(`this ${shape}`);
+    if (a === undefined || b === undefined) continue;
+    const names = new Set([...a.keys(), ...b.keys()]);
+    const rows = [...names].map((f) => [f, a.get(f) ?? 0, b.get(f) ?? 0]).sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
+    console.log(`${shape}: the ${FUNCTIONS} functions that differ most (before, this, difference):`);
+    for (const [f, x, y] of rows.slice(0, FUNCTIONS)) console.log(`  ${fmt(x)} ${fmt(y)} ${fmt(y - x)}  ${f}`);
+  }
 }
 
 /** One shape's figures for the round's line. */
@@ -149,13 +178,19 @@ async function main() {
   if (ALLOC) return mainAlloc(builds);
   const sim = SIM ? ` with the cache simulation (${CG.SIM_ARGS.join(' ')})` : '';
   console.log(`${SIM ? 'figures' : 'instructions'} per trace (request path + deferred format + agent:// frame), main thread, callgrind (${CG.version()})${sim}, node ${process.version} --predictable; ${WARMUP} warm-up + ${COUNT} counted traces per shape`);
+  const byBuild = new Map();
   for (let r = 1; r <= ROUNDS; r++) {
     for (const [name, root] of r % 2 === 0 ? [...builds].reverse() : builds) {
       const out = [];
-      for (const shape of SHAPES) out.push(figures(shape, await count(root, shape)));
+      for (const shape of SHAPES) {
+        const { per, fns } = await count(root, shape);
+        out.push(figures(shape, per));
+        if (fns !== undefined) byBuild.set(`${name} ${shape}`, fns);
+      }
       console.log(`  round ${r} ${name.padEnd(6)} ${out.join('  ')}`);
     }
   }
+  if (FUNCTIONS > 0) printFunctions(byBuild);
 }
 
 /** BENCH_ALLOC=1: bytes a trace per round and build, alternated as instructions are, then where they go. */

@@ -145,19 +145,24 @@ function simFigures(e) {
  * between the step's `ready` and `done`, divided by the units it did (`eventsPerUnit`: every
  * event of the dump so divided, e.g. the cache simulation's). Rejects when the run fails.
  * `nodeArgs`: node flags before the script; `env`: added to the child's environment;
- * `valgrindArgs`: to callgrind (e.g. SIM_ARGS).
+ * `valgrindArgs`: to callgrind (e.g. SIM_ARGS). `functions`: node runs with --perf-basic-prof and
+ * onStep gets a fourth argument, the step's main-thread instructions per function and unit
+ * (a Map, JIT code named from V8's perf map: ./callgrind-functions.cjs).
  */
-async function runSteps(script, onStep, { nodeArgs = [], env = {}, valgrindArgs = [] } = {}) {
+async function runSteps(script, onStep, { nodeArgs = [], env = {}, valgrindArgs = [], functions = false } = {}) {
   const os = require('node:os');
   const readline = require('node:readline');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-ir-'));
   const file = path.join(dir, 'cg');
-  const vg = spawnNode(file, [...nodeArgs, script], { env: { ...process.env, ...env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] }, valgrindArgs);
+  const vg = spawnNode(file, [...nodeArgs, ...(functions ? ['--perf-basic-prof'] : []), script], { env: { ...process.env, ...env, BENCH_IR_CHILD: '1' }, stdio: ['pipe', 'pipe', 'pipe'] }, valgrindArgs);
   let log = ''; // valgrind's banner and summary: shown only when the run fails
   vg.stderr.on('data', (b) => (log += b));
+  // V8 writes the perf map to /tmp/perf-<pid>.map only (no path flag in Node 20).
+  const perfMap = `/tmp/perf-${vg.pid}.map`;
   const cleanup = () => {
     if (vg.exitCode === null && vg.signalCode === null) vg.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
+    if (functions) fs.rmSync(perfMap, { force: true });
   };
   process.on('exit', cleanup);
   let label;
@@ -168,8 +173,14 @@ async function runSteps(script, onStep, { nodeArgs = [], env = {}, valgrindArgs 
       vg.stdin.write('go\n');
     } else if (line.startsWith('done ')) {
       const units = Number(line.slice(5));
-      const events = dumpMainThreadEvents(file, vg.pid);
-      onStep(label, events.Ir / units, Object.fromEntries(Object.entries(events).map(([e, v]) => [e, v / units])));
+      const kept = functions ? `${file}.step` : undefined;
+      const events = dumpMainThreadEvents(file, vg.pid, kept);
+      let perFunction;
+      if (kept !== undefined) {
+        const { readPerfMap, profileOf } = require('./callgrind-functions.cjs');
+        perFunction = new Map([...profileOf(kept, readPerfMap(perfMap)).self].map(([k, v]) => [k, v / units]));
+      }
+      onStep(label, events.Ir / units, Object.fromEntries(Object.entries(events).map(([e, v]) => [e, v / units])), perFunction);
       vg.stdin.write('next\n');
     }
   }
