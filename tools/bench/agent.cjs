@@ -28,7 +28,7 @@
 // after 5 s). 5 s was the default until session 30: V8's log (--log-code) showed TurboFan
 // still compiling ~10 functions a second 10 s into an agent's life (per-frame code reaches
 // its thresholds slowly), and at 5k 1-point traces/s the agent's other threads read 2.3–2.5
-// µs a point after 5 s against 0.55–0.60 after 20 s (its total 12.0–13.0 vs 8.5–9.5). Reported: the agent's CPU (its threads' /proc schedstat, ns resolution; window from the first trace to
+// µs a point after 5 s against 0.54–0.65 after 20 s (its total 12.0–13.0 vs 8.5–9.5). Reported: the agent's CPU (its threads' /proc schedstat, ns resolution; window from the first trace to
 // the last acknowledgement) per point, its main thread's apart (with the kernel's share of it,
 // 10 ms ticks) from its other threads' (V8's GC helpers and compiler, libuv's pool), Redis's
 // CPU per point apart, and the client's CPU per point. At these rates the agent wakes per frame, so per-frame and per-trace costs
