@@ -56,6 +56,11 @@ const VARIANTS = {
   // the app, Redis's answer) never preempt the task running there (the kernel's wake-up
   // preemption skips batch tasks). What that is worth to the app's req/s.
   'agent-batch': { label: 'OSProfiler.js every request, agent:// under SCHED_BATCH', osp: 'agent', sampling: true, agent: 'batch', optional: true },
+  // Control for `agent`: the same, through a second agent run with node's --single-threaded-gc
+  // (V8 collects on the agent's main thread only): at 6 points a trace and 10k traces/s its
+  // other threads read 0.30–0.32 µs a point against 1.09–1.58 (agent.cjs service, session 30).
+  // Whether fewer helper-thread wake-ups beside the server are worth anything to its req/s.
+  'agent-stgc': { label: 'OSProfiler.js every request, agent:// with --single-threaded-gc', osp: 'agent', sampling: true, agent: 'stgc', optional: true },
   'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
   // Control for `header` against `agent`: every request traced by sampling, sent the same
   // bytes under other names (X-Other-Info/-HMAC), so nothing is verified: what the header's
@@ -176,7 +181,7 @@ async function startRedis(dir, children) {
 
 /**
  * The agents a run may use, by the name variants give in `agent`: the Redis db each writes
- * (its points counted there), the daemon's extra arguments and its scheduling class (`sched`).
+ * (its points counted there), the daemon's extra arguments, node's (`nodeArgs`) and its scheduling class (`sched`).
  */
 const AGENTS = {
   main: { db: 1, query: '', args: [] },
@@ -184,6 +189,7 @@ const AGENTS = {
   nice10: { db: 4, query: '', args: ['--nice', '10'] },
   idle: { db: 5, query: '', args: [], sched: 'idle' },
   batch: { db: 6, query: '', args: [], sched: 'batch' },
+  stgc: { db: 7, query: '', args: [], nodeArgs: ['--single-threaded-gc'] },
 };
 
 /** The agent (`ctx.agents`, by AGENTS' names) variant `v` sends to: its own, else the main one. */
@@ -191,9 +197,9 @@ function agentOf(ctx, v) {
   return ctx.agents[v.agent ?? 'main'];
 }
 
-async function startAgent(socket, backend, spool, children, args = []) {
+async function startAgent(socket, backend, spool, children, args = [], nodeArgs = []) {
   const daemon = path.join(ROOT, 'packages/agent/dist/daemon.js');
-  const child = spawn(process.execPath, [daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let err = '';
   child.stderr.on('data', (d) => (err += d));

@@ -32,7 +32,7 @@
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
 // plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2), plain-alloc (plain Express allocating and dropping
 // BENCH_ALLOC_BYTES a request, default 11,700: a traced /nested request's garbage, alloc.cjs),
-// agent-headers (with them, header / control lines paired per round), agent-nice10 (a second agent at nice 10), agent-idle (a second agent under SCHED_IDLE), agent-batch (one under SCHED_BATCH), agent-noindex (a second agent
+// agent-headers (with them, header / control lines paired per round), agent-nice10 (a second agent at nice 10), agent-idle (a second agent under SCHED_IDLE), agent-batch (one under SCHED_BATCH), agent-stgc (one with --single-threaded-gc), agent-noindex (a second agent
 // whose redis:// keeps no search index).
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');
@@ -145,7 +145,7 @@ async function main() {
   for (const name of new Set(['main', ...VARIANT_NAMES.map((n) => L.VARIANTS[n].agent).filter(Boolean)])) {
     const a = L.AGENTS[name];
     const socket = path.join(dir, `agent-${name}.sock`);
-    const child = await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/${a.db}${a.query}`, path.join(dir, `spool-${name}`), children, a.args);
+    const child = await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/${a.db}${a.query}`, path.join(dir, `spool-${name}`), children, a.args, a.nodeArgs);
     L.pin(child.pid, 1);
     if (a.sched !== undefined) {
       const r = spawnSync('chrt', [`--${a.sched}`, '--all-tasks', '--pid', '0', String(child.pid)], { encoding: 'utf8' });
