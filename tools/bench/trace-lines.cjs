@@ -35,6 +35,7 @@
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const CG = require('./lib/callgrind.cjs');
+const { diffRows } = require('./lib/callgrind-functions.cjs');
 
 const ROOT = path.resolve(__dirname, '../..');
 const WARMUP = Number(process.env.BENCH_IR_WARMUP || 8000);
@@ -158,10 +159,8 @@ function printFunctions(byBuild) {
     const a = byBuild.get(`before ${shape}`);
     const b = byBuild.get(`this ${shape}`);
     if (a === undefined || b === undefined) continue;
-    const names = new Set([...a.keys(), ...b.keys()]);
-    const rows = [...names].map((f) => [f, a.get(f) ?? 0, b.get(f) ?? 0]).sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
     console.log(`${shape}: the ${FUNCTIONS} functions that differ most (before, this, difference):`);
-    for (const [f, x, y] of rows.slice(0, FUNCTIONS)) console.log(`  ${fmt(x)} ${fmt(y)} ${fmt(y - x)}  ${f}`);
+    for (const [f, x, y] of diffRows(a, b, FUNCTIONS)) console.log(`  ${fmt(x)} ${fmt(y)} ${fmt(y - x)}  ${f}`);
   }
 }
 

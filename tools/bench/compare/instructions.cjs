@@ -83,13 +83,8 @@ function ownerOfName(name) {
   return 'native (libc, OpenSSL, …)';
 }
 
-/** Rows `a` → `b` per request, largest differences first. */
-function diffRows(a, b, n) {
-  const keys = new Set([...a.keys(), ...b.keys()]);
-  const rows = [...keys].map((k) => [k, (a.get(k) ?? 0) / COUNT, (b.get(k) ?? 0) / COUNT]);
-  rows.sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
-  return rows.slice(0, n);
-}
+/** Rows `a` → `b` per request: lib/callgrind-functions.cjs diffRows over COUNT requests. */
+const diffRows = (a, b, n) => CF.diffRows(a, b, n, COUNT);
 
 // The simulation's figures per request (L1/LL misses summed, KCachegrind's CEst): lib/callgrind.cjs.
 const { simFigures } = CG;

@@ -129,4 +129,15 @@ function callersOf(calls, callee) {
   return rows.sort((a, b) => b[2] - a[2]);
 }
 
-module.exports = { readPerfMap, profileOf, callersOf };
+/**
+ * The `n` keys whose values differ most between maps `a` and `b` (name → count; a key
+ * missing from one counts 0): [key, a's, b's], each divided by `units`, largest difference first.
+ */
+function diffRows(a, b, n, units = 1) {
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  const rows = [...keys].map((k) => [k, (a.get(k) ?? 0) / units, (b.get(k) ?? 0) / units]);
+  rows.sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
+  return rows.slice(0, n);
+}
+
+module.exports = { readPerfMap, profileOf, callersOf, diffRows };
