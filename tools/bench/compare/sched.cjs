@@ -13,13 +13,16 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
+/** perf's recording of every CPU's switches (the check and the windows alike). */
+const RECORD = ['record', '-q', '-e', 'sched:sched_switch', '-a'];
+
 /** Who preempted, in the table's order. */
 const GROUPS = ['wrk', 'agent', 'redis', 'server threads', 'other'];
 
 /** Fails the run, with what to install, when perf cannot record the tracepoint here. */
 function checkPerf(dir) {
   const file = path.join(dir, 'sched-check.data');
-  const r = spawnSync('perf', ['record', '-q', '-e', 'sched:sched_switch', '-a', '-o', file, '--', 'true'], { encoding: 'utf8' });
+  const r = spawnSync('perf', [...RECORD, '-o', file, '--', 'true'], { encoding: 'utf8' });
   fs.rmSync(file, { force: true });
   if (r.error || r.status !== 0) throw new Error(`BENCH_SCHED=1: perf cannot record sched:sched_switch (Debian's linux-perf, run as root): ${r.error?.message ?? r.stderr}`);
 }
@@ -37,7 +40,7 @@ function record(file) {
   for (const f of [ctl, ack]) fs.rmSync(f, { force: true });
   const made = spawnSync('mkfifo', [ctl, ack], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`BENCH_SCHED=1: mkfifo failed: ${made.stderr || made.error}`);
-  const perf = spawn('perf', ['record', '-q', '-e', 'sched:sched_switch', '-a', '-D', '-1', '--control', `fifo:${ctl},${ack}`, '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const perf = spawn('perf', [...RECORD, '-D', '-1', '--control', `fifo:${ctl},${ack}`, '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   perf.stderr.on('data', (b) => (err += b));
   const exited = new Promise((resolve) => perf.once('exit', (code) => resolve(code)));
