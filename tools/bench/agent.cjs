@@ -34,14 +34,15 @@
 // CPU per point apart, and the client's CPU per point. At these rates the agent wakes per frame, so per-frame and per-trace costs
 // show here, which the throughput run (part 2) hides.
 //
-// Everything runs against the bench's OWN redis-server (temp dir, free port). Bounded: ~4 min (part 3 ~3 min).
+// Everything runs against the bench's OWN redis-server (temp dir, free port). Bounded: ~4 min (part 3 ~3 min; the limit grows with the service agents run).
 // Env: BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_THROUGHPUT_SECONDS,
 // BENCH_THROUGHPUT_CLIENTS, BENCH_ONLY=throughput|service, BENCH_AGENT_NODE_ARGS (node flags for
 // the agent), BENCH_SERVICE_SECONDS (3: traces made per case = rate x this),
 // BENCH_SERVICE_RATES (1000,5000,10000), BENCH_SERVICE_AGENT_WARM (20 s), BENCH_SERVICE_BACKEND_QUERY
 // (added to the service agents' redis:// URL, e.g. `index=false`), BENCH_AGENT_BEFORE (an
 // older build laid out as DIR/node_modules/@osprofiler/{agent,core,drivers}: part 3 runs each
-// case with its agent too, alternated).
+// case with its agent too, alternated), BENCH_AGENT_NODE_ARGS_B (part 3 runs each case also
+// with this build's agent under these node flags instead, alternated: e.g. a V8 GC flag).
 'use strict';
 const { ask, load, median } = require('./lib/http-bench.cjs');
 const { procCpuUs, procCpuFineUs, procRssMb, procThreads, waitFor } = require('./lib/proc.cjs');
@@ -213,8 +214,9 @@ async function countAndDelete(port, db, keys) {
   return total;
 }
 
-async function startAgent(socket, backend, spool, daemon = DAEMON) {
-  const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS || '').split(' ').filter(Boolean);
+const nodeArgsOf = (v) => (v || '').split(' ').filter(Boolean);
+
+async function startAgent(socket, backend, spool, daemon = DAEMON, nodeArgs = nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS)) {
   // An older build outside the repository finds its other dependencies (ioredis, …) here.
   const env = { ...process.env, NODE_PATH: path.join(__dirname, '../../node_modules') };
   const child = spawn(process.execPath, [...nodeArgs, daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool], { stdio: ['ignore', 'ignore', 'pipe'], env });
@@ -233,10 +235,16 @@ async function main() {
     fs.rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', cleanup);
+  // Bounded: 120 s for parts 1–2 and start-up, plus each service agent's warm-up, case and start.
+  const serviceAgents =
+    process.env.BENCH_ONLY === 'throughput'
+      ? 0
+      : 2 * (process.env.BENCH_SERVICE_RATES || '1000,5000,10000').split(',').length * (1 + Number(!!process.env.BENCH_AGENT_BEFORE) + Number(process.env.BENCH_AGENT_NODE_ARGS_B !== undefined));
+  const limitS = 120 + serviceAgents * (Number(process.env.BENCH_SERVICE_AGENT_WARM ?? 20) + Number(process.env.BENCH_SERVICE_SECONDS || 3) + 6);
   const timer = setTimeout(() => {
-    console.error('agent bench: over 240 s, stopping');
+    console.error(`agent bench: over ${limitS} s, stopping`);
     process.exit(1);
-  }, 240_000);
+  }, limitS * 1000);
 
   const { child: redis, port } = await startRedisServer(dir);
   children.push(redis);
@@ -383,7 +391,10 @@ async function main() {
     // BENCH_AGENT_BEFORE=<dir holding node_modules/@osprofiler/{agent,core,drivers} of an
     // older build>: each case is run with that build's agent too, in alternating order.
     const before = process.env.BENCH_AGENT_BEFORE ? path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js') : undefined;
-    const builds = before === undefined ? [['this', DAEMON]] : [['this', DAEMON], ['before', before]];
+    const builds = [['this', DAEMON, nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS)]];
+    if (before !== undefined) builds.push(['before', before, builds[0][2]]);
+    if (process.env.BENCH_AGENT_NODE_ARGS_B !== undefined) builds.push(['flags-b', DAEMON, nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS_B)]);
+    if (builds.length > 1) console.log(builds.map(([b, d, a]) => `${b}: ${path.relative(process.cwd(), d)} ${a.join(' ') || '(no node flags)'}`).join('\n'));
     console.log(`${builds.length > 1 ? 'build   ' : ''}points/trace  traces/s  points/s made  stored/expected  agent µs/point  redis µs/point  client µs/point  agent main (sys)  agent others`);
     let n = 0;
     // Which build goes first alternates per case (`n` counts agents, two a case: it was even
@@ -391,10 +402,10 @@ async function main() {
     let cases = 0;
     for (const ppt of [1, 6]) {
       for (const rate of rates) {
-        for (const [build, daemon] of cases++ % 2 === 0 ? builds : [...builds].reverse()) {
+        for (const [build, daemon, nodeArgs] of cases++ % 2 === 0 ? builds : [...builds].reverse()) {
           const sock = path.join(dir, `svc${n}.sock`);
           const db = 4 + (n % 10);
-          const a = await startAgent(sock, `redis://127.0.0.1:${port}/${db}${backendQuery}`, path.join(dir, `svcspool${n++}`), daemon);
+          const a = await startAgent(sock, `redis://127.0.0.1:${port}/${db}${backendQuery}`, path.join(dir, `svcspool${n++}`), daemon, nodeArgs);
           children.push(a);
           if (agentWarm > 0) {
             const w = fork(__filename, ['--paced', sock, String(Math.round(10_000 / Math.max(1, ppt / 2))), String(ppt), String(agentWarm)], { stdio: 'inherit' });
