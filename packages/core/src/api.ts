@@ -10,9 +10,21 @@ export interface TraceOptions {
   parentId?: string | null;
 }
 
+/**
+ * Counts `run()`'s profilers until they are collected: while one may still hold work
+ * (a callback's await, a timer it set), context-idle.ts keeps the storage enabled. A
+ * callback's promise is not watched instead: a handler on it would hide its rejection.
+ */
+const runs = new FinalizationRegistry<undefined>(() => {
+  runtime.liveRuns = (runtime.liveRuns ?? 1) - 1;
+});
+
 /** Runs `fn` inside a trace: every point made in it (and its async continuations) joins the trace. */
 export function run<R>(options: TraceOptions, fn: () => R): R {
-  return runIn(newProfiler(options.hmacKey, options.baseId, options.parentId), fn);
+  const p = newProfiler(options.hmacKey, options.baseId, options.parentId);
+  runtime.liveRuns = (runtime.liveRuns ?? 0) + 1;
+  runs.register(p, undefined);
+  return runIn(p, fn);
 }
 
 /**
@@ -27,6 +39,8 @@ export function init(options: TraceOptions): Profiler {
   const existing = storage.getStore();
   if (existing !== undefined) return existing;
   const p = newProfiler(options.hmacKey, options.baseId, options.parentId);
+  // Entered for good: the storage must stay enabled (context-idle.ts).
+  runtime.pinned = true;
   storage.enterWith(p);
   return p;
 }

@@ -48,6 +48,14 @@ export interface ProfilerConfig {
   maxInfoBytes: number;
   /** Name of the response header that carries a traced request's base_id; null: none sent. */
   responseTraceHeader: string | null;
+  /**
+   * After this many ms with no point open or recorded, the trace context's async hooks are
+   * turned off until the next trace (Node 20 keeps AsyncLocalStorage's promise hooks on every
+   * promise once a trace ran); 0: never. Work a finished request left behind (a timer, a
+   * detached promise) that starts a point only after such a quiet spell is then not traced;
+   * a `run()` still at work keeps the hooks on.
+   */
+  contextIdleMs: number;
 }
 
 /** The header name `responseTraceHeader: true` (or `OSPROFILER_RESPONSE_TRACE_HEADER=true`) stands for. */
@@ -69,6 +77,7 @@ export const DEFAULT_CONFIG: Readonly<Omit<ProfilerConfig, 'host'>> = Object.fre
   maxTracePoints: 10_000,
   maxInfoBytes: 65_536,
   responseTraceHeader: null,
+  contextIdleMs: 10_000,
 });
 
 /** Each field's environment variable (and, in the README table, Python's `[profiler]` name). */
@@ -89,6 +98,7 @@ export const ENV_NAMES: Readonly<Record<keyof ProfilerConfig, string>> = Object.
   maxTracePoints: 'OSPROFILER_MAX_TRACE_POINTS',
   maxInfoBytes: 'OSPROFILER_MAX_INFO_BYTES',
   responseTraceHeader: 'OSPROFILER_RESPONSE_TRACE_HEADER',
+  contextIdleMs: 'OSPROFILER_CONTEXT_IDLE_MS',
 });
 
 /** A bad configuration value; the message names the field and its env variable. */
@@ -137,6 +147,7 @@ export function resolveConfig(options: ConfigInput = {}, env: NodeJS.ProcessEnv 
     maxTracePoints: int('maxTracePoints', pick('maxTracePoints'), DEFAULT_CONFIG.maxTracePoints, 1, 100_000_000),
     maxInfoBytes: int('maxInfoBytes', pick('maxInfoBytes'), DEFAULT_CONFIG.maxInfoBytes, 256, 100_000_000),
     responseTraceHeader: headerName(pick('responseTraceHeader')),
+    contextIdleMs: int('contextIdleMs', pick('contextIdleMs'), DEFAULT_CONFIG.contextIdleMs, 0, 86_400_000),
   };
   if (config.sampling !== null && config.hmacKeys.length === 0) {
     throw new ConfigError('sampling', 'sampling needs hmacKeys: sampled traces sign their outgoing calls with the first key');

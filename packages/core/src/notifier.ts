@@ -11,6 +11,7 @@ import { toPrimitive } from './primitive';
 import { cutInfo, infoBytes, mayExceed } from './info-budget';
 import { TimeoutError, withTimeout } from './kit/timeout';
 import { isLastUuid, isUuidBeforeLast } from './uuid';
+import { ContextIdle } from './context-idle';
 
 export interface NotifierOptions {
   project: string | null;
@@ -22,6 +23,8 @@ export interface NotifierOptions {
   maxBufferPoints: number;
   /** A point's serialised info at most (bytes); longer string values are cut. Default: no limit. */
   maxInfoBytes?: number;
+  /** Quiet ms after which the trace context's async hooks go off (context-idle.ts). Default 0: never. */
+  contextIdleMs?: number;
 }
 
 export interface NotifierStats {
@@ -35,6 +38,8 @@ export interface NotifierStats {
   batches: number;
   /** Points stored with their info cut to `maxInfoBytes`. */
   infoCut: number;
+  /** Times the trace context's async hooks were turned off while no trace was at work (`contextIdleMs`). */
+  contextOff: number;
 }
 
 const FIELDS = 5; // per point in `Points.slots`: name, baseId, traceId, parentId, info (its phase in `Points.phases`)
@@ -118,6 +123,24 @@ function phaseOf(points: Points, p: number): number {
   return (points.phases[p >> PHASES_SHIFT] >> ((p & (PHASES_PER - 1)) * PHASE_BITS)) & 7;
 }
 
+/** Bit 0 (the phase: 1 a stop) of each of a phases word's points. */
+const STOP_BITS = 0b001_001_001_001_001_001_001_001;
+
+/** How many of `points`' points are stops (their phases' bit 0 counted a word at a time). */
+function stopsOf(points: Points): number {
+  const words = points.phases;
+  const last = (points.n + PHASES_PER - 1) >> PHASES_SHIFT;
+  let stops = 0;
+  for (let i = 0; i < last; i++) {
+    let x = words[i] & STOP_BITS;
+    while (x !== 0) {
+      x &= x - 1;
+      stops++;
+    }
+  }
+  return stops;
+}
+
 function newPoints(capacity: number): Points {
   return { slots: new Array<unknown>(capacity * FIELDS), phases: newPhases(capacity), times: newTimes(capacity), n: 0 };
 }
@@ -144,7 +167,7 @@ export class BatchNotifier implements PointSink {
   /** Sends that returned a promise and have not settled: later batches wait in `chain`. */
   private sending = 0;
   private closed = false;
-  readonly stats: NotifierStats = { points: 0, dropped: 0, lost: 0, batches: 0, infoCut: 0 };
+  readonly stats: NotifierStats = { points: 0, dropped: 0, lost: 0, batches: 0, infoCut: 0, contextOff: 0 };
   private readonly maxPoints: number;
 
   constructor(
@@ -153,6 +176,7 @@ export class BatchNotifier implements PointSink {
   ) {
     this.maxPoints = options.maxBufferPoints;
     this.maxInfo = options.maxInfoBytes ?? Infinity;
+    this.idle = new ContextIdle(options.contextIdleMs ?? 0, this);
     if (isDriver(driver)) this.resolved = driver;
     else
       driver.then(
@@ -164,6 +188,7 @@ export class BatchNotifier implements PointSink {
   }
 
   private readonly maxInfo: number;
+  private readonly idle: ContextIdle;
 
   /** `info` cut to the info budget, or undefined when it fits (off the request path). */
   private fitInfo(info: object): Record<string, unknown> | undefined {
@@ -233,6 +258,7 @@ export class BatchNotifier implements PointSink {
     this.armed = false;
     const buf = this.buf;
     if (buf.n === 0) return this.chain;
+    this.idle.batch(buf.n, stopsOf(buf));
     this.buf = newPoints(Math.min(Math.max(buf.n + (buf.n >> 2), MIN_POINTS), MAX_PRESIZED_POINTS));
     // With the driver ready and no earlier batch still being stored, the batch goes now:
     // no promise and no microtask per batch (each is a promise-hook call on Node 20 once
@@ -434,6 +460,7 @@ export class BatchNotifier implements PointSink {
 
   /** Flushes, then closes the driver; later points are dropped and counted. */
   async close(timeoutMs = 5000): Promise<void> {
+    this.idle.stop();
     await this.flush(timeoutMs);
     this.closed = true;
     try {

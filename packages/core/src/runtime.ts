@@ -18,6 +18,10 @@ export interface Runtime {
   unmatchedStops: number;
   /** Points one trace may record in this process (`maxTracePoints`); set by `configure()`. */
   maxTracePoints?: number;
+  /** A context was entered for good (enterWith): the storage is never disabled (context-idle.ts). */
+  pinned?: boolean;
+  /** Profilers made by `run()` not yet collected: their work may still be going on (context-idle.ts). */
+  liveRuns?: number;
 }
 
 const KEY = Symbol.for('osprofiler.runtime.v1');
@@ -44,6 +48,9 @@ const resourceKey: symbol | undefined = (() => {
   const k = (storage as unknown as { kResourceStore?: unknown }).kResourceStore;
   return typeof k === 'symbol' && typeof executionAsyncResource === 'function' ? k : undefined;
 })();
+
+/** Whether the storage keeps its store on async resources, with async hooks (Node 20's AsyncLocalStorage). */
+export const usesResourceStore = resourceKey !== undefined;
 
 /**
  * `storage.run(store, fn)` for a point's work, doing what Node 20's `run` does once the

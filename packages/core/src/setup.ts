@@ -1,5 +1,5 @@
 import { isMainThread } from 'node:worker_threads';
-import { run, type TraceOptions } from './api';
+import { run, untraced, type TraceOptions } from './api';
 import { resolveConfig, type ConfigInput, type ProfilerConfig } from './config';
 import type { Driver } from './driver';
 import { ENV_NAMES } from './config';
@@ -30,6 +30,13 @@ export interface ConfigureOptions extends ConfigInput {
  * `ConfigError` naming the field. Calling it again replaces the previous set-up.
  */
 export function configure(options: ConfigureOptions = {}): Readonly<ProfilerConfig> {
+  // Outside any trace: the driver's connection and the notifier's promises live as long as the
+  // process, and made inside a trace (the lazy set-up at its first point) they would carry it,
+  // holding its profiler for good (context-idle.ts then never sees the trace end).
+  return untraced(() => setUp(options));
+}
+
+function setUp(options: ConfigureOptions): Readonly<ProfilerConfig> {
   const { driver, ...rest } = options;
   const config = resolveConfig(rest);
   const driverP: Promise<Driver> =

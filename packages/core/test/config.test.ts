@@ -28,6 +28,7 @@ describe('config', () => {
       OSPROFILER_MAX_TRACE_POINTS: '2000',
       OSPROFILER_MAX_INFO_BYTES: '4096',
       OSPROFILER_RESPONSE_TRACE_HEADER: 'X-Request-Trace',
+      OSPROFILER_CONTEXT_IDLE_MS: '30000',
     };
     expect(Object.keys(env).sort()).toEqual(Object.values(ENV_NAMES).sort());
     expect(resolveConfig({}, env)).toEqual({
@@ -47,6 +48,7 @@ describe('config', () => {
       maxTracePoints: 2000,
       maxInfoBytes: 4096,
       responseTraceHeader: 'X-Request-Trace',
+      contextIdleMs: 30000,
     });
   });
 
