@@ -61,6 +61,13 @@ const VARIANTS = {
   // other threads read 0.30–0.32 µs a point against 1.09–1.58 (agent.cjs service, session 30).
   // Whether fewer helper-thread wake-ups beside the server are worth anything to its req/s.
   'agent-stgc': { label: 'OSProfiler.js every request, agent:// with --single-threaded-gc', osp: 'agent', sampling: true, agent: 'stgc', optional: true },
+  // Controls for `noheader` after a first trace (session 31): the server makes one trace at
+  // start-up (osprofiler.cjs BENCH_TRACE_ONCE), as a header-triggered process has after its
+  // first traced request; Node 20 then runs AsyncLocalStorage's promise hooks on every promise
+  // until core turns them off when no trace is at work (`contextIdleMs`, 1 s here) — or never
+  // (`-on`: contextIdleMs 0, what every such process did before).
+  'noheader-once': { label: 'OSProfiler.js enabled, no header, one trace at start-up (contextIdleMs 1000)', osp: 'agent', traceOnce: true, contextIdleMs: 1000, optional: true },
+  'noheader-once-on': { label: 'OSProfiler.js enabled, no header, one trace at start-up (contextIdleMs 0)', osp: 'agent', traceOnce: true, contextIdleMs: 0, optional: true },
   'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
   // Control for `header` against `agent`: every request traced by sampling, sent the same
   // bytes under other names (X-Other-Info/-HMAC), so nothing is verified: what the header's
@@ -123,6 +130,8 @@ function serverSpec(name, ctx) {
       OSPROFILER_CONNECTION_STRING: v.osp === 'agent' ? `agent://${agentOf(ctx, v).socket}` : `redis://127.0.0.1:${ctx.redisPort}/2`,
     });
     if (v.sampling) env.OSPROFILER_SAMPLING = '1/1';
+    if (v.traceOnce) env.BENCH_TRACE_ONCE = '1';
+    if (v.contextIdleMs !== undefined) env.OSPROFILER_CONTEXT_IDLE_MS = String(v.contextIdleMs);
   } else if (v.preload) {
     requires.push(path.join(__dirname, v.preload));
     if (v.sink === 'otlp') env.BENCH_OTLP_URL = `http://127.0.0.1:${ctx.otlpPort}/v1/traces`;

@@ -10,6 +10,15 @@ globalThis.__bench = {
   flush: () => core.flush(30_000),
 };
 
+// BENCH_TRACE_ONCE=1 (the noheader-once controls): one trace made here at start-up, as a
+// process tracing on signed headers has after its first traced request.
+if (process.env.BENCH_TRACE_ONCE === '1') {
+  core.run({ hmacKey: 'bench-once' }, () => {
+    core.start('once', {});
+    core.stop();
+  });
+}
+
 // BENCH_CLIENT_STATE=1 (agent:// variants): the client's public state() every 10 ms between
 // the orchestrator's 'sample' and its 'flush' — points queued, points in flight, and whether
 // the client held frames back (its in-flight window full, or its socket blocked until the

@@ -33,7 +33,8 @@
 // plain Express: BENCH_BUSY_DUTY_MS of every 10 ms, default 2), plain-alloc (plain Express allocating and dropping
 // BENCH_ALLOC_BYTES a request, default 11,700: a traced /nested request's garbage, alloc.cjs),
 // agent-headers (with them, header / control lines paired per round), agent-nice10 (a second agent at nice 10), agent-idle (a second agent under SCHED_IDLE), agent-batch (one under SCHED_BATCH), agent-stgc (one with --single-threaded-gc), agent-noindex (a second agent
-// whose redis:// keeps no search index).
+// whose redis:// keeps no search index), noheader-once / noheader-once-on (noheader after one
+// trace made at start-up, with core's contextIdleMs at 1 s / 0).
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
