@@ -27,8 +27,6 @@ export interface IdleProbe {
  * trace), nor where AsyncLocalStorage keeps no hooks (AsyncContextFrame).
  */
 export class ContextIdle {
-  /** Starts minus stops handed over so far. */
-  private open = 0;
   private busy = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -39,7 +37,8 @@ export class ContextIdle {
 
   /** A batch of `points` points, `stops` of them stops, left the buffer. Off the request path. */
   batch(points: number, stops: number): void {
-    this.open += points - 2 * stops;
+    // Process-wide: a start and its stop may leave through two notifiers (configure() again).
+    runtime.openPoints = (runtime.openPoints ?? 0) + points - 2 * stops;
     this.busy = true;
     if (this.timer === undefined && this.idleMs > 0 && usesResourceStore) {
       this.timer = untraced(() => setInterval(() => this.check(), this.idleMs));
@@ -53,7 +52,9 @@ export class ContextIdle {
    * kept, would leave `open` short of a point still open).
    */
   check(): void {
-    const quiet = !this.busy && this.probe.pending === 0 && this.open <= 0 && this.probe.stats.dropped === 0;
+    // A `dropped` marker is a stop without a start: added back.
+    const open = (runtime.openPoints ?? 0) + (runtime.markers ?? 0);
+    const quiet = !this.busy && this.probe.pending === 0 && open <= 0 && this.probe.stats.dropped === 0;
     this.busy = false;
     if (!quiet || runtime.pinned === true || (runtime.liveRuns ?? 0) > 0 || (storage as unknown as { enabled?: unknown }).enabled !== true) return;
     storage.disable();

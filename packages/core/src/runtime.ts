@@ -22,6 +22,10 @@ export interface Runtime {
   pinned?: boolean;
   /** Profilers made by `run()` not yet collected: their work may still be going on (context-idle.ts). */
   liveRuns?: number;
+  /** Starts minus stops handed to drivers so far, by every notifier of the process (context-idle.ts). */
+  openPoints?: number;
+  /** `dropped` markers made: stops without a start (profiler.ts markDropped). */
+  markers?: number;
 }
 
 const KEY = Symbol.for('osprofiler.runtime.v1');

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { configure, MemoryDriver, notifierStats, shutdown, traced } from '@osprofiler/core';
+import { configure, get, MemoryDriver, notifierStats, shutdown, traced } from '@osprofiler/core';
 import { profiler } from '../src/index';
 import { events, listen, loadExpress, request, signed, sleep, waitFor, type Running } from './support';
 
@@ -15,9 +15,10 @@ const KEY = 'SECRET_KEY';
 const STORE = 'express-context-idle';
 const store = new MemoryDriver({}, STORE);
 let server: Running;
+const SETTINGS = { enabled: true, hmacKeys: [KEY], connectionString: `memory://${STORE}`, flushIntervalMs: 5, contextIdleMs: 40 };
 
 beforeAll(async () => {
-  configure({ enabled: true, hmacKeys: [KEY], connectionString: `memory://${STORE}`, flushIntervalMs: 5, contextIdleMs: 40 });
+  configure(SETTINGS);
   const express = loadExpress('express');
   const app = express();
   app.use(profiler());
@@ -33,6 +34,13 @@ beforeAll(async () => {
     await sleep(250); // several idle intervals with the request's point open
     await traced('after-wait', {}, async () => sleep(1));
     res.send('slow');
+  });
+  app.get('/budget', async (_req: any, res: any) => {
+    // Past maxTracePoints (2: wsgi and a), b is dropped and a's stop brings a `dropped` marker:
+    // a stop without a start, which must not count as the request's point closing.
+    await traced('a', {}, async () => traced('b', {}, async () => 1));
+    await sleep(250);
+    res.send(get()?.baseId ?? 'untraced');
   });
   server = await listen(app);
 });
@@ -78,4 +86,14 @@ it('keeps them on while a traced request waits, however long', async () => {
   expect(slow.names).toEqual(['after-wait-start', 'after-wait-stop', 'wsgi-start', 'wsgi-stop']);
   // Its point after the wait still found the request's context: the hooks stayed on.
   expect(slow.parents).toEqual([slow.wsgiTrace]);
+});
+
+it('a dropped marker (a stop without a start) does not count as the open request ending', async () => {
+  configure({ ...SETTINGS, maxTracePoints: 2 });
+  const base = randomUUID();
+  const reply = await request(`${server.url}/budget`, { headers: signed(KEY, base, base) });
+  expect(reply.body).toBe(base);
+  let names: string[] = [];
+  await waitFor(async () => (names = (await events(store, base)).map((e) => e.name).sort()).length >= 5);
+  expect(names).toEqual(['a-start', 'a-stop', 'dropped-stop', 'wsgi-start', 'wsgi-stop']);
 });
