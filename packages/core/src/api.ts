@@ -10,21 +10,18 @@ export interface TraceOptions {
   parentId?: string | null;
 }
 
-/**
- * Counts `run()`'s profilers until they are collected: while one may still hold work
- * (a callback's await, a timer it set), context-idle.ts keeps the storage enabled. A
- * callback's promise is not watched instead: a handler on it would hide its rejection.
- */
-const runs = new FinalizationRegistry<undefined>(() => {
-  runtime.liveRuns = (runtime.liveRuns ?? 1) - 1;
-});
-
 /** Runs `fn` inside a trace: every point made in it (and its async continuations) joins the trace. */
 export function run<R>(options: TraceOptions, fn: () => R): R {
-  const p = newProfiler(options.hmacKey, options.baseId, options.parentId);
-  runtime.liveRuns = (runtime.liveRuns ?? 0) + 1;
-  runs.register(p, undefined);
-  return runIn(p, fn);
+  const r = runIn(newProfiler(options.hmacKey, options.baseId, options.parentId), fn);
+  // An async callback may still be at work, with no point open, after any quiet spell: the
+  // storage then stays enabled for good (context-idle.ts). Watching its promise instead
+  // would need a handler on it, which would hide its rejection.
+  if (runtime.pinned !== true && isThenable(r)) runtime.pinned = true;
+  return r;
+}
+
+function isThenable(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /**

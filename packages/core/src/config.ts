@@ -52,8 +52,8 @@ export interface ProfilerConfig {
    * After this many ms with no point open or recorded, the trace context's async hooks are
    * turned off until the next trace (Node 20 keeps AsyncLocalStorage's promise hooks on every
    * promise once a trace ran); 0: never. Work a finished request left behind (a timer, a
-   * detached promise) that starts a point only after such a quiet spell is then not traced;
-   * a `run()` still at work keeps the hooks on.
+   * detached promise) that starts a point only after such a quiet spell is then not traced.
+   * Once `run()` was given an async callback, or `init()` entered a trace, never.
    */
   contextIdleMs: number;
 }

@@ -22,9 +22,10 @@ export interface IdleProbe {
  *
  * What that gives up: work of a finished request that starts a point only after such a
  * quiet spell (a timer it set, firing `idleMs` after its response) is not traced. Never done
- * while a `run()`'s profiler is still reachable (its callback may still be awaiting), once a
- * context was entered for good (`init()`'s enterWith, a child process continuing its parent's
- * trace), nor where AsyncLocalStorage keeps no hooks (AsyncContextFrame).
+ * once a `run()` was given an async callback (it may await for any time with no point open)
+ * or a context was entered for good (`init()`'s enterWith, a child process continuing its
+ * parent's trace), nor where AsyncLocalStorage keeps no hooks (AsyncContextFrame). The HTTP
+ * adapters enter a request's trace with its `wsgi` point open, not through `run()`.
  */
 export class ContextIdle {
   private busy = false;
@@ -56,7 +57,7 @@ export class ContextIdle {
     const open = (runtime.openPoints ?? 0) + (runtime.markers ?? 0);
     const quiet = !this.busy && this.probe.pending === 0 && open <= 0 && this.probe.stats.dropped === 0;
     this.busy = false;
-    if (!quiet || runtime.pinned === true || (runtime.liveRuns ?? 0) > 0 || (storage as unknown as { enabled?: unknown }).enabled !== true) return;
+    if (!quiet || runtime.pinned === true || (storage as unknown as { enabled?: unknown }).enabled !== true) return;
     storage.disable();
     this.probe.stats.contextOff++;
   }

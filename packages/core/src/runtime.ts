@@ -18,10 +18,8 @@ export interface Runtime {
   unmatchedStops: number;
   /** Points one trace may record in this process (`maxTracePoints`); set by `configure()`. */
   maxTracePoints?: number;
-  /** A context was entered for good (enterWith): the storage is never disabled (context-idle.ts). */
+  /** A context was entered for good (enterWith) or an async `run()` made: the storage is never disabled (context-idle.ts). */
   pinned?: boolean;
-  /** Profilers made by `run()` not yet collected: their work may still be going on (context-idle.ts). */
-  liveRuns?: number;
   /** Starts minus stops handed to drivers so far, by every notifier of the process (context-idle.ts). */
   openPoints?: number;
   /** `dropped` markers made: stops without a start (profiler.ts markDropped). */

@@ -31,8 +31,8 @@ export interface ConfigureOptions extends ConfigInput {
  */
 export function configure(options: ConfigureOptions = {}): Readonly<ProfilerConfig> {
   // Outside any trace: the driver's connection and the notifier's promises live as long as the
-  // process, and made inside a trace (the lazy set-up at its first point) they would carry it,
-  // holding its profiler for good (context-idle.ts then never sees the trace end).
+  // process, and made inside a trace (the lazy set-up at its first point) they would carry it:
+  // its profiler held for good, and the driver's own socket callbacks run in that trace.
   return untraced(() => setUp(options));
 }
 
