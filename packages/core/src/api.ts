@@ -1,5 +1,6 @@
 import { newProfiler, type Profiler } from './profiler';
 import { runIn, runtime, storage } from './runtime';
+import { isThenable } from './thenable';
 
 export interface TraceOptions {
   /** The HMAC key this trace signs its outgoing calls with. */
@@ -18,10 +19,6 @@ export function run<R>(options: TraceOptions, fn: () => R): R {
   // would need a handler on it, which would hide its rejection.
   if (runtime.pinned !== true && isThenable(r)) runtime.pinned = true;
   return r;
-}
-
-function isThenable(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /**

@@ -12,6 +12,7 @@ import { cutInfo, infoBytes, mayExceed } from './info-budget';
 import { TimeoutError, withTimeout } from './kit/timeout';
 import { isLastUuid, isUuidBeforeLast } from './uuid';
 import { ContextIdle } from './context-idle';
+import { isThenable } from './thenable';
 
 export interface NotifierOptions {
   project: string | null;
@@ -329,7 +330,7 @@ export class BatchNotifier implements PointSink {
       if (n === 0) return undefined;
       this.stats.points += n;
       const r = (driver.notifyLines as (b: LineBatch) => Promise<void> | void)(batch);
-      if (!isPromiseLike(r)) {
+      if (!isThenable(r)) {
         this.stats.batches++;
         return undefined;
       }
@@ -567,8 +568,4 @@ function grow(b: Points): void {
 
 function isDriver(d: Driver | Promise<Driver>): d is Driver {
   return typeof (d as { then?: unknown }).then !== 'function';
-}
-
-function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }

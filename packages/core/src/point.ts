@@ -2,6 +2,7 @@ import { uuid4 } from './uuid';
 import { errorInfo } from './errors-info';
 import { markDropped, newBudget, Profiler, type TraceBudget } from './profiler';
 import { runIn, runOn, runtime, storage, storeOf, storeResource } from './runtime';
+import { isThenable } from './thenable';
 
 /**
  * A point opened by `openPoint`: independent of the profiler's stack, so it can be
@@ -91,10 +92,6 @@ export function openRootPoint(name: string, info: object | undefined, hmacKey: s
   const traceId = uuid4();
   runtime.sink.point(0, name, base, traceId, top, info);
   return new Point(name, traceId, top, undefined as unknown as Profiler, true, budget, hmacKey, base);
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
 export type StopInfoFn<R> = (result: R) => object | undefined;

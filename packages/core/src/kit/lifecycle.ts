@@ -8,10 +8,9 @@ import { openPoint, type Point } from '../point';
 import type { Profiler } from '../profiler';
 import { recordFailure } from '../failures';
 import type { Contain } from './contained';
+import { isThenable } from '../thenable';
 
-export function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
-}
+export { isThenable };
 
 /** What core needs of an Observable class (RxJS's): core itself does not depend on RxJS. */
 export interface ObservableClass {
