@@ -1,5 +1,6 @@
 import { runtime, storage, usesResourceStore } from './runtime';
 import { untraced } from './api';
+import { recordFailure } from './failures';
 
 /** What the check reads of the notifier. */
 export interface IdleProbe {
@@ -58,8 +59,12 @@ export class ContextIdle {
     const quiet = !this.busy && this.probe.pending === 0 && open <= 0 && this.probe.stats.dropped === 0;
     this.busy = false;
     if (!quiet || runtime.pinned === true || (storage as unknown as { enabled?: unknown }).enabled !== true) return;
-    storage.disable();
-    this.probe.stats.contextOff++;
+    try {
+      storage.disable();
+      this.probe.stats.contextOff++;
+    } catch (err) {
+      recordFailure('context.idle', err); // runs in a timer: never thrown into the app
+    }
   }
 
   stop(): void {

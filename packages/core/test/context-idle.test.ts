@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, expect, it } from 'vitest';
-import { configure, get, init, clean, notifierStats, run, shutdown, start, stop } from '../src/index.js';
+import { configure, failureCounts, get, init, clean, notifierStats, run, shutdown, start, stop } from '../src/index.js';
 import { runtime, storage } from '../src/runtime.js';
 import { ContextIdle } from '../src/context-idle.js';
 import { RecordingDriver } from './support/recording-driver.js';
@@ -98,7 +98,7 @@ it.runIf(hooked)('keeps the storage while an async run() waits with no point ope
 it.runIf(hooked)('an open point, a point waiting in the buffer or any dropped point keeps the storage', async () => {
   const probe = { pending: 0, stats: { dropped: 0, contextOff: 0 } };
   const idle = new ContextIdle(3_600_000, probe); // its own timer never fires here: checked by hand
-  storage.run(undefined as never, () => {});
+  storage.run({} as never, () => {}); // enables it (run(undefined) outside a store would not)
   expect(enabled()).toBe(true);
   const openBefore = runtime.openPoints ?? 0;
   expect(openBefore + (runtime.markers ?? 0)).toBe(0);
@@ -127,9 +127,29 @@ it.runIf(hooked)('an open point, a point waiting in the buffer or any dropped po
   idle.stop();
 });
 
+it.runIf(hooked)('a failing disable is contained and counted, never thrown from the timer', () => {
+  const probe = { pending: 0, stats: { dropped: 0, contextOff: 0 } };
+  const idle = new ContextIdle(3_600_000, probe);
+  storage.run({} as never, () => {}); // enables it (run(undefined) outside a store would not)
+  const s = storage as unknown as { disable: () => void };
+  const disable = s.disable;
+  s.disable = () => {
+    throw new Error('disable failed');
+  };
+  try {
+    const before = failureCounts()['context.idle'] ?? 0;
+    expect(() => idle.check()).not.toThrow();
+    expect(failureCounts()['context.idle']).toBe(before + 1);
+    expect(probe.stats.contextOff).toBe(0);
+  } finally {
+    s.disable = disable;
+    idle.stop();
+  }
+});
+
 it.runIf(hooked)('never disables a context entered for good (init)', async () => {
   configure({ driver: new RecordingDriver(), host: 'h', service: 's', flushIntervalMs: 5, contextIdleMs: 20 });
-  storage.run(undefined as never, () => {});
+  storage.run({} as never, () => {}); // enables it (run(undefined) outside a store would not)
   const p = init({ hmacKey: 'k' });
   start('x', {});
   stop();
