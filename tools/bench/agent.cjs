@@ -64,6 +64,9 @@ const KEY = 'bench-key';
 const VARIANTS = ['plain', 'direct', 'agent'];
 const ROUTES = { hello: '/hello', six: '/six' };
 const DAEMON = path.join(__dirname, '../../packages/agent/dist/daemon.js');
+const SERVICE_RATES = (process.env.BENCH_SERVICE_RATES || '1000,5000,10000').split(',').map(Number);
+const SERVICE_SECONDS = Number(process.env.BENCH_SERVICE_SECONDS || 3);
+const SERVICE_WARM = Number(process.env.BENCH_SERVICE_AGENT_WARM ?? 20);
 
 // ---------------------------------------------------------------------------- server
 function server(variant, cs) {
@@ -216,6 +219,18 @@ async function countAndDelete(port, db, keys) {
 
 const nodeArgsOf = (v) => (v || '').split(' ').filter(Boolean);
 
+/**
+ * Part 3's agent builds, [name, daemon, node flags], run alternated per case: this one; with
+ * BENCH_AGENT_BEFORE=<dir holding node_modules/@osprofiler/{agent,core,drivers} of an older
+ * build> that build's; with BENCH_AGENT_NODE_ARGS_B this one under those flags.
+ */
+function serviceBuilds() {
+  const builds = [['this', DAEMON, nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS)]];
+  if (process.env.BENCH_AGENT_BEFORE) builds.push(['before', path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js'), builds[0][2]]);
+  if (process.env.BENCH_AGENT_NODE_ARGS_B !== undefined) builds.push(['flags-b', DAEMON, nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS_B)]);
+  return builds;
+}
+
 async function startAgent(socket, backend, spool, daemon = DAEMON, nodeArgs = nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS)) {
   // An older build outside the repository finds its other dependencies (ioredis, …) here.
   const env = { ...process.env, NODE_PATH: path.join(__dirname, '../../node_modules') };
@@ -236,11 +251,8 @@ async function main() {
   };
   process.on('exit', cleanup);
   // Bounded: 120 s for parts 1–2 and start-up, plus each service agent's warm-up, case and start.
-  const serviceAgents =
-    process.env.BENCH_ONLY === 'throughput'
-      ? 0
-      : 2 * (process.env.BENCH_SERVICE_RATES || '1000,5000,10000').split(',').length * (1 + Number(!!process.env.BENCH_AGENT_BEFORE) + Number(process.env.BENCH_AGENT_NODE_ARGS_B !== undefined));
-  const limitS = 120 + serviceAgents * (Number(process.env.BENCH_SERVICE_AGENT_WARM ?? 20) + Number(process.env.BENCH_SERVICE_SECONDS || 3) + 6);
+  const serviceAgents = process.env.BENCH_ONLY === 'throughput' ? 0 : 2 * SERVICE_RATES.length * serviceBuilds().length;
+  const limitS = 120 + serviceAgents * (SERVICE_WARM + SERVICE_SECONDS + 6);
   const timer = setTimeout(() => {
     console.error(`agent bench: over ${limitS} s, stopping`);
     process.exit(1);
@@ -380,20 +392,12 @@ async function main() {
 
   // ----- part 3: the agent at service rates
   if (process.env.BENCH_ONLY !== 'throughput') {
-    const rates = (process.env.BENCH_SERVICE_RATES || '1000,5000,10000').split(',').map(Number);
-    const seconds = Number(process.env.BENCH_SERVICE_SECONDS || 3);
-    const agentWarm = Number(process.env.BENCH_SERVICE_AGENT_WARM ?? 20);
     const redisPid = redis.pid;
     // BENCH_SERVICE_BACKEND_QUERY: added to the agents' redis:// URL (e.g. `index=false`: the
     // agent without the search index's work, which is about half its instructions a point).
     const backendQuery = process.env.BENCH_SERVICE_BACKEND_QUERY ? `?${process.env.BENCH_SERVICE_BACKEND_QUERY}` : '';
-    console.log(`\nagent at service rates (one paced client, ${seconds} s of traces per case, core's default flushing, a fresh agent per case warmed ${agentWarm} s at 20k points/s or 10k traces/s, then the client's 1 s warm-up, neither counted)`);
-    // BENCH_AGENT_BEFORE=<dir holding node_modules/@osprofiler/{agent,core,drivers} of an
-    // older build>: each case is run with that build's agent too, in alternating order.
-    const before = process.env.BENCH_AGENT_BEFORE ? path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js') : undefined;
-    const builds = [['this', DAEMON, nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS)]];
-    if (before !== undefined) builds.push(['before', before, builds[0][2]]);
-    if (process.env.BENCH_AGENT_NODE_ARGS_B !== undefined) builds.push(['flags-b', DAEMON, nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS_B)]);
+    console.log(`\nagent at service rates (one paced client, ${SERVICE_SECONDS} s of traces per case, core's default flushing, a fresh agent per case warmed ${SERVICE_WARM} s at 20k points/s or 10k traces/s, then the client's 1 s warm-up, neither counted)`);
+    const builds = serviceBuilds();
     if (builds.length > 1) console.log(builds.map(([b, d, a]) => `${b}: ${path.relative(process.cwd(), d)} ${a.join(' ') || '(no node flags)'}`).join('\n'));
     console.log(`${builds.length > 1 ? 'build   ' : ''}points/trace  traces/s  points/s made  stored/expected  agent µs/point  redis µs/point  client µs/point  agent main (sys)  agent others`);
     let n = 0;
@@ -401,20 +405,20 @@ async function main() {
     // at every case's start, so this build always ran first).
     let cases = 0;
     for (const ppt of [1, 6]) {
-      for (const rate of rates) {
+      for (const rate of SERVICE_RATES) {
         for (const [build, daemon, nodeArgs] of cases++ % 2 === 0 ? builds : [...builds].reverse()) {
           const sock = path.join(dir, `svc${n}.sock`);
           const db = 4 + (n % 10);
           const a = await startAgent(sock, `redis://127.0.0.1:${port}/${db}${backendQuery}`, path.join(dir, `svcspool${n++}`), daemon, nodeArgs);
           children.push(a);
-          if (agentWarm > 0) {
-            const w = fork(__filename, ['--paced', sock, String(Math.round(10_000 / Math.max(1, ppt / 2))), String(ppt), String(agentWarm)], { stdio: 'inherit' });
+          if (SERVICE_WARM > 0) {
+            const w = fork(__filename, ['--paced', sock, String(Math.round(10_000 / Math.max(1, ppt / 2))), String(ppt), String(SERVICE_WARM)], { stdio: 'inherit' });
             children.push(w);
             await ask(w, undefined, 'warm');
             await ask(w, 'go', 'made');
             await redisCli(port, db, 'FLUSHDB'); // the case's own db: only the warm-up's traces are there
           }
-          const c = fork(__filename, ['--paced', sock, String(rate), String(ppt), String(seconds)], { stdio: 'inherit' });
+          const c = fork(__filename, ['--paced', sock, String(rate), String(ppt), String(SERVICE_SECONDS)], { stdio: 'inherit' });
           children.push(c);
           await ask(c, undefined, 'warm');
           // Threads' schedstat (ns), not /proc/<pid>/stat's 10 ms ticks: the agent's per
