@@ -54,9 +54,7 @@ export class ContextIdle {
    * kept, would leave `open` short of a point still open).
    */
   check(): void {
-    // A `dropped` marker is a stop without a start: added back.
-    const open = (runtime.openPoints ?? 0) + (runtime.markers ?? 0);
-    const quiet = !this.busy && this.probe.pending === 0 && open <= 0 && this.probe.stats.dropped === 0;
+    const quiet = !this.busy && this.probe.pending === 0 && (runtime.openPoints ?? 0) <= 0 && this.probe.stats.dropped === 0;
     this.busy = false;
     if (!quiet || runtime.pinned === true || (storage as unknown as { enabled?: unknown }).enabled !== true) return;
     try {

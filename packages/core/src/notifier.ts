@@ -567,5 +567,5 @@ function grow(b: Points): void {
 }
 
 function isDriver(d: Driver | Promise<Driver>): d is Driver {
-  return typeof (d as { then?: unknown }).then !== 'function';
+  return !isThenable(d);
 }

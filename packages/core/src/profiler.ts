@@ -25,7 +25,9 @@ export const DROPPED_POINT = 'dropped';
 export function markDropped(baseId: string, budget: TraceBudget): void {
   const n = budget.dropped - budget.marked;
   budget.marked = budget.dropped;
-  runtime.markers = (runtime.markers ?? 0) + 1;
+  // A stop without a start: counted open here, so that its stop leaving the buffer leaves the
+  // process's open points as they were (context-idle.ts).
+  runtime.openPoints = (runtime.openPoints ?? 0) + 1;
   runtime.sink.point(1, DROPPED_POINT, baseId, uuid4(), baseId, { dropped: n, reason: 'max_trace_points' });
 }
 

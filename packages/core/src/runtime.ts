@@ -20,10 +20,8 @@ export interface Runtime {
   maxTracePoints?: number;
   /** A context was entered for good (enterWith) or an async `run()` made: the storage is never disabled (context-idle.ts). */
   pinned?: boolean;
-  /** Starts minus stops handed to drivers so far, by every notifier of the process (context-idle.ts). */
+  /** Points open in the process: starts minus stops handed to drivers by every notifier, plus `dropped` markers made (context-idle.ts). */
   openPoints?: number;
-  /** `dropped` markers made: stops without a start (profiler.ts markDropped). */
-  markers?: number;
 }
 
 const KEY = Symbol.for('osprofiler.runtime.v1');
