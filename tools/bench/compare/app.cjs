@@ -90,7 +90,7 @@ async function main() {
       process.send({ sampling: bench.sampleClient !== undefined });
     } else if (m === 'flush') {
       const client = bench.clientSamples?.();
-      const done = () => process.send({ flushed: true, served, client });
+      const done = () => process.send({ flushed: true, served, client, discarded: globalThis.__benchDiscarded?.() });
       Promise.resolve(bench.flush()).then(done, done);
     } else if (m === 'stop') process.exit(0);
   });

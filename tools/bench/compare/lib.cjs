@@ -13,6 +13,8 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '../../..');
 const APP = path.join(__dirname, 'app.cjs');
 const KEY = 'bench-key';
+/** The control store's preload (discard.cjs). */
+const DISCARD = path.join(__dirname, 'discard.cjs');
 
 /**
  * Each variant: what is preloaded into app.cjs and with what environment. OSProfiler.js
@@ -68,6 +70,13 @@ const VARIANTS = {
   // (`-on`: contextIdleMs 0, what every such process did before).
   'noheader-once': { label: 'OSProfiler.js enabled, no header, one trace at start-up (contextIdleMs 1000)', osp: 'agent', traceOnce: true, contextIdleMs: 1000, optional: true },
   'noheader-once-on': { label: 'OSProfiler.js enabled, no header, one trace at start-up (contextIdleMs 0)', osp: 'agent', traceOnce: true, contextIdleMs: 0, optional: true },
+  // Controls for `agent` (session 32), splitting its cost: `discard` formats every line in
+  // the server as for any store and drops it there (discard.cjs: no socket, no agent, no
+  // Redis), the app's own cost of tracing; `agent-discard` is `agent` through a second agent
+  // whose store is discard:// (the app, the protocol and the agent's decode, no driver
+  // writes, no Redis).
+  discard: { label: 'OSProfiler.js every request, lines dropped in the server (discard://)', osp: 'discard', sampling: true, optional: true },
+  'agent-discard': { label: 'OSProfiler.js every request, agent:// to discard://', osp: 'agent', sampling: true, agent: 'discard', optional: true },
   'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
   // Control for `header` against `agent`: every request traced by sampling, sent the same
   // bytes under other names (X-Other-Info/-HMAC), so nothing is verified: what the header's
@@ -116,18 +125,18 @@ function serverSpec(name, ctx) {
   for (const [k, val] of Object.entries(process.env)) if (!/^(OSPROFILER_|DD_|OTEL_)/.test(k)) env[k] = val;
   const requires = [];
   if (v.osp) {
-    requires.push(
-      require.resolve('@osprofiler/auto'),
-      require.resolve('@osprofiler/knex/register'),
-      require.resolve(v.osp === 'agent' ? '@osprofiler/agent/register' : '@osprofiler/drivers/register'),
-      path.join(__dirname, 'osprofiler.cjs'),
-    );
+    // discard:// is registered before auto checks the connection string; agent:// and
+    // redis:// are packages auto knows and loads itself.
+    if (v.osp === 'discard') requires.push(DISCARD);
+    requires.push(require.resolve('@osprofiler/auto'), require.resolve('@osprofiler/knex/register'));
+    if (v.osp !== 'discard') requires.push(require.resolve(v.osp === 'agent' ? '@osprofiler/agent/register' : '@osprofiler/drivers/register'));
+    requires.push(path.join(__dirname, 'osprofiler.cjs'));
     Object.assign(env, {
       OSPROFILER_ENABLED: 'true',
       OSPROFILER_HMAC_KEYS: KEY,
       OSPROFILER_SERVICE: 'bench',
       OSPROFILER_HOST: 'bench',
-      OSPROFILER_CONNECTION_STRING: v.osp === 'agent' ? `agent://${agentOf(ctx, v).socket}` : `redis://127.0.0.1:${ctx.redisPort}/2`,
+      OSPROFILER_CONNECTION_STRING: { agent: () => `agent://${agentOf(ctx, v).socket}`, redis: () => `redis://127.0.0.1:${ctx.redisPort}/2`, discard: () => 'discard://' }[v.osp](),
     });
     if (v.sampling) env.OSPROFILER_SAMPLING = '1/1';
     if (v.traceOnce) env.BENCH_TRACE_ONCE = '1';
@@ -151,10 +160,6 @@ function serverSpec(name, ctx) {
   return { execArgv: [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), ...requires.flatMap((r) => ['--require', r])], env };
 }
 
-
-
-
-
 /** One command to Redis (after SELECT db); resolves with the reply's first line. */
 function redisCommand(port, db, ...args) {
   return new Promise((resolve, reject) => {
@@ -175,10 +180,21 @@ function redisCommand(port, db, ...args) {
   });
 }
 
+/**
+ * BENCH_STORE_PURGE=0: a counted db is emptied key by key (DEL) instead of by FLUSHDB. Redis
+ * 7's FLUSHDB also hands the freed memory back to the OS (jemalloc's purge), so each window's
+ * store then grows from nothing and faults every page in again: Redis CPU a stored 4.2 KB
+ * list 20 µs after a FLUSHALL against 6.5–8.5 after DELs (redis-cli --pipe, 20,000 LPUSHes,
+ * ~1.3 against 0.2–0.4 page faults each; session 32). With DEL, Redis reuses its memory, as
+ * a store holding its retention period does in steady state; FLUSHDB (the default, as every
+ * published run) is a store growing from empty.
+ */
+const STORE_PURGE = process.env.BENCH_STORE_PURGE !== '0';
+
 /** Notifications stored in `db` (Python's osprofiler_opt:<base_id> lists), then empties it. */
 async function countStoredAndFlush(port, db) {
-  const script =
-    "local n = 0 for _, k in ipairs(redis.call('KEYS', 'osprofiler_opt:*')) do n = n + redis.call('LLEN', k) end redis.call('FLUSHDB') return n";
+  const empty = STORE_PURGE ? "redis.call('FLUSHDB')" : "for _, k in ipairs(redis.call('KEYS', '*')) do redis.call('DEL', k) end";
+  const script = `local n = 0 for _, k in ipairs(redis.call('KEYS', 'osprofiler_opt:*')) do n = n + redis.call('LLEN', k) end ${empty} return n`;
   return Number((await redisCommand(port, db, 'EVAL', script, 0)).replace(/^:/, ''));
 }
 
@@ -199,7 +215,17 @@ const AGENTS = {
   idle: { db: 5, query: '', args: [], sched: 'idle' },
   batch: { db: 6, query: '', args: [], sched: 'batch' },
   stgc: { db: 7, query: '', args: [], nodeArgs: ['--single-threaded-gc'] },
+  // No Redis db: its store is discard://, its points counted by the agent's own metrics.
+  discard: { backend: 'discard://', args: [], nodeArgs: ['--require', DISCARD] },
 };
+
+/** Points (start or stop lines) an agent with `--health 127.0.0.1:port` wrote to its store so far. */
+async function agentWritten(port) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = /^osprofiler_agent_written_points_total (\d+)$/m.exec(text);
+  if (m === null) throw new Error(`agent metrics on port ${port}: no osprofiler_agent_written_points_total`);
+  return Number(m[1]);
+}
 
 /** The agent (`ctx.agents`, by AGENTS' names) variant `v` sends to: its own, else the main one. */
 function agentOf(ctx, v) {
@@ -249,6 +275,6 @@ function median(xs) {
 }
 
 module.exports = {
-  ROOT, APP, KEY, VARIANTS, AGENTS, agentOf, CLK_TCK, PIN, pin, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
-  countStoredAndFlush, startRedis, startAgent, writeSignedHeaders, ensureDependencies, median,
+  ROOT, APP, KEY, VARIANTS, AGENTS, STORE_PURGE, agentOf, CLK_TCK, PIN, pin, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
+  countStoredAndFlush, agentWritten, startRedis, startAgent, writeSignedHeaders, ensureDependencies, median,
 };

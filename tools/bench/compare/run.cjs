@@ -27,6 +27,7 @@
 // BENCH_SERVER_NODE_ARGS (node flags for every server, e.g. `--trace-gc`; its lines start [pid:…]),
 // BENCH_SCHED=1 (each window's CPU switches recorded with perf: who preempted the server's main
 // thread and how long it then waited, a table per route; sched.cjs),
+// BENCH_STORE_PURGE=0 (counted Redis dbs emptied by DEL, not FLUSHDB: Redis reuses its memory; lib.cjs),
 // BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900), BENCH_PIN=1 (the server
 // on CPU 0, wrk, the agents, redis-server and the burner on CPU 1: lib.cjs pin).
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
@@ -34,7 +35,9 @@
 // BENCH_ALLOC_BYTES a request, default 11,700: a traced /nested request's garbage, alloc.cjs),
 // agent-headers (with them, header / control lines paired per round), agent-nice10 (a second agent at nice 10), agent-idle (a second agent under SCHED_IDLE), agent-batch (one under SCHED_BATCH), agent-stgc (one with --single-threaded-gc), agent-noindex (a second agent
 // whose redis:// keeps no search index), noheader-once / noheader-once-on (noheader after one
-// trace made at start-up, with core's contextIdleMs at 1 s / 0).
+// trace made at start-up, with core's contextIdleMs at 1 s / 0), discard (every request traced,
+// the lines dropped in the server: discard.cjs) and agent-discard (agent:// to a second agent
+// whose store is discard://).
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -146,13 +149,16 @@ async function main() {
   for (const name of new Set(['main', ...VARIANT_NAMES.map((n) => L.VARIANTS[n].agent).filter(Boolean)])) {
     const a = L.AGENTS[name];
     const socket = path.join(dir, `agent-${name}.sock`);
-    const child = await L.startAgent(socket, `redis://127.0.0.1:${redis.port}/${a.db}${a.query}`, path.join(dir, `spool-${name}`), children, a.args, a.nodeArgs);
+    // An agent with no Redis db of its own (discard://) is counted through its metrics.
+    const health = a.backend === undefined ? undefined : await L.freePort();
+    const args = health === undefined ? a.args : [...a.args, '--health', `127.0.0.1:${health}`];
+    const child = await L.startAgent(socket, a.backend ?? `redis://127.0.0.1:${redis.port}/${a.db}${a.query}`, path.join(dir, `spool-${name}`), children, args, a.nodeArgs);
     L.pin(child.pid, 1);
     if (a.sched !== undefined) {
       const r = spawnSync('chrt', [`--${a.sched}`, '--all-tasks', '--pid', '0', String(child.pid)], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`agent-${a.sched}: chrt --${a.sched} failed (util-linux's chrt needed): ${r.stderr || r.error}`);
     }
-    ctx.agents[name] = { socket, child, db: a.db };
+    ctx.agents[name] = { socket, child, db: a.db, health, written: 0 };
   }
 
   /** A server of variant `name`, listening, pinned (with BENCH_PIN); its headers file when it sends them. */
@@ -168,7 +174,7 @@ async function main() {
     if (burner) children.push(burner);
     if (burner) L.pin(burner.pid, 1);
     // served: the app's count of `route`'s requests already accounted for (interleaved windows).
-    return { name, v, srv, port, hf, burner, served: 0 };
+    return { name, v, srv, port, hf, burner, served: 0, discarded: 0 };
   }
 
   /** Interleaved: a server's burner runs in that server's windows only (stopped, by its handle, in between). */
@@ -205,14 +211,23 @@ async function main() {
     const th1 = L.procThreads(srv.pid);
     await rec?.stop();
     const sched = switches === undefined ? undefined : SCHED.preemptions(switches, srv.pid, { agent: v.osp === 'agent' ? L.agentOf(ctx, v).child.pid : undefined, redis: redis.pid, server: srv.pid });
-    const { served, client } = await ask(srv, 'flush', 'flushed');
+    const { served, client, discarded } = await ask(srv, 'flush', 'flushed');
     const cpu1 = [L.procCpuUs(srv.pid), L.procCpuUs(side.pid), L.procCpuUs(redis.pid), L.procCpuUs(sinks.pid)];
     pauseBurner(s, true);
     const rss = L.procRssMb(srv.pid);
     // What was exported since the last count (the flush sent the rest): over warm-up and
     // window for a server's first window, per request the server served in that time.
     let exported = 0;
-    if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? L.agentOf(ctx, v).db : 2)) / 2; // start+stop = one point
+    // start+stop = one point
+    if (v.osp === 'discard') {
+      exported = (discarded - s.discarded) / 2;
+      s.discarded = discarded;
+    } else if (v.osp === 'agent' && L.agentOf(ctx, v).health !== undefined) {
+      const a = L.agentOf(ctx, v);
+      const written = await L.agentWritten(a.health);
+      exported = (written - a.written) / 2;
+      a.written = written;
+    } else if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? L.agentOf(ctx, v).db : 2)) / 2;
     else if (v.sink) exported = (await ask(sinks, 'count', 'counted')).counted[v.sink];
     const servedHere = served[route] - s.served;
     s.served = served[route];
@@ -231,7 +246,7 @@ async function main() {
       p99: r.p99,
       cpu: d(0),
       agent: v.osp === 'agent' || v.busy ? d(1) : 0,
-      store: v.osp ? d(2) : v.sink ? d(3) : 0,
+      store: v.osp === 'discard' || v.agent === 'discard' ? 0 : v.osp ? d(2) : v.sink ? d(3) : 0,
       wrk: (r.cpu_ticks * 1e6) / L.CLK_TCK / n,
       perReq: exported / servedHere,
       exported,
@@ -258,6 +273,7 @@ async function main() {
   );
   if (INTERLEAVE > 0) console.log(`interleaved: per route one server per variant, warmed ${WARMUP_SECONDS} s with wrk (discarded), then ${INTERLEAVE} cycles of one ${SECONDS} s window per variant (rotating order), each window followed by the server's flush; wrk -t1 -c${CONNECTIONS}`);
   else console.log(`${ROUNDS} rounds; per window a fresh server, ${WARMUP_SECONDS} s wrk warm-up (discarded), ${SECONDS} s measured; wrk -t1 -c${CONNECTIONS}`);
+  console.log(`Redis emptied after each count by ${L.STORE_PURGE ? 'FLUSHDB (its memory handed back: each window\'s store grows from nothing)' : 'DEL (BENCH_STORE_PURGE=0: its memory reused)'}`);
 
   const results = {};
   for (const route of ROUTES) results[route] = Object.fromEntries(VARIANT_NAMES.map((v) => [v, []]));
