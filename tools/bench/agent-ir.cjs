@@ -11,7 +11,8 @@
 // BENCH_ROUNDS (2), BENCH_AGENT_NODE_ARGS (e.g. --perf-basic-prof to name JIT code), BENCH_IR_KEEP (a
 // directory to keep the dumps in), BENCH_AGENT_ARGS (the daemon's, e.g. `--client-index true`),
 // BENCH_IR_BACKEND_QUERY (added to the backend's redis:// URL, e.g. `index=false`: the agent without
-// the search index's work). ~1 min per agent.
+// the search index's work), BENCH_PACED_NAMES=distinct (each point's function named apart, as
+// compare's /nested: agent.cjs). ~1 min per agent.
 // BENCH_ALLOC=1: bytes allocated on V8's heap a point instead (lib/allocated.cjs, the sampling
 // heap profiler, objects already collected included), in the agent process around the same
 // counted window: the agent runs without valgrind, with this file as its `--require`d preload

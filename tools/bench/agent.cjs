@@ -42,7 +42,9 @@
 // (added to the service agents' redis:// URL, e.g. `index=false`), BENCH_AGENT_BEFORE (an
 // older build laid out as DIR/node_modules/@osprofiler/{agent,core,drivers}: part 3 runs each
 // case with its agent too, alternated), BENCH_AGENT_NODE_ARGS_B (part 3 runs each case also
-// with this build's agent under these node flags instead, alternated: e.g. a V8 GC flag).
+// with this build's agent under these node flags instead, alternated: e.g. a V8 GC flag),
+// BENCH_PACED_NAMES=distinct (part 3's traces name each point's function apart, f6 … f1, as
+// compare's /nested does; else one info for all).
 'use strict';
 const { ask, load, median } = require('./lib/http-bench.cjs');
 const { procCpuUs, procCpuFineUs, procRssMb, procThreads, waitFor } = require('./lib/proc.cjs');
@@ -159,13 +161,16 @@ function paced(socket, rate, pointsPerTrace, seconds) {
   require('@osprofiler/agent');
   // core's own defaults for flushing and buffering: what a service would run with.
   core.configure({ connectionString: `agent://${socket}`, host: 'bench', service: 'bench' });
-  const info = { function: { name: 'f' } };
+  // BENCH_PACED_NAMES=distinct: each level's function named apart (f6 … f1), as compare's
+  // /nested names its five; else one info for every point.
+  const distinct = process.env.BENCH_PACED_NAMES === 'distinct';
+  const infos = Array.from({ length: pointsPerTrace }, (_, i) => ({ function: { name: distinct ? `f${pointsPerTrace - i}` : 'f' } }));
   const bases = [];
   let counting = false;
   const trace = () => {
     core.run({ hmacKey: 'k' }, () => {
       if (counting) bases.push(core.get().baseId);
-      for (let i = 0; i < pointsPerTrace; i++) core.start('fn', info);
+      for (let i = 0; i < pointsPerTrace; i++) core.start('fn', infos[i]);
       for (let i = 0; i < pointsPerTrace; i++) core.stop();
     });
   };

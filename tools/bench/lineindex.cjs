@@ -9,7 +9,9 @@
 //                     old publisher) vs 'I' + `<agent>:<key>.<n>` ids
 // The points are made by core itself (start/stop in traces, info of the shapes adapters
 // write: an HTTP request with its route, SQL, a function), captured from its notifier.
-// Env: BENCH_TRACES (per batch set, default 2000), BENCH_ROUNDS (9), BENCH_PPT (points per trace, 6).
+// Env: BENCH_TRACES (per batch set, default 2000), BENCH_ROUNDS (9), BENCH_PPT (points per trace, 6),
+// BENCH_SHAPE=nested (traces as compare's /nested makes them: a request to one route and
+// BENCH_PPT - 1 nested function calls, each named apart: f5 … f1).
 // `--instructions`: the same steps counted by callgrind instead (load-independent): one
 // valgrind run per step (none, clientL, clientI, recvL, recvI: each adds one step to the
 // one before it in its column), instructions per line = difference / lines.
@@ -23,6 +25,7 @@ const { splitBatch } = require(path.join(__dirname, '../../packages/agent/dist/u
 const TRACES = Number(process.env.BENCH_TRACES || 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 9);
 const PPT = Number(process.env.BENCH_PPT || 6);
+const NESTED = process.env.BENCH_SHAPE === 'nested';
 const CLIENT = Buffer.alloc(16, 1);
 const O = { subjectPrefix: 'osprofiler', partitions: 16, agentId: 'bench-node' };
 
@@ -44,6 +47,15 @@ const driver = {
 async function makeBatches() {
   captured.length = 0;
   for (let t = 0; t < TRACES; t++) {
+    if (NESTED) {
+      core.run({ hmacKey: 'k' }, () => {
+        core.start('wsgi', { request: { path: '/nested', query: '', method: 'GET', scheme: 'http' } });
+        const nest = (k) => (k === 0 ? 0 : core.traced('fn', { function: { name: `f${k}` } }, () => nest(k - 1) + 1));
+        nest(PPT - 1);
+        core.stop({ response: { status_code: 200 }, request: { route: '/nested' } });
+      });
+      continue;
+    }
     core.run({ hmacKey: 'k' }, () => {
       core.start('wsgi', { request: { method: 'GET', path: `/items/${t}` } });
       for (let k = 1; k < PPT; k++) {

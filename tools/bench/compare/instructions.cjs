@@ -205,7 +205,8 @@ async function main() {
       byCase[`${label}:${route}`] = { fns, owners, calls, simFns, simOwners };
     }
     let stored = '';
-    if (L.VARIANTS[name].osp) {
+    if (L.VARIANTS[name].osp === 'discard') stored = ', points dropped in the server (discard://)';
+    else if (L.VARIANTS[name].osp) {
       await new Promise((r) => setTimeout(r, 300));
       stored = `, ${(await L.countStoredAndFlush(redis.port, 1)) / 2} points stored`;
     }
