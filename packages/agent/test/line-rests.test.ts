@@ -72,4 +72,16 @@ describe("the rests compared as bytes", () => {
     expectAsParsed(lines.slice().reverse());
     for (const l of lines.slice(0, 9)) expect(fields(eventOfLine(l))).toEqual(fields(parseStoredEvent(l)));
   });
+
+  it('is the parse while more rests of one length cycle than it keeps, each a stop or a start', () => {
+    // 5 to 40 functions (f10 … f49: one length), started and stopped in turn, as traces of
+    // nested calls name them: each rest evicted and read again, kept ones moved up on a hit.
+    for (const k of [5, 8, 15, 16, 17, 40]) {
+      const rests = Array.from({ length: k }, (_, j) => `{"function": {"name": "f${10 + j}"}, "host": "h1"}, "project": "p", "service": "svc"}`);
+      const lines: string[] = [];
+      let i = 0;
+      for (let round = 0; round < 3; round++) for (const r of rests) lines.push(line(i++, r), line(i++, REST));
+      expectAsParsed(lines);
+    }
+  });
 });

@@ -65,8 +65,14 @@ const MAX_CACHED_REST = 384;
  * instructions, TAIL ~0.45k, the INFO Map's hash and its compare of a sliced text in V8's
  * runtime ~1k, against a slice and one `indexOf` of it ~0.25k (V8 compiles `startsWith`
  * into a loop of ~30 instructions a character).
+ * 16 slots: a trace's distinct rests cycle through them once per trace (compare's /nested:
+ * its request's start and stop, five functions' starts, their stops' one rest: 8), and
+ * a hit only moves its rest one slot up, so with 4 slots every one of those starts missed.
+ * Agent instructions a point (agent-ir.cjs, 6-point traces, each function named apart):
+ * 4 slots 26.5k, 8 slots 17.2–18.0k, 16 slots 17.9k; 12-point traces 27.0k with 8, 16.7k
+ * with 16; one info for every point 15.8k with 4, 15.5k with 8 (session 32).
  */
-const MRU = 4;
+const MRU = 16;
 const mruRests: string[] = new Array<string>(MRU).fill('');
 /** Each slot's rest length (its text's, or its bytes' when kept as bytes only; 0: empty). */
 const mruLengths = new Int32Array(MRU);
