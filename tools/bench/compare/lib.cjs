@@ -77,6 +77,9 @@ const VARIANTS = {
   // writes, no Redis).
   discard: { label: 'OSProfiler.js every request, lines dropped in the server (discard://)', osp: 'discard', sampling: true, optional: true },
   'agent-discard': { label: 'OSProfiler.js every request, agent:// to discard://', osp: 'agent', sampling: true, agent: 'discard', optional: true },
+  // Control for `agent` (session 32): the same, through a second agent of an older build
+  // (BENCH_AGENT_BEFORE, laid out as agent.cjs's: DIR/node_modules/@osprofiler/{agent,core,drivers}).
+  'agent-before': { label: 'OSProfiler.js every request, agent:// to an agent of BENCH_AGENT_BEFORE', osp: 'agent', sampling: true, agent: 'before', optional: true },
   'plain-headers': { label: 'plain Express, sent the signed headers', headers: true, optional: true },
   // Control for `header` against `agent`: every request traced by sampling, sent the same
   // bytes under other names (X-Other-Info/-HMAC), so nothing is verified: what the header's
@@ -217,6 +220,10 @@ const AGENTS = {
   stgc: { db: 7, query: '', args: [], nodeArgs: ['--single-threaded-gc'] },
   // No Redis db: its store is discard://, its points counted by the agent's own metrics.
   discard: { backend: 'discard://', args: [], nodeArgs: ['--require', DISCARD] },
+  before: { db: 8, query: '', args: [], daemon: () => {
+    if (!process.env.BENCH_AGENT_BEFORE) throw new Error('agent-before: set BENCH_AGENT_BEFORE to a directory holding node_modules/@osprofiler/{agent,core,drivers} of the older build');
+    return path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js');
+  } },
 };
 
 /** Points (start or stop lines) an agent with `--health 127.0.0.1:port` wrote to its store so far. */
@@ -232,8 +239,7 @@ function agentOf(ctx, v) {
   return ctx.agents[v.agent ?? 'main'];
 }
 
-async function startAgent(socket, backend, spool, children, args = [], nodeArgs = []) {
-  const daemon = path.join(ROOT, 'packages/agent/dist/daemon.js');
+async function startAgent(socket, backend, spool, children, args = [], nodeArgs = [], daemon = path.join(ROOT, 'packages/agent/dist/daemon.js')) {
   const child = spawn(process.execPath, [...nodeArgs, daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let err = '';

@@ -37,7 +37,8 @@
 // whose redis:// keeps no search index), noheader-once / noheader-once-on (noheader after one
 // trace made at start-up, with core's contextIdleMs at 1 s / 0), discard (every request traced,
 // the lines dropped in the server: discard.cjs) and agent-discard (agent:// to a second agent
-// whose store is discard://).
+// whose store is discard://), agent-before (agent:// to a second agent of an older build:
+// BENCH_AGENT_BEFORE=DIR holding node_modules/@osprofiler/{agent,core,drivers}).
 'use strict';
 const { fork, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -152,7 +153,7 @@ async function main() {
     // An agent with no Redis db of its own (discard://) is counted through its metrics.
     const health = a.backend === undefined ? undefined : await L.freePort();
     const args = health === undefined ? a.args : [...a.args, '--health', `127.0.0.1:${health}`];
-    const child = await L.startAgent(socket, a.backend ?? `redis://127.0.0.1:${redis.port}/${a.db}${a.query}`, path.join(dir, `spool-${name}`), children, args, a.nodeArgs);
+    const child = await L.startAgent(socket, a.backend ?? `redis://127.0.0.1:${redis.port}/${a.db}${a.query}`, path.join(dir, `spool-${name}`), children, args, a.nodeArgs, a.daemon?.());
     L.pin(child.pid, 1);
     if (a.sched !== undefined) {
       const r = spawnSync('chrt', [`--${a.sched}`, '--all-tasks', '--pid', '0', String(child.pid)], { encoding: 'utf8' });
