@@ -73,9 +73,10 @@ describe("the rests compared as bytes", () => {
     for (const l of lines.slice(0, 9)) expect(fields(eventOfLine(l))).toEqual(fields(parseStoredEvent(l)));
   });
 
-  it('is the parse while more rests of one length cycle than it keeps, each a stop or a start', () => {
+  it('is the parse with 5 to 40 rests of one length cycling, fewer and more than it keeps', () => {
     // 5 to 40 functions (f10 … f49: one length), started and stopped in turn, as traces of
-    // nested calls name them: each rest evicted and read again, kept ones moved up on a hit.
+    // nested calls name them: rests kept and moved up on a hit, or (past the slots) evicted
+    // and read again.
     for (const k of [5, 8, 15, 16, 17, 40]) {
       const rests = Array.from({ length: k }, (_, j) => `{"function": {"name": "f${10 + j}"}, "host": "h1"}, "project": "p", "service": "svc"}`);
       const lines: string[] = [];
