@@ -28,8 +28,7 @@ const cg = require('./lib/callgrind.cjs');
 const { waitFor } = require('./lib/proc.cjs');
 const { startRedisServer } = require('./lib/redis-server.cjs');
 
-const ROOT = path.join(__dirname, '../..');
-const DAEMON = path.join(ROOT, 'packages/agent/dist/daemon.js');
+const { DAEMON, beforeDaemon, agentEnv } = require('./lib/agent-build.cjs');
 const AGENT_BENCH = path.join(__dirname, 'agent.cjs');
 const RATE = Number(process.env.BENCH_IR_RATE || 1000);
 const PPTS = (process.env.BENCH_IR_PPT || '1,6').split(',').map(Number);
@@ -65,7 +64,7 @@ function message(child, send) {
 async function runCase(dir, port, db, daemon, ppt, n) {
   const sock = path.join(dir, `a${n}.sock`);
   const file = path.join(dir, `cg${n}`);
-  const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
+  const env = agentEnv();
   const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS || '').split(' ').filter(Boolean);
   const out = path.join(dir, `alloc${n}.json`);
   const argv = [...nodeArgs, daemon, '--listen', sock, '--backend', `redis://127.0.0.1:${port}/${db}${BACKEND_QUERY}`, '--spool-dir', path.join(dir, `spool${n}`), ...AGENT_ARGS];
@@ -112,7 +111,7 @@ async function main() {
   if (!ALLOC) console.log(cg.version());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osp-bench-agent-ir-'));
   const { child: redis, port } = await startRedisServer(dir);
-  const before = process.env.BENCH_AGENT_BEFORE ? path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js') : undefined;
+  const before = beforeDaemon();
   const builds = before === undefined ? [['this', DAEMON]] : [['this', DAEMON], ['before', before]];
   if (ALLOC) console.log(`agent bytes allocated a point, V8 heap, main thread (sampling heap profiler), ${RATE} traces/s, ${SECONDS} s counted after a ${WARM} s warm-up at ${RATE * 2}/s${BACKEND_QUERY ? `, backend redis://…${BACKEND_QUERY}` : ''}`);
   else console.log(`agent instructions a point, all threads (callgrind), ${RATE} traces/s, ${SECONDS} s counted after a ${WARM} s warm-up at ${RATE * 2}/s${BACKEND_QUERY ? `, backend redis://…${BACKEND_QUERY}` : ''}`);

@@ -65,7 +65,7 @@ const THROUGHPUT_CLIENTS = Number(process.env.BENCH_THROUGHPUT_CLIENTS || 2);
 const KEY = 'bench-key';
 const VARIANTS = ['plain', 'direct', 'agent'];
 const ROUTES = { hello: '/hello', six: '/six' };
-const DAEMON = path.join(__dirname, '../../packages/agent/dist/daemon.js');
+const { DAEMON, beforeDaemon, agentEnv } = require('./lib/agent-build.cjs');
 const SERVICE_RATES = (process.env.BENCH_SERVICE_RATES || '1000,5000,10000').split(',').map(Number);
 const SERVICE_SECONDS = Number(process.env.BENCH_SERVICE_SECONDS || 3);
 const SERVICE_WARM = Number(process.env.BENCH_SERVICE_AGENT_WARM ?? 20);
@@ -231,15 +231,14 @@ const nodeArgsOf = (v) => (v || '').split(' ').filter(Boolean);
  */
 function serviceBuilds() {
   const builds = [['this', DAEMON, nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS)]];
-  if (process.env.BENCH_AGENT_BEFORE) builds.push(['before', path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js'), builds[0][2]]);
+  const before = beforeDaemon();
+  if (before !== undefined) builds.push(['before', before, builds[0][2]]);
   if (process.env.BENCH_AGENT_NODE_ARGS_B !== undefined) builds.push(['flags-b', DAEMON, nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS_B)]);
   return builds;
 }
 
 async function startAgent(socket, backend, spool, daemon = DAEMON, nodeArgs = nodeArgsOf(process.env.BENCH_AGENT_NODE_ARGS)) {
-  // An older build outside the repository finds its other dependencies (ioredis, …) here.
-  const env = { ...process.env, NODE_PATH: path.join(__dirname, '../../node_modules') };
-  const child = spawn(process.execPath, [...nodeArgs, daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, [...nodeArgs, daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool], { stdio: ['ignore', 'ignore', 'pipe'], env: agentEnv() });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   await waitFor('agent', () => /listening on/.test(err), 10_000);

@@ -5,6 +5,7 @@
 const { spawn, spawnSync } = require('node:child_process');
 const { CLK_TCK, procCpuUs, procThreads, procRssMb, freePort, waitFor } = require('../lib/proc.cjs');
 const { startRedisServer } = require('../lib/redis-server.cjs');
+const { DAEMON, beforeDaemon, agentEnv } = require('../lib/agent-build.cjs');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -221,8 +222,9 @@ const AGENTS = {
   // No Redis db: its store is discard://, its points counted by the agent's own metrics.
   discard: { backend: 'discard://', args: [], nodeArgs: ['--require', DISCARD] },
   before: { db: 8, query: '', args: [], daemon: () => {
-    if (!process.env.BENCH_AGENT_BEFORE) throw new Error('agent-before: set BENCH_AGENT_BEFORE to a directory holding node_modules/@osprofiler/{agent,core,drivers} of the older build');
-    return path.join(path.resolve(process.env.BENCH_AGENT_BEFORE), 'node_modules/@osprofiler/agent/dist/daemon.js');
+    const daemon = beforeDaemon();
+    if (daemon === undefined) throw new Error('agent-before: set BENCH_AGENT_BEFORE to a directory holding node_modules/@osprofiler/{agent,core,drivers} of the older build');
+    return daemon;
   } },
 };
 
@@ -239,8 +241,8 @@ function agentOf(ctx, v) {
   return ctx.agents[v.agent ?? 'main'];
 }
 
-async function startAgent(socket, backend, spool, children, args = [], nodeArgs = [], daemon = path.join(ROOT, 'packages/agent/dist/daemon.js')) {
-  const child = spawn(process.execPath, [...nodeArgs, daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function startAgent(socket, backend, spool, children, args = [], nodeArgs = [], daemon = DAEMON) {
+  const child = spawn(process.execPath, [...nodeArgs, daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: agentEnv() });
   children.push(child);
   let err = '';
   child.stderr.on('data', (d) => (err += d));
