@@ -10,8 +10,6 @@ import { recordFailure } from '../failures';
 import type { Contain } from './contained';
 import { isThenable } from '../thenable';
 
-export { isThenable };
-
 /** What core needs of an Observable class (RxJS's): core itself does not depend on RxJS. */
 export interface ObservableClass {
   new (subscribe: (subscriber: ObservableSubscriber) => (() => void) | void): object;
