@@ -76,7 +76,7 @@ async function runCase(dir, port, db, daemon, ppt, n) {
   try {
     await waitFor('agent under valgrind', () => /listening on/.test(err), 120_000);
     // Warm-up: a second client at twice the counted rate (code compiled, connections open).
-    const w = fork(AGENT_BENCH, ['--paced', sock, String(RATE * 2), String(ppt), String(WARM)], { stdio: 'inherit' });
+    const w = fork(AGENT_BENCH, ['--paced', sock, String(RATE * 2), String(ppt), String(WARM), 'warm'], { stdio: 'inherit' });
     await message(w);
     await message(w, 'go');
     const c = fork(AGENT_BENCH, ['--paced', sock, String(RATE), String(ppt), String(SECONDS)], { stdio: 'inherit' });
