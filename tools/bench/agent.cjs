@@ -197,11 +197,13 @@ function paced(socket, rate, pointsPerTrace, seconds, warmOnly) {
 
 
 
+/** One command as RESP. */
+const enc = (args) => `*${args.length}\r\n` + args.map((x) => `$${Buffer.byteLength(String(x))}\r\n${x}\r\n`).join('');
+
 function redisCli(port, db, ...args) {
   // A tiny RESP client: one command, one reply (integer or bulk/array summed as needed).
   return new Promise((resolve, reject) => {
     const s = net.createConnection(port, '127.0.0.1');
-    const enc = (a) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(String(x))}\r\n${x}\r\n`).join('');
     s.write(enc(['SELECT', db]) + enc(args));
     let buf = '';
     s.on('data', (d) => {
@@ -224,7 +226,6 @@ function redisCli(port, db, ...args) {
  */
 function countAndDelete(port, db, keys) {
   const script = "local n = redis.call('LLEN', KEYS[1]); redis.call('DEL', KEYS[1]); return n";
-  const enc = (a) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(String(x))}\r\n${x}\r\n`).join('');
   return new Promise((resolve, reject) => {
     const s = net.createConnection(port, '127.0.0.1');
     s.write(enc(['SELECT', db]) + keys.map((k) => enc(['EVAL', script, 1, k])).join(''));
