@@ -13,6 +13,9 @@
 // BENCH_IR_BACKEND_QUERY (added to the backend's redis:// URL, e.g. `index=false`: the agent without
 // the search index's work), BENCH_PACED_NAMES=distinct (each point's function named apart, as
 // compare's /nested: agent.cjs). ~1 min per agent.
+// The default 4 s warm-up keeps the counts comparable with earlier sessions'. At 1 point a
+// trace it leaves V8's compiles and some baseline code in the window: 29.5k on the main
+// thread and 37.2k on all threads, against 27.5k / 28.1k with BENCH_IR_WARM=16 (session 33).
 // BENCH_ALLOC=1: bytes allocated on V8's heap a point instead (lib/allocated.cjs, the sampling
 // heap profiler, objects already collected included), in the agent process around the same
 // counted window: the agent runs without valgrind, with this file as its `--require`d preload
