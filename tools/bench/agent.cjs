@@ -250,6 +250,10 @@ function countAndDelete(port, db, keys) {
       }
     });
     s.on('error', reject);
+    // Closed before every reply came: said, not waited for until the bench's time limit.
+    s.on('close', () => {
+      if (replies !== keys.length + 1) reject(new Error(`redis closed the count after ${replies} of ${keys.length + 1} replies`));
+    });
   });
 }
 
