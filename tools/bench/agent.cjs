@@ -49,6 +49,7 @@
 const { ask, load, median } = require('./lib/http-bench.cjs');
 const { procCpuUs, procCpuFineUs, procRssMb, procThreads, waitFor } = require('./lib/proc.cjs');
 const { startRedisServer } = require('./lib/redis-server.cjs');
+const { redisCommand, redisEach } = require('./lib/redis-command.cjs');
 const { pacedTraces } = require('./lib/paced.cjs');
 const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -197,64 +198,13 @@ function paced(socket, rate, pointsPerTrace, seconds, warmOnly) {
 
 
 
-/** One command as RESP. */
-const enc = (args) => `*${args.length}\r\n` + args.map((x) => `$${Buffer.byteLength(String(x))}\r\n${x}\r\n`).join('');
-
-function redisCli(port, db, ...args) {
-  // A tiny RESP client: one command, one reply (integer or bulk/array summed as needed).
-  return new Promise((resolve, reject) => {
-    const s = net.createConnection(port, '127.0.0.1');
-    s.write(enc(['SELECT', db]) + enc(args));
-    let buf = '';
-    s.on('data', (d) => {
-      buf += d.toString();
-      const lines = buf.split('\r\n');
-      if (lines.length >= 3) {
-        s.destroy();
-        resolve(lines[1]);
-      }
-    });
-    s.on('error', reject);
-  });
-}
-
 /**
  * The lists' lengths summed, each list deleted. Atomically per list: what a writer pushes
- * between LLEN and DEL would otherwise be lost to the count. One connection, the EVALs
- * pipelined: a connection a list (redisCli) opened ~24k connections a case, several seconds
- * of Redis's accept/close after each counted window.
+ * between LLEN and DEL would otherwise be lost to the count.
  */
 function countAndDelete(port, db, keys) {
   const script = "local n = redis.call('LLEN', KEYS[1]); redis.call('DEL', KEYS[1]); return n";
-  return new Promise((resolve, reject) => {
-    const s = net.createConnection(port, '127.0.0.1');
-    s.write(enc(['SELECT', db]) + keys.map((k) => enc(['EVAL', script, 1, k])).join(''));
-    // Replies: SELECT's +OK, then one integer a key (an error reply fails the count).
-    let rest = '';
-    let replies = 0;
-    let total = 0;
-    s.on('data', (d) => {
-      const lines = (rest + d.toString('latin1')).split('\r\n');
-      rest = lines.pop();
-      for (const l of lines) {
-        if (l[0] === '-') {
-          s.destroy();
-          return reject(new Error(`redis: ${l}`));
-        }
-        if (l[0] === ':') total += Number(l.slice(1));
-        replies++;
-      }
-      if (replies === keys.length + 1) {
-        s.destroy();
-        resolve(total);
-      }
-    });
-    s.on('error', reject);
-    // Closed before every reply came: said, not waited for until the bench's time limit.
-    s.on('close', () => {
-      if (replies !== keys.length + 1) reject(new Error(`redis closed the count after ${replies} of ${keys.length + 1} replies`));
-    });
-  });
+  return redisEach(port, db, keys, (k) => ['EVAL', script, 1, k]);
 }
 
 const nodeArgsOf = (v) => (v || '').split(' ').filter(Boolean);
@@ -455,7 +405,7 @@ async function main() {
             children.push(w);
             await ask(w, undefined, 'warm');
             await ask(w, 'go', 'made');
-            await redisCli(port, db, 'FLUSHDB'); // the case's own db: only the warm-up's traces are there
+            await redisCommand(port, db, 'FLUSHDB'); // the case's own db: only the warm-up's traces are there
           }
           const c = fork(__filename, ['--paced', sock, String(rate), String(ppt), String(SERVICE_SECONDS)], { stdio: 'inherit' });
           children.push(c);

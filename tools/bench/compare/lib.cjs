@@ -5,10 +5,10 @@
 const { spawn, spawnSync } = require('node:child_process');
 const { CLK_TCK, procCpuUs, procThreads, procRssMb, freePort, waitFor } = require('../lib/proc.cjs');
 const { startRedisServer } = require('../lib/redis-server.cjs');
+const { redisCommand } = require('../lib/redis-command.cjs');
 const { DAEMON, beforeDaemon, agentEnv } = require('../lib/agent-build.cjs');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -162,26 +162,6 @@ function serverSpec(name, ctx) {
       });
   }
   return { execArgv: [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), ...requires.flatMap((r) => ['--require', r])], env };
-}
-
-/** One command to Redis (after SELECT db); resolves with the reply's first line. */
-function redisCommand(port, db, ...args) {
-  return new Promise((resolve, reject) => {
-    const s = net.createConnection(port, '127.0.0.1');
-    const enc = (a) => `*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(String(x))}\r\n${x}\r\n`).join('');
-    s.write(enc(['SELECT', db]) + enc(args));
-    let buf = '';
-    s.on('data', (d) => {
-      buf += d;
-      const lines = buf.split('\r\n');
-      if (lines.length >= 3) {
-        s.destroy();
-        if (lines[1].startsWith('-')) reject(new Error(`redis: ${lines[1]}`));
-        else resolve(lines[1]);
-      }
-    });
-    s.on('error', reject);
-  });
 }
 
 /**
