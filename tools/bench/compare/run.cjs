@@ -219,16 +219,19 @@ async function main() {
     // What was exported since the last count (the flush sent the rest): over warm-up and
     // window for a server's first window, per request the server served in that time.
     let exported = 0;
+    // Whether the variant's points go to the bench's Redis: not the `discard` server's, nor
+    // those of an agent with a store of its own (counted through its metrics, `health`).
+    const inRedis = v.osp === 'redis' || (v.osp === 'agent' && L.agentOf(ctx, v).health === undefined);
     // start+stop = one point
     if (v.osp === 'discard') {
       exported = (discarded - s.discarded) / 2;
       s.discarded = discarded;
-    } else if (v.osp === 'agent' && L.agentOf(ctx, v).health !== undefined) {
+    } else if (v.osp === 'agent' && !inRedis) {
       const a = L.agentOf(ctx, v);
       const written = await L.agentWritten(a.health);
       exported = (written - a.written) / 2;
       a.written = written;
-    } else if (v.osp) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? L.agentOf(ctx, v).db : 2)) / 2;
+    } else if (inRedis) exported = (await L.countStoredAndFlush(redis.port, v.osp === 'agent' ? L.agentOf(ctx, v).db : 2)) / 2;
     else if (v.sink) exported = (await ask(sinks, 'count', 'counted')).counted[v.sink];
     const servedHere = served[route] - s.served;
     s.served = served[route];
@@ -247,7 +250,7 @@ async function main() {
       p99: r.p99,
       cpu: d(0),
       agent: v.osp === 'agent' || v.busy ? d(1) : 0,
-      store: v.osp === 'discard' || v.agent === 'discard' ? 0 : v.osp ? d(2) : v.sink ? d(3) : 0,
+      store: inRedis ? d(2) : v.sink ? d(3) : 0,
       wrk: (r.cpu_ticks * 1e6) / L.CLK_TCK / n,
       perReq: exported / servedHere,
       exported,
