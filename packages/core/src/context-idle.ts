@@ -1,4 +1,4 @@
-import { runtime, storage, usesResourceStore } from './runtime';
+import { runtime, storage, usesAsyncHooks } from './runtime';
 import { untraced } from './api';
 import { recordFailure } from './failures';
 
@@ -42,7 +42,7 @@ export class ContextIdle {
     // Process-wide: a start and its stop may leave through two notifiers (configure() again).
     runtime.openPoints = (runtime.openPoints ?? 0) + points - 2 * stops;
     this.busy = true;
-    if (this.timer === undefined && this.idleMs > 0 && usesResourceStore) {
+    if (this.timer === undefined && this.idleMs > 0 && usesAsyncHooks) {
       this.timer = untraced(() => setInterval(() => this.check(), this.idleMs));
       this.timer.unref();
     }

@@ -22,6 +22,8 @@ export interface Runtime {
   pinned?: boolean;
   /** Points open in the process: starts minus stops handed to drivers by every notifier, plus `dropped` markers made (context-idle.ts). */
   openPoints?: number;
+  /** Whether the async-hooks storage keeps its store on the current async resource (`storeOnResource`), as the first copy of core found it. */
+  storeOnResource?: boolean;
 }
 
 const KEY = Symbol.for('osprofiler.runtime.v1');
@@ -29,6 +31,9 @@ const holder = globalThis as unknown as { [KEY]?: Runtime };
 
 // Replaced by setup.ts on load; marked so a second copy of core does not replace it again.
 const noopSink: PointSink & { isDefault: true } = { point() {}, isDefault: true };
+
+/** Whether this copy of core made the process's storage (the first copy loaded). */
+const madeStorage = holder[KEY] === undefined;
 
 export const runtime: Runtime = (holder[KEY] ??= {
   version: 1,
@@ -40,17 +45,42 @@ export const runtime: Runtime = (holder[KEY] ??= {
 export const storage = runtime.storage;
 
 /**
- * Where Node's async-hooks AsyncLocalStorage (Node 20; 22 without AsyncContextFrame) keeps
- * the store: a property of the current async resource under this instance's own symbol.
- * Undefined on an implementation without one (AsyncContextFrame): `runIn` then calls `run`.
+ * The async-hooks AsyncLocalStorage's per-instance symbol (Node 20 and 22; Node 24 with
+ * `--no-async-context-frame`); undefined on an implementation without one (AsyncContextFrame,
+ * Node 24's default).
  */
-const resourceKey: symbol | undefined = (() => {
+const hooksKey: symbol | undefined = (() => {
   const k = (storage as unknown as { kResourceStore?: unknown }).kResourceStore;
   return typeof k === 'symbol' && typeof executionAsyncResource === 'function' ? k : undefined;
 })();
 
-/** Whether the storage keeps its store on async resources, with async hooks (Node 20's AsyncLocalStorage). */
-export const usesResourceStore = resourceKey !== undefined;
+/**
+ * Whether the current async resource holds the store as its own property under `k`, so that
+ * core may read and swap it there (`runIn`, `runCall`, `storeResource`). Node 20 and 22 keep it
+ * so. Node 24's async-hooks implementation keeps a resource's stores in an object of Node's own
+ * under a private symbol: a store written on the resource was seen neither by `getStore()` nor
+ * by the promises and timers made under it (Node 24.22.3 `--no-async-context-frame`: the
+ * compare app's /db stored 1 point a request of 4, its Knex queries untraced). Checked by one
+ * `run()` only when the storage is enabled already — Node 24's constructor enables it; on Node
+ * 20 enabling it would turn V8's promise hooks on for the process.
+ */
+function storeOnResource(k: symbol): boolean {
+  if ((storage as unknown as { enabled?: unknown }).enabled !== true) return true;
+  const probe = {} as Profiler;
+  return storage.run(probe, () => (executionAsyncResource() as Record<symbol, unknown>)[k] === probe);
+}
+
+/** Where the store is a property of the current async resource (Node 20 and 22): its key there; else undefined (`runIn` then calls `run`). */
+// Kept in the runtime: a copy of core loaded later may find the storage disabled, unable to check.
+const resourceKey: symbol | undefined = hooksKey !== undefined && (runtime.storeOnResource ??= storeOnResource(hooksKey)) ? hooksKey : undefined;
+
+/** Whether the storage runs on async hooks, which disabling it turns off (context-idle.ts). */
+export const usesAsyncHooks = hooksKey !== undefined;
+
+// Node 24's async-hooks storage is enabled by its constructor: its hooks would then run on
+// every promise of the process before any trace. Off until the first trace's run(), as on
+// Node 20.
+if (madeStorage && usesAsyncHooks && (storage as unknown as { enabled?: unknown }).enabled === true) storage.disable();
 
 /**
  * `storage.run(store, fn)` for a point's work, doing what Node 20's `run` does once the

