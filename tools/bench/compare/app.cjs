@@ -16,7 +16,9 @@ const express = require('express');
 const knex = require('knex');
 
 const bench = globalThis.__bench ?? { traced: (_name, fn) => fn(), flush: async () => {} };
-const db = knex({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+// BENCH_SQLITE_BINDING: the addon built for another Node release (lib/node-under-test.cjs).
+const sqliteOptions = process.env.BENCH_SQLITE_BINDING ? { nativeBinding: process.env.BENCH_SQLITE_BINDING } : undefined;
+const db = knex({ client: 'better-sqlite3', connection: { filename: ':memory:', options: sqliteOptions }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
 const upstream = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 // Requests answered per route, counted in the handlers (no extra listener or layer): the

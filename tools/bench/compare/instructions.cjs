@@ -9,6 +9,7 @@
 // dump's other threads (V8's GC helpers and compilers, libuv's pool) are summed: work moved
 // off the main thread shows there, not in the main count.
 // Env: BENCH_IR_WARMUP (3000), BENCH_IR_COUNT (1000), BENCH_IR_CONCURRENCY (4),
+// BENCH_NODE=22|24 (the servers on that Node line: ../lib/node-under-test.cjs),
 // BENCH_IR_KEEP (a directory: keep each main-thread dump there, for callgrind_annotate),
 // BENCH_IR_CASES (plain:hello,noheader:hello,agent:hello,plain:nested,agent:nested,header:hello),
 // BENCH_IR_NODE_FLAGS (node flags for every case's server, e.g. `--min-semi-space-size=16
@@ -142,7 +143,7 @@ async function main() {
   };
 
   console.log(`instructions per request, main thread, callgrind (valgrind ${valgrind}), ` +
-    `Node ${process.version}; ${WARMUP} warm-up requests, ${COUNT} counted, ${CONCURRENCY} keep-alive connections` +
+    `Node ${L.nodeUnderTest().version}; ${WARMUP} warm-up requests, ${COUNT} counted, ${CONCURRENCY} keep-alive connections` +
     (NODE_FLAGS.length > 0 ? `; node ${NODE_FLAGS.join(' ')}` : ''));
   const out = {};
   const sim = {};

@@ -7,6 +7,7 @@ const { CLK_TCK, procCpuUs, procThreads, procRssMb, freePort, waitFor } = requir
 const { startRedisServer } = require('../lib/redis-server.cjs');
 const { redisCommand } = require('../lib/redis-command.cjs');
 const { DAEMON, beforeDaemon, agentEnv } = require('../lib/agent-build.cjs');
+const { nodeUnderTest } = require('../lib/node-under-test.cjs');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -78,6 +79,10 @@ const VARIANTS = {
   // writes, no Redis).
   discard: { label: 'OSProfiler.js every request, lines dropped in the server (discard://)', osp: 'discard', sampling: true, optional: true },
   'agent-discard': { label: 'OSProfiler.js every request, agent:// to discard://', osp: 'agent', sampling: true, agent: 'discard', optional: true },
+  // Control for `agent` on Node 24 or later (BENCH_NODE, lib/node-under-test.cjs):
+  // the same with `--no-async-context-frame`, AsyncLocalStorage on promise hooks as on Node
+  // 20, so the pair shows what that mechanism costs a traced route in one run.
+  'agent-hooks': { label: 'OSProfiler.js every request, agent://, --no-async-context-frame', osp: 'agent', sampling: true, nodeArgs: ['--no-async-context-frame'], minNode: 24, optional: true },
   // Control for `agent` (session 32): the same, through a second agent of an older build
   // (BENCH_AGENT_BEFORE, laid out as agent.cjs's: DIR/node_modules/@osprofiler/{agent,core,drivers}).
   'agent-before': { label: 'OSProfiler.js every request, agent:// to an agent of BENCH_AGENT_BEFORE', osp: 'agent', sampling: true, agent: 'before', optional: true },
@@ -127,6 +132,10 @@ function serverSpec(name, ctx) {
   const v = VARIANTS[name];
   const env = {};
   for (const [k, val] of Object.entries(process.env)) if (!/^(OSPROFILER_|DD_|OTEL_)/.test(k)) env[k] = val;
+  Object.assign(env, nodeUnderTest().env);
+  if (v.nodeArgs !== undefined && Number(/^v(\d+)/.exec(nodeUnderTest().version)[1]) < v.minNode) {
+    throw new Error(`variant ${name} needs Node ${v.minNode} or later (BENCH_NODE), this run's is ${nodeUnderTest().version}`);
+  }
   const requires = [];
   if (v.osp) {
     // discard:// is registered before auto checks the connection string; agent:// and
@@ -161,7 +170,7 @@ function serverSpec(name, ctx) {
         DD_TRACE_STATS_COMPUTATION_ENABLED: 'false',
       });
   }
-  return { execArgv: [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), ...requires.flatMap((r) => ['--require', r])], env };
+  return { execArgv: [...(process.env.BENCH_SERVER_NODE_ARGS || '').split(' ').filter(Boolean), ...(v.nodeArgs ?? []), ...requires.flatMap((r) => ['--require', r])], env };
 }
 
 /**
@@ -222,7 +231,7 @@ function agentOf(ctx, v) {
 }
 
 async function startAgent(socket, backend, spool, children, args = [], nodeArgs = [], daemon = DAEMON) {
-  const child = spawn(process.execPath, [...nodeArgs, daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: agentEnv() });
+  const child = spawn(nodeUnderTest().execPath, [...nodeArgs, daemon, '--listen', socket, '--backend', backend, '--spool-dir', spool, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: agentEnv() });
   children.push(child);
   let err = '';
   child.stderr.on('data', (d) => (err += d));
@@ -263,6 +272,6 @@ function median(xs) {
 }
 
 module.exports = {
-  ROOT, APP, KEY, VARIANTS, AGENTS, STORE_PURGE, agentOf, CLK_TCK, PIN, pin, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
+  nodeUnderTest, ROOT, APP, KEY, VARIANTS, AGENTS, STORE_PURGE, agentOf, CLK_TCK, PIN, pin, ownerOf, serverSpec, procCpuUs, procThreads, procRssMb, freePort, waitFor, redisCommand,
   countStoredAndFlush, agentWritten, startRedis, startAgent, writeSignedHeaders, ensureDependencies, median,
 };

@@ -28,6 +28,7 @@
 // BENCH_SCHED=1 (each window's CPU switches recorded with perf: who preempted the server's main
 // thread and how long it then waited, a table per route; sched.cjs),
 // BENCH_STORE_PURGE=0 (counted Redis dbs emptied by DEL, not FLUSHDB: Redis reuses its memory; lib.cjs),
+// BENCH_NODE=22|24 (servers and agents on that Node line, core's test fixture of releases: ../lib/node-under-test.cjs),
 // BENCH_HEADERS_N (100000 distinct signed headers), BENCH_LIMIT_SECONDS (900), BENCH_PIN=1 (the server
 // on CPU 0, wrk, the agents, redis-server and the burner on CPU 1: lib.cjs pin).
 // Optional controls (only when named in BENCH_VARIANTS): plain-als, plain-headers, plain-busy (a CPU burner beside
@@ -166,7 +167,7 @@ async function main() {
   async function startServer(name) {
     const v = L.VARIANTS[name];
     const { execArgv, env } = L.serverSpec(name, ctx);
-    const srv = fork(L.APP, [], { execArgv, env, stdio: 'inherit' });
+    const srv = fork(L.APP, [], { execPath: L.nodeUnderTest().execPath, execArgv, env, stdio: 'inherit' });
     children.push(srv);
     const { port } = await ask(srv, undefined, 'port');
     L.pin(srv.pid, 0);
@@ -273,7 +274,7 @@ async function main() {
   console.log(
     `compare: Express ${require('express/package.json').version}, Knex ${require('knex/package.json').version} (better-sqlite3 ${require('better-sqlite3/package.json').version}), ` +
       `OpenTelemetry sdk ${require('@opentelemetry/sdk-trace-node/package.json').version}, dd-trace ${require('dd-trace/package.json').version}; ` +
-      `Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
+      `Node ${L.nodeUnderTest().version}${L.nodeUnderTest().execPath === process.execPath ? '' : ' (BENCH_NODE: servers and agents)'}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`,
   );
   if (INTERLEAVE > 0) console.log(`interleaved: per route one server per variant, warmed ${WARMUP_SECONDS} s with wrk (discarded), then ${INTERLEAVE} cycles of one ${SECONDS} s window per variant (rotating order), each window followed by the server's flush; wrk -t1 -c${CONNECTIONS}`);
   else console.log(`${ROUNDS} rounds; per window a fresh server, ${WARMUP_SECONDS} s wrk warm-up (discarded), ${SECONDS} s measured; wrk -t1 -c${CONNECTIONS}`);

@@ -8,6 +8,7 @@
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
+const { nodeUnderTest } = require('./node-under-test.cjs');
 
 /** valgrind's version line; throws with how to install it when missing. */
 function version() {
@@ -39,7 +40,7 @@ const SIM_ARGS = ['--cache-sim=yes', '--branch-sim=yes', `--LL=${process.env.BEN
  * (e.g. SIM_ARGS) go to callgrind.
  */
 function spawnNode(file, argv, options, valgrindArgs = []) {
-  return spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', ...valgrindArgs, `--callgrind-out-file=${file}.%p`, process.execPath, ...argv], options);
+  return spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', ...valgrindArgs, `--callgrind-out-file=${file}.%p`, nodeUnderTest().execPath, ...argv], options);
 }
 
 function control(args, pid) {
