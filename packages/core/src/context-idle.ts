@@ -1,4 +1,4 @@
-import { runtime, storage, usesAsyncHooks } from './runtime';
+import { runtime, storage, storageFlags, usesAsyncHooks } from './runtime';
 import { untraced } from './api';
 import { recordFailure } from './failures';
 
@@ -56,7 +56,7 @@ export class ContextIdle {
   check(): void {
     const quiet = !this.busy && this.probe.pending === 0 && (runtime.openPoints ?? 0) <= 0 && this.probe.stats.dropped === 0;
     this.busy = false;
-    if (!quiet || runtime.pinned === true || (storage as unknown as { enabled?: unknown }).enabled !== true) return;
+    if (!quiet || runtime.pinned === true || storageFlags.enabled !== true) return;
     try {
       storage.disable();
       this.probe.stats.contextOff++;

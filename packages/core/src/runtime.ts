@@ -44,6 +44,9 @@ export const runtime: Runtime = (holder[KEY] ??= {
 
 export const storage = runtime.storage;
 
+/** `storage`'s `enabled` flag, which Node's typings do not declare (the same object). */
+export const storageFlags = storage as unknown as { readonly enabled?: unknown };
+
 /**
  * The async-hooks AsyncLocalStorage's per-instance symbol (Node 20 and 22; Node 24 with
  * `--no-async-context-frame`); undefined on an implementation without one (AsyncContextFrame,
@@ -65,7 +68,7 @@ const hooksKey: symbol | undefined = (() => {
  * 20 enabling it would turn V8's promise hooks on for the process.
  */
 function storeOnResource(k: symbol): boolean {
-  if ((storage as unknown as { enabled?: unknown }).enabled !== true) return true;
+  if (storageFlags.enabled !== true) return true;
   const probe = {} as Profiler;
   return storage.run(probe, () => (executionAsyncResource() as Record<symbol, unknown>)[k] === probe);
 }
@@ -80,7 +83,7 @@ export const usesAsyncHooks = hooksKey !== undefined;
 // Node 24's async-hooks storage is enabled by its constructor: its hooks would then run on
 // every promise of the process before any trace. Off until the first trace's run(), as on
 // Node 20.
-if (madeStorage && usesAsyncHooks && (storage as unknown as { enabled?: unknown }).enabled === true) storage.disable();
+if (madeStorage && usesAsyncHooks && storageFlags.enabled === true) storage.disable();
 
 /**
  * `storage.run(store, fn)` for a point's work, doing what Node 20's `run` does once the
@@ -92,7 +95,7 @@ if (madeStorage && usesAsyncHooks && (storage as unknown as { enabled?: unknown 
  */
 export function runIn<R>(store: Profiler | undefined, fn: () => R): R {
   const k = resourceKey;
-  if (k === undefined || (storage as unknown as { enabled?: unknown }).enabled !== true) return storage.run(store as Profiler, fn);
+  if (k === undefined || storageFlags.enabled !== true) return storage.run(store as Profiler, fn);
   const resource = executionAsyncResource() as Record<symbol, unknown>;
   const old = resource[k] as Profiler | undefined;
   return old === store ? fn() : runOn(resource, old, store, fn);
@@ -107,7 +110,7 @@ export function runIn<R>(store: Profiler | undefined, fn: () => R): R {
  */
 export function runCall<T, A, B, C, R>(store: Profiler, fn: (this: T, a: A, b: B, c: C) => R, self: T, a: A, b: B, c: C): R {
   const k = resourceKey;
-  if (k === undefined || (storage as unknown as { enabled?: unknown }).enabled !== true) return storage.run(store, () => fn.call(self, a, b, c));
+  if (k === undefined || storageFlags.enabled !== true) return storage.run(store, () => fn.call(self, a, b, c));
   const resource = executionAsyncResource() as Record<symbol, unknown>;
   const old = resource[k];
   if (old === store) return fn.call(self, a, b, c);
@@ -127,7 +130,7 @@ export function runCall<T, A, B, C, R>(store: Profiler, fn: (this: T, a: A, b: B
  * `executionAsyncResource()` ~170 instructions and each megamorphic load of the store ~130).
  */
 export function storeResource(): Record<symbol, unknown> | undefined {
-  if (resourceKey === undefined || (storage as unknown as { enabled?: unknown }).enabled !== true) return undefined;
+  if (resourceKey === undefined || storageFlags.enabled !== true) return undefined;
   return executionAsyncResource() as Record<symbol, unknown>;
 }
 
