@@ -19,6 +19,7 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '../../..');
 const CACHE = path.join(__dirname, '../.cache');
 const RELEASES = path.join(ROOT, 'packages/core/test/fixtures/node-releases');
+const releases = require(path.join(RELEASES, 'releases.cjs'));
 const LINE = process.env.BENCH_NODE || '';
 
 function run(cmd, args, cwd, what) {
@@ -37,11 +38,11 @@ function nodeGyp() {
 
 /** The release installed and the addon built, once (a `ready` file marks the build done). */
 function prepare() {
-  const lines = Object.keys(JSON.parse(fs.readFileSync(path.join(RELEASES, 'package.json'), 'utf8')).dependencies).map((d) => d.replace(/^node/, ''));
+  const lines = releases.lines();
   if (!lines.includes(LINE)) throw new Error(`BENCH_NODE must be one of ${lines.join(', ')} (${path.relative(ROOT, RELEASES)}/package.json), got "${LINE}"`);
-  const home = path.join(RELEASES, 'node_modules', `node${LINE}`);
-  if (!fs.existsSync(path.join(home, 'bin/node'))) run('npm', ['ci', '--prefix', RELEASES, '--no-audit', '--no-fund'], ROOT, `npm ci --prefix ${RELEASES}`);
-  const node = path.join(home, 'bin/node');
+  if (!fs.existsSync(releases.binaryPath(LINE))) run('npm', ['ci', '--prefix', RELEASES, '--no-audit', '--no-fund'], ROOT, `npm ci --prefix ${RELEASES}`);
+  const node = releases.nodeBinary(LINE);
+  const home = path.join(node, '../..');
   const version = run(node, ['-v'], ROOT, 'running it').trim();
   const dir = path.join(CACHE, `node-${version}`);
   const binding = path.join(dir, 'better-sqlite3/build/Release/better_sqlite3.node');
