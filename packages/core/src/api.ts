@@ -1,5 +1,5 @@
 import { newProfiler, type Profiler } from './profiler';
-import { runIn, runtime, storage } from './runtime';
+import { currentTrace, noTrace, runIn, runtime, storage } from './runtime';
 import { isThenable } from './thenable';
 
 export interface TraceOptions {
@@ -30,7 +30,7 @@ export function run<R>(options: TraceOptions, fn: () => R): R {
  * `run()`, and call `clean()` when the traced work is over.
  */
 export function init(options: TraceOptions): Profiler {
-  const existing = storage.getStore();
+  const existing = currentTrace();
   if (existing !== undefined) return existing;
   const p = newProfiler(options.hmacKey, options.baseId, options.parentId);
   // Entered for good: the storage must stay enabled (context-idle.ts).
@@ -39,25 +39,40 @@ export function init(options: TraceOptions): Profiler {
   return p;
 }
 
+/**
+ * `init()` for a whole process or worker thread that continues its creator's trace
+ * (@osprofiler/node's automatic mode): the trace is also that of every context without one
+ * of its own, wherever it runs. `init()`'s context alone does not reach the main module on
+ * Node 24 (AsyncContextFrame) when called from an `--import` preload: the context it enters
+ * ends with the preload's evaluation in the ESM loader. `untraced()` and `clean()` still
+ * leave it.
+ */
+export function enterProcessTrace(options: TraceOptions): Profiler {
+  const p = init(options);
+  runtime.processTrace ??= p;
+  return p;
+}
+
 /** The profiler of the current async context, or undefined when this work is not traced. */
 export function get(): Profiler | undefined {
-  return storage.getStore();
+  return currentTrace();
 }
 
 /** Python-style `profiler.clean()`: removes the profiler from the current async context. */
 export function clean(): void {
-  if (storage.getStore() !== undefined) storage.enterWith(undefined as unknown as Profiler);
+  const none = noTrace();
+  if (storage.getStore() !== none) storage.enterWith(none);
 }
 
 /** Starts a point in the current trace; a no-op (one lookup, one branch) when not traced. */
 export function start(name: string, info?: object): void {
-  const p = storage.getStore();
+  const p = currentTrace();
   if (p !== undefined) p.start(name, info);
 }
 
 /** Stops the innermost point started with `start`; unmatched calls are ignored and counted. */
 export function stop(info?: object): void {
-  const p = storage.getStore();
+  const p = currentTrace();
   if (p !== undefined) p.stop(info);
 }
 
@@ -74,5 +89,7 @@ export function unmatchedStopCount(): number {
 export function untraced<R>(fn: () => R): R {
   // run(undefined) rather than exit(): Node 20's exit() disables and re-enables the
   // storage (walking every AsyncLocalStorage's hooks) on each call, run() only swaps the store.
-  return storage.getStore() === undefined ? fn() : storage.run(undefined as unknown as Profiler, fn);
+  // null instead of undefined while a process trace exists (runtime.ts traceOf).
+  const none = noTrace();
+  return storage.getStore() === none ? fn() : storage.run(none, fn);
 }

@@ -1,7 +1,7 @@
 import { frozenInfo } from './kit/frozen-info';
 import { traced } from './point';
 import { repr } from './repr';
-import { storage } from './runtime';
+import { currentTrace } from './runtime';
 
 export interface TraceFunctionOptions {
   /** Extra start info; `function: {name, args?}` is added after it (Python's order). */
@@ -39,7 +39,7 @@ function wrapFunction<F extends AnyFn>(fn: F, pointName: string, options: TraceF
   const wrapped = function (this: unknown) {
     // eslint-disable-next-line prefer-rest-params
     const args = arguments;
-    if (storage.getStore() === undefined) return fn.apply(this, args as unknown as unknown[]);
+    if (currentTrace() === undefined) return fn.apply(this, args as unknown as unknown[]);
     const name = nameOf(this);
     let info: object;
     if (shareInfo) {

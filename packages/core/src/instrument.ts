@@ -45,6 +45,7 @@ import * as dbTraceDb_ from './db/trace-db';
 import * as dbOperation_ from './kit/db-operation';
 import * as wsgiInfo_ from './wsgi-info';
 import * as pyjson_ from './pyjson';
+import * as api_ from './api';
 
 // --- wrapping: one marker for every package of ours
 export const wrap = wrap_.wrap;
@@ -64,6 +65,9 @@ export const registerOnce = registerOnce_.registerOnce;
 export type { ModuleHook, ModuleHookEvent } from './kit/module-hooks';
 export const satisfies = versions_.satisfies;
 export const optionalRequire = optional_.optionalRequire;
+
+/** Automatic mode in a child process or worker thread: `init()` whose trace every context without one of its own is in (api.ts). */
+export const enterProcessTrace = api_.enterProcessTrace;
 
 // --- point lifecycle around a call: value, promise, stream or Observable
 export const callInPoint = lifecycle_.callInPoint;

@@ -1,4 +1,4 @@
-import { storage, type PointSink } from './runtime';
+import type { PointSink } from './runtime';
 import { untraced } from './api';
 import { formatTimestamp, maybeReanchor, nowMs, timestampMilli, timestampSecond, timestampSub } from './clock';
 import type { Driver } from './driver';
@@ -440,7 +440,9 @@ export class BatchNotifier implements PointSink {
   async flush(timeoutMs = 5000): Promise<void> {
     // The driver's own I/O runs outside the caller's trace (flush() awaited in a request):
     // a DB adapter on the same client library (@osprofiler/pg) would record it otherwise.
-    await storage.exit(() =>
+    // untraced(), not storage.exit(): a process trace (api.ts enterProcessTrace) would be read
+    // where exit() leaves no store.
+    await untraced(() =>
       withTimeout(
         (async () => {
           await this.flushBuffer();

@@ -1,7 +1,7 @@
 import { uuid4 } from './uuid';
 import { errorInfo } from './errors-info';
 import { markDropped, newBudget, Profiler, type TraceBudget } from './profiler';
-import { runIn, runOn, runtime, storage, storeOf, storeResource } from './runtime';
+import { currentTrace, runIn, runOn, runtime, storage, storeOf, storeResource, traceOf } from './runtime';
 import { isThenable } from './thenable';
 
 /**
@@ -61,7 +61,7 @@ export class Point {
  * Emits `<name>-start` under the current point and returns its handle, or undefined (at
  * the cost of one lookup) when the current async context is not traced.
  */
-export function openPoint(name: string, info?: object, parent: Profiler | undefined = storage.getStore()): Point | undefined {
+export function openPoint(name: string, info?: object, parent: Profiler | undefined = currentTrace()): Point | undefined {
   if (parent === undefined) return undefined;
   const b = parent.budget as TraceBudget | undefined; // undefined: a profiler made by an older copy of core
   if (b !== undefined) {
@@ -107,7 +107,8 @@ export function traced<R>(name: string, a: object | undefined | (() => R), b?: (
   const info = typeof a === 'function' ? undefined : a;
   // The current async resource read once, for the parent and for running fn (runtime.ts runOn).
   const resource = storeResource();
-  const parent = resource === undefined ? storage.getStore() : storeOf(resource);
+  const store = resource === undefined ? storage.getStore() : storeOf(resource);
+  const parent = traceOf(store);
   if (parent === undefined) return fn();
   const budget = parent.budget as TraceBudget | undefined; // undefined: a profiler made by an older copy of core
   if (budget === undefined || budget.left <= 0) return tracedPoint(openPoint(name, info, parent) as Point, fn, stopInfo);
@@ -121,7 +122,7 @@ export function traced<R>(name: string, a: object | undefined | (() => R), b?: (
   const profiler = new Profiler(parent.hmacKey, baseId, parentId, traceId, budget);
   let result: R;
   try {
-    result = resource === undefined ? runIn(profiler, fn) : runOn(resource, parent, profiler, fn);
+    result = resource === undefined ? runIn(profiler, fn) : runOn(resource, store, profiler, fn);
   } catch (err) {
     emitStop(budget, name, baseId, traceId, parentId, errorInfo(err));
     throw err;

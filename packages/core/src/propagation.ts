@@ -1,5 +1,5 @@
 import type { TraceOptions } from './api';
-import { storage } from './runtime';
+import { currentTrace } from './runtime';
 import type { Profiler } from './profiler';
 import { signedPack, signedUnpack } from './signing';
 
@@ -25,7 +25,7 @@ const signed = new WeakMap<Profiler, { id: string; headers: TraceHeaders }>();
  * The signed headers that continue the current trace under its current point, or
  * undefined when not traced (no work then). Signed with the key that matched on the way in.
  */
-export function traceHeaders(profiler: Profiler | undefined = storage.getStore()): TraceHeaders | undefined {
+export function traceHeaders(profiler: Profiler | undefined = currentTrace()): TraceHeaders | undefined {
   if (profiler === undefined || !profiler.hmacKey) return undefined;
   const id = profiler.currentId;
   const cached = signed.get(profiler);
@@ -38,7 +38,7 @@ export function traceHeaders(profiler: Profiler | undefined = storage.getStore()
 
 /** Writes the signed trace headers into `carrier`; returns false (and writes nothing) when not traced. */
 export function inject(carrier: Carrier, profiler?: Profiler): boolean {
-  const h = traceHeaders(profiler ?? storage.getStore());
+  const h = traceHeaders(profiler ?? currentTrace());
   if (h === undefined) return false;
   const c = carrier as { set?: unknown };
   if (typeof c.set === 'function') {

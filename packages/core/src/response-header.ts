@@ -1,6 +1,6 @@
 import type { ProfilerConfig } from './config';
 import type { Profiler } from './profiler';
-import { storage } from './runtime';
+import { currentTrace } from './runtime';
 
 const SAFE_VALUE = /^[\x21-\x7e]{1,256}$/;
 
@@ -18,7 +18,7 @@ export interface ResponseHeader {
  */
 export function responseTraceHeader(
   config: Pick<ProfilerConfig, 'responseTraceHeader'>,
-  profiler: Profiler | undefined = storage.getStore(),
+  profiler: Profiler | undefined = currentTrace(),
 ): ResponseHeader | undefined {
   const name = config.responseTraceHeader;
   if (name === null || name === undefined || profiler === undefined) return undefined;

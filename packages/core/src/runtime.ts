@@ -24,6 +24,8 @@ export interface Runtime {
   openPoints?: number;
   /** Whether the async-hooks storage keeps its store on the current async resource (`storeOnResource`), as the first copy of core found it. */
   storeOnResource?: boolean;
+  /** The trace this whole process or worker thread continues (api.ts `enterProcessTrace`): a context without a store of its own is in it. */
+  processTrace?: Profiler;
 }
 
 const KEY = Symbol.for('osprofiler.runtime.v1');
@@ -43,6 +45,27 @@ export const runtime: Runtime = (holder[KEY] ??= {
 });
 
 export const storage = runtime.storage;
+
+/**
+ * The trace of a context whose store is `store` (`storage.getStore()`, `storeOf`): its own;
+ * with none, the process trace (`runtime.processTrace`, usually undefined); `null`, the store
+ * `untraced()` and `clean()` set while a process trace exists (`noTrace()`), is no trace.
+ * One load more than the store alone when untraced, one compare when traced.
+ */
+export function traceOf(store: Profiler | null | undefined): Profiler | undefined {
+  return store === undefined ? runtime.processTrace : store === null ? undefined : store;
+}
+
+/** The current context's trace (`traceOf` its store). */
+export function currentTrace(): Profiler | undefined {
+  const store = storage.getStore() as Profiler | null | undefined;
+  return store === undefined ? runtime.processTrace : store === null ? undefined : store;
+}
+
+/** The store of a context outside any trace: undefined, or null once a process trace exists (undefined would fall back to it). */
+export function noTrace(): Profiler {
+  return (runtime.processTrace === undefined ? undefined : null) as unknown as Profiler;
+}
 
 /** `storage`'s `enabled` flag, which Node's typings do not declare (the same object). */
 export const storageFlags = storage as unknown as { readonly enabled?: unknown };

@@ -9,18 +9,14 @@
  * set-up into fixtures/node-releases (tools/scripts/run-tests.mjs, its lockfile).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const dir = join(__dirname, 'fixtures', 'node-releases');
-
-function nodeOf(name: string): string {
-  const bin = join(dir, 'node_modules', name, 'bin', 'node');
-  if (!existsSync(bin)) throw new Error(`${bin} missing: run \`npm ci --prefix ${dir}\` (npm test's set-up does)`);
-  return bin;
-}
+const { nodeBinary } = createRequire(__filename)(join(dir, 'releases.cjs')) as { nodeBinary(line: string): string };
 
 /** A second copy of the built package, as a second version in one node_modules tree would be. */
 let copy: string | undefined;
@@ -43,10 +39,10 @@ function contextIn(node: string, flags: string[] = []): Record<string, unknown> 
 
 const cases: [string, () => string, string[], string][] = [
   ["this machine's node", () => process.execPath, [], 'v20.'],
-  ['Node 22', () => nodeOf('node22'), [], 'v22.'],
-  ['Node 22 --experimental-async-context-frame', () => nodeOf('node22'), ['--experimental-async-context-frame'], 'v22.'],
-  ['Node 24 (AsyncContextFrame)', () => nodeOf('node24'), [], 'v24.'],
-  ['Node 24 --no-async-context-frame (async hooks, stores kept by Node apart from the resource)', () => nodeOf('node24'), ['--no-async-context-frame'], 'v24.'],
+  ['Node 22', () => nodeBinary('22'), [], 'v22.'],
+  ['Node 22 --experimental-async-context-frame', () => nodeBinary('22'), ['--experimental-async-context-frame'], 'v22.'],
+  ['Node 24 (AsyncContextFrame)', () => nodeBinary('24'), [], 'v24.'],
+  ['Node 24 --no-async-context-frame (async hooks, stores kept by Node apart from the resource)', () => nodeBinary('24'), ['--no-async-context-frame'], 'v24.'],
 ];
 
 describe('the trace context on each Node release', () => {
@@ -61,6 +57,36 @@ describe('the trace context on each Node release', () => {
       }
       // An async-hooks storage is not enabled before a trace (its promise hooks off).
       expect(out.enabledAtLoad).not.toBe(true);
+    });
+  }
+});
+
+describe('a process-wide trace (enterProcessTrace from an `--import` preload) on each Node release', () => {
+  for (const [label, node, flags, version] of cases) {
+    it(`${label}: the main module and its continuations are in it; untraced(), clean() and run() leave it where they apply`, () => {
+      const r = spawnSync(node(), [...flags, '--import', join(dir, 'process-trace.mjs'), join(dir, 'process-main.cjs')], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+      expect(r.status).toBe(0);
+      expect(spawnSync(node(), ['-v'], { encoding: 'utf8' }).stdout.startsWith(version)).toBe(true);
+      expect(out).toEqual({
+        main: 'process-base',
+        init: 'process-base',
+        promise: 'process-base',
+        untraced: null,
+        untracedPromise: null,
+        untracedPoint: true,
+        run: expect.not.stringMatching(/^process-base$/) as unknown,
+        afterRun: 'process-base',
+        timer: 'process-base',
+        cleaned: null,
+        afterClean: null,
+        otherTimer: 'process-base',
+      });
+      expect(typeof out.run).toBe('string');
     });
   }
 });

@@ -6,7 +6,8 @@
  */
 import { basename } from 'node:path';
 import workerThreads from 'node:worker_threads';
-import { configure, flush, getConfig, init, notifierStats, openPoint, run, traced, type Point, type TraceOptions } from '@osprofiler/core';
+import { configure, flush, getConfig, notifierStats, openPoint, run, traced, type Point, type TraceOptions } from '@osprofiler/core';
+import { enterProcessTrace } from '@osprofiler/core/instrument';
 import { contained } from './contained';
 import { TRACE_CONTEXT_ENV, unpackContext } from './context-token';
 import { THREAD_CONTEXT_KEY, type ThreadContext } from './thread-hook';
@@ -75,8 +76,10 @@ export function enterParentTrace(): boolean {
     const point = run(inh.trace, () => openPoint(inh.name, inh.info));
     if (point === undefined) return false;
     rootPoint = point;
-    // `init` uses enterWith: everything from here on (the main module too) is in the trace.
-    init({ hmacKey: inh.trace.hmacKey, baseId: inh.trace.baseId, parentId: point.traceId });
+    // Everything from here on (the main module too) is in the trace: enterWith, and the
+    // process trace where the context entered here does not reach the main module (Node 24
+    // with an `--import` preload: core api.ts enterProcessTrace).
+    enterProcessTrace({ hmacKey: inh.trace.hmacKey, baseId: inh.trace.baseId, parentId: point.traceId });
     process.once('beforeExit', (code) => {
       stopRoot(code);
       flush().catch((err: unknown) => contained('parent.flush', err));

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from './support/store';
@@ -6,6 +7,10 @@ import { openStore } from './support/store';
 // Automatic mode, proven in separate Node processes on the BUILT package (as users load it).
 const PKG = join(__dirname, '..');
 const fixture = (f: string) => join(__dirname, 'fixtures', f);
+// Node releases other than the machine's: core's fixture (npm test's set-up installs it).
+const releases = createRequire(__filename)(join(PKG, '..', 'core', 'test', 'fixtures', 'node-releases', 'releases.cjs')) as {
+  nodeBinary(line: string): string;
+};
 
 function node(args: string[]) {
   const r = spawnSync(process.execPath, args, { cwd: PKG, encoding: 'utf8', timeout: 30_000 });
@@ -44,13 +49,26 @@ describe('@osprofiler/node/register (separate processes)', () => {
   });
 });
 
-describe('automatic mode: child processes and worker threads (separate processes)', () => {
+/**
+ * Each Node line the engines admit, and Node 24's two AsyncLocalStorage implementations: on
+ * Node 24 (AsyncContextFrame) the context an `--import` preload enters ends with the
+ * preload's evaluation, so the main module saw no trace of its own there (core's
+ * process-wide trace, `enterProcessTrace`).
+ */
+const runtimes: [string, () => string, string[]][] = [
+  ["this machine's node", () => process.execPath, []],
+  ['Node 22', () => releases.nodeBinary('22'), []],
+  ['Node 24', () => releases.nodeBinary('24'), []],
+  ['Node 24 --no-async-context-frame', () => releases.nodeBinary('24'), ['--no-async-context-frame']],
+];
+
+describe.each(runtimes)('automatic mode: child processes and worker threads (separate processes), %s', (_label, nodeBin, flags) => {
   it('--require register (twice): exec points for a command and a fork, a thread point; fork and worker continue the trace', async () => {
     const store = openStore();
     try {
       const r = spawnSync(
-        process.execPath,
-        ['--require', '@osprofiler/node/register', '--import', '@osprofiler/node/register', fixture('auto-parent.cjs')],
+        nodeBin(),
+        [...flags, '--require', '@osprofiler/node/register', '--import', '@osprofiler/node/register', fixture('auto-parent.cjs')],
         { cwd: PKG, encoding: 'utf8', timeout: 30_000, env: store.env() },
       );
       expect(r.stderr).toBe('');
@@ -75,10 +93,10 @@ describe('automatic mode: child processes and worker threads (separate processes
     }
   });
 
-  it('--import register, an ESM app with named imports: exec and thread points, the worker continues the trace', async () => {
+  it('--import register, an ESM app with named imports: exec and thread points, the forked child and the worker continue the trace', async () => {
     const store = openStore();
     try {
-      const r = spawnSync(process.execPath, ['--import', '@osprofiler/node/register', fixture('auto-parent-esm.mjs')], {
+      const r = spawnSync(nodeBin(), [...flags, '--import', '@osprofiler/node/register', fixture('auto-parent-esm.mjs')], {
         cwd: PKG,
         encoding: 'utf8',
         timeout: 30_000,
@@ -87,10 +105,15 @@ describe('automatic mode: child processes and worker threads (separate processes
       expect(r.stderr).toBe('');
       const out = JSON.parse(r.stdout) as { baseId: string; stdout: string };
       expect(out.stdout).toBe('esm\n');
-      const ps = await store.waitFor(out.baseId, 7);
-      expect(ps.map((p) => p.name).sort()).toEqual(['esm_request', 'exec', 'thread', 'worker', 'worker_async', 'worker_inner', 'worker_work']);
+      const ps = await store.waitFor(out.baseId, 12);
+      expect(ps.map((p) => p.name).sort()).toEqual(
+        ['esm_request', 'exec', 'exec', 'process', 'child_async', 'child_inner', 'child_work', 'thread', 'worker', 'worker_async', 'worker_inner', 'worker_work'].sort(),
+      );
       const req = ps.find((p) => p.name === 'esm_request')!;
-      expect(ps.find((p) => p.name === 'exec')!.parentId).toBe(req.traceId);
+      expect(ps.filter((p) => p.name === 'exec').every((p) => p.parentId === req.traceId)).toBe(true);
+      const forkPoint = ps.find((p) => p.name === 'exec' && (p.start.exec as { fork?: boolean }).fork === true)!;
+      expect(ps.find((p) => p.name === 'process')!.parentId).toBe(forkPoint.traceId);
+      expect(ps.find((p) => p.name === 'child_work')!.parentId).toBe(ps.find((p) => p.name === 'process')!.traceId);
       expect(ps.find((p) => p.name === 'thread')!.start).toMatchObject({ function: { name: 'worker-points.cjs' } });
       expect(ps.find((p) => p.name === 'worker')!.parentId).toBe(ps.find((p) => p.name === 'thread')!.traceId);
     } finally {
