@@ -73,7 +73,7 @@ export function prometheusText(m: AgentMetrics, g: Gauges): string {
   counter('duplicate_batches_total', 'Batches received again after a reconnect (not stored twice).', m.duplicates);
   counter('frames_total', 'Frames received.', m.frames);
   gauge('connections', 'Open client connections.', m.connections);
-  gauge('queue_depth', 'Points queued in memory for the backend or spool.', g.queueDepth);
+  gauge('queue_depth', 'Points held in memory, unacknowledged: queued for the backend or spool, or in a write under way.', g.queueDepth);
   gauge('spool_bytes', 'Bytes waiting in the spool.', g.spoolBytes);
   gauge('backend_up', '1 when the last backend write succeeded.', g.backendUp ? 1 : 0);
   if (g.upstream !== undefined) {

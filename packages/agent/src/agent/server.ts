@@ -224,7 +224,7 @@ export async function startAgent(input: AgentOptionsInput): Promise<AgentHandle>
   }
 
   const gauges = () => ({
-    queueDepth: writer.queued,
+    queueDepth: writer.held,
     spoolBytes: spool?.bytes ?? 0,
     backendUp: writer.backendUp,
     upstream: upstream === undefined ? undefined : { connected: upstream.connected, published: upstream.published, duplicates: upstream.duplicates, badIndexes: upstream.badIndexes },

@@ -65,8 +65,18 @@ export interface WriterSettings {
 
 export class Writer {
   private queue: Entry[] = [];
-  /** Points queued in memory. */
+  /** Points queued in memory, waiting for a write (the server pauses its clients on it). */
   queued = 0;
+  /** Points taken from the queue into a write or spool append not yet done (put back if it fails). */
+  private inFlight = 0;
+  /**
+   * Points held in memory unacknowledged: queued, or in a write in flight (the queue_depth
+   * gauge). `queued` alone read 0 whenever a retry had taken the queue (a backend refusing
+   * every write: the collector's NATS auth test read 0 of 40 points held, 1 run in 8).
+   */
+  get held(): number {
+    return this.queued + this.inFlight;
+  }
   private clients = new Map<string, ClientSeqs>();
   private wake: (() => void) | undefined;
   private running: Promise<void> | undefined;
@@ -150,6 +160,7 @@ export class Writer {
         c.pending.delete(e.seq);
         c.markDone(e.seq);
       }
+      this.inFlight -= e.count;
       this.metrics.acknowledged += e.count;
       for (const w of e.waiters) w.ack(e.seq);
     }
@@ -164,12 +175,16 @@ export class Writer {
       points += e.count;
     }
     this.queued -= points;
+    this.inFlight += points;
     return out;
   }
 
   private untake(entries: Entry[]): void {
     this.queue.unshift(...entries);
-    for (const e of entries) this.queued += e.count;
+    for (const e of entries) {
+      this.queued += e.count;
+      this.inFlight -= e.count;
+    }
   }
 
   /**
