@@ -17,6 +17,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const CG = require('./lib/callgrind.cjs');
+const { registerNullDriver } = require('./lib/null-driver.cjs');
 
 const N = Number(process.env.BENCH_N || 2_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
@@ -99,14 +100,9 @@ async function main() {
   //    redis, agent) against one that takes notification objects and serialises them
   //    itself with pyDumps (what every driver did before the raw path).
   let stored = 0;
-  const nullDriver = (withLines) => () => ({
-    scheme: 'x', flush: async () => {}, close: async () => {},
-    getReport: async () => ({}), listTraces: async () => [], listErrorTraces: async () => [],
-    notify(batch) { for (const n of batch) stored += core.pyDumps(n).length; },
-    ...(withLines ? { notifyLines(b) { stored += b.lines.length; } } : {}),
-  });
-  instrument.registerDriver('benchlines', nullDriver(true));
-  instrument.registerDriver('benchobjects', nullDriver(false));
+  const notify = (batch) => { for (const n of batch) stored += core.pyDumps(n).length; };
+  registerNullDriver(instrument, 'benchlines', { notify, notifyLines: (b) => { stored += b.lines.length; } });
+  registerNullDriver(instrument, 'benchobjects', { notify });
   const formatCost = async (cs) => {
     core.configure({ connectionString: cs, host: 'bench', service: 'svc', flushIntervalMs: 1000, maxBufferPoints: 10_000_000 });
     const out = [];
@@ -194,12 +190,7 @@ async function pairs(shape, n) {
 
 async function instructionsChild() {
   let stored = 0;
-  instrument.registerDriver('benchlines', () => ({
-    scheme: 'benchlines', flush: async () => {}, close: async () => {},
-    getReport: async () => ({}), listTraces: async () => [], listErrorTraces: async () => [],
-    notify() { throw new Error('the raw path was expected'); },
-    notifyLines(b) { stored += b.lines.length; },
-  }));
+  registerNullDriver(instrument, 'benchlines', { notifyLines: (b) => { stored += b.lines.length; } });
   core.configure({ connectionString: 'benchlines://x', host: 'bench', service: 'svc', flushIntervalMs: 1000, maxBufferPoints: 10_000_000 });
   await core.run({ hmacKey: 'k' }, async () => { await null; }); // promise hooks on, as in a service
   const steps = CG.stepper();

@@ -109,6 +109,7 @@ const PER_FLUSH = 40; // trace-lines.cjs: traces between flushes
 const DEPTH = 5;
 const LINES_PER_TRACE = 2 * (DEPTH + 1);
 const NODE_ARGS = require('./lib/callgrind.cjs').PREDICTABLE_NODE_ARGS;
+const { registerNullDriver } = require('./lib/null-driver.cjs');
 
 // The notifier's constants (packages/core/src/notifier.ts), replicated.
 const FIELDS = 5;
@@ -592,16 +593,13 @@ async function child() {
   let seq = 0;
   let framed = 0;
   const todayFrames = [];
-  instrument.registerDriver('benchframes', () => ({
-    scheme: 'benchframes', flush: async () => {}, close: async () => {},
-    getReport: async () => ({}), listTraces: async () => [], listErrorTraces: async () => [],
-    notify() { throw new Error('the raw path was expected'); },
+  registerNullDriver(instrument, 'benchframes', {
     notifyLines(b) {
       const f = m.lines.encodeLineBatch(clientId, ++seq, [{ text: b.lines.join('\n'), count: b.lines.length, errors: b.errors }], false);
       framed += f.count;
       if (VERIFY) todayFrames.push(f.frame);
     },
-  }));
+  });
   const config = core.configure({ enabled: true, connectionString: 'benchframes://x', host: 'bench', service: 'bench', hmacKeys: [KEY], maxBufferPoints: 1e6, flushIntervalMs: 60_000 });
   const runtime = globalThis[Symbol.for('osprofiler.runtime.v1')];
   const notifier = runtime.sink;

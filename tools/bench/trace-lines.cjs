@@ -35,6 +35,7 @@
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const CG = require('./lib/callgrind.cjs');
+const { registerNullDriver } = require('./lib/null-driver.cjs');
 const { diffRows } = require('./lib/callgrind-functions.cjs');
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -61,17 +62,14 @@ async function child() {
   let framed = 0;
   // The client's text of a batch: builds whose frame adds the last LF take the lines joined.
   const textOf = lines.encodeLineBatch.toString().includes('endsWithLf') ? (b) => b.lines.join('\n') : (b) => b.lines.join('\n') + '\n';
-  instrument.registerDriver('benchframes', () => ({
-    scheme: 'benchframes', flush: async () => {}, close: async () => {},
-    getReport: async () => ({}), listTraces: async () => [], listErrorTraces: async () => [],
-    notify() { throw new Error('the raw path was expected'); },
+  registerNullDriver(instrument, 'benchframes', {
     notifyLines(b) {
       // BENCH_TRACE_INDEX=1: the batch's search index read too, as a driver that keeps one
       // in the app's process does (direct redis://, an agent asking for the client's index).
       if (WITH_INDEX && b.index.names.length !== b.lines.length) throw new Error('index and lines differ in length');
       framed += lines.encodeLineBatch(clientId, ++seq, [{ text: textOf(b), count: b.lines.length, errors: null }], false).count;
     },
-  }));
+  });
   core.configure({ enabled: true, connectionString: 'benchframes://x', host: 'bench', service: 'bench', hmacKeys: [KEY], maxBufferPoints: 1e6, flushIntervalMs: 60_000 });
   const nested = (k) => (k === 0 ? 0 : core.traced('fn', { function: { name: `f${k}` } }, () => nested(k - 1) + 1));
   const isNested = shape === 'nested' || shape === 'nested-header';

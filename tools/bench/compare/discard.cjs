@@ -4,13 +4,12 @@
 // socket, no agent, no Redis) or into an agent (the app and the agent protocol as for
 // `agent`, the agent's decode included, no driver writes and no Redis).
 'use strict';
-const { registerDriver } = require('@osprofiler/core/instrument');
+const instrument = require('@osprofiler/core/instrument');
+const { registerNullDriver } = require('../lib/null-driver.cjs');
 
 let lines = 0;
-const keepsNothing = () => Promise.reject(new Error('discard:// keeps nothing'));
 
-registerDriver('discard', () => ({
-  scheme: 'discard',
+registerNullDriver(instrument, 'discard', {
   notify(batch) {
     lines += batch.length;
   },
@@ -18,12 +17,7 @@ registerDriver('discard', () => ({
   notifyLines(batch) {
     lines += batch.baseIds.length;
   },
-  getReport: keepsNothing,
-  listTraces: keepsNothing,
-  listErrorTraces: keepsNothing,
-  flush: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-}));
+});
 
 /** Lines (a point's start or stop) dropped so far in this process. */
 globalThis.__benchDiscarded = () => lines;
