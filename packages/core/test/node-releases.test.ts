@@ -52,7 +52,7 @@ describe('the trace context on each Node release', () => {
       expect(String(out.node).startsWith(version)).toBe(true);
       for (const trace of [out, out.second as Record<string, unknown>]) {
         expect(trace.entered).toBe(true);
-        expect(trace.seen).toEqual({ promise: true, afterTraced: true, timer: true });
+        expect(trace.seen).toEqual({ inThrowing: true, afterThrow: true, promise: true, afterTraced: true, timer: true });
         expect(trace.outside).toBe(true);
       }
       // An async-hooks storage is not enabled before a trace (its promise hooks off).
