@@ -58,8 +58,7 @@ export function traceOf(store: Profiler | null | undefined): Profiler | undefine
 
 /** The current context's trace (`traceOf` its store). */
 export function currentTrace(): Profiler | undefined {
-  const store = storage.getStore() as Profiler | null | undefined;
-  return store === undefined ? runtime.processTrace : store === null ? undefined : store;
+  return traceOf(storage.getStore());
 }
 
 /** The store of a context outside any trace: undefined, or null once a process trace exists (undefined would fall back to it). */
