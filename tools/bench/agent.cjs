@@ -49,11 +49,10 @@
 const { ask, load, median } = require('./lib/http-bench.cjs');
 const { procCpuUs, procCpuFineUs, procRssMb, procThreads, waitFor } = require('./lib/proc.cjs');
 const { startRedisServer } = require('./lib/redis-server.cjs');
-const { redisCommand, redisEach } = require('./lib/redis-command.cjs');
+const { redisCommand, redisEach, redisKeys } = require('./lib/redis-command.cjs');
 const { pacedTraces } = require('./lib/paced.cjs');
 const { fork, spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -338,20 +337,7 @@ async function main() {
     void first;
     // The blasters' base ids are only known at the end: count through SCAN-free LLEN via KEYS.
     const sweep = async () => {
-      const raw = await new Promise((resolve) => {
-        const s = net.createConnection(port, '127.0.0.1');
-        s.write('*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nKEYS\r\n$1\r\n*\r\n');
-        let b = '';
-        s.on('data', (d) => {
-          b += d;
-          const m = /\*(\d+)\r\n/.exec(b.slice(5));
-          if (m && b.split('\r\n').length >= 2 + 1 + 2 * Number(m[1])) {
-            s.destroy();
-            resolve(b);
-          }
-        });
-      });
-      keys = raw.split('\r\n').filter((l) => l.startsWith('osprofiler_opt:'));
+      keys = await redisKeys(port, 3, 'osprofiler_opt:*');
       stored += await countAndDelete(port, 3, keys);
       maxRss = Math.max(maxRss, procRssMb(tAgent.pid));
     };

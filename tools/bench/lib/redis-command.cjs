@@ -1,5 +1,5 @@
 // Commands to the benches' own redis-server over a connection of their own: one command
-// (redisCommand), or one per key pipelined on one connection (redisEach).
+// (redisCommand), one per key pipelined on one connection (redisEach), or KEYS (redisKeys).
 'use strict';
 const net = require('node:net');
 
@@ -65,4 +65,40 @@ function redisEach(port, db, keys, command) {
   });
 }
 
-module.exports = { redisCommand, redisEach };
+/**
+ * `KEYS pattern` (after SELECT db): resolves with the keys, rejects on an error reply or when
+ * Redis closes before the whole reply came. For the benches' own redis-server only (KEYS
+ * walks the whole keyspace).
+ */
+function redisKeys(port, db, pattern) {
+  return new Promise((resolve, reject) => {
+    const s = net.createConnection(port, '127.0.0.1');
+    s.write(resp(['SELECT', db]) + resp(['KEYS', pattern]));
+    let buf = '';
+    let settled = false;
+    const settle = (err, keys) => {
+      if (settled) return;
+      settled = true;
+      s.destroy();
+      if (err) reject(err);
+      else resolve(keys);
+    };
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      // SELECT's reply, then `*N` and a `$len`, key pair a key; each line ends with CRLF.
+      const lines = buf.split('\r\n');
+      const bad = lines.slice(0, 2).find((l) => l[0] === '-');
+      if (bad !== undefined) return settle(new Error(`redis: ${bad}`));
+      if (lines.length < 3) return;
+      const n = Number(lines[1].slice(1));
+      if (lines.length < 3 + 2 * n) return;
+      const keys = [];
+      for (let i = 0; i < n; i++) keys.push(lines[3 + 2 * i]);
+      settle(undefined, keys);
+    });
+    s.on('error', (err) => settle(err));
+    s.on('close', () => settle(new Error('redis closed the connection before the KEYS reply')));
+  });
+}
+
+module.exports = { redisCommand, redisEach, redisKeys };
