@@ -38,7 +38,7 @@ function contextIn(node: string, flags: string[] = []): Record<string, unknown> 
 }
 
 const cases: [string, () => string, string[], string][] = [
-  ["this machine's node", () => process.execPath, [], 'v20.'],
+  ["this machine's node", () => process.execPath, [], `${process.version.split('.')[0]}.`],
   ['Node 22', () => nodeBinary('22'), [], 'v22.'],
   ['Node 22 --experimental-async-context-frame', () => nodeBinary('22'), ['--experimental-async-context-frame'], 'v22.'],
   ['Node 24 (AsyncContextFrame)', () => nodeBinary('24'), [], 'v24.'],
