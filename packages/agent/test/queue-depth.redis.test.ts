@@ -5,9 +5,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { AgentClientDriver, clientOptionsFromUrl, startAgent } from '@osprofiler/agent';
-import { pyDumps } from '@osprofiler/core';
-import type { LineBatch } from '@osprofiler/core/instrument';
 import { RedisServer } from '../../../tools/testing/redis-server';
+import { batchOf } from './support/line-batch';
 import { sleep, tempDir, waitFor } from './support/procs';
 
 let redis: RedisServer;
@@ -22,25 +21,6 @@ afterAll(async () => {
   await redis?.close();
 });
 
-function batchOf(n: number, trace: string): LineBatch {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    lines.push(
-      pyDumps({
-        name: `p${i >> 1}-${i % 2 ? 'stop' : 'start'}`,
-        base_id: trace,
-        trace_id: `t${i >> 1}`,
-        parent_id: trace,
-        timestamp: `2026-12-07T07:00:00.${String(i).padStart(6, '0')}`,
-        info: { host: 'h' },
-        project: null,
-        service: 's',
-      }),
-    );
-  }
-  return { baseIds: lines.map(() => trace), timestamps: lines.map((_, i) => `2026-12-07T07:00:00.${String(i).padStart(6, '0')}`), lines, errors: new Uint8Array(n) };
-}
-
 const depth = (text: string): number => Number(/^osprofiler_agent_queue_depth (\d+)$/m.exec(text)?.[1]);
 
 it('counts the points of a write under way: held, not acknowledged, until the backend answers', async () => {
@@ -50,13 +30,13 @@ it('counts the points of a write under way: held, not acknowledged, until the ba
   const frozen = redis.process!;
   try {
     // A first batch written: the backend is connected before it freezes.
-    client.notifyLines(batchOf(4, 'queue-depth-warm'));
+    client.notifyLines(batchOf(0, 4, ['queue-depth-warm']).batch);
     await client.flush(10_000);
     expect(agent.metrics.written).toBe(4);
     expect(depth(agent.metricsText())).toBe(0);
 
     frozen.kill('SIGSTOP');
-    client.notifyLines(batchOf(40, 'queue-depth-held'));
+    client.notifyLines(batchOf(4, 40, ['queue-depth-held']).batch);
     await waitFor('the agent to take the batch', () => agent.metrics.received === 44);
     // The writer takes it at once and waits on the frozen Redis; give that a moment.
     await sleep(300);

@@ -6,29 +6,9 @@
 import { expect, it } from 'vitest';
 import { join } from 'node:path';
 import { AgentClientDriver, clientOptionsFromUrl, startAgent } from '@osprofiler/agent';
-import { createDriver, pyDumps, type MemoryDriver, type Notification } from '@osprofiler/core';
-import type { LineBatch } from '@osprofiler/core/instrument';
+import { createDriver, type MemoryDriver } from '@osprofiler/core';
+import { batchOf } from './support/line-batch';
 import { sleep, tempDir } from './support/procs';
-
-function batchOf(from: number, n: number, traces: string[]): { batch: LineBatch; lines: string[]; notes: Notification[] } {
-  const notes: Notification[] = Array.from({ length: n }, (_, k) => {
-    const i = from + k;
-    return {
-      name: `p${i}-${i % 2 ? 'stop' : 'start'}`,
-      base_id: traces[i % traces.length],
-      trace_id: `t${i}`,
-      parent_id: traces[i % traces.length],
-      timestamp: `2026-12-06T07:00:00.${String(i).padStart(6, '0')}`,
-      info: i % 7 === 3 ? { etype: 'Error', message: `m${i}`, host: 'h' } : { i, host: 'h' },
-      project: null,
-      service: 's',
-    };
-  });
-  const lines = notes.map((x) => pyDumps(x));
-  const errors = new Uint8Array(n);
-  notes.forEach((x, k) => (errors[k] = (x.info as { etype?: string }).etype !== undefined ? 1 : 0));
-  return { batch: { baseIds: notes.map((x) => x.base_id), timestamps: notes.map((x) => x.timestamp), lines, errors }, lines, notes };
-}
 
 interface QueuedChunk {
   text: string;
